@@ -1,0 +1,79 @@
+"""The ``healthreach`` command line: thin commands over the Python API."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from healthreach.errors import HealthreachError
+
+console = Console(stderr=True)
+
+
+def _step(status):
+    start = time.perf_counter()
+
+    def step(message: str) -> None:
+        status.update(f"{message} … ({time.perf_counter() - start:.1f} s)")
+    return step
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="healthreach")
+def cli() -> None:
+    """Test district health-plan access targets on the real road network."""
+
+
+@cli.command()
+@click.argument("study", required=False, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder [default: out/<study folder name>].")
+@click.option("--no-map", is_flag=True, help="Skip the HTML map.")
+@click.option("--no-cache", is_flag=True, help="Rebuild the road network even if a cached one matches.")
+def audit(study: Path | None, out_dir: Path | None, no_map: bool, no_cache: bool) -> None:
+    """Audit STUDY (a study.yaml or its folder; default: the bundled synthetic demo county)."""
+    from healthreach.inputs import load_inputs
+    from healthreach.maps import audit_map
+    from healthreach.report import print_summary, write_outputs
+    from healthreach.standards import audit as run_audit
+    from healthreach.study import load_study
+
+    start = time.perf_counter()
+    with console.status("reading the study file") as status:
+        spec = load_study(study)
+        inputs = load_inputs(spec, _step(status), use_cache=not no_cache)
+        status.update("computing travel times and standards")
+        result = run_audit(inputs)
+        html = None
+        if not no_map:
+            status.update("drawing the map")
+            html = audit_map(result).get_root().render()
+        status.update("writing outputs")
+        out_dir = out_dir or Path("out") / spec.folder.name
+        paths = write_outputs(result, out_dir, html)
+    print_summary(result, Console())
+    console.print(f"outputs in [bold]{out_dir}[/] ({', '.join(p.name for p in paths.values())}) "
+                  f"in {time.perf_counter() - start:.1f} s")
+
+
+def main() -> None:
+    """Entry point: user errors print one clear message and exit 2, never a traceback."""
+    try:
+        cli(standalone_mode=False)
+    except click.exceptions.Abort:
+        console.print("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except HealthreachError as exc:
+        console.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""One exception family for everything a user can get wrong.
+
+Each error also inherits the builtin it refines, so callers may catch either
+``HealthreachError`` or, say, ``ValueError``. Messages say what was wrong,
+where (file, key, row, id) and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class HealthreachError(Exception):
+    """Base class of every error healthreach raises on purpose."""
+
+
+class InputError(HealthreachError, ValueError):
+    """An input file or value is missing, malformed or inconsistent."""
+
+
+class StudyError(InputError):
+    """The study file is invalid (unknown key, wrong type, missing file)."""
+
+
+class CRSError(HealthreachError, ValueError):
+    """A coordinate reference system is unknown or cannot be used."""
+
+
+class NetworkError(HealthreachError, RuntimeError):
+    """The road network cannot be built or routed on."""
+
+
+class ScenarioError(InputError):
+    """A scenario file is invalid or contradicts its study."""

@@ -1,0 +1,64 @@
+"""Reading tabular and vector files with errors that name the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from healthreach.errors import InputError
+
+VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml", ".kml", ".zip"}
+
+
+def read_table(path: Path, layer: str | None = None, encoding: str | None = None) -> pd.DataFrame:
+    """Read CSV, XLSX or any GDAL vector file into a (Geo)DataFrame.
+
+    CSV files are read as UTF-8 (with or without BOM), falling back to GBK,
+    the encoding Chinese spreadsheet software often saves in.
+    """
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".txt"):
+            return _read_csv(path, encoding)
+        if suffix in (".xlsx", ".xlsm", ".xls"):
+            return pd.read_excel(path, sheet_name=layer or 0)
+        kwargs = {"layer": layer} if layer else {}
+        if encoding:
+            kwargs["encoding"] = encoding
+        return gpd.read_file(path, **kwargs)
+    except InputError:
+        raise
+    except Exception as exc:  # the reading libraries raise many types; name the file
+        raise InputError(f"{path}: cannot be read ({type(exc).__name__}: {exc})") from None
+
+
+def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
+    for enc in [encoding] if encoding else ["utf-8-sig", "gbk"]:
+        try:
+            return pd.read_csv(path, encoding=enc, dtype=str, keep_default_na=False)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(f"{path}: not UTF-8 or GBK text; save it as UTF-8 CSV")
+
+
+def require_columns(df: pd.DataFrame, columns: dict[str, str | None], path: Path) -> None:
+    """Raise if any named column is missing; ``columns`` maps study key to column name."""
+    missing = {key: col for key, col in columns.items() if col and col not in df.columns}
+    if missing:
+        listed = ", ".join(f"'{col}' (study key {key})" for key, col in missing.items())
+        raise InputError(f"{path}: missing column {listed}; the file has: {', '.join(map(str, df.columns))}")
+
+
+def require_unique_ids(ids: pd.Series, path: Path, row_offset: int) -> None:
+    """Raise naming the rows of any repeated id; ``row_offset`` turns index into file row."""
+    dup = ids[ids.duplicated(keep=False)]
+    if len(dup):
+        shown = "; ".join(f"'{v}' at rows {', '.join(str(i + row_offset) for i in grp.index)}"
+                          for v, grp in list(dup.groupby(dup, sort=False))[:5])
+        raise InputError(f"{path}: duplicate ids: {shown}. Every row needs its own id.")
+    blank = ids[ids.astype(str).str.strip() == ""]
+    if len(blank):
+        rows = ", ".join(str(i + row_offset) for i in blank.index[:10])
+        raise InputError(f"{path}: empty id at rows {rows}")

@@ -1,0 +1,348 @@
+"""The routable road network as arrays.
+
+Every road segment becomes two directed edges (along and against its
+digitised direction). Each travel mode has one time array in seconds over
+those edges, ``inf`` where the mode may not pass (walking on expressways,
+driving against a one-way street). Graphs for the shortest-path engine are
+CSR matrices built from these arrays on demand. Coordinates are metres in the
+study's analysis CRS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from healthreach.errors import NetworkError
+from healthreach.profile import Profile
+
+log = logging.getLogger(__name__)
+
+MODES = ("walk", "drive", "ambulance")
+WEIGHTS = ("time", "length")
+_MIN_WEIGHT = 1e-6  # csgraph treats a stored zero as no edge: keep every edge positive
+
+
+@dataclass
+class BuildReport:
+    """What building the network did to the input lines (counts)."""
+
+    segments_read: int = 0
+    parts_split: int = 0
+    endpoints_merged: int = 0
+    loops_dropped: int = 0
+    unknown_class_dropped: dict[str, int] = field(default_factory=dict)
+    components_dropped: int = 0
+    nodes_dropped: int = 0
+    km_dropped: float = 0.0
+    nodes: int = 0
+    edges: int = 0
+    km: float = 0.0
+
+    def lines(self) -> list[str]:
+        """Human-readable summary lines."""
+        out = [f"{self.segments_read} road segments read; network of {self.nodes} nodes, "
+               f"{self.edges} directed edges, {self.km:.1f} km"]
+        if self.parts_split:
+            out.append(f"{self.parts_split} multi-part lines split into parts")
+        if self.endpoints_merged:
+            out.append(f"{self.endpoints_merged} segment ends merged with a neighbour within tolerance")
+        if self.loops_dropped:
+            out.append(f"{self.loops_dropped} zero-length or closed segments dropped")
+        for cls, n in self.unknown_class_dropped.items():
+            out.append(f"{n} segments of class '{cls}' dropped (no speed for this class)")
+        if self.components_dropped:
+            out.append(f"{self.components_dropped} disconnected parts dropped "
+                       f"({self.nodes_dropped} nodes, {self.km_dropped:.1f} km)")
+        return out
+
+
+@dataclass
+class Network:
+    """A directed road graph in a metric CRS.
+
+    Attributes
+    ----------
+    crs : str
+        The analysis CRS (WKT or authority string); x and y are metres in it.
+    x, y : ndarray
+        Node coordinates, metres.
+    tail, head : ndarray
+        Directed edges as node indices.
+    length_m : ndarray
+        Edge length, metres.
+    time_s : dict
+        Mode name to edge travel time in seconds (``inf`` where not allowed).
+    road_class : ndarray
+        Edge road class (str).
+    lines : GeoSeries
+        The road geometry (one line per segment) for drawing maps.
+    """
+
+    crs: str
+    x: np.ndarray
+    y: np.ndarray
+    tail: np.ndarray
+    head: np.ndarray
+    length_m: np.ndarray
+    time_s: dict[str, np.ndarray]
+    road_class: np.ndarray
+    lines: gpd.GeoDataFrame
+    report: BuildReport
+    _graphs: dict = field(default_factory=dict, repr=False)
+    _trees: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.x)
+
+    def weights(self, mode: str, weight: str) -> np.ndarray:
+        """Edge weights for a mode: seconds (``time``) or metres (``length``); inf = closed."""
+        if mode not in self.time_s:
+            raise NetworkError(f"unknown travel mode '{mode}' (modes: {', '.join(self.time_s)})")
+        if weight == "time":
+            return self.time_s[mode]
+        if weight == "length":
+            return np.where(np.isfinite(self.time_s[mode]), self.length_m, np.inf)
+        raise NetworkError(f"unknown weight '{weight}' (weights: {', '.join(WEIGHTS)})")
+
+    def graph(self, mode: str, weight: str, reverse: bool = False) -> sparse.csr_matrix:
+        """CSR adjacency for (mode, weight); ``reverse`` flips every edge.
+
+        Parallel edges keep their smallest weight. Reverse graphs answer
+        "how far is each node *from* the sources" as "how far *to* them".
+        """
+        key = (mode, weight, reverse)
+        if key not in self._graphs:
+            w = self.weights(mode, weight)
+            ok = np.isfinite(w)
+            t, h = (self.head, self.tail) if reverse else (self.tail, self.head)
+            self._graphs[key] = _csr_min(t[ok], h[ok], np.maximum(w[ok], _MIN_WEIGHT), self.n_nodes)
+        return self._graphs[key]
+
+    def mode_nodes(self, mode: str) -> np.ndarray:
+        """Indices of nodes that the mode can both leave and enter."""
+        ok = np.isfinite(self.time_s[mode])
+        out = np.zeros(self.n_nodes, bool)
+        out[self.tail[ok]] = True
+        into = np.zeros(self.n_nodes, bool)
+        into[self.head[ok]] = True
+        return np.flatnonzero(out & into)
+
+    def snap(self, x: np.ndarray, y: np.ndarray, mode: str) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest node usable by ``mode`` for each point: (node index, distance in metres)."""
+        if mode not in self._trees:
+            nodes = self.mode_nodes(mode)
+            if len(nodes) == 0:
+                raise NetworkError(f"no road in the network can be used by mode '{mode}'")
+            self._trees[mode] = (nodes, cKDTree(np.column_stack([self.x[nodes], self.y[nodes]])))
+        nodes, tree = self._trees[mode]
+        dist, idx = tree.query(np.column_stack([np.asarray(x, float), np.asarray(y, float)]))
+        return nodes[idx], dist
+
+
+def _csr_min(t: np.ndarray, h: np.ndarray, w: np.ndarray, n: int) -> sparse.csr_matrix:
+    """CSR matrix keeping the minimum weight of parallel edges (scipy would sum them)."""
+    order = np.lexsort((w, h, t))
+    t, h, w = t[order], h[order], w[order]
+    first = np.ones(len(t), bool)
+    first[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
+    return sparse.csr_matrix((w[first], (t[first], h[first])), shape=(n, n))
+
+
+def edge_speeds(road_class: np.ndarray, speed_kmh: np.ndarray, profile: Profile) -> dict[str, np.ndarray]:
+    """Speed in km/h per mode for each segment (0 = not allowed).
+
+    Driving uses a tagged speed where one is given, else the class speed;
+    ambulances drive at that times ``ambulance_factor``; walking is one speed
+    on every class except those listed in ``no_walking``.
+    """
+    drive = np.array([profile.drive_kmh.get(c, np.nan) for c in road_class], float)
+    tagged = np.isfinite(speed_kmh) & (speed_kmh > 0)
+    drive = np.where(tagged, speed_kmh, drive)
+    walk = np.where(np.isin(road_class, profile.no_walking), 0.0, profile.travel.walk_kmh)
+    return {"walk": walk, "drive": drive, "ambulance": drive * profile.travel.ambulance_factor}
+
+
+def build_network(roads: gpd.GeoDataFrame, profile: Profile, merge_tolerance_m: float = 1.0,
+                  unknown_classes: str = "error", where: str = "roads") -> Network:
+    """Build a :class:`Network` from road lines in a metric CRS.
+
+    Parameters
+    ----------
+    roads : GeoDataFrame
+        LineStrings (multi-part allowed) with columns ``road_class`` (str),
+        ``oneway`` (bool: traffic only in the digitised direction) and
+        ``speed_kmh`` (float, NaN where untagged), in a projected CRS (metres).
+    profile : Profile
+        Speeds per road class and mode.
+    merge_tolerance_m : float
+        Segment ends closer than this (metres) become one node.
+    unknown_classes : {"error", "drop"}
+        What to do with classes that have no speed in the profile.
+    where : str
+        The input's name, for messages.
+    """
+    report = BuildReport(segments_read=len(roads))
+    if roads.crs is None or not roads.crs.is_projected:
+        raise NetworkError(f"{where}: roads must be in a projected (metre) CRS before building")
+    parts = roads.explode(index_parts=False)
+    report.parts_split = len(parts) - len(roads)
+    parts = parts[parts.geometry.notna() & ~parts.geometry.is_empty]
+    parts = parts[parts.geom_type == "LineString"]
+    if len(parts) == 0:
+        raise NetworkError(f"{where}: no line geometry found")
+
+    classes = parts["road_class"].astype(str).to_numpy()
+    known = np.isin(classes, list(profile.drive_kmh)) | np.isin(classes, profile.no_walking)
+    if not known.all():
+        counts = dict(zip(*np.unique(classes[~known], return_counts=True)))
+        counts = {str(k): int(v) for k, v in counts.items()}
+        if unknown_classes == "error":
+            listed = ", ".join(f"'{k}' ({v} segments)" for k, v in counts.items())
+            raise NetworkError(f"{where}: road classes without a speed: {listed}. Add them under "
+                               f"`speeds_kmh:` in the study file (km/h, 0 to forbid driving).")
+        report.unknown_class_dropped = counts
+        parts, classes = parts[known], classes[known]
+
+    geoms = shapely.force_2d(parts.geometry.to_numpy())
+    start = shapely.get_coordinates(shapely.get_point(geoms, 0))
+    end = shapely.get_coordinates(shapely.get_point(geoms, -1))
+    node_of, node_xy, merged = _merge_endpoints(np.vstack([start, end]), merge_tolerance_m)
+    report.endpoints_merged = merged
+    u, v = node_of[: len(geoms)], node_of[len(geoms):]
+    length = shapely.length(geoms)
+    keep = (u != v) & (length > 0)
+    report.loops_dropped = int((~keep).sum())
+
+    oneway = parts["oneway"].to_numpy(bool) if "oneway" in parts else np.zeros(len(parts), bool)
+    speed = parts["speed_kmh"].to_numpy(float) if "speed_kmh" in parts else np.full(len(parts), np.nan)
+    u, v, length, classes, oneway, speed, geoms = (a[keep] for a in (u, v, length, classes, oneway, speed, geoms))
+
+    speeds = edge_speeds(classes, speed, profile)
+    backward = np.r_[np.zeros(len(u), bool), np.ones(len(u), bool)]
+    tail, head = np.r_[u, v], np.r_[v, u]
+    length2 = np.r_[length, length]
+    time_s = {}
+    for mode, kmh in speeds.items():
+        kmh2 = np.r_[kmh, kmh]
+        allowed = kmh2 > 0
+        if mode != "walk":
+            allowed &= ~(np.r_[oneway, oneway] & backward)
+        with np.errstate(divide="ignore"):
+            time_s[mode] = np.where(allowed, length2 / (kmh2 / 3.6), np.inf)
+
+    # keep the largest connected part (any mode), report the rest
+    usable = np.isfinite(time_s["walk"]) | np.isfinite(time_s["drive"])
+    adj = sparse.csr_matrix((np.ones(usable.sum()), (tail[usable], head[usable])),
+                            shape=(len(node_xy), len(node_xy)))
+    n_comp, label = connected_components(adj, directed=True, connection="weak")
+    used = np.zeros(len(node_xy), bool)
+    used[tail[usable]] = True
+    sizes = np.bincount(label[used], minlength=n_comp)
+    main = int(np.argmax(sizes))
+    report.components_dropped = int((sizes > 0).sum() - 1)
+    keep_node = (label == main) & used
+    report.nodes_dropped = int((used & ~keep_node).sum())
+    keep_seg = keep_node[u] & (usable[: len(u)] | usable[len(u):])
+    report.km_dropped = float(length[~keep_seg].sum() / 1000)
+
+    new_id = np.full(len(node_xy), -1, np.int64)
+    new_id[keep_node] = np.arange(keep_node.sum())
+    keep_edge = np.r_[keep_seg, keep_seg]
+    net = Network(
+        crs=roads.crs.to_wkt(),
+        x=node_xy[keep_node, 0].copy(), y=node_xy[keep_node, 1].copy(),
+        tail=new_id[tail[keep_edge]].astype(np.int32), head=new_id[head[keep_edge]].astype(np.int32),
+        length_m=length2[keep_edge],
+        time_s={m: t[keep_edge] for m, t in time_s.items()},
+        road_class=np.r_[classes, classes][keep_edge],
+        lines=gpd.GeoDataFrame({"road_class": classes[keep_seg]}, geometry=geoms[keep_seg], crs=roads.crs),
+        report=report,
+    )
+    report.nodes = net.n_nodes
+    report.edges = int(np.isfinite(np.vstack(list(net.time_s.values()))).any(axis=0).sum())
+    report.km = float(length[keep_seg].sum() / 1000)
+    return net
+
+
+def _merge_endpoints(xy: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """Cluster points closer than the tolerance (transitively) into nodes.
+
+    Returns the node index of every point, node coordinates (first point of
+    each cluster) and how many points moved onto a different coordinate.
+    """
+    uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    if tolerance_m <= 0 or len(uniq) < 2:
+        return inverse, uniq, 0
+    pairs = cKDTree(uniq).query_pairs(tolerance_m, output_type="ndarray")
+    if len(pairs) == 0:
+        return inverse, uniq, 0
+    graph = sparse.csr_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(uniq), len(uniq)))
+    _, cluster = connected_components(graph, directed=False)
+    first = np.full(cluster.max() + 1, -1)
+    first[cluster[::-1]] = np.arange(len(uniq))[::-1]
+    moved = int((first[cluster] != np.arange(len(uniq)))[inverse].sum())
+    return cluster[inverse], uniq[first], moved
+
+
+# --- on-disk cache -----------------------------------------------------------
+
+def cache_dir() -> Path:
+    """Where built networks are cached: ``$HEALTHREACH_CACHE`` or ``~/.cache/healthreach``."""
+    return Path(os.environ.get("HEALTHREACH_CACHE", Path.home() / ".cache" / "healthreach"))
+
+
+def cache_key(*parts: object) -> str:
+    """A stable hash of the inputs that determine a network (files hashed by content)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, Path) and part.is_file():
+            digest.update(part.name.encode())
+            with part.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+        else:
+            digest.update(json.dumps(part, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:20]
+
+
+def save_network(net: Network, path: Path) -> None:
+    """Write a network to ``path`` (npz) atomically."""
+    coords, index = shapely.get_coordinates(net.lines.geometry.to_numpy(), return_index=True)
+    arrays = {
+        "x": net.x, "y": net.y, "tail": net.tail, "head": net.head, "length_m": net.length_m,
+        "road_class": net.road_class.astype(str), "line_class": net.lines["road_class"].to_numpy(str),
+        "line_coords": coords, "line_index": index,
+        **{f"time_{m}": t for m, t in net.time_s.items()},
+    }
+    meta = {"crs": net.crs, "report": net.report.__dict__}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, meta=np.array(json.dumps(meta)), **arrays)
+    os.replace(tmp, path)
+
+
+def load_network(path: Path) -> Network:
+    """Read a network written by :func:`save_network`."""
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+        lines = shapely.linestrings(z["line_coords"], indices=z["line_index"])
+        return Network(
+            crs=meta["crs"], x=z["x"], y=z["y"], tail=z["tail"], head=z["head"], length_m=z["length_m"],
+            time_s={m: z[f"time_{m}"] for m in MODES}, road_class=z["road_class"],
+            lines=gpd.GeoDataFrame({"road_class": z["line_class"]}, geometry=lines, crs=meta["crs"]),
+            report=BuildReport(**meta["report"]),
+        )

@@ -1,0 +1,153 @@
+"""Audit outputs: summary JSON, township and facility tables, isochrone GeoPackage, map, terminal table.
+
+Every file is written atomically (a temporary file in the same folder, then
+renamed), so a crash leaves either the previous file or the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from healthreach import __version__
+from healthreach.isochrones import bands, cell_squares
+from healthreach.standards import Audit, Figure
+from healthreach.travel import Need
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)  # writers such as GDAL want to create the file themselves
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_text(path: Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def _clean(value):
+    """JSON-safe: NaN/inf become null, numpy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def figure_dict(f: Figure) -> dict:
+    """One standard as summary.json writes it."""
+    return _clean({"id": f.id, "title": f.title, "population": round(f.population),
+                   "covered_population": None if f.covered is None else round(f.covered),
+                   "share": None if f.share is None else round(f.share, 4), "target": f.target,
+                   "pass": f.passed, "unit": f.unit, **f.details})
+
+
+def summary(audit: Audit) -> dict:
+    """The audit in one JSON-ready mapping."""
+    inp = audit.inputs
+    return _clean({
+        "study": inp.study.name,
+        "description": inp.study.description,
+        "healthreach_version": __version__,
+        "generated": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "input_hash": inp.input_hash,
+        "crs": inp.boundaries.crs.to_string(),
+        "population": round(inp.total_people),
+        "townships": len(inp.boundaries),
+        "facilities": len(audit.facilities),
+        "grid_m": inp.grid.cell_m,
+        "standards": [figure_dict(f) for f in audit.figures],
+        "network": inp.network.report.__dict__,
+        "warnings": inp.warnings,
+    })
+
+
+def isochrone_layers(audit: Audit) -> dict[str, object]:
+    """GeoDataFrames for the GeoPackage: time bands per mode, emergency areas, uncovered cells."""
+    inp = audit.inputs
+    grid, flat = inp.grid, inp.cells.flat
+    breaks = [300, 600, 900, 1800]
+    labels = ["≤ 5 min", "5–10 min", "10–15 min", "15–30 min"]
+    layers = {"primary_care_bands": bands(grid, flat, audit.primary_s, breaks, labels)}
+    p = inp.profile.standards.primary_care_15min
+    if p:
+        for mode in ("walk", "drive"):
+            layers[f"{mode}_bands"] = bands(grid, flat, audit.travel[Need(p.group, mode, "time", "to")].cost, breaks, labels)
+    s = inp.profile.standards
+    spec = s.emergency_radius_urban or s.emergency_radius_rural
+    if spec:
+        radii = sorted({r for sp in (s.emergency_radius_urban, s.emergency_radius_rural) if sp for r in sp.radii_m})
+        dist = audit.travel[Need(spec.group, "ambulance", "length", "from")].cost
+        layers["emergency_areas"] = bands(grid, flat, dist, radii, [f"≤ {r / 1000:g} km by road" for r in radii])
+    limit = (p.threshold_min * 60) if p else 900
+    out = (audit.primary_s > limit) & (inp.cells.people > 0)
+    minutes = np.where(np.isfinite(audit.primary_s[out]), audit.primary_s[out] / 60, np.nan)
+    layers["uncovered_cells"] = cell_squares(grid, flat[out], people=inp.cells.people[out],
+                                             minutes=minutes, township=inp.boundaries["id"].to_numpy()[inp.cells.township[out]])
+    return layers
+
+
+def write_outputs(audit: Audit, out_dir: Path, map_html: str | None = None) -> dict[str, Path]:
+    """Write every output of an audit into ``out_dir``; returns name -> path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {name: out_dir / name for name in ("summary.json", "townships.csv", "facilities.csv", "isochrones.gpkg")}
+    write_text(paths["summary.json"], json.dumps(summary(audit), ensure_ascii=False, indent=2))
+    for name, table in (("townships.csv", audit.townships), ("facilities.csv", audit.facility_table)):
+        with atomic_path(paths[name]) as tmp:
+            table.to_csv(tmp, index=False, encoding="utf-8-sig")
+    with atomic_path(paths["isochrones.gpkg"]) as tmp:
+        for layer, frame in isochrone_layers(audit).items():
+            frame.to_file(tmp, layer=layer, driver="GPKG")
+    if map_html is not None:
+        paths["map.html"] = out_dir / "map.html"
+        write_text(paths["map.html"], map_html)
+    return paths
+
+
+def print_summary(audit: Audit, console: Console | None = None) -> None:
+    """A short table of every standard: share, target, pass/fail."""
+    console = console or Console()
+    inp = audit.inputs
+    table = Table(title=f"{inp.study.name}: {inp.total_people:,.0f} people, {len(audit.facilities)} facilities")
+    for col in ("standard", "people", "covered", "result", "target", ""):
+        table.add_column(col, justify="left" if col == "standard" else "right")
+    for f in audit.figures:
+        if f.unit == "share of people":
+            result = "n/a" if f.share is None else f"{f.share:.1%}"
+            target = "" if f.target is None else f"{f.target:.0%}"
+            if f.id == "emergency_response_18min" and f.details.get("mean_response_min") is not None:
+                result += f" (mean {f.details['mean_response_min']:.1f} min)"
+                target = f"mean ≤ {f.details['target_mean_min']:g} min"
+        else:
+            result = f"{f.details['ambulances']:g} / {f.details['required']:g}"
+            target = "≥ required"
+        mark = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[yellow]–[/]"}[f.passed]
+        table.add_row(f.id, f"{f.population:,.0f}", "" if f.covered is None else f"{f.covered:,.0f}",
+                      result, target, mark)
+    console.print(table)
+    for warning in inp.warnings:
+        console.print(f"[yellow]note:[/] {warning}")

@@ -1,0 +1,173 @@
+"""The study file: what to audit, read from YAML and validated at the door.
+
+A study ties together a road network, a facility table, a population grid and
+township boundaries, plus the standards profile to test them against. Paths in
+the file are relative to the file itself. Every problem is reported as one
+:class:`~healthreach.errors.StudyError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from healthreach.errors import StudyError
+
+DEMO_STUDY = Path(__file__).resolve().parent.parent / "data" / "geo" / "demo" / "study.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RoadsSpec(_Strict):
+    """Where the roads are and which columns carry class, direction and speed."""
+
+    path: Path
+    format: Literal["auto", "gis", "osm", "graphml"] = "auto"
+    layer: str | None = None
+    class_column: str = "road_class"
+    oneway_column: str | None = "oneway"
+    speed_column: str | None = None
+    encoding: str | None = None
+    merge_tolerance_m: float = Field(1.0, ge=0, le=50)
+
+
+class FacilitiesSpec(_Strict):
+    """The facility table: file, column names and the coordinate system."""
+
+    path: Path
+    layer: str | None = None
+    crs: str = "EPSG:4326"
+    id_column: str = "id"
+    name_column: str = "name"
+    type_column: str = "type"
+    x_column: str = "lon"
+    y_column: str = "lat"
+    beds_column: str | None = "beds"
+    ambulances_column: str | None = "ambulances"
+    emergency_column: str | None = "emergency"
+
+
+class PopulationSpec(_Strict):
+    """A population raster (people per cell)."""
+
+    path: Path
+    band: int = Field(1, ge=1)
+
+
+class BoundariesSpec(_Strict):
+    """Township polygons with an urban/rural class and optional census totals."""
+
+    path: Path
+    layer: str | None = None
+    id_column: str = "code"
+    name_column: str = "name"
+    class_column: str = "class"
+    population_column: str | None = "population"
+
+
+class Study(_Strict):
+    """A validated study file. Paths are absolute once loaded."""
+
+    name: str
+    description: str = ""
+    crs: str = "auto"
+    grid_m: float = Field(100.0, gt=0, le=5000)
+    roads: RoadsSpec
+    facilities: FacilitiesSpec
+    population: PopulationSpec
+    boundaries: BoundariesSpec
+    profile: str = "default"
+    speeds_kmh: dict[str, float] = Field(default_factory=dict)
+    source: Path | None = None
+
+    @field_validator("speeds_kmh")
+    @classmethod
+    def _positive_speeds(cls, speeds: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in speeds.items() if not v >= 0}
+        if bad:
+            raise ValueError(f"speeds must be >= 0 km/h, got {bad}")
+        return speeds
+
+    @property
+    def folder(self) -> Path:
+        """The folder the study file lives in (paths are relative to it)."""
+        return self.source.parent if self.source else Path.cwd()
+
+
+def format_validation_error(err: ValidationError, where: str, model: type[BaseModel]) -> str:
+    """Turn a pydantic error into lines of ``file: key: problem``."""
+    lines = []
+    for problem in err.errors():
+        key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        if problem["type"] == "extra_forbidden":
+            hint = _suggest_key(model, problem["loc"])
+            lines.append(f"{where}: unknown key '{key}'{hint}")
+        elif problem["type"] == "missing":
+            lines.append(f"{where}: missing required key '{key}'")
+        else:
+            lines.append(f"{where}: {key}: {problem['msg']} (got {problem.get('input')!r})")
+    return "\n".join(lines)
+
+
+def _suggest_key(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    """' (did you mean ...?)' for a misspelt key, from the model's field names."""
+    current: type[BaseModel] | None = model
+    for part in loc[:-1]:
+        field = current.model_fields.get(str(part)) if current else None
+        annotation = field.annotation if field else None
+        current = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    if current is None:
+        return ""
+    close = difflib.get_close_matches(str(loc[-1]), list(current.model_fields), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else f"; allowed keys: {', '.join(current.model_fields)}"
+
+
+def read_yaml(path: Path, what: str) -> dict[str, Any]:
+    """Read a YAML mapping, or raise StudyError saying what is wrong with the file."""
+    if not path.is_file():
+        raise StudyError(f"{what} not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise StudyError(f"{path}: not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+    except UnicodeDecodeError:
+        raise StudyError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
+    if not isinstance(data, dict):
+        raise StudyError(f"{path}: expected a mapping of keys (name:, roads:, ...), got {type(data).__name__}")
+    return data
+
+
+def load_study(path: str | Path | None = None) -> Study:
+    """Load and validate a study file; ``None`` loads the bundled synthetic demo.
+
+    Relative paths inside the file are resolved against the file's folder, and
+    every referenced input must exist.
+    """
+    path = Path(path).resolve() if path is not None else DEMO_STUDY
+    if path.is_dir():
+        path = path / "study.yaml"
+    data = read_yaml(path, "study file")
+    try:
+        study = Study.model_validate({**data, "source": path})
+    except ValidationError as exc:
+        raise StudyError(format_validation_error(exc, str(path), Study)) from None
+    return _resolve_paths(study)
+
+
+def _resolve_paths(study: Study) -> Study:
+    updates = {}
+    for key in ("roads", "facilities", "population", "boundaries"):
+        spec = getattr(study, key)
+        resolved = (study.folder / spec.path).resolve()
+        if not resolved.exists():
+            raise StudyError(f"{study.source}: {key}.path: file not found: {resolved}")
+        updates[key] = spec.model_copy(update={"path": resolved})
+    return study.model_copy(update=updates)
