@@ -1,31 +1,23 @@
-"""The ``healthreach`` command line: thin commands over the Python API."""
+"""``healthreach audit``: run every standard on one study and write its outputs."""
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import click
 from rich.console import Console
 
-from healthreach.errors import HealthreachError
-
-console = Console(stderr=True)
+from healthreach.cli import cli, console
 
 
-def _step(status):
+def progress_step(status):
+    """A callback that shows the current step and the elapsed time in a rich status line."""
     start = time.perf_counter()
 
     def step(message: str) -> None:
         status.update(f"{message} … ({time.perf_counter() - start:.1f} s)")
     return step
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="healthreach")
-def cli() -> None:
-    """Test district health-plan access targets on the real road network."""
 
 
 @cli.command()
@@ -45,7 +37,7 @@ def audit(study: Path | None, out_dir: Path | None, no_map: bool, no_cache: bool
     start = time.perf_counter()
     with console.status("reading the study file") as status:
         spec = load_study(study)
-        inputs = load_inputs(spec, _step(status), use_cache=not no_cache)
+        inputs = load_inputs(spec, progress_step(status), use_cache=not no_cache)
         status.update("computing travel times and standards")
         result = run_audit(inputs)
         html = None
@@ -58,22 +50,3 @@ def audit(study: Path | None, out_dir: Path | None, no_map: bool, no_cache: bool
     print_summary(result, Console())
     console.print(f"outputs in [bold]{out_dir}[/] ({', '.join(p.name for p in paths.values())}) "
                   f"in {time.perf_counter() - start:.1f} s")
-
-
-def main() -> None:
-    """Entry point: user errors print one clear message and exit 2, never a traceback."""
-    try:
-        cli(standalone_mode=False)
-    except click.exceptions.Abort:
-        console.print("aborted")
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except HealthreachError as exc:
-        console.print(f"[red]error:[/] {exc}", highlight=False)
-        sys.exit(2)
-
-
-if __name__ == "__main__":
-    main()
