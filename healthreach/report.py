@@ -134,7 +134,7 @@ def print_summary(audit: Audit, console: Console | None = None) -> None:
     inp = audit.inputs
     table = Table(title=f"{inp.study.name}: {inp.total_people:,.0f} people, {len(audit.facilities)} facilities")
     for col in ("standard", "people", "covered", "result", "target", ""):
-        table.add_column(col, justify="left" if col == "standard" else "right")
+        table.add_column(col, justify="left" if col == "standard" else "right", no_wrap=col == "standard")
     for f in audit.figures:
         if f.unit == "share of people":
             result = "n/a" if f.share is None else f"{f.share:.1%}"
@@ -150,4 +150,4 @@ def print_summary(audit: Audit, console: Console | None = None) -> None:
                       result, target, mark)
     console.print(table)
     for warning in inp.warnings:
-        console.print(f"[yellow]note:[/] {warning}")
+        console.print(f"[yellow]note:[/] {warning}", soft_wrap=True)

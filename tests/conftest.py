@@ -76,3 +76,27 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def small_study(tmp_path) -> Path:
     return write_study(tmp_path / "small")
+
+
+DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "geo" / "demo"
+
+
+@pytest.fixture(scope="session")
+def demo_inputs(tmp_path_factory):
+    """The bundled synthetic demo county, loaded once per test session."""
+    if not (DEMO_DIR / "roads.gpkg").exists():
+        pytest.skip("demo county data not generated (run data/geo/demo/generate.py)")
+    import os
+
+    from healthreach.inputs import load_inputs
+    from healthreach.study import load_study
+
+    os.environ.setdefault("HEALTHREACH_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+    return load_inputs(load_study(None))
+
+
+@pytest.fixture(scope="session")
+def demo_audit(demo_inputs):
+    from healthreach.standards import audit
+
+    return audit(demo_inputs)

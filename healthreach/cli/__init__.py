@@ -1,11 +1,11 @@
 """The ``healthreach`` command line: a click group, one module per subcommand.
 
-Commands are thin: they parse options, call the Python API and print.
+Commands are thin: they parse options, call the Python API and print. A
+:class:`~healthreach.errors.HealthreachError` raised anywhere below becomes
+one clear message and exit code 2, never a traceback.
 """
 
 from __future__ import annotations
-
-import sys
 
 import click
 from rich.console import Console
@@ -15,25 +15,32 @@ from healthreach.errors import HealthreachError
 console = Console(stderr=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class UserError(click.ClickException):
+    """A problem with the user's input: printed as one message, exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        console.print(f"[red]error:[/] {self.message}", highlight=False, soft_wrap=True)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except HealthreachError as exc:
+            raise UserError(str(exc)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="healthreach")
 def cli() -> None:
     """Test district health-plan access targets on the real road network."""
 
 
 def main() -> None:
-    """Entry point: user errors print one clear message and exit 2, never a traceback."""
-    try:
-        cli(standalone_mode=False)
-    except click.exceptions.Abort:
-        console.print("aborted")
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except HealthreachError as exc:
-        console.print(f"[red]error:[/] {exc}", highlight=False)
-        sys.exit(2)
+    """Console entry point."""
+    cli()
 
 
 # Each subcommand module adds its command to `cli` when imported.

@@ -49,4 +49,4 @@ def audit(study: Path | None, out_dir: Path | None, no_map: bool, no_cache: bool
         paths = write_outputs(result, out_dir, html)
     print_summary(result, Console())
     console.print(f"outputs in [bold]{out_dir}[/] ({', '.join(p.name for p in paths.values())}) "
-                  f"in {time.perf_counter() - start:.1f} s")
+                  f"in {time.perf_counter() - start:.1f} s", soft_wrap=True)

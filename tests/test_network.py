@@ -1,0 +1,74 @@
+"""Building the network from messy lines: merging, splitting, pruning, caching."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from healthreach.errors import NetworkError
+from healthreach.network import build_network, load_network, save_network
+from healthreach.profile import load_profile
+
+PROFILE = load_profile("default")
+
+
+def frame(geoms, classes=None, crs="EPSG:4545"):
+    return gpd.GeoDataFrame({"road_class": classes or ["county"] * len(geoms), "oneway": False},
+                            geometry=geoms, crs=crs)
+
+
+def test_ends_a_few_centimetres_apart_are_joined():
+    lines = [shapely.LineString([(0, 0), (100, 0)]), shapely.LineString([(100.03, 0.02), (200, 0)])]
+    joined = build_network(frame(lines), PROFILE, merge_tolerance_m=0.5)
+    assert joined.n_nodes == 3 and joined.report.endpoints_merged == 1
+    apart = build_network(frame(lines), PROFILE, merge_tolerance_m=0.0)
+    assert apart.report.components_dropped == 1  # without merging, the second line is an island
+
+
+def test_multipart_lines_are_split_and_counted():
+    multi = shapely.MultiLineString([[(0, 0), (100, 0)], [(100, 0), (100, 100)]])
+    net = build_network(frame([multi]), PROFILE, 0.0)
+    assert net.report.parts_split == 1 and net.n_nodes == 3
+    assert net.length_m.sum() == pytest.approx(2 * 200)  # two directions per segment
+
+
+def test_duplicate_segments_keep_the_fastest():
+    line = shapely.LineString([(0, 0), (1000, 0)])
+    net = build_network(frame([line, line], classes=["village", "national"]), PROFILE, 0.0)
+    graph = net.graph("drive", "time")
+    assert graph[0, 1] == pytest.approx(1000 / (50 / 3.6))  # national 50 km/h, not village 20
+
+
+def test_disconnected_parts_are_dropped_and_reported():
+    main = [shapely.LineString([(i * 100, 0), ((i + 1) * 100, 0)]) for i in range(10)]
+    island = [shapely.LineString([(0, 5000), (300, 5000)])]
+    net = build_network(frame(main + island), PROFILE, 0.0)
+    assert net.n_nodes == 11
+    assert net.report.components_dropped == 1 and net.report.nodes_dropped == 2
+    assert net.report.km_dropped == pytest.approx(0.3)
+    assert any("disconnected" in line for line in net.report.lines())
+
+
+def test_unknown_road_class_is_an_error_naming_it():
+    with pytest.raises(NetworkError, match=r"'goat_track' \(1 segments\).*speeds_kmh"):
+        build_network(frame([shapely.LineString([(0, 0), (1, 1)])], ["goat_track"]), PROFILE, 0.0, where="roads.gpkg")
+
+
+def test_geographic_crs_is_refused():
+    with pytest.raises(NetworkError, match="projected"):
+        build_network(frame([shapely.LineString([(107, 29), (107.1, 29)])], crs="EPSG:4326"), PROFILE)
+
+
+def test_cache_round_trip_preserves_everything(tmp_path):
+    lines = [shapely.LineString([(0, 0), (50, 80), (100, 0)]), shapely.LineString([(100, 0), (300, 0)])]
+    net = build_network(frame(lines, ["county", "village"]), PROFILE, 0.0)
+    save_network(net, tmp_path / "net.npz")
+    back = load_network(tmp_path / "net.npz")
+    for attr in ("x", "y", "tail", "head", "length_m", "road_class"):
+        np.testing.assert_array_equal(getattr(back, attr), getattr(net, attr))
+    for mode in net.time_s:
+        np.testing.assert_array_equal(back.time_s[mode], net.time_s[mode])
+    assert shapely.equals(back.lines.geometry.to_numpy(), net.lines.geometry.to_numpy()).all()
+    assert back.report == net.report
