@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
+import shapely
 from rasterio import features
 
 from healthreach import __version__
@@ -20,9 +21,10 @@ from healthreach.crs import local_metric_crs, parse_crs
 from healthreach.errors import InputError
 from healthreach.grid import Grid
 from healthreach.load.boundaries import read_boundaries
-from healthreach.load.facilities import read_facilities
-from healthreach.load.population import read_population
-from healthreach.load.roads import read_roads, road_format
+from healthreach.load.census import rescale_to_census, road_length_per_cell, spread_over_cells, spread_polygons
+from healthreach.load.facilities import check_locations, read_facilities
+from healthreach.load.population import is_polygon_source, read_population, read_population_polygons
+from healthreach.load.roads import buffer_wgs84, read_roads, road_format, roads_file
 from healthreach.network import Network, build_network, cache_dir, cache_key, load_network, save_network
 from healthreach.profile import Profile, load_profile
 from healthreach.study import Study
@@ -62,6 +64,8 @@ class StudyInputs:
     facilities: gpd.GeoDataFrame
     input_hash: str
     warnings: list[str] = field(default_factory=list)
+    # per mode: (network, cells, KD-tree, Access) of the cells' snapping, reused by every audit of these inputs
+    _cell_access: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def total_people(self) -> float:
@@ -79,26 +83,18 @@ def load_inputs(study: Study, step: Step | None = None, use_cache: bool = True) 
     crs = _analysis_crs(study, boundaries)
     boundaries = boundaries.to_crs(crs)
 
-    step("reading population")
-    grid, people = read_population(study.population, crs, tuple(boundaries.total_bounds), study.grid_m)
-    township = features.rasterize(
-        ((geom, i) for i, geom in enumerate(boundaries.geometry)), out_shape=grid.shape,
-        transform=grid.transform, fill=-1, dtype="int32")
-    outside = float(people[township < 0].sum())
-    if outside > 0.5:
-        warnings.append(f"{outside:,.0f} people in the population raster lie outside every township and are not counted")
-    flat = np.flatnonzero(township.ravel() >= 0)
-    x, y = grid.centres(flat)
-    town = township.ravel()[flat]
-    cells = Cells(flat, x, y, people.ravel()[flat], town,
-                  (boundaries["area_class"].to_numpy() == "urban")[town])
+    area_wgs84 = boundaries.to_crs(4326).union_all()
 
     step("building the road network")
-    network = _network(study, profile, crs, step, use_cache)
+    network = _network(study, profile, crs, step, use_cache, area_wgs84)
     warnings.extend(network.report.lines()[1:])
 
+    step("reading population")
+    grid, cells = _population(study, profile, crs, boundaries, network, warnings)
+
     step("reading facilities")
-    facilities = read_facilities(study.facilities, crs)
+    facilities = read_facilities(study.facilities, crs, osm_area=buffer_wgs84(area_wgs84, study.roads.buffer_km))
+    warnings.extend(check_locations(facilities, boundaries.union_all(), study.facilities.path))
     for mode in ("walk", "drive"):
         node, dist = network.snap(facilities["x"].to_numpy(), facilities["y"].to_numpy(), mode)
         facilities[f"node_{mode}"] = node
@@ -109,10 +105,16 @@ def load_inputs(study: Study, step: Step | None = None, use_cache: bool = True) 
                         f"lies {fac['snap_drive_m']:,.0f} m from the nearest road; check its coordinates")
     _check_types(facilities, profile, warnings)
 
-    input_hash = cache_key(__version__, study.model_dump(mode="json", exclude={"source"}),
-                           profile.model_dump(mode="json"), study.roads.path, study.facilities.path,
-                           study.population.path, study.boundaries.path)
+    input_hash = study_hash(study, profile)
     return StudyInputs(study, profile, crs, boundaries, grid, cells, network, facilities, input_hash, warnings)
+
+
+def study_hash(study: Study, profile: Profile) -> str:
+    """A hash of the study's settings, profile and input file contents (not their paths)."""
+    inputs = ("roads", "facilities", "population", "boundaries")
+    settings = study.model_dump(mode="json", exclude={"source": True, **{key: {"path"} for key in inputs}})
+    return cache_key(__version__, settings, profile.model_dump(mode="json"),
+                     *(getattr(study, key).path for key in inputs))
 
 
 def _analysis_crs(study: Study, boundaries: gpd.GeoDataFrame) -> str:
@@ -127,23 +129,91 @@ def _analysis_crs(study: Study, boundaries: gpd.GeoDataFrame) -> str:
     return local_metric_crs(centre.x, centre.y).to_wkt()
 
 
-def _network(study: Study, profile: Profile, crs: str, step: Step, use_cache: bool) -> Network:
-    """Build the network, or load it from the cache when its inputs are unchanged."""
-    key = cache_key(__version__, study.roads.model_dump(mode="json"), study.roads.path, crs,
+def _network(study: Study, profile: Profile, crs: str, step: Step, use_cache: bool,
+             area_wgs84=None) -> Network:
+    """Build the network, or load it from the cache when its inputs are unchanged.
+
+    Roads given by ``roads.source`` are downloaded once (see
+    :func:`healthreach.load.roads.roads_file`); a PBF extract is read for the
+    study area (``area_wgs84``) grown by ``roads.buffer_km``.
+    """
+    if study.roads.source is not None:
+        step("downloading roads from OpenStreetMap (once; kept in the cache)")
+    roads_path = roads_file(study.roads, area_wgs84, cache_dir())
+    fmt = road_format(study.roads.model_copy(update={"path": roads_path}))
+    clip = shapely.to_wkt(area_wgs84, rounding_precision=5) if fmt == "pbf" and area_wgs84 is not None else None
+    key = cache_key(__version__, study.roads.model_dump(mode="json"), roads_path, crs, clip,
                     profile.drive_kmh, profile.no_walking, profile.travel.model_dump())
     path = cache_dir() / "networks" / f"{key}.npz"
     if use_cache and path.is_file():
         step("reusing the cached road network")
         return load_network(path)
-    roads = read_roads(study.roads, crs)
-    unknown = "error" if road_format(study.roads) == "gis" else "drop"
-    net = build_network(roads, profile, study.roads.merge_tolerance_m, unknown, where=str(study.roads.path))
+    roads = read_roads(study.roads, crs, area=area_wgs84, path=roads_path)
+    unknown = "error" if fmt == "gis" else "drop"
+    net = build_network(roads, profile, study.roads.tolerance_m, unknown, where=str(roads_path))
     if use_cache:
         try:
             save_network(net, path)
         except OSError as exc:
             log.warning("network cache not written (%s)", exc)
     return net
+
+
+def _population(study: Study, profile: Profile, crs: str, boundaries: gpd.GeoDataFrame, network: Network,
+                warnings: list[str]) -> tuple[Grid, Cells]:
+    """People on the analysis grid and the study-area cells, from whichever source the study names.
+
+    A raster is aggregated (totals kept); a polygon layer, or with no path the
+    boundaries' census totals, is spread uniformly or by road density; with
+    ``rescale_to_census`` every township is then scaled to its census total.
+    """
+    spec = study.population
+    bounds = tuple(boundaries.total_bounds)
+    census = boundaries["census_pop"].to_numpy(float)
+    names = [f"township {i} ({n})" for i, n in zip(boundaries["id"], boundaries["name"])]
+    if (spec.path is None or spec.rescale_to_census) and not np.isfinite(census).any():
+        key = "population.rescale_to_census" if spec.path is not None else "population.path"
+        raise InputError(f"{study.source}: {key}: people come from the boundaries' census totals, but the boundaries "
+                         f"have none; name the column with boundaries.population_column (or give a population file)")
+    if spec.path is not None and not is_polygon_source(spec.path):
+        grid, people = read_population(spec, crs, bounds, study.grid_m)
+        source = "population raster"
+    else:
+        grid = Grid.covering(bounds, study.grid_m, crs)
+        people = np.zeros(grid.shape)
+        source = "population polygons"
+    roads_m = None
+    if spec.spread == "road_density" and (spec.path is None or is_polygon_source(spec.path)):
+        lived_along = ~np.isin(network.lines["road_class"].to_numpy(), profile.no_walking)  # not expressways
+        roads_m = road_length_per_cell(grid, network.lines.geometry.to_numpy()[lived_along])
+    if spec.path is not None and is_polygon_source(spec.path):
+        polys = read_population_polygons(spec).to_crs(crs)
+        people, report = spread_polygons(grid, polys.geometry.to_numpy(), polys["people"].to_numpy(), roads_m)
+        warnings.extend(f"population: {note}" for note in report.notes)
+        lost = report.people_in - report.people_placed
+        if lost > 0.5:
+            warnings.append(f"{lost:,.0f} people in the population polygons lie beyond the study area's extent "
+                            f"and are not counted")
+
+    township = features.rasterize(
+        ((geom, i) for i, geom in enumerate(boundaries.geometry)), out_shape=grid.shape,
+        transform=grid.transform, fill=-1, dtype="int32")
+    outside = float(people[township < 0].sum())
+    if outside > 0.5:
+        warnings.append(f"{outside:,.0f} people in the {source} lie outside every township and are not counted")
+    flat = np.flatnonzero(township.ravel() >= 0)
+    x, y = grid.centres(flat)
+    town = township.ravel()[flat]
+    cell_people = people.ravel()[flat]
+    if spec.path is None:
+        weights = roads_m.ravel()[flat] if roads_m is not None else None
+        cell_people, report = spread_over_cells(town, census, weights, names)
+        warnings.extend(f"population: {note}" for note in report.notes)
+    elif spec.rescale_to_census:
+        cell_people, report = rescale_to_census(cell_people, town, census, names)
+        warnings.extend(f"population rescaled to census: {note}" for note in report.notes)
+    cells = Cells(flat, x, y, cell_people, town, (boundaries["area_class"].to_numpy() == "urban")[town])
+    return grid, cells
 
 
 def _check_types(facilities: gpd.GeoDataFrame, profile: Profile, warnings: list[str]) -> None:

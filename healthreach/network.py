@@ -19,6 +19,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
@@ -42,6 +43,7 @@ class BuildReport:
     parts_split: int = 0
     endpoints_merged: int = 0
     loops_dropped: int = 0
+    duplicates_dropped: int = 0
     unknown_class_dropped: dict[str, int] = field(default_factory=dict)
     components_dropped: int = 0
     nodes_dropped: int = 0
@@ -60,6 +62,8 @@ class BuildReport:
             out.append(f"{self.endpoints_merged} segment ends merged with a neighbour within tolerance")
         if self.loops_dropped:
             out.append(f"{self.loops_dropped} zero-length or closed segments dropped")
+        if self.duplicates_dropped:
+            out.append(f"{self.duplicates_dropped} duplicate segments dropped (same ends, class, direction and length)")
         for cls, n in self.unknown_class_dropped.items():
             out.append(f"{n} segments of class '{cls}' dropped (no speed for this class)")
         if self.components_dropped:
@@ -102,6 +106,7 @@ class Network:
     report: BuildReport
     _graphs: dict = field(default_factory=dict, repr=False)
     _trees: dict = field(default_factory=dict, repr=False)
+    _orders: dict = field(default_factory=dict, repr=False)
 
     @property
     def n_nodes(self) -> int:
@@ -126,9 +131,14 @@ class Network:
         key = (mode, weight, reverse)
         if key not in self._graphs:
             w = self.weights(mode, weight)
-            ok = np.isfinite(w)
-            t, h = (self.head, self.tail) if reverse else (self.tail, self.head)
-            self._graphs[key] = _csr_min(t[ok], h[ok], np.maximum(w[ok], _MIN_WEIGHT), self.n_nodes)
+            if reverse not in self._orders:
+                # edges sorted by (tail, head) once per direction; every mode's graph reuses the order
+                t, h = (self.head, self.tail) if reverse else (self.tail, self.head)
+                pair = t.astype(np.int64) * self.n_nodes + h
+                order = np.argsort(pair, kind="stable")
+                self._orders[reverse] = (order, pair[order])
+            order, pair = self._orders[reverse]
+            self._graphs[key] = _csr_min_sorted(pair, w[order], self.n_nodes)
         return self._graphs[key]
 
     def mode_nodes(self, mode: str) -> np.ndarray:
@@ -142,23 +152,42 @@ class Network:
 
     def snap(self, x: np.ndarray, y: np.ndarray, mode: str) -> tuple[np.ndarray, np.ndarray]:
         """Nearest node usable by ``mode`` for each point: (node index, distance in metres)."""
+        nodes, tree = self.snap_tree(mode)
+        points = np.column_stack([np.asarray(x, float), np.asarray(y, float)])
+        dist, idx = tree.query(points, workers=-1 if len(points) > 10_000 else 1)  # threads pay off on many points
+        return nodes[idx], dist
+
+    def snap_tree(self, mode: str) -> tuple[np.ndarray, cKDTree]:
+        """The mode's usable nodes and a KD-tree over them; modes with the same nodes share one tree."""
         if mode not in self._trees:
             nodes = self.mode_nodes(mode)
             if len(nodes) == 0:
                 raise NetworkError(f"no road in the network can be used by mode '{mode}'")
-            self._trees[mode] = (nodes, cKDTree(np.column_stack([self.x[nodes], self.y[nodes]])))
-        nodes, tree = self._trees[mode]
-        dist, idx = tree.query(np.column_stack([np.asarray(x, float), np.asarray(y, float)]))
-        return nodes[idx], dist
+            same = next((t for t in self._trees.values() if np.array_equal(t[0], nodes)), None)
+            self._trees[mode] = same or (nodes, cKDTree(np.column_stack([self.x[nodes], self.y[nodes]])))
+        return self._trees[mode]
 
 
-def _csr_min(t: np.ndarray, h: np.ndarray, w: np.ndarray, n: int) -> sparse.csr_matrix:
-    """CSR matrix keeping the minimum weight of parallel edges (scipy would sum them)."""
-    order = np.lexsort((w, h, t))
-    t, h, w = t[order], h[order], w[order]
-    first = np.ones(len(t), bool)
-    first[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
-    return sparse.csr_matrix((w[first], (t[first], h[first])), shape=(n, n))
+def _csr_min_sorted(pair: np.ndarray, w: np.ndarray, n: int) -> sparse.csr_matrix:
+    """CSR matrix from edges sorted by ``pair = tail * n + head``.
+
+    Edges with a non-finite weight are left out, weights are raised to
+    ``_MIN_WEIGHT`` (csgraph reads a stored zero as no edge) and parallel
+    edges keep their smallest weight (scipy would sum them).
+    """
+    ok = np.isfinite(w)
+    pair, w = pair[ok], np.maximum(w[ok], _MIN_WEIGHT)
+    first = np.ones(len(pair), bool)
+    first[1:] = pair[1:] != pair[:-1]
+    starts = np.flatnonzero(first)
+    data = np.minimum.reduceat(w, starts) if len(starts) else w
+    tail, head = np.divmod(pair[starts], n)
+    index = np.int32 if max(n, len(starts)) < np.iinfo(np.int32).max else np.int64
+    indptr = np.zeros(n + 1, index)
+    np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
+    out = sparse.csr_matrix((data, head.astype(index), indptr), shape=(n, n))
+    out.has_sorted_indices = True
+    return out
 
 
 def edge_speeds(road_class: np.ndarray, speed_kmh: np.ndarray, profile: Profile) -> dict[str, np.ndarray]:
@@ -168,10 +197,11 @@ def edge_speeds(road_class: np.ndarray, speed_kmh: np.ndarray, profile: Profile)
     ambulances drive at that times ``ambulance_factor``; walking is one speed
     on every class except those listed in ``no_walking``.
     """
-    drive = np.array([profile.drive_kmh.get(c, np.nan) for c in road_class], float)
+    road_class = pd.Series(np.asarray(road_class), dtype=object)  # hashed look-ups: fast on 1M segments
+    drive = road_class.map(profile.drive_kmh).to_numpy(float, na_value=np.nan)
     tagged = np.isfinite(speed_kmh) & (speed_kmh > 0)
     drive = np.where(tagged, speed_kmh, drive)
-    walk = np.where(np.isin(road_class, profile.no_walking), 0.0, profile.travel.walk_kmh)
+    walk = np.where(road_class.isin(profile.no_walking).to_numpy(), 0.0, profile.travel.walk_kmh)
     return {"walk": walk, "drive": drive, "ambulance": drive * profile.travel.ambulance_factor}
 
 
@@ -197,7 +227,8 @@ def build_network(roads: gpd.GeoDataFrame, profile: Profile, merge_tolerance_m: 
     report = BuildReport(segments_read=len(roads))
     if roads.crs is None or not roads.crs.is_projected:
         raise NetworkError(f"{where}: roads must be in a projected (metre) CRS before building")
-    parts = roads.explode(index_parts=False)
+    multi = roads.geom_type.isin(["MultiLineString", "GeometryCollection"]).any()
+    parts = roads.explode(index_parts=False) if multi else roads
     report.parts_split = len(parts) - len(roads)
     parts = parts[parts.geometry.notna() & ~parts.geometry.is_empty]
     parts = parts[parts.geom_type == "LineString"]
@@ -205,7 +236,7 @@ def build_network(roads: gpd.GeoDataFrame, profile: Profile, merge_tolerance_m: 
         raise NetworkError(f"{where}: no line geometry found")
 
     classes = parts["road_class"].astype(str).to_numpy()
-    known = np.isin(classes, list(profile.drive_kmh)) | np.isin(classes, profile.no_walking)
+    known = pd.Series(classes).isin([*profile.drive_kmh, *profile.no_walking]).to_numpy()
     if not known.all():
         counts = dict(zip(*np.unique(classes[~known], return_counts=True)))
         counts = {str(k): int(v) for k, v in counts.items()}
@@ -216,9 +247,13 @@ def build_network(roads: gpd.GeoDataFrame, profile: Profile, merge_tolerance_m: 
         report.unknown_class_dropped = counts
         parts, classes = parts[known], classes[known]
 
-    geoms = shapely.force_2d(parts.geometry.to_numpy())
-    start = shapely.get_coordinates(shapely.get_point(geoms, 0))
-    end = shapely.get_coordinates(shapely.get_point(geoms, -1))
+    geoms = parts.geometry.to_numpy()
+    if shapely.has_z(geoms).any():
+        geoms = shapely.force_2d(geoms)
+    coords, which = shapely.get_coordinates(geoms, return_index=True)
+    count = np.bincount(which, minlength=len(geoms))
+    last = np.cumsum(count) - 1
+    start, end = coords[last - count + 1], coords[last]
     node_of, node_xy, merged = _merge_endpoints(np.vstack([start, end]), merge_tolerance_m)
     report.endpoints_merged = merged
     u, v = node_of[: len(geoms)], node_of[len(geoms):]
@@ -228,6 +263,9 @@ def build_network(roads: gpd.GeoDataFrame, profile: Profile, merge_tolerance_m: 
 
     oneway = parts["oneway"].to_numpy(bool) if "oneway" in parts else np.zeros(len(parts), bool)
     speed = parts["speed_kmh"].to_numpy(float) if "speed_kmh" in parts else np.full(len(parts), np.nan)
+    duplicate = keep & _duplicate_segments(u, v, length, classes, oneway)
+    report.duplicates_dropped = int(duplicate.sum())
+    keep &= ~duplicate
     u, v, length, classes, oneway, speed, geoms = (a[keep] for a in (u, v, length, classes, oneway, speed, geoms))
 
     speeds = edge_speeds(classes, speed, profile)
@@ -283,8 +321,7 @@ def _merge_endpoints(xy: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, np
     Returns the node index of every point, node coordinates (first point of
     each cluster) and how many points moved onto a different coordinate.
     """
-    uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
+    uniq, inverse = _unique_rows(xy)
     if tolerance_m <= 0 or len(uniq) < 2:
         return inverse, uniq, 0
     pairs = cKDTree(uniq).query_pairs(tolerance_m, output_type="ndarray")
@@ -296,6 +333,34 @@ def _merge_endpoints(xy: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, np
     first[cluster[::-1]] = np.arange(len(uniq))[::-1]
     moved = int((first[cluster] != np.arange(len(uniq)))[inverse].sum())
     return cluster[inverse], uniq[first], moved
+
+
+def _duplicate_segments(u: np.ndarray, v: np.ndarray, length: np.ndarray, classes: np.ndarray,
+                        oneway: np.ndarray) -> np.ndarray:
+    """True for every segment but the first of a set that repeat one road.
+
+    A repeat joins the same two nodes (either way round for two-way roads,
+    the same way round for one-way roads), has the same class and the same
+    length to the metre.
+    """
+    along = np.where(oneway, u < v, True)
+    key = pd.DataFrame({"a": np.minimum(u, v), "b": np.maximum(u, v), "c": classes, "o": oneway, "d": along,
+                        "m": np.round(length)})
+    return key.duplicated().to_numpy()
+
+
+def _unique_rows(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(xy, axis=0, return_inverse=True)`` for (n, 2) floats, by one lexsort (faster)."""
+    if len(xy) == 0:
+        return xy.copy(), np.zeros(0, np.int64)
+    order = np.lexsort((xy[:, 1], xy[:, 0]))
+    s = xy[order]
+    new = np.ones(len(s), bool)
+    new[1:] = (s[1:, 0] != s[:-1, 0]) | (s[1:, 1] != s[:-1, 1])
+    group = np.cumsum(new) - 1
+    inverse = np.empty(len(xy), np.int64)
+    inverse[order] = group
+    return s[new], inverse
 
 
 # --- on-disk cache -----------------------------------------------------------
@@ -330,7 +395,7 @@ def save_network(net: Network, path: Path) -> None:
     }
     meta = {"crs": net.crs, "report": net.report.__dict__}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}-{id(net):x}.tmp.npz")  # one per writer: batch workers may race
     np.savez(tmp, meta=np.array(json.dumps(meta)), **arrays)
     os.replace(tmp, path)
 

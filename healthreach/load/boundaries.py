@@ -18,31 +18,68 @@ _CLASS_WORDS = {"urban": "urban", "城市": "urban", "城镇": "urban", "街道"
 def read_boundaries(spec: BoundariesSpec) -> gpd.GeoDataFrame:
     """Townships as a GeoDataFrame with columns ``id, name, area_class, census_pop``.
 
-    The CRS is the file's own; ``area_class`` is ``urban`` or ``rural``;
-    ``census_pop`` is people (NaN where no column is given).
+    The CRS is the file's own (WGS84 for ``admin_code`` and for files declared
+    GCJ-02/BD-09 by ``spec.crs``, which are converted); ``area_class`` is
+    ``urban`` or ``rural`` (``spec.area_class`` where the file has no class
+    column); ``census_pop`` is people (NaN where no column is given;
+    ``spec.census_total`` for a single polygon).
     """
-    gdf = read_table(spec.path, spec.layer)
+    where = spec.path if spec.path is not None else f"boundaries.admin_code {spec.admin_code}"
+    if spec.admin_code is not None:
+        from healthreach.load.cnmaps import read_admin
+
+        gdf = read_admin(spec.admin_code)
+        spec = spec.model_copy(update={"id_column": "code", "name_column": "name"})
+    else:
+        gdf = read_table(spec.path, spec.layer)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
-        raise InputError(f"{spec.path}: boundaries must be a polygon layer (GeoPackage, GeoJSON, Shapefile)")
+        raise InputError(f"{where}: boundaries must be a polygon layer (GeoPackage, GeoJSON, Shapefile)")
     if gdf.crs is None:
-        raise InputError(f"{spec.path}: the layer has no coordinate system; set one (e.g. EPSG:4490) in the file")
+        raise InputError(f"{where}: the layer has no coordinate system; set one (e.g. EPSG:4490) in the file")
+    if spec.crs is not None:
+        gdf = _declared_datum(gdf, spec.crs, where)
+    if spec.class_column not in gdf.columns and spec.area_class is not None:
+        gdf = gdf.assign(**{spec.class_column: spec.area_class})
+    pop_col = spec.population_column
+    if pop_col and pop_col not in gdf.columns and "population_column" not in spec.model_fields_set:
+        pop_col = None  # the default column name, absent: no census totals
+    if spec.class_column not in gdf.columns:
+        raise InputError(f"{where}: no column '{spec.class_column}' (study key boundaries.class_column) for the "
+                         f"urban/rural class; name the column, or set boundaries.area_class: urban|rural "
+                         f"for every polygon; the file has: {', '.join(map(str, gdf.columns))}")
     require_columns(gdf, {"id_column": spec.id_column, "name_column": spec.name_column,
-                          "class_column": spec.class_column, "population_column": spec.population_column}, spec.path)
+                          "population_column": pop_col}, where)
     ids = gdf[spec.id_column].astype(str)
-    require_unique_ids(ids, spec.path, row_offset=1)
+    require_unique_ids(ids, where, row_offset=1)
     raw_class = gdf[spec.class_column].astype(str).str.strip()
     area_class = raw_class.str.lower().map(_CLASS_WORDS)
     if area_class.isna().any():
         bad = gdf.loc[area_class.isna(), spec.id_column].astype(str).tolist()[:5]
         values = sorted(set(raw_class[area_class.isna()]))[:5]
-        raise InputError(f"{spec.path}: column '{spec.class_column}' must be 'urban' or 'rural'; "
+        raise InputError(f"{where}: column '{spec.class_column}' must be 'urban' or 'rural'; "
                          f"got {values} for {', '.join(bad)}")
     polys = gdf.geom_type.isin(["Polygon", "MultiPolygon"])
     if not polys.all():
         bad = ids[~polys].tolist()[:5]
-        raise InputError(f"{spec.path}: not polygons: {', '.join(bad)}")
-    census = (pd.to_numeric(gdf[spec.population_column], errors="coerce")
-              if spec.population_column else pd.Series(np.nan, index=gdf.index))
+        raise InputError(f"{where}: not polygons: {', '.join(bad)}")
+    census = (pd.to_numeric(gdf[pop_col], errors="coerce") if pop_col else pd.Series(np.nan, index=gdf.index))
+    if spec.census_total is not None:
+        if len(gdf) != 1:
+            raise InputError(f"{where}: boundaries.census_total is for a single polygon, but there are {len(gdf)}; "
+                             f"put the totals in a column (boundaries.population_column)")
+        census = pd.Series([spec.census_total], index=gdf.index)
     return gpd.GeoDataFrame({"id": ids.to_numpy(), "name": gdf[spec.name_column].astype(str).to_numpy(),
                              "area_class": area_class.to_numpy(), "census_pop": census.to_numpy(float)},
                             geometry=gdf.geometry.make_valid().to_numpy(), crs=gdf.crs)
+
+
+def _declared_datum(gdf: gpd.GeoDataFrame, system: str, where) -> gpd.GeoDataFrame:
+    """Apply ``boundaries.crs``: GCJ-02/BD-09 lon/lat are converted to WGS84; a CRS overrides the file's."""
+    from healthreach.crs import _ALIASES, parse_crs
+    from healthreach.load.cnmaps import datum_to_wgs84
+
+    name = _ALIASES.get(system.strip().lower())
+    if name in ("gcj02", "bd09"):
+        geo = gdf.to_crs(4326) if not gdf.crs.equals("EPSG:4326") else gdf
+        return geo.set_geometry(datum_to_wgs84(geo.geometry.to_numpy(), name), crs="EPSG:4326")
+    return gdf.set_crs(parse_crs(system, f"{where}: boundaries.crs"), allow_override=True)

@@ -9,6 +9,7 @@ from pyproj import Transformer
 
 from healthreach.crs import to_wgs84
 from healthreach.errors import InputError
+from healthreach.load import osm
 from healthreach.load.tables import read_table, require_columns, require_unique_ids
 from healthreach.study import FacilitiesSpec
 
@@ -17,18 +18,29 @@ _FALSE = {"false", "0", "no", "n", "f", "否", "无", ""}
 COLUMNS = ["id", "name", "type", "beds", "ambulances", "emergency", "x", "y", "row"]
 
 
-def read_facilities(spec: FacilitiesSpec, crs: str) -> gpd.GeoDataFrame:
+def read_facilities(spec: FacilitiesSpec, crs: str, osm_area=None) -> gpd.GeoDataFrame:
     """Facilities as points in the analysis CRS ``crs``.
 
     Columns: ``id`` (str), ``name``, ``type``, ``beds``, ``ambulances``
     (counts), ``emergency`` (bool), ``x``, ``y`` (metres) and ``row`` (the
     row in the source file, for messages). Coordinates are read from the x/y
     columns in ``spec.crs`` (WGS84, GCJ-02, BD-09, CGCS2000 or an EPSG code),
-    or from point geometry for GIS layers.
+    or from point geometry for GIS layers (a point inside polygons). An
+    OpenStreetMap extract (``.osm.pbf``, ``.osm``) is read for the points
+    tagged ``spec.osm_tags`` (default: hospitals, clinics, doctors, dentists,
+    pharmacies and anything tagged ``healthcare``), within ``osm_area`` (a
+    WGS84 polygon) when given; its ids are ``node/123``.
+    Also returns ``lon``, ``lat``: WGS84 degrees after any datum conversion.
     """
-    df = read_table(spec.path, spec.layer)
-    is_layer = isinstance(df, gpd.GeoDataFrame) and df.geometry.notna().any()
-    row_offset = 1 if is_layer else 2  # CSV/XLSX: row 1 is the header
+    if osm.is_pbf(spec.path) or osm.is_osm_xml(spec.path):
+        df = osm.read_osm_facilities(spec.path, spec.osm_tags, osm_area)
+        spec = FacilitiesSpec(path=spec.path, crs="wgs84")  # the OSM table has the default column names
+        row_offset = 1
+        is_layer = False
+    else:
+        df = read_table(spec.path, spec.layer)
+        is_layer = isinstance(df, gpd.GeoDataFrame) and df.geometry.notna().any()
+        row_offset = 1 if is_layer else 2  # CSV/XLSX: row 1 is the header
     require_columns(df, {"id_column": spec.id_column, "name_column": spec.name_column,
                          "type_column": spec.type_column}, spec.path)
     ids = df[spec.id_column].astype(str).str.strip()
@@ -38,6 +50,8 @@ def read_facilities(spec: FacilitiesSpec, crs: str) -> gpd.GeoDataFrame:
         if df.crs is None:
             raise InputError(f"{spec.path}: the layer has no coordinate system")
         pts = df.geometry.to_crs(4326) if df.crs.to_epsg() != 4326 else df.geometry
+        if not pts.geom_type.eq("Point").all():
+            pts = pts.representative_point()
         lon, lat = pts.x.to_numpy(float), pts.y.to_numpy(float)
         system = spec.crs if spec.crs.lower() in ("gcj02", "gcj-02", "bd09", "bd-09", "amap", "baidu") else "wgs84"
     else:
@@ -58,8 +72,87 @@ def read_facilities(spec: FacilitiesSpec, crs: str) -> gpd.GeoDataFrame:
         "ambulances": _counts(df, spec.ambulances_column, spec, ids, row_offset),
         "emergency": _flags(df, spec.emergency_column, spec, ids, row_offset),
         "x": x, "y": y, "row": np.arange(len(df)) + row_offset,
+        "lon": lon, "lat": lat,
     })
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(x, y), crs=crs)
+
+
+def check_locations(facilities: gpd.GeoDataFrame, area, path, far_outside_m: float = 50_000.0,
+                    same_place_m: float = 1.0, max_listed: int = 10) -> list[str]:
+    """Warnings (and errors) about where facilities lie relative to the study area.
+
+    Parameters
+    ----------
+    facilities : GeoDataFrame
+        From :func:`read_facilities` (x, y metres in the analysis CRS; lon, lat).
+    area : shapely geometry
+        The study area (union of the boundaries) in the same CRS.
+    path : Path
+        The facility file, for messages.
+
+    Raises :class:`InputError` for a facility that lies outside the study area
+    where swapping its longitude and latitude would put it inside (a swapped
+    column). Returns warnings for facilities outside the area (they are still
+    used: patients cross boundaries, and plans count hospitals beyond them),
+    for those more than ``far_outside_m`` away, and for facilities with
+    different ids at one place (within ``same_place_m`` metres). At most
+    ``max_listed`` facilities outside are named one by one; the rest are counted.
+    """
+    import shapely
+    from pyproj import Transformer
+
+    out: list[str] = []
+    if len(facilities) == 0:
+        return out
+    pts = shapely.points(facilities["x"].to_numpy(), facilities["y"].to_numpy())
+    dist = shapely.distance(area, pts)
+    outside = dist > 0
+    if outside.any() and {"lon", "lat"} <= set(facilities.columns):
+        to_local = Transformer.from_crs(4326, facilities.crs, always_xy=True)
+        lon, lat = facilities["lon"].to_numpy(float), facilities["lat"].to_numpy(float)
+        ok = outside & (np.abs(lon) <= 90)
+        sx, sy = np.full(len(pts), np.inf), np.full(len(pts), np.inf)
+        sx[ok], sy[ok] = to_local.transform(lat[ok], lon[ok])
+        swapped = ok & np.isfinite(sx) & shapely.intersects(area, shapely.points(np.nan_to_num(sx, posinf=0),
+                                                                                  np.nan_to_num(sy, posinf=0)))
+        if swapped.any():
+            rows = facilities[swapped]
+            listed = "; ".join(f"row {r} (id {i}): lon {a:.6f}, lat {b:.6f}"
+                               for r, i, a, b in zip(rows["row"], rows["id"], rows["lon"], rows["lat"]))
+            raise InputError(f"{path}: longitude and latitude look swapped (the point lies inside the study area "
+                             f"only when they are exchanged): {listed}. Exchange the two columns, or the x_column "
+                             f"and y_column keys in the study file")
+    listed_outside = np.flatnonzero(outside)
+    if len(listed_outside) > max_listed:
+        more = listed_outside[max_listed:]
+        out.append(f"{len(more)} more facilities of {path.name} lie outside the study area (up to "
+                   f"{dist[more].max() / 1000:,.1f} km); they are still counted")
+    for i in listed_outside[:max_listed]:
+        fac = facilities.iloc[i]
+        where = f"facility {fac['id']} ({fac['name']}, {path.name} row {fac['row']})"
+        if dist[i] > far_outside_m:
+            out.append(f"{where} lies {dist[i] / 1000:,.0f} km outside the study area; check its coordinates "
+                       f"and the coordinate system (facilities.crs)")
+        else:
+            out.append(f"{where} lies {dist[i] / 1000:,.1f} km outside the study area; it is still counted "
+                       f"(residents cross boundaries)")
+    tree_xy = np.column_stack([facilities["x"].to_numpy(), facilities["y"].to_numpy()])
+    from scipy.spatial import cKDTree
+
+    pairs = cKDTree(tree_xy).query_pairs(same_place_m, output_type="ndarray")
+    if len(pairs):
+        from scipy import sparse
+        from scipy.sparse.csgraph import connected_components
+
+        graph = sparse.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(tree_xy),) * 2)
+        _, label = connected_components(graph, directed=False)
+        sizes = np.bincount(label)
+        for lab in np.flatnonzero(sizes > 1)[:10]:
+            group = facilities.iloc[np.flatnonzero(label == lab)]
+            listed = ", ".join(f"{i} (row {r})" for i, r in zip(group["id"], group["row"]))
+            out.append(f"{path.name}: facilities {listed} share one location; if they are one facility listed "
+                       f"twice, keep one row")
+    return out
 
 
 def _numbers(col: pd.Series, path, name: str, ids: pd.Series, row_offset: int) -> np.ndarray:

@@ -1,14 +1,65 @@
-"""Population rasters (people per cell) onto the analysis grid, totals preserved."""
+"""Population onto the analysis grid, totals preserved.
+
+Sources: a raster of people per cell in any CRS and resolution (WorldPop's
+GeoTIFFs are the common case), or a polygon layer with a people column
+(a census table joined to polygons, a population grid published as squares),
+spread over the polygons by :mod:`healthreach.load.census`.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import rasterio
 from pyproj import CRS, Transformer
+from rasterio.warp import transform_bounds
+from rasterio.windows import Window
 
 from healthreach.errors import InputError
 from healthreach.grid import Grid
+from healthreach.load.tables import VECTOR_SUFFIXES, read_table
 from healthreach.study import PopulationSpec
+
+_MAX_PARTS = 40_000_000  # cap on source-cell parts projected in one aggregation (memory, time)
+
+
+def is_polygon_source(path: Path) -> bool:
+    """True when a population file is a vector layer (people per polygon) rather than a raster."""
+    return path.suffix.lower() in VECTOR_SUFFIXES
+
+
+def read_population_polygons(spec: PopulationSpec) -> gpd.GeoDataFrame:
+    """Polygons with people: a GeoDataFrame with a float ``people`` column, in the file's CRS.
+
+    Rows whose ``spec.column`` is blank count as 0 people; text, negative or
+    infinite values are rejected naming the row.
+    """
+    gdf = read_table(spec.path, spec.layer)
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
+        raise InputError(f"{spec.path}: population polygons must be a polygon layer (GeoPackage, GeoJSON, Shapefile)")
+    if gdf.crs is None:
+        raise InputError(f"{spec.path}: the layer has no coordinate system; set one in the file")
+    if spec.column not in gdf.columns:
+        raise InputError(f"{spec.path}: no column '{spec.column}' (study key population.column); "
+                         f"the file has: {', '.join(map(str, gdf.columns))}")
+    raw = gdf[spec.column]
+    people = pd.to_numeric(raw, errors="coerce")
+    blank = raw.isna() | (raw.astype(str).str.strip() == "")
+    bad = (people.isna() & ~blank) | ~np.isfinite(people.fillna(0)) | (people < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"{spec.path}: row {i + 1}: '{spec.column}' must be a number of people >= 0, "
+                         f"got {raw.iloc[i]!r} ({int(bad.sum())} rows like this)")
+    polys = gdf.geom_type.isin(["Polygon", "MultiPolygon"])
+    if not polys.all():
+        i = int(np.flatnonzero(~polys.to_numpy())[0])
+        raise InputError(f"{spec.path}: row {i + 1} is a {gdf.geom_type.iloc[i]}, not a polygon "
+                         f"(population layers hold areas with their number of people)")
+    return gpd.GeoDataFrame({"people": people.fillna(0).to_numpy(float)},
+                            geometry=gdf.geometry.make_valid().to_numpy(), crs=gdf.crs)
 
 
 def read_population(spec: PopulationSpec, crs: str, bounds: tuple[float, float, float, float],
@@ -17,8 +68,11 @@ def read_population(spec: PopulationSpec, crs: str, bounds: tuple[float, float, 
 
     A raster already in ``crs`` at ``cell_m`` resolution is used on its own
     grid (cropped to ``bounds``); any other raster is aggregated onto a new
-    grid by :func:`aggregate_to_grid`. Nodata, NaN and negative cells count as
-    no people. Returns the grid and a float64 array of its shape.
+    grid by :func:`aggregate_to_grid`. Only the window of the raster that
+    covers ``bounds`` is read, so a national WorldPop file works as well as a
+    clipped one. The nodata value (WorldPop's is about -3.4e38), NaN and
+    negative cells count as no people. Returns the grid and a float64 array
+    of its shape.
     """
     try:
         src = rasterio.open(spec.path)
@@ -29,8 +83,12 @@ def read_population(spec: PopulationSpec, crs: str, bounds: tuple[float, float, 
             raise InputError(f"{spec.path}: the raster has no coordinate system; set one (e.g. EPSG:4326)")
         if spec.band > src.count:
             raise InputError(f"{spec.path}: population.band is {spec.band} but the raster has {src.count} band(s)")
-        values = src.read(spec.band, masked=True).astype(np.float64).filled(np.nan)
-        src_crs, transform = src.crs, src.transform
+        window = _window(src, crs, bounds)
+        if window is None:
+            raise InputError(f"{spec.path}: the raster does not overlap the study area; check that it covers "
+                             f"the boundaries (raster bounds {tuple(round(b, 4) for b in src.bounds)} in {src.crs})")
+        values = src.read(spec.band, window=window, masked=True).astype(np.float64).filled(np.nan)
+        src_crs, transform = src.crs, src.window_transform(window)
     values[~np.isfinite(values) | (values < 0)] = 0.0
 
     same_grid = (CRS.from_user_input(src_crs) == CRS.from_user_input(crs)
@@ -40,6 +98,26 @@ def read_population(spec: PopulationSpec, crs: str, bounds: tuple[float, float, 
         return _crop(values, transform, crs, bounds)
     grid = Grid.covering(bounds, cell_m, crs)
     return grid, aggregate_to_grid(values, transform, src_crs.to_wkt(), grid)
+
+
+def apply_affine(t, x, y) -> tuple[np.ndarray, np.ndarray]:
+    """``t`` applied to coordinate arrays (``x, y``), element by element."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    return t.a * x + t.b * y + t.c, t.d * x + t.e * y + t.f
+
+
+def _window(src, crs: str, bounds, margin_cells: int = 2) -> Window | None:
+    """The raster window covering ``bounds`` (metres in ``crs``) plus a margin; None if disjoint."""
+    left, bottom, right, top = transform_bounds(crs, src.crs, *bounds, densify_pts=21)
+    inv = ~src.transform
+    cols, rows = apply_affine(inv, np.array([left, right, left, right]), np.array([bottom, bottom, top, top]))
+    c0 = max(int(np.floor(cols.min())) - margin_cells, 0)
+    r0 = max(int(np.floor(rows.min())) - margin_cells, 0)
+    c1 = min(int(np.ceil(cols.max())) + margin_cells, src.width)
+    r1 = min(int(np.ceil(rows.max())) + margin_cells, src.height)
+    if c1 <= c0 or r1 <= r0:
+        return None
+    return Window(c0, r0, c1 - c0, r1 - r0)
 
 
 def _crop(values: np.ndarray, transform, crs: str, bounds) -> tuple[Grid, np.ndarray]:
@@ -54,7 +132,7 @@ def _crop(values: np.ndarray, transform, crs: str, bounds) -> tuple[Grid, np.nda
     r1, c1 = min(row1, values.shape[0]), min(col1, values.shape[1])
     if r1 > r0 and c1 > c0:
         out[r0 - row0:r1 - row0, c0 - col0:c1 - col0] = values[r0:r1, c0:c1]
-    grid = Grid(crs, transform * transform.translation(col0, row0), out.shape[1], out.shape[0])
+    grid = Grid(crs, transform @ transform.translation(col0, row0), out.shape[1], out.shape[0])
     return grid, out
 
 
@@ -64,14 +142,17 @@ def aggregate_to_grid(values: np.ndarray, transform, src_crs: str, grid: Grid,
 
     Each populated source cell is split into ``k x k`` equal parts whose
     centres are projected into the grid's CRS and binned; ``k`` defaults to
-    enough parts that each is at most half a grid cell across. People that
-    fall outside the grid are dropped (they lie outside the study area).
+    enough parts that each is at most half a grid cell across (up to 32, and
+    fewer when the raster has so many populated cells that the parts would
+    exceed 40 million). People that fall outside the grid are dropped (they
+    lie outside the study area); every other person is counted exactly once.
     """
     rows, cols = np.nonzero(values > 0)
     people = values[rows, cols]
     if supersample is None:
         src_size = _cell_size_m(transform, src_crs, rows, cols)
-        supersample = int(np.clip(np.ceil(2 * src_size / grid.cell_m), 1, 8))
+        k_max = max(1, int(np.sqrt(_MAX_PARTS / max(len(rows), 1))))
+        supersample = int(np.clip(np.ceil(2 * src_size / grid.cell_m), 1, min(32, k_max)))
     k = supersample
     offsets = (np.arange(k) + 0.5) / k
     out = np.zeros(grid.height * grid.width)
@@ -79,9 +160,9 @@ def aggregate_to_grid(values: np.ndarray, transform, src_crs: str, grid: Grid,
     inv = ~grid.transform
     for dy in offsets:
         for dx in offsets:
-            sx, sy = transform * (cols + dx, rows + dy)
+            sx, sy = apply_affine(transform, cols + dx, rows + dy)
             gx, gy = to_grid.transform(sx, sy)
-            gc, gr = inv * (gx, gy)
+            gc, gr = apply_affine(inv, gx, gy)
             gc, gr = np.floor(gc).astype(np.int64), np.floor(gr).astype(np.int64)
             inside = (gc >= 0) & (gc < grid.width) & (gr >= 0) & (gr < grid.height)
             out += np.bincount(gr[inside] * grid.width + gc[inside], weights=people[inside] / k**2,
@@ -96,5 +177,5 @@ def _cell_size_m(transform, crs: str, rows: np.ndarray, cols: np.ndarray) -> flo
         return float(abs(transform.a))
     if len(rows) == 0:
         return 0.0
-    _, lat = transform * (np.median(cols), np.median(rows))
+    _, lat = apply_affine(transform, np.median(cols), np.median(rows))
     return float(max(abs(transform.a) * 111_320 * np.cos(np.radians(lat)), abs(transform.e) * 110_574))

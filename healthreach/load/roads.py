@@ -1,32 +1,43 @@
-"""Road lines from GIS layers, OpenStreetMap XML or osmnx GraphML.
+"""Road lines from GIS layers, OpenStreetMap (PBF, XML, download) or osmnx GraphML.
 
 Every reader returns the same table: a GeoDataFrame of LineStrings in the
 analysis CRS with ``road_class`` (str), ``oneway`` (bool, traffic only in the
-digitised direction) and ``speed_kmh`` (float, NaN where untagged).
+digitised direction; lines one-way against it are reversed on reading) and
+``speed_kmh`` (float, NaN where untagged).
 """
 
 from __future__ import annotations
 
 import re
 import warnings
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from healthreach.errors import InputError
+from healthreach.load import osm
 from healthreach.load.tables import read_table, require_columns
 from healthreach.study import RoadsSpec
 
-_ONEWAY_TRUE = {"1", "true", "yes", "y", "t", "-1", "ft", "tf", "是", "单行"}
-_ONEWAY_FALSE = {"0", "false", "no", "n", "f", "", "nan", "none", "b", "否", "双向", "reversible", "alternating"}
+# one-way spellings: along the digitised direction, against it, and both ways
+_ONEWAY_TRUE = {"1", "true", "yes", "y", "t", "ft", "f-t", "forward", "是", "单行", "单向", "正向"}
+_ONEWAY_BACK = {"-1", "tf", "t-f", "backward", "reverse", "逆向", "反向"}
+_ONEWAY_FALSE = {"0", "false", "no", "n", "f", "", "nan", "none", "<na>", "b", "both", "2", "否", "双向", "双行",
+                 "reversible", "alternating"}
 
 
 def road_format(spec: RoadsSpec) -> str:
-    """``gis``, ``osm`` or ``graphml``: as declared, else by file suffix."""
+    """``gis``, ``osm``, ``pbf`` or ``graphml``: as declared, else by file suffix (downloads are GraphML)."""
     if spec.format != "auto":
         return spec.format
+    if spec.path is None:
+        return "graphml"
     name = spec.path.name.lower()
+    if osm.is_pbf(spec.path):
+        return "pbf"
     if name.endswith((".osm", ".osm.xml", ".xml")):
         return "osm"
     if name.endswith(".graphml"):
@@ -34,11 +45,45 @@ def road_format(spec: RoadsSpec) -> str:
     return "gis"
 
 
-def read_roads(spec: RoadsSpec, crs: str) -> gpd.GeoDataFrame:
-    """Read roads in any supported format and project them to ``crs``."""
+def roads_file(spec: RoadsSpec, area: shapely.Geometry | None, cache_folder: Path) -> Path:
+    """The road file to read: ``spec.path``, or the (cached) download for ``spec.source``.
+
+    ``area`` is the study area as a WGS84 polygon; it is buffered by
+    ``spec.buffer_km`` for a download by boundary.
+    """
+    if spec.path is not None:
+        return spec.path
+    boundary = buffer_wgs84(area, spec.buffer_km) if area is not None else None
+    return osm.download_roads(spec.source, spec.network_type, boundary, cache_folder)
+
+
+def buffer_wgs84(area: shapely.Geometry, km: float) -> shapely.Geometry:
+    """``area`` (WGS84) grown by ``km`` kilometres, measured in a local metric CRS."""
+    from healthreach.crs import local_metric_crs
+
+    centre = area.centroid
+    local = gpd.GeoSeries([area], crs=4326).to_crs(local_metric_crs(centre.x, centre.y))
+    return local.buffer(km * 1000).to_crs(4326).iloc[0]
+
+
+def read_roads(spec: RoadsSpec, crs: str, area: shapely.Geometry | None = None,
+               path: Path | None = None) -> gpd.GeoDataFrame:
+    """Read roads in any supported format and project them to ``crs``.
+
+    ``area`` (WGS84 polygon, the study area) limits an OpenStreetMap PBF
+    extract to the roads within ``spec.buffer_km`` of it; ``path`` replaces
+    ``spec.path`` (a download from :func:`roads_file`).
+    """
+    path = path or spec.path
+    if path is None:
+        raise InputError("roads: no road file; give roads.path, or roads.source and read it through roads_file()")
+    spec = spec.model_copy(update={"path": path})
     fmt = road_format(spec)
     if fmt == "gis":
         roads = _read_gis(spec)
+    elif fmt == "pbf":
+        clip = buffer_wgs84(area, spec.buffer_km) if area is not None else None
+        roads = osm.read_pbf_roads(path, spec.network_type, clip)
     else:
         roads = _read_osmnx(spec, fmt)
     return roads.to_crs(crs)
@@ -56,12 +101,14 @@ def _read_gis(spec: RoadsSpec) -> gpd.GeoDataFrame:
     if not lines.any():
         raise InputError(f"{spec.path}: no LineString features (found {', '.join(gdf.geom_type.unique())})")
     gdf = gdf[lines]
-    oneway = (parse_oneway(gdf[spec.oneway_column], spec.path, spec.oneway_column)
-              if spec.oneway_column else np.zeros(len(gdf), bool))
+    direction = (oneway_direction(gdf[spec.oneway_column], spec.path, spec.oneway_column)
+                 if spec.oneway_column else np.zeros(len(gdf), np.int8))
     speed = (parse_speed(gdf[spec.speed_column]) if spec.speed_column else np.full(len(gdf), np.nan))
+    geoms = gdf.geometry.to_numpy().copy()
+    geoms[direction < 0] = shapely.reverse(geoms[direction < 0])
     return gpd.GeoDataFrame({"road_class": gdf[spec.class_column].astype(str).str.strip().to_numpy(),
-                             "oneway": oneway, "speed_kmh": speed},
-                            geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
+                             "oneway": direction != 0, "speed_kmh": speed},
+                            geometry=geoms, crs=gdf.crs)
 
 
 def _read_osmnx(spec: RoadsSpec, fmt: str) -> gpd.GeoDataFrame:
@@ -76,25 +123,46 @@ def _read_osmnx(spec: RoadsSpec, fmt: str) -> gpd.GeoDataFrame:
                 graph = ox.load_graphml(spec.path)
     except Exception as exc:  # osmnx raises several types on bad files; name the file
         raise InputError(f"{spec.path}: cannot be read as {fmt.upper()} ({type(exc).__name__}: {exc})") from None
-    edges = ox.graph_to_gdfs(graph, nodes=False)
-    if len(edges) == 0:
+    if graph.number_of_edges() == 0:
         raise InputError(f"{spec.path}: no roads found")
+    edges = ox.graph_to_gdfs(graph, nodes=False, fill_edge_geometry=True)
     highway = edges["highway"].map(lambda v: v[0] if isinstance(v, list) else v).astype(str)
     speed = parse_speed(edges["maxspeed"]) if "maxspeed" in edges else np.full(len(edges), np.nan)
-    # osmnx keeps one edge per allowed driving direction: each edge is one-way as stored
-    return gpd.GeoDataFrame({"road_class": highway.to_numpy(), "oneway": np.ones(len(edges), bool),
-                             "speed_kmh": speed}, geometry=edges.geometry.to_numpy(), crs=edges.crs)
+    # osmnx stores a two-way street as two edges (u->v and v->u): keep one, marked two-way;
+    # a one-way street is stored once, along its direction of travel.
+    oneway = (edges["oneway"].map(lambda v: any(map(_truthy, v)) if isinstance(v, list) else _truthy(v))
+              .to_numpy(bool) if "oneway" in edges else np.ones(len(edges), bool))
+    u = edges.index.get_level_values("u").to_numpy()
+    v = edges.index.get_level_values("v").to_numpy()
+    keep = oneway | (u < v)
+    return gpd.GeoDataFrame({"road_class": highway.to_numpy()[keep], "oneway": oneway[keep],
+                             "speed_kmh": speed[keep]}, geometry=edges.geometry.to_numpy()[keep], crs=edges.crs)
 
 
-def parse_oneway(values: pd.Series, path, column: str) -> np.ndarray:
-    """One-way flags from the spellings found in real data (1/0, yes/no, T/F, 是/否...)."""
-    text = values.astype(str).str.strip().str.lower()
-    unknown = ~text.isin(_ONEWAY_TRUE | _ONEWAY_FALSE)
+def _truthy(value) -> bool:
+    return str(value).strip().lower() in ("true", "1", "yes")
+
+
+def oneway_direction(values: pd.Series, path, column: str) -> np.ndarray:
+    """Allowed driving direction from the one-way spellings found in real data.
+
+    1: only along the digitised direction (1, yes, T, FT, 是, 单行...);
+    -1: only against it (-1, TF, 逆向...); 0: both ways (0, no, B, 否, 双向, blank).
+    """
+    text = values.astype("string").str.strip().str.lower().fillna("")
+    text = text.str.replace(r"\.0$", "", regex=True)  # 1.0 / 0.0 from numeric columns
+    unknown = ~text.isin(_ONEWAY_TRUE | _ONEWAY_BACK | _ONEWAY_FALSE)
     if unknown.any():
         examples = sorted(set(text[unknown]))[:5]
         raise InputError(f"{path}: column '{column}' has one-way values not understood: {examples} "
-                         f"({unknown.sum()} rows); use 1/0, yes/no or true/false")
-    return text.isin(_ONEWAY_TRUE).to_numpy()
+                         f"({unknown.sum()} rows); use 1/0, yes/no, -1 (against the line's direction), "
+                         f"FT/TF/B or 是/否")
+    return np.where(text.isin(_ONEWAY_TRUE), 1, np.where(text.isin(_ONEWAY_BACK), -1, 0)).astype(np.int8)
+
+
+def parse_oneway(values: pd.Series, path, column: str) -> np.ndarray:
+    """One-way flags (either direction) from the spellings found in real data; see :func:`oneway_direction`."""
+    return oneway_direction(values, path, column) != 0
 
 
 def parse_speed(values: pd.Series) -> np.ndarray:

@@ -16,22 +16,41 @@ def read_table(path: Path, layer: str | None = None, encoding: str | None = None
     """Read CSV, XLSX or any GDAL vector file into a (Geo)DataFrame.
 
     CSV files are read as UTF-8 (with or without BOM), falling back to GBK,
-    the encoding Chinese spreadsheet software often saves in.
+    the encoding Chinese spreadsheet software often saves in. So are
+    Shapefiles that do not declare their encoding (no ``.cpg`` file beside
+    them), which GDAL would otherwise read as Latin-1 and garble.
     """
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".txt"):
             return _read_csv(path, encoding)
         if suffix in (".xlsx", ".xlsm", ".xls"):
-            return pd.read_excel(path, sheet_name=layer or 0)
+            return pd.read_excel(path, sheet_name=layer or 0, dtype=str, keep_default_na=False)
         kwargs = {"layer": layer} if layer else {}
         if encoding:
             kwargs["encoding"] = encoding
+        elif suffix == ".shp" and not _has_cpg(path):
+            return _read_undeclared_shapefile(path, kwargs)
         return gpd.read_file(path, **kwargs)
     except InputError:
         raise
     except Exception as exc:  # the reading libraries raise many types; name the file
         raise InputError(f"{path}: cannot be read ({type(exc).__name__}: {exc})") from None
+
+
+def _has_cpg(path: Path) -> bool:
+    return any(p.suffix.lower() == ".cpg" and p.stem == path.stem for p in path.parent.glob(f"{path.stem}.*"))
+
+
+def _read_undeclared_shapefile(path: Path, kwargs: dict) -> pd.DataFrame:
+    """A Shapefile without a .cpg: its attributes are UTF-8 if they decode as such, else GBK."""
+    for enc in ("utf-8", "gbk"):
+        try:
+            return gpd.read_file(path, encoding=enc, **kwargs)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(f"{path}: attribute text is neither UTF-8 nor GBK; name the encoding in the study file "
+                     f"(roads.encoding) or add a .cpg file beside the .shp")
 
 
 def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:

@@ -1,0 +1,243 @@
+"""OpenStreetMap: extracts (``.osm.pbf``, ``.osm`` XML) and downloads by place or polygon.
+
+Roads leave here as the common road table of :mod:`healthreach.load.roads`
+(``road_class`` from the ``highway`` tag, ``oneway``, ``speed_kmh`` from
+``maxspeed``) in WGS84; health facilities as a plain table of OSM points
+(``id``, ``name``, ``type``, ``beds``, ``ambulances``, ``emergency``,
+``lon``, ``lat``) read by :mod:`healthreach.load.facilities`.
+
+Network types follow osmnx's names (``all``, ``all_public``, ``drive``,
+``drive_service``, ``walk``, ``bike``). Downloads need the internet once: the
+result is kept as GraphML in the cache folder and reused while the place (or
+boundary) and network type are unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from healthreach.errors import InputError
+
+# osmnx network type -> pyrosm network type
+PYROSM_TYPES = {"all": "all", "all_public": "all", "drive": "driving", "drive_service": "driving+service",
+                "walk": "walking", "bike": "cycling"}
+
+# The health points a study reads from OSM unless facilities.osm_tags says otherwise.
+HEALTH_TAGS: dict[str, list[str] | bool] = {
+    "amenity": ["hospital", "clinic", "doctors", "dentist", "pharmacy"],
+    "healthcare": True,
+}
+
+_FORWARD = {"yes", "true", "1"}
+_BACKWARD = {"-1", "reverse"}
+
+
+def is_pbf(path: Path) -> bool:
+    """True for an OpenStreetMap protocol-buffer extract (``.pbf``)."""
+    return path.name.lower().endswith(".pbf")
+
+
+def is_osm_xml(path: Path) -> bool:
+    """True for OpenStreetMap XML (``.osm``, ``.osm.xml``)."""
+    return path.name.lower().endswith((".osm", ".osm.xml"))
+
+
+def osm_oneway(oneway: pd.Series, highway: pd.Series, junction: pd.Series | None = None) -> np.ndarray:
+    """Direction of travel allowed for drivers: 1 digitised direction only, -1 against it only, 0 both.
+
+    Follows OSM's rules: ``oneway=yes/true/1`` forward, ``oneway=-1`` backward,
+    ``oneway=no`` both; untagged motorways and roundabouts are one-way forward.
+    """
+    text = oneway.astype("string").str.strip().str.lower().fillna("")
+    out = np.where(text.isin(_FORWARD), 1, np.where(text.isin(_BACKWARD), -1, 0)).astype(np.int8)
+    untagged = (text == "").to_numpy()
+    implied = highway.astype(str).isin(["motorway"]).to_numpy().copy()
+    if junction is not None:
+        implied |= junction.astype("string").str.lower().isin(["roundabout", "circular"]).fillna(False).to_numpy(bool)
+    out[untagged & implied] = 1
+    return out
+
+
+def read_pbf_roads(path: Path, network_type: str = "all", area: shapely.Geometry | None = None) -> gpd.GeoDataFrame:
+    """Roads of an ``.osm.pbf`` extract, split at every OSM node, in WGS84.
+
+    ``area`` (WGS84 polygon) keeps only the roads inside it; lines one-way
+    against their digitised direction are reversed so that ``oneway`` always
+    means "only along the geometry".
+    """
+    osm = _pyrosm(path, area)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = osm.get_network(network_type=PYROSM_TYPES[network_type], nodes=True)
+    except Exception as exc:  # pyrosm raises many types on damaged files
+        raise InputError(f"{path}: cannot be read as an OpenStreetMap PBF extract ({type(exc).__name__}: {exc})") from None
+    edges = result[1] if isinstance(result, tuple) else None
+    if edges is None or len(edges) == 0:
+        raise InputError(f"{path}: no roads of network type '{network_type}' in this extract"
+                         + (" inside the study area" if area is not None else ""))
+    highway = edges["highway"].astype(str).str.split(";").str[0].str.strip()
+    direction = osm_oneway(edges.get("oneway", pd.Series("", index=edges.index)), highway, edges.get("junction"))
+    geoms = edges.geometry.to_numpy()
+    backward = direction < 0
+    geoms[backward] = shapely.reverse(geoms[backward])
+    from healthreach.load.roads import parse_speed
+
+    speed = parse_speed(edges["maxspeed"]) if "maxspeed" in edges else np.full(len(edges), np.nan)
+    return gpd.GeoDataFrame({"road_class": highway.to_numpy(), "oneway": direction != 0, "speed_kmh": speed},
+                            geometry=geoms, crs="EPSG:4326")
+
+
+def _pyrosm(path: Path, area: shapely.Geometry | None):
+    try:
+        import pyrosm
+    except ImportError:
+        raise InputError(f"{path}: reading .osm.pbf needs the 'pyrosm' package: pip install 'healthreach[osm]'") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pyrosm.OSM(str(path), bounding_box=area)
+    except Exception as exc:
+        raise InputError(f"{path}: cannot be opened as an OpenStreetMap PBF extract ({type(exc).__name__}: {exc})") from None
+
+
+def read_osm_facilities(path: Path, tags: dict[str, list[str] | bool] | None = None,
+                        area: shapely.Geometry | None = None) -> pd.DataFrame:
+    """Health points of an OSM extract (PBF or XML) as a plain table in WGS84.
+
+    Columns: ``id`` (``node/123``, ``way/456``), ``name`` (the ``name`` tag,
+    else type and id), ``type`` (the value of the first of ``tags``' keys that
+    is set, e.g. ``doctors``), ``beds``, ``ambulances`` (0), ``emergency``
+    (``emergency=yes``), ``lon``, ``lat``. Buildings and areas are placed at a
+    point inside them. ``area`` (WGS84 polygon) keeps only the points inside it.
+    """
+    tags = tags or HEALTH_TAGS
+    if is_pbf(path):
+        gdf = _pbf_pois(path, tags, area)
+    else:
+        gdf = _xml_pois(path, tags)
+    if gdf is None or len(gdf) == 0:
+        raise InputError(f"{path}: no facilities tagged {json.dumps(tags)} in this extract; "
+                         f"set facilities.osm_tags to the tags your data uses")
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].reset_index(drop=True)
+    if area is not None:
+        gdf = gdf[shapely.intersects(area, gdf.geometry.to_numpy())].reset_index(drop=True)
+        if len(gdf) == 0:
+            raise InputError(f"{path}: no facilities tagged {json.dumps(tags)} in the study area")
+    point = shapely.point_on_surface(gdf.geometry.to_numpy())
+    kind = pd.Series(None, index=gdf.index, dtype=object)
+    for key in tags:
+        if key in gdf:
+            value = gdf[key].astype("string").str.strip()
+            kind = kind.where(kind.notna(), value.where(value.notna() & (value != "")).astype(object))
+    kind = kind.fillna("unknown").astype(str)
+    osm_type = gdf["osm_type"].astype(str) if "osm_type" in gdf else pd.Series("node", index=gdf.index)
+    ids = osm_type + "/" + gdf["id"].astype("int64").astype(str)
+    name = gdf["name"].astype("string") if "name" in gdf else pd.Series(pd.NA, index=gdf.index, dtype="string")
+    name = name.fillna(kind + " " + ids).astype(str)
+    beds = _tag(gdf, "beds").str.extract(r"(\d+)", expand=False).fillna("0")
+    emergency = _tag(gdf, "emergency").str.lower().isin(["yes", "true", "designated"])
+    return pd.DataFrame({"id": ids.to_numpy(), "name": name.to_numpy(), "type": kind.to_numpy(),
+                         "beds": beds.to_numpy(), "ambulances": "0",
+                         "emergency": np.where(emergency, "true", "false"),
+                         "lon": shapely.get_x(point).round(7).astype(str), "lat": shapely.get_y(point).round(7).astype(str)})
+
+
+def _tag(gdf: pd.DataFrame, key: str) -> pd.Series:
+    """A tag's text per row, from its own column or from pyrosm's JSON ``tags`` column."""
+    if key in gdf:
+        return gdf[key].astype("string").fillna("").astype(str)
+    if "tags" in gdf:
+        def one(raw) -> str:
+            try:
+                return str(json.loads(raw).get(key, "")) if isinstance(raw, str) else ""
+            except ValueError:
+                return ""
+        return gdf["tags"].map(one).astype(str)
+    return pd.Series("", index=gdf.index, dtype=str)
+
+
+def _pbf_pois(path: Path, tags, area: shapely.Geometry | None = None) -> gpd.GeoDataFrame | None:
+    osm = _pyrosm(path, area)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return osm.get_pois(custom_filter=dict(tags))
+    except Exception as exc:
+        raise InputError(f"{path}: facilities cannot be read from this extract ({type(exc).__name__}: {exc})") from None
+
+
+def _xml_pois(path: Path, tags) -> gpd.GeoDataFrame | None:
+    import osmnx as ox
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gdf = ox.features_from_xml(path, tags=dict(tags))
+    except Exception as exc:
+        if type(exc).__name__ == "InsufficientResponseError":
+            return None
+        raise InputError(f"{path}: facilities cannot be read from this OSM XML ({type(exc).__name__}: {exc})") from None
+    gdf = gdf.reset_index()
+    return gdf.rename(columns={"element": "osm_type"}) if "element" in gdf else gdf
+
+
+def download_roads(source: str, network_type: str, boundary: shapely.Geometry | None,
+                   cache_folder: Path, where: str = "roads.source") -> Path:
+    """Download roads from OpenStreetMap with osmnx, or reuse an earlier download.
+
+    Parameters
+    ----------
+    source : str
+        ``boundary`` for the roads inside ``boundary`` (a WGS84 polygon,
+        already buffered by the caller), else a place name osmnx can geocode
+        (e.g. ``"Wulong District, Chongqing, China"``).
+    network_type : str
+        osmnx network type.
+    cache_folder : Path
+        Downloads are kept here as ``osm/<hash>.graphml``.
+
+    Returns the GraphML file's path.
+    """
+    if source == "boundary" and boundary is None:
+        raise InputError(f"{where}: 'boundary' needs study boundaries to download the roads inside them")
+    ident = {"source": source, "network_type": network_type,
+             "boundary": shapely.to_wkt(boundary, rounding_precision=5) if source == "boundary" else None}
+    key = hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:20]
+    path = cache_folder / "osm" / f"{key}.graphml"
+    if path.is_file():
+        return path
+    import osmnx as ox
+
+    saved = (ox.settings.use_cache, ox.settings.cache_folder)
+    ox.settings.cache_folder = str(cache_folder / "osm" / "http")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if source == "boundary":
+                graph = ox.graph_from_polygon(boundary, network_type=network_type, retain_all=True,
+                                              truncate_by_edge=True)
+            else:
+                graph = ox.graph_from_place(source, network_type=network_type, retain_all=True,
+                                            truncate_by_edge=True)
+    except Exception as exc:  # no internet, unknown place, server errors: all end the same way
+        what = "the study boundary" if source == "boundary" else f"'{source}'"
+        raise InputError(f"{where}: could not download the roads of {what} from OpenStreetMap "
+                         f"({type(exc).__name__}: {exc}). Without internet, download an extract (.osm.pbf) "
+                         f"and give it as roads.path") from None
+    finally:
+        ox.settings.use_cache, ox.settings.cache_folder = saved
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.graphml")
+    ox.save_graphml(graph, tmp)
+    os.replace(tmp, path)
+    return path
