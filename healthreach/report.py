@@ -136,15 +136,15 @@ def print_summary(audit: Audit, console: Console | None = None) -> None:
     for col in ("standard", "people", "covered", "result", "target", ""):
         table.add_column(col, justify="left" if col == "standard" else "right", no_wrap=col == "standard")
     for f in audit.figures:
-        if f.unit == "share of people":
+        if f.id == "emergency_response_18min" and f.details.get("mean_response_min") is not None:
+            result = f"{f.details['mean_response_min']:.1f} min"
+            target = f"≤ {f.details['target_mean_min']:g} min"
+        elif f.unit == "share of people":
             result = "n/a" if f.share is None else f"{f.share:.1%}"
             target = "" if f.target is None else f"{f.target:.0%}"
-            if f.id == "emergency_response_18min" and f.details.get("mean_response_min") is not None:
-                result += f" (mean {f.details['mean_response_min']:.1f} min)"
-                target = f"mean ≤ {f.details['target_mean_min']:g} min"
         else:
-            result = f"{f.details['ambulances']:g} / {f.details['required']:g}"
-            target = "≥ required"
+            result = f"{f.details['ambulances']:g}"
+            target = f"≥ {f.details['required']:.1f}"
         mark = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[yellow]–[/]"}[f.passed]
         table.add_row(f.id, f"{f.population:,.0f}", "" if f.covered is None else f"{f.covered:,.0f}",
                       result, target, mark)
