@@ -25,9 +25,10 @@ from healthreach.load.census import rescale_to_census, road_length_per_cell, spr
 from healthreach.load.facilities import check_locations, read_facilities
 from healthreach.load.population import is_polygon_source, read_population, read_population_polygons
 from healthreach.load.roads import buffer_wgs84, read_roads, road_format, roads_file
+from healthreach.load.villages import read_villages
 from healthreach.network import Network, build_network, cache_dir, cache_key, load_network, save_network
 from healthreach.profile import Profile, load_profile
-from healthreach.study import Study
+from healthreach.study import INPUT_KEYS, Study
 
 log = logging.getLogger(__name__)
 Step = Callable[[str], None]
@@ -64,6 +65,7 @@ class StudyInputs:
     facilities: gpd.GeoDataFrame
     input_hash: str
     warnings: list[str] = field(default_factory=list)
+    villages: gpd.GeoDataFrame | None = None
     # per mode: (network, cells, KD-tree, Access) of the cells' snapping, reused by every audit of these inputs
     _cell_access: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -105,16 +107,22 @@ def load_inputs(study: Study, step: Step | None = None, use_cache: bool = True) 
                         f"lies {fac['snap_drive_m']:,.0f} m from the nearest road; check its coordinates")
     _check_types(facilities, profile, warnings)
 
+    villages = None
+    if study.villages is not None:
+        step("reading villages")
+        villages = read_villages(study.villages, crs, boundaries)
+
     input_hash = study_hash(study, profile)
-    return StudyInputs(study, profile, crs, boundaries, grid, cells, network, facilities, input_hash, warnings)
+    return StudyInputs(study, profile, crs, boundaries, grid, cells, network, facilities, input_hash, warnings,
+                       villages)
 
 
 def study_hash(study: Study, profile: Profile) -> str:
     """A hash of the study's settings, profile and input file contents (not their paths)."""
-    inputs = ("roads", "facilities", "population", "boundaries")
-    settings = study.model_dump(mode="json", exclude={"source": True, **{key: {"path"} for key in inputs}})
+    present = [key for key in INPUT_KEYS if getattr(study, key) is not None]
+    settings = study.model_dump(mode="json", exclude={"source": True, **{key: {"path"} for key in present}})
     return cache_key(__version__, settings, profile.model_dump(mode="json"),
-                     *(getattr(study, key).path for key in inputs))
+                     *(getattr(study, key).path for key in present))
 
 
 def _analysis_crs(study: Study, boundaries: gpd.GeoDataFrame) -> str:

@@ -75,6 +75,16 @@ class DriveTimeStandard(_Strict):
     target_share: float = Field(ge=0, le=1)
 
 
+class VillageStandard(_Strict):
+    """Villages of at least ``min_population`` people need care within the circle."""
+
+    group: str
+    min_population: float = Field(800, ge=0)
+    threshold_min: float = Field(15, gt=0)
+    urban_mode: str = "walk"
+    rural_mode: str = "drive"
+
+
 class Standards(_Strict):
     primary_care_15min: CircleStandard | None = None
     emergency_radius_urban: RadiusStandard | None = None
@@ -83,6 +93,7 @@ class Standards(_Strict):
     ambulances_per_population: AmbulanceRatio | None = None
     ambulances_per_10k: AmbulanceDensity | None = None
     tertiary_hospital_1h: DriveTimeStandard | None = None
+    village_clinic_800: VillageStandard | None = None
 
 
 class Profile(_Strict):
@@ -120,7 +131,7 @@ def load_profile(name_or_path: str, study: Study | None = None) -> Profile:
     except ValidationError as exc:
         raise StudyError(format_validation_error(exc, str(path), Profile)) from None
     for spec_name in ("primary_care_15min", "emergency_radius_urban", "emergency_radius_rural",
-                      "emergency_response_18min", "tertiary_hospital_1h"):
+                      "emergency_response_18min", "tertiary_hospital_1h", "village_clinic_800"):
         spec = getattr(profile.standards, spec_name)
         if spec is not None and spec.group not in profile.groups:
             raise StudyError(f"{path}: standards.{spec_name}.group: no group '{spec.group}' "

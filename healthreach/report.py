@@ -116,7 +116,11 @@ def write_outputs(audit: Audit, out_dir: Path, map_html: str | None = None) -> d
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {name: out_dir / name for name in ("summary.json", "townships.csv", "facilities.csv", "isochrones.gpkg")}
     write_text(paths["summary.json"], json.dumps(summary(audit), ensure_ascii=False, indent=2))
-    for name, table in (("townships.csv", audit.townships), ("facilities.csv", audit.facility_table)):
+    tables = {"townships.csv": audit.townships, "facilities.csv": audit.facility_table}
+    if audit.village_table is not None:
+        tables["villages.csv"] = audit.village_table
+        paths["villages.csv"] = out_dir / "villages.csv"
+    for name, table in tables.items():
         with atomic_path(paths[name]) as tmp:
             table.to_csv(tmp, index=False, encoding="utf-8-sig")
     with atomic_path(paths["isochrones.gpkg"]) as tmp:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from healthreach.inputs import StudyInputs
+from healthreach.reach import access, point_cost
 from healthreach.travel import CellCost, Need, cell_travel, in_group, straight_line_m
 
 
@@ -44,6 +45,7 @@ class Audit:
     figures: list[Figure]
     townships: pd.DataFrame
     facility_table: pd.DataFrame
+    village_table: pd.DataFrame | None = None  # one row per village, when the study lists villages
 
     def figure(self, standard_id: str) -> Figure:
         return next(f for f in self.figures if f.id == standard_id)
@@ -87,12 +89,15 @@ def audit(inputs: StudyInputs, facilities: gpd.GeoDataFrame | None = None,
         township_cols["walk_15min_share"] = by_mode["walk"].cost <= limit
         township_cols["drive_15min_share"] = by_mode["drive"].cost <= limit
 
+    line_cache: dict[str, np.ndarray] = {}  # straight-line metres per group, shared by both areas
     for area, spec in (("urban", s.emergency_radius_urban), ("rural", s.emergency_radius_rural)):
         if not spec:
             continue
         in_area = urban if area == "urban" else ~urban
         network_m = travel[Need(spec.group, "ambulance", "length", "from")].cost
-        line_m = straight_line_m(inputs, facilities, spec.group)
+        if spec.group not in line_cache:
+            line_cache[spec.group] = straight_line_m(inputs, facilities, spec.group)
+        line_m = line_cache[spec.group]
         for radius in spec.radii_m:
             ok = network_m <= radius
             covered, share = _share(ok[in_area], people[in_area])
@@ -146,9 +151,51 @@ def audit(inputs: StudyInputs, facilities: gpd.GeoDataFrame | None = None,
                               details={} if has_any else {"note": "no tertiary hospital in the facility table"}))
         township_cols["tertiary_1h_share"] = ok
 
+    village_table = None
+    if s.village_clinic_800 and inputs.villages is not None:
+        village_table = _village_table(inputs, facilities, travel)
+        figures.append(_village_figure(s.village_clinic_800, village_table))
+
     return Audit(inputs, facilities, travel, primary_s, primary_fac, figures,
                  _township_table(inputs, township_cols),
-                 _facility_table(inputs, facilities, facility_township, primary_s, primary_fac, travel))
+                 _facility_table(inputs, facilities, facility_township, primary_s, primary_fac, travel),
+                 village_table)
+
+
+def _village_table(inputs: StudyInputs, facilities: gpd.GeoDataFrame, travel: dict[Need, CellCost]) -> pd.DataFrame:
+    """Each village's travel time (minutes) to the nearest facility of the standard's group, by its area's mode."""
+    v = inputs.profile.standards.village_clinic_800
+    villages = inputs.villages
+    time_s, nearest = np.full(len(villages), np.inf), np.full(len(villages), -1)
+    for mode, where in ((v.urban_mode, villages["urban"].to_numpy()), (v.rural_mode, ~villages["urban"].to_numpy())):
+        surface = travel[Need(v.group, mode, "time", "to")].surface
+        acc = access(inputs.network, villages["x"].to_numpy()[where], villages["y"].to_numpy()[where], mode)
+        time_s[where] = point_cost(surface, acc, inputs.profile.travel.access_kmh)
+        nearest[where] = surface.facility[acc.node]
+    names = facilities["name"].to_numpy()
+    towns = inputs.boundaries["name"].to_numpy()
+    township = villages["township"].to_numpy()
+    minutes = time_s / 60
+    return pd.DataFrame({
+        "id": villages["id"].to_numpy(), "name": villages["name"].to_numpy(),
+        "township": np.where(township >= 0, towns[np.maximum(township, 0)], ""),
+        "population": villages["population"].round(0).to_numpy(),
+        "minutes_to_care": np.where(np.isfinite(minutes), minutes.round(1), np.nan),
+        "nearest_facility": np.where(nearest >= 0, names[np.maximum(nearest, 0)], ""),
+        "needs_clinic": (villages["population"].to_numpy() >= v.min_population) & ~(time_s <= v.threshold_min * 60),
+    })
+
+
+def _village_figure(v, table: pd.DataFrame) -> Figure:
+    """Large villages (>= min_population) must have care within the circle; small ones may rely on visits."""
+    large = table["population"].to_numpy() >= v.min_population
+    flagged = table[table["needs_clinic"]]
+    population = float(table["population"].to_numpy()[large].sum())
+    covered = population - float(flagged["population"].sum())
+    return Figure("village_clinic_800", f"Villages of {v.min_population:,.0f}+ people with care within {v.threshold_min:g} min",
+                  population, covered, covered / population if population else None, 1.0, flagged.empty,
+                  details={"villages_checked": int(large.sum()), "villages_without_care": len(flagged),
+                           "without_care": [f"{r.id} {r.name}" for r in flagged.head(20).itertuples()]})
 
 
 def _passes(share: float | None, target: float) -> bool | None:
@@ -173,17 +220,21 @@ def _facility_township(inputs: StudyInputs, facilities: gpd.GeoDataFrame) -> np.
 def _township_table(inputs: StudyInputs, masks: dict[str, np.ndarray]) -> pd.DataFrame:
     """One row per township: people and the share meeting each standard."""
     b = inputs.boundaries
-    town, people = inputs.cells.township, inputs.cells.people
+    town, people = inputs.cells.township.astype(np.intp, copy=False), inputs.cells.people
     n = len(b)
     pop = np.bincount(town, weights=people, minlength=n)
     table = pd.DataFrame({"township_id": b["id"], "name": b["name"], "area_class": b["area_class"],
                           "people": pop.round(0), "census_people": b["census_pop"],
                           "area_km2": (np.bincount(town, minlength=n) * inputs.grid.cell_km2).round(2)})
     for name, mask in masks.items():
-        mask = np.asarray(mask, float)
-        applies = np.isfinite(mask)
-        covered = np.bincount(town[applies], weights=(people * np.nan_to_num(mask))[applies], minlength=n)
-        denom = np.bincount(town[applies], weights=people[applies], minlength=n)
+        if np.asarray(mask).dtype == bool:  # applies to every cell: the same sums without the selection
+            covered = np.bincount(town, weights=people * mask, minlength=n)
+            denom = pop
+        else:
+            mask = np.asarray(mask, float)
+            applies = np.isfinite(mask)
+            covered = np.bincount(town[applies], weights=(people * np.nan_to_num(mask))[applies], minlength=n)
+            denom = np.bincount(town[applies], weights=people[applies], minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
             table[name] = np.where(denom > 0, covered / denom, np.nan).round(4)
     return table

@@ -22,6 +22,9 @@ from healthreach.errors import StudyError
 DEMO_STUDY = Path(__file__).resolve().parent.parent / "data" / "geo" / "demo" / "study.yaml"
 
 
+INPUT_KEYS = ("roads", "facilities", "population", "boundaries", "villages")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -137,6 +140,16 @@ class BoundariesSpec(_Strict):
         return self
 
 
+class VillagesSpec(_Strict):
+    """Administrative villages or populated places as points with a population."""
+
+    path: Path
+    layer: str | None = None
+    id_column: str = "id"
+    name_column: str = "name"
+    population_column: str = "population"
+
+
 class Study(_Strict):
     """A validated study file. Paths are absolute once loaded."""
 
@@ -148,6 +161,7 @@ class Study(_Strict):
     facilities: FacilitiesSpec
     population: PopulationSpec
     boundaries: BoundariesSpec
+    villages: VillagesSpec | None = None
     profile: str = "default"
     speeds_kmh: dict[str, float] = Field(default_factory=dict)
     source: Path | None = None
@@ -230,9 +244,9 @@ def load_study(path: str | Path | None = None) -> Study:
 
 def _resolve_paths(study: Study) -> Study:
     updates = {}
-    for key in ("roads", "facilities", "population", "boundaries"):
+    for key in INPUT_KEYS:
         spec = getattr(study, key)
-        if spec.path is None:
+        if spec is None or spec.path is None:
             continue
         resolved = resolve_path(spec.path, study.folder, f"{study.source}: {key}.path")
         if not resolved.exists():

@@ -55,12 +55,29 @@ def needs(profile: Profile) -> list[Need]:
         out.append(Need(s.emergency_response_18min.group, "ambulance", "time", "from"))
     if s.tertiary_hospital_1h:
         out.append(Need(s.tertiary_hospital_1h.group, "drive", "time", "to"))
+    if s.village_clinic_800:
+        v = s.village_clinic_800
+        out += [Need(v.group, v.urban_mode, "time", "to"), Need(v.group, v.rural_mode, "time", "to")]
     return list(dict.fromkeys(out))
 
 
 def cell_access(inputs: StudyInputs, modes: set[str]) -> dict[str, Access]:
-    """Each cell's nearest usable node and off-road leg, per mode (ambulance uses drive roads)."""
-    return {mode: access(inputs.network, inputs.cells.x, inputs.cells.y, mode) for mode in modes}
+    """Each cell's nearest usable node and off-road leg, per mode (ambulance uses drive roads).
+
+    Cells are snapped once per set of usable nodes (modes that can use the
+    same nodes share the result) and the result is kept on ``inputs``, so
+    repeated audits and scenarios of the same study do not snap again.
+    """
+    net, cells, cache = inputs.network, inputs.cells, inputs._cell_access
+    out = {}
+    for mode in sorted(modes):
+        hit = cache.get(mode)
+        if hit is None or hit[0] is not net or hit[1] is not cells:
+            _, tree = net.snap_tree(mode)
+            same = next((h[3] for h in cache.values() if h[0] is net and h[1] is cells and h[2] is tree), None)
+            hit = cache[mode] = (net, cells, tree, same or access(net, cells.x, cells.y, mode))
+        out[mode] = hit[3]
+    return out
 
 
 def facility_node(facilities: gpd.GeoDataFrame, mode: str) -> np.ndarray:
@@ -95,5 +112,5 @@ def straight_line_m(inputs: StudyInputs, facilities: gpd.GeoDataFrame, group: st
     if not member.any():
         return np.full(len(inputs.cells.x), np.inf)
     tree = cKDTree(np.column_stack([facilities["x"].to_numpy()[member], facilities["y"].to_numpy()[member]]))
-    dist, _ = tree.query(np.column_stack([inputs.cells.x, inputs.cells.y]))
+    dist, _ = tree.query(np.column_stack([inputs.cells.x, inputs.cells.y]), workers=-1)
     return dist
