@@ -46,7 +46,12 @@ def bands(grid: Grid, flat: np.ndarray, values: np.ndarray, breaks: list[float],
     frame = gpd.GeoDataFrame({"band": codes}, geometry=geoms, crs=grid.crs)
     if frame.empty:
         return gpd.GeoDataFrame({"band": [], "lower": [], "upper": [], "label": []}, geometry=[], crs=grid.crs)
-    frame = frame.dissolve("band", as_index=False)
+    # the shapes are maximal 4-connected regions, so two of one band never share an edge: grouping them
+    # into one MultiPolygon per band equals a dissolve (union), at a fraction of the cost
+    parts, codes = np.asarray(geoms, dtype=object), np.asarray(codes)
+    present = np.unique(codes)
+    frame = gpd.GeoDataFrame({"band": present}, geometry=[shapely.multipolygons(parts[codes == b]) for b in present],
+                             crs=grid.crs)
     if simplify_m > 0:
         frame["geometry"] = frame.geometry.simplify(simplify_m, preserve_topology=True)
     lower = [0.0, *breaks[:-1]]

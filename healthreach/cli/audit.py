@@ -26,10 +26,21 @@ def progress_step(status):
               help="Output folder [default: out/<study folder name>].")
 @click.option("--no-map", is_flag=True, help="Skip the HTML map.")
 @click.option("--no-cache", is_flag=True, help="Rebuild the road network even if a cached one matches.")
-def audit(study: Path | None, out_dir: Path | None, no_map: bool, no_cache: bool) -> None:
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the map's titles, legend, layer names and popups.")
+@click.option("--offline", is_flag=True,
+              help="A map that renders with no network: no tile basemap (unless --basemap names one), "
+                   "and the page is checked to fetch nothing.")
+@click.option("--basemap", type=click.Choice(["osm", "none", "tianditu", "amap"]), default=None,
+              help="Tiles under the map [default: osm, or none with --offline]. amap tiles are in GCJ-02: "
+                   "the overlays are shifted to match.")
+@click.option("--tianditu-key", envvar="TIANDITU_KEY", default=None, metavar="KEY",
+              help="Tianditu key for --basemap tianditu [env: TIANDITU_KEY].")
+def audit(study: Path | None, out_dir: Path | None, no_map: bool, no_cache: bool, lang: str, offline: bool,
+          basemap: str | None, tianditu_key: str | None) -> None:
     """Audit STUDY (a study.yaml or its folder; default: the bundled synthetic demo county)."""
     from healthreach.inputs import load_inputs
-    from healthreach.maps import audit_map
+    from healthreach.maps import audit_map, render_html
     from healthreach.report import print_summary, write_outputs
     from healthreach.standards import audit as run_audit
     from healthreach.study import load_study
@@ -43,7 +54,8 @@ def audit(study: Path | None, out_dir: Path | None, no_map: bool, no_cache: bool
         html = None
         if not no_map:
             status.update("drawing the map")
-            html = audit_map(result).get_root().render()
+            html = render_html(audit_map(result, lang=lang, basemap=basemap, offline=offline,
+                                         tianditu_key=tianditu_key))
         status.update("writing outputs")
         out_dir = out_dir or Path("out") / spec.folder.name
         paths = write_outputs(result, out_dir, html)

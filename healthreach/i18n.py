@@ -1,0 +1,120 @@
+"""Map text in Chinese (default) and English: titles, layer names, legend, popups, facility types.
+
+Every string a map shows comes from :func:`t` (or :func:`type_name` /
+:func:`area_name`), so a new language is one more column here. Strings are
+``str.format`` templates; the values put into them are escaped by the map
+code, not here.
+"""
+
+from __future__ import annotations
+
+from healthreach.errors import InputError
+
+LANGS = ("zh", "en")
+
+STRINGS: dict[str, dict[str, str]] = {
+    # title block
+    "title": {"zh": "{study}：医疗卫生服务可及性评估", "en": "{study}: health service access audit"},
+    "scenario_title": {"zh": "{study}：规划方案评估", "en": "{study}: planned scenario"},
+    "scenario": {"zh": "方案：{name}", "en": "Scenario: {name}"},
+    "baseline": {"zh": "现状", "en": "Today"},
+    "circle_result": {"zh": "{threshold}分钟医疗服务圈：{share} 的 {people} 人可达（目标 {target}）",
+                      "en": "{threshold}-minute medical circle: {share} of {people} people reached (target {target})"},
+    "standard": {"zh": "标准：{profile}（城区{urban_mode}、农村{rural_mode}{threshold}分钟内到达基层医疗机构）",
+                 "en": "Standard: {profile} (primary care within {threshold} min, {urban_mode} in urban, "
+                       "{rural_mode} in rural areas)"},
+    "drawn": {"zh": "制图日期 {date}", "en": "Drawn {date}"},
+    "sources": {"zh": "数据：{sources}", "en": "Data: {sources}"},
+    "input_hash": {"zh": "输入数据校验码 {hash}", "en": "inputs hash {hash}"},
+    "synthetic": {"zh": "合成示范数据，并非真实地区", "en": "Synthetic demo data, not a real place"},
+    "src_roads": {"zh": "道路", "en": "roads"},
+    "src_facilities": {"zh": "医疗机构", "en": "facilities"},
+    "src_population": {"zh": "人口", "en": "population"},
+    "src_boundaries": {"zh": "乡镇界", "en": "townships"},
+    "mode_walk": {"zh": "步行", "en": "walking"},
+    "mode_drive": {"zh": "驾车", "en": "driving"},
+    "mode_ambulance": {"zh": "救护车", "en": "ambulance"},
+    # layers
+    "layer_roads_major": {"zh": "主要道路", "en": "Main roads"},
+    "layer_roads_minor": {"zh": "乡村道路与街巷", "en": "Minor roads"},
+    "layer_boundaries": {"zh": "乡镇（街道）界", "en": "Township boundaries"},
+    "layer_townships": {"zh": "乡镇：{threshold}分钟圈覆盖率", "en": "Townships: share within {threshold} min"},
+    "layer_time_bands": {"zh": "到基层医疗机构的时间", "en": "Travel time to primary care"},
+    "layer_emergency": {"zh": "急救服务半径（道路距离）", "en": "Emergency service areas (road distance)"},
+    "layer_uncovered": {"zh": "{threshold}分钟圈外人口", "en": "People beyond {threshold} min"},
+    "layer_facilities": {"zh": "机构：{type}", "en": "Facilities: {type}"},
+    "layer_gained": {"zh": "新增覆盖", "en": "Newly covered"},
+    "layer_lost": {"zh": "失去覆盖", "en": "Coverage lost"},
+    "layer_moved": {"zh": "迁建机构", "en": "Moved facilities"},
+    # legend
+    "legend_time": {"zh": "到基层医疗机构时间", "en": "Time to primary care"},
+    "legend_minutes": {"zh": "≤ {minutes} 分钟", "en": "≤ {minutes} min"},
+    "legend_emergency": {"zh": "急救服务半径（道路）", "en": "Emergency radius (by road)"},
+    "legend_uncovered": {"zh": "{threshold}分钟圈外人口（每格人数）", "en": "People beyond {threshold} min (per cell)"},
+    "legend_townships": {"zh": "乡镇覆盖率", "en": "Township share covered"},
+    "legend_facilities": {"zh": "医疗机构", "en": "Facilities"},
+    "legend_roads": {"zh": "道路", "en": "Roads"},
+    "legend_cell": {"zh": "{cell} 米网格", "en": "{cell} m grid cells"},
+    "urban_km": {"zh": "城区 ≤ {km} 公里", "en": "Urban ≤ {km} km"},
+    "rural_km": {"zh": "农村 ≤ {km} 公里", "en": "Rural ≤ {km} km"},
+    "rural_km_range": {"zh": "农村 {low}–{km} 公里", "en": "Rural {low}–{km} km"},
+    # popups and tooltips
+    "name": {"zh": "名称", "en": "Name"},
+    "type": {"zh": "类型", "en": "Type"},
+    "id": {"zh": "编号", "en": "ID"},
+    "beds": {"zh": "床位", "en": "Beds"},
+    "ambulances": {"zh": "救护车", "en": "Ambulances"},
+    "catchment": {"zh": "服务人口", "en": "Catchment population"},
+    "share_15": {"zh": "{threshold}分钟内占比", "en": "Share within {threshold} min"},
+    "township": {"zh": "乡镇（街道）", "en": "Township"},
+    "area_class": {"zh": "类别", "en": "Class"},
+    "people": {"zh": "人口", "en": "People"},
+    "share_covered": {"zh": "{threshold}分钟圈覆盖率", "en": "Share within {threshold} min"},
+    "people_count": {"zh": "{people} 人", "en": "{people} people"},
+    "not_applicable": {"zh": "—", "en": "—"},
+    "urban": {"zh": "城区", "en": "urban"},
+    "rural": {"zh": "农村", "en": "rural"},
+    # controls
+    "fullscreen": {"zh": "全屏", "en": "Full screen"},
+    "print": {"zh": "打印", "en": "Print"},
+    "before": {"zh": "现状", "en": "Before"},
+    "after": {"zh": "方案实施后", "en": "After"},
+}
+
+FACILITY_TYPES: dict[str, dict[str, str]] = {
+    "tertiary_hospital": {"zh": "三级医院", "en": "Tertiary hospital"},
+    "general_hospital": {"zh": "综合医院", "en": "General hospital"},
+    "tcm_hospital": {"zh": "中医医院", "en": "TCM hospital"},
+    "maternal_child_hospital": {"zh": "妇幼保健院", "en": "Maternal & child hospital"},
+    "emergency_station": {"zh": "急救站", "en": "Emergency station"},
+    "regional_subcentre": {"zh": "区域医疗次中心", "en": "Regional medical sub-centre"},
+    "central_township_hc": {"zh": "中心卫生院", "en": "Central township health centre"},
+    "township_hc": {"zh": "乡镇卫生院", "en": "Township health centre"},
+    "community_hc": {"zh": "社区卫生服务中心", "en": "Community health centre"},
+    "community_station": {"zh": "社区卫生服务站", "en": "Community health station"},
+    "village_clinic": {"zh": "村卫生室", "en": "Village clinic"},
+}
+
+
+def check_lang(lang: str) -> str:
+    """``lang`` if it is a supported language, else an :class:`InputError` listing them."""
+    if lang not in LANGS:
+        raise InputError(f"unknown map language {lang!r}: choose one of {', '.join(LANGS)}")
+    return lang
+
+
+def t(key: str, lang: str = "zh", **values) -> str:
+    """The string ``key`` in ``lang``, with ``values`` formatted in."""
+    text = STRINGS[key][check_lang(lang)]
+    return text.format(**values) if values else text
+
+
+def type_name(facility_type: str, lang: str = "zh") -> str:
+    """A facility type's display name; an unknown type is shown as it is written in the data."""
+    names = FACILITY_TYPES.get(str(facility_type))
+    return names[check_lang(lang)] if names else str(facility_type)
+
+
+def area_name(area_class: str, lang: str = "zh") -> str:
+    """'城区'/'农村' (or 'urban'/'rural') for a township class."""
+    return t(area_class, lang) if area_class in ("urban", "rural") else str(area_class)

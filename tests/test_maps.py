@@ -1,0 +1,334 @@
+"""Hearing maps without a browser: escaping, offline pages, GCJ-02 overlays, language, size.
+
+The browser checks (the page renders, layers toggle) are in test_browser.py.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import numpy as np
+import pyproj
+import pytest
+import shapely
+from click.testing import CliRunner
+from conftest import X0, Y0, write_study
+
+from healthreach import maps, webassets
+from healthreach.basemaps import basemap
+from healthreach.cli import cli
+from healthreach.crs import wgs84_to_gcj02
+from healthreach.errors import InputError
+from healthreach.inputs import load_inputs
+from healthreach.standards import audit
+from healthreach.study import DEMO_STUDY, load_study
+
+GEOD = pyproj.Geod(ellps="WGS84")
+EVIL = "<script>alert(1)</script>"
+TEMPLATE_NAME = "白云镇{{ 7*7 }}卫生院 {% if x %}`${x}` & co{# c"
+# Published WGS84 -> GCJ-02 pairs (eviltransform test vectors), lon/lat degrees.
+KNOWN_GCJ = [((121.5272106, 31.1774276), (121.531541859215, 31.17530398364597)),   # Shanghai
+             ((116.377817, 39.911954), (116.38404722455657, 39.91334545536069))]   # Beijing
+
+
+def metres(lon1, lat1, lon2, lat2):
+    return GEOD.inv(lon1, lat1, lon2, lat2)[2]
+
+
+@pytest.fixture(scope="module")
+def small_audit(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("maps")
+    facilities = [
+        {"id": "CHC01", "name": EVIL, "type": "community_hc", "x": X0 + 800, "y": Y0 + 2000,
+         "beds": 20, "ambulances": 0, "emergency": "false"},
+        {"id": "THC01", "name": TEMPLATE_NAME, "type": "central_township_hc", "x": X0 + 3200,
+         "y": Y0 + 2000, "beds": 40, "ambulances": 1, "emergency": "true"},
+    ]
+    path = write_study(folder, facilities, name="{{ 7*7 }} <b>县</b>", description="synthetic test county")
+    return audit(load_inputs(load_study(path)))
+
+
+@pytest.fixture(scope="module")
+def offline_page(small_audit):
+    return maps.render_html(maps.audit_map(small_audit, offline=True))
+
+
+def geojson_layers(m: folium.Map) -> dict[str, folium.GeoJson]:
+    """The map's GeoJSON layers by their (escaped) layer-control name."""
+    return {child.layer_name: child for child in m._children.values() if isinstance(child, folium.GeoJson)}
+
+
+def shapes(layer: folium.GeoJson) -> list:
+    """The layer's geometries, decoded from the page's compact form."""
+    return [shapely.geometry.shape(webassets.decode_geometry(f["geometry"])) for f in layer.data["features"]]
+
+
+def coords(layer: folium.GeoJson) -> np.ndarray:
+    return shapely.get_coordinates(shapes(layer))
+
+
+# --------------------------------------------------------------------------- escaping
+
+def decoded(page: str) -> str:
+    """The page with the JSON escapes of embedded data undone: what the browser's scripts see."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), page)
+
+
+def test_user_text_is_escaped_and_never_run_as_template(small_audit, offline_page):
+    assert EVIL not in decoded(offline_page)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in decoded(offline_page)
+    # a facility name written like a template is not evaluated when the page is written
+    assert "白云镇49卫生院" not in decoded(offline_page)
+    assert "白云镇&#123;&#123; 7*7 &#125;&#125;卫生院" in decoded(offline_page)
+    # the study name is shown literally: not evaluated as a template, its tags escaped
+    assert "&#123;&#123; 7*7 &#125;&#125; &lt;b&gt;县&lt;/b&gt;" in offline_page
+    assert "<b>县</b>" not in offline_page
+    # text placed in JS strings cannot close the script element
+    for script in re.findall(r"<script>(.*?)</script>", offline_page, flags=re.DOTALL):
+        assert "<script" not in script.replace("\\u003c", "")
+
+
+def test_escape_leaves_nothing_a_template_script_or_tag_could_read():
+    raw = "`${x}` {{ y }} {% z %} {# c #} <b>&'\"</b> C:\\users"
+    text = maps.escape(raw)
+    for bad in ("`", "${", "{{", "{%", "{#", "<", ">", "'", '"', "\\"):
+        assert bad not in text
+    assert html.unescape(text) == raw  # the browser shows the very same characters
+
+
+def test_folium_tooltip_with_escaped_text_cannot_run_code(small_audit):
+    m = maps.base_map(small_audit, basemap="none")
+    folium.CircleMarker([29.4, 107.8], tooltip=maps.escape("`+alert(1)+` {{ 7*7 }} ${document.cookie}")).add_to(m)
+    page = maps.render_html(m)
+    assert "alert(1)+`" not in page and "{{ 7*7 }}" not in page and "${document" not in page
+    assert "&#96;+alert(1)+&#96; &#123;&#123; 7*7 &#125;&#125;" in page
+
+
+def test_scenario_title_and_layer_names_are_escaped(small_audit):
+    m = maps.base_map(small_audit, basemap="none", scenario="<img src=x onerror=alert(2)>")
+    maps.add_facilities(m, small_audit, name="<i>after</i> ")
+    maps.add_controls(m)
+    page = decoded(maps.render_html(m))
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(2)&gt;" in page
+    assert "<i>after</i>" not in page and "&lt;i&gt;after&lt;/i&gt;" in page
+
+
+# --------------------------------------------------------------------------- offline page
+
+def test_offline_page_fetches_nothing_and_inlines_leaflet(offline_page):
+    assert webassets.network_references(offline_page) == []
+    assert "<script src" not in offline_page and '<link rel="stylesheet"' not in offline_page
+    assert "Leaflet 1.9" in offline_page                         # the library itself is in the page
+    assert "L.control.scale" in offline_page and "hrToggleFullscreen" in offline_page
+    assert "tile.openstreetmap.org" not in offline_page           # no tiles offline
+
+
+def test_online_page_has_tiles_but_still_no_cdn_assets(small_audit):
+    page = maps.render_html(maps.audit_map(small_audit))
+    assert "tile.openstreetmap.org" in page
+    assert webassets.network_references(page) == []
+
+
+def test_offline_means_no_tiles_unless_a_basemap_is_named(small_audit):
+    assert maps.settings(maps.audit_map(small_audit, offline=True)).basemap.name == "none"
+    assert maps.settings(maps.audit_map(small_audit)).basemap.name == "osm"
+    named = maps.audit_map(small_audit, offline=True, basemap="amap")
+    page = maps.render_html(named)                        # tiles are not scripts: the page passes the guard
+    assert maps.settings(named).basemap.name == "amap" and "autonavi.com" in page
+
+
+def test_offline_guard_refuses_a_page_that_loads_a_cdn_script(small_audit):
+    m = maps.base_map(small_audit, offline=True)
+    folium.plugins.MiniMap().add_to(m)  # a plugin that pulls its JS and CSS from a CDN
+    with pytest.raises(webassets.OfflineError, match="from the network"):
+        maps.render_html(m)
+    found = webassets.network_references('<script src="https://x.org/a.js"></script>'
+                                         '<link rel="stylesheet" href="//x.org/b.css"><style>'
+                                         '@import url("http://x.org/c.css")</style>')
+    assert len(found) == 3
+
+
+def test_offline_map_draws_roads_and_boundaries_without_tiles(small_audit):
+    m = maps.audit_map(small_audit, offline=True)
+    layers = geojson_layers(m)
+    assert settings_tiles(m) == ()
+    major = layers["主要道路"]
+    minor = layers["乡村道路与街巷"]
+    assert major.show and minor.show  # with no tiles, the minor streets are the map's background
+    # the test grid: one 4 km arterial and one 4 km county road (major), 20 lines of 4 km minor road
+    length = {name: sum(GEOD.geometry_length(g) for g in shapes(layer))
+              for name, layer in (("major", major), ("minor", minor))}
+    assert length["major"] == pytest.approx(8000, rel=0.02)
+    assert length["minor"] == pytest.approx(80000, rel=0.02)
+    online = geojson_layers(maps.audit_map(small_audit))
+    assert not online["乡村道路与街巷"].show  # under tiles the minor streets start hidden
+
+
+def settings_tiles(m):
+    return maps.settings(m).basemap.tiles
+
+
+# --------------------------------------------------------------------------- compact geometry
+
+def test_value_encoding_matches_the_published_polyline_example():
+    # Google's polyline example: (38.5, -120.2), (40.7, -120.95), (43.252, -126.453) -> "_p~iF~ps|U_ulLnnqC_mqNvxq`@"
+    # (the same digits; the page writes digit d as the d-th URL-safe base64 character instead of chr(63 + d))
+    published = [ord(c) - 63 for c in "_p~iF~ps|U_ulLnnqC_mqNvxq`@"]
+    deltas = [3850000, -12020000, 220000, -75000, 255200, -550300]
+    mine = [webassets._DIGIT[c] for c in webassets.encode_values(np.array(deltas)).encode()]
+    assert mine == published
+    assert webassets.decode_values(webassets.encode_values(np.array(deltas))) == deltas
+
+
+def test_encoded_geometries_decode_to_the_same_shapes():
+    rng = np.random.default_rng(7)
+    square = shapely.Polygon([(107.1, 29.1), (107.2, 29.1), (107.2, 29.2), (107.1, 29.1)],
+                             [[(107.15, 29.12), (107.16, 29.12), (107.16, 29.13), (107.15, 29.12)]])
+    geoms = [shapely.LineString(np.round(rng.uniform(100, 120, (50, 2)), 5)), square, None, shapely.Point(107.3, 29.3),
+             shapely.MultiLineString([[(1, 2), (3, 4)], [(-5.5, 6.25), (7, 8), (9, 10)]]),
+             shapely.MultiPolygon([square, shapely.Polygon([(108.1, 29.1), (108.2, 29.1), (108.2, 29.2)])])]
+    encoded = webassets.encode_geometries(geoms)
+    assert encoded[2] is None and encoded[3] == {"type": "Point", "coordinates": (107.3, 29.3)}
+    for geom, enc in zip(geoms, encoded):
+        if geom is not None:
+            back = shapely.geometry.shape(webassets.decode_geometry(enc))
+            assert back.geom_type == geom.geom_type and shapely.equals_exact(back, geom, 1e-9)
+    # only URL-safe base64 characters: nothing a template engine, a JS string or HTML could read as syntax
+    text = repr([e["hr"] for e in encoded if e and "hr" in e])
+    assert re.fullmatch(r"[\[\]A-Za-z0-9_\-', ]*", text)
+
+
+# --------------------------------------------------------------------------- GCJ-02 under Amap tiles
+
+@pytest.mark.parametrize("wgs,gcj", KNOWN_GCJ)
+def test_known_point_lands_on_its_published_gcj02_position(wgs, gcj):
+    point = gpd.GeoSeries([shapely.Point(wgs)], crs=4326)
+    shown = maps.to_display(point, "gcj02").iloc[0]
+    assert metres(shown.x, shown.y, *gcj) < 1.5          # coordinates are rounded to ~1 m
+    assert metres(shown.x, shown.y, *wgs) > 300          # and it really moved (about 500 m here)
+    unshifted = maps.to_display(point, "wgs84").iloc[0]
+    assert metres(unshifted.x, unshifted.y, *wgs) < 1.5
+
+
+def test_amap_shifts_every_overlay_into_gcj02(small_audit):
+    osm = geojson_layers(maps.audit_map(small_audit, basemap="osm"))
+    amap_map = maps.audit_map(small_audit, basemap="amap")
+    amap = geojson_layers(amap_map)
+    assert maps.settings(amap_map).datum == "gcj02"
+    assert set(osm) == set(amap)
+    for name in osm:
+        a, b = coords(osm[name]), coords(amap[name])
+        assert len(a) and len(a) == len(b), name
+        glon, glat = wgs84_to_gcj02(a[:, 0], a[:, 1])
+        err = metres(b[:, 0], b[:, 1], glon, glat)
+        assert err.max() < 2.0, name                     # each vertex sits on its GCJ-02 position
+        shift = metres(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+        assert 100 < shift.min() and shift.max() < 1000, name
+    # the facility with the escaped name sits where its WGS84 position lands in GCJ-02
+    fac = small_audit.facilities.iloc[0]
+    lon, lat = pyproj.Transformer.from_crs(small_audit.inputs.crs, 4326, always_xy=True).transform(fac.x, fac.y)
+    layer = next(v for k, v in amap.items() if "社区卫生服务中心" in k)
+    x, y = coords(layer)[0]
+    assert metres(x, y, *wgs84_to_gcj02(lon, lat)) < 1.5
+
+
+def test_tianditu_needs_a_key_and_uses_it(monkeypatch):
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    with pytest.raises(InputError, match="--tianditu-key"):
+        basemap("tianditu")
+    tiles = basemap("tianditu", tianditu_key="0123456789abcdef0123456789abcdef").tiles
+    assert all("tk=0123456789abcdef0123456789abcdef" in t.url for t in tiles)
+    assert any("cva" in t.url and t.overlay for t in tiles)   # Chinese place-name annotation on top
+    assert basemap("tianditu", "en", tianditu_key="0123456789abcdef").tiles[1].url.count("eva") >= 1
+    with pytest.raises(InputError, match="not a Tianditu key"):
+        basemap("tianditu", tianditu_key="abc&x=<1>")
+    with pytest.raises(InputError, match="osm, none, tianditu, amap"):
+        basemap("google")
+
+
+# --------------------------------------------------------------------------- text on the map
+
+def test_chinese_by_default_english_by_setting(small_audit):
+    zh = decoded(maps.render_html(maps.audit_map(small_audit, basemap="none")))
+    en = decoded(maps.render_html(maps.audit_map(small_audit, basemap="none", lang="en")))
+    for text in ("到基层医疗机构的时间", "15分钟圈外人口", "机构：中心卫生院", "床位", "服务人口", "合成示范数据"):
+        assert text in zh and text not in en
+    for text in ("Travel time to primary care", "People beyond 15 min", "Facilities: Central township health centre",
+                 "Beds", "Catchment population", "Synthetic demo data"):
+        assert text in en and text not in zh
+    with pytest.raises(InputError, match="zh, en"):
+        maps.audit_map(small_audit, lang="fr")
+
+
+def test_title_traces_the_map_to_its_inputs(small_audit):
+    lines = dict(maps.title_lines(small_audit, "en", scenario="New clinic"))
+    text = " ".join(t for _, t in maps.title_lines(small_audit, "en", scenario="New clinic"))
+    assert small_audit.inputs.input_hash[:8] in text
+    assert "Scenario: New clinic" in text
+    assert "roads.gpkg" in text and "facilities.csv" in text and "population.tif" in text
+    fig = small_audit.figure("primary_care_15min")
+    assert f"{fig.share:.1%}" in text and "target 95%" in text
+    assert "synthetic" in lines
+
+
+def test_popup_reports_catchment_and_share(small_audit):
+    m = maps.audit_map(small_audit, basemap="none", lang="en")
+    layer = next(v for k, v in geojson_layers(m).items() if k.startswith("Facilities: Central"))
+    props = layer.data["features"][0]["properties"]
+    row = small_audit.facility_table.set_index("id").loc["THC01"]
+    assert props["beds"] == "40" and props["ambulances"] == "1"
+    assert props["catchment"] == f"{row.catchment_people:,.0f} people"
+    assert props["share"] == f"{100 * row.catchment_share_15min:.0f}%"
+    assert props["name"] == ("白云镇&#123;&#123; 7*7 &#125;&#125;卫生院 &#123;% if x %&#125;"
+                             "&#96;$&#123;x&#125;&#96; &amp; co&#123;# c")
+
+
+def test_layers_can_be_drawn_twice_under_other_names(small_audit):
+    m = maps.base_map(small_audit, basemap="none")
+    maps.add_time_bands(m, small_audit, name="Before", show=False)
+    maps.add_time_bands(m, small_audit, name="After")
+    layers = geojson_layers(m)
+    assert not layers["Before"].show and layers["After"].show
+
+
+def test_legend_sections_follow_their_layers(small_audit):
+    page = maps.render_html(maps.audit_map(small_audit, basemap="none"))
+    legend = re.search(r'<div class="hr-legend" id="(hr_legend_\w+)">(.*?)</div></div>', page, flags=re.DOTALL)
+    assert legend and "hrSyncLegend" in page
+    names = set(re.findall(r'data-layers="([^"]+)"', legend.group(2)))
+    for layer_names in names:
+        for name in layer_names.split():
+            assert f"var {name} = " in page     # each section names real layer variables
+
+
+# --------------------------------------------------------------------------- command line and demo size
+
+def test_cli_writes_an_offline_english_map(small_audit, tmp_path):
+    study = write_study(tmp_path / "s")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["audit", str(study), "--out", str(out), "--offline", "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    page = (out / "map.html").read_text(encoding="utf-8")
+    assert webassets.network_references(page) == [] and "Travel time to primary care" in page
+    result = CliRunner().invoke(cli, ["audit", str(study), "--out", str(out), "--basemap", "tianditu"],
+                                env={"TIANDITU_KEY": ""})
+    assert result.exit_code == 2 and "tianditu-key" in result.output
+
+
+@pytest.mark.slow
+def test_demo_map_stays_under_5_mb():
+    if not (DEMO_STUDY.parent / "roads.gpkg").exists():
+        pytest.skip("the demo county data (data/geo/demo) has not been generated")
+    result = audit(load_inputs(load_study(None)))
+    start = time.perf_counter()
+    page = maps.render_html(maps.audit_map(result, offline=True))
+    seconds = time.perf_counter() - start
+    size = len(page.encode("utf-8"))
+    assert size < 5 * 1024 * 1024, f"{size / 1e6:.1f} MB"
+    assert webassets.network_references(page) == []
+    assert seconds < 30
