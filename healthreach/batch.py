@@ -1,0 +1,679 @@
+"""Many studies at once: one audit per district as a Dask task, and a combined, ranked summary.
+
+A batch is a list of study files. Each study is audited as one task on a Dask
+cluster (a local cluster of worker processes by default, or an existing
+scheduler by address) and writes its usual outputs into its own folder under
+the batch output folder, plus two files of its own:
+
+``result.json``
+    written last and atomically, only after every other output is in place.
+    It records a hash of the study's inputs and settings (study file values,
+    profile, package version and the content of every input file) and the
+    study's summary row. A re-run reuses a study whose hash is unchanged and
+    whose outputs are all present, and redoes every other study, so an
+    interrupted batch resumes without losing finished work.
+``district.geojson``
+    the district outline (union of its townships), WGS84, for the combined map.
+
+A study that fails (an unreadable file, a bad column, a worker that died)
+becomes one row with ``status = error`` and its message; the other studies
+finish. The combined summary (``summary.csv``, ``summary.xlsx``) has one row
+per district, sorted by its largest shortfall against a target, and
+``coverage_map.html`` shades every district by its primary-care share.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import math
+import os
+import re
+import socket
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from healthreach import __version__
+from healthreach.errors import HealthreachError, StudyError
+from healthreach.network import cache_key
+from healthreach.report import atomic_path, write_text
+
+if TYPE_CHECKING:
+    import folium
+    from distributed import Client, Future
+
+    from healthreach.profile import Profile
+    from healthreach.standards import Audit
+    from healthreach.study import Study
+
+RESULT = "result.json"
+ERROR = "error.txt"
+DISTRICT = "district.geojson"
+SUMMARY_FILES = ("summary.csv", "summary.xlsx", "coverage_map.html")
+STUDY_SUFFIXES = (".yaml", ".yml")
+TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".xls")
+_MARKER_FORMAT = 1
+# Shape files and rasters keep part of their content beside the named file.
+_SIDECARS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".tfw", ".tifw", ".wld", ".aux.xml", ".ovr")
+PRIMARY = "primary_care_15min"
+_MAP_TEXT = {
+    "title": {"zh": "各区县{threshold}分钟医疗服务圈覆盖率",
+              "en": "Share within the {threshold}-minute medical circle, by district"},
+    "summary": {"zh": "{n} 个区县，{failing} 个未达到至少一项标准",
+                "en": "{n} districts, {failing} failing at least one standard"},
+    "missing": {"zh": "未绘出（评估失败或无边界）：{names}", "en": "Not shown (audit failed or no boundary): {names}"},
+    "layer": {"zh": "区县：{threshold}分钟圈覆盖率", "en": "Districts: share within {threshold} min"},
+    "legend": {"zh": "区县覆盖率", "en": "District share covered"},
+    "district": {"zh": "区县", "en": "District"},
+    "failed": {"zh": "未达标项", "en": "Standards failed"},
+    "worst": {"zh": "覆盖率最低的乡镇", "en": "Worst townships"},
+    "none": {"zh": "无", "en": "none"},
+}
+
+
+class BatchError(HealthreachError, RuntimeError):
+    """The batch itself cannot run (no studies, unreachable scheduler, Dask missing)."""
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """How maps are drawn, as for ``healthreach audit``: language, basemap, offline page, Tianditu key."""
+
+    lang: str = "zh"
+    basemap: str | None = None
+    offline: bool = False
+    tianditu_key: str | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """What changes the drawn page (the key is left out: it is a credential, not a setting)."""
+        return {"lang": self.lang, "basemap": self.basemap, "offline": self.offline}
+
+
+# --- which studies ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StudyRef:
+    """One study of a batch: its study file and the name of its output folder."""
+
+    path: Path
+    name: str
+
+
+def discover_studies(paths: Iterable[str | Path]) -> list[StudyRef]:
+    """The studies named by ``paths``, in order, each with a unique output-folder name.
+
+    Each path may be a study file (``.yaml``), a folder (its ``study.yaml``, or
+    else every ``study.yaml`` and ``*.study.yaml`` below it), or a table (CSV
+    or XLSX) with a ``study`` column of study files or folders, relative to the
+    table, and an optional ``name`` column for the output folder. A table
+    entry whose file is missing is kept: its audit reports the error, so one
+    bad line does not stop the batch. Output folders are named after the
+    study's folder (``.../wulong/study.yaml`` -> ``wulong``) or its file stem;
+    repeated names get ``-2``, ``-3``.
+    """
+    paths = list(paths)
+    found: list[tuple[Path, str | None]] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.exists():
+            raise StudyError(f"{path}: no such study file, folder or table")
+        if path.is_dir():
+            found.extend((p, None) for p in _studies_in_folder(path))
+        elif path.suffix.lower() in TABLE_SUFFIXES:
+            found.extend(_studies_in_table(path))
+        elif path.suffix.lower() in STUDY_SUFFIXES:
+            found.append((path.resolve(), None))
+        else:
+            raise StudyError(f"{path}: not a study file (.yaml), a folder of studies or a table (.csv, .xlsx)")
+    seen: set[Path] = set()
+    refs: list[StudyRef] = []
+    used: set[str] = set()
+    for path, name in found:
+        if path in seen:
+            continue
+        seen.add(path)
+        base = _safe_name(name or (path.parent.name if path.name in ("study.yaml", "study.yml") else
+                                   path.name.split(".")[0]))
+        unique, n = base, 1
+        while unique.lower() in used or unique.lower() in SUMMARY_FILES:
+            n += 1
+            unique = f"{base}-{n}"
+        used.add(unique.lower())
+        refs.append(StudyRef(path, unique))
+    if not refs:
+        raise StudyError(f"no study files found in {', '.join(map(str, paths))} "
+                         f"(looked for study.yaml and *.study.yaml)")
+    return refs
+
+
+def _studies_in_folder(folder: Path) -> list[Path]:
+    for name in ("study.yaml", "study.yml"):
+        if (folder / name).is_file():
+            return [(folder / name).resolve()]
+    hits = {p.resolve() for pattern in ("study.yaml", "study.yml", "*.study.yaml", "*.study.yml")
+            for p in folder.rglob(pattern) if p.is_file()}
+    return sorted(hits)
+
+
+def _studies_in_table(path: Path) -> list[tuple[Path, str | None]]:
+    from healthreach.load.tables import read_table
+
+    table = read_table(path)
+    columns = {str(c).strip().lower(): c for c in table.columns}
+    if "study" not in columns:
+        raise StudyError(f"{path}: needs a 'study' column of study files or folders; "
+                         f"the table has: {', '.join(map(str, table.columns))}")
+    studies = table[columns["study"]]
+    names = table[columns["name"]] if "name" in columns else pd.Series([None] * len(table), index=table.index)
+    out: list[tuple[Path, str | None]] = []
+    for value, name in zip(studies, names, strict=True):
+        if value is None or (isinstance(value, float) and math.isnan(value)) or not str(value).strip():
+            continue
+        entry = Path(str(value).strip()).expanduser()
+        entry = (entry if entry.is_absolute() else path.parent / entry).resolve()
+        if entry.is_dir():
+            entry = entry / "study.yaml"
+        name = None if name is None or (isinstance(name, float) and math.isnan(name)) else str(name).strip()
+        out.append((entry, name or None))
+    return out
+
+
+def _safe_name(name: str) -> str:
+    """A folder name: path separators, reserved characters and spaces become '_'."""
+    return re.sub(r'[\\/:*?"<>|\s]+', "_", name).strip("._") or "study"
+
+
+# --- one study ----------------------------------------------------------------
+
+def side_files(study: Study) -> list[Path]:
+    """Files an audit reads beside its named inputs: shapefile and raster side files, folder contents.
+
+    The named input files themselves are hashed by
+    :func:`healthreach.inputs.study_hash`; these are the rest.
+    """
+    files: list[Path] = []
+    for key in ("roads", "facilities", "population", "boundaries"):
+        path = getattr(study, key).path
+        if path is None:  # downloaded or derived input: only its settings are hashed
+            continue
+        if path.is_dir():  # e.g. a File Geodatabase
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
+            continue
+        stem = path.with_suffix("")
+        files.extend(p for suffix in _SIDECARS for p in (stem.with_name(stem.name + suffix),
+                                                         path.with_name(path.name + suffix))
+                     if p.is_file() and p != path)
+    return files
+
+
+def task_hash(study: Study, profile: Profile, settings: dict[str, Any]) -> str:
+    """A hash of everything that determines a study's batch outputs, computed without loading the inputs.
+
+    Combines :func:`healthreach.inputs.study_hash` (package version, study
+    values, profile, content of every input file: the ``input_hash`` of the
+    study's ``summary.json``) with the side files and the batch ``settings``.
+    Reading the files costs about a second per gigabyte.
+    """
+    from healthreach.inputs import study_hash
+
+    return cache_key("batch", study_hash(study, profile), settings, *side_files(study))
+
+
+def audit_study(study_path: str | Path, out_dir: str | Path, draw_map: bool = True, force: bool = False,
+                use_cache: bool = True, map_options: MapOptions | None = None) -> dict[str, Any]:
+    """Audit one study into ``out_dir`` and return its summary row; never raises for a bad study.
+
+    This is the Dask task. It reuses the previous result when ``result.json``
+    in ``out_dir`` records the same :func:`task_hash` and every output it
+    lists still exists (``status = "reused"``); otherwise it removes that
+    marker, audits, writes the outputs (and the map, drawn with
+    ``map_options``, unless ``draw_map`` is False) and writes the marker
+    last (``status = "ok"``). Any failure returns a row with ``status = "error"`` and a message, and writes the
+    message (with a traceback for unexpected errors) to ``error.txt``.
+    Population figures are people, shares 0..1, times seconds.
+    """
+    start = time.perf_counter()
+    study_path, out = Path(study_path), Path(out_dir)
+    row: dict[str, Any] = {"study": study_path.stem, "folder": out.name, "path": str(study_path), "status": "error",
+                           "message": "", "out_dir": str(out), "worker": _worker_name(), "version": __version__}
+    try:
+        from healthreach.profile import load_profile
+        from healthreach.study import load_study
+
+        study = load_study(study_path)
+        row["study"] = study.name
+        profile = load_profile(study.profile, study)
+        map_options = map_options or MapOptions()
+        key = task_hash(study, profile, {"map": map_options.settings() if draw_map else None})
+        previous = None if force else read_marker(out)
+        if previous and previous.get("task_hash") == key and all((out / f).is_file() for f in previous["files"]):
+            return {**previous["row"], "status": "reused", "out_dir": str(out), "worker": row["worker"],
+                    "seconds": round(time.perf_counter() - start, 3)}
+        with contextlib.suppress(FileNotFoundError):
+            (out / RESULT).unlink()  # from here on the folder holds no valid result until the new marker
+        figures, files = _run_audit(study, out, map_options if draw_map else None, use_cache)
+        row.update(figures, status="ok", task_hash=key, finished=_now(), seconds=round(time.perf_counter() - start, 3))
+        marker = {"format": _MARKER_FORMAT, "task_hash": key, "input_hash": row["input_hash"],
+                  "healthreach_version": __version__, "finished": row["finished"], "files": files, "row": row}
+        write_text(out / RESULT, json.dumps(_jsonable(marker), ensure_ascii=False, indent=2))
+        with contextlib.suppress(FileNotFoundError):
+            (out / ERROR).unlink()
+        return _jsonable(row)
+    except Exception as exc:  # noqa: BLE001 - one study's failure must not end the batch; the row says why
+        expected = isinstance(exc, HealthreachError)
+        row["message"] = str(exc) if expected else f"{type(exc).__name__}: {exc}"
+        row["seconds"] = round(time.perf_counter() - start, 3)
+        row["finished"] = _now()
+        with contextlib.suppress(OSError):
+            write_text(out / ERROR, row["message"] + ("" if expected else "\n\n" + traceback.format_exc()))
+        return _jsonable(row)
+
+
+def _run_audit(study: Study, out: Path, map_options: MapOptions | None,
+               use_cache: bool) -> tuple[dict[str, Any], list[str]]:
+    """Load, audit and write one study; returns the figures of its summary row and the files written."""
+    from healthreach.inputs import load_inputs
+    from healthreach.report import write_outputs
+    from healthreach.standards import audit
+
+    inputs = load_inputs(study, use_cache=use_cache)
+    result = audit(inputs)
+    page = None
+    if map_options is not None:
+        from healthreach.maps import audit_map, render_html
+        page = render_html(audit_map(result, lang=map_options.lang, basemap=map_options.basemap,
+                                     offline=map_options.offline, tianditu_key=map_options.tianditu_key))
+    paths = write_outputs(result, out, page)
+    if page is None:
+        with contextlib.suppress(FileNotFoundError):
+            (out / "map.html").unlink()  # from an earlier run with maps: no longer matches these results
+    _write_district(inputs.boundaries, out / DISTRICT, study.name)
+    return audit_row(result), sorted([*(p.name for p in paths.values()), DISTRICT])
+
+
+def audit_row(result: Audit, worst: int = 3) -> dict[str, Any]:
+    """The figures of one audit as a batch row: people, counts, every standard and the worst townships.
+
+    ``standards`` holds, per standard, the people it applies to, the people
+    covered, the share (0..1; for ambulance standards: ambulances available /
+    required), the target and pass (None when it could not be evaluated).
+    ``worst_townships`` are the ``worst`` townships with people, lowest
+    primary-care share first.
+    """
+    inp = result.inputs
+    standards = [{"id": f.id, "title": f.title, "unit": f.unit, "population": f.population, "covered": f.covered,
+                  "share": f.share, "target": f.target, "passed": f.passed,
+                  **({"threshold_min": f.details["threshold_min"]} if "threshold_min" in f.details else {})}
+                 for f in result.figures]
+    towns = result.townships
+    worst_rows: list[dict[str, Any]] = []
+    if "primary_care_share" in towns:
+        ranked = towns[(towns["people"] > 0) & towns["primary_care_share"].notna()]
+        ranked = ranked.sort_values(["primary_care_share", "people"], ascending=[True, False], kind="stable")
+        worst_rows = [{"id": str(r.township_id), "name": str(r.name), "people": float(r.people),
+                       "share": float(r.primary_care_share)} for r in ranked.head(worst).itertuples()]
+    primary = next((f for f in result.figures if f.id == PRIMARY), None)
+    uncovered = None if primary is None or primary.covered is None else primary.population - primary.covered
+    return {"study": inp.study.name, "population": inp.total_people, "townships": len(inp.boundaries),
+            "facilities": len(result.facilities), "standards": standards, "worst_townships": worst_rows,
+            "primary_uncovered_people": uncovered, "warnings": list(inp.warnings), "input_hash": inp.input_hash}
+
+
+def _write_district(boundaries, path: Path, name: str) -> None:
+    """The district outline (union of townships, simplified to 20 m) as WGS84 GeoJSON."""
+    import geopandas as gpd
+
+    outline = boundaries.geometry.union_all().simplify(20.0)
+    frame = gpd.GeoDataFrame({"name": [name]}, geometry=[outline], crs=boundaries.crs).to_crs(4326)
+    with atomic_path(path) as tmp:
+        frame.to_file(tmp, driver="GeoJSON")
+
+
+def read_marker(out: Path) -> dict[str, Any] | None:
+    """The ``result.json`` of a study folder, or None when it is absent, unreadable or of another format."""
+    try:
+        marker = json.loads((out / RESULT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(marker, dict) and marker.get("format") == _MARKER_FORMAT and isinstance(marker.get("row"), dict)
+    return marker if ok and isinstance(marker.get("files"), list) else None
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+        return get_worker().address
+    except (ImportError, ValueError):
+        return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON values: numpy scalars become numbers, NaN and inf become None."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+# --- many studies on Dask -------------------------------------------------------
+
+@dataclass
+class BatchResult:
+    """Rows in the order the studies were given, the ranked summary table, and the files written."""
+
+    rows: list[dict[str, Any]]
+    table: pd.DataFrame
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return [r for r in self.rows if r["status"] == "error"]
+
+    @property
+    def failing(self) -> list[dict[str, Any]]:
+        """Rows of districts that fail at least one standard."""
+        return [r for r in self.rows if any(s.get("passed") is False for s in r.get("standards") or [])]
+
+
+Progress = Callable[[dict[str, Any], int, int], None]
+
+
+@contextlib.contextmanager
+def dask_client(workers: int | None = None, scheduler: str | None = None,
+                memory_limit: str | float | None = "auto", dashboard_address: str | None = ":0",
+                timeout_s: float = 15.0) -> Iterator[Client]:
+    """A Dask client: connected to ``scheduler`` if given, else to a new local cluster of ``workers`` processes.
+
+    Local workers each run one audit at a time (one thread per process);
+    ``memory_limit`` is per worker (``"auto"``: system memory / workers).
+    ``timeout_s`` bounds the wait for a remote scheduler. Whatever is opened
+    here is closed on exit.
+    """
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise BatchError("batch audits need Dask: pip install 'healthreach[batch]'") from None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=timeout_s)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise BatchError(f"cannot connect to the Dask scheduler at {scheduler} ({type(exc).__name__}: {exc}); "
+                             f"check the address (e.g. tcp://10.0.0.5:8786) and that the scheduler is running"
+                             ) from None
+        with client:
+            yield client
+        return
+    n = max(1, int(workers or os.cpu_count() or 1))
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, memory_limit=memory_limit,
+                      dashboard_address=dashboard_address) as cluster, Client(cluster) as client:
+        yield client
+
+
+def run_batch(studies: Sequence[StudyRef | str | Path], out_dir: str | Path, *, client: Client | None = None,
+              workers: int | None = None, scheduler: str | None = None, draw_map: bool = True,
+              map_options: MapOptions | None = None,
+              force: bool = False, use_cache: bool = True, memory_limit: str | float | None = "auto",
+              on_start: Callable[[Client], None] | None = None, on_result: Progress | None = None) -> BatchResult:
+    """Audit every study as a Dask task and write the combined summary into ``out_dir``.
+
+    Parameters
+    ----------
+    studies
+        :class:`StudyRef` from :func:`discover_studies`, or paths (passed through it).
+    out_dir
+        Batch folder: one sub-folder per study plus ``summary.csv``, ``summary.xlsx``
+        and ``coverage_map.html``. Workers must be able to write to it.
+    client
+        An existing Dask client to use (left open). Otherwise ``scheduler`` (an
+        address such as ``tcp://host:8786``) is connected to, or a local cluster
+        of ``workers`` processes (default: one per CPU, at most one per study) is started.
+    draw_map, map_options
+        Also draw each study's HTML map, and how (language, basemap, offline);
+        the options also apply to the combined ``coverage_map.html``.
+    force
+        Redo studies even when their inputs are unchanged since their last result.
+    on_start, on_result
+        Called with the client once connected, and with ``(row, done, total)`` as each study finishes.
+    """
+    refs = list(studies) if all(isinstance(s, StudyRef) for s in studies) else discover_studies(
+        [s.path if isinstance(s, StudyRef) else s for s in studies])
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    if client is not None:
+        opened = contextlib.nullcontext(client)
+    else:
+        opened = dask_client(min(workers or os.cpu_count() or 1, len(refs)), scheduler, memory_limit)
+    with opened as active:
+        if on_start:
+            on_start(active)
+        rows = _run_tasks(active, refs, out, draw_map, map_options, force, use_cache, on_result)
+    table = summary_table(rows)
+    return BatchResult(rows, table, write_summary(rows, out, table, map_options))
+
+
+def _run_tasks(client: Client, refs: list[StudyRef], out: Path, draw_map: bool, map_options: MapOptions | None,
+               force: bool, use_cache: bool, on_result: Progress | None) -> list[dict[str, Any]]:
+    from distributed import as_completed
+
+    run = uuid.uuid4().hex[:8]
+    futures = {client.submit(audit_study, str(ref.path), str(out / ref.name), draw_map, force, use_cache,
+                             map_options, key=f"healthreach-audit-{ref.name}-{run}", pure=False): i
+               for i, ref in enumerate(refs)}
+    rows: list[dict[str, Any] | None] = [None] * len(refs)
+    try:
+        for done, fut in enumerate(as_completed(futures), start=1):
+            i = futures[fut]
+            rows[i] = _collect(fut, refs[i], out)
+            fut.release()
+            if on_result:
+                on_result(rows[i], done, len(refs))
+    finally:
+        client.cancel([f for f in futures if not f.done()])
+    return [r for r in rows if r is not None]
+
+
+def _collect(fut: Future, ref: StudyRef, out: Path) -> dict[str, Any]:
+    """The task's row, or an error row when the task itself was lost (worker died, cancelled)."""
+    try:
+        return fut.result()
+    except Exception as exc:  # noqa: BLE001 - KilledWorker, CancelledError, lost connection
+        message = f"{type(exc).__name__}: {exc}"
+        if type(exc).__name__ == "KilledWorker":
+            message += " (the worker process died while auditing this study, often for lack of memory: " \
+                       "use fewer workers or a larger memory limit)"
+        return {"study": ref.path.stem, "folder": ref.name, "path": str(ref.path), "status": "error",
+                "message": message, "out_dir": str(out / ref.name), "finished": _now()}
+
+
+# --- the combined summary -------------------------------------------------------
+
+def summary_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """One row per district, largest shortfall first, errors last.
+
+    ``largest_gap`` is the largest (target - share) over the standards stated
+    as a share of people with a target: positive means short of the target
+    by that many share points, negative means every such standard is met with
+    that margin. Per standard there is ``<id>_share`` (0..1; ambulance
+    standards: available / required) and ``<id>_pass`` (pass, fail, or empty
+    when it could not be evaluated).
+    """
+    ids: list[str] = []
+    for row in rows:
+        ids.extend(s["id"] for s in row.get("standards") or [] if s["id"] not in ids)
+    records = []
+    for row in rows:
+        standards = {s["id"]: s for s in row.get("standards") or []}
+        gaps = {sid: s["target"] - s["share"] for sid, s in standards.items()
+                if s["unit"] == "share of people" and s["target"] is not None and s["share"] is not None}
+        worst_id = max(gaps, key=gaps.get) if gaps else None
+        record = {
+            "district": row.get("study"), "folder": row.get("folder"), "status": row.get("status"),
+            "message": row.get("message") or "", "population": _round(row.get("population"), 0),
+            "townships": row.get("townships"), "facilities": row.get("facilities"),
+            "largest_gap": _round(gaps.get(worst_id), 4), "largest_gap_standard": worst_id or "",
+            "failed_standards": ", ".join(sid for sid, s in standards.items() if s["passed"] is False),
+            "primary_uncovered_people": _round(row.get("primary_uncovered_people"), 0),
+        }
+        for sid in ids:
+            s = standards.get(sid)
+            record[f"{sid}_share"] = _round(s["share"], 4) if s else None
+            record[f"{sid}_pass"] = "" if not s or s["passed"] is None else ("pass" if s["passed"] else "fail")
+        record["worst_townships"] = "; ".join(f"{t['name']} {t['share']:.1%}" for t in row.get("worst_townships") or [])
+        record["warnings"] = len(row.get("warnings") or [])
+        record["finished"] = row.get("finished") or ""
+        record["seconds"] = row.get("seconds")
+        record["input_hash"] = row.get("input_hash") or ""
+        record["study_file"] = row.get("path")
+        records.append(record)
+    table = pd.DataFrame.from_records(records)
+    if table.empty:
+        return table
+    table["_error"] = table["status"] == "error"
+    table = table.sort_values(["_error", "largest_gap"], ascending=[True, False], na_position="last", kind="stable")
+    table = table.drop(columns="_error").reset_index(drop=True)
+    for column in ("townships", "facilities", "warnings"):
+        table[column] = table[column].astype("Int64")
+    ranked = table["status"] != "error"
+    table.insert(0, "rank", pd.array([i + 1 if r else None for i, r in enumerate(ranked)], dtype="Int64"))
+    return table
+
+
+def _round(value: Any, digits: int) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(float(value), digits)
+
+
+def write_summary(rows: Sequence[dict[str, Any]], out: Path, table: pd.DataFrame | None = None,
+                  map_options: MapOptions | None = None) -> dict[str, Path]:
+    """Write ``summary.csv``, ``summary.xlsx`` and (when any district outline exists) ``coverage_map.html``."""
+    table = summary_table(rows) if table is None else table
+    paths = {"summary.csv": out / "summary.csv", "summary.xlsx": out / "summary.xlsx"}
+    with atomic_path(paths["summary.csv"]) as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8-sig")
+    with atomic_path(paths["summary.xlsx"]) as tmp:
+        _write_xlsx(table, rows, tmp)
+    page = coverage_map(rows, map_options)
+    if page is not None:
+        from healthreach.maps import render_html
+
+        paths["coverage_map.html"] = out / "coverage_map.html"
+        write_text(paths["coverage_map.html"], render_html(page))
+    return paths
+
+
+def _write_xlsx(table: pd.DataFrame, rows: Sequence[dict[str, Any]], path: Path) -> None:
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    titles: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        for s in row.get("standards") or []:
+            titles.setdefault(s["id"], {"standard": s["id"], "title": s["title"], "unit": s["unit"],
+                                        "target": s["target"]})
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        table.to_excel(writer, sheet_name="summary", index=False)
+        pd.DataFrame(list(titles.values()), columns=["standard", "title", "unit", "target"]).to_excel(
+            writer, sheet_name="standards", index=False)
+        sheet = writer.sheets["summary"]
+        sheet.freeze_panes = "C2"
+        sheet.auto_filter.ref = sheet.dimensions
+        fail_fill = PatternFill("solid", fgColor="F4CCCC")
+        for j, name in enumerate(table.columns, start=1):
+            letter = get_column_letter(j)
+            sheet[f"{letter}1"].font = Font(bold=True)
+            sheet.column_dimensions[letter].width = min(40, max(8, len(str(name)) + 2))
+            percent = name == "largest_gap" or (name.endswith("_share") and not name.startswith("ambulances"))
+            for cell in sheet[letter][1:]:
+                if percent and cell.value is not None:
+                    cell.number_format = "0.0%"
+                elif name.startswith("ambulances") and name.endswith("_share") and cell.value is not None:
+                    cell.number_format = "0.00"
+                if cell.value in ("fail", "error"):
+                    cell.fill = fail_fill
+
+
+def coverage_map(rows: Sequence[dict[str, Any]], map_options: MapOptions | None = None) -> folium.Map | None:
+    """Every district with an outline, shaded by its primary-care share; None when no outline exists.
+
+    Drawn with the layers and styles of :mod:`healthreach.maps` (the same
+    share colours as the townships of a single audit's map).
+    """
+    import folium
+    import geopandas as gpd
+
+    from healthreach import maps
+    from healthreach.i18n import check_lang, t
+
+    options = map_options or MapOptions()
+    lang = check_lang(options.lang)
+
+    def text(key: str, **values: Any) -> str:
+        return _MAP_TEXT[key][lang].format(**values)
+
+    frames, missing, threshold = [], [], 15.0
+    for row in rows:
+        path = Path(row.get("out_dir") or "") / DISTRICT
+        if row.get("status") == "error" or not path.is_file():
+            missing.append(str(row.get("study") or row.get("folder")))
+            continue
+        standards = {s["id"]: s for s in row.get("standards") or []}
+        primary = standards.get(PRIMARY, {})
+        threshold = primary.get("threshold_min") or threshold
+        share = primary.get("share")
+        failed = [sid for sid, s in standards.items() if s["passed"] is False]
+        frame = gpd.read_file(path)[["geometry"]]
+        frame["district"] = maps.escape(str(row.get("study")))
+        frame["people"] = f"{row.get('population') or 0:,.0f}"
+        frame["share"] = float("nan") if share is None else share
+        frame["share_pct"] = "—" if share is None else f"{share:.1%}"
+        frame["failed"] = maps.escape(", ".join(failed) or text("none"))
+        worst = row.get("worst_townships") or []
+        frame["worst"] = maps.escape("; ".join(f"{t['name']} {t['share']:.0%}" for t in worst))
+        frames.append(frame)
+    if not frames:
+        return None
+    districts = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)
+    failing = sum(f != maps.escape(text("none")) for f in districts["failed"])
+    title = text("title", threshold=f"{threshold:g}")
+    m = maps.new_map(tuple(districts.total_bounds), lang=lang, basemap=options.basemap,
+                     tianditu_key=options.tianditu_key, offline=options.offline, page_title=title)
+    lines = [("title", title), ("line", text("summary", n=len(districts), failing=failing))]
+    if missing:
+        lines.append(("line", text("missing", names=", ".join(missing))))
+    maps.add_title(m, lines)
+    layer = folium.GeoJson(
+        maps.to_display(districts, m), name=maps.escape(text("layer", threshold=f"{threshold:g}")),
+        style_function=lambda f: {"fillColor": maps.share_colour(_nan(f["properties"]["share"])),
+                                  "color": "#333", "weight": 1.5, "fillOpacity": 0.7},
+        tooltip=folium.GeoJsonTooltip(
+            ["district", "people", "share_pct", "failed", "worst"],
+            aliases=[maps.escape(a) for a in (text("district"), t("people", lang),
+                                              t("share_covered", lang, threshold=f"{threshold:g}"),
+                                              text("failed"), text("worst"))])).add_to(m)
+    lows, highs = (0.0, *maps.SHARE_BREAKS), (*maps.SHARE_BREAKS, 1.0)
+    maps.add_legend_section(m, "townships", text("legend"), [
+        f'<span class="hr-key" style="background:{c};opacity:0.7"></span>{100 * lo:.0f}–{100 * hi:.0f}%'
+        for c, lo, hi in zip(maps.SHARE_COLOURS, lows, highs, strict=True)], [layer])
+    maps.add_legend(m)
+    maps.add_controls(m)
+    return m
+
+
+def _nan(value: float | None) -> float:
+    return float("nan") if value is None else float(value)

@@ -1,0 +1,119 @@
+"""``healthreach batch``: audit many districts on Dask and rank them in one summary."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from healthreach.cli import cli, console
+
+STRICT_EXIT = 1
+
+
+@cli.command()
+@click.argument("studies", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
+              help="Worker processes of the local Dask cluster [default: one per CPU, at most one per study].")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Run on an existing Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of a local cluster.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/batch"),
+              show_default=True, help="Batch folder: one sub-folder per study plus the combined summary.")
+@click.option("--strict", is_flag=True,
+              help=f"Exit with code {STRICT_EXIT} when any district fails any standard or any study fails.")
+@click.option("--force", is_flag=True, help="Redo every study, even those unchanged since their last result.")
+@click.option("--no-map", is_flag=True, help="Skip each study's HTML map (the combined map is still drawn).")
+@click.option("--no-cache", is_flag=True, help="Rebuild road networks even if a cached one matches.")
+@click.option("--memory-limit", default="auto", show_default=True,
+              help="Memory per local worker (e.g. 4GB); 'auto' divides the machine's memory among workers.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the maps.")
+@click.option("--offline", is_flag=True, help="Maps that render with no network (no tile basemap unless --basemap).")
+@click.option("--basemap", type=click.Choice(["osm", "none", "tianditu", "amap"]), default=None,
+              help="Tiles under the maps [default: osm, or none with --offline].")
+@click.option("--tianditu-key", envvar="TIANDITU_KEY", default=None, metavar="KEY",
+              help="Tianditu key for --basemap tianditu [env: TIANDITU_KEY].")
+@click.pass_context
+def batch(ctx: click.Context, studies: tuple[Path, ...], workers: int | None, scheduler: str | None,
+          out_dir: Path, strict: bool, force: bool, no_map: bool, no_cache: bool, memory_limit: str,
+          lang: str, offline: bool, basemap: str | None, tianditu_key: str | None) -> None:
+    """Audit every study in STUDIES on Dask and write a ranked summary of all districts.
+
+    STUDIES are study files, folders (their study.yaml, or every study.yaml and
+    *.study.yaml below them) or CSV/XLSX tables with a 'study' column. Studies
+    whose inputs and settings are unchanged since their last successful result
+    are reused, so an interrupted batch resumes where it stopped.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from healthreach.batch import MapOptions, discover_studies, run_batch
+
+    if scheduler and workers:
+        console.print("[yellow]note:[/] --workers is ignored with --scheduler (the cluster has its own workers)")
+    start = time.perf_counter()
+    refs = discover_studies(studies)
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[reused]} reused · [red]{task.fields[failed]} failed[/]"),
+                        TimeElapsedColumn(), console=console)
+    task = progress.add_task("auditing", total=len(refs), failed=0, reused=0)
+    counts = {"error": 0, "reused": 0}
+
+    def started(client) -> None:
+        where = scheduler or "a local cluster"
+        link = getattr(client, "dashboard_link", None)
+        n = len(client.nthreads())
+        dashboard = f"; dashboard {link}" if link else ""
+        progress.console.print(f"{len(refs)} studies on {where} ({n} workers){dashboard}", highlight=False)
+        if n == 0:
+            progress.console.print("[yellow]note:[/] the scheduler has no workers yet; studies wait until one joins")
+
+    def finished(row: dict, done: int, total: int) -> None:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+        if row["status"] == "error":
+            first = (row.get("message") or "").splitlines()[0] if row.get("message") else ""
+            progress.console.print(f"[red]error[/] {escape(row['folder'])}: {escape(first)}", highlight=False)
+        progress.update(task, advance=1, failed=counts["error"], reused=counts["reused"])
+
+    with progress:
+        result = run_batch(refs, out_dir, workers=workers, scheduler=scheduler, draw_map=not no_map,
+                           map_options=MapOptions(lang, basemap, offline, tianditu_key), force=force,
+                           use_cache=not no_cache, memory_limit=memory_limit, on_start=started, on_result=finished)
+    _print_ranking(result.table)
+    console.print(f"{len(refs)} studies: {counts.get('ok', 0)} audited, {counts['reused']} reused (unchanged), "
+                  f"{counts['error']} failed; {len(result.failing)} of {len(refs) - counts['error']} districts "
+                  f"fail at least one standard. "
+                  f"Summary in [bold]{escape(str(out_dir))}[/] "
+                  f"({', '.join(p.name for p in result.paths.values())}) in {time.perf_counter() - start:.1f} s")
+    if strict and (result.errors or result.failing):
+        ctx.exit(STRICT_EXIT)
+
+
+def _print_ranking(table, limit: int = 30) -> None:
+    """The summary's first rows: district, primary-care share, largest gap, failed standards."""
+    import pandas as pd
+
+    out = Console()
+    view = Table(title="Districts by largest gap against a target")
+    for col in ("#", "district", "people", "15-min share", "largest gap", "fails", "worst township"):
+        view.add_column(col, justify="left" if col in ("district", "largest gap", "worst township") else "right")
+    for _, row in table.head(limit).iterrows():
+        if row["status"] == "error":
+            view.add_row("", escape(str(row["district"])), "", "", "[red]study failed[/]", "", "")
+            continue
+        share = row.get("primary_care_15min_share")
+        gap = row["largest_gap"]
+        fails = len([s for s in row["failed_standards"].split(", ") if s])
+        view.add_row(str(row["rank"]), escape(str(row["district"])), f"{row['population']:,.0f}",
+                     "" if pd.isna(share) else f"{share:.1%}",
+                     "" if pd.isna(gap) else f"{100 * gap:+.1f} pts {row['largest_gap_standard']}",
+                     f"[red]{fails}[/]" if fails else "[green]0[/]",
+                     escape(row["worst_townships"].split("; ")[0]))
+    if len(table) > limit:
+        view.caption = f"… and {len(table) - limit} more in summary.csv"
+    out.print(view)
+    for _, row in table[table["status"] == "error"].iterrows():
+        out.print(f"[red]failed:[/] {escape(str(row['folder']))}: {escape(str(row['message']))}", highlight=False)

@@ -1,0 +1,335 @@
+"""Batch audits on a local Dask cluster of two worker processes.
+
+Six generated districts share one 4 x 4 km street grid and differ only in
+where their facilities stand; a seventh is broken on purpose (its facility
+table has the wrong coordinate columns). One cluster serves the whole module.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+import shutil
+import time
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from pyproj import Transformer
+
+from conftest import CRS, X0, Y0, write_study
+from healthreach.batch import (BatchError, MapOptions, StudyRef, _collect, audit_study, dask_client, discover_studies,
+                               read_marker, run_batch)
+from healthreach.cli import cli
+from healthreach.errors import StudyError
+from healthreach.inputs import load_inputs
+from healthreach.standards import audit
+from healthreach.study import load_study
+
+distributed = pytest.importorskip("distributed")
+
+THC = {"id": "THC01", "name": "白云镇中心卫生院", "type": "central_township_hc", "x": X0 + 3200, "y": Y0 + 2000,
+       "beds": 40, "ambulances": 1, "emergency": "true"}
+CHC = {"id": "CHC01", "name": "城东社区卫生服务中心", "type": "community_hc", "x": X0 + 800, "y": Y0 + 2000,
+       "beds": 20, "ambulances": 0, "emergency": "false"}
+
+
+def _site(fid: str, kind: str, x: float, y: float) -> dict:
+    return {"id": fid, "name": f"站点{fid}", "type": kind, "x": X0 + x, "y": Y0 + y, "beds": 0, "ambulances": 0,
+            "emergency": "false"}
+
+
+LAYOUTS = {  # district folder -> (name, facilities)
+    "baseline": ("城东区", [CHC, THC]),
+    "east_only": ("east only", [THC]),
+    "west_only": ("west only (no emergency site)", [CHC]),
+    "corner": ("corner clinic", [THC, _site("VC01", "village_clinic", 100, 100)]),
+    "west_two": ("two western centres", [CHC, THC, _site("CHC02", "community_station", 800, 3200)]),
+    "dense": ("dense stations", [THC] + [_site(f"S{i}{j}", "community_station", 400 + 800 * i, 400 + 800 * j)
+                                         for i in range(5) for j in range(5)]),
+}
+
+
+def _write_all(root: Path) -> Path:
+    for folder, (name, facilities) in LAYOUTS.items():
+        write_study(root / folder, facilities, name=name)
+    write_study(root / "broken", name="broken district")
+    (root / "broken" / "facilities.csv").write_text("id,name,type,longitude,latitude\nA,a,village_clinic,108.8,29.3\n",
+                                                    encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    """Two worker processes that cache networks where this test session does."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HEALTHREACH_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))  # inherited by the workers
+        with dask_client(workers=2, dashboard_address=None) as c:
+            yield c
+
+
+@pytest.fixture(scope="module")
+def studies(tmp_path_factory) -> Path:
+    return _write_all(tmp_path_factory.mktemp("districts"))
+
+
+@pytest.fixture(scope="module")
+def first_run(client, studies, tmp_path_factory):
+    out = tmp_path_factory.mktemp("batch")
+    seen = []
+    result = run_batch(discover_studies([studies]), out, client=client,
+                       on_result=lambda row, done, total: seen.append((row["status"], done, total)))
+    return result, out, seen
+
+
+def _by_folder(rows):
+    return {r["folder"]: r for r in rows}
+
+
+def test_every_study_runs_on_the_cluster_and_the_broken_one_becomes_an_error_row(client, first_run):
+    result, out, seen = first_run
+    rows = _by_folder(result.rows)
+    assert len(client.nthreads()) == 2
+    assert sorted(rows) == sorted([*LAYOUTS, "broken"])
+    assert [s for s, _, _ in seen].count("error") == 1 and [d for _, d, _ in seen] == list(range(1, 8))
+    broken = rows["broken"]
+    assert broken["status"] == "error"
+    assert "facilities.csv" in broken["message"] and "'lon'" in broken["message"]
+    assert (out / "broken" / "error.txt").read_text(encoding="utf-8").startswith(broken["message"])
+    assert not (out / "broken" / "result.json").exists()
+    workers = set(client.nthreads())
+    for folder in LAYOUTS:
+        assert rows[folder]["status"] == "ok", rows[folder]["message"]
+        assert rows[folder]["worker"] in workers  # ran in a worker process, not in the test process
+        files = {p.name for p in (out / folder).iterdir()}
+        assert {"summary.json", "townships.csv", "facilities.csv", "isochrones.gpkg", "map.html",
+                "district.geojson", "result.json"} <= files
+    leftovers = [p for p in out.rglob(".*") if p.is_file()]
+    assert leftovers == []  # atomic writes leave no temporary files behind
+
+
+def test_summary_figures_equal_those_of_single_audits(first_run, studies):
+    result, out, _ = first_run
+    rows = _by_folder(result.rows)
+    csv = pd.read_csv(out / "summary.csv", encoding="utf-8-sig").set_index("folder")
+    for folder, (name, facilities) in LAYOUTS.items():
+        single = audit(load_inputs(load_study(studies / folder / "study.yaml")))
+        row = rows[folder]
+        assert row["study"] == name
+        assert row["population"] == pytest.approx(single.inputs.total_people, rel=1e-12)
+        assert row["facilities"] == len(facilities) and row["townships"] == 2
+        assert row["input_hash"] == single.inputs.input_hash
+        written = json.loads((out / folder / "summary.json").read_text(encoding="utf-8"))
+        assert written["input_hash"] == row["input_hash"]
+        assert [s["id"] for s in row["standards"]] == [f.id for f in single.figures]
+        for s, f in zip(row["standards"], single.figures, strict=True):
+            assert s["passed"] == f.passed
+            if f.share is None:
+                assert s["share"] is None and pd.isna(csv.loc[folder, f"{f.id}_share"])
+            else:
+                assert s["share"] == pytest.approx(f.share, rel=1e-12)
+                assert csv.loc[folder, f"{f.id}_share"] == pytest.approx(f.share, abs=5e-5)
+            assert csv.loc[folder, f"{f.id}_pass"] == {True: "pass", False: "fail", None: float("nan")}[f.passed] \
+                or (f.passed is None and pd.isna(csv.loc[folder, f"{f.id}_pass"]))
+        towns = single.townships.sort_values("primary_care_share")
+        assert [t["name"] for t in row["worst_townships"]] == list(towns["name"])
+        assert row["worst_townships"][0]["share"] == pytest.approx(towns["primary_care_share"].iloc[0])
+
+
+def test_summary_ranks_districts_by_largest_gap_with_errors_last(first_run):
+    result, out, _ = first_run
+    table = result.table
+    assert list(table["folder"]) == ["west_only", "east_only", "corner", "baseline", "west_two", "dense", "broken"]
+    assert list(table["rank"].iloc[:6]) == [1, 2, 3, 4, 5, 6] and pd.isna(table["rank"].iloc[6])
+    # west_only has no emergency-capable site: nobody is within any emergency radius, gap = 95 % target - 0 %
+    west = table.iloc[0]
+    assert west["largest_gap"] == pytest.approx(0.95) and west["largest_gap_standard"].startswith("emergency_radius")
+    dense = table.set_index("folder").loc["dense"]
+    assert dense["failed_standards"] == "" and dense["largest_gap"] < 0  # every standard met, with a margin
+    assert dense["primary_care_15min_share"] == 1.0
+    assert {r["folder"] for r in result.failing} == set(LAYOUTS) - {"dense"}
+    sheet = openpyxl.load_workbook(out / "summary.xlsx")["summary"]
+    values = list(sheet.values)
+    assert list(values[0]) == list(table.columns)
+    assert [v[list(table.columns).index("folder")] for v in values[1:]] == list(table["folder"])
+
+
+def test_combined_map_shades_every_audited_district(first_run):
+    _, out, _ = first_run
+    page = (out / "coverage_map.html").read_text(encoding="utf-8")
+    for name, _ in LAYOUTS.values():
+        assert json.dumps(name)[1:-1] in page  # the GeoJSON in the page escapes non-ASCII text as \\uXXXX
+    assert page.count('"district": ') == len(LAYOUTS)  # one polygon per audited district
+    assert "未绘出" in page and "broken district" in page  # the failed study is named, not drawn
+    outline = json.loads((out / "baseline" / "district.geojson").read_text(encoding="utf-8"))
+    got = _bounds(outline["features"][0]["geometry"]["coordinates"])
+    to_lonlat = Transformer.from_crs(CRS, 4326, always_xy=True)
+    (west, east), (south, north) = to_lonlat.transform([X0, X0 + 4000], [Y0, Y0 + 4000])
+    # the outline is the 4 x 4 km square of the two townships, in WGS84 (1e-4 degrees is about 10 m)
+    assert got == pytest.approx((west, south, east, north), abs=1e-4)
+
+
+def _bounds(coords):
+    flat = [pt for ring in coords for pt in ring]
+    xs, ys = [p[0] for p in flat], [p[1] for p in flat]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+RESUMED = ("baseline", "east_only", "corner", "west_only", "broken")
+
+
+def status(result):
+    return {r["folder"]: r["status"] for r in result.rows}
+
+
+def test_rerun_redoes_only_changed_studies(client, studies, tmp_path):
+    root = tmp_path / "districts"
+    shutil.copytree(studies, root)
+    out = tmp_path / "out"
+    refs = [r for r in discover_studies([root]) if r.name in RESUMED]
+    first = run_batch(refs, out, client=client, draw_map=False)
+    mtimes = {f: (out / f / "summary.json").stat().st_mtime_ns for f in RESUMED if f != "broken"}
+
+    again = run_batch(refs, out, client=client, draw_map=False)
+    assert status(again) == {**{f: "reused" for f in mtimes}, "broken": "error"}
+    assert {f: (out / f / "summary.json").stat().st_mtime_ns for f in mtimes} == mtimes  # not rewritten
+    # the summary is the same but for the status; reused rows keep the time their result was made
+    ok = first.table["status"] == "ok"
+    assert again.table["finished"][ok].equals(first.table["finished"][ok])
+    same = lambda table: table.drop(columns=["seconds", "finished", "status"])  # noqa: E731
+    assert same(again.table).equals(same(first.table))
+
+    # east_only gets a clinic in the west; corner loses its result marker (an interrupted write);
+    # baseline loses one output; the broken study is repaired.
+    write_study(root / "east_only", [THC, CHC], name=LAYOUTS["east_only"][0])
+    (out / "corner" / "result.json").unlink()
+    (out / "baseline" / "townships.csv").unlink()
+    write_study(root / "broken", name="broken district")
+    third = run_batch(refs, out, client=client, draw_map=False)
+    assert status(third) == {"east_only": "ok", "corner": "ok", "baseline": "ok", "broken": "ok", "west_only": "reused"}
+    east = _by_folder(third.rows)["east_only"]["standards"][0]
+    before = _by_folder(first.rows)["east_only"]["standards"][0]
+    single = audit(load_inputs(load_study(root / "east_only" / "study.yaml"))).figures[0]
+    assert east["share"] == pytest.approx(single.share) and east["share"] > before["share"]
+    assert (out / "baseline" / "townships.csv").is_file() and not (out / "broken" / "error.txt").exists()
+
+    # different settings (maps on, in English, for offline use) are a different result: the study is redone
+    west = [r for r in refs if r.name == "west_only"]
+    assert status(run_batch(west, out, client=client, map_options=MapOptions(lang="en", offline=True))) == {
+        "west_only": "ok"}
+    assert "Share within the 15-minute medical circle" in (out / "coverage_map.html").read_text(encoding="utf-8")
+    assert (out / "west_only" / "map.html").is_file()
+
+
+def test_interrupted_batch_resumes_without_losing_finished_work(client, studies, tmp_path):
+    out = tmp_path / "out"
+    refs = [r for r in discover_studies([studies]) if r.name in RESUMED and r.name != "broken"]
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_two(row, done, total):
+        if done == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        run_batch(refs, out, client=client, draw_map=False, on_result=stop_after_two)
+    _wait_until_idle(client)  # audits already running when the batch stopped still finish on their workers
+    finished = {r.name for r in refs if read_marker(out / r.name)}
+    assert len(finished) >= 2
+
+    resumed = run_batch(refs, out, client=client, draw_map=False)
+    assert {r["folder"]: r["status"] for r in resumed.rows} == {
+        r.name: "reused" if r.name in finished else "ok" for r in refs}
+    assert len(pd.read_csv(out / "summary.csv")) == len(refs)
+
+
+def _wait_until_idle(client, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while any(client.run(lambda dask_worker: dask_worker.state.executing_count).values()):
+        assert time.monotonic() < deadline, "workers still busy"
+        time.sleep(0.1)
+
+
+def test_an_unexpected_exception_is_a_row_with_its_type_and_invalidates_the_old_result(studies, tmp_path, monkeypatch):
+    out = tmp_path / "baseline"
+    study = studies / "baseline" / "study.yaml"
+    assert audit_study(study, out, draw_map=False)["status"] == "ok"
+
+    def boom(*args, **kwargs):
+        raise KeyError("population")
+
+    monkeypatch.setattr("healthreach.batch._run_audit", boom)
+    row = audit_study(study, out, draw_map=False, force=True)
+    assert row["status"] == "error" and row["message"] == "KeyError: 'population'"
+    assert "Traceback" in (out / "error.txt").read_text(encoding="utf-8")
+    assert read_marker(out) is None  # the next run redoes this study rather than trusting old outputs
+
+
+def test_a_task_lost_on_the_cluster_becomes_an_error_row(client, tmp_path):
+    fut = client.submit(operator.truediv, 1, 0, pure=False)
+    distributed.wait(fut)
+    row = _collect(fut, StudyRef(tmp_path / "x" / "study.yaml", "x"), tmp_path)
+    assert row["status"] == "error" and row["message"].startswith("ZeroDivisionError")
+
+
+def test_cli_strict_exit_code_on_an_existing_scheduler(client, studies, tmp_path):
+    address = client.scheduler.address
+    table = tmp_path / "districts.csv"
+    pd.DataFrame({"study": [str(studies / f) for f in ("dense", "baseline")], "name": ["稠密", "base"]}).to_csv(
+        table, index=False)
+    runner = CliRunner()
+    failing = runner.invoke(cli, ["batch", str(table), "--scheduler", address, "--out", str(tmp_path / "a"),
+                                  "--no-map", "--strict"])
+    assert failing.exit_code == 1, failing.output
+    assert (tmp_path / "a" / "稠密" / "result.json").is_file() and (tmp_path / "a" / "summary.xlsx").is_file()
+    lenient = runner.invoke(cli, ["batch", str(table), "--scheduler", address, "--out", str(tmp_path / "a"),
+                                  "--no-map"])
+    assert lenient.exit_code == 0, lenient.output
+    passing = runner.invoke(cli, ["batch", str(studies / "dense"), "--scheduler", address,
+                                  "--out", str(tmp_path / "b"), "--no-map", "--strict"])
+    assert passing.exit_code == 0, passing.output
+    broken = runner.invoke(cli, ["batch", str(studies / "broken"), "--scheduler", address,
+                                 "--out", str(tmp_path / "c"), "--no-map", "--strict"])
+    assert broken.exit_code == 1, broken.output
+    assert "1/1" in broken.output and "1 failed" in broken.output  # the progress line: done/total, failures
+    assert "failed: broken: " in broken.output and "'lon'" in broken.output
+
+
+def test_unreachable_scheduler_is_a_clear_error():
+    with (pytest.raises(BatchError, match="cannot connect to the Dask scheduler at tcp://127.0.0.1:9"),
+          dask_client(scheduler="tcp://127.0.0.1:9", timeout_s=0.5)):
+        pass
+
+
+def test_studies_are_found_in_folders_and_tables(tmp_path):
+    a = write_study(tmp_path / "city" / "north")
+    b = write_study(tmp_path / "city" / "south")
+    c = tmp_path / "city" / "east.study.yaml"
+    shutil.copy(a, c)
+    (tmp_path / "city" / "scenario.yaml").write_text("changes: []\n", encoding="utf-8")  # not a study
+    other = write_study(tmp_path / "province" / "north")  # same folder name as city/north
+    refs = discover_studies([tmp_path / "city", other, a])
+    assert [(r.path, r.name) for r in refs] == [(c.resolve(), "east"), (a.resolve(), "north"),
+                                                 (b.resolve(), "south"), (other.resolve(), "north-2")]
+
+    table = tmp_path / "list.csv"
+    table.write_text("study,name\ncity/north,北区\ncity/south/study.yaml,\nmissing/study.yaml,gone\n", encoding="utf-8")
+    refs = discover_studies([table])
+    assert [(r.path, r.name) for r in refs] == [(a.resolve(), "北区"), (b.resolve(), "south"),
+                                                 ((tmp_path / "missing" / "study.yaml").resolve(), "gone")]
+    xlsx = tmp_path / "list.xlsx"
+    pd.DataFrame({"Study": [str(b)]}).to_excel(xlsx, index=False)
+    assert [r.path for r in discover_studies([xlsx])] == [b.resolve()]
+
+    row = audit_study(tmp_path / "missing" / "study.yaml", tmp_path / "out" / "gone")
+    assert row["status"] == "error" and "not found" in row["message"]
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("file\ncity/north\n", encoding="utf-8")
+    with pytest.raises(StudyError, match="needs a 'study' column"):
+        discover_studies([bad])
+    with pytest.raises(StudyError, match="no study files found"):
+        discover_studies([tmp_path / "out"])
