@@ -5,15 +5,24 @@ Not a real place.  Everything is made up from a seeded random generator:
 
 * terrain  - a 100 m heightfield: parallel NE-SW fold ridges + fractal noise,
   with a main river valley (SE -> NW) and tributary valleys carved into it;
+* towns - vector street grids for the county seat (with a one-way old town)
+  and the neighbouring city, following the main river;
 * boundaries - the county is a terrain-cost (geodesic) Voronoi cell of its seat
   against neighbouring seats, so its outline and the township boundaries follow
   ridges; polygons are coverage-simplified so that townships tile the county;
+* settlements - villages and hamlets sampled on gentle, low valley ground;
 * roads - least-cost paths (scipy dijkstra on an 8-connected grid, grade
   penalised) for the national road, provincial/county/township/village roads,
-  a separately routed expressway on bridges/tunnels (3-4 interchanges), and
-  vector street grids for the county seat and the neighbouring city;
+  and a separately routed expressway on bridges/tunnels (3-4 interchanges);
 * population - WorldPop-like people-per-cell raster: county seat, township
-  seats, villages, hamlets and scattered dwellings on gentle valley ground.
+  seats, villages, hamlets and scattered dwellings on gentle valley ground;
+* villages and facilities - village points with their people, and hospitals,
+  health centres, stations and village clinics beside the roads.
+
+``generate(seed)`` runs these as a pipeline of stage functions, all drawing from
+one random stream: reordering stages or their draws changes the output.  All
+work is in EPSG:4545 metres; ``write_outputs`` writes the vector files in
+EPSG:4490 and the raster in EPSG:4545.
 
 Usage::
 
@@ -26,14 +35,16 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import math
 import sys
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import geopandas as gpd
+import numpy as np
 import pyogrio
 import rasterio
 import shapely
@@ -42,7 +53,7 @@ from rasterio import features
 from rasterio.transform import from_origin
 from scipy import ndimage
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import breadth_first_order, connected_components, dijkstra, minimum_spanning_tree
 from scipy.spatial import Delaunay, cKDTree
 from shapely.geometry import LineString, Point, Polygon, shape
 
@@ -70,6 +81,8 @@ def log(msg):
 
 # --------------------------------------------------------------------------- grid
 class Grid:
+    """Row-major grid of 100 m cells in EPSG:4545; (x0, y1) is the top-left corner, metres."""
+
     def __init__(self, x0, y1, nx, ny):
         self.x0, self.y1, self.nx, self.ny = x0, y1, nx, ny
         self.N = nx * ny
@@ -94,6 +107,19 @@ class Grid:
     def inside(self, x, y, margin=0.0):
         return ((x > self.x0 + margin) & (x < self.x0 + self.nx * CELL - margin)
                 & (y < self.y1 - margin) & (y > self.y1 - self.ny * CELL + margin))
+
+    def inset(self, n):
+        """Boolean (ny, nx) mask, True except for an n-cell border."""
+        m = np.zeros((self.ny, self.nx), bool)
+        m[n:-n, n:-n] = True
+        return m
+
+    def distance_to_edge(self, p, v, margin=1000):
+        """Distance (metres) from p along the unit vector v to the grid edge inset by margin metres."""
+        xmin, xmax = self.x0 + margin, self.x0 + self.nx * CELL - margin
+        ymin, ymax = self.y1 - self.ny * CELL + margin, self.y1 - margin
+        return min([(xmax - p[0]) / v[0] if v[0] > 0 else (xmin - p[0]) / v[0] if v[0] < 0 else 1e9,
+                    (ymax - p[1]) / v[1] if v[1] > 0 else (ymin - p[1]) / v[1] if v[1] < 0 else 1e9])
 
 
 def fractal(rng, ny, nx, beta):
@@ -132,15 +158,20 @@ def tangents(P):
 
 # --------------------------------------------------------------------------- rivers / terrain
 class River:
-    def __init__(self, P, z, w, W, order, parent=-1, s_conf=0.0):
+    """A river centre line P sampled every 50 m (EPSG:4545 metres) with bed height z, floor half-width w
+    and valley-side width W (metres) at each vertex; order 0 = main river, 1-2 = tributaries."""
+
+    def __init__(self, P, z, w, W, order):
         self.P, self.z, self.w, self.W = P, z, w, W
-        self.order, self.parent = order, parent
+        self.order = order
         self.s = np.arange(len(P)) * 50.0
-        self.L = self.s[-1]
-        self.s_conf = s_conf
 
 
 def make_main_river(rng, cx, cy, grid):
+    """Main river SE -> NW through the seat and the city, straightened through both towns (metres).
+
+    Returns (River, vertex index nearest the seat, vertex index nearest the city).
+    """
     ctrl = np.array([(47, -40), (31, -26), (16, -11), (-2, 1.5), (-12, 10.5), (-20, 19),
                      (-27, 26), (-34, 31.5), (-43, 35), (-56, 37)], float)
     jit = rng.uniform(-2.2, 2.2, ctrl.shape)
@@ -195,7 +226,7 @@ def grow_river(rng, start, heading, length, others, inside, step=100.0, min_sep=
     m = 1
     hd, om = heading, 0.0
     k = int(2.5 * min_sep / step)
-    for i in range(n):
+    for _ in range(n):
         om = 0.75 * om + rng.normal(0, 0.045)
         hd += om + 0.06 * (heading - hd)
         p = pts[m - 1] + step * np.array([math.cos(hd), math.sin(hd)])
@@ -211,9 +242,15 @@ def grow_river(rng, start, heading, length, others, inside, step=100.0, min_sep=
 
 
 def make_rivers(rng, grid, cx, cy):
+    """Main river plus first- and second-order tributaries, then streams into the largest dry gaps.
+
+    Returns (rivers, i_seat, i_city); see ``make_main_river``.
+    """
     main, i_seat, i_city = make_main_river(rng, cx, cy, grid)
     rivers = [main]
-    inside = lambda p: grid.inside(p[0], p[1], margin=600)
+
+    def inside(p):
+        return grid.inside(p[0], p[1], margin=600)
     T = tangents(main.P)
     seat_p, city_p = main.P[i_seat], main.P[i_city]
 
@@ -233,7 +270,7 @@ def make_rivers(rng, grid, cx, cy):
             zh = z0 + rng.uniform(220, 380)
             w, W = 70 - 32 * s / Lr, 1200 - 320 * s / Lr
         z = z0 + (zh - z0) * (s / Lr) ** 1.7
-        rivers.append(River(P, z, w, W, order, parent, par.s[i_par]))
+        rivers.append(River(P, z, w, W, order))
 
     # first-order tributaries at roughly regular spacing along the main river
     s_pos = 1500.0
@@ -305,6 +342,10 @@ def make_rivers(rng, grid, cx, cy):
 
 
 def make_terrain(rng, grid, rivers, cx, cy):
+    """Heightfield (metres) of fold ridges and noise with the river valleys carved in.
+
+    Returns (h, slope m/m, water mask of the main channel, distance to the nearest river in metres).
+    """
     ny, nx = grid.ny, grid.nx
     X = (grid.X - cx) / 1000.0
     Y = (grid.Y - cy) / 1000.0
@@ -326,7 +367,7 @@ def make_terrain(rng, grid, rivers, cx, cy):
     dist_river = np.full((ny, nx), 1e9)
     pts = np.c_[grid.X.ravel(), grid.Y.ravel()]
     hf = h.ravel().copy()
-    for k, rv in enumerate(rivers):
+    for rv in rivers:
         reach = float(np.max(rv.w + rv.W))
         x0, y0 = rv.P.min(0) - reach
         x1, y1 = rv.P.max(0) + reach
@@ -354,7 +395,7 @@ def make_terrain(rng, grid, rivers, cx, cy):
     h = ndimage.gaussian_filter(h, 0.6)
     gy, gx = np.gradient(h, CELL)
     slope = np.hypot(gx, gy)
-    return h, slope, water, dist_river, floor_mask
+    return h, slope, water, dist_river
 
 
 # --------------------------------------------------------------------------- street grids
@@ -372,12 +413,11 @@ CITY_BRANCH = ["中和街", "易家坝街", "小东门巷", "荔枝巷", "龙王
                "晒网坝街", "麻柳巷", "较场坝巷", "顺城巷", "兴隆巷", "会馆巷"]
 
 
-def build_town(rng, grid, river_P, i_c, half_len, wpos, wneg, sp_s, sp_n, old_half, pools, slope,
-               river_half=80.0, oneway_pairs=True, max_slope=0.33):
-    """Curvilinear street grid following the river around river point i_c.
+def river_frame(river_P, i_c):
+    """Curvilinear (s, n) frame along a smoothed river line, s = 0 at river vertex i_c.
 
-    Returns dict(nodes=(n,2), edges=[(i, j, cls, name, ow)], gateways=[...], block, footprint, old_xy).
-    ow = +1: one-way i->j, -1: one-way j->i, 0: two-way.
+    Returns ``frame(s, n) -> (..., 2)`` EPSG:4545 coordinates (metres) of the point s metres
+    along the river from i_c and n metres to its left.
     """
     F = smooth_line(river_P, 4, pin=False)
     s_all = (np.arange(len(F)) - i_c) * 50.0
@@ -388,9 +428,28 @@ def build_town(rng, grid, river_P, i_c, half_len, wpos, wneg, sp_s, sp_n, old_ha
         x = np.interp(s, s_all, F[:, 0]) + n * np.interp(s, s_all, Nn[:, 0])
         y = np.interp(s, s_all, F[:, 1]) + n * np.interp(s, s_all, Nn[:, 1])
         return np.stack([x, y], axis=-1)
+    return frame
 
+
+@dataclass
+class TownLattice:
+    """Candidate street intersections of a town: cross-street index i (along the river) x line index j."""
+    svals: np.ndarray     # cross-street positions along the river, metres
+    nvals: np.ndarray     # along-street offsets from the river (left positive), metres
+    n_neg: int            # number of along-lines on the right bank (j < n_neg)
+    kpos: dict            # j -> rank away from the river on the left bank
+    kneg: dict            # j -> rank away from the river on the right bank
+    XY: np.ndarray        # (ns, nn, 2) jittered intersection coordinates, EPSG:4545 metres
+    keep: np.ndarray      # (ns, nn) intersection exists (inside the footprint, not too steep)
+    old: np.ndarray       # (ns, nn) intersection is in the old town
+    ow_zone: np.ndarray   # (ns, nn) intersection may carry one-way along-streets
+    s_old: float          # old-town centre, metres along the river
+
+
+def town_lattice(rng, grid, frame, half_len, wpos, wneg, sp_s, sp_n, old_half, slope, river_half, max_slope):
+    """Street spacing, irregular footprint and jittered intersections of a town (metres, EPSG:4545)."""
     s_old = rng.uniform(-0.15, 0.15) * half_len
-    # cross-street positions
+    # cross-street positions (closer together in the old town)
     svals = [0.0]
     while svals[-1] < half_len:
         fine = abs(svals[-1] - s_old) < old_half
@@ -410,7 +469,7 @@ def build_town(rng, grid, river_P, i_c, half_len, wpos, wneg, sp_s, sp_n, old_ha
     nvals = np.array(sorted(nneg) + npos)
     kpos = {j: k for k, j in enumerate(range(len(nneg), len(nvals)))}
     kneg = {j: k for k, j in enumerate(range(len(nneg) - 1, -1, -1))}
-    ns, nn = len(svals), len(nvals)
+    ns = len(svals)
     # irregular footprint
     sn = np.linspace(-1, 1, ns)
     ell = np.sqrt(np.clip(1 - sn ** 2, 0, 1)) ** 0.7
@@ -419,7 +478,7 @@ def build_town(rng, grid, river_P, i_c, half_len, wpos, wneg, sp_s, sp_n, old_ha
     Wp = wpos * ell * (0.82 + 0.25 * noise)
     Wn = wneg * ell * (0.75 + 0.3 * noise[::-1])
     S, Nv = np.meshgrid(svals, nvals, indexing="ij")
-    XY = frame(S.ravel(), Nv.ravel()).reshape(ns, nn, 2)
+    XY = frame(S.ravel(), Nv.ravel()).reshape(ns, len(nvals), 2)
     XY += rng.normal(0, 7.0, XY.shape)
     keep = (Nv <= Wp[:, None] + 1) & (Nv >= -Wn[:, None] - 1)
     keep[:, len(nneg)] |= np.abs(svals) < half_len * 0.92
@@ -430,23 +489,30 @@ def build_town(rng, grid, river_P, i_c, half_len, wpos, wneg, sp_s, sp_n, old_ha
     keep &= sl < max_slope
     old = (np.abs(S - s_old) < old_half) & (Nv > 0) & (Nv < 650)
     ow_zone = (np.abs(S - s_old) < 2.0 * old_half) & (Nv > 0)
-    # line classes and names
+    return TownLattice(svals, nvals, len(nneg), kpos, kneg, XY, keep, old, ow_zone, s_old)
+
+
+def town_street_names(rng, lat, half_len, pools):
+    """Class and name of every street line: keys ("n", j) along the river, ("s", i) across it.
+
+    Returns (line_cls, line_name, bridge_s); bridge_s are the cross streets that bridge the river.
+    """
     ap, sp_, bp = [list(p) for p in pools]
     rng.shuffle(sp_)
     rng.shuffle(bp)
-    ap = ap[:]
+    ns, nn = len(lat.svals), len(lat.nvals)
     line_cls, line_name = {}, {}
     for j in range(nn):
-        if j in kpos:
-            k = kpos[j]
+        if j in lat.kpos:
+            k = lat.kpos[j]
             cls = "urban_arterial" if k in (0, 3, 7) else ("urban_secondary" if k % 2 == 0 or k == 5 else "urban_branch")
         else:
-            k = kneg[j]
+            k = lat.kneg[j]
             cls = "urban_arterial" if k == 0 else ("urban_secondary" if k % 2 == 0 else "urban_branch")
         line_cls[("n", j)] = cls
     bridge_s = set()
     for target in (-0.55, 0.02, 0.5):
-        bridge_s.add(int(np.argmin(np.abs(svals - target * half_len))))
+        bridge_s.add(int(np.argmin(np.abs(lat.svals - target * half_len))))
     for i in range(ns):
         if i in bridge_s:
             cls = "urban_arterial"
@@ -459,7 +525,8 @@ def build_town(rng, grid, river_P, i_c, half_len, wpos, wneg, sp_s, sp_n, old_ha
     a_iter = iter(ap)
     s_iter = iter(sp_ * 3)
     b_iter = iter(bp * 3)
-    order = [("n", j) for j in sorted(kpos, key=lambda j: kpos[j])] + [("n", j) for j in sorted(kneg, key=lambda j: kneg[j])]
+    order = ([("n", j) for j in sorted(lat.kpos, key=lambda j: lat.kpos[j])]
+             + [("n", j) for j in sorted(lat.kneg, key=lambda j: lat.kneg[j])])
     order += [("s", i) for i in range(ns)]
     for key in order:
         cls = line_cls[key]
@@ -470,13 +537,23 @@ def build_town(rng, grid, river_P, i_c, half_len, wpos, wneg, sp_s, sp_n, old_ha
         else:
             nm = next(b_iter) if rng.random() < 0.8 else ""
         line_name[key] = nm
+    return line_cls, line_name, bridge_s
+
+
+def town_edges(lat, line_cls, line_name, bridge_s, old_half, oneway_pairs):
+    """Street edges (i, j, cls, name, ow) between kept lattice intersections; returns (nodes, edges).
+
+    Only the bridge cross streets cross the river; with ``oneway_pairs`` two along-streets and two to
+    four cross streets in the old town become one-way pairs.
+    """
+    keep, ns, nn = lat.keep, len(lat.svals), len(lat.nvals)
     nid = -np.ones((ns, nn), int)
     nid[keep] = np.arange(keep.sum())
-    nodes = XY[keep]
+    nodes = lat.XY[keep]
     edges = []
     ow_along = {}
     if oneway_pairs:
-        js = sorted(kpos, key=lambda j: kpos[j])
+        js = sorted(lat.kpos, key=lambda j: lat.kpos[j])
         if len(js) > 2:
             ow_along = {js[1]: 1, js[2]: -1}
     for i in range(ns):
@@ -485,17 +562,18 @@ def build_town(rng, grid, river_P, i_c, half_len, wpos, wneg, sp_s, sp_n, old_ha
                 continue
             if i + 1 < ns and keep[i + 1, j]:
                 ow = 0
-                if j in ow_along and ow_zone[i, j] and ow_zone[i + 1, j]:
+                if j in ow_along and lat.ow_zone[i, j] and lat.ow_zone[i + 1, j]:
                     ow = ow_along[j]
                 edges.append((nid[i, j], nid[i + 1, j], line_cls[("n", j)], line_name[("n", j)], ow))
             if j + 1 < nn and keep[i, j + 1]:
-                cross = (j + 1 == len(nneg))
+                cross = (j + 1 == lat.n_neg)
                 if cross and i not in bridge_s:
                     continue
                 edges.append((nid[i, j], nid[i, j + 1], line_cls[("s", i)], line_name[("s", i)], 0))
     # one-way pair of cross streets in the old town
     if oneway_pairs:
-        cand = [i for i in range(ns) if abs(svals[i] - s_old) < old_half * 0.8 and line_cls[("s", i)] == "urban_branch"]
+        cand = [i for i in range(ns)
+                if abs(lat.svals[i] - lat.s_old) < old_half * 0.8 and line_cls[("s", i)] == "urban_branch"]
         if len(cand) >= 3:
             m_ = len(cand) // 2
             pairs_ = [(cand[m_ - 1], 1), (cand[m_ + 1], -1)]
@@ -507,9 +585,13 @@ def build_town(rng, grid, river_P, i_c, half_len, wpos, wneg, sp_s, sp_n, old_ha
                     if line_cls[("s", ii)] == cls and nm == line_name[("s", ii)]:
                         ia, ja = np.argwhere(nid == a)[0]
                         ib, jb = np.argwhere(nid == b)[0]
-                        if ia == ib == ii and old[ia, ja] and old[ib, jb] and ja >= len(nneg):
+                        if ia == ib == ii and lat.old[ia, ja] and lat.old[ib, jb] and ja >= lat.n_neg:
                             edges[e_i] = (a, b, cls, nm, sign)
-    # random removal of branch edges (superblocks), keep the largest component
+    return nodes, edges
+
+
+def largest_street_component(rng, nodes, edges):
+    """Drop ~13 % of two-way branch streets (superblocks) and keep the largest connected part."""
     keep_e = [e for e in edges if not (e[2] == "urban_branch" and e[4] == 0 and rng.random() < 0.13)]
     par = list(range(len(nodes)))
 
@@ -530,20 +612,14 @@ def build_town(rng, grid, river_P, i_c, half_len, wpos, wneg, sp_s, sp_n, old_ha
     remap = -np.ones(len(nodes), int)
     remap[sel] = np.arange(sel.sum())
     edges = [(remap[a], remap[b], c_, n_, o_) for a, b, c_, n_, o_ in keep_e if sel[a] and sel[b]]
-    # node -> (i,j)
-    ij = np.argwhere(keep)
-    ij = ij[sel[nid[keep]]]
-    nodes = nodes[sel]
-    deg = np.bincount(np.array([e[0] for e in edges] + [e[1] for e in edges]), minlength=len(nodes))
-    lines = [LineString([nodes[a], nodes[b]]) for a, b, *_ in edges]
-    mls = shapely.union_all(lines)
-    block = mls.buffer(115, quad_segs=4)
-    fp = mls.buffer(95, quad_segs=4)
-    foot = Polygon(fp.exterior) if fp.geom_type == "Polygon" else fp
-    # gateways: street ends whose straight continuation leaves the town
+    return nodes[sel], edges
+
+
+def town_gateways(nodes, edges, mls, block):
+    """Street ends whose straight 240 m continuation leaves the town: [(node, (x, y), road class)]."""
     deg = np.bincount(np.array([e[0] for e in edges] + [e[1] for e in edges]), minlength=len(nodes))
     nbrs = defaultdict(list)
-    for a, b, cls, nm, ow in edges:
+    for a, b, cls, *_ in edges:
         nbrs[a].append((b, cls))
         nbrs[b].append((a, cls))
     gw = []
@@ -562,15 +638,41 @@ def build_town(rng, grid, river_P, i_c, half_len, wpos, wneg, sp_s, sp_n, old_ha
             if LineString([nodes[v] + d / L * 40.0, g]).distance(mls) < 35:
                 continue
             gw.append((v, g, cl))
-    return dict(nodes=nodes, edges=edges, gateways=gw, block=block, footprint=foot,
-                old_xy=frame(np.array([s_old]), np.array([300.0]))[0], frame=frame, svals=svals,
-                ij=ij, nvals=nvals, half_len=half_len)
+    return gw
+
+
+def build_town(rng, grid, river_P, i_c, half_len, wpos, wneg, sp_s, sp_n, old_half, pools, slope,
+               river_half=80.0, oneway_pairs=True, max_slope=0.33):
+    """Curvilinear street grid following the river around river point i_c (metres, EPSG:4545).
+
+    half_len: half length along the river; wpos/wneg: extent on the left/right bank; sp_s/sp_n:
+    cross/along street spacing; old_half: half length of the old town; pools: (arterial, secondary,
+    branch) street names.
+
+    Returns dict(nodes=(n,2), edges=[(i, j, cls, name, ow)], gateways=[(node, xy, cls)], block
+    (street buffer, 115 m), footprint (outer ring of the 95 m buffer), old_xy (old-town centre),
+    frame (see ``river_frame``), half_len).  ow = +1: one-way i->j, -1: one-way j->i, 0: two-way.
+    """
+    frame = river_frame(river_P, i_c)
+    lat = town_lattice(rng, grid, frame, half_len, wpos, wneg, sp_s, sp_n, old_half, slope, river_half, max_slope)
+    line_cls, line_name, bridge_s = town_street_names(rng, lat, half_len, pools)
+    nodes, edges = town_edges(lat, line_cls, line_name, bridge_s, old_half, oneway_pairs)
+    nodes, edges = largest_street_component(rng, nodes, edges)
+    mls = shapely.union_all([LineString([nodes[a], nodes[b]]) for a, b, *_ in edges])
+    block = mls.buffer(115, quad_segs=4)
+    fp = mls.buffer(95, quad_segs=4)
+    foot = Polygon(fp.exterior) if fp.geom_type == "Polygon" else fp
+    return {"nodes": nodes, "edges": edges, "gateways": town_gateways(nodes, edges, mls, block), "block": block,
+            "footprint": foot, "old_xy": frame(np.array([lat.s_old]), np.array([300.0]))[0], "frame": frame,
+            "half_len": half_len}
 
 
 # --------------------------------------------------------------------------- router
 class Router:
+    """Least-cost paths on the 8-connected cell graph; edge cost = length (m) x grade penalty x cell factors."""
+
     # neighbour offsets sorted by index delta, so that row-major flattening gives a sorted CSR
-    OFFS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
+    OFFS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 
     def __init__(self, grid, h):
         ny, nx = grid.ny, grid.nx
@@ -656,8 +758,10 @@ class Router:
 
 # --------------------------------------------------------------------------- network
 class Net:
+    """Road edges on grid cells (ids < N) and town street nodes (vnodes, ids >= N), best class wins."""
+
     def __init__(self, grid, router):
-        self.g, self.r = grid, router
+        self.r = router
         self.N = grid.N
         self.edges = {}
         self.on_road = np.zeros(self.N, bool)
@@ -683,7 +787,7 @@ class Net:
     def add_path(self, path, cls, name):
         if len(path) < 2:
             return
-        for a, b in zip(path[:-1], path[1:]):
+        for a, b in itertools.pairwise(path):
             self.add_edge(a, b, cls, name)
         for c in path:
             v = self.gw.get(c)
@@ -716,11 +820,12 @@ class Net:
 
 
 def cell_of_xy(grid, xy):
+    """Flat index of the cell containing the point xy (metres)."""
     return int(grid.idx(xy[0], xy[1]))
 
 
 # --------------------------------------------------------------------------- helpers
-def sample_points(rng, grid, weight, n, min_dist, avoid_xy=None, avoid_r=0.0, existing=None):
+def sample_points(rng, grid, weight, n, min_dist, avoid_xy=None, avoid_r=0.0):
     """Greedy Poisson-disk-like sampling of n points with probability ~ weight."""
     w = weight.ravel().astype(float)
     tot = w.sum()
@@ -739,9 +844,6 @@ def sample_points(rng, grid, weight, n, min_dist, avoid_xy=None, avoid_r=0.0, ex
                     if (p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2 < r * r:
                         return False
         return True
-    if existing is not None:
-        for q in existing:
-            buckets[(int(q[0] // cs), int(q[1] // cs))].append(q)
     avoid_tree = cKDTree(avoid_xy) if avoid_xy is not None and len(avoid_xy) else None
     out = []
     for p in xy:
@@ -756,6 +858,7 @@ def sample_points(rng, grid, weight, n, min_dist, avoid_xy=None, avoid_r=0.0, ex
 
 
 def nearest_ok_cell(grid, xy, okmask, maxr=8):
+    """Flat index of the okmask cell nearest xy within maxr cells, or None."""
     r, c = grid.rc(xy[0], xy[1])
     best, bd = None, 1e18
     for dr in range(-maxr, maxr + 1):
@@ -769,6 +872,7 @@ def nearest_ok_cell(grid, xy, okmask, maxr=8):
 
 
 def chaikin(P, iters):
+    """Chaikin corner cutting, end points kept."""
     for _ in range(iters):
         if len(P) < 3:
             return P
@@ -781,6 +885,7 @@ def chaikin(P, iters):
 
 
 def relax(P, passes):
+    """Laplacian smoothing of the inner vertices."""
     P = P.copy()
     for _ in range(passes):
         if len(P) < 3:
@@ -802,7 +907,7 @@ def split_line_at(C, pts):
         ins.append((k, float(t[k]), (float(p[0]), float(p[1]))))
     ins.sort()
     pieces, cur, last_k = [], [tuple(C[0])], 0
-    for k, t, p in ins:
+    for k, _t, p in ins:
         for q in C[last_k + 1:k + 1]:
             if tuple(q) != cur[-1]:
                 cur.append(tuple(q))
@@ -870,104 +975,243 @@ COMMUNITY_NAMES = ["桂园", "西山", "河滨", "南门", "新华", "文昌", "
 
 
 def village_names(rng, n):
+    """n distinct two-character village names + 村."""
     combos = [a + b for a in sorted(set(VILLAGE_A)) for b in sorted(set(VILLAGE_B)) if a != b]
     rng.shuffle(combos)
     return [c + "村" for c in combos[:n]]
 
 
 def direction_name(vec):
+    """东/北/西/南 for a direction vector."""
     ang = math.degrees(math.atan2(vec[1], vec[0])) % 360
     return ["东", "北", "西", "南"][int(((ang + 45) % 360) // 90)]
 
 
-# --------------------------------------------------------------------------- main pipeline
-def generate(seed, out):
-    rng = np.random.default_rng(seed)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+# --------------------------------------------------------------------------- pipeline state
+@dataclass
+class Terrain:
+    """The 100 m model grid (EPSG:4545) with its rivers and heightfield."""
+    grid: Grid
+    rivers: list              # River; rivers[0] is the main river
+    i_seat: int               # main-river vertex nearest the county seat
+    i_city: int               # main-river vertex nearest the neighbouring city
+    h: np.ndarray             # elevation, metres, (ny, nx)
+    slope: np.ndarray         # gradient magnitude, m/m
+    water: np.ndarray         # bool, main-river channel
+    dist_river: np.ndarray    # distance to the nearest river centre line, metres
+    cost_noise: np.ndarray    # flat multiplicative routing-cost noise (paths meander on flat ground)
+    warp_noise: list          # two smooth unit-variance fields for the road-geometry warp
+
+
+@dataclass
+class Towns:
+    """Street grids of the county seat and of the neighbouring city (see ``build_town``)."""
+    seat: dict
+    city: dict
+    seat_xy: np.ndarray       # mean of the seat's street nodes, EPSG:4545 metres
+    city_xy: np.ndarray
+    blocked: np.ndarray       # bool (ny, nx): cells under either street grid (no rural roads or houses)
+
+
+@dataclass
+class Townships:
+    """County outline, township seats and the township polygons (EPSG:4545 metres)."""
+    interior: np.ndarray      # distance inside the county's terrain-cost Voronoi cell, metres
+    seat_pts: np.ndarray      # (n_rural, 2) rural township seats
+    seat_cells: np.ndarray    # their flat grid cells
+    sub_pts: np.ndarray       # (3, 2) seeds of the three urban subdistricts
+    polys: list               # township polygons: 3 subdistricts first, then one per rural seat
+    label: np.ndarray         # int32 (ny, nx): township index of each cell, -1 outside the county
+    county: np.ndarray        # bool (ny, nx): label >= 0
+    county_poly: object       # union of the township polygons
+    area_km2: float
+    names: list
+    classes: list             # "urban" / "rural"
+    codes: list               # fake 9-digit codes 999901001..
+
+    @property
+    def n_rural(self):
+        return len(self.seat_pts)
+
+
+@dataclass
+class Settlements:
+    """Village and hamlet points (EPSG:4545 metres), inside (v_in) and outside (v_out) the county."""
+    v_in: np.ndarray
+    v_out: np.ndarray
+    hamlets: np.ndarray
+
+    @property
+    def villages(self):
+        return np.vstack([self.v_in, self.v_out])
+
+
+@dataclass
+class Roads:
+    """The grid road network under construction and what routing reads."""
+    net: Net
+    router: Router
+    terrain: Terrain
+    towns: Towns
+    exp_cells: np.ndarray     # bool, flat: cells of the expressway
+    ok_end: np.ndarray        # bool (ny, nx): cells where a road may end (dry, outside the towns)
+    seat_gw: list             # usable street-grid gateways: (cell, vnode, xy, class)
+    city_gw: list
+    gc_in: tuple = None       # city gateway of the national road
+    gc_exp: tuple = None      # city gateway of the expressway
+    exp_path: list = None     # expressway cells, city -> far end
+    ic_cells: list = None     # expressway indices of the interchanges away from the city
+
+    def cost_factor(self):
+        """Per-cell routing cost factor for ordinary roads (water 15x, towns barred, roads cheap)."""
+        cf = self.terrain.cost_noise.copy()
+        cf[self.terrain.water.ravel()] = 15.0
+        cf[self.towns.blocked.ravel()] = 1e5
+        cf[self.exp_cells] *= 2.5
+        cf[self.net.on_road] *= self.net.road_factor
+        return cf
+
+
+@dataclass
+class Population:
+    """People per 100 m cell (EPSG:4545)."""
+    people: np.ndarray        # float32 (ny, nx), rounded to 0.01
+    rural: np.ndarray         # float64 (ny, nx): the village/hamlet/scattered share of it
+    town_people: np.ndarray   # people assigned to each rural township seat
+
+
+@dataclass
+class Villages:
+    """Villages inside the county: warped points (EPSG:4545 metres), township index, people, names."""
+    xy: np.ndarray
+    township: np.ndarray
+    population: np.ndarray
+    names: list
+
+
+@dataclass
+class DemoCounty:
+    """Everything the writers need."""
+    grid: Grid
+    road_coords: list         # EPSG:4545 coordinate arrays, ordinary roads then expressway pieces
+    road_attrs: list          # (road_class, name, oneway)
+    townships: Townships
+    people: np.ndarray
+    villages: Villages
+    facilities: list
+    n_interchanges: int
+
+
+class RoadWarp:
+    """Gentle smooth displacement (up to ~±60 m, damped in towns) applied to road geometry."""
+
+    def __init__(self, grid, noise, blocked):
+        w_amp = 32.0 * (1 - 0.8 * np.clip(ndimage.gaussian_filter(blocked.astype(float), 4.0) * 2.5, 0, 1))
+        self.grid = grid
+        self.fx, self.fy = noise[0] * w_amp, noise[1] * w_amp
+
+    def __call__(self, C):
+        grid = self.grid
+        C = np.asarray(C, float)
+        rc = np.vstack([(grid.y1 - C[:, 1]) / CELL - 0.5, (C[:, 0] - grid.x0) / CELL - 0.5])
+        return C + np.c_[ndimage.map_coordinates(self.fx, rc, order=1, mode="nearest"),
+                         ndimage.map_coordinates(self.fy, rc, order=1, mode="nearest")]
+
+
+class TownshipLookup:
+    """Index of the township polygon containing a point (EPSG:4545), -1 outside the county."""
+
+    def __init__(self, polys):
+        self.tree = shapely.STRtree(np.array(polys, dtype=object))
+
+    def __call__(self, pt):
+        hit = self.tree.query(Point(pt), predicate="intersects")
+        return int(hit[0]) if len(hit) else -1
+
+
+# --------------------------------------------------------------------------- terrain and towns
+def county_grid():
+    """The 90 x 88 km model grid of 100 m cells (EPSG:4545) and its centre (cx, cy) in metres."""
     cx, cy = T_LL2M.transform(*CENTRE_LONLAT)
     cx, cy = round(cx / CELL) * CELL, round(cy / CELL) * CELL
-    grid = Grid(cx - 48000, cy + 46000, 900, 880)
-    N = grid.N
+    return Grid(cx - 48000, cy + 46000, 900, 880), cx, cy
+
+
+def terrain_and_rivers(rng, grid, cx, cy):
+    """Rivers, the carved heightfield (metres) and the noise fields used later for routing and road shape."""
     rivers, i_seat, i_city = make_rivers(rng, grid, cx, cy)
-    h, slope, water, dist_river, floor = make_terrain(rng, grid, rivers, cx, cy)
-    main = rivers[0]
-    # small-scale cost noise (paths meander on flat ground) and a gentle warp for road geometry
+    h, slope, water, dist_river = make_terrain(rng, grid, rivers, cx, cy)
     cost_noise = np.exp(0.3 * fractal(rng, grid.ny, grid.nx, 2.4)).ravel()
     wf = [ndimage.gaussian_filter(rng.standard_normal((grid.ny, grid.nx)), 2.0) for _ in range(2)]
     wf = [w_ / w_.std() for w_ in wf]
     log(f"terrain: {len(rivers)} rivers, h {h.min():.0f}..{h.max():.0f} m")
+    return Terrain(grid, rivers, i_seat, i_city, h, slope, water, dist_river, cost_noise, wf)
 
-    # ---- towns
-    seat = build_town(rng, grid, main.P, i_seat, 2300, 1150, 650, 170, 150, 550,
-                      (SEAT_ARTERIALS, SEAT_SECONDARY, SEAT_BRANCH), slope)
-    city = build_town(rng, grid, main.P, i_city, 2100, 1150, 950, 210, 180, 400,
-                      (CITY_ARTERIALS, CITY_SECONDARY, CITY_BRANCH), slope, oneway_pairs=False, max_slope=0.5)
-    seat_xy = seat["nodes"].mean(0)
-    city_xy = city["nodes"].mean(0)
+
+def build_towns(rng, terrain):
+    """Street grids of the county seat (with an old town) and the neighbouring city 44 km down the valley."""
+    grid, main = terrain.grid, terrain.rivers[0]
+    seat = build_town(rng, grid, main.P, terrain.i_seat, 2300, 1150, 650, 170, 150, 550,
+                      (SEAT_ARTERIALS, SEAT_SECONDARY, SEAT_BRANCH), terrain.slope)
+    city = build_town(rng, grid, main.P, terrain.i_city, 2100, 1150, 950, 210, 180, 400,
+                      (CITY_ARTERIALS, CITY_SECONDARY, CITY_BRANCH), terrain.slope, oneway_pairs=False,
+                      max_slope=0.5)
     blocked = features.rasterize([(seat["block"], 1), (city["block"], 1)], out_shape=(grid.ny, grid.nx),
                                  transform=grid.transform, all_touched=True).astype(bool)
     log(f"towns: seat {len(seat['edges'])} street edges, city {len(city['edges'])}")
+    return Towns(seat, city, seat["nodes"].mean(0), city["nodes"].mean(0), blocked)
 
-    router = Router(grid, h)
-    log("router built")
-    w_amp = 32.0 * (1 - 0.8 * np.clip(ndimage.gaussian_filter(blocked.astype(float), 4.0) * 2.5, 0, 1))
-    wfx, wfy = wf[0] * w_amp, wf[1] * w_amp
 
-    def warp(C):
-        C = np.asarray(C, float)
-        rc = np.vstack([(grid.y1 - C[:, 1]) / CELL - 0.5, (C[:, 0] - grid.x0) / CELL - 0.5])
-        return C + np.c_[ndimage.map_coordinates(wfx, rc, order=1, mode="nearest"),
-                         ndimage.map_coordinates(wfy, rc, order=1, mode="nearest")]
+# --------------------------------------------------------------------------- county and townships
+def largest_filled_region(mask):
+    """The largest 4-connected region of a boolean mask, holes filled."""
+    lab, n = ndimage.label(mask)
+    if n == 0:
+        return mask
+    sizes = np.bincount(lab.ravel())
+    sizes[0] = 0
+    return ndimage.binary_fill_holes(lab == np.argmax(sizes))
 
-    # ---- county outline: terrain-cost Voronoi of the seat against neighbouring seats
-    router.set_phase(0.25, np.ones(N))
-    G = router.graph()
-    seat_cell = cell_of_xy(grid, seat_xy)
-    d_seat = dijkstra(G, indices=seat_cell)
+
+def county_outline(rng, grid, towns, G):
+    """Boolean (ny, nx) county mask: the terrain-cost Voronoi cell of the seat against neighbouring seats.
+
+    G is the terrain-cost grid graph (metres, grade-penalised); the cell is grown by a cost bias until
+    its area reaches a random target of 2750-3150 km^2.
+    """
+    seat_xy, city_xy = towns.seat_xy, towns.city_xy
+    d_seat = dijkstra(G, indices=cell_of_xy(grid, seat_xy))
     d_nb = dijkstra(G, indices=cell_of_xy(grid, city_xy))
     city_dir = math.atan2(city_xy[1] - seat_xy[1], city_xy[0] - seat_xy[0])
     th0 = rng.uniform(0, 2 * np.pi)
-    xmin, xmax = grid.x0 + 1000, grid.x0 + grid.nx * CELL - 1000
-    ymin, ymax = grid.y1 - grid.ny * CELL + 1000, grid.y1 - 1000
-    for k in range(8):
+    for k in range(8):   # neighbouring seats all round (none on the city's side)
         th = th0 + k * 2 * np.pi / 8 + rng.uniform(-0.2, 0.2)
         if abs((th - city_dir + np.pi) % (2 * np.pi) - np.pi) < math.radians(35):
             continue
         R = rng.uniform(54000, 64000)
         v = np.array([math.cos(th), math.sin(th)])
-        tmax = min([(xmax - seat_xy[0]) / v[0] if v[0] > 0 else (xmin - seat_xy[0]) / v[0] if v[0] < 0 else 1e9,
-                    (ymax - seat_xy[1]) / v[1] if v[1] > 0 else (ymin - seat_xy[1]) / v[1] if v[1] < 0 else 1e9])
-        t = min(R, tmax)
+        t = min(R, grid.distance_to_edge(seat_xy, v))
         p = seat_xy + t * v
         d_nb = np.minimum(d_nb, dijkstra(G, indices=cell_of_xy(grid, p)) + (R - t) * 1.15)
     d_seat = d_seat.reshape(grid.ny, grid.nx)
     d_nb = d_nb.reshape(grid.ny, grid.nx)
     target_area = rng.uniform(2750e6, 3150e6)
-    edge_ok = np.zeros((grid.ny, grid.nx), bool)
-    edge_ok[25:-25, 25:-25] = True
-
-    def county_for(b):
-        m = (d_seat - b < d_nb) & edge_ok
-        lab, n = ndimage.label(m)
-        if n == 0:
-            return m
-        sizes = np.bincount(lab.ravel())
-        sizes[0] = 0
-        m = lab == np.argmax(sizes)
-        return ndimage.binary_fill_holes(m)
+    edge_ok = grid.inset(25)
     lo, hi = -80000.0, 80000.0
     for _ in range(30):
         mid = 0.5 * (lo + hi)
-        if county_for(mid).sum() * CELL * CELL < target_area:
+        if largest_filled_region((d_seat - mid < d_nb) & edge_ok).sum() * CELL * CELL < target_area:
             lo = mid
         else:
             hi = mid
-    county0 = county_for(0.5 * (lo + hi))
+    county0 = largest_filled_region((d_seat - 0.5 * (lo + hi) < d_nb) & edge_ok)
     log(f"county mask {county0.sum() * 0.01:.0f} km2")
+    return county0
 
-    # ---- township seats (on valley floors, spread out by farthest-point sampling)
-    interior = ndimage.distance_transform_edt(county0) * CELL
+
+def township_seats(rng, terrain, towns, county0, interior, n_rural=15):
+    """n_rural township seats (EPSG:4545 metres) beside rivers, spread out by farthest-point sampling."""
+    grid, rivers, seat_xy = terrain.grid, terrain.rivers, towns.seat_xy
     cand, cand_riv = [], []
     for k, rv in enumerate(rivers):
         lim = {0: 1.0, 1: 0.75, 2: 0.5}[rv.order]
@@ -978,12 +1222,12 @@ def generate(seed, out):
     r_, c_ = grid.rc(cand[:, 0], cand[:, 1])
     okc = (r_ >= 0) & (r_ < grid.ny) & (c_ >= 0) & (c_ < grid.nx)
     r_, c_ = np.clip(r_, 0, grid.ny - 1), np.clip(c_, 0, grid.nx - 1)
-    okc &= county0[r_, c_] & (interior[r_, c_] > 2600) & ~blocked[r_, c_]
+    okc &= county0[r_, c_] & (interior[r_, c_] > 2600) & ~towns.blocked[r_, c_]
     okc &= np.hypot(*(cand - seat_xy).T) > 7500
     cidx = np.flatnonzero(okc)
+    okm = ~terrain.water & ~towns.blocked & (terrain.slope < 0.3) & county0
     chosen = [seat_xy]
     town_pts = []
-    n_rural = 15
     while len(town_pts) < n_rural:
         dmin = np.min(np.hypot(cand[cidx, None, 0] - np.array(chosen)[None, :, 0],
                                cand[cidx, None, 1] - np.array(chosen)[None, :, 1]), axis=1)
@@ -994,8 +1238,7 @@ def generate(seed, out):
         Tt = tangents(rv.P)
         nrm = np.array([-Tt[i, 1], Tt[i, 0]])
         placed = None
-        okm = ~water & ~blocked & (slope < 0.3) & county0
-        for sd in ((1, -1) if rng.random() < 0.5 else (-1, 1)):
+        for sd in ((1, -1) if rng.random() < 0.5 else (-1, 1)):   # on the bank, just off the floor
             q = rv.P[i] + nrm * sd * (rv.w[i] * 0.6 + (110 if rv.order == 0 else 30))
             cc = nearest_ok_cell(grid, q, okm, maxr=3)
             if cc is not None:
@@ -1006,28 +1249,14 @@ def generate(seed, out):
             continue
         chosen.append(placed)
         town_pts.append(placed)
-    town_pts = np.array(town_pts)
-    town_cells = np.array([cell_of_xy(grid, p) for p in town_pts])
+    return np.array(town_pts)
 
-    # ---- townships: terrain-cost Voronoi of 15 rural seats + 3 subdistrict seeds
-    fr = seat["frame"]
-    hl = seat["half_len"]
-    sub_pts = np.array([fr(np.array([-0.55 * hl]), np.array([420.0]))[0],
-                        fr(np.array([0.55 * hl]), np.array([420.0]))[0],
-                        fr(np.array([0.0]), np.array([-480.0]))[0]])
-    seeds = np.vstack([sub_pts, town_pts])
-    seed_cells = np.array([cell_of_xy(grid, p) for p in seeds])
-    _, _, src = dijkstra(G, indices=seed_cells, return_predecessors=True, min_only=True)
-    lut = {int(c): k for k, c in enumerate(seed_cells)}
-    src = src.reshape(grid.ny, grid.nx)
-    lab = np.full((grid.ny, grid.nx), -1, np.int32)
-    for c, k in lut.items():
-        lab[src == c] = k
-    lab[~county0] = -1
-    nT = len(seeds)
+
+def absorb_exclaves(lab, seed_cells, grid):
+    """Give every detached piece of a township's label to the neighbour it borders most (in place)."""
     for _ in range(6):
         changed = False
-        for k in range(nT):
+        for k in range(len(seed_cells)):
             comp, n = ndimage.label(lab == k)
             if n <= 1:
                 continue
@@ -1052,30 +1281,56 @@ def generate(seed, out):
                     changed = True
         if not changed:
             break
-    polys = []
-    for geom, val in features.shapes(lab, mask=lab >= 0, connectivity=4, transform=grid.transform):
-        polys.append((int(val), shape(geom)))
-    # node all boundaries so that shared edges carry identical vertices (an edge-matched coverage)
-    noded = shapely.union_all(shapely.boundary(np.array([p for v, p in polys], dtype=object)))
+
+
+def label_coverage(lab, n, grid):
+    """Vectorise a label raster into n polygons that form an edge-matched coverage, simplified to 170 m."""
+    polys = [shape(geom) for geom, _ in features.shapes(lab, mask=lab >= 0, connectivity=4,
+                                                          transform=grid.transform)]
+    # node all boundaries so that shared edges carry identical vertices
+    noded = shapely.union_all(shapely.boundary(np.array(polys, dtype=object)))
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
     fl = [int(lab[grid.rc(*shapely.get_coordinates(shapely.point_on_surface(f))[0])]) for f in faces]
     tps = []
-    for k in range(nT):
+    for k in range(n):
         fk = [f for f, v in zip(faces, fl) if v == k]
         tps.append(fk[0] if len(fk) == 1 else shapely.union_all(fk))
     tps = np.array(tps, dtype=object)
     if not shapely.coverage_is_valid(tps):
         raise RuntimeError("township polygons are not an edge-matched coverage")
     tps = shapely.coverage_simplify(tps, tolerance=170.0)
-    tps = [shapely.make_valid(g) if not g.is_valid else g for g in tps]
+    return [shapely.make_valid(g) if not g.is_valid else g for g in tps]
+
+
+def township_polygons(grid, G, towns, town_pts, county0):
+    """Township polygons: terrain-cost Voronoi cells of 3 subdistrict seeds in the seat + the rural seats.
+
+    Returns (sub_pts, polygons, label raster, county mask, county polygon), EPSG:4545.
+    """
+    fr, hl = towns.seat["frame"], towns.seat["half_len"]
+    sub_pts = np.array([fr(np.array([-0.55 * hl]), np.array([420.0]))[0],
+                        fr(np.array([0.55 * hl]), np.array([420.0]))[0],
+                        fr(np.array([0.0]), np.array([-480.0]))[0]])
+    seeds = np.vstack([sub_pts, town_pts])
+    seed_cells = np.array([cell_of_xy(grid, p) for p in seeds])
+    _, _, src = dijkstra(G, indices=seed_cells, return_predecessors=True, min_only=True)
+    src = src.reshape(grid.ny, grid.nx)
+    lab = np.full((grid.ny, grid.nx), -1, np.int32)
+    for k, c in enumerate(seed_cells):
+        lab[src == c] = k
+    lab[~county0] = -1
+    absorb_exclaves(lab, seed_cells, grid)
+    tps = label_coverage(lab, len(seeds), grid)
     county_poly = shapely.union_all(tps)
     lab_f = features.rasterize([(g, k + 1) for k, g in enumerate(tps)], out_shape=(grid.ny, grid.nx),
                                transform=grid.transform, fill=0).astype(np.int32) - 1
-    county = lab_f >= 0
-    area_km2 = county_poly.area / 1e6
-    log(f"townships: {nT}, county area {area_km2:.0f} km2")
+    log(f"townships: {len(seeds)}, county area {county_poly.area / 1e6:.0f} km2")
+    return sub_pts, tps, lab_f, lab_f >= 0, county_poly
 
-    # township naming
+
+def name_townships(rng, seat_xy, sub_pts, town_pts):
+    """Names, classes and codes: subdistricts 城X街道 first, then rural 镇/乡 coded west->east, north->south."""
+    n_rural = len(town_pts)
     sub_names, used_dir = [], set()
     for p in sub_pts:
         dname = direction_name(p - seat_xy)
@@ -1090,44 +1345,62 @@ def generate(seed, out):
     picked = zhen + xiang
     rng.shuffle(picked)
     rural_names = ["".join(RURAL_TOWN_NAMES[i]) for i in picked]
-    # codes: subdistricts first (001..), then towns ordered west->east, north->south
     order_r = np.lexsort((-town_pts[:, 1], np.round(town_pts[:, 0] / 4000)))
-    tw_names = sub_names + [None] * n_rural
-    tw_class = ["urban"] * 3 + ["rural"] * n_rural
+    names = sub_names + [None] * n_rural
     for rank_, k in enumerate(order_r):
-        tw_names[3 + k] = rural_names[rank_]
-    tw_code = [f"999901{k + 1:03d}" for k in range(nT)]
+        names[3 + k] = rural_names[rank_]
+    classes = ["urban"] * 3 + ["rural"] * n_rural
+    codes = [f"999901{k + 1:03d}" for k in range(len(names))]
+    return names, classes, codes
 
-    # ---- settlements
-    edge_m = np.zeros_like(county)
-    edge_m[12:-12, 12:-12] = True
-    suit = (np.exp(-(slope / 0.24) ** 2) / (1 + np.exp((h - 1500) / 90.0)) * (0.3 + np.exp(-dist_river / 700.0)))
-    suit[water | blocked | ~edge_m] = 0
+
+def county_and_townships(rng, terrain, towns, router):
+    """County outline, 15 rural township seats and 18 township polygons (3 urban subdistricts), EPSG:4545."""
+    grid = terrain.grid
+    router.set_phase(0.25, np.ones(grid.N))
+    G = router.graph()
+    county0 = county_outline(rng, grid, towns, G)
+    interior = ndimage.distance_transform_edt(county0) * CELL
+    town_pts = township_seats(rng, terrain, towns, county0, interior)
+    town_cells = np.array([cell_of_xy(grid, p) for p in town_pts])
+    sub_pts, tps, lab_f, county, county_poly = township_polygons(grid, G, towns, town_pts, county0)
+    names, classes, codes = name_townships(rng, towns.seat_xy, sub_pts, town_pts)
+    return Townships(interior, town_pts, town_cells, sub_pts, tps, lab_f, county, county_poly,
+                     county_poly.area / 1e6, names, classes, codes)
+
+
+def place_settlements(rng, terrain, towns, tw):
+    """Villages (>= 1.0-1.15 km apart) and hamlets (>= 270 m apart) on gentle, low valley ground, EPSG:4545.
+
+    About 280-310 villages and 7300 hamlets inside the county, proportionally fewer outside it.
+    """
+    grid, slope, h = terrain.grid, terrain.slope, terrain.h
+    county, blocked, town_pts = tw.county, towns.blocked, tw.seat_pts
+    suit = (np.exp(-(slope / 0.24) ** 2) / (1 + np.exp((h - 1500) / 90.0))
+            * (0.3 + np.exp(-terrain.dist_river / 700.0)))
+    suit[terrain.water | blocked | ~grid.inset(12)] = 0
     dist_town = ndimage.distance_transform_edt(~blocked) * CELL
     suit_v = suit * (dist_town > 600)
     nv_in = int(rng.integers(280, 311))
     v_in = sample_points(rng, grid, suit_v * county, nv_in, 1150, town_pts, 1100)
     out_mass = (suit_v * ~county).sum() / max((suit_v * county).sum(), 1)
-    v_out = sample_points(rng, grid, suit_v * ~county, int(nv_in * 0.45 * out_mass), 1000, np.vstack([town_pts, v_in]), 1000)
+    v_out = sample_points(rng, grid, suit_v * ~county, int(nv_in * 0.45 * out_mass), 1000,
+                          np.vstack([town_pts, v_in]), 1000)
     vil_xy = np.vstack([v_in, v_out])
     nh_in = 7300
     suit_h = suit * (dist_town > 250)
     h_in = sample_points(rng, grid, suit_h * county, nh_in, 270, np.vstack([town_pts, vil_xy]), 400)
-    h_out = sample_points(rng, grid, suit_h * ~county, int(nh_in * 0.42 * out_mass), 270, np.vstack([town_pts, vil_xy]), 400)
-    ham_xy = np.vstack([h_in, h_out])
+    h_out = sample_points(rng, grid, suit_h * ~county, int(nh_in * 0.42 * out_mass), 270,
+                          np.vstack([town_pts, vil_xy]), 400)
     log(f"settlements: villages {len(v_in)} in + {len(v_out)} out, hamlets {len(h_in)} + {len(h_out)}")
+    return Settlements(v_in, v_out, np.vstack([h_in, h_out]))
 
-    # ---- network
+
+# --------------------------------------------------------------------------- roads
+def start_network(terrain, towns, router):
+    """An empty grid network with both towns' street graphs added as vector nodes and edges."""
+    grid = terrain.grid
     net = Net(grid, router)
-    exp_cells = np.zeros(N, bool)
-
-    def road_cf():
-        cf = cost_noise.copy()
-        cf[water.ravel()] = 15.0
-        cf[blocked.ravel()] = 1e5
-        cf[exp_cells] *= 2.5
-        cf[net.on_road] *= net.road_factor
-        return cf
 
     def add_town(t):
         vid = [net.vnode(p) for p in t["nodes"]]
@@ -1138,153 +1411,133 @@ def generate(seed, out):
         for v, g, cls in sorted(t["gateways"], key=lambda x: -RANK[x[2]]):
             c = cell_of_xy(grid, g)
             r0, c0 = divmod(c, grid.nx)
-            if blocked[r0, c0] or water[r0, c0] or c in net.gw:
+            if towns.blocked[r0, c0] or terrain.water[r0, c0] or c in net.gw:
                 continue
             net.gw[c] = vid[v]
             net.is_src[c] = True
             gws.append((c, vid[v], t["nodes"][v], cls))
-        return vid, gws
-    seat_vid, seat_gw = add_town(seat)
-    city_vid, city_gw = add_town(city)
+        return gws
+    seat_gw = add_town(towns.seat)
+    city_gw = add_town(towns.city)
+    return Roads(net, router, terrain, towns, np.zeros(grid.N, bool), ~terrain.water & ~towns.blocked,
+                 seat_gw, city_gw)
 
-    axis = (city_xy - seat_xy) / np.hypot(*(city_xy - seat_xy))
 
-    def pick_gw(gws, direction, exclude=()):
+def town_axis(towns):
+    """Unit vector from the county seat towards the city."""
+    return (towns.city_xy - towns.seat_xy) / np.hypot(*(towns.city_xy - towns.seat_xy))
+
+
+def route_national_road(roads):
+    """National road G319: seat -> city along the main valley, and seat -> the valley's SE exit."""
+    grid, net, router, seat_xy = roads.terrain.grid, roads.net, roads.router, roads.towns.seat_xy
+    axis = town_axis(roads.towns)
+
+    def pick_gw(gws, direction):
         best, bs = None, -1e18
         for c, v, xy, cls in gws:
-            if c in exclude:
-                continue
             sc = float(np.dot(xy - seat_xy, direction)) + (400 if cls == "urban_arterial" else 0)
             if sc > bs:
                 best, bs = (c, v, xy, cls), sc
         return best
-    router.set_phase(0.085, road_cf())
-    g_nw = pick_gw(seat_gw, axis)
-    g_se = pick_gw(seat_gw, -axis)
-    gc_in = pick_gw(city_gw, -axis)
-    okm = ~water & ~blocked
-    path = router.pair(g_nw[0], gc_in[0], grid)
-    net.add_path(path, "national", "G319")
+    router.set_phase(0.085, roads.cost_factor())
+    g_nw = pick_gw(roads.seat_gw, axis)
+    g_se = pick_gw(roads.seat_gw, -axis)
+    roads.gc_in = pick_gw(roads.city_gw, -axis)
+    net.add_path(router.pair(g_nw[0], roads.gc_in[0], grid), "national", "G319")
+    main = roads.terrain.rivers[0]
     i_end = int(np.flatnonzero(grid.inside(main.P[:, 0], main.P[:, 1], margin=1500))[0])
-    se_end = nearest_ok_cell(grid, main.P[i_end], okm)
-    path = router.pair(g_se[0], se_end, grid)
-    net.add_path(path, "national", "G319")
+    se_end = nearest_ok_cell(grid, main.P[i_end], roads.ok_end)
+    net.add_path(router.pair(g_se[0], se_end, grid), "national", "G319")
     log("national road routed")
 
-    # ---- expressway (own cost: bridges and tunnels, avoids running along other roads)
-    cf = np.ones(N)
-    cf[water.ravel()] = 2.5
-    cf[blocked.ravel()] = 1e5
+
+def route_expressway(rng, roads):
+    """Expressway G69 cells from its own city gateway, past the seat on the far bank, to the grid edge.
+
+    Its own cost (slope cap 12, water only 2.5x: bridges and tunnels; other roads 3x so it does not run
+    along them).  Sets roads.exp_path / exp_cells / gc_exp; no network edges are added.
+    """
+    grid, net, router = roads.terrain.grid, roads.net, roads.router
+    towns, seat_xy, city_xy = roads.towns, roads.towns.seat_xy, roads.towns.city_xy
+    axis = town_axis(towns)
+    cf = np.ones(grid.N)
+    cf[roads.terrain.water.ravel()] = 2.5
+    cf[towns.blocked.ravel()] = 1e5
     cf[net.on_road] = 3.0
     router.set_phase(0.5, cf, cap=12.0)
-    gc_exp = min([g for g in city_gw if g[0] != gc_in[0] and np.hypot(*(g[2] - gc_in[2])) > 500],
+    gc_in = roads.gc_in
+    gc_exp = min([g for g in roads.city_gw if g[0] != gc_in[0] and np.hypot(*(g[2] - gc_in[2])) > 500],
                  key=lambda g: float(np.dot(g[2] - city_xy, axis)))
     del net.gw[gc_exp[0]]
     net.special.add(gc_exp[1])
     net.is_src[gc_exp[0]] = False
     side = np.array([-axis[1], axis[0]])
-    if np.dot(seat["frame"](np.array([0.0]), np.array([1.0]))[0] - seat["frame"](np.array([0.0]), np.array([0.0]))[0], side) > 0:
+    fr = towns.seat["frame"]
+    if np.dot(fr(np.array([0.0]), np.array([1.0]))[0] - fr(np.array([0.0]), np.array([0.0]))[0], side) > 0:
         side = -side  # pass on the side opposite the main bank
-    wp = nearest_ok_cell(grid, seat_xy + side * 2600 - axis * 400, okm & ~blocked, maxr=10)
+    wp = nearest_ok_cell(grid, seat_xy + side * 2600 - axis * 400, roads.ok_end, maxr=10)
     th = math.atan2(-axis[1], -axis[0]) + math.radians(rng.choice([-28, 28]))
     v = np.array([math.cos(th), math.sin(th)])
-    tmax = min([(xmax - seat_xy[0]) / v[0] if v[0] > 0 else (xmin - seat_xy[0]) / v[0],
-                (ymax - seat_xy[1]) / v[1] if v[1] > 0 else (ymin - seat_xy[1]) / v[1]])
-    exp_end = nearest_ok_cell(grid, seat_xy + v * (tmax - 500), okm, maxr=10)
+    exp_end = nearest_ok_cell(grid, seat_xy + v * (grid.distance_to_edge(seat_xy, v) - 500), roads.ok_end,
+                              maxr=10)
     p1 = router.pair(gc_exp[0], wp, grid)
     p2 = router.pair(wp, exp_end, grid)
-    exp_path = p1 + p2[1:]
-    seen = {}
-    clean = []
-    for c in exp_path:  # drop loops
+    seen, clean = {}, []
+    for c in p1 + p2[1:]:  # drop loops
         if c in seen:
             clean = clean[:seen[c] + 1]
             seen = {cc: k for k, cc in enumerate(clean)}
             continue
         seen[c] = len(clean)
         clean.append(c)
-    exp_path = clean
-    exp_cells[np.array(exp_path)] = True
-    # no village or hamlet right under the expressway viaduct (their roads would dead-end beneath it)
-    exp_near = ndimage.binary_dilation(exp_cells.reshape(grid.ny, grid.nx), iterations=2).ravel()
-    v_in = v_in[~exp_near[grid.idx(v_in[:, 0], v_in[:, 1])]]
-    v_out = v_out[~exp_near[grid.idx(v_out[:, 0], v_out[:, 1])]]
-    vil_xy = np.vstack([v_in, v_out])
-    ham_xy = ham_xy[~exp_near[grid.idx(ham_xy[:, 0], ham_xy[:, 1])]]
-    log(f"expressway routed: {len(exp_path)} cells")
+    roads.exp_path, roads.gc_exp = clean, gc_exp
+    roads.exp_cells[np.array(clean)] = True
+    log(f"expressway routed: {len(clean)} cells")
 
-    # ---- provincial & county roads: MST over township seats
-    router.set_phase(0.085, road_cf())
-    G = router.graph()
-    d_root, _ = router.tree(net.is_src)
-    D = np.zeros((n_rural + 1, n_rural + 1))
-    for i in range(n_rural):
-        dd = dijkstra(G, indices=int(town_cells[i]), limit=50000.0)
-        D[i + 1, 1:] = np.where(np.isfinite(dd[town_cells]), dd[town_cells], 0.0)
-        D[i + 1, 0] = d_root[town_cells[i]]
-    D[0, 1:] = D[1:, 0]
-    D = np.where((D > 0) & (D.T > 0), 0.5 * (D + D.T), np.maximum(D, D.T))
-    from scipy.sparse.csgraph import minimum_spanning_tree, breadth_first_order
-    mst = minimum_spanning_tree(D).toarray()
-    mst = ((mst + mst.T) > 0)
-    order_bfs, preds = breadth_first_order(mst, 0, directed=False, return_predecessors=True)
-    children = defaultdict(list)
-    for v_ in order_bfs[1:]:
-        children[preds[v_]].append(v_)
-    depth = {0: 0.0}
-    for v_ in order_bfs[1:]:
-        depth[v_] = depth[preds[v_]] + D[preds[v_], v_]
 
-    def subtree(v_):
+def clear_expressway_corridor(settle, roads):
+    """Drop villages and hamlets within 2 cells of the expressway (their roads would dead-end beneath it)."""
+    grid = roads.terrain.grid
+    near = ndimage.binary_dilation(roads.exp_cells.reshape(grid.ny, grid.nx), iterations=2).ravel()
+
+    def keep(xy):
+        return xy[~near[grid.idx(xy[:, 0], xy[:, 1])]]
+    return Settlements(keep(settle.v_in), keep(settle.v_out), keep(settle.hamlets))
+
+
+@dataclass
+class SeatTree:
+    """Minimum spanning tree over the county seat (node 0) and the rural township seats (1..n)."""
+    D: np.ndarray             # symmetric routing-cost matrix between seats
+    mst: np.ndarray           # bool adjacency of the tree
+    order: np.ndarray         # breadth-first order from node 0
+    preds: np.ndarray         # parent of each node
+    children: dict
+    depth: dict               # routing cost from node 0 along the tree
+
+    @classmethod
+    def build(cls, D):
+        mst = minimum_spanning_tree(D).toarray()
+        mst = ((mst + mst.T) > 0)
+        order_bfs, preds = breadth_first_order(mst, 0, directed=False, return_predecessors=True)
+        children = defaultdict(list)
+        for v_ in order_bfs[1:]:
+            children[preds[v_]].append(v_)
+        depth = {0: 0.0}
+        for v_ in order_bfs[1:]:
+            depth[v_] = depth[preds[v_]] + D[preds[v_], v_]
+        return cls(D, mst, order_bfs, preds, children, depth)
+
+    def subtree(self, v_):
         st = [v_]
-        for c_ in children[v_]:
-            st += subtree(c_)
+        for c_ in self.children[v_]:
+            st += self.subtree(c_)
         return st
-    branches = sorted(children[0], key=lambda c_: -len(subtree(c_)))
-    prov_edges, prov_name_of = set(), {}
-    prov_names = ["S203", "S304", "S415", "S526"]
-    n_prov = 0
-    prov_leaves = []
-    for bch in branches:
-        st = subtree(bch)
-        if n_prov >= 3 or (len(st) < 4 and n_prov >= 2):
-            continue
-        leaf = max(st, key=lambda v_: depth[v_])
-        nm = prov_names[n_prov]
-        n_prov += 1
-        v_ = leaf
-        while v_ != 0:
-            prov_edges.add((preds[v_], v_))
-            prov_name_of[(preds[v_], v_)] = nm
-            v_ = preds[v_]
-        prov_leaves.append((leaf, nm))
-    xnum = [101]
 
-    def xname():
-        xnum[0] += 1
-        return f"X{xnum[0] - 1}"
-    route_order = sorted(order_bfs[1:], key=lambda v_: (0 if (preds[v_], v_) in prov_edges else 1, depth[v_]))
-    for v_ in route_order:
-        p_ = preds[v_]
-        e = (p_, v_)
-        cls = "provincial" if e in prov_edges else "county"
-        nm = prov_name_of.get(e) or xname()
-        if p_ == 0:
-            path = router.to_net(town_cells[v_ - 1], net.is_src, grid)
-        else:
-            path = router.pair(town_cells[p_ - 1], town_cells[v_ - 1], grid, lim=D[p_, v_] * 1.02 + 500)
-        net.add_path(path, cls, nm)
-    # provincial roads continue to neighbouring counties
-    for leaf, nm in prov_leaves:
-        lp = town_pts[leaf - 1]
-        v = (lp - seat_xy) / np.hypot(*(lp - seat_xy))
-        tmax = min([(xmax - lp[0]) / v[0] if v[0] > 0 else (xmin - lp[0]) / v[0] if v[0] < 0 else 1e9,
-                    (ymax - lp[1]) / v[1] if v[1] > 0 else (ymin - lp[1]) / v[1] if v[1] < 0 else 1e9])
-        end = nearest_ok_cell(grid, lp + v * (tmax - 300), okm, maxr=10)
-        if end is not None and tmax > 3000:
-            net.add_path(router.pair(town_cells[leaf - 1], end, grid), "provincial", nm)
-    # a few extra county roads closing loops between neighbouring townships
-    def tree_dist(a_, b_):
+    def tree_dist(self, a_, b_):
+        """Routing cost between two nodes along the tree."""
+        D, preds = self.D, self.preds
         pa, x = {}, a_
         acc = 0.0
         while True:
@@ -1299,12 +1552,86 @@ def generate(seed, out):
             acc += D[preds[x], x]
             x = preds[x]
         return acc + pa[x]
+
+
+def seat_cost_matrix(roads, town_cells):
+    """Routing costs between township seats (<= 50 km) and from each seat to the network so far."""
+    router, n_rural = roads.router, len(town_cells)
+    G = router.graph()
+    d_root, _ = router.tree(roads.net.is_src)
+    D = np.zeros((n_rural + 1, n_rural + 1))
+    for i in range(n_rural):
+        dd = dijkstra(G, indices=int(town_cells[i]), limit=50000.0)
+        D[i + 1, 1:] = np.where(np.isfinite(dd[town_cells]), dd[town_cells], 0.0)
+        D[i + 1, 0] = d_root[town_cells[i]]
+    D[0, 1:] = D[1:, 0]
+    return np.where((D > 0) & (D.T > 0), 0.5 * (D + D.T), np.maximum(D, D.T))
+
+
+def provincial_routes(tree):
+    """Up to three tree paths from the root to the deepest seat of its largest branches: S203, S304, ..."""
+    branches = sorted(tree.children[0], key=lambda c_: -len(tree.subtree(c_)))
+    prov_name_of = {}
+    prov_names = ["S203", "S304", "S415", "S526"]
+    n_prov = 0
+    prov_leaves = []
+    for bch in branches:
+        st = tree.subtree(bch)
+        if n_prov >= 3 or (len(st) < 4 and n_prov >= 2):
+            continue
+        leaf = max(st, key=lambda v_: tree.depth[v_])
+        nm = prov_names[n_prov]
+        n_prov += 1
+        v_ = leaf
+        while v_ != 0:
+            prov_name_of[(tree.preds[v_], v_)] = nm
+            v_ = tree.preds[v_]
+        prov_leaves.append((leaf, nm))
+    return prov_name_of, prov_leaves
+
+
+def route_trunk_roads(roads, tw):
+    """Provincial (S...) and county (X...) roads between township seats, and out to neighbouring counties.
+
+    Routed along a terrain-cost spanning tree of the seats (costs in grade-penalised metres), plus up
+    to 8 loop roads where the tree detour exceeds 1.45x, and 4 county roads from seats near the edge.
+    """
+    grid, net, router, seat_xy = roads.terrain.grid, roads.net, roads.router, roads.towns.seat_xy
+    town_pts, town_cells, n_rural = tw.seat_pts, tw.seat_cells, tw.n_rural
+    router.set_phase(0.085, roads.cost_factor())
+    tree = SeatTree.build(seat_cost_matrix(roads, town_cells))
+    D, preds = tree.D, tree.preds
+    prov_name_of, prov_leaves = provincial_routes(tree)
+    x_numbers = itertools.count(101)
+
+    def xname():
+        return f"X{next(x_numbers)}"
+    route_order = sorted(tree.order[1:], key=lambda v_: (0 if (preds[v_], v_) in prov_name_of else 1, tree.depth[v_]))
+    for v_ in route_order:
+        p_ = preds[v_]
+        e = (p_, v_)
+        cls = "provincial" if e in prov_name_of else "county"
+        nm = prov_name_of.get(e) or xname()
+        if p_ == 0:
+            path = router.to_net(town_cells[v_ - 1], net.is_src, grid)
+        else:
+            path = router.pair(town_cells[p_ - 1], town_cells[v_ - 1], grid, lim=D[p_, v_] * 1.02 + 500)
+        net.add_path(path, cls, nm)
+    # provincial roads continue to neighbouring counties
+    for leaf, nm in prov_leaves:
+        lp = town_pts[leaf - 1]
+        v = (lp - seat_xy) / np.hypot(*(lp - seat_xy))
+        tmax = grid.distance_to_edge(lp, v)
+        end = nearest_ok_cell(grid, lp + v * (tmax - 300), roads.ok_end, maxr=10)
+        if end is not None and tmax > 3000:
+            net.add_path(router.pair(town_cells[leaf - 1], end, grid), "provincial", nm)
+    # a few extra county roads closing loops between neighbouring townships
     pairs = []
     for i in range(1, n_rural + 1):
         for j in range(i + 1, n_rural + 1):
-            if mst[i, j] or D[i, j] <= 0 or np.hypot(*(town_pts[i - 1] - town_pts[j - 1])) > 17000:
+            if tree.mst[i, j] or D[i, j] <= 0 or np.hypot(*(town_pts[i - 1] - town_pts[j - 1])) > 17000:
                 continue
-            ratio = tree_dist(i, j) / D[i, j]
+            ratio = tree.tree_dist(i, j) / D[i, j]
             if ratio > 1.45:
                 pairs.append((-ratio, i, j))
     for _, i, j in sorted(pairs)[:8]:
@@ -1312,70 +1639,86 @@ def generate(seed, out):
                      "county", xname())
     # county roads out to the neighbouring counties' townships
     leaves = {lf for lf, _ in prov_leaves}
+    interior = tw.interior.ravel()
     by_edge = sorted([k_ for k_ in range(1, n_rural + 1) if k_ not in leaves],
-                     key=lambda k_: interior.ravel()[town_cells[k_ - 1]])
+                     key=lambda k_: interior[town_cells[k_ - 1]])
     for k_ in by_edge[:4]:
         lp = town_pts[k_ - 1]
         v = (lp - seat_xy) / np.hypot(*(lp - seat_xy))
-        end = nearest_ok_cell(grid, lp + v * (interior.ravel()[town_cells[k_ - 1]] + 4000), okm & edge_ok, maxr=10)
+        end = nearest_ok_cell(grid, lp + v * (interior[town_cells[k_ - 1]] + 4000), roads.ok_end & grid.inset(25),
+                              maxr=10)
         if end is not None:
             net.add_path(router.pair(town_cells[k_ - 1], end, grid), "county", xname())
-    log(f"provincial/county roads routed ({n_prov} provincial routes)")
-    # township seats (集镇) get two or three short streets, so that the seat is a real junction
-    for k_ in range(n_rural):
-        c0 = int(town_cells[k_])
+    log(f"provincial/county roads routed ({len(prov_leaves)} provincial routes)")
+
+
+def add_seat_streets(rng, roads, tw):
+    """Two short (200 m) township-class streets at each rural seat (集镇), so that the seat is a junction."""
+    grid, net = roads.terrain.grid, roads.net
+    water, blocked = roads.terrain.water.ravel(), roads.towns.blocked.ravel()
+    dirs = [(0, 1), (1, 0), (0, -1), (-1, 0), (1, 1), (1, -1), (-1, 1), (-1, -1)]
+    for k_ in range(tw.n_rural):
+        c0 = int(tw.seat_cells[k_])
         r0, cc0 = divmod(c0, grid.nx)
-        dirs = [(0, 1), (1, 0), (0, -1), (-1, 0), (1, 1), (1, -1), (-1, 1), (-1, -1)]
         made = 0
         for t_ in rng.permutation(len(dirs)):
             dr, dc = dirs[t_]
             cells_ = [(r0 + m * dr) * grid.nx + cc0 + m * dc for m in (1, 2)]
-            if any(net.on_road[q] or water.ravel()[q] or blocked.ravel()[q] for q in cells_):
+            if any(net.on_road[q] or water[q] or blocked[q] for q in cells_):
                 continue
-            net.add_path([c0] + cells_, "township", f"{tw_names[3 + k_][:2]}{['正街', '新街', '后街'][made]}")
+            net.add_path([c0] + cells_, "township", f"{tw.names[3 + k_][:2]}{['正街', '新街', '后街'][made]}")
             made += 1
             if made >= 2:
                 break
 
-    # ---- expressway interchanges (3-4): near the seat, 1-2 townships, and the city end
+
+def add_interchanges(roads, tw):
+    """2-3 expressway interchanges (near the seat and near township seats), each joined to the network.
+
+    The city gateway is the other one.  Sets roads.ic_cells (indices into roads.exp_path).
+    """
+    grid, net, exp_path = roads.terrain.grid, roads.net, roads.exp_path
+    water = roads.terrain.water.ravel()
     exp_xy = grid.xy(np.array(exp_path))
-    ic_idx = []
-    k0 = int(np.argmin(np.hypot(*(exp_xy - seat_xy).T)))
-    ic_idx.append(k0)
-    dt = [(float(np.min(np.hypot(*(exp_xy - p).T))), int(np.argmin(np.hypot(*(exp_xy - p).T)))) for p in town_pts]
+    ic_idx = [int(np.argmin(np.hypot(*(exp_xy - roads.towns.seat_xy).T)))]
+    dt = [(float(np.min(np.hypot(*(exp_xy - p).T))), int(np.argmin(np.hypot(*(exp_xy - p).T)))) for p in tw.seat_pts]
     for d_, k_ in sorted(dt):
         if d_ > 5000 or len(ic_idx) >= 3:
             break
         if all(abs(k_ - q) > 90 for q in ic_idx) and 40 < k_ < len(exp_path) - 40:
             ic_idx.append(k_)
-    ic_cells = []
+    roads.ic_cells = []
     for k_ in sorted(ic_idx):
-        while water.ravel()[exp_path[k_]]:
+        while water[exp_path[k_]]:
             k_ += 1
         e = exp_path[k_]
-        ic_cells.append(k_)
+        roads.ic_cells.append(k_)
         net.special.add(e)
         if not net.on_road[e]:
-            net.add_path(router.to_net(e, net.is_src, grid), "county", "G69连接线")
-    log(f"interchanges: {len(ic_cells) + 1}")
+            net.add_path(roads.router.to_net(e, net.is_src, grid), "county", "G69连接线")
+    log(f"interchanges: {len(roads.ic_cells) + 1}")
 
-    # ---- township roads to villages, village roads to hamlets
-    router.set_phase(0.12, road_cf())
+
+def route_local_roads(roads, settle):
+    """Township roads (Y001..) to every village and unnamed village roads to hamlets off the network.
+
+    Shortest-path trees from the network in batches, farthest first, so that later roads join
+    earlier ones instead of running parallel.
+    """
+    grid, net, router = roads.terrain.grid, roads.net, roads.router
+    router.set_phase(0.12, roads.cost_factor())
+    vil_xy, ham_xy = settle.villages, settle.hamlets
     vil_cells = grid.idx(vil_xy[:, 0], vil_xy[:, 1])
     ham_cells = grid.idx(ham_xy[:, 0], ham_xy[:, 1])
-    ynum = [0]
-
-    def yname(_):
-        ynum[0] += 1
-        return f"Y{ynum[0]:03d}"
-    # in batches, farthest first, so that later roads join earlier ones instead of running parallel
+    y_numbers = itertools.count(1)
+    n_y = 0
     dist0, pred = router.tree(net.is_src)
     order_v = np.argsort(-dist0[vil_cells], kind="stable")
     for b_, part in enumerate(np.array_split(order_v, 4)):
         if b_:
             _, pred = router.tree(net.is_src)
-        net.add_tree_paths(vil_cells[part], pred, "township", yname)
-    log(f"township roads: {ynum[0]} routes")
+        n_y += net.add_tree_paths(vil_cells[part], pred, "township", lambda _: f"Y{next(y_numbers):03d}")
+    log(f"township roads: {n_y} routes")
     n_h = 0
     dist0, pred = router.tree(net.is_src)
     order_h = np.argsort(-dist0[ham_cells], kind="stable")
@@ -1387,15 +1730,20 @@ def generate(seed, out):
         hc = ham_cells[part]
         n_h += net.add_tree_paths(hc[~near[hc]], pred, "village", lambda _: "")
     log(f"village roads to {n_h} hamlets")
-    # loops between neighbouring villages
+
+
+def add_village_loops(rng, roads, settle):
+    """Village roads between a third of the Delaunay-neighbour villages 0.9-3.2 km apart (<= 2.2x detour)."""
+    grid, net, router = roads.terrain.grid, roads.net, roads.router
+    vil_xy = settle.villages
+    vil_cells = grid.idx(vil_xy[:, 0], vil_xy[:, 1])
     tri = Delaunay(vil_xy)
     ed = set()
     for s_ in tri.simplices:
         for a_, b_ in ((s_[0], s_[1]), (s_[1], s_[2]), (s_[0], s_[2])):
             ed.add((min(a_, b_), max(a_, b_)))
-    ed = sorted(ed)
     n_loop = 0
-    for a_, b_ in ed:
+    for a_, b_ in sorted(ed):
         L = np.hypot(*(vil_xy[a_] - vil_xy[b_]))
         if L < 900 or L > 3200 or rng.random() > 0.33:
             continue
@@ -1409,10 +1757,16 @@ def generate(seed, out):
         net.add_path(pth[::-1], "village", "")
         n_loop += 1
     log(f"village loops: {n_loop}")
-    # a few tiny disconnected fragments (as in real data)
-    far_mask = ndimage.distance_transform_edt(~(net.on_road.reshape(grid.ny, grid.nx) | blocked | exp_cells.reshape(grid.ny, grid.nx))) * CELL
+
+
+def add_fragments(rng, roads, tw):
+    """Three tiny disconnected village-road fragments (2-6 cells, one with a spur) far from other roads."""
+    grid, net, h = roads.terrain.grid, roads.net, roads.terrain.h
+    water, slope = roads.terrain.water, roads.terrain.slope
+    far_mask = ndimage.distance_transform_edt(~(net.on_road.reshape(grid.ny, grid.nx) | roads.towns.blocked
+                                                | roads.exp_cells.reshape(grid.ny, grid.nx))) * CELL
     n_frag = 0
-    candf = np.flatnonzero((far_mask.ravel() > 900) & county.ravel() & (slope.ravel() < 0.3) & ~water.ravel())
+    candf = np.flatnonzero((far_mask.ravel() > 900) & tw.county.ravel() & (slope.ravel() < 0.3) & ~water.ravel())
     rng.shuffle(candf)
     frag_cells = []
     for c0 in candf[:200]:
@@ -1445,7 +1799,8 @@ def generate(seed, out):
                     q2 = (r0 + 2 * dr) * grid.nx + cc0 + 2 * dc
                     if q1 in pth or q2 in pth or far_mask[r0 + 2 * dr, cc0 + 2 * dc] < 500:
                         continue
-                    if any(abs(q2 // grid.nx - p_ // grid.nx) <= 1 and abs(q2 % grid.nx - p_ % grid.nx) <= 1 for p_ in pth):
+                    if any(abs(q2 // grid.nx - p_ // grid.nx) <= 1 and abs(q2 % grid.nx - p_ % grid.nx) <= 1
+                           for p_ in pth):
                         continue
                     net.add_path([m_, q1, q2], "village", "")
                     break
@@ -1453,12 +1808,14 @@ def generate(seed, out):
             n_frag += 1
     log(f"fragments: {n_frag}")
 
-    # ---- resolve diagonal crossings on the grid (X inside one cell square)
-    E = net.edges
-    nxg = grid.nx
+
+# --------------------------------------------------------------------------- road geometry
+def resolve_diagonal_crossings(net, grid):
+    """Where two diagonal grid edges cross inside one cell square, re-route the lower-ranked one around it."""
+    E, nxg = net.edges, grid.nx
     for key in list(E.keys()):
         a, b = key
-        if b >= N or b - a != nxg + 1 or key not in E:
+        if b >= grid.N or b - a != nxg + 1 or key not in E:
             continue
         anti = (a + 1, a + nxg)
         if anti not in E:
@@ -1472,52 +1829,62 @@ def generate(seed, out):
             net.add_edge(a, a + 1, at[1], at[2])
             net.add_edge(a + 1, b, at[1], at[2])
 
-    # ---- chains between junctions -> features
-    def extract_chains():
-        adj = defaultdict(list)
-        for key in E:
-            adj[key[0]].append((key[1], key))
-            adj[key[1]].append((key[0], key))
 
-        def compatible(n, k1, k2):
-            e1, e2 = E[k1], E[k2]
-            if e1[1] != e2[1] or e1[2] != e2[2]:
-                return False
-            o1, o2 = e1[3] >= 0, e2[3] >= 0
-            if o1 != o2:
-                return False
-            return (e1[3] == n) != (e2[3] == n) if o1 else True
-        brk = set()
-        for n, lst in adj.items():
-            if len(lst) != 2 or n in net.special or not compatible(n, lst[0][1], lst[1][1]):
-                brk.add(n)
-        visited = set()
-        chains = []
+def extract_chains(E, special):
+    """Maximal chains of same-class, same-name, same-direction edges between junctions and dead ends.
 
-        def walk(start, nb, key):
-            nodes, keys = [start, nb], [key]
-            visited.add(key)
-            cur = nb
-            while cur not in brk:
-                (n1, k1), (n2, k2) = adj[cur]
-                nxt, k = (n2, k2) if k1 == keys[-1] else (n1, k1)
-                if k in visited:
-                    break
-                visited.add(k)
-                keys.append(k)
-                nodes.append(nxt)
-                cur = nxt
-            return nodes, keys
-        for n in sorted(brk):
-            for nb, key in adj[n]:
-                if key not in visited:
-                    chains.append(walk(n, nb, key))
-        for key in list(E.keys()):
+    E: {(a, b): [rank, class, name, oneway_from]}; special: nodes where a chain must break.
+    Returns [(nodes, edge keys)].
+    """
+    adj = defaultdict(list)
+    for key in E:
+        adj[key[0]].append((key[1], key))
+        adj[key[1]].append((key[0], key))
+
+    def compatible(n, k1, k2):
+        e1, e2 = E[k1], E[k2]
+        if e1[1] != e2[1] or e1[2] != e2[2]:
+            return False
+        o1, o2 = e1[3] >= 0, e2[3] >= 0
+        if o1 != o2:
+            return False
+        return (e1[3] == n) != (e2[3] == n) if o1 else True
+    brk = set()
+    for n, lst in adj.items():
+        if len(lst) != 2 or n in special or not compatible(n, lst[0][1], lst[1][1]):
+            brk.add(n)
+    visited = set()
+    chains = []
+
+    def walk(start, nb, key):
+        nodes, keys = [start, nb], [key]
+        visited.add(key)
+        cur = nb
+        while cur not in brk:
+            (n1, k1), (n2, k2) = adj[cur]
+            nxt, k = (n2, k2) if k1 == keys[-1] else (n1, k1)
+            if k in visited:
+                break
+            visited.add(k)
+            keys.append(k)
+            nodes.append(nxt)
+            cur = nxt
+        return nodes, keys
+    for n in sorted(brk):
+        for nb, key in adj[n]:
             if key not in visited:
-                brk.add(key[0])
-                chains.append(walk(key[0], key[1], key))
-        return chains
-    chains = extract_chains()
+                chains.append(walk(n, nb, key))
+    for key in list(E.keys()):   # closed rings without any junction
+        if key not in visited:
+            brk.add(key[0])
+            chains.append(walk(key[0], key[1], key))
+    return chains
+
+
+def road_chains(net, N):
+    """Chains of the final network with self-loops opened and tiny duplicate squares removed."""
+    E = net.edges
+    chains = extract_chains(E, net.special)
     # a road looping back to its own junction: open the loop (drop its last grid step)
     n_dup = 0
     for nodes, keys in chains:
@@ -1525,7 +1892,7 @@ def generate(seed, out):
             E.pop(keys[-1], None)
             n_dup += 1
     # two short chains joining the same pair of junctions (a tiny square of grid paths): keep one
-    seen_pair = {}
+    seen_pair = set()
     for nodes, keys in sorted(chains, key=lambda ch: -E.get(ch[1][0], [0])[0]):
         pair_ = (min(nodes[0], nodes[-1]), max(nodes[0], nodes[-1]))
         if nodes[0] == nodes[-1]:
@@ -1535,9 +1902,9 @@ def generate(seed, out):
                 E.pop(k_, None)
             n_dup += 1
         else:
-            seen_pair.setdefault(pair_, True)
+            seen_pair.add(pair_)
     if n_dup:
-        chains = extract_chains()
+        chains = extract_chains(E, net.special)
     split_chains = []
     for nodes, keys in chains:
         if nodes[0] == nodes[-1] and len(nodes) >= 4:   # a loop back to the same junction: split it
@@ -1545,7 +1912,17 @@ def generate(seed, out):
             split_chains += [(nodes[:m_ + 1], keys[:m_]), (nodes[m_:], keys[m_:])]
         elif nodes[0] != nodes[-1]:
             split_chains.append((nodes, keys))
-    chains = split_chains
+    return split_chains
+
+
+def road_features(roads, warp):
+    """Ordinary road lines (EPSG:4545 metres) between junctions: smoothed, warped, simplified to 5 m, noded.
+
+    Returns (coords, attrs) with attrs (road_class, name, oneway); one-way lines run in the travel direction.
+    """
+    grid, net, N = roads.terrain.grid, roads.net, roads.terrain.grid.N
+    resolve_diagonal_crossings(net, grid)
+    chains = road_chains(net, N)
     vx = np.array([net.vxy[k] for k in sorted(net.vxy)]) if net.vxy else np.zeros((0, 2))
 
     def coords_of(nodes):
@@ -1557,7 +1934,7 @@ def generate(seed, out):
         return out_
     r_coords, r_attrs = [], []
     for nodes, keys in chains:
-        rank_, cls, name, owf = E[keys[0]]
+        _rank, cls, name, owf = net.edges[keys[0]]
         oneway = 1 if owf >= 0 else 0
         if oneway and owf != nodes[0]:
             nodes = nodes[::-1]
@@ -1571,37 +1948,49 @@ def generate(seed, out):
     r_coords = [shapely.get_coordinates(g) for g in geoms]
     r_coords, r_attrs, n_fix = fix_crossings(r_coords, r_attrs)
     log(f"road chains: {len(r_coords)} ordinary segments, {n_fix} lines split at crossings")
+    return r_coords, r_attrs
 
-    # expressway geometry: split at interchanges, smooth each piece
-    exp_full = np.vstack([np.array(net.vxy[gc_exp[1]])[None, :], grid.xy(np.array(exp_path))])
-    cuts = [0] + [k_ + 1 for k_ in ic_cells] + [len(exp_full) - 1]
+
+def expressway_features(roads, warp):
+    """Expressway G69 lines (EPSG:4545 metres), split at the interchanges, smoothed, warped, simplified."""
+    grid, net = roads.terrain.grid, roads.net
+    exp_full = np.vstack([np.array(net.vxy[roads.gc_exp[1]])[None, :], grid.xy(np.array(roads.exp_path))])
+    cuts = [0] + [k_ + 1 for k_ in roads.ic_cells] + [len(exp_full) - 1]
     e_coords = []
-    for a_, b_ in zip(cuts[:-1], cuts[1:]):
+    for a_, b_ in itertools.pairwise(cuts):
         C = smooth_line(exp_full[a_:b_ + 1], 4.0)
         C = warp(chaikin(C, 2))
         e_coords.append(shapely.get_coordinates(shapely.simplify(LineString(C), 5.0)))
-    all_coords = r_coords + e_coords
-    all_attrs = r_attrs + [("expressway", "G69", 0)] * len(e_coords)
+    return e_coords
 
-    # ---- population raster (people per 100 m cell)
+
+# --------------------------------------------------------------------------- population and villages
+def make_population(rng, terrain, towns, tw, settle):
+    """People per 100 m cell: ~35 % in the seat, ~30 % in township seats, the rest rural (EPSG:4545).
+
+    Total 335,000-372,000; rural people are 50 % villages, 37 % hamlets, 13 % scattered; cells on the
+    county boundary line are zero.
+    """
+    grid, slope, water, h = terrain.grid, terrain.slope, terrain.water, terrain.h
+    county, n_rural = tw.county, tw.n_rural
     total_pop = int(rng.integers(335000, 372000))
     sh_urban = rng.uniform(0.34, 0.36)
     sh_towns = rng.uniform(0.29, 0.31)
     habit = np.exp(-(slope / 0.32) ** 2) * ~water
     cm = county & ~water
-    urban_m = features.rasterize([(seat["footprint"], 1)], out_shape=(grid.ny, grid.nx),
+    urban_m = features.rasterize([(towns.seat["footprint"], 1)], out_shape=(grid.ny, grid.nx),
                                  transform=grid.transform).astype(bool) & cm
-    d_old = np.hypot(grid.X - seat["old_xy"][0], grid.Y - seat["old_xy"][1])
+    d_old = np.hypot(grid.X - towns.seat["old_xy"][0], grid.Y - towns.seat["old_xy"][1])
     nz = np.exp(0.25 * fractal(rng, grid.ny, grid.nx, 2.0))
     U = np.where(urban_m, (0.22 + np.exp(-d_old / 800.0)) * nz, 0.0)
     U *= total_pop * sh_urban / U.sum()
-    # township seats
+    # township seats: Gaussian kernels on habitable ground
     tw_w = rng.lognormal(0, 0.45, n_rural)
     tw_pop = tw_w / tw_w.sum() * total_pop * sh_towns
     Tn = np.zeros((grid.ny, grid.nx))
     for k_ in range(n_rural):
         acc = np.zeros((grid.ny, grid.nx))
-        r0, c0 = divmod(int(town_cells[k_]), grid.nx)
+        r0, c0 = divmod(int(tw.seat_cells[k_]), grid.nx)
         acc[r0, c0] = 1.0
         sig = 1.6 + 1.6 * math.sqrt(tw_pop[k_] / tw_pop.max())
         sl_ = (slice(max(r0 - 15, 0), r0 + 16), slice(max(c0 - 15, 0), c0 + 16))
@@ -1609,6 +1998,7 @@ def generate(seed, out):
         Tn[sl_] += ker / ker.sum() * tw_pop[k_]
     # villages, hamlets, scattered dwellings
     rural_total = total_pop - total_pop * sh_urban - total_pop * sh_towns
+    vil_xy, ham_xy = settle.villages, settle.hamlets
     rr_, cc_ = grid.rc(vil_xy[:, 0], vil_xy[:, 1])
     accv = np.zeros((grid.ny, grid.nx))
     np.add.at(accv, (rr_, cc_), rng.lognormal(5.2, 0.8, len(vil_xy)))
@@ -1617,7 +2007,7 @@ def generate(seed, out):
     acch = np.zeros((grid.ny, grid.nx))
     np.add.at(acch, (rr_, cc_), rng.uniform(12, 55, len(ham_xy)))
     H = ndimage.gaussian_filter(acch, 0.9)
-    Sc = habit * np.exp(-dist_river / 1200.0) / (1 + np.exp((h - 1450) / 80.0)) * nz
+    Sc = habit * np.exp(-terrain.dist_river / 1200.0) / (1 + np.exp((h - 1450) / 80.0)) * nz
     rural_m = cm & ~urban_m
     parts = []
     for arr, share in ((V, 0.5), (H, 0.37), (Sc, 0.13)):
@@ -1626,143 +2016,217 @@ def generate(seed, out):
     R = parts[0] + parts[1] + parts[2]
     rim = county & ~ndimage.binary_erosion(county)
     ri, ci = np.nonzero(rim)
-    on_line = shapely.distance(shapely.points(np.c_[grid.xc[ci], grid.yc[ri]]), county_poly.boundary) < 1.0
+    on_line = shapely.distance(shapely.points(np.c_[grid.xc[ci], grid.yc[ri]]), tw.county_poly.boundary) < 1.0
     for arr in (U, Tn, R):
         arr[ri[on_line], ci[on_line]] = 0.0
     pop = np.round(U + Tn + R, 2).astype(np.float32)   # 0.01 people: plenty, and compresses well
-    pop_total = float(pop[county].astype(np.float64).sum())
-    log(f"population {pop_total:.0f}")
+    log(f"population {float(pop[county].astype(np.float64).sum()):.0f}")
+    return Population(pop, R, tw_pop)
 
-    # ---- villages (in county): population = rural people assigned to the nearest village
-    t_tree = shapely.STRtree(np.array(tps, dtype=object))
 
-    def township_of(pt):
-        hit = t_tree.query(Point(pt), predicate="intersects")
-        return int(hit[0]) if len(hit) else -1
-    v_in = warp(v_in)   # villages sit at their road ends, which were warped with the roads
+def assign_villages(rng, settle, tw, pop, warp, grid):
+    """Villages in the county: warped to their road ends, with township, people and names.
+
+    A village's population is the rural raster people of its township assigned to the nearest village.
+    """
+    v_in = warp(settle.v_in)
+    township_of = TownshipLookup(tw.polys)
     v_tw = np.array([township_of(p) for p in v_in])
     vil_pop = np.zeros(len(v_in))
-    Rr = R.astype(np.float32).astype(np.float64)
-    for k_ in range(nT):
+    Rr = pop.rural.astype(np.float32).astype(np.float64)
+    for k_ in range(len(tw.polys)):
         sel_v = np.flatnonzero(v_tw == k_)
-        cells_k = np.flatnonzero((lab_f.ravel() == k_) & (Rr.ravel() > 0))
+        cells_k = np.flatnonzero((tw.label.ravel() == k_) & (Rr.ravel() > 0))
         if len(sel_v) == 0 or len(cells_k) == 0:
             continue
         _, jj = cKDTree(v_in[sel_v]).query(grid.xy(cells_k))
         vil_pop[sel_v] += np.bincount(jj, weights=Rr.ravel()[cells_k], minlength=len(sel_v))
-    vil_pop = np.round(vil_pop).astype(int)
-    vnames = village_names(rng, len(v_in))
+    return Villages(v_in, v_tw, np.round(vil_pop).astype(int), village_names(rng, len(v_in)))
 
-    # ---- facilities
-    ord_geoms = np.array([LineString(c) for c in r_coords])
-    road_tree = shapely.STRtree(ord_geoms)
 
-    def road_dist(pt):
-        _, d = road_tree.query_nearest(Point(pt), return_distance=True)
+# --------------------------------------------------------------------------- facilities
+class FacilitySites:
+    """Facility sites a few metres off the ordinary (non-expressway) road lines, EPSG:4545 metres."""
+
+    def __init__(self, rng, grid, water, road_coords):
+        self.rng, self.grid, self.water = rng, grid, water
+        self.geoms = np.array([LineString(c) for c in road_coords])
+        self.tree = shapely.STRtree(self.geoms)
+        self.junctions = np.unique(np.vstack([np.vstack([c[0], c[-1]]) for c in road_coords]), axis=0)
+        self.jtree = cKDTree(self.junctions)
+
+    def road_dist(self, pt):
+        """Distance from pt to the nearest road line, metres."""
+        _, d = self.tree.query_nearest(Point(pt), return_distance=True)
         return float(d[0])
 
-    junctions = np.unique(np.vstack([np.vstack([c[0], c[-1]]) for c in r_coords]), axis=0)
-    jtree = cKDTree(junctions)
-
-    def near_road(xy, dmin=12, dmax=90, node_r=350.0):
-        """A point dmin..dmax m off the road network, next to a junction near xy when there is one."""
+    def near_road(self, xy, dmin=12, dmax=90, node_r=350.0):
+        """A dry point dmin..dmax m off the road network, next to a junction within node_r of xy if any."""
+        rng = self.rng
         pt = Point(xy)
-        dj, jj = jtree.query(xy)
+        dj, jj = self.jtree.query(xy)
         if dj <= node_r:
-            p0 = junctions[jj]
+            p0 = self.junctions[jj]
         else:
-            j = int(road_tree.query_nearest(pt)[0])
-            g = ord_geoms[j]
+            g = self.geoms[int(self.tree.query_nearest(pt)[0])]
             p0 = np.array(shapely.get_coordinates(g.interpolate(g.project(pt)))[0])
         base = math.atan2(xy[1] - p0[1], xy[0] - p0[0]) if np.hypot(*(np.asarray(xy) - p0)) > 1 else rng.uniform(0, 6.28)
         for att in range(40):
             ang = base + (rng.normal(0, 0.4) if att < 10 else rng.uniform(0, 2 * np.pi))
             q = p0 + rng.uniform(dmin, dmax) * np.array([math.cos(ang), math.sin(ang)])
-            r0, c0 = grid.rc(q[0], q[1])
-            if water[r0, c0]:
+            r0, c0 = self.grid.rc(q[0], q[1])
+            if self.water[r0, c0]:
                 continue
-            d = road_dist(q)
+            d = self.road_dist(q)
             if dmin * 0.6 <= d <= dmax + 10 and d >= 6:
                 return q
         return p0 + 20 * np.array([math.cos(base), math.sin(base)])
-    fac = []
 
-    def add_fac(fid, name, typ, xy, beds, amb, emer, doc, nur, code):
-        fac.append(dict(id=fid, name=name, type=typ, xy=np.asarray(xy, float), beds=int(beds), ambulances=int(amb),
-                        emergency="true" if emer else "false", doctors=int(doc), nurses=int(nur), township_code=code))
-    snodes = seat["nodes"]
+    def in_seat(self, seat_nodes, target, dmin=15, dmax=60):
+        """A site beside the county-seat street node nearest target (jittered by ~30 m)."""
+        j = int(np.argmin(np.hypot(*(seat_nodes - target).T)))
+        return self.near_road(seat_nodes[j] + self.rng.normal(0, 30, 2), dmin, dmax)
 
-    def town_spot(target, dmin=15, dmax=60):
-        j = int(np.argmin(np.hypot(*(snodes - target).T)))
-        return near_road(snodes[j] + rng.normal(0, 30, 2), dmin, dmax)
-    cn = city["nodes"]
-    j = int(np.argmin(np.hypot(*(cn - city_xy).T)))
-    add_fac("T001", f"{CITY}第一人民医院", "tertiary_hospital", near_road(cn[j] + [40, 30], 20, 70),
-            1520, 12, True, 610, 905, "")
-    fr = seat["frame"]
-    hl = seat["half_len"]
-    p_h1 = town_spot(seat["old_xy"] + rng.normal(0, 120, 2))
-    add_fac("H001", f"{COUNTY}人民医院", "general_hospital", p_h1, 500, 7, True, 178, 262, None)
-    add_fac("H002", f"{COUNTY}中医院", "tcm_hospital", town_spot(fr(np.array([0.35 * hl]), np.array([520.0]))[0]),
-            300, 2, True, 96, 134, None)
-    add_fac("H003", f"{COUNTY}妇幼保健院", "maternal_child_hospital",
-            town_spot(fr(np.array([-0.3 * hl]), np.array([380.0]))[0]), 100, 0, False, 41, 63, None)
-    # community health centres: one per subdistrict, inside the town
+
+def facility(fid, name, typ, xy, beds, amb, emer, doc, nur, code=None):
+    """One facility record; township_code None = filled in from the township polygons."""
+    return {"id": fid, "name": name, "type": typ, "xy": np.asarray(xy, float), "beds": int(beds),
+            "ambulances": int(amb), "emergency": "true" if emer else "false", "doctors": int(doc),
+            "nurses": int(nur), "township_code": code}
+
+
+def hospitals(rng, sites, towns):
+    """The city's tertiary hospital (outside the county) and the county general, TCM and MCH hospitals."""
+    cn, seat = towns.city["nodes"], towns.seat
+    snodes, fr, hl = seat["nodes"], seat["frame"], seat["half_len"]
+    j = int(np.argmin(np.hypot(*(cn - towns.city_xy).T)))
+    fac = [facility("T001", f"{CITY}第一人民医院", "tertiary_hospital", sites.near_road(cn[j] + [40, 30], 20, 70),
+                    1520, 12, True, 610, 905, "")]
+    p_h1 = sites.in_seat(snodes, seat["old_xy"] + rng.normal(0, 120, 2))
+    fac.append(facility("H001", f"{COUNTY}人民医院", "general_hospital", p_h1, 500, 7, True, 178, 262))
+    fac.append(facility("H002", f"{COUNTY}中医院", "tcm_hospital",
+                        sites.in_seat(snodes, fr(np.array([0.35 * hl]), np.array([520.0]))[0]), 300, 2, True, 96, 134))
+    fac.append(facility("H003", f"{COUNTY}妇幼保健院", "maternal_child_hospital",
+                        sites.in_seat(snodes, fr(np.array([-0.3 * hl]), np.array([380.0]))[0]), 100, 0, False, 41, 63))
+    return fac
+
+
+def community_facilities(rng, sites, towns, tw, township_of, fac):
+    """One community health centre per subdistrict and 4-6 community stations >= 450 m from others."""
+    snodes = towns.seat["nodes"]
+    out = []
     for k_ in range(3):
         in_sub = [q for q in snodes if township_of(q) == k_]
-        tgt = np.mean(in_sub, axis=0) if in_sub else sub_pts[k_]
-        q = town_spot(tgt)
-        add_fac(f"CHC{k_ + 1:02d}", f"{tw_names[k_]}社区卫生服务中心", "community_hc", q,
-                int(rng.integers(0, 21)), 0, False, int(rng.integers(12, 22)), int(rng.integers(10, 20)), None)
+        tgt = np.mean(in_sub, axis=0) if in_sub else tw.sub_pts[k_]
+        q = sites.in_seat(snodes, tgt)
+        out.append(facility(f"CHC{k_ + 1:02d}", f"{tw.names[k_]}社区卫生服务中心", "community_hc", q,
+                            int(rng.integers(0, 21)), 0, False, int(rng.integers(12, 22)), int(rng.integers(10, 20))))
+    others = fac[1:] + out
     n_chs = int(rng.integers(4, 7))
     picks = rng.choice(len(snodes), n_chs * 6, replace=False)
     chs_pts = []
     for j in picks:
         q = snodes[j]
-        if all(np.hypot(*(q - f["xy"])) > 450 for f in fac[1:]) and all(np.hypot(*(q - c_)) > 450 for c_ in chs_pts):
+        if all(np.hypot(*(q - f["xy"])) > 450 for f in others) and all(np.hypot(*(q - c_)) > 450 for c_ in chs_pts):
             chs_pts.append(q)
         if len(chs_pts) >= n_chs:
             break
     for k_, q in enumerate(chs_pts):
-        add_fac(f"CHS{k_ + 1:02d}", f"{COMMUNITY_NAMES[k_]}社区卫生服务站", "community_station", near_road(q, 10, 50),
-                0, 0, False, int(rng.integers(2, 5)), int(rng.integers(1, 4)), None)
-    # township health centres
-    rural_ids = list(range(3, nT))
-    big = sorted(rural_ids, key=lambda k_: -tw_pop[k_ - 3])
+        out.append(facility(f"CHS{k_ + 1:02d}", f"{COMMUNITY_NAMES[k_]}社区卫生服务站", "community_station",
+                            sites.near_road(q, 10, 50), 0, 0, False, int(rng.integers(2, 5)), int(rng.integers(1, 4))))
+    return out
+
+
+def township_facilities(rng, sites, tw, town_people, seat_xy):
+    """A health centre at every rural seat (the 4-5 most populous ones central, with beds and ambulances)
+    and one emergency station in the remotest non-central township."""
+    rural_ids = list(range(3, len(tw.polys)))
+    big = sorted(rural_ids, key=lambda k_: -town_people[k_ - 3])
     n_central = int(rng.integers(4, 6))
     central = set(big[:n_central])
-    dist_seat = {k_: float(np.hypot(*(town_pts[k_ - 3] - seat_xy))) for k_ in rural_ids}
+    dist_seat = {k_: float(np.hypot(*(tw.seat_pts[k_ - 3] - seat_xy))) for k_ in rural_ids}
     es_town = max([k_ for k_ in rural_ids if k_ not in central], key=lambda k_: dist_seat[k_])
-    for n_, k_ in enumerate(sorted(rural_ids, key=lambda k_: tw_code[k_])):
-        xy = near_road(town_pts[k_ - 3] + rng.normal(0, 60, 2), 12, 80)
+    out = []
+    for n_, k_ in enumerate(sorted(rural_ids, key=lambda k_: tw.codes[k_])):
+        xy = sites.near_road(tw.seat_pts[k_ - 3] + rng.normal(0, 60, 2), 12, 80)
         if k_ in central:
-            add_fac(f"THC{n_ + 1:02d}", f"{tw_names[k_]}中心卫生院", "central_township_hc", xy,
-                    int(rng.integers(40, 81)), int(rng.integers(1, 3)), True, int(rng.integers(22, 36)),
-                    int(rng.integers(24, 42)), None)
+            out.append(facility(f"THC{n_ + 1:02d}", f"{tw.names[k_]}中心卫生院", "central_township_hc", xy,
+                                int(rng.integers(40, 81)), int(rng.integers(1, 3)), True, int(rng.integers(22, 36)),
+                                int(rng.integers(24, 42))))
         else:
-            add_fac(f"THC{n_ + 1:02d}", f"{tw_names[k_]}卫生院", "township_hc", xy,
-                    int(rng.integers(10, 41)), int(rng.integers(0, 2)), False, int(rng.integers(7, 16)),
-                    int(rng.integers(5, 15)), None)
-    add_fac("ES01", f"{tw_names[es_town]}急救站", "emergency_station",
-            near_road(town_pts[es_town - 3] + rng.normal(0, 250, 2), 10, 60), 0, 2, True, 4, 4, None)
-    # village clinics: larger villages, leaving a few big remote ones without
-    d_own = np.array([np.hypot(*(v_in[i] - town_pts[v_tw[i] - 3])) if v_tw[i] >= 3 else 0.0 for i in range(len(v_in))])
+            out.append(facility(f"THC{n_ + 1:02d}", f"{tw.names[k_]}卫生院", "township_hc", xy,
+                                int(rng.integers(10, 41)), int(rng.integers(0, 2)), False, int(rng.integers(7, 16)),
+                                int(rng.integers(5, 15))))
+    out.append(facility("ES01", f"{tw.names[es_town]}急救站", "emergency_station",
+                        sites.near_road(tw.seat_pts[es_town - 3] + rng.normal(0, 250, 2), 10, 60), 0, 2, True, 4, 4))
+    return out
+
+
+def village_clinics(rng, sites, tw, villages):
+    """112-125 village clinics in the larger villages; the 5 remotest villages of >= 800 people get none,
+    and 4 clinics stand 160-260 m from the nearest road."""
+    v_in, v_tw, vil_pop, vnames = villages.xy, villages.township, villages.population, villages.names
+    d_own = np.array([np.hypot(*(v_in[i] - tw.seat_pts[v_tw[i] - 3])) if v_tw[i] >= 3 else 0.0
+                      for i in range(len(v_in))])
     big_remote = [i for i in np.argsort(-d_own) if vil_pop[i] >= 800][:5]
     score = vil_pop * rng.uniform(0.75, 1.25, len(v_in))
     score[big_remote] = -1
     n_vc = int(rng.integers(112, 126))
     vc_ids = [int(i) for i in np.argsort(-score)[:n_vc]]
-    far_ones = set(int(i) for i in rng.choice(vc_ids, 4, replace=False))
+    far_ones = {int(i) for i in rng.choice(vc_ids, 4, replace=False)}
+    out = []
     for n_, i in enumerate(sorted(vc_ids, key=lambda i: (v_tw[i], vnames[i]))):
         dmin, dmax = (160, 260) if i in far_ones else (8, 100)
-        add_fac(f"VC{n_ + 1:03d}", f"{vnames[i]}卫生室", "village_clinic", near_road(v_in[i], dmin, dmax),
-                0, 0, False, int(rng.integers(1, 3)), int(rng.integers(0, 2)), None)
+        out.append(facility(f"VC{n_ + 1:03d}", f"{vnames[i]}卫生室", "village_clinic", sites.near_road(v_in[i], dmin, dmax),
+                            0, 0, False, int(rng.integers(1, 3)), int(rng.integers(0, 2))))
+    return out
+
+
+def place_facilities(rng, terrain, towns, tw, pop, villages, road_coords):
+    """All health facilities (EPSG:4545 metres) with beds, ambulances, staff and township code."""
+    sites = FacilitySites(rng, terrain.grid, terrain.water, road_coords)
+    township_of = TownshipLookup(tw.polys)
+    fac = hospitals(rng, sites, towns)
+    fac += community_facilities(rng, sites, towns, tw, township_of, fac)
+    fac += township_facilities(rng, sites, tw, pop.town_people, towns.seat_xy)
+    fac += village_clinics(rng, sites, tw, villages)
     for f in fac:
         if f["township_code"] is None:
             k_ = township_of(f["xy"])
-            f["township_code"] = tw_code[k_] if k_ >= 0 else ""
+            f["township_code"] = tw.codes[k_] if k_ >= 0 else ""
     log(f"facilities: {len(fac)}")
-    return locals()
+    return fac
+
+
+# --------------------------------------------------------------------------- pipeline
+def generate(seed):
+    """Build the demo county for a seed; every stage draws from one random stream, in this order."""
+    rng = np.random.default_rng(seed)
+    grid, cx, cy = county_grid()
+    terrain = terrain_and_rivers(rng, grid, cx, cy)
+    towns = build_towns(rng, terrain)
+    router = Router(grid, terrain.h)
+    log("router built")
+    warp = RoadWarp(grid, terrain.warp_noise, towns.blocked)
+    tw = county_and_townships(rng, terrain, towns, router)
+    settle = place_settlements(rng, terrain, towns, tw)
+    roads = start_network(terrain, towns, router)
+    route_national_road(roads)
+    route_expressway(rng, roads)
+    settle = clear_expressway_corridor(settle, roads)
+    route_trunk_roads(roads, tw)
+    add_seat_streets(rng, roads, tw)
+    add_interchanges(roads, tw)
+    route_local_roads(roads, settle)
+    add_village_loops(rng, roads, settle)
+    add_fragments(rng, roads, tw)
+    road_coords, road_attrs = road_features(roads, warp)
+    exp_coords = expressway_features(roads, warp)
+    pop = make_population(rng, terrain, towns, tw, settle)
+    villages = assign_villages(rng, settle, tw, pop, warp, grid)
+    fac = place_facilities(rng, terrain, towns, tw, pop, villages, road_coords)
+    return DemoCounty(grid, road_coords + exp_coords, road_attrs + [("expressway", "G69", 0)] * len(exp_coords),
+                      tw, pop.people, villages, fac, len(roads.ic_cells) + 1)
 
 
 # --------------------------------------------------------------------------- output
@@ -1771,20 +2235,23 @@ def to_lonlat(xy):
     return np.round(np.c_[lon, lat], 6)
 
 
-def write_outputs(L, out, seed):
+def write_outputs(dc, out, seed):
+    """Write roads/townships/villages GeoPackages (EPSG:4490), facilities.csv and population.tif (EPSG:4545).
+
+    Returns the figures the README quotes.
+    """
     out = Path(out)
-    grid = L["grid"]
+    grid, tw = dc.grid, dc.townships
     # roads
-    coords, attrs = L["all_coords"], L["all_attrs"]
+    coords, attrs = dc.road_coords, dc.road_attrs
     lens = np.array([len(c) for c in coords])
     ll = to_lonlat(np.vstack(coords))
     parts = np.split(ll, np.cumsum(lens)[:-1])
-    rows, geoms, dropped = [], [], 0
+    rows, geoms = [], []
     for (cls, name, ow), C in zip(attrs, parts):
         keep = np.r_[True, np.any(np.diff(C, axis=0) != 0, axis=1)]
         C = C[keep]
-        if len(C) < 2:
-            dropped += 1
+        if len(C) < 2:   # collapsed by rounding to 1e-6 degrees
             continue
         rows.append((cls, name, ow))
         geoms.append(LineString(C))
@@ -1800,35 +2267,36 @@ def write_outputs(L, out, seed):
     lo = {"DESCRIPTION": "Synthetic demo road network of 示范县 (Demo County) - not a real place. " + SYNTH}
     pyogrio.write_dataframe(roads, out / "roads.gpkg", layer="roads", driver="GPKG", layer_options=lo)
     # townships
-    tps = L["tps"]
-    lab_f, pop = L["lab_f"], L["pop"]
+    tps = tw.polys
+    lab_f, pop = tw.label, dc.people
     tw_sum = np.array([pop[lab_f == k].astype(np.float64).sum() for k in range(len(tps))])
     rng2 = np.random.default_rng(seed + 7)
     census = np.round(tw_sum * (1 + rng2.uniform(-0.045, 0.045, len(tps)))).astype(np.int64)
     tgeo = [shapely.transform(g, to_lonlat) for g in tps]
-    order_t = sorted(range(len(tps)), key=lambda k: L["tw_code"][k])
+    order_t = sorted(range(len(tps)), key=lambda k: tw.codes[k])
     town = gpd.GeoDataFrame({
-        "code": [L["tw_code"][k] for k in order_t],
-        "name": [L["tw_names"][k] for k in order_t],
-        "class": [L["tw_class"][k] for k in order_t],
+        "code": [tw.codes[k] for k in order_t],
+        "name": [tw.names[k] for k in order_t],
+        "class": [tw.classes[k] for k in order_t],
         "population": census[order_t],
     }, geometry=[tgeo[k] for k in order_t], crs=CRS_G)
     lo = {"DESCRIPTION": "Synthetic demo townships (乡镇/街道) of 示范县 (Demo County) - not a real place. " + SYNTH}
     pyogrio.write_dataframe(town, out / "townships.gpkg", layer="townships", driver="GPKG", layer_options=lo)
     # villages
-    v_in, v_tw, vil_pop, vnames = L["v_in"], L["v_tw"], L["vil_pop"], L["vnames"]
+    vs = dc.villages
+    v_in, v_tw, vil_pop, vnames = vs.xy, vs.township, vs.population, vs.names
     vll = to_lonlat(v_in)
-    vord = sorted(range(len(v_in)), key=lambda i: (L["tw_code"][v_tw[i]], vnames[i]))
+    vord = sorted(range(len(v_in)), key=lambda i: (tw.codes[v_tw[i]], vnames[i]))
     vil = gpd.GeoDataFrame({
         "id": [f"V{n + 1:03d}" for n in range(len(vord))],
         "name": [vnames[i] for i in vord],
-        "township_code": [L["tw_code"][v_tw[i]] for i in vord],
+        "township_code": [tw.codes[v_tw[i]] for i in vord],
         "population": vil_pop[vord].astype(np.int64),
     }, geometry=shapely.points(vll[vord]), crs=CRS_G)
     lo = {"DESCRIPTION": "Synthetic demo villages (村) of 示范县 (Demo County) - not a real place. " + SYNTH}
     pyogrio.write_dataframe(vil, out / "villages.gpkg", layer="villages", driver="GPKG", layer_options=lo)
     # facilities
-    fac = L["fac"]
+    fac = dc.facilities
     fll = to_lonlat(np.array([f["xy"] for f in fac]))
     cols = ["id", "name", "type", "lon", "lat", "beds", "ambulances", "emergency", "doctors", "nurses", "township_code"]
     with open(out / "facilities.csv", "w", encoding="utf-8", newline="") as fh:
@@ -1838,7 +2306,7 @@ def write_outputs(L, out, seed):
             w.writerow([f["id"], f["name"], f["type"], f"{lon:.6f}", f"{lat:.6f}", f["beds"], f["ambulances"],
                         f["emergency"], f["doctors"], f["nurses"], f["township_code"]])
     # population raster, cropped to the county
-    county = L["county"]
+    county = tw.county
     rr = np.flatnonzero(county.any(1))
     cc = np.flatnonzero(county.any(0))
     r0, r1, c0, c1 = rr[0] - 1, rr[-1] + 2, cc[0] - 1, cc[-1] + 2
@@ -1859,7 +2327,6 @@ def write_outputs(L, out, seed):
     _, inv = np.unique(ends, axis=0, return_inverse=True)
     inv = inv.ravel()
     n_nodes = int(inv.max()) + 1
-    from scipy.sparse.csgraph import connected_components
     _, comp = connected_components(csr_matrix((np.ones(len(roads)), (inv[:len(roads)], inv[len(roads):])),
                                               shape=(n_nodes, n_nodes)), directed=False)
     seg_comp = np.bincount(comp[inv[:len(roads)]])
@@ -1867,15 +2334,13 @@ def write_outputs(L, out, seed):
     rm = roads[roads["road_class"] != "expressway"].to_crs(CRS_M).geometry.values
     fpts = shapely.points(np.array([f["xy"] for f in fac]))
     _, fd = shapely.STRtree(rm).query_nearest(fpts, return_distance=True)
-    stats = dict(
-        seg_comp=seg_comp, fac_dist=fd,
-        area_km2=L["area_km2"], pop_total=float(arr[arr != np.float32(NODATA)].astype(np.float64).sum()),
-        roads=roads, towns=town, villages=vil, fac=fac, dropped=dropped,
-        n_ic=len(L["ic_cells"]) + 1, census=census, tw_sum=tw_sum)
-    return stats
+    return {"seg_comp": seg_comp, "fac_dist": fd, "area_km2": tw.area_km2,
+            "pop_total": float(arr[arr != np.float32(NODATA)].astype(np.float64).sum()),
+            "roads": roads, "towns": town, "villages": vil, "fac": fac, "n_ic": dc.n_interchanges}
 
 
 def write_readme(out, seed, st):
+    """README.md for the generated data: how it is made, figures, files and CRSs."""
     roads, town, vil, fac = st["roads"], st["towns"], st["villages"], st["fac"]
     order = ["expressway", "national", "provincial", "county", "township", "village",
              "urban_arterial", "urban_secondary", "urban_branch"]
@@ -1985,8 +2450,9 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=20250101)
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent))
     a = ap.parse_args(argv)
-    L = generate(a.seed, a.out)
-    st = write_outputs(L, a.out, a.seed)
+    Path(a.out).mkdir(parents=True, exist_ok=True)
+    dc = generate(a.seed)
+    st = write_outputs(dc, a.out, a.seed)
     write_readme(a.out, a.seed, st)
     log(f"done: {len(st['roads'])} road segments, population {st['pop_total']:.0f}, area {st['area_km2']:.0f} km2")
 
