@@ -45,3 +45,5 @@ def main() -> None:
 
 # Each subcommand module adds its command to `cli` when imported.
 from healthreach.cli import audit  # noqa: E402,F401
+from healthreach.cli import batch  # noqa: E402,F401
+from healthreach.cli import scenario  # noqa: E402,F401

@@ -1,0 +1,189 @@
+"""``healthreach scenario`` and ``healthreach compare``: evaluate planned changes against the baseline."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+import pandas as pd
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from healthreach.cli import cli, console
+
+
+def _missing(value) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
+def _pct(value) -> str:
+    return "n/a" if _missing(value) else f"{value:.1%}"
+
+
+def _signed_pp(value) -> str:
+    if _missing(value):
+        return ""
+    points = 100 * value
+    colour = "green" if points > 0.05 else "red" if points < -0.05 else "white"
+    return f"[{colour}]{points:+.1f} pp[/]"
+
+
+def _prepare(paths: list[Path], status, no_cache: bool):
+    """Read scenarios, check them against their study's facility table, load the study, build the baseline."""
+    from healthreach.cli.audit import progress_step
+    from healthreach.inputs import load_inputs
+    from healthreach.load.facilities import read_facilities
+    from healthreach.profile import load_profile
+    from healthreach.scenario import Baseline, baseline_for, check, check_changes, load_scenario
+
+    scenarios = [load_scenario(p) for p in paths]
+    study = baseline_for(scenarios)
+    # ids, types and contradictions first: they need only the facility table, not the network
+    # (an OpenStreetMap extract is read once, for the study area, by load_inputs)
+    if not study.facilities.path.name.lower().endswith((".pbf", ".osm")):
+        table = read_facilities(study.facilities, "EPSG:4326")
+        profile = load_profile(study.profile, study)
+        for s in scenarios:
+            check_changes(s, table, profile, study.facilities.path.name)
+    inputs = load_inputs(study, progress_step(status), use_cache=not no_cache)
+    for s in scenarios:
+        check(s, inputs)  # sites: study area, roads, swapped coordinates
+    status.update("computing the baseline")
+    return scenarios, Baseline.build(inputs)
+
+
+def print_result(result, out: Console) -> None:
+    """Terminal tables: standards before/after, coverage gained/lost, facilities that changed."""
+    s = result.scenario
+    table = Table(title=escape(f"{s.name}: {len(s.changes)} change(s) against {result.audit.inputs.study.name}"))
+    table.add_column("standard", overflow="fold")
+    for col in ("baseline", "scenario", "change", "gained", "lost", "pass"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for _, row in result.standards.iterrows():
+        if row["unit"] == "share of people":
+            values = (_pct(row["baseline"]), _pct(row["scenario"]), _signed_pp(row["change"]))
+        else:
+            b, a, c = row["baseline"], row["scenario"], row["change"]
+            values = tuple("" if _missing(v) else f"{v:,.2f}" for v in (b, a)) + (
+                "" if _missing(c) else f"{c:+,.2f}",)
+        people = tuple("" if _missing(v) else f"{v:,.0f}"
+                       for v in (row.get("newly_covered_people"), row.get("lose_coverage_people")))
+        marks = {True: "[green]✓[/]", False: "[red]✗[/]"}
+        passed = ""
+        if "baseline_pass" in row and row["baseline_pass"] in (True, False):
+            passed = f"{marks[row['baseline_pass']]} → {marks.get(row['scenario_pass'], '–')}"
+        table.add_row(row["standard"], *values, *people, passed)
+    out.print(table)
+    out.print("gained / lost: people who newly meet / no longer meet a standard; pass: baseline → scenario")
+    out.print(f"15-minute circle: [green]{result.newly_covered:,.0f}[/] people newly covered, "
+              f"[red]{result.lose_coverage:,.0f}[/] lose coverage "
+              f"(population {result.audit.inputs.total_people:,.0f}, unchanged)")
+    fac = result.facilities
+    shown = fac[(fac["status"] != "") | (fac["catchment_people_change"].abs() >= 1)]
+    if len(shown):
+        ft = Table(title="Catchments that change (people, nearest primary-care facility)")
+        for col in ("id", "name", "status", "before", "after", "change"):
+            ft.add_column(col, justify="right" if col in ("before", "after", "change") else "left")
+        shown = shown.reindex(shown["catchment_people_change"].abs().sort_values(ascending=False).index)
+        for _, row in shown.head(15).iterrows():
+            ft.add_row(escape(str(row["id"])), escape(str(row["name"])), str(row["status"]).replace("+", ", "),
+                       *("" if _missing(v) else f"{v:,.0f}" for v in (row["catchment_people_before"],
+                                                                      row["catchment_people_after"])),
+                       "" if _missing(row["catchment_people_change"]) else f"{row['catchment_people_change']:+,.0f}")
+        out.print(ft)
+
+
+@cli.command()
+@click.argument("scenario_file", metavar="SCENARIO.yaml", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder [default: out/scenarios/<scenario file name>].")
+@click.option("--no-map", is_flag=True, help="Skip the HTML map.")
+@click.option("--full", is_flag=True, help="Recompute every travel surface instead of updating the baseline's.")
+@click.option("--no-cache", is_flag=True, help="Rebuild the road network even if a cached one matches.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the map's titles, legend, layer names and popups.")
+@click.option("--offline", is_flag=True, help="A map that renders with no network (see `healthreach audit --help`).")
+@click.option("--basemap", type=click.Choice(["osm", "none", "tianditu", "amap"]), default=None,
+              help="Tiles under the map [default: osm, or none with --offline].")
+@click.option("--tianditu-key", envvar="TIANDITU_KEY", default=None, metavar="KEY",
+              help="Tianditu key for --basemap tianditu [env: TIANDITU_KEY].")
+def scenario(scenario_file: Path, out_dir: Path | None, no_map: bool, full: bool, no_cache: bool, lang: str,
+             offline: bool, basemap: str | None, tianditu_key: str | None) -> None:
+    """Evaluate SCENARIO.yaml against its base study: before, after, who gains and who loses."""
+    from healthreach.maps import render_html
+    from healthreach.scenario import evaluate, write_outputs
+    from healthreach.scenario_map import scenario_map
+
+    start = time.perf_counter()
+    with console.status("reading the scenario") as status:
+        (spec,), base = _prepare([scenario_file], status, no_cache)
+        status.update("evaluating the scenario")
+        result = evaluate(spec, base, incremental=not full)
+        html = None
+        if not no_map:
+            status.update("drawing the map")
+            html = render_html(scenario_map(result, lang=lang, basemap=basemap, offline=offline,
+                                            tianditu_key=tianditu_key))
+        status.update("writing outputs")
+        out_dir = out_dir or Path("out") / "scenarios" / scenario_file.stem
+        paths = write_outputs(result, out_dir, html)
+    print_result(result, Console())
+    took = result.seconds
+    console.print(f"outputs in [bold]{out_dir}[/] ({', '.join(p.name for p in paths.values())}) in "
+                  f"{time.perf_counter() - start:.1f} s (baseline {base.seconds:.2f} s, of which loading the compiled search "
+                  f"{base.updater.compile_s:.2f} s; scenario: travel "
+                  f"{1000 * took['travel']:.0f} ms {'full' if full else 'incremental'}, "
+                  f"audit {1000 * took['audit']:.0f} ms)")
+
+
+@cli.command()
+@click.argument("scenario_files", metavar="A.yaml B.yaml ...", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--by", default="primary_care_15min", show_default=True,
+              help="The standard to rank by (highest share first).")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV file for the table [default: out/scenarios/compare.csv].")
+@click.option("--no-cache", is_flag=True, help="Rebuild the road network even if a cached one matches.")
+def compare(scenario_files: tuple[Path, ...], by: str, out_file: Path | None, no_cache: bool) -> None:
+    """Put several scenarios of one study side by side, ranked by one standard."""
+    from healthreach.report import atomic_path
+    from healthreach.scenario import check_standard, compare_table, evaluate
+
+    with console.status("reading the scenarios") as status:
+        scenarios, base = _prepare(list(scenario_files), status, no_cache)
+        check_standard(by, base.audit)
+        results = []
+        for s in scenarios:
+            status.update(f"evaluating {s.name}")
+            results.append(evaluate(s, base))
+        table = compare_table(results, by)
+        out_file = out_file or Path("out") / "scenarios" / "compare.csv"
+        with atomic_path(out_file) as tmp:
+            table.to_csv(tmp, index=False, encoding="utf-8-sig")
+    out = Console()
+    unit = {f.id: f.unit for f in base.audit.figures}
+    others = [c for c in table.columns if c in unit and c != by]
+    if out.width < 60 + 11 * len(others):
+        others = []  # a narrow terminal gets the ranking; the CSV has every standard
+    view = Table(title=escape(f"{len(results)} scenario(s) of {base.inputs.study.name}, ranked by {by}"))
+    view.add_column("#", justify="right")
+    view.add_column("scenario", overflow="fold")
+    for col in (by, "change", "gained", "lost", *others):
+        view.add_column(col, justify="right", overflow="fold")
+
+    def cell(sid: str, value) -> str:
+        if unit.get(sid) == "share of people" or _missing(value):
+            return _pct(value)
+        return f"{value:.2f}"
+
+    for _, row in table.iterrows():
+        change = row[f"{by}_change"]
+        view.add_row(str(row["rank"]), escape(str(row["file"] or row["scenario"])), cell(by, row[by]),
+                     _signed_pp(change) if unit[by] == "share of people" else cell(by, change),
+                     f"{row['newly_covered_people']:,.0f}", f"{row['lose_coverage_people']:,.0f}",
+                     *(cell(c, row[c]) for c in others))
+    out.print(view)
+    out.print("gained / lost: people who enter / leave the 15-minute circle")
+    console.print(f"table (every standard) in [bold]{out_file}[/]")
