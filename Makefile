@@ -16,11 +16,13 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/healthreach audit --out $(OUT)
+	cp $(OUT)/map.html maps/demo.html
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]" || echo "bench extra not fully installed: missing peers are skipped"
 	$(BIN)/python -m benchmarks.run
 
 clean:
