@@ -66,7 +66,7 @@ class StudyInputs:
     input_hash: str
     warnings: list[str] = field(default_factory=list)
     villages: gpd.GeoDataFrame | None = None
-    # per mode: (network, cells, KD-tree, Access) of the cells' snapping, reused by every audit of these inputs
+    # per mode: the cells' snapping (Access), reused by every audit and scenario of these inputs
     _cell_access: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property

@@ -227,14 +227,15 @@ def _township_table(inputs: StudyInputs, masks: dict[str, np.ndarray]) -> pd.Dat
                           "people": pop.round(0), "census_people": b["census_pop"],
                           "area_km2": (np.bincount(town, minlength=n) * inputs.grid.cell_km2).round(2)})
     for name, mask in masks.items():
-        if np.asarray(mask).dtype == bool:  # applies to every cell: the same sums without the selection
+        # cells where the standard does not apply (NaN) add exact zeros: the same sums as selecting the others
+        if np.asarray(mask).dtype == bool:
             covered = np.bincount(town, weights=people * mask, minlength=n)
             denom = pop
         else:
             mask = np.asarray(mask, float)
             applies = np.isfinite(mask)
-            covered = np.bincount(town[applies], weights=(people * np.nan_to_num(mask))[applies], minlength=n)
-            denom = np.bincount(town[applies], weights=people[applies], minlength=n)
+            covered = np.bincount(town, weights=people * np.where(applies, mask, 0.0), minlength=n)
+            denom = np.bincount(town, weights=people * applies, minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
             table[name] = np.where(denom > 0, covered / denom, np.nan).round(4)
     return table

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -9,9 +12,12 @@ import geopandas as gpd
 import numpy as np
 from scipy.spatial import cKDTree
 
-from healthreach.inputs import StudyInputs
+from healthreach.inputs import Cells, StudyInputs
+from healthreach.network import Network, cache_dir
 from healthreach.profile import Group, Profile
 from healthreach.reach import Access, Direction, Surface, access, nearest_facility, point_cost
+
+log = logging.getLogger(__name__)
 
 
 class Need(NamedTuple):
@@ -65,19 +71,43 @@ def cell_access(inputs: StudyInputs, modes: set[str]) -> dict[str, Access]:
     """Each cell's nearest usable node and off-road leg, per mode (ambulance uses drive roads).
 
     Cells are snapped once per set of usable nodes (modes that can use the
-    same nodes share the result) and the result is kept on ``inputs``, so
-    repeated audits and scenarios of the same study do not snap again.
+    same nodes share the result). The result is kept on ``inputs``, so
+    repeated audits and scenarios of the same study do not snap again, and
+    in the on-disk cache (see :func:`healthreach.network.cache_dir`) under a
+    hash of the node and cell coordinates, so a later run of an unchanged
+    study reads it instead of snapping.
     """
-    net, cells, cache = inputs.network, inputs.cells, inputs._cell_access
-    out = {}
-    for mode in sorted(modes):
-        hit = cache.get(mode)
-        if hit is None or hit[0] is not net or hit[1] is not cells:
-            _, tree = net.snap_tree(mode)
-            same = next((h[3] for h in cache.values() if h[0] is net and h[1] is cells and h[2] is tree), None)
-            hit = cache[mode] = (net, cells, tree, same or access(net, cells.x, cells.y, mode))
-        out[mode] = hit[3]
-    return out
+    net, cache = inputs.network, inputs._cell_access
+    for mode in sorted(modes - cache.keys()):
+        nodes, tree = net.snap_tree(mode)
+        shared = next((acc for done, acc in cache.items() if net.snap_tree(done)[1] is tree), None)
+        cache[mode] = shared or _snap_cells(net, nodes, inputs.cells, mode)
+    return {mode: cache[mode] for mode in modes}
+
+
+def _snap_cells(net: Network, nodes: np.ndarray, cells: Cells, mode: str) -> Access:
+    """Snap the cells to the mode's usable ``nodes``, through the on-disk cache."""
+    digest = hashlib.blake2b(b"cell-snap-v1", digest_size=16)
+    for part in (nodes, net.x[nodes], net.y[nodes], cells.x, cells.y):
+        digest.update(np.ascontiguousarray(part).tobytes())
+    path = cache_dir() / "snaps" / f"{digest.hexdigest()}.npz"
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                node, leg = z["node"], z["leg_m"]
+            if len(node) == len(cells.x):
+                return Access(node, leg)
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("cell snapping cache %s not read (%s)", path, exc)
+    acc = access(net, cells.x, cells.y, mode)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}-{id(acc):x}.tmp.npz")  # one per writer
+        np.savez(tmp, node=acc.node, leg_m=acc.leg_m)
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("cell snapping cache not written (%s)", exc)
+    return acc
 
 
 def facility_node(facilities: gpd.GeoDataFrame, mode: str) -> np.ndarray:
@@ -111,6 +141,13 @@ def straight_line_m(inputs: StudyInputs, facilities: gpd.GeoDataFrame, group: st
     member = in_group(facilities, inputs.profile.groups[group])
     if not member.any():
         return np.full(len(inputs.cells.x), np.inf)
-    tree = cKDTree(np.column_stack([facilities["x"].to_numpy()[member], facilities["y"].to_numpy()[member]]))
+    fx, fy = facilities["x"].to_numpy(float)[member], facilities["y"].to_numpy(float)[member]
+    if len(fx) <= 32:  # a few sites: one vectorised pass per site beats a KD-tree query per cell
+        best = np.full(len(inputs.cells.x), np.inf)
+        for x, y in zip(fx, fy):
+            dx, dy = inputs.cells.x - x, inputs.cells.y - y
+            np.minimum(best, dx * dx + dy * dy, out=best)
+        return np.sqrt(best)
+    tree = cKDTree(np.column_stack([fx, fy]))
     dist, _ = tree.query(np.column_stack([inputs.cells.x, inputs.cells.y]), workers=-1)
     return dist

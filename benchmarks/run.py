@@ -1,0 +1,450 @@
+"""healthreach's benchmark suite: peers side by side, growth from small to large, targets.
+
+``make bench`` (or ``.venv/bin/python -m benchmarks.run``) runs, in one run on
+this machine:
+
+* the nearest-facility pass against networkx's multi-source Dijkstra, the
+  osmnx ego-graph isochrone recipe, pandana's ``nearest_pois`` and the bare
+  ``scipy.sparse.csgraph.dijkstra`` call, on the demo county and on a
+  generated 250k-node network (each answer checked before its ratio counts);
+* the demo county's input loading twice (the second must reuse the cached
+  network), its audit, and scenario changes (``benchmarks/bench_scenario.py``);
+* a full audit of generated studies of three sizes, each in its own process
+  so that its peak memory is its own.
+
+Results are printed as a table and written to ``benchmarks/results/<name>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+SIZES = ("small", "medium", "large")
+
+TARGETS = {
+    "vs_networkx_x": ("nearest-facility pass vs networkx multi_source_dijkstra_path_length", ">=", 10.0),
+    "vs_ego_x": ("nearest-facility pass vs ego-graph recipe", ">=", 100.0),
+    "engine_overhead_x": ("engine time / bare scipy dijkstra", "<=", 2.0),
+    "large_full_audit_s": ("full audit, 250k nodes / 1M cells, excl. file reading (s)", "<", 10.0),
+    "large_peak_rss_mb": ("peak memory of that audit (MiB)", "<", 3072.0),
+    "scenario_change_ms": ("one scenario change after the baseline: incremental travel update, median (ms)", "<", 20.0),
+    "cache_reused": ("second run on an unchanged study reuses the built network and cell snapping", "==", True),
+}
+
+
+# --- children: each runs in its own process and prints one JSON line last -------------
+
+def child(kind: str, arg: str | None) -> dict:
+    if kind == "demo":
+        return _demo_child(arg)
+    if kind == "peers":
+        return _peers_child(arg)
+    if kind == "scenario":
+        return _scenario_child(int(arg or 30))
+    raise SystemExit(f"unknown child {kind}")
+
+
+def _demo_child(study_path: str | None) -> dict:
+    """One run of the CLI's work on the demo county: load the inputs, audit; then the pieces apart.
+
+    Run twice with the same (initially empty) ``HEALTHREACH_CACHE``: the first
+    run builds the network and snaps the cells, the second must reuse both.
+    """
+    import resource
+
+    from benchmarks.peers import fresh_network
+    from healthreach.inputs import load_inputs
+    from healthreach.network import cache_dir
+    from healthreach.reach import access
+    from healthreach.standards import audit
+    from healthreach.study import load_study
+    from healthreach.travel import needs
+
+    study = load_study(study_path or None)
+    out: dict = {"study": study.name}
+    snaps = cache_dir() / "snaps"
+    before = sorted(p.name for p in snaps.glob("*.npz")) if snaps.is_dir() else []
+    marks: list[tuple[str, float]] = []
+    t0 = time.perf_counter()
+    inputs = load_inputs(study, step=lambda msg: marks.append((msg, time.perf_counter())))
+    t1 = time.perf_counter()
+    first = audit(inputs)
+    t2 = time.perf_counter()
+    stamps = [m[1] for m in marks] + [t1]
+    out["load_steps"] = {msg: stamps[i + 1] - at for i, (msg, at) in enumerate(marks)}
+    out.update(load_s=t1 - t0, audit_s=t2 - t1, load_and_audit_s=t2 - t0,
+               network_reused="reusing the cached road network" in out["load_steps"],
+               cell_snapping_reused=bool(before) and sorted(p.name for p in snaps.glob("*.npz")) == before)
+    out["network_s"] = out["load_steps"].get("reusing the cached road network",
+                                             out["load_steps"].get("building the road network"))
+    t0 = time.perf_counter()
+    audit(inputs)
+    out["audit_again_s"] = time.perf_counter() - t0
+    # the population snapping step alone (KD-trees built, every cell queried), on a copy with nothing cached
+    net = fresh_network(inputs.network)
+    t0 = time.perf_counter()
+    seen = set()
+    for mode in sorted({n.mode for n in needs(inputs.profile)}):
+        _, tree = net.snap_tree(mode)
+        if id(tree) not in seen:
+            seen.add(id(tree))
+            access(net, inputs.cells.x, inputs.cells.y, mode)
+    out["snap_cells_s"] = time.perf_counter() - t0
+    out.update(nodes=int(inputs.network.n_nodes), directed_edges=int(len(inputs.network.tail)),
+               cells=int(len(inputs.cells.people)), people=float(inputs.cells.people.sum()),
+               facilities=int(len(inputs.facilities)), figures={f.id: f.share for f in first.figures},
+               peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return out
+
+
+def _peers_child(case: str) -> dict:
+    """The nearest-facility pass and its peers on the demo county or the large generated network."""
+    import numpy as np
+
+    from benchmarks import peers
+    from healthreach.travel import facility_node, in_group
+
+    if case == "demo":
+        from healthreach.inputs import load_inputs
+        from healthreach.study import load_study
+
+        inputs = load_inputs(load_study(None))
+        ego_limit = None
+    else:
+        from benchmarks import synth
+
+        inputs = synth.inputs(synth.SIZES[case])
+        ego_limit = 12
+    fac = inputs.facilities
+    rows = np.flatnonzero(in_group(fac, inputs.profile.groups["primary_care"]))
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    out = peers.compare(inputs.network, facility_node(fac, "drive")[rows], rows, label=case,
+                        ego_facilities=ego_limit, log=log)
+    import resource
+
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def _scenario_child(changes: int) -> dict:
+    """One-change scenarios on the demo county, through benchmarks/bench_scenario.py."""
+    from benchmarks import bench_scenario
+    from healthreach.inputs import load_inputs
+    from healthreach.study import load_study
+
+    return bench_scenario.run(load_inputs(load_study(None)), changes, "demo county")
+
+
+def spawn(args: list[str], env: dict | None = None, timeout: float = 1800) -> dict:
+    """Run ``python -m benchmarks.<...>`` in a new process; its last stdout line is JSON."""
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+    for line in proc.stderr.splitlines():
+        if line.startswith("  ["):
+            print(line, flush=True)
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-8:])
+        return {"error": f"exit code {proc.returncode}: {tail}"}
+    lines = [ln for ln in proc.stdout.strip().splitlines() if ln.startswith("{")]
+    out = json.loads(lines[-1])
+    out["process_wall_s"] = time.perf_counter() - t0
+    return out
+
+
+# --- the run ------------------------------------------------------------------------
+
+def machine() -> dict:
+    model = platform.processor() or platform.machine()
+    try:
+        text = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        model = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("Model name")), model)
+    except OSError:
+        pass
+    mem = None
+    try:
+        mem = int(next(ln for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal"))
+                  .split()[1]) / 2**20
+    except (OSError, StopIteration):
+        pass
+    import networkx
+    import numpy
+    import scipy
+
+    versions = {"python": platform.python_version(), "numpy": numpy.__version__, "scipy": scipy.__version__,
+                "networkx": networkx.__version__}
+    try:
+        from importlib.metadata import version
+
+        versions["pandana"] = version("pandana")
+    except Exception:  # noqa: BLE001
+        versions["pandana"] = None
+    return {"cpu": model, "cores": os.cpu_count(), "memory_gib": round(mem, 1) if mem else None,
+            "load_average_at_start": [round(v, 2) for v in os.getloadavg()],
+            "os": platform.platform(), "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "versions": versions}
+
+
+def demo_available() -> bool:
+    from healthreach.study import DEMO_STUDY
+
+    folder = DEMO_STUDY.parent
+    return all((folder / name).is_file() for name in ("study.yaml", "roads.gpkg", "facilities.csv",
+                                                        "population.tif", "townships.gpkg"))
+
+
+def run(sizes: list[str], peers_cases: list[str], demo: bool, scenario_changes: int) -> dict:
+    res: dict = {"machine": machine(), "notes": []}
+    print(f"healthreach benchmarks, {res['machine']['date']}: {res['machine']['cpu']}, "
+          f"{res['machine']['cores']} cores, {res['machine']['memory_gib']} GiB", flush=True)
+    have_demo = demo and demo_available()
+    if demo and not have_demo:
+        res["notes"].append("demo county not generated (data/geo/demo/): its rows are skipped")
+        print("demo county not generated (data/geo/demo/): its rows are skipped")
+
+    if have_demo:
+        print("\n== demo county: loading (cold, then from the cache) and auditing", flush=True)
+        with tempfile.TemporaryDirectory() as cache:  # an empty cache: the first run builds, the second reuses
+            first = spawn(["benchmarks.run", "--child", "demo"], env={"HEALTHREACH_CACHE": cache})
+            second = spawn(["benchmarks.run", "--child", "demo"], env={"HEALTHREACH_CACHE": cache})
+        res["demo"] = {"first_run": first, "second_run": second}
+        if "error" not in first and "error" not in second:
+            res["demo"]["cache_reused"] = (second["network_reused"] and second["cell_snapping_reused"]
+                                           and not first["network_reused"])
+        _show_demo(res["demo"])
+
+    res["peers"] = {}
+    for case in peers_cases:
+        if case == "demo" and not have_demo:
+            continue
+        print(f"\n== nearest-facility pass and its peers: {case}", flush=True)
+        res["peers"][case] = spawn(["benchmarks.run", "--child", "peers", case])
+
+    if have_demo and scenario_changes:
+        if importlib.util.find_spec("benchmarks.bench_scenario") is None:
+            res["scenario"] = {"skipped": "benchmarks/bench_scenario.py not present"}
+            print("\n== scenario changes: skipped (benchmarks/bench_scenario.py not present)")
+        else:
+            print(f"\n== scenario changes on the demo county ({scenario_changes} of each kind)", flush=True)
+            res["scenario"] = spawn(["benchmarks.run", "--child", "scenario", str(scenario_changes)])
+
+    res["audit"] = {}
+    for size in sizes:
+        print(f"\n== full audit, generated study: {size}", flush=True)
+        with tempfile.TemporaryDirectory() as cache:
+            res["audit"][size] = spawn(["benchmarks.audit_case", size], env={"HEALTHREACH_CACHE": cache})
+        a = res["audit"][size]
+        if "error" not in a:
+            print(f"  {a['nodes']:,} nodes, {a['cells']:,} cells, {a['facilities']} facilities: "
+                  f"full audit {a['full_audit_s']:.2f} s, peak RSS {a['peak_rss_mb']:,.0f} MiB", flush=True)
+    res["growth"] = growth(res["audit"])
+    res["targets"] = targets(res)
+    return res
+
+
+def growth(audits: dict) -> list[dict]:
+    """How time and memory grow between successive sizes (exponent of nodes: 1 = linear)."""
+    done = [(s, a) for s, a in audits.items() if "error" not in a]
+    out = []
+    for (s0, a0), (s1, a1) in zip(done, done[1:]):
+        k = a1["nodes"] / a0["nodes"]
+        t = a1["full_audit_s"] / a0["full_audit_s"]
+        m = (a1["peak_rss_mb"] - a1["rss_after_imports_mb"]) / max(a0["peak_rss_mb"] - a0["rss_after_imports_mb"], 1)
+        out.append({"from": s0, "to": s1, "nodes_x": k, "time_x": t, "time_exponent": math.log(t) / math.log(k),
+                    "memory_above_imports_x": m, "memory_exponent": math.log(m) / math.log(k)})
+    return out
+
+
+def targets(res: dict) -> list[dict]:
+    found: dict = {}
+    for case, p in res.get("peers", {}).items():
+        if "error" in p:
+            continue
+        for key in ("vs_networkx_x", "vs_ego_x", "engine_overhead_x"):
+            if key in p:
+                found.setdefault(key, []).append((case, p[key]))
+    large = res.get("audit", {}).get("large", {})
+    if "full_audit_s" in large:
+        found["large_full_audit_s"] = [("large", large["full_audit_s"])]
+        found["large_peak_rss_mb"] = [("large", large["peak_rss_mb"])]
+    scen = res.get("scenario") or {}
+    for r in scen.get("runs", [scen]):
+        for kind in ("add", "relocate"):
+            if kind in r.get("per_kind", {}):
+                found.setdefault("scenario_change_ms", []).append(
+                    (f"{r.get('study', 'demo')}: {kind}", r["per_kind"][kind]["incremental"]["median_ms"]))
+    if "cache_reused" in res.get("demo", {}):
+        found["cache_reused"] = [("demo", res["demo"]["cache_reused"])]
+    compare = {">=": lambda v, g: v >= g, "<=": lambda v, g: v <= g, "<": lambda v, g: v < g,
+               "==": lambda v, g: v == g}
+    out = []
+    for key, (what, op, goal) in TARGETS.items():
+        for case, value in found.get(key, []):
+            out.append({"target": key, "what": what, "case": case, "goal": f"{op} {goal}", "measured": value,
+                        "met": bool(compare[op](value, goal))})
+        if key not in found:
+            out.append({"target": key, "what": what, "case": None, "goal": f"{op} {goal}", "measured": None,
+                        "met": None})
+    return out
+
+
+# --- printing -----------------------------------------------------------------------
+
+def _show_demo(d: dict) -> None:
+    for label in ("first_run", "second_run"):
+        r = d[label]
+        if "error" in r:
+            print(f"  {label}: failed: {r['error']}")
+            continue
+        print(f"  {label.replace('_', ' ')}: load_inputs {r['load_s']:.2f} s (network "
+              f"{'read from the cache' if r['network_reused'] else 'built'} in {r['network_s']:.2f} s), audit "
+              f"{r['audit_s']:.2f} s (cell snapping {'read from the cache' if r['cell_snapping_reused'] else 'done'})"
+              f", process {r['process_wall_s']:.1f} s; peak RSS {r['peak_rss_mb']:,.0f} MiB")
+    if "cache_reused" in d:
+        r = d["first_run"]
+        print(f"  {r['nodes']:,} nodes, {r['cells']:,} cells, {r['facilities']} facilities; snapping the cells "
+              f"{r['snap_cells_s']:.2f} s; a second audit in the same process {r['audit_again_s']:.2f} s; "
+              f"second run reused network and snapping: {d['cache_reused']}")
+
+
+def table(res: dict) -> str:
+    """The results as Markdown tables (printed, and pasted into docs/performance.md)."""
+    m = res["machine"]
+    load = m.get("load_average_at_start")
+    lines = [f"Measured {m['date']} on {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; "
+             + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v)
+             + (f"; load average at start {load[0]:.1f}" if load else "")
+             + (f", at end {m['load_average_at_end'][0]:.1f}" if m.get("load_average_at_end") else ""), ""]
+    peers = {k: v for k, v in res.get("peers", {}).items() if "error" not in v}
+    if peers:
+        lines += ["Nearest-facility pass (primary care, driving time to the nearest facility, every node):", "",
+                  "| case | nodes | sources | healthreach | bare scipy | overhead | networkx | × | networkx + paths | × "
+                  "| ego-graph recipe | × | pandana query (+ contraction) | × |",
+                  "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+        for case, p in peers.items():
+            ego = p.get("ego", {})
+            pan = p.get("pandana", {})
+            pan_cell = (f"{pan['query_s'] * 1000:.0f} ms (+{pan['preprocess_s']:.1f} s)" if "query_s" in pan
+                        else pan.get("skipped", "differs") if pan else "—")
+            ego_cell = (f"{ego['seconds_all_facilities']:.1f} s" + (f" (ext. from {ego['facilities_run']})"
+                                                                    if ego.get("extrapolated") else "")) if ego else "—"
+            nan = float("nan")
+            lines.append(
+                f"| {case} | {p['nodes']:,} | {p['source_nodes']} | {p['engine_s'] * 1000:.1f} ms "
+                f"| {p['scipy_bare_s'] * 1000:.1f} ms | {p['engine_overhead_x']:.2f}× "
+                f"| {p.get('networkx_s', nan):.2f} s | {p.get('vs_networkx_x', nan):.0f}× "
+                f"| {p.get('networkx_paths_s', nan):.2f} s | {p.get('vs_networkx_paths_x', nan):.0f}× "
+                f"| {ego_cell} | {p.get('vs_ego_x', nan):,.0f}× "
+                f"| {pan_cell} | " + (f"{p['vs_pandana_x']:.1f}×" if "vs_pandana_x" in p else "—") + " |")
+        lines.append("")
+        lines.append("CSR graph build (once per network and mode, then cached): "
+                     + "; ".join(f"{c} {p['csr_build_s'] * 1000:.0f} ms" for c, p in peers.items()))
+        lines.append("")
+    audits = {k: v for k, v in res.get("audit", {}).items() if "error" not in v}
+    if audits:
+        lines += ["Full audit of generated studies (in memory: everything after reading files):", "",
+                  "| size | nodes | cells | facilities | network build | audit | **full** | peak RSS (after imports) "
+                  "| audit again | second run from caches | snap cells (from cache) | CSR graphs | Dijkstra ×5 "
+                  "| figures | network cache save / load |",
+                  "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+        for size, a in audits.items():
+            st = a["steps"]
+            lines.append(
+                f"| {size} | {a['nodes']:,} | {a['cells']:,} | {a['facilities']} | {a['build_network_s']:.2f} s "
+                f"| {a['audit_s']:.2f} s | **{a['full_audit_s']:.2f} s** | {a['peak_rss_mb']:,.0f} MiB "
+                f"({a['rss_after_imports_mb']:,.0f}) | {a['audit_again_s']:.2f} s | {a['second_run_s']:.2f} s "
+                f"| {st['snap_cells_s']:.2f} s ({st['snap_cells_from_cache_s']:.2f} s) "
+                f"| {st['csr_graphs_s']:.2f} s | {st['dijkstra_passes_s']:.2f} s | {st['figures_and_tables_s']:.2f} s "
+                f"| {a['cache_save_s']:.2f} / {a['cache_load_s']:.2f} s |")
+        lines.append("")
+        for g in res.get("growth", []):
+            lines.append(f"- {g['from']} → {g['to']}: nodes ×{g['nodes_x']:.1f}, time ×{g['time_x']:.1f} "
+                         f"(exponent {g['time_exponent']:.2f}), memory above imports ×{g['memory_above_imports_x']:.1f} "
+                         f"(exponent {g['memory_exponent']:.2f})")
+        lines.append("")
+    d = res.get("demo")
+    if d and "cache_reused" in d:
+        a, b = d["first_run"], d["second_run"]
+        lines += [f"Demo county ({a['nodes']:,} nodes, {a['cells']:,} cells, {a['facilities']} facilities), "
+                  "the CLI's work run twice in new processes sharing one, at first empty, cache:", "",
+                  "| run | load_inputs | of which network | audit | load + audit | process (incl. imports) "
+                  "| peak RSS |", "|---|--:|--:|--:|--:|--:|--:|"]
+        for label, r in (("first (builds, snaps)", a), ("second (reuses)", b)):
+            lines.append(f"| {label} | {r['load_s']:.2f} s | {r['network_s']:.2f} s "
+                         f"({'cache' if r['network_reused'] else 'built'}) | {r['audit_s']:.2f} s "
+                         f"({'snapping from cache' if r['cell_snapping_reused'] else 'snapping done'}) "
+                         f"| {r['load_and_audit_s']:.2f} s | {r['process_wall_s']:.1f} s | {r['peak_rss_mb']:,.0f} MiB |")
+        lines += ["", f"Snapping the {a['cells']:,} cells alone (KD-trees built, every cell queried): "
+                  f"{a['snap_cells_s']:.2f} s; a second audit in the same process: {a['audit_again_s']:.2f} s.", ""]
+    scen = res.get("scenario")
+    if scen:
+        runs = scen.get("runs", [scen]) if "all" in scen or "runs" in scen else []
+        for r in runs:
+            lines += [f"Scenario changes ({r['study']}, {r['changes_per_kind']} random changes of each kind, baseline "
+                      f"built once in {r['baseline_s']:.2f} s), median / p90 ms per change:", "",
+                      "| change | incremental travel update | full recomputation | check + apply | audit of the "
+                      "scenario | diff | whole answer (sum of medians) |", "|---|--:|--:|--:|--:|--:|--:|"]
+            for kind, t in {**r["per_kind"], "all": r["all"]}.items():
+                cells = [f"{t[k]['median_ms']:.1f} / {t[k]['p90_ms']:.1f}"
+                         for k in ("incremental", "full", "check_apply", "audit", "diff")]
+                whole = sum(t[k]["median_ms"] for k in ("check_apply", "incremental", "audit", "diff"))
+                lines.append(f"| {kind} | " + " | ".join(cells) + f" | {whole:.0f} |")
+        if not runs:
+            lines.append(f"Scenario changes: {scen.get('skipped') or scen.get('error')}")
+        lines.append("")
+    lines += ["Targets:", "", "| target | case | goal | measured | met |", "|---|---|---|--:|---|"]
+    for t in res.get("targets", []):
+        v = t["measured"]
+        shown = "—" if v is None else (f"{v:,.2f}" if isinstance(v, float) else str(v))
+        met = "not measured" if t["met"] is None else ("yes" if t["met"] else "**no**")
+        lines.append(f"| {t['what']} | {t['case'] or '—'} | {t['goal']} | {shown} | {met} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="healthreach benchmarks (not part of the test suite)")
+    parser.add_argument("--name", default="latest", help="results file name: benchmarks/results/NAME.json")
+    parser.add_argument("--sizes", default=",".join(SIZES), help="generated sizes to audit (small,medium,large)")
+    parser.add_argument("--peers", default="demo,large", help="cases for the peer comparison (demo, small, medium, large)")
+    parser.add_argument("--no-demo", action="store_true", help="skip the demo county")
+    parser.add_argument("--scenario-changes", type=int, default=30, help="changes of each kind (0: skip)")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        out = child(args.child[0], args.child[1] if len(args.child) > 1 else None)
+        print(json.dumps(out, default=str))
+        return 0
+    t0 = time.perf_counter()
+    res = run([s for s in args.sizes.split(",") if s], [c for c in args.peers.split(",") if c],
+              not args.no_demo, args.scenario_changes)
+    res["seconds_total"] = time.perf_counter() - t0
+    res["machine"]["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
+    text = table(res)
+    print("\n" + text)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{args.name}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(res, indent=2, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+    (RESULTS / f"{args.name}.md").write_text(text + "\n", encoding="utf-8")
+    print(f"\nwritten to {path.relative_to(ROOT)} ({res['seconds_total']:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

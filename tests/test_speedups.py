@@ -1,0 +1,77 @@
+"""The fast paths give exactly what the plain computations give."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from scipy.spatial import cKDTree
+
+from healthreach.inputs import load_inputs
+from healthreach.network import build_network, cache_dir
+from healthreach.profile import load_profile
+from healthreach.study import load_study
+from healthreach.travel import cell_access, straight_line_m
+
+PROFILE = load_profile("default")
+
+
+def test_parallel_roads_keep_the_faster_one_in_the_graph():
+    # two roads join the same junctions: a 1 km village road and a 1.2 km national road
+    a, b = (480_000.0, 3_250_000.0), (481_000.0, 3_250_000.0)
+    lines = [shapely.LineString([a, b]), shapely.LineString([a, (480_500.0, 3_250_331.7), b])]
+    net = build_network(gpd.GeoDataFrame({"road_class": ["village", "national"], "oneway": [False, False]},
+                                         geometry=lines, crs="EPSG:4545"), PROFILE)
+    drive = net.graph("drive", "time").toarray()
+    village_s, national_s = 1000 / (20 / 3.6), shapely.length(lines[1]) / (50 / 3.6)
+    assert national_s < village_s
+    assert drive[0, 1] == drive[1, 0] == national_s
+    length = net.graph("walk", "length").toarray()
+    assert length[0, 1] == 1000.0  # the shorter road, though the slower one
+    # the reversed graph is the transpose of the forward one, for every mode and weight
+    for mode in ("walk", "drive", "ambulance"):
+        for weight in ("time", "length"):
+            forward, backward = net.graph(mode, weight), net.graph(mode, weight, reverse=True)
+            assert (forward.T != backward).nnz == 0, (mode, weight)
+
+def test_cells_snap_to_the_same_nodes_from_memory_and_from_the_disk_cache(small_study):
+    inputs = load_inputs(load_study(small_study))
+    first = cell_access(inputs, {"walk", "drive", "ambulance"})
+    cells = np.column_stack([inputs.cells.x, inputs.cells.y])
+    for mode, acc in first.items():
+        nodes = inputs.network.mode_nodes(mode)
+        dist, idx = cKDTree(np.column_stack([inputs.network.x[nodes], inputs.network.y[nodes]])).query(cells)
+        assert np.array_equal(acc.node, nodes[idx]) and np.array_equal(acc.leg_m, dist), mode
+    assert first["drive"] is first["ambulance"]  # ambulances use the driving roads: one snapping serves both
+    assert cell_access(inputs, {"walk"})["walk"] is first["walk"]  # kept on the inputs
+    stored = sorted((cache_dir() / "snaps").glob("*.npz"))
+    assert stored
+    again = cell_access(load_inputs(load_study(small_study)), {"walk", "drive"})
+    assert sorted((cache_dir() / "snaps").glob("*.npz")) == stored  # read back, not written anew
+    for mode in ("walk", "drive"):
+        assert np.array_equal(again[mode].node, first[mode].node)
+        assert np.array_equal(again[mode].leg_m, first[mode].leg_m)
+
+
+def test_moved_cells_are_snapped_again(small_study):
+    inputs = load_inputs(load_study(small_study))
+    before = cell_access(inputs, {"drive"})["drive"]
+    shifted = dataclasses.replace(inputs.cells, x=inputs.cells.x + 150.0)
+    moved = dataclasses.replace(inputs, cells=shifted, _cell_access={})
+    after = cell_access(moved, {"drive"})["drive"]
+    assert not np.array_equal(before.leg_m, after.leg_m)
+
+
+def test_straight_line_distance_equals_a_kd_tree_for_few_and_many_sites(small_study):
+    inputs = load_inputs(load_study(small_study))
+    rng = np.random.default_rng(3)
+    cells = np.column_stack([inputs.cells.x, inputs.cells.y])
+    for n in (1, 5, 40):
+        x = rng.uniform(cells[:, 0].min(), cells[:, 0].max(), n)
+        y = rng.uniform(cells[:, 1].min(), cells[:, 1].max(), n)
+        fac = gpd.GeoDataFrame({"type": ["emergency_station"] * n, "emergency": [True] * n, "x": x, "y": y},
+                               geometry=gpd.points_from_xy(x, y), crs=inputs.crs)
+        expected, _ = cKDTree(np.column_stack([x, y])).query(cells)
+        assert np.array_equal(straight_line_m(inputs, fac, "emergency"), expected), n
