@@ -15,7 +15,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
@@ -111,25 +113,37 @@ def isochrone_layers(audit: Audit) -> dict[str, object]:
     return layers
 
 
-def write_outputs(audit: Audit, out_dir: Path, map_html: str | None = None) -> dict[str, Path]:
-    """Write every output of an audit into ``out_dir``; returns name -> path."""
+def write_files(out_dir: Path, documents: dict[str, dict], tables: dict[str, pd.DataFrame],
+                geopackage: tuple[str, dict[str, gpd.GeoDataFrame]], map_html: str | None = None) -> dict[str, Path]:
+    """Write JSON documents, CSV tables (UTF-8 with BOM, for spreadsheet software), one GeoPackage
+    of layers and an optional ``map.html`` into ``out_dir``, each atomically; returns name -> path."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {name: out_dir / name for name in ("summary.json", "townships.csv", "facilities.csv", "isochrones.gpkg")}
-    write_text(paths["summary.json"], json.dumps(summary(audit), ensure_ascii=False, indent=2))
-    tables = {"townships.csv": audit.townships, "facilities.csv": audit.facility_table}
-    if audit.village_table is not None:
-        tables["villages.csv"] = audit.village_table
-        paths["villages.csv"] = out_dir / "villages.csv"
+    paths: dict[str, Path] = {}
+    for name, document in documents.items():
+        paths[name] = out_dir / name
+        write_text(paths[name], json.dumps(document, ensure_ascii=False, indent=2))
     for name, table in tables.items():
+        paths[name] = out_dir / name
         with atomic_path(paths[name]) as tmp:
             table.to_csv(tmp, index=False, encoding="utf-8-sig")
-    with atomic_path(paths["isochrones.gpkg"]) as tmp:
-        for layer, frame in isochrone_layers(audit).items():
+    gpkg_name, layers = geopackage
+    paths[gpkg_name] = out_dir / gpkg_name
+    with atomic_path(paths[gpkg_name]) as tmp:
+        for layer, frame in layers.items():
             frame.to_file(tmp, layer=layer, driver="GPKG")
     if map_html is not None:
         paths["map.html"] = out_dir / "map.html"
         write_text(paths["map.html"], map_html)
     return paths
+
+
+def write_outputs(audit: Audit, out_dir: Path, map_html: str | None = None) -> dict[str, Path]:
+    """Write every output of an audit into ``out_dir``; returns name -> path."""
+    tables = {"townships.csv": audit.townships, "facilities.csv": audit.facility_table}
+    if audit.village_table is not None:
+        tables["villages.csv"] = audit.village_table
+    return write_files(out_dir, {"summary.json": summary(audit)}, tables,
+                       ("isochrones.gpkg", isochrone_layers(audit)), map_html)
 
 
 def print_summary(audit: Audit, console: Console | None = None) -> None:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import difflib
 import functools
 import itertools
-import json
 import math
 import re
 import time
@@ -948,23 +947,12 @@ def change_layers(result: ScenarioResult) -> dict[str, gpd.GeoDataFrame]:
 
 def write_outputs(result: ScenarioResult, out_dir: Path, map_html: str | None = None) -> dict[str, Path]:
     """Write comparison.json, standards/townships/facilities/flows CSVs, changes.gpkg (and map.html), atomically."""
-    from healthreach.report import atomic_path, write_text
+    from healthreach.report import write_files
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {name: out_dir / name for name in ("comparison.json", "standards.csv", "townships.csv",
-                                               "facilities.csv", "flows.csv", "changes.gpkg")}
-    write_text(paths["comparison.json"], json.dumps(comparison(result), ensure_ascii=False, indent=2))
-    for name, table in (("standards.csv", result.standards), ("townships.csv", result.townships),
-                        ("facilities.csv", result.facilities), ("flows.csv", result.flows)):
-        with atomic_path(paths[name]) as tmp:
-            table.to_csv(tmp, index=False, encoding="utf-8-sig")
-    with atomic_path(paths["changes.gpkg"]) as tmp:
-        for layer, frame in change_layers(result).items():
-            frame.to_file(tmp, layer=layer, driver="GPKG")
-    if map_html is not None:
-        paths["map.html"] = out_dir / "map.html"
-        write_text(paths["map.html"], map_html)
-    return paths
+    tables = {"standards.csv": result.standards, "townships.csv": result.townships,
+              "facilities.csv": result.facilities, "flows.csv": result.flows}
+    return write_files(out_dir, {"comparison.json": comparison(result)}, tables,
+                       ("changes.gpkg", change_layers(result)), map_html)
 
 
 # --- several scenarios side by side ----------------------------------------------------------------------

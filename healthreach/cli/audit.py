@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 
 from healthreach.cli import cli, console
+from healthreach.cli.options import map_options
 
 
 def progress_step(status):
@@ -26,16 +27,7 @@ def progress_step(status):
               help="Output folder [default: out/<study folder name>].")
 @click.option("--no-map", is_flag=True, help="Skip the HTML map.")
 @click.option("--no-cache", is_flag=True, help="Rebuild the road network even if a cached one matches.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the map's titles, legend, layer names and popups.")
-@click.option("--offline", is_flag=True,
-              help="A map that renders with no network: no tile basemap (unless --basemap names one), "
-                   "and the page is checked to fetch nothing.")
-@click.option("--basemap", type=click.Choice(["osm", "none", "tianditu", "amap"]), default=None,
-              help="Tiles under the map [default: osm, or none with --offline]. amap tiles are in GCJ-02: "
-                   "the overlays are shifted to match.")
-@click.option("--tianditu-key", envvar="TIANDITU_KEY", default=None, metavar="KEY",
-              help="Tianditu key for --basemap tianditu [env: TIANDITU_KEY].")
+@map_options
 def audit(study: Path | None, out_dir: Path | None, no_map: bool, no_cache: bool, lang: str, offline: bool,
           basemap: str | None, tianditu_key: str | None) -> None:
     """Audit STUDY (a study.yaml or its folder; default: the bundled synthetic demo county)."""

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from healthreach.cli import cli, console
+from healthreach.cli.options import map_options
 
 STRICT_EXIT = 1
 
@@ -30,13 +31,7 @@ STRICT_EXIT = 1
 @click.option("--no-cache", is_flag=True, help="Rebuild road networks even if a cached one matches.")
 @click.option("--memory-limit", default="auto", show_default=True,
               help="Memory per local worker (e.g. 4GB); 'auto' divides the machine's memory among workers.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the maps.")
-@click.option("--offline", is_flag=True, help="Maps that render with no network (no tile basemap unless --basemap).")
-@click.option("--basemap", type=click.Choice(["osm", "none", "tianditu", "amap"]), default=None,
-              help="Tiles under the maps [default: osm, or none with --offline].")
-@click.option("--tianditu-key", envvar="TIANDITU_KEY", default=None, metavar="KEY",
-              help="Tianditu key for --basemap tianditu [env: TIANDITU_KEY].")
+@map_options
 @click.pass_context
 def batch(ctx: click.Context, studies: tuple[Path, ...], workers: int | None, scheduler: str | None,
           out_dir: Path, strict: bool, force: bool, no_map: bool, no_cache: bool, memory_limit: str,

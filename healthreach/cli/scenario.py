@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from healthreach.cli import cli, console
+from healthreach.cli.options import map_options
 
 
 def _missing(value) -> bool:
@@ -102,13 +103,7 @@ def print_result(result, out: Console) -> None:
 @click.option("--no-map", is_flag=True, help="Skip the HTML map.")
 @click.option("--full", is_flag=True, help="Recompute every travel surface instead of updating the baseline's.")
 @click.option("--no-cache", is_flag=True, help="Rebuild the road network even if a cached one matches.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the map's titles, legend, layer names and popups.")
-@click.option("--offline", is_flag=True, help="A map that renders with no network (see `healthreach audit --help`).")
-@click.option("--basemap", type=click.Choice(["osm", "none", "tianditu", "amap"]), default=None,
-              help="Tiles under the map [default: osm, or none with --offline].")
-@click.option("--tianditu-key", envvar="TIANDITU_KEY", default=None, metavar="KEY",
-              help="Tianditu key for --basemap tianditu [env: TIANDITU_KEY].")
+@map_options
 def scenario(scenario_file: Path, out_dir: Path | None, no_map: bool, full: bool, no_cache: bool, lang: str,
              offline: bool, basemap: str | None, tianditu_key: str | None) -> None:
     """Evaluate SCENARIO.yaml against its base study: before, after, who gains and who loses."""

@@ -1,0 +1,26 @@
+"""Options shared by several commands, declared once."""
+
+from __future__ import annotations
+
+import click
+
+BASEMAPS = ["osm", "none", "tianditu", "amap"]
+
+
+def map_options(command):
+    """Add ``--lang``, ``--offline``, ``--basemap`` and ``--tianditu-key`` to a command."""
+    options = [
+        click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+                     help="Language of the maps' titles, legends, layer names and popups."),
+        click.option("--offline", is_flag=True,
+                     help="Maps that render with no network: no tile basemap (unless --basemap names one), "
+                          "and each page is checked to fetch nothing."),
+        click.option("--basemap", type=click.Choice(BASEMAPS), default=None,
+                     help="Tiles under the maps [default: osm, or none with --offline]. amap tiles are in "
+                          "GCJ-02: the overlays are shifted to match."),
+        click.option("--tianditu-key", envvar="TIANDITU_KEY", default=None, metavar="KEY",
+                     help="Tianditu key for --basemap tianditu [env: TIANDITU_KEY]."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
