@@ -164,9 +164,9 @@ def compare(scenario_files: tuple[Path, ...], by: str, out_file: Path | None, no
         others = []  # a narrow terminal gets the ranking; the CSV has every standard
     view = Table(title=escape(f"{len(results)} scenario(s) of {base.inputs.study.name}, ranked by {by}"))
     view.add_column("#", justify="right")
-    view.add_column("scenario", overflow="fold")
+    view.add_column("scenario", no_wrap=True, overflow="ellipsis", max_width=max(16, out.width - 56))
     for col in (by, "change", "gained", "lost", *others):
-        view.add_column(col, justify="right", overflow="fold")
+        view.add_column(col, justify="right", no_wrap=True)
 
     def cell(sid: str, value) -> str:
         if unit.get(sid) == "share of people" or _missing(value):
@@ -175,7 +175,7 @@ def compare(scenario_files: tuple[Path, ...], by: str, out_file: Path | None, no
 
     for _, row in table.iterrows():
         change = row[f"{by}_change"]
-        view.add_row(str(row["rank"]), escape(str(row["file"] or row["scenario"])), cell(by, row[by]),
+        view.add_row(str(row["rank"]), escape(Path(str(row["file"])).stem if row["file"] else str(row["scenario"])), cell(by, row[by]),
                      _signed_pp(change) if unit[by] == "share of people" else cell(by, change),
                      f"{row['newly_covered_people']:,.0f}", f"{row['lose_coverage_people']:,.0f}",
                      *(cell(c, row[c]) for c in others))
