@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -32,6 +33,7 @@ from healthreach.study import INPUT_KEYS, Study
 
 log = logging.getLogger(__name__)
 Step = Callable[[str], None]
+T = TypeVar("T")
 
 
 @dataclass
@@ -68,10 +70,23 @@ class StudyInputs:
     villages: gpd.GeoDataFrame | None = None
     # per mode: the cells' snapping (Access), reused by every audit and scenario of these inputs
     _cell_access: dict = field(default_factory=dict, repr=False, compare=False)
+    # constants derived from these inputs by the audit (cell weights, distances), computed once
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def total_people(self) -> float:
         return float(self.cells.people.sum())
+
+    def memo(self, key: object, sources: tuple, build: Callable[[], T]) -> T:
+        """A value derived from ``sources`` (parts of these inputs), built once and kept.
+
+        It is built again if any of ``sources`` has since been replaced by
+        another object (as ``dataclasses.replace`` does).
+        """
+        hit = self._memo.get(key)
+        if hit is None or len(hit[0]) != len(sources) or any(a is not b for a, b in zip(hit[0], sources)):
+            hit = self._memo[key] = (sources, build())
+        return hit[1]
 
 
 def load_inputs(study: Study, step: Step | None = None, use_cache: bool = True) -> StudyInputs:

@@ -622,11 +622,11 @@ def apply_changes(scenario: Scenario, inputs: StudyInputs, sites: dict[int, Site
             mark(k, "expanded")
         log.append((i + 1, kind, change.ref, cols["name"][k], x0, y0, np.nan, np.nan))
 
-    frame = pd.DataFrame(cols)
     for c in _INTEGER_COLUMNS:
-        if c in frame:
-            frame[c] = frame[c].astype(np.int64)
-    frame["emergency"] = frame["emergency"].astype(bool)
+        if c in cols:
+            cols[c] = np.asarray(cols[c]).astype(np.int64)
+    cols["emergency"] = np.asarray(cols["emergency"]).astype(bool)
+    frame = pd.DataFrame(cols)  # typed before it is built: converting column by column is slow in pandas
     changed = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["x"], frame["y"]), crs=base.crs)
     moves = pd.DataFrame(log, columns=["change", "kind", "id", "name", "x0", "y0", "x1", "y1"])
     return changed, moves
@@ -747,6 +747,14 @@ def cell_masks(result: Audit) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
+def _baseline_masks(before: Audit) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """:func:`cell_masks` of a baseline audit, computed once while scenarios are compared with it.
+
+    Kept on the audit's inputs for the last baseline asked for.
+    """
+    return before.inputs.memo("baseline_cell_masks", (before,), lambda: cell_masks(before))
+
+
 def compare_audits(before: Audit, after: Audit) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
                                                           pd.DataFrame, np.ndarray, np.ndarray]:
     """Tables comparing two audits of one study (baseline, scenario).
@@ -768,7 +776,7 @@ def compare_audits(before: Audit, after: Audit) -> tuple[pd.DataFrame, pd.DataFr
     """
     inp = after.inputs
     people = inp.cells.people
-    masks_before, masks_after = cell_masks(before), cell_masks(after)
+    masks_before, masks_after = _baseline_masks(before), cell_masks(after)
     rows: list[dict] = []
     shown: set[str] = set()  # detail rows, each once (both ambulance ratios share one count)
     for fb, fa in zip(before.figures, after.figures):
@@ -800,28 +808,27 @@ def compare_audits(before: Audit, after: Audit) -> tuple[pd.DataFrame, pd.DataFr
                 rows.append({"standard": f"{fb.id}.{key}", "title": fb.title, "unit": unit, "baseline": b,
                              "scenario": a, "change": None if a is None or b is None else a - b})
     standards = pd.DataFrame(rows)
-    for c in ("baseline", "scenario", "change"):
-        standards[c] = standards[c].astype(float).round(6)
-    for c in ("baseline_people", "scenario_people", "change_people", "newly_covered_people", "lose_coverage_people"):
-        standards[c] = standards[c].astype(float).round(1)
+    decimals = {"baseline": 6, "scenario": 6, "change": 6, "baseline_people": 1, "scenario_people": 1,
+                "change_people": 1, "newly_covered_people": 1, "lose_coverage_people": 1}
+    standards = pd.DataFrame({c: standards[c].to_numpy(float).round(decimals[c]) if c in decimals else standards[c]
+                              for c in standards.columns})  # rebuilt at once: column by column is slow in pandas
 
     # townships
     tb, ta = before.townships, after.townships
-    keys = ["township_id", "name", "area_class", "people"]
-    share_cols = [c for c in tb.columns if c.endswith("_share")]
-    towns = tb[keys].copy()
-    for c in share_cols:
-        towns[f"{c}_baseline"] = tb[c].to_numpy()
-        towns[f"{c}_scenario"] = ta[c].to_numpy()
-        towns[f"{c}_change"] = (ta[c].to_numpy() - tb[c].to_numpy()).round(4)
+    town_cols: dict[str, Any] = {k: tb[k] for k in ("township_id", "name", "area_class", "people")}
+    for c in (c for c in tb.columns if c.endswith("_share")):
+        town_cols[f"{c}_baseline"] = tb[c].to_numpy()
+        town_cols[f"{c}_scenario"] = ta[c].to_numpy()
+        town_cols[f"{c}_change"] = (ta[c].to_numpy() - tb[c].to_numpy()).round(4)
     gained = lost = np.zeros(len(people), bool)
     if "primary_care_15min" in masks_before:
         ok0, ok1 = masks_before["primary_care_15min"][0], masks_after["primary_care_15min"][0]
         gained, lost = ok1 & ~ok0, ok0 & ~ok1
         n = len(tb)
         town = inp.cells.township
-        towns["newly_covered_people"] = np.bincount(town[gained], weights=people[gained], minlength=n).round(1)
-        towns["lose_coverage_people"] = np.bincount(town[lost], weights=people[lost], minlength=n).round(1)
+        town_cols["newly_covered_people"] = np.bincount(town[gained], weights=people[gained], minlength=n).round(1)
+        town_cols["lose_coverage_people"] = np.bincount(town[lost], weights=people[lost], minlength=n).round(1)
+    towns = pd.DataFrame(town_cols, index=tb.index)  # built at once: column by column is slow in pandas
 
     # facilities
     fb_tab, fa_tab = before.facility_table, after.facility_table
@@ -833,31 +840,35 @@ def compare_audits(before: Audit, after: Audit) -> tuple[pd.DataFrame, pd.DataFr
         return np.r_[col, np.full(na - nb, np.nan, dtype=dtype)]
 
     changed = after.facilities
-    fac = pd.DataFrame({"id": fa_tab["id"].to_numpy(), "name": fa_tab["name"].to_numpy(),
-                        "status": changed["status"].to_numpy() if "status" in changed else "",
-                        "type_before": before_col("type", object), "type_after": fa_tab["type"].to_numpy()})
+    fac_ids = fa_tab["id"].to_numpy()
+    fac_cols: dict[str, Any] = {"id": fac_ids, "name": fa_tab["name"].to_numpy(),
+                                "status": changed["status"].to_numpy() if "status" in changed else "",
+                                "type_before": before_col("type", object), "type_after": fa_tab["type"].to_numpy()}
     if "merged_into" in changed:
         # a merged facility answers for the closed one's people: its baseline catchment is counted here
         into = changed["merged_into"].to_numpy(str)
-        fac["merged_into"] = into
-        reach0 = before.primary_facility >= 0
-        catch0 = np.bincount(before.primary_facility[reach0], weights=people[reach0], minlength=na)
-        row_of = {fid: k for k, fid in enumerate(fac["id"])}
+        fac_cols["merged_into"] = into
         merged_in = np.zeros(na)
-        for k in np.flatnonzero(into != ""):
-            merged_in[row_of[into[k]]] += catch0[k]
-        fac["merged_in_people"] = merged_in.round(0)
+        if (into != "").any():
+            reach0 = before.primary_facility >= 0
+            catch0 = np.bincount(before.primary_facility[reach0], weights=people[reach0], minlength=na)
+            row_of = {fid: k for k, fid in enumerate(fac_ids)}
+            for k in np.flatnonzero(into != ""):
+                merged_in[row_of[into[k]]] += catch0[k]
+        fac_cols["merged_in_people"] = merged_in.round(0)
     for c in ("beds", "ambulances", "catchment_people", "catchment_people_15min", "emergency_catchment_people"):
         if c not in fa_tab:
             continue
         b, a = before_col(c), fa_tab[c].to_numpy(float)
-        fac[f"{c}_before"], fac[f"{c}_after"] = b, a
-        fac[f"{c}_change"] = np.where(np.isnan(a) & ~np.isnan(b), -b,
-                                      np.where(np.isnan(b) & ~np.isnan(a), a, a - b))
+        fac_cols[f"{c}_before"], fac_cols[f"{c}_after"] = b, a
+        fac_cols[f"{c}_change"] = np.where(np.isnan(a) & ~np.isnan(b), -b,
+                                           np.where(np.isnan(b) & ~np.isnan(a), a, a - b))
+    fac = pd.DataFrame(fac_cols)
 
     # flows between catchments
     f0, f1 = before.primary_facility, after.primary_facility
-    moved = (f0 != f1) & (people > 0)
+    moved = f0 != f1
+    moved[moved] = people[moved] > 0  # only the few cells that move need the test
     ids = np.r_[fa_tab["id"].to_numpy(dtype=object), np.array(["(none)"], dtype=object)]
     if moved.any():
         key = (f0[moved] + 1) * (na + 1) + (f1[moved] + 1)

@@ -136,18 +136,58 @@ def cell_travel(inputs: StudyInputs, facilities: gpd.GeoDataFrame | None = None,
     return out
 
 
-def straight_line_m(inputs: StudyInputs, facilities: gpd.GeoDataFrame, group: str) -> np.ndarray:
-    """Straight-line distance (metres) from each cell centre to the group's nearest facility."""
-    member = in_group(facilities, inputs.profile.groups[group])
-    if not member.any():
-        return np.full(len(inputs.cells.x), np.inf)
+_LINE_CACHE_SIZE = 8  # sets of sites whose distances are kept per study (2.3 MB each for 300k cells)
+
+
+def straight_line_m(inputs: StudyInputs, facilities: gpd.GeoDataFrame, group: str,
+                    member: np.ndarray | None = None) -> np.ndarray:
+    """Straight-line distance (metres) from each cell centre to the group's nearest facility.
+
+    ``member`` may pass :func:`in_group` of the group, when known. The
+    distances depend only on the sites' coordinates: they are kept on
+    ``inputs`` under those coordinates, so scenarios that leave the group's
+    sites where they are reuse them. The result is read-only.
+    """
+    member = in_group(facilities, inputs.profile.groups[group]) if member is None else member
     fx, fy = facilities["x"].to_numpy(float)[member], facilities["y"].to_numpy(float)[member]
+    cache = inputs._memo.setdefault("straight_line_m", {})
+    sites = np.sort(fx + 1j * fy)  # the set of sites (the nearest one does not depend on their order)
+    key = sites.tobytes()
+    hit = cache.get(key)
+    if hit is not None and hit[0] is inputs.cells:
+        return hit[2]
+    dist = _add_sites(inputs.cells, sites, cache)
+    dist.flags.writeable = False  # shared by every audit that asks for these sites
+    if len(cache) >= _LINE_CACHE_SIZE:
+        cache.pop(next(iter(cache)))  # the oldest
+    cache[key] = (inputs.cells, sites, dist)
+    return dist
+
+
+def _add_sites(cells: Cells, sites: np.ndarray, cache: dict) -> np.ndarray:
+    """Distances to ``sites`` (x + iy), from a kept set that lacks only some of them (sites added), else anew.
+
+    The nearest of a larger set is the nearer of the kept set's nearest and
+    the added sites' nearest: the same distances as computing them anew.
+    """
+    kept = [(len(s), s, d) for c, s, d in cache.values() if c is cells and len(s) < len(sites) and np.isin(s, sites).all()]
+    if not kept:
+        return _nearest_site_m(cells, sites.real, sites.imag)
+    _, base, dist = max(kept, key=lambda k: k[0])
+    added = sites[~np.isin(sites, base)]
+    return np.minimum(dist, _nearest_site_m(cells, added.real, added.imag))
+
+
+def _nearest_site_m(cells: Cells, fx: np.ndarray, fy: np.ndarray) -> np.ndarray:
+    """Straight-line distance (metres) from each cell centre to the nearest of the sites (fx, fy)."""
+    if len(fx) == 0:
+        return np.full(len(cells.x), np.inf)
     if len(fx) <= 32:  # a few sites: one vectorised pass per site beats a KD-tree query per cell
-        best = np.full(len(inputs.cells.x), np.inf)
+        best = np.full(len(cells.x), np.inf)
         for x, y in zip(fx, fy):
-            dx, dy = inputs.cells.x - x, inputs.cells.y - y
+            dx, dy = cells.x - x, cells.y - y
             np.minimum(best, dx * dx + dy * dy, out=best)
         return np.sqrt(best)
     tree = cKDTree(np.column_stack([fx, fy]))
-    dist, _ = tree.query(np.column_stack([inputs.cells.x, inputs.cells.y]), workers=-1)
+    dist, _ = tree.query(np.column_stack([cells.x, cells.y]), workers=-1)
     return dist
