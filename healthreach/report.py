@@ -47,12 +47,12 @@ def write_text(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def _clean(value):
-    """JSON-safe: NaN/inf become null, numpy scalars plain numbers."""
+def json_safe(value):
+    """``value`` ready for JSON: NaN and inf become null, numpy scalars plain numbers (recursively)."""
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -62,7 +62,7 @@ def _clean(value):
 
 def figure_dict(f: Figure) -> dict:
     """One standard as summary.json writes it."""
-    return _clean({"id": f.id, "title": f.title, "population": round(f.population),
+    return json_safe({"id": f.id, "title": f.title, "population": round(f.population),
                    "covered_population": None if f.covered is None else round(f.covered),
                    "share": None if f.share is None else round(f.share, 4), "target": f.target,
                    "pass": f.passed, "unit": f.unit, **f.details})
@@ -71,7 +71,7 @@ def figure_dict(f: Figure) -> dict:
 def summary(audit: Audit) -> dict:
     """The audit in one JSON-ready mapping."""
     inp = audit.inputs
-    return _clean({
+    return json_safe({
         "study": inp.study.name,
         "description": inp.study.description,
         "healthreach_version": __version__,

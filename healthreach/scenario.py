@@ -30,7 +30,6 @@ from __future__ import annotations
 import difflib
 import functools
 import itertools
-import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -51,6 +50,7 @@ from healthreach.incremental import TravelUpdater
 from healthreach.inputs import StudyInputs
 from healthreach.isochrones import cell_squares
 from healthreach.profile import Profile
+from healthreach.report import json_safe, write_files
 from healthreach.standards import Audit
 from healthreach.standards import audit as run_audit
 from healthreach.study import DEMO_STUDY, Study, format_validation_error, load_study, read_yaml
@@ -884,20 +884,8 @@ def compare_audits(before: Audit, after: Audit) -> tuple[pd.DataFrame, pd.DataFr
 
 # --- outputs -----------------------------------------------------------------------------------------------
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def _records(frame: pd.DataFrame) -> list[dict]:
-    return _clean(frame.astype(object).where(frame.notna(), None).to_dict("records"))
+    return json_safe(frame.astype(object).where(frame.notna(), None).to_dict("records"))
 
 
 def change_dicts(scenario: Scenario) -> list[dict]:
@@ -909,7 +897,7 @@ def change_dicts(scenario: Scenario) -> list[dict]:
 def comparison(result: ScenarioResult) -> dict:
     """The whole comparison as one JSON-ready mapping."""
     inp = result.audit.inputs
-    return _clean({
+    return json_safe({
         "scenario": result.scenario.name,
         "description": result.scenario.description,
         "file": str(result.scenario.source) if result.scenario.source else None,
@@ -958,8 +946,6 @@ def change_layers(result: ScenarioResult) -> dict[str, gpd.GeoDataFrame]:
 
 def write_outputs(result: ScenarioResult, out_dir: Path, map_html: str | None = None) -> dict[str, Path]:
     """Write comparison.json, standards/townships/facilities/flows CSVs, changes.gpkg (and map.html), atomically."""
-    from healthreach.report import write_files
-
     tables = {"standards.csv": result.standards, "townships.csv": result.townships,
               "facilities.csv": result.facilities, "flows.csv": result.flows}
     return write_files(out_dir, {"comparison.json": comparison(result)}, tables,
