@@ -96,6 +96,14 @@ def _invert(forward, lon, lat, lon0, lat0):
     return x, y
 
 
+def looks_swapped(lon, lat):
+    """True where degrees (lon, lat) are out of range, or look like a Chinese pair given the wrong way
+    round (a longitude of 73..136 in the latitude, a latitude of 17..54 in the longitude)."""
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    out_of_range = (np.abs(lat) > 90) | (np.abs(lon) > 180)
+    return out_of_range | ((lon > 17) & (lon < 54) & (lat > 73) & (lat < 136))
+
+
 def wgs84_to_gcj02(lon, lat):
     """WGS84 (lon, lat) degrees -> GCJ-02 (lon, lat) degrees."""
     lon, lat = _xy(lon, lat)

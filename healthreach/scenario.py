@@ -44,7 +44,7 @@ import shapely
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from healthreach import __version__
-from healthreach.crs import _ALIASES, parse_crs, to_wgs84
+from healthreach.crs import _ALIASES, looks_swapped, parse_crs, to_wgs84
 from healthreach.errors import CRSError, HealthreachError, ScenarioError
 from healthreach.incremental import TravelUpdater
 from healthreach.inputs import StudyInputs
@@ -499,8 +499,7 @@ def locate(scenario: Scenario, inputs: StudyInputs) -> dict[int, Site]:
             continue
         a, b = _as_given(loc)
         if loc.geographic:
-            looks_swapped = abs(b) > 90 or abs(a) > 180 or (17 < a < 54 and 73 < b < 136)
-            if looks_swapped:
+            if looks_swapped(a, b):
                 say(i, f"longitude {a} / latitude {b} look swapped (or out of range): lon is east-west "
                        f"(73..135 in China), lat north-south (18..54); swap them")
                 continue

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from healthreach.crs import to_wgs84
+from healthreach.crs import looks_swapped, to_wgs84
 from healthreach.errors import InputError
 from healthreach.load import osm
 from healthreach.load.tables import read_table, require_columns, require_unique_ids
@@ -190,11 +190,9 @@ def _flags(df: pd.DataFrame, column: str | None, spec: FacilitiesSpec, ids, row_
 
 def _check_swapped(lon: np.ndarray, lat: np.ndarray, system: str, spec: FacilitiesSpec, ids, row_offset) -> None:
     """Reject geographic coordinates out of range, with a hint when they look swapped."""
-    if system.lower().startswith("epsg:") and system.split(":")[1] not in ("4326", "4490", "4490"):
+    if system.lower().startswith("epsg:") and system.split(":")[1] not in ("4326", "4490"):
         return
-    bad = (np.abs(lat) > 90) | (np.abs(lon) > 180)
-    # Chinese lon (73..135) in the lat column and lat (18..54) in the lon column
-    swapped = bad | ((lon > 17) & (lon < 54) & (lat > 73) & (lat < 136))
+    swapped = looks_swapped(lon, lat)
     if swapped.any():
         i = int(np.flatnonzero(swapped)[0])
         raise InputError(f"{spec.path}: row {i + row_offset} (id {ids.iloc[i]}): longitude {lon[i]} / latitude "
