@@ -86,8 +86,8 @@ def main(size_name: str) -> dict:
     steps = {}
     t0 = time.perf_counter()
     seen = set()
-    for mode in sorted(modes):  # the snapping itself: KD-trees built, every cell queried
-        _, tree = net2.snap_tree(mode)
+    for mode in sorted(modes):  # the attachment itself: segment trees built, every cell queried
+        tree = net2.segment_index(mode)
         if id(tree) not in seen:
             seen.add(id(tree))
             access(net2, cells.x, cells.y, mode)

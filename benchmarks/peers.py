@@ -171,7 +171,7 @@ def compare(net: Network, facility_nodes: np.ndarray, rows: np.ndarray, *, label
     csr = net.graph(mode, weight, reverse=reverse)
 
     def engine():
-        return nearest_facility(net, facility_nodes, mode, weight, direction, rows)
+        return nearest_facility(net, net.at_nodes(facility_nodes), mode, weight, direction, rows)
 
     def bare():  # the bare compiled call: the lower bound of the engine
         return dijkstra(csr, directed=True, indices=sources, min_only=True, return_predecessors=True)
@@ -263,7 +263,7 @@ def ego_recipe(net: Network, graph: nx.DiGraph, facility_nodes: np.ndarray, rows
             reached[minutes][members] = True
     seconds = time.perf_counter() - t0
     # the same facilities through healthreach, to compare node sets exactly
-    part = ref if k == len(facility_nodes) else nearest_facility(net, facility_nodes[:k], mode, weight,
+    part = ref if k == len(facility_nodes) else nearest_facility(net, net.at_nodes(facility_nodes[:k]), mode, weight,
                                                                   direction, rows[:k])
     for minutes, mask in reached.items():
         limit_s = minutes * 60

@@ -115,7 +115,7 @@ def _peers_child(case: str) -> dict:
     import numpy as np
 
     from benchmarks import peers
-    from healthreach.travel import facility_node, in_group
+    from healthreach.travel import facility_attachment, in_group
 
     if case == "demo":
         from healthreach.inputs import load_inputs
@@ -133,7 +133,7 @@ def _peers_child(case: str) -> dict:
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    out = peers.compare(inputs.network, facility_node(fac, "drive")[rows], rows, label=case,
+    out = peers.compare(inputs.network, inputs.network.segment_ends(facility_attachment(fac, "drive").seg[rows])[0], rows, label=case,
                         ego_facilities=ego_limit, log=log)
     import resource
 

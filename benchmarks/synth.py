@@ -198,12 +198,11 @@ def study(size: Size) -> Study:
 
 
 def snap_facilities(net: Network, fac: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Add node_walk / node_drive and snap distances, as :func:`healthreach.inputs.load_inputs` does."""
+    """Add the road attachment columns, as :func:`healthreach.inputs.load_inputs` does."""
+    from healthreach.network import attach_facilities
+
     fac = fac.copy()
-    for mode in ("walk", "drive"):
-        node, dist = net.snap(fac["x"].to_numpy(), fac["y"].to_numpy(), mode)
-        fac[f"node_{mode}"] = node
-        fac[f"snap_{mode}_m"] = dist
+    attach_facilities(net, fac)
     return fac
 
 

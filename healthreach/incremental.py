@@ -6,7 +6,8 @@ facilities, and most nodes keep their nearest facility, so the surfaces are
 *repaired* instead of recomputed:
 
 * **add** (a new source, or a facility joining a group by an upgrade): a
-  Dijkstra from the new site that only continues where it beats today's cost.
+  Dijkstra from the new site (seeded at its segment's two ends with the
+  partial segment costs) that only continues where it beats today's cost.
   Baseline costs are exact shortest-path costs, so they obey the triangle
   inequality and a node that is not improved cannot lead to one that is:
   the pruned search is exact, and it stops at the edge of the new catchment.
@@ -15,10 +16,12 @@ facilities, and most nodes keep their nearest facility, so the surfaces are
   each seeded with the best baseline cost of a neighbour outside plus the
   edge between them; every other node keeps its cost, which no removal can
   lower.
-* **relocate** = close at the old node and add at the new one, in one pass.
+* **relocate** = close at the old attachment and add at the new one, in one pass.
 
 Both run in one compiled (numba) label-correcting Dijkstra that starts from
-the current labels. Cells then read only the nodes whose label changed. The
+the current labels. A cell depends on the two nodes of its segment and on
+facilities attached to that same segment, so cells are recomputed only on
+segments with a changed end node or an added or removed facility. The
 result equals :func:`healthreach.travel.cell_travel` on the changed table
 (costs exactly, the facility wherever the cost is not tied); the tests check
 this on many random changes.
@@ -39,19 +42,21 @@ import numpy as np
 from numba import njit
 
 from healthreach.inputs import StudyInputs
-from healthreach.reach import Access, Surface
-from healthreach.travel import CellCost, Need, cell_access, cell_travel, facility_node, in_group, needs
+from healthreach.network import _MIN_WEIGHT, Attachment
+from healthreach.reach import Surface, point_cost, source_seeds
+from healthreach.travel import CellCost, Need, cell_access, cell_travel, facility_attachment, in_group, needs
 
 
 @njit(cache=True)
 def _repair(indptr, indices, weights, rindptr, rindices, rweights,
-            cost, facility, invalid, seed_node, seed_row):  # pragma: no cover - compiled
+            cost, facility, invalid, seed_node, seed_cost, seed_row):  # pragma: no cover - compiled
     """Repair a nearest-facility surface in place; return the nodes whose label changed.
 
     ``indptr/indices/weights``: CSR of the search graph (edges leaving a node);
     ``rindptr/rindices/rweights``: its transpose (edges entering a node).
-    ``invalid``: nodes whose source was removed; ``seed_node/seed_row``: sources
-    that start at cost 0 (new sites, and remaining sources inside the invalid set).
+    ``invalid``: nodes whose source was removed; ``seed_node/seed_cost/seed_row``:
+    sources that reach a node at a given cost (the partial segment from a new
+    site, or from a remaining site next to the invalid set).
     """
     n = cost.shape[0]
     touched = np.zeros(n, np.bool_)
@@ -73,15 +78,16 @@ def _repair(indptr, indices, weights, rindptr, rindices, rweights,
                 facility[v] = facility[u]
         if cost[v] < np.inf:
             heappush(heap, (cost[v], np.int64(v)))
-    # new sources; at a shared node the lowest row wins, as in the full search
+    # new sources; at an equal cost the lowest row wins
     for i in range(seed_node.shape[0]):
         v = seed_node[i]
+        c = seed_cost[i]
         r = seed_row[i]
-        if cost[v] > 0.0 or (cost[v] == 0.0 and r < facility[v]):
-            cost[v] = 0.0
+        if c < cost[v] or (c == cost[v] and r < facility[v]):
+            cost[v] = c
             facility[v] = r
             touched[v] = True
-            heappush(heap, (0.0, np.int64(v)))
+            heappush(heap, (c, np.int64(v)))
     # label-correcting Dijkstra, pruned wherever today's cost is not beaten
     while len(heap) > 0:
         c, v = heappop(heap)
@@ -108,13 +114,12 @@ def warm_up() -> float:
     cost = np.array([0.0, 1.0])
     facility = np.array([0, 0], np.int64)
     _repair(indptr, indices, weights, indptr, indices, weights, cost, facility,
-            np.array([1], np.int64), np.array([0], np.int64), np.array([0], np.int64))
+            np.array([1], np.int64), np.array([0], np.int64), np.array([0.0]), np.array([0], np.int64))
     return time.perf_counter() - start
 
 
-def repair_surface(net, surface: Surface, removed_rows: np.ndarray, seed_nodes: np.ndarray,
-                   seed_rows: np.ndarray, remaining_nodes: np.ndarray | None = None,
-                   remaining_rows: np.ndarray | None = None) -> tuple[Surface, np.ndarray]:
+def repair_surface(net, surface: Surface, removed_rows: np.ndarray, added: Attachment,
+                   added_rows: np.ndarray) -> tuple[Surface, np.ndarray]:
     """A new surface with some sources removed and others added, and the nodes that changed.
 
     Parameters
@@ -125,11 +130,11 @@ def repair_surface(net, surface: Surface, removed_rows: np.ndarray, seed_nodes: 
         The current surface (cost in seconds or metres, facility row per node).
     removed_rows : ndarray of int
         Facility rows that are no longer sources (closed, moved away, left the group).
-    seed_nodes, seed_rows : ndarray of int
-        New sources: the node each stands at and its facility row.
-    remaining_nodes, remaining_rows : ndarray of int, optional
-        The sources that stay; only those standing inside the re-solved region
-        (a node shared with a removed source) are used.
+    added, added_rows : Attachment, ndarray of int
+        New sources: where each attaches to the roads and its facility row.
+
+    The sources that stay are the surface's own minus the removed rows; those
+    next to the re-solved region seed it with their partial segment costs.
     """
     reverse = surface.direction == "to"
     graph = net.graph(surface.mode, surface.weight, reverse=reverse)
@@ -137,42 +142,73 @@ def repair_surface(net, surface: Surface, removed_rows: np.ndarray, seed_nodes: 
     cost = surface.cost.copy()
     facility = surface.facility.astype(np.int64, copy=True)
     removed_rows = np.asarray(removed_rows, np.int64)
-    if len(removed_rows):
-        lost = facility == removed_rows[0]
-        for row in removed_rows[1:]:
-            lost |= facility == row
-        invalid = np.flatnonzero(lost)
-    else:
-        invalid = np.zeros(0, np.int64)
-    seed_nodes = np.asarray(seed_nodes, np.int64)
-    seed_rows = np.asarray(seed_rows, np.int64)
-    if len(invalid) and remaining_nodes is not None and len(remaining_nodes):
-        remaining_nodes = np.asarray(remaining_nodes, np.int64)
-        inside = lost[remaining_nodes]
-        seed_nodes = np.r_[seed_nodes, remaining_nodes[inside]]
-        seed_rows = np.r_[seed_rows, np.asarray(remaining_rows, np.int64)[inside]]
+    added_rows = np.asarray(added_rows, np.int64)
+    stays = ~np.isin(surface.source_row, removed_rows)
+    remaining, remaining_rows = surface.source[stays], surface.source_row[stays]
+    lost = np.isin(facility, removed_rows) if len(removed_rows) else np.zeros(len(cost), bool)
+    invalid = np.flatnonzero(lost)
+    seeds = [_seeds(net, surface, added, added_rows, None)]
+    if len(invalid) and len(remaining):
+        seeds.append(_seeds(net, surface, remaining, remaining_rows, lost))
+    seed_node, seed_cost, seed_row = (np.concatenate(parts) for parts in zip(*seeds))
     changed = _repair(graph.indptr, graph.indices, graph.data, back.indptr, back.indices, back.data,
-                      cost, facility, invalid.astype(np.int64), seed_nodes, seed_rows)
-    return Surface(surface.mode, surface.weight, surface.direction, cost, facility), changed
+                      cost, facility, invalid.astype(np.int64), seed_node, seed_cost, seed_row)
+    source = Attachment.concat([remaining, added])
+    rows = np.r_[remaining_rows, added_rows]
+    return Surface(surface.mode, surface.weight, surface.direction, cost, facility, source, rows), changed
+
+
+def _seeds(net, surface: Surface, at: Attachment, rows: np.ndarray,
+           only: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(node, cost, row) seeds of sources at their segments' two ends; ``only``: keep nodes marked True."""
+    u, v, cost_u, cost_v = source_seeds(net, surface.mode, surface.weight, surface.direction, at)
+    node = np.r_[u, v].astype(np.int64)
+    cost = np.maximum(np.r_[cost_u, cost_v], _MIN_WEIGHT)  # as the full search stores them
+    row = np.r_[rows, rows].astype(np.int64)
+    keep = np.isfinite(cost)
+    if only is not None:
+        keep &= only[node]
+    return node[keep], cost[keep], row[keep]
 
 
 @dataclass
 class _CellIndex:
-    """Cells grouped by their access node, and each cell's off-road leg in one unit."""
+    """Cells grouped by their segment, and segments by their end nodes."""
 
-    node: np.ndarray       # access node per cell
-    order: np.ndarray      # cells sorted by access node
-    start: np.ndarray      # order[start[v]:start[v + 1]] are the cells of node v
-    leg: dict[str, np.ndarray]  # weight -> leg per cell (seconds for time, metres for length)
+    at: Attachment          # each cell's attachment
+    order: np.ndarray       # cells sorted by segment
+    start: np.ndarray       # order[start[s]:start[s + 1]] are the cells of segment s
+    node_segs: np.ndarray   # segments sorted by end node (each segment twice)
+    node_start: np.ndarray  # node_segs[node_start[v]:node_start[v + 1]] are the segments at node v
 
-    def cells_of(self, nodes: np.ndarray) -> np.ndarray:
-        lo, hi = self.start[nodes], self.start[nodes + 1]
-        counts = hi - lo
-        total = int(counts.sum())
-        if total == 0:
-            return np.zeros(0, np.int64)
-        offsets = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(total)
-        return self.order[offsets]
+    @classmethod
+    def build(cls, net, at: Attachment) -> _CellIndex:
+        m = net.n_segments
+        order = np.argsort(at.seg, kind="stable")
+        start = np.searchsorted(at.seg[order], np.arange(m + 1))
+        ends = np.r_[net.tail[:m], net.head[:m]]
+        by_node = np.argsort(ends, kind="stable")
+        node_start = np.searchsorted(ends[by_node], np.arange(net.n_nodes + 1))
+        return cls(at, order, start, np.r_[np.arange(m), np.arange(m)][by_node], node_start)
+
+    def cells_of(self, segments: np.ndarray) -> np.ndarray:
+        """The cells attached to any of ``segments`` (distinct segments)."""
+        return self.order[_ranges(self.start, segments)]
+
+    def cells_near(self, nodes: np.ndarray, segments: np.ndarray) -> np.ndarray:
+        """Cells on a segment that ends at one of ``nodes`` or is one of ``segments``."""
+        around = self.node_segs[_ranges(self.node_start, np.asarray(nodes, np.int64))]
+        return self.cells_of(np.unique(np.r_[around, np.asarray(segments, np.int64)]))
+
+
+def _ranges(start: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(start[k], start[k + 1])`` for each key."""
+    lo, hi = start[keys], start[keys + 1]
+    counts = hi - lo
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    return np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(total)
 
 
 class TravelUpdater:
@@ -195,27 +231,19 @@ class TravelUpdater:
         self.compile_s = warm_up()  # seconds to compile (or load from numba's cache) the kernel, once per process
         self.facilities = inputs.facilities if facilities is None else facilities
         self.needs = needs(inputs.profile)
-        self.access: dict[str, Access] = cell_access(inputs, {n.mode for n in self.needs})
+        self.access: dict[str, Attachment] = cell_access(inputs, {n.mode for n in self.needs})
         self.travel = travel if travel is not None else cell_travel(inputs, self.facilities, self.access)
-        kmh = inputs.profile.travel.access_kmh
-        self._cells: dict[str, _CellIndex] = {}
-        n = inputs.network.n_nodes
-        for mode, acc in self.access.items():
-            order = np.argsort(acc.node, kind="stable")
-            start = np.searchsorted(acc.node[order], np.arange(n + 1))
-            # the same arithmetic as reach.point_cost, so updated cells equal recomputed ones bit for bit
-            self._cells[mode] = _CellIndex(acc.node, order, start,
-                                           {"time": acc.leg_m / (kmh / 3.6), "length": acc.leg_m})
+        self._cells = {mode: _CellIndex.build(inputs.network, at) for mode, at in self.access.items()}
         self._base = self._sources(self.facilities)
         for need in self.needs:  # build the CSR graphs now, not during the first change
             reverse = need.direction == "to"
             inputs.network.graph(need.mode, need.weight, reverse)
             inputs.network.graph(need.mode, need.weight, not reverse)
 
-    def _sources(self, facilities: gpd.GeoDataFrame) -> dict[Need, tuple[np.ndarray, np.ndarray]]:
-        """Per need: group membership (bool per row) and the node of each row."""
+    def _sources(self, facilities: gpd.GeoDataFrame) -> dict[Need, tuple[np.ndarray, Attachment]]:
+        """Per need: group membership (bool per row) and where each row attaches."""
         groups = self.inputs.profile.groups
-        return {need: (in_group(facilities, groups[need.group]), facility_node(facilities, need.mode))
+        return {need: (in_group(facilities, groups[need.group]), facility_attachment(facilities, need.mode))
                 for need in self.needs}
 
     def update(self, facilities: gpd.GeoDataFrame) -> dict[Need, CellCost]:
@@ -230,27 +258,27 @@ class TravelUpdater:
             raise ValueError("the changed facility table must keep the baseline rows in order "
                              "and append new facilities at the end")
         extra = len(facilities) - n_base
+        net = self.inputs.network
+        kmh = self.inputs.profile.travel.access_kmh
         out: dict[Need, CellCost] = {}
-        for need, (member_after, node_after) in self._sources(facilities).items():
-            member_before, node_before = self._base[need]
+        for need, (member_after, at_after) in self._sources(facilities).items():
+            member_before, at_before = self._base[need]
             member_before = np.r_[member_before, np.zeros(extra, bool)]
-            node_before = np.r_[node_before, np.full(extra, -1)]
-            moved = node_after != node_before
+            seg_before = np.r_[at_before.seg, np.full(extra, -1)]
+            along_before = np.r_[at_before.along_m, np.full(extra, np.nan)]
+            moved = (at_after.seg != seg_before) | (at_after.along_m != along_before)
             removed = np.flatnonzero(member_before & (~member_after | moved))
             added = np.flatnonzero(member_after & (~member_before | moved))
             base = self.travel[need]
             if len(removed) == 0 and len(added) == 0:
                 out[need] = base
                 continue
-            stay = np.flatnonzero(member_after & member_before & ~moved)
-            surface, changed = repair_surface(self.inputs.network, base.surface, removed,
-                                              node_after[added], added, node_after[stay], stay)
+            surface, changed = repair_surface(net, base.surface, removed, at_after[added], added)
             index = self._cells[need.mode]
-            cells = index.cells_of(changed)
+            cells = index.cells_near(changed, np.r_[seg_before[removed], at_after.seg[added]])
             cost = base.cost.copy()
             facility = base.facility.copy()
-            nodes = index.node[cells]
-            cost[cells] = surface.cost[nodes] + index.leg[need.weight][cells]
-            facility[cells] = surface.facility[nodes]
+            # the same function as a full evaluation, so updated cells equal recomputed ones bit for bit
+            cost[cells], facility[cells] = point_cost(net, surface, index.at[cells], kmh)
             out[need] = CellCost(cost, facility, surface)
         return out

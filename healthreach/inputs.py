@@ -2,7 +2,7 @@
 
 This is the only place that touches input files. It chooses the analysis CRS,
 builds (or reuses from the cache) the road network, places the population on
-the analysis grid, and snaps facilities and cells to the roads.
+the analysis grid, and attaches facilities to the roads.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from healthreach.load.facilities import check_locations, read_facilities
 from healthreach.load.population import is_polygon_source, read_population, read_population_polygons
 from healthreach.load.roads import buffer_wgs84, read_roads, road_format, roads_file
 from healthreach.load.villages import read_villages
-from healthreach.network import Network, build_network, cache_dir, cache_key, load_network, save_network
+from healthreach.network import Network, attach_facilities, build_network, cache_dir, cache_key, load_network, save_network
 from healthreach.profile import Profile, load_profile
 from healthreach.study import INPUT_KEYS, Study
 
@@ -112,10 +112,7 @@ def load_inputs(study: Study, step: Step | None = None, use_cache: bool = True) 
     step("reading facilities")
     facilities = read_facilities(study.facilities, crs, osm_area=buffer_wgs84(area_wgs84, study.roads.buffer_km))
     warnings.extend(check_locations(facilities, boundaries.union_all(), study.facilities.path))
-    for mode in ("walk", "drive"):
-        node, dist = network.snap(facilities["x"].to_numpy(), facilities["y"].to_numpy(), mode)
-        facilities[f"node_{mode}"] = node
-        facilities[f"snap_{mode}_m"] = dist
+    attach_facilities(network, facilities)
     far = facilities[facilities["snap_drive_m"] > profile.travel.far_snap_m]
     for _, fac in far.iterrows():
         warnings.append(f"facility {fac['id']} ({fac['name']}, {study.facilities.path.name} row {fac['row']}) "
@@ -170,7 +167,9 @@ def _network(study: Study, profile: Profile, crs: str, step: Step, use_cache: bo
     path = cache_dir() / "networks" / f"{key}.npz"
     if use_cache and path.is_file():
         step("reusing the cached road network")
-        return load_network(path)
+        net = load_network(path)
+        net.no_access = tuple(profile.no_access)  # not part of the cached network: points attach by it
+        return net
     roads = read_roads(study.roads, crs, area=area_wgs84, path=roads_path)
     unknown = "error" if fmt == "gis" else "drop"
     net = build_network(roads, profile, study.roads.tolerance_m, unknown, where=str(roads_path))

@@ -1,7 +1,11 @@
 """The routable road network as arrays.
 
 Every road segment becomes two directed edges (along and against its
-digitised direction). Each travel mode has one time array in seconds over
+digitised direction): with ``m`` segments, edge ``i`` runs along segment
+``i`` (from its first node ``u`` to its last node ``v``), edge ``i + m``
+against it, and ``lines`` row ``i`` is its geometry. Points (cells,
+villages, facilities) attach to the nearest point of the nearest segment a
+mode may use (:meth:`Network.attach`). Each travel mode has one time array in seconds over
 those edges, ``inf`` where the mode may not pass (walking on expressways,
 driving against a one-way street). Graphs for the shortest-path engine are
 CSR matrices built from these arrays on demand. Coordinates are metres in the
@@ -91,7 +95,10 @@ class Network:
     road_class : ndarray
         Edge road class (str).
     lines : GeoSeries
-        The road geometry (one line per segment) for drawing maps.
+        The road geometry, one line per segment, drawn from ``u`` to ``v``.
+    no_access : tuple of str
+        Road classes that cannot be entered midway (expressways and their
+        ramps): no point attaches to them. Set from the profile.
     """
 
     crs: str
@@ -104,7 +111,9 @@ class Network:
     road_class: np.ndarray
     lines: gpd.GeoDataFrame
     report: BuildReport
+    no_access: tuple[str, ...] = ()
     _graphs: dict = field(default_factory=dict, repr=False)
+    _weights: dict = field(default_factory=dict, repr=False)
     _trees: dict = field(default_factory=dict, repr=False)
     _orders: dict = field(default_factory=dict, repr=False)
 
@@ -119,7 +128,9 @@ class Network:
         if weight == "time":
             return self.time_s[mode]
         if weight == "length":
-            return np.where(np.isfinite(self.time_s[mode]), self.length_m, np.inf)
+            if mode not in self._weights:
+                self._weights[mode] = np.where(np.isfinite(self.time_s[mode]), self.length_m, np.inf)
+            return self._weights[mode]
         raise NetworkError(f"unknown weight '{weight}' (weights: {', '.join(WEIGHTS)})")
 
     def graph(self, mode: str, weight: str, reverse: bool = False) -> sparse.csr_matrix:
@@ -150,22 +161,141 @@ class Network:
         into[self.head[ok]] = True
         return np.flatnonzero(out & into)
 
-    def snap(self, x: np.ndarray, y: np.ndarray, mode: str) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest node usable by ``mode`` for each point: (node index, distance in metres)."""
-        nodes, tree = self.snap_tree(mode)
-        points = np.column_stack([np.asarray(x, float), np.asarray(y, float)])
-        dist, idx = tree.query(points, workers=-1 if len(points) > 10_000 else 1)  # threads pay off on many points
-        return nodes[idx], dist
+    @property
+    def n_segments(self) -> int:
+        """Road segments (each is edges ``i`` and ``i + n_segments``)."""
+        return len(self.tail) // 2
 
-    def snap_tree(self, mode: str) -> tuple[np.ndarray, cKDTree]:
-        """The mode's usable nodes and a KD-tree over them; modes with the same nodes share one tree."""
-        if mode not in self._trees:
-            nodes = self.mode_nodes(mode)
-            if len(nodes) == 0:
-                raise NetworkError(f"no road in the network can be used by mode '{mode}'")
-            same = next((t for t in self._trees.values() if np.array_equal(t[0], nodes)), None)
-            self._trees[mode] = same or (nodes, cKDTree(np.column_stack([self.x[nodes], self.y[nodes]])))
-        return self._trees[mode]
+    def segment_ends(self, seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """First node ``u`` and last node ``v`` of each segment."""
+        return self.tail[seg], self.head[seg]
+
+    def attachable(self, mode: str) -> np.ndarray:
+        """Per segment: whether points may attach to it in ``mode``.
+
+        The mode must be able to travel it in at least one direction, and its
+        class must not be in ``no_access`` (roads entered only at junctions).
+        """
+        if mode not in self.time_s:
+            raise NetworkError(f"unknown travel mode '{mode}' (modes: {', '.join(self.time_s)})")
+        m = self.n_segments
+        t = self.time_s[mode]
+        ok = np.isfinite(t[:m]) | np.isfinite(t[m:])
+        if self.no_access:
+            ok &= ~np.isin(self.lines["road_class"].to_numpy(str), list(self.no_access))
+        return ok
+
+    def segment_index(self, mode: str) -> SegmentIndex:
+        """The search tree over the segments ``mode`` may attach to; modes with the same segments share one."""
+        key = (mode, self.no_access)
+        if key not in self._trees:
+            mask = self.attachable(mode)
+            if not mask.any():
+                raise NetworkError(f"no road in the network can be used by mode '{mode}' "
+                                   f"(classes it may not enter midway: {', '.join(self.no_access) or 'none'})")
+            same = next((t for t in self._trees.values() if np.array_equal(t.mask, mask)), None)
+            self._trees[key] = same or SegmentIndex.build(self.lines.geometry.to_numpy(), mask)
+        return self._trees[key]
+
+    def at_nodes(self, nodes: np.ndarray) -> Attachment:
+        """Attachments standing exactly on ``nodes`` (the start or end of a segment touching each)."""
+        nodes = np.asarray(nodes, np.int64)
+        m = self.n_segments
+        seg_from = np.full(self.n_nodes, -1, np.int64)
+        seg_from[self.head[:m][::-1]] = np.arange(m)[::-1]  # a segment ending at the node...
+        seg_to = np.full(self.n_nodes, -1, np.int64)
+        seg_to[self.tail[:m][::-1]] = np.arange(m)[::-1]    # ...or, preferably, starting there
+        seg = np.where(seg_to[nodes] >= 0, seg_to[nodes], seg_from[nodes])
+        along = np.where(seg_to[nodes] >= 0, 0.0, self.length_m[np.maximum(seg, 0)])
+        return Attachment(seg, along, np.zeros(len(nodes)))
+
+    def attach(self, x: np.ndarray, y: np.ndarray, mode: str) -> Attachment:
+        """Where each point (metres) meets the nearest road segment ``mode`` may attach to."""
+        return self.segment_index(mode).nearest(np.asarray(x, float), np.asarray(y, float), self.length_m)
+
+
+def attach_facilities(net: Network, facilities: gpd.GeoDataFrame) -> None:
+    """Add each facility's attachment columns, per walk and drive: ``seg_*``, ``along_*_m`` and
+    ``snap_*_m`` (metres from the facility to the road)."""
+    for mode in ("walk", "drive"):
+        at = net.attach(facilities["x"].to_numpy(float), facilities["y"].to_numpy(float), mode)
+        facilities[f"seg_{mode}"] = at.seg
+        facilities[f"along_{mode}_m"] = at.along_m
+        facilities[f"snap_{mode}_m"] = at.leg_m
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """Where points meet the road network in one mode.
+
+    ``seg`` is the segment (row of ``Network.lines``), ``along_m`` the metres
+    along it from its first node ``u`` to the attachment point, ``leg_m`` the
+    straight off-road distance (metres) from the point to the road.
+    """
+
+    seg: np.ndarray
+    along_m: np.ndarray
+    leg_m: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.seg)
+
+    def __getitem__(self, index) -> Attachment:
+        return Attachment(self.seg[index], self.along_m[index], self.leg_m[index])
+
+    @staticmethod
+    def concat(parts: list[Attachment]) -> Attachment:
+        if not parts:
+            return Attachment(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+        return Attachment(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("seg", "along_m", "leg_m")))
+
+
+@dataclass
+class SegmentIndex:
+    """An STRtree over the straight pieces of a set of segments, for exact nearest-road search.
+
+    ``mask`` marks the segments indexed; piece ``k`` runs from ``start[k]`` to
+    ``end[k]`` (metres) on segment ``seg[k]``, beginning ``offset_m[k]``
+    metres along it.
+    """
+
+    mask: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    seg: np.ndarray
+    offset_m: np.ndarray
+    tree: shapely.STRtree
+
+    @classmethod
+    def build(cls, lines: np.ndarray, mask: np.ndarray) -> SegmentIndex:
+        segs = np.flatnonzero(mask)
+        coords, which = shapely.get_coordinates(lines[segs], return_index=True)
+        inner = which[1:] == which[:-1]
+        a, b, seg = coords[:-1][inner], coords[1:][inner], segs[which[:-1][inner]]
+        piece_m = np.hypot(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1])
+        before = np.cumsum(piece_m) - piece_m  # metres before each piece, over all pieces
+        first = np.r_[True, seg[1:] != seg[:-1]]
+        offset = before - np.repeat(before[first], np.diff(np.r_[np.flatnonzero(first), len(seg)]))
+        keep = piece_m > 0
+        a, b, seg, offset = a[keep], b[keep], seg[keep], offset[keep]
+        tree = shapely.STRtree(shapely.linestrings(np.stack([a, b], axis=1)))
+        return cls(mask, a, b, seg, offset, tree)
+
+    def nearest(self, x: np.ndarray, y: np.ndarray, length_m: np.ndarray) -> Attachment:
+        """Exact nearest point on the indexed segments for each point; ``length_m`` per segment clamps ``along_m``."""
+        n = len(x)
+        if n == 0:
+            return Attachment(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+        found = self.tree.query_nearest(shapely.points(x, y), all_matches=False)
+        piece = np.empty(n, np.int64)
+        piece[found[0]] = found[1]
+        a, b = self.start[piece], self.end[piece]
+        dx, dy = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
+        t = np.clip(((x - a[:, 0]) * dx + (y - a[:, 1]) * dy) / (dx * dx + dy * dy), 0.0, 1.0)
+        px, py = a[:, 0] + t * dx, a[:, 1] + t * dy
+        seg = self.seg[piece]
+        along = np.minimum(self.offset_m[piece] + t * np.hypot(dx, dy), length_m[seg])
+        return Attachment(seg, along, np.hypot(x - px, y - py))
 
 
 def _csr_min_sorted(pair: np.ndarray, w: np.ndarray, n: int) -> sparse.csr_matrix:
@@ -308,6 +438,7 @@ def build_network(roads: gpd.GeoDataFrame, profile: Profile, merge_tolerance_m: 
         road_class=np.r_[classes, classes][keep_edge],
         lines=gpd.GeoDataFrame({"road_class": classes[keep_seg]}, geometry=geoms[keep_seg], crs=roads.crs),
         report=report,
+        no_access=tuple(profile.no_access),
     )
     report.nodes = net.n_nodes
     report.edges = int(np.isfinite(np.vstack(list(net.time_s.values()))).any(axis=0).sum())

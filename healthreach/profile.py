@@ -102,6 +102,7 @@ class Profile(_Strict):
     travel: Travel = Travel()
     drive_kmh: dict[str, float]
     no_walking: list[str] = Field(default_factory=list)
+    no_access: list[str] = Field(default_factory=list)  # classes entered only at junctions: no point attaches to them
     groups: dict[str, Group]
     standards: Standards
 
@@ -114,7 +115,8 @@ def load_profile(name_or_path: str, study: Study | None = None) -> Profile:
     """Load a bundled profile by name, or a profile file by path.
 
     A relative path is looked up beside the study file first. The study's
-    ``speeds_kmh`` overrides are applied.
+    ``speeds_kmh`` overrides are applied, and its ``no_access`` list, when
+    given, replaces the profile's.
     """
     candidates = [PROFILES / f"{name_or_path}.yaml"]
     if study is not None:
@@ -136,4 +138,8 @@ def load_profile(name_or_path: str, study: Study | None = None) -> Profile:
         if spec is not None and spec.group not in profile.groups:
             raise StudyError(f"{path}: standards.{spec_name}.group: no group '{spec.group}' "
                              f"(defined: {', '.join(profile.groups)})")
-    return profile.with_speeds(study.speeds_kmh) if study is not None else profile
+    if study is None:
+        return profile
+    if study.no_access is not None:
+        profile = profile.model_copy(update={"no_access": list(study.no_access)})
+    return profile.with_speeds(study.speeds_kmh)

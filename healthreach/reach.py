@@ -1,13 +1,21 @@
-"""The travel surface: cost from every node and cell to the nearest facility.
+"""The travel surface: cost from every node and point to the nearest facility.
 
-One multi-source shortest-path pass per (mode, facility group, weight,
-direction) in compiled code (``scipy.sparse.csgraph.dijkstra`` with
-``min_only``) gives, for every node, the cost to the nearest facility of the
-group and which facility that is. Cells reach the network by an off-road
-walking leg from the cell centre to the nearest usable node.
+Facilities and points (cells, villages) attach to the nearest point of the
+nearest road segment their mode may use (:meth:`Network.attach`). One
+multi-source shortest-path pass per (mode, facility group, weight, direction)
+in compiled code (``scipy.sparse.csgraph.dijkstra`` with ``min_only``) gives,
+for every node, the cost to the nearest facility of the group and which
+facility that is: each facility is a virtual node appended to the graph, with
+edges to its segment's two ends weighted by the partial segment cost.
+
+A point's cost is its off-road leg plus the cheaper of its two ways onto the
+network (the partial segment to ``u`` or to ``v``, then the node's cost), or
+the direct way along its own segment to a facility on that same segment.
+Partial costs are the segment's edge cost times the fraction travelled.
 
 Direction matters on one-way streets: patients travel *to* facilities (the
 search runs on the reversed graph), ambulances drive *from* their stations.
+Walking ignores one-way rules; driving does not.
 """
 
 from __future__ import annotations
@@ -16,11 +24,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
-from healthreach.network import Network
+from healthreach.network import _MIN_WEIGHT, Attachment, Network
 
 Direction = Literal["to", "from"]
+Access = Attachment  # how points reach the network in one mode (segment, metres along it, off-road leg)
 
 
 @dataclass(frozen=True)
@@ -29,7 +39,9 @@ class Surface:
 
     ``cost`` is seconds (weight ``time``) or metres (weight ``length``),
     ``inf`` where no facility is reachable; ``facility`` is the facility's
-    row in the facility table, -1 where unreachable.
+    row in the facility table, -1 where unreachable. ``source`` and
+    ``source_row`` are the group's facilities (where they attach, their
+    rows): points on a facility's own segment may reach it directly.
     """
 
     mode: str
@@ -37,57 +49,166 @@ class Surface:
     direction: Direction
     cost: np.ndarray
     facility: np.ndarray
+    source: Attachment
+    source_row: np.ndarray
 
 
 @dataclass(frozen=True)
-class Access:
-    """How points reach the network in one mode: nearest usable node and the leg length (metres)."""
+class Partials:
+    """Costs (seconds or metres) between attachment points and their segment's ends; ``inf`` where not allowed."""
 
-    node: np.ndarray
-    leg_m: np.ndarray
+    u_to_p: np.ndarray
+    p_to_u: np.ndarray
+    v_to_p: np.ndarray
+    p_to_v: np.ndarray
+
+    def into_point(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.u_to_p, self.v_to_p
+
+    def out_of_point(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.p_to_u, self.p_to_v
 
 
-def nearest_facility(net: Network, facility_nodes: np.ndarray, mode: str, weight: str = "time",
+def partials(net: Network, mode: str, weight: str, at: Attachment) -> Partials:
+    """Partial segment costs for attachment points: the edge cost times the fraction of the segment travelled."""
+    w = net.weights(mode, weight)
+    m = net.n_segments
+    forward, backward = w[at.seg], w[at.seg + m]
+    frac = np.clip(at.along_m / net.length_m[at.seg], 0.0, 1.0)
+    rest = 1.0 - frac
+
+    def part(f: np.ndarray, cost: np.ndarray) -> np.ndarray:  # no way to travel costs nothing, even on a closed edge
+        return np.where(f == 0, 0.0, np.where(np.isfinite(cost), f * np.where(np.isfinite(cost), cost, 0.0), np.inf))
+
+    return Partials(part(frac, forward), part(frac, backward), part(rest, backward), part(rest, forward))
+
+
+def source_seeds(net: Network, surface_mode: str, weight: str, direction: Direction,
+                 at: Attachment) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Nodes ``u``, ``v`` of each source's segment and the source's cost at each, in the search's direction.
+
+    ``to``: the cost of travelling from the node to the facility; ``from``:
+    from the facility to the node.
+    """
+    p = partials(net, surface_mode, weight, at)
+    cost_u, cost_v = p.into_point() if direction == "to" else p.out_of_point()
+    u, v = net.segment_ends(at.seg)
+    return u, v, cost_u, cost_v
+
+
+def _with_sources(graph: sparse.csr_matrix, u: np.ndarray, v: np.ndarray, cost_u: np.ndarray,
+                  cost_v: np.ndarray) -> sparse.csr_matrix:
+    """The graph with one virtual node per source appended (rows and columns at the end), edges to u and v."""
+    n, k = graph.shape[0], len(u)
+    cols = np.column_stack([u, v]).ravel()
+    w = np.column_stack([cost_u, cost_v]).ravel()
+    ok = np.isfinite(w)
+    counts = ok.reshape(k, 2).sum(axis=1)
+    index = graph.indices.dtype if n + k < np.iinfo(graph.indices.dtype).max else np.int64
+    data = np.concatenate([graph.data, w[ok]])
+    indices = np.concatenate([graph.indices, cols[ok]]).astype(index, copy=False)
+    indptr = np.concatenate([graph.indptr, graph.indptr[-1] + np.cumsum(counts)]).astype(index, copy=False)
+    return sparse.csr_matrix((data, indices, indptr), shape=(n + k, n + k))
+
+
+def nearest_facility(net: Network, at: Attachment, mode: str, weight: str = "time",
                      direction: Direction = "to", rows: np.ndarray | None = None) -> Surface:
     """Run one multi-source Dijkstra from a group's facilities.
 
     Parameters
     ----------
-    facility_nodes : ndarray of int
-        The node each facility of the group is snapped to.
+    at : Attachment
+        Where each facility of the group attaches to the mode's roads.
     rows : ndarray of int, optional
         The facilities' rows in the facility table (default ``0..k-1``).
-        Where several facilities share a node, the first listed is the one
-        reported as nearest.
+        Where several facilities stand at the same point, the first listed
+        is the one reported as nearest.
     direction : {"to", "from"}
         ``to``: cost of travelling from each node to the facility (patients);
         ``from``: cost from the facility out to each node (ambulances).
     """
-    facility_nodes = np.asarray(facility_nodes, np.int64)
-    rows = np.arange(len(facility_nodes)) if rows is None else np.asarray(rows, np.int64)
+    rows = np.arange(len(at)) if rows is None else np.asarray(rows, np.int64)
     n = net.n_nodes
-    if len(facility_nodes) == 0:
-        return Surface(mode, weight, direction, np.full(n, np.inf), np.full(n, -1, np.int64))
-    sources, first = np.unique(facility_nodes, return_index=True)
+    if len(at) == 0:
+        return Surface(mode, weight, direction, np.full(n, np.inf), np.full(n, -1, np.int64), at, rows)
+    # one virtual node per distinct attachment point; the first listed facility there speaks for it
+    _, first = np.unique(np.column_stack([at.seg, at.along_m]), axis=0, return_index=True)
+    first = np.sort(first)
+    u, v, cost_u, cost_v = source_seeds(net, mode, weight, direction, at[first])
     graph = net.graph(mode, weight, reverse=(direction == "to"))
-    cost, _, origin = dijkstra(graph, directed=True, indices=sources, min_only=True, return_predecessors=True)
-    row_of_node = np.full(n, -1, np.int64)
-    row_of_node[sources] = rows[first]
-    facility = np.where(origin >= 0, row_of_node[np.maximum(origin, 0)], -1)
-    return Surface(mode, weight, direction, cost, facility)
+    # csgraph reads a stored zero as no edge: a facility standing on a node gets the smallest positive cost
+    big = _with_sources(graph, u, v, np.maximum(cost_u, _MIN_WEIGHT), np.maximum(cost_v, _MIN_WEIGHT))
+    cost, _, origin = dijkstra(big, directed=True, indices=np.arange(n, n + len(first)), min_only=True,
+                               return_predecessors=True)
+    origin = origin[:n]
+    facility = np.where(origin >= n, rows[first][np.maximum(origin - n, 0)], -1)
+    return Surface(mode, weight, direction, cost[:n], facility, at, rows)
 
 
-def access(net: Network, x: np.ndarray, y: np.ndarray, mode: str) -> Access:
-    """Snap points (metres) to the nearest node the mode can use."""
-    node, leg = net.snap(x, y, mode)
-    return Access(node, leg)
+def access(net: Network, x: np.ndarray, y: np.ndarray, mode: str) -> Attachment:
+    """Attach points (metres) to the nearest road segment the mode may use."""
+    return net.attach(x, y, mode)
 
 
-def point_cost(surface: Surface, acc: Access, access_kmh: float) -> np.ndarray:
-    """Cost for points that reach the network through ``acc``.
+def point_cost(net: Network, surface: Surface, at: Attachment, access_kmh: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cost and nearest facility's row for points attached at ``at``.
 
-    Time surfaces add the leg walked at ``access_kmh`` (seconds); length
-    surfaces add the leg's straight-line length (metres).
+    Time surfaces add the off-road leg walked at ``access_kmh`` (seconds);
+    length surfaces add the leg's straight-line length (metres). The road
+    part is the cheapest of: via the segment's first node ``u``, via its
+    last node ``v``, or directly along the segment to a facility on it.
     """
-    leg = acc.leg_m / (access_kmh / 3.6) if surface.weight == "time" else acc.leg_m
-    return surface.cost[acc.node] + leg
+    u, v = net.segment_ends(at.seg)
+    p = partials(net, surface.mode, surface.weight, at)
+    if surface.direction == "to":
+        out_u, out_v = p.out_of_point()
+        via_u, via_v = out_u + surface.cost[u], out_v + surface.cost[v]
+    else:
+        in_u, in_v = p.into_point()
+        via_u, via_v = surface.cost[u] + in_u, surface.cost[v] + in_v
+    road = np.minimum(via_u, via_v)
+    facility = np.where(via_u <= via_v, surface.facility[u], surface.facility[v])
+    point, direct, row = same_segment(net, surface, at)
+    if len(point):
+        better = direct < road[point]
+        road[point[better]] = direct[better]
+        facility[point[better]] = row[better]
+    leg = at.leg_m / (access_kmh / 3.6) if surface.weight == "time" else at.leg_m
+    return leg + road, np.where(np.isfinite(road), facility, -1)
+
+
+def same_segment(net: Network, surface: Surface, at: Attachment) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points that share a segment with a facility: (point index, cheapest direct road cost, that facility's row).
+
+    The direct way runs along the segment between the two attachment points
+    without passing a node, in the surface's direction (to / from the facility).
+    """
+    src = surface.source
+    empty = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
+    if len(src) == 0 or len(at) == 0:
+        return empty
+    order = np.argsort(src.seg, kind="stable")
+    sorted_seg = src.seg[order]
+    lo = np.searchsorted(sorted_seg, at.seg, "left")
+    count = np.searchsorted(sorted_seg, at.seg, "right") - lo
+    total = int(count.sum())
+    if total == 0:
+        return empty
+    point = np.repeat(np.arange(len(at)), count)
+    j = order[np.repeat(lo - np.cumsum(count) + count, count) + np.arange(total)]
+    seg = at.seg[point]
+    # metres travelled in the segment's drawn direction: facility ahead of the point ('to'), or behind it ('from')
+    ahead = src.along_m[j] - at.along_m[point]
+    if surface.direction == "from":
+        ahead = -ahead
+    w = net.weights(surface.mode, surface.weight)
+    edge = np.where(ahead >= 0, seg, seg + net.n_segments)
+    cost = w[edge]
+    cost = np.where(ahead == 0, 0.0, np.where(np.isfinite(cost),
+                                              np.abs(ahead) / net.length_m[seg] * np.where(np.isfinite(cost), cost, 0),
+                                              np.inf))
+    # cheapest per point; the first listed facility among equals
+    pick = np.lexsort((j, cost, point))
+    point, cost, j = point[pick], cost[pick], j[pick]
+    head = np.r_[True, point[1:] != point[:-1]]
+    return point[head], cost[head], surface.source_row[j[head]]

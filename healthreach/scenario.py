@@ -420,15 +420,21 @@ def check_changes(scenario: Scenario, facilities: pd.DataFrame, profile: Profile
 
 @dataclass(frozen=True)
 class Site:
-    """A change's site in the analysis CRS (metres), its WGS84 lon/lat and its snap to the roads."""
+    """A change's site in the analysis CRS (metres), its WGS84 lon/lat and where it attaches to the roads.
+
+    Per mode (walk, drive): the segment, the metres along it from its first
+    node, and the distance (metres) from the site to that road.
+    """
 
     x: float
     y: float
     lon: float
     lat: float
-    node_walk: int
-    node_drive: int
+    seg_walk: int
+    along_walk_m: float
     snap_walk_m: float
+    seg_drive: int
+    along_drive_m: float
     snap_drive_m: float
 
 
@@ -526,9 +532,9 @@ def locate(scenario: Scenario, inputs: StudyInputs) -> dict[int, Site]:
                        f"coordinates and their crs, or set allow_outside: true on this change for a facility "
                        f"beyond the district (e.g. a tertiary hospital)")
                 continue
-        node_w, dist_w = inputs.network.snap(np.array([x]), np.array([y]), "walk")
-        node_d, dist_d = inputs.network.snap(np.array([x]), np.array([y]), "drive")
-        far = [(m, d) for m, d in (("drivable", float(dist_d[0])), ("walkable", float(dist_w[0])))
+        walk = inputs.network.attach(np.array([x]), np.array([y]), "walk")
+        drive = inputs.network.attach(np.array([x]), np.array([y]), "drive")
+        far = [(m, d) for m, d in (("drivable", float(drive.leg_m[0])), ("walkable", float(walk.leg_m[0])))
                if d > scenario.max_road_m]
         if far:
             mode, dist = far[0]
@@ -537,7 +543,8 @@ def locate(scenario: Scenario, inputs: StudyInputs) -> dict[int, Site]:
                    f"{mode} road, farther than max_road_m ({scenario.max_road_m:g} m); check the coordinates "
                    f"(and their crs), or raise max_road_m if the site is meant to be that remote")
             continue
-        sites[i] = Site(x, y, lon, lat, int(node_w[0]), int(node_d[0]), float(dist_w[0]), float(dist_d[0]))
+        sites[i] = Site(x, y, lon, lat, int(walk.seg[0]), float(walk.along_m[0]), float(walk.leg_m[0]),
+                        int(drive.seg[0]), float(drive.along_m[0]), float(drive.leg_m[0]))
     if problems:
         raise ScenarioError("\n".join(problems))
     return sites
@@ -545,8 +552,9 @@ def locate(scenario: Scenario, inputs: StudyInputs) -> dict[int, Site]:
 
 # --- applying changes ------------------------------------------------------------------------------------
 
-_INTEGER_COLUMNS = ("beds", "ambulances", "row", "node_walk", "node_drive")
-_SITE_COLUMNS = ("x", "y", "lon", "lat", "node_walk", "node_drive", "snap_walk_m", "snap_drive_m")
+_INTEGER_COLUMNS = ("beds", "ambulances", "row", "seg_walk", "seg_drive")
+_SITE_COLUMNS = ("x", "y", "lon", "lat", "seg_walk", "along_walk_m", "snap_walk_m",
+                 "seg_drive", "along_drive_m", "snap_drive_m")
 
 
 def apply_changes(scenario: Scenario, inputs: StudyInputs, sites: dict[int, Site],

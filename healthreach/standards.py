@@ -302,8 +302,7 @@ def _village_table(inputs: StudyInputs, facilities: gpd.GeoDataFrame, travel: di
     for mode, where in ((v.urban_mode, villages["urban"].to_numpy()), (v.rural_mode, ~villages["urban"].to_numpy())):
         surface = travel[Need(v.group, mode, "time", "to")].surface
         acc = _village_access(inputs, mode, where)
-        time_s[where] = point_cost(surface, acc, inputs.profile.travel.access_kmh)
-        nearest[where] = surface.facility[acc.node]
+        time_s[where], nearest[where] = point_cost(inputs.network, surface, acc, inputs.profile.travel.access_kmh)
     names = facilities["name"].to_numpy()
     towns = inputs.boundaries["name"].to_numpy()
     township = villages["township"].to_numpy()
@@ -319,7 +318,7 @@ def _village_table(inputs: StudyInputs, facilities: gpd.GeoDataFrame, travel: di
 
 
 def _village_access(inputs: StudyInputs, mode: str, where: np.ndarray) -> Access:
-    """The nearest usable node and off-road leg of the villages selected by ``where`` (kept on ``inputs``)."""
+    """Where the villages selected by ``where`` attach to the mode's roads (kept on ``inputs``)."""
     villages = inputs.villages
     return inputs.memo(("village_access", mode, where.tobytes()), (villages, inputs.network),
                        lambda: access(inputs.network, villages["x"].to_numpy()[where], villages["y"].to_numpy()[where], mode))

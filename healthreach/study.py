@@ -164,6 +164,7 @@ class Study(_Strict):
     villages: VillagesSpec | None = None
     profile: str = "default"
     speeds_kmh: dict[str, float] = Field(default_factory=dict)
+    no_access: list[str] | None = None  # road classes no point attaches to (replaces the profile's list)
     source: Path | None = None
 
     @field_validator("speeds_kmh")

@@ -13,9 +13,9 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from healthreach.inputs import Cells, StudyInputs
-from healthreach.network import Network, cache_dir
+from healthreach.network import Attachment, Network, SegmentIndex, cache_dir
 from healthreach.profile import Group, Profile
-from healthreach.reach import Access, Direction, Surface, access, nearest_facility, point_cost
+from healthreach.reach import Direction, Surface, nearest_facility, point_cost
 
 log = logging.getLogger(__name__)
 
@@ -67,60 +67,65 @@ def needs(profile: Profile) -> list[Need]:
     return list(dict.fromkeys(out))
 
 
-def cell_access(inputs: StudyInputs, modes: set[str]) -> dict[str, Access]:
-    """Each cell's nearest usable node and off-road leg, per mode (ambulance uses drive roads).
+def cell_access(inputs: StudyInputs, modes: set[str]) -> dict[str, Attachment]:
+    """Where each cell centre attaches to the roads, per mode (ambulance uses drive roads).
 
-    Cells are snapped once per set of usable nodes (modes that can use the
-    same nodes share the result). The result is kept on ``inputs``, so
-    repeated audits and scenarios of the same study do not snap again, and
+    Cells attach once per set of attachable segments (modes that may use the
+    same segments share the result). The result is kept on ``inputs``, so
+    repeated audits and scenarios of the same study do not attach again, and
     in the on-disk cache (see :func:`healthreach.network.cache_dir`) under a
-    hash of the node and cell coordinates, so a later run of an unchanged
-    study reads it instead of snapping.
+    hash of the segments' geometry and the cell coordinates, so a later run
+    of an unchanged study reads it instead of searching.
     """
     net, cache = inputs.network, inputs._cell_access
     for mode in sorted(modes - cache.keys()):
-        nodes, tree = net.snap_tree(mode)
-        shared = next((acc for done, acc in cache.items() if net.snap_tree(done)[1] is tree), None)
-        cache[mode] = shared or _snap_cells(net, nodes, inputs.cells, mode)
+        index = net.segment_index(mode)
+        shared = next((acc for done, acc in cache.items() if net.segment_index(done) is index), None)
+        cache[mode] = shared or _attach_cells(net, index, inputs.cells, mode)
     return {mode: cache[mode] for mode in modes}
 
 
-def _snap_cells(net: Network, nodes: np.ndarray, cells: Cells, mode: str) -> Access:
-    """Snap the cells to the mode's usable ``nodes``, through the on-disk cache."""
-    digest = hashlib.blake2b(b"cell-snap-v1", digest_size=16)
-    for part in (nodes, net.x[nodes], net.y[nodes], cells.x, cells.y):
+_CELL_CACHE_VERSION = b"cell-attach-v2"  # v1 held nearest nodes; v2 segment attachments (never read as v1)
+
+
+def _attach_cells(net: Network, index: SegmentIndex, cells: Cells, mode: str) -> Attachment:
+    """Attach the cells to the segments of ``index``, through the on-disk cache."""
+    digest = hashlib.blake2b(_CELL_CACHE_VERSION, digest_size=16)
+    for part in (index.seg, index.start, index.end, index.offset_m, net.length_m[: net.n_segments], cells.x, cells.y):
         digest.update(np.ascontiguousarray(part).tobytes())
     path = cache_dir() / "snaps" / f"{digest.hexdigest()}.npz"
     if path.is_file():
         try:
             with np.load(path, allow_pickle=False) as z:
-                node, leg = z["node"], z["leg_m"]
-            if len(node) == len(cells.x):
-                return Access(node, leg)
+                at = Attachment(z["seg"], z["along_m"], z["leg_m"])
+            if len(at) == len(cells.x):
+                return at
         except (OSError, ValueError, KeyError) as exc:
-            log.warning("cell snapping cache %s not read (%s)", path, exc)
-    acc = access(net, cells.x, cells.y, mode)
+            log.warning("cell attachment cache %s not read (%s)", path, exc)
+    at = net.attach(cells.x, cells.y, mode)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.{os.getpid()}-{id(acc):x}.tmp.npz")  # one per writer
-        np.savez(tmp, node=acc.node, leg_m=acc.leg_m)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}-{id(at):x}.tmp.npz")  # one per writer
+        np.savez(tmp, seg=at.seg, along_m=at.along_m, leg_m=at.leg_m)
         os.replace(tmp, path)
     except OSError as exc:
-        log.warning("cell snapping cache not written (%s)", exc)
-    return acc
+        log.warning("cell attachment cache not written (%s)", exc)
+    return at
 
 
-def facility_node(facilities: gpd.GeoDataFrame, mode: str) -> np.ndarray:
-    """Snapped node of each facility for a mode (ambulances use the driving snap)."""
-    return facilities["node_walk" if mode == "walk" else "node_drive"].to_numpy()
+def facility_attachment(facilities: gpd.GeoDataFrame, mode: str) -> Attachment:
+    """Where each facility attaches to the roads in a mode (ambulances use the driving attachment)."""
+    key = "walk" if mode == "walk" else "drive"
+    return Attachment(facilities[f"seg_{key}"].to_numpy(np.int64), facilities[f"along_{key}_m"].to_numpy(float),
+                      facilities[f"snap_{key}_m"].to_numpy(float))
 
 
 def cell_travel(inputs: StudyInputs, facilities: gpd.GeoDataFrame | None = None,
-                cells_access: dict[str, Access] | None = None) -> dict[Need, CellCost]:
+                cells_access: dict[str, Attachment] | None = None) -> dict[Need, CellCost]:
     """Every surface the profile needs, read off at every study-area cell.
 
     ``facilities`` defaults to the study's own (a scenario passes its changed
-    table); ``cells_access`` may be passed in to reuse snapping.
+    table); ``cells_access`` may be passed in to reuse the cells' attachment.
     """
     facilities = inputs.facilities if facilities is None else facilities
     wanted = needs(inputs.profile)
@@ -128,11 +133,10 @@ def cell_travel(inputs: StudyInputs, facilities: gpd.GeoDataFrame | None = None,
     out = {}
     for need in wanted:
         rows = np.flatnonzero(in_group(facilities, inputs.profile.groups[need.group]))
-        surface = nearest_facility(inputs.network, facility_node(facilities, need.mode)[rows],
+        surface = nearest_facility(inputs.network, facility_attachment(facilities, need.mode)[rows],
                                    need.mode, need.weight, need.direction, rows)
-        acc = cells_access[need.mode]
-        out[need] = CellCost(point_cost(surface, acc, inputs.profile.travel.access_kmh),
-                             surface.facility[acc.node], surface)
+        cost, facility = point_cost(inputs.network, surface, cells_access[need.mode], inputs.profile.travel.access_kmh)
+        out[need] = CellCost(cost, facility, surface)
     return out
 
 

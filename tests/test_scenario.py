@@ -20,7 +20,8 @@ from healthreach.errors import ScenarioError
 from healthreach.incremental import TravelUpdater, repair_surface
 from healthreach.inputs import load_inputs
 from healthreach.maps import render_html
-from healthreach.reach import nearest_facility
+from healthreach.network import Attachment
+from healthreach.reach import nearest_facility, point_cost
 from healthreach.scenario import (
     Baseline,
     apply_changes,
@@ -32,7 +33,7 @@ from healthreach.scenario import (
     parse_scenario,
 )
 from healthreach.study import load_study
-from healthreach.travel import cell_travel, facility_node, in_group
+from healthreach.travel import cell_travel, facility_attachment, in_group
 
 REPO = Path(__file__).resolve().parents[1]
 TO_LONLAT = Transformer.from_crs(CRS, 4326, always_xy=True)
@@ -125,13 +126,13 @@ def test_site_outside_the_study_area(base, study):
 
 
 def test_site_far_from_any_road_names_the_change_and_facility(base, study):
-    # the block centre (200 m, 200 m) is 200 m from the nearest street and 283 m from a junction
+    # the block centre (200 m, 200 m) is 200 m from the nearest street (283 m from a junction): the street counts
     msg = problem(base, study, [{"expand": "CHC01", "beds": 30},
                                 {"add": "NEW1", "name": "新卫生院", "type": "township_hc", "at": at(200, 200)}],
-                  max_road_m=250)
+                  max_road_m=150)
     assert "change 2 (add NEW1): the site of NEW1 (新卫生院)" in msg
-    assert "lies 283 m from the nearest drivable road, farther than max_road_m (250 m)" in msg
-    msg = problem(base, study, [{"relocate": "VC02", "to": at(200, 200)}], max_road_m=250)
+    assert "lies 200 m from the nearest drivable road, farther than max_road_m (150 m)" in msg
+    msg = problem(base, study, [{"relocate": "VC02", "to": at(200, 200)}], max_road_m=150)
     assert "change 1 (relocate VC02): the site of VC02 (柳树村卫生室)" in msg
 
 
@@ -332,8 +333,10 @@ def assert_same_travel(inputs, updater: TravelUpdater, incremental: dict, full: 
         got = incremental[need]
         np.testing.assert_allclose(got.cost, expected.cost, rtol=0, atol=1e-6, err_msg=str(need))
         np.testing.assert_allclose(got.surface.cost, expected.surface.cost, rtol=0, atol=1e-6, err_msg=str(need))
-        # cells read their node's facility
-        assert np.array_equal(got.facility, got.surface.facility[updater.access[need.mode].node])
+        # cells read the facility of the way they take (via a node, or along their own segment)
+        cost, facility = point_cost(inputs.network, got.surface, updater.access[need.mode],
+                                    inputs.profile.travel.access_kmh)
+        assert np.array_equal(got.facility, facility) and np.array_equal(got.cost, cost)
         member = in_group(facilities, inputs.profile.groups[need.group])
         reached = got.surface.facility >= 0
         assert member[got.surface.facility[reached]].all(), need
@@ -341,10 +344,9 @@ def assert_same_travel(inputs, updater: TravelUpdater, incremental: dict, full: 
         differ = np.flatnonzero(got.surface.facility != expected.surface.facility)
         if len(differ) == 0:
             continue
-        graph = inputs.network.graph(need.mode, need.weight, reverse=need.direction == "to")
-        nodes = facility_node(facilities, need.mode)
+        sites = facility_attachment(facilities, need.mode)
         for row in np.unique(got.surface.facility[differ]):
-            own = dijkstra(graph, indices=int(nodes[row]))
+            own = nearest_facility(inputs.network, sites[[row]], need.mode, need.weight, need.direction).cost
             at_nodes = differ[got.surface.facility[differ] == row]
             np.testing.assert_allclose(own[at_nodes], expected.surface.cost[at_nodes], rtol=0, atol=1e-6,
                                        err_msg=f"{need}: facility {row} is not tied where it differs")
@@ -390,22 +392,33 @@ def test_repaired_surface_equals_a_fresh_search_on_random_graphs(seed):
     for mode, weight, direction in (("walk", "time", "to"), ("drive", "time", "to"),
                                     ("ambulance", "length", "from"), ("ambulance", "time", "from")):
         k = 8
-        nodes = rng.choice(net.n_nodes, k, replace=False)
-        base = nearest_facility(net, nodes, mode, weight, direction, np.arange(k))
+
+        def sites(count):  # facilities attach mid-segment; some stand on a node
+            xy = rng.uniform(0, 8000, (count, 2))
+            at = net.attach(xy[:, 0], xy[:, 1], mode)
+            on_node = net.at_nodes(rng.choice(net.n_nodes, count))
+            return Attachment.concat([at[: count // 2], on_node[count // 2:]])
+
+        before = sites(k)
+        base = nearest_facility(net, before, mode, weight, direction, np.arange(k))
         gone = rng.choice(k, 3, replace=False)          # one closes, two move
-        after = np.r_[nodes, rng.choice(net.n_nodes, 2)]  # two new sites
-        after[gone[1:]] = rng.choice(net.n_nodes, 2)
+        new = sites(4)
+        after = Attachment.concat([before, new[2:]])     # two new sites
+        after.seg[gone[1:]], after.along_m[gone[1:]] = new.seg[:2], new.along_m[:2]
         keep = np.ones(k + 2, bool)
         keep[gone[0]] = False
-        removed = gone
         added = np.r_[gone[1:], k, k + 1]
-        stay = np.setdiff1d(np.flatnonzero(keep), added)
-        surface, changed = repair_surface(net, base, removed, after[added], added, after[stay], stay)
+        surface, changed = repair_surface(net, base, gone, after[added], added)
         fresh = nearest_facility(net, after[keep], mode, weight, direction, np.flatnonzero(keep))
         np.testing.assert_allclose(surface.cost, fresh.cost, rtol=0, atol=1e-6)
         moved = (surface.cost != base.cost) | (surface.facility != base.facility)
         assert set(np.flatnonzero(moved)) <= set(changed.tolist())
         assert len(changed) < net.n_nodes  # bounded: not a full recomputation
+        # points read the same costs from the repaired and the fresh surface (sources on their own segment too)
+        xy = rng.uniform(0, 8000, (200, 2))
+        points = Attachment.concat([net.attach(xy[:, 0], xy[:, 1], mode), after[added]])
+        np.testing.assert_allclose(point_cost(net, surface, points, 4.5)[0], point_cost(net, fresh, points, 4.5)[0],
+                                   rtol=0, atol=1e-6)
 
 
 @pytest.mark.slow

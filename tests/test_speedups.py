@@ -36,23 +36,30 @@ def test_parallel_roads_keep_the_faster_one_in_the_graph():
             forward, backward = net.graph(mode, weight), net.graph(mode, weight, reverse=True)
             assert (forward.T != backward).nnz == 0, (mode, weight)
 
-def test_cells_snap_to_the_same_nodes_from_memory_and_from_the_disk_cache(small_study):
+def test_cells_attach_the_same_from_memory_and_from_the_disk_cache(small_study):
     inputs = load_inputs(load_study(small_study))
     first = cell_access(inputs, {"walk", "drive", "ambulance"})
-    cells = np.column_stack([inputs.cells.x, inputs.cells.y])
     for mode, acc in first.items():
-        nodes = inputs.network.mode_nodes(mode)
-        dist, idx = cKDTree(np.column_stack([inputs.network.x[nodes], inputs.network.y[nodes]])).query(cells)
-        assert np.array_equal(acc.node, nodes[idx]) and np.array_equal(acc.leg_m, dist), mode
-    assert first["drive"] is first["ambulance"]  # ambulances use the driving roads: one snapping serves both
+        fresh = inputs.network.attach(inputs.cells.x, inputs.cells.y, mode)
+        assert np.array_equal(acc.seg, fresh.seg) and np.array_equal(acc.leg_m, fresh.leg_m), mode
+    assert first["drive"] is first["ambulance"]  # ambulances use the driving roads: one attachment serves both
     assert cell_access(inputs, {"walk"})["walk"] is first["walk"]  # kept on the inputs
     stored = sorted((cache_dir() / "snaps").glob("*.npz"))
     assert stored
     again = cell_access(load_inputs(load_study(small_study)), {"walk", "drive"})
     assert sorted((cache_dir() / "snaps").glob("*.npz")) == stored  # read back, not written anew
     for mode in ("walk", "drive"):
-        assert np.array_equal(again[mode].node, first[mode].node)
-        assert np.array_equal(again[mode].leg_m, first[mode].leg_m)
+        for field in ("seg", "along_m", "leg_m"):
+            assert np.array_equal(getattr(again[mode], field), getattr(first[mode], field))
+
+
+def test_old_node_snapping_cache_entries_are_never_read(small_study):
+    inputs = load_inputs(load_study(small_study))
+    first = cell_access(inputs, {"walk"})["walk"]
+    for path in (cache_dir() / "snaps").glob("*.npz"):  # overwrite every entry with the old node-based layout
+        np.savez(path, node=np.zeros(len(first), np.int64), leg_m=np.zeros(len(first)))
+    again = cell_access(load_inputs(load_study(small_study)), {"walk"})["walk"]
+    assert np.array_equal(again.leg_m, first.leg_m)  # the old layout is not taken for an attachment
 
 
 def test_moved_cells_are_snapped_again(small_study):
