@@ -17,17 +17,18 @@ import numpy as np
 import shapely
 from rasterio import features
 
-from healthreach import __version__
+from healthreach import __version__, vocab
 from healthreach.crs import local_metric_crs, parse_crs
 from healthreach.errors import InputError
 from healthreach.grid import Grid
 from healthreach.load.boundaries import read_boundaries
 from healthreach.load.census import rescale_to_census, road_length_per_cell, spread_over_cells, spread_polygons
-from healthreach.load.facilities import check_locations, read_facilities
+from healthreach.load.facilities import check_locations, check_types, read_facilities
 from healthreach.load.population import is_polygon_source, read_population, read_population_polygons
 from healthreach.load.roads import buffer_wgs84, read_roads, road_format, roads_file
 from healthreach.load.villages import read_villages
 from healthreach.network import Network, attach_facilities, build_network, cache_dir, cache_key, load_network, save_network
+from healthreach.offsets import datum_offset_warnings
 from healthreach.profile import Profile, load_profile
 from healthreach.study import INPUT_KEYS, Study
 
@@ -111,7 +112,9 @@ def load_inputs(study: Study, step: Step | None = None, use_cache: bool = True) 
 
     step("reading facilities")
     facilities = read_facilities(study.facilities, crs, osm_area=buffer_wgs84(area_wgs84, study.roads.buffer_km))
+    check_types(facilities, {t for group in profile.groups.values() for t in group.types}, study.facilities)
     warnings.extend(check_locations(facilities, boundaries.union_all(), study.facilities.path))
+    warnings.extend(datum_offset_warnings(study, facilities, network.lines))
     attach_facilities(network, facilities)
     far = facilities[facilities["snap_drive_m"] > profile.travel.far_snap_m]
     for _, fac in far.iterrows():
@@ -162,7 +165,7 @@ def _network(study: Study, profile: Profile, crs: str, step: Step, use_cache: bo
     roads_path = roads_file(study.roads, area_wgs84, cache_dir())
     fmt = road_format(study.roads.model_copy(update={"path": roads_path}))
     clip = shapely.to_wkt(area_wgs84, rounding_precision=5) if fmt == "pbf" and area_wgs84 is not None else None
-    key = cache_key(__version__, study.roads.model_dump(mode="json"), roads_path, crs, clip,
+    key = cache_key(__version__, vocab.fingerprint(), study.roads.model_dump(mode="json"), roads_path, crs, clip,
                     profile.drive_kmh, profile.no_walking, profile.travel.model_dump())
     path = cache_dir() / "networks" / f"{key}.npz"
     if use_cache and path.is_file():

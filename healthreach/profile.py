@@ -7,11 +7,13 @@ The bundled ``default`` profile holds the values the district plans state
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from healthreach.errors import StudyError
 from healthreach.study import Study, format_validation_error, read_yaml
+from healthreach.vocab import EXPRESSWAYS, NO_CLASS, road_class
 
 PROFILES = Path(__file__).resolve().parent / "profiles"
 
@@ -106,9 +108,38 @@ class Profile(_Strict):
     groups: dict[str, Group]
     standards: Standards
 
-    def with_speeds(self, overrides: dict[str, float]) -> Profile:
-        """A copy whose driving speeds are overridden by a study's ``speeds_kmh``."""
-        return self.model_copy(update={"drive_kmh": {**self.drive_kmh, **overrides}})
+    @model_validator(mode="before")
+    @classmethod
+    def _expressways_closed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("drive_kmh"), dict):
+            data = {**data, "no_walking": closed_to_walking(data["drive_kmh"], data.get("no_walking") or [])}
+        return data
+
+    def with_speeds(self, overrides: dict[str, float], no_walking: list[str] = (), where: str = "study") -> Profile:
+        """A copy with a study's ``speeds_kmh`` and ``no_walking`` applied.
+
+        Class names are read through the road vocabulary (``国道: 50`` sets
+        ``national``); ``no_walking`` extends the profile's list. Expressways
+        stay closed to walking whatever speed they are given.
+        """
+        speeds: dict[str, float] = {}
+        named: dict[str, str] = {}
+        for name, kmh in overrides.items():
+            cls = road_class(name)
+            if cls in speeds and speeds[cls] != kmh:
+                raise StudyError(f"{where}: speeds_kmh: '{named[cls]}' ({speeds[cls]} km/h) and '{name}' "
+                                 f"({kmh} km/h) are both the road class '{cls}'; give it one speed")
+            speeds[cls], named[cls] = kmh, name
+        drive = {**self.drive_kmh, **speeds}
+        extra = [road_class(c) for c in no_walking]
+        return self.model_copy(update={"drive_kmh": drive,
+                                       "no_walking": closed_to_walking(drive, [*self.no_walking, *extra])})
+
+
+def closed_to_walking(drive_kmh: dict[str, float], no_walking: list[str]) -> list[str]:
+    """``no_walking`` (in order, no repeats) plus every expressway class that ``drive_kmh`` names."""
+    out = list(dict.fromkeys(no_walking))
+    return out + [c for c in EXPRESSWAYS if c in drive_kmh and c not in out]
 
 
 def load_profile(name_or_path: str, study: Study | None = None) -> Profile:
@@ -140,6 +171,9 @@ def load_profile(name_or_path: str, study: Study | None = None) -> Profile:
                              f"(defined: {', '.join(profile.groups)})")
     if study is None:
         return profile
+    speeds = dict(study.speeds_kmh)
+    if study.roads.default_speed_kmh is not None:
+        speeds[NO_CLASS] = study.roads.default_speed_kmh
     if study.no_access is not None:
-        profile = profile.model_copy(update={"no_access": list(study.no_access)})
-    return profile.with_speeds(study.speeds_kmh)
+        profile = profile.model_copy(update={"no_access": [road_class(c) for c in study.no_access]})
+    return profile.with_speeds(speeds, study.no_walking, f"{study.source}")

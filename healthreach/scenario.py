@@ -55,6 +55,7 @@ from healthreach.standards import Audit
 from healthreach.standards import audit as run_audit
 from healthreach.study import DEMO_STUDY, Study, format_validation_error, load_study, read_yaml
 from healthreach.travel import Need, cell_travel
+from healthreach.vocab import facility_type
 
 KINDS = ("add", "relocate", "close", "upgrade", "expand")
 CLOSED_TYPE = "closed"
@@ -312,22 +313,26 @@ def _suggest(ref: str, ids: list[str], names: list[str]) -> str:
     return f" ids look like {sample}{', ...' if len(ids) > 5 else ''} ({len(ids)} facilities)"
 
 
-def _type_problem(kind: str, value: str, profile: Profile) -> str | None:
+def _type_problem(kind: str, value: str, profile: Profile, type_map: dict[str, str] | None = None) -> str | None:
+    """None when ``value`` (a type id, a Chinese or English name, or a ``type_map`` name) is one of the
+    profile's group types; else what is wrong."""
     known = _known_types(profile)
-    if value in known:
+    if facility_type(value, type_map) in known:
         return None
     close = difflib.get_close_matches(value, known, n=2, cutoff=0.5)
     hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
     return (f"type '{value}' is not a facility type of profile '{profile.name}'; {hint}"
-            f"known types: {', '.join(known)}")
+            f"known types: {', '.join(known)} (or their Chinese names, e.g. 乡镇卫生院, 社区卫生服务中心, 村卫生室; "
+            f"see docs/study-file.md)")
 
 
 def check_changes(scenario: Scenario, facilities: pd.DataFrame, profile: Profile,
-                  table: str = "the facility table") -> None:
+                  table: str = "the facility table", type_map: dict[str, str] | None = None) -> None:
     """Check ids, types and contradictions (no geometry needed); raise one ScenarioError listing every problem.
 
     ``facilities`` needs the study's ``id``, ``name`` and ``type`` columns;
-    ``table`` names the facility file in messages.
+    ``table`` names the facility file in messages; ``type_map`` is the
+    study's ``facilities.type_map`` (types may also be Chinese names).
     """
     ids = facilities["id"].astype(str).tolist()
     names = facilities["name"].astype(str).tolist()
@@ -368,7 +373,7 @@ def check_changes(scenario: Scenario, facilities: pd.DataFrame, profile: Profile
                 say(i, f"id '{ref}' {what}; give the new facility its own id")
             else:
                 known[ref] = i
-            problem = _type_problem("add", change.type, profile)
+            problem = _type_problem("add", change.type, profile, type_map)
             if problem:
                 say(i, problem)
             continue
@@ -405,10 +410,10 @@ def check_changes(scenario: Scenario, facilities: pd.DataFrame, profile: Profile
             closed[ref] = i
         elif isinstance(change, Upgrade):
             if change.type is not None:
-                problem = _type_problem("upgrade", change.type, profile)
+                problem = _type_problem("upgrade", change.type, profile, type_map)
                 if problem:
                     say(i, problem)
-            settle(i, ref, "type", change.type)
+            settle(i, ref, "type", None if change.type is None else facility_type(change.type, type_map))
             settle(i, ref, "emergency", change.emergency)
             settle(i, ref, "name", change.name)
         elif isinstance(change, Expand):
@@ -576,6 +581,9 @@ def apply_changes(scenario: Scenario, inputs: StudyInputs, sites: dict[int, Site
     row_of = {fid: k for k, fid in enumerate(cols["id"])}
     log = []
 
+    def type_of(name: str) -> str:  # Chinese names and the study's type_map read as the profile's ids
+        return facility_type(name, inputs.study.facilities.type_map)
+
     def mark(k: int, status: str) -> None:
         cols["status"][k] = status if not cols["status"][k] else f"{cols['status'][k]}+{status}"
 
@@ -589,7 +597,7 @@ def apply_changes(scenario: Scenario, inputs: StudyInputs, sites: dict[int, Site
         if isinstance(change, Add):
             site = sites[i]
             k = len(cols["id"])
-            values = {"id": change.add, "name": change.name, "type": change.type, "beds": change.beds,
+            values = {"id": change.add, "name": change.name, "type": type_of(change.type), "beds": change.beds,
                       "ambulances": change.ambulances, "emergency": change.emergency, "row": 0,
                       "status": "added", "merged_into": ""}
             for c, column in cols.items():
@@ -620,7 +628,7 @@ def apply_changes(scenario: Scenario, inputs: StudyInputs, sites: dict[int, Site
         elif isinstance(change, Upgrade):
             for c in ("type", "emergency", "name"):
                 if getattr(change, c) is not None:
-                    cols[c][k] = getattr(change, c)
+                    cols[c][k] = type_of(change.type) if c == "type" else getattr(change, c)
             mark(k, "upgraded")
         elif isinstance(change, Expand):
             for c in ("beds", "ambulances"):
@@ -694,7 +702,8 @@ class ScenarioResult:
 
 def check(scenario: Scenario, inputs: StudyInputs) -> dict[int, Site]:
     """Every check of the scenario against the study; returns the located sites."""
-    check_changes(scenario, inputs.facilities, inputs.profile, inputs.study.facilities.path.name)
+    check_changes(scenario, inputs.facilities, inputs.profile, inputs.study.facilities.path.name,
+                  inputs.study.facilities.type_map)
     return locate(scenario, inputs)
 
 

@@ -29,6 +29,53 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class OnewayValues(_Strict):
+    """An explicit reading of a one-way column: the values meaning each direction of travel.
+
+    ``both``: two-way; ``forward``: only along the line's drawn direction;
+    ``backward``: only against it. Values are compared as text (``1`` and
+    ``"1"`` are one value; ``1.0`` in a numeric column reads as ``1``).
+    """
+
+    both: list[str] = Field(default_factory=list)
+    forward: list[str] = Field(default_factory=list)
+    backward: list[str] = Field(default_factory=list)
+
+    @field_validator("both", "forward", "backward", mode="before")
+    @classmethod
+    def _as_text(cls, value: Any) -> Any:
+        values = value if isinstance(value, list) else [value]
+        return [oneway_text(v) for v in values]
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> OnewayValues:
+        seen: dict[str, str] = {}
+        for direction in ("both", "forward", "backward"):
+            for v in getattr(self, direction):
+                if v in seen and seen[v] != direction:
+                    raise ValueError(f"value {v!r} is listed under both '{seen[v]}' and '{direction}'")
+                seen[v] = direction
+        if not seen:
+            raise ValueError("list the values for at least one of both:, forward:, backward:")
+        return self
+
+    def direction_of(self) -> dict[str, int]:
+        """Value (as text) -> direction: 0 both ways, 1 along the drawing, -1 against it."""
+        return {**dict.fromkeys(self.both, 0), **dict.fromkeys(self.forward, 1), **dict.fromkeys(self.backward, -1)}
+
+
+def oneway_text(value: Any) -> str:
+    """A one-way value as compared: trimmed, lower-case text; ``1.0`` -> ``1``; None/NaN -> ``''``."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip().lower()
+    return text[:-2] if text.endswith(".0") and text[:-2].lstrip("-").isdigit() else text
+
+
 OSM_NETWORK_TYPES = ("all", "all_public", "drive", "drive_service", "walk", "bike")
 
 
@@ -46,12 +93,21 @@ class RoadsSpec(_Strict):
     format: Literal["auto", "gis", "osm", "pbf", "graphml"] = "auto"
     network_type: Literal[OSM_NETWORK_TYPES] = "all"  # type: ignore[valid-type]
     layer: str | None = None
-    class_column: str = "road_class"
+    class_column: str | None = "road_class"
     oneway_column: str | None = "oneway"
     speed_column: str | None = None
     encoding: str | None = None
     merge_tolerance_m: float | None = Field(None, ge=0, le=50)
     buffer_km: float = Field(10.0, ge=0, le=500)
+    crs: str | None = None
+    oneway_values: OnewayValues | None = None
+    default_class: str | None = None
+    default_speed_kmh: float | None = Field(None, gt=0, le=200)
+
+    @field_validator("crs", mode="before")
+    @classmethod
+    def _crs_text(cls, value: Any) -> Any:
+        return f"EPSG:{value}" if isinstance(value, int) and not isinstance(value, bool) else value
 
     @property
     def tolerance_m(self) -> float:
@@ -69,6 +125,8 @@ class RoadsSpec(_Strict):
         if (self.path is None) == (self.source is None):
             raise ValueError("give either 'path' (a road file) or 'source' (a place name, or 'boundary' "
                              "to download the roads inside the study boundary), not both or neither")
+        if self.default_class is not None and self.default_speed_kmh is not None:
+            raise ValueError("give default_class (a road class) or default_speed_kmh (km/h), not both")
         return self
 
 
@@ -87,6 +145,12 @@ class FacilitiesSpec(_Strict):
     beds_column: str | None = "beds"
     ambulances_column: str | None = "ambulances"
     emergency_column: str | None = "emergency"
+    type_map: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("type_map", mode="before")
+    @classmethod
+    def _type_text(cls, value: Any) -> Any:
+        return {str(k).strip(): str(v).strip() for k, v in value.items()} if isinstance(value, dict) else value
 
 
 class PopulationSpec(_Strict):
@@ -164,6 +228,7 @@ class Study(_Strict):
     villages: VillagesSpec | None = None
     profile: str = "default"
     speeds_kmh: dict[str, float] = Field(default_factory=dict)
+    no_walking: list[str] = Field(default_factory=list)
     no_access: list[str] | None = None  # road classes no point attaches to (replaces the profile's list)
     source: Path | None = None
 

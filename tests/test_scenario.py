@@ -173,8 +173,8 @@ def test_contradicting_changes(base, study):
 
 
 def test_unknown_type_and_keys(base, study):
-    msg = problem(base, study, [{"upgrade": "THC02", "type": "regional_subcenter"}])
-    assert "type 'regional_subcenter' is not a facility type of profile 'default'; did you mean 'regional_subcentre'" in msg
+    msg = problem(base, study, [{"upgrade": "THC02", "type": "regional_subcentr"}])
+    assert "type 'regional_subcentr' is not a facility type of profile 'default'; did you mean 'regional_subcentre'" in msg
     with pytest.raises(ScenarioError, match=r"change 1 \(relocate THC02\): unknown key 'too' \(did you mean 'to'\?\)"):
         parse_scenario(scenario(study, [{"relocate": "THC02", "too": at(400, 400)}]))
     with pytest.raises(ScenarioError, match="change 1: a change starts with exactly one of add, relocate, close, "

@@ -12,6 +12,7 @@ from healthreach.errors import InputError
 from healthreach.load import osm
 from healthreach.load.tables import read_table, require_columns, require_unique_ids
 from healthreach.study import FacilitiesSpec
+from healthreach.vocab import facility_types
 
 _TRUE = {"true", "1", "yes", "y", "t", "是", "有"}
 _FALSE = {"false", "0", "no", "n", "f", "否", "无", ""}
@@ -23,7 +24,10 @@ def read_facilities(spec: FacilitiesSpec, crs: str, osm_area=None) -> gpd.GeoDat
 
     Columns: ``id`` (str), ``name``, ``type``, ``beds``, ``ambulances``
     (counts), ``emergency`` (bool), ``x``, ``y`` (metres) and ``row`` (the
-    row in the source file, for messages). Coordinates are read from the x/y
+    row in the source file, for messages). ``type`` is the canonical type
+    (Chinese and English names and ``spec.type_map`` read through
+    :mod:`healthreach.vocab`; unknown names are kept as written, for the
+    caller to report). Coordinates are read from the x/y
     columns in ``spec.crs`` (WGS84, GCJ-02, BD-09, CGCS2000 or an EPSG code),
     or from point geometry for GIS layers (a point inside polygons). An
     OpenStreetMap extract (``.osm.pbf``, ``.osm``) is read for the points
@@ -34,7 +38,8 @@ def read_facilities(spec: FacilitiesSpec, crs: str, osm_area=None) -> gpd.GeoDat
     """
     if osm.is_pbf(spec.path) or osm.is_osm_xml(spec.path):
         df = osm.read_osm_facilities(spec.path, spec.osm_tags, osm_area)
-        spec = FacilitiesSpec(path=spec.path, crs="wgs84")  # the OSM table has the default column names
+        # the OSM table has the default column names; its types are the tag values asked for
+        spec = FacilitiesSpec(path=spec.path, crs="wgs84", type_map=spec.type_map)
         row_offset = 1
         is_layer = False
     else:
@@ -67,7 +72,7 @@ def read_facilities(spec: FacilitiesSpec, crs: str, osm_area=None) -> gpd.GeoDat
     out = pd.DataFrame({
         "id": ids.to_numpy(),
         "name": df[spec.name_column].astype(str).to_numpy(),
-        "type": df[spec.type_column].astype(str).str.strip().to_numpy(),
+        "type": facility_types(df[spec.type_column].to_numpy(), spec.type_map),
         "beds": _counts(df, spec.beds_column, spec, ids, row_offset),
         "ambulances": _counts(df, spec.ambulances_column, spec, ids, row_offset),
         "emergency": _flags(df, spec.emergency_column, spec, ids, row_offset),
@@ -75,6 +80,40 @@ def read_facilities(spec: FacilitiesSpec, crs: str, osm_area=None) -> gpd.GeoDat
         "lon": lon, "lat": lat,
     })
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(x, y), crs=crs)
+
+
+def check_types(facilities: gpd.GeoDataFrame, profile_types, spec: FacilitiesSpec, max_rows: int = 10) -> None:
+    """Stop on a facility type nobody knows: neither the vocabulary, ``type_map`` nor the profile's groups.
+
+    ``facilities`` comes from :func:`read_facilities` (canonical ``type``,
+    file ``row``); ``profile_types`` are the types the profile's groups name.
+    The error lists each unknown type with its file rows, and the known
+    types. Types read from an OpenStreetMap extract are the tag values the
+    study asked for and are not checked here.
+    """
+    from healthreach.vocab import CANONICAL_FACILITY_TYPES, facility_type, known_names
+
+    known = set(CANONICAL_FACILITY_TYPES) | set(profile_types)
+    bad_map = {k: v for k, v in spec.type_map.items() if facility_type(v) not in known}
+    if bad_map:
+        listed = ", ".join(f"'{k}' -> '{v}'" for k, v in bad_map.items())
+        raise InputError(f"facilities.type_map: {listed}: the type on the right must be a known type: "
+                         f"{', '.join(sorted(known))}")
+    if osm.is_pbf(spec.path) or osm.is_osm_xml(spec.path) or len(facilities) == 0:
+        return
+    types = facilities["type"].astype(str)
+    unknown = ~types.isin(known)
+    if not unknown.any():
+        return
+    parts = []
+    for name, rows in facilities.loc[unknown.to_numpy(), "row"].groupby(types[unknown].to_numpy(), sort=True):
+        shown = ", ".join(map(str, rows.tolist()[:max_rows])) + (", ..." if len(rows) > max_rows else "")
+        parts.append(f"'{name}' ({len(rows)} row{'s' if len(rows) > 1 else ''}: {shown})")
+    own = sorted(set(profile_types) - set(CANONICAL_FACILITY_TYPES))
+    raise InputError(f"{spec.path}: column '{spec.type_column}' has facility types nobody knows: {'; '.join(parts)}. "
+                     f"Known types: {known_names()}{'; ' + ', '.join(own) if own else ''}. Write one of these, "
+                     f"or map each local name to one under facilities.type_map (e.g. type_map: {{门诊部: "
+                     f"community_station}}); a facility of unknown type would count for nothing")
 
 
 def check_locations(facilities: gpd.GeoDataFrame, area, path, far_outside_m: float = 50_000.0,

@@ -20,13 +20,18 @@ import shapely
 from healthreach.errors import InputError
 from healthreach.load import osm
 from healthreach.load.tables import read_table, require_columns
-from healthreach.study import RoadsSpec
+from healthreach.study import RoadsSpec, oneway_text
+from healthreach.vocab import NO_CLASS, road_classes
 
-# one-way spellings: along the digitised direction, against it, and both ways
-_ONEWAY_TRUE = {"1", "true", "yes", "y", "t", "ft", "f-t", "forward", "是", "单行", "单向", "正向"}
-_ONEWAY_BACK = {"-1", "tf", "t-f", "backward", "reverse", "逆向", "反向"}
-_ONEWAY_FALSE = {"0", "false", "no", "n", "f", "", "nan", "none", "<na>", "b", "both", "2", "否", "双向", "双行",
-                 "reversible", "alternating"}
+# one-way words: along the digitised direction, against it, and both ways (numbers are read apart)
+_ONEWAY_FORWARD = {"yes", "true", "y", "t", "ft", "f-t", "forward", "是", "单行", "单向", "正向", "顺向"}
+_ONEWAY_BACK = {"tf", "t-f", "backward", "reverse", "逆向", "反向"}
+_ONEWAY_BOTH = {"no", "false", "n", "f", "b", "both", "否", "双向", "双行", "reversible", "alternating"}
+_ONEWAY_BLANK = {"", "nan", "none", "<na>", "null"}
+_ONEWAY_NUMBERS = {"1": 1, "0": 0, "-1": -1}
+# the Chinese navigation-data convention, shown in messages as the line to add
+NAVIGATION_CONVENTION = "oneway_values: {both: [1], forward: [2], backward: [3]}"
+_WGS84_NAMES = ("wgs84", "wgs-84", "wgs_84", "cgcs2000", "epsg:4326", "epsg:4490", "4326", "4490")
 
 
 def road_format(spec: RoadsSpec) -> str:
@@ -79,6 +84,9 @@ def read_roads(spec: RoadsSpec, crs: str, area: shapely.Geometry | None = None,
         raise InputError("roads: no road file; give roads.path, or roads.source and read it through roads_file()")
     spec = spec.model_copy(update={"path": path})
     fmt = road_format(spec)
+    if fmt != "gis" and spec.crs is not None and spec.crs.strip().lower() not in _WGS84_NAMES:
+        raise InputError(f"roads.crs: {spec.crs!r} contradicts the road source ({path.name}): OpenStreetMap data "
+                         f"({fmt.upper()}) is WGS84 by definition; remove roads.crs")
     if fmt == "gis":
         roads = _read_gis(spec)
     elif fmt == "pbf":
@@ -86,6 +94,7 @@ def read_roads(spec: RoadsSpec, crs: str, area: shapely.Geometry | None = None,
         roads = osm.read_pbf_roads(path, spec.network_type, clip)
     else:
         roads = _read_osmnx(spec, fmt)
+    roads["road_class"] = road_classes(roads["road_class"].to_numpy())
     return roads.to_crs(crs)
 
 
@@ -93,22 +102,69 @@ def _read_gis(spec: RoadsSpec) -> gpd.GeoDataFrame:
     gdf = read_table(spec.path, spec.layer, spec.encoding)
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(f"{spec.path}: roads must be a line layer (GeoPackage, Shapefile, GeoJSON) or OSM XML")
+    if spec.crs is not None:
+        gdf = _declared_crs(gdf, spec.crs, spec.path)
     if gdf.crs is None:
-        raise InputError(f"{spec.path}: the road layer has no coordinate system; set one in the file")
-    require_columns(gdf, {"class_column": spec.class_column, "oneway_column": spec.oneway_column,
-                          "speed_column": spec.speed_column}, spec.path)
+        raise InputError(f"{spec.path}: the road layer has no coordinate system; set one in the file, or declare "
+                         f"it with roads.crs (an EPSG code, gcj02 or bd09)")
+    require_columns(gdf, {"oneway_column": spec.oneway_column, "speed_column": spec.speed_column}, spec.path)
     lines = gdf.geom_type.isin(["LineString", "MultiLineString"])
     if not lines.any():
         raise InputError(f"{spec.path}: no LineString features (found {', '.join(gdf.geom_type.unique())})")
     gdf = gdf[lines]
-    direction = (oneway_direction(gdf[spec.oneway_column], spec.path, spec.oneway_column)
+    classes = _layer_classes(gdf, spec)
+    mapping = spec.oneway_values.direction_of() if spec.oneway_values is not None else None
+    direction = (oneway_direction(gdf[spec.oneway_column], spec.path, spec.oneway_column, mapping)
                  if spec.oneway_column else np.zeros(len(gdf), np.int8))
     speed = (parse_speed(gdf[spec.speed_column]) if spec.speed_column else np.full(len(gdf), np.nan))
     geoms = gdf.geometry.to_numpy().copy()
     geoms[direction < 0] = shapely.reverse(geoms[direction < 0])
-    return gpd.GeoDataFrame({"road_class": gdf[spec.class_column].astype(str).str.strip().to_numpy(),
-                             "oneway": direction != 0, "speed_kmh": speed},
+    return gpd.GeoDataFrame({"road_class": classes, "oneway": direction != 0, "speed_kmh": speed},
                             geometry=geoms, crs=gdf.crs)
+
+
+def _declared_crs(gdf: gpd.GeoDataFrame, system: str, path) -> gpd.GeoDataFrame:
+    """Apply ``roads.crs``: GCJ-02/BD-09 lon/lat are moved to WGS84 vertex by vertex; a CRS replaces the file's."""
+    from healthreach.crs import _ALIASES, parse_crs
+    from healthreach.load.cnmaps import datum_to_wgs84
+
+    name = _ALIASES.get(system.strip().lower())
+    if name in ("gcj02", "bd09"):
+        if gdf.crs is None:
+            gdf = gdf.set_crs(4326)
+        if not gdf.crs.is_geographic:
+            raise InputError(f"{path}: roads.crs says {system} (longitude/latitude from a Chinese web map), but the "
+                             f"layer is in a projected CRS ({gdf.crs.name}); remove roads.crs or fix the file")
+        geo = gdf.to_crs(4326) if not gdf.crs.equals("EPSG:4326") else gdf
+        return geo.set_geometry(datum_to_wgs84(geo.geometry.to_numpy(), name), crs="EPSG:4326")
+    return gdf.set_crs(parse_crs(system, f"{path}: roads.crs"), allow_override=True)
+
+
+def _layer_classes(gdf: gpd.GeoDataFrame, spec: RoadsSpec) -> np.ndarray:
+    """Each line's road class as written: from ``class_column``, blanks and missing columns taking the default.
+
+    The default is ``default_class``, or with ``default_speed_kmh`` the class
+    :data:`~healthreach.vocab.NO_CLASS` (whose speed the profile gets from it).
+    """
+    default = spec.default_class if spec.default_class is not None else (
+        NO_CLASS if spec.default_speed_kmh is not None else None)
+    column = spec.class_column
+    if column is None or column not in gdf.columns:
+        if default is None:
+            given = (f"roads.class_column is '{column}', which is not a column of the layer (it has: "
+                     f"{', '.join(map(str, gdf.columns))})" if column else "roads.class_column is null")
+            raise InputError(f"{spec.path}: {given}; name the column holding road classes, or give every line one "
+                             f"class with roads.default_class (e.g. county) or one speed with "
+                             f"roads.default_speed_kmh (e.g. 30)")
+        if column is not None and "class_column" in spec.model_fields_set:
+            raise InputError(f"{spec.path}: roads.class_column '{column}' is not a column of the layer (it has: "
+                             f"{', '.join(map(str, gdf.columns))}); set class_column: null to give every line "
+                             f"the default class")
+        return np.full(len(gdf), default, dtype=object)
+    text = gdf[column].astype("string").str.strip()
+    if default is not None:
+        text = text.mask(text.isna() | (text == ""), default)
+    return text.fillna("").astype(str).to_numpy(object)
 
 
 def _read_osmnx(spec: RoadsSpec, fmt: str) -> gpd.GeoDataFrame:
@@ -143,26 +199,58 @@ def _truthy(value) -> bool:
     return str(value).strip().lower() in ("true", "1", "yes")
 
 
-def oneway_direction(values: pd.Series, path, column: str) -> np.ndarray:
-    """Allowed driving direction from the one-way spellings found in real data.
+def oneway_direction(values: pd.Series, path, column: str, mapping: dict[str, int] | None = None) -> np.ndarray:
+    """Allowed driving direction of each line: 1 along its drawing, -1 against it, 0 both ways.
 
-    1: only along the digitised direction (1, yes, T, FT, 是, 单行...);
-    -1: only against it (-1, TF, 逆向...); 0: both ways (0, no, B, 否, 双向, blank).
+    With ``mapping`` (``roads.oneway_values``: value as text -> direction)
+    only its values are read. Without it only unambiguous conventions are:
+    yes/no, true/false, T/F, FT/TF/B, 是/否, 双向/正向/逆向 (and the other words
+    in docs/inputs.md), and the numbers 0, 1, -1 when no other number is
+    present and not every value is 1 (a layer of 1s alone may be Chinese
+    navigation data, where 1 means both ways). Blank means both ways. Any
+    other value stops with an error listing every value and its count.
     """
-    text = values.astype("string").str.strip().str.lower().fillna("")
-    text = text.str.replace(r"\.0$", "", regex=True)  # 1.0 / 0.0 from numeric columns
-    unknown = ~text.isin(_ONEWAY_TRUE | _ONEWAY_BACK | _ONEWAY_FALSE)
-    if unknown.any():
-        examples = sorted(set(text[unknown]))[:5]
-        raise InputError(f"{path}: column '{column}' has one-way values not understood: {examples} "
-                         f"({unknown.sum()} rows); use 1/0, yes/no, -1 (against the line's direction), "
-                         f"FT/TF/B or 是/否")
-    return np.where(text.isin(_ONEWAY_TRUE), 1, np.where(text.isin(_ONEWAY_BACK), -1, 0)).astype(np.int8)
+    text = values.map(oneway_text).astype(str)
+    counts = text.value_counts()
+    blank = text.isin(_ONEWAY_BLANK)
+    if mapping is not None:
+        known = {**dict.fromkeys(_ONEWAY_BLANK, 0), **mapping}
+        unknown = sorted(set(counts.index) - set(known))
+        if unknown:
+            raise InputError(f"{path}: column '{column}': one-way values not listed in roads.oneway_values: "
+                             f"{_counted(counts, unknown)}; values found: {_counted(counts)}. List each under "
+                             f"both:, forward: or backward:")
+        return text.map(known).to_numpy(np.int8)
+    words = {**dict.fromkeys(_ONEWAY_FORWARD, 1), **dict.fromkeys(_ONEWAY_BACK, -1), **dict.fromkeys(_ONEWAY_BOTH, 0)}
+    numbers = {v for v in counts.index if v in _ONEWAY_NUMBERS}
+    unknown = sorted(set(counts.index) - set(words) - _ONEWAY_BLANK - numbers)
+    numeric = [v for v in counts.index if re.fullmatch(r"-?\d+", v)]
+    if unknown or (numbers and set(numeric) == {"1"}):
+        what = (f"one-way values not understood: {_counted(counts, unknown)}" if unknown else
+                "every one-way value is 1, which is one-way in some data and both ways in Chinese navigation data")
+        raise InputError(
+            f"{path}: column '{column}': {what}; values found: {_counted(counts)}. Nothing is guessed: say what the "
+            f"values mean under roads: with oneway_values. For the common Chinese navigation convention (1 both "
+            f"ways, 2 along the line's drawn direction, 3 against it) add `{NAVIGATION_CONVENTION}`; for 1 = "
+            f"one-way along the line, 0 = both ways: `oneway_values: {{both: [0], forward: [1], backward: [-1]}}`. "
+            f"Understood without a mapping: yes/no, true/false, T/F, FT/TF/B, 是/否, 双向/正向/逆向, and 0/1/-1 "
+            f"when not every value is 1")
+    known = {**words, **_ONEWAY_NUMBERS, **dict.fromkeys(_ONEWAY_BLANK, 0)}
+    out = text.map(known).to_numpy(np.int8)
+    out[blank.to_numpy()] = 0
+    return out
 
 
-def parse_oneway(values: pd.Series, path, column: str) -> np.ndarray:
-    """One-way flags (either direction) from the spellings found in real data; see :func:`oneway_direction`."""
-    return oneway_direction(values, path, column) != 0
+def _counted(counts: pd.Series, values=None) -> str:
+    """"'2' (1,204 rows), '3' (88 rows)" for ``values`` (default: all), most frequent first."""
+    chosen = counts if values is None else counts[counts.index.isin(list(values))]
+    shown = [f"{repr(v) if v else 'blank'} ({n:,} row{'' if n == 1 else 's'})" for v, n in chosen.items()]
+    return ", ".join(shown[:20]) + (f", ... ({len(shown) - 20} more values)" if len(shown) > 20 else "")
+
+
+def parse_oneway(values: pd.Series, path, column: str, mapping: dict[str, int] | None = None) -> np.ndarray:
+    """One-way flags (either direction); see :func:`oneway_direction`."""
+    return oneway_direction(values, path, column, mapping) != 0
 
 
 def parse_speed(values: pd.Series) -> np.ndarray:
