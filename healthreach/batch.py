@@ -45,6 +45,7 @@ from healthreach import __version__
 from healthreach.errors import HealthreachError, StudyError
 from healthreach.network import cache_key
 from healthreach.report import atomic_path, write_text
+from healthreach.sources import describe_inputs
 
 if TYPE_CHECKING:
     import folium
@@ -310,7 +311,7 @@ def audit_row(result: Audit, worst: int = 3) -> dict[str, Any]:
     """
     inp = result.inputs
     standards = [{"id": f.id, "title": f.title, "unit": f.unit, "population": f.population, "covered": f.covered,
-                  "share": f.share, "target": f.target, "passed": f.passed,
+                  "share": f.share, "target": f.target, "passed": f.passed, "unreachable": f.unreachable,
                   **({"threshold_min": f.details["threshold_min"]} if "threshold_min" in f.details else {})}
                  for f in result.figures]
     towns = result.townships
@@ -324,7 +325,8 @@ def audit_row(result: Audit, worst: int = 3) -> dict[str, Any]:
     uncovered = None if primary is None or primary.covered is None else primary.population - primary.covered
     return {"study": inp.study.name, "population": inp.total_people, "townships": len(inp.boundaries),
             "facilities": len(result.facilities), "standards": standards, "worst_townships": worst_rows,
-            "primary_uncovered_people": uncovered, "warnings": list(inp.warnings), "input_hash": inp.input_hash}
+            "primary_uncovered_people": uncovered, "warnings": list(inp.warnings), "input_hash": inp.input_hash,
+            "inputs": {role: source.text("en") for role, source in describe_inputs(inp.study).items()}}
 
 
 def _write_district(boundaries, path: Path, name: str) -> None:
@@ -540,6 +542,7 @@ def summary_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
         record["finished"] = row.get("finished") or ""
         record["seconds"] = row.get("seconds")
         record["input_hash"] = row.get("input_hash") or ""
+        record["inputs"] = "; ".join(f"{role}: {text}" for role, text in (row.get("inputs") or {}).items())
         record["study_file"] = row.get("path")
         records.append(record)
     table = pd.DataFrame.from_records(records)

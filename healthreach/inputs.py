@@ -135,9 +135,12 @@ def load_inputs(study: Study, step: Step | None = None, use_cache: bool = True) 
 def study_hash(study: Study, profile: Profile) -> str:
     """A hash of the study's settings, profile and input file contents (not their paths)."""
     present = [key for key in INPUT_KEYS if getattr(study, key) is not None]
-    settings = study.model_dump(mode="json", exclude={"source": True, **{key: {"path"} for key in present}})
+    exclude = {"source": True, **{key: {"path"} for key in present}}
+    exclude["boundaries"] = {"path", "admin_table"}
+    settings = study.model_dump(mode="json", exclude=exclude)
     return cache_key(__version__, settings, profile.model_dump(mode="json"),
-                     *(getattr(study, key).path for key in present))
+                     *(getattr(study, key).path for key in present),
+                     *([study.boundaries.admin_table] if study.boundaries.admin_table else []))
 
 
 def _analysis_crs(study: Study, boundaries: gpd.GeoDataFrame) -> str:

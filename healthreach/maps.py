@@ -40,6 +40,7 @@ from healthreach.basemaps import basemap as get_basemap
 from healthreach.crs import wgs84_to_gcj02
 from healthreach.i18n import area_name, check_lang, t, type_name
 from healthreach.isochrones import bands
+from healthreach.sources import sources_line
 from healthreach.standards import Audit
 from healthreach.study import DEMO_STUDY
 from healthreach.travel import Need
@@ -355,8 +356,7 @@ def title_lines(audit: Audit, lang: str = "zh", scenario: str | None = None, whe
         out.append(("line", t("standard", lang, profile=inp.profile.name, threshold=f"{spec.threshold_min:g}",
                               urban_mode=t(f"mode_{spec.urban_mode}", lang),
                               rural_mode=t(f"mode_{spec.rural_mode}", lang))))
-    sources = " · ".join(f"{t('src_' + key, lang)} {getattr(study, key).path.name}"
-                         for key in ("roads", "facilities", "population", "boundaries"))
+    sources = sources_line(study, lang)
     date = (when or _dt.date.today()).isoformat()
     short_hash = (input_hash or inp.input_hash)[:8]
     meta = " · ".join((t("drawn", lang, date=date), t("sources", lang, sources=sources),

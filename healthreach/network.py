@@ -418,6 +418,7 @@ def build_network(roads: gpd.GeoDataFrame, profile: Profile, merge_tolerance_m: 
     n_comp, label = connected_components(adj, directed=True, connection="weak")
     used = np.zeros(len(node_xy), bool)
     used[tail[usable]] = True
+    used[head[usable]] = True  # the far end of a one-way road nobody may walk (a motorway ramp) is a node too
     sizes = np.bincount(label[used], minlength=n_comp)
     main = int(np.argmax(sizes))
     report.components_dropped = int((sizes > 0).sum() - 1)

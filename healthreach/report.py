@@ -23,6 +23,7 @@ from rich.table import Table
 
 from healthreach import __version__
 from healthreach.isochrones import bands, cell_squares
+from healthreach.sources import describe_inputs
 from healthreach.standards import Audit, Figure
 from healthreach.travel import Need
 
@@ -64,6 +65,7 @@ def figure_dict(f: Figure) -> dict:
     """One standard as summary.json writes it."""
     return json_safe({"id": f.id, "title": f.title, "population": round(f.population),
                    "covered_population": None if f.covered is None else round(f.covered),
+                   "unreachable_population": None if f.unreachable is None else round(f.unreachable),
                    "share": None if f.share is None else round(f.share, 4), "target": f.target,
                    "pass": f.passed, "unit": f.unit, **f.details})
 
@@ -77,6 +79,7 @@ def summary(audit: Audit) -> dict:
         "healthreach_version": __version__,
         "generated": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "input_hash": inp.input_hash,
+        "inputs": {role: source.as_dict() for role, source in describe_inputs(inp.study).items()},
         "crs": inp.boundaries.crs.to_string(),
         "population": round(inp.total_people),
         "townships": len(inp.boundaries),
@@ -147,15 +150,20 @@ def write_outputs(audit: Audit, out_dir: Path, map_html: str | None = None) -> d
 
 
 def print_summary(audit: Audit, console: Console | None = None) -> None:
-    """A short table of every standard: share, target, pass/fail."""
+    """A short table of every standard: people, covered, unreachable, result, target, pass/fail.
+
+    ``unreachable`` is the people who cannot reach any facility of the
+    standard's group by its mode; the mean response time is over the
+    reachable people ("of reachable").
+    """
     console = console or Console()
     inp = audit.inputs
     table = Table(title=f"{inp.study.name}: {inp.total_people:,.0f} people, {len(audit.facilities)} facilities")
-    for col in ("standard", "people", "covered", "result", "target", ""):
+    for col in ("standard", "people", "covered", "unreachable", "result", "target", ""):
         table.add_column(col, justify="left" if col == "standard" else "right", no_wrap=col == "standard")
     for f in audit.figures:
         if f.id == "emergency_response_18min" and f.details.get("mean_response_min") is not None:
-            result = f"{f.details['mean_response_min']:.1f} min"
+            result = f"{f.details['mean_response_min']:.1f} min*"
             target = f"≤ {f.details['target_mean_min']:g} min"
         elif f.unit == "share of people":
             result = "n/a" if f.share is None else f"{f.share:.1%}"
@@ -165,7 +173,11 @@ def print_summary(audit: Audit, console: Console | None = None) -> None:
             target = f"≥ {f.details['required']:.1f}"
         mark = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[yellow]–[/]"}[f.passed]
         table.add_row(f.id, f"{f.population:,.0f}", "" if f.covered is None else f"{f.covered:,.0f}",
-                      result, target, mark)
+                      "" if f.unreachable is None else f"{f.unreachable:,.0f}", result, target, mark)
     console.print(table)
+    response = next((f for f in audit.figures if f.id == "emergency_response_18min"), None)
+    if response is not None and response.details.get("mean_response_min") is not None:
+        console.print(f"* mean response time over the {response.population - response.unreachable:,.0f} reachable "
+                      f"people; {response.unreachable:,.0f} people reach no emergency facility", soft_wrap=True)
     for warning in inp.warnings:
         console.print(f"[yellow]note:[/] {warning}", soft_wrap=True)

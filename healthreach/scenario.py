@@ -51,6 +51,7 @@ from healthreach.inputs import StudyInputs
 from healthreach.isochrones import cell_squares
 from healthreach.profile import Profile
 from healthreach.report import json_safe, write_files
+from healthreach.sources import describe_inputs
 from healthreach.standards import Audit
 from healthreach.standards import audit as run_audit
 from healthreach.study import DEMO_STUDY, Study, format_validation_error, load_study, read_yaml
@@ -919,6 +920,7 @@ def comparison(result: ScenarioResult) -> dict:
         "file": str(result.scenario.source) if result.scenario.source else None,
         "study": inp.study.name,
         "input_hash": inp.input_hash,
+        "inputs": {role: source.as_dict() for role, source in describe_inputs(inp.study).items()},
         "healthreach_version": __version__,
         "population": {"baseline": round(result.baseline.inputs.total_people), "scenario": round(inp.total_people)},
         "primary_care": {"newly_covered_people": round(result.newly_covered),

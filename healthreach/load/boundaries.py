@@ -24,12 +24,9 @@ def read_boundaries(spec: BoundariesSpec) -> gpd.GeoDataFrame:
     column); ``census_pop`` is people (NaN where no column is given;
     ``spec.census_total`` for a single polygon).
     """
-    where = spec.path if spec.path is not None else f"boundaries.admin_code {spec.admin_code}"
+    where = spec.path if spec.path is not None else f"boundaries.admin_code {', '.join(spec.admin_codes)}"
     if spec.admin_code is not None:
-        from healthreach.load.cnmaps import read_admin
-
-        gdf = read_admin(spec.admin_code)
-        spec = spec.model_copy(update={"id_column": "code", "name_column": "name"})
+        gdf, spec = _admin_units(spec, where)
     else:
         gdf = read_table(spec.path, spec.layer)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
@@ -38,6 +35,7 @@ def read_boundaries(spec: BoundariesSpec) -> gpd.GeoDataFrame:
         raise InputError(f"{where}: the layer has no coordinate system; set one (e.g. EPSG:4490) in the file")
     if spec.crs is not None:
         gdf = _declared_datum(gdf, spec.crs, where)
+    gdf, spec = _per_unit_settings(gdf, spec, where)
     if spec.class_column not in gdf.columns and spec.area_class is not None:
         gdf = gdf.assign(**{spec.class_column: spec.area_class})
     pop_col = spec.population_column
@@ -65,12 +63,88 @@ def read_boundaries(spec: BoundariesSpec) -> gpd.GeoDataFrame:
     census = (pd.to_numeric(gdf[pop_col], errors="coerce") if pop_col else pd.Series(np.nan, index=gdf.index))
     if spec.census_total is not None:
         if len(gdf) != 1:
-            raise InputError(f"{where}: boundaries.census_total is for a single polygon, but there are {len(gdf)}; "
-                             f"put the totals in a column (boundaries.population_column)")
+            raise InputError(f"{where}: boundaries.census_total is one number for a single polygon, but there are "
+                             f"{len(gdf)}; give one total per unit (census_total: {{{ids.iloc[0]}: 12345, ...}}) "
+                             f"or put the totals in a column (boundaries.population_column)")
         census = pd.Series([spec.census_total], index=gdf.index)
     return gpd.GeoDataFrame({"id": ids.to_numpy(), "name": gdf[spec.name_column].astype(str).to_numpy(),
                              "area_class": area_class.to_numpy(), "census_pop": census.to_numpy(float)},
                             geometry=gdf.geometry.make_valid().to_numpy(), crs=gdf.crs)
+
+
+def _admin_units(spec: BoundariesSpec, where: str) -> tuple[gpd.GeoDataFrame, BoundariesSpec]:
+    """One row per administrative code (columns ``code``, ``name``, geometry in WGS84).
+
+    With ``spec.admin_table`` the table's class and census columns are joined
+    on by code; every code needs exactly one row and every row a listed code.
+    The returned spec names the columns of the returned frame.
+    """
+    from healthreach.load.cnmaps import read_admin
+
+    codes = spec.admin_codes
+    gdf = pd.concat([read_admin(code) for code in codes], ignore_index=True)
+    gdf = gpd.GeoDataFrame(gdf, geometry="geometry", crs="EPSG:4326")
+    spec = spec.model_copy(update={"name_column": "name"})
+    if spec.admin_table is None:
+        return gdf, spec.model_copy(update={"id_column": "code"})
+    table_where = f"{spec.admin_table} (boundaries.admin_table)"
+    table = pd.DataFrame(read_table(spec.admin_table))
+    pop_col = spec.population_column
+    if pop_col and pop_col not in table.columns and "population_column" not in spec.model_fields_set:
+        pop_col = None
+    class_col = spec.class_column if spec.class_column in table.columns or spec.area_class is None else None
+    require_columns(table, {"id_column": spec.id_column, "class_column": class_col, "population_column": pop_col},
+                    table_where)
+    table_codes = table[spec.id_column].astype(str).str.strip().str.removesuffix(".0")
+    require_unique_ids(table_codes, table_where, row_offset=2)
+    missing = [c for c in codes if c not in set(table_codes)]
+    extra = [c for c in table_codes if c not in codes]
+    if missing or extra:
+        problems = ([f"no row for {', '.join(missing)}"] if missing else []) + (
+            [f"rows for codes not in boundaries.admin_code: {', '.join(extra)}"] if extra else [])
+        raise InputError(f"{table_where}: {'; '.join(problems)}; the table needs one row per admin_code "
+                         f"({', '.join(codes)})")
+    row = pd.Series(np.arange(len(table)), index=table_codes.to_numpy())[codes].to_numpy()
+    joined = {"class": table[class_col].to_numpy()[row]} if class_col else {}
+    if pop_col:
+        joined["population"] = table[pop_col].to_numpy()[row]
+    gdf = gdf.assign(**joined)
+    return gdf, spec.model_copy(update={"id_column": "code", "class_column": "class" if class_col else
+                                        spec.class_column, "population_column": "population" if pop_col else None})
+
+
+def _per_unit_settings(gdf: gpd.GeoDataFrame, spec: BoundariesSpec,
+                       where) -> tuple[gpd.GeoDataFrame, BoundariesSpec]:
+    """Apply ``area_class`` and ``census_total`` given as mappings of unit id to class / people.
+
+    Every unit must be listed; a mapping beside a column of the same values
+    in the file is an error (which one would count?).
+    """
+    updates: dict[str, object] = {}
+    for key, column, value_key in (("area_class", spec.class_column, None),
+                                   ("census_total", spec.population_column or "population", "population_column")):
+        mapping = getattr(spec, key)
+        if not isinstance(mapping, dict):
+            continue
+        require_columns(gdf, {"id_column": spec.id_column}, where)
+        if column in gdf.columns:
+            raise InputError(f"{where}: boundaries.{key} lists values per unit, but the boundaries already have a "
+                             f"column '{column}'; give them once (drop boundaries.{key}, or name another column)")
+        ids = gdf[spec.id_column].astype(str).str.strip()
+        missing = [i for i in ids if i not in mapping]
+        unknown = [k for k in mapping if k not in set(ids)]
+        if missing or unknown:
+            problems = ([f"no value for {', '.join(missing[:10])}"] if missing else []) + (
+                [f"{', '.join(unknown[:10])} not among the boundaries' ids"] if unknown else [])
+            raise InputError(f"{where}: boundaries.{key}: {'; '.join(problems)}; list every unit by its id "
+                             f"({', '.join(ids[:10])}{', ...' if len(ids) > 10 else ''})")
+        gdf = gdf.assign(**{column: ids.map(mapping).to_numpy()})
+        updates[key] = None
+        if value_key:
+            updates[value_key] = column
+    if updates:
+        spec = spec.model_copy(update=updates)
+    return gdf, spec
 
 
 def _declared_datum(gdf: gpd.GeoDataFrame, system: str, where) -> gpd.GeoDataFrame:
