@@ -110,17 +110,22 @@ class Profile(_Strict):
         return self.model_copy(update={"drive_kmh": {**self.drive_kmh, **overrides}})
 
 
+def profile_file(name_or_path: str, study: Study | None = None) -> Path | None:
+    """The profile file a study uses: beside the study file, bundled by name, or by path; None if none exists."""
+    candidates = [PROFILES / f"{name_or_path}.yaml"]
+    if study is not None:
+        candidates.insert(0, study.folder / name_or_path)
+    candidates.append(Path(name_or_path))
+    return next((p for p in candidates if p.is_file()), None)
+
+
 def load_profile(name_or_path: str, study: Study | None = None) -> Profile:
     """Load a bundled profile by name, or a profile file by path.
 
     A relative path is looked up beside the study file first. The study's
     ``speeds_kmh`` overrides are applied.
     """
-    candidates = [PROFILES / f"{name_or_path}.yaml"]
-    if study is not None:
-        candidates.insert(0, study.folder / name_or_path)
-    candidates.append(Path(name_or_path))
-    path = next((p for p in candidates if p.is_file()), None)
+    path = profile_file(name_or_path, study)
     if path is None:
         bundled = ", ".join(sorted(p.stem for p in PROFILES.glob("*.yaml")))
         where = f"{study.source}: profile" if study and study.source else "profile"
