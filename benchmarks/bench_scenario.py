@@ -38,7 +38,7 @@ import numpy as np
 
 from healthreach.incremental import warm_up
 from healthreach.inputs import load_inputs
-from healthreach.report import atomic_path
+from healthreach.outputs import write_atomic
 from healthreach.scenario import Baseline, apply_changes, check, compare_audits, parse_scenario
 from healthreach.standards import audit
 from healthreach.study import DEMO_STUDY, load_study
@@ -162,8 +162,7 @@ def main() -> None:
         print(f"incremental p90 {r['all']['incremental']['p90_ms']:.2f} ms; {r['speedup_median']}x faster than "
               f"a full recomputation; target < {r['target_ms']:g} ms: {'met' if r['meets_target'] else 'MISSED'}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(RESULTS) as tmp:
-        tmp.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    write_atomic(RESULTS, lambda tmp: tmp.write_text(json.dumps(results, indent=2), encoding="utf-8"))
     print(f"\nwritten to {RESULTS}")
 
 

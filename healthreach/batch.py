@@ -6,10 +6,12 @@ scheduler by address) and writes its usual outputs into its own folder under
 the batch output folder, plus two files of its own:
 
 ``result.json``
-    written last and atomically, only after every other output is in place.
-    It records a hash of the study's inputs and settings (study file values,
-    profile, package version and the content of every input file) and the
-    study's summary row. A re-run reuses a study whose hash is unchanged and
+    written with the other outputs into a temporary folder that replaces the
+    study's folder only when complete (:func:`healthreach.outputs.publish`),
+    so a study folder holds one whole run or the previous one. It records a
+    hash of the study's inputs and settings (study file values, profile,
+    package version and the content of every input file) and the study's
+    summary row. A re-run reuses a study whose hash is unchanged and
     whose outputs are all present, and redoes every other study, so an
     interrupted batch resumes without losing finished work.
 ``district.geojson``
@@ -30,6 +32,7 @@ import json
 import math
 import os
 import re
+import shutil
 import socket
 import time
 import traceback
@@ -44,7 +47,8 @@ import pandas as pd
 from healthreach import __version__
 from healthreach.errors import HealthreachError, StudyError
 from healthreach.network import cache_key
-from healthreach.report import atomic_path, write_text
+from healthreach.outputs import (check_output, claim, clean_stale, publish, replace_files, study_input_paths,
+                                  write_json, write_text, write_xlsx)
 from healthreach.sources import describe_inputs
 
 if TYPE_CHECKING:
@@ -84,6 +88,10 @@ class BatchError(HealthreachError, RuntimeError):
     """The batch itself cannot run (no studies, unreachable scheduler, Dask missing)."""
 
 
+SCHEDULER_TIMEOUT_S = 15.0
+DEFAULT_SCHEDULER_PORT = 8786
+
+
 @dataclass(frozen=True)
 class MapOptions:
     """How maps are drawn, as for ``healthreach audit``: language, basemap, offline page, Tianditu key."""
@@ -114,9 +122,9 @@ def discover_studies(paths: Iterable[str | Path]) -> list[StudyRef]:
     Each path may be a study file (``.yaml``), a folder (its ``study.yaml``, or
     else every ``study.yaml`` and ``*.study.yaml`` below it), or a table (CSV
     or XLSX) with a ``study`` column of study files or folders, relative to the
-    table, and an optional ``name`` column for the output folder. A table
-    entry whose file is missing is kept: its audit reports the error, so one
-    bad line does not stop the batch. Output folders are named after the
+    table, and an optional ``name`` column for the output folder. A path or
+    table entry whose file is missing is kept: its audit reports the error,
+    so one bad argument or line does not stop the batch. Output folders are named after the
     study's folder (``.../wulong/study.yaml`` -> ``wulong``) or its file stem;
     repeated names get ``-2``, ``-3``.
     """
@@ -124,9 +132,9 @@ def discover_studies(paths: Iterable[str | Path]) -> list[StudyRef]:
     found: list[tuple[Path, str | None]] = []
     for raw in paths:
         path = Path(raw).expanduser()
-        if not path.exists():
-            raise StudyError(f"{path}: no such study file, folder or table")
-        if path.is_dir():
+        if not path.exists():  # becomes an error row: "study file not found"
+            found.append((path.resolve(), None))
+        elif path.is_dir():
             found.extend((p, None) for p in _studies_in_folder(path))
         elif path.suffix.lower() in TABLE_SUFFIXES:
             found.extend(_studies_in_table(path))
@@ -234,11 +242,13 @@ def audit_study(study_path: str | Path, out_dir: str | Path, draw_map: bool = Tr
 
     This is the Dask task. It reuses the previous result when ``result.json``
     in ``out_dir`` records the same :func:`task_hash` and every output it
-    lists still exists (``status = "reused"``); otherwise it removes that
-    marker, audits, writes the outputs (and the map, drawn with
-    ``map_options``, unless ``draw_map`` is False) and writes the marker
-    last (``status = "ok"``). Any failure returns a row with ``status = "error"`` and a message, and writes the
-    message (with a traceback for unexpected errors) to ``error.txt``.
+    lists still exists (``status = "reused"``); otherwise it audits and
+    writes the outputs (and the map, drawn with ``map_options``, unless
+    ``draw_map`` is False) with the marker into a temporary folder that then
+    replaces ``out_dir`` whole (``status = "ok"``). Any failure returns a row
+    with ``status = "error"`` and a message, and replaces the folder by one
+    holding the message (with a traceback for unexpected errors) in
+    ``error.txt``.
     Population figures are people, shares 0..1, times seconds.
     """
     start = time.perf_counter()
@@ -258,44 +268,43 @@ def audit_study(study_path: str | Path, out_dir: str | Path, draw_map: bool = Tr
         if previous and previous.get("task_hash") == key and all((out / f).is_file() for f in previous["files"]):
             return {**previous["row"], "status": "reused", "out_dir": str(out), "worker": row["worker"],
                     "seconds": round(time.perf_counter() - start, 3)}
-        with contextlib.suppress(FileNotFoundError):
-            (out / RESULT).unlink()  # from here on the folder holds no valid result until the new marker
-        figures, files = _run_audit(study, out, map_options if draw_map else None, use_cache)
-        row.update(figures, status="ok", task_hash=key, finished=_now(), seconds=round(time.perf_counter() - start, 3))
-        marker = {"format": _MARKER_FORMAT, "task_hash": key, "input_hash": row["input_hash"],
-                  "healthreach_version": __version__, "finished": row["finished"], "files": files, "row": row}
-        write_text(out / RESULT, json.dumps(_jsonable(marker), ensure_ascii=False, indent=2))
-        with contextlib.suppress(FileNotFoundError):
-            (out / ERROR).unlink()
+        # the study's folder is replaced whole, and only once every output (result.json included) is written
+        with publish(out, "batch-study", key, keep_foreign=False) as stage:
+            figures, files = _run_audit(study, stage, map_options if draw_map else None, use_cache,
+                                        map_options.offline)
+            row.update(figures, status="ok", task_hash=key, finished=_now(),
+                       seconds=round(time.perf_counter() - start, 3))
+            marker = {"format": _MARKER_FORMAT, "task_hash": key, "input_hash": row["input_hash"],
+                      "healthreach_version": __version__, "finished": row["finished"], "files": files, "row": row}
+            write_json(stage / RESULT, _jsonable(marker))
         return _jsonable(row)
     except Exception as exc:  # noqa: BLE001 - one study's failure must not end the batch; the row says why
         expected = isinstance(exc, HealthreachError)
         row["message"] = str(exc) if expected else f"{type(exc).__name__}: {exc}"
         row["seconds"] = round(time.perf_counter() - start, 3)
         row["finished"] = _now()
-        with contextlib.suppress(OSError):
-            write_text(out / ERROR, row["message"] + ("" if expected else "\n\n" + traceback.format_exc()))
+        detail = row["message"] + ("" if expected else "\n\n" + traceback.format_exc())
+        with contextlib.suppress(OSError), publish(out, "batch-study", None, keep_foreign=False) as stage:
+            write_text(stage / ERROR, detail)  # the folder now says why, and holds no result of another run
         return _jsonable(row)
 
 
-def _run_audit(study: Study, out: Path, map_options: MapOptions | None,
-               use_cache: bool) -> tuple[dict[str, Any], list[str]]:
-    """Load, audit and write one study; returns the figures of its summary row and the files written."""
+def _run_audit(study: Study, out: Path, map_options: MapOptions | None, use_cache: bool,
+               offline: bool = False) -> tuple[dict[str, Any], list[str]]:
+    """Load, audit and write one study into the folder ``out`` (in place); returns the figures of its
+    summary row and the files written."""
     from healthreach.inputs import load_inputs
-    from healthreach.report import write_outputs
+    from healthreach.report import write_audit_files
     from healthreach.standards import audit
 
-    inputs = load_inputs(study, use_cache=use_cache)
+    inputs = load_inputs(study, use_cache=use_cache, offline=offline)
     result = audit(inputs)
     page = None
     if map_options is not None:
         from healthreach.maps import audit_map, render_html
         page = render_html(audit_map(result, lang=map_options.lang, basemap=map_options.basemap,
                                      offline=map_options.offline, tianditu_key=map_options.tianditu_key))
-    paths = write_outputs(result, out, page)
-    if page is None:
-        with contextlib.suppress(FileNotFoundError):
-            (out / "map.html").unlink()  # from an earlier run with maps: no longer matches these results
+    paths = write_audit_files(result, out, page)
     _write_district(inputs.boundaries, out / DISTRICT, study.name)
     return audit_row(result), sorted([*(p.name for p in paths.values()), DISTRICT])
 
@@ -335,8 +344,7 @@ def _write_district(boundaries, path: Path, name: str) -> None:
 
     outline = boundaries.geometry.union_all().simplify(20.0)
     frame = gpd.GeoDataFrame({"name": [name]}, geometry=[outline], crs=boundaries.crs).to_crs(4326)
-    with atomic_path(path) as tmp:
-        frame.to_file(tmp, driver="GeoJSON")
+    frame.to_file(path, driver="GeoJSON")
 
 
 def read_marker(out: Path) -> dict[str, Any] | None:
@@ -376,6 +384,40 @@ def _jsonable(value: Any) -> Any:
 
 # --- many studies on Dask -------------------------------------------------------
 
+def probe_scheduler(address: str, timeout_s: float = SCHEDULER_TIMEOUT_S) -> None:
+    """Raise :class:`BatchError` unless the Dask scheduler at ``address`` accepts a connection and
+    sends its greeting within ``timeout_s`` seconds.
+
+    A Dask scheduler greets every new TCP connection first; a port that
+    accepts and never answers (a wrong service, a stuck scheduler) would
+    otherwise hold the client for ever. Addresses of other schemes (``tls://``,
+    ``inproc://``) are left to Dask's own connection timeout.
+    """
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+
+    advice = "check the address (e.g. tcp://10.0.0.5:8786) and that the scheduler is running"
+    try:
+        scheme, location = parse_address(address)
+        host, port = parse_host_port(location, default_port=DEFAULT_SCHEDULER_PORT)
+    except (ValueError, TypeError) as exc:
+        raise BatchError(f"--scheduler {address}: not a scheduler address ({exc}); {advice}") from None
+    if scheme != "tcp":
+        return
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s) as sock:
+            sock.settimeout(timeout_s)
+            if not sock.recv(1):
+                raise BatchError(f"the Dask scheduler at {address} closed the connection without answering; "
+                                 f"{advice}")
+    except TimeoutError:
+        raise BatchError(f"the Dask scheduler at {address} did not answer within {timeout_s:g} s "
+                         f"(--scheduler-timeout); {advice}") from None
+    except OSError as exc:
+        raise BatchError(f"cannot connect to the Dask scheduler at {address} ({exc.strerror or exc}); "
+                         f"{advice}") from None
+
+
 @dataclass
 class BatchResult:
     """Rows in the order the studies were given, the ranked summary table, and the files written."""
@@ -400,19 +442,21 @@ Progress = Callable[[dict[str, Any], int, int], None]
 @contextlib.contextmanager
 def dask_client(workers: int | None = None, scheduler: str | None = None,
                 memory_limit: str | float | None = "auto", dashboard_address: str | None = ":0",
-                timeout_s: float = 15.0) -> Iterator[Client]:
+                timeout_s: float = SCHEDULER_TIMEOUT_S) -> Iterator[Client]:
     """A Dask client: connected to ``scheduler`` if given, else to a new local cluster of ``workers`` processes.
 
     Local workers each run one audit at a time (one thread per process);
     ``memory_limit`` is per worker (``"auto"``: system memory / workers).
-    ``timeout_s`` bounds the wait for a remote scheduler. Whatever is opened
-    here is closed on exit.
+    ``timeout_s`` (seconds) bounds the connection to a remote scheduler and
+    its first answer (see :func:`probe_scheduler`). Whatever is opened here
+    is closed on exit.
     """
     try:
         from distributed import Client, LocalCluster
     except ImportError:
         raise BatchError("batch audits need Dask: pip install 'healthreach[batch]'") from None
     if scheduler:
+        probe_scheduler(scheduler, timeout_s)
         try:
             client = Client(scheduler, timeout=timeout_s)
         except (OSError, TimeoutError, ValueError) as exc:
@@ -432,7 +476,8 @@ def run_batch(studies: Sequence[StudyRef | str | Path], out_dir: str | Path, *, 
               workers: int | None = None, scheduler: str | None = None, draw_map: bool = True,
               map_options: MapOptions | None = None,
               force: bool = False, use_cache: bool = True, memory_limit: str | float | None = "auto",
-              on_start: Callable[[Client], None] | None = None, on_result: Progress | None = None) -> BatchResult:
+              on_start: Callable[[Client], None] | None = None, on_result: Progress | None = None,
+              sources: Sequence[str | Path] = (), scheduler_timeout_s: float = SCHEDULER_TIMEOUT_S) -> BatchResult:
     """Audit every study as a Dask task and write the combined summary into ``out_dir``.
 
     Parameters
@@ -450,24 +495,46 @@ def run_batch(studies: Sequence[StudyRef | str | Path], out_dir: str | Path, *, 
         Also draw each study's HTML map, and how (language, basemap, offline);
         the options also apply to the combined ``coverage_map.html``.
     force
-        Redo studies even when their inputs are unchanged since their last result.
+        Redo studies even when their inputs are unchanged since their last result, and write into a
+        non-empty ``out_dir`` that healthreach did not create.
+    sources
+        Further files the batch reads (the tables that list studies): ``out_dir`` may not overlap
+        their folders, nor those of any study's inputs (checked before anything runs).
+    scheduler_timeout_s
+        Seconds to wait for ``scheduler`` to accept the connection and answer.
     on_start, on_result
         Called with the client once connected, and with ``(row, done, total)`` as each study finishes.
     """
     refs = list(studies) if all(isinstance(s, StudyRef) for s in studies) else discover_studies(
         [s.path if isinstance(s, StudyRef) else s for s in studies])
-    out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_output(out_dir, [*map(Path, sources), *batch_input_paths(refs)], force=force, name="batch")
+    claim(out, "batch", force=True)  # the folder was checked: empty, owned, or --force
+    clean_stale(out)
     if client is not None:
         opened = contextlib.nullcontext(client)
     else:
-        opened = dask_client(min(workers or os.cpu_count() or 1, len(refs)), scheduler, memory_limit)
+        opened = dask_client(min(workers or os.cpu_count() or 1, len(refs)), scheduler, memory_limit,
+                             timeout_s=scheduler_timeout_s)
     with opened as active:
         if on_start:
             on_start(active)
         rows = _run_tasks(active, refs, out, draw_map, map_options, force, use_cache, on_result)
     table = summary_table(rows)
     return BatchResult(rows, table, write_summary(rows, out, table, map_options))
+
+
+def batch_input_paths(refs: Sequence[StudyRef]) -> list[Path]:
+    """Every file the studies of a batch read (study files, profiles, inputs), as far as they can be read."""
+    from healthreach.study import load_study
+
+    paths: list[Path] = []
+    for ref in refs:
+        paths.append(ref.path)
+        try:
+            paths.extend(study_input_paths(load_study(ref.path)))
+        except HealthreachError:
+            continue  # a broken study becomes an error row; its own file is protected all the same
+    return paths
 
 
 def _run_tasks(client: Client, refs: list[StudyRef], out: Path, draw_map: bool, map_options: MapOptions | None,
@@ -564,20 +631,33 @@ def _round(value: Any, digits: int) -> float | None:
 
 def write_summary(rows: Sequence[dict[str, Any]], out: Path, table: pd.DataFrame | None = None,
                   map_options: MapOptions | None = None) -> dict[str, Path]:
-    """Write ``summary.csv``, ``summary.xlsx`` and (when any district outline exists) ``coverage_map.html``."""
-    table = summary_table(rows) if table is None else table
-    paths = {"summary.csv": out / "summary.csv", "summary.xlsx": out / "summary.xlsx"}
-    with atomic_path(paths["summary.csv"]) as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8-sig")
-    with atomic_path(paths["summary.xlsx"]) as tmp:
-        _write_xlsx(table, rows, tmp)
-    page = coverage_map(rows, map_options)
-    if page is not None:
-        from healthreach.maps import render_html
+    """Write ``summary.csv``, ``summary.xlsx`` and (when any district outline exists) ``coverage_map.html``.
 
-        paths["coverage_map.html"] = out / "coverage_map.html"
-        write_text(paths["coverage_map.html"], render_html(page))
-    return paths
+    The three are built in a temporary folder, then renamed into ``out`` one
+    after the other, and the batch manifest (listing them and the study
+    folders) is rewritten last; a summary file of an earlier run that this
+    one does not write (no outline: no map) is removed.
+    """
+    from healthreach.outputs import make_temp_folder, write_csv
+
+    out = Path(out)
+    table = summary_table(rows) if table is None else table
+    stage = make_temp_folder(out, "summary")
+    try:
+        write_csv(table, stage / "summary.csv")
+        _write_xlsx(table, rows, stage / "summary.xlsx")
+        page = coverage_map(rows, map_options)
+        if page is not None:
+            from healthreach.maps import render_html
+
+            write_text(stage / "coverage_map.html", render_html(page))
+        names = replace_files(out, stage, "batch", keep=[str(r.get("folder")) for r in rows if r.get("folder")])
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    for name in set(SUMMARY_FILES) - set(names):
+        with contextlib.suppress(FileNotFoundError):
+            (out / name).unlink()
+    return {name: out / name for name in names}
 
 
 def _write_xlsx(table: pd.DataFrame, rows: Sequence[dict[str, Any]], path: Path) -> None:
@@ -589,11 +669,11 @@ def _write_xlsx(table: pd.DataFrame, rows: Sequence[dict[str, Any]], path: Path)
         for s in row.get("standards") or []:
             titles.setdefault(s["id"], {"standard": s["id"], "title": s["title"], "unit": s["unit"],
                                         "target": s["target"]})
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        table.to_excel(writer, sheet_name="summary", index=False)
-        pd.DataFrame(list(titles.values()), columns=["standard", "title", "unit", "target"]).to_excel(
-            writer, sheet_name="standards", index=False)
-        sheet = writer.sheets["summary"]
+    standards = pd.DataFrame(list(titles.values()), columns=["standard", "title", "unit", "target"])
+
+    def style(sheet, frame: pd.DataFrame, sheet_name: str) -> None:
+        if sheet_name != "summary":
+            return
         sheet.freeze_panes = "C2"
         sheet.auto_filter.ref = sheet.dimensions
         fail_fill = PatternFill("solid", fgColor="F4CCCC")
@@ -609,6 +689,8 @@ def _write_xlsx(table: pd.DataFrame, rows: Sequence[dict[str, Any]], path: Path)
                     cell.number_format = "0.00"
                 if cell.value in ("fail", "error"):
                     cell.fill = fail_fill
+
+    write_xlsx({"summary": table, "standards": standards}, path, style)
 
 
 def coverage_map(rows: Sequence[dict[str, Any]], map_options: MapOptions | None = None) -> folium.Map | None:

@@ -30,3 +30,7 @@ class NetworkError(HealthreachError, RuntimeError):
 
 class ScenarioError(InputError):
     """A scenario file is invalid or contradicts its study."""
+
+
+class OutputError(HealthreachError, OSError):
+    """An output folder or file cannot be used (it holds inputs, is not writable, belongs to someone else)."""

@@ -90,8 +90,12 @@ class StudyInputs:
         return hit[1]
 
 
-def load_inputs(study: Study, step: Step | None = None, use_cache: bool = True) -> StudyInputs:
-    """Read and validate every input of ``study``; ``step`` is told what is being done."""
+def load_inputs(study: Study, step: Step | None = None, use_cache: bool = True, offline: bool = False) -> StudyInputs:
+    """Read and validate every input of ``study``; ``step`` is told what is being done.
+
+    With ``offline`` nothing is downloaded: roads given by ``roads.source``
+    must already be in the cache, else an error names the key.
+    """
     step = step or (lambda msg: log.info(msg))
     warnings: list[str] = []
     profile = load_profile(study.profile, study)
@@ -104,7 +108,7 @@ def load_inputs(study: Study, step: Step | None = None, use_cache: bool = True) 
     area_wgs84 = boundaries.to_crs(4326).union_all()
 
     step("building the road network")
-    network = _network(study, profile, crs, step, use_cache, area_wgs84)
+    network = _network(study, profile, crs, step, use_cache, area_wgs84, offline)
     warnings.extend(network.report.lines()[1:])
 
     step("reading population")
@@ -156,7 +160,7 @@ def _analysis_crs(study: Study, boundaries: gpd.GeoDataFrame) -> str:
 
 
 def _network(study: Study, profile: Profile, crs: str, step: Step, use_cache: bool,
-             area_wgs84=None) -> Network:
+             area_wgs84=None, offline: bool = False) -> Network:
     """Build the network, or load it from the cache when its inputs are unchanged.
 
     Roads given by ``roads.source`` are downloaded once (see
@@ -165,7 +169,7 @@ def _network(study: Study, profile: Profile, crs: str, step: Step, use_cache: bo
     """
     if study.roads.source is not None:
         step("downloading roads from OpenStreetMap (once; kept in the cache)")
-    roads_path = roads_file(study.roads, area_wgs84, cache_dir())
+    roads_path = roads_file(study.roads, area_wgs84, cache_dir(), offline, where=f"{study.source}: roads.source")
     fmt = road_format(study.roads.model_copy(update={"path": roads_path}))
     clip = shapely.to_wkt(area_wgs84, rounding_precision=5) if fmt == "pbf" and area_wgs84 is not None else None
     key = cache_key(__version__, vocab.fingerprint(), study.roads.model_dump(mode="json"), roads_path, crs, clip,

@@ -142,6 +142,15 @@ def closed_to_walking(drive_kmh: dict[str, float], no_walking: list[str]) -> lis
     return out + [c for c in EXPRESSWAYS if c in drive_kmh and c not in out]
 
 
+def profile_file(name_or_path: str, study: Study | None = None) -> Path | None:
+    """The profile file a study uses: beside the study file, bundled by name, or by path; None if none exists."""
+    candidates = [PROFILES / f"{name_or_path}.yaml"]
+    if study is not None:
+        candidates.insert(0, study.folder / name_or_path)
+    candidates.append(Path(name_or_path))
+    return next((p for p in candidates if p.is_file()), None)
+
+
 def load_profile(name_or_path: str, study: Study | None = None) -> Profile:
     """Load a bundled profile by name, or a profile file by path.
 
@@ -149,11 +158,7 @@ def load_profile(name_or_path: str, study: Study | None = None) -> Profile:
     ``speeds_kmh`` overrides are applied, and its ``no_access`` list, when
     given, replaces the profile's.
     """
-    candidates = [PROFILES / f"{name_or_path}.yaml"]
-    if study is not None:
-        candidates.insert(0, study.folder / name_or_path)
-    candidates.append(Path(name_or_path))
-    path = next((p for p in candidates if p.is_file()), None)
+    path = profile_file(name_or_path, study)
     if path is None:
         bundled = ", ".join(sorted(p.stem for p in PROFILES.glob("*.yaml")))
         where = f"{study.source}: profile" if study and study.source else "profile"

@@ -1,18 +1,14 @@
 """Audit outputs: summary JSON, township and facility tables, isochrone GeoPackage, map, terminal table.
 
-Every file is written atomically (a temporary file in the same folder, then
-renamed), so a crash leaves either the previous file or the new one.
+The whole set is published together through :mod:`healthreach.outputs`
+(built in a temporary folder, then moved in), so a crash leaves either the
+previous set or the new one; user text in tables is stored as inert text.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import json
 import math
-import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,29 +19,10 @@ from rich.table import Table
 
 from healthreach import __version__
 from healthreach.isochrones import bands, cell_squares
+from healthreach.outputs import check_output, markup, publish, study_input_paths, write_csv, write_json, write_text
 from healthreach.sources import describe_inputs
 from healthreach.standards import Audit, Figure
 from healthreach.travel import Need
-
-
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)  # writers such as GDAL want to create the file themselves
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def write_text(path: Path, text: str) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
 
 
 def json_safe(value):
@@ -118,35 +95,49 @@ def isochrone_layers(audit: Audit) -> dict[str, object]:
 
 def write_files(out_dir: Path, documents: dict[str, dict], tables: dict[str, pd.DataFrame],
                 geopackage: tuple[str, dict[str, gpd.GeoDataFrame]], map_html: str | None = None) -> dict[str, Path]:
-    """Write JSON documents, CSV tables (UTF-8 with BOM, for spreadsheet software), one GeoPackage
-    of layers and an optional ``map.html`` into ``out_dir``, each atomically; returns name -> path."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write JSON documents, CSV tables (UTF-8 with BOM, text made inert), one GeoPackage of layers and an
+    optional ``map.html`` into the existing folder ``out_dir``; returns name -> path.
+
+    Writes in place: call it on the folder that :func:`healthreach.outputs.publish` yields.
+    """
     paths: dict[str, Path] = {}
     for name, document in documents.items():
         paths[name] = out_dir / name
-        write_text(paths[name], json.dumps(document, ensure_ascii=False, indent=2))
+        write_json(paths[name], document)
     for name, table in tables.items():
         paths[name] = out_dir / name
-        with atomic_path(paths[name]) as tmp:
-            table.to_csv(tmp, index=False, encoding="utf-8-sig")
+        write_csv(table, paths[name])
     gpkg_name, layers = geopackage
     paths[gpkg_name] = out_dir / gpkg_name
-    with atomic_path(paths[gpkg_name]) as tmp:
-        for layer, frame in layers.items():
-            frame.to_file(tmp, layer=layer, driver="GPKG")
+    for layer, frame in layers.items():
+        frame.to_file(paths[gpkg_name], layer=layer, driver="GPKG")
     if map_html is not None:
         paths["map.html"] = out_dir / "map.html"
         write_text(paths["map.html"], map_html)
     return paths
 
 
-def write_outputs(audit: Audit, out_dir: Path, map_html: str | None = None) -> dict[str, Path]:
-    """Write every output of an audit into ``out_dir``; returns name -> path."""
+def write_audit_files(audit: Audit, out_dir: Path, map_html: str | None = None) -> dict[str, Path]:
+    """Write every output of an audit into the existing folder ``out_dir`` (in place); returns name -> path."""
     tables = {"townships.csv": audit.townships, "facilities.csv": audit.facility_table}
     if audit.village_table is not None:
         tables["villages.csv"] = audit.village_table
     return write_files(out_dir, {"summary.json": summary(audit)}, tables,
                        ("isochrones.gpkg", isochrone_layers(audit)), map_html)
+
+
+def write_outputs(audit: Audit, out_dir: Path, map_html: str | None = None, force: bool = False) -> dict[str, Path]:
+    """Publish every output of an audit as the owned folder ``out_dir``; returns name -> final path.
+
+    The folder is checked first (see :func:`healthreach.outputs.check_output`:
+    never an input's folder, not foreign unless ``force``), then the set is
+    built beside it and moved in whole.
+    """
+    out_dir = check_output(out_dir, study_input_paths(audit.inputs.study), force=force,
+                           name=audit.inputs.study.folder.name)
+    with publish(out_dir, "audit", audit.inputs.input_hash) as stage:
+        written = write_audit_files(audit, stage, map_html)
+    return {name: out_dir / path.name for name, path in written.items()}
 
 
 def print_summary(audit: Audit, console: Console | None = None) -> None:
@@ -158,7 +149,7 @@ def print_summary(audit: Audit, console: Console | None = None) -> None:
     """
     console = console or Console()
     inp = audit.inputs
-    table = Table(title=f"{inp.study.name}: {inp.total_people:,.0f} people, {len(audit.facilities)} facilities")
+    table = Table(title=markup(f"{inp.study.name}: {inp.total_people:,.0f} people, {len(audit.facilities)} facilities"))
     for col in ("standard", "people", "covered", "unreachable", "result", "target", ""):
         table.add_column(col, justify="left" if col == "standard" else "right", no_wrap=col == "standard")
     for f in audit.figures:
@@ -172,7 +163,7 @@ def print_summary(audit: Audit, console: Console | None = None) -> None:
             result = f"{f.details['ambulances']:g}"
             target = f"≥ {f.details['required']:.1f}"
         mark = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[yellow]–[/]"}[f.passed]
-        table.add_row(f.id, f"{f.population:,.0f}", "" if f.covered is None else f"{f.covered:,.0f}",
+        table.add_row(markup(f.id), f"{f.population:,.0f}", "" if f.covered is None else f"{f.covered:,.0f}",
                       "" if f.unreachable is None else f"{f.unreachable:,.0f}", result, target, mark)
     console.print(table)
     response = next((f for f in audit.figures if f.id == "emergency_response_18min"), None)
@@ -180,4 +171,4 @@ def print_summary(audit: Audit, console: Console | None = None) -> None:
         console.print(f"* mean response time over the {response.population - response.unreachable:,.0f} reachable "
                       f"people; {response.unreachable:,.0f} people reach no emergency facility", soft_wrap=True)
     for warning in inp.warnings:
-        console.print(f"[yellow]note:[/] {warning}", soft_wrap=True)
+        console.print(f"[yellow]note:[/] {markup(warning)}", soft_wrap=True)

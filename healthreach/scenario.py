@@ -962,12 +962,31 @@ def change_layers(result: ScenarioResult) -> dict[str, gpd.GeoDataFrame]:
     return layers
 
 
-def write_outputs(result: ScenarioResult, out_dir: Path, map_html: str | None = None) -> dict[str, Path]:
-    """Write comparison.json, standards/townships/facilities/flows CSVs, changes.gpkg (and map.html), atomically."""
+def input_paths(scenario: Scenario, study: Study) -> list[Path]:
+    """Every file a scenario evaluation reads: the scenario file and its base study's inputs."""
+    from healthreach.outputs import study_input_paths
+
+    return [*([scenario.source] if scenario.source else []), *study_input_paths(study)]
+
+
+def write_outputs(result: ScenarioResult, out_dir: Path, map_html: str | None = None,
+                  force: bool = False) -> dict[str, Path]:
+    """Publish comparison.json, standards/townships/facilities/flows CSVs, changes.gpkg (and map.html)
+    as the owned folder ``out_dir``, all together (see :mod:`healthreach.outputs`); returns name -> path."""
+    from healthreach.network import cache_key
+    from healthreach.outputs import check_output, publish
+
+    study = result.audit.inputs.study
+    sources = input_paths(result.scenario, study)
+    out_dir = check_output(out_dir, sources, force=force,
+                           name=f"scenarios/{result.scenario.source.stem if result.scenario.source else 'scenario'}")
     tables = {"standards.csv": result.standards, "townships.csv": result.townships,
               "facilities.csv": result.facilities, "flows.csv": result.flows}
-    return write_files(out_dir, {"comparison.json": comparison(result)}, tables,
-                       ("changes.gpkg", change_layers(result)), map_html)
+    key = cache_key("scenario", result.audit.inputs.input_hash, *sources[:1])
+    with publish(out_dir, "scenario", key) as stage:
+        written = write_files(stage, {"comparison.json": comparison(result)}, tables,
+                              ("changes.gpkg", change_layers(result)), map_html)
+    return {name: out_dir / path.name for name, path in written.items()}
 
 
 # --- several scenarios side by side ----------------------------------------------------------------------

@@ -25,6 +25,7 @@ from healthreach.batch import (BatchError, MapOptions, StudyRef, _collect, audit
 from healthreach.cli import cli
 from healthreach.errors import StudyError
 from healthreach.inputs import load_inputs
+from healthreach.outputs import read_manifest
 from healthreach.standards import audit
 from healthreach.study import load_study
 
@@ -106,8 +107,9 @@ def test_every_study_runs_on_the_cluster_and_the_broken_one_becomes_an_error_row
         files = {p.name for p in (out / folder).iterdir()}
         assert {"summary.json", "townships.csv", "facilities.csv", "isochrones.gpkg", "map.html",
                 "district.geojson", "result.json"} <= files
-    leftovers = [p for p in out.rglob(".*") if p.is_file()]
-    assert leftovers == []  # atomic writes leave no temporary files behind
+    leftovers = [p for p in out.rglob(".*") if p.name != ".healthreach.json"]
+    assert leftovers == []  # published folders leave no temporary files or folders behind
+    assert read_manifest(out)["kind"] == "batch" and read_manifest(out / "broken")["files"] == ["error.txt"]
 
 
 def test_summary_figures_equal_those_of_single_audits(first_run, studies):
@@ -277,7 +279,8 @@ def test_a_task_lost_on_the_cluster_becomes_an_error_row(client, tmp_path):
 
 def test_cli_strict_exit_code_on_an_existing_scheduler(client, studies, tmp_path):
     address = client.scheduler.address
-    table = tmp_path / "districts.csv"
+    table = tmp_path / "tables" / "districts.csv"  # the batch folder may not lie inside an input's folder
+    table.parent.mkdir()
     pd.DataFrame({"study": [str(studies / f) for f in ("dense", "baseline")], "name": ["稠密", "base"]}).to_csv(
         table, index=False)
     runner = CliRunner()

@@ -19,14 +19,15 @@ def test_audit_writes_every_output(small_study, tmp_path):
     ids = {s["id"] for s in summary["standards"]}
     assert {"primary_care_15min", "emergency_radius_urban", "ambulances_per_population"} <= ids
     assert "primary_care_15min" in result.output
-    assert not list(out.glob(".*")), "no temporary files left behind"
+    assert [p.name for p in out.glob(".*")] == [".healthreach.json"], "no temporary files left behind"
+    assert [p.name for p in tmp_path.glob(".*")] == [], "no temporary folders left beside the outputs"
 
 
-def test_bad_study_gives_one_message_and_exit_2(tmp_path):
+def test_bad_study_gives_one_message_and_exit_1(tmp_path):
     bad = tmp_path / "study.yaml"
     bad.write_text("name: x\nroad: {}\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["audit", str(bad)])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "unknown key 'road' (did you mean 'roads'?)" in result.output
     assert "Traceback" not in result.output
 
@@ -37,6 +38,6 @@ def test_bad_facility_row_is_named(small_study, tmp_path):
     lines[2] = lines[2].rsplit(",", 2)[0] + ",not-a-number,29.4"
     csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["audit", str(small_study), "--out", str(tmp_path / "o"), "--no-map"])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "facilities.csv: row 3 (id THC01): column 'lon' is not a number: 'not-a-number'" in result.output
     assert not (tmp_path / "o" / "summary.json").exists()

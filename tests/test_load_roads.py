@@ -222,6 +222,7 @@ def fake_osmnx(tmp_path, monkeypatch):
 
     monkeypatch.setattr(ox, "graph_from_place", from_place)
     monkeypatch.setattr(ox, "graph_from_polygon", from_polygon)
+    monkeypatch.setattr("healthreach.load.osm.check_reachable", lambda urls, timeout_s=None: None)  # no network
     return calls
 
 
@@ -265,6 +266,7 @@ def test_failed_download_says_what_to_do(tmp_path, monkeypatch):
         raise ConnectionError("no route to host")
 
     monkeypatch.setattr(ox, "graph_from_place", offline)
+    monkeypatch.setattr("healthreach.load.osm.check_reachable", lambda urls, timeout_s=None: None)  # no network
     monkeypatch.setenv("HEALTHREACH_CACHE", str(tmp_path / "cache"))
     study = load_study(helsinki_study(tmp_path / "s", {"source": "Nowhere"}))
     with pytest.raises(InputError, match=r"could not download the roads of 'Nowhere'.*ConnectionError.*\.osm\.pbf"):

@@ -447,7 +447,8 @@ def test_incremental_equals_full_on_the_demo_county(demo_inputs):
 # --- outputs, command line, map ------------------------------------------------------------------------------
 
 def write_scenario(folder: Path, name: str, study: Path, changes: list[dict]) -> Path:
-    path = folder / f"{name}.yaml"
+    path = folder / "scenarios" / f"{name}.yaml"  # outputs go beside, never into, the inputs' folder
+    path.parent.mkdir(parents=True, exist_ok=True)
     data = {"name": name, "study": str(study), "changes": changes}
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
@@ -465,7 +466,7 @@ def test_scenario_command_writes_every_output(study, tmp_path):
     names = ("comparison.json", "standards.csv", "townships.csv", "facilities.csv", "flows.csv",
              "changes.gpkg", "map.html")
     assert all((out / n).is_file() for n in names)
-    assert not list(out.glob(".*")), "no temporary files left behind"
+    assert [p.name for p in out.glob(".*")] == [".healthreach.json"], "no temporary files left behind"
     summary = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
     primary = next(s for s in summary["standards"] if s["standard"] == "primary_care_15min")
     assert primary["change_people"] == pytest.approx(summary["primary_care"]["newly_covered_people"]
@@ -480,10 +481,10 @@ def test_scenario_command_writes_every_output(study, tmp_path):
     assert {"primary_care_share_baseline", "primary_care_share_scenario", "primary_care_share_change"} <= set(towns)
 
 
-def test_bad_scenario_exits_2_with_one_message(study, tmp_path):
+def test_bad_scenario_exits_1_with_one_message(study, tmp_path):
     path = write_scenario(tmp_path, "bad", study, [{"close": "THC9"}])
     result = CliRunner().invoke(cli, ["scenario", str(path), "--out", str(tmp_path / "o")])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "no facility with id 'THC9'" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "o").exists()
 
@@ -500,7 +501,7 @@ def test_compare_ranks_scenarios(study, tmp_path):
     assert table["scenario"].tolist() == ["good", "(baseline)", "bad"]
     assert table["primary_care_15min"].is_monotonic_decreasing
     result = CliRunner().invoke(cli, ["compare", str(good), "--by", "primary_care", "--out", str(out)])
-    assert result.exit_code == 2 and "did you mean 'primary_care_15min'" in result.output
+    assert result.exit_code == 1 and "did you mean 'primary_care_15min'" in result.output
 
 
 def test_compare_table_of_one_baseline(base, study):

@@ -9,7 +9,8 @@ import click
 from rich.console import Console
 
 from healthreach.cli import cli, console
-from healthreach.cli.options import map_options
+from healthreach.cli.options import force_option, map_options
+from healthreach.outputs import markup
 
 
 def progress_step(status):
@@ -17,22 +18,24 @@ def progress_step(status):
     start = time.perf_counter()
 
     def step(message: str) -> None:
-        status.update(f"{message} … ({time.perf_counter() - start:.1f} s)")
+        status.update(f"{markup(message)} … ({time.perf_counter() - start:.1f} s)")
     return step
 
 
 @cli.command()
 @click.argument("study", required=False, type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Output folder [default: out/<study folder name>].")
 @click.option("--no-map", is_flag=True, help="Skip the HTML map.")
 @click.option("--no-cache", is_flag=True, help="Rebuild the road network even if a cached one matches.")
+@force_option
 @map_options
-def audit(study: Path | None, out_dir: Path | None, no_map: bool, no_cache: bool, lang: str, offline: bool,
-          basemap: str | None, tianditu_key: str | None) -> None:
+def audit(study: Path | None, out_dir: Path | None, no_map: bool, no_cache: bool, force: bool, lang: str,
+          offline: bool, basemap: str | None, tianditu_key: str | None) -> None:
     """Audit STUDY (a study.yaml or its folder; default: the bundled synthetic demo county)."""
     from healthreach.inputs import load_inputs
     from healthreach.maps import audit_map, render_html
+    from healthreach.outputs import check_output, study_input_paths
     from healthreach.report import print_summary, write_outputs
     from healthreach.standards import audit as run_audit
     from healthreach.study import load_study
@@ -40,7 +43,9 @@ def audit(study: Path | None, out_dir: Path | None, no_map: bool, no_cache: bool
     start = time.perf_counter()
     with console.status("reading the study file") as status:
         spec = load_study(study)
-        inputs = load_inputs(spec, progress_step(status), use_cache=not no_cache)
+        out_dir = check_output(out_dir or Path("out") / spec.folder.name, study_input_paths(spec), force=force,
+                               name=spec.folder.name)
+        inputs = load_inputs(spec, progress_step(status), use_cache=not no_cache, offline=offline)
         status.update("computing travel times and standards")
         result = run_audit(inputs)
         html = None
@@ -49,8 +54,7 @@ def audit(study: Path | None, out_dir: Path | None, no_map: bool, no_cache: bool
             html = render_html(audit_map(result, lang=lang, basemap=basemap, offline=offline,
                                          tianditu_key=tianditu_key))
         status.update("writing outputs")
-        out_dir = out_dir or Path("out") / spec.folder.name
-        paths = write_outputs(result, out_dir, html)
+        paths = write_outputs(result, out_dir, html, force=force)
     print_summary(result, Console())
-    console.print(f"outputs in [bold]{out_dir}[/] ({', '.join(p.name for p in paths.values())}) "
+    console.print(f"outputs in [bold]{markup(out_dir)}[/] ({markup(', '.join(p.name for p in paths.values()))}) "
                   f"in {time.perf_counter() - start:.1f} s", soft_wrap=True)

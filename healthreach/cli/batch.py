@@ -10,23 +10,29 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from healthreach.cli import cli, console
+from healthreach.cli import INPUT_EXIT, cli, console
 from healthreach.cli.options import map_options
+from healthreach.outputs import markup
 
-STRICT_EXIT = 1
+STRICT_EXIT = INPUT_EXIT
 
 
 @cli.command()
-@click.argument("studies", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("studies", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
               help="Worker processes of the local Dask cluster [default: one per CPU, at most one per study].")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Run on an existing Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of a local cluster.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/batch"),
+@click.option("--scheduler-timeout", "scheduler_timeout_s", type=click.FloatRange(min=0, min_open=True),
+              default=15.0, show_default=True, metavar="SECONDS",
+              help="How long to wait for the scheduler to accept the connection and answer.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out/batch"),
               show_default=True, help="Batch folder: one sub-folder per study plus the combined summary.")
 @click.option("--strict", is_flag=True,
               help=f"Exit with code {STRICT_EXIT} when any district fails any standard or any study fails.")
-@click.option("--force", is_flag=True, help="Redo every study, even those unchanged since their last result.")
+@click.option("--force", is_flag=True,
+              help="Redo every study, even those unchanged since their last result; also write into a non-empty "
+                   "output folder that healthreach did not create.")
 @click.option("--no-map", is_flag=True, help="Skip each study's HTML map (the combined map is still drawn).")
 @click.option("--no-cache", is_flag=True, help="Rebuild road networks even if a cached one matches.")
 @click.option("--memory-limit", default="auto", show_default=True,
@@ -34,14 +40,15 @@ STRICT_EXIT = 1
 @map_options
 @click.pass_context
 def batch(ctx: click.Context, studies: tuple[Path, ...], workers: int | None, scheduler: str | None,
-          out_dir: Path, strict: bool, force: bool, no_map: bool, no_cache: bool, memory_limit: str,
+          scheduler_timeout_s: float, out_dir: Path, strict: bool, force: bool, no_map: bool, no_cache: bool, memory_limit: str,
           lang: str, offline: bool, basemap: str | None, tianditu_key: str | None) -> None:
     """Audit every study in STUDIES on Dask and write a ranked summary of all districts.
 
     STUDIES are study files, folders (their study.yaml, or every study.yaml and
     *.study.yaml below them) or CSV/XLSX tables with a 'study' column. Studies
     whose inputs and settings are unchanged since their last successful result
-    are reused, so an interrupted batch resumes where it stopped.
+    are reused, so an interrupted batch resumes where it stopped. A path that
+    does not exist becomes a failed study in the summary.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -58,10 +65,10 @@ def batch(ctx: click.Context, studies: tuple[Path, ...], workers: int | None, sc
     counts = {"error": 0, "reused": 0}
 
     def started(client) -> None:
-        where = scheduler or "a local cluster"
+        where = markup(scheduler) if scheduler else "a local cluster"
         link = getattr(client, "dashboard_link", None)
         n = len(client.nthreads())
-        dashboard = f"; dashboard {link}" if link else ""
+        dashboard = f"; dashboard {markup(link)}" if link else ""
         progress.console.print(f"{len(refs)} studies on {where} ({n} workers){dashboard}", highlight=False)
         if n == 0:
             progress.console.print("[yellow]note:[/] the scheduler has no workers yet; studies wait until one joins")
@@ -76,7 +83,8 @@ def batch(ctx: click.Context, studies: tuple[Path, ...], workers: int | None, sc
     with progress:
         result = run_batch(refs, out_dir, workers=workers, scheduler=scheduler, draw_map=not no_map,
                            map_options=MapOptions(lang, basemap, offline, tianditu_key), force=force,
-                           use_cache=not no_cache, memory_limit=memory_limit, on_start=started, on_result=finished)
+                           use_cache=not no_cache, memory_limit=memory_limit, on_start=started, on_result=finished,
+                           sources=[p for p in studies if p.is_file()], scheduler_timeout_s=scheduler_timeout_s)
     _print_ranking(result.table)
     console.print(f"{len(refs)} studies: {counts.get('ok', 0)} audited, {counts['reused']} reused (unchanged), "
                   f"{counts['error']} failed; {len(result.failing)} of {len(refs) - counts['error']} districts "
@@ -104,9 +112,9 @@ def _print_ranking(table, limit: int = 30) -> None:
         fails = len([s for s in row["failed_standards"].split(", ") if s])
         view.add_row(str(row["rank"]), escape(str(row["district"])), f"{row['population']:,.0f}",
                      "" if pd.isna(share) else f"{share:.1%}",
-                     "" if pd.isna(gap) else f"{100 * gap:+.1f} pts {row['largest_gap_standard']}",
+                     "" if pd.isna(gap) else escape(f"{100 * gap:+.1f} pts {row['largest_gap_standard']}"),
                      f"[red]{fails}[/]" if fails else "[green]0[/]",
-                     escape(row["worst_townships"].split("; ")[0]))
+                     escape(str(row["worst_townships"]).split("; ")[0]))
     if len(table) > limit:
         view.caption = f"… and {len(table) - limit} more in summary.csv"
     out.print(view)

@@ -24,3 +24,10 @@ def map_options(command):
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def force_option(command):
+    """Add ``--force``: write into a non-empty output folder that healthreach did not create."""
+    return click.option("--force", is_flag=True,
+                        help="Write into a non-empty output folder that healthreach did not create "
+                             "(files of the same names are replaced, others kept).")(command)

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from healthreach.cli import cli, console
-from healthreach.cli.options import map_options
+from healthreach.cli.options import force_option, map_options
 
 
 def _missing(value) -> bool:
@@ -31,8 +31,11 @@ def _signed_pp(value) -> str:
     return f"[{colour}]{points:+.1f} pp[/]"
 
 
-def _prepare(paths: list[Path], status, no_cache: bool):
-    """Read scenarios, check them against their study's facility table, load the study, build the baseline."""
+def _prepare(paths: list[Path], status, no_cache: bool, check_out=None, offline: bool = False):
+    """Read scenarios, check them against their study's facility table, load the study, build the baseline.
+
+    ``check_out(scenarios, study)`` is called once the files are known, before any computation.
+    """
     from healthreach.cli.audit import progress_step
     from healthreach.inputs import load_inputs
     from healthreach.load.facilities import read_facilities
@@ -41,6 +44,8 @@ def _prepare(paths: list[Path], status, no_cache: bool):
 
     scenarios = [load_scenario(p) for p in paths]
     study = baseline_for(scenarios)
+    if check_out is not None:
+        check_out(scenarios, study)
     # ids, types and contradictions first: they need only the facility table, not the network
     # (an OpenStreetMap extract is read once, for the study area, by load_inputs)
     if not study.facilities.path.name.lower().endswith((".pbf", ".osm")):
@@ -48,7 +53,7 @@ def _prepare(paths: list[Path], status, no_cache: bool):
         profile = load_profile(study.profile, study)
         for s in scenarios:
             check_changes(s, table, profile, study.facilities.path.name)
-    inputs = load_inputs(study, progress_step(status), use_cache=not no_cache)
+    inputs = load_inputs(study, progress_step(status), use_cache=not no_cache, offline=offline)
     for s in scenarios:
         check(s, inputs)  # sites: study area, roads, swapped coordinates
     status.update("computing the baseline")
@@ -75,7 +80,7 @@ def print_result(result, out: Console) -> None:
         passed = ""
         if "baseline_pass" in row and row["baseline_pass"] in (True, False):
             passed = f"{marks[row['baseline_pass']]} → {marks.get(row['scenario_pass'], '–')}"
-        table.add_row(row["standard"], *values, *people, passed)
+        table.add_row(escape(str(row["standard"])), *values, *people, passed)
     out.print(table)
     out.print("gained / lost: people who newly meet / no longer meet a standard; pass: baseline → scenario")
     out.print(f"15-minute circle: [green]{result.newly_covered:,.0f}[/] people newly covered, "
@@ -98,22 +103,31 @@ def print_result(result, out: Console) -> None:
 
 @cli.command()
 @click.argument("scenario_file", metavar="SCENARIO.yaml", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Output folder [default: out/scenarios/<scenario file name>].")
 @click.option("--no-map", is_flag=True, help="Skip the HTML map.")
 @click.option("--full", is_flag=True, help="Recompute every travel surface instead of updating the baseline's.")
 @click.option("--no-cache", is_flag=True, help="Rebuild the road network even if a cached one matches.")
+@force_option
 @map_options
-def scenario(scenario_file: Path, out_dir: Path | None, no_map: bool, full: bool, no_cache: bool, lang: str,
-             offline: bool, basemap: str | None, tianditu_key: str | None) -> None:
+def scenario(scenario_file: Path, out_dir: Path | None, no_map: bool, full: bool, no_cache: bool, force: bool,
+             lang: str, offline: bool, basemap: str | None, tianditu_key: str | None) -> None:
     """Evaluate SCENARIO.yaml against its base study: before, after, who gains and who loses."""
     from healthreach.maps import render_html
-    from healthreach.scenario import evaluate, write_outputs
+    from healthreach.outputs import check_output
+    from healthreach.scenario import evaluate, input_paths, write_outputs
     from healthreach.scenario_map import scenario_map
 
     start = time.perf_counter()
+    out_dir = out_dir or Path("out") / "scenarios" / scenario_file.stem
+
+    def check_out(scenarios, study) -> None:
+        nonlocal out_dir
+        out_dir = check_output(out_dir, input_paths(scenarios[0], study), force=force,
+                               name=f"scenarios/{scenario_file.stem}")
+
     with console.status("reading the scenario") as status:
-        (spec,), base = _prepare([scenario_file], status, no_cache)
+        (spec,), base = _prepare([scenario_file], status, no_cache, check_out, offline)
         status.update("evaluating the scenario")
         result = evaluate(spec, base, incremental=not full)
         html = None
@@ -122,11 +136,10 @@ def scenario(scenario_file: Path, out_dir: Path | None, no_map: bool, full: bool
             html = render_html(scenario_map(result, lang=lang, basemap=basemap, offline=offline,
                                             tianditu_key=tianditu_key))
         status.update("writing outputs")
-        out_dir = out_dir or Path("out") / "scenarios" / scenario_file.stem
-        paths = write_outputs(result, out_dir, html)
+        paths = write_outputs(result, out_dir, html, force=force)
     print_result(result, Console())
     took = result.seconds
-    console.print(f"outputs in [bold]{out_dir}[/] ({', '.join(p.name for p in paths.values())}) in "
+    console.print(f"outputs in [bold]{escape(str(out_dir))}[/] ({escape(', '.join(p.name for p in paths.values()))}) in "
                   f"{time.perf_counter() - start:.1f} s (baseline {base.seconds:.2f} s, of which loading the compiled search "
                   f"{base.updater.compile_s:.2f} s; scenario: travel "
                   f"{1000 * took['travel']:.0f} ms {'full' if full else 'incremental'}, "
@@ -138,25 +151,30 @@ def scenario(scenario_file: Path, out_dir: Path | None, no_map: bool, full: bool
                 type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--by", default="primary_care_15min", show_default=True,
               help="The standard to rank by (highest share first).")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", "out_file", type=click.Path(path_type=Path), default=None,
               help="CSV file for the table [default: out/scenarios/compare.csv].")
 @click.option("--no-cache", is_flag=True, help="Rebuild the road network even if a cached one matches.")
 def compare(scenario_files: tuple[Path, ...], by: str, out_file: Path | None, no_cache: bool) -> None:
     """Put several scenarios of one study side by side, ranked by one standard."""
-    from healthreach.report import atomic_path
-    from healthreach.scenario import check_standard, compare_table, evaluate
+    from healthreach.outputs import check_output, write_atomic, write_csv
+    from healthreach.scenario import check_standard, compare_table, evaluate, input_paths
+
+    out_file = out_file or Path("out") / "scenarios" / "compare.csv"
+
+    def check_out(scenarios, study) -> None:
+        nonlocal out_file
+        sources = [p for s in scenarios for p in input_paths(s, study)]
+        out_file = check_output(out_file, sources, name="scenarios", file=True)
 
     with console.status("reading the scenarios") as status:
-        scenarios, base = _prepare(list(scenario_files), status, no_cache)
+        scenarios, base = _prepare(list(scenario_files), status, no_cache, check_out)
         check_standard(by, base.audit)
         results = []
         for s in scenarios:
-            status.update(f"evaluating {s.name}")
+            status.update(f"evaluating {escape(s.name)}")
             results.append(evaluate(s, base))
         table = compare_table(results, by)
-        out_file = out_file or Path("out") / "scenarios" / "compare.csv"
-        with atomic_path(out_file) as tmp:
-            table.to_csv(tmp, index=False, encoding="utf-8-sig")
+        write_atomic(out_file, lambda tmp: write_csv(table, tmp))
     out = Console()
     unit = {f.id: f.unit for f in base.audit.figures}
     others = [c for c in table.columns if c in unit and c != by]
@@ -181,4 +199,4 @@ def compare(scenario_files: tuple[Path, ...], by: str, out_file: Path | None, no
                      *(cell(c, row[c]) for c in others))
     out.print(view)
     out.print("gained / lost: people who enter / leave the 15-minute circle")
-    console.print(f"table (every standard) in [bold]{out_file}[/]")
+    console.print(f"table (every standard) in [bold]{escape(str(out_file))}[/]")

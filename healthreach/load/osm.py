@@ -191,8 +191,43 @@ def _xml_pois(path: Path, tags) -> gpd.GeoDataFrame | None:
     return gdf.rename(columns={"element": "osm_type"}) if "element" in gdf else gdf
 
 
+REACH_TIMEOUT_S = 5.0  # seconds to resolve and connect to an OpenStreetMap server before giving up
+DOWNLOAD_TIMEOUT_S = 60.0  # seconds osmnx waits for each server answer
+
+
+def check_reachable(urls: list[str], timeout_s: float = REACH_TIMEOUT_S) -> None:
+    """Raise ``OSError`` unless each URL's server gives an HTTP answer (any status) within ``timeout_s`` seconds.
+
+    The request (name lookup included, which no socket timeout bounds) runs
+    in a daemon thread, so nothing can hold the caller longer than
+    ``timeout_s``; proxies set in the environment are used as for the
+    download itself.
+    """
+    import threading
+
+    import requests
+
+    for url in urls:
+        outcome: list[BaseException | None] = []
+
+        def attempt(url: str = url, outcome: list[BaseException | None] = outcome) -> None:
+            try:
+                requests.head(url, timeout=2 * timeout_s, allow_redirects=False)  # the join below decides
+                outcome.append(None)
+            except requests.RequestException as exc:
+                outcome.append(exc)
+
+        worker = threading.Thread(target=attempt, daemon=True)
+        worker.start()
+        worker.join(timeout_s)
+        if not outcome:
+            raise TimeoutError(f"{url} did not answer within {timeout_s:g} s")
+        if outcome[0] is not None:
+            raise OSError(f"{url} cannot be reached ({type(outcome[0]).__name__})")
+
+
 def download_roads(source: str, network_type: str, boundary: shapely.Geometry | None,
-                   cache_folder: Path, where: str = "roads.source") -> Path:
+                   cache_folder: Path, where: str = "roads.source", offline: bool = False) -> Path:
     """Download roads from OpenStreetMap with osmnx, or reuse an earlier download.
 
     Parameters
@@ -205,8 +240,14 @@ def download_roads(source: str, network_type: str, boundary: shapely.Geometry | 
         osmnx network type.
     cache_folder : Path
         Downloads are kept here as ``osm/<hash>.graphml``.
+    where : str
+        The study key named in errors.
+    offline : bool
+        Never download: a download that is not cached is an error.
 
-    Returns the GraphML file's path.
+    Returns the GraphML file's path. Without a network the error comes within
+    seconds (:func:`check_reachable`); each server answer is awaited at most
+    ``DOWNLOAD_TIMEOUT_S``.
     """
     if source == "boundary" and boundary is None:
         raise InputError(f"{where}: 'boundary' needs study boundaries to download the roads inside them")
@@ -216,10 +257,22 @@ def download_roads(source: str, network_type: str, boundary: shapely.Geometry | 
     path = cache_folder / "osm" / f"{key}.graphml"
     if path.is_file():
         return path
+    what = "the study boundary" if source == "boundary" else f"'{source}'"
+    hint = "download an extract (.osm.pbf, e.g. from download.geofabrik.de) and give it as roads.path"
+    if offline:
+        raise InputError(f"{where}: the roads of {what} are not downloaded yet and --offline forbids downloads; "
+                         f"run once without --offline, or {hint}")
     import osmnx as ox
 
-    saved = (ox.settings.use_cache, ox.settings.cache_folder)
+    servers = [ox.settings.overpass_url] + ([] if source == "boundary" else [ox.settings.nominatim_url])
+    try:
+        check_reachable(servers)
+    except OSError as exc:
+        raise InputError(f"{where}: cannot reach OpenStreetMap to download the roads of {what} ({exc}); "
+                         f"without internet, {hint}") from None
+    saved = (ox.settings.use_cache, ox.settings.cache_folder, ox.settings.requests_timeout)
     ox.settings.cache_folder = str(cache_folder / "osm" / "http")
+    ox.settings.requests_timeout = DOWNLOAD_TIMEOUT_S
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -230,12 +283,11 @@ def download_roads(source: str, network_type: str, boundary: shapely.Geometry | 
                 graph = ox.graph_from_place(source, network_type=network_type, retain_all=True,
                                             truncate_by_edge=True)
     except Exception as exc:  # no internet, unknown place, server errors: all end the same way
-        what = "the study boundary" if source == "boundary" else f"'{source}'"
         raise InputError(f"{where}: could not download the roads of {what} from OpenStreetMap "
                          f"({type(exc).__name__}: {exc}). Without internet, download an extract (.osm.pbf) "
                          f"and give it as roads.path") from None
     finally:
-        ox.settings.use_cache, ox.settings.cache_folder = saved
+        ox.settings.use_cache, ox.settings.cache_folder, ox.settings.requests_timeout = saved
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.graphml")
     ox.save_graphml(graph, tmp)

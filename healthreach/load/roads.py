@@ -50,16 +50,18 @@ def road_format(spec: RoadsSpec) -> str:
     return "gis"
 
 
-def roads_file(spec: RoadsSpec, area: shapely.Geometry | None, cache_folder: Path) -> Path:
+def roads_file(spec: RoadsSpec, area: shapely.Geometry | None, cache_folder: Path, offline: bool = False,
+               where: str = "roads.source") -> Path:
     """The road file to read: ``spec.path``, or the (cached) download for ``spec.source``.
 
     ``area`` is the study area as a WGS84 polygon; it is buffered by
-    ``spec.buffer_km`` for a download by boundary.
+    ``spec.buffer_km`` for a download by boundary. With ``offline`` a
+    download that is not cached is an error naming ``where``.
     """
     if spec.path is not None:
         return spec.path
     boundary = buffer_wgs84(area, spec.buffer_km) if area is not None else None
-    return osm.download_roads(spec.source, spec.network_type, boundary, cache_folder)
+    return osm.download_roads(spec.source, spec.network_type, boundary, cache_folder, where, offline=offline)
 
 
 def buffer_wgs84(area: shapely.Geometry, km: float) -> shapely.Geometry:
