@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from healthreach.errors import StudyError
-from healthreach.study import Study, format_validation_error, read_yaml
+from healthreach.study import Study, check_speeds, format_validation_error, read_yaml
 
 PROFILES = Path(__file__).resolve().parent / "profiles"
 
@@ -21,11 +21,13 @@ class _Strict(BaseModel):
 
 
 class Travel(_Strict):
-    walk_kmh: float = Field(4.5, gt=0)
-    access_kmh: float = Field(4.5, gt=0)
-    ambulance_factor: float = Field(1.2, gt=0)
-    dispatch_delay_min: float = Field(3.0, ge=0)
-    far_snap_m: float = Field(500.0, gt=0)
+    """Walking speeds (km/h), the ambulance speed factor, dispatch delay (minutes) and snap warning (metres)."""
+
+    walk_kmh: float = Field(4.5, gt=0, le=20)
+    access_kmh: float = Field(4.5, gt=0, le=20)
+    ambulance_factor: float = Field(1.2, gt=0, le=3)
+    dispatch_delay_min: float = Field(3.0, ge=0, le=120)
+    far_snap_m: float = Field(500.0, gt=0, le=100_000)
 
 
 class Group(_Strict):
@@ -37,7 +39,7 @@ class Group(_Strict):
 
 class CircleStandard(_Strict):
     group: str
-    threshold_min: float = Field(gt=0)
+    threshold_min: float = Field(gt=0, le=24 * 60)
     urban_mode: str = "walk"
     rural_mode: str = "drive"
     target_share: float = Field(ge=0, le=1)
@@ -56,8 +58,8 @@ class RadiusStandard(_Strict):
 
 class ResponseStandard(_Strict):
     group: str
-    threshold_min: float = Field(gt=0)
-    target_mean_min: float = Field(gt=0)
+    threshold_min: float = Field(gt=0, le=24 * 60)
+    target_mean_min: float = Field(gt=0, le=24 * 60)
 
 
 class AmbulanceRatio(_Strict):
@@ -71,7 +73,7 @@ class AmbulanceDensity(_Strict):
 
 class DriveTimeStandard(_Strict):
     group: str
-    threshold_min: float = Field(gt=0)
+    threshold_min: float = Field(gt=0, le=24 * 60)
     target_share: float = Field(ge=0, le=1)
 
 
@@ -104,6 +106,11 @@ class Profile(_Strict):
     no_walking: list[str] = Field(default_factory=list)
     groups: dict[str, Group]
     standards: Standards
+
+    @field_validator("drive_kmh")
+    @classmethod
+    def _speed_range(cls, speeds: dict[str, float]) -> dict[str, float]:
+        return check_speeds(speeds)
 
     def with_speeds(self, overrides: dict[str, float]) -> Profile:
         """A copy whose driving speeds are overridden by a study's ``speeds_kmh``."""

@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from healthreach import __version__
@@ -154,7 +155,9 @@ def print_summary(audit: Audit, console: Console | None = None) -> None:
     for col in ("standard", "people", "covered", "result", "target", ""):
         table.add_column(col, justify="left" if col == "standard" else "right", no_wrap=col == "standard")
     for f in audit.figures:
-        if f.id == "emergency_response_18min" and f.details.get("mean_response_min") is not None:
+        if f.details.get("not_assessed"):
+            result, target = "not assessed", ""
+        elif f.id == "emergency_response_18min" and f.details.get("mean_response_min") is not None:
             result = f"{f.details['mean_response_min']:.1f} min"
             target = f"≤ {f.details['target_mean_min']:g} min"
         elif f.unit == "share of people":
@@ -167,5 +170,9 @@ def print_summary(audit: Audit, console: Console | None = None) -> None:
         table.add_row(f.id, f"{f.population:,.0f}", "" if f.covered is None else f"{f.covered:,.0f}",
                       result, target, mark)
     console.print(table)
+    for f in audit.figures:
+        if f.details.get("not_assessed"):
+            reason = escape(f.details["not_assessed"])
+            console.print(f"[yellow]not assessed:[/] {escape(f.id)}: {reason}", soft_wrap=True)
     for warning in inp.warnings:
         console.print(f"[yellow]note:[/] {warning}", soft_wrap=True)
