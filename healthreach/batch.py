@@ -321,7 +321,8 @@ def audit_row(result: Audit, worst: int = 3) -> dict[str, Any]:
     inp = result.inputs
     standards = [{"id": f.id, "title": f.title, "unit": f.unit, "population": f.population, "covered": f.covered,
                   "share": f.share, "target": f.target, "passed": f.passed, "unreachable": f.unreachable,
-                  **({"threshold_min": f.details["threshold_min"]} if "threshold_min" in f.details else {})}
+                  **({"threshold_min": f.details["threshold_min"]} if "threshold_min" in f.details else {}),
+                  **({"not_assessed": f.details["not_assessed"]} if "not_assessed" in f.details else {})}
                  for f in result.figures]
     towns = result.townships
     worst_rows: list[dict[str, Any]] = []
@@ -603,7 +604,8 @@ def summary_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
         for sid in ids:
             s = standards.get(sid)
             record[f"{sid}_share"] = _round(s["share"], 4) if s else None
-            record[f"{sid}_pass"] = "" if not s or s["passed"] is None else ("pass" if s["passed"] else "fail")
+            record[f"{sid}_pass"] = ("not assessed" if s and s.get("not_assessed") else
+                                     "" if not s or s["passed"] is None else ("pass" if s["passed"] else "fail"))
         record["worst_townships"] = "; ".join(f"{t['name']} {t['share']:.1%}" for t in row.get("worst_townships") or [])
         record["warnings"] = len(row.get("warnings") or [])
         record["finished"] = row.get("finished") or ""

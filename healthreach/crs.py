@@ -267,3 +267,57 @@ def local_metric_crs(lon, lat) -> pyproj.CRS:
         return pyproj.CRS.from_epsg(4534 + (cm - 75) // 3)
     zone = min(60, int(math.floor((lon + 180.0) / 6.0)) + 1)
     return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+_AREA_MARGIN_DEG = 10.0  # how far (degrees) beyond a CRS's area of use coordinates may lie before they are refused
+
+
+def crs_mismatch(crs, bounds) -> str | None:
+    """Why coordinates spanning ``bounds`` (xmin, ymin, xmax, ymax) cannot be in ``crs``, or None if they fit.
+
+    Three signs, read from the range of the coordinates: values beyond
+    ±180/±90 in a geographic (degree) CRS are metres; a projected (metre)
+    layer whose every coordinate lies within ±180/±90 holds degrees; and
+    coordinates that convert to a place more than 10 degrees beyond the
+    CRS's area of use were written in another CRS (a wrong zone or datum).
+    """
+    if hasattr(crs, "to_wkt") and not isinstance(crs, pyproj.CRS):  # e.g. a rasterio CRS
+        crs = crs.to_wkt()
+    crs = parse_crs(crs, "coordinate system")
+    xmin, ymin, xmax, ymax = (float(v) for v in bounds)
+    if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
+        return None
+    span = f"x {xmin:,.6g} to {xmax:,.6g}, y {ymin:,.6g} to {ymax:,.6g}"
+    name = crs.to_string() if len(crs.to_string()) <= 40 else crs.name
+    degree_like = -180 <= xmin and xmax <= 180 and -90 <= ymin and ymax <= 90
+    if crs.is_geographic:
+        if not degree_like:
+            return (f"it declares {name} (degrees) but its coordinates ({span}) are not longitudes/latitudes; "
+                    f"they look like metres of a projected CRS: set the file's real CRS")
+    elif degree_like:
+        return (f"it declares {name} (metres) but its coordinates ({span}) all lie within ±180/±90, like "
+                f"longitudes/latitudes in degrees: set the file's CRS to EPSG:4326 (or its real CRS)")
+    area = crs.area_of_use
+    if area is None:
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            xs = np.array([xmin, xmax, xmin, xmax, (xmin + xmax) / 2])
+            ys = np.array([ymin, ymin, ymax, ymax, (ymin + ymax) / 2])
+            lon, lat = pyproj.Transformer.from_crs(crs, 4326, always_xy=True).transform(xs, ys)
+    except pyproj.exceptions.ProjError:
+        return None
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if not ok.any():
+        return (f"its coordinates ({span}) do not convert from the declared {name} to any place on Earth; "
+                f"set the file's real CRS")
+    lon, lat = np.asarray(lon)[ok], np.asarray(lat)[ok]
+    off_lon = np.maximum(area.west - lon, 0) + np.maximum(lon - area.east, 0)
+    off_lat = np.maximum(area.south - lat, 0) + np.maximum(lat - area.north, 0)
+    if area.west > area.east:  # an area of use across the antimeridian: leave it to the other checks
+        off_lon = np.zeros_like(off_lon)
+    if float(np.max(np.hypot(off_lon, off_lat))) > _AREA_MARGIN_DEG:
+        return (f"its coordinates ({span}) in the declared {name} lie at about lon {float(np.median(lon)):.2f}, "
+                f"lat {float(np.median(lat)):.2f}, far outside where that CRS applies ({area.name}: lon "
+                f"{area.west:g} to {area.east:g}, lat {area.south:g} to {area.north:g}); set the file's real CRS")
+    return None

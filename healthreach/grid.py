@@ -6,6 +6,8 @@ the figures and the map are computed from the same cells.
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,3 +52,62 @@ class Grid:
         width = int(np.ceil((xmax - x0) / cell_m))
         height = int(np.ceil((y1 - ymin) / cell_m))
         return cls(crs, Affine(cell_m, 0, x0, 0, -cell_m, y1), max(width, 1), max(height, 1))
+
+
+MIN_CELLS = 100  # fewest cells the study area must hold for its shares to mean anything
+BYTES_PER_CELL = 200  # memory per grid cell over a whole audit: population, townships, cell tables, travel times
+
+
+def check_grid(bounds: tuple[float, float, float, float], area_m2: float, cell_m: float, where: str,
+               memory_bytes: int | None = None) -> None:
+    """Refuse a grid too coarse for the study area, or too large for memory, before anything is allocated.
+
+    ``bounds`` is the study area's extent and ``area_m2`` its area (metres in
+    the analysis CRS). The study area must hold at least :data:`MIN_CELLS`
+    cells of ``cell_m`` metres (else a handful of cells decides every
+    figure); the grid over the extent, at about :data:`BYTES_PER_CELL` bytes
+    a cell, must fit in half of ``memory_bytes`` (default: this machine's
+    physical memory). Raises :class:`~healthreach.errors.InputError` naming
+    ``where`` (the study file).
+    """
+    from healthreach.errors import InputError
+
+    cells_in_area = area_m2 / cell_m**2
+    if cells_in_area < MIN_CELLS:
+        finest = math.sqrt(area_m2 / MIN_CELLS)
+        raise InputError(f"{where}: grid_m: {cell_m:g} m leaves only {cells_in_area:,.1f} cells in the study area "
+                         f"({area_m2 / 1e6:,.1f} km²); at least {MIN_CELLS} are needed for the shares to mean "
+                         f"anything: use grid_m {_round_down(finest)} or less (100 is usual)")
+    xmin, ymin, xmax, ymax = bounds
+    n_cells = math.ceil((xmax - xmin) / cell_m + 1) * math.ceil((ymax - ymin) / cell_m + 1)
+    need = n_cells * BYTES_PER_CELL
+    memory_bytes = memory_bytes if memory_bytes is not None else _physical_memory()
+    if memory_bytes and need > memory_bytes / 2:
+        coarsest = cell_m * math.sqrt(need / (memory_bytes / 2))
+        raise InputError(f"{where}: grid_m: {cell_m:g} m over the study area's extent ({(xmax - xmin) / 1000:,.1f} x "
+                         f"{(ymax - ymin) / 1000:,.1f} km) makes {n_cells:,} cells, needing about "
+                         f"{_size(need)} of memory, more than half of this machine's {_size(memory_bytes)}: "
+                         f"use grid_m {math.ceil(coarsest)} or more")
+
+
+def _round_down(value: float) -> str:
+    """A round number of metres at or below ``value``."""
+    for step in (100, 50, 10, 5, 1):
+        if value >= step:
+            return f"{math.floor(value / step) * step:g}"
+    return f"{value:.2g}"
+
+
+def _size(n_bytes: float) -> str:
+    for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20)):
+        if n_bytes >= size:
+            return f"{n_bytes / size:,.1f} {unit}"
+    return f"{n_bytes / 1024:,.0f} KiB"
+
+
+def _physical_memory() -> int | None:
+    """This machine's physical memory in bytes, or None where the system does not say."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None

@@ -20,7 +20,7 @@ from rasterio import features
 from healthreach import __version__, vocab
 from healthreach.crs import local_metric_crs, parse_crs
 from healthreach.errors import InputError
-from healthreach.grid import Grid
+from healthreach.grid import Grid, check_grid
 from healthreach.load.boundaries import read_boundaries
 from healthreach.load.census import rescale_to_census, road_length_per_cell, spread_over_cells, spread_polygons
 from healthreach.load.facilities import check_locations, check_types, read_facilities
@@ -101,18 +101,21 @@ def load_inputs(study: Study, step: Step | None = None, use_cache: bool = True, 
     profile = load_profile(study.profile, study)
 
     step("reading township boundaries")
-    boundaries = read_boundaries(study.boundaries)
+    boundaries = read_boundaries(study.boundaries, warnings)
     crs = _analysis_crs(study, boundaries)
     boundaries = boundaries.to_crs(crs)
+    check_grid(tuple(boundaries.total_bounds), float(boundaries.area.sum()), study.grid_m, str(study.source))
 
     area_wgs84 = boundaries.to_crs(4326).union_all()
 
     step("building the road network")
     network = _network(study, profile, crs, step, use_cache, area_wgs84, offline)
     warnings.extend(network.report.lines()[1:])
+    _check_roads_in_area(network, boundaries, study)
 
     step("reading population")
     grid, cells = _population(study, profile, crs, boundaries, network, warnings)
+    _check_people(cells, study)
 
     step("reading facilities")
     facilities = read_facilities(study.facilities, crs, osm_area=buffer_wgs84(area_wgs84, study.roads.buffer_km))
@@ -134,6 +137,39 @@ def load_inputs(study: Study, step: Step | None = None, use_cache: bool = True, 
     input_hash = study_hash(study, profile)
     return StudyInputs(study, profile, crs, boundaries, grid, cells, network, facilities, input_hash, warnings,
                        villages)
+
+
+def _check_roads_in_area(network: Network, boundaries: gpd.GeoDataFrame, study: Study) -> None:
+    """Raise when no junction of the road network lies in the study area (roads of another place or CRS)."""
+    area = boundaries.union_all()
+    if len(network.x) and shapely.contains_xy(area, network.x, network.y).any():
+        return
+    where = study.roads.path or f"roads.source {study.roads.source!r}"
+    if len(network.x):
+        gap_km = float(shapely.distance(area, shapely.multipoints(np.column_stack([network.x, network.y])))) / 1000
+        how_far = f"the nearest road lies {gap_km:,.1f} km outside the study area"
+    else:
+        how_far = "the network is empty"
+    raise InputError(f"{where}: no road of the network lies in the study area ({how_far}); check that the road "
+                     f"file covers the boundaries ({study.boundaries.path or study.boundaries.admin_code}) and "
+                     f"that its coordinate system is right")
+
+
+def _check_people(cells: Cells, study: Study) -> None:
+    """Raise when the study area holds no people: every figure would be a share of nobody."""
+    total = float(cells.people.sum())
+    if total > 0:
+        return
+    spec = study.population
+    if spec.path is None:
+        where, why = f"{study.boundaries.path or study.boundaries.admin_code}", "the census totals add up to 0"
+    else:
+        where = spec.path
+        why = ("the file's cells inside the study area are all 0, nodata or missing, or the file covers "
+               "another place")
+    raise InputError(f"{where}: no people in the study area ({len(cells.people):,} cells of "
+                     f"{study.grid_m:g} m checked); {why}. Check that the population file covers the boundaries "
+                     f"and holds people per cell (its nodata value and CRS)")
 
 
 def study_hash(study: Study, profile: Profile) -> str:
@@ -180,9 +216,11 @@ def _network(study: Study, profile: Profile, crs: str, step: Step, use_cache: bo
         net = load_network(path)
         net.no_access = tuple(profile.no_access)  # not part of the cached network: points attach by it
         return net
-    roads = read_roads(study.roads, crs, area=area_wgs84, path=roads_path)
+    notes: list[str] = []
+    roads = read_roads(study.roads, crs, area=area_wgs84, path=roads_path, notes=notes)
     unknown = "error" if fmt == "gis" else "drop"
     net = build_network(roads, profile, study.roads.tolerance_m, unknown, where=str(roads_path))
+    net.report.notes.extend(notes)
     if use_cache:
         try:
             save_network(net, path)
@@ -208,7 +246,7 @@ def _population(study: Study, profile: Profile, crs: str, boundaries: gpd.GeoDat
         raise InputError(f"{study.source}: {key}: people come from the boundaries' census totals, but the boundaries "
                          f"have none; name the column with boundaries.population_column (or give a population file)")
     if spec.path is not None and not is_polygon_source(spec.path):
-        grid, people = read_population(spec, crs, bounds, study.grid_m)
+        grid, people = read_population(spec, crs, bounds, study.grid_m, warnings)
         source = "population raster"
     else:
         grid = Grid.covering(bounds, study.grid_m, crs)
@@ -219,7 +257,7 @@ def _population(study: Study, profile: Profile, crs: str, boundaries: gpd.GeoDat
         lived_along = ~np.isin(network.lines["road_class"].to_numpy(), profile.no_walking)  # not expressways
         roads_m = road_length_per_cell(grid, network.lines.geometry.to_numpy()[lived_along])
     if spec.path is not None and is_polygon_source(spec.path):
-        polys = read_population_polygons(spec).to_crs(crs)
+        polys = read_population_polygons(spec, warnings).to_crs(crs)
         people, report = spread_polygons(grid, polys.geometry.to_numpy(), polys["people"].to_numpy(), roads_m)
         warnings.extend(f"population: {note}" for note in report.notes)
         lost = report.people_in - report.people_placed

@@ -55,6 +55,7 @@ class BuildReport:
     nodes: int = 0
     edges: int = 0
     km: float = 0.0
+    notes: list[str] = field(default_factory=list)  # what reading the road file dropped or ignored
 
     def lines(self) -> list[str]:
         """Human-readable summary lines."""
@@ -73,7 +74,7 @@ class BuildReport:
         if self.components_dropped:
             out.append(f"{self.components_dropped} disconnected parts dropped "
                        f"({self.nodes_dropped} nodes, {self.km_dropped:.1f} km)")
-        return out
+        return out + self.notes
 
 
 @dataclass

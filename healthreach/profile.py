@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from healthreach.errors import StudyError
-from healthreach.study import Study, format_validation_error, read_yaml
+from healthreach.study import Study, check_speeds, format_validation_error, read_yaml
 from healthreach.vocab import EXPRESSWAYS, NO_CLASS, road_class
 
 PROFILES = Path(__file__).resolve().parent / "profiles"
@@ -23,11 +23,13 @@ class _Strict(BaseModel):
 
 
 class Travel(_Strict):
-    walk_kmh: float = Field(4.5, gt=0)
-    access_kmh: float = Field(4.5, gt=0)
-    ambulance_factor: float = Field(1.2, gt=0)
-    dispatch_delay_min: float = Field(3.0, ge=0)
-    far_snap_m: float = Field(500.0, gt=0)
+    """Walking speeds (km/h), the ambulance speed factor, dispatch delay (minutes) and snap warning (metres)."""
+
+    walk_kmh: float = Field(4.5, gt=0, le=20)
+    access_kmh: float = Field(4.5, gt=0, le=20)
+    ambulance_factor: float = Field(1.2, gt=0, le=3)
+    dispatch_delay_min: float = Field(3.0, ge=0, le=120)
+    far_snap_m: float = Field(500.0, gt=0, le=100_000)
 
 
 class Group(_Strict):
@@ -39,7 +41,7 @@ class Group(_Strict):
 
 class CircleStandard(_Strict):
     group: str
-    threshold_min: float = Field(gt=0)
+    threshold_min: float = Field(gt=0, le=24 * 60)
     urban_mode: str = "walk"
     rural_mode: str = "drive"
     target_share: float = Field(ge=0, le=1)
@@ -58,8 +60,8 @@ class RadiusStandard(_Strict):
 
 class ResponseStandard(_Strict):
     group: str
-    threshold_min: float = Field(gt=0)
-    target_mean_min: float = Field(gt=0)
+    threshold_min: float = Field(gt=0, le=24 * 60)
+    target_mean_min: float = Field(gt=0, le=24 * 60)
 
 
 class AmbulanceRatio(_Strict):
@@ -73,7 +75,7 @@ class AmbulanceDensity(_Strict):
 
 class DriveTimeStandard(_Strict):
     group: str
-    threshold_min: float = Field(gt=0)
+    threshold_min: float = Field(gt=0, le=24 * 60)
     target_share: float = Field(ge=0, le=1)
 
 
@@ -107,6 +109,11 @@ class Profile(_Strict):
     no_access: list[str] = Field(default_factory=list)  # classes entered only at junctions: no point attaches to them
     groups: dict[str, Group]
     standards: Standards
+
+    @field_validator("drive_kmh")
+    @classmethod
+    def _speed_range(cls, speeds: dict[str, float]) -> dict[str, float]:
+        return check_speeds(speeds)
 
     @model_validator(mode="before")
     @classmethod

@@ -153,7 +153,9 @@ def print_summary(audit: Audit, console: Console | None = None) -> None:
     for col in ("standard", "people", "covered", "unreachable", "result", "target", ""):
         table.add_column(col, justify="left" if col == "standard" else "right", no_wrap=col == "standard")
     for f in audit.figures:
-        if f.id == "emergency_response_18min" and f.details.get("mean_response_min") is not None:
+        if f.details.get("not_assessed"):
+            result, target = "not assessed", ""
+        elif f.id == "emergency_response_18min" and f.details.get("mean_response_min") is not None:
             result = f"{f.details['mean_response_min']:.1f} min*"
             target = f"≤ {f.details['target_mean_min']:g} min"
         elif f.unit == "share of people":
@@ -170,5 +172,9 @@ def print_summary(audit: Audit, console: Console | None = None) -> None:
     if response is not None and response.details.get("mean_response_min") is not None:
         console.print(f"* mean response time over the {response.population - response.unreachable:,.0f} reachable "
                       f"people; {response.unreachable:,.0f} people reach no emergency facility", soft_wrap=True)
+    for f in audit.figures:
+        if f.details.get("not_assessed"):
+            reason = markup(f.details["not_assessed"])
+            console.print(f"[yellow]not assessed:[/] {markup(f.id)}: {reason}", soft_wrap=True)
     for warning in inp.warnings:
         console.print(f"[yellow]note:[/] {markup(warning)}", soft_wrap=True)

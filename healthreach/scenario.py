@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, ValidationError, model_validator
 
 from healthreach import __version__
 from healthreach.crs import _ALIASES, looks_swapped, parse_crs, to_wgs84
@@ -77,10 +77,10 @@ class Location(_Strict):
     Chinese web maps, are converted.
     """
 
-    lon: float | None = None
-    lat: float | None = None
-    x: float | None = None
-    y: float | None = None
+    lon: FiniteFloat | None = None  # NaN and inf refused here; out-of-range values by the study check
+    lat: FiniteFloat | None = None
+    x: FiniteFloat | None = None
+    y: FiniteFloat | None = None
     crs: str | None = None
 
     @model_validator(mode="after")
@@ -204,7 +204,7 @@ class _File(_Strict):
     description: str = ""
     study: str
     crs: str = "wgs84"
-    max_road_m: float = Field(1000.0, gt=0)
+    max_road_m: float = Field(1000.0, gt=0, le=100_000)
     changes: list[dict[str, Any]] = Field(min_length=1)
 
 

@@ -300,6 +300,7 @@ def audit(inputs: StudyInputs, facilities: gpd.GeoDataFrame | None = None,
     if s.village_clinic_800 and inputs.villages is not None:
         village_table = _village_table(inputs, facilities, travel)
         figures.append(_village_figure(s.village_clinic_800, village_table))
+    _mark_not_assessed(figures, inputs, member)
 
     return Audit(inputs, facilities, travel, primary_s, primary_fac, figures,
                  _township_table(inputs, tally, township_cols, unreachable_cols),
@@ -354,13 +355,42 @@ def _village_figure(v, table: pd.DataFrame) -> Figure:
                   unreachable=float(pop[no_care].sum()))
 
 
+def _standard_group(figure_id: str, standards) -> str | None:
+    """The facility group a figure measures access to (None: not a group's standard, e.g. ambulance counts)."""
+    for name in ("primary_care_15min", "emergency_response_18min", "tertiary_hospital_1h", "village_clinic_800",
+                 "emergency_radius_urban", "emergency_radius_rural"):
+        spec = getattr(standards, name)
+        if spec is not None and (figure_id == name or figure_id.startswith(f"{name}_")):
+            return spec.group
+    return None
+
+
+def _mark_not_assessed(figures: list[Figure], inputs: StudyInputs, member: Callable[[str], np.ndarray]) -> None:
+    """Mark every figure whose facility group is empty as not assessed (``passed`` None, a reason in details).
+
+    With no facility of its group a standard cannot be met or missed: a 0 %
+    share would blame the roads for what is missing from the facility table.
+    """
+    standards, groups = inputs.profile.standards, inputs.profile.groups
+    for figure in figures:
+        group = _standard_group(figure.id, standards)
+        if group is None or member(group).any():
+            continue
+        spec = groups[group]
+        types = ", ".join(spec.types) or "none listed"
+        flag = " or flagged emergency" if spec.emergency_flag else ""
+        figure.covered, figure.share, figure.passed = None, None, None
+        figure.details = {**figure.details, "not_assessed": f"no facility of group '{group}' (types: {types}{flag}) "
+                                                            f"in the facility table"}
+
+
 def _passes(share: float | None, target: float) -> bool | None:
     return None if share is None else bool(share >= target - 1e-12)
 
 
 def _ambulance_figure(sid: str, title: str, people: float, available: float, required: float) -> Figure:
     return Figure(sid, title, people, None, available / required if required else None, 1.0,
-                  available >= required, unit="ambulances available / required",
+                  available >= required if required > 0 else None, unit="ambulances available / required",
                   details={"ambulances": available, "required": round(required, 2)})
 
 

@@ -271,7 +271,7 @@ class Study(_Strict):
     name: str
     description: str = ""
     crs: str = "auto"
-    grid_m: float = Field(100.0, gt=0, le=5000)
+    grid_m: float = Field(100.0, ge=10, le=2000, description="analysis grid cell side, metres")
     roads: RoadsSpec
     facilities: FacilitiesSpec
     population: PopulationSpec
@@ -292,15 +292,24 @@ class Study(_Strict):
     @field_validator("speeds_kmh")
     @classmethod
     def _positive_speeds(cls, speeds: dict[str, float]) -> dict[str, float]:
-        bad = {k: v for k, v in speeds.items() if not v >= 0}
-        if bad:
-            raise ValueError(f"speeds must be >= 0 km/h, got {bad}")
-        return speeds
+        return check_speeds(speeds)
 
     @property
     def folder(self) -> Path:
         """The folder the study file lives in (paths are relative to it)."""
         return self.source.parent if self.source else Path.cwd()
+
+
+MAX_SPEED_KMH = 200.0  # fastest speed a road class may be given (km/h); 0 forbids driving on it
+
+
+def check_speeds(speeds: dict[str, float]) -> dict[str, float]:
+    """``speeds`` (km/h per road class) if every one is 0 (no driving) to :data:`MAX_SPEED_KMH`, else ValueError."""
+    bad = {k: v for k, v in speeds.items() if not 0 <= v <= MAX_SPEED_KMH}
+    if bad:
+        listed = ", ".join(f"{_excerpt(str(k), 40)}: {v:g}" for k, v in list(bad.items())[:5])
+        raise ValueError(f"speeds must be 0 (no driving) to {MAX_SPEED_KMH:g} km/h, got {listed}")
+    return speeds
 
 
 def format_validation_error(err: ValidationError, where: str, model: type[BaseModel]) -> str:
@@ -314,7 +323,7 @@ def format_validation_error(err: ValidationError, where: str, model: type[BaseMo
         elif problem["type"] == "missing":
             lines.append(f"{where}: missing required key '{key}'")
         else:
-            lines.append(f"{where}: {key}: {problem['msg']} (got {problem.get('input')!r})")
+            lines.append(f"{where}: {key}: {problem['msg']} (got {_excerpt(repr(problem.get('input')))})")
     return "\n".join(lines)
 
 
@@ -331,12 +340,64 @@ def _suggest_key(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else f"; allowed keys: {', '.join(current.model_fields)}"
 
 
+class _StrictYamlLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses anchors and aliases (``&a`` / ``*a``) and duplicate keys.
+
+    Aliases let a few lines expand into gigabytes (the "billion laughs"
+    attack) and a duplicate key silently replaces the first value; neither
+    belongs in a hand-written study, profile or scenario file.
+    """
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _YamlRefused(f"line {event.start_mark.line + 1}: alias '*{event.anchor}' refused; "
+                               f"write the value out in full (anchors and aliases are not accepted)")
+        event = self.peek_event()
+        if getattr(event, "anchor", None) is not None:
+            raise _YamlRefused(f"line {event.start_mark.line + 1}: anchor '&{event.anchor}' refused; "
+                               f"write the value out in full (anchors and aliases are not accepted)")
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                line = key_node.start_mark.line + 1
+                try:
+                    first = seen.get(key)
+                except TypeError:  # an unhashable key: the base loader reports it
+                    continue
+                if first is not None:
+                    raise _YamlRefused(f"duplicate key '{_excerpt(key)}' at lines {first} and {line}; "
+                                       f"keep one (the second would silently replace the first)")
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+class _YamlRefused(Exception):
+    """A construct the strict loader refuses (the message says where)."""
+
+
+def _excerpt(value: Any, limit: int = 80) -> str:
+    """``repr``-like text of ``value`` cut to ``limit`` characters, for echoing user input in messages."""
+    text = value if isinstance(value, str) else repr(value)
+    text = text.replace("\n", " ")
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
 def read_yaml(path: Path, what: str) -> dict[str, Any]:
-    """Read a YAML mapping, or raise StudyError saying what is wrong with the file."""
+    """Read a YAML mapping, or raise StudyError saying what is wrong with the file.
+
+    Anchors, aliases and duplicate keys are refused (:class:`_StrictYamlLoader`).
+    """
     if not path.is_file():
         raise StudyError(f"{what} not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictYamlLoader)  # noqa: S506 - a SafeLoader
+    except _YamlRefused as exc:
+        raise StudyError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

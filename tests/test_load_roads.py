@@ -233,7 +233,7 @@ def helsinki_study(folder, roads: dict):
     gpd.GeoDataFrame({"code": ["A"], "name": ["area"], "class": ["urban"], "population": [100]},
                      geometry=[area], crs=4326).to_file(folder / "area.geojson")
     (folder / "clinics.csv").write_text(f"id,name,type,lon,lat\nC1,clinic,community_hc,{LON0},{LAT0}\n", encoding="utf-8")
-    study = {"name": "download", "crs": UTM35, "roads": roads, "facilities": {"path": "clinics.csv"},
+    study = {"name": "download", "crs": UTM35, "grid_m": 50, "roads": roads, "facilities": {"path": "clinics.csv"},
              "population": {}, "boundaries": {"path": "area.geojson"}}
     (folder / "study.yaml").write_text(yaml.safe_dump(study), encoding="utf-8")
     return folder / "study.yaml"

@@ -12,7 +12,6 @@ import yaml
 from click.testing import CliRunner
 from conftest import CRS, X0, Y0, write_study
 from pyproj import Transformer
-from scipy.sparse.csgraph import dijkstra
 
 from healthreach.cli import cli
 from healthreach.crs import wgs84_to_bd09, wgs84_to_gcj02

@@ -5,9 +5,11 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from healthreach.errors import InputError
-from healthreach.load.tables import read_table, require_columns, require_unique_ids
+from healthreach.load.tables import (check_crs_fits, drop_missing_geometries, read_table, repair_invalid,
+                                     require_columns, require_unique_ids)
 from healthreach.study import BoundariesSpec
 
 AREA_CLASSES = ("urban", "rural")
@@ -15,7 +17,7 @@ _CLASS_WORDS = {"urban": "urban", "城市": "urban", "城镇": "urban", "街道"
                 "rural": "rural", "农村": "rural", "乡村": "rural", "乡镇": "rural"}
 
 
-def read_boundaries(spec: BoundariesSpec) -> gpd.GeoDataFrame:
+def read_boundaries(spec: BoundariesSpec, notes: list[str] | None = None) -> gpd.GeoDataFrame:
     """Townships as a GeoDataFrame with columns ``id, name, area_class, census_pop``.
 
     The CRS is the file's own (WGS84 for ``admin_code`` and for files declared
@@ -23,6 +25,10 @@ def read_boundaries(spec: BoundariesSpec) -> gpd.GeoDataFrame:
     ``urban`` or ``rural`` (``spec.area_class`` where the file has no class
     column); ``census_pop`` is people (NaN where no column is given;
     ``spec.census_total`` for a single polygon).
+
+    Rows without geometry are dropped and invalid (self-intersecting)
+    polygons repaired with ``make_valid``, both counted in ``notes``;
+    townships that overlap one another are an error naming both.
     """
     where = spec.path if spec.path is not None else f"boundaries.admin_code {', '.join(spec.admin_codes)}"
     if spec.admin_code is not None:
@@ -33,8 +39,10 @@ def read_boundaries(spec: BoundariesSpec) -> gpd.GeoDataFrame:
         raise InputError(f"{where}: boundaries must be a polygon layer (GeoPackage, GeoJSON, Shapefile)")
     if gdf.crs is None:
         raise InputError(f"{where}: the layer has no coordinate system; set one (e.g. EPSG:4490) in the file")
+    gdf = drop_missing_geometries(gdf, where, "township", notes)
     if spec.crs is not None:
         gdf = _declared_datum(gdf, spec.crs, where)
+    check_crs_fits(gdf.total_bounds, gdf.crs, where, "boundary layer")
     gdf, spec = _per_unit_settings(gdf, spec, where)
     if spec.class_column not in gdf.columns and spec.area_class is not None:
         gdf = gdf.assign(**{spec.class_column: spec.area_class})
@@ -67,9 +75,39 @@ def read_boundaries(spec: BoundariesSpec) -> gpd.GeoDataFrame:
                              f"{len(gdf)}; give one total per unit (census_total: {{{ids.iloc[0]}: 12345, ...}}) "
                              f"or put the totals in a column (boundaries.population_column)")
         census = pd.Series([spec.census_total], index=gdf.index)
-    return gpd.GeoDataFrame({"id": ids.to_numpy(), "name": gdf[spec.name_column].astype(str).to_numpy(),
-                             "area_class": area_class.to_numpy(), "census_pop": census.to_numpy(float)},
-                            geometry=gdf.geometry.make_valid().to_numpy(), crs=gdf.crs)
+    gdf = repair_invalid(gdf, where, "township", notes)
+    out = gpd.GeoDataFrame({"id": ids.to_numpy(), "name": gdf[spec.name_column].astype(str).to_numpy(),
+                            "area_class": area_class.to_numpy(), "census_pop": census.to_numpy(float)},
+                           geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
+    _check_overlaps(out, where)
+    return out
+
+
+OVERLAP_TOLERANCE = 0.001  # share of the smaller township two townships may share (digitising slivers)
+
+
+def _check_overlaps(towns: gpd.GeoDataFrame, where) -> None:
+    """Raise naming both townships when two overlap by more than :data:`OVERLAP_TOLERANCE` of the smaller one.
+
+    People in an overlap would be counted in one township only, chosen by
+    the order of the rows; the boundaries must be fixed instead.
+    """
+    geoms = towns.geometry.to_numpy()
+    left, right = towns.sindex.query(geoms, predicate="intersects")
+    pair = left < right
+    left, right = left[pair], right[pair]
+    if len(left) == 0:
+        return
+    shared = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    smaller = np.minimum(shapely.area(geoms[left]), shapely.area(geoms[right]))
+    bad = np.flatnonzero(shared > OVERLAP_TOLERANCE * smaller)
+    if len(bad):
+        ids, names = towns["id"].to_numpy(), towns["name"].to_numpy()
+        listed = "; ".join(f"{ids[left[k]]} ({names[left[k]]}) and {ids[right[k]]} ({names[right[k]]}): "
+                           f"{shared[k] / smaller[k]:.1%} of the smaller" for k in bad[:5])
+        more = f" and {len(bad) - 5} more pairs" if len(bad) > 5 else ""
+        raise InputError(f"{where}: townships overlap: {listed}{more}. Each place must belong to one township; "
+                         f"fix the boundaries so they do not overlap")
 
 
 def _admin_units(spec: BoundariesSpec, where: str) -> tuple[gpd.GeoDataFrame, BoundariesSpec]:

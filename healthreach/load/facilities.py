@@ -10,7 +10,7 @@ from pyproj import Transformer
 from healthreach.crs import looks_swapped, to_wgs84
 from healthreach.errors import InputError
 from healthreach.load import osm
-from healthreach.load.tables import read_table, require_columns, require_unique_ids
+from healthreach.load.tables import check_crs_fits, read_table, require_columns, require_unique_ids
 from healthreach.study import FacilitiesSpec
 from healthreach.vocab import facility_types
 
@@ -46,6 +46,11 @@ def read_facilities(spec: FacilitiesSpec, crs: str, osm_area=None) -> gpd.GeoDat
         df = read_table(spec.path, spec.layer)
         is_layer = isinstance(df, gpd.GeoDataFrame) and df.geometry.notna().any()
         row_offset = 1 if is_layer else 2  # CSV/XLSX: row 1 is the header
+    if len(df) == 0:
+        what = (f"no point tagged {spec.osm_tags or 'as a health facility'} in the study area"
+                if osm.is_pbf(spec.path) or osm.is_osm_xml(spec.path) else "no rows (only a header, or empty)")
+        raise InputError(f"{spec.path}: no facilities: the file has {what}; every standard needs facilities "
+                         f"to measure access to")
     require_columns(df, {"id_column": spec.id_column, "name_column": spec.name_column,
                          "type_column": spec.type_column}, spec.path)
     ids = df[spec.id_column].astype(str).str.strip()
@@ -54,6 +59,7 @@ def read_facilities(spec: FacilitiesSpec, crs: str, osm_area=None) -> gpd.GeoDat
     if is_layer:
         if df.crs is None:
             raise InputError(f"{spec.path}: the layer has no coordinate system")
+        check_crs_fits(df.total_bounds, df.crs, spec.path, "facility layer")
         pts = df.geometry.to_crs(4326) if df.crs.to_epsg() != 4326 else df.geometry
         if not pts.geom_type.eq("Point").all():
             pts = pts.representative_point()
@@ -64,6 +70,9 @@ def read_facilities(spec: FacilitiesSpec, crs: str, osm_area=None) -> gpd.GeoDat
         lon = _numbers(df[spec.x_column], spec.path, spec.x_column, ids, row_offset)
         lat = _numbers(df[spec.y_column], spec.path, spec.y_column, ids, row_offset)
         system = spec.crs
+        if system.lower().startswith("epsg:") and system.split(":")[1] not in ("4326", "4490"):
+            check_crs_fits((lon.min(), lat.min(), lon.max(), lat.max()), system, f"{spec.path} (facilities.crs)",
+                           "facility table")
     _check_swapped(lon, lat, system, spec, ids, row_offset)
     lon, lat = to_wgs84(lon, lat, system)
 

@@ -20,7 +20,7 @@ from rasterio.windows import Window
 
 from healthreach.errors import InputError
 from healthreach.grid import Grid
-from healthreach.load.tables import VECTOR_SUFFIXES, read_table
+from healthreach.load.tables import VECTOR_SUFFIXES, check_crs_fits, drop_missing_geometries, read_table, repair_invalid
 from healthreach.study import PopulationSpec
 
 _MAX_PARTS = 40_000_000  # cap on source-cell parts projected in one aggregation (memory, time)
@@ -31,17 +31,20 @@ def is_polygon_source(path: Path) -> bool:
     return path.suffix.lower() in VECTOR_SUFFIXES
 
 
-def read_population_polygons(spec: PopulationSpec) -> gpd.GeoDataFrame:
+def read_population_polygons(spec: PopulationSpec, notes: list[str] | None = None) -> gpd.GeoDataFrame:
     """Polygons with people: a GeoDataFrame with a float ``people`` column, in the file's CRS.
 
     Rows whose ``spec.column`` is blank count as 0 people; text, negative or
-    infinite values are rejected naming the row.
+    infinite values are rejected naming the row. Rows without geometry are
+    dropped and invalid polygons repaired, both counted in ``notes``.
     """
     gdf = read_table(spec.path, spec.layer)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
         raise InputError(f"{spec.path}: population polygons must be a polygon layer (GeoPackage, GeoJSON, Shapefile)")
     if gdf.crs is None:
         raise InputError(f"{spec.path}: the layer has no coordinate system; set one in the file")
+    gdf = drop_missing_geometries(gdf, spec.path, "population polygon", notes)
+    check_crs_fits(gdf.total_bounds, gdf.crs, spec.path, "population layer")
     if spec.column not in gdf.columns:
         raise InputError(f"{spec.path}: no column '{spec.column}' (study key population.column); "
                          f"the file has: {', '.join(map(str, gdf.columns))}")
@@ -56,14 +59,15 @@ def read_population_polygons(spec: PopulationSpec) -> gpd.GeoDataFrame:
     polys = gdf.geom_type.isin(["Polygon", "MultiPolygon"])
     if not polys.all():
         i = int(np.flatnonzero(~polys.to_numpy())[0])
-        raise InputError(f"{spec.path}: row {i + 1} is a {gdf.geom_type.iloc[i]}, not a polygon "
+        raise InputError(f"{spec.path}: row {gdf.index[i] + 1} is a {gdf.geom_type.iloc[i]}, not a polygon "
                          f"(population layers hold areas with their number of people)")
+    gdf = repair_invalid(gdf, spec.path, "population", notes)
     return gpd.GeoDataFrame({"people": people.fillna(0).to_numpy(float)},
-                            geometry=gdf.geometry.make_valid().to_numpy(), crs=gdf.crs)
+                            geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
 
 
 def read_population(spec: PopulationSpec, crs: str, bounds: tuple[float, float, float, float],
-                    cell_m: float) -> tuple[Grid, np.ndarray]:
+                    cell_m: float, notes: list[str] | None = None) -> tuple[Grid, np.ndarray]:
     """People per cell on the analysis grid covering ``bounds`` (metres in ``crs``).
 
     A raster already in ``crs`` at ``cell_m`` resolution is used on its own
@@ -71,8 +75,9 @@ def read_population(spec: PopulationSpec, crs: str, bounds: tuple[float, float, 
     grid by :func:`aggregate_to_grid`. Only the window of the raster that
     covers ``bounds`` is read, so a national WorldPop file works as well as a
     clipped one. The nodata value (WorldPop's is about -3.4e38), NaN and
-    negative cells count as no people. Returns the grid and a float64 array
-    of its shape.
+    negative cells count as no people; NaN or infinite cells that are not
+    nodata, and negative ones, are counted in ``notes``. Returns the grid
+    and a float64 array of its shape.
     """
     try:
         src = rasterio.open(spec.path)
@@ -83,13 +88,17 @@ def read_population(spec: PopulationSpec, crs: str, bounds: tuple[float, float, 
             raise InputError(f"{spec.path}: the raster has no coordinate system; set one (e.g. EPSG:4326)")
         if spec.band > src.count:
             raise InputError(f"{spec.path}: population.band is {spec.band} but the raster has {src.count} band(s)")
+        check_crs_fits(src.bounds, src.crs, spec.path, "population raster")
         window = _window(src, crs, bounds)
         if window is None:
             raise InputError(f"{spec.path}: the raster does not overlap the study area; check that it covers "
                              f"the boundaries (raster bounds {tuple(round(b, 4) for b in src.bounds)} in {src.crs})")
-        values = src.read(spec.band, window=window, masked=True).astype(np.float64).filled(np.nan)
+        masked = src.read(spec.band, window=window, masked=True)
+        values = masked.astype(np.float64).filled(0.0)
         src_crs, transform = src.crs, src.window_transform(window)
-    values[~np.isfinite(values) | (values < 0)] = 0.0
+    nodata = np.ma.getmaskarray(masked)
+    _note_dropped_cells(values, nodata, spec, notes)
+    values[nodata | ~np.isfinite(values) | (values < 0)] = 0.0
 
     same_grid = (CRS.from_user_input(src_crs) == CRS.from_user_input(crs)
                  and np.isclose(transform.a, cell_m) and np.isclose(-transform.e, cell_m)
@@ -98,6 +107,19 @@ def read_population(spec: PopulationSpec, crs: str, bounds: tuple[float, float, 
         return _crop(values, transform, crs, bounds)
     grid = Grid.covering(bounds, cell_m, crs)
     return grid, aggregate_to_grid(values, transform, src_crs.to_wkt(), grid)
+
+
+def _note_dropped_cells(values: np.ndarray, nodata: np.ndarray, spec: PopulationSpec, notes: list[str] | None) -> None:
+    """Count, in ``notes``, raster cells (not nodata) that hold no usable number of people: NaN, ±inf or < 0."""
+    if notes is None:
+        return
+    with np.errstate(invalid="ignore"):
+        kinds = {"NaN": np.isnan(values), "infinite": np.isinf(values), "negative": np.isfinite(values) & (values < 0)}
+    for kind, mask in kinds.items():
+        n = int((mask & ~nodata).sum())
+        if n:
+            notes.append(f"{spec.path}: {n:,} population cells near the study area are {kind} (not the raster's "
+                         f"nodata value) and count as no people; fix the raster or set its nodata value")
 
 
 def apply_affine(t, x, y) -> tuple[np.ndarray, np.ndarray]:

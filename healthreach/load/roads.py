@@ -19,7 +19,7 @@ import shapely
 
 from healthreach.errors import InputError
 from healthreach.load import osm
-from healthreach.load.tables import read_table, require_columns
+from healthreach.load.tables import check_crs_fits, drop_missing_geometries, read_table, require_columns
 from healthreach.study import RoadsSpec, oneway_text
 from healthreach.vocab import NO_CLASS, road_classes
 
@@ -74,12 +74,14 @@ def buffer_wgs84(area: shapely.Geometry, km: float) -> shapely.Geometry:
 
 
 def read_roads(spec: RoadsSpec, crs: str, area: shapely.Geometry | None = None,
-               path: Path | None = None) -> gpd.GeoDataFrame:
+               path: Path | None = None, notes: list[str] | None = None) -> gpd.GeoDataFrame:
     """Read roads in any supported format and project them to ``crs``.
 
     ``area`` (WGS84 polygon, the study area) limits an OpenStreetMap PBF
     extract to the roads within ``spec.buffer_km`` of it; ``path`` replaces
-    ``spec.path`` (a download from :func:`roads_file`).
+    ``spec.path`` (a download from :func:`roads_file`). What reading drops or
+    ignores (rows without geometry, features that are not lines, speeds that
+    are not a positive number) is counted in ``notes``.
     """
     path = path or spec.path
     if path is None:
@@ -90,7 +92,7 @@ def read_roads(spec: RoadsSpec, crs: str, area: shapely.Geometry | None = None,
         raise InputError(f"roads.crs: {spec.crs!r} contradicts the road source ({path.name}): OpenStreetMap data "
                          f"({fmt.upper()}) is WGS84 by definition; remove roads.crs")
     if fmt == "gis":
-        roads = _read_gis(spec)
+        roads = _read_gis(spec, notes)
     elif fmt == "pbf":
         clip = buffer_wgs84(area, spec.buffer_km) if area is not None else None
         roads = osm.read_pbf_roads(path, spec.network_type, clip)
@@ -100,7 +102,7 @@ def read_roads(spec: RoadsSpec, crs: str, area: shapely.Geometry | None = None,
     return roads.to_crs(crs)
 
 
-def _read_gis(spec: RoadsSpec) -> gpd.GeoDataFrame:
+def _read_gis(spec: RoadsSpec, notes: list[str] | None = None) -> gpd.GeoDataFrame:
     gdf = read_table(spec.path, spec.layer, spec.encoding)
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(f"{spec.path}: roads must be a line layer (GeoPackage, Shapefile, GeoJSON) or OSM XML")
@@ -110,15 +112,23 @@ def _read_gis(spec: RoadsSpec) -> gpd.GeoDataFrame:
         raise InputError(f"{spec.path}: the road layer has no coordinate system; set one in the file, or declare "
                          f"it with roads.crs (an EPSG code, gcj02 or bd09)")
     require_columns(gdf, {"oneway_column": spec.oneway_column, "speed_column": spec.speed_column}, spec.path)
+    gdf = drop_missing_geometries(gdf, spec.path, "road", notes)
     lines = gdf.geom_type.isin(["LineString", "MultiLineString"])
     if not lines.any():
         raise InputError(f"{spec.path}: no LineString features (found {', '.join(gdf.geom_type.unique())})")
+    if not lines.all() and notes is not None:
+        kinds = ", ".join(sorted(set(gdf.geom_type[~lines])))
+        notes.append(f"{spec.path}: {int((~lines).sum())} features that are not lines ({kinds}) were ignored")
     gdf = gdf[lines]
+    check_crs_fits(gdf.total_bounds, gdf.crs, spec.path, "road layer")
     classes = _layer_classes(gdf, spec)
     mapping = spec.oneway_values.direction_of() if spec.oneway_values is not None else None
     direction = (oneway_direction(gdf[spec.oneway_column], spec.path, spec.oneway_column, mapping)
                  if spec.oneway_column else np.zeros(len(gdf), np.int8))
-    speed = (parse_speed(gdf[spec.speed_column]) if spec.speed_column else np.full(len(gdf), np.nan))
+    speed = np.full(len(gdf), np.nan)
+    if spec.speed_column:
+        speed = parse_speed(gdf[spec.speed_column])
+        _note_bad_speeds(gdf[spec.speed_column], speed, spec, notes)
     geoms = gdf.geometry.to_numpy().copy()
     geoms[direction < 0] = shapely.reverse(geoms[direction < 0])
     return gpd.GeoDataFrame({"road_class": classes, "oneway": direction != 0, "speed_kmh": speed},
@@ -167,6 +177,17 @@ def _layer_classes(gdf: gpd.GeoDataFrame, spec: RoadsSpec) -> np.ndarray:
     if default is not None:
         text = text.mask(text.isna() | (text == ""), default)
     return text.fillna("").astype(str).to_numpy(object)
+
+
+def _note_bad_speeds(raw: pd.Series, speed: np.ndarray, spec: RoadsSpec, notes: list[str] | None) -> None:
+    """Count speed values given but not a positive number of km/h (negative, zero, text): the class speed is used."""
+    blank = raw.astype(str).str.strip().str.lower().isin(["", "nan", "none", "<na>"])
+    given = raw.notna().to_numpy() & ~blank.to_numpy()
+    bad = given & ~(np.isfinite(speed) & (speed > 0))
+    if bad.any() and notes is not None:
+        examples = ", ".join(repr(v) for v in sorted(set(raw[bad].astype(str)))[:5])
+        notes.append(f"{spec.path}: {int(bad.sum())} roads have a '{spec.speed_column}' that is not a positive "
+                     f"speed in km/h ({examples}); their road class's speed is used instead")
 
 
 def _read_osmnx(spec: RoadsSpec, fmt: str) -> gpd.GeoDataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from healthreach.errors import InputError
@@ -81,3 +82,45 @@ def require_unique_ids(ids: pd.Series, path: Path, row_offset: int) -> None:
     if len(blank):
         rows = ", ".join(str(i + row_offset) for i in blank.index[:10])
         raise InputError(f"{path}: empty id at rows {rows}")
+
+
+def check_crs_fits(bounds, crs, where, what: str) -> None:
+    """Raise :class:`InputError` naming ``where`` when coordinates spanning ``bounds`` cannot be in ``crs``.
+
+    ``what`` names the input ("road layer", "population raster"); see
+    :func:`healthreach.crs.crs_mismatch` for the signs read from the coordinates.
+    """
+    from healthreach.crs import crs_mismatch
+
+    problem = crs_mismatch(crs, bounds)
+    if problem:
+        raise InputError(f"{where}: the {what}'s coordinate system does not fit its coordinates: {problem}")
+
+
+def drop_missing_geometries(gdf: gpd.GeoDataFrame, where, what: str, notes: list[str] | None) -> gpd.GeoDataFrame:
+    """``gdf`` without rows whose geometry is null or empty; the count goes to ``notes`` (a note per input).
+
+    Raises :class:`InputError` when no row has a geometry.
+    """
+    missing = gdf.geometry.isna().to_numpy() | gdf.geometry.is_empty.to_numpy()
+    if missing.all():
+        raise InputError(f"{where}: no {what} has a geometry ({len(gdf)} rows, all empty or null)")
+    if missing.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(missing)[:5])
+        if notes is not None:
+            notes.append(f"{where}: {int(missing.sum())} {what} rows without geometry (null or empty) were "
+                         f"dropped (rows {rows}{', ...' if missing.sum() > 5 else ''})")
+        return gdf[~missing]
+    return gdf
+
+
+def repair_invalid(gdf: gpd.GeoDataFrame, where, what: str, notes: list[str] | None) -> gpd.GeoDataFrame:
+    """``gdf`` with invalid polygons (self-intersecting) repaired by ``make_valid``, counted in ``notes``."""
+    invalid = ~gdf.geometry.is_valid.to_numpy()
+    if not invalid.any():
+        return gdf
+    if notes is not None:
+        rows = ", ".join(str(i + 1) for i in gdf.index[invalid][:5])
+        notes.append(f"{where}: {int(invalid.sum())} invalid {what} polygons (self-intersecting or badly "
+                     f"ringed; rows {rows}{', ...' if invalid.sum() > 5 else ''}) were repaired with make_valid")
+    return gdf.set_geometry(gdf.geometry.make_valid())
