@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import math
 import os
@@ -195,9 +196,17 @@ def _studies_in_table(path: Path) -> list[tuple[Path, str | None]]:
     return out
 
 
+_FOLDER_NAME_MAX = 60  # characters: room for the temporary-folder suffix within any file system's 255 bytes
+
+
 def _safe_name(name: str) -> str:
-    """A folder name: path separators, reserved characters and spaces become '_'."""
-    return re.sub(r'[\\/:*?"<>|\s]+', "_", name).strip("._") or "study"
+    """A folder name: letters (any script), digits, '-', '_' and '.' kept, every other run of characters
+    '_', at most ``_FOLDER_NAME_MAX`` characters (a shortened name ends in a hash of the whole one)."""
+    safe = re.sub(r"[^\w.-]+", "_", name).strip("._-") or "study"
+    if len(safe) > _FOLDER_NAME_MAX:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+        safe = f"{safe[:_FOLDER_NAME_MAX - 9]}-{digest}"
+    return safe
 
 
 # --- one study ----------------------------------------------------------------

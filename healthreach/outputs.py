@@ -53,6 +53,8 @@ TOOL = "healthreach"
 STALE_AFTER_S = 24 * 3600.0
 # Characters XML 1.0 (so XLSX) forbids; CSV readers mangle them too. Tab, LF and CR are allowed.
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
 # .<name>.hr-tmp-<host>-<pid>-<random>: a folder being built; .hr-old-: the set being replaced.
@@ -62,17 +64,19 @@ _TEMP = re.compile(r"^\.(?P<name>.+)\.hr-(?P<kind>tmp|old)-(?P<host>[0-9a-f]{6})
 # --- inert text -------------------------------------------------------------------
 
 def markup(text: object) -> str:
-    """``text`` safe to embed in a rich console string: ``[`` cannot start markup."""
-    return _escape_markup(str(text))
+    """``text`` safe to embed in a rich console string: ``[`` cannot start markup, and control
+    characters (escape sequences, bells, backspaces) are shown as ``\\xNN`` instead of acting on
+    the terminal. Line breaks and tabs are kept."""
+    return _escape_markup(_TERMINAL_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text)))
 
 
 def inert_text(text: str, quote: bool = True) -> str:
-    """``text`` for a CSV or spreadsheet cell: forbidden control characters removed and,
-    with ``quote``, a leading ``'`` when a spreadsheet would read it as a formula."""
+    """``text`` for a CSV or spreadsheet cell: forbidden control characters removed, line breaks
+    made spaces and, with ``quote``, a leading ``'`` when a spreadsheet would read it as a formula."""
     text = _FORBIDDEN.sub("", text)
-    if quote and text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
+    formula = quote and text.startswith(_FORMULA_START)
+    text = _LINE_BREAK.sub(" ", text)  # a line break inside a cell starts a new row in many CSV readers
+    return "'" + text if formula else text
 
 
 def is_formula_like(text: str) -> bool:

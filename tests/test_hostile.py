@@ -169,6 +169,7 @@ def at_metres(x: float, y: float) -> dict:
 
 
 def write_scenario(folder: Path, name: str, study: Path, changes: list[dict], file: str = "plan.yaml") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / file
     path.write_text(yaml.safe_dump({"name": name, "study": str(study / "study.yaml"), "changes": changes},
                                    allow_unicode=True), encoding="utf-8")
@@ -401,7 +402,7 @@ def _(template, tmp):
     s = copy_study(template, tmp / "s")
     adds = [{"add": f"{text}#{k}", "name": text, "type": "community_hc", "at": at_metres(800, 2000)}
             for k, text in HOSTILE.items()]
-    plan = write_scenario(tmp, HOSTILE["markup"] + HOSTILE["control"] + HOSTILE["formula"], s, adds)
+    plan = write_scenario(tmp / "plans", HOSTILE["markup"] + HOSTILE["control"] + HOSTILE["formula"], s, adds)
     return Run(["scenario", plan, "--out", tmp / "out", "--offline"], [s, plan], tmp / "out")
 
 
@@ -418,7 +419,7 @@ def compare_same_figures(o: Outcome, run: Run, reference: dict) -> list[str]:
 @case("bad strings", "compare: scenarios named with every hostile string", ok=compare_same_figures)
 def _(template, tmp):
     s = copy_study(template, tmp / "s")
-    plans = [write_scenario(tmp, text, s, [{"add": f"N{k}", "name": text, "type": "community_hc",
+    plans = [write_scenario(tmp / "plans", text, s, [{"add": f"N{k}", "name": text, "type": "community_hc",
                                             "at": at_metres(800, 2000)}], file=f"plan-{k}.yaml")
              for k, text in HOSTILE.items()]
     return Run(["compare", *plans, "--out", tmp / "compare.csv"], [s, *plans], tmp / "compare.csv")
@@ -879,13 +880,14 @@ def batch_hostile_ok(o: Outcome, run: Run, reference: dict) -> list[str]:
 def _(template, tmp):
     rows = []
     for k, text in HOSTILE.items():
-        s = copy_study(template, tmp / "studies" / k)
+        s = copy_study(template, tmp / "in" / "studies" / k)
         edit_study(s, name=text)
         rows.append({"study": f"studies/{k}", "name": text})
     rows.append({"study": "studies/missing", "name": "missing"})
-    pd.DataFrame(rows).to_csv(tmp / "table.csv", index=False)
-    return Run(["batch", tmp / "table.csv", "--out", tmp / "out", "--no-map", "--offline"],
-               [tmp / "studies", tmp / "table.csv"], tmp / "out")
+    pd.DataFrame(rows).to_csv(tmp / "in" / "table.csv", index=False, quoting=csv.QUOTE_ALL)  # CR inside quotes
+    # (the table sits in a folder of its own: --out may not lie in an input's folder)
+    return Run(["batch", tmp / "in" / "table.csv", "--out", tmp / "out", "--no-map", "--offline"],
+               [tmp / "in" / "studies", tmp / "in" / "table.csv"], tmp / "out")
 
 
 def batch_missing_path_ok(o: Outcome, run: Run, reference: dict) -> list[str]:

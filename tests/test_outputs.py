@@ -235,9 +235,10 @@ def test_markup_in_names_and_errors_prints_as_text(tmp_path):
 
 def test_inert_text_follows_the_owasp_rule():
     assert outputs.inert_text("=HYPERLINK(\"http://x\",\"y\")") == "'=HYPERLINK(\"http://x\",\"y\")"
-    for start in ("=", "+", "-", "@", "\t", "\r"):
+    for start in ("=", "+", "-", "@", "\t"):
         assert outputs.inert_text(start + "1") == "'" + start + "1"
-    assert outputs.inert_text("a\x00b\x07c\x1fd\te\nf") == "abcd\te\nf"
+    assert outputs.inert_text("\r1") == "' 1"  # quoted, and the line break made a space
+    assert outputs.inert_text("a\x00b\x07c\x1fd\te\nf\r\ng\rh") == "abcd\te f g h"
     assert outputs.inert_text("白云镇") == "白云镇"
     frame = outputs.inert_frame(pd.DataFrame({"name": ["=1+1", "ok", None], "people": [-5.0, 2.0, 3.0]}))
     assert frame["name"].tolist()[:2] == ["'=1+1", "ok"] and frame["people"].tolist() == [-5.0, 2.0, 3.0]

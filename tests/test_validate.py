@@ -202,7 +202,7 @@ def test_null_road_geometries_and_bad_speeds_are_counted(small_study):
     inputs = load_inputs(load_study(small_study), use_cache=False)
     notes = "\n".join(inputs.warnings)
     assert "1 road rows without geometry (null or empty) were dropped (rows 6)" in notes
-    assert "2 roads have a 'speed' that is not a positive speed in km/h ('-30', '0')" in notes
+    assert "2 roads have a 'speed' that is not a positive speed in km/h (1 negative, 1 zero: '-30', '0')" in notes
     again = load_inputs(load_study(small_study))  # the notes survive the network cache
     assert again.warnings == load_inputs(load_study(small_study)).warnings
     assert "1 road rows without geometry" in "\n".join(again.warnings)

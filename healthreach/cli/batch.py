@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from healthreach.cli import INPUT_EXIT, cli, console
@@ -77,7 +76,7 @@ def batch(ctx: click.Context, studies: tuple[Path, ...], workers: int | None, sc
         counts[row["status"]] = counts.get(row["status"], 0) + 1
         if row["status"] == "error":
             first = (row.get("message") or "").splitlines()[0] if row.get("message") else ""
-            progress.console.print(f"[red]error[/] {escape(row['folder'])}: {escape(first)}", highlight=False)
+            progress.console.print(f"[red]error[/] {markup(row['folder'])}: {markup(first)}", highlight=False)
         progress.update(task, advance=1, failed=counts["error"], reused=counts["reused"])
 
     with progress:
@@ -89,7 +88,7 @@ def batch(ctx: click.Context, studies: tuple[Path, ...], workers: int | None, sc
     console.print(f"{len(refs)} studies: {counts.get('ok', 0)} audited, {counts['reused']} reused (unchanged), "
                   f"{counts['error']} failed; {len(result.failing)} of {len(refs) - counts['error']} districts "
                   f"fail at least one standard. "
-                  f"Summary in [bold]{escape(str(out_dir))}[/] "
+                  f"Summary in [bold]{markup(str(out_dir))}[/] "
                   f"({', '.join(p.name for p in result.paths.values())}) in {time.perf_counter() - start:.1f} s")
     if strict and (result.errors or result.failing):
         ctx.exit(STRICT_EXIT)
@@ -105,18 +104,18 @@ def _print_ranking(table, limit: int = 30) -> None:
         view.add_column(col, justify="left" if col in ("district", "largest gap", "worst township") else "right")
     for _, row in table.head(limit).iterrows():
         if row["status"] == "error":
-            view.add_row("", escape(str(row["district"])), "", "", "[red]study failed[/]", "", "")
+            view.add_row("", markup(str(row["district"])), "", "", "[red]study failed[/]", "", "")
             continue
         share = row.get("primary_care_15min_share")
         gap = row["largest_gap"]
         fails = len([s for s in row["failed_standards"].split(", ") if s])
-        view.add_row(str(row["rank"]), escape(str(row["district"])), f"{row['population']:,.0f}",
+        view.add_row(str(row["rank"]), markup(str(row["district"])), f"{row['population']:,.0f}",
                      "" if pd.isna(share) else f"{share:.1%}",
-                     "" if pd.isna(gap) else escape(f"{100 * gap:+.1f} pts {row['largest_gap_standard']}"),
+                     "" if pd.isna(gap) else markup(f"{100 * gap:+.1f} pts {row['largest_gap_standard']}"),
                      f"[red]{fails}[/]" if fails else "[green]0[/]",
-                     escape(str(row["worst_townships"]).split("; ")[0]))
+                     markup(str(row["worst_townships"]).split("; ")[0]))
     if len(table) > limit:
         view.caption = f"… and {len(table) - limit} more in summary.csv"
     out.print(view)
     for _, row in table[table["status"] == "error"].iterrows():
-        out.print(f"[red]failed:[/] {escape(str(row['folder']))}: {escape(str(row['message']))}", highlight=False)
+        out.print(f"[red]failed:[/] {markup(str(row['folder']))}: {markup(str(row['message']))}", highlight=False)

@@ -8,11 +8,11 @@ from pathlib import Path
 import click
 import pandas as pd
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from healthreach.cli import cli, console
 from healthreach.cli.options import force_option, map_options
+from healthreach.outputs import markup
 
 
 def _missing(value) -> bool:
@@ -63,7 +63,7 @@ def _prepare(paths: list[Path], status, no_cache: bool, check_out=None, offline:
 def print_result(result, out: Console) -> None:
     """Terminal tables: standards before/after, coverage gained/lost, facilities that changed."""
     s = result.scenario
-    table = Table(title=escape(f"{s.name}: {len(s.changes)} change(s) against {result.audit.inputs.study.name}"))
+    table = Table(title=markup(f"{s.name}: {len(s.changes)} change(s) against {result.audit.inputs.study.name}"))
     table.add_column("standard", overflow="fold")
     for col in ("baseline", "scenario", "change", "gained", "lost", "pass"):
         table.add_column(col, justify="right", no_wrap=True)
@@ -80,7 +80,7 @@ def print_result(result, out: Console) -> None:
         passed = ""
         if "baseline_pass" in row and row["baseline_pass"] in (True, False):
             passed = f"{marks[row['baseline_pass']]} → {marks.get(row['scenario_pass'], '–')}"
-        table.add_row(escape(str(row["standard"])), *values, *people, passed)
+        table.add_row(markup(str(row["standard"])), *values, *people, passed)
     out.print(table)
     out.print("gained / lost: people who newly meet / no longer meet a standard; pass: baseline → scenario")
     out.print(f"15-minute circle: [green]{result.newly_covered:,.0f}[/] people newly covered, "
@@ -94,7 +94,7 @@ def print_result(result, out: Console) -> None:
             ft.add_column(col, justify="right" if col in ("before", "after", "change") else "left")
         shown = shown.reindex(shown["catchment_people_change"].abs().sort_values(ascending=False).index)
         for _, row in shown.head(15).iterrows():
-            ft.add_row(escape(str(row["id"])), escape(str(row["name"])), str(row["status"]).replace("+", ", "),
+            ft.add_row(markup(str(row["id"])), markup(str(row["name"])), str(row["status"]).replace("+", ", "),
                        *("" if _missing(v) else f"{v:,.0f}" for v in (row["catchment_people_before"],
                                                                       row["catchment_people_after"])),
                        "" if _missing(row["catchment_people_change"]) else f"{row['catchment_people_change']:+,.0f}")
@@ -139,7 +139,7 @@ def scenario(scenario_file: Path, out_dir: Path | None, no_map: bool, full: bool
         paths = write_outputs(result, out_dir, html, force=force)
     print_result(result, Console())
     took = result.seconds
-    console.print(f"outputs in [bold]{escape(str(out_dir))}[/] ({escape(', '.join(p.name for p in paths.values()))}) in "
+    console.print(f"outputs in [bold]{markup(str(out_dir))}[/] ({markup(', '.join(p.name for p in paths.values()))}) in "
                   f"{time.perf_counter() - start:.1f} s (baseline {base.seconds:.2f} s, of which loading the compiled search "
                   f"{base.updater.compile_s:.2f} s; scenario: travel "
                   f"{1000 * took['travel']:.0f} ms {'full' if full else 'incremental'}, "
@@ -171,7 +171,7 @@ def compare(scenario_files: tuple[Path, ...], by: str, out_file: Path | None, no
         check_standard(by, base.audit)
         results = []
         for s in scenarios:
-            status.update(f"evaluating {escape(s.name)}")
+            status.update(f"evaluating {markup(s.name)}")
             results.append(evaluate(s, base))
         table = compare_table(results, by)
         write_atomic(out_file, lambda tmp: write_csv(table, tmp))
@@ -180,7 +180,7 @@ def compare(scenario_files: tuple[Path, ...], by: str, out_file: Path | None, no
     others = [c for c in table.columns if c in unit and c != by]
     if out.width < 60 + 11 * len(others):
         others = []  # a narrow terminal gets the ranking; the CSV has every standard
-    view = Table(title=escape(f"{len(results)} scenario(s) of {base.inputs.study.name}, ranked by {by}"))
+    view = Table(title=markup(f"{len(results)} scenario(s) of {base.inputs.study.name}, ranked by {by}"))
     view.add_column("#", justify="right")
     view.add_column("scenario", no_wrap=True, overflow="ellipsis", max_width=max(16, out.width - 56))
     for col in (by, "change", "gained", "lost", *others):
@@ -193,10 +193,10 @@ def compare(scenario_files: tuple[Path, ...], by: str, out_file: Path | None, no
 
     for _, row in table.iterrows():
         change = row[f"{by}_change"]
-        view.add_row(str(row["rank"]), escape(Path(str(row["file"])).stem if row["file"] else str(row["scenario"])), cell(by, row[by]),
+        view.add_row(str(row["rank"]), markup(Path(str(row["file"])).stem if row["file"] else str(row["scenario"])), cell(by, row[by]),
                      _signed_pp(change) if unit[by] == "share of people" else cell(by, change),
                      f"{row['newly_covered_people']:,.0f}", f"{row['lose_coverage_people']:,.0f}",
                      *(cell(c, row[c]) for c in others))
     out.print(view)
     out.print("gained / lost: people who enter / leave the 15-minute circle")
-    console.print(f"table (every standard) in [bold]{escape(str(out_file))}[/]")
+    console.print(f"table (every standard) in [bold]{markup(str(out_file))}[/]")

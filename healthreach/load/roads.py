@@ -185,9 +185,11 @@ def _note_bad_speeds(raw: pd.Series, speed: np.ndarray, spec: RoadsSpec, notes: 
     given = raw.notna().to_numpy() & ~blank.to_numpy()
     bad = given & ~(np.isfinite(speed) & (speed > 0))
     if bad.any() and notes is not None:
+        kinds = {"negative": bad & (speed < 0), "zero": bad & (speed == 0), "not a number": bad & ~np.isfinite(speed)}
+        counted = ", ".join(f"{int(k.sum())} {name}" for name, k in kinds.items() if k.any())
         examples = ", ".join(repr(v) for v in sorted(set(raw[bad].astype(str)))[:5])
         notes.append(f"{spec.path}: {int(bad.sum())} roads have a '{spec.speed_column}' that is not a positive "
-                     f"speed in km/h ({examples}); their road class's speed is used instead")
+                     f"speed in km/h ({counted}: {examples}); their road class's speed is used instead")
 
 
 def _read_osmnx(spec: RoadsSpec, fmt: str) -> gpd.GeoDataFrame:
@@ -285,7 +287,7 @@ def parse_speed(values: pd.Series) -> np.ndarray:
             return min(nums) if nums else np.nan
         if v is None or (isinstance(v, float) and np.isnan(v)):
             return np.nan
-        match = re.match(r"\s*(\d+(?:\.\d+)?)\s*(mph)?", str(v))
+        match = re.match(r"\s*([-+]?\d+(?:\.\d+)?)\s*(mph)?", str(v))
         if not match:
             return np.nan
         return float(match.group(1)) * (1.609344 if match.group(2) else 1.0)
