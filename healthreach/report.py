@@ -14,8 +14,10 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from healthreach import __version__
 from healthreach.isochrones import bands, cell_squares
@@ -149,9 +151,7 @@ def print_summary(audit: Audit, console: Console | None = None) -> None:
     """
     console = console or Console()
     inp = audit.inputs
-    table = Table(title=markup(f"{inp.study.name}: {inp.total_people:,.0f} people, {len(audit.facilities)} facilities"))
-    for col in ("standard", "people", "covered", "unreachable", "result", "target", ""):
-        table.add_column(col, justify="left" if col == "standard" else "right", no_wrap=col == "standard")
+    rows = []
     for f in audit.figures:
         if f.details.get("not_assessed"):
             result, target = "not assessed", ""
@@ -165,8 +165,17 @@ def print_summary(audit: Audit, console: Console | None = None) -> None:
             result = f"{f.details['ambulances']:g}"
             target = f"≥ {f.details['required']:.1f}"
         mark = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[yellow]–[/]"}[f.passed]
-        table.add_row(markup(f.id), f"{f.population:,.0f}", "" if f.covered is None else f"{f.covered:,.0f}",
-                      "" if f.unreachable is None else f"{f.unreachable:,.0f}", result, target, mark)
+        rows.append((markup(f.id), f"{f.population:,.0f}", "" if f.covered is None else f"{f.covered:,.0f}",
+                     "" if f.unreachable is None else f"{f.unreachable:,.0f}", result, target, mark))
+    table = Table(title=markup(f"{inp.study.name}: {inp.total_people:,.0f} people, {len(audit.facilities)} facilities"),
+                  box=box.SIMPLE_HEAD)
+    # figures are never cut or wrapped: a narrow terminal folds the standard's name and shortens headers
+    table.add_column("standard", overflow="fold")
+    for i, col in enumerate(("people", "covered", "unreachable", "result", "target", ""), start=1):
+        width = max(len(Text.from_markup(row[i]).plain) for row in rows)
+        table.add_column(col, justify="right", no_wrap=True, min_width=width)
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
     response = next((f for f in audit.figures if f.id == "emergency_response_18min"), None)
     if response is not None and response.details.get("mean_response_min") is not None:

@@ -85,3 +85,20 @@ def test_demo_network_agrees_with_networkx(demo_inputs):
     sample = np.random.default_rng(0).choice(net.n_nodes, 500, replace=False)
     expected = np.array([lengths.get(int(n), np.inf) for n in sample])
     np.testing.assert_allclose(surface.cost[sample], expected, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("width", [60, 80, 160])
+def test_terminal_table_never_cuts_a_figure(result, width):
+    from rich.console import Console
+
+    from healthreach.report import print_summary
+
+    console = Console(width=width, record=True, color_system=None)
+    print_summary(result, console)
+    text = console.export_text()
+    for f in result.figures:
+        assert f"{f.population:,.0f}" in text, f.id
+        if f.covered is not None:
+            assert f"{f.covered:,.0f}" in text, f.id
+        if f.share is not None and f.unit == "share of people" and f.id != "emergency_response_18min":
+            assert f"{f.share:.1%}" in text, f.id
