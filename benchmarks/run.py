@@ -93,14 +93,14 @@ def _demo_child(study_path: str | None) -> dict:
     t0 = time.perf_counter()
     audit(inputs)
     out["audit_again_s"] = time.perf_counter() - t0
-    # the population snapping step alone (KD-trees built, every cell queried), on a copy with nothing cached
+    # the cells' attachment step alone (segment indexes built, every cell searched), on a copy with nothing cached
     net = fresh_network(inputs.network)
     t0 = time.perf_counter()
     seen = set()
     for mode in sorted({n.mode for n in needs(inputs.profile)}):
-        _, tree = net.snap_tree(mode)
-        if id(tree) not in seen:
-            seen.add(id(tree))
+        index = net.segment_index(mode)
+        if id(index) not in seen:
+            seen.add(id(index))
             access(net, inputs.cells.x, inputs.cells.y, mode)
     out["snap_cells_s"] = time.perf_counter() - t0
     out.update(nodes=int(inputs.network.n_nodes), directed_edges=int(len(inputs.network.tail)),
