@@ -253,7 +253,7 @@ class Attachment:
 
 _TIE_M = 1e-9        # pieces this close (metres) to the least distance count as equally near
 _ROUNDING_M = 1e-6   # slack (metres) for rounding in the bound that proves a search exact
-_SUB_PIECE_M = 50.0  # longest sub-piece (metres) whose midpoint enters the KD-tree
+_SUB_PIECE_M = 100.0  # longest sub-piece (metres) whose midpoint enters the KD-tree (chosen by measurement)
 _ROUNDS = (8, 32)    # nearest midpoints examined per point, first pass then for the points not yet proven
 _CHUNK = 131_072     # points per KD-tree query (bounds memory: chunk x candidates x 16 bytes)
 _SORT_CELL_M = 200.0  # points are searched in row-major order of squares this wide (metres)
