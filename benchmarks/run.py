@@ -389,7 +389,7 @@ def table(res: dict) -> str:
                          f"({'cache' if r['network_reused'] else 'built'}) | {r['audit_s']:.2f} s "
                          f"({'snapping from cache' if r['cell_snapping_reused'] else 'snapping done'}) "
                          f"| {r['load_and_audit_s']:.2f} s | {r['process_wall_s']:.1f} s | {r['peak_rss_mb']:,.0f} MiB |")
-        lines += ["", f"Snapping the {a['cells']:,} cells alone (KD-trees built, every cell queried): "
+        lines += ["", f"Attaching the {a['cells']:,} cells alone (segment indexes built, every cell searched): "
                   f"{a['snap_cells_s']:.2f} s; a second audit in the same process: {a['audit_again_s']:.2f} s.", ""]
     scen = res.get("scenario")
     if scen:

@@ -323,6 +323,10 @@ class SegmentIndex:
         """Exact nearest point on the indexed segments for each point; ``length_m`` per segment clamps ``along_m``."""
         x, y = np.asarray(x, float), np.asarray(y, float)
         n = len(x)
+        bad = ~(np.isfinite(x) & np.isfinite(y))
+        if bad.any():
+            raise NetworkError(f"{int(bad.sum())} points without finite coordinates (first at row "
+                               f"{int(np.flatnonzero(bad)[0])}) cannot be attached to a road; drop or fix them")
         piece = np.full(n, -1, np.int64)
         if not n:
             return self._attachment(piece, x, y, length_m)

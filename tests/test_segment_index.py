@@ -13,6 +13,7 @@ import pytest
 import shapely
 
 import healthreach.network as network
+from healthreach.errors import NetworkError
 from healthreach.network import SegmentIndex
 
 
@@ -145,6 +146,13 @@ def test_zero_length_pieces_are_skipped_and_metres_along_count_the_real_pieces()
     at = index.nearest(np.array([100.0, 250.0, -30.0]), np.array([0.0, 7.0, 40.0]), np.array([300.0]))
     np.testing.assert_allclose(at.along_m, [100.0, 250.0, 0.0])
     np.testing.assert_allclose(at.leg_m, [0.0, 7.0, 50.0])
+
+
+def test_points_without_finite_coordinates_are_an_error():
+    lines = np.array([shapely.LineString([(0, 0), (100, 0)])], dtype=object)
+    index = SegmentIndex.build(lines, np.ones(1, bool))
+    with pytest.raises(NetworkError, match="2 points without finite coordinates.*row 1"):
+        index.nearest(np.array([1.0, np.nan, 3.0]), np.array([1.0, 2.0, np.inf]), np.array([100.0]))
 
 
 def test_no_points_give_an_empty_attachment():
