@@ -119,6 +119,7 @@ def main(size_name: str) -> dict:
         t0 = time.perf_counter()
         loaded = load_network(path)
         out["cache_load_s"] = time.perf_counter() - t0
+        loaded.no_access = net.no_access  # not part of the cached network (as in load_inputs)
         fac3 = synth.snap_facilities(loaded, facilities)
         inputs3 = StudyInputs(study, profile, synth.CRS, boundaries, grid, cells, loaded, fac3, f"generated-{size_name}")
         third = audit(inputs3)

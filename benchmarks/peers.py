@@ -22,10 +22,12 @@ import numpy as np
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
-from healthreach.network import Network
+from healthreach.network import _MIN_WEIGHT, Network
 from healthreach.reach import Surface, nearest_facility
 
-TOL_S = 1e-6
+# 1e-6 s, plus the floor (network._MIN_WEIGHT, 1e-6 s) the engine puts on the zero-length virtual edge
+# that joins a facility standing on a node: the peers start at the node itself
+TOL_S = 1e-6 + _MIN_WEIGHT
 EGO_THRESHOLDS_MIN = (5, 10, 15)
 
 
@@ -62,7 +64,7 @@ def quiet_fd():
 def fresh_network(net: Network) -> Network:
     """The same network without any cached CSR graph or KD-tree."""
     return Network(net.crs, net.x, net.y, net.tail, net.head, net.length_m, net.time_s, net.road_class,
-                   net.lines, net.report)
+                   net.lines, net.report, net.no_access)
 
 
 def edges(net: Network, mode: str, weight: str, reverse: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -93,14 +93,14 @@ def _demo_child(study_path: str | None) -> dict:
     t0 = time.perf_counter()
     audit(inputs)
     out["audit_again_s"] = time.perf_counter() - t0
-    # the population snapping step alone (KD-trees built, every cell queried), on a copy with nothing cached
+    # the cells' attachment step alone (segment indexes built, every cell searched), on a copy with nothing cached
     net = fresh_network(inputs.network)
     t0 = time.perf_counter()
     seen = set()
     for mode in sorted({n.mode for n in needs(inputs.profile)}):
-        _, tree = net.snap_tree(mode)
-        if id(tree) not in seen:
-            seen.add(id(tree))
+        index = net.segment_index(mode)
+        if id(index) not in seen:
+            seen.add(id(index))
             access(net, inputs.cells.x, inputs.cells.y, mode)
     out["snap_cells_s"] = time.perf_counter() - t0
     out.update(nodes=int(inputs.network.n_nodes), directed_edges=int(len(inputs.network.tail)),
@@ -389,7 +389,7 @@ def table(res: dict) -> str:
                          f"({'cache' if r['network_reused'] else 'built'}) | {r['audit_s']:.2f} s "
                          f"({'snapping from cache' if r['cell_snapping_reused'] else 'snapping done'}) "
                          f"| {r['load_and_audit_s']:.2f} s | {r['process_wall_s']:.1f} s | {r['peak_rss_mb']:,.0f} MiB |")
-        lines += ["", f"Snapping the {a['cells']:,} cells alone (KD-trees built, every cell queried): "
+        lines += ["", f"Attaching the {a['cells']:,} cells alone (segment indexes built, every cell searched): "
                   f"{a['snap_cells_s']:.2f} s; a second audit in the same process: {a['audit_again_s']:.2f} s.", ""]
     scen = res.get("scenario")
     if scen:

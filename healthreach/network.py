@@ -25,6 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numba import njit
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
@@ -251,13 +252,34 @@ class Attachment:
         return Attachment(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("seg", "along_m", "leg_m")))
 
 
+_TIE_M = 1e-9        # pieces this close (metres) to the least distance count as equally near
+_ROUNDING_M = 1e-6   # slack (metres) for rounding in the bound that proves a search exact
+_SUB_PIECE_M = 100.0  # longest sub-piece (metres) whose midpoint enters the KD-tree (chosen by measurement)
+_ROUNDS = (8, 32)    # nearest midpoints examined per point, first pass then for the points not yet proven
+_CHUNK = 131_072     # points per KD-tree query (bounds memory: chunk x candidates x 16 bytes)
+_SORT_CELL_M = 200.0  # points are searched in row-major order of squares this wide (metres)
+
+
 @dataclass
 class SegmentIndex:
-    """An STRtree over the straight pieces of a set of segments, for exact nearest-road search.
+    """Exact nearest-road search over the straight pieces of a set of segments.
 
     ``mask`` marks the segments indexed; piece ``k`` runs from ``start[k]`` to
     ``end[k]`` (metres) on segment ``seg[k]``, beginning ``offset_m[k]``
-    metres along it.
+    metres along it. Pieces are ordered by segment row, then along it.
+
+    Every piece is cut into sub-pieces no longer than ``2 * half_m`` metres;
+    a KD-tree holds their midpoints (``sub_piece`` names each one's piece).
+    For a point, the pieces of its ``k`` nearest midpoints are candidates and
+    the nearest candidate, at ``d`` metres, is proven nearest of all when the
+    ``k``-th midpoint lies farther than ``d + half_m``: every other sub-piece
+    is then at least ``r_k - half_m > d`` away. Points not proven with the
+    first ``k`` are tried with more, then (few, far from every road) answered
+    by an STRtree over the pieces, built on first need.
+
+    Ties: the nearest piece is the one at the least distance; pieces within
+    1e-9 m of it count as equally near and the lowest piece wins (lowest
+    segment row, then nearest its start), whichever search answers.
     """
 
     mask: np.ndarray
@@ -265,10 +287,13 @@ class SegmentIndex:
     end: np.ndarray
     seg: np.ndarray
     offset_m: np.ndarray
-    tree: shapely.STRtree
+    sub_piece: np.ndarray
+    half_m: float
+    midpoints: cKDTree
+    _strtree: shapely.STRtree | None = field(default=None, repr=False)
 
     @classmethod
-    def build(cls, lines: np.ndarray, mask: np.ndarray) -> SegmentIndex:
+    def build(cls, lines: np.ndarray, mask: np.ndarray, sub_piece_m: float = _SUB_PIECE_M) -> SegmentIndex:
         segs = np.flatnonzero(mask)
         coords, which = shapely.get_coordinates(lines[segs], return_index=True)
         inner = which[1:] == which[:-1]
@@ -277,26 +302,129 @@ class SegmentIndex:
         before = np.cumsum(piece_m) - piece_m  # metres before each piece, over all pieces
         first = np.r_[True, seg[1:] != seg[:-1]]
         offset = before - np.repeat(before[first], np.diff(np.r_[np.flatnonzero(first), len(seg)]))
-        keep = piece_m > 0
-        a, b, seg, offset = a[keep], b[keep], seg[keep], offset[keep]
-        tree = shapely.STRtree(shapely.linestrings(np.stack([a, b], axis=1)))
-        return cls(mask, a, b, seg, offset, tree)
+        keep = piece_m > 0  # repeated vertices make zero-length pieces: nothing to attach to
+        a, b, seg, offset, piece_m = a[keep], b[keep], seg[keep], offset[keep], piece_m[keep]
+        cuts = np.maximum(np.ceil(piece_m / sub_piece_m), 1).astype(np.int64)
+        sub_piece = np.repeat(np.arange(len(a)), cuts)
+        first_sub = np.cumsum(cuts) - cuts
+        frac = (np.arange(len(sub_piece)) - first_sub[sub_piece] + 0.5) / cuts[sub_piece]
+        mid = a[sub_piece] + frac[:, None] * (b - a)[sub_piece]
+        half_m = float((piece_m / cuts).max() / 2) if len(a) else 0.0
+        tree = cKDTree(mid, balanced_tree=False, compact_nodes=False)  # quicker to build and, here, to query
+        return cls(mask, a, b, seg, offset, sub_piece, half_m, tree)
+
+    @property
+    def strtree(self) -> shapely.STRtree:
+        """An STRtree over the pieces, for the points the midpoint search cannot prove (built once, on need)."""
+        if self._strtree is None:
+            self._strtree = shapely.STRtree(shapely.linestrings(np.stack([self.start, self.end], axis=1)))
+        return self._strtree
 
     def nearest(self, x: np.ndarray, y: np.ndarray, length_m: np.ndarray) -> Attachment:
         """Exact nearest point on the indexed segments for each point; ``length_m`` per segment clamps ``along_m``."""
+        x, y = np.asarray(x, float), np.asarray(y, float)
         n = len(x)
-        if n == 0:
+        bad = ~(np.isfinite(x) & np.isfinite(y))
+        if bad.any():
+            raise NetworkError(f"{int(bad.sum())} points without finite coordinates (first at row "
+                               f"{int(np.flatnonzero(bad)[0])}) cannot be attached to a road; drop or fix them")
+        piece = np.full(n, -1, np.int64)
+        if not n:
+            return self._attachment(piece, x, y, length_m)
+        # points in row-major order of 200 m squares: neighbours search the same branches of the tree
+        col, row = np.floor((x - x.min()) / _SORT_CELL_M), np.floor((y - y.min()) / _SORT_CELL_M)
+        todo = np.argsort(row * (col.max() + 1) + col, kind="stable")
+        for k in _ROUNDS:
+            if not len(todo):
+                break
+            k = min(k, len(self.sub_piece))
+            for lo in range(0, len(todo), _CHUNK):
+                rows = todo[lo:lo + _CHUNK]
+                r, sub = self.midpoints.query(np.column_stack([x[rows], y[rows]]), k=k, workers=-1)
+                r, sub = r.reshape(len(rows), k), sub.reshape(len(rows), k)
+                best, d = _nearest_candidate(x[rows], y[rows], self.sub_piece[sub], self.start, self.end, _TIE_M)
+                proven = r[:, -1] > d + _TIE_M + self.half_m + _ROUNDING_M
+                if k == len(self.sub_piece):
+                    proven[:] = True  # every piece was a candidate
+                piece[rows[proven]] = best[proven]
+            todo = todo[piece[todo] < 0]
+        if len(todo):
+            piece[todo] = self._nearest_by_strtree(x[todo], y[todo])
+        return self._attachment(piece, x, y, length_m)
+
+    def _nearest_by_strtree(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Nearest piece of each point by the STRtree, with the same distance arithmetic and tie rule."""
+        pts = shapely.points(x, y)
+        (row, _), geos_m = self.strtree.query_nearest(pts, all_matches=False, return_distance=True)
+        reach = np.empty(len(x))
+        reach[row] = geos_m
+        row, cand = self.strtree.query(pts, predicate="dwithin", distance=reach + _TIE_M + _ROUNDING_M)
+        d = _piece_distance(x[row], y[row], self.start[cand], self.end[cand])
+        least = np.full(len(x), np.inf)
+        np.minimum.at(least, row, d)
+        tied = d <= least[row] + _TIE_M
+        out = np.full(len(x), np.iinfo(np.int64).max)
+        np.minimum.at(out, row[tied], cand[tied])
+        return out
+
+    def _attachment(self, piece: np.ndarray, x: np.ndarray, y: np.ndarray, length_m: np.ndarray) -> Attachment:
+        if not len(piece):
             return Attachment(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
-        found = self.tree.query_nearest(shapely.points(x, y), all_matches=False)
-        piece = np.empty(n, np.int64)
-        piece[found[0]] = found[1]
         a, b = self.start[piece], self.end[piece]
-        dx, dy = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
-        t = np.clip(((x - a[:, 0]) * dx + (y - a[:, 1]) * dy) / (dx * dx + dy * dy), 0.0, 1.0)
-        px, py = a[:, 0] + t * dx, a[:, 1] + t * dy
+        t, px, py = _project(x, y, a, b)
         seg = self.seg[piece]
-        along = np.minimum(self.offset_m[piece] + t * np.hypot(dx, dy), length_m[seg])
+        along = np.minimum(self.offset_m[piece] + t * np.hypot(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]), length_m[seg])
         return Attachment(seg, along, np.hypot(x - px, y - py))
+
+
+def _project(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fraction ``t`` along each piece ``a -> b`` of the point nearest ``(x, y)``, and that point (metres)."""
+    dx, dy = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
+    t = np.clip(((x - a[:, 0]) * dx + (y - a[:, 1]) * dy) / (dx * dx + dy * dy), 0.0, 1.0)
+    end = t == 1.0  # the far end exactly, not a + (b - a)
+    return t, np.where(end, b[:, 0], a[:, 0] + t * dx), np.where(end, b[:, 1], a[:, 1] + t * dy)
+
+
+def _piece_distance(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Metres from each point to its piece ``a -> b``."""
+    _, px, py = _project(x, y, a, b)
+    return np.hypot(x - px, y - py)
+
+
+@njit(cache=True)
+def _nearest_candidate(x, y, cand, start, end, tie_m):  # pragma: no cover - compiled
+    """Per point (row of ``cand``, piece indices): the nearest candidate piece and its distance (metres).
+
+    Same arithmetic as :func:`_project`; candidates within ``tie_m`` of the
+    least distance are tied and the lowest piece index wins.
+    """
+    n, k = cand.shape
+    best = np.empty(n, np.int64)
+    least = np.empty(n)
+    d = np.empty(k)
+    for i in range(n):
+        lo = np.inf
+        for j in range(k):
+            p = cand[i, j]
+            ax, ay, bx, by = start[p, 0], start[p, 1], end[p, 0], end[p, 1]
+            dx, dy = bx - ax, by - ay
+            t = ((x[i] - ax) * dx + (y[i] - ay) * dy) / (dx * dx + dy * dy)
+            if t <= 0.0:
+                px, py = ax, ay
+            elif t >= 1.0:
+                px, py = bx, by
+            else:
+                px, py = ax + t * dx, ay + t * dy
+            d[j] = np.hypot(x[i] - px, y[i] - py)
+            if d[j] < lo:
+                lo = d[j]
+        pick = np.iinfo(np.int64).max
+        for j in range(k):
+            if d[j] <= lo + tie_m and cand[i, j] < pick:
+                pick = cand[i, j]
+        best[i] = pick
+        least[i] = lo
+    return best, least
 
 
 def _csr_min_sorted(pair: np.ndarray, w: np.ndarray, n: int) -> sparse.csr_matrix:

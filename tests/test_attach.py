@@ -165,3 +165,23 @@ def test_facility_snap_distance_is_the_distance_to_the_road():
     assert fac["snap_drive_m"].iloc[0] == pytest.approx(0.07)
     assert fac["snap_walk_m"].iloc[0] == pytest.approx(0.07)
     assert fac["along_drive_m"].iloc[0] == pytest.approx(1500.0)
+
+
+@pytest.mark.parametrize("mode", ["walk", "drive"])
+def test_demo_cells_equal_a_reference_that_splits_the_segments(mode, demo_inputs):
+    """300 random populated demo cells, time *to* the nearest primary-care facility, against networkx."""
+    from healthreach.travel import cell_access, facility_attachment, in_group
+
+    inputs = demo_inputs
+    net, fac = inputs.network, inputs.facilities
+    rows = np.flatnonzero(in_group(fac, inputs.profile.groups["primary_care"]))
+    facilities = facility_attachment(fac, mode)[rows]
+    populated = np.flatnonzero(inputs.cells.people > 0)
+    sample = np.random.default_rng(11).choice(populated, 300, replace=False)
+    cells = cell_access(inputs, {mode})[mode][sample]
+    access_kmh = inputs.profile.travel.access_kmh
+    cost, _ = point_cost(net, nearest_facility(net, facilities, mode, "time", "to"), cells, access_kmh)
+    expected = split_reference(net, mode, "time", "to", facilities, cells, access_kmh)
+    assert np.isfinite(expected).mean() > 0.9
+    # 1e-6 s plus rounding: the engine stores a zero-cost edge (a facility on a junction) as 1e-6 s
+    np.testing.assert_allclose(cost, expected, rtol=0, atol=1e-6 + 1e-9)
