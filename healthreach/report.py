@@ -142,6 +142,9 @@ def write_outputs(audit: Audit, out_dir: Path, map_html: str | None = None, forc
     return {name: out_dir / path.name for name, path in written.items()}
 
 
+_SUMMARY_HEADERS = ("standard", "people", "covered", "unreachable", "result", "target", "")
+
+
 def print_summary(audit: Audit, console: Console | None = None) -> None:
     """A short table of every standard: people, covered, unreachable, result, target, pass/fail.
 
@@ -168,15 +171,20 @@ def print_summary(audit: Audit, console: Console | None = None) -> None:
         rows.append((markup(f.id), f"{f.population:,.0f}", "" if f.covered is None else f"{f.covered:,.0f}",
                      "" if f.unreachable is None else f"{f.unreachable:,.0f}", result, target, mark))
     table = Table(title=markup(f"{inp.study.name}: {inp.total_people:,.0f} people, {len(audit.facilities)} facilities"),
-                  box=box.SIMPLE_HEAD)
+                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    # the unreachable column only when someone is unreachable (a line below says so otherwise)
+    anyone_unreachable = any(f.unreachable for f in audit.figures)
+    columns = [0, 1, 2, *([3] if anyone_unreachable else []), 4, 5, 6]
     # figures are never cut or wrapped: a narrow terminal folds the standard's name and shortens headers
     table.add_column("standard", overflow="fold")
-    for i, col in enumerate(("people", "covered", "unreachable", "result", "target", ""), start=1):
+    for i in columns[1:]:
         width = max(len(Text.from_markup(row[i]).plain) for row in rows)
-        table.add_column(col, justify="right", no_wrap=True, min_width=width)
+        table.add_column(_SUMMARY_HEADERS[i], justify="right", no_wrap=True, min_width=width)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(row[i] for i in columns))
     console.print(table)
+    if not anyone_unreachable:
+        console.print("unreachable: 0 people (everyone can reach a facility of every standard's group)")
     response = next((f for f in audit.figures if f.id == "emergency_response_18min"), None)
     if response is not None and response.details.get("mean_response_min") is not None:
         console.print(f"* mean response time over the {response.population - response.unreachable:,.0f} reachable "

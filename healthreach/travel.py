@@ -85,7 +85,7 @@ def cell_access(inputs: StudyInputs, modes: set[str]) -> dict[str, Attachment]:
     return {mode: cache[mode] for mode in modes}
 
 
-_CELL_CACHE_VERSION = b"cell-attach-v2"  # v1 held nearest nodes; v2 segment attachments (never read as v1)
+_CELL_CACHE_VERSION = b"cell-attach-v3"  # v1 held nearest nodes; v2, v3 segment attachments (v3: lowest row wins a tie)
 
 
 def _attach_cells(net: Network, index: SegmentIndex, cells: Cells, mode: str) -> Attachment:
