@@ -14,10 +14,13 @@ study's analysis CRS.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
+import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -655,10 +658,31 @@ def save_network(net: Network, path: Path) -> None:
         **{f"time_{m}": t for m, t in net.time_s.items()},
     }
     meta = {"crs": net.crs, "report": net.report.__dict__}
+    save_npz(path, meta=np.array(json.dumps(meta)), **arrays)
+
+
+STALE_CACHE_TMP_S = 3600.0  # a cache temporary this old was left by a killed run (writing one takes seconds)
+
+
+def save_npz(path: Path, **arrays: np.ndarray) -> None:
+    """Write a cache file atomically: a temporary of this process beside ``path``, then renamed.
+
+    Temporaries that killed runs left in the folder (older than
+    ``STALE_CACHE_TMP_S``) are removed first.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}-{id(net):x}.tmp.npz")  # one per writer: batch workers may race
-    np.savez(tmp, meta=np.array(json.dumps(meta)), **arrays)
-    os.replace(tmp, path)
+    now = time.time()
+    for old in path.parent.glob("*.tmp.npz"):
+        with contextlib.suppress(OSError):  # another process may be cleaning or replacing it
+            if now - old.stat().st_mtime > STALE_CACHE_TMP_S:
+                old.unlink()
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp.npz")  # one per writer: workers race
+    try:
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 def load_network(path: Path) -> Network:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -13,7 +12,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from healthreach.inputs import Cells, StudyInputs
-from healthreach.network import Attachment, Network, SegmentIndex, cache_dir
+from healthreach.network import Attachment, Network, SegmentIndex, cache_dir, save_npz
 from healthreach.profile import Group, Profile
 from healthreach.reach import Direction, Surface, nearest_facility, point_cost
 
@@ -104,10 +103,7 @@ def _attach_cells(net: Network, index: SegmentIndex, cells: Cells, mode: str) ->
             log.warning("cell attachment cache %s not read (%s)", path, exc)
     at = net.attach(cells.x, cells.y, mode)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.{os.getpid()}-{id(at):x}.tmp.npz")  # one per writer
-        np.savez(tmp, seg=at.seg, along_m=at.along_m, leg_m=at.leg_m)
-        os.replace(tmp, path)
+        save_npz(path, seg=at.seg, along_m=at.along_m, leg_m=at.leg_m)
     except OSError as exc:
         log.warning("cell attachment cache not written (%s)", exc)
     return at

@@ -82,3 +82,22 @@ def test_straight_line_distance_equals_a_kd_tree_for_few_and_many_sites(small_st
                                geometry=gpd.points_from_xy(x, y), crs=inputs.crs)
         expected, _ = cKDTree(np.column_stack([x, y])).query(cells)
         assert np.array_equal(straight_line_m(inputs, fac, "emergency"), expected), n
+
+
+def test_cache_writes_clean_temporaries_left_by_killed_runs(tmp_path):
+    import os
+    import time
+
+    from healthreach.network import STALE_CACHE_TMP_S, save_npz
+
+    stale, fresh = tmp_path / "a.123-dead.tmp.npz", tmp_path / "b.456-busy.tmp.npz"
+    for f in (stale, fresh):
+        f.write_bytes(b"half a file")
+    old = time.time() - STALE_CACHE_TMP_S - 60
+    os.utime(stale, (old, old))
+    save_npz(tmp_path / "c.npz", x=np.arange(3))
+    assert not stale.exists()             # left by a killed run: removed
+    assert fresh.exists()                 # another process may still be writing it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.456-busy.tmp.npz", "c.npz"]
+    with np.load(tmp_path / "c.npz") as z:
+        assert z["x"].tolist() == [0, 1, 2]
