@@ -40,7 +40,6 @@ def main(size_name: str) -> dict:
     from healthreach.inputs import StudyInputs
     from healthreach.network import build_network, load_network, save_network
     from healthreach.profile import load_profile
-    from healthreach.reach import access
     from healthreach.standards import audit
     from healthreach.travel import cell_access, cell_travel, needs
 
@@ -90,7 +89,7 @@ def main(size_name: str) -> dict:
         tree = net2.segment_index(mode)
         if id(tree) not in seen:
             seen.add(id(tree))
-            access(net2, cells.x, cells.y, mode)
+            net2.attach(cells.x, cells.y, mode)
     steps["snap_cells_s"] = time.perf_counter() - t0
     inputs2 = StudyInputs(study, profile, synth.CRS, boundaries, grid, cells, net2, fac, f"generated-{size_name}")
     t0 = time.perf_counter()

@@ -22,12 +22,12 @@ import numpy as np
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
-from healthreach.network import _MIN_WEIGHT, Network
+from healthreach.network import MIN_WEIGHT, Network
 from healthreach.reach import Surface, nearest_facility
 
-# 1e-6 s, plus the floor (network._MIN_WEIGHT, 1e-6 s) the engine puts on the zero-length virtual edge
+# 1e-6 s, plus the floor (network.MIN_WEIGHT, 1e-6 s) the engine puts on the zero-length virtual edge
 # that joins a facility standing on a node: the peers start at the node itself
-TOL_S = 1e-6 + _MIN_WEIGHT
+TOL_S = 1e-6 + MIN_WEIGHT
 EGO_THRESHOLDS_MIN = (5, 10, 15)
 
 

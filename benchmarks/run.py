@@ -68,7 +68,6 @@ def _demo_child(study_path: str | None) -> dict:
     from benchmarks.peers import fresh_network
     from healthreach.inputs import load_inputs
     from healthreach.network import cache_dir
-    from healthreach.reach import access
     from healthreach.standards import audit
     from healthreach.study import load_study
     from healthreach.travel import needs
@@ -101,7 +100,7 @@ def _demo_child(study_path: str | None) -> dict:
         index = net.segment_index(mode)
         if id(index) not in seen:
             seen.add(id(index))
-            access(net, inputs.cells.x, inputs.cells.y, mode)
+            net.attach(inputs.cells.x, inputs.cells.y, mode)
     out["snap_cells_s"] = time.perf_counter() - t0
     out.update(nodes=int(inputs.network.n_nodes), directed_edges=int(len(inputs.network.tail)),
                cells=int(len(inputs.cells.people)), people=float(inputs.cells.people.sum()),

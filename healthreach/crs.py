@@ -193,6 +193,11 @@ def is_geographic(crs) -> bool:
     return parse_crs(crs, "is_geographic").is_geographic
 
 
+def datum_name(system: str) -> str | None:
+    """'wgs84', 'gcj02', 'bd09' or 'cgcs2000' for a name or alias of one (``amap``, ``baidu``, ...), else None."""
+    return _ALIASES.get(system.strip().lower())
+
+
 def _system(system):
     """Canonical name ('wgs84', 'gcj02', 'bd09', 'cgcs2000') or pyproj.CRS."""
     if isinstance(system, str) and system.strip().lower() in _ALIASES:

@@ -42,7 +42,7 @@ import numpy as np
 from numba import njit
 
 from healthreach.inputs import StudyInputs
-from healthreach.network import _MIN_WEIGHT, Attachment
+from healthreach.network import MIN_WEIGHT, Attachment
 from healthreach.reach import Surface, point_cost, source_seeds
 from healthreach.travel import CellCost, Need, cell_access, cell_travel, facility_attachment, in_group, needs
 
@@ -163,7 +163,7 @@ def _seeds(net, surface: Surface, at: Attachment, rows: np.ndarray,
     """(node, cost, row) seeds of sources at their segments' two ends; ``only``: keep nodes marked True."""
     u, v, cost_u, cost_v = source_seeds(net, surface.mode, surface.weight, surface.direction, at)
     node = np.r_[u, v].astype(np.int64)
-    cost = np.maximum(np.r_[cost_u, cost_v], _MIN_WEIGHT)  # as the full search stores them
+    cost = np.maximum(np.r_[cost_u, cost_v], MIN_WEIGHT)  # as the full search stores them
     row = np.r_[rows, rows].astype(np.int64)
     keep = np.isfinite(cost)
     if only is not None:

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 MODES = ("walk", "drive", "ambulance")
 WEIGHTS = ("time", "length")
-_MIN_WEIGHT = 1e-6  # csgraph treats a stored zero as no edge: keep every edge positive
+MIN_WEIGHT = 1e-6  # csgraph treats a stored zero as no edge: keep every edge positive
 
 
 @dataclass
@@ -157,15 +157,6 @@ class Network:
             self._graphs[key] = _csr_min_sorted(pair, w[order], self.n_nodes)
         return self._graphs[key]
 
-    def mode_nodes(self, mode: str) -> np.ndarray:
-        """Indices of nodes that the mode can both leave and enter."""
-        ok = np.isfinite(self.time_s[mode])
-        out = np.zeros(self.n_nodes, bool)
-        out[self.tail[ok]] = True
-        into = np.zeros(self.n_nodes, bool)
-        into[self.head[ok]] = True
-        return np.flatnonzero(out & into)
-
     @property
     def n_segments(self) -> int:
         """Road segments (each is edges ``i`` and ``i + n_segments``)."""
@@ -211,6 +202,8 @@ class Network:
         seg_to = np.full(self.n_nodes, -1, np.int64)
         seg_to[self.tail[:m][::-1]] = np.arange(m)[::-1]    # ...or, preferably, starting there
         seg = np.where(seg_to[nodes] >= 0, seg_to[nodes], seg_from[nodes])
+        if (seg < 0).any():
+            raise NetworkError(f"nodes without a segment: {nodes[seg < 0][:5].tolist()}")
         along = np.where(seg_to[nodes] >= 0, 0.0, self.length_m[np.maximum(seg, 0)])
         return Attachment(seg, along, np.zeros(len(nodes)))
 
@@ -434,11 +427,11 @@ def _csr_min_sorted(pair: np.ndarray, w: np.ndarray, n: int) -> sparse.csr_matri
     """CSR matrix from edges sorted by ``pair = tail * n + head``.
 
     Edges with a non-finite weight are left out, weights are raised to
-    ``_MIN_WEIGHT`` (csgraph reads a stored zero as no edge) and parallel
+    ``MIN_WEIGHT`` (csgraph reads a stored zero as no edge) and parallel
     edges keep their smallest weight (scipy would sum them).
     """
     ok = np.isfinite(w)
-    pair, w = pair[ok], np.maximum(w[ok], _MIN_WEIGHT)
+    pair, w = pair[ok], np.maximum(w[ok], MIN_WEIGHT)
     first = np.ones(len(pair), bool)
     first[1:] = pair[1:] != pair[:-1]
     starts = np.flatnonzero(first)

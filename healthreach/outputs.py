@@ -140,19 +140,14 @@ def write_json(path: Path, document: Any) -> None:
 # --- which paths are inputs -------------------------------------------------------
 
 def study_input_paths(study: Study) -> list[Path]:
-    """Every file ``study`` reads: the study file, its profile and each input's path."""
+    """Every file ``study`` reads: the study file, its profile and each input file."""
     from healthreach.profile import profile_file
-    from healthreach.study import INPUT_KEYS
 
     paths = [study.source] if study.source else []
     profile = profile_file(study.profile, study)
     if profile is not None:
         paths.append(profile)
-    for key in INPUT_KEYS:
-        spec = getattr(study, key, None)
-        if spec is not None and spec.path is not None:
-            paths.append(Path(spec.path))
-    return paths
+    return paths + study.input_files
 
 
 def _input_folders(inputs: Iterable[Path]) -> list[Path]:
@@ -186,7 +181,8 @@ def _conflict(out: Path, folders: list[Path]) -> tuple[str, Path] | None:
 def _suggest(name: str, folders: list[Path], file_name: str | None) -> str:
     """A ``--out`` that overlaps no input folder: out/NAME under the working folder, or beside the inputs."""
     tail = Path(name) / file_name if file_name else Path(name)
-    candidates = [Path("out") / tail, *(f.parent / "out" / tail for f in folders)]
+    package = Path(__file__).resolve().parent  # a bundled profile's folder: never suggest writing into the package
+    candidates = [Path("out") / tail, *(f.parent / "out" / tail for f in folders if not f.is_relative_to(package))]
     for candidate in candidates:
         resolved = candidate.resolve()
         if _conflict(resolved if not file_name else resolved.parent, folders) is None:

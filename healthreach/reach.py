@@ -27,10 +27,9 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
-from healthreach.network import _MIN_WEIGHT, Attachment, Network
+from healthreach.network import MIN_WEIGHT, Attachment, Network
 
 Direction = Literal["to", "from"]
-Access = Attachment  # how points reach the network in one mode (segment, metres along it, off-road leg)
 
 
 @dataclass(frozen=True)
@@ -137,17 +136,12 @@ def nearest_facility(net: Network, at: Attachment, mode: str, weight: str = "tim
     u, v, cost_u, cost_v = source_seeds(net, mode, weight, direction, at[first])
     graph = net.graph(mode, weight, reverse=(direction == "to"))
     # csgraph reads a stored zero as no edge: a facility standing on a node gets the smallest positive cost
-    big = _with_sources(graph, u, v, np.maximum(cost_u, _MIN_WEIGHT), np.maximum(cost_v, _MIN_WEIGHT))
+    big = _with_sources(graph, u, v, np.maximum(cost_u, MIN_WEIGHT), np.maximum(cost_v, MIN_WEIGHT))
     cost, _, origin = dijkstra(big, directed=True, indices=np.arange(n, n + len(first)), min_only=True,
                                return_predecessors=True)
     origin = origin[:n]
     facility = np.where(origin >= n, rows[first][np.maximum(origin - n, 0)], -1)
     return Surface(mode, weight, direction, cost[:n], facility, at, rows)
-
-
-def access(net: Network, x: np.ndarray, y: np.ndarray, mode: str) -> Attachment:
-    """Attach points (metres) to the nearest road segment the mode may use."""
-    return net.attach(x, y, mode)
 
 
 def point_cost(net: Network, surface: Surface, at: Attachment, access_kmh: float) -> tuple[np.ndarray, np.ndarray]:

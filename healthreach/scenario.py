@@ -44,7 +44,7 @@ import shapely
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, ValidationError, model_validator
 
 from healthreach import __version__
-from healthreach.crs import _ALIASES, looks_swapped, parse_crs, to_wgs84
+from healthreach.crs import datum_name, looks_swapped, parse_crs, to_wgs84
 from healthreach.errors import CRSError, HealthreachError, ScenarioError
 from healthreach.incremental import TravelUpdater
 from healthreach.inputs import StudyInputs
@@ -446,7 +446,7 @@ class Site:
 
 def _system_of(value: str) -> str | pyproj.CRS:
     """'gcj02' / 'bd09' / 'wgs84', or a pyproj CRS."""
-    name = _ALIASES.get(value.strip().lower())
+    name = datum_name(value)
     if name in ("wgs84", "cgcs2000", "gcj02", "bd09"):
         return name
     return parse_crs(value, "crs")

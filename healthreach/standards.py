@@ -17,7 +17,8 @@ import shapely
 from numba import njit
 
 from healthreach.inputs import StudyInputs
-from healthreach.reach import Access, access, point_cost
+from healthreach.network import Attachment
+from healthreach.reach import point_cost
 from healthreach.travel import CellCost, Need, cell_travel, in_group, straight_line_m
 
 
@@ -331,11 +332,11 @@ def _village_table(inputs: StudyInputs, facilities: gpd.GeoDataFrame, travel: di
     })
 
 
-def _village_access(inputs: StudyInputs, mode: str, where: np.ndarray) -> Access:
+def _village_access(inputs: StudyInputs, mode: str, where: np.ndarray) -> Attachment:
     """Where the villages selected by ``where`` attach to the mode's roads (kept on ``inputs``)."""
     villages = inputs.villages
     return inputs.memo(("village_access", mode, where.tobytes()), (villages, inputs.network),
-                       lambda: access(inputs.network, villages["x"].to_numpy()[where], villages["y"].to_numpy()[where], mode))
+                       lambda: inputs.network.attach(villages["x"].to_numpy()[where], villages["y"].to_numpy()[where], mode))
 
 
 def _village_figure(v, table: pd.DataFrame) -> Figure:

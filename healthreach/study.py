@@ -9,6 +9,7 @@ the file are relative to the file itself. Every problem is reported as one
 from __future__ import annotations
 
 import difflib
+import math
 import importlib.resources
 import os
 from pathlib import Path
@@ -217,9 +218,9 @@ class BoundariesSpec(_Strict):
     @classmethod
     def _people_not_negative(cls, value: Any) -> Any:
         totals = value.values() if isinstance(value, dict) else [] if value is None else [value]
-        bad = [v for v in totals if not v >= 0]
+        bad = [v for v in totals if not (v >= 0 and math.isfinite(v))]
         if bad:
-            raise ValueError(f"census totals are people and must be >= 0, got {bad[:5]}")
+            raise ValueError(f"census totals are people: finite numbers >= 0, got {bad[:5]}")
         return value
 
     @property
@@ -293,6 +294,15 @@ class Study(_Strict):
     @classmethod
     def _positive_speeds(cls, speeds: dict[str, float]) -> dict[str, float]:
         return check_speeds(speeds)
+
+    @property
+    def input_files(self) -> list[Path]:
+        """Every input file the study names (each input's path, the boundaries' admin_table)."""
+        paths = [Path(spec.path) for spec in (getattr(self, key) for key in INPUT_KEYS)
+                 if spec is not None and spec.path is not None]
+        if self.boundaries.admin_table is not None:
+            paths.append(Path(self.boundaries.admin_table))
+        return paths
 
     @property
     def folder(self) -> Path:

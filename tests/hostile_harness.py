@@ -28,7 +28,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-# Input errors exit 1 once output handling settles; 2 (click's usage code, used so far) is accepted until then.
+# Input and output errors exit 1 (2 is for command-line usage mistakes, reported by click).
 INPUT_ERROR_EXIT = (1,)
 TIME_LIMIT_S = 30.0  # no single command may run longer (the hang guard)
 MAX_MESSAGE_CHARS = 4000  # an error message echoes a short excerpt of the input, never the whole of it

@@ -53,7 +53,7 @@ def test_one_code_stays_valid(tmp_path):
     ({"admin_code": [500103, 500103], "area_class": "urban"}, "admin_code: listed more than once: 500103"),
     ({"admin_code": [], "area_class": "urban"}, "the list of codes is empty"),
     ({"admin_code": 500103, "crs": "gcj02", "area_class": "urban"}, "converted from GCJ-02 to WGS84 already"),
-    ({"admin_code": [500103], "census_total": {500103: -1}, "area_class": "urban"}, "must be >= 0"),
+    ({"admin_code": [500103], "census_total": {500103: -1}, "area_class": "urban"}, "finite numbers >= 0"),
 ])
 def test_bad_code_settings_are_study_errors(tmp_path, boundaries, message):
     with pytest.raises(StudyError, match=message):
@@ -76,3 +76,17 @@ def test_the_table_must_list_each_code_once(tmp_path):
     with pytest.raises(InputError, match=r"districts.csv \(boundaries.admin_table\): no row for 500104; rows for codes "
                                          r"not in boundaries.admin_code: 500105"):
         read_boundaries(load_study(path).boundaries)
+
+
+def test_the_admin_table_is_an_input_no_output_may_overlap(tmp_path):
+    from healthreach.errors import OutputError
+    from healthreach.outputs import check_output, study_input_paths
+
+    path = _study(tmp_path, {"admin_code": ["500103", "500104"], "admin_table": "../tables/districts.csv"})
+    (tmp_path / "tables").mkdir()
+    pd.DataFrame({"code": [500104, 500103], "class": ["农村", "城镇"], "population": [420_000, 660_000]}).to_csv(
+        tmp_path / "tables" / "districts.csv", index=False)
+    study = load_study(path)
+    assert (tmp_path / "tables" / "districts.csv").resolve() in study.input_files
+    with pytest.raises(OutputError, match="tables"):
+        check_output(tmp_path / "tables", study_input_paths(study), force=True)

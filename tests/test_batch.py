@@ -291,7 +291,7 @@ def test_cli_strict_exit_code_on_an_existing_scheduler(client, studies, tmp_path
     runner = CliRunner()
     failing = runner.invoke(cli, ["batch", str(table), "--scheduler", address, "--out", str(tmp_path / "a"),
                                   "--no-map", "--strict"])
-    assert failing.exit_code == 1, failing.output
+    assert failing.exit_code == 3, failing.output
     assert (tmp_path / "a" / "稠密" / "result.json").is_file() and (tmp_path / "a" / "summary.xlsx").is_file()
     lenient = runner.invoke(cli, ["batch", str(table), "--scheduler", address, "--out", str(tmp_path / "a"),
                                   "--no-map"])
@@ -301,7 +301,7 @@ def test_cli_strict_exit_code_on_an_existing_scheduler(client, studies, tmp_path
     assert passing.exit_code == 0, passing.output
     broken = runner.invoke(cli, ["batch", str(studies / "broken"), "--scheduler", address,
                                  "--out", str(tmp_path / "c"), "--no-map", "--strict"])
-    assert broken.exit_code == 1, broken.output
+    assert broken.exit_code == 3, broken.output
     assert "1/1" in broken.output and "1 failed" in broken.output  # the progress line: done/total, failures
     assert "failed: broken: " in broken.output and "'lon'" in broken.output
 

@@ -218,6 +218,9 @@ class Case:
 CASES: list[Case] = []
 
 
+EXIT_CODES: dict[str, int] = {}  # case id -> the command's exit status, for the tally
+
+
 def case(cls: str, id: str, error: list[str] | None = None, ok=None):
     def register(build):
         CASES.append(Case(cls, id, build, error, ok))
@@ -979,6 +982,7 @@ def _check(c: Case, template: Path, tmp: Path, reference: dict, scheduler_addres
             o = invoke(run.args, run.time_limit_s)
         finally:
             os.chdir(previous)
+    EXIT_CODES[c.id] = o.exit_code
     problems = problems_common(o, run.time_limit_s)
     problems += problems_inputs_unchanged(before, snapshot(roots, out), out)
     if o.timed_out or o.traceback:
@@ -1003,4 +1007,5 @@ def test_hostile_case(c: Case, template, reference, tmp_path, request):
     """One hostile case meets the contract of the module docstring."""
     address = request.getfixturevalue("scheduler") if c.cls == "batch" else None
     problems = _check(c, template, tmp_path, reference, address)
+    request.node.user_properties.append(("exit_code", EXIT_CODES.get(c.id)))  # for the suite's tally (junit XML)
     assert not problems, f"[{c.cls}] {c.id}:\n  " + "\n  ".join(problems)

@@ -86,3 +86,33 @@ def test_study_by_admin_code(tmp_path):
     study = load_study(path)
     boundaries = read_boundaries(study.boundaries)
     assert boundaries["id"].tolist() == ["500156"] and boundaries["census_pop"].tolist() == [357_000]
+
+
+def _two_units(tmp_path, population):
+    boxes = [shapely.box(107.70, 29.30, 107.72, 29.34), shapely.box(107.72, 29.30, 107.74, 29.34)]
+    gpd.GeoDataFrame({"code": ["1", "2"], "name": ["甲", "乙"], "class": ["rural", "urban"],
+                      "population": population}, geometry=boxes, crs=4326).to_file(tmp_path / "b.gpkg")
+    return BoundariesSpec(path=tmp_path / "b.gpkg")
+
+
+def test_census_totals_with_thousands_separators_and_blanks(tmp_path):
+    got = read_boundaries(_two_units(tmp_path, ["12,345", " "]))
+    assert got["census_pop"].iloc[0] == 12345 and np.isnan(got["census_pop"].iloc[1])
+
+
+@pytest.mark.parametrize("bad", ["-50000", "inf", "about 3000"])
+def test_census_totals_that_are_not_people_are_errors_naming_the_unit(tmp_path, bad):
+    with pytest.raises(InputError, match=r"column 'population' holds census totals.*2 \('"):
+        read_boundaries(_two_units(tmp_path, ["1000", bad]))
+
+
+@pytest.mark.parametrize("total", [float("inf"), -1.0, {"1": float("inf")}])
+def test_census_total_settings_must_be_finite_people(total):
+    with pytest.raises(ValueError, match="finite numbers >= 0"):
+        BoundariesSpec(path="b.gpkg", census_total=total)
+
+
+def test_one_class_for_every_unit_beside_a_class_column_is_an_error(tmp_path):
+    spec = _two_units(tmp_path, [1000, 2000]).model_copy(update={"area_class": "urban"})
+    with pytest.raises(InputError, match="give the class once"):
+        read_boundaries(spec)

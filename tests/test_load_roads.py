@@ -167,8 +167,16 @@ def test_gis_layers_with_named_columns(tmp_path, suffix):
 def test_oneway_spellings():
     import pandas as pd
 
-    values = pd.Series(["1", "yes", "T", "FT", "是", "单行", "-1", "TF", "逆向", "0", "no", "F", "B", "", "否", "双向", None, "1.0"])
+    values = pd.Series(["1", "yes", "T", "FT", "是", "单行", "-1", "TF", "逆向", "0", "no", "F", "b", "", "否", "双向", None, "1.0"])
+    with pytest.raises(InputError, match=r"one-way values not understood: .*'t' \(1 row\).*both: \[B\], forward: \[F\]"):
+        oneway_direction(values, "roads.gpkg", "oneway")   # T and F beside B: from / to the first point, not true/false
+    values = values.where(values != "b", "both")
     assert oneway_direction(values, "roads.gpkg", "oneway").tolist() == [1] * 6 + [-1] * 3 + [0] * 8 + [1]
+    here = pd.Series(["B", "F", "T", "B"])
+    from healthreach.study import OnewayValues
+
+    mapping = OnewayValues(both=["B"], forward=["F"], backward=["T"]).direction_of()
+    assert oneway_direction(here, "r", "DIR_TRAVEL", mapping).tolist() == [0, 1, -1, 0]
     with pytest.raises(InputError, match=r"roads.gpkg: column 'oneway': one-way values not understood: 'sometimes' \(1 row\)"):
         oneway_direction(pd.Series(["yes", "sometimes"]), "roads.gpkg", "oneway")
 

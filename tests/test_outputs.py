@@ -390,3 +390,18 @@ def test_a_missing_batch_path_becomes_an_error_row(small_study, tmp_path):
     assert [r.path for r in refs] == [missing.resolve(), small_study.resolve()]
     row = audit_study(refs[0].path, tmp_path / "out" / refs[0].name, draw_map=False)
     assert row["status"] == "error" and "not found" in row["message"] and str(missing) in row["message"]
+
+
+def test_no_suggested_folder_lies_in_the_installed_package(tmp_path, monkeypatch):
+    from healthreach.profile import PROFILES
+
+    study = tmp_path / "a" / "study.yaml"
+    study.parent.mkdir()
+    study.write_text("name: a\n", encoding="utf-8")
+    table = tmp_path / "table.csv"            # an input one level up: tmp_path/out would lie in its folder too
+    table.write_text("study\n", encoding="utf-8")
+    monkeypatch.chdir(study.parent)           # out/a here lies inside the study's folder
+    with pytest.raises(OutputError) as err:
+        outputs.check_output("out/a", [study, PROFILES / "default.yaml", table], name="a")
+    suggested = Path(str(err.value).rsplit("--out ", 1)[1].split()[0]).resolve()
+    assert not suggested.is_relative_to(PROFILES.parent), suggested

@@ -10,7 +10,7 @@ import shapely
 
 from healthreach.network import build_network
 from healthreach.profile import load_profile
-from healthreach.reach import access, nearest_facility, point_cost
+from healthreach.reach import nearest_facility, point_cost
 
 PROFILE = load_profile("default")
 CRS = "EPSG:4545"
@@ -82,7 +82,7 @@ def test_access_leg_walked_then_road_followed():
     net = build_network(roads([((0, 0), (500, 0)), ((500, 0), (1000, 0))]), PROFILE, 0.0)
     clinic = net.attach(np.array([0.0]), np.array([0.0]), "walk")
     surface = nearest_facility(net, clinic, "walk")
-    home = access(net, np.array([500.0]), np.array([200.0]), "walk")
+    home = net.attach(np.array([500.0]), np.array([200.0]), "walk")
     assert home.leg_m[0] == pytest.approx(200.0)
     # 200 m off-road + 500 m of road, walked at 4.5 km/h = 1.25 m/s: 560 s
     assert point_cost(net, surface, home, access_kmh=4.5)[0][0] == pytest.approx(560.0)

@@ -28,8 +28,8 @@ from healthreach.travel import Need
 def _stub_study(folder):
     path = write_study(folder)
     roads = grid_roads()
-    # each stub is two one-way segments through a middle junction; a junction that can be left and entered is
-    # where cells join the roads, and from the first stub's middle no road leads back (the second: none leads in)
+    # each stub is two one-way segments through a middle junction, joined to the street grid at one end only:
+    # a car on the first can only drive on into its dead end, an ambulance cannot drive into the second
     into = [(2800, 1200), (2900, 1300), (3000, 1400)]
     out_of = [(3400, 3000), (3500, 2900), (3600, 2800)]
     lines = [shapely.LineString([(X0 + ax, Y0 + ay), (X0 + bx, Y0 + by)])
@@ -59,6 +59,10 @@ def test_every_standard_counts_its_unreachable_people(stub_audit):
         result.travel[Need(s.primary_care_15min.group, "walk", "time", "to")].cost)].sum()
     assert primary.unreachable > 0
     assert primary.unreachable == pytest.approx(expected)
+    # by hand: the cell centred on the first stub (2,850 m, 1,250 m) attaches to it, so can only drive into the dead end
+    on_stub = np.flatnonzero((inp.cells.x == X0 + 2850) & (inp.cells.y == Y0 + 1250))
+    assert len(on_stub) == 1 and not urban[on_stub[0]]
+    assert np.isinf(drive[on_stub[0]]) and np.isinf(result.primary_s[on_stub[0]])
     assert primary.unreachable == pytest.approx(people[~np.isfinite(result.primary_s)].sum())
 
     response = result.figure("emergency_response_18min")

@@ -234,7 +234,7 @@ def test_all_ones_are_ambiguous_but_zero_one_minus_one_are_not():
     with pytest.raises(InputError, match="every one-way value is 1"):
         oneway_direction(pd.Series([1, 1, 1.0]), "roads.gpkg", "oneway")
     assert oneway_direction(pd.Series([1, 0, -1, 0.0]), "r", "oneway").tolist() == [1, 0, -1, 0]
-    words = pd.Series(["yes", "no", "T", "F", "FT", "TF", "B", "双向", "正向", "逆向", "是", "否", "", None])
+    words = pd.Series(["yes", "no", "T", "F", "FT", "TF", "both", "双向", "正向", "逆向", "是", "否", "", None])
     assert oneway_direction(words, "r", "oneway").tolist() == [1, 0, 1, 0, 1, -1, 0, 0, 1, -1, 1, 0, 0, 0]
 
 
@@ -355,3 +355,31 @@ def test_chinese_types_count_in_batch_studies(counties, tmp_path):
     assert row["status"] == "ok", row["message"]
     shares = {s["id"]: s["share"] for s in row["standards"]}
     assert shares["primary_care_15min"] == pytest.approx(english.figure("primary_care_15min").share, abs=0.001)
+
+
+def test_scenario_and_compare_commands_read_the_study_type_map(tmp_path):
+    from click.testing import CliRunner
+
+    from healthreach.cli import cli
+
+    facilities = [{**f, "beds": 0, "ambulances": 0, "emergency": "false"} for f in FACILITIES]
+    path = write_study(tmp_path / "s", facilities)
+    study = yaml.safe_load(path.read_text(encoding="utf-8"))
+    study["facilities"]["type_map"] = {"分院": "township_hc"}
+    path.write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+    lon, lat = TO_LONLAT.transform(X0 + 200, Y0 + 3600)
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    for name, kind in (("add", "分院"), ("unknown", "分部")):
+        (plans / f"{name}.yaml").write_text(yaml.safe_dump(
+            {"name": name, "study": str(path), "changes": [
+                {"add": "N1", "name": "新分院", "type": kind, "at": {"lon": lon, "lat": lat}}]},
+            allow_unicode=True), encoding="utf-8")
+    ok = CliRunner().invoke(cli, ["scenario", str(plans / "add.yaml"), "--out", str(tmp_path / "out"), "--no-map"])
+    assert ok.exit_code == 0, ok.output
+    facilities = pd.read_csv(tmp_path / "out" / "facilities.csv")
+    assert facilities.set_index("id").loc["N1", "type_after"] == "township_hc"
+    compared = CliRunner().invoke(cli, ["compare", str(plans / "add.yaml"), "--out", str(tmp_path / "c.csv")])
+    assert compared.exit_code == 0, compared.output
+    unknown = CliRunner().invoke(cli, ["scenario", str(plans / "unknown.yaml"), "--out", str(tmp_path / "o2")])
+    assert unknown.exit_code == 1 and "分部" in unknown.output

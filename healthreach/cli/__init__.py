@@ -2,7 +2,7 @@
 
 Commands are thin: they parse options, call the Python API and print. A
 :class:`~healthreach.errors.HealthreachError` raised anywhere below becomes
-one clear message and exit code 2, never a traceback.
+one clear message and exit status 1, never a traceback.
 """
 
 from __future__ import annotations

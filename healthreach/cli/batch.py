@@ -9,11 +9,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from healthreach.cli import INPUT_EXIT, cli, console
+from healthreach.cli import cli, console
 from healthreach.cli.options import map_options
 from healthreach.outputs import markup
 
-STRICT_EXIT = INPUT_EXIT
+STRICT_EXIT = 3  # with --strict: a district fails a standard, or a study failed (1 is an input error)
 
 
 @cli.command()

@@ -52,7 +52,7 @@ def _prepare(paths: list[Path], status, no_cache: bool, check_out=None, offline:
         table = read_facilities(study.facilities, "EPSG:4326")
         profile = load_profile(study.profile, study)
         for s in scenarios:
-            check_changes(s, table, profile, study.facilities.path.name)
+            check_changes(s, table, profile, study.facilities.path.name, study.facilities.type_map)
     inputs = load_inputs(study, progress_step(status), use_cache=not no_cache, offline=offline)
     for s in scenarios:
         check(s, inputs)  # sites: study area, roads, swapped coordinates

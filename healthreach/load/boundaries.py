@@ -8,8 +8,8 @@ import pandas as pd
 import shapely
 
 from healthreach.errors import InputError
-from healthreach.load.tables import (check_crs_fits, drop_missing_geometries, read_table, repair_invalid,
-                                     require_columns, require_unique_ids)
+from healthreach.load.tables import (apply_declared_crs, check_crs_fits, drop_missing_geometries, read_table,
+                                     repair_invalid, require_columns, require_unique_ids)
 from healthreach.study import BoundariesSpec
 
 AREA_CLASSES = ("urban", "rural")
@@ -37,13 +37,18 @@ def read_boundaries(spec: BoundariesSpec, notes: list[str] | None = None) -> gpd
         gdf = read_table(spec.path, spec.layer)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
         raise InputError(f"{where}: boundaries must be a polygon layer (GeoPackage, GeoJSON, Shapefile)")
-    if gdf.crs is None:
-        raise InputError(f"{where}: the layer has no coordinate system; set one (e.g. EPSG:4490) in the file")
-    gdf = drop_missing_geometries(gdf, where, "township", notes)
     if spec.crs is not None:
-        gdf = _declared_datum(gdf, spec.crs, where)
+        gdf = apply_declared_crs(gdf, spec.crs, where, "boundaries.crs")
+    if gdf.crs is None:
+        raise InputError(f"{where}: the layer has no coordinate system; set one (e.g. EPSG:4490) in the file, or "
+                         f"declare it with boundaries.crs")
+    gdf = drop_missing_geometries(gdf, where, "township", notes)
     check_crs_fits(gdf.total_bounds, gdf.crs, where, "boundary layer")
     gdf, spec = _per_unit_settings(gdf, spec, where)
+    if isinstance(spec.area_class, str) and spec.class_column in gdf.columns:
+        raise InputError(f"{where}: boundaries.area_class is '{spec.area_class}' for every unit, but the boundaries "
+                         f"also have a class column '{spec.class_column}'; give the class once (drop "
+                         f"boundaries.area_class, or name another column with boundaries.class_column)")
     if spec.class_column not in gdf.columns and spec.area_class is not None:
         gdf = gdf.assign(**{spec.class_column: spec.area_class})
     pop_col = spec.population_column
@@ -68,7 +73,7 @@ def read_boundaries(spec: BoundariesSpec, notes: list[str] | None = None) -> gpd
     if not polys.all():
         bad = ids[~polys].tolist()[:5]
         raise InputError(f"{where}: not polygons: {', '.join(bad)}")
-    census = (pd.to_numeric(gdf[pop_col], errors="coerce") if pop_col else pd.Series(np.nan, index=gdf.index))
+    census = (census_numbers(gdf[pop_col], ids, where, pop_col) if pop_col else pd.Series(np.nan, index=gdf.index))
     if spec.census_total is not None:
         if len(gdf) != 1:
             raise InputError(f"{where}: boundaries.census_total is one number for a single polygon, but there are "
@@ -185,13 +190,19 @@ def _per_unit_settings(gdf: gpd.GeoDataFrame, spec: BoundariesSpec,
     return gdf, spec
 
 
-def _declared_datum(gdf: gpd.GeoDataFrame, system: str, where) -> gpd.GeoDataFrame:
-    """Apply ``boundaries.crs``: GCJ-02/BD-09 lon/lat are converted to WGS84; a CRS overrides the file's."""
-    from healthreach.crs import _ALIASES, parse_crs
-    from healthreach.load.cnmaps import datum_to_wgs84
+def census_numbers(values: pd.Series, ids: pd.Series, where, column: str) -> pd.Series:
+    """Census totals (people) from a column: numbers, or text with thousands separators ("12,345").
 
-    name = _ALIASES.get(system.strip().lower())
-    if name in ("gcj02", "bd09"):
-        geo = gdf.to_crs(4326) if not gdf.crs.equals("EPSG:4326") else gdf
-        return geo.set_geometry(datum_to_wgs84(geo.geometry.to_numpy(), name), crs="EPSG:4326")
-    return gdf.set_crs(parse_crs(system, f"{where}: boundaries.crs"), allow_override=True)
+    Blank cells are NaN (no total). Text that is not a number, negative
+    totals and infinite ones are an error naming the units, never read as 0.
+    """
+    text = values.astype("string").str.strip().str.replace(r"[,\s\u3000]", "", regex=True)
+    blank = text.isna() | (text == "")
+    numbers = pd.to_numeric(text.mask(blank), errors="coerce").astype(float)
+    bad = (~blank & numbers.isna()) | (numbers < 0) | np.isinf(numbers)
+    if bad.any():
+        listed = ", ".join(f"{i} ({v!r})" for i, v in zip(ids[bad].astype(str)[:5], values[bad][:5]))
+        raise InputError(f"{where}: column '{column}' holds census totals (people: finite numbers >= 0); "
+                         f"{int(bad.sum())} units have something else: {listed}. Correct the values, or leave "
+                         f"a cell blank for a unit without a total")
+    return numbers

@@ -19,7 +19,8 @@ import shapely
 
 from healthreach.errors import InputError
 from healthreach.load import osm
-from healthreach.load.tables import check_crs_fits, drop_missing_geometries, read_table, require_columns
+from healthreach.load.tables import (apply_declared_crs, check_crs_fits, drop_missing_geometries, read_table,
+                                     require_columns)
 from healthreach.study import RoadsSpec, oneway_text
 from healthreach.vocab import NO_CLASS, road_classes
 
@@ -31,7 +32,6 @@ _ONEWAY_BLANK = {"", "nan", "none", "<na>", "null"}
 _ONEWAY_NUMBERS = {"1": 1, "0": 0, "-1": -1}
 # the Chinese navigation-data convention, shown in messages as the line to add
 NAVIGATION_CONVENTION = "oneway_values: {both: [1], forward: [2], backward: [3]}"
-_WGS84_NAMES = ("wgs84", "wgs-84", "wgs_84", "cgcs2000", "epsg:4326", "epsg:4490", "4326", "4490")
 
 
 def road_format(spec: RoadsSpec) -> str:
@@ -88,7 +88,7 @@ def read_roads(spec: RoadsSpec, crs: str, area: shapely.Geometry | None = None,
         raise InputError("roads: no road file; give roads.path, or roads.source and read it through roads_file()")
     spec = spec.model_copy(update={"path": path})
     fmt = road_format(spec)
-    if fmt != "gis" and spec.crs is not None and spec.crs.strip().lower() not in _WGS84_NAMES:
+    if fmt != "gis" and spec.crs is not None and not _is_wgs84(spec.crs):
         raise InputError(f"roads.crs: {spec.crs!r} contradicts the road source ({path.name}): OpenStreetMap data "
                          f"({fmt.upper()}) is WGS84 by definition; remove roads.crs")
     if fmt == "gis":
@@ -107,7 +107,7 @@ def _read_gis(spec: RoadsSpec, notes: list[str] | None = None) -> gpd.GeoDataFra
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(f"{spec.path}: roads must be a line layer (GeoPackage, Shapefile, GeoJSON) or OSM XML")
     if spec.crs is not None:
-        gdf = _declared_crs(gdf, spec.crs, spec.path)
+        gdf = apply_declared_crs(gdf, spec.crs, spec.path, "roads.crs")
     if gdf.crs is None:
         raise InputError(f"{spec.path}: the road layer has no coordinate system; set one in the file, or declare "
                          f"it with roads.crs (an EPSG code, gcj02 or bd09)")
@@ -135,21 +135,15 @@ def _read_gis(spec: RoadsSpec, notes: list[str] | None = None) -> gpd.GeoDataFra
                             geometry=geoms, crs=gdf.crs)
 
 
-def _declared_crs(gdf: gpd.GeoDataFrame, system: str, path) -> gpd.GeoDataFrame:
-    """Apply ``roads.crs``: GCJ-02/BD-09 lon/lat are moved to WGS84 vertex by vertex; a CRS replaces the file's."""
-    from healthreach.crs import _ALIASES, parse_crs
-    from healthreach.load.cnmaps import datum_to_wgs84
+def _is_wgs84(system: str) -> bool:
+    """True when ``system`` names WGS84 or CGCS2000 longitude/latitude (by name, alias or EPSG code)."""
+    from healthreach.crs import datum_name, parse_crs
 
-    name = _ALIASES.get(system.strip().lower())
-    if name in ("gcj02", "bd09"):
-        if gdf.crs is None:
-            gdf = gdf.set_crs(4326)
-        if not gdf.crs.is_geographic:
-            raise InputError(f"{path}: roads.crs says {system} (longitude/latitude from a Chinese web map), but the "
-                             f"layer is in a projected CRS ({gdf.crs.name}); remove roads.crs or fix the file")
-        geo = gdf.to_crs(4326) if not gdf.crs.equals("EPSG:4326") else gdf
-        return geo.set_geometry(datum_to_wgs84(geo.geometry.to_numpy(), name), crs="EPSG:4326")
-    return gdf.set_crs(parse_crs(system, f"{path}: roads.crs"), allow_override=True)
+    name = datum_name(system)
+    if name is not None:
+        return name in ("wgs84", "cgcs2000")
+    crs = parse_crs(system, "roads.crs")
+    return crs.equals("EPSG:4326") or crs.equals("EPSG:4490")
 
 
 def _layer_classes(gdf: gpd.GeoDataFrame, spec: RoadsSpec) -> np.ndarray:
@@ -229,7 +223,8 @@ def oneway_direction(values: pd.Series, path, column: str, mapping: dict[str, in
 
     With ``mapping`` (``roads.oneway_values``: value as text -> direction)
     only its values are read. Without it only unambiguous conventions are:
-    yes/no, true/false, T/F, FT/TF/B, 是/否, 双向/正向/逆向 (and the other words
+    yes/no, true/false, T/F (not beside B, where F and T mean from and to the
+    line's first point), FT/TF/B, 是/否, 双向/正向/逆向 (and the other words
     in docs/inputs.md), and the numbers 0, 1, -1 when no other number is
     present and not every value is 1 (a layer of 1s alone may be Chinese
     navigation data, where 1 means both ways). Blank means both ways. Any
@@ -247,6 +242,8 @@ def oneway_direction(values: pd.Series, path, column: str, mapping: dict[str, in
                              f"both:, forward: or backward:")
         return text.map(known).to_numpy(np.int8)
     words = {**dict.fromkeys(_ONEWAY_FORWARD, 1), **dict.fromkeys(_ONEWAY_BACK, -1), **dict.fromkeys(_ONEWAY_BOTH, 0)}
+    if "b" in counts.index:  # B/F/T: navigation data's both / from / to the reference node, not true/false
+        words = {k: d for k, d in words.items() if k not in ("t", "f")}
     numbers = {v for v in counts.index if v in _ONEWAY_NUMBERS}
     unknown = sorted(set(counts.index) - set(words) - _ONEWAY_BLANK - numbers)
     numeric = [v for v in counts.index if re.fullmatch(r"-?\d+", v)]
@@ -257,9 +254,11 @@ def oneway_direction(values: pd.Series, path, column: str, mapping: dict[str, in
             f"{path}: column '{column}': {what}; values found: {_counted(counts)}. Nothing is guessed: say what the "
             f"values mean under roads: with oneway_values. For the common Chinese navigation convention (1 both "
             f"ways, 2 along the line's drawn direction, 3 against it) add `{NAVIGATION_CONVENTION}`; for 1 = "
-            f"one-way along the line, 0 = both ways: `oneway_values: {{both: [0], forward: [1], backward: [-1]}}`. "
-            f"Understood without a mapping: yes/no, true/false, T/F, FT/TF/B, 是/否, 双向/正向/逆向, and 0/1/-1 "
-            f"when not every value is 1")
+            f"one-way along the line, 0 = both ways: `oneway_values: {{both: [0], forward: [1], backward: [-1]}}`; "
+            f"for B/F/T (both ways, from or to the line's first point): "
+            f"`oneway_values: {{both: [B], forward: [F], backward: [T]}}`. "
+            f"Understood without a mapping: yes/no, true/false, T/F (without B), FT/TF/B, 是/否, 双向/正向/逆向, "
+            f"and 0/1/-1 when not every value is 1")
     known = {**words, **_ONEWAY_NUMBERS, **dict.fromkeys(_ONEWAY_BLANK, 0)}
     out = text.map(known).to_numpy(np.int8)
     out[blank.to_numpy()] = 0
@@ -271,11 +270,6 @@ def _counted(counts: pd.Series, values=None) -> str:
     chosen = counts if values is None else counts[counts.index.isin(list(values))]
     shown = [f"{repr(v) if v else 'blank'} ({n:,} row{'' if n == 1 else 's'})" for v, n in chosen.items()]
     return ", ".join(shown[:20]) + (f", ... ({len(shown) - 20} more values)" if len(shown) > 20 else "")
-
-
-def parse_oneway(values: pd.Series, path, column: str, mapping: dict[str, int] | None = None) -> np.ndarray:
-    """One-way flags (either direction); see :func:`oneway_direction`."""
-    return oneway_direction(values, path, column, mapping) != 0
 
 
 def parse_speed(values: pd.Series) -> np.ndarray:

@@ -124,3 +124,25 @@ def repair_invalid(gdf: gpd.GeoDataFrame, where, what: str, notes: list[str] | N
         notes.append(f"{where}: {int(invalid.sum())} invalid {what} polygons (self-intersecting or badly "
                      f"ringed; rows {rows}{', ...' if invalid.sum() > 5 else ''}) were repaired with make_valid")
     return gdf.set_geometry(gdf.geometry.make_valid())
+
+
+def apply_declared_crs(gdf: gpd.GeoDataFrame, system: str, where, key: str) -> gpd.GeoDataFrame:
+    """Apply a layer's declared coordinate system (``key``, e.g. ``roads.crs``).
+
+    GCJ-02 / BD-09 longitude and latitude (from Chinese web maps) are moved
+    to WGS84 vertex by vertex; any other CRS replaces the file's own. A
+    GCJ-02 / BD-09 declaration on a projected layer is an error.
+    """
+    from healthreach.crs import datum_name, parse_crs
+    from healthreach.load.cnmaps import datum_to_wgs84
+
+    name = datum_name(system)
+    if name in ("gcj02", "bd09"):
+        if gdf.crs is None:
+            gdf = gdf.set_crs(4326)
+        if not gdf.crs.is_geographic:
+            raise InputError(f"{where}: {key} says {system} (longitude/latitude from a Chinese web map), but the "
+                             f"layer is in a projected CRS ({gdf.crs.name}); remove {key} or fix the file")
+        geo = gdf.to_crs(4326) if not gdf.crs.equals("EPSG:4326") else gdf
+        return geo.set_geometry(datum_to_wgs84(geo.geometry.to_numpy(), name), crs="EPSG:4326")
+    return gdf.set_crs(parse_crs(system, f"{where}: {key}"), allow_override=True)
