@@ -496,7 +496,7 @@ def build_network(roads: gpd.GeoDataFrame, profile: Profile, merge_tolerance_m: 
         counts = dict(zip(*np.unique(classes[~known], return_counts=True)))
         counts = {str(k): int(v) for k, v in counts.items()}
         if unknown_classes == "error":
-            listed = ", ".join(f"'{k}' ({v} segments)" for k, v in counts.items())
+            listed = ", ".join(f"{k!r} ({v} segments)" for k, v in counts.items())
             raise NetworkError(f"{where}: road classes without a speed: {listed}. Add them under "
                                f"`speeds_kmh:` in the study file (km/h, 0 to forbid driving).")
         report.unknown_class_dropped = counts

@@ -55,6 +55,7 @@ STALE_AFTER_S = 24 * 3600.0
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_NAME_MAX_BYTES = 200  # an output name, leaving room for '.<name>.hr-tmp-<host>-<pid>-<random>' within 255 bytes
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
 # .<name>.hr-tmp-<host>-<pid>-<random>: a folder being built; .hr-old-: the set being replaced.
@@ -205,6 +206,13 @@ def check_output(out: str | Path, inputs: Iterable[Path], *, force: bool = False
     are cleaned.
     """
     out = Path(out).expanduser().absolute()
+    if _TERMINAL_CONTROL.search(str(out)) or "\t" in str(out) or "\n" in str(out):
+        raise OutputError(f"the output path {markup(str(out))} holds control characters (a tab, a line break, ...); "
+                          f"choose a plain name")
+    if len(out.name.encode()) > _NAME_MAX_BYTES:
+        raise OutputError(f"the output {'file' if file else 'folder'} name {out.name!r} is "
+                          f"{len(out.name.encode())} bytes long; at most {_NAME_MAX_BYTES} bytes leave room for "
+                          f"the temporary folder it is built in (255 bytes is the file system's limit)")
     folders = _input_folders(inputs)
     resolved = out.resolve()
     where = resolved.parent if file else resolved

@@ -280,11 +280,14 @@ def parse_scenario(data: dict[str, Any], source: Path | None = None) -> Scenario
                     max_road_m=top.max_road_m, changes=changes, source=source)
 
 
+ID_KEYS = frozenset({"add", "relocate", "close", "into", "upgrade", "expand"})  # their values are facility ids
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario YAML file (not yet checked against its study)."""
     path = Path(path).resolve()
     try:
-        data = read_yaml(path, "scenario file")
+        data = read_yaml(path, "scenario file", ID_KEYS)
     except HealthreachError as exc:
         raise ScenarioError(str(exc)) from None
     return parse_scenario(data, path)

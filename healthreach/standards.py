@@ -17,6 +17,7 @@ import shapely
 from numba import njit
 
 from healthreach.inputs import StudyInputs
+from healthreach.load.facilities import has_ambulance_counts
 from healthreach.network import Attachment
 from healthreach.reach import point_cost
 from healthreach.travel import CellCost, Need, cell_travel, in_group, straight_line_m
@@ -267,7 +268,8 @@ def audit(inputs: StudyInputs, facilities: gpd.GeoDataFrame | None = None,
         figures.append(Figure("emergency_response_18min",
                               f"Emergency response within {r.threshold_min:g} min (incl. {inputs.profile.travel.dispatch_delay_min:g} min dispatch)",
                               total, covered, share, None,
-                              None if mean_min is None else mean_min <= r.target_mean_min,
+                              # nobody reachable, where people live: no response at all, which fails
+                              (mean_min <= r.target_mean_min) if mean_min is not None else (False if total else None),
                               details={"mean_response_min": mean_min, "mean_over": "reachable people",
                                        "target_mean_min": r.target_mean_min,
                                        "share_over_threshold": None if share is None else 1 - share,
@@ -367,16 +369,25 @@ def _standard_group(figure_id: str, standards) -> str | None:
 
 
 def _mark_not_assessed(figures: list[Figure], inputs: StudyInputs, member: Callable[[str], np.ndarray]) -> None:
-    """Mark every figure whose facility group is empty as not assessed (``passed`` None, a reason in details).
+    """Mark every figure that cannot be assessed (``passed`` None, a reason in details).
 
-    With no facility of its group a standard cannot be met or missed: a 0 %
-    share would blame the roads for what is missing from the facility table.
+    With no facility of its group, in the study's own table as in the
+    evaluated one, a standard cannot be met or missed: a 0 % share would
+    blame the roads for what is missing from the facility table. (A scenario
+    that closes a group's last facility is assessed: it leaves nobody
+    covered.) The ambulance ratios need ambulance counts in the facility list.
     """
     standards, groups = inputs.profile.standards, inputs.profile.groups
+    if not has_ambulance_counts(inputs.study.facilities):
+        for figure in figures:
+            if figure.id in ("ambulances_per_population", "ambulances_per_10k"):
+                figure.share, figure.passed = None, None
+                figure.details = {**figure.details, "not_assessed": "the facility list gives no ambulance counts "
+                                                                    "(facilities.ambulances_column)"}
     for figure in figures:
         group = _standard_group(figure.id, standards)
-        if group is None or member(group).any():
-            continue
+        if group is None or member(group).any() or in_group(inputs.facilities, groups[group]).any():
+            continue  # a scenario that closes a group's last facility is assessed: nobody is covered
         spec = groups[group]
         types = ", ".join(spec.types) or "none listed"
         flag = " or flagged emergency" if spec.emergency_flag else ""

@@ -369,10 +369,15 @@ class _StrictYamlLoader(yaml.SafeLoader):
                                f"write the value out in full (anchors and aliases are not accepted)")
         return super().compose_node(parent, index)
 
+    text_keys: frozenset[str] = frozenset()  # keys whose values are read as written (ids: 001 stays '001')
+
     def construct_mapping(self, node, deep=False):  # type: ignore[override]
         if isinstance(node, yaml.MappingNode):
             seen: dict[Any, int] = {}
-            for key_node, _ in node.value:
+            for key_node, value_node in node.value:
+                if (self.text_keys and isinstance(key_node, yaml.ScalarNode) and key_node.value in self.text_keys
+                        and isinstance(value_node, yaml.ScalarNode) and value_node.style is None):
+                    value_node.tag = "tag:yaml.org,2002:str"  # not a number: YAML would read 010 as 8
                 key = self.construct_object(key_node, deep=True)
                 line = key_node.start_mark.line + 1
                 try:
@@ -397,15 +402,18 @@ def _excerpt(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
-def read_yaml(path: Path, what: str) -> dict[str, Any]:
+def read_yaml(path: Path, what: str, text_keys: frozenset[str] = frozenset()) -> dict[str, Any]:
     """Read a YAML mapping, or raise StudyError saying what is wrong with the file.
 
     Anchors, aliases and duplicate keys are refused (:class:`_StrictYamlLoader`).
+    The values of ``text_keys`` are kept as written (an id ``001`` stays
+    ``'001'``, not the number 1).
     """
     if not path.is_file():
         raise StudyError(f"{what} not found: {path}")
+    loader = type("_Loader", (_StrictYamlLoader,), {"text_keys": text_keys}) if text_keys else _StrictYamlLoader
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictYamlLoader)  # noqa: S506 - a SafeLoader
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a SafeLoader
     except _YamlRefused as exc:
         raise StudyError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:

@@ -98,6 +98,8 @@ def _two_units(tmp_path, population):
 def test_census_totals_with_thousands_separators_and_blanks(tmp_path):
     got = read_boundaries(_two_units(tmp_path, ["12,345", " "]))
     assert got["census_pop"].iloc[0] == 12345 and np.isnan(got["census_pop"].iloc[1])
+    got = read_boundaries(_two_units(tmp_path, ["１２，３４５", "0.4万"]))   # full-width digits; 万 = 10,000
+    assert got["census_pop"].tolist() == [12345, 4000]
 
 
 @pytest.mark.parametrize("bad", ["-50000", "inf", "about 3000"])

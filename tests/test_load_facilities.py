@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import yaml
 from pyproj import Transformer
 
 from conftest import CRS, X0, Y0, write_study
@@ -131,8 +132,10 @@ def test_two_ids_at_one_place_are_reported():
 
 def test_study_reports_far_from_road_and_outside(tmp_path):
     facilities = [
-        {"id": "CHC01", "name": "城东社区卫生服务中心", "type": "community_hc", "x": X0 + 800, "y": Y0 + 2000},
-        {"id": "FAR", "name": "山顶诊所", "type": "village_clinic", "x": X0 + 3200, "y": Y0 + 5500},
+        {"id": "CHC01", "name": "城东社区卫生服务中心", "type": "community_hc", "x": X0 + 800, "y": Y0 + 2000,
+         "beds": 20, "ambulances": 0, "emergency": "false"},
+        {"id": "FAR", "name": "山顶诊所", "type": "village_clinic", "x": X0 + 3200, "y": Y0 + 5500,
+         "beds": 0, "ambulances": 0, "emergency": "false"},
     ]
     inputs = load_inputs(load_study(write_study(tmp_path / "s", facilities)))
     text = "\n".join(inputs.warnings)
@@ -162,3 +165,47 @@ def test_many_outside_are_counted_not_listed():
     warnings = check_locations(fac, small_area(), Path("osm.pbf"), max_listed=10)
     assert len(warnings) == 11
     assert warnings[0] == "4 more facilities of osm.pbf lie outside the study area (up to 2.3 km); they are still counted"
+
+
+def test_a_count_or_flag_column_the_file_lacks_is_an_error_or_declared_absent(tmp_path):
+    from healthreach.standards import audit
+
+    facilities = [{"id": "CHC01", "name": "城东社区卫生服务中心", "type": "community_hc", "x": X0 + 800, "y": Y0 + 2000,
+                   "beds": 20, "救护车数": 1, "emergency": "true"}]
+    path = write_study(tmp_path / "s", facilities)
+    with pytest.raises(InputError, match=r"no column 'ambulances' for facilities.ambulances_column .*救护车数.*"
+                                         r"`ambulances_column: null`"):
+        load_inputs(load_study(path))
+    study = yaml.safe_load(path.read_text(encoding="utf-8"))
+    study["facilities"]["ambulances_column"] = "救护车"   # a name that is not the file's
+    path.write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(InputError, match="no column '救护车'"):
+        load_inputs(load_study(path))
+    study["facilities"]["ambulances_column"] = "救护车数"
+    path.write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+    counted = audit(load_inputs(load_study(path)))
+    assert counted.figure("ambulances_per_10k").details["ambulances"] == 1
+    study["facilities"]["ambulances_column"] = None        # the list has no ambulance counts: not 0 and FAIL
+    path.write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+    unknown = audit(load_inputs(load_study(path)))
+    for sid in ("ambulances_per_population", "ambulances_per_10k"):
+        figure = unknown.figure(sid)
+        assert figure.passed is None and "no ambulance counts" in figure.details["not_assessed"]
+
+
+@pytest.mark.parametrize("value", ["1.6", "-1"])
+def test_counts_must_be_whole_numbers(tmp_path, value):
+    facilities = [{"id": "CHC01", "name": "城东社区卫生服务中心", "type": "community_hc", "x": X0 + 800, "y": Y0 + 2000,
+                   "beds": 20, "ambulances": value, "emergency": "true"}]
+    with pytest.raises(InputError, match=r"row 2 \(id CHC01\): 'ambulances' must be a whole number >= 0, got"):
+        load_inputs(load_study(write_study(tmp_path / "s", facilities)))
+
+
+def test_blank_rows_a_spreadsheet_leaves_at_the_end_are_not_facilities(tmp_path):
+    from healthreach.load.tables import read_table
+
+    table = pd.DataFrame({"id": ["A1", "A2", "", ""], "name": ["甲", "乙", "", " "]})
+    table.to_excel(tmp_path / "f.xlsx", index=False)
+    table.to_csv(tmp_path / "f.csv", index=False)
+    for name in ("f.xlsx", "f.csv"):
+        assert read_table(tmp_path / name)["id"].tolist() == ["A1", "A2"], name

@@ -241,7 +241,8 @@ def helsinki_study(folder, roads: dict):
     gpd.GeoDataFrame({"code": ["A"], "name": ["area"], "class": ["urban"], "population": [100]},
                      geometry=[area], crs=4326).to_file(folder / "area.geojson")
     (folder / "clinics.csv").write_text(f"id,name,type,lon,lat\nC1,clinic,community_hc,{LON0},{LAT0}\n", encoding="utf-8")
-    study = {"name": "download", "crs": UTM35, "grid_m": 50, "roads": roads, "facilities": {"path": "clinics.csv"},
+    facilities = {"path": "clinics.csv", "beds_column": None, "ambulances_column": None, "emergency_column": None}
+    study = {"name": "download", "crs": UTM35, "grid_m": 50, "roads": roads, "facilities": facilities,
              "population": {}, "boundaries": {"path": "area.geojson"}}
     (folder / "study.yaml").write_text(yaml.safe_dump(study), encoding="utf-8")
     return folder / "study.yaml"
@@ -285,3 +286,18 @@ def test_roads_need_a_path_or_a_source(tmp_path):
     path = helsinki_study(tmp_path / "s", {"network_type": "walk"})
     with pytest.raises(StudyError, match="roads: .*either 'path'.*or 'source'"):
         load_study(path)
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8"])
+def test_undeclared_shapefile_text_that_is_valid_both_ways_is_read_right(tmp_path, encoding):
+    from healthreach.load.tables import read_table
+
+    names = ["双园", "农一", "支路", "农"]   # their GBK bytes happen to be valid UTF-8 too ('˫԰', 'ũһ', ...)
+    frame = gpd.GeoDataFrame({"name": names}, geometry=[shapely.Point(i, i) for i in range(4)], crs="EPSG:4545")
+    path = tmp_path / "t.shp"
+    frame.to_file(path, encoding=encoding)
+    (tmp_path / "t.cpg").unlink(missing_ok=True)
+    dbf = bytearray((tmp_path / "t.dbf").read_bytes())
+    dbf[29] = 0                                       # no code page in the header either, as many exports leave it
+    (tmp_path / "t.dbf").write_bytes(bytes(dbf))
+    assert read_table(path)["name"].tolist() == names

@@ -405,3 +405,10 @@ def test_no_suggested_folder_lies_in_the_installed_package(tmp_path, monkeypatch
         outputs.check_output("out/a", [study, PROFILES / "default.yaml", table], name="a")
     suggested = Path(str(err.value).rsplit("--out ", 1)[1].split()[0]).resolve()
     assert not suggested.is_relative_to(PROFILES.parent), suggested
+
+
+@pytest.mark.parametrize("name", ["a\tb", "a\nb", "医" * 83])
+def test_an_output_name_with_control_characters_or_too_long_is_refused_first(tmp_path, name):
+    with pytest.raises(OutputError, match="control characters|bytes long"):
+        outputs.check_output(tmp_path / name, [])
+    assert list(tmp_path.iterdir()) == []

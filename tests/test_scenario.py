@@ -537,3 +537,21 @@ def test_bundled_scenarios_are_valid_for_the_demo(path, demo_inputs):
 
 def test_there_are_at_least_four_bundled_scenarios():
     assert len(SCENARIOS) >= 4
+
+
+def test_closing_a_groups_last_facility_leaves_nobody_covered_not_unassessed(study, base):
+    emergency = ["THC01", "GH01", "ES01", "TH01"]   # flagged emergency, or an emergency station
+    result = evaluate(parse_scenario(scenario(study, [{"close": fid} for fid in emergency])), base)
+    for sid in ("emergency_radius_urban", "emergency_radius_rural_10km", "emergency_response_18min"):
+        before, after = result.baseline.figure(sid), result.audit.figure(sid)
+        assert before.covered > 0 and "not_assessed" not in after.details, sid
+        assert after.covered == 0 and after.passed is False, sid
+
+
+def test_facility_ids_in_a_scenario_file_are_read_as_written(tmp_path):
+    path = tmp_path / "plan.yaml"
+    path.write_text("name: ids\nstudy: demo\nchanges:\n  - close: 001\n    into: 010\n  - upgrade: 0x1F\n"
+                    "    type: regional_subcentre\n  - expand: 1e3\n    beds: 10\n", encoding="utf-8")
+    plan = load_scenario(path)
+    assert [c.ref for c in plan.changes] == ["001", "0x1F", "1e3"]   # not 1, 31 and 1000.0
+    assert plan.changes[0].into == "010"                             # not 8 (YAML 1.1 octal)

@@ -191,14 +191,18 @@ def _per_unit_settings(gdf: gpd.GeoDataFrame, spec: BoundariesSpec,
 
 
 def census_numbers(values: pd.Series, ids: pd.Series, where, column: str) -> pd.Series:
-    """Census totals (people) from a column: numbers, or text with thousands separators ("12,345").
+    """Census totals (people) from a column: numbers, or text as tables write them ("12,345",
+    full-width "１２３４５", "1.2万" for 12,000).
 
     Blank cells are NaN (no total). Text that is not a number, negative
     totals and infinite ones are an error naming the units, never read as 0.
     """
-    text = values.astype("string").str.strip().str.replace(r"[,\s\u3000]", "", regex=True)
+    text = (values.astype("string").str.normalize("NFKC").str.strip()
+            .str.replace(r"[,\s]", "", regex=True))
     blank = text.isna() | (text == "")
-    numbers = pd.to_numeric(text.mask(blank), errors="coerce").astype(float)
+    wan = text.str.endswith("万").fillna(False)  # 万: ten thousand
+    numbers = pd.to_numeric(text.str.removesuffix("万").mask(blank), errors="coerce").astype(float)
+    numbers = numbers.where(~wan, numbers * 10_000)
     bad = (~blank & numbers.isna()) | (numbers < 0) | np.isinf(numbers)
     if bad.any():
         listed = ", ".join(f"{i} ({v!r})" for i, v in zip(ids[bad].astype(str)[:5], values[bad][:5]))

@@ -38,8 +38,9 @@ def read_facilities(spec: FacilitiesSpec, crs: str, osm_area=None) -> gpd.GeoDat
     """
     if osm.is_pbf(spec.path) or osm.is_osm_xml(spec.path):
         df = osm.read_osm_facilities(spec.path, spec.osm_tags, osm_area)
-        # the OSM table has the default column names; its types are the tag values asked for
-        spec = FacilitiesSpec(path=spec.path, crs="wgs84", type_map=spec.type_map)
+        # the OSM table has the default column names; its types are the tag values asked for, and
+        # OpenStreetMap knows no ambulance counts
+        spec = FacilitiesSpec(path=spec.path, crs="wgs84", type_map=spec.type_map, ambulances_column=None)
         row_offset = 1
         is_layer = False
     else:
@@ -82,13 +83,18 @@ def read_facilities(spec: FacilitiesSpec, crs: str, osm_area=None) -> gpd.GeoDat
         "id": ids.to_numpy(),
         "name": df[spec.name_column].astype(str).to_numpy(),
         "type": facility_types(df[spec.type_column].to_numpy(), spec.type_map),
-        "beds": _counts(df, spec.beds_column, spec, ids, row_offset),
-        "ambulances": _counts(df, spec.ambulances_column, spec, ids, row_offset),
-        "emergency": _flags(df, spec.emergency_column, spec, ids, row_offset),
+        "beds": _counts(df, "beds_column", spec, ids, row_offset),
+        "ambulances": _counts(df, "ambulances_column", spec, ids, row_offset),
+        "emergency": _flags(df, "emergency_column", spec, ids, row_offset),
         "x": x, "y": y, "row": np.arange(len(df)) + row_offset,
         "lon": lon, "lat": lat,
     })
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(x, y), crs=crs)
+
+
+def has_ambulance_counts(spec: FacilitiesSpec) -> bool:
+    """Whether the facility list gives ambulance counts (not for ``ambulances_column: null``, nor OpenStreetMap)."""
+    return spec.ambulances_column is not None and not (osm.is_pbf(spec.path) or osm.is_osm_xml(spec.path))
 
 
 def check_types(facilities: gpd.GeoDataFrame, profile_types, spec: FacilitiesSpec, max_rows: int = 10) -> None:
@@ -213,19 +219,42 @@ def _numbers(col: pd.Series, path, name: str, ids: pd.Series, row_offset: int) -
     return values
 
 
-def _counts(df: pd.DataFrame, column: str | None, spec: FacilitiesSpec, ids, row_offset) -> np.ndarray:
-    if not column or column not in df.columns:
+_OPTIONAL = {"beds_column": "bed counts", "ambulances_column": "ambulance counts",
+             "emergency_column": "emergency flags"}
+
+
+def _optional_column(df: pd.DataFrame, key: str, spec: FacilitiesSpec) -> str | None:
+    """The column named by ``facilities.<key>``, or None when the study sets it to null.
+
+    A named column the file lacks is an error (never read as zeros): the
+    study either names the right column or says the list has none.
+    """
+    column = getattr(spec, key)
+    if column is not None and column not in df.columns:
+        raise InputError(f"{spec.path}: no column '{column}' for facilities.{key} (the file has: "
+                         f"{', '.join(map(str, df.columns))}); name the column with facilities.{key}, or set "
+                         f"`{key}: null` if the list has no {_OPTIONAL[key]}")
+    return column
+
+
+def _counts(df: pd.DataFrame, key: str, spec: FacilitiesSpec, ids, row_offset) -> np.ndarray:
+    """Whole, non-negative counts (beds, ambulances) per facility; blank = 0; zeros where the study has none."""
+    column = _optional_column(df, key, spec)
+    if column is None:
         return np.zeros(len(df), int)
     raw = df[column].astype(str).str.strip().replace("", "0")
     values = _numbers(raw, spec.path, column, ids, row_offset)
-    if (values < 0).any():
-        i = int(np.flatnonzero(values < 0)[0])
-        raise InputError(f"{spec.path}: row {i + row_offset} (id {ids.iloc[i]}): '{column}' is negative")
-    return values.round().astype(int)
+    bad = (values < 0) | (values != np.round(values))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{spec.path}: row {i + row_offset} (id {ids.iloc[i]}): '{column}' must be a whole number "
+                         f">= 0, got {df[column].iloc[i]!r} ({int(bad.sum())} rows like this)")
+    return values.astype(int)
 
 
-def _flags(df: pd.DataFrame, column: str | None, spec: FacilitiesSpec, ids, row_offset) -> np.ndarray:
-    if not column or column not in df.columns:
+def _flags(df: pd.DataFrame, key: str, spec: FacilitiesSpec, ids, row_offset) -> np.ndarray:
+    column = _optional_column(df, key, spec)
+    if column is None:
         return np.zeros(len(df), bool)
     text = df[column].astype(str).str.strip().str.lower()
     unknown = ~text.isin(_TRUE | _FALSE)

@@ -24,9 +24,10 @@ def read_table(path: Path, layer: str | None = None, encoding: str | None = None
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".txt"):
-            return _read_csv(path, encoding)
+            return _without_trailing_blank_rows(_read_csv(path, encoding))
         if suffix in (".xlsx", ".xlsm", ".xls"):
-            return pd.read_excel(path, sheet_name=layer or 0, dtype=str, keep_default_na=False)
+            return _without_trailing_blank_rows(pd.read_excel(path, sheet_name=layer or 0, dtype=str,
+                                                              keep_default_na=False))
         kwargs = {"layer": layer} if layer else {}
         if encoding:
             kwargs["encoding"] = encoding
@@ -39,19 +40,59 @@ def read_table(path: Path, layer: str | None = None, encoding: str | None = None
         raise InputError(f"{path}: cannot be read ({type(exc).__name__}: {exc})") from None
 
 
+def _without_trailing_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` without the empty rows spreadsheets leave at the end (rows above keep their numbers)."""
+    filled = df.astype(str).apply(lambda col: col.str.strip() != "").any(axis=1).to_numpy()
+    last = int(filled.nonzero()[0].max()) + 1 if filled.any() else 0
+    return df.iloc[:last]
+
+
 def _has_cpg(path: Path) -> bool:
     return any(p.suffix.lower() == ".cpg" and p.stem == path.stem for p in path.parent.glob(f"{path.stem}.*"))
 
 
 def _read_undeclared_shapefile(path: Path, kwargs: dict) -> pd.DataFrame:
-    """A Shapefile without a .cpg: its attributes are UTF-8 if they decode as such, else GBK."""
-    for enc in ("utf-8", "gbk"):
-        try:
-            return gpd.read_file(path, encoding=enc, **kwargs)
-        except UnicodeDecodeError:
-            continue
-    raise InputError(f"{path}: attribute text is neither UTF-8 nor GBK; name the encoding in the study file "
-                     f"(roads.encoding) or add a .cpg file beside the .shp")
+    """A Shapefile without a .cpg, read in the encoding :func:`dbf_encoding` finds."""
+    return gpd.read_file(path, encoding=dbf_encoding(path), **kwargs)
+
+
+_GBK_LANGUAGE_DRIVERS = (0x4D, 0x7A)  # the DBF header's code page byte for Chinese GBK (code page 936)
+# Unicode ranges that real attribute text uses beyond ASCII: Latin-1, punctuation, CJK and full-width forms
+_PLAUSIBLE = ((0x00A0, 0x00FF), (0x2000, 0x206F), (0x3000, 0x303F), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
+              (0xF900, 0xFAFF), (0xFF00, 0xFFEF))
+
+
+def dbf_encoding(shp: Path) -> str:
+    """The encoding of an undeclared Shapefile's attributes: 'gbk' or 'utf-8'.
+
+    GBK when the DBF header says code page 936; otherwise UTF-8 if the text
+    decodes as UTF-8 into plausible characters (GBK bytes often decode as
+    UTF-8 too, into letters such as '˫԰' for 双园), else GBK if it decodes
+    as GBK; anything else is an error asking for the encoding.
+    """
+    dbf = next((p for p in shp.parent.glob(f"{shp.stem}.*") if p.suffix.lower() == ".dbf"), None)
+    if dbf is None:
+        return "utf-8"
+    data = dbf.read_bytes()
+    if len(data) > 29 and data[29] in _GBK_LANGUAGE_DRIVERS:
+        return "gbk"
+    header = int.from_bytes(data[8:10], "little") if len(data) >= 10 else len(data)
+    names = b" ".join(data[i:i + 11].split(b"\0")[0] for i in range(32, header - 32, 32))
+    text = names + b" " + data[header:]
+    try:
+        decoded = text.decode("utf-8")
+        if all(ord(c) < 0x80 or any(lo <= ord(c) <= hi for lo, hi in _PLAUSIBLE) for c in decoded):
+            return "utf-8"
+    except UnicodeDecodeError:
+        decoded = None
+    try:
+        text.decode("gbk")
+        return "gbk"
+    except UnicodeDecodeError:
+        if decoded is not None:
+            return "utf-8"
+    raise InputError(f"{shp}: attribute text is neither UTF-8 nor GBK; name the encoding in the study file "
+                     f"(encoding:) or add a .cpg file beside the .shp")
 
 
 def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
