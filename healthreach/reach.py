@@ -52,34 +52,21 @@ class Surface:
     source_row: np.ndarray
 
 
-@dataclass(frozen=True)
-class Partials:
-    """Costs (seconds or metres) between attachment points and their segment's ends; ``inf`` where not allowed."""
+def partial_costs(net: Network, mode: str, weight: str, at: Attachment,
+                  into: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Costs (seconds or metres) between attachment points and their segment's two ends: the edge's cost
+    times the fraction of the segment travelled, ``inf`` where the mode may not go that way.
 
-    u_to_p: np.ndarray
-    p_to_u: np.ndarray
-    v_to_p: np.ndarray
-    p_to_v: np.ndarray
-
-    def into_point(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.u_to_p, self.v_to_p
-
-    def out_of_point(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.p_to_u, self.p_to_v
-
-
-def partials(net: Network, mode: str, weight: str, at: Attachment) -> Partials:
-    """Partial segment costs for attachment points: the edge cost times the fraction of the segment travelled."""
+    ``into``: from ``u`` to the point and from ``v`` to the point; else from
+    the point to ``u`` and to ``v``.
+    """
     w = net.weights(mode, weight)
-    m = net.n_segments
-    forward, backward = w[at.seg], w[at.seg + m]
+    forward, backward = w[at.seg], w[at.seg + net.n_segments]
     frac = np.clip(at.along_m / net.length_m[at.seg], 0.0, 1.0)
-    rest = 1.0 - frac
-
-    def part(f: np.ndarray, cost: np.ndarray) -> np.ndarray:  # no way to travel costs nothing, even on a closed edge
-        return np.where(f == 0, 0.0, np.where(np.isfinite(cost), f * np.where(np.isfinite(cost), cost, 0.0), np.inf))
-
-    return Partials(part(frac, forward), part(frac, backward), part(rest, backward), part(rest, forward))
+    with np.errstate(invalid="ignore"):  # no distance to go costs nothing, even on a closed edge (0 x inf)
+        if into:
+            return np.where(frac == 0, 0.0, frac * forward), np.where(frac == 1, 0.0, (1.0 - frac) * backward)
+        return np.where(frac == 0, 0.0, frac * backward), np.where(frac == 1, 0.0, (1.0 - frac) * forward)
 
 
 def source_seeds(net: Network, surface_mode: str, weight: str, direction: Direction,
@@ -89,8 +76,7 @@ def source_seeds(net: Network, surface_mode: str, weight: str, direction: Direct
     ``to``: the cost of travelling from the node to the facility; ``from``:
     from the facility to the node.
     """
-    p = partials(net, surface_mode, weight, at)
-    cost_u, cost_v = p.into_point() if direction == "to" else p.out_of_point()
+    cost_u, cost_v = partial_costs(net, surface_mode, weight, at, into=direction == "to")
     u, v = net.segment_ends(at.seg)
     return u, v, cost_u, cost_v
 
@@ -153,13 +139,9 @@ def point_cost(net: Network, surface: Surface, at: Attachment, access_kmh: float
     last node ``v``, or directly along the segment to a facility on it.
     """
     u, v = net.segment_ends(at.seg)
-    p = partials(net, surface.mode, surface.weight, at)
-    if surface.direction == "to":
-        out_u, out_v = p.out_of_point()
-        via_u, via_v = out_u + surface.cost[u], out_v + surface.cost[v]
-    else:
-        in_u, in_v = p.into_point()
-        via_u, via_v = surface.cost[u] + in_u, surface.cost[v] + in_v
+    # patients ('to') leave their point for an end, ambulances ('from') come from an end into it
+    to_u, to_v = partial_costs(net, surface.mode, surface.weight, at, into=surface.direction == "from")
+    via_u, via_v = to_u + surface.cost[u], to_v + surface.cost[v]
     road = np.minimum(via_u, via_v)
     facility = np.where(via_u <= via_v, surface.facility[u], surface.facility[v])
     point, direct, row = same_segment(net, surface, at)
@@ -181,13 +163,23 @@ def same_segment(net: Network, surface: Surface, at: Attachment) -> tuple[np.nda
     empty = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
     if len(src) == 0 or len(at) == 0:
         return empty
+    with_source = np.zeros(net.n_segments, bool)
+    with_source[src.seg] = True
+    candidates = np.flatnonzero(with_source[at.seg])  # the few points on a facility's segment
+    if len(candidates) == 0:
+        return empty
+    point, cost, row = _same_segment(net, surface, at[candidates])
+    return candidates[point], cost, row
+
+
+def _same_segment(net: Network, surface: Surface, at: Attachment) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`same_segment` for points that all share a segment with some facility."""
+    src = surface.source
     order = np.argsort(src.seg, kind="stable")
     sorted_seg = src.seg[order]
     lo = np.searchsorted(sorted_seg, at.seg, "left")
     count = np.searchsorted(sorted_seg, at.seg, "right") - lo
     total = int(count.sum())
-    if total == 0:
-        return empty
     point = np.repeat(np.arange(len(at)), count)
     j = order[np.repeat(lo - np.cumsum(count) + count, count) + np.arange(total)]
     seg = at.seg[point]
