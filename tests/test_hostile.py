@@ -176,6 +176,14 @@ def write_scenario(folder: Path, name: str, study: Path, changes: list[dict], fi
     return path
 
 
+def scenario_text_run(template: Path, tmp: Path, text: str) -> Run:
+    """``healthreach scenario`` on a scenario file written as ``text`` (``{study}``: the clean study's file)."""
+    s = copy_study(template, tmp / "s")
+    plan = tmp / "plan.yaml"
+    plan.write_text(text.replace("{study}", str(s / "study.yaml")), encoding="utf-8")
+    return Run(["scenario", plan, "--out", tmp / "out", "--no-map"], [s, plan], tmp / "out")
+
+
 def alias_bomb(levels: int = 9, width: int = 9) -> str:
     """A YAML 'billion laughs': ``width ** levels`` strings from a few hundred bytes."""
     lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
@@ -491,11 +499,8 @@ def _(template, tmp):
 
 @case("yaml", "scenario duplicate key changes", error=["changes", "duplicate"], ok=noted("duplicate"))
 def _(template, tmp):
-    s = copy_study(template, tmp / "s")
-    plan = tmp / "plan.yaml"
-    plan.write_text(f"name: twice\nstudy: {s / 'study.yaml'}\nchanges:\n  - close: CHC01\n"
-                    f"changes:\n  - expand: CHC01\n    beds: 30\n", encoding="utf-8")
-    return Run(["scenario", plan, "--out", tmp / "out", "--no-map"], [s, plan], tmp / "out")
+    return scenario_text_run(template, tmp, "name: twice\nstudy: {study}\nchanges:\n  - close: CHC01\n"
+                                            "changes:\n  - expand: CHC01\n    beds: 30\n")
 
 
 STUDY_VALUES = {  # key -> (YAML text of a bad value, tokens the message must name)
@@ -552,11 +557,8 @@ def _(template, tmp):
 
 @case("yaml and settings", "scenario beds 1e30", error=["beds"], ok=any_success)
 def _(template, tmp):
-    s = copy_study(template, tmp / "s")
-    plan = tmp / "plan.yaml"
-    plan.write_text(f"name: huge\nstudy: {s / 'study.yaml'}\nchanges:\n  - expand: CHC01\n"
-                    f"    beds: {10**30}\n", encoding="utf-8")
-    return Run(["scenario", plan, "--out", tmp / "out", "--no-map"], [s, plan], tmp / "out")
+    return scenario_text_run(template, tmp, "name: huge\nstudy: {study}\nchanges:\n  - expand: CHC01\n"
+                                            f"    beds: {10**30}\n")
 
 
 for _id, _site in {"lon .nan": "{lon: .nan, lat: 29.4}", "lat .inf": "{lon: 108.8, lat: .inf}",
