@@ -207,7 +207,7 @@ def check_output(out: str | Path, inputs: Iterable[Path], *, force: bool = False
     """
     out = Path(out).expanduser().absolute()
     if _TERMINAL_CONTROL.search(str(out)) or "\t" in str(out) or "\n" in str(out):
-        raise OutputError(f"the output path {markup(str(out))} holds control characters (a tab, a line break, ...); "
+        raise OutputError(f"the output path {str(out)!r} holds control characters (a tab, a line break, ...); "
                           f"choose a plain name")
     if len(out.name.encode()) > _NAME_MAX_BYTES:
         raise OutputError(f"the output {'file' if file else 'folder'} name {out.name!r} is "

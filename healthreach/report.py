@@ -187,8 +187,10 @@ def print_summary(audit: Audit, console: Console | None = None) -> None:
         console.print("unreachable: 0 people (everyone can reach a facility of every standard's group)")
     response = next((f for f in audit.figures if f.id == "emergency_response_18min"), None)
     if response is not None and response.details.get("mean_response_min") is not None:
+        fails = (" (the target fails while anyone is out of reach, whatever the mean)"
+                 if response.unreachable else "")
         console.print(f"* mean response time over the {response.population - response.unreachable:,.0f} reachable "
-                      f"people; {response.unreachable:,.0f} people reach no emergency facility", soft_wrap=True)
+                      f"people; {response.unreachable:,.0f} people reach no emergency facility{fails}", soft_wrap=True)
     for f in audit.figures:
         if f.details.get("not_assessed"):
             reason = markup(f.details["not_assessed"])

@@ -268,8 +268,9 @@ def audit(inputs: StudyInputs, facilities: gpd.GeoDataFrame | None = None,
         figures.append(Figure("emergency_response_18min",
                               f"Emergency response within {r.threshold_min:g} min (incl. {inputs.profile.travel.dispatch_delay_min:g} min dispatch)",
                               total, covered, share, None,
-                              # nobody reachable, where people live: no response at all, which fails
-                              (mean_min <= r.target_mean_min) if mean_min is not None else (False if total else None),
+                              # people an ambulance cannot reach at all fail the target whatever the others' mean
+                              (mean_min <= r.target_mean_min and not unreachable) if mean_min is not None
+                              else (False if total else None),
                               details={"mean_response_min": mean_min, "mean_over": "reachable people",
                                        "target_mean_min": r.target_mean_min,
                                        "share_over_threshold": None if share is None else 1 - share,
@@ -290,14 +291,11 @@ def audit(inputs: StudyInputs, facilities: gpd.GeoDataFrame | None = None,
                                          total, in_area_amb, required))
 
     if s.tertiary_hospital_1h:
-        has_any = member(t.group).any()
         covered = tally.people(col_tertiary)
         share = _share(covered, total)
         figures.append(Figure("tertiary_hospital_1h", f"Tertiary hospital within {t.threshold_min:g} min drive",
-                              total, covered if has_any else None, share if has_any else None, t.target_share,
-                              _passes(share, t.target_share) if has_any else None,
-                              details={} if has_any else {"note": "no tertiary hospital in the facility table"},
-                              unreachable=tally.people(unreachable_cols["tertiary_1h_unreachable"]) if has_any else None))
+                              total, covered, share, t.target_share, _passes(share, t.target_share),
+                              unreachable=tally.people(unreachable_cols["tertiary_1h_unreachable"])))
 
     village_table = None
     if s.village_clinic_800 and inputs.villages is not None:
@@ -382,8 +380,9 @@ def _mark_not_assessed(figures: list[Figure], inputs: StudyInputs, member: Calla
         for figure in figures:
             if figure.id in ("ambulances_per_population", "ambulances_per_10k"):
                 figure.share, figure.passed = None, None
-                figure.details = {**figure.details, "not_assessed": "the facility list gives no ambulance counts "
-                                                                    "(facilities.ambulances_column)"}
+                figure.details = {**figure.details, "ambulances": None,
+                                  "not_assessed": "the facility list gives no ambulance counts "
+                                                  "(facilities.ambulances_column)"}
     for figure in figures:
         group = _standard_group(figure.id, standards)
         if group is None or member(group).any() or in_group(inputs.facilities, groups[group]).any():
@@ -391,7 +390,7 @@ def _mark_not_assessed(figures: list[Figure], inputs: StudyInputs, member: Calla
         spec = groups[group]
         types = ", ".join(spec.types) or "none listed"
         flag = " or flagged emergency" if spec.emergency_flag else ""
-        figure.covered, figure.share, figure.passed = None, None, None
+        figure.covered, figure.share, figure.passed, figure.unreachable = None, None, None, None
         figure.details = {**figure.details, "not_assessed": f"no facility of group '{group}' (types: {types}{flag}) "
                                                             f"in the facility table"}
 
@@ -487,11 +486,14 @@ def _facility_table(inputs: StudyInputs, facilities: gpd.GeoDataFrame, township:
     catchment_in = _people_per_facility(weights, primary_fac, primary_s <= limit, n)
     primary_member = member(p.group) if p else np.zeros(n, bool)
     names = inputs.boundaries["name"].to_numpy()
-    beds = facilities["beds"].to_numpy()
+    # counts the facility list does not give are blank, not zeros
+    known = inputs.study.facilities
+    beds = facilities["beds"].to_numpy(float) if known.beds_column is not None else np.full(n, np.nan)
+    ambulances = facilities["ambulances"].to_numpy(float) if has_ambulance_counts(known) else np.full(n, np.nan)
     columns = {
         "id": facilities["id"].to_numpy(), "name": facilities["name"].to_numpy(), "type": facilities["type"].to_numpy(),
         "township": np.where(township >= 0, names[np.maximum(township, 0)], ""),
-        "beds": beds, "ambulances": facilities["ambulances"].to_numpy(),
+        "beds": pd.array(beds, dtype="Int64"), "ambulances": pd.array(ambulances, dtype="Int64"),
         "emergency": facilities["emergency"].to_numpy(),
         "snap_walk_m": facilities["snap_walk_m"].to_numpy().round(1),
         "snap_drive_m": facilities["snap_drive_m"].to_numpy().round(1),

@@ -9,9 +9,10 @@ the file are relative to the file itself. Every problem is reported as one
 from __future__ import annotations
 
 import difflib
-import math
 import importlib.resources
+import math
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -389,6 +390,26 @@ class _StrictYamlLoader(yaml.SafeLoader):
                                        f"keep one (the second would silently replace the first)")
                 seen[key] = line
         return super().construct_mapping(node, deep=deep)
+
+
+_AMBIGUOUS_NUMBER = re.compile(r"[-+]?(0[0-9_]+|[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?)")
+
+
+def _refuse_ambiguous_numbers(loader: yaml.SafeLoader, node: yaml.ScalarNode, number):
+    """Construct an int or float, refusing the YAML 1.1 forms that silently change a number:
+    a leading zero (``050`` is octal 40) and base 60 (``1:30`` is 90)."""
+    if node.style is None and _AMBIGUOUS_NUMBER.fullmatch(node.value):
+        raise _YamlRefused(f"line {node.start_mark.line + 1}: '{node.value}' would be read as "
+                           f"{number(loader, node)} (YAML reads a leading zero as octal and a colon as base 60); "
+                           f"write the number without the leading zero, or quote it if it is text")
+    return number(loader, node)
+
+
+_StrictYamlLoader.add_constructor(
+    "tag:yaml.org,2002:int", lambda loader, node: _refuse_ambiguous_numbers(loader, node, yaml.SafeLoader.construct_yaml_int))
+_StrictYamlLoader.add_constructor(
+    "tag:yaml.org,2002:float",
+    lambda loader, node: _refuse_ambiguous_numbers(loader, node, yaml.SafeLoader.construct_yaml_float))
 
 
 class _YamlRefused(Exception):

@@ -102,7 +102,7 @@ def test_census_totals_with_thousands_separators_and_blanks(tmp_path):
     assert got["census_pop"].tolist() == [12345, 4000]
 
 
-@pytest.mark.parametrize("bad", ["-50000", "inf", "about 3000"])
+@pytest.mark.parametrize("bad", ["-50000", "inf", "about 3000", "1,2", "12,34"])
 def test_census_totals_that_are_not_people_are_errors_naming_the_unit(tmp_path, bad):
     with pytest.raises(InputError, match=r"column 'population' holds census totals.*2 \('"):
         read_boundaries(_two_units(tmp_path, ["1000", bad]))

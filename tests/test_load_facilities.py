@@ -191,13 +191,20 @@ def test_a_count_or_flag_column_the_file_lacks_is_an_error_or_declared_absent(tm
     for sid in ("ambulances_per_population", "ambulances_per_10k"):
         figure = unknown.figure(sid)
         assert figure.passed is None and "no ambulance counts" in figure.details["not_assessed"]
+        assert figure.details["ambulances"] is None                       # not 0 ambulances
+    assert unknown.facility_table["ambulances"].isna().all()              # blank in facilities.csv, not 0
+    assert unknown.facility_table["beds"].tolist() == [20]
+    study["facilities"]["beds_column"] = None
+    path.write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+    no_beds = audit(load_inputs(load_study(path))).facility_table
+    assert no_beds["beds"].isna().all() and no_beds["beds_per_1000"].isna().all()
 
 
-@pytest.mark.parametrize("value", ["1.6", "-1"])
+@pytest.mark.parametrize("value", ["1.6", "-1", "1e20"])
 def test_counts_must_be_whole_numbers(tmp_path, value):
     facilities = [{"id": "CHC01", "name": "城东社区卫生服务中心", "type": "community_hc", "x": X0 + 800, "y": Y0 + 2000,
                    "beds": 20, "ambulances": value, "emergency": "true"}]
-    with pytest.raises(InputError, match=r"row 2 \(id CHC01\): 'ambulances' must be a whole number >= 0, got"):
+    with pytest.raises(InputError, match=r"row 2 \(id CHC01\): 'ambulances' must be a whole number from 0 to"):
         load_inputs(load_study(write_study(tmp_path / "s", facilities)))
 
 

@@ -167,11 +167,11 @@ def test_gis_layers_with_named_columns(tmp_path, suffix):
 def test_oneway_spellings():
     import pandas as pd
 
-    values = pd.Series(["1", "yes", "T", "FT", "是", "单行", "-1", "TF", "逆向", "0", "no", "F", "b", "", "否", "双向", None, "1.0"])
-    with pytest.raises(InputError, match=r"one-way values not understood: .*'t' \(1 row\).*both: \[B\], forward: \[F\]"):
-        oneway_direction(values, "roads.gpkg", "oneway")   # T and F beside B: from / to the first point, not true/false
-    values = values.where(values != "b", "both")
+    values = pd.Series(["1", "yes", "y", "FT", "是", "单行", "-1", "TF", "逆向", "0", "no", "n", "b", "", "否", "双向", None, "1.0"])
     assert oneway_direction(values, "roads.gpkg", "oneway").tolist() == [1] * 6 + [-1] * 3 + [0] * 8 + [1]
+    for letters in (["B", "F", "T"], ["T", "F", "F"]):   # from / to the first point, or true / false: never guessed
+        with pytest.raises(InputError, match=r"one-way values not understood: .*'t' \(1 row\).*both: \[B\], forward: \[F\]"):
+            oneway_direction(pd.Series(letters), "roads.gpkg", "oneway")
     here = pd.Series(["B", "F", "T", "B"])
     from healthreach.study import OnewayValues
 

@@ -555,3 +555,10 @@ def test_facility_ids_in_a_scenario_file_are_read_as_written(tmp_path):
     plan = load_scenario(path)
     assert [c.ref for c in plan.changes] == ["001", "0x1F", "1e3"]   # not 1, 31 and 1000.0
     assert plan.changes[0].into == "010"                             # not 8 (YAML 1.1 octal)
+
+
+def test_closing_the_only_tertiary_hospital_fails_the_one_hour_standard(study, base):
+    result = evaluate(parse_scenario(scenario(study, [{"close": "TH01"}])), base)
+    before, after = result.baseline.figure("tertiary_hospital_1h"), result.audit.figure("tertiary_hospital_1h")
+    assert before.covered > 0 and after.covered == 0 and after.passed is False
+    assert "not_assessed" not in after.details and after.unreachable == after.population

@@ -307,3 +307,20 @@ def test_real_inputs_pass_the_crs_checks():
     for name in ("roads.gpkg", "townships.gpkg"):
         layer = gpd.read_file(DEMO_STUDY.parent / name)
         assert crs_mismatch(layer.crs, layer.total_bounds) is None, name
+
+
+@pytest.mark.parametrize(("written", "read_as"), [("0100", "64"), ("050", "40"), ("1:30", "90")])
+def test_numbers_yaml_would_silently_change_are_refused(small_study, written, read_as):
+    text = small_study.read_text(encoding="utf-8")
+    small_study.write_text(f"grid_m: {written}\n" + text.replace("grid_m:", "# grid_m:"), encoding="utf-8")
+    with pytest.raises(StudyError, match=rf"line 1: '{written}' would be read as {read_as}"):
+        load_study(small_study)
+
+
+def test_scenario_counts_with_a_leading_zero_are_refused(tmp_path, small_study):
+    from healthreach.scenario import load_scenario
+
+    path = tmp_path / "plan.yaml"
+    path.write_text(f"name: p\nstudy: {small_study}\nchanges:\n  - expand: CHC01\n    beds: 050\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="line 5: '050' would be read as 40"):
+        load_scenario(path)

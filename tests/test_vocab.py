@@ -234,7 +234,7 @@ def test_all_ones_are_ambiguous_but_zero_one_minus_one_are_not():
     with pytest.raises(InputError, match="every one-way value is 1"):
         oneway_direction(pd.Series([1, 1, 1.0]), "roads.gpkg", "oneway")
     assert oneway_direction(pd.Series([1, 0, -1, 0.0]), "r", "oneway").tolist() == [1, 0, -1, 0]
-    words = pd.Series(["yes", "no", "T", "F", "FT", "TF", "both", "双向", "正向", "逆向", "是", "否", "", None])
+    words = pd.Series(["yes", "no", "Y", "N", "FT", "TF", "both", "双向", "正向", "逆向", "是", "否", "", None])
     assert oneway_direction(words, "r", "oneway").tolist() == [1, 0, 1, 0, 1, -1, 0, 0, 1, -1, 1, 0, 0, 0]
 
 

@@ -197,13 +197,15 @@ def census_numbers(values: pd.Series, ids: pd.Series, where, column: str) -> pd.
     Blank cells are NaN (no total). Text that is not a number, negative
     totals and infinite ones are an error naming the units, never read as 0.
     """
-    text = (values.astype("string").str.normalize("NFKC").str.strip()
-            .str.replace(r"[,\s]", "", regex=True))
+    text = values.astype("string").str.normalize("NFKC").str.replace(r"\s", "", regex=True)
     blank = text.isna() | (text == "")
+    # commas only as thousands separators: "1,2" or "12,34" are not numbers anyone means
+    written = text.str.fullmatch(r"(\d+|\d{1,3}(,\d{3})+)(\.\d+)?万?").fillna(False)
     wan = text.str.endswith("万").fillna(False)  # 万: ten thousand
-    numbers = pd.to_numeric(text.str.removesuffix("万").mask(blank), errors="coerce").astype(float)
+    numbers = pd.to_numeric(text.str.replace(",", "").str.removesuffix("万").where(written & ~blank),
+                            errors="coerce").astype(float)
     numbers = numbers.where(~wan, numbers * 10_000)
-    bad = (~blank & numbers.isna()) | (numbers < 0) | np.isinf(numbers)
+    bad = ~blank & ~written
     if bad.any():
         listed = ", ".join(f"{i} ({v!r})" for i, v in zip(ids[bad].astype(str)[:5], values[bad][:5]))
         raise InputError(f"{where}: column '{column}' holds census totals (people: finite numbers >= 0); "

@@ -219,6 +219,7 @@ def _numbers(col: pd.Series, path, name: str, ids: pd.Series, row_offset: int) -
     return values
 
 
+MAX_COUNT = 1_000_000  # beds or ambulances of one facility: more is a typing error
 _OPTIONAL = {"beds_column": "bed counts", "ambulances_column": "ambulance counts",
              "emergency_column": "emergency flags"}
 
@@ -244,11 +245,11 @@ def _counts(df: pd.DataFrame, key: str, spec: FacilitiesSpec, ids, row_offset) -
         return np.zeros(len(df), int)
     raw = df[column].astype(str).str.strip().replace("", "0")
     values = _numbers(raw, spec.path, column, ids, row_offset)
-    bad = (values < 0) | (values != np.round(values))
+    bad = (values < 0) | (values > MAX_COUNT) | (values != np.round(values))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(f"{spec.path}: row {i + row_offset} (id {ids.iloc[i]}): '{column}' must be a whole number "
-                         f">= 0, got {df[column].iloc[i]!r} ({int(bad.sum())} rows like this)")
+                         f"from 0 to {MAX_COUNT:,}, got {df[column].iloc[i]!r} ({int(bad.sum())} rows like this)")
     return values.astype(int)
 
 

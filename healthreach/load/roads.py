@@ -24,10 +24,11 @@ from healthreach.load.tables import (apply_declared_crs, check_crs_fits, drop_mi
 from healthreach.study import RoadsSpec, oneway_text
 from healthreach.vocab import NO_CLASS, road_classes
 
-# one-way words: along the digitised direction, against it, and both ways (numbers are read apart)
-_ONEWAY_FORWARD = {"yes", "true", "y", "t", "ft", "f-t", "forward", "是", "单行", "单向", "正向", "顺向"}
+# one-way words: along the digitised direction, against it, and both ways (numbers are read apart; never the
+# single letters T and F, which are true/false in some data and from/to the first point in navigation data)
+_ONEWAY_FORWARD = {"yes", "true", "y", "ft", "f-t", "forward", "是", "单行", "单向", "正向", "顺向"}
 _ONEWAY_BACK = {"tf", "t-f", "backward", "reverse", "逆向", "反向"}
-_ONEWAY_BOTH = {"no", "false", "n", "f", "b", "both", "否", "双向", "双行", "reversible", "alternating"}
+_ONEWAY_BOTH = {"no", "false", "n", "b", "both", "否", "双向", "双行", "reversible", "alternating"}
 _ONEWAY_BLANK = {"", "nan", "none", "<na>", "null"}
 _ONEWAY_NUMBERS = {"1": 1, "0": 0, "-1": -1}
 # the Chinese navigation-data convention, shown in messages as the line to add
@@ -223,8 +224,9 @@ def oneway_direction(values: pd.Series, path, column: str, mapping: dict[str, in
 
     With ``mapping`` (``roads.oneway_values``: value as text -> direction)
     only its values are read. Without it only unambiguous conventions are:
-    yes/no, true/false, T/F (not beside B, where F and T mean from and to the
-    line's first point), FT/TF/B, 是/否, 双向/正向/逆向 (and the other words
+    yes/no, true/false, FT/TF/B, 是/否, 双向/正向/逆向 (and the other words; never
+    the single letters T and F, which mean true/false in some data and from/to
+    the line's first point in navigation data)
     in docs/inputs.md), and the numbers 0, 1, -1 when no other number is
     present and not every value is 1 (a layer of 1s alone may be Chinese
     navigation data, where 1 means both ways). Blank means both ways. Any
@@ -242,8 +244,6 @@ def oneway_direction(values: pd.Series, path, column: str, mapping: dict[str, in
                              f"both:, forward: or backward:")
         return text.map(known).to_numpy(np.int8)
     words = {**dict.fromkeys(_ONEWAY_FORWARD, 1), **dict.fromkeys(_ONEWAY_BACK, -1), **dict.fromkeys(_ONEWAY_BOTH, 0)}
-    if "b" in counts.index:  # B/F/T: navigation data's both / from / to the reference node, not true/false
-        words = {k: d for k, d in words.items() if k not in ("t", "f")}
     numbers = {v for v in counts.index if v in _ONEWAY_NUMBERS}
     unknown = sorted(set(counts.index) - set(words) - _ONEWAY_BLANK - numbers)
     numeric = [v for v in counts.index if re.fullmatch(r"-?\d+", v)]
@@ -257,7 +257,7 @@ def oneway_direction(values: pd.Series, path, column: str, mapping: dict[str, in
             f"one-way along the line, 0 = both ways: `oneway_values: {{both: [0], forward: [1], backward: [-1]}}`; "
             f"for B/F/T (both ways, from or to the line's first point): "
             f"`oneway_values: {{both: [B], forward: [F], backward: [T]}}`. "
-            f"Understood without a mapping: yes/no, true/false, T/F (without B), FT/TF/B, 是/否, 双向/正向/逆向, "
+            f"Understood without a mapping: yes/no, true/false, FT/TF/B, 是/否, 双向/正向/逆向, "
             f"and 0/1/-1 when not every value is 1")
     known = {**words, **_ONEWAY_NUMBERS, **dict.fromkeys(_ONEWAY_BLANK, 0)}
     out = text.map(known).to_numpy(np.int8)

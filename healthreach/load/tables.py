@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -58,8 +60,9 @@ def _read_undeclared_shapefile(path: Path, kwargs: dict) -> pd.DataFrame:
 
 _GBK_LANGUAGE_DRIVERS = (0x4D, 0x7A)  # the DBF header's code page byte for Chinese GBK (code page 936)
 # Unicode ranges that real attribute text uses beyond ASCII: Latin-1, punctuation, CJK and full-width forms
-_PLAUSIBLE = ((0x00A0, 0x00FF), (0x2000, 0x206F), (0x3000, 0x303F), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
-              (0xF900, 0xFAFF), (0xFF00, 0xFFEF))
+_IMPLAUSIBLE = re.compile("[^\x00-\x7f\u00a0-\u00ff\u2000-\u206f\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff"
+                         "\uf900-\ufaff\uff00-\uffef]")
+_SAMPLE_BYTES = 4 << 20  # the attribute text looked at: the first 4 MiB of records
 
 
 def dbf_encoding(shp: Path) -> str:
@@ -73,24 +76,29 @@ def dbf_encoding(shp: Path) -> str:
     dbf = next((p for p in shp.parent.glob(f"{shp.stem}.*") if p.suffix.lower() == ".dbf"), None)
     if dbf is None:
         return "utf-8"
-    data = dbf.read_bytes()
-    if len(data) > 29 and data[29] in _GBK_LANGUAGE_DRIVERS:
+    with dbf.open("rb") as fh:
+        head = fh.read(32)
+        if len(head) > 29 and head[29] in _GBK_LANGUAGE_DRIVERS:
+            return "gbk"
+        size = int.from_bytes(head[8:10], "little") if len(head) >= 10 else 32
+        fields = fh.read(max(size - 32, 0))
+        records = fh.read(_SAMPLE_BYTES)
+    names = b" ".join(fields[i:i + 11].split(b"\0")[0] for i in range(0, len(fields) - 1, 32))
+    text = names + b" " + records
+
+    def decodes(encoding: str) -> str | None:  # the sample may end inside a character: decode incrementally
+        try:
+            return codecs.getincrementaldecoder(encoding)().decode(text, final=False)
+        except UnicodeDecodeError:
+            return None
+
+    utf8 = decodes("utf-8")
+    if utf8 is not None and not _IMPLAUSIBLE.search(utf8):
+        return "utf-8"
+    if decodes("gbk") is not None:
         return "gbk"
-    header = int.from_bytes(data[8:10], "little") if len(data) >= 10 else len(data)
-    names = b" ".join(data[i:i + 11].split(b"\0")[0] for i in range(32, header - 32, 32))
-    text = names + b" " + data[header:]
-    try:
-        decoded = text.decode("utf-8")
-        if all(ord(c) < 0x80 or any(lo <= ord(c) <= hi for lo, hi in _PLAUSIBLE) for c in decoded):
-            return "utf-8"
-    except UnicodeDecodeError:
-        decoded = None
-    try:
-        text.decode("gbk")
-        return "gbk"
-    except UnicodeDecodeError:
-        if decoded is not None:
-            return "utf-8"
+    if utf8 is not None:
+        return "utf-8"
     raise InputError(f"{shp}: attribute text is neither UTF-8 nor GBK; name the encoding in the study file "
                      f"(encoding:) or add a .cpg file beside the .shp")
 
