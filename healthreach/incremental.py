@@ -243,8 +243,9 @@ class TravelUpdater:
     def _sources(self, facilities: gpd.GeoDataFrame) -> dict[Need, tuple[np.ndarray, Attachment]]:
         """Per need: group membership (bool per row) and where each row attaches."""
         groups = self.inputs.profile.groups
-        return {need: (in_group(facilities, groups[need.group]), facility_attachment(facilities, need.mode))
-                for need in self.needs}
+        member = {g: in_group(facilities, groups[g]) for g in {need.group for need in self.needs}}
+        at = {m: facility_attachment(facilities, m) for m in {need.mode for need in self.needs}}
+        return {need: (member[need.group], at[need.mode]) for need in self.needs}
 
     def update(self, facilities: gpd.GeoDataFrame) -> dict[Need, CellCost]:
         """The travel surfaces for a changed facility table, repaired from the baseline.
