@@ -68,7 +68,6 @@ STUDY_SUFFIXES = (".yaml", ".yml")
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".xls")
 _MARKER_FORMAT = 1
 # Shape files and rasters keep part of their content beside the named file.
-_SIDECARS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".tfw", ".tifw", ".wld", ".aux.xml", ".ovr")
 PRIMARY = "primary_care_15min"
 _MAP_TEXT = {
     "title": {"zh": "各区县{threshold}分钟医疗服务圈覆盖率",
@@ -211,38 +210,17 @@ def _safe_name(name: str) -> str:
 
 # --- one study ----------------------------------------------------------------
 
-def side_files(study: Study) -> list[Path]:
-    """Files an audit reads beside its named inputs: shapefile and raster side files, folder contents.
-
-    The named input files themselves are hashed by
-    :func:`healthreach.inputs.study_hash`; these are the rest.
-    """
-    files: list[Path] = []
-    for key in ("roads", "facilities", "population", "boundaries"):
-        path = getattr(study, key).path
-        if path is None:  # downloaded or derived input: only its settings are hashed
-            continue
-        if path.is_dir():  # e.g. a File Geodatabase
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
-            continue
-        stem = path.with_suffix("")
-        files.extend(p for suffix in _SIDECARS for p in (stem.with_name(stem.name + suffix),
-                                                         path.with_name(path.name + suffix))
-                     if p.is_file() and p != path)
-    return files
-
-
 def task_hash(study: Study, profile: Profile, settings: dict[str, Any]) -> str:
     """A hash of everything that determines a study's batch outputs, computed without loading the inputs.
 
     Combines :func:`healthreach.inputs.study_hash` (package version, study
-    values, profile, content of every input file: the ``input_hash`` of the
-    study's ``summary.json``) with the side files and the batch ``settings``.
+    values, profile, content of every input file and its side files: the
+    ``input_hash`` of the study's ``summary.json``) with the batch ``settings``.
     Reading the files costs about a second per gigabyte.
     """
     from healthreach.inputs import study_hash
 
-    return cache_key("batch", study_hash(study, profile), settings, *side_files(study))
+    return cache_key("batch", study_hash(study, profile), settings)
 
 
 def audit_study(study_path: str | Path, out_dir: str | Path, draw_map: bool = True, force: bool = False,

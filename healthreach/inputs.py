@@ -7,6 +7,7 @@ the analysis grid, and attaches facilities to the roads.
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -112,6 +113,7 @@ def load_inputs(study: Study, step: Step | None = None, use_cache: bool = True, 
     network = _network(study, profile, crs, step, use_cache, area_wgs84, offline)
     warnings.extend(network.report.lines()[1:])
     _check_roads_in_area(network, boundaries, study)
+    warnings.extend(_unused_class_settings(study, network))
 
     step("reading population")
     grid, cells = _population(study, profile, crs, boundaries, network, warnings)
@@ -153,6 +155,23 @@ def _check_roads_in_area(network: Network, boundaries: gpd.GeoDataFrame, study: 
     raise InputError(f"{where}: no road of the network lies in the study area ({how_far}); check that the road "
                      f"file covers the boundaries ({study.boundaries.path or study.boundaries.admin_code}) and "
                      f"that its coordinate system is right")
+
+
+def _unused_class_settings(study: Study, network: Network) -> list[str]:
+    """Notes for road classes the study sets (``speeds_kmh``, ``no_walking``, ``no_access``) that no road
+    of the network has: a misspelt class would otherwise change nothing without a word."""
+    present = sorted(set(network.lines["road_class"].astype(str)))
+    notes = []
+    for key, names in (("speeds_kmh", list(study.speeds_kmh)), ("no_walking", study.no_walking),
+                       ("no_access", study.no_access or [])):
+        for name in names:
+            if vocab.road_class(name) in present:
+                continue
+            close = difflib.get_close_matches(vocab.road_class(name), present, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f" (the network's classes: {', '.join(present)})"
+            notes.append(f"{study.source}: {key}: no road of the network has the class '{name}', so the setting "
+                         f"changes nothing{hint}")
+    return notes
 
 
 def _check_people(cells: Cells, study: Study) -> None:

@@ -627,15 +627,32 @@ def cache_dir() -> Path:
     return Path(os.environ.get("HEALTHREACH_CACHE", Path.home() / ".cache" / "healthreach"))
 
 
+# files a GIS reader takes from beside the named one (a Shapefile's attributes, CRS, encoding; raster worlds)
+SIDECARS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".tfw", ".tifw", ".wld", ".aux.xml", ".ovr")
+
+
+def input_files(path: Path) -> list[Path]:
+    """Every file a reader takes for the input ``path``: the file and its side files (a Shapefile's
+    ``.dbf``, ``.prj``, ...), or every file inside a folder input (a File Geodatabase)."""
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file())
+    stem = path.with_suffix("")
+    sides = [p for suffix in SIDECARS for p in (stem.with_name(stem.name + suffix), path.with_name(path.name + suffix))
+             if p.is_file() and p != path]
+    return [path, *dict.fromkeys(sides)]
+
+
 def cache_key(*parts: object) -> str:
-    """A stable hash of the inputs that determine a network (files hashed by content)."""
+    """A stable hash of what determines a result: paths are hashed by the content of every file the
+    input is read from (:func:`input_files`), anything else by its JSON text."""
     digest = hashlib.sha256()
     for part in parts:
-        if isinstance(part, Path) and part.is_file():
-            digest.update(part.name.encode())
-            with part.open("rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(block)
+        if isinstance(part, Path) and part.exists():
+            for file in input_files(part):
+                digest.update(file.name.encode())
+                with file.open("rb") as fh:
+                    for block in iter(lambda: fh.read(1 << 20), b""):
+                        digest.update(block)
         else:
             digest.update(json.dumps(part, sort_keys=True, default=str).encode())
     return digest.hexdigest()[:20]

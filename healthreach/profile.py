@@ -7,19 +7,22 @@ The bundled ``default`` profile holds the values the district plans state
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from healthreach.errors import StudyError
 from healthreach.study import Study, check_speeds, format_validation_error, read_yaml
-from healthreach.vocab import EXPRESSWAYS, NO_CLASS, road_class
+from healthreach.vocab import EXPRESSWAYS, NO_CLASS, facility_type, road_class
 
 PROFILES = Path(__file__).resolve().parent / "profiles"
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Mode = Literal["walk", "drive", "ambulance"]  # travel modes of the network (healthreach.network.MODES)
 
 
 class Travel(_Strict):
@@ -33,17 +36,27 @@ class Travel(_Strict):
 
 
 class Group(_Strict):
-    """Facilities of these types, plus (optionally) any flagged emergency-capable."""
+    """Facilities of these types, plus (optionally) any flagged emergency-capable.
+
+    Types are read through the vocabulary (``三甲医院`` is ``tertiary_hospital``,
+    as in facility tables); other names, such as OpenStreetMap tag values,
+    are kept as written.
+    """
 
     types: list[str] = Field(default_factory=list)
     emergency_flag: bool = False
+
+    @field_validator("types")
+    @classmethod
+    def _canonical(cls, types: list[str]) -> list[str]:
+        return list(dict.fromkeys(facility_type(t) for t in types))
 
 
 class CircleStandard(_Strict):
     group: str
     threshold_min: float = Field(gt=0, le=24 * 60)
-    urban_mode: str = "walk"
-    rural_mode: str = "drive"
+    urban_mode: Mode = "walk"
+    rural_mode: Mode = "drive"
     target_share: float = Field(ge=0, le=1)
 
 
@@ -51,6 +64,14 @@ class RadiusStandard(_Strict):
     group: str
     radius_km: float | list[float]
     target_share: float = Field(ge=0, le=1)
+
+    @field_validator("radius_km")
+    @classmethod
+    def _positive(cls, value: float | list[float]) -> float | list[float]:
+        radii = value if isinstance(value, list) else [value]
+        if not radii or not all(0 < r <= 500 for r in radii):
+            raise ValueError(f"radii are kilometres between 0 and 500 (at least one), got {value}")
+        return value
 
     @property
     def radii_m(self) -> list[float]:
@@ -85,8 +106,8 @@ class VillageStandard(_Strict):
     group: str
     min_population: float = Field(800, ge=0)
     threshold_min: float = Field(15, gt=0)
-    urban_mode: str = "walk"
-    rural_mode: str = "drive"
+    urban_mode: Mode = "walk"
+    rural_mode: Mode = "drive"
 
 
 class Standards(_Strict):
@@ -175,6 +196,9 @@ def load_profile(name_or_path: str, study: Study | None = None) -> Profile:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
         raise StudyError(format_validation_error(exc, str(path), Profile)) from None
+    if not any(getattr(profile.standards, name) is not None for name in Standards.model_fields):
+        raise StudyError(f"{path}: standards: the profile names no standard; give at least one (see the bundled "
+                         f"default profile)")
     for spec_name in ("primary_care_15min", "emergency_radius_urban", "emergency_radius_rural",
                       "emergency_response_18min", "tertiary_hospital_1h", "village_clinic_800"):
         spec = getattr(profile.standards, spec_name)

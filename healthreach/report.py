@@ -178,7 +178,7 @@ def print_summary(audit: Audit, console: Console | None = None) -> None:
     # figures are never cut or wrapped: a narrow terminal folds the standard's name and shortens headers
     table.add_column("standard", overflow="fold")
     for i in columns[1:]:
-        width = max(len(Text.from_markup(row[i]).plain) for row in rows)
+        width = max((len(Text.from_markup(row[i]).plain) for row in rows), default=0)
         table.add_column(_SUMMARY_HEADERS[i], justify="right", no_wrap=True, min_width=width)
     for row in rows:
         table.add_row(*(row[i] for i in columns))

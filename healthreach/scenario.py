@@ -49,6 +49,7 @@ from healthreach.errors import CRSError, HealthreachError, ScenarioError
 from healthreach.incremental import TravelUpdater
 from healthreach.inputs import StudyInputs
 from healthreach.isochrones import cell_squares
+from healthreach.load.facilities import has_ambulance_counts
 from healthreach.profile import Profile
 from healthreach.report import json_safe, write_files
 from healthreach.sources import describe_inputs
@@ -708,6 +709,12 @@ def check(scenario: Scenario, inputs: StudyInputs) -> dict[int, Site]:
     """Every check of the scenario against the study; returns the located sites."""
     check_changes(scenario, inputs.facilities, inputs.profile, inputs.study.facilities.path.name,
                   inputs.study.facilities.type_map)
+    if not has_ambulance_counts(inputs.study.facilities):
+        for i, change in enumerate(scenario.changes):
+            if getattr(change, "ambulances", None):
+                raise ScenarioError(f"{scenario.where}: {scenario.label(i)}: sets ambulances, but the study's "
+                                    f"facility list gives no ambulance counts (facilities.ambulances_column), so "
+                                    f"the change would count for nothing; give the study its ambulance counts")
     return locate(scenario, inputs)
 
 

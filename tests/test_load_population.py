@@ -194,3 +194,23 @@ def test_unknown_spread(small_study):
     edit(small_study, population__spread="by_guess")
     with pytest.raises(StudyError, match=r"population.spread: .*'uniform' or 'road_density'"):
         load_study(small_study)
+
+
+def _polygons(tmp_path, people, geoms=None):
+    from healthreach.load.population import read_population_polygons
+
+    geoms = geoms or [shapely.box(X0, Y0, X0 + 2000, Y0 + 4000), shapely.box(X0 + 2000, Y0, X0 + 4000, Y0 + 4000)]
+    gpd.GeoDataFrame({"people": people}, geometry=geoms, crs=CRS).to_file(tmp_path / "pop.gpkg")
+    return read_population_polygons(PopulationSpec(path=tmp_path / "pop.gpkg", column="people"))
+
+
+def test_a_population_polygon_without_people_is_an_error_not_zero(tmp_path):
+    with pytest.raises(InputError, match=r"pop.gpkg: row 2: 'people' must be a number of people >= 0 \(0 where"):
+        _polygons(tmp_path, [2000.0, None])
+    assert _polygons(tmp_path, [2000.0, 0.0])["people"].tolist() == [2000.0, 0.0]
+
+
+def test_overlapping_population_polygons_are_an_error_not_counted_twice(tmp_path):
+    west = shapely.box(X0, Y0, X0 + 2000, Y0 + 4000)
+    with pytest.raises(InputError, match=r"population polygons overlap: row 1 and row 2: 100.0% of the smaller"):
+        _polygons(tmp_path, [2000.0, 2000.0], [west, west])

@@ -562,3 +562,15 @@ def test_closing_the_only_tertiary_hospital_fails_the_one_hour_standard(study, b
     before, after = result.baseline.figure("tertiary_hospital_1h"), result.audit.figure("tertiary_hospital_1h")
     assert before.covered > 0 and after.covered == 0 and after.passed is False
     assert "not_assessed" not in after.details and after.unreachable == after.population
+
+
+def test_an_ambulance_change_on_a_study_without_ambulance_counts_is_an_error(tmp_path):
+    path = write_study(tmp_path / "s", FACILITIES)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["facilities"]["ambulances_column"] = None
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    inputs = load_inputs(load_study(path))
+    plan = parse_scenario(scenario(path, [{"expand": "THC01", "beds": 50}, {"expand": "THC02", "ambulances": 5}]))
+    with pytest.raises(ScenarioError, match=r"change 2 \(expand THC02\): sets ambulances, but the study's facility "
+                                            r"list gives no ambulance counts"):
+        check(plan, inputs)

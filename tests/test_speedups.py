@@ -101,3 +101,27 @@ def test_cache_writes_clean_temporaries_left_by_killed_runs(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.456-busy.tmp.npz", "c.npz"]
     with np.load(tmp_path / "c.npz") as z:
         assert z["x"].tolist() == [0, 1, 2]
+
+
+def test_an_edited_shapefile_dbf_is_a_new_network_and_a_new_input_hash(tmp_path):
+    import yaml
+
+    from conftest import grid_roads, write_study
+    from healthreach.standards import audit
+
+    path = write_study(tmp_path / "s")
+    roads = grid_roads()
+    roads.to_file(tmp_path / "s" / "roads.shp")
+    study = yaml.safe_load(path.read_text(encoding="utf-8"))
+    study["roads"] = {"path": "roads.shp"}
+    path.write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+    first = load_inputs(load_study(path))
+    before = audit(first).figure("emergency_response_18min").details["mean_response_min"]
+    shp = (tmp_path / "s" / "roads.shp").read_bytes()
+    roads.assign(road_class=roads["road_class"].replace("village", "county")).to_file(tmp_path / "s" / "roads.shp")
+    assert (tmp_path / "s" / "roads.shp").read_bytes() == shp      # only the .dbf (the classes) changed
+    second = load_inputs(load_study(path))
+    assert second.input_hash != first.input_hash
+    after = audit(second).figure("emergency_response_18min").details["mean_response_min"]
+    fresh = audit(load_inputs(load_study(path), use_cache=False)).figure("emergency_response_18min")
+    assert after == fresh.details["mean_response_min"] != before   # the cached network was not reused

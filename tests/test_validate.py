@@ -324,3 +324,25 @@ def test_scenario_counts_with_a_leading_zero_are_refused(tmp_path, small_study):
     path.write_text(f"name: p\nstudy: {small_study}\nchanges:\n  - expand: CHC01\n    beds: 050\n", encoding="utf-8")
     with pytest.raises(ScenarioError, match="line 5: '050' would be read as 40"):
         load_scenario(path)
+
+
+@pytest.mark.parametrize(("standards", "message"), [
+    ({}, "the profile names no standard"),
+    ({"emergency_radius_urban": {"group": "emergency", "radius_km": 0, "target_share": 0.95}}, "radii are kilometres"),
+    ({"emergency_radius_rural": {"group": "emergency", "radius_km": [10, -5], "target_share": 0.95}},
+     "radii are kilometres"),
+    ({"primary_care_15min": {"group": "primary_care", "threshold_min": 15, "urban_mode": "bike",
+                             "target_share": 0.95}}, "urban_mode"),
+])
+def test_profile_standards_are_checked_at_the_door(tmp_path, standards, message):
+    import yaml
+
+    from healthreach.profile import PROFILES, load_profile
+
+    data = yaml.safe_load((PROFILES / "default.yaml").read_text(encoding="utf-8"))
+    data["standards"] = standards
+    path = tmp_path / "profile.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(StudyError, match=message) as err:
+        load_profile(str(path))
+    assert str(path) in str(err.value)

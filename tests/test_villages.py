@@ -48,3 +48,12 @@ def test_village_population_must_be_numbers(small_study):
     with_villages(small_study, [{"id": "V1", "name": "村", "population": -5, "xy": (X0 + 100, Y0 + 100)}])
     with pytest.raises(InputError, match=r"villages.gpkg: row 1 \(id V1\): 'population' must be a number"):
         load_inputs(load_study(small_study))
+
+
+def test_a_village_outside_every_township_is_an_error_not_a_failure(small_study):
+    with_villages(small_study, [
+        {"id": "V1", "name": "本村", "population": 900, "xy": (X0 + 800, Y0 + 2100)},
+        {"id": "V9", "name": "外县村", "population": 900, "xy": (X0 + 50_000, Y0 + 2100)},   # 46 km east
+    ])
+    with pytest.raises(InputError, match=r"villages.gpkg: 1 villages lie outside every township: V9 \(row 2\)"):
+        load_inputs(load_study(small_study))

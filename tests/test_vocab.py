@@ -383,3 +383,23 @@ def test_scenario_and_compare_commands_read_the_study_type_map(tmp_path):
     assert compared.exit_code == 0, compared.output
     unknown = CliRunner().invoke(cli, ["scenario", str(plans / "unknown.yaml"), "--out", str(tmp_path / "o2")])
     assert unknown.exit_code == 1 and "分部" in unknown.output
+
+
+def test_profile_groups_may_name_types_in_chinese():
+    from healthreach.profile import Group
+
+    assert Group(types=["三甲医院", "村卫生室", "village_clinic", "doctors"]).types == [
+        "tertiary_hospital", "village_clinic", "doctors"]   # OSM values are kept as written
+
+
+def test_a_class_setting_no_road_has_is_noted_with_a_suggestion(tmp_path):
+    path = write_study(tmp_path / "s")
+    study = yaml.safe_load(path.read_text(encoding="utf-8"))
+    study["speeds_kmh"] = {"villag": 5, "village": 15, "县道": 30}
+    study["no_walking"] = ["urban_brnch"]
+    path.write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+    notes = "\n".join(load_inputs(load_study(path)).warnings)
+    assert "speeds_kmh: no road of the network has the class 'villag', so the setting changes nothing; did you " \
+           "mean 'village'?" in notes
+    assert "no_walking: no road of the network has the class 'urban_brnch'" in notes
+    assert "'village'," not in notes and "'县道'" not in notes   # classes the roads have are not noted

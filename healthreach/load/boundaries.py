@@ -5,11 +5,10 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from healthreach.errors import InputError
-from healthreach.load.tables import (apply_declared_crs, check_crs_fits, drop_missing_geometries, read_table,
-                                     repair_invalid, require_columns, require_unique_ids)
+from healthreach.load.tables import (apply_declared_crs, check_crs_fits, check_overlaps, drop_missing_geometries,
+                                     read_table, repair_invalid, require_columns, require_unique_ids)
 from healthreach.study import BoundariesSpec
 
 AREA_CLASSES = ("urban", "rural")
@@ -84,35 +83,12 @@ def read_boundaries(spec: BoundariesSpec, notes: list[str] | None = None) -> gpd
     out = gpd.GeoDataFrame({"id": ids.to_numpy(), "name": gdf[spec.name_column].astype(str).to_numpy(),
                             "area_class": area_class.to_numpy(), "census_pop": census.to_numpy(float)},
                            geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
-    _check_overlaps(out, where)
+    labels = [f"{i} ({n})" for i, n in zip(out["id"], out["name"])]
+    check_overlaps(out.geometry.to_numpy(), labels, where, "townships",
+                   "each place must belong to one township; fix the boundaries so they do not overlap")
     return out
 
 
-OVERLAP_TOLERANCE = 0.001  # share of the smaller township two townships may share (digitising slivers)
-
-
-def _check_overlaps(towns: gpd.GeoDataFrame, where) -> None:
-    """Raise naming both townships when two overlap by more than :data:`OVERLAP_TOLERANCE` of the smaller one.
-
-    People in an overlap would be counted in one township only, chosen by
-    the order of the rows; the boundaries must be fixed instead.
-    """
-    geoms = towns.geometry.to_numpy()
-    left, right = towns.sindex.query(geoms, predicate="intersects")
-    pair = left < right
-    left, right = left[pair], right[pair]
-    if len(left) == 0:
-        return
-    shared = shapely.area(shapely.intersection(geoms[left], geoms[right]))
-    smaller = np.minimum(shapely.area(geoms[left]), shapely.area(geoms[right]))
-    bad = np.flatnonzero(shared > OVERLAP_TOLERANCE * smaller)
-    if len(bad):
-        ids, names = towns["id"].to_numpy(), towns["name"].to_numpy()
-        listed = "; ".join(f"{ids[left[k]]} ({names[left[k]]}) and {ids[right[k]]} ({names[right[k]]}): "
-                           f"{shared[k] / smaller[k]:.1%} of the smaller" for k in bad[:5])
-        more = f" and {len(bad) - 5} more pairs" if len(bad) > 5 else ""
-        raise InputError(f"{where}: townships overlap: {listed}{more}. Each place must belong to one township; "
-                         f"fix the boundaries so they do not overlap")
 
 
 def _admin_units(spec: BoundariesSpec, where: str) -> tuple[gpd.GeoDataFrame, BoundariesSpec]:

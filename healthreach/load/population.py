@@ -20,7 +20,8 @@ from rasterio.windows import Window
 
 from healthreach.errors import InputError
 from healthreach.grid import Grid
-from healthreach.load.tables import VECTOR_SUFFIXES, check_crs_fits, drop_missing_geometries, read_table, repair_invalid
+from healthreach.load.tables import (VECTOR_SUFFIXES, check_crs_fits, check_overlaps, drop_missing_geometries, read_table,
+                                     repair_invalid)
 from healthreach.study import PopulationSpec
 
 _MAX_PARTS = 40_000_000  # cap on source-cell parts projected in one aggregation (memory, time)
@@ -34,9 +35,11 @@ def is_polygon_source(path: Path) -> bool:
 def read_population_polygons(spec: PopulationSpec, notes: list[str] | None = None) -> gpd.GeoDataFrame:
     """Polygons with people: a GeoDataFrame with a float ``people`` column, in the file's CRS.
 
-    Rows whose ``spec.column`` is blank count as 0 people; text, negative or
-    infinite values are rejected naming the row. Rows without geometry are
-    dropped and invalid polygons repaired, both counted in ``notes``.
+    Every row needs a number of people (0 where nobody lives): blank, text,
+    negative or infinite values are rejected naming the row, and so are
+    polygons that overlap (their people would count twice). Rows without
+    geometry are dropped and invalid polygons repaired, both counted in
+    ``notes``.
     """
     gdf = read_table(spec.path, spec.layer)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
@@ -50,19 +53,20 @@ def read_population_polygons(spec: PopulationSpec, notes: list[str] | None = Non
                          f"the file has: {', '.join(map(str, gdf.columns))}")
     raw = gdf[spec.column]
     people = pd.to_numeric(raw, errors="coerce")
-    blank = raw.isna() | (raw.astype(str).str.strip() == "")
-    bad = (people.isna() & ~blank) | ~np.isfinite(people.fillna(0)) | (people < 0)
+    bad = people.isna() | ~np.isfinite(people.fillna(0)) | (people < 0)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"{spec.path}: row {i + 1}: '{spec.column}' must be a number of people >= 0, "
-                         f"got {raw.iloc[i]!r} ({int(bad.sum())} rows like this)")
+        raise InputError(f"{spec.path}: row {i + 1}: '{spec.column}' must be a number of people >= 0 (0 where "
+                         f"nobody lives), got {raw.iloc[i]!r} ({int(bad.sum())} rows like this)")
     polys = gdf.geom_type.isin(["Polygon", "MultiPolygon"])
     if not polys.all():
         i = int(np.flatnonzero(~polys.to_numpy())[0])
         raise InputError(f"{spec.path}: row {gdf.index[i] + 1} is a {gdf.geom_type.iloc[i]}, not a polygon "
                          f"(population layers hold areas with their number of people)")
     gdf = repair_invalid(gdf, spec.path, "population", notes)
-    return gpd.GeoDataFrame({"people": people.fillna(0).to_numpy(float)},
+    check_overlaps(gdf.geometry.to_numpy(), [f"row {i + 1}" for i in range(len(gdf))], spec.path,
+                   "population polygons", "their people would be counted twice; fix the layer so each place is in one")
+    return gpd.GeoDataFrame({"people": people.to_numpy(float)},
                             geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
 
 

@@ -195,3 +195,31 @@ def apply_declared_crs(gdf: gpd.GeoDataFrame, system: str, where, key: str) -> g
         geo = gdf.to_crs(4326) if not gdf.crs.equals("EPSG:4326") else gdf
         return geo.set_geometry(datum_to_wgs84(geo.geometry.to_numpy(), name), crs="EPSG:4326")
     return gdf.set_crs(parse_crs(system, f"{where}: {key}"), allow_override=True)
+
+
+OVERLAP_TOLERANCE = 0.001  # share of the smaller polygon two polygons may share (digitising slivers)
+
+
+def check_overlaps(geoms: np.ndarray, labels: list[str], where, what: str, fix: str) -> None:
+    """Raise naming the pairs of polygons that overlap by more than :data:`OVERLAP_TOLERANCE` of the smaller.
+
+    Townships that overlap would give the people between them to one of them
+    by row order; population polygons that overlap would count their people
+    twice. ``labels`` names each polygon in the message; ``what`` names the
+    layer ("townships"); ``fix`` says what to do.
+    """
+    import shapely
+
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    pair = left < right
+    left, right = left[pair], right[pair]
+    if len(left) == 0:
+        return
+    shared = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    smaller = np.minimum(shapely.area(geoms[left]), shapely.area(geoms[right]))
+    bad = np.flatnonzero(shared > OVERLAP_TOLERANCE * smaller)
+    if len(bad):
+        listed = "; ".join(f"{labels[left[k]]} and {labels[right[k]]}: {shared[k] / smaller[k]:.1%} of the smaller"
+                           for k in bad[:5])
+        more = f" and {len(bad) - 5} more pairs" if len(bad) > 5 else ""
+        raise InputError(f"{where}: {what} overlap: {listed}{more}; {fix}")

@@ -15,8 +15,9 @@ def read_villages(spec: VillagesSpec, crs: str, boundaries: gpd.GeoDataFrame) ->
     """Villages in the analysis CRS ``crs``, with the township each lies in.
 
     Columns: ``id``, ``name``, ``population`` (people), ``x``, ``y`` (metres),
-    ``township`` (row in ``boundaries``; -1 outside every township) and
-    ``urban`` (bool, the township's class).
+    ``township`` (row in ``boundaries``) and ``urban`` (bool, the township's
+    class). A village without a point, or outside every township, is an
+    error naming its row and id.
     """
     gdf = read_table(spec.path, spec.layer)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.crs is None:
@@ -30,10 +31,25 @@ def read_villages(spec: VillagesSpec, crs: str, boundaries: gpd.GeoDataFrame) ->
         row = int(np.flatnonzero(~(np.isfinite(people) & (people >= 0)))[0])
         raise InputError(f"{spec.path}: row {row + 1} (id {ids.iloc[row]}): '{spec.population_column}' "
                          f"must be a number of people >= 0")
+    if gdf.geometry.isna().any() or gdf.geometry.is_empty.any():
+        row = int(np.flatnonzero((gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy())[0])
+        raise InputError(f"{spec.path}: row {row + 1} (id {ids.iloc[row]}) has no location; give every village "
+                         f"a point")
+    if not gdf.geom_type.isin(["Point", "MultiPoint"]).all():
+        row = int(np.flatnonzero(~gdf.geom_type.isin(["Point", "MultiPoint"]).to_numpy())[0])
+        raise InputError(f"{spec.path}: row {row + 1} (id {ids.iloc[row]}) is a {gdf.geom_type.iloc[row]}; "
+                         f"villages are points")
     points = gdf.geometry.to_crs(crs).representative_point()
-    found = boundaries.sindex.query(points, predicate="within")
+    # on a township's edge counts as inside it (a village on the boundary line belongs to one of them)
+    found = boundaries.sindex.query(points, predicate="intersects")
     township = np.full(len(gdf), -1)
-    township[found[0]] = found[1]
+    township[found[0][::-1]] = found[1][::-1]  # the first township listed, where a point touches two
+    outside = np.flatnonzero(township < 0)
+    if len(outside):
+        listed = ", ".join(f"{ids.iloc[i]} (row {i + 1})" for i in outside[:10])
+        raise InputError(f"{spec.path}: {len(outside)} villages lie outside every township: {listed}"
+                         f"{' ...' if len(outside) > 10 else ''}; check their coordinates and the layer's "
+                         f"coordinate system, or leave out villages of other districts")
     urban = (boundaries["area_class"].to_numpy() == "urban")[np.maximum(township, 0)] & (township >= 0)
     return gpd.GeoDataFrame({"id": ids.to_numpy(), "name": gdf[spec.name_column].astype(str).to_numpy(),
                              "population": people, "x": points.x.to_numpy(), "y": points.y.to_numpy(),
