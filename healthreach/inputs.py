@@ -28,7 +28,8 @@ from healthreach.load.facilities import check_locations, check_types, read_facil
 from healthreach.load.population import is_polygon_source, read_population, read_population_polygons
 from healthreach.load.roads import buffer_wgs84, read_roads, road_format, roads_file
 from healthreach.load.villages import read_villages
-from healthreach.network import Network, attach_facilities, build_network, cache_dir, cache_key, load_network, save_network
+from healthreach.network import (Network, attach_facilities, build_network, cache_dir, cache_key, load_network,
+                                 save_network)
 from healthreach.offsets import datum_offset_warnings
 from healthreach.profile import Profile, load_profile
 from healthreach.study import INPUT_KEYS, Study

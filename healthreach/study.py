@@ -406,7 +406,8 @@ def _refuse_ambiguous_numbers(loader: yaml.SafeLoader, node: yaml.ScalarNode, nu
 
 
 _StrictYamlLoader.add_constructor(
-    "tag:yaml.org,2002:int", lambda loader, node: _refuse_ambiguous_numbers(loader, node, yaml.SafeLoader.construct_yaml_int))
+    "tag:yaml.org,2002:int",
+    lambda loader, node: _refuse_ambiguous_numbers(loader, node, yaml.SafeLoader.construct_yaml_int))
 _StrictYamlLoader.add_constructor(
     "tag:yaml.org,2002:float",
     lambda loader, node: _refuse_ambiguous_numbers(loader, node, yaml.SafeLoader.construct_yaml_float))

@@ -20,8 +20,8 @@ from rasterio.windows import Window
 
 from healthreach.errors import InputError
 from healthreach.grid import Grid
-from healthreach.load.tables import (VECTOR_SUFFIXES, check_crs_fits, check_overlaps, drop_missing_geometries, read_table,
-                                     repair_invalid)
+from healthreach.load.tables import (VECTOR_SUFFIXES, check_crs_fits, check_overlaps, drop_missing_geometries,
+                                     read_table, repair_invalid)
 from healthreach.study import PopulationSpec
 
 _MAX_PARTS = 40_000_000  # cap on source-cell parts projected in one aggregation (memory, time)
