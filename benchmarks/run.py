@@ -67,7 +67,7 @@ def _demo_child(study_path: str | None) -> dict:
 
     from benchmarks.peers import fresh_network
     from healthreach.inputs import load_inputs
-    from healthreach.network import cache_dir
+    from healthreach.cache import cache_dir
     from healthreach.standards import audit
     from healthreach.study import load_study
     from healthreach.travel import needs

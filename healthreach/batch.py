@@ -46,8 +46,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from healthreach import __version__
+from healthreach.cache import cache_key
 from healthreach.errors import HealthreachError, StudyError
-from healthreach.network import cache_key
 from healthreach.outputs import (check_output, claim, clean_stale, publish, replace_files, study_input_paths,
                                   write_json, write_text, write_xlsx)
 from healthreach.sources import describe_inputs
@@ -67,7 +67,6 @@ SUMMARY_FILES = ("summary.csv", "summary.xlsx", "coverage_map.html")
 STUDY_SUFFIXES = (".yaml", ".yml")
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".xls")
 _MARKER_FORMAT = 1
-# Shape files and rasters keep part of their content beside the named file.
 PRIMARY = "primary_care_15min"
 _MAP_TEXT = {
     "title": {"zh": "各区县{threshold}分钟医疗服务圈覆盖率",

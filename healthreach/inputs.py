@@ -19,6 +19,7 @@ import shapely
 from rasterio import features
 
 from healthreach import __version__, vocab
+from healthreach.cache import cache_dir, cache_key
 from healthreach.crs import local_metric_crs, parse_crs
 from healthreach.errors import InputError
 from healthreach.grid import Grid, check_grid
@@ -28,8 +29,7 @@ from healthreach.load.facilities import check_locations, check_types, read_facil
 from healthreach.load.population import is_polygon_source, read_population, read_population_polygons
 from healthreach.load.roads import buffer_wgs84, read_roads, road_format, roads_file
 from healthreach.load.villages import read_villages
-from healthreach.network import (Network, attach_facilities, build_network, cache_dir, cache_key, load_network,
-                                 save_network)
+from healthreach.network import Network, attach_facilities, build_network, load_network, save_network
 from healthreach.offsets import datum_offset_warnings
 from healthreach.profile import Profile, load_profile
 from healthreach.study import INPUT_KEYS, Study

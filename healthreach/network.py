@@ -14,13 +14,8 @@ study's analysis CRS.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import logging
-import os
-import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +28,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from healthreach.cache import save_npz
 from healthreach.errors import NetworkError
 from healthreach.profile import Profile
 
@@ -620,44 +616,6 @@ def _unique_rows(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return s[new], inverse
 
 
-# --- on-disk cache -----------------------------------------------------------
-
-def cache_dir() -> Path:
-    """Where built networks are cached: ``$HEALTHREACH_CACHE`` or ``~/.cache/healthreach``."""
-    return Path(os.environ.get("HEALTHREACH_CACHE", Path.home() / ".cache" / "healthreach"))
-
-
-# files a GIS reader takes from beside the named one (a Shapefile's attributes, CRS, encoding; raster worlds)
-SIDECARS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".tfw", ".tifw", ".wld", ".aux.xml", ".ovr")
-
-
-def input_files(path: Path) -> list[Path]:
-    """Every file a reader takes for the input ``path``: the file and its side files (a Shapefile's
-    ``.dbf``, ``.prj``, ...), or every file inside a folder input (a File Geodatabase)."""
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file())
-    stem = path.with_suffix("")
-    sides = [p for suffix in SIDECARS for p in (stem.with_name(stem.name + suffix), path.with_name(path.name + suffix))
-             if p.is_file() and p != path]
-    return [path, *dict.fromkeys(sides)]
-
-
-def cache_key(*parts: object) -> str:
-    """A stable hash of what determines a result: paths are hashed by the content of every file the
-    input is read from (:func:`input_files`), anything else by its JSON text."""
-    digest = hashlib.sha256()
-    for part in parts:
-        if isinstance(part, Path) and part.exists():
-            for file in input_files(part):
-                digest.update(file.name.encode())
-                with file.open("rb") as fh:
-                    for block in iter(lambda: fh.read(1 << 20), b""):
-                        digest.update(block)
-        else:
-            digest.update(json.dumps(part, sort_keys=True, default=str).encode())
-    return digest.hexdigest()[:20]
-
-
 def save_network(net: Network, path: Path) -> None:
     """Write a network to ``path`` (npz) atomically."""
     coords, index = shapely.get_coordinates(net.lines.geometry.to_numpy(), return_index=True)
@@ -669,30 +627,6 @@ def save_network(net: Network, path: Path) -> None:
     }
     meta = {"crs": net.crs, "report": net.report.__dict__}
     save_npz(path, meta=np.array(json.dumps(meta)), **arrays)
-
-
-STALE_CACHE_TMP_S = 3600.0  # a cache temporary this old was left by a killed run (writing one takes seconds)
-
-
-def save_npz(path: Path, **arrays: np.ndarray) -> None:
-    """Write a cache file atomically: a temporary of this process beside ``path``, then renamed.
-
-    Temporaries that killed runs left in the folder (older than
-    ``STALE_CACHE_TMP_S``) are removed first.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    for old in path.parent.glob("*.tmp.npz"):
-        with contextlib.suppress(OSError):  # another process may be cleaning or replacing it
-            if now - old.stat().st_mtime > STALE_CACHE_TMP_S:
-                old.unlink()
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp.npz")  # one per writer: workers race
-    try:
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
 
 
 def load_network(path: Path) -> Network:

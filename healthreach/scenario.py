@@ -983,7 +983,7 @@ def write_outputs(result: ScenarioResult, out_dir: Path, map_html: str | None = 
                   force: bool = False) -> dict[str, Path]:
     """Publish comparison.json, standards/townships/facilities/flows CSVs, changes.gpkg (and map.html)
     as the owned folder ``out_dir``, all together (see :mod:`healthreach.outputs`); returns name -> path."""
-    from healthreach.network import cache_key
+    from healthreach.cache import cache_key
     from healthreach.outputs import check_output, publish
 
     study = result.audit.inputs.study

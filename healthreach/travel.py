@@ -12,7 +12,8 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from healthreach.inputs import Cells, StudyInputs
-from healthreach.network import Attachment, Network, SegmentIndex, cache_dir, save_npz
+from healthreach.cache import cache_dir, save_npz
+from healthreach.network import Attachment, Network, SegmentIndex
 from healthreach.profile import Group, Profile
 from healthreach.reach import Direction, Surface, nearest_facility, point_cost
 
@@ -72,7 +73,7 @@ def cell_access(inputs: StudyInputs, modes: set[str]) -> dict[str, Attachment]:
     Cells attach once per set of attachable segments (modes that may use the
     same segments share the result). The result is kept on ``inputs``, so
     repeated audits and scenarios of the same study do not attach again, and
-    in the on-disk cache (see :func:`healthreach.network.cache_dir`) under a
+    in the on-disk cache (see :func:`healthreach.cache.cache_dir`) under a
     hash of the segments' geometry and the cell coordinates, so a later run
     of an unchanged study reads it instead of searching.
     """

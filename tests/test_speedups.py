@@ -9,8 +9,9 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
+from healthreach.cache import cache_dir
 from healthreach.inputs import load_inputs
-from healthreach.network import build_network, cache_dir
+from healthreach.network import build_network
 from healthreach.profile import load_profile
 from healthreach.study import load_study
 from healthreach.travel import cell_access, straight_line_m
@@ -88,9 +89,10 @@ def test_cache_writes_clean_temporaries_left_by_killed_runs(tmp_path):
     import os
     import time
 
-    from healthreach.network import STALE_CACHE_TMP_S, save_npz
+    from healthreach.cache import STALE_CACHE_TMP_S, save_npz
 
-    stale, fresh = tmp_path / "a.123-dead.tmp.npz", tmp_path / "b.456-busy.tmp.npz"
+    # temporaries of another machine's writers (host 000000): only their age tells a killed run
+    stale, fresh = tmp_path / ".a.npz.hr-tmp-000000-123-0badc0de", tmp_path / ".b.npz.hr-tmp-000000-456-0ddba11"
     for f in (stale, fresh):
         f.write_bytes(b"half a file")
     old = time.time() - STALE_CACHE_TMP_S - 60
@@ -98,7 +100,7 @@ def test_cache_writes_clean_temporaries_left_by_killed_runs(tmp_path):
     save_npz(tmp_path / "c.npz", x=np.arange(3))
     assert not stale.exists()             # left by a killed run: removed
     assert fresh.exists()                 # another process may still be writing it
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.456-busy.tmp.npz", "c.npz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [fresh.name, "c.npz"]
     with np.load(tmp_path / "c.npz") as z:
         assert z["x"].tolist() == [0, 1, 2]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from healthreach.cli import cli, console
+from healthreach.cli.app import cli, console
 from healthreach.cli.options import force_option, map_options
 from healthreach.outputs import markup
 

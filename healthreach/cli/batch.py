@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from healthreach.cli import cli, console
+from healthreach.cli.app import cli, console
 from healthreach.cli.options import map_options
 from healthreach.outputs import markup
 

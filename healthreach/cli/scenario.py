@@ -10,7 +10,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from healthreach.cli import cli, console
+from healthreach.cli.app import cli, console
 from healthreach.cli.options import force_option, map_options
 from healthreach.outputs import markup
 

@@ -14,9 +14,8 @@ boundary) and network type are unchanged.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
+import re
 import warnings
 from pathlib import Path
 
@@ -25,7 +24,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from healthreach.cache import cache_key
 from healthreach.errors import InputError
+from healthreach.outputs import write_atomic
 
 # osmnx network type -> pyrosm network type
 PYROSM_TYPES = {"all": "all", "all_public": "all", "drive": "driving", "drive_service": "driving+service",
@@ -67,6 +68,23 @@ def osm_oneway(oneway: pd.Series, highway: pd.Series, junction: pd.Series | None
     return out
 
 
+def parse_speed(values: pd.Series) -> np.ndarray:
+    """Speeds in km/h from numbers or OSM ``maxspeed`` text ('50', '30 mph', ['40', '60'])."""
+    def one(v) -> float:
+        if isinstance(v, list):
+            nums = [one(x) for x in v]
+            nums = [n for n in nums if np.isfinite(n)]
+            return min(nums) if nums else np.nan
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return np.nan
+        match = re.match(r"\s*([-+]?\d+(?:\.\d+)?)\s*(mph)?", str(v))
+        if not match:
+            return np.nan
+        return float(match.group(1)) * (1.609344 if match.group(2) else 1.0)
+
+    return np.array([one(v) for v in values], float)
+
+
 def read_pbf_roads(path: Path, network_type: str = "all", area: shapely.Geometry | None = None) -> gpd.GeoDataFrame:
     """Roads of an ``.osm.pbf`` extract, split at every OSM node, in WGS84.
 
@@ -90,8 +108,6 @@ def read_pbf_roads(path: Path, network_type: str = "all", area: shapely.Geometry
     geoms = edges.geometry.to_numpy()
     backward = direction < 0
     geoms[backward] = shapely.reverse(geoms[backward])
-    from healthreach.load.roads import parse_speed
-
     speed = parse_speed(edges["maxspeed"]) if "maxspeed" in edges else np.full(len(edges), np.nan)
     return gpd.GeoDataFrame({"road_class": highway.to_numpy(), "oneway": direction != 0, "speed_kmh": speed},
                             geometry=geoms, crs="EPSG:4326")
@@ -253,7 +269,7 @@ def download_roads(source: str, network_type: str, boundary: shapely.Geometry | 
         raise InputError(f"{where}: 'boundary' needs study boundaries to download the roads inside them")
     ident = {"source": source, "network_type": network_type,
              "boundary": shapely.to_wkt(boundary, rounding_precision=5) if source == "boundary" else None}
-    key = hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:20]
+    key = cache_key(ident)
     path = cache_folder / "osm" / f"{key}.graphml"
     if path.is_file():
         return path
@@ -288,8 +304,5 @@ def download_roads(source: str, network_type: str, boundary: shapely.Geometry | 
                          f"and give it as roads.path") from None
     finally:
         ox.settings.use_cache, ox.settings.cache_folder, ox.settings.requests_timeout = saved
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.graphml")
-    ox.save_graphml(graph, tmp)
-    os.replace(tmp, path)
+    write_atomic(path, lambda tmp: ox.save_graphml(graph, tmp))
     return path

@@ -128,7 +128,7 @@ def _read_gis(spec: RoadsSpec, notes: list[str] | None = None) -> gpd.GeoDataFra
                  if spec.oneway_column else np.zeros(len(gdf), np.int8))
     speed = np.full(len(gdf), np.nan)
     if spec.speed_column:
-        speed = parse_speed(gdf[spec.speed_column])
+        speed = osm.parse_speed(gdf[spec.speed_column])
         _note_bad_speeds(gdf[spec.speed_column], speed, spec, notes)
     geoms = gdf.geometry.to_numpy().copy()
     geoms[direction < 0] = shapely.reverse(geoms[direction < 0])
@@ -203,7 +203,7 @@ def _read_osmnx(spec: RoadsSpec, fmt: str) -> gpd.GeoDataFrame:
         raise InputError(f"{spec.path}: no roads found")
     edges = ox.graph_to_gdfs(graph, nodes=False, fill_edge_geometry=True)
     highway = edges["highway"].map(lambda v: v[0] if isinstance(v, list) else v).astype(str)
-    speed = parse_speed(edges["maxspeed"]) if "maxspeed" in edges else np.full(len(edges), np.nan)
+    speed = osm.parse_speed(edges["maxspeed"]) if "maxspeed" in edges else np.full(len(edges), np.nan)
     # osmnx stores a two-way street as two edges (u->v and v->u): keep one, marked two-way;
     # a one-way street is stored once, along its direction of travel.
     oneway = (edges["oneway"].map(lambda v: any(map(_truthy, v)) if isinstance(v, list) else _truthy(v))
@@ -270,20 +270,3 @@ def _counted(counts: pd.Series, values=None) -> str:
     chosen = counts if values is None else counts[counts.index.isin(list(values))]
     shown = [f"{repr(v) if v else 'blank'} ({n:,} row{'' if n == 1 else 's'})" for v, n in chosen.items()]
     return ", ".join(shown[:20]) + (f", ... ({len(shown) - 20} more values)" if len(shown) > 20 else "")
-
-
-def parse_speed(values: pd.Series) -> np.ndarray:
-    """Speeds in km/h from numbers or OSM ``maxspeed`` text ('50', '30 mph', ['40', '60'])."""
-    def one(v) -> float:
-        if isinstance(v, list):
-            nums = [one(x) for x in v]
-            nums = [n for n in nums if np.isfinite(n)]
-            return min(nums) if nums else np.nan
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            return np.nan
-        match = re.match(r"\s*([-+]?\d+(?:\.\d+)?)\s*(mph)?", str(v))
-        if not match:
-            return np.nan
-        return float(match.group(1)) * (1.609344 if match.group(2) else 1.0)
-
-    return np.array([one(v) for v in values], float)
