@@ -29,7 +29,7 @@ import shapely
 
 from healthreach.inputs import load_inputs
 from healthreach.network import Attachment, SegmentIndex
-from healthreach.report import atomic_path
+from healthreach.outputs import write_atomic
 from healthreach.study import load_study
 
 RESULTS = Path(__file__).resolve().parent / "results" / "attach.json"
@@ -40,7 +40,7 @@ def strtree_nearest(index: SegmentIndex, x: np.ndarray, y: np.ndarray, length_m:
     found = index.strtree.query_nearest(shapely.points(x, y), all_matches=False)
     piece = np.empty(len(x), np.int64)
     piece[found[0]] = found[1]
-    return index._attachment(piece, x, y, length_m)
+    return index.attachment(piece, x, y, length_m)
 
 
 def check_same(index: SegmentIndex, x: np.ndarray, y: np.ndarray, new: Attachment, old: Attachment) -> dict:
@@ -104,8 +104,7 @@ def main() -> None:
               f"STRtree {entry['strtree_median_s']:.2f} s (median of {args.repeats}; "
               f"STRtree/KD-tree {entry['ratio_median']:.1f}x); {entry['check']}", flush=True)
     RESULTS.parent.mkdir(exist_ok=True)
-    with atomic_path(RESULTS) as tmp:
-        Path(tmp).write_text(json.dumps(out, indent=2))
+    write_atomic(RESULTS, lambda tmp: tmp.write_text(json.dumps(out, indent=2), encoding="utf-8"))
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ from healthreach.cache import cache_key
 from healthreach.errors import HealthreachError, StudyError
 from healthreach.outputs import (check_output, claim, clean_stale, publish, replace_files, study_input_paths,
                                   write_json, write_text, write_xlsx)
+from healthreach.report import json_safe
 from healthreach.sources import describe_inputs
 
 if TYPE_CHECKING:
@@ -262,8 +263,8 @@ def audit_study(study_path: str | Path, out_dir: str | Path, draw_map: bool = Tr
                        seconds=round(time.perf_counter() - start, 3))
             marker = {"format": _MARKER_FORMAT, "task_hash": key, "input_hash": row["input_hash"],
                       "healthreach_version": __version__, "finished": row["finished"], "files": files, "row": row}
-            write_json(stage / RESULT, _jsonable(marker))
-        return _jsonable(row)
+            write_json(stage / RESULT, json_safe(marker))
+        return json_safe(row)
     except Exception as exc:  # noqa: BLE001 - one study's failure must not end the batch; the row says why
         expected = isinstance(exc, HealthreachError)
         row["message"] = str(exc) if expected else f"{type(exc).__name__}: {exc}"
@@ -272,7 +273,7 @@ def audit_study(study_path: str | Path, out_dir: str | Path, draw_map: bool = Tr
         detail = row["message"] + ("" if expected else "\n\n" + traceback.format_exc())
         with contextlib.suppress(OSError), publish(out, "batch-study", None, keep_foreign=False) as stage:
             write_text(stage / ERROR, detail)  # the folder now says why, and holds no result of another run
-        return _jsonable(row)
+        return json_safe(row)
 
 
 def _run_audit(study: Study, out: Path, map_options: MapOptions | None, use_cache: bool,
@@ -354,19 +355,6 @@ def _worker_name() -> str:
 
 def _now() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON values: numpy scalars become numbers, NaN and inf become None."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 # --- many studies on Dask -------------------------------------------------------
@@ -536,7 +524,7 @@ def _run_tasks(client: Client, refs: list[StudyRef], out: Path, draw_map: bool, 
     try:
         for done, fut in enumerate(as_completed(futures), start=1):
             i = futures[fut]
-            rows[i] = _collect(fut, refs[i], out)
+            rows[i] = collect_row(fut, refs[i], out)
             fut.release()
             if on_result:
                 on_result(rows[i], done, len(refs))
@@ -545,7 +533,7 @@ def _run_tasks(client: Client, refs: list[StudyRef], out: Path, draw_map: bool, 
     return [r for r in rows if r is not None]
 
 
-def _collect(fut: Future, ref: StudyRef, out: Path) -> dict[str, Any]:
+def collect_row(fut: Future, ref: StudyRef, out: Path) -> dict[str, Any]:
     """The task's row, or an error row when the task itself was lost (worker died, cancelled)."""
     try:
         return fut.result()

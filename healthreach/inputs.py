@@ -71,9 +71,7 @@ class StudyInputs:
     input_hash: str
     warnings: list[str] = field(default_factory=list)
     villages: gpd.GeoDataFrame | None = None
-    # per mode: where the cells attach to the roads (Attachment), reused by every audit and scenario of these inputs
-    _cell_access: dict = field(default_factory=dict, repr=False, compare=False)
-    # constants derived from these inputs by the audit (cell weights, distances), computed once
+    # values derived from these inputs (cell attachments, cell weights, distances), computed once: see memo()
     _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property

@@ -72,8 +72,6 @@ FACILITY_ICONS = {
     "village_clinic": ("dot", "#525252", 8),
 }
 _OTHER_ICON = ("dot", "#000000", 10)
-# kept for code that imported the old table: type -> (colour, radius px, English label)
-TYPE_STYLE = {k: (c, s // 2, type_name(k, "en")) for k, (_, c, s) in FACILITY_ICONS.items()}
 
 _SIMPLIFY_M = 40.0        # band and boundary outlines, metres
 _ROAD_SIMPLIFY_M = 15.0   # road centre lines, metres
@@ -388,18 +386,15 @@ def add_title(m: folium.Map, lines: list[tuple[str, str]], bar: bool = False) ->
     return m
 
 
-def base_map(audit: Audit, title: str | None = None, subtitle: str = "", tiles: str | None = "OpenStreetMap", *,
+def base_map(audit: Audit, title: str | None = None, subtitle: str = "", *,
              lang: str = "zh", basemap: str | None = None, tianditu_key: str | None = None, offline: bool = False,
              scenario: str | None = None) -> HearingMap:
     """An empty map framed on the study area, with its title block.
 
     Without ``title`` the title block is :func:`title_lines` (study, scenario,
     standard, date, sources, input hash); with it, ``title`` and ``subtitle``.
-    ``tiles`` is kept for older callers (None = no basemap); ``basemap`` wins
-    (default: ``osm``, or ``none`` when ``offline``).
+    ``basemap`` defaults to ``osm``, or ``none`` when ``offline``.
     """
-    if basemap is None and tiles is None:
-        basemap = "none"
     bounds = tuple(audit.inputs.boundaries.to_crs(4326).total_bounds)
     lines = title_lines(audit, lang, scenario) if title is None else [("title", title)] + (
         [("line", subtitle)] if subtitle else [])
@@ -729,11 +724,10 @@ def legend_id(m: folium.Map) -> str:
     return f"hr_legend_{m.get_name()}"
 
 
-def add_legend(m: folium.Map, breaks_min=None, *, side: str = "left", style: str = "") -> folium.Map:
+def add_legend(m: folium.Map, *, side: str = "left", style: str = "") -> folium.Map:
     """A fixed legend of every layer drawn on ``m``; each section shows only while its layer is on.
 
-    Call after the layers. ``breaks_min`` is ignored (kept for older callers);
-    ``side="right"`` places it for the right map of a :func:`map_pair`;
+    Call after the layers. ``side="right"`` places it for the right map of a :func:`map_pair`;
     ``style`` is extra CSS for the block.
     """
     if side == "right":
@@ -746,7 +740,7 @@ def add_legend(m: folium.Map, breaks_min=None, *, side: str = "left", style: str
     return m
 
 
-def audit_map(audit: Audit, tiles: str | None = "OpenStreetMap", *, lang: str = "zh", basemap: str | None = None,
+def audit_map(audit: Audit, *, lang: str = "zh", basemap: str | None = None,
               offline: bool = False, tianditu_key: str | None = None, scenario: str | None = None,
               minor_roads: bool = True) -> HearingMap:
     """The full audit map: roads, townships, time bands, emergency areas, uncovered people, facilities.
@@ -755,7 +749,7 @@ def audit_map(audit: Audit, tiles: str | None = "OpenStreetMap", *, lang: str = 
     tianditu, amap (default osm, or none when ``offline``); ``offline``
     also makes :func:`render_html` refuse a page that would fetch anything.
     """
-    m = base_map(audit, tiles=tiles, lang=lang, basemap=basemap, tianditu_key=tianditu_key, offline=offline,
+    m = base_map(audit, lang=lang, basemap=basemap, tianditu_key=tianditu_key, offline=offline,
                  scenario=scenario)
     add_townships(m, audit)
     add_time_bands(m, audit)

@@ -322,7 +322,7 @@ class SegmentIndex:
                                f"{int(np.flatnonzero(bad)[0])}) cannot be attached to a road; drop or fix them")
         piece = np.full(n, -1, np.int64)
         if not n:
-            return self._attachment(piece, x, y, length_m)
+            return self.attachment(piece, x, y, length_m)
         # points in row-major order of 200 m squares: neighbours search the same branches of the tree
         col, row = np.floor((x - x.min()) / _SORT_CELL_M), np.floor((y - y.min()) / _SORT_CELL_M)
         todo = np.argsort(row * (col.max() + 1) + col, kind="stable")
@@ -342,7 +342,7 @@ class SegmentIndex:
             todo = todo[piece[todo] < 0]
         if len(todo):
             piece[todo] = self._nearest_by_strtree(x[todo], y[todo])
-        return self._attachment(piece, x, y, length_m)
+        return self.attachment(piece, x, y, length_m)
 
     def _nearest_by_strtree(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Nearest piece of each point by the STRtree, with the same distance arithmetic and tie rule."""
@@ -359,7 +359,9 @@ class SegmentIndex:
         np.minimum.at(out, row[tied], cand[tied])
         return out
 
-    def _attachment(self, piece: np.ndarray, x: np.ndarray, y: np.ndarray, length_m: np.ndarray) -> Attachment:
+    def attachment(self, piece: np.ndarray, x: np.ndarray, y: np.ndarray, length_m: np.ndarray) -> Attachment:
+        """Where each point ``(x, y)`` (metres) attaches to its given ``piece``; ``length_m`` per segment clamps
+        ``along_m``."""
         if not len(piece):
             return Attachment(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
         a, b = self.start[piece], self.end[piece]

@@ -28,12 +28,12 @@ from healthreach.travel import Need
 
 
 def json_safe(value):
-    """``value`` ready for JSON: NaN and inf become null, numpy scalars plain numbers (recursively)."""
+    """``value`` ready for JSON: NaN and inf become null, numpy scalars plain numbers, keys text (recursively)."""
     if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]
-    if isinstance(value, np.generic):
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None

@@ -152,7 +152,7 @@ def add_changes(m: folium.Map, result: ScenarioResult) -> folium.Map:
     return m
 
 
-def scenario_map(result: ScenarioResult, tiles: str | None = "OpenStreetMap", *, lang: str = "zh",
+def scenario_map(result: ScenarioResult, *, lang: str = "zh",
                  basemap: str | None = None, offline: bool = False, tianditu_key: str | None = None) -> folium.Map:
     """Before and after layers, gained and lost cells, moved/added/closed facilities, on one map.
 
@@ -160,7 +160,7 @@ def scenario_map(result: ScenarioResult, tiles: str | None = "OpenStreetMap", *,
     :func:`healthreach.maps.render_html`.
     """
     before, after = result.baseline, result.audit
-    m = maps.base_map(after, tiles=tiles, lang=lang, basemap=basemap, tianditu_key=tianditu_key, offline=offline,
+    m = maps.base_map(after, lang=lang, basemap=basemap, tianditu_key=tianditu_key, offline=offline,
                       scenario=result.scenario.name)
     spec = after.inputs.profile.standards.primary_care_15min
     threshold = f"{spec.threshold_min:g}" if spec else "15"
@@ -190,7 +190,7 @@ _PAIR_TEXT = {
 }
 
 
-def scenario_pair_map(result: ScenarioResult, tiles: str | None = "OpenStreetMap", *, lang: str = "zh",
+def scenario_pair_map(result: ScenarioResult, *, lang: str = "zh",
                       basemap: str | None = None, offline: bool = False, tianditu_key: str | None = None):
     """Before | after side by side on one page, the two maps panning and zooming together.
 
@@ -201,8 +201,6 @@ def scenario_pair_map(result: ScenarioResult, tiles: str | None = "OpenStreetMap
     :func:`healthreach.maps.render_html`.
     """
     before, after = result.baseline, result.audit
-    if basemap is None and tiles is None:
-        basemap = "none"
     lines = maps.title_lines(after, lang, scenario=result.scenario.name)
     spec = after.inputs.profile.standards.primary_care_15min
     p0 = before.figure("primary_care_15min") if spec else None

@@ -77,7 +77,8 @@ def cell_access(inputs: StudyInputs, modes: set[str]) -> dict[str, Attachment]:
     hash of the segments' geometry and the cell coordinates, so a later run
     of an unchanged study reads it instead of searching.
     """
-    net, cache = inputs.network, inputs._cell_access
+    net = inputs.network
+    cache = inputs.memo("cell_access", (inputs.network, inputs.cells), dict)  # per mode; again for moved cells
     for mode in sorted(modes - cache.keys()):
         index = net.segment_index(mode)
         shared = next((acc for done, acc in cache.items() if net.segment_index(done) is index), None)
@@ -151,7 +152,7 @@ def straight_line_m(inputs: StudyInputs, facilities: gpd.GeoDataFrame, group: st
     """
     member = in_group(facilities, inputs.profile.groups[group]) if member is None else member
     fx, fy = facilities["x"].to_numpy(float)[member], facilities["y"].to_numpy(float)[member]
-    cache = inputs._memo.setdefault("straight_line_m", {})
+    cache = inputs.memo("straight_line_m", (), dict)
     sites = np.sort(fx + 1j * fy)  # the set of sites (the nearest one does not depend on their order)
     key = sites.tobytes()
     hit = cache.get(key)

@@ -7,7 +7,7 @@ scripts defined here, so no plugin is fetched from a CDN. :func:`check_offline`
 is the guard: it finds every script, stylesheet, font or image a page would
 fetch from the network.
 
-Lines and polygons are written in a compact form (:func:`encode_geometry`):
+Lines and polygons are written in a compact form (:func:`encode_geometries`):
 coordinates as integers of 1e-5 degree, each ring or line delta-encoded
 with the polyline algorithm (five bits per URL-safe base64 character), which the page
 decodes before Leaflet reads the GeoJSON. That makes the geometry about
@@ -320,13 +320,8 @@ def encode_geometries(geoms) -> list[dict | None]:
     return out
 
 
-def encode_geometry(geom) -> dict | None:
-    """:func:`encode_geometries` for one geometry."""
-    return encode_geometries([geom])[0]
-
-
 def decode_geometry(geom: dict) -> dict:
-    """Plain GeoJSON from :func:`encode_geometry`'s output (what the page's ``hrDecodeGeometry`` does)."""
+    """Plain GeoJSON from one geometry of :func:`encode_geometries`' output (what the page's ``hrDecodeGeometry`` does)."""
     if geom is None or "hr" not in geom:
         return geom
     hr, kind = geom["hr"], geom["type"]

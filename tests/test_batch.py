@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from pyproj import Transformer
 
 from conftest import CRS, X0, Y0, write_study
-from healthreach.batch import (BatchError, MapOptions, StudyRef, _collect, audit_study, dask_client, discover_studies,
+from healthreach.batch import (BatchError, MapOptions, StudyRef, collect_row, audit_study, dask_client, discover_studies,
                                read_marker, run_batch)
 from healthreach.cli import cli
 from healthreach.errors import StudyError
@@ -278,7 +278,7 @@ def test_an_unexpected_exception_is_a_row_with_its_type_and_invalidates_the_old_
 def test_a_task_lost_on_the_cluster_becomes_an_error_row(client, tmp_path):
     fut = client.submit(operator.truediv, 1, 0, pure=False)
     distributed.wait(fut)
-    row = _collect(fut, StudyRef(tmp_path / "x" / "study.yaml", "x"), tmp_path)
+    row = collect_row(fut, StudyRef(tmp_path / "x" / "study.yaml", "x"), tmp_path)
     assert row["status"] == "error" and row["message"].startswith("ZeroDivisionError")
 
 

@@ -11,7 +11,6 @@ from healthreach.load.tables import (apply_declared_crs, check_crs_fits, check_o
                                      read_table, repair_invalid, require_columns, require_unique_ids)
 from healthreach.study import BoundariesSpec
 
-AREA_CLASSES = ("urban", "rural")
 _CLASS_WORDS = {"urban": "urban", "城市": "urban", "城镇": "urban", "街道": "urban",
                 "rural": "rural", "农村": "rural", "乡村": "rural", "乡镇": "rural"}
 

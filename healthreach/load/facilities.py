@@ -16,7 +16,6 @@ from healthreach.vocab import facility_types
 
 _TRUE = {"true", "1", "yes", "y", "t", "是", "有"}
 _FALSE = {"false", "0", "no", "n", "f", "否", "无", ""}
-COLUMNS = ["id", "name", "type", "beds", "ambulances", "emergency", "x", "y", "row"]
 
 
 def read_facilities(spec: FacilitiesSpec, crs: str, osm_area=None) -> gpd.GeoDataFrame:
