@@ -145,7 +145,7 @@ def main() -> None:
     elif DEMO_STUDY.parent.joinpath("roads.gpkg").exists():
         results["runs"].append(run(load_inputs(load_study(None)), args.changes, "demo county"))
     else:
-        print("demo county not generated (run data/geo/demo/generate.py); skipping it")
+        print("demo county not generated (run python -m tools.demo); skipping it")
     if args.synth:
         from benchmarks import synth
 

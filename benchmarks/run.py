@@ -213,8 +213,8 @@ def run(sizes: list[str], peers_cases: list[str], demo: bool, scenario_changes: 
           f"{res['machine']['cores']} cores, {res['machine']['memory_gib']} GiB", flush=True)
     have_demo = demo and demo_available()
     if demo and not have_demo:
-        res["notes"].append("demo county not generated (data/geo/demo/): its rows are skipped")
-        print("demo county not generated (data/geo/demo/): its rows are skipped")
+        res["notes"].append("demo county not generated (healthreach/demo/): its rows are skipped")
+        print("demo county not generated (healthreach/demo/): its rows are skipped")
 
     if have_demo:
         print("\n== demo county: loading (cold, then from the cache) and auditing", flush=True)

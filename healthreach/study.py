@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from healthreach.errors import StudyError
 
-DEMO_STUDY = Path(__file__).resolve().parent.parent / "data" / "geo" / "demo" / "study.yaml"
+DEMO_STUDY = Path(str(importlib.resources.files("healthreach").joinpath("demo", "study.yaml"))).resolve()
+"""The bundled synthetic demo county's study file, shipped as package data (``healthreach/demo/``)."""
 
 
 INPUT_KEYS = ("roads", "facilities", "population", "boundaries", "villages")

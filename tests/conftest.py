@@ -12,6 +12,8 @@ import shapely
 import yaml
 from rasterio.transform import from_origin
 
+from healthreach.study import DEMO_STUDY
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CRS = "EPSG:4545"  # CGCS2000 / 3-degree Gauss-Kruger CM 108E
 X0, Y0 = 480_000.0, 3_250_000.0  # south-west corner, metres
@@ -78,14 +80,14 @@ def small_study(tmp_path) -> Path:
     return write_study(tmp_path / "small")
 
 
-DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "geo" / "demo"
+DEMO_DIR = DEMO_STUDY.parent  # the bundled demo, package data in healthreach/demo
 
 
 @pytest.fixture(scope="session")
 def demo_inputs(tmp_path_factory):
     """The bundled synthetic demo county, loaded once per test session."""
     if not (DEMO_DIR / "roads.gpkg").exists():
-        pytest.skip("demo county data not generated (run data/geo/demo/generate.py)")
+        pytest.skip("demo county data not generated (run python -m tools.demo)")
     import os
 
     from healthreach.inputs import load_inputs

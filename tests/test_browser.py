@@ -248,7 +248,7 @@ def test_scenario_side_by_side_offline(browser, tmp_path):
 
 def test_demo_map_offline(browser, tmp_path):
     if not (DEMO_STUDY.parent / "roads.gpkg").exists():
-        pytest.skip("the demo county data (data/geo/demo) has not been generated")
+        pytest.skip("the demo county data (healthreach/demo) has not been generated")
     result = audit(load_inputs(load_study(None)))
     path = write_map(maps.audit_map(result, offline=True), tmp_path, "demo.html")
     page = Page(browser, path)

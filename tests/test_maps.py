@@ -324,7 +324,7 @@ def test_cli_writes_an_offline_english_map(small_audit, tmp_path):
 @pytest.mark.slow
 def test_demo_map_stays_under_5_mb():
     if not (DEMO_STUDY.parent / "roads.gpkg").exists():
-        pytest.skip("the demo county data (data/geo/demo) has not been generated")
+        pytest.skip("the demo county data (healthreach/demo) has not been generated")
     result = audit(load_inputs(load_study(None)))
     start = time.perf_counter()
     page = maps.render_html(maps.audit_map(result, offline=True))
