@@ -28,7 +28,7 @@ from healthreach.grid import Grid
 from healthreach.inputs import Cells, StudyInputs
 from healthreach.network import Network, build_network
 from healthreach.profile import load_profile
-from healthreach.study import Study
+from healthreach.study import StudyFile
 
 CRS = "EPSG:4545"
 X0, Y0 = 400_000.0, 3_200_000.0
@@ -188,10 +188,10 @@ def grid_and_cells(size: Size, seed: int = 13) -> tuple[Grid, gpd.GeoDataFrame, 
     return grid, boundaries, Cells(flat, x, y, people, town.astype(np.int64), urban)
 
 
-def study(size: Size) -> Study:
+def study(size: Size) -> StudyFile:
     """A study record naming the generated case (its paths are never read)."""
     where = Path(f"generated-{size.name}")
-    return Study.model_validate({
+    return StudyFile.model_validate({
         "name": f"generated {size.name} ({size.side}x{size.side} street grid)", "crs": CRS, "grid_m": CELL_M,
         "roads": {"path": where / "roads"}, "facilities": {"path": where / "facilities"},
         "population": {"path": where / "population"}, "boundaries": {"path": where / "townships"}})

@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 
     from healthreach.profile import Profile
     from healthreach.standards import Audit
-    from healthreach.study import Study
+    from healthreach.study import StudyFile
 
 RESULT = "result.json"
 ERROR = "error.txt"
@@ -210,7 +210,7 @@ def _safe_name(name: str) -> str:
 
 # --- one study ----------------------------------------------------------------
 
-def task_hash(study: Study, profile: Profile, settings: dict[str, Any]) -> str:
+def task_hash(study: StudyFile, profile: Profile, settings: dict[str, Any]) -> str:
     """A hash of everything that determines a study's batch outputs, computed without loading the inputs.
 
     Combines :func:`healthreach.inputs.study_hash` (package version, study
@@ -276,7 +276,7 @@ def audit_study(study_path: str | Path, out_dir: str | Path, draw_map: bool = Tr
         return json_safe(row)
 
 
-def _run_audit(study: Study, out: Path, map_options: MapOptions | None, use_cache: bool,
+def _run_audit(study: StudyFile, out: Path, map_options: MapOptions | None, use_cache: bool,
                offline: bool = False) -> tuple[dict[str, Any], list[str]]:
     """Load, audit and write one study into the folder ``out`` (in place); returns the figures of its
     summary row and the files written."""

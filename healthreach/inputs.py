@@ -32,7 +32,7 @@ from healthreach.load.villages import read_villages
 from healthreach.network import Network, attach_facilities, build_network, load_network, save_network
 from healthreach.offsets import datum_offset_warnings
 from healthreach.profile import Profile, load_profile
-from healthreach.study import INPUT_KEYS, Study
+from healthreach.study import INPUT_KEYS, StudyFile
 
 log = logging.getLogger(__name__)
 Step = Callable[[str], None]
@@ -60,7 +60,7 @@ class Cells:
 class StudyInputs:
     """Everything an audit needs, validated and in the analysis CRS."""
 
-    study: Study
+    study: StudyFile
     profile: Profile
     crs: str
     boundaries: gpd.GeoDataFrame
@@ -90,7 +90,7 @@ class StudyInputs:
         return hit[1]
 
 
-def load_inputs(study: Study, step: Step | None = None, use_cache: bool = True, offline: bool = False) -> StudyInputs:
+def load_inputs(study: StudyFile, step: Step | None = None, use_cache: bool = True, offline: bool = False) -> StudyInputs:
     """Read and validate every input of ``study``; ``step`` is told what is being done.
 
     With ``offline`` nothing is downloaded: roads given by ``roads.source``
@@ -140,7 +140,7 @@ def load_inputs(study: Study, step: Step | None = None, use_cache: bool = True, 
                        villages)
 
 
-def _check_roads_in_area(network: Network, boundaries: gpd.GeoDataFrame, study: Study) -> None:
+def _check_roads_in_area(network: Network, boundaries: gpd.GeoDataFrame, study: StudyFile) -> None:
     """Raise when no junction of the road network lies in the study area (roads of another place or CRS)."""
     area = boundaries.union_all()
     if len(network.x) and shapely.contains_xy(area, network.x, network.y).any():
@@ -156,7 +156,7 @@ def _check_roads_in_area(network: Network, boundaries: gpd.GeoDataFrame, study: 
                      f"that its coordinate system is right")
 
 
-def _unused_class_settings(study: Study, network: Network) -> list[str]:
+def _unused_class_settings(study: StudyFile, network: Network) -> list[str]:
     """Notes for road classes the study sets (``speeds_kmh``, ``no_walking``, ``no_access``) that no road
     of the network has: a misspelt class would otherwise change nothing without a word."""
     present = sorted(set(network.lines["road_class"].astype(str)))
@@ -173,7 +173,7 @@ def _unused_class_settings(study: Study, network: Network) -> list[str]:
     return notes
 
 
-def _check_people(cells: Cells, study: Study) -> None:
+def _check_people(cells: Cells, study: StudyFile) -> None:
     """Raise when the study area holds no people: every figure would be a share of nobody."""
     total = float(cells.people.sum())
     if total > 0:
@@ -190,7 +190,7 @@ def _check_people(cells: Cells, study: Study) -> None:
                      f"and holds people per cell (its nodata value and CRS)")
 
 
-def study_hash(study: Study, profile: Profile) -> str:
+def study_hash(study: StudyFile, profile: Profile) -> str:
     """A hash of the study's settings, profile and input file contents (not their paths)."""
     present = [key for key in INPUT_KEYS if getattr(study, key) is not None]
     exclude = {"source": True, **{key: {"path"} for key in present}}
@@ -201,7 +201,7 @@ def study_hash(study: Study, profile: Profile) -> str:
                      *([study.boundaries.admin_table] if study.boundaries.admin_table else []))
 
 
-def _analysis_crs(study: Study, boundaries: gpd.GeoDataFrame) -> str:
+def _analysis_crs(study: StudyFile, boundaries: gpd.GeoDataFrame) -> str:
     """The study's CRS, or a local metric one chosen from the boundaries' centre."""
     if study.crs != "auto":
         chosen = parse_crs(study.crs, f"{study.source}: crs")
@@ -213,7 +213,7 @@ def _analysis_crs(study: Study, boundaries: gpd.GeoDataFrame) -> str:
     return local_metric_crs(centre.x, centre.y).to_wkt()
 
 
-def _network(study: Study, profile: Profile, crs: str, step: Step, use_cache: bool,
+def _network(study: StudyFile, profile: Profile, crs: str, step: Step, use_cache: bool,
              area_wgs84=None, offline: bool = False) -> Network:
     """Build the network, or load it from the cache when its inputs are unchanged.
 
@@ -247,7 +247,7 @@ def _network(study: Study, profile: Profile, crs: str, step: Step, use_cache: bo
     return net
 
 
-def _population(study: Study, profile: Profile, crs: str, boundaries: gpd.GeoDataFrame, network: Network,
+def _population(study: StudyFile, profile: Profile, crs: str, boundaries: gpd.GeoDataFrame, network: Network,
                 warnings: list[str]) -> tuple[Grid, Cells]:
     """People on the analysis grid and the study-area cells, from whichever source the study names.
 

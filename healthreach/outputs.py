@@ -46,7 +46,7 @@ from healthreach import __version__
 from healthreach.errors import OutputError
 
 if TYPE_CHECKING:
-    from healthreach.study import Study
+    from healthreach.study import StudyFile
 
 MANIFEST = ".healthreach.json"
 TOOL = "healthreach"
@@ -140,7 +140,7 @@ def write_json(path: Path, document: Any) -> None:
 
 # --- which paths are inputs -------------------------------------------------------
 
-def study_input_paths(study: Study) -> list[Path]:
+def study_input_paths(study: StudyFile) -> list[Path]:
     """Every file ``study`` reads: the study file, its profile and each input file."""
     from healthreach.profile import profile_file
 

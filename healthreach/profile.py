@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from healthreach.errors import StudyError
-from healthreach.study import Study, check_speeds, format_validation_error, read_yaml
+from healthreach.study import StudyFile, check_speeds, format_validation_error, read_yaml
 from healthreach.vocab import EXPRESSWAYS, NO_CLASS, facility_type, road_class
 
 PROFILES = Path(__file__).resolve().parent / "profiles"
@@ -170,7 +170,7 @@ def closed_to_walking(drive_kmh: dict[str, float], no_walking: list[str]) -> lis
     return out + [c for c in EXPRESSWAYS if c in drive_kmh and c not in out]
 
 
-def profile_file(name_or_path: str, study: Study | None = None) -> Path | None:
+def profile_file(name_or_path: str, study: StudyFile | None = None) -> Path | None:
     """The profile file a study uses: beside the study file, bundled by name, or by path; None if none exists."""
     candidates = [PROFILES / f"{name_or_path}.yaml"]
     if study is not None:
@@ -179,7 +179,7 @@ def profile_file(name_or_path: str, study: Study | None = None) -> Path | None:
     return next((p for p in candidates if p.is_file()), None)
 
 
-def load_profile(name_or_path: str, study: Study | None = None) -> Profile:
+def load_profile(name_or_path: str, study: StudyFile | None = None) -> Profile:
     """Load a bundled profile by name, or a profile file by path.
 
     A relative path is looked up beside the study file first. The study's

@@ -55,7 +55,7 @@ from healthreach.report import json_safe, write_files
 from healthreach.sources import describe_inputs
 from healthreach.standards import Audit
 from healthreach.standards import audit as run_audit
-from healthreach.study import DEMO_STUDY, Study, format_validation_error, load_study, read_yaml
+from healthreach.study import DEMO_STUDY, StudyFile, format_validation_error, load_study, read_yaml
 from healthreach.travel import Need, cell_travel
 from healthreach.vocab import facility_type
 
@@ -234,7 +234,7 @@ class Scenario(_Strict):
         change = self.changes[i]
         return f"change {i + 1} ({kind_of(change)} {change.ref})"
 
-    def load_study(self) -> Study:
+    def load_study(self) -> StudyFile:
         """The base study (``study: demo`` is the bundled demo county)."""
         return load_study(self.study)
 
@@ -972,7 +972,7 @@ def change_layers(result: ScenarioResult) -> dict[str, gpd.GeoDataFrame]:
     return layers
 
 
-def input_paths(scenario: Scenario, study: Study) -> list[Path]:
+def input_paths(scenario: Scenario, study: StudyFile) -> list[Path]:
     """Every file a scenario evaluation reads: the scenario file and its base study's inputs."""
     from healthreach.outputs import study_input_paths
 
@@ -1042,7 +1042,7 @@ def compare_table(results: list[ScenarioResult], by: str = "primary_care_15min")
     return table
 
 
-def baseline_for(scenarios: list[Scenario]) -> Study:
+def baseline_for(scenarios: list[Scenario]) -> StudyFile:
     """The one study several scenarios share, or a ScenarioError naming the ones that differ."""
     studies = {s.study or DEMO_STUDY for s in scenarios}
     if len(studies) > 1:

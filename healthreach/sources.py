@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from healthreach.i18n import t
-from healthreach.study import Study
+from healthreach.study import StudyFile
 
 INPUT_ROLES = ("roads", "facilities", "population", "boundaries", "villages")
 
@@ -56,7 +56,7 @@ class InputSource:
         return {"kind": self.kind, "name": self.name, "text": self.text("en")}
 
 
-def given_path(study: Study, role: str) -> str | None:
+def given_path(study: StudyFile, role: str) -> str | None:
     """The input's path as the study file wrote it (``pkg:pyrosm/test_pbf`` stays so), or None."""
     spec = getattr(study, role, None)
     if spec is None or getattr(spec, "path", None) is None:
@@ -64,7 +64,7 @@ def given_path(study: Study, role: str) -> str | None:
     return study.given_paths.get(role, str(spec.path))
 
 
-def _file(study: Study, role: str) -> tuple[str, str]:
+def _file(study: StudyFile, role: str) -> tuple[str, str]:
     """(kind, name) of a path input: ``package`` for ``pkg:`` extracts, else ``file`` with the file name."""
     given = given_path(study, role) or ""
     if given.startswith("pkg:"):
@@ -72,7 +72,7 @@ def _file(study: Study, role: str) -> tuple[str, str]:
     return "file", getattr(study, role).path.name
 
 
-def describe_input(study: Study, role: str) -> InputSource | None:
+def describe_input(study: StudyFile, role: str) -> InputSource | None:
     """How outputs name the study's ``role`` input (roads, facilities, population, boundaries, villages).
 
     None for an optional input the study does not have (villages).
@@ -104,7 +104,7 @@ def describe_input(study: Study, role: str) -> InputSource | None:
     return InputSource(role, kind, name)
 
 
-def describe_inputs(study: Study) -> dict[str, InputSource]:
+def describe_inputs(study: StudyFile) -> dict[str, InputSource]:
     """:func:`describe_input` of every input the study has, by role."""
     out = {}
     for role in INPUT_ROLES:
@@ -114,7 +114,7 @@ def describe_inputs(study: Study) -> dict[str, InputSource]:
     return out
 
 
-def sources_line(study: Study, lang: str = "en") -> str:
+def sources_line(study: StudyFile, lang: str = "en") -> str:
     """The four main inputs in one line for a map title: ``roads roads.gpkg · facilities ...``."""
     return " · ".join(f"{t('src_' + role, lang)} {describe_input(study, role).text(lang)}"
                       for role in ("roads", "facilities", "population", "boundaries"))

@@ -268,7 +268,7 @@ class VillagesSpec(_Strict):
     population_column: str = "population"
 
 
-class Study(_Strict):
+class StudyFile(_Strict):
     """A validated study file. Paths are absolute once loaded."""
 
     name: str
@@ -450,7 +450,7 @@ def read_yaml(path: Path, what: str, text_keys: frozenset[str] = frozenset()) ->
     return data
 
 
-def load_study(path: str | Path | None = None) -> Study:
+def load_study(path: str | Path | None = None) -> StudyFile:
     """Load and validate a study file; ``None`` loads the bundled synthetic demo.
 
     Relative paths inside the file are resolved against the file's folder, and
@@ -461,13 +461,13 @@ def load_study(path: str | Path | None = None) -> Study:
         path = path / "study.yaml"
     data = read_yaml(path, "study file")
     try:
-        study = Study.model_validate({**data, "source": path})
+        study = StudyFile.model_validate({**data, "source": path})
     except ValidationError as exc:
-        raise StudyError(format_validation_error(exc, str(path), Study)) from None
+        raise StudyError(format_validation_error(exc, str(path), StudyFile)) from None
     return _resolve_paths(study)
 
 
-def _resolve_paths(study: Study) -> Study:
+def _resolve_paths(study: StudyFile) -> StudyFile:
     updates, given = {}, {}
     for key in INPUT_KEYS:
         spec = getattr(study, key)

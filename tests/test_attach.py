@@ -149,12 +149,12 @@ def test_no_access_roads_are_never_attached_to():
 
 
 def test_no_access_is_a_profile_list_a_study_may_replace(tmp_path):
-    from healthreach.study import Study
+    from healthreach.study import StudyFile
 
     assert load_profile("default").no_access == ["expressway", "urban_expressway", "motorway", "motorway_link"]
     spec = {"name": "x", "roads": {"path": "r.gpkg"}, "facilities": {"path": "f.csv"}, "population": {"path": "p.tif"},
             "boundaries": {"path": "b.gpkg"}, "no_access": ["national", "县道"]}
-    study = Study.model_validate(spec)
+    study = StudyFile.model_validate(spec)
     assert load_profile("default", study).no_access == ["national", "county"]  # Chinese names read as classes
 
 
