@@ -22,9 +22,9 @@ Both run in one compiled (numba) label-correcting Dijkstra that starts from
 the current labels. A cell depends on the two nodes of its segment and on
 facilities attached to that same segment, so cells are recomputed only on
 segments with a changed end node or an added or removed facility. The
-result equals :func:`healthreach.travel.cell_travel` on the changed table
-(costs exactly, the facility wherever the cost is not tied); the tests check
-this on many random changes.
+result equals a full evaluation of the changed table (costs exactly, the
+facility wherever the cost is not tied); the tests check this on many
+random changes.
 
 Facility rows: the changed table must keep the baseline rows in order (a
 closed facility stays as a row that belongs to no group) and append new
@@ -37,14 +37,11 @@ import time
 from dataclasses import dataclass
 from heapq import heappop, heappush
 
-import geopandas as gpd
 import numpy as np
 from numba import njit
 
-from healthreach.inputs import StudyInputs
 from healthreach.network import MIN_WEIGHT, Attachment
 from healthreach.reach import Surface, point_cost, source_seeds
-from healthreach.travel import CellCost, Need, cell_access, cell_travel, facility_attachment, in_group, needs
 
 
 @njit(cache=True)
@@ -172,7 +169,7 @@ def _seeds(net, surface: Surface, at: Attachment, rows: np.ndarray,
 
 
 @dataclass
-class _CellIndex:
+class CellIndex:
     """Cells grouped by their segment, and segments by their end nodes."""
 
     at: Attachment          # each cell's attachment
@@ -182,7 +179,7 @@ class _CellIndex:
     node_start: np.ndarray  # node_segs[node_start[v]:node_start[v + 1]] are the segments at node v
 
     @classmethod
-    def build(cls, net, at: Attachment) -> _CellIndex:
+    def build(cls, net, at: Attachment) -> CellIndex:
         m = net.n_segments
         order = np.argsort(at.seg, kind="stable")
         start = np.searchsorted(at.seg[order], np.arange(m + 1))
@@ -211,75 +208,34 @@ def _ranges(start: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(total)
 
 
-class TravelUpdater:
-    """Baseline travel surfaces of a study, and their incremental update for a changed facility table.
+def sources_changed(member_before: np.ndarray, at_before: Attachment, member_after: np.ndarray,
+                    at_after: Attachment) -> tuple[np.ndarray, np.ndarray]:
+    """Rows that stop being sources (closed, left the group, moved away) and rows that become sources.
 
-    Parameters
-    ----------
-    inputs : StudyInputs
-        The study (network, cells, profile).
-    facilities : GeoDataFrame, optional
-        The baseline facility table (default: the study's own).
-    travel : dict, optional
-        The baseline surfaces if already computed (``Audit.travel``); they must
-        come from :func:`healthreach.travel.cell_travel` on ``facilities``.
+    The tables after may have more rows (appended facilities); a row that
+    moves is both removed (from its old site) and added (at its new one).
     """
+    extra = len(member_after) - len(member_before)
+    member_before = np.r_[member_before, np.zeros(extra, bool)]
+    seg_before = np.r_[at_before.seg, np.full(extra, -1)]
+    along_before = np.r_[at_before.along_m, np.full(extra, np.nan)]
+    moved = (at_after.seg != seg_before) | (at_after.along_m != along_before)
+    removed = np.flatnonzero(member_before & (~member_after | moved))
+    added = np.flatnonzero(member_after & (~member_before | moved))
+    return removed, added
 
-    def __init__(self, inputs: StudyInputs, facilities: gpd.GeoDataFrame | None = None,
-                 travel: dict[Need, CellCost] | None = None):
-        self.inputs = inputs
-        self.compile_s = warm_up()  # seconds to compile (or load from numba's cache) the kernel, once per process
-        self.facilities = inputs.facilities if facilities is None else facilities
-        self.needs = needs(inputs.profile)
-        self.access: dict[str, Attachment] = cell_access(inputs, {n.mode for n in self.needs})
-        self.travel = travel if travel is not None else cell_travel(inputs, self.facilities, self.access)
-        self._cells = {mode: _CellIndex.build(inputs.network, at) for mode, at in self.access.items()}
-        self._base = self._sources(self.facilities)
-        for need in self.needs:  # build the CSR graphs now, not during the first change
-            reverse = need.direction == "to"
-            inputs.network.graph(need.mode, need.weight, reverse)
-            inputs.network.graph(need.mode, need.weight, not reverse)
 
-    def _sources(self, facilities: gpd.GeoDataFrame) -> dict[Need, tuple[np.ndarray, Attachment]]:
-        """Per need: group membership (bool per row) and where each row attaches."""
-        groups = self.inputs.profile.groups
-        member = {g: in_group(facilities, groups[g]) for g in {need.group for need in self.needs}}
-        at = {m: facility_attachment(facilities, m) for m in {need.mode for need in self.needs}}
-        return {need: (member[need.group], at[need.mode]) for need in self.needs}
+def update_cells(net, surface: Surface, index: CellIndex, removed: np.ndarray, removed_segs: np.ndarray,
+                 added_at: Attachment, added_rows: np.ndarray, access_kmh: float
+                 ) -> tuple[Surface, np.ndarray, np.ndarray, np.ndarray]:
+    """Repair a surface for removed and added sources; the repaired surface and the cells it may change.
 
-    def update(self, facilities: gpd.GeoDataFrame) -> dict[Need, CellCost]:
-        """The travel surfaces for a changed facility table, repaired from the baseline.
-
-        Equal to ``cell_travel(inputs, facilities)``; surfaces no change touches
-        are shared with the baseline (not copied).
-        """
-        n_base = len(self.facilities)
-        if len(facilities) < n_base or not np.array_equal(facilities["id"].to_numpy()[:n_base],
-                                                          self.facilities["id"].to_numpy()):
-            raise ValueError("the changed facility table must keep the baseline rows in order "
-                             "and append new facilities at the end")
-        extra = len(facilities) - n_base
-        net = self.inputs.network
-        kmh = self.inputs.profile.travel.access_kmh
-        out: dict[Need, CellCost] = {}
-        for need, (member_after, at_after) in self._sources(facilities).items():
-            member_before, at_before = self._base[need]
-            member_before = np.r_[member_before, np.zeros(extra, bool)]
-            seg_before = np.r_[at_before.seg, np.full(extra, -1)]
-            along_before = np.r_[at_before.along_m, np.full(extra, np.nan)]
-            moved = (at_after.seg != seg_before) | (at_after.along_m != along_before)
-            removed = np.flatnonzero(member_before & (~member_after | moved))
-            added = np.flatnonzero(member_after & (~member_before | moved))
-            base = self.travel[need]
-            if len(removed) == 0 and len(added) == 0:
-                out[need] = base
-                continue
-            surface, changed = repair_surface(net, base.surface, removed, at_after[added], added)
-            index = self._cells[need.mode]
-            cells = index.cells_near(changed, np.r_[seg_before[removed], at_after.seg[added]])
-            cost = base.cost.copy()
-            facility = base.facility.copy()
-            # the same function as a full evaluation, so updated cells equal recomputed ones bit for bit
-            cost[cells], facility[cells] = point_cost(net, surface, index.at[cells], kmh)
-            out[need] = CellCost(cost, facility, surface)
-        return out
+    Returns the surface, the cells recomputed (those on a segment with a
+    changed end node, or the segment of a removed or added source), and
+    their cost and nearest facility row: the same function as a full
+    evaluation, so they equal recomputed values bit for bit.
+    """
+    repaired, nodes = repair_surface(net, surface, removed, added_at, added_rows)
+    cells = index.cells_near(nodes, np.r_[removed_segs, added_at.seg])
+    cost, facility = point_cost(net, repaired, index.at[cells], access_kmh)
+    return repaired, cells, cost, facility

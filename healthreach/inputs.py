@@ -11,7 +11,7 @@ import difflib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -36,10 +36,9 @@ from healthreach.study import INPUT_KEYS, StudyFile
 
 log = logging.getLogger(__name__)
 Step = Callable[[str], None]
-T = TypeVar("T")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Cells:
     """The analysis-grid cells inside the study area (one entry per cell).
 
@@ -55,10 +54,15 @@ class Cells:
     township: np.ndarray
     urban: np.ndarray
 
+    def __post_init__(self) -> None:
+        for values in (self.flat, self.x, self.y, self.people, self.township, self.urban):
+            values.flags.writeable = False
 
-@dataclass
+
+@dataclass(frozen=True)
 class StudyInputs:
-    """Everything an audit needs, validated and in the analysis CRS."""
+    """Everything an audit needs, validated and in the analysis CRS (read-only: derived values belong to
+    :class:`healthreach.evaluation.Study`)."""
 
     study: StudyFile
     profile: Profile
@@ -71,31 +75,23 @@ class StudyInputs:
     input_hash: str
     warnings: list[str] = field(default_factory=list)
     villages: gpd.GeoDataFrame | None = None
-    # values derived from these inputs (cell attachments, cell weights, distances), computed once: see memo()
-    _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def total_people(self) -> float:
         return float(self.cells.people.sum())
 
-    def memo(self, key: object, sources: tuple, build: Callable[[], T]) -> T:
-        """A value derived from ``sources`` (parts of these inputs), built once and kept.
 
-        It is built again if any of ``sources`` has since been replaced by
-        another object (as ``dataclasses.replace`` does).
-        """
-        hit = self._memo.get(key)
-        if hit is None or len(hit[0]) != len(sources) or any(a is not b for a, b in zip(hit[0], sources)):
-            hit = self._memo[key] = (sources, build())
-        return hit[1]
-
-
-def load_inputs(study: StudyFile, step: Step | None = None, use_cache: bool = True, offline: bool = False) -> StudyInputs:
+def load_inputs(study: StudyFile, step: Step | None = None, use_cache: bool = True, offline: bool = False,
+                cache: Path | None = None) -> StudyInputs:
     """Read and validate every input of ``study``; ``step`` is told what is being done.
 
-    With ``offline`` nothing is downloaded: roads given by ``roads.source``
-    must already be in the cache, else an error names the key.
+    ``cache`` is the disk cache root (default: :func:`healthreach.cache.cache_dir`):
+    downloads and built networks are kept there; ``use_cache=False`` builds
+    the network again even if a cached one matches. With ``offline`` nothing
+    is downloaded: roads given by ``roads.source`` must already be in the
+    cache, else an error names the key.
     """
+    cache = cache_dir() if cache is None else cache
     step = step or (lambda msg: log.info(msg))
     warnings: list[str] = []
     profile = load_profile(study.profile, study)
@@ -109,7 +105,7 @@ def load_inputs(study: StudyFile, step: Step | None = None, use_cache: bool = Tr
     area_wgs84 = boundaries.to_crs(4326).union_all()
 
     step("building the road network")
-    network = _network(study, profile, crs, step, use_cache, area_wgs84, offline)
+    network = _network(study, profile, crs, step, cache, use_cache, area_wgs84, offline)
     warnings.extend(network.report.lines()[1:])
     _check_roads_in_area(network, boundaries, study)
     warnings.extend(_unused_class_settings(study, network))
@@ -213,7 +209,7 @@ def _analysis_crs(study: StudyFile, boundaries: gpd.GeoDataFrame) -> str:
     return local_metric_crs(centre.x, centre.y).to_wkt()
 
 
-def _network(study: StudyFile, profile: Profile, crs: str, step: Step, use_cache: bool,
+def _network(study: StudyFile, profile: Profile, crs: str, step: Step, cache: Path, use_cache: bool,
              area_wgs84=None, offline: bool = False) -> Network:
     """Build the network, or load it from the cache when its inputs are unchanged.
 
@@ -223,12 +219,12 @@ def _network(study: StudyFile, profile: Profile, crs: str, step: Step, use_cache
     """
     if study.roads.source is not None:
         step("downloading roads from OpenStreetMap (once; kept in the cache)")
-    roads_path = roads_file(study.roads, area_wgs84, cache_dir(), offline, where=f"{study.source}: roads.source")
+    roads_path = roads_file(study.roads, area_wgs84, cache, offline, where=f"{study.source}: roads.source")
     fmt = road_format(study.roads.model_copy(update={"path": roads_path}))
     clip = shapely.to_wkt(area_wgs84, rounding_precision=5) if fmt == "pbf" and area_wgs84 is not None else None
     key = cache_key(__version__, vocab.fingerprint(), study.roads.model_dump(mode="json"), roads_path, crs, clip,
                     profile.drive_kmh, profile.no_walking, profile.travel.model_dump())
-    path = cache_dir() / "networks" / f"{key}.npz"
+    path = cache / "networks" / f"{key}.npz"
     if use_cache and path.is_file():
         step("reusing the cached road network")
         net = load_network(path)

@@ -6,8 +6,9 @@ The bundled ``default`` profile holds the values the district plans state
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -53,6 +54,10 @@ class Group(_Strict):
 
 
 class CircleStandard(_Strict):
+    """Care of ``group`` within ``threshold_min`` minutes, by ``urban_mode`` in urban and ``rural_mode`` in rural
+    townships (the 15-minute medical circle)."""
+
+    kind: Literal["circle"] = "circle"
     group: str
     threshold_min: float = Field(gt=0, le=24 * 60)
     urban_mode: Mode = "walk"
@@ -61,7 +66,11 @@ class CircleStandard(_Strict):
 
 
 class RadiusStandard(_Strict):
+    """People of one ``area`` within ``radius_km`` (one or several) of road network from a ``group`` facility."""
+
+    kind: Literal["radius"] = "radius"
     group: str
+    area: Literal["urban", "rural"]
     radius_km: float | list[float]
     target_share: float = Field(ge=0, le=1)
 
@@ -80,29 +89,45 @@ class RadiusStandard(_Strict):
 
 
 class ResponseStandard(_Strict):
+    """Ambulance response (dispatch delay plus driving from a ``group`` station) within ``threshold_min``,
+    and a people-weighted mean response of at most ``target_mean_min``."""
+
+    kind: Literal["response"] = "response"
     group: str
     threshold_min: float = Field(gt=0, le=24 * 60)
     target_mean_min: float = Field(gt=0, le=24 * 60)
 
 
 class AmbulanceRatio(_Strict):
+    """One ambulance per ``people_per_ambulance`` people, times ``county_base_factor``."""
+
+    kind: Literal["ambulance_ratio"] = "ambulance_ratio"
     people_per_ambulance: float = Field(gt=0)
     county_base_factor: float = Field(1.0, gt=0)
 
 
 class AmbulanceDensity(_Strict):
+    """``per_10k`` ambulances per 10,000 people."""
+
+    kind: Literal["ambulance_density"] = "ambulance_density"
     per_10k: float = Field(gt=0)
 
 
 class DriveTimeStandard(_Strict):
+    """A ``group`` facility within ``threshold_min`` minutes by one ``mode`` for everyone (drive by default)."""
+
+    kind: Literal["drive_time"] = "drive_time"
     group: str
     threshold_min: float = Field(gt=0, le=24 * 60)
+    mode: Mode = "drive"
     target_share: float = Field(ge=0, le=1)
+    what: str = "A facility of the group"  # what is reached, as figure titles name it ("Tertiary hospital")
 
 
 class VillageStandard(_Strict):
     """Villages of at least ``min_population`` people need care within the circle."""
 
+    kind: Literal["villages"] = "villages"
     group: str
     min_population: float = Field(800, ge=0)
     threshold_min: float = Field(15, gt=0)
@@ -110,15 +135,20 @@ class VillageStandard(_Strict):
     rural_mode: Mode = "drive"
 
 
-class Standards(_Strict):
-    primary_care_15min: CircleStandard | None = None
-    emergency_radius_urban: RadiusStandard | None = None
-    emergency_radius_rural: RadiusStandard | None = None
-    emergency_response_18min: ResponseStandard | None = None
-    ambulances_per_population: AmbulanceRatio | None = None
-    ambulances_per_10k: AmbulanceDensity | None = None
-    tertiary_hospital_1h: DriveTimeStandard | None = None
-    village_clinic_800: VillageStandard | None = None
+StandardSpec = Annotated[CircleStandard | RadiusStandard | ResponseStandard | AmbulanceRatio | AmbulanceDensity
+                         | DriveTimeStandard | VillageStandard, Field(discriminator="kind")]
+KINDS = ("circle", "radius", "response", "ambulance_ratio", "ambulance_density", "drive_time", "villages")
+# the kind (and the radius area) that the standard ids of the bundled profile imply, so they need no `kind:`
+IMPLIED: dict[str, dict[str, str]] = {
+    "primary_care_15min": {"kind": "circle"},
+    "emergency_radius_urban": {"kind": "radius", "area": "urban"},
+    "emergency_radius_rural": {"kind": "radius", "area": "rural"},
+    "emergency_response_18min": {"kind": "response"},
+    "ambulances_per_population": {"kind": "ambulance_ratio"},
+    "ambulances_per_10k": {"kind": "ambulance_density"},
+    "tertiary_hospital_1h": {"kind": "drive_time"},
+    "village_clinic_800": {"kind": "villages"},
+}
 
 
 class Profile(_Strict):
@@ -129,7 +159,7 @@ class Profile(_Strict):
     no_walking: list[str] = Field(default_factory=list)
     no_access: list[str] = Field(default_factory=list)  # classes entered only at junctions: no point attaches to them
     groups: dict[str, Group]
-    standards: Standards
+    standards: dict[str, StandardSpec]  # by standard id, in the order figures are reported
 
     @field_validator("drive_kmh")
     @classmethod
@@ -142,6 +172,23 @@ class Profile(_Strict):
         if isinstance(data, dict) and isinstance(data.get("drive_kmh"), dict):
             data = {**data, "no_walking": closed_to_walking(data["drive_kmh"], data.get("no_walking") or [])}
         return data
+
+    @field_validator("standards", mode="before")
+    @classmethod
+    def _implied_kinds(cls, standards: Any) -> Any:
+        """Fill in ``kind`` (and a radius's ``area``) that a bundled standard id implies."""
+        if not isinstance(standards, dict):
+            return standards
+        return {sid: {**IMPLIED.get(sid, {}), **spec} if isinstance(spec, dict) else spec
+                for sid, spec in standards.items()}
+
+    @field_validator("standards")
+    @classmethod
+    def _ids(cls, standards: dict[str, Any]) -> dict[str, Any]:
+        for sid in standards:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", sid):
+                raise ValueError(f"standard id '{sid}': use lower-case letters, digits and _ (it names columns)")
+        return standards
 
     def with_speeds(self, overrides: dict[str, float], no_walking: list[str] = (), where: str = "study") -> Profile:
         """A copy with a study's ``speeds_kmh`` and ``no_walking`` applied.
@@ -196,14 +243,13 @@ def load_profile(name_or_path: str, study: StudyFile | None = None) -> Profile:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
         raise StudyError(format_validation_error(exc, str(path), Profile)) from None
-    if not any(getattr(profile.standards, name) is not None for name in Standards.model_fields):
+    if not profile.standards:
         raise StudyError(f"{path}: standards: the profile names no standard; give at least one (see the bundled "
                          f"default profile)")
-    for spec_name in ("primary_care_15min", "emergency_radius_urban", "emergency_radius_rural",
-                      "emergency_response_18min", "tertiary_hospital_1h", "village_clinic_800"):
-        spec = getattr(profile.standards, spec_name)
-        if spec is not None and spec.group not in profile.groups:
-            raise StudyError(f"{path}: standards.{spec_name}.group: no group '{spec.group}' "
+    for sid, spec in profile.standards.items():
+        group = getattr(spec, "group", None)
+        if group is not None and group not in profile.groups:
+            raise StudyError(f"{path}: standards.{sid}.group: no group '{group}' "
                              f"(defined: {', '.join(profile.groups)})")
     if study is None:
         return profile

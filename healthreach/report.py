@@ -23,8 +23,9 @@ from healthreach import __version__
 from healthreach.isochrones import bands, cell_squares
 from healthreach.outputs import check_output, markup, publish, study_input_paths, write_csv, write_json, write_text
 from healthreach.sources import describe_inputs
-from healthreach.standards import Audit, Figure
-from healthreach.travel import Need
+from healthreach.evaluation import Evaluation
+from healthreach.standards import Figure
+from healthreach.standards.radius import Radius
 
 
 def json_safe(value):
@@ -49,7 +50,7 @@ def figure_dict(f: Figure) -> dict:
                    "pass": f.passed, "unit": f.unit, **f.details})
 
 
-def summary(audit: Audit) -> dict:
+def summary(audit: Evaluation) -> dict:
     """The audit in one JSON-ready mapping."""
     inp = audit.inputs
     return json_safe({
@@ -64,32 +65,32 @@ def summary(audit: Audit) -> dict:
         "townships": len(inp.boundaries),
         "facilities": len(audit.facilities),
         "grid_m": inp.grid.cell_m,
-        "standards": [figure_dict(f) for f in audit.figures],
+        "standards": [figure_dict(f) for f in audit.figures.values()],
         "network": inp.network.report.__dict__,
         "warnings": inp.warnings,
     })
 
 
-def isochrone_layers(audit: Audit) -> dict[str, object]:
+def isochrone_layers(audit: Evaluation) -> dict[str, object]:
     """GeoDataFrames for the GeoPackage: time bands per mode, emergency areas, uncovered cells."""
     inp = audit.inputs
     grid, flat = inp.grid, inp.cells.flat
     breaks = [300, 600, 900, 1800]
     labels = ["≤ 5 min", "5–10 min", "10–15 min", "15–30 min"]
-    layers = {"primary_care_bands": bands(grid, flat, audit.primary_s, breaks, labels)}
-    p = inp.profile.standards.primary_care_15min
-    if p:
+    seconds = audit.primary_seconds
+    layers = {"primary_care_bands": bands(grid, flat, seconds, breaks, labels)}
+    primary = audit.study.primary
+    if primary:
         for mode in ("walk", "drive"):
-            layers[f"{mode}_bands"] = bands(grid, flat, audit.travel[Need(p.group, mode, "time", "to")].cost, breaks, labels)
-    s = inp.profile.standards
-    spec = s.emergency_radius_urban or s.emergency_radius_rural
-    if spec:
-        radii = sorted({r for sp in (s.emergency_radius_urban, s.emergency_radius_rural) if sp for r in sp.radii_m})
-        dist = audit.travel[Need(spec.group, "ambulance", "length", "from")].cost
+            layers[f"{mode}_bands"] = bands(grid, flat, audit.travel[primary.mode_need(mode)].cost, breaks, labels)
+    radius = [s for s in audit.study.standards if isinstance(s, Radius)]
+    if radius:
+        radii = sorted({r for unit in radius if unit.group == radius[0].group for r in unit.spec.radii_m})
+        dist = audit.travel[radius[0].need].cost
         layers["emergency_areas"] = bands(grid, flat, dist, radii, [f"≤ {r / 1000:g} km by road" for r in radii])
-    limit = (p.threshold_min * 60) if p else 900
-    out = (audit.primary_s > limit) & (inp.cells.people > 0)
-    minutes = np.where(np.isfinite(audit.primary_s[out]), audit.primary_s[out] / 60, np.nan)
+    limit = primary.limit_s if primary else 900
+    out = (seconds > limit) & (inp.cells.people > 0)
+    minutes = np.where(np.isfinite(seconds[out]), seconds[out] / 60, np.nan)
     layers["uncovered_cells"] = cell_squares(grid, flat[out], people=inp.cells.people[out],
                                              minutes=minutes, township=inp.boundaries["id"].to_numpy()[inp.cells.township[out]])
     return layers
@@ -119,16 +120,17 @@ def write_files(out_dir: Path, documents: dict[str, dict], tables: dict[str, pd.
     return paths
 
 
-def write_audit_files(audit: Audit, out_dir: Path, map_html: str | None = None) -> dict[str, Path]:
+def write_audit_files(audit: Evaluation, out_dir: Path, map_html: str | None = None) -> dict[str, Path]:
     """Write every output of an audit into the existing folder ``out_dir`` (in place); returns name -> path."""
     tables = {"townships.csv": audit.townships, "facilities.csv": audit.facility_table}
-    if audit.village_table is not None:
-        tables["villages.csv"] = audit.village_table
+    for table in audit.village_tables.values():  # the first village standard's (one villages.csv)
+        tables["villages.csv"] = table
+        break
     return write_files(out_dir, {"summary.json": summary(audit)}, tables,
                        ("isochrones.gpkg", isochrone_layers(audit)), map_html)
 
 
-def write_outputs(audit: Audit, out_dir: Path, map_html: str | None = None, force: bool = False) -> dict[str, Path]:
+def write_outputs(audit: Evaluation, out_dir: Path, map_html: str | None = None, force: bool = False) -> dict[str, Path]:
     """Publish every output of an audit as the owned folder ``out_dir``; returns name -> final path.
 
     The folder is checked first (see :func:`healthreach.outputs.check_output`:
@@ -145,7 +147,7 @@ def write_outputs(audit: Audit, out_dir: Path, map_html: str | None = None, forc
 _SUMMARY_HEADERS = ("standard", "people", "covered", "unreachable", "result", "target", "")
 
 
-def print_summary(audit: Audit, console: Console | None = None) -> None:
+def print_summary(audit: Evaluation, console: Console | None = None) -> None:
     """A short table of every standard: people, covered, unreachable, result, target, pass/fail.
 
     ``unreachable`` is the people who cannot reach any facility of the
@@ -155,10 +157,10 @@ def print_summary(audit: Audit, console: Console | None = None) -> None:
     console = console or Console()
     inp = audit.inputs
     rows = []
-    for f in audit.figures:
+    for f in audit.figures.values():
         if f.details.get("not_assessed"):
             result, target = "not assessed", ""
-        elif f.id == "emergency_response_18min" and f.details.get("mean_response_min") is not None:
+        elif f.details.get("mean_response_min") is not None:
             result = f"{f.details['mean_response_min']:.1f} min*"
             target = f"≤ {f.details['target_mean_min']:g} min"
         elif f.unit == "share of people":
@@ -173,7 +175,7 @@ def print_summary(audit: Audit, console: Console | None = None) -> None:
     table = Table(title=markup(f"{inp.study.name}: {inp.total_people:,.0f} people, {len(audit.facilities)} facilities"),
                   box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     # the unreachable column only when someone is unreachable (a line below says so otherwise)
-    anyone_unreachable = any(f.unreachable for f in audit.figures)
+    anyone_unreachable = any(f.unreachable for f in audit.figures.values())
     columns = [0, 1, 2, *([3] if anyone_unreachable else []), 4, 5, 6]
     # figures are never cut or wrapped: a narrow terminal folds the standard's name and shortens headers
     table.add_column("standard", overflow="fold")
@@ -185,13 +187,12 @@ def print_summary(audit: Audit, console: Console | None = None) -> None:
     console.print(table)
     if not anyone_unreachable:
         console.print("unreachable: 0 people (everyone can reach a facility of every standard's group)")
-    response = next((f for f in audit.figures if f.id == "emergency_response_18min"), None)
-    if response is not None and response.details.get("mean_response_min") is not None:
+    for response in (f for f in audit.figures.values() if f.details.get("mean_response_min") is not None):
         fails = (" (the target fails while anyone is out of reach, whatever the mean)"
                  if response.unreachable else "")
         console.print(f"* mean response time over the {response.population - response.unreachable:,.0f} reachable "
                       f"people; {response.unreachable:,.0f} people reach no emergency facility{fails}", soft_wrap=True)
-    for f in audit.figures:
+    for f in audit.figures.values():
         if f.details.get("not_assessed"):
             reason = markup(f.details["not_assessed"])
             console.print(f"[yellow]not assessed:[/] {markup(f.id)}: {reason}", soft_wrap=True)

@@ -459,11 +459,17 @@ def load_study(path: str | Path | None = None) -> StudyFile:
     path = Path(path).resolve() if path is not None else DEMO_STUDY
     if path.is_dir():
         path = path / "study.yaml"
-    data = read_yaml(path, "study file")
+    return parse_study(read_yaml(path, "study file"), path)
+
+
+def parse_study(data: dict[str, Any], source: Path | None = None) -> StudyFile:
+    """Validate a study mapping (as read from YAML); relative paths are taken from ``source``'s folder,
+    else from the current folder."""
+    source = source or Path.cwd() / "study.yaml"
     try:
-        study = StudyFile.model_validate({**data, "source": path})
+        study = StudyFile.model_validate({**data, "source": source})
     except ValidationError as exc:
-        raise StudyError(format_validation_error(exc, str(path), StudyFile)) from None
+        raise StudyError(format_validation_error(exc, str(source), StudyFile)) from None
     return _resolve_paths(study)
 
 

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 
 from healthreach.cli.app import cli, console
-from healthreach.cli.options import force_option, map_options
+from healthreach.cli.options import cache_option, force_option, map_options
 from healthreach.outputs import markup
 
 
@@ -29,15 +29,15 @@ def progress_step(status):
 @click.option("--no-map", is_flag=True, help="Skip the HTML map.")
 @click.option("--no-cache", is_flag=True, help="Rebuild the road network even if a cached one matches.")
 @force_option
+@cache_option
 @map_options
-def audit(study: Path | None, out_dir: Path | None, no_map: bool, no_cache: bool, force: bool, lang: str,
-          offline: bool, basemap: str | None, tianditu_key: str | None) -> None:
+def audit(study: Path | None, out_dir: Path | None, no_map: bool, no_cache: bool, force: bool, cache: Path | None,
+          lang: str, offline: bool, basemap: str | None, tianditu_key: str | None) -> None:
     """Audit STUDY (a study.yaml or its folder; default: the bundled synthetic demo county)."""
-    from healthreach.inputs import load_inputs
+    from healthreach.api import open_study
     from healthreach.maps import audit_map, render_html
     from healthreach.outputs import check_output, study_input_paths
     from healthreach.report import print_summary, write_outputs
-    from healthreach.standards import audit as run_audit
     from healthreach.study import load_study
 
     start = time.perf_counter()
@@ -45,9 +45,10 @@ def audit(study: Path | None, out_dir: Path | None, no_map: bool, no_cache: bool
         spec = load_study(study)
         out_dir = check_output(out_dir or Path("out") / spec.folder.name, study_input_paths(spec), force=force,
                                name=spec.folder.name)
-        inputs = load_inputs(spec, progress_step(status), use_cache=not no_cache, offline=offline)
+        opened = open_study(spec, cache=cache, rebuild_network=no_cache, offline=offline,
+                            progress=progress_step(status))
         status.update("computing travel times and standards")
-        result = run_audit(inputs)
+        result = opened.baseline()
         html = None
         if not no_map:
             status.update("drawing the map")

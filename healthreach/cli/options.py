@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 BASEMAPS = ["osm", "none", "tianditu", "amap"]
@@ -31,3 +33,10 @@ def force_option(command):
     return click.option("--force", is_flag=True,
                         help="Write into a non-empty output folder that healthreach did not create "
                              "(files of the same names are replaced, others kept).")(command)
+
+
+def cache_option(command):
+    """Add ``--cache-dir``: the disk cache root (default ``~/.cache/healthreach``, or ``$HEALTHREACH_CACHE``)."""
+    return click.option("--cache-dir", "cache", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Where downloads, road networks and cell attachments are kept "
+                             "[default: $HEALTHREACH_CACHE, else ~/.cache/healthreach].")(command)

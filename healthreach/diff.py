@@ -1,0 +1,192 @@
+"""What changes between two evaluations of one study: per standard, township and facility, and who moves.
+
+Only cells whose costs differ between the two can change a test, so every
+count is taken over those cells (the union of the cells where either
+evaluation differs from the study's baseline).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from healthreach.standards.naming import minutes
+from healthreach.standards.villages import Villages
+
+if TYPE_CHECKING:
+    from healthreach.evaluation import Evaluation
+
+DECIMALS = {"baseline": 6, "scenario": 6, "change": 6, "baseline_people": 1, "scenario_people": 1,
+            "change_people": 1, "newly_covered_people": 1, "lose_coverage_people": 1}
+
+
+@dataclass(frozen=True)
+class Diff:
+    """Two evaluations compared (``before``, ``after``).
+
+    standards : one row per figure: value (share of people, or ambulances
+        available / required) before, after and the change; people covered
+        before, after and the change; people newly covered and losing
+        coverage; pass before and after.
+    townships : per township, every share before, after and the change, and
+        the people newly covered / losing coverage of the first circle.
+    facilities : per facility, status, type, beds, ambulances and catchment
+        people before and after; for a facility others merge into,
+        ``merged_in_people``: the catchment before of the facilities it takes over.
+    flows : people whose nearest facility of the first circle changes (from_id, to_id, people).
+    gained, lost : cells (ascending) entering / leaving the first circle.
+    """
+
+    before: Evaluation
+    after: Evaluation
+    standards: pd.DataFrame
+    townships: pd.DataFrame
+    facilities: pd.DataFrame
+    flows: pd.DataFrame
+    gained: np.ndarray
+    lost: np.ndarray
+
+    @property
+    def newly_covered(self) -> float:
+        """People who enter the first circle."""
+        return float(self.after.inputs.cells.people[self.gained].sum())
+
+    @property
+    def lose_coverage(self) -> float:
+        """People who leave the first circle."""
+        return float(self.after.inputs.cells.people[self.lost].sum())
+
+    def mask(self, cells: np.ndarray) -> np.ndarray:
+        """A bool per study-area cell, True at ``cells`` (e.g. ``diff.mask(diff.gained)``)."""
+        out = np.zeros(len(self.after.inputs.cells.x), bool)
+        out[cells] = True
+        return out
+
+
+def diff(before: Evaluation, after: Evaluation) -> Diff:
+    """Compare two evaluations of one study (see :class:`Diff`)."""
+    if before.study is not after.study:
+        raise ValueError("evaluations of different studies cannot be compared")
+    study = after.study
+    if before.state.root is after.state.root:  # both kept as the same baseline plus the cells that differ
+        cells = np.union1d(before.state.cells, after.state.cells)
+    else:  # e.g. one evaluated from scratch: compare every cell
+        cells = np.arange(len(study.inputs.cells.x))
+    people = study.inputs.cells.people[cells]
+    view0, view1 = study.view(before.state.view(cells), cells), study.view(after.state.view(cells), cells)
+    values0 = {k: v for s in study.standards for k, v in s.cell_values(view0).items()}
+    values1 = {k: v for s in study.standards for k, v in s.cell_values(view1).items()}
+    moved: dict[str, tuple[float, float]] = {}  # figure id -> (people newly covered, losing coverage)
+    for unit in study.standards:
+        for fid, (column, _) in unit.tests().items():
+            ok0, ok1 = values0[column].astype(bool), values1[column].astype(bool)
+            moved[fid] = (float(people[ok1 & ~ok0].sum()), float(people[ok0 & ~ok1].sum()))
+        if isinstance(unit, Villages) and unit.id in before.village_tables and unit.id in after.village_tables:
+            # villages, not cells: a large village is covered while it does not need a clinic
+            pop = before.village_tables[unit.id]["population"].to_numpy(float)
+            _, ok0 = unit.covered(before.village_tables[unit.id])
+            _, ok1 = unit.covered(after.village_tables[unit.id])
+            moved[unit.id] = (float(pop[ok1 & ~ok0].sum()), float(pop[ok0 & ~ok1].sum()))
+
+    gained = lost = np.zeros(0, np.int64)
+    if study.primary is not None:
+        column = study.primary.col("ok")
+        ok0, ok1 = values0[column].astype(bool), values1[column].astype(bool)
+        gained, lost = cells[ok1 & ~ok0], cells[ok0 & ~ok1]
+    flows = _flows(before, after, view0, view1, people)
+    return Diff(before, after, _standards(before, after, moved), _townships(before, after, gained, lost),
+                _facilities(before, after), flows, gained, lost)
+
+
+def _standards(before: Evaluation, after: Evaluation, moved: dict[str, tuple[float, float]]) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    shown: set[str] = set()  # detail rows, each once (both ambulance ratios share one count)
+    for fb in before.figures.values():
+        fa = after.figures[fb.id]
+        newly, lose = moved.get(fb.id, (None, None))
+        rows.append({"standard": fb.id, "title": fb.title, "unit": fb.unit, "baseline": fb.share, "scenario": fa.share,
+                     "change": None if fb.share is None or fa.share is None else fa.share - fb.share,
+                     "baseline_people": fb.covered, "scenario_people": fa.covered,
+                     "change_people": None if fb.covered is None or fa.covered is None else fa.covered - fb.covered,
+                     "newly_covered_people": newly, "lose_coverage_people": lose,
+                     "target": fb.target, "baseline_pass": fb.passed, "scenario_pass": fa.passed})
+        for key, unit in (("mean_response_min", "minutes (mean emergency response)"),
+                          ("ambulances", "ambulances in the study area")):
+            b, a = fb.details.get(key), fa.details.get(key)
+            if key in fb.details and key not in shown:
+                shown.add(key)
+                rows.append({"standard": f"{fb.id}.{key}", "title": fb.title, "unit": unit, "baseline": b,
+                             "scenario": a, "change": None if a is None or b is None else a - b})
+    table = pd.DataFrame(rows)
+    return pd.DataFrame({c: table[c].to_numpy(float).round(DECIMALS[c]) if c in DECIMALS else table[c]
+                         for c in table.columns})  # rebuilt at once: column by column is slow in pandas
+
+
+def _townships(before: Evaluation, after: Evaluation, gained: np.ndarray, lost: np.ndarray) -> pd.DataFrame:
+    tb, ta = before.townships, after.townships
+    columns: dict[str, Any] = {k: tb[k] for k in ("township_id", "name", "area_class", "people")}
+    for c in (c for c in tb.columns if c.endswith("_share")):
+        columns[f"{c}_baseline"] = tb[c].to_numpy()
+        columns[f"{c}_scenario"] = ta[c].to_numpy()
+        columns[f"{c}_change"] = (ta[c].to_numpy() - tb[c].to_numpy()).round(4)
+    if after.study.primary is not None:
+        cells, n = after.inputs.cells, len(tb)
+        for name, which in (("newly_covered_people", gained), ("lose_coverage_people", lost)):
+            columns[name] = np.bincount(cells.township[which], weights=cells.people[which], minlength=n).round(1)
+    return pd.DataFrame(columns, index=tb.index)  # built at once: column by column is slow in pandas
+
+
+def _facilities(before: Evaluation, after: Evaluation) -> pd.DataFrame:
+    fb_tab, fa_tab = before.facility_table, after.facility_table
+    nb, na = len(fb_tab), len(fa_tab)
+
+    def before_col(c: str, dtype: type = float) -> np.ndarray:
+        """A column before, extended to the rows after (NaN for added facilities)."""
+        col = fb_tab[c].to_numpy(dtype) if c in fb_tab else np.full(nb, np.nan)
+        return np.r_[col, np.full(na - nb, np.nan, dtype=dtype)]
+
+    changed = after.facilities
+    ids = fa_tab["id"].to_numpy()
+    columns: dict[str, Any] = {"id": ids, "name": fa_tab["name"].to_numpy(),
+                               "status": changed["status"].to_numpy() if "status" in changed else "",
+                               "type_before": before_col("type", object), "type_after": fa_tab["type"].to_numpy()}
+    if "merged_into" in changed:
+        # a merged facility answers for the closed one's people: its catchment before is counted here
+        into = changed["merged_into"].to_numpy(str)
+        columns["merged_into"] = into
+        merged_in = np.zeros(na)
+        catch0 = np.r_[before.catchments.get("primary", np.zeros(nb)), np.zeros(na - nb)]
+        row_of = {fid: k for k, fid in enumerate(ids)}
+        for k in np.flatnonzero(into != ""):
+            merged_in[row_of[into[k]]] += catch0[k]
+        columns["merged_in_people"] = merged_in.round(0)
+    m = minutes(after.study.primary.spec.threshold_min if after.study.primary else 15)
+    for c in ("beds", "ambulances", "catchment_people", f"catchment_people_{m}", "emergency_catchment_people"):
+        if c not in fa_tab:
+            continue
+        b, a = before_col(c), fa_tab[c].to_numpy(float)
+        columns[f"{c}_before"], columns[f"{c}_after"] = b, a
+        columns[f"{c}_change"] = np.where(np.isnan(a) & ~np.isnan(b), -b, np.where(np.isnan(b) & ~np.isnan(a), a, a - b))
+    return pd.DataFrame(columns)
+
+
+def _flows(before: Evaluation, after: Evaluation, view0: Any, view1: Any, people: np.ndarray) -> pd.DataFrame:
+    """People whose nearest facility of the first circle changes: (from_id, to_id, people), largest first."""
+    primary = after.study.primary
+    if primary is None:
+        return pd.DataFrame({"from_id": [], "to_id": [], "people": []})
+    f0, f1 = primary.cell_seconds(view0)[1], primary.cell_seconds(view1)[1]
+    moved = (f0 != f1) & (people > 0)
+    na = len(after.facilities)
+    ids = np.r_[after.facilities["id"].to_numpy(dtype=object), np.array(["(none)"], dtype=object)]
+    if not moved.any():
+        return pd.DataFrame({"from_id": [], "to_id": [], "people": []})
+    key = (f0[moved] + 1) * (na + 1) + (f1[moved] + 1)
+    uniq, inverse = np.unique(key, return_inverse=True)
+    sums = np.bincount(inverse, weights=people[moved])
+    src, dst = np.divmod(uniq, na + 1)
+    flows = pd.DataFrame({"from_id": ids[src - 1], "to_id": ids[dst - 1], "people": sums.round(1)})
+    return flows.sort_values("people", ascending=False, ignore_index=True)

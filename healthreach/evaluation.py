@@ -1,0 +1,488 @@
+"""A study and its evaluations: the baseline, and the same study after planned changes.
+
+:class:`Study` holds a study's validated inputs (read-only) and owns every
+value derived from them once: where cells and villages attach to the roads,
+the people weights, the standards built from the profile. :class:`Evaluation`
+is the study evaluated with one facility table: travel surfaces, per-cell
+costs, every standard's figure, the township and facility tables.
+
+``Evaluation.apply(changes)`` evaluates planned changes (the scenario file's
+``add``, ``relocate``, ``close``, ``upgrade``, ``expand``) incrementally: the
+travel surfaces are repaired (:mod:`healthreach.incremental`), only the
+cells whose costs changed are re-tested, and their people are moved between
+the sums (:class:`~healthreach.standards.tally.Tally`). Per-cell values are
+kept as the baseline's arrays plus the cells that differ
+(:class:`CellState`), so a change costs in proportion to what it changes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from healthreach.diff import Diff, diff
+from healthreach.incremental import CellIndex, sources_changed, update_cells, warm_up
+from healthreach.inputs import StudyInputs
+from healthreach.lines import CellWindow, banded, nearest_site, update_sites
+from healthreach.load.facilities import has_ambulance_counts
+from healthreach.network import Attachment
+from healthreach.reach import Surface, point_cost
+from healthreach.standards import CellView, Context, Figure, Standard, build_standards
+from healthreach.standards.circle import Circle
+from healthreach.standards.response import Response
+from healthreach.standards.tally import CellWeights, Tally, people_per_row, settle
+from healthreach.standards.villages import Villages
+from healthreach.tables import facility_table, township_table
+from healthreach.travel import CellCost, Need, attach_cells, facility_attachment, in_group, surfaces
+
+if TYPE_CHECKING:
+    from healthreach.scenario.schema import Scenario
+
+Key = Any  # a Need, or ("line", group) for straight-line metres
+
+
+class Study:
+    """A study opened for evaluation (see :func:`healthreach.open_study`).
+
+    ``inputs`` are read-only; every value derived from them is built here,
+    once, for this ``inputs`` object: a study with other inputs is another
+    :class:`Study`. ``cache`` is the disk cache root (None: no disk cache).
+    """
+
+    def __init__(self, inputs: StudyInputs, cache: Path | None = None):
+        self.inputs = inputs
+        self.cache = cache
+        self.standards: tuple[Standard, ...] = build_standards(inputs.profile)
+        self.needs: list[Need] = list(dict.fromkeys(n for s in self.standards for n in s.needs()))
+        lines: dict[str, set[float]] = {}
+        for s in self.standards:
+            for group, radii in s.line_radii().items():
+                lines.setdefault(group, set()).update(radii)
+        # group -> every straight-line distance (metres) a test compares with, ascending
+        self.line_radii = {group: np.array(sorted(radii)) for group, radii in lines.items()}
+        self.primary: Circle | None = next((s for s in self.standards if isinstance(s, Circle)), None)
+        self.response: Response | None = next((s for s in self.standards if isinstance(s, Response)), None)
+        net, cells = inputs.network, inputs.cells
+        self.weights = CellWeights.build(cells, len(inputs.boundaries))
+        self.access: dict[str, Attachment] = attach_cells(net, cells, {n.mode for n in self.needs}, cache)
+        self.cell_index = {mode: CellIndex.build(net, at) for mode, at in self.access.items()}
+        self.village_access = self._attach_villages()
+        self.facility_township = self.locate(inputs.facilities["x"].to_numpy(float),
+                                             inputs.facilities["y"].to_numpy(float))
+        self.own = self.sources(inputs.facilities)  # the study's own facility table
+        self._baseline: Evaluation | None = None
+
+    @cached_property
+    def window(self) -> CellWindow:
+        """The cells by grid window, for straight-line updates."""
+        return CellWindow(self.inputs.grid, self.inputs.cells)
+
+    def sources(self, facilities: gpd.GeoDataFrame) -> Sources:
+        """Group membership and road attachment of a facility table's rows."""
+        profile = self.inputs.profile
+        return Sources({g: in_group(facilities, spec) for g, spec in profile.groups.items()},
+                       {m: facility_attachment(facilities, m) for m in {n.mode for n in self.needs}})
+
+    def _attach_villages(self) -> dict[tuple[str, str], Attachment]:
+        """Where urban and rural villages attach to the roads of each mode a village standard uses."""
+        villages = self.inputs.villages
+        out: dict[tuple[str, str], Attachment] = {}
+        if villages is None:
+            return out
+        urban = villages["urban"].to_numpy()
+        x, y = villages["x"].to_numpy(), villages["y"].to_numpy()
+        for unit in self.standards:
+            if isinstance(unit, Villages):
+                for mode, area, where in ((unit.spec.urban_mode, "urban", urban),
+                                          (unit.spec.rural_mode, "rural", ~urban)):
+                    if (mode, area) not in out:
+                        out[(mode, area)] = self.inputs.network.attach(x[where], y[where], mode)
+        return out
+
+    def view(self, costs: Mapping[Key, tuple[np.ndarray, np.ndarray]], cells: np.ndarray | None = None) -> CellView:
+        """The standards' view of per-key (cost, row) at ``cells`` (None: at every cell)."""
+        urban = self.inputs.cells.urban if cells is None else self.inputs.cells.urban[cells]
+        return CellView(urban, costs, self.inputs.profile.travel.dispatch_delay_min * 60)
+
+    def locate(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Row of the township each point (analysis CRS, metres) stands in (-1: outside the study area)."""
+        idx = self.inputs.boundaries.sindex.query(shapely.points(x, y), predicate="within")
+        out = np.full(len(x), -1)
+        out[idx[0]] = idx[1]
+        return out
+
+    def baseline(self) -> Evaluation:
+        """The study evaluated with its own facility table (computed once, then kept)."""
+        if self._baseline is None:
+            self._baseline = Evaluation.full(self, self.inputs.facilities)
+        return self._baseline
+
+    def evaluate(self, facilities: gpd.GeoDataFrame) -> Evaluation:
+        """The study evaluated from scratch with another facility table (every surface recomputed)."""
+        return Evaluation.full(self, facilities)
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Per group, which rows of a facility table belong to it; per mode, where each row attaches."""
+
+    member: dict[str, np.ndarray]
+    attached: dict[str, Attachment]
+
+
+def union(parts: Iterable[np.ndarray], n: int) -> np.ndarray:
+    """The distinct cells of several index arrays, ascending (``n``: cells in the study area)."""
+    mask = np.zeros(n, bool)
+    for part in parts:
+        mask[part] = True
+    return np.flatnonzero(mask)
+
+
+@dataclass(frozen=True)
+class CellState:
+    """Per-cell cost and nearest-facility row for every key: the baseline's arrays plus the cells that differ.
+
+    ``root`` holds full arrays (read-only, shared by every evaluation of the
+    study); ``cells`` (ascending) are the cells whose values may differ from
+    them, and ``values`` hold every key's values at those cells.
+    """
+
+    root: Mapping[Key, tuple[np.ndarray, np.ndarray]]
+    cells: np.ndarray
+    values: Mapping[Key, tuple[np.ndarray, np.ndarray]]
+
+    @classmethod
+    def of(cls, root: dict[Key, tuple[np.ndarray, np.ndarray]]) -> CellState:
+        for cost, facility in root.values():
+            cost.flags.writeable = facility.flags.writeable = False
+        return cls(root, np.zeros(0, np.int64), {k: (np.zeros(0), np.zeros(0, np.int64)) for k in root})
+
+    def view(self, idx: np.ndarray, keys: Iterable[Key] | None = None) -> dict[Key, tuple[np.ndarray, np.ndarray]]:
+        """Every key's (or the given keys') (cost, row) at the cells ``idx``."""
+        pos = np.searchsorted(self.cells, idx)
+        hit = pos < len(self.cells)
+        hit[hit] = self.cells[pos[hit]] == idx[hit]
+        src = pos[hit]
+        out = {}
+        for key in self.root if keys is None else keys:
+            cost, facility = self.root[key]
+            c, f = cost[idx], facility[idx]
+            if len(src):
+                c[hit], f[hit] = self.values[key][0][src], self.values[key][1][src]
+            out[key] = (c, f)
+        return out
+
+    def full(self, key: Key) -> tuple[np.ndarray, np.ndarray]:
+        """One key's (cost, row) at every cell (new arrays)."""
+        cost, facility = self.root[key][0].copy(), self.root[key][1].copy()
+        cost[self.cells], facility[self.cells] = self.values[key]
+        return cost, facility
+
+    def updated(self, updates: dict[Key, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> CellState:
+        """The state with new values at some cells: per key (cells, cost, row)."""
+        if not updates:
+            return self
+        n = len(next(iter(self.root.values()))[0])
+        cells = union([self.cells, *(u[0] for u in updates.values())], n)
+        values = self.view(cells)
+        for key, (idx, cost, facility) in updates.items():
+            pos = np.searchsorted(cells, idx)
+            values[key][0][pos], values[key][1][pos] = cost, facility
+        return CellState(self.root, cells, values)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A study evaluated with one facility table.
+
+    ``figures`` maps each standard's figure id to its :class:`Figure`;
+    ``townships`` and ``facility_table`` are the tables of the audit
+    outputs, ``village_tables`` one per village standard. ``surfaces`` are
+    the travel surfaces (per network node); :attr:`travel` their values at
+    every cell. ``parent`` and ``moves`` say which evaluation this one was
+    changed from and what moved where; ``changed`` the cells whose costs
+    differ from the parent's. ``seconds`` times the steps of its making.
+    """
+
+    study: Study
+    facilities: gpd.GeoDataFrame
+    sources: Sources
+    surfaces: dict[Need, Surface]
+    line_m: dict[str, np.ndarray]       # per group: straight-line metres to its nearest site (inf beyond the radii)
+    state: CellState
+    tally: Tally
+    catchments: dict[str, np.ndarray]   # people per facility row (see :func:`catchments`)
+    facility_township: np.ndarray       # row of the township each facility stands in (-1: outside)
+    figures: dict[str, Figure]
+    townships: pd.DataFrame
+    facility_table: pd.DataFrame
+    village_tables: dict[str, pd.DataFrame]
+    parent: Evaluation | None = None
+    changed: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    moves: pd.DataFrame | None = None
+    scenario: Scenario | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    # --- building ---------------------------------------------------------------------------------------
+
+    @classmethod
+    def full(cls, study: Study, facilities: gpd.GeoDataFrame) -> Evaluation:
+        """Every surface, cell and figure computed from scratch."""
+        start = time.perf_counter()
+        inputs = study.inputs
+        sources = study.own if facilities is inputs.facilities else study.sources(facilities)
+        surf = surfaces(inputs.network, facilities, study.needs, inputs.profile.groups)
+        kmh = inputs.profile.travel.access_kmh
+        root: dict[Key, tuple[np.ndarray, np.ndarray]] = {
+            need: point_cost(inputs.network, surf[need], study.access[need.mode], kmh) for need in study.needs}
+        cells = inputs.cells
+        line_m = {}
+        for group, radii in study.line_radii.items():
+            dist, _ = nearest_site(cells.x, cells.y, *_sites(facilities, sources.member[group]))
+            line_m[group] = np.where(dist <= radii[-1], dist, np.inf)
+            root[("line", group)] = (banded(line_m[group], radii), np.full(len(dist), -1))
+        state = CellState.of(root)
+        view = study.view(root)
+        tally = Tally.build(study.weights, {k: v for s in study.standards for k, v in s.cell_values(view).items()})
+        township = cls._township_of(study, facilities)
+        catch = catchments(study, view, cells.people, len(facilities))
+        t = {"travel": time.perf_counter() - start}
+        return cls._finish(study, facilities, sources, surf, line_m, state, tally, catch, township, seconds=t)
+
+    @classmethod
+    def _township_of(cls, study: Study, facilities: gpd.GeoDataFrame, parent: Evaluation | None = None) -> np.ndarray:
+        """Township row per facility: the parent's (or the study's) where a row stands where it stood."""
+        base = parent.facilities if parent is not None else study.inputs.facilities
+        located = parent.facility_township if parent is not None else study.facility_township
+        if facilities is base:
+            return located
+        x, y = facilities["x"].to_numpy(float), facilities["y"].to_numpy(float)
+        n = min(len(x), len(base))
+        out = np.full(len(x), -1)
+        out[:n] = located[:n]
+        todo = np.r_[np.flatnonzero((x[:n] != base["x"].to_numpy(float)[:n])
+                                    | (y[:n] != base["y"].to_numpy(float)[:n])), np.arange(n, len(x))]
+        if len(todo):
+            out[todo] = study.locate(x[todo], y[todo])
+        return out
+
+    @classmethod
+    def _finish(cls, study: Study, facilities: gpd.GeoDataFrame, sources: Sources, surf: dict[Need, Surface],
+                line_m: dict[str, np.ndarray], state: CellState, tally: Tally, catch: dict[str, np.ndarray], township: np.ndarray,
+                **extra: Any) -> Evaluation:
+        """Figures and tables from the sums."""
+        inputs = study.inputs
+        villages = {}
+        parent = extra.get("parent")
+        if inputs.villages is not None:
+            for unit in study.standards:
+                if not isinstance(unit, Villages):
+                    continue
+                if parent is not None and all(surf[n] is parent.surfaces[n] for n in unit.needs()) \
+                        and _same_names(parent.facilities, facilities):
+                    villages[unit.id] = parent.village_tables[unit.id]  # nothing it reads has changed
+                else:
+                    villages[unit.id] = unit.table(inputs.network, inputs.villages, study.village_access, surf,
+                                                   facilities, inputs.boundaries["name"].to_numpy(),
+                                                   inputs.profile.travel.access_kmh)
+        counts = has_ambulance_counts(inputs.study.facilities)
+        context = Context(study.weights.total, study.weights.area_total,
+                          float(facilities["ambulances"].to_numpy()[township >= 0].sum()), counts,
+                          inputs.profile.travel.dispatch_delay_min, villages)
+        member = sources.member
+        own = study.own.member
+        figures: dict[str, Figure] = {}
+        for unit in study.standards:
+            for figure in unit.figures(tally, context):
+                if unit.group is not None and not member[unit.group].any() and not own[unit.group].any():
+                    _not_assessed(figure, unit.group, inputs.profile.groups[unit.group])
+                figures[figure.id] = figure
+        return cls(study, facilities, sources, surf, line_m, state, tally, catch, township, figures,
+                   township_table(inputs, study.standards, tally), facility_table(study, facilities, township, catch,
+                                                                                 member),
+                   villages, **extra)
+
+    # --- changes ----------------------------------------------------------------------------------------
+
+    def apply(self, changes: Scenario | Iterable[Any], name: str = "changes") -> Evaluation:
+        """This evaluation after planned changes, updated incrementally.
+
+        ``changes``: a :class:`~healthreach.scenario.schema.Scenario`, or the
+        changes of a scenario file as mappings (``{"relocate": "THC07",
+        "to": {"lon": ..., "lat": ...}}``) or change objects. Every change is
+        checked first (ids, types, sites); one
+        :class:`~healthreach.errors.ScenarioError` lists every problem.
+        """
+        from healthreach.scenario.apply import apply_changes
+        from healthreach.scenario.checks import check
+        from healthreach.scenario.schema import as_scenario
+
+        t0 = time.perf_counter()
+        scenario = as_scenario(changes, name)
+        sites = check(scenario, self)
+        changed, moves = apply_changes(scenario, self.study.inputs, sites, self.facilities)
+        t1 = time.perf_counter()
+        after = self.updated(changed, moves=moves, scenario=scenario)
+        after.seconds.update({"check_apply": t1 - t0, **after.seconds})
+        return after
+
+    def updated(self, facilities: gpd.GeoDataFrame, **extra: Any) -> Evaluation:
+        """This evaluation with a changed facility table (this table's rows in order, new ones appended)."""
+        start = time.perf_counter()
+        study, inputs = self.study, self.study.inputs
+        n_before = len(self.facilities)
+        if len(facilities) < n_before or not np.array_equal(facilities["id"].to_numpy()[:n_before],
+                                                            self.facilities["id"].to_numpy()):
+            raise ValueError("the changed facility table must keep this evaluation's rows in order "
+                             "and append new facilities at the end")
+        net, kmh = inputs.network, inputs.profile.travel.access_kmh
+        sources = study.sources(facilities)
+        surf = dict(self.surfaces)
+        updates: dict[Key, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for need in study.needs:
+            at_before, at_after = self.sources.attached[need.mode], sources.attached[need.mode]
+            removed, added = sources_changed(self.sources.member[need.group], at_before,
+                                             sources.member[need.group], at_after)
+            if len(removed) or len(added):
+                surf[need], *updates[need] = update_cells(net, self.surfaces[need], study.cell_index[need.mode],
+                                                          removed, at_before.seg[removed], at_after[added], added, kmh)
+        cells = inputs.cells
+        line_m = dict(self.line_m)
+        for group, radii in study.line_radii.items():
+            after = _sites(facilities, sources.member[group])
+            removed, added = _site_changes(_sites(self.facilities, self.sources.member[group]), after)
+            if len(removed[0]) or len(added[0]):
+                idx, line_m[group] = update_sites(cells, study.window, self.line_m[group], removed, after, added,
+                                                  radii[-1])
+                updates[("line", group)] = (idx, banded(line_m[group][idx], radii), np.full(len(idx), -1))
+        t_travel = time.perf_counter()
+        changed = _changed_cells(self.state, updates, len(cells.x))
+        state = self.state.updated(updates)
+        old, new = study.view(self.state.view(changed), changed), study.view(state.view(changed), changed)
+        people, town = cells.people[changed], cells.township[changed].astype(np.intp)
+        values_old = {k: v for s in study.standards for k, v in s.cell_values(old).items()}
+        values_new = {k: v for s in study.standards for k, v in s.cell_values(new).items()}
+        tally = self.tally.changed(changed, people, town, values_old, values_new)
+        catch = _catchments_changed(self.catchments, catchments(study, old, people, len(facilities)),
+                                    catchments(study, new, people, len(facilities)), len(facilities))
+        township = self._township_of(study, facilities, self)
+        t_figures = time.perf_counter()
+        out = self._finish(study, facilities, sources, surf, line_m, state, tally, catch, township, parent=self,
+                           changed=changed, seconds={}, **extra)
+        out.seconds.update({"travel": t_travel - start, "tally": t_figures - t_travel,
+                            "figures": time.perf_counter() - t_figures})
+        return out
+
+    def diff(self, other: Evaluation) -> Diff:
+        """What changes from this evaluation to ``other`` (of the same study): per standard, township and
+        facility, the people who gain or lose coverage, and the catchment flows."""
+        return diff(self, other)
+
+    # --- per-cell values, on demand ------------------------------------------------------------------------
+
+    @cached_property
+    def travel(self) -> dict[Need, CellCost]:
+        """Every surface's cost and nearest facility row at every cell."""
+        return {need: CellCost(*self.state.full(need), self.surfaces[need]) for need in self.study.needs}
+
+    @cached_property
+    def primary_seconds(self) -> np.ndarray:
+        """Per cell: seconds to the first circle standard's group by the cell's area mode (inf: none)."""
+        return self._primary[0]
+
+    @cached_property
+    def primary_facility(self) -> np.ndarray:
+        """Per cell: the nearest facility row of the first circle standard's group by area mode (-1: none)."""
+        return self._primary[1]
+
+    @cached_property
+    def _primary(self) -> tuple[np.ndarray, np.ndarray]:
+        n = len(self.study.inputs.cells.x)
+        if self.study.primary is None:
+            return np.full(n, np.inf), np.full(n, -1)
+        view = self.study.view({need: (c.cost, c.facility) for need, c in self.travel.items()})
+        return self.study.primary.cell_seconds(view)
+
+    def figure(self, figure_id: str) -> Figure:
+        """One figure by id (KeyError names the ids there are)."""
+        try:
+            return self.figures[figure_id]
+        except KeyError:
+            raise KeyError(f"no figure '{figure_id}' (figures: {', '.join(self.figures)})") from None
+
+    @property
+    def inputs(self) -> StudyInputs:
+        return self.study.inputs
+
+
+def catchments(study: Study, view: CellView, people: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    """People per facility row: nearest primary facility (all, and within the circle), nearest emergency station."""
+    out = {}
+    if study.primary is not None:
+        seconds, row = study.primary.cell_seconds(view)
+        out["primary"] = people_per_row(people, row, n)
+        out["primary_within"] = people_per_row(people, row, n, seconds <= study.primary.limit_s)
+    if study.response is not None:
+        out["emergency"] = people_per_row(people, view.facility(study.response.need), n)
+    return out
+
+
+def _catchments_changed(current: dict[str, np.ndarray], old: dict[str, np.ndarray], new: dict[str, np.ndarray],
+                        n: int) -> dict[str, np.ndarray]:
+    """Catchments (``n`` rows now) with the changed cells' old people taken away and their new people added."""
+    return {key: settle(np.r_[sums, np.zeros(n - len(sums))] - old[key] + new[key]) for key, sums in current.items()}
+
+
+def _sites(facilities: gpd.GeoDataFrame, member: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x, y, row) of a group's facilities (``member``: bool per row)."""
+    rows = np.flatnonzero(member)
+    return facilities["x"].to_numpy(float)[rows], facilities["y"].to_numpy(float)[rows], rows
+
+
+def _site_changes(before: tuple[np.ndarray, ...], after: tuple[np.ndarray, ...]
+                  ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Sites (x, y) that go (closed, left the group, moved away) and sites that come (new, joined, moved to)."""
+    old = {int(r): (x, y) for x, y, r in zip(*before)}
+    new = {int(r): (x, y) for x, y, r in zip(*after)}
+    gone = [xy for r, xy in old.items() if new.get(r) != xy]
+    come = [xy for r, xy in new.items() if old.get(r) != xy]
+    return ((np.array([p[0] for p in gone]), np.array([p[1] for p in gone])),
+            (np.array([p[0] for p in come]), np.array([p[1] for p in come])))
+
+
+def _changed_cells(state: CellState, updates: dict[Key, tuple[np.ndarray, np.ndarray, np.ndarray]],
+                   n: int) -> np.ndarray:
+    """The updated cells whose cost or row differs from ``state`` (ascending; ``n`` cells in all)."""
+    parts = []
+    for key, (idx, cost, facility) in updates.items():
+        before_cost, before_row = state.view(idx, [key])[key]
+        parts.append(idx[(before_cost != cost) | (before_row != facility)])
+    return union(parts, n)
+
+
+def _same_names(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame) -> bool:
+    """Whether the rows of ``before`` keep their names in ``after``."""
+    return bool(np.array_equal(before["name"].to_numpy(), after["name"].to_numpy()[:len(before)]))
+
+
+def _not_assessed(figure: Figure, group: str, spec: Any) -> None:
+    """Mark a figure whose group has no facility, in the study's table as in the evaluated one.
+
+    A 0 % share would blame the roads for what is missing from the facility
+    table. (A change that closes a group's last facility is assessed: it
+    leaves nobody covered.)
+    """
+    types = ", ".join(spec.types) or "none listed"
+    flag = " or flagged emergency" if spec.emergency_flag else ""
+    figure.covered, figure.share, figure.passed, figure.unreachable = None, None, None, None
+    figure.details = {**figure.details,
+                      "not_assessed": f"no facility of group '{group}' (types: {types}{flag}) in the facility table"}

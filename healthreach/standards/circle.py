@@ -1,0 +1,70 @@
+"""The medical service circle: care within a travel time, walking in urban and driving in rural townships."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from healthreach.profile import CircleStandard
+from healthreach.standards.base import CellView, Context, Figure, Standard, TownshipColumn, passes, share
+from healthreach.standards.naming import label, minutes
+from healthreach.standards.tally import Tally
+from healthreach.travel import Need
+
+
+class Circle(Standard):
+    """People whose cell reaches a ``group`` facility within ``threshold_min`` by its area's mode.
+
+    Both modes (walk and drive) are reported beside it; the first circle of
+    the profile also defines the catchments of the facility table and the
+    map's time bands.
+    """
+
+    kind = "circle"
+    spec: CircleStandard
+
+    @property
+    def limit_s(self) -> float:
+        return self.spec.threshold_min * 60
+
+    def mode_need(self, mode: str) -> Need:
+        return Need(self.spec.group, mode, "time", "to")
+
+    def needs(self) -> list[Need]:
+        p = self.spec
+        return [self.mode_need(m) for m in dict.fromkeys(("walk", "drive", p.urban_mode, p.rural_mode))]
+
+    def cell_seconds(self, view: CellView) -> tuple[np.ndarray, np.ndarray]:
+        """Seconds to the nearest facility by each cell's area mode, and that facility's row (-1: none)."""
+        urban = view.urban
+        u, r = self.mode_need(self.spec.urban_mode), self.mode_need(self.spec.rural_mode)
+        return (np.where(urban, view.cost(u), view.cost(r)), np.where(urban, view.facility(u), view.facility(r)))
+
+    def cell_values(self, view: CellView) -> dict[str, np.ndarray]:
+        seconds, _ = self.cell_seconds(view)
+        ok = seconds <= self.limit_s
+        return {self.col("ok"): ok, self.col("urban"): ok & view.urban, self.col("rural"): ok & ~view.urban,
+                **{self.col(mode): view.cost(self.mode_need(mode)) <= self.limit_s for mode in ("walk", "drive")},
+                self.col("unreachable"): ~np.isfinite(seconds)}
+
+    def tests(self) -> dict[str, tuple[str, None]]:
+        return {self.id: (self.col("ok"), None)}
+
+    def figures(self, tally: Tally, context: Context) -> list[Figure]:
+        p, total = self.spec, context.total
+        covered = tally.people(self.col("ok"))
+        details = {f"{mode}_share": share(tally.people(self.col(mode)), total) for mode in ("walk", "drive")}
+        details.update(urban_mode=p.urban_mode, rural_mode=p.rural_mode, threshold_min=p.threshold_min,
+                       urban_share=share(tally.people(self.col("urban")), context.area_total["urban"]),
+                       rural_share=share(tally.people(self.col("rural")), context.area_total["rural"]))
+        title = f"{p.threshold_min:g}-minute medical circle ({p.urban_mode} in urban, {p.rural_mode} in rural areas)"
+        return [Figure(self.id, title, total, covered, share(covered, total), p.target_share,
+                       passes(share(covered, total), p.target_share), details=details,
+                       unreachable=tally.people(self.col("unreachable")))]
+
+    def township_columns(self) -> list[TownshipColumn]:
+        name, m = label(self.id), minutes(self.spec.threshold_min)
+        return [TownshipColumn(f"{name}_{m}_share", self.col("ok")),
+                TownshipColumn(f"{name}_walk_{m}_share", self.col("walk")),
+                TownshipColumn(f"{name}_drive_{m}_share", self.col("drive")),
+                TownshipColumn(f"{name}_unreachable", self.col("unreachable"), people=True)]
+

@@ -1,0 +1,45 @@
+"""A facility within a travel time by one mode for everyone (a tertiary hospital within an hour's drive)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from healthreach.profile import DriveTimeStandard
+from healthreach.standards.base import CellView, Context, Figure, Standard, TownshipColumn, passes, share
+from healthreach.standards.naming import label, minutes
+from healthreach.standards.tally import Tally
+from healthreach.travel import Need
+
+
+class DriveTime(Standard):
+    """People whose cell reaches a ``group`` facility within ``threshold_min`` by ``mode``."""
+
+    kind = "drive_time"
+    spec: DriveTimeStandard
+
+    @property
+    def need(self) -> Need:
+        return Need(self.spec.group, self.spec.mode, "time", "to")
+
+    def needs(self) -> list[Need]:
+        return [self.need]
+
+    def cell_values(self, view: CellView) -> dict[str, np.ndarray]:
+        seconds = view.cost(self.need)
+        return {self.col("ok"): seconds <= self.spec.threshold_min * 60, self.col("unreachable"): ~np.isfinite(seconds)}
+
+    def tests(self) -> dict[str, tuple[str, None]]:
+        return {self.id: (self.col("ok"), None)}
+
+    def figures(self, tally: Tally, context: Context) -> list[Figure]:
+        t, total = self.spec, context.total
+        covered = tally.people(self.col("ok"))
+        value = share(covered, total)
+        return [Figure(self.id, f"{t.what} within {t.threshold_min:g} min {t.mode}", total, covered, value,
+                       t.target_share, passes(value, t.target_share),
+                       unreachable=tally.people(self.col("unreachable")))]
+
+    def township_columns(self) -> list[TownshipColumn]:
+        name = label(self.id)
+        return [TownshipColumn(f"{name}_{minutes(self.spec.threshold_min)}_share", self.col("ok")),
+                TownshipColumn(f"{name}_unreachable", self.col("unreachable"), people=True)]

@@ -1,0 +1,66 @@
+"""Emergency service radius: people of an area within so many kilometres of road from an emergency facility."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from healthreach.profile import RadiusStandard
+from healthreach.standards.base import CellView, Context, Figure, Standard, TownshipColumn, passes, share
+from healthreach.standards.naming import label
+from healthreach.standards.tally import Tally
+from healthreach.travel import Need
+
+
+class Radius(Standard):
+    """People of the ``area`` whose cell lies within each radius (metres of road network, ambulance roads)
+    of a ``group`` facility; the straight-line share is reported beside it."""
+
+    kind = "radius"
+    spec: RadiusStandard
+
+    @property
+    def need(self) -> Need:
+        return Need(self.spec.group, "ambulance", "length", "from")
+
+    def needs(self) -> list[Need]:
+        return [self.need]
+
+    def line_radii(self) -> dict[str, list[float]]:
+        return {self.spec.group: self.spec.radii_m}
+
+    def figure_id(self, radius_m: float) -> str:
+        """'emergency_radius_urban' for one radius, 'emergency_radius_rural_10km' for each of several."""
+        return self.id if len(self.spec.radii_m) == 1 else f"{self.id}_{radius_m / 1000:g}km"
+
+    def cell_values(self, view: CellView) -> dict[str, np.ndarray]:
+        network_m, line_m = view.cost(self.need), view.line_m(self.spec.group)
+        area = view.area(self.spec.area)
+        out = {self.col("unreachable"): ~np.isfinite(network_m) & area}
+        for r in self.spec.radii_m:
+            out[self.col(f"{r:g}")] = (network_m <= r) & area
+            out[self.col(f"{r:g}.line")] = (line_m <= r) & area
+        return out
+
+    def tests(self) -> dict[str, tuple[str, str]]:
+        return {self.figure_id(r): (self.col(f"{r:g}"), self.spec.area) for r in self.spec.radii_m}
+
+    def figures(self, tally: Tally, context: Context) -> list[Figure]:
+        spec, area = self.spec, self.spec.area
+        population = context.area_total[area]
+        out = []
+        for r in spec.radii_m:
+            covered = tally.people(self.col(f"{r:g}"))
+            value = share(covered, population)
+            out.append(Figure(self.figure_id(r), f"{area.capitalize()} emergency service radius {r / 1000:g} km "
+                              f"(road network)", population, covered, value, spec.target_share,
+                              passes(value, spec.target_share),
+                              details={"radius_m": r,
+                                       "straight_line_share": share(tally.people(self.col(f"{r:g}.line")), population)},
+                              unreachable=tally.people(self.col("unreachable"))))
+        return out
+
+    def township_columns(self) -> list[TownshipColumn]:
+        name = label(self.id)
+        return [*(TownshipColumn(f"{name}_{r / 1000:g}km_share", self.col(f"{r:g}"), self.spec.area)
+                  for r in self.spec.radii_m),
+                TownshipColumn(f"{name}_unreachable", self.col("unreachable"), people=True)]

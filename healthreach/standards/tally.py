@@ -1,0 +1,124 @@
+"""People summed over cells: per township for every per-cell test, per facility for catchments.
+
+A tally is kept as sums, so a change re-tallies only the cells whose values
+changed: their old contributions are subtracted and their new ones added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from healthreach.inputs import Cells
+
+
+@njit(cache=True)
+def _people_by_township(cells, township, people, values, n):  # pragma: no cover - compiled
+    """``out[t, j]``: the sum of ``people[c] * values[j, c]`` over the listed cells ``c`` of township ``t``.
+
+    ``values`` holds one row per column, one entry per listed cell. Each sum
+    adds its cells in the order given, as ``np.bincount`` does; the columns
+    are the inner loop, so their sums run side by side.
+    """
+    k = values.shape[0]
+    out = np.zeros((n, k))
+    for c in range(len(cells)):
+        t, p = township[c], people[c]
+        for j in range(k):
+            out[t, j] += p * values[j, c]
+    return out
+
+
+@dataclass(frozen=True)
+class CellWeights:
+    """Constants for summing people over the study-area cells (derived once per study).
+
+    Sums run over the populated cells only (empty ones would add exact zeros).
+    """
+
+    populated: np.ndarray           # cells with people (index into the cells, ascending)
+    populated_township: np.ndarray  # their township rows
+    populated_people: np.ndarray    # their people
+    township_people: np.ndarray     # people per township
+    township_cells: np.ndarray      # cells per township
+    area_people: dict[str, np.ndarray]  # "urban" / "rural": people per township in that area
+    total: float                    # people in the study area
+    area_total: dict[str, float]    # "urban" / "rural": people in that area
+
+    @classmethod
+    def build(cls, cells: Cells, n_townships: int) -> CellWeights:
+        town = cells.township.astype(np.intp, copy=False)
+        people, urban = cells.people, cells.urban
+        populated = np.flatnonzero(people != 0)
+        pop_town, pop_people = town[populated], people[populated]
+        by_area = _people_by_township(populated, pop_town, pop_people,
+                                      np.stack([urban[populated], ~urban[populated]]).astype(float), n_townships)
+        return cls(populated, pop_town, pop_people, np.bincount(town, weights=people, minlength=n_townships),
+                   np.bincount(town, minlength=n_townships), {"urban": by_area[:, 0], "rural": by_area[:, 1]},
+                   float(people.sum()), {"urban": float(people[urban].sum()), "rural": float(people[~urban].sum())})
+
+
+class Tally:
+    """People per township for named per-cell values (people-weighted sums; a bool value counts people).
+
+    Read-only once built: :meth:`changed` gives a new tally.
+    """
+
+    def __init__(self, weights: CellWeights, columns: list[str], sums: np.ndarray):
+        self.weights = weights
+        self.columns = {name: j for j, name in enumerate(columns)}
+        self.sums = sums  # (townships, columns)
+        self.sums.flags.writeable = False
+
+    @classmethod
+    def build(cls, weights: CellWeights, values: dict[str, np.ndarray]) -> Tally:
+        """Sum every value (one entry per study-area cell) over all cells."""
+        w = weights
+        names = list(values)
+        stacked = np.stack([np.asarray(values[n])[w.populated] for n in names]).astype(float) if names \
+            else np.zeros((0, len(w.populated)))
+        return cls(w, names, _people_by_township(w.populated, w.populated_township, w.populated_people, stacked,
+                                                 len(w.township_people)))
+
+    def changed(self, cells: np.ndarray, people: np.ndarray, township: np.ndarray,
+                before: dict[str, np.ndarray], after: dict[str, np.ndarray]) -> Tally:
+        """The tally with the values of ``cells`` (their people and townships given) replaced.
+
+        ``before`` and ``after`` hold every column's values at those cells.
+        """
+        if len(cells) == 0:
+            return self
+        names = list(self.columns)
+        old = np.stack([np.asarray(before[n]) for n in names]).astype(float)
+        new = np.stack([np.asarray(after[n]) for n in names]).astype(float)
+        n = len(self.weights.township_people)
+        delta = (_people_by_township(cells, township, people, new, n)
+                 - _people_by_township(cells, township, people, old, n))
+        return Tally(self.weights, names, settle(self.sums + delta))
+
+    def per_township(self, column: str) -> np.ndarray:
+        """People per township in one column."""
+        return self.sums[:, self.columns[column]]
+
+    def people(self, column: str) -> float:
+        """People in the study area in one column."""
+        return float(self.per_township(column).sum())
+
+
+def settle(sums: np.ndarray) -> np.ndarray:
+    """Sums after adding and subtracting contributions, with rounding residues (|x| < 1e-6) set to exactly 0.
+
+    A township or facility that loses all its people would otherwise keep a
+    residue such as 1e-12 people, which reads as "someone is unreachable".
+    """
+    return np.where(np.abs(sums) < 1e-6, 0.0, sums)
+
+
+def people_per_row(people: np.ndarray, row: np.ndarray, n: int, counted: np.ndarray | None = None) -> np.ndarray:
+    """People per facility row (``row`` per cell, -1: none), over the cells ``counted`` (None: all)."""
+    keep = row >= 0
+    if counted is not None:
+        keep &= counted
+    return np.bincount(row[keep], weights=people[keep], minlength=n)[:n] if n else np.zeros(0)
