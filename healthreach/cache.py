@@ -31,7 +31,8 @@ SIDECARS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".tfw", ".tifw", ".wld", ".a
 
 def input_files(path: Path) -> list[Path]:
     """Every file a reader takes for the input ``path``: the file and its side files (a Shapefile's
-    ``.dbf``, ``.prj``, ...), or every file inside a folder input (a File Geodatabase)."""
+    ``.dbf``, ``.prj``, ...), or every file inside a folder input (a File Geodatabase).
+    """
     if path.is_dir():
         return sorted(p for p in path.rglob("*") if p.is_file())
     stem = path.with_suffix("")
@@ -42,7 +43,8 @@ def input_files(path: Path) -> list[Path]:
 
 def cache_key(*parts: object) -> str:
     """A stable hash of what determines a result: paths are hashed by the content of every file the
-    input is read from (:func:`input_files`), anything else by its JSON text."""
+    input is read from (:func:`input_files`), anything else by its JSON text.
+    """
     digest = hashlib.sha256()
     for part in parts:
         if isinstance(part, Path) and part.exists():
@@ -71,6 +73,6 @@ def save_npz(path: Path, **arrays: np.ndarray) -> None:
 
     def write(tmp: Path) -> None:
         with tmp.open("wb") as fh:  # a file object: np.savez would add ".npz" to a path
-            np.savez(fh, **arrays)
+            np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy's stub reads **kwds as allow_pickle
 
     write_atomic(path, write)

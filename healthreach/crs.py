@@ -98,7 +98,8 @@ def _invert(forward, lon, lat, lon0, lat0):
 
 def looks_swapped(lon, lat):
     """True where degrees (lon, lat) are out of range, or look like a Chinese pair given the wrong way
-    round (a longitude of 73..136 in the latitude, a latitude of 17..54 in the longitude)."""
+    round (a longitude of 73..136 in the latitude, a latitude of 17..54 in the longitude).
+    """
     lon, lat = np.asarray(lon, float), np.asarray(lat, float)
     out_of_range = (np.abs(lat) > 90) | (np.abs(lon) > 180)
     return out_of_range | ((lon > 17) & (lon < 54) & (lat > 73) & (lat < 136))
@@ -169,23 +170,33 @@ def bd09_to_wgs84(lon, lat):
 
 def parse_crs(value, where: str) -> pyproj.CRS:
     """Turn a user CRS value ('EPSG:4545', 4545, WKT, PROJ string, CRS) into a
-    :class:`pyproj.CRS`; raise :class:`CRSError` naming ``where`` otherwise."""
+    :class:`pyproj.CRS`; raise :class:`CRSError` naming ``where`` otherwise.
+    """
     if isinstance(value, pyproj.CRS):
         return value
     name = _ALIASES.get(value.strip().lower()) if isinstance(value, str) else None
     if name in ("wgs84", "cgcs2000"):
         return pyproj.CRS.from_epsg(4326 if name == "wgs84" else 4490)
     if name is not None:
-        raise CRSError(f"{where}: {value!r} is an offset Chinese web-map datum, "
-                       "not a projection CRS; convert it with to_wgs84() first")
+        msg = (
+            f"{where}: {value!r} is an offset Chinese web-map datum, "
+            "not a projection CRS; convert it with to_wgs84() first"
+        )
+        raise CRSError(msg)
     if isinstance(value, (bool, float)) or not isinstance(value, (str, int)):
-        raise CRSError(f"{where}: CRS must be a string or EPSG integer, got "
-                       f"{type(value).__name__} {value!r}; accepted: {ACCEPTED}")
+        msg = (
+            f"{where}: CRS must be a string or EPSG integer, got "
+            f"{type(value).__name__} {value!r}; accepted: {ACCEPTED}"
+        )
+        raise CRSError(msg)
     try:
         return pyproj.CRS.from_user_input(value)
     except pyproj.exceptions.CRSError as exc:
-        raise CRSError(f"{where}: unknown CRS {value!r} ({exc}); "
-                       f"accepted: {ACCEPTED}") from None
+        msg = (
+            f"{where}: unknown CRS {value!r} ({exc}); "
+            f"accepted: {ACCEPTED}"
+        )
+        raise CRSError(msg) from None
 
 
 def is_geographic(crs) -> bool:
@@ -214,8 +225,11 @@ def _pyproj_transform(src, dst, lon, lat, name):
     oy = np.asarray(oy, dtype=np.float64).reshape(y.shape)
     bad = np.isfinite(x) & np.isfinite(y) & ~(np.isfinite(ox) & np.isfinite(oy))
     if bad.any():
-        raise CRSError(f"{bad.sum()} point(s) could not be transformed with "
-                       f"{name}; check the CRS and the x/y (lon/lat) order")
+        msg = (
+            f"{bad.sum()} point(s) could not be transformed with "
+            f"{name}; check the CRS and the x/y (lon/lat) order"
+        )
+        raise CRSError(msg)
     return ox, oy
 
 
@@ -257,16 +271,25 @@ def local_metric_crs(lon, lat) -> pyproj.CRS:
     try:
         lon, lat = float(lon), float(lat)
     except (TypeError, ValueError):
-        raise CRSError(f"study centre must be two numbers in degrees, got "
-                       f"lon={lon!r}, lat={lat!r}") from None
+        msg = (
+            f"study centre must be two numbers in degrees, got "
+            f"lon={lon!r}, lat={lat!r}"
+        )
+        raise CRSError(msg) from None
     if not (math.isfinite(lon) and -180.0 <= lon <= 180.0
             and math.isfinite(lat) and -90.0 <= lat <= 90.0):
-        raise CRSError(f"study centre lon={lon}, lat={lat} is not a valid "
-                       "WGS84 position (lon -180..180, lat -90..90 degrees); "
-                       "are lon and lat swapped or projected?")
+        msg = (
+            f"study centre lon={lon}, lat={lat} is not a valid "
+            "WGS84 position (lon -180..180, lat -90..90 degrees); "
+            "are lon and lat swapped or projected?"
+        )
+        raise CRSError(msg)
     if abs(lat) > 84.0:
-        raise CRSError(f"study centre lat={lat} is polar; no UTM/Gauss-Krueger "
-                       "zone applies beyond 84 degrees")
+        msg = (
+            f"study centre lat={lat} is polar; no UTM/Gauss-Krueger "
+            "zone applies beyond 84 degrees"
+        )
+        raise CRSError(msg)
     if not out_of_china(lon, lat):
         cm = min(135, max(75, 3 * math.floor(lon / 3.0 + 0.5)))
         return pyproj.CRS.from_epsg(4534 + (cm - 75) // 3)
@@ -294,7 +317,7 @@ def crs_mismatch(crs, bounds) -> str | None:
         return None
     span = f"x {xmin:,.6g} to {xmax:,.6g}, y {ymin:,.6g} to {ymax:,.6g}"
     name = crs.to_string() if len(crs.to_string()) <= 40 else crs.name
-    degree_like = -180 <= xmin and xmax <= 180 and -90 <= ymin and ymax <= 90
+    degree_like = xmin >= -180 and xmax <= 180 and ymin >= -90 and ymax <= 90
     if crs.is_geographic:
         if not degree_like:
             return (f"it declares {name} (degrees) but its coordinates ({span}) are not longitudes/latitudes; "

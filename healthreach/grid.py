@@ -75,19 +75,25 @@ def check_grid(bounds: tuple[float, float, float, float], area_m2: float, cell_m
     cells_in_area = area_m2 / cell_m**2
     if cells_in_area < MIN_CELLS:
         finest = math.sqrt(area_m2 / MIN_CELLS)
-        raise InputError(f"{where}: grid_m: {cell_m:g} m leaves only {cells_in_area:,.1f} cells in the study area "
-                         f"({area_m2 / 1e6:,.1f} km²); at least {MIN_CELLS} are needed for the shares to mean "
-                         f"anything: use grid_m {_round_down(finest)} or less (100 is usual)")
+        msg = (
+            f"{where}: grid_m: {cell_m:g} m leaves only {cells_in_area:,.1f} cells in the study area "
+            f"({area_m2 / 1e6:,.1f} km²); at least {MIN_CELLS} are needed for the shares to mean "
+            f"anything: use grid_m {_round_down(finest)} or less (100 is usual)"
+        )
+        raise InputError(msg)
     xmin, ymin, xmax, ymax = bounds
     n_cells = math.ceil((xmax - xmin) / cell_m + 1) * math.ceil((ymax - ymin) / cell_m + 1)
     need = n_cells * BYTES_PER_CELL
     memory_bytes = memory_bytes if memory_bytes is not None else _physical_memory()
     if memory_bytes and need > memory_bytes / 2:
         coarsest = cell_m * math.sqrt(need / (memory_bytes / 2))
-        raise InputError(f"{where}: grid_m: {cell_m:g} m over the study area's extent ({(xmax - xmin) / 1000:,.1f} x "
-                         f"{(ymax - ymin) / 1000:,.1f} km) makes {n_cells:,} cells, needing about "
-                         f"{_size(need)} of memory, more than half of this machine's {_size(memory_bytes)}: "
-                         f"use grid_m {math.ceil(coarsest)} or more")
+        msg = (
+            f"{where}: grid_m: {cell_m:g} m over the study area's extent ({(xmax - xmin) / 1000:,.1f} x "
+            f"{(ymax - ymin) / 1000:,.1f} km) makes {n_cells:,} cells, needing about "
+            f"{_size(need)} of memory, more than half of this machine's {_size(memory_bytes)}: "
+            f"use grid_m {math.ceil(coarsest)} or more"
+        )
+        raise InputError(msg)
 
 
 def _round_down(value: float) -> str:

@@ -110,7 +110,8 @@ FACILITY_TYPES: dict[str, dict[str, str]] = {
 def check_lang(lang: str) -> str:
     """``lang`` if it is a supported language, else an :class:`InputError` listing them."""
     if lang not in LANGS:
-        raise InputError(f"unknown map language {lang!r}: choose one of {', '.join(LANGS)}")
+        msg = f"unknown map language {lang!r}: choose one of {', '.join(LANGS)}"
+        raise InputError(msg)
     return lang
 
 

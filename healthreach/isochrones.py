@@ -48,9 +48,10 @@ def bands(grid: Grid, flat: np.ndarray, values: np.ndarray, breaks: list[float],
         return gpd.GeoDataFrame({"band": [], "lower": [], "upper": [], "label": []}, geometry=[], crs=grid.crs)
     # the shapes are maximal 4-connected regions, so two of one band never share an edge: grouping them
     # into one MultiPolygon per band equals a dissolve (union), at a fraction of the cost
-    parts, codes = np.asarray(geoms, dtype=object), np.asarray(codes)
-    present = np.unique(codes)
-    frame = gpd.GeoDataFrame({"band": present}, geometry=[shapely.multipolygons(parts[codes == b]) for b in present],
+    parts, part_codes = np.asarray(geoms, dtype=object), np.asarray(codes)
+    present = np.unique(part_codes)
+    frame = gpd.GeoDataFrame({"band": present},
+                             geometry=[shapely.multipolygons(parts[part_codes == b]) for b in present],
                              crs=grid.crs)
     if simplify_m > 0:
         frame["geometry"] = frame.geometry.simplify(simplify_m, preserve_topology=True)

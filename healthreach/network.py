@@ -59,8 +59,8 @@ class BuildReport:
 
     def lines(self) -> list[str]:
         """Human-readable summary lines."""
-        out = [f"{self.segments_read} road segments read; network of {self.nodes} nodes, "
-               f"{self.edges} directed edges, {self.km:.1f} km"]
+        out = [(f"{self.segments_read} road segments read; network of {self.nodes} nodes, "
+               f"{self.edges} directed edges, {self.km:.1f} km")]
         if self.parts_split:
             out.append(f"{self.parts_split} multi-part lines split into parts")
         if self.endpoints_merged:
@@ -125,14 +125,16 @@ class Network:
     def weights(self, mode: str, weight: str) -> np.ndarray:
         """Edge weights for a mode: seconds (``time``) or metres (``length``); inf = closed."""
         if mode not in self.time_s:
-            raise NetworkError(f"unknown travel mode '{mode}' (modes: {', '.join(self.time_s)})")
+            msg = f"unknown travel mode '{mode}' (modes: {', '.join(self.time_s)})"
+            raise NetworkError(msg)
         if weight == "time":
             return self.time_s[mode]
         if weight == "length":
             if mode not in self._weights:
                 self._weights[mode] = np.where(np.isfinite(self.time_s[mode]), self.length_m, np.inf)
             return self._weights[mode]
-        raise NetworkError(f"unknown weight '{weight}' (weights: {', '.join(WEIGHTS)})")
+        msg = f"unknown weight '{weight}' (weights: {', '.join(WEIGHTS)})"
+        raise NetworkError(msg)
 
     def graph(self, mode: str, weight: str, reverse: bool = False) -> sparse.csr_matrix:
         """CSR adjacency for (mode, weight); ``reverse`` flips every edge.
@@ -169,7 +171,8 @@ class Network:
         class must not be in ``no_access`` (roads entered only at junctions).
         """
         if mode not in self.time_s:
-            raise NetworkError(f"unknown travel mode '{mode}' (modes: {', '.join(self.time_s)})")
+            msg = f"unknown travel mode '{mode}' (modes: {', '.join(self.time_s)})"
+            raise NetworkError(msg)
         m = self.n_segments
         t = self.time_s[mode]
         ok = np.isfinite(t[:m]) | np.isfinite(t[m:])
@@ -183,8 +186,11 @@ class Network:
         if key not in self._trees:
             mask = self.attachable(mode)
             if not mask.any():
-                raise NetworkError(f"no road in the network can be used by mode '{mode}' "
-                                   f"(classes it may not enter midway: {', '.join(self.no_access) or 'none'})")
+                msg = (
+                    f"no road in the network can be used by mode '{mode}' "
+                    f"(classes it may not enter midway: {', '.join(self.no_access) or 'none'})"
+                )
+                raise NetworkError(msg)
             same = next((t for t in self._trees.values() if np.array_equal(t.mask, mask)), None)
             self._trees[key] = same or SegmentIndex.build(self.lines.geometry.to_numpy(), mask)
         return self._trees[key]
@@ -199,7 +205,8 @@ class Network:
         seg_to[self.tail[:m][::-1]] = np.arange(m)[::-1]    # ...or, preferably, starting there
         seg = np.where(seg_to[nodes] >= 0, seg_to[nodes], seg_from[nodes])
         if (seg < 0).any():
-            raise NetworkError(f"nodes without a segment: {nodes[seg < 0][:5].tolist()}")
+            msg = f"nodes without a segment: {nodes[seg < 0][:5].tolist()}"
+            raise NetworkError(msg)
         along = np.where(seg_to[nodes] >= 0, 0.0, self.length_m[np.maximum(seg, 0)])
         return Attachment(seg, along, np.zeros(len(nodes)))
 
@@ -210,7 +217,8 @@ class Network:
 
 def attach_facilities(net: Network, facilities: gpd.GeoDataFrame) -> None:
     """Add each facility's attachment columns, per walk and drive: ``seg_*``, ``along_*_m`` and
-    ``snap_*_m`` (metres from the facility to the road)."""
+    ``snap_*_m`` (metres from the facility to the road).
+    """
     for mode in ("walk", "drive"):
         at = net.attach(facilities["x"].to_numpy(float), facilities["y"].to_numpy(float), mode)
         facilities[f"seg_{mode}"] = at.seg
@@ -309,7 +317,8 @@ class SegmentIndex:
     def strtree(self) -> shapely.STRtree:
         """An STRtree over the pieces, for the points the midpoint search cannot prove (built once, on need)."""
         if self._strtree is None:
-            self._strtree = shapely.STRtree(shapely.linestrings(np.stack([self.start, self.end], axis=1)))
+            pieces = shapely.linestrings(np.stack([self.start, self.end], axis=1))
+            self._strtree = shapely.STRtree(pieces)  # type: ignore[arg-type]  # an array of lines, not one
         return self._strtree
 
     def nearest(self, x: np.ndarray, y: np.ndarray, length_m: np.ndarray) -> Attachment:
@@ -318,8 +327,11 @@ class SegmentIndex:
         n = len(x)
         bad = ~(np.isfinite(x) & np.isfinite(y))
         if bad.any():
-            raise NetworkError(f"{int(bad.sum())} points without finite coordinates (first at row "
-                               f"{int(np.flatnonzero(bad)[0])}) cannot be attached to a road; drop or fix them")
+            msg = (
+                f"{int(bad.sum())} points without finite coordinates (first at row "
+                f"{int(np.flatnonzero(bad)[0])}) cannot be attached to a road; drop or fix them"
+            )
+            raise NetworkError(msg)
         piece = np.full(n, -1, np.int64)
         if not n:
             return self.attachment(piece, x, y, length_m)
@@ -333,7 +345,7 @@ class SegmentIndex:
             for lo in range(0, len(todo), _CHUNK):
                 rows = todo[lo:lo + _CHUNK]
                 r, sub = self.midpoints.query(np.column_stack([x[rows], y[rows]]), k=k, workers=-1)
-                r, sub = r.reshape(len(rows), k), sub.reshape(len(rows), k)
+                r, sub = r.reshape(len(rows), k), sub.reshape(len(rows), k)  # type: ignore[union-attr]  # arrays
                 best, d = _nearest_candidate(x[rows], y[rows], self.sub_piece[sub], self.start, self.end, _TIE_M)
                 proven = r[:, -1] > d + _TIE_M + self.half_m + _ROUNDING_M
                 if k == len(self.sub_piece):
@@ -361,7 +373,8 @@ class SegmentIndex:
 
     def attachment(self, piece: np.ndarray, x: np.ndarray, y: np.ndarray, length_m: np.ndarray) -> Attachment:
         """Where each point ``(x, y)`` (metres) attaches to its given ``piece``; ``length_m`` per segment clamps
-        ``along_m``."""
+        ``along_m``.
+        """
         if not len(piece):
             return Attachment(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
         a, b = self.start[piece], self.end[piece]
@@ -410,7 +423,7 @@ def _nearest_candidate(x, y, cand, start, end, tie_m):  # pragma: no cover - com
             else:
                 px, py = ax + t * dx, ay + t * dy
             d[j] = np.hypot(x[i] - px, y[i] - py)
-            if d[j] < lo:
+            if d[j] < lo:  # noqa: PLR1730 - the compiled loop keeps the plain comparison of the original
                 lo = d[j]
         pick = np.iinfo(np.int64).max
         for j in range(k):
@@ -450,11 +463,11 @@ def edge_speeds(road_class: np.ndarray, speed_kmh: np.ndarray, profile: Profile)
     ambulances drive at that times ``ambulance_factor``; walking is one speed
     on every class except those listed in ``no_walking``.
     """
-    road_class = pd.Series(np.asarray(road_class), dtype=object)  # hashed look-ups: fast on 1M segments
-    drive = road_class.map(profile.drive_kmh).to_numpy(float, na_value=np.nan)
+    classes = pd.Series(np.asarray(road_class), dtype=object)  # hashed look-ups: fast on 1M segments
+    drive = classes.map(profile.drive_kmh).to_numpy(float, na_value=np.nan)
     tagged = np.isfinite(speed_kmh) & (speed_kmh > 0)
     drive = np.where(tagged, speed_kmh, drive)
-    walk = np.where(road_class.isin(profile.no_walking).to_numpy(), 0.0, profile.travel.walk_kmh)
+    walk = np.where(classes.isin(profile.no_walking).to_numpy(), 0.0, profile.travel.walk_kmh)
     return {"walk": walk, "drive": drive, "ambulance": drive * profile.travel.ambulance_factor}
 
 
@@ -479,24 +492,29 @@ def build_network(roads: gpd.GeoDataFrame, profile: Profile, merge_tolerance_m: 
     """
     report = BuildReport(segments_read=len(roads))
     if roads.crs is None or not roads.crs.is_projected:
-        raise NetworkError(f"{where}: roads must be in a projected (metre) CRS before building")
+        msg = f"{where}: roads must be in a projected (metre) CRS before building"
+        raise NetworkError(msg)
     multi = roads.geom_type.isin(["MultiLineString", "GeometryCollection"]).any()
     parts = roads.explode(index_parts=False) if multi else roads
     report.parts_split = len(parts) - len(roads)
     parts = parts[parts.geometry.notna() & ~parts.geometry.is_empty]
     parts = parts[parts.geom_type == "LineString"]
     if len(parts) == 0:
-        raise NetworkError(f"{where}: no line geometry found")
+        msg = f"{where}: no line geometry found"
+        raise NetworkError(msg)
 
     classes = parts["road_class"].astype(str).to_numpy()
     known = pd.Series(classes).isin([*profile.drive_kmh, *profile.no_walking]).to_numpy()
     if not known.all():
-        counts = dict(zip(*np.unique(classes[~known], return_counts=True)))
+        counts = dict(zip(*np.unique(classes[~known], return_counts=True), strict=False))
         counts = {str(k): int(v) for k, v in counts.items()}
         if unknown_classes == "error":
             listed = ", ".join(f"{k!r} ({v} segments)" for k, v in counts.items())
-            raise NetworkError(f"{where}: road classes without a speed: {listed}. Add them under "
-                               f"`speeds_kmh:` in the study file (km/h, 0 to forbid driving).")
+            msg = (
+                f"{where}: road classes without a speed: {listed}. Add them under "
+                f"`speeds_kmh:` in the study file (km/h, 0 to forbid driving)."
+            )
+            raise NetworkError(msg)
         report.unknown_class_dropped = counts
         parts, classes = parts[known], classes[known]
 

@@ -72,8 +72,8 @@ def datum_offset_warnings(study, facilities: gpd.GeoDataFrame, lines: gpd.GeoDat
     roads = study.roads.path.name if study.roads.path is not None else f"roads.source {study.roads.source}"
     fac = study.facilities.path.name
     other = "facilities" if side == "roads" else "roads"
-    return [f"roads ({roads}, roads.crs: {study.roads.crs or 'as in the file'}) and facilities ({fac}, "
+    return [(f"roads ({roads}, roads.crs: {study.roads.crs or 'as in the file'}) and facilities ({fac}, "
             f"facilities.crs: {study.facilities.crs}) disagree by the {name} offset: the facilities lie a median "
             f"{given:,.0f} m from the nearest road as given, {moved:,.0f} m once shifted by {shift:,.0f} m "
             f"(the {name} offset here). The {side} look like {name.split(' ')[0]} coordinates relative to the "
-            f"{other}: check roads.crs and facilities.crs; every figure is wrong while the two disagree"]
+            f"{other}: check roads.crs and facilities.crs; every figure is wrong while the two disagree")]

@@ -67,13 +67,15 @@ _TEMP = re.compile(r"^\.(?P<name>.+)\.hr-(?P<kind>tmp|old)-(?P<host>[0-9a-f]{6})
 def markup(text: object) -> str:
     """``text`` safe to embed in a rich console string: ``[`` cannot start markup, and control
     characters (escape sequences, bells, backspaces) are shown as ``\\xNN`` instead of acting on
-    the terminal. Line breaks and tabs are kept."""
+    the terminal. Line breaks and tabs are kept.
+    """
     return _escape_markup(_TERMINAL_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text)))
 
 
 def inert_text(text: str, quote: bool = True) -> str:
     """``text`` for a CSV or spreadsheet cell: forbidden control characters removed, line breaks
-    made spaces and, with ``quote``, a leading ``'`` when a spreadsheet would read it as a formula."""
+    made spaces and, with ``quote``, a leading ``'`` when a spreadsheet would read it as a formula.
+    """
     text = _FORBIDDEN.sub("", text)
     formula = quote and text.startswith(_FORMULA_START)
     text = _LINE_BREAK.sub(" ", text)  # a line break inside a cell starts a new row in many CSV readers
@@ -207,12 +209,18 @@ def check_output(out: str | Path, inputs: Iterable[Path], *, force: bool = False
     """
     out = Path(out).expanduser().absolute()
     if _TERMINAL_CONTROL.search(str(out)) or "\t" in str(out) or "\n" in str(out):
-        raise OutputError(f"the output path {str(out)!r} holds control characters (a tab, a line break, ...); "
-                          f"choose a plain name")
+        msg = (
+            f"the output path {str(out)!r} holds control characters (a tab, a line break, ...); "
+            f"choose a plain name"
+        )
+        raise OutputError(msg)
     if len(out.name.encode()) > _NAME_MAX_BYTES:
-        raise OutputError(f"the output {'file' if file else 'folder'} name {out.name!r} is "
-                          f"{len(out.name.encode())} bytes long; at most {_NAME_MAX_BYTES} bytes leave room for "
-                          f"the temporary folder it is built in (255 bytes is the file system's limit)")
+        msg = (
+            f"the output {'file' if file else 'folder'} name {out.name!r} is "
+            f"{len(out.name.encode())} bytes long; at most {_NAME_MAX_BYTES} bytes leave room for "
+            f"the temporary folder it is built in (255 bytes is the file system's limit)"
+        )
+        raise OutputError(msg)
     folders = _input_folders(inputs)
     resolved = out.resolve()
     where = resolved.parent if file else resolved
@@ -226,16 +234,22 @@ def check_output(out: str | Path, inputs: Iterable[Path], *, force: bool = False
         target = f"the output {'file' if file else 'folder'} {out}"
         relation = {"is": "is the input folder" if not file else "is an input file",
                     "contains": "contains the input folder", "lies inside": "lies inside the input folder"}[how]
-        raise OutputError(f"{target} {relation} {folder}; healthreach never writes where its inputs are. "
-                          f"Choose another folder, e.g. --out {_suggest(name, folders, out.name if file else None)}")
+        msg = (
+            f"{target} {relation} {folder}; healthreach never writes where its inputs are. "
+            f"Choose another folder, e.g. --out {_suggest(name, folders, out.name if file else None)}"
+        )
+        raise OutputError(msg)
     _check_writable(out, file)
     if not file:
         clean_stale(out.parent)
         if out.is_dir() and not force and not owned(out) and any(out.iterdir()):
-            raise OutputError(f"the output folder {out} is not empty and was not written by healthreach "
-                              f"(no {MANIFEST}); choose an empty or new folder, e.g. --out "
-                              f"{_suggest(name, folders, None)}, or add --force to write into it "
-                              f"(files of the same names are replaced, others kept)")
+            msg = (
+                f"the output folder {out} is not empty and was not written by healthreach "
+                f"(no {MANIFEST}); choose an empty or new folder, e.g. --out "
+                f"{_suggest(name, folders, None)}, or add --force to write into it "
+                f"(files of the same names are replaced, others kept)"
+            )
+            raise OutputError(msg)
     return out
 
 
@@ -243,16 +257,21 @@ def _check_writable(out: Path, file: bool) -> None:
     """Raise unless ``out`` can be created (or replaced) and written."""
     if out.exists():
         if file and out.is_dir():
-            raise OutputError(f"the output file {out} is a folder; give a file name, e.g. {out / 'compare.csv'}")
+            msg = f"the output file {out} is a folder; give a file name, e.g. {out / 'compare.csv'}"
+            raise OutputError(msg)
         if not file and not out.is_dir():
-            raise OutputError(f"the output folder {out} is a file; give a folder")
+            msg = f"the output folder {out} is a file; give a folder"
+            raise OutputError(msg)
     existing = out.parent
     while not existing.exists():
         existing = existing.parent
     for parent in (out.parent, *out.parent.parents):
         if parent.exists() and not parent.is_dir():
-            raise OutputError(f"the output {'file' if file else 'folder'} {out} lies under {parent}, "
-                              f"which is a file, not a folder")
+            msg = (
+                f"the output {'file' if file else 'folder'} {out} lies under {parent}, "
+                f"which is a file, not a folder"
+            )
+            raise OutputError(msg)
         if parent == existing:
             break
     # the run builds its set beside ``out``, so the nearest existing folder above it must be writable
@@ -260,8 +279,11 @@ def _check_writable(out: Path, file: bool) -> None:
         probe = make_temp_folder(existing, "probe")
         probe.rmdir()
     except OSError as exc:
-        raise OutputError(f"cannot write the output {'file' if file else 'folder'} {out}: {existing} is not "
-                          f"writable ({exc.strerror or exc}); choose a folder you can write to") from None
+        msg = (
+            f"cannot write the output {'file' if file else 'folder'} {out}: {existing} is not "
+            f"writable ({exc.strerror or exc}); choose a folder you can write to"
+        )
+        raise OutputError(msg) from None
 
 
 def _temp_path(parent: Path, name: str, kind: str = "tmp") -> Path:
@@ -370,8 +392,11 @@ def claim(out: Path, kind: str, force: bool = False) -> None:
     if owned(out):
         return
     if any(out.iterdir()) and not force:
-        raise OutputError(f"the output folder {out} is not empty and was not written by healthreach "
-                          f"(no {MANIFEST}); add --force to write into it")
+        msg = (
+            f"the output folder {out} is not empty and was not written by healthreach "
+            f"(no {MANIFEST}); add --force to write into it"
+        )
+        raise OutputError(msg)
     write_atomic(out / MANIFEST, lambda tmp: write_json(tmp, manifest(kind, [])))
 
 

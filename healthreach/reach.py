@@ -93,7 +93,7 @@ def _with_sources(graph: sparse.csr_matrix, u: np.ndarray, v: np.ndarray, cost_u
     data = np.concatenate([graph.data, w[ok]])
     indices = np.concatenate([graph.indices, cols[ok]]).astype(index, copy=False)
     indptr = np.concatenate([graph.indptr, graph.indptr[-1] + np.cumsum(counts)]).astype(index, copy=False)
-    return sparse.csr_matrix((data, indices, indptr), shape=(n + k, n + k))
+    return sparse.csr_matrix((data, indices, indptr), shape=(n + k, n + k))  # type: ignore[arg-type]  # scipy-stubs
 
 
 def nearest_facility(net: Network, at: Attachment, mode: str, weight: str = "time",

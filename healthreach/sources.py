@@ -92,7 +92,7 @@ def describe_input(study: StudyFile, role: str) -> InputSource | None:
         from healthreach.load.population import is_polygon_source
 
         kind, name = _file(study, role)
-        notes = (f"spread_{spec.spread}",) if is_polygon_source(spec.path) else ()
+        notes: tuple[str, ...] = (f"spread_{spec.spread}",) if is_polygon_source(spec.path) else ()
         notes += ("rescaled",) if spec.rescale_to_census else ()
         return InputSource(role, kind, name, notes)
     kind, name = _file(study, role)
@@ -116,5 +116,5 @@ def describe_inputs(study: StudyFile) -> dict[str, InputSource]:
 
 def sources_line(study: StudyFile, lang: str = "en") -> str:
     """The four main inputs in one line for a map title: ``roads roads.gpkg · facilities ...``."""
-    return " · ".join(f"{t('src_' + role, lang)} {describe_input(study, role).text(lang)}"
-                      for role in ("roads", "facilities", "population", "boundaries"))
+    main = (describe_input(study, role) for role in ("roads", "facilities", "population", "boundaries"))
+    return " · ".join(f"{t('src_' + source.role, lang)} {source.text(lang)}" for source in main if source is not None)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from healthreach.errors import StudyError
 
-DEMO_STUDY = Path(str(importlib.resources.files("healthreach").joinpath("demo", "study.yaml"))).resolve()
+DEMO_STUDY = Path(str(importlib.resources.files("healthreach").joinpath("demo").joinpath("study.yaml"))).resolve()
 """The bundled synthetic demo county's study file, shipped as package data (``healthreach/demo/``)."""
 
 
@@ -56,10 +56,12 @@ class OnewayValues(_Strict):
         for direction in ("both", "forward", "backward"):
             for v in getattr(self, direction):
                 if v in seen and seen[v] != direction:
-                    raise ValueError(f"value {v!r} is listed under both '{seen[v]}' and '{direction}'")
+                    msg = f"value {v!r} is listed under both '{seen[v]}' and '{direction}'"
+                    raise ValueError(msg)
                 seen[v] = direction
         if not seen:
-            raise ValueError("list the values for at least one of both:, forward:, backward:")
+            msg = "list the values for at least one of both:, forward:, backward:"
+            raise ValueError(msg)
         return self
 
     def direction_of(self) -> dict[str, int]:
@@ -115,7 +117,8 @@ class RoadsSpec(_Strict):
     @property
     def tolerance_m(self) -> float:
         """Line ends closer than this (metres) are joined: ``merge_tolerance_m``, else 1 m for GIS
-        layers and 0 for OpenStreetMap sources, whose shared nodes already say where roads meet."""
+        layers and 0 for OpenStreetMap sources, whose shared nodes already say where roads meet.
+        """
         if self.merge_tolerance_m is not None:
             return self.merge_tolerance_m
         name = str(self.path or "").lower()
@@ -126,10 +129,14 @@ class RoadsSpec(_Strict):
     @model_validator(mode="after")
     def _path_or_source(self) -> RoadsSpec:
         if (self.path is None) == (self.source is None):
-            raise ValueError("give either 'path' (a road file) or 'source' (a place name, or 'boundary' "
-                             "to download the roads inside the study boundary), not both or neither")
+            msg = (
+                "give either 'path' (a road file) or 'source' (a place name, or 'boundary' "
+                "to download the roads inside the study boundary), not both or neither"
+            )
+            raise ValueError(msg)
         if self.default_class is not None and self.default_speed_kmh is not None:
-            raise ValueError("give default_class (a road class) or default_speed_kmh (km/h), not both")
+            msg = "give default_class (a road class) or default_speed_kmh (km/h), not both"
+            raise ValueError(msg)
         return self
 
 
@@ -222,7 +229,8 @@ class BoundariesSpec(_Strict):
         totals = value.values() if isinstance(value, dict) else [] if value is None else [value]
         bad = [v for v in totals if not (v >= 0 and math.isfinite(v))]
         if bad:
-            raise ValueError(f"census totals are people: finite numbers >= 0, got {bad[:5]}")
+            msg = f"census totals are people: finite numbers >= 0, got {bad[:5]}"
+            raise ValueError(msg)
         return value
 
     @property
@@ -235,26 +243,38 @@ class BoundariesSpec(_Strict):
     @model_validator(mode="after")
     def _path_or_code(self) -> BoundariesSpec:
         if (self.path is None) == (self.admin_code is None):
-            raise ValueError("give either 'path' (a polygon file) or 'admin_code' (e.g. 500156, or a list "
-                             "[500103, 500106]), not both or neither")
+            msg = (
+                "give either 'path' (a polygon file) or 'admin_code' (e.g. 500156, or a list "
+                "[500103, 500106]), not both or neither"
+            )
+            raise ValueError(msg)
         codes = self.admin_codes
         if self.admin_code is not None and not codes:
-            raise ValueError("admin_code: the list of codes is empty")
+            msg = "admin_code: the list of codes is empty"
+            raise ValueError(msg)
         twice = sorted({c for c in codes if codes.count(c) > 1})
         if twice:
-            raise ValueError(f"admin_code: listed more than once: {', '.join(twice)}")
+            msg = f"admin_code: listed more than once: {', '.join(twice)}"
+            raise ValueError(msg)
         if self.admin_code is not None and self.crs is not None:
-            raise ValueError("crs: boundaries by admin_code are converted from GCJ-02 to WGS84 already; crs is "
-                             "for boundary files")
+            msg = (
+                "crs: boundaries by admin_code are converted from GCJ-02 to WGS84 already; crs is "
+                "for boundary files"
+            )
+            raise ValueError(msg)
         if self.admin_table is not None and self.admin_code is None:
-            raise ValueError("admin_table gives the class and census total of each admin_code; list the codes "
-                             "in admin_code too")
+            msg = (
+                "admin_table gives the class and census total of each admin_code; list the codes "
+                "in admin_code too"
+            )
+            raise ValueError(msg)
         for key in ("area_class", "census_total"):
             mapping = getattr(self, key)
             if codes and isinstance(mapping, dict):
                 unknown = [k for k in mapping if k not in codes]
                 if unknown:
-                    raise ValueError(f"{key}: {', '.join(unknown)} not in admin_code ({', '.join(codes)})")
+                    msg = f"{key}: {', '.join(unknown)} not in admin_code ({', '.join(codes)})"
+                    raise ValueError(msg)
         return self
 
 
@@ -320,7 +340,8 @@ def check_speeds(speeds: dict[str, float]) -> dict[str, float]:
     bad = {k: v for k, v in speeds.items() if not 0 <= v <= MAX_SPEED_KMH}
     if bad:
         listed = ", ".join(f"{_excerpt(str(k), 40)}: {v:g}" for k, v in list(bad.items())[:5])
-        raise ValueError(f"speeds must be 0 (no driving) to {MAX_SPEED_KMH:g} km/h, got {listed}")
+        msg = f"speeds must be 0 (no driving) to {MAX_SPEED_KMH:g} km/h, got {listed}"
+        raise ValueError(msg)
     return speeds
 
 
@@ -360,20 +381,26 @@ class _StrictYamlLoader(yaml.SafeLoader):
     belongs in a hand-written study, profile or scenario file.
     """
 
-    def compose_node(self, parent, index):  # type: ignore[override]
+    def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise _YamlRefused(f"line {event.start_mark.line + 1}: alias '*{event.anchor}' refused; "
-                               f"write the value out in full (anchors and aliases are not accepted)")
+            msg = (
+                f"line {event.start_mark.line + 1}: alias '*{event.anchor}' refused; "
+                f"write the value out in full (anchors and aliases are not accepted)"
+            )
+            raise _YamlRefused(msg)
         event = self.peek_event()
         if getattr(event, "anchor", None) is not None:
-            raise _YamlRefused(f"line {event.start_mark.line + 1}: anchor '&{event.anchor}' refused; "
-                               f"write the value out in full (anchors and aliases are not accepted)")
+            msg = (
+                f"line {event.start_mark.line + 1}: anchor '&{event.anchor}' refused; "
+                f"write the value out in full (anchors and aliases are not accepted)"
+            )
+            raise _YamlRefused(msg)
         return super().compose_node(parent, index)
 
     text_keys: frozenset[str] = frozenset()  # keys whose values are read as written (ids: 001 stays '001')
 
-    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+    def construct_mapping(self, node, deep=False):
         if isinstance(node, yaml.MappingNode):
             seen: dict[Any, int] = {}
             for key_node, value_node in node.value:
@@ -387,8 +414,11 @@ class _StrictYamlLoader(yaml.SafeLoader):
                 except TypeError:  # an unhashable key: the base loader reports it
                     continue
                 if first is not None:
-                    raise _YamlRefused(f"duplicate key '{_excerpt(key)}' at lines {first} and {line}; "
-                                       f"keep one (the second would silently replace the first)")
+                    msg = (
+                        f"duplicate key '{_excerpt(key)}' at lines {first} and {line}; "
+                        f"keep one (the second would silently replace the first)"
+                    )
+                    raise _YamlRefused(msg)
                 seen[key] = line
         return super().construct_mapping(node, deep=deep)
 
@@ -396,13 +426,17 @@ class _StrictYamlLoader(yaml.SafeLoader):
 _AMBIGUOUS_NUMBER = re.compile(r"[-+]?(0[0-9_]+|[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?)")
 
 
-def _refuse_ambiguous_numbers(loader: yaml.SafeLoader, node: yaml.ScalarNode, number):
+def _refuse_ambiguous_numbers(loader, node, number):
     """Construct an int or float, refusing the YAML 1.1 forms that silently change a number:
-    a leading zero (``050`` is octal 40) and base 60 (``1:30`` is 90)."""
+    a leading zero (``050`` is octal 40) and base 60 (``1:30`` is 90).
+    """
     if node.style is None and _AMBIGUOUS_NUMBER.fullmatch(node.value):
-        raise _YamlRefused(f"line {node.start_mark.line + 1}: '{node.value}' would be read as "
-                           f"{number(loader, node)} (YAML reads a leading zero as octal and a colon as base 60); "
-                           f"write the number without the leading zero, or quote it if it is text")
+        msg = (
+            f"line {node.start_mark.line + 1}: '{node.value}' would be read as "
+            f"{number(loader, node)} (YAML reads a leading zero as octal and a colon as base 60); "
+            f"write the number without the leading zero, or quote it if it is text"
+        )
+        raise _YamlRefused(msg)
     return number(loader, node)
 
 
@@ -433,20 +467,25 @@ def read_yaml(path: Path, what: str, text_keys: frozenset[str] = frozenset()) ->
     ``'001'``, not the number 1).
     """
     if not path.is_file():
-        raise StudyError(f"{what} not found: {path}")
+        msg = f"{what} not found: {path}"
+        raise StudyError(msg)
     loader = type("_Loader", (_StrictYamlLoader,), {"text_keys": text_keys}) if text_keys else _StrictYamlLoader
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a SafeLoader
     except _YamlRefused as exc:
-        raise StudyError(f"{path}: {exc}") from None
+        msg = f"{path}: {exc}"
+        raise StudyError(msg) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise StudyError(f"{path}: not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+        msg = f"{path}: not valid YAML{at}: {getattr(exc, 'problem', exc)}"
+        raise StudyError(msg) from None
     except UnicodeDecodeError:
-        raise StudyError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
+        msg = f"{path}: not UTF-8 text; save the file as UTF-8"
+        raise StudyError(msg) from None
     if not isinstance(data, dict):
-        raise StudyError(f"{path}: expected a mapping of keys (name:, roads:, ...), got {type(data).__name__}")
+        msg = f"{path}: expected a mapping of keys (name:, roads:, ...), got {type(data).__name__}"
+        raise StudyError(msg)
     return data
 
 
@@ -482,13 +521,15 @@ def _resolve_paths(study: StudyFile) -> StudyFile:
         given[key] = str(spec.path)
         resolved = resolve_path(spec.path, study.folder, f"{study.source}: {key}.path")
         if not resolved.exists():
-            raise StudyError(f"{study.source}: {key}.path: file not found: {resolved}")
+            msg = f"{study.source}: {key}.path: file not found: {resolved}"
+            raise StudyError(msg)
         updates[key] = spec.model_copy(update={"path": resolved})
     table = study.boundaries.admin_table
     if table is not None:
         resolved = resolve_path(table, study.folder, f"{study.source}: boundaries.admin_table")
         if not resolved.is_file():
-            raise StudyError(f"{study.source}: boundaries.admin_table: file not found: {resolved}")
+            msg = f"{study.source}: boundaries.admin_table: file not found: {resolved}"
+            raise StudyError(msg)
         updates["boundaries"] = updates.get("boundaries", study.boundaries).model_copy(update={"admin_table": resolved})
     out = study.model_copy(update=updates)
     out._given_paths = given
@@ -520,11 +561,15 @@ def resolve_path(path: str | Path, folder: Path, where: str) -> Path:
         module, _, rel = ref.partition("/")
     if not module or not rel:
         known = ", ".join(f"pkg:{k}" for k in PACKAGE_FILES)
-        raise StudyError(f"{where}: '{text}' must be pkg:MODULE/FILE inside an installed package ({known})")
+        msg = f"{where}: '{text}' must be pkg:MODULE/FILE inside an installed package ({known})"
+        raise StudyError(msg)
     try:
         root = importlib.resources.files(module.replace("/", "."))
     except ModuleNotFoundError:
         package = module.split(".")[0].split("/")[0]
-        raise StudyError(f"{where}: '{text}' needs the Python package '{package}', which is not installed "
-                         f"(pip install {package})") from None
+        msg = (
+            f"{where}: '{text}' needs the Python package '{package}', which is not installed "
+            f"(pip install {package})"
+        )
+        raise StudyError(msg) from None
     return Path(str(root.joinpath(rel)))

@@ -82,7 +82,8 @@ def _table(names: dict[str, tuple[str, ...]], own: tuple[str, ...] = ()) -> dict
         for alias in aliases:
             key = normalise(alias)
             if table.get(key, canonical) != canonical:
-                raise RuntimeError(f"vocabulary: '{alias}' names both {table[key]} and {canonical}")
+                msg = f"vocabulary: '{alias}' names both {table[key]} and {canonical}"
+                raise RuntimeError(msg)
             table[key] = canonical
     return table
 
@@ -99,7 +100,7 @@ def road_classes(values) -> np.ndarray:
     """:func:`road_class` over an array of names (one look-up per distinct name)."""
     series = pd.Series(np.asarray(values, dtype=object)).astype(str)
     uniq = series.unique()
-    return series.map(dict(zip(uniq, map(road_class, uniq)))).to_numpy(object)
+    return series.map(dict(zip(uniq, map(road_class, uniq), strict=False))).to_numpy(object)
 
 
 # --- facility types ---------------------------------------------------------------------------------

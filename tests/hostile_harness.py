@@ -62,7 +62,8 @@ def invoke(args: list[str], time_limit_s: float = TIME_LIMIT_S) -> Outcome:
     from healthreach.cli import cli
 
     def alarm(signum, frame):
-        raise Hang(f"still running after {time_limit_s:.0f} s")
+        msg = f"still running after {time_limit_s:.0f} s"
+        raise Hang(msg)
 
     previous = signal.signal(signal.SIGALRM, alarm)
     signal.setitimer(signal.ITIMER_REAL, time_limit_s)

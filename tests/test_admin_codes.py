@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import write_study
+
 from healthreach.errors import InputError, StudyError
 from healthreach.load.boundaries import read_boundaries
 from healthreach.study import load_study
@@ -38,7 +38,8 @@ def test_codes_with_a_table(tmp_path):
     pd.DataFrame({"code": [500104, 500103], "class": ["农村", "城镇"], "population": [420_000, 660_000]}).to_csv(
         path.parent / "districts.csv", index=False)
     units = read_boundaries(load_study(path).boundaries)
-    assert units["area_class"].tolist() == ["urban", "rural"] and units["census_pop"].tolist() == [660_000, 420_000]
+    assert units["area_class"].tolist() == ["urban", "rural"]
+    assert units["census_pop"].tolist() == [660_000, 420_000]
 
 
 def test_one_code_stays_valid(tmp_path):

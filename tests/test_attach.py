@@ -7,16 +7,18 @@ multi-source Dijkstra.
 
 from __future__ import annotations
 
+import itertools
+
 import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pytest
 import shapely
+from test_reach import CRS, PROFILE, random_network, roads
 
 from healthreach.network import attach_facilities, build_network
 from healthreach.profile import load_profile
 from healthreach.reach import nearest_facility, point_cost
-from test_reach import CRS, PROFILE, random_network, roads
 
 WALK_MS = 4.5 / 3.6
 
@@ -41,7 +43,7 @@ def split_reference(net, mode, weight, direction, facilities, points, access_kmh
     for s in range(m):
         u, v, length = int(net.tail[s]), int(net.head[s]), float(net.length_m[s])
         chain = [(0.0, u), *sorted(stops.get(s, [])), (length, v)]
-        for (a0, n0), (a1, n1) in zip(chain[:-1], chain[1:]):
+        for (a0, n0), (a1, n1) in itertools.pairwise(chain):
             frac = (a1 - a0) / length
             add(n0, n1, frac * w[s] if frac > 0 else 0.0)
             add(n1, n0, frac * w[s + m] if frac > 0 else 0.0)
@@ -53,7 +55,7 @@ def split_reference(net, mode, weight, direction, facilities, points, access_kmh
 
 
 @pytest.mark.parametrize("seed", range(8))
-@pytest.mark.parametrize("mode,weight,direction", [
+@pytest.mark.parametrize(("mode", "weight", "direction"), [
     ("walk", "time", "to"), ("drive", "time", "to"), ("drive", "time", "from"),
     ("ambulance", "length", "from"), ("drive", "length", "to"),
 ])
@@ -107,7 +109,8 @@ def test_facility_and_cell_on_the_same_segment_meet_without_a_junction():
     clinic = net.attach(np.array([1500.0]), np.array([10.0]), "walk")
     home = net.attach(np.array([500.0]), np.array([-20.0]), "walk")
     metres, row = point_cost(net, nearest_facility(net, clinic, "walk", "length"), home, 4.5)
-    assert metres[0] == pytest.approx(20 + 1000) and row[0] == 0
+    assert metres[0] == pytest.approx(20 + 1000)
+    assert row[0] == 0
     for direction in ("to", "from"):
         time_s, _ = point_cost(net, nearest_facility(net, clinic, "walk", "time", direction), home, 4.5)
         assert time_s[0] == pytest.approx(20 / WALK_MS + 1000 / WALK_MS)
@@ -142,10 +145,12 @@ def test_no_access_roads_are_never_attached_to():
     net = build_network(frame, PROFILE, 0.0)
     assert "expressway" in net.no_access
     at = net.attach(np.array([2000.0]), np.array([0.0]), "drive")
-    assert net.lines["road_class"].iloc[at.seg[0]] == "county" and at.leg_m[0] == pytest.approx(300.0)
+    assert net.lines["road_class"].iloc[at.seg[0]] == "county"
+    assert at.leg_m[0] == pytest.approx(300.0)
     net.no_access = ()  # a study may allow it
     at = net.attach(np.array([2000.0]), np.array([0.0]), "drive")
-    assert net.lines["road_class"].iloc[at.seg[0]] == "expressway" and at.leg_m[0] == pytest.approx(20.0)
+    assert net.lines["road_class"].iloc[at.seg[0]] == "expressway"
+    assert at.leg_m[0] == pytest.approx(20.0)
 
 
 def test_no_access_is_a_profile_list_a_study_may_replace(tmp_path):

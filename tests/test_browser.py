@@ -165,7 +165,8 @@ def test_unticking_a_layer_hides_its_shapes_and_legend(browser, small_audit, tmp
     # a layer hidden at start comes in with its legend
     assert not page.legend_visible("急救服务半径")
     page.toggle("急救服务半径（道路距离）")
-    assert page.paths() > before and page.legend_visible("急救服务半径")
+    assert page.paths() > before
+    assert page.legend_visible("急救服务半径")
     assert page.errors == []
 
 
@@ -179,7 +180,8 @@ def test_full_screen_button_and_print_layout(browser, small_audit, tmp_path):
     assert not page.page.evaluate("!!document.fullscreenElement")
     page.page.emulate_media(media="print")
     assert not page.page.locator(".leaflet-control-layers").is_visible()   # controls are not printed
-    assert page.page.locator(".hr-legend").is_visible() and page.page.locator(".hr-title").is_visible()
+    assert page.page.locator(".hr-legend").is_visible()
+    assert page.page.locator(".hr-title").is_visible()
     pdf = page.page.pdf(prefer_css_page_size=True, print_background=True)
     assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1                # one A4 landscape sheet
     assert page.errors == []
@@ -191,8 +193,11 @@ def test_facility_popup_shows_user_text_as_text(browser, small_audit, tmp_path):
     popup = page.page.locator(".leaflet-popup-content")
     popup.wait_for()
     text = popup.inner_text()
-    assert EVIL in text and "Beds" in text and "Catchment population" in text
-    assert page.dialogs == [] and page.errors == []
+    assert EVIL in text
+    assert "Beds" in text
+    assert "Catchment population" in text
+    assert page.dialogs == []
+    assert page.errors == []
     page.page.locator(".leaflet-popup-close-button").click()
     page.page.locator(".hr-icon").nth(1).click()  # the health centre named like a template
     second = page.page.locator(".leaflet-popup-content", has_text="白云镇")
@@ -213,7 +218,8 @@ def test_side_by_side_pair_moves_together(browser, small_audit, tmp_path):
     maps.add_controls(left, collapsed=True)
     maps.add_controls(right, collapsed=True)
     page = Page(browser, write_map(figure, tmp_path, "pair.html"))
-    assert page.errors == [] and page.requests == []
+    assert page.errors == []
+    assert page.requests == []
     a, b = left.get_name(), right.get_name()
     zoom = page.page.evaluate(f"{a}.getZoom()")
     assert page.page.evaluate(f"{b}.getZoom()") == zoom
@@ -237,7 +243,8 @@ def test_scenario_side_by_side_offline(browser, tmp_path):
     result = evaluate(parse_scenario({"name": "迁建 <社区> 中心", "study": str(study),
                                       "changes": [{"relocate": "CHC01", "to": moved}]}), base)
     page = Page(browser, write_map(scenario_pair_map(result, offline=True), tmp_path, "scenario-pair.html"))
-    assert page.errors == [] and page.requests == []
+    assert page.errors == []
+    assert page.requests == []
     assert page.page.locator(".leaflet-container").count() == 2
     assert "迁建 <社区> 中心" in page.page.locator(".hr-title").inner_text()
     names = page.layer_names()
@@ -252,9 +259,11 @@ def test_demo_map_offline(browser, tmp_path):
     result = audit(load_inputs(load_study(None)))
     path = write_map(maps.audit_map(result, offline=True), tmp_path, "demo.html")
     page = Page(browser, path)
-    assert page.errors == [] and page.requests == []
+    assert page.errors == []
+    assert page.requests == []
     names = page.layer_names()
-    assert "主要道路" in names and "到基层医疗机构的时间" in names
+    assert "主要道路" in names
+    assert "到基层医疗机构的时间" in names
     assert any(n.startswith("机构：") for n in names)
     assert page.paths() > 10
     png = screenshot(page, tmp_path, "demo-map.png")  # the README's picture: HEALTHREACH_SCREENSHOTS=docs/img

@@ -32,7 +32,7 @@ def china_grid(n=10_000, seed=20240501):
     return rng.uniform(73.5, 135.0, n), rng.uniform(18.0, 53.5, n)
 
 
-@pytest.mark.parametrize("wgs,gcj", EVIL_VECTORS)
+@pytest.mark.parametrize(("wgs", "gcj"), EVIL_VECTORS)
 def test_wgs84_to_gcj02_matches_published_vectors(wgs, gcj):
     lon, lat = crs.wgs84_to_gcj02(*wgs)
     assert lon == pytest.approx(gcj[0], abs=1e-7)
@@ -78,7 +78,8 @@ def test_round_trips_across_china_are_sub_centimetre():
 def test_offsets_across_china_are_plausible():
     lon, lat = china_grid(2000, seed=1)
     shift = metres(lon, lat, *crs.wgs84_to_gcj02(lon, lat))
-    assert shift.min() > 1.0 and shift.max() < 1500.0
+    assert shift.min() > 1.0
+    assert shift.max() < 1500.0
     assert np.all(crs.out_of_china(lon, lat) == False)  # noqa: E712
 
 
@@ -100,8 +101,10 @@ def test_named_systems_leave_outside_points_unchanged(system):
 
 def test_out_of_china_box_edges():
     assert not crs.out_of_china(107.76, 29.32)
-    assert crs.out_of_china(72.0, 40.0) and crs.out_of_china(138.0, 40.0)
-    assert crs.out_of_china(100.0, 0.5) and crs.out_of_china(100.0, 56.0)
+    assert crs.out_of_china(72.0, 40.0)
+    assert crs.out_of_china(138.0, 40.0)
+    assert crs.out_of_china(100.0, 0.5)
+    assert crs.out_of_china(100.0, 56.0)
 
 
 def test_shapes_dtype_and_no_mutation():
@@ -115,7 +118,8 @@ def test_shapes_dtype_and_no_mutation():
     np.testing.assert_array_equal(lon, lon0)
     np.testing.assert_array_equal(lat, lat0)
     x, y = crs.wgs84_to_gcj02(107.76, 29.32)
-    assert np.shape(x) == () and isinstance(float(x), float)
+    assert np.shape(x) == ()
+    assert isinstance(float(x), float)
     x, y = crs.wgs84_to_gcj02([107.76, 114.3], 30.0)  # broadcasting
     assert x.shape == y.shape == (2,)
     x, y = crs.gcj02_to_wgs84(np.array([]), np.array([]))
@@ -124,11 +128,12 @@ def test_shapes_dtype_and_no_mutation():
 
 def test_nan_propagates_without_breaking_others():
     x, y = crs.gcj02_to_wgs84([np.nan, 116.4], [np.nan, 39.9])
-    assert np.isnan(x[0]) and np.isnan(y[0])
+    assert np.isnan(x[0])
+    assert np.isnan(y[0])
     assert metres(x[1], y[1], *crs.gcj02_to_wgs84(116.4, 39.9)) < 1e-6
 
 
-@pytest.mark.parametrize("name,lon,lat,epsg", [
+@pytest.mark.parametrize(("name", "lon", "lat", "epsg"), [
     ("Wulong", 107.76, 29.32, 4545),
     ("Wuhan", 114.3, 30.6, 4547),
     ("Kashgar", 75.99, 39.47, 4534),
@@ -140,10 +145,11 @@ def test_local_metric_crs(name, lon, lat, epsg):
     c = crs.local_metric_crs(lon, lat)
     assert isinstance(c, pyproj.CRS)
     assert c.to_epsg() == epsg, name
-    assert c.is_projected and c.axis_info[0].unit_name == "metre"
+    assert c.is_projected
+    assert c.axis_info[0].unit_name == "metre"
 
 
-@pytest.mark.parametrize("lon,lat", [(200.0, 30.0), (107.0, 95.0),
+@pytest.mark.parametrize(("lon", "lat"), [(200.0, 30.0), (107.0, 95.0),
                                      (float("nan"), 30.0), ("abc", 30.0),
                                      (None, 30.0), (500000.0, 3250000.0),
                                      (10.0, 88.0)])
@@ -156,7 +162,8 @@ def test_gauss_kruger_projection_round_trips_via_to_wgs84():
     lon, lat = china_grid(1000, seed=7)
     lon = 108.0 + (lon - lon.mean()) / 40.0  # within the CM 108E zone
     x, y = crs.from_wgs84(lon, lat, "EPSG:4545")
-    assert x.shape == lon.shape and np.all(np.abs(x - 500_000.0) < 170_000.0)
+    assert x.shape == lon.shape
+    assert np.all(np.abs(x - 500_000.0) < 170_000.0)
     back = crs.to_wgs84(x, y, "epsg:4545")
     assert np.max(metres(lon, lat, *back)) < 1e-3
     # on the central meridian the easting is the 500 km false easting
@@ -185,7 +192,8 @@ def test_unknown_system_lists_accepted_names():
     msg = str(info.value)
     for name in ("wgs84", "gcj02", "bd09", "cgcs2000", "EPSG"):
         assert name in msg
-    assert isinstance(info.value, ValueError) and isinstance(info.value, HealthreachError)
+    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, HealthreachError)
     with pytest.raises(CRSError):
         crs.from_wgs84(116.4, 39.9, "nonsense")
 
@@ -205,6 +213,7 @@ def test_parse_crs():
 
 
 def test_is_geographic():
-    assert crs.is_geographic("EPSG:4326") and crs.is_geographic(4490)
+    assert crs.is_geographic("EPSG:4326")
+    assert crs.is_geographic(4490)
     assert not crs.is_geographic("EPSG:4545")
     assert not crs.is_geographic(crs.local_metric_crs(*HELSINKI))

@@ -41,7 +41,8 @@ def test_same_seed_writes_identical_files(two_runs):
         pd.testing.assert_frame_equal(left.drop(columns="geometry"), right.drop(columns="geometry"))
         assert left.geometry.geom_equals_exact(right.geometry, tolerance=0).all(), name
     with rasterio.open(a / "population.tif") as ra, rasterio.open(b / "population.tif") as rb:
-        assert ra.transform == rb.transform and ra.crs == rb.crs
+        assert ra.transform == rb.transform
+        assert ra.crs == rb.crs
         np.testing.assert_array_equal(ra.read(1), rb.read(1))
 
 

@@ -269,7 +269,8 @@ def noted(*tokens: str):
 
 def noted_people(total: float, *tokens: str):
     """Success is right only with a counted note naming one of ``tokens`` and exactly ``total`` people counted
-    (the dropped cells' people left out, no others)."""
+    (the dropped cells' people left out, no others).
+    """
     def check(o: Outcome, run: Run, reference: dict) -> list[str]:
         problems = problems_note(run.out, list(tokens)) + problems_inert_files(run.out)
         path = run.out / "summary.json"
@@ -680,7 +681,7 @@ def _(template, tmp):
     return audit_run(s, tmp / "out")
 
 
-@case("population", "raster declared in degrees (EPSG:4326) holding metres", error=POP_TOKENS + ["crs", "EPSG"])
+@case("population", "raster declared in degrees (EPSG:4326) holding metres", error=[*POP_TOKENS, "crs", "EPSG"])
 def _(template, tmp):
     s = copy_study(template, tmp / "s")
     write_population(s, template_people(), crs="EPSG:4326")
@@ -747,7 +748,7 @@ def _(template, tmp):
     return audit_run(s, tmp / "out")
 
 
-@case("facilities", "no emergency facility: emergency standards never PASS", error=FAC_TOKENS + ["emergency"],
+@case("facilities", "no emergency facility: emergency standards never PASS", error=[*FAC_TOKENS, "emergency"],
       ok=not_passing("emergency_radius_urban", "emergency_radius_rural_10km", "emergency_radius_rural_20km",
                      "emergency_response_18min"))
 def _(template, tmp):
@@ -757,7 +758,7 @@ def _(template, tmp):
 
 
 @case("facilities", "facility coordinates declared EPSG:4545 but given in degrees",
-      error=FAC_TOKENS + ["crs", "EPSG:4545"])
+      error=[*FAC_TOKENS, "crs", "EPSG:4545"])
 def _(template, tmp):
     s = copy_study(template, tmp / "s")
     edit_study(s, facilities={"crs": CRS})
@@ -810,7 +811,7 @@ def _(template, tmp):
     return audit_run(s, tmp / "out")
 
 
-@case("roads", "road layer declared EPSG:4326 holding metres", error=ROAD_TOKENS + ["crs", "EPSG"])
+@case("roads", "road layer declared EPSG:4326 holding metres", error=[*ROAD_TOKENS, "crs", "EPSG"])
 def _(template, tmp):
     s = copy_study(template, tmp / "s")
     _roads(s, grid_roads().set_crs("EPSG:4326", allow_override=True))

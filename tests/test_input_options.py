@@ -35,10 +35,10 @@ import rasterio
 import shapely
 import yaml
 from click.testing import CliRunner
+from conftest import CRS, X0, Y0, write_study
 from pyproj import Transformer
 from rasterio.transform import from_origin
 
-from conftest import CRS, X0, Y0, write_study
 from healthreach.cli import cli
 from healthreach.crs import wgs84_to_bd09, wgs84_to_gcj02
 
@@ -191,7 +191,7 @@ def _study_d(root: Path, osm: Path) -> tuple[Path, float]:
 
 
 def _study_e(root: Path, osm: Path) -> tuple[Path, float]:
-    """osmnx GraphML roads, GeoPackage points, a raster rescaled to census totals from a table of codes."""
+    """An osmnx GraphML of roads, GeoPackage points, a raster rescaled to census totals from a table of codes."""
     import osmnx
 
     folder = root / "e"
@@ -257,7 +257,9 @@ def test_a_one_way_road_nobody_walks_keeps_its_far_end():
     roads = gpd.GeoDataFrame({"road_class": ["county", "county", "motorway"], "oneway": [False, False, True]},
                              geometry=lines, crs=CRS)
     net = build_network(roads, load_profile("default"), 0.0)
-    assert net.n_nodes == 4 and (net.tail >= 0).all() and (net.head >= 0).all()
+    assert net.n_nodes == 4
+    assert (net.tail >= 0).all()
+    assert (net.head >= 0).all()
     assert net.graph("drive", "time").shape == (4, 4)
 
 
@@ -290,7 +292,7 @@ def test_audit_package_extract(root, tmp_path):
 
 
 def test_scenario_on_census_totals_by_admin_code(root, tmp_path):
-    path, people = _study_s(root)
+    _path, people = _study_s(root)
     scenario = root / "s" / "plan.yaml"
     lon, lat = TO_LONLAT.transform(X0 + 2000, Y0 + 600)
     scenario.write_text(yaml.safe_dump({"name": "new clinic", "study": "study.yaml", "changes": [

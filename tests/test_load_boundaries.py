@@ -35,7 +35,8 @@ def test_gcj02_file_is_moved_onto_wgs84(tmp_path):
 def test_one_class_and_total_for_a_file_without_columns(tmp_path):
     gpd.GeoDataFrame({"code": ["1"], "name": ["甲"]}, geometry=[square_wgs84()], crs=4326).to_file(tmp_path / "b.gpkg")
     got = read_boundaries(BoundariesSpec(path=tmp_path / "b.gpkg", area_class="urban", census_total=12345))
-    assert got["area_class"].tolist() == ["urban"] and got["census_pop"].tolist() == [12345]
+    assert got["area_class"].tolist() == ["urban"]
+    assert got["census_pop"].tolist() == [12345]
     with pytest.raises(InputError, match=r"no column 'class' .*boundaries.area_class"):
         read_boundaries(BoundariesSpec(path=tmp_path / "b.gpkg"))
 
@@ -44,7 +45,7 @@ def test_boundaries_need_a_path_or_a_code(small_study):
     data = yaml.safe_load(small_study.read_text(encoding="utf-8"))
     data["boundaries"]["admin_code"] = 500156
     small_study.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(StudyError, match="boundaries: .*either 'path'.*or 'admin_code'"):
+    with pytest.raises(StudyError, match=r"boundaries: .*either 'path'.*or 'admin_code'"):
         load_study(small_study)
 
 
@@ -85,7 +86,8 @@ def test_study_by_admin_code(tmp_path):
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     study = load_study(path)
     boundaries = read_boundaries(study.boundaries)
-    assert boundaries["id"].tolist() == ["500156"] and boundaries["census_pop"].tolist() == [357_000]
+    assert boundaries["id"].tolist() == ["500156"]
+    assert boundaries["census_pop"].tolist() == [357_000]
 
 
 def _two_units(tmp_path, population):
@@ -97,7 +99,8 @@ def _two_units(tmp_path, population):
 
 def test_census_totals_with_thousands_separators_and_blanks(tmp_path):
     got = read_boundaries(_two_units(tmp_path, ["12,345", " "]))
-    assert got["census_pop"].iloc[0] == 12345 and np.isnan(got["census_pop"].iloc[1])
+    assert got["census_pop"].iloc[0] == 12345
+    assert np.isnan(got["census_pop"].iloc[1])
     got = read_boundaries(_two_units(tmp_path, ["１２，３４５", "0.4万"]))   # full-width digits; 万 = 10,000
     assert got["census_pop"].tolist() == [12345, 4000]
 

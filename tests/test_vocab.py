@@ -69,7 +69,7 @@ def _county(folder: Path, chinese: bool, **overrides) -> Path:
     roads = grid_roads()
     # moved off the cells' symmetry: no cell centre is equally near two roads, a tie that the
     # centimetres of a GCJ-02 round trip would break one way or the other
-    geoms = shapely.transform(roads.geometry.to_numpy(), lambda xy: xy + [13.0, 29.0])
+    geoms = shapely.transform(roads.geometry.to_numpy(), lambda xy: xy + np.array([13.0, 29.0]))
     oneway = roads["oneway"].to_numpy() == 1
     if chinese:
         flip = oneway & (np.cumsum(oneway) % 2 == 0)
@@ -139,7 +139,9 @@ def test_gcj02_roads_read_as_wgs84_move_the_figures(tmp_path):
     path.write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
     inputs = load_inputs(load_study(path), use_cache=False)
     warning = next(w for w in inputs.warnings if "offset" in w)
-    assert "roads (roads.gpkg" in warning and "facilities (facilities.csv" in warning and "GCJ-02" in warning
+    assert "roads (roads.gpkg" in warning
+    assert "facilities (facilities.csv" in warning
+    assert "GCJ-02" in warning
 
 
 # --- road classes -------------------------------------------------------------------------------------------
@@ -174,7 +176,8 @@ def test_chinese_road_classes_are_read_and_unknown_ones_still_stop(tmp_path):
     study["speeds_kmh"] = {"机耕路": 10, "县道": 40}
     path.write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
     inputs = load_inputs(load_study(path), use_cache=False)
-    assert inputs.profile.drive_kmh["county"] == 40 and inputs.profile.drive_kmh["机耕路"] == 10
+    assert inputs.profile.drive_kmh["county"] == 40
+    assert inputs.profile.drive_kmh["机耕路"] == 10
     assert "county" in set(inputs.network.lines["road_class"])
 
 
@@ -201,7 +204,7 @@ def test_a_layer_without_a_class_column_takes_the_default(tmp_path):
     roads = grid_roads().drop(columns="road_class")
     path = write_study(tmp_path / "s")
     roads.to_file(tmp_path / "s" / "roads.gpkg", layer="roads")
-    with pytest.raises(InputError, match="default_class.*default_speed_kmh"):
+    with pytest.raises(InputError, match=r"default_class.*default_speed_kmh"):
         load_inputs(load_study(path), use_cache=False)
     study = yaml.safe_load(path.read_text(encoding="utf-8"))
     study["roads"] = {"path": "roads.gpkg", "default_speed_kmh": 36}
@@ -222,7 +225,8 @@ def test_navigation_codes_stop_without_a_mapping_and_are_read_with_one():
     with pytest.raises(InputError) as err:
         oneway_direction(values, "roads.gpkg", "方向")
     msg = str(err.value)
-    assert "'2' (1 row), '3' (1 row)" in msg and "'1' (3 rows)" in msg
+    assert "'2' (1 row), '3' (1 row)" in msg
+    assert "'1' (3 rows)" in msg
     assert "oneway_values: {both: [1], forward: [2], backward: [3]}" in msg
     mapping = {"1": 0, "2": 1, "3": -1}
     assert oneway_direction(values, "roads.gpkg", "方向", mapping).tolist() == [0, 0, 1, -1, 0, 0]
@@ -274,7 +278,9 @@ def test_offset_warning_fires_for_a_shifted_layer_and_not_for_a_consistent_one(t
     assert len(table) == len(FACILITIES)
     shifted = load_inputs(load_study(path), use_cache=False)
     warning = next(w for w in shifted.warnings if "offset" in w)
-    assert "GCJ-02" in warning and "roads.gpkg" in warning and "facilities.csv" in warning
+    assert "GCJ-02" in warning
+    assert "roads.gpkg" in warning
+    assert "facilities.csv" in warning
     shift_m = float(warning.split("once shifted by ")[1].split(" m")[0].replace(",", ""))
     assert 200 < shift_m < 800
 
@@ -314,8 +320,10 @@ def test_unknown_type_is_an_error_with_its_rows_and_type_map_fixes_it(tmp_path):
         load_inputs(load_study(path), use_cache=False)
     msg = str(err.value)
     assert "facilities.csv: column 'type' has facility types nobody knows" in msg
-    assert "'卫生服务点' (1 row: 5)" in msg and "'门诊部' (2 rows: 4, 6)" in msg   # CSV rows (header is row 1)
-    assert "village_clinic (村卫生室" in msg and "type_map" in msg
+    assert "'卫生服务点' (1 row: 5)" in msg
+    assert "'门诊部' (2 rows: 4, 6)" in msg
+    assert "village_clinic (村卫生室" in msg
+    assert "type_map" in msg
     study = yaml.safe_load(path.read_text(encoding="utf-8"))
     study["facilities"]["type_map"] = {"门诊部": "社区卫生服务站", "卫生服务点": "village_clinic"}
     path.write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
@@ -323,7 +331,7 @@ def test_unknown_type_is_an_error_with_its_rows_and_type_map_fixes_it(tmp_path):
     assert inputs.facilities["type"].tolist()[2:5] == ["community_station", "village_clinic", "community_station"]
     study["facilities"]["type_map"] = {"门诊部": "clinic_of_sorts", "卫生服务点": "village_clinic"}
     path.write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(InputError, match="facilities.type_map: '门诊部' -> 'clinic_of_sorts'"):
+    with pytest.raises(InputError, match=r"facilities.type_map: '门诊部' -> 'clinic_of_sorts'"):
         load_inputs(load_study(path), use_cache=False)
 
 
@@ -382,7 +390,8 @@ def test_scenario_and_compare_commands_read_the_study_type_map(tmp_path):
     compared = CliRunner().invoke(cli, ["compare", str(plans / "add.yaml"), "--out", str(tmp_path / "c.csv")])
     assert compared.exit_code == 0, compared.output
     unknown = CliRunner().invoke(cli, ["scenario", str(plans / "unknown.yaml"), "--out", str(tmp_path / "o2")])
-    assert unknown.exit_code == 1 and "分部" in unknown.output
+    assert unknown.exit_code == 1
+    assert "分部" in unknown.output
 
 
 def test_profile_groups_may_name_types_in_chinese():
@@ -399,7 +408,8 @@ def test_a_class_setting_no_road_has_is_noted_with_a_suggestion(tmp_path):
     study["no_walking"] = ["urban_brnch"]
     path.write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
     notes = "\n".join(load_inputs(load_study(path)).warnings)
-    assert "speeds_kmh: no road of the network has the class 'villag', so the setting changes nothing; did you " \
-           "mean 'village'?" in notes
+    assert ("speeds_kmh: no road of the network has the class 'villag', so the setting changes nothing; did you "
+            "mean 'village'?") in notes
     assert "no_walking: no road of the network has the class 'urban_brnch'" in notes
-    assert "'village'," not in notes and "'县道'" not in notes   # classes the roads have are not noted
+    assert "'village'," not in notes
+    assert "'县道'" not in notes

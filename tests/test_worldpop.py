@@ -7,9 +7,9 @@ import time
 import numpy as np
 import pytest
 import rasterio
+from conftest import SHARED_DATA
 from rasterio.warp import transform_bounds
 
-from conftest import SHARED_DATA
 from healthreach.load.population import read_population
 from healthreach.study import PopulationSpec
 
@@ -23,7 +23,8 @@ def test_wuhan_worldpop_masks_nodata_and_keeps_the_total():
         raw = src.read(1)
         nodata = src.nodata
         bounds = transform_bounds(src.crs, "EPSG:4547", *src.bounds, densify_pts=51)
-    assert nodata < -1e38 and (raw == np.float32(nodata)).sum() > 1_000_000  # WorldPop's -3.4e38, kept in the file
+    assert nodata < -1e38
+    assert (raw == np.float32(nodata)).sum() > 1_000_000
     valid = raw[raw != np.float32(nodata)].astype(np.float64)
     masked_total = valid[valid > 0].sum()
     assert masked_total == pytest.approx(9.49e6, rel=0.001)  # the figure WorldPop publishes for this extract
@@ -33,7 +34,8 @@ def test_wuhan_worldpop_masks_nodata_and_keeps_the_total():
     seconds = time.perf_counter() - start
     print(f"\nWuhan 20+: {raw.size:,} source cells onto a {grid.width} x {grid.height} grid of 100 m "
           f"(EPSG:4547) in {seconds:.2f} s; {people.sum():,.0f} people (raster: {masked_total:,.0f})")
-    assert np.isfinite(people).all() and people.min() >= 0
+    assert np.isfinite(people).all()
+    assert people.min() >= 0
     assert people.sum() == pytest.approx(masked_total, rel=1e-4)  # 0.01%
     assert people.max() < 5_000  # no nodata sentinel leaked into a cell (a 100 m cell of flats holds < 5,000)
     assert seconds < 60  # measured ~1 s on two cores; generous so a loaded machine does not fail it

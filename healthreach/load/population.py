@@ -20,8 +20,14 @@ from rasterio.windows import Window
 
 from healthreach.errors import InputError
 from healthreach.grid import Grid
-from healthreach.load.tables import (VECTOR_SUFFIXES, check_crs_fits, check_overlaps, drop_missing_geometries,
-                                     read_table, repair_invalid)
+from healthreach.load.tables import (
+    VECTOR_SUFFIXES,
+    check_crs_fits,
+    check_overlaps,
+    drop_missing_geometries,
+    read_table,
+    repair_invalid,
+)
 from healthreach.study import PopulationSpec
 
 _MAX_PARTS = 40_000_000  # cap on source-cell parts projected in one aggregation (memory, time)
@@ -41,28 +47,39 @@ def read_population_polygons(spec: PopulationSpec, notes: list[str] | None = Non
     geometry are dropped and invalid polygons repaired, both counted in
     ``notes``.
     """
-    gdf = read_table(spec.path, spec.layer)
+    gdf = read_table(spec.path, spec.layer)  # type: ignore[arg-type]  # the study file's check guarantees it
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
-        raise InputError(f"{spec.path}: population polygons must be a polygon layer (GeoPackage, GeoJSON, Shapefile)")
+        msg = f"{spec.path}: population polygons must be a polygon layer (GeoPackage, GeoJSON, Shapefile)"
+        raise InputError(msg)
     if gdf.crs is None:
-        raise InputError(f"{spec.path}: the layer has no coordinate system; set one in the file")
+        msg = f"{spec.path}: the layer has no coordinate system; set one in the file"
+        raise InputError(msg)
     gdf = drop_missing_geometries(gdf, spec.path, "population polygon", notes)
     check_crs_fits(gdf.total_bounds, gdf.crs, spec.path, "population layer")
     if spec.column not in gdf.columns:
-        raise InputError(f"{spec.path}: no column '{spec.column}' (study key population.column); "
-                         f"the file has: {', '.join(map(str, gdf.columns))}")
+        msg = (
+            f"{spec.path}: no column '{spec.column}' (study key population.column); "
+            f"the file has: {', '.join(map(str, gdf.columns))}"
+        )
+        raise InputError(msg)
     raw = gdf[spec.column]
     people = pd.to_numeric(raw, errors="coerce")
     bad = people.isna() | ~np.isfinite(people.fillna(0)) | (people < 0)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"{spec.path}: row {i + 1}: '{spec.column}' must be a number of people >= 0 (0 where "
-                         f"nobody lives), got {raw.iloc[i]!r} ({int(bad.sum())} rows like this)")
+        msg = (
+            f"{spec.path}: row {i + 1}: '{spec.column}' must be a number of people >= 0 (0 where "
+            f"nobody lives), got {raw.iloc[i]!r} ({int(bad.sum())} rows like this)"
+        )
+        raise InputError(msg)
     polys = gdf.geom_type.isin(["Polygon", "MultiPolygon"])
     if not polys.all():
         i = int(np.flatnonzero(~polys.to_numpy())[0])
-        raise InputError(f"{spec.path}: row {gdf.index[i] + 1} is a {gdf.geom_type.iloc[i]}, not a polygon "
-                         f"(population layers hold areas with their number of people)")
+        msg = (
+            f"{spec.path}: row {gdf.index[i] + 1} is a {gdf.geom_type.iloc[i]}, not a polygon "
+            f"(population layers hold areas with their number of people)"
+        )
+        raise InputError(msg)
     gdf = repair_invalid(gdf, spec.path, "population", notes)
     check_overlaps(gdf.geometry.to_numpy(), [f"row {i + 1}" for i in range(len(gdf))], spec.path,
                    "population polygons", "their people would be counted twice; fix the layer so each place is in one")
@@ -86,17 +103,23 @@ def read_population(spec: PopulationSpec, crs: str, bounds: tuple[float, float, 
     try:
         src = rasterio.open(spec.path)
     except rasterio.errors.RasterioIOError as exc:
-        raise InputError(f"{spec.path}: cannot be read as a raster ({exc})") from None
+        msg = f"{spec.path}: cannot be read as a raster ({exc})"
+        raise InputError(msg) from None
     with src:
         if src.crs is None:
-            raise InputError(f"{spec.path}: the raster has no coordinate system; set one (e.g. EPSG:4326)")
+            msg = f"{spec.path}: the raster has no coordinate system; set one (e.g. EPSG:4326)"
+            raise InputError(msg)
         if spec.band > src.count:
-            raise InputError(f"{spec.path}: population.band is {spec.band} but the raster has {src.count} band(s)")
+            msg = f"{spec.path}: population.band is {spec.band} but the raster has {src.count} band(s)"
+            raise InputError(msg)
         check_crs_fits(src.bounds, src.crs, spec.path, "population raster")
         window = _window(src, crs, bounds)
         if window is None:
-            raise InputError(f"{spec.path}: the raster does not overlap the study area; check that it covers "
-                             f"the boundaries (raster bounds {tuple(round(b, 4) for b in src.bounds)} in {src.crs})")
+            msg = (
+                f"{spec.path}: the raster does not overlap the study area; check that it covers "
+                f"the boundaries (raster bounds {tuple(round(b, 4) for b in src.bounds)} in {src.crs})"
+            )
+            raise InputError(msg)
         masked = src.read(spec.band, window=window, masked=True)
         values = masked.astype(np.float64).filled(0.0)
         src_crs, transform = src.crs, src.window_transform(window)

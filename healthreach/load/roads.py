@@ -19,8 +19,13 @@ import shapely
 
 from healthreach.errors import InputError
 from healthreach.load import osm
-from healthreach.load.tables import (apply_declared_crs, check_crs_fits, drop_missing_geometries, read_table,
-                                     require_columns)
+from healthreach.load.tables import (
+    apply_declared_crs,
+    check_crs_fits,
+    drop_missing_geometries,
+    read_table,
+    require_columns,
+)
 from healthreach.study import RoadsSpec, oneway_text
 from healthreach.vocab import NO_CLASS, road_classes
 
@@ -62,14 +67,15 @@ def roads_file(spec: RoadsSpec, area: shapely.Geometry | None, cache_folder: Pat
     if spec.path is not None:
         return spec.path
     boundary = buffer_wgs84(area, spec.buffer_km) if area is not None else None
-    return osm.download_roads(spec.source, spec.network_type, boundary, cache_folder, where, offline=offline)
+    return osm.download_roads(spec.source, spec.network_type, boundary, cache_folder, where,  # type: ignore[arg-type]
+                              offline=offline)  # a study without roads.path has roads.source
 
 
 def buffer_wgs84(area: shapely.Geometry, km: float) -> shapely.Geometry:
     """``area`` (WGS84) grown by ``km`` kilometres, measured in a local metric CRS."""
     from healthreach.crs import local_metric_crs
 
-    centre = area.centroid
+    centre = shapely.centroid(area)
     local = gpd.GeoSeries([area], crs=4326).to_crs(local_metric_crs(centre.x, centre.y))
     return local.buffer(km * 1000).to_crs(4326).iloc[0]
 
@@ -86,12 +92,16 @@ def read_roads(spec: RoadsSpec, crs: str, area: shapely.Geometry | None = None,
     """
     path = path or spec.path
     if path is None:
-        raise InputError("roads: no road file; give roads.path, or roads.source and read it through roads_file()")
+        msg = "roads: no road file; give roads.path, or roads.source and read it through roads_file()"
+        raise InputError(msg)
     spec = spec.model_copy(update={"path": path})
     fmt = road_format(spec)
     if fmt != "gis" and spec.crs is not None and not _is_wgs84(spec.crs):
-        raise InputError(f"roads.crs: {spec.crs!r} contradicts the road source ({path.name}): OpenStreetMap data "
-                         f"({fmt.upper()}) is WGS84 by definition; remove roads.crs")
+        msg = (
+            f"roads.crs: {spec.crs!r} contradicts the road source ({path.name}): OpenStreetMap data "
+            f"({fmt.upper()}) is WGS84 by definition; remove roads.crs"
+        )
+        raise InputError(msg)
     if fmt == "gis":
         roads = _read_gis(spec, notes)
     elif fmt == "pbf":
@@ -104,19 +114,25 @@ def read_roads(spec: RoadsSpec, crs: str, area: shapely.Geometry | None = None,
 
 
 def _read_gis(spec: RoadsSpec, notes: list[str] | None = None) -> gpd.GeoDataFrame:
-    gdf = read_table(spec.path, spec.layer, spec.encoding)
+    gdf = read_table(spec.path, spec.layer, spec.encoding)  # type: ignore[arg-type]  # the study file's check guarantees it
     if not isinstance(gdf, gpd.GeoDataFrame):
-        raise InputError(f"{spec.path}: roads must be a line layer (GeoPackage, Shapefile, GeoJSON) or OSM XML")
+        msg = f"{spec.path}: roads must be a line layer (GeoPackage, Shapefile, GeoJSON) or OSM XML"
+        raise InputError(msg)
     if spec.crs is not None:
         gdf = apply_declared_crs(gdf, spec.crs, spec.path, "roads.crs")
     if gdf.crs is None:
-        raise InputError(f"{spec.path}: the road layer has no coordinate system; set one in the file, or declare "
-                         f"it with roads.crs (an EPSG code, gcj02 or bd09)")
-    require_columns(gdf, {"oneway_column": spec.oneway_column, "speed_column": spec.speed_column}, spec.path)
+        msg = (
+            f"{spec.path}: the road layer has no coordinate system; set one in the file, or declare "
+            f"it with roads.crs (an EPSG code, gcj02 or bd09)"
+        )
+        raise InputError(msg)
+    require_columns(gdf, {"oneway_column": spec.oneway_column, "speed_column": spec.speed_column},
+                    spec.path)  # type: ignore[arg-type]  # the study file's check guarantees it
     gdf = drop_missing_geometries(gdf, spec.path, "road", notes)
     lines = gdf.geom_type.isin(["LineString", "MultiLineString"])
     if not lines.any():
-        raise InputError(f"{spec.path}: no LineString features (found {', '.join(gdf.geom_type.unique())})")
+        msg = f"{spec.path}: no LineString features (found {', '.join(gdf.geom_type.unique())})"
+        raise InputError(msg)
     if not lines.all() and notes is not None:
         kinds = ", ".join(sorted(set(gdf.geom_type[~lines])))
         notes.append(f"{spec.path}: {int((~lines).sum())} features that are not lines ({kinds}) were ignored")
@@ -160,13 +176,19 @@ def _layer_classes(gdf: gpd.GeoDataFrame, spec: RoadsSpec) -> np.ndarray:
         if default is None:
             given = (f"roads.class_column is '{column}', which is not a column of the layer (it has: "
                      f"{', '.join(map(str, gdf.columns))})" if column else "roads.class_column is null")
-            raise InputError(f"{spec.path}: {given}; name the column holding road classes, or give every line one "
-                             f"class with roads.default_class (e.g. county) or one speed with "
-                             f"roads.default_speed_kmh (e.g. 30)")
+            msg = (
+                f"{spec.path}: {given}; name the column holding road classes, or give every line one "
+                f"class with roads.default_class (e.g. county) or one speed with "
+                f"roads.default_speed_kmh (e.g. 30)"
+            )
+            raise InputError(msg)
         if column is not None and "class_column" in spec.model_fields_set:
-            raise InputError(f"{spec.path}: roads.class_column '{column}' is not a column of the layer (it has: "
-                             f"{', '.join(map(str, gdf.columns))}); set class_column: null to give every line "
-                             f"the default class")
+            msg = (
+                f"{spec.path}: roads.class_column '{column}' is not a column of the layer (it has: "
+                f"{', '.join(map(str, gdf.columns))}); set class_column: null to give every line "
+                f"the default class"
+            )
+            raise InputError(msg)
         return np.full(len(gdf), default, dtype=object)
     text = gdf[column].astype("string").str.strip()
     if default is not None:
@@ -194,13 +216,16 @@ def _read_osmnx(spec: RoadsSpec, fmt: str) -> gpd.GeoDataFrame:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if fmt == "osm":
-                graph = ox.graph_from_xml(spec.path, bidirectional=False, simplify=True, retain_all=True)
+                graph = ox.graph_from_xml(spec.path, bidirectional=False, simplify=True,  # type: ignore[arg-type]
+                                          retain_all=True)  # a file format implies a path
             else:
                 graph = ox.load_graphml(spec.path)
     except Exception as exc:  # osmnx raises several types on bad files; name the file
-        raise InputError(f"{spec.path}: cannot be read as {fmt.upper()} ({type(exc).__name__}: {exc})") from None
+        msg = f"{spec.path}: cannot be read as {fmt.upper()} ({type(exc).__name__}: {exc})"
+        raise InputError(msg) from None
     if graph.number_of_edges() == 0:
-        raise InputError(f"{spec.path}: no roads found")
+        msg = f"{spec.path}: no roads found"
+        raise InputError(msg)
     edges = ox.graph_to_gdfs(graph, nodes=False, fill_edge_geometry=True)
     highway = edges["highway"].map(lambda v: v[0] if isinstance(v, list) else v).astype(str)
     speed = osm.parse_speed(edges["maxspeed"]) if "maxspeed" in edges else np.full(len(edges), np.nan)
@@ -239,9 +264,12 @@ def oneway_direction(values: pd.Series, path, column: str, mapping: dict[str, in
         known = {**dict.fromkeys(_ONEWAY_BLANK, 0), **mapping}
         unknown = sorted(set(counts.index) - set(known))
         if unknown:
-            raise InputError(f"{path}: column '{column}': one-way values not listed in roads.oneway_values: "
-                             f"{_counted(counts, unknown)}; values found: {_counted(counts)}. List each under "
-                             f"both:, forward: or backward:")
+            msg = (
+                f"{path}: column '{column}': one-way values not listed in roads.oneway_values: "
+                f"{_counted(counts, unknown)}; values found: {_counted(counts)}. List each under "
+                f"both:, forward: or backward:"
+            )
+            raise InputError(msg)
         return text.map(known).to_numpy(np.int8)
     words = {**dict.fromkeys(_ONEWAY_FORWARD, 1), **dict.fromkeys(_ONEWAY_BACK, -1), **dict.fromkeys(_ONEWAY_BOTH, 0)}
     numbers = {v for v in counts.index if v in _ONEWAY_NUMBERS}
@@ -250,7 +278,7 @@ def oneway_direction(values: pd.Series, path, column: str, mapping: dict[str, in
     if unknown or (numbers and set(numeric) == {"1"}):
         what = (f"one-way values not understood: {_counted(counts, unknown)}" if unknown else
                 "every one-way value is 1, which is one-way in some data and both ways in Chinese navigation data")
-        raise InputError(
+        msg = (
             f"{path}: column '{column}': {what}; values found: {_counted(counts)}. Nothing is guessed: say what the "
             f"values mean under roads: with oneway_values. For the common Chinese navigation convention (1 both "
             f"ways, 2 along the line's drawn direction, 3 against it) add `{NAVIGATION_CONVENTION}`; for 1 = "
@@ -258,7 +286,10 @@ def oneway_direction(values: pd.Series, path, column: str, mapping: dict[str, in
             f"for B/F/T (both ways, from or to the line's first point): "
             f"`oneway_values: {{both: [B], forward: [F], backward: [T]}}`. "
             f"Understood without a mapping: yes/no, true/false, FT/TF/B, 是/否, 双向/正向/逆向, "
-            f"and 0/1/-1 when not every value is 1")
+            f"and 0/1/-1 when not every value is 1"
+        )
+        raise InputError(
+            msg)
     known = {**words, **_ONEWAY_NUMBERS, **dict.fromkeys(_ONEWAY_BLANK, 0)}
     out = text.map(known).to_numpy(np.int8)
     out[blank.to_numpy()] = 0
@@ -268,5 +299,6 @@ def oneway_direction(values: pd.Series, path, column: str, mapping: dict[str, in
 def _counted(counts: pd.Series, values=None) -> str:
     """"'2' (1,204 rows), '3' (88 rows)" for ``values`` (default: all), most frequent first."""
     chosen = counts if values is None else counts[counts.index.isin(list(values))]
-    shown = [f"{repr(v) if v else 'blank'} ({n:,} row{'' if n == 1 else 's'})" for v, n in chosen.items()]
+    shown = [f"{repr(v) if v else 'blank'} ({n:,} row{'' if n == 1 else 's'})"  # type: ignore[truthy-bool]  # '' is blank
+             for v, n in chosen.items()]
     return ", ".join(shown[:20]) + (f", ... ({len(shown) - 20} more values)" if len(shown) > 20 else "")

@@ -39,7 +39,8 @@ def read_table(path: Path, layer: str | None = None, encoding: str | None = None
     except InputError:
         raise
     except Exception as exc:  # the reading libraries raise many types; name the file
-        raise InputError(f"{path}: cannot be read ({type(exc).__name__}: {exc})") from None
+        msg = f"{path}: cannot be read ({type(exc).__name__}: {exc})"
+        raise InputError(msg) from None
 
 
 def _without_trailing_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -99,8 +100,11 @@ def dbf_encoding(shp: Path) -> str:
         return "gbk"
     if utf8 is not None:
         return "utf-8"
-    raise InputError(f"{shp}: attribute text is neither UTF-8 nor GBK; name the encoding in the study file "
-                     f"(encoding:) or add a .cpg file beside the .shp")
+    msg = (
+        f"{shp}: attribute text is neither UTF-8 nor GBK; name the encoding in the study file "
+        f"(encoding:) or add a .cpg file beside the .shp"
+    )
+    raise InputError(msg)
 
 
 def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
@@ -109,28 +113,32 @@ def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
             return pd.read_csv(path, encoding=enc, dtype=str, keep_default_na=False)
         except UnicodeDecodeError:
             continue
-    raise InputError(f"{path}: not UTF-8 or GBK text; save it as UTF-8 CSV")
+    msg = f"{path}: not UTF-8 or GBK text; save it as UTF-8 CSV"
+    raise InputError(msg)
 
 
-def require_columns(df: pd.DataFrame, columns: dict[str, str | None], path: Path) -> None:
+def require_columns(df: pd.DataFrame, columns: dict[str, str | None], path: Path | str) -> None:
     """Raise if any named column is missing; ``columns`` maps study key to column name."""
     missing = {key: col for key, col in columns.items() if col and col not in df.columns}
     if missing:
         listed = ", ".join(f"'{col}' (study key {key})" for key, col in missing.items())
-        raise InputError(f"{path}: missing column {listed}; the file has: {', '.join(map(str, df.columns))}")
+        msg = f"{path}: missing column {listed}; the file has: {', '.join(map(str, df.columns))}"
+        raise InputError(msg)
 
 
-def require_unique_ids(ids: pd.Series, path: Path, row_offset: int) -> None:
+def require_unique_ids(ids: pd.Series, path: Path | str, row_offset: int) -> None:
     """Raise naming the rows of any repeated id; ``row_offset`` turns index into file row."""
     dup = ids[ids.duplicated(keep=False)]
     if len(dup):
         shown = "; ".join(f"'{v}' at rows {', '.join(str(i + row_offset) for i in grp.index)}"
                           for v, grp in list(dup.groupby(dup, sort=False))[:5])
-        raise InputError(f"{path}: duplicate ids: {shown}. Every row needs its own id.")
+        msg = f"{path}: duplicate ids: {shown}. Every row needs its own id."
+        raise InputError(msg)
     blank = ids[ids.astype(str).str.strip() == ""]
     if len(blank):
         rows = ", ".join(str(i + row_offset) for i in blank.index[:10])
-        raise InputError(f"{path}: empty id at rows {rows}")
+        msg = f"{path}: empty id at rows {rows}"
+        raise InputError(msg)
 
 
 def check_crs_fits(bounds, crs, where, what: str) -> None:
@@ -143,7 +151,8 @@ def check_crs_fits(bounds, crs, where, what: str) -> None:
 
     problem = crs_mismatch(crs, bounds)
     if problem:
-        raise InputError(f"{where}: the {what}'s coordinate system does not fit its coordinates: {problem}")
+        msg = f"{where}: the {what}'s coordinate system does not fit its coordinates: {problem}"
+        raise InputError(msg)
 
 
 def drop_missing_geometries(gdf: gpd.GeoDataFrame, where, what: str, notes: list[str] | None) -> gpd.GeoDataFrame:
@@ -153,7 +162,8 @@ def drop_missing_geometries(gdf: gpd.GeoDataFrame, where, what: str, notes: list
     """
     missing = gdf.geometry.isna().to_numpy() | gdf.geometry.is_empty.to_numpy()
     if missing.all():
-        raise InputError(f"{where}: no {what} has a geometry ({len(gdf)} rows, all empty or null)")
+        msg = f"{where}: no {what} has a geometry ({len(gdf)} rows, all empty or null)"
+        raise InputError(msg)
     if missing.any():
         rows = ", ".join(str(i + 1) for i in np.flatnonzero(missing)[:5])
         if notes is not None:
@@ -190,8 +200,11 @@ def apply_declared_crs(gdf: gpd.GeoDataFrame, system: str, where, key: str) -> g
         if gdf.crs is None:
             gdf = gdf.set_crs(4326)
         if not gdf.crs.is_geographic:
-            raise InputError(f"{where}: {key} says {system} (longitude/latitude from a Chinese web map), but the "
-                             f"layer is in a projected CRS ({gdf.crs.name}); remove {key} or fix the file")
+            msg = (
+                f"{where}: {key} says {system} (longitude/latitude from a Chinese web map), but the "
+                f"layer is in a projected CRS ({gdf.crs.name}); remove {key} or fix the file"
+            )
+            raise InputError(msg)
         geo = gdf.to_crs(4326) if not gdf.crs.equals("EPSG:4326") else gdf
         return geo.set_geometry(datum_to_wgs84(geo.geometry.to_numpy(), name), crs="EPSG:4326")
     return gdf.set_crs(parse_crs(system, f"{where}: {key}"), allow_override=True)
@@ -222,4 +235,5 @@ def check_overlaps(geoms: np.ndarray, labels: list[str], where, what: str, fix: 
         listed = "; ".join(f"{labels[left[k]]} and {labels[right[k]]}: {shared[k] / smaller[k]:.1%} of the smaller"
                            for k in bad[:5])
         more = f" and {len(bad) - 5} more pairs" if len(bad) > 5 else ""
-        raise InputError(f"{where}: {what} overlap: {listed}{more}; {fix}")
+        msg = f"{where}: {what} overlap: {listed}{more}; {fix}"
+        raise InputError(msg)

@@ -21,7 +21,8 @@ def read_villages(spec: VillagesSpec, crs: str, boundaries: gpd.GeoDataFrame) ->
     """
     gdf = read_table(spec.path, spec.layer)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.crs is None:
-        raise InputError(f"{spec.path}: villages must be a point layer with a coordinate system")
+        msg = f"{spec.path}: villages must be a point layer with a coordinate system"
+        raise InputError(msg)
     require_columns(gdf, {"id_column": spec.id_column, "name_column": spec.name_column,
                           "population_column": spec.population_column}, spec.path)
     ids = gdf[spec.id_column].astype(str)
@@ -29,16 +30,25 @@ def read_villages(spec: VillagesSpec, crs: str, boundaries: gpd.GeoDataFrame) ->
     people = pd.to_numeric(gdf[spec.population_column], errors="coerce").to_numpy(float)
     if not np.isfinite(people).all() or (people < 0).any():
         row = int(np.flatnonzero(~(np.isfinite(people) & (people >= 0)))[0])
-        raise InputError(f"{spec.path}: row {row + 1} (id {ids.iloc[row]}): '{spec.population_column}' "
-                         f"must be a number of people >= 0")
+        msg = (
+            f"{spec.path}: row {row + 1} (id {ids.iloc[row]}): '{spec.population_column}' "
+            f"must be a number of people >= 0"
+        )
+        raise InputError(msg)
     if gdf.geometry.isna().any() or gdf.geometry.is_empty.any():
         row = int(np.flatnonzero((gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy())[0])
-        raise InputError(f"{spec.path}: row {row + 1} (id {ids.iloc[row]}) has no location; give every village "
-                         f"a point")
+        msg = (
+            f"{spec.path}: row {row + 1} (id {ids.iloc[row]}) has no location; give every village "
+            f"a point"
+        )
+        raise InputError(msg)
     if not gdf.geom_type.isin(["Point", "MultiPoint"]).all():
         row = int(np.flatnonzero(~gdf.geom_type.isin(["Point", "MultiPoint"]).to_numpy())[0])
-        raise InputError(f"{spec.path}: row {row + 1} (id {ids.iloc[row]}) is a {gdf.geom_type.iloc[row]}; "
-                         f"villages are points")
+        msg = (
+            f"{spec.path}: row {row + 1} (id {ids.iloc[row]}) is a {gdf.geom_type.iloc[row]}; "
+            f"villages are points"
+        )
+        raise InputError(msg)
     points = gdf.geometry.to_crs(crs).representative_point()
     # on a township's edge counts as inside it (a village on the boundary line belongs to one of them)
     found = boundaries.sindex.query(points, predicate="intersects")
@@ -47,9 +57,12 @@ def read_villages(spec: VillagesSpec, crs: str, boundaries: gpd.GeoDataFrame) ->
     outside = np.flatnonzero(township < 0)
     if len(outside):
         listed = ", ".join(f"{ids.iloc[i]} (row {i + 1})" for i in outside[:10])
-        raise InputError(f"{spec.path}: {len(outside)} villages lie outside every township: {listed}"
-                         f"{' ...' if len(outside) > 10 else ''}; check their coordinates and the layer's "
-                         f"coordinate system, or leave out villages of other districts")
+        msg = (
+            f"{spec.path}: {len(outside)} villages lie outside every township: {listed}"
+            f"{' ...' if len(outside) > 10 else ''}; check their coordinates and the layer's "
+            f"coordinate system, or leave out villages of other districts"
+        )
+        raise InputError(msg)
     urban = (boundaries["area_class"].to_numpy() == "urban")[np.maximum(township, 0)] & (township >= 0)
     return gpd.GeoDataFrame({"id": ids.to_numpy(), "name": gdf[spec.name_column].astype(str).to_numpy(),
                              "population": people, "x": points.x.to_numpy(), "y": points.y.to_numpy(),

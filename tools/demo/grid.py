@@ -227,7 +227,7 @@ def fix_crossings(coords, attrs, max_rounds=4):
         a, b = a[m], b[m]
         inter = shapely.intersection(geoms[a], geoms[b])
         splits = defaultdict(list)
-        for i, j, g in zip(a, b, inter):
+        for i, j, g in zip(a, b, inter, strict=False):
             ends = {tuple(coords[i][0]), tuple(coords[i][-1])}
             endj = {tuple(coords[j][0]), tuple(coords[j][-1])}
             pts = shapely.get_coordinates(g)
@@ -242,7 +242,7 @@ def fix_crossings(coords, attrs, max_rounds=4):
         if not splits:
             break
         new_c, new_a = [], []
-        for k, (c, at) in enumerate(zip(coords, attrs)):
+        for k, (c, at) in enumerate(zip(coords, attrs, strict=False)):
             if k in splits:
                 pcs = split_line_at(c, splits[k])
                 n_fixed += 1

@@ -74,7 +74,8 @@ class Router:
         if not np.isfinite(dist[b]):
             dist, pred = dijkstra(self.graph(), indices=int(a), return_predecessors=True)
         if not np.isfinite(dist[b]):
-            raise RuntimeError("no route")
+            msg = "no route"
+            raise RuntimeError(msg)
         path = [int(b)]
         while path[-1] != a:
             path.append(int(pred[path[-1]]))
@@ -92,7 +93,8 @@ class Router:
                     path.append(int(pred[path[-1]]))
                 return path[::-1]
             lim *= 2.0
-        raise RuntimeError("no route to network")
+        msg = "no route to network"
+        raise RuntimeError(msg)
 
     def tree(self, is_src):
         src = np.flatnonzero(is_src)

@@ -189,7 +189,8 @@ def community_facilities(rng, sites, towns, tw, township_of, fac):
 
 def township_facilities(rng, sites, tw, town_people, seat_xy):
     """A health centre at every rural seat (the 4-5 most populous ones central, with beds and ambulances)
-    and one emergency station in the remotest non-central township."""
+    and one emergency station in the remotest non-central township.
+    """
     rural_ids = list(range(3, len(tw.polys)))
     big = sorted(rural_ids, key=lambda k_: -town_people[k_ - 3])
     n_central = int(rng.integers(4, 6))
@@ -214,7 +215,8 @@ def township_facilities(rng, sites, tw, town_people, seat_xy):
 
 def village_clinics(rng, sites, tw, villages):
     """112-125 village clinics in the larger villages; the 5 remotest villages of >= 800 people get none,
-    and 4 clinics stand 160-260 m from the nearest road."""
+    and 4 clinics stand 160-260 m from the nearest road.
+    """
     v_in, v_tw, vil_pop, vnames = villages.xy, villages.township, villages.population, villages.names
     d_own = np.array([np.hypot(*(v_in[i] - tw.seat_pts[v_tw[i] - 3])) if v_tw[i] >= 3 else 0.0
                       for i in range(len(v_in))])

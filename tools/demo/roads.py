@@ -131,6 +131,7 @@ def clear_expressway_corridor(settle, roads):
 @dataclass
 class SeatTree:
     """Minimum spanning tree over the county seat (node 0) and the rural township seats (1..n)."""
+
     D: np.ndarray             # symmetric routing-cost matrix between seats
     mst: np.ndarray           # bool adjacency of the tree
     order: np.ndarray         # breadth-first order from node 0
@@ -288,7 +289,7 @@ def add_seat_streets(rng, roads, tw):
             cells_ = [(r0 + m * dr) * grid.nx + cc0 + m * dc for m in (1, 2)]
             if any(net.on_road[q] or water[q] or blocked[q] for q in cells_):
                 continue
-            net.add_path([c0] + cells_, "township", f"{tw.names[3 + k_][:2]}{['正街', '新街', '后街'][made]}")
+            net.add_path([c0, *cells_], "township", f"{tw.names[3 + k_][:2]}{['正街', '新街', '后街'][made]}")
             made += 1
             if made >= 2:
                 break

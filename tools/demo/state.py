@@ -16,6 +16,7 @@ from tools.demo.network import Net, Router
 @dataclass
 class Terrain:
     """The 100 m model grid (EPSG:4545) with its rivers and heightfield."""
+
     grid: Grid
     rivers: list              # River; rivers[0] is the main river
     i_seat: int               # main-river vertex nearest the county seat
@@ -31,6 +32,7 @@ class Terrain:
 @dataclass
 class Towns:
     """Street grids of the county seat and of the neighbouring city (see ``build_town``)."""
+
     seat: dict
     city: dict
     seat_xy: np.ndarray       # mean of the seat's street nodes, EPSG:4545 metres
@@ -41,6 +43,7 @@ class Towns:
 @dataclass
 class Townships:
     """County outline, township seats and the township polygons (EPSG:4545 metres)."""
+
     interior: np.ndarray      # distance inside the county's terrain-cost Voronoi cell, metres
     seat_pts: np.ndarray      # (n_rural, 2) rural township seats
     seat_cells: np.ndarray    # their flat grid cells
@@ -62,6 +65,7 @@ class Townships:
 @dataclass
 class Settlements:
     """Village and hamlet points (EPSG:4545 metres), inside (v_in) and outside (v_out) the county."""
+
     v_in: np.ndarray
     v_out: np.ndarray
     hamlets: np.ndarray
@@ -74,6 +78,7 @@ class Settlements:
 @dataclass
 class Roads:
     """The grid road network under construction and what routing reads."""
+
     net: Net
     router: Router
     terrain: Terrain
@@ -100,6 +105,7 @@ class Roads:
 @dataclass
 class Population:
     """People per 100 m cell (EPSG:4545)."""
+
     people: np.ndarray        # float32 (ny, nx), rounded to 0.01
     rural: np.ndarray         # float64 (ny, nx): the village/hamlet/scattered share of it
     town_people: np.ndarray   # people assigned to each rural township seat
@@ -108,6 +114,7 @@ class Population:
 @dataclass
 class Villages:
     """Villages inside the county: warped points (EPSG:4545 metres), township index, people, names."""
+
     xy: np.ndarray
     township: np.ndarray
     population: np.ndarray
@@ -117,6 +124,7 @@ class Villages:
 @dataclass
 class DemoCounty:
     """Everything the writers need."""
+
     grid: Grid
     road_coords: list         # EPSG:4545 coordinate arrays, ordinary roads then expressway pieces
     road_attrs: list          # (road_class, name, oneway)

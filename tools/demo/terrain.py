@@ -14,7 +14,8 @@ from tools.demo.state import Terrain
 
 class River:
     """A river centre line P sampled every 50 m (EPSG:4545 metres) with bed height z, floor half-width w
-    and valley-side width W (metres) at each vertex; order 0 = main river, 1-2 = tributaries."""
+    and valley-side width W (metres) at each vertex; order 0 = main river, 1-2 = tributaries.
+    """
 
     def __init__(self, P, z, w, W, order):
         self.P, self.z, self.w, self.W = P, z, w, W

@@ -55,6 +55,7 @@ def river_frame(river_P, i_c):
 @dataclass
 class TownLattice:
     """Candidate street intersections of a town: cross-street index i (along the river) x line index j."""
+
     svals: np.ndarray     # cross-street positions along the river, metres
     nvals: np.ndarray     # along-street offsets from the river (left positive), metres
     n_neg: int            # number of along-lines on the right bank (j < n_neg)

@@ -26,7 +26,7 @@ COMMUNITY_NAMES = ["桂园", "西山", "河滨", "南门", "新华", "文昌", "
 
 
 def village_names(rng, n):
-    """n distinct two-character village names + 村."""
+    """Return n distinct two-character village names + 村."""
     combos = [a + b for a in sorted(set(VILLAGE_A)) for b in sorted(set(VILLAGE_B)) if a != b]
     rng.shuffle(combos)
     return [c + "村" for c in combos[:n]]
@@ -168,11 +168,12 @@ def label_coverage(lab, n, grid):
     fl = [int(lab[grid.rc(*shapely.get_coordinates(shapely.point_on_surface(f))[0])]) for f in faces]
     tps = []
     for k in range(n):
-        fk = [f for f, v in zip(faces, fl) if v == k]
+        fk = [f for f, v in zip(faces, fl, strict=False) if v == k]
         tps.append(fk[0] if len(fk) == 1 else shapely.union_all(fk))
     tps = np.array(tps, dtype=object)
     if not shapely.coverage_is_valid(tps):
-        raise RuntimeError("township polygons are not an edge-matched coverage")
+        msg = "township polygons are not an edge-matched coverage"
+        raise RuntimeError(msg)
     tps = shapely.coverage_simplify(tps, tolerance=170.0)
     return [shapely.make_valid(g) if not g.is_valid else g for g in tps]
 

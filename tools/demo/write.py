@@ -37,7 +37,7 @@ def write_outputs(dc, out, seed):
     ll = to_lonlat(np.vstack(coords))
     parts = np.split(ll, np.cumsum(lens)[:-1])
     rows, geoms = [], []
-    for (cls, name, ow), C in zip(attrs, parts):
+    for (cls, name, ow), C in zip(attrs, parts, strict=False):
         keep = np.r_[True, np.any(np.diff(C, axis=0) != 0, axis=1)]
         C = C[keep]
         if len(C) < 2:   # collapsed by rounding to 1e-6 degrees
@@ -91,7 +91,7 @@ def write_outputs(dc, out, seed):
     with open(out / "facilities.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(cols)
-        for f, (lon, lat) in zip(fac, fll):
+        for f, (lon, lat) in zip(fac, fll, strict=False):
             w.writerow([f["id"], f["name"], f["type"], f"{lon:.6f}", f"{lat:.6f}", f["beds"], f["ambulances"],
                         f["emergency"], f["doctors"], f["nurses"], f["township_code"]])
     # population raster, cropped to the county
@@ -141,17 +141,17 @@ def write_readme(out, seed, st):
                    "emergency_station", "central_township_hc", "township_hc", "community_hc", "community_station",
                    "village_clinic"]
     clinic_names = {f["name"] for f in fac if f["type"] == "village_clinic"}
-    n_big_no = int(sum(1 for n, p in zip(vil["name"], vil["population"]) if p >= 800 and f"{n}卫生室" not in clinic_names))
+    n_big_no = int(sum(1 for n, p in zip(vil["name"], vil["population"], strict=False) if p >= 800 and f"{n}卫生室" not in clinic_names))
     n_oneway = int(roads["oneway"].sum())
     n_urban = int(roads["road_class"].str.startswith("urban").sum())
     lines = [
         "# Synthetic demo county — not a real place",
         "",
-        "**示范县 (Demo County, synthetic)** is a made-up mountainous county placed near 107.80°E, 29.40°N "
+        ("**示范县 (Demo County, synthetic)** is a made-up mountainous county placed near 107.80°E, 29.40°N "
         "(the Chongqing mountains), used as bundled demo and test data for healthreach. Every road, boundary, "
         "village, facility and person in these files was invented by the generator in `tools/demo/`; nothing is "
         "taken from a "
-        "real source, and no real place is depicted.",
+        "real source, and no real place is depicted."),
         "",
         "## Regenerate",
         "",
@@ -159,41 +159,41 @@ def write_readme(out, seed, st):
         f".venv/bin/python -m tools.demo --seed {seed} --out healthreach/demo   # from the repository root",
         "```",
         "",
-        "`.venv/bin/python tools/demo/generate.py` takes the same options. The demo ships inside the package "
+        ("`.venv/bin/python tools/demo/generate.py` takes the same options. The demo ships inside the package "
         "(`healthreach/demo/`, also reachable as `data/geo/demo/`). `--extent-km N` generates a smaller square "
-        "of N km (40 or more) around the county seat, as the generator's test does.",
+        "of N km (40 or more) around the county seat, as the generator's test does."),
         "",
-        f"The output is deterministic for a seed (default {seed}). Dependencies: numpy, scipy, shapely, geopandas, "
-        "pyogrio, rasterio, pyproj.",
+        (f"The output is deterministic for a seed (default {seed}). Dependencies: numpy, scipy, shapely, geopandas, "
+        "pyogrio, rasterio, pyproj."),
         "",
         "## How it is made",
         "",
-        "- **Terrain**: 100 m heightfield in EPSG:4545 — parallel NE–SW fold ridges and fractal noise, karst "
-        "plateaus, a main river valley crossing the county SE→NW and a dendritic set of tributary valleys carved in.",
-        "- **Boundaries**: the county is a terrain-cost Voronoi cell of the county seat against neighbouring seats; "
+        ("- **Terrain**: 100 m heightfield in EPSG:4545 — parallel NE–SW fold ridges and fractal noise, karst "
+        "plateaus, a main river valley crossing the county SE→NW and a dendritic set of tributary valleys carved in."),
+        ("- **Boundaries**: the county is a terrain-cost Voronoi cell of the county seat against neighbouring seats; "
         "townships are terrain-cost Voronoi cells of the township seats (boundaries follow ridges), "
-        "coverage-simplified so they tile the county exactly.",
-        "- **Roads**: least-cost paths on an 8-connected grid (scipy `dijkstra`, grade-penalised, river crossings "
+        "coverage-simplified so they tile the county exactly."),
+        ("- **Roads**: least-cost paths on an 8-connected grid (scipy `dijkstra`, grade-penalised, river crossings "
         "expensive, existing roads cheap): national road G319 along the main valley through the seat to the "
         "neighbouring city 示范市; provincial and county roads along a terrain-cost spanning tree of township seats "
         "plus a few loops; township roads to villages; village roads to hamlets and between villages. Paths are "
         "relaxed/Chaikin-smoothed and simplified to 5 m; junction coordinates are shared exactly. The expressway "
         f"G69 is routed separately (bridges and tunnels), crosses other roads without junctions and connects only at "
         f"{st['n_ic']} interchanges. The county seat and the city have vector street grids; the seat's old town has "
-        "one-way pairs.",
-        "- **Population**: people per cell for the county seat, township seats (Gaussian kernels), villages, hamlets "
-        "and scattered dwellings on gentle, low valley ground; near zero on steep high ground.",
+        "one-way pairs."),
+        ("- **Population**: people per cell for the county seat, township seats (Gaussian kernels), villages, hamlets "
+        "and scattered dwellings on gentle, low valley ground; near zero on steep high ground."),
         "",
         "## Figures",
         "",
-        f"- County area: {st['area_km2']:.0f} km²; townships: {len(town)} "
-        f"({int((town['class'] == 'urban').sum())} urban subdistricts 街道, {int((town['class'] == 'rural').sum())} rural 镇/乡)",
-        f"- Population (raster sum inside the county): {st['pop_total']:,.0f}; township `population` is a "
-        "census-like figure within ±5% of the raster sum in each polygon",
-        f"- Villages: {len(vil)} (population {int(vil['population'].sum()):,}; {int((vil['population'] >= 800).sum())} "
-        f"with ≥ 800 people, {n_big_no} of them without a village clinic)",
-        f"- Road segments: {len(roads):,}, {rlen.sum() / 1000:,.0f} km; one-way: {n_oneway} "
-        f"({100 * n_oneway / max(n_urban, 1):.1f}% of {n_urban} urban segments)",
+        (f"- County area: {st['area_km2']:.0f} km²; townships: {len(town)} "
+        f"({int((town['class'] == 'urban').sum())} urban subdistricts 街道, {int((town['class'] == 'rural').sum())} rural 镇/乡)"),
+        (f"- Population (raster sum inside the county): {st['pop_total']:,.0f}; township `population` is a "
+        "census-like figure within ±5% of the raster sum in each polygon"),
+        (f"- Villages: {len(vil)} (population {int(vil['population'].sum()):,}; {int((vil['population'] >= 800).sum())} "
+        f"with ≥ 800 people, {n_big_no} of them without a village clinic)"),
+        (f"- Road segments: {len(roads):,}, {rlen.sum() / 1000:,.0f} km; one-way: {n_oneway} "
+        f"({100 * n_oneway / max(n_urban, 1):.1f}% of {n_urban} urban segments)"),
         "",
         "| road_class | segments | km |",
         "| --- | ---: | ---: |",
@@ -211,29 +211,29 @@ def write_readme(out, seed, st):
         "",
         "## Files and CRSs",
         "",
-        "- `roads.gpkg` (layer `roads`, EPSG:4490): `road_id, road_class, name, oneway, geometry` — one feature per "
+        ("- `roads.gpkg` (layer `roads`, EPSG:4490): `road_id, road_class, name, oneway, geometry` — one feature per "
         "stretch between junctions (or a junction and a dead end); `oneway=1` means traffic only in the digitised "
         "direction. The network extends beyond the county (G319 and G69 reach the city; provincial roads reach "
         f"neighbouring counties). It is one connected network ({st['seg_comp'][0]:,} segments) except "
         f"{len(st['seg_comp']) - 1} deliberately disconnected tiny village-road fragments "
-        f"({', '.join(str(c) for c in st['seg_comp'][1:])} segment(s)), as real data has.",
-        "- `population.tif`: EPSG:4545 (CGCS2000 / 3-degree Gauss-Kruger CM 108E), 100 m cells, float32, "
-        "people per cell (rounded to 0.01), LZW, tiled, nodata −3.4028234663852886e+38 (WorldPop's value) outside the county.",
-        "- `townships.gpkg` (layer `townships`, EPSG:4490): `code` (fake prefix 999901), `name`, `class` "
-        "(urban/rural), `population`.",
-        "- `villages.gpkg` (layer `villages`, EPSG:4490): `id, name, township_code, population` (people assigned "
-        "to the village from the raster).",
-        "- `facilities.csv` (UTF-8, lon/lat WGS84 ≈ CGCS2000): `id,name,type,lon,lat,beds,ambulances,emergency,"
+        f"({', '.join(str(c) for c in st['seg_comp'][1:])} segment(s)), as real data has."),
+        ("- `population.tif`: EPSG:4545 (CGCS2000 / 3-degree Gauss-Kruger CM 108E), 100 m cells, float32, "
+        "people per cell (rounded to 0.01), LZW, tiled, nodata −3.4028234663852886e+38 (WorldPop's value) outside the county."),
+        ("- `townships.gpkg` (layer `townships`, EPSG:4490): `code` (fake prefix 999901), `name`, `class` "
+        "(urban/rural), `population`."),
+        ("- `villages.gpkg` (layer `villages`, EPSG:4490): `id, name, township_code, population` (people assigned "
+        "to the village from the raster)."),
+        ("- `facilities.csv` (UTF-8, lon/lat WGS84 ≈ CGCS2000): `id,name,type,lon,lat,beds,ambulances,emergency,"
         "doctors,nurses,township_code`; the tertiary hospital lies in the neighbouring city outside the county "
         "(empty `township_code`). Some large remote villages deliberately have no clinic. Facilities stand "
         f"{st['fac_dist'].min():.0f}–{np.sort(st['fac_dist'])[-1 - int((st['fac_dist'] > 150).sum())]:.0f} m from "
         f"the nearest road, except {int((st['fac_dist'] > 150).sum())} village clinic(s) at "
-        f"{', '.join(f'{d:.0f}' for d in np.sort(st['fac_dist'][st['fac_dist'] > 150]))} m.",
+        f"{', '.join(f'{d:.0f}' for d in np.sort(st['fac_dist'][st['fac_dist'] > 150]))} m."),
         "",
         "## Licence",
         "",
-        "The data is generated by the project and has no external source; it is released with the project under "
-        "CC0 1.0 (public domain dedication).",
+        ("The data is generated by the project and has no external source; it is released with the project under "
+        "CC0 1.0 (public domain dedication)."),
         "",
     ]
     (Path(out) / "README.md").write_text("\n".join(lines), encoding="utf-8")
