@@ -269,7 +269,7 @@ def test_an_unexpected_exception_is_a_row_with_its_type_and_invalidates_the_old_
     def boom(*args, **kwargs):
         raise KeyError("population")
 
-    monkeypatch.setattr("healthreach.batch.task._run_audit", boom)
+    monkeypatch.setattr("healthreach.batch.task.audit_to_folder", boom)
     row = audit_study(study, out, draw_map=False, force=True)
     assert row["status"] == "error" and row["message"] == "KeyError: 'population'"
     assert "Traceback" in (out / "error.txt").read_text(encoding="utf-8")

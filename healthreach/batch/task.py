@@ -91,8 +91,8 @@ def audit_study(study_path: str | Path, out_dir: str | Path, draw_map: bool = Tr
                     "seconds": round(time.perf_counter() - start, 3)}
         # the study's folder is replaced whole, and only once every output (result.json included) is written
         with publish(out, "batch-study", key, keep_foreign=False) as stage:
-            figures, files = _run_audit(study, stage, map_options if draw_map else None, use_cache,
-                                        map_options.offline)
+            figures, files = audit_to_folder(study, stage, map_options if draw_map else None, use_cache,
+                                             map_options.offline)
             row.update(figures, status="ok", task_hash=key, finished=local_timestamp(),
                        seconds=round(time.perf_counter() - start, 3))
             marker = {"format": MARKER_FORMAT, "task_hash": key, "input_hash": row["input_hash"],
@@ -110,10 +110,18 @@ def audit_study(study_path: str | Path, out_dir: str | Path, draw_map: bool = Tr
         return json_safe(row)
 
 
-def _run_audit(study: StudyFile, out: Path, map_options: MapOptions | None, use_cache: bool,
-               offline: bool = False) -> tuple[dict[str, Any], list[str]]:
-    """Load, audit and write one study into the folder ``out`` (in place); returns the figures of its
-    summary row and the files written."""
+def audit_to_folder(study: StudyFile, out: Path, map_options: MapOptions | None, use_cache: bool,
+                    offline: bool = False) -> tuple[dict[str, Any], list[str]]:
+    """Load and audit ``study``, then write its outputs and its district outline into the folder ``out``.
+
+    The one place where a batch task goes from a study to its files (load,
+    audit, map, write). ``out`` is an existing folder, written in place (the
+    temporary folder of :func:`healthreach.outputs.publish`); the HTML map is
+    drawn with ``map_options``, or skipped when it is None. ``use_cache``
+    reuses road networks cached on disk; with ``offline`` nothing is downloaded (see
+    :func:`healthreach.inputs.load_inputs`). Returns the figures of the summary row
+    (:func:`audit_row`) and the sorted names of the files written.
+    """
     from healthreach.inputs import load_inputs
     from healthreach.report import write_audit_files
     from healthreach.standards import audit
