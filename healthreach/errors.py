@@ -28,6 +28,10 @@ class NetworkError(HealthreachError, RuntimeError):
     """The road network cannot be built or routed on."""
 
 
+class BatchError(HealthreachError, RuntimeError):
+    """A batch cannot run at all (unreachable Dask scheduler, Dask missing); a failing study is a row instead."""
+
+
 class ScenarioError(InputError):
     """A scenario file is invalid or contradicts its study."""
 

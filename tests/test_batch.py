@@ -20,10 +20,11 @@ from click.testing import CliRunner
 from pyproj import Transformer
 
 from conftest import CRS, X0, Y0, write_study
-from healthreach.batch import (BatchError, MapOptions, StudyRef, collect_row, audit_study, dask_client, discover_studies,
-                               read_marker, run_batch)
+from healthreach.batch import MapOptions, StudyRef, audit_study, dask_client, discover_studies, run_batch
+from healthreach.batch.run import collect_row
+from healthreach.batch.task import read_marker
 from healthreach.cli import cli
-from healthreach.errors import StudyError
+from healthreach.errors import BatchError, StudyError
 from healthreach.inputs import load_inputs
 from healthreach.outputs import read_manifest
 from healthreach.standards import audit
@@ -268,7 +269,7 @@ def test_an_unexpected_exception_is_a_row_with_its_type_and_invalidates_the_old_
     def boom(*args, **kwargs):
         raise KeyError("population")
 
-    monkeypatch.setattr("healthreach.batch._run_audit", boom)
+    monkeypatch.setattr("healthreach.batch.task.audit_to_folder", boom)
     row = audit_study(study, out, draw_map=False, force=True)
     assert row["status"] == "error" and row["message"] == "KeyError: 'population'"
     assert "Traceback" in (out / "error.txt").read_text(encoding="utf-8")

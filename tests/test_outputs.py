@@ -281,7 +281,7 @@ def test_hostile_township_and_facility_names_are_text_in_the_csv(tmp_path):
 
 
 def test_hostile_names_in_the_batch_workbook_are_string_cells(tmp_path):
-    from healthreach.batch import write_summary
+    from healthreach.batch.summary import write_summary
 
     rows = [{"study": '=HYPERLINK("http://evil","x")', "folder": "a", "status": "ok", "population": 10.0,
              "standards": [{"id": "primary_care_15min", "title": "@SUM(1)", "unit": "share of people",
@@ -339,7 +339,8 @@ def silent_port():
 
 def test_a_scheduler_that_never_answers_times_out(silent_port, small_study, tmp_path):
     pytest.importorskip("distributed")
-    from healthreach.batch import BatchError, probe_scheduler
+    from healthreach.batch.cluster import probe_scheduler
+    from healthreach.errors import BatchError
 
     start = time.monotonic()
     with pytest.raises(BatchError, match=r"did not answer within 0\.5 s"):

@@ -1,0 +1,95 @@
+"""The Dask side of a batch: a client (local cluster or existing scheduler), the scheduler probe and the
+name of the worker running a task."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from healthreach.errors import BatchError
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+SCHEDULER_TIMEOUT_S = 15.0
+DEFAULT_SCHEDULER_PORT = 8786
+
+
+def probe_scheduler(address: str, timeout_s: float = SCHEDULER_TIMEOUT_S) -> None:
+    """Raise :class:`BatchError` unless the Dask scheduler at ``address`` accepts a connection and
+    sends its greeting within ``timeout_s`` seconds.
+
+    A Dask scheduler greets every new TCP connection first; a port that
+    accepts and never answers (a wrong service, a stuck scheduler) would
+    otherwise hold the client for ever. Addresses of other schemes (``tls://``,
+    ``inproc://``) are left to Dask's own connection timeout.
+    """
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+
+    advice = "check the address (e.g. tcp://10.0.0.5:8786) and that the scheduler is running"
+    try:
+        scheme, location = parse_address(address)
+        host, port = parse_host_port(location, default_port=DEFAULT_SCHEDULER_PORT)
+    except (ValueError, TypeError) as exc:
+        raise BatchError(f"--scheduler {address}: not a scheduler address ({exc}); {advice}") from None
+    if scheme != "tcp":
+        return
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s) as sock:
+            sock.settimeout(timeout_s)
+            if not sock.recv(1):
+                raise BatchError(f"the Dask scheduler at {address} closed the connection without answering; "
+                                 f"{advice}")
+    except TimeoutError:
+        raise BatchError(f"the Dask scheduler at {address} did not answer within {timeout_s:g} s "
+                         f"(--scheduler-timeout); {advice}") from None
+    except OSError as exc:
+        raise BatchError(f"cannot connect to the Dask scheduler at {address} ({exc.strerror or exc}); "
+                         f"{advice}") from None
+
+
+@contextlib.contextmanager
+def dask_client(workers: int | None = None, scheduler: str | None = None,
+                memory_limit: str | float | None = "auto", dashboard_address: str | None = ":0",
+                timeout_s: float = SCHEDULER_TIMEOUT_S) -> Iterator[Client]:
+    """A Dask client: connected to ``scheduler`` if given, else to a new local cluster of ``workers`` processes.
+
+    Local workers each run one audit at a time (one thread per process);
+    ``memory_limit`` is per worker (``"auto"``: system memory / workers).
+    ``timeout_s`` (seconds) bounds the connection to a remote scheduler and
+    its first answer (see :func:`probe_scheduler`). Whatever is opened here
+    is closed on exit.
+    """
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise BatchError("batch audits need Dask: pip install 'healthreach[batch]'") from None
+    if scheduler:
+        probe_scheduler(scheduler, timeout_s)
+        try:
+            client = Client(scheduler, timeout=timeout_s)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise BatchError(f"cannot connect to the Dask scheduler at {scheduler} ({type(exc).__name__}: {exc}); "
+                             f"check the address (e.g. tcp://10.0.0.5:8786) and that the scheduler is running"
+                             ) from None
+        with client:
+            yield client
+        return
+    n = max(1, int(workers or os.cpu_count() or 1))
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, memory_limit=memory_limit,
+                      dashboard_address=dashboard_address) as cluster, Client(cluster) as client:
+        yield client
+
+
+def worker_name() -> str:
+    """The address of the Dask worker running the current task, else ``host:pid`` of this process."""
+    try:
+        from distributed import get_worker
+        return get_worker().address
+    except (ImportError, ValueError):
+        return f"{socket.gethostname()}:{os.getpid()}"
+
