@@ -97,8 +97,14 @@ def demo_inputs(tmp_path_factory):
     return load_inputs(load_study(None))
 
 
+def audit(inputs, facilities=None):
+    """The study evaluated with its own facility table (or ``facilities``), from scratch."""
+    from healthreach.evaluation import Study
+
+    study = Study(inputs)
+    return study.baseline() if facilities is None else study.evaluate(facilities)
+
+
 @pytest.fixture(scope="session")
 def demo_audit(demo_inputs):
-    from healthreach.standards import audit
-
     return audit(demo_inputs)

@@ -10,7 +10,7 @@ import pytest
 
 from healthreach.inputs import load_inputs
 from healthreach.network import attach_facilities
-from healthreach.standards import audit
+from conftest import audit
 from healthreach.study import load_study
 from healthreach.travel import in_group
 

@@ -27,7 +27,7 @@ from healthreach.cli import cli
 from healthreach.errors import BatchError, StudyError
 from healthreach.inputs import load_inputs
 from healthreach.outputs import read_manifest
-from healthreach.standards import audit
+from conftest import audit
 from healthreach.study import load_study
 
 distributed = pytest.importorskip("distributed")

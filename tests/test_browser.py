@@ -21,7 +21,7 @@ from conftest import X0, Y0, write_study
 
 from healthreach import maps, webassets
 from healthreach.inputs import load_inputs
-from healthreach.standards import audit
+from conftest import audit
 from healthreach.study import DEMO_STUDY, load_study
 
 CHROMIUM = Path(os.environ.get("HEALTHREACH_CHROMIUM", "/usr/bin/chromium"))

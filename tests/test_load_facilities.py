@@ -175,7 +175,7 @@ def test_many_outside_are_counted_not_listed():
 
 
 def test_a_count_or_flag_column_the_file_lacks_is_an_error_or_declared_absent(tmp_path):
-    from healthreach.standards import audit
+    from conftest import audit
 
     facilities = [{"id": "CHC01", "name": "城东社区卫生服务中心", "type": "community_hc", "x": X0 + 800, "y": Y0 + 2000,
                    "beds": 20, "救护车数": 1, "emergency": "true"}]

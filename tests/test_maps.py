@@ -25,7 +25,7 @@ from healthreach.cli import cli
 from healthreach.crs import wgs84_to_gcj02
 from healthreach.errors import InputError
 from healthreach.inputs import load_inputs
-from healthreach.standards import audit
+from conftest import audit
 from healthreach.study import DEMO_STUDY, load_study
 
 GEOD = pyproj.Geod(ellps="WGS84")

@@ -198,7 +198,7 @@ def test_a_failure_while_writing_leaves_the_previous_set_whole(small_study, tmp_
     with pytest.raises(KeyboardInterrupt):
         from healthreach.inputs import load_inputs
         from healthreach.report import write_outputs
-        from healthreach.standards import audit
+        from conftest import audit
         write_outputs(audit(load_inputs(_study(small_study))), out)
     assert written == ["townships.csv", "facilities.csv"]
     assert _digest(out) == before

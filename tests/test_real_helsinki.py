@@ -27,7 +27,7 @@ from conftest import SHARED_DATA
 from pyproj import CRS, Geod, Transformer
 
 from healthreach.inputs import load_inputs
-from healthreach.standards import audit
+from conftest import audit
 from healthreach.study import load_study
 from healthreach.travel import Need
 

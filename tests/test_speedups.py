@@ -110,7 +110,7 @@ def test_an_edited_shapefile_dbf_is_a_new_network_and_a_new_input_hash(tmp_path)
     import yaml
     from conftest import grid_roads, write_study
 
-    from healthreach.standards import audit
+    from conftest import audit
 
     path = write_study(tmp_path / "s")
     roads = grid_roads()

@@ -21,7 +21,7 @@ from conftest import X0, Y0, grid_roads, write_study
 from healthreach.cli import cli
 from healthreach.inputs import load_inputs
 from healthreach.report import summary
-from healthreach.standards import audit
+from conftest import audit
 from healthreach.study import load_study
 from healthreach.travel import Need
 

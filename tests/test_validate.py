@@ -18,7 +18,7 @@ from healthreach.errors import InputError, ScenarioError, StudyError
 from healthreach.grid import check_grid
 from healthreach.inputs import load_inputs
 from healthreach.scenario import parse_scenario
-from healthreach.standards import audit
+from conftest import audit
 from healthreach.study import load_study
 
 

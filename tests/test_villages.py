@@ -10,7 +10,7 @@ from conftest import CRS, X0, Y0
 
 from healthreach.errors import InputError
 from healthreach.inputs import load_inputs
-from healthreach.standards import audit
+from conftest import audit
 from healthreach.study import load_study
 
 

@@ -24,7 +24,7 @@ from healthreach.inputs import load_inputs
 from healthreach.load.roads import oneway_direction, read_roads
 from healthreach.profile import load_profile
 from healthreach.scenario import Baseline, check, evaluate, parse_scenario
-from healthreach.standards import audit
+from conftest import audit
 from healthreach.study import RoadsSpec, load_study
 from healthreach.vocab import facility_type, road_class
 

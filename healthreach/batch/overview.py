@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from healthreach.batch.folders import DISTRICT
-from healthreach.batch.task import PRIMARY, MapOptions
+from healthreach.batch.task import MapOptions
 
 if TYPE_CHECKING:
     import folium
@@ -54,7 +54,7 @@ def coverage_map(rows: Sequence[dict[str, Any]], map_options: MapOptions | None 
             missing.append(str(row.get("study") or row.get("folder")))
             continue
         standards = {s["id"]: s for s in row.get("standards") or []}
-        primary = standards.get(PRIMARY, {})
+        primary = standards.get(row.get("primary_standard") or "", {})
         threshold = primary.get("threshold_min") or threshold
         share = primary.get("share")
         failed = [sid for sid, s in standards.items() if s["passed"] is False]

@@ -16,6 +16,7 @@ from healthreach.batch.cluster import SCHEDULER_TIMEOUT_S, dask_client
 from healthreach.batch.discover import StudyRef, batch_input_paths, discover_studies
 from healthreach.batch.summary import summary_table, write_summary
 from healthreach.batch.task import audit_study, local_timestamp
+from healthreach.cache import cache_dir
 from healthreach.outputs import check_output, claim, clean_stale
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ Progress = Callable[[dict[str, Any], int, int], None]
 def run_batch(studies: Sequence[StudyRef | str | Path], out_dir: str | Path, *, client: Client | None = None,
               workers: int | None = None, scheduler: str | None = None, draw_map: bool = True,
               map_options: MapOptions | None = None,
-              force: bool = False, use_cache: bool = True, memory_limit: str | float | None = "auto",
+              force: bool = False, use_cache: bool = True, cache: Path | None = None, memory_limit: str | float | None = "auto",
               on_start: Callable[[Client], None] | None = None, on_result: Progress | None = None,
               sources: Sequence[str | Path] = (), scheduler_timeout_s: float = SCHEDULER_TIMEOUT_S) -> BatchResult:
     """Audit every study as a Dask task and write the combined summary into ``out_dir``.
@@ -91,18 +92,19 @@ def run_batch(studies: Sequence[StudyRef | str | Path], out_dir: str | Path, *, 
     with opened as active:
         if on_start:
             on_start(active)
-        rows = _run_tasks(active, refs, out, draw_map, map_options, force, use_cache, on_result)
+        rows = _run_tasks(active, refs, out, draw_map, map_options, force, use_cache, cache, on_result)
     table = summary_table(rows)
     return BatchResult(rows, table, write_summary(rows, out, table, map_options))
 
 
 def _run_tasks(client: Client, refs: list[StudyRef], out: Path, draw_map: bool, map_options: MapOptions | None,
-               force: bool, use_cache: bool, on_result: Progress | None) -> list[dict[str, Any]]:
+               force: bool, use_cache: bool, cache: Path | None, on_result: Progress | None) -> list[dict[str, Any]]:
     from distributed import as_completed
 
     run = uuid.uuid4().hex[:8]
+    root = str(cache_dir() if cache is None else cache)  # one root for every worker, read here
     futures = {client.submit(audit_study, str(ref.path), str(out / ref.name), draw_map, force, use_cache,
-                             map_options, key=f"healthreach-audit-{ref.name}-{run}", pure=False): i
+                             map_options, root, key=f"healthreach-audit-{ref.name}-{run}", pure=False): i
                for i, ref in enumerate(refs)}
     rows: list[dict[str, Any] | None] = [None] * len(refs)
     try:

@@ -23,11 +23,10 @@ from healthreach.sources import describe_inputs
 
 if TYPE_CHECKING:
     from healthreach.profile import Profile
-    from healthreach.standards import Audit
+    from healthreach.evaluation import Evaluation
     from healthreach.study import StudyFile
 
 MARKER_FORMAT = 1  # of result.json: a marker of another format is not trusted, and its study is redone
-PRIMARY = "primary_care_15min"  # the standard behind the worst townships and the coverage map
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,8 @@ def task_hash(study: StudyFile, profile: Profile, settings: dict[str, Any]) -> s
 
 
 def audit_study(study_path: str | Path, out_dir: str | Path, draw_map: bool = True, force: bool = False,
-                use_cache: bool = True, map_options: MapOptions | None = None) -> dict[str, Any]:
+                use_cache: bool = True, map_options: MapOptions | None = None,
+                cache: str | Path | None = None) -> dict[str, Any]:
     """Audit one study into ``out_dir`` and return its summary row; never raises for a bad study.
 
     This is the Dask task. It reuses the previous result when ``result.json``
@@ -92,7 +92,7 @@ def audit_study(study_path: str | Path, out_dir: str | Path, draw_map: bool = Tr
         # the study's folder is replaced whole, and only once every output (result.json included) is written
         with publish(out, "batch-study", key, keep_foreign=False) as stage:
             figures, files = audit_to_folder(study, stage, map_options if draw_map else None, use_cache,
-                                             map_options.offline)
+                                             map_options.offline, None if cache is None else Path(cache))
             row.update(figures, status="ok", task_hash=key, finished=local_timestamp(),
                        seconds=round(time.perf_counter() - start, 3))
             marker = {"format": MARKER_FORMAT, "task_hash": key, "input_hash": row["input_hash"],
@@ -111,59 +111,60 @@ def audit_study(study_path: str | Path, out_dir: str | Path, draw_map: bool = Tr
 
 
 def audit_to_folder(study: StudyFile, out: Path, map_options: MapOptions | None, use_cache: bool,
-                    offline: bool = False) -> tuple[dict[str, Any], list[str]]:
+                    offline: bool = False, cache: Path | None = None) -> tuple[dict[str, Any], list[str]]:
     """Load and audit ``study``, then write its outputs and its district outline into the folder ``out``.
 
     The one place where a batch task goes from a study to its files (load,
     audit, map, write). ``out`` is an existing folder, written in place (the
     temporary folder of :func:`healthreach.outputs.publish`); the HTML map is
     drawn with ``map_options``, or skipped when it is None. ``use_cache``
-    reuses road networks cached on disk; with ``offline`` nothing is downloaded (see
-    :func:`healthreach.inputs.load_inputs`). Returns the figures of the summary row
+    reuses road networks cached on disk under ``cache`` (the cache root); with
+    ``offline`` nothing is downloaded (see :func:`healthreach.open_study`). Returns the figures of the summary row
     (:func:`audit_row`) and the sorted names of the files written.
     """
-    from healthreach.inputs import load_inputs
+    from healthreach.api import open_study
     from healthreach.report import write_audit_files
-    from healthreach.standards import audit
 
-    inputs = load_inputs(study, use_cache=use_cache, offline=offline)
-    result = audit(inputs)
+    result = open_study(study, cache=cache, rebuild_network=not use_cache, offline=offline).baseline()
     page = None
     if map_options is not None:
         from healthreach.maps import audit_map, render_html
         page = render_html(audit_map(result, lang=map_options.lang, basemap=map_options.basemap,
                                      offline=map_options.offline, tianditu_key=map_options.tianditu_key))
     paths = write_audit_files(result, out, page)
-    _write_district(inputs.boundaries, out / DISTRICT, study.name)
+    _write_district(result.inputs.boundaries, out / DISTRICT, study.name)
     return audit_row(result), sorted([*(p.name for p in paths.values()), DISTRICT])
 
 
-def audit_row(result: Audit, worst: int = 3) -> dict[str, Any]:
+def audit_row(result: Evaluation, worst: int = 3) -> dict[str, Any]:
     """The figures of one audit as a batch row: people, counts, every standard and the worst townships.
 
     ``standards`` holds, per standard, the people it applies to, the people
     covered, the share (0..1; for ambulance standards: ambulances available /
     required), the target and pass (None when it could not be evaluated).
     ``worst_townships`` are the ``worst`` townships with people, lowest
-    primary-care share first.
+    share of the first circle standard first.
     """
     inp = result.inputs
     standards = [{"id": f.id, "title": f.title, "unit": f.unit, "population": f.population, "covered": f.covered,
                   "share": f.share, "target": f.target, "passed": f.passed, "unreachable": f.unreachable,
                   **({"threshold_min": f.details["threshold_min"]} if "threshold_min" in f.details else {}),
                   **({"not_assessed": f.details["not_assessed"]} if "not_assessed" in f.details else {})}
-                 for f in result.figures]
+                 for f in result.figures.values()]
     towns = result.townships
     worst_rows: list[dict[str, Any]] = []
-    if "primary_care_share" in towns:
-        ranked = towns[(towns["people"] > 0) & towns["primary_care_share"].notna()]
-        ranked = ranked.sort_values(["primary_care_share", "people"], ascending=[True, False], kind="stable")
-        worst_rows = [{"id": str(r.township_id), "name": str(r.name), "people": float(r.people),
-                       "share": float(r.primary_care_share)} for r in ranked.head(worst).itertuples()]
-    primary = next((f for f in result.figures if f.id == PRIMARY), None)
+    circle = result.study.primary
+    if circle is not None:
+        column = circle.share_column
+        ranked = towns[(towns["people"] > 0) & towns[column].notna()]
+        ranked = ranked.sort_values([column, "people"], ascending=[True, False], kind="stable")
+        worst_rows = [{"id": str(r["township_id"]), "name": str(r["name"]), "people": float(r["people"]),
+                       "share": float(r[column])} for _, r in ranked.head(worst).iterrows()]
+    primary = result.figures.get(circle.id) if circle is not None else None
     uncovered = None if primary is None or primary.covered is None else primary.population - primary.covered
     return {"study": inp.study.name, "population": inp.total_people, "townships": len(inp.boundaries),
             "facilities": len(result.facilities), "standards": standards, "worst_townships": worst_rows,
+            "primary_standard": None if circle is None else circle.id,
             "primary_uncovered_people": uncovered, "warnings": list(inp.warnings), "input_hash": inp.input_hash,
             "inputs": {role: source.text("en") for role, source in describe_inputs(inp.study).items()}}
 

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from healthreach.cli.app import cli, console
-from healthreach.cli.options import map_options
+from healthreach.cli.options import cache_option, map_options
 from healthreach.outputs import markup
 
 STRICT_EXIT = 3  # with --strict: a district fails a standard, or a study failed (1 is an input error)
@@ -36,11 +36,12 @@ STRICT_EXIT = 3  # with --strict: a district fails a standard, or a study failed
 @click.option("--no-cache", is_flag=True, help="Rebuild road networks even if a cached one matches.")
 @click.option("--memory-limit", default="auto", show_default=True,
               help="Memory per local worker (e.g. 4GB); 'auto' divides the machine's memory among workers.")
+@cache_option
 @map_options
 @click.pass_context
 def batch(ctx: click.Context, studies: tuple[Path, ...], workers: int | None, scheduler: str | None,
           scheduler_timeout_s: float, out_dir: Path, strict: bool, force: bool, no_map: bool, no_cache: bool, memory_limit: str,
-          lang: str, offline: bool, basemap: str | None, tianditu_key: str | None) -> None:
+          cache: Path | None, lang: str, offline: bool, basemap: str | None, tianditu_key: str | None) -> None:
     """Audit every study in STUDIES on Dask and write a ranked summary of all districts.
 
     STUDIES are study files, folders (their study.yaml, or every study.yaml and
@@ -82,7 +83,7 @@ def batch(ctx: click.Context, studies: tuple[Path, ...], workers: int | None, sc
     with progress:
         result = run_batch(refs, out_dir, workers=workers, scheduler=scheduler, draw_map=not no_map,
                            map_options=MapOptions(lang, basemap, offline, tianditu_key), force=force,
-                           use_cache=not no_cache, memory_limit=memory_limit, on_start=started, on_result=finished,
+                           use_cache=not no_cache, cache=cache, memory_limit=memory_limit, on_start=started, on_result=finished,
                            sources=[p for p in studies if p.is_file()], scheduler_timeout_s=scheduler_timeout_s)
     _print_ranking(result.table)
     console.print(f"{len(refs)} studies: {counts.get('ok', 0)} audited, {counts['reused']} reused (unchanged), "

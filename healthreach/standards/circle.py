@@ -61,9 +61,14 @@ class Circle(Standard):
                        passes(share(covered, total), p.target_share), details=details,
                        unreachable=tally.people(self.col("unreachable")))]
 
+    @property
+    def share_column(self) -> str:
+        """The township table's column of its share."""
+        return f"{label(self.id)}_{minutes(self.spec.threshold_min)}_share"
+
     def township_columns(self) -> list[TownshipColumn]:
         name, m = label(self.id), minutes(self.spec.threshold_min)
-        return [TownshipColumn(f"{name}_{m}_share", self.col("ok")),
+        return [TownshipColumn(self.share_column, self.col("ok")),
                 TownshipColumn(f"{name}_walk_{m}_share", self.col("walk")),
                 TownshipColumn(f"{name}_drive_{m}_share", self.col("drive")),
                 TownshipColumn(f"{name}_unreachable", self.col("unreachable"), people=True)]
