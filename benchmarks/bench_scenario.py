@@ -39,7 +39,10 @@ import numpy as np
 from healthreach.incremental import warm_up
 from healthreach.inputs import load_inputs
 from healthreach.outputs import write_atomic
-from healthreach.scenario import Baseline, apply_changes, check, compare_audits, parse_scenario
+from healthreach.scenario.apply import apply_changes
+from healthreach.scenario.checks import check
+from healthreach.scenario.evaluate import Baseline, compare_audits
+from healthreach.scenario.schema import parse_scenario
 from healthreach.standards import audit
 from healthreach.study import DEMO_STUDY, load_study
 from healthreach.travel import cell_travel, in_group

@@ -22,7 +22,8 @@ import shapely
 from healthreach import maps
 from healthreach.i18n import t
 from healthreach.isochrones import cell_squares
-from healthreach.scenario import CLOSED_TYPE, ScenarioResult
+from healthreach.scenario.evaluate import ScenarioResult
+from healthreach.scenario.schema import CLOSED_TYPE
 from healthreach.standards import Audit
 
 GAINED_COLOUR = "#1b9e77"   # ColorBrewer Dark2 green / orange: distinct for colour-blind readers too

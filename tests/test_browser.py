@@ -234,7 +234,8 @@ def test_side_by_side_pair_moves_together(browser, small_audit, tmp_path):
 
 
 def test_scenario_side_by_side_offline(browser, tmp_path):
-    from healthreach.scenario import Baseline, evaluate, parse_scenario
+    from healthreach.scenario.evaluate import Baseline, evaluate
+    from healthreach.scenario.schema import parse_scenario
     from healthreach.scenario_map import scenario_pair_map
 
     study = write_study(tmp_path / "study")

@@ -21,16 +21,11 @@ from healthreach.inputs import load_inputs
 from healthreach.maps import render_html
 from healthreach.network import Attachment
 from healthreach.reach import nearest_facility, point_cost
-from healthreach.scenario import (
-    Baseline,
-    apply_changes,
-    cell_masks,
-    check,
-    compare_table,
-    evaluate,
-    load_scenario,
-    parse_scenario,
-)
+from healthreach.scenario.apply import apply_changes
+from healthreach.scenario.checks import check
+from healthreach.scenario.compare import compare_table
+from healthreach.scenario.evaluate import Baseline, cell_masks, evaluate
+from healthreach.scenario.schema import load_scenario, parse_scenario
 from healthreach.study import load_study
 from healthreach.travel import cell_travel, facility_attachment, in_group
 

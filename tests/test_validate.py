@@ -17,7 +17,7 @@ from conftest import CRS, X0, Y0, grid_roads, write_study
 from healthreach.errors import InputError, ScenarioError, StudyError
 from healthreach.grid import check_grid
 from healthreach.inputs import load_inputs
-from healthreach.scenario import parse_scenario
+from healthreach.scenario.schema import parse_scenario
 from conftest import audit
 from healthreach.study import load_study
 
@@ -63,7 +63,7 @@ def test_duplicate_key_names_the_key_and_both_lines(small_study):
 
 
 def test_nested_duplicate_key_in_a_scenario(tmp_path, small_study):
-    from healthreach.scenario import load_scenario
+    from healthreach.scenario.schema import load_scenario
 
     path = tmp_path / "plan.yaml"
     path.write_text(f"name: p\nstudy: {small_study}\nchanges:\n  - close: CHC01\n    note: a\n    note: b\n",
@@ -288,7 +288,7 @@ changes:
 
 
 def test_scenario_site_out_of_range_names_the_change(small_study):
-    from healthreach.scenario import check
+    from healthreach.scenario.checks import check
 
     inputs = load_inputs(load_study(small_study))
     data = {"name": "plan", "study": str(small_study),
@@ -320,7 +320,7 @@ def test_numbers_yaml_would_silently_change_are_refused(small_study, written, re
 
 
 def test_scenario_counts_with_a_leading_zero_are_refused(tmp_path, small_study):
-    from healthreach.scenario import load_scenario
+    from healthreach.scenario.schema import load_scenario
 
     path = tmp_path / "plan.yaml"
     path.write_text(f"name: p\nstudy: {small_study}\nchanges:\n  - expand: CHC01\n    beds: 050\n", encoding="utf-8")

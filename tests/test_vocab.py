@@ -23,7 +23,9 @@ from healthreach.errors import InputError, ScenarioError
 from healthreach.inputs import load_inputs
 from healthreach.load.roads import oneway_direction, read_roads
 from healthreach.profile import load_profile
-from healthreach.scenario import Baseline, check, evaluate, parse_scenario
+from healthreach.scenario.checks import check
+from healthreach.scenario.evaluate import Baseline, evaluate
+from healthreach.scenario.schema import parse_scenario
 from conftest import audit
 from healthreach.study import RoadsSpec, load_study
 from healthreach.vocab import facility_type, road_class

@@ -40,7 +40,10 @@ def _prepare(paths: list[Path], status, no_cache: bool, check_out=None, offline:
     from healthreach.inputs import load_inputs
     from healthreach.load.facilities import read_facilities
     from healthreach.profile import load_profile
-    from healthreach.scenario import Baseline, baseline_for, check, check_changes, load_scenario
+    from healthreach.scenario.checks import check, check_changes
+    from healthreach.scenario.compare import baseline_for
+    from healthreach.scenario.evaluate import Baseline
+    from healthreach.scenario.schema import load_scenario
 
     scenarios = [load_scenario(p) for p in paths]
     study = baseline_for(scenarios)
@@ -115,7 +118,8 @@ def scenario(scenario_file: Path, out_dir: Path | None, no_map: bool, full: bool
     """Evaluate SCENARIO.yaml against its base study: before, after, who gains and who loses."""
     from healthreach.maps import render_html
     from healthreach.outputs import check_output
-    from healthreach.scenario import evaluate, input_paths, write_outputs
+    from healthreach.scenario.evaluate import evaluate
+    from healthreach.scenario.outputs import input_paths, write_outputs
     from healthreach.scenario_map import scenario_map
 
     start = time.perf_counter()
@@ -157,7 +161,9 @@ def scenario(scenario_file: Path, out_dir: Path | None, no_map: bool, full: bool
 def compare(scenario_files: tuple[Path, ...], by: str, out_file: Path | None, no_cache: bool) -> None:
     """Put several scenarios of one study side by side, ranked by one standard."""
     from healthreach.outputs import check_output, write_atomic, write_csv
-    from healthreach.scenario import check_standard, compare_table, evaluate, input_paths
+    from healthreach.scenario.compare import check_standard, compare_table
+    from healthreach.scenario.evaluate import evaluate
+    from healthreach.scenario.outputs import input_paths
 
     out_file = out_file or Path("out") / "scenarios" / "compare.csv"
 
