@@ -18,6 +18,7 @@ from healthreach.standards.villages import Villages
 
 if TYPE_CHECKING:
     from healthreach.evaluation import Evaluation
+    from healthreach.scenario.schema import Scenario
 
 DECIMALS = {"baseline": 6, "scenario": 6, "change": 6, "baseline_people": 1, "scenario_people": 1,
             "change_people": 1, "newly_covered_people": 1, "lose_coverage_people": 1}
@@ -58,6 +59,13 @@ class Diff:
     def lose_coverage(self) -> float:
         """People who leave the first circle."""
         return float(self.after.inputs.cells.people[self.lost].sum())
+
+    @property
+    def scenario(self) -> Scenario:
+        """The changes that made ``after`` (its scenario file, or changes given in code)."""
+        if self.after.scenario is None:
+            raise ValueError("the evaluation compared was not made by applying changes")
+        return self.after.scenario
 
     def mask(self, cells: np.ndarray) -> np.ndarray:
         """A bool per study-area cell, True at ``cells`` (e.g. ``diff.mask(diff.gained)``)."""

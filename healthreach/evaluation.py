@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -36,6 +36,9 @@ from healthreach.lines import CellWindow, banded, nearest_site, update_sites
 from healthreach.load.facilities import has_ambulance_counts
 from healthreach.network import Attachment
 from healthreach.reach import Surface, point_cost
+from healthreach.scenario.apply import apply_changes
+from healthreach.scenario.checks import check
+from healthreach.scenario.schema import Scenario, as_scenario
 from healthreach.standards import CellView, Context, Figure, Standard, build_standards
 from healthreach.standards.circle import Circle
 from healthreach.standards.response import Response
@@ -44,8 +47,6 @@ from healthreach.standards.villages import Villages
 from healthreach.tables import facility_table, township_table
 from healthreach.travel import CellCost, Need, attach_cells, facility_attachment, in_group, surfaces
 
-if TYPE_CHECKING:
-    from healthreach.scenario.schema import Scenario
 
 Key = Any  # a Need, or ("line", group) for straight-line metres
 
@@ -235,8 +236,8 @@ class Evaluation:
     # --- building ---------------------------------------------------------------------------------------
 
     @classmethod
-    def full(cls, study: Study, facilities: gpd.GeoDataFrame) -> Evaluation:
-        """Every surface, cell and figure computed from scratch."""
+    def full(cls, study: Study, facilities: gpd.GeoDataFrame, **extra: Any) -> Evaluation:
+        """Every surface, cell and figure computed from scratch (``extra``: parent, moves, scenario)."""
         start = time.perf_counter()
         inputs = study.inputs
         sources = study.own if facilities is inputs.facilities else study.sources(facilities)
@@ -256,7 +257,7 @@ class Evaluation:
         township = cls._township_of(study, facilities)
         catch = catchments(study, view, cells.people, len(facilities))
         t = {"travel": time.perf_counter() - start}
-        return cls._finish(study, facilities, sources, surf, line_m, state, tally, catch, township, seconds=t)
+        return cls._finish(study, facilities, sources, surf, line_m, state, tally, catch, township, seconds=t, **extra)
 
     @classmethod
     def _township_of(cls, study: Study, facilities: gpd.GeoDataFrame, parent: Evaluation | None = None) -> np.ndarray:
@@ -313,26 +314,27 @@ class Evaluation:
 
     # --- changes ----------------------------------------------------------------------------------------
 
-    def apply(self, changes: Scenario | Iterable[Any], name: str = "changes") -> Evaluation:
-        """This evaluation after planned changes, updated incrementally.
+    def apply(self, changes: Scenario | Iterable[Any], name: str = "changes", incremental: bool = True) -> Evaluation:
+        """This evaluation after planned changes.
 
         ``changes``: a :class:`~healthreach.scenario.schema.Scenario`, or the
         changes of a scenario file as mappings (``{"relocate": "THC07",
         "to": {"lon": ..., "lat": ...}}``) or change objects. Every change is
         checked first (ids, types, sites); one
-        :class:`~healthreach.errors.ScenarioError` lists every problem.
+        :class:`~healthreach.errors.ScenarioError` lists every problem. The
+        result is updated from the cells whose costs change; with
+        ``incremental=False`` it is computed from scratch (the same figures).
         """
-        from healthreach.scenario.apply import apply_changes
-        from healthreach.scenario.checks import check
-        from healthreach.scenario.schema import as_scenario
-
-        t0 = time.perf_counter()
+        start = time.perf_counter()
         scenario = as_scenario(changes, name)
-        sites = check(scenario, self)
+        sites = check(scenario, self.study.inputs, self.facilities)
         changed, moves = apply_changes(scenario, self.study.inputs, sites, self.facilities)
-        t1 = time.perf_counter()
-        after = self.updated(changed, moves=moves, scenario=scenario)
-        after.seconds.update({"check_apply": t1 - t0, **after.seconds})
+        checked = time.perf_counter() - start
+        if incremental:
+            after = self.updated(changed, moves=moves, scenario=scenario)
+        else:
+            after = Evaluation.full(self.study, changed, parent=self, moves=moves, scenario=scenario)
+        after.seconds.update({"check_apply": checked, **after.seconds})
         return after
 
     def updated(self, facilities: gpd.GeoDataFrame, **extra: Any) -> Evaluation:

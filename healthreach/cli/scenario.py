@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from healthreach.cli.app import cli, console
-from healthreach.cli.options import force_option, map_options
+from healthreach.cli.options import cache_option, force_option, map_options
 from healthreach.outputs import markup
 
 
@@ -31,18 +31,17 @@ def _signed_pp(value) -> str:
     return f"[{colour}]{points:+.1f} pp[/]"
 
 
-def _prepare(paths: list[Path], status, no_cache: bool, check_out=None, offline: bool = False):
-    """Read scenarios, check them against their study's facility table, load the study, build the baseline.
+def _prepare(paths: list[Path], status, no_cache: bool, cache: Path | None, check_out=None, offline: bool = False):
+    """Read scenarios, check them against their study's facility table, open the study, evaluate its baseline.
 
     ``check_out(scenarios, study)`` is called once the files are known, before any computation.
     """
+    from healthreach.api import open_study
     from healthreach.cli.audit import progress_step
-    from healthreach.inputs import load_inputs
     from healthreach.load.facilities import read_facilities
     from healthreach.profile import load_profile
     from healthreach.scenario.checks import check, check_changes
     from healthreach.scenario.compare import baseline_for
-    from healthreach.scenario.evaluate import Baseline
     from healthreach.scenario.schema import load_scenario
 
     scenarios = [load_scenario(p) for p in paths]
@@ -50,23 +49,23 @@ def _prepare(paths: list[Path], status, no_cache: bool, check_out=None, offline:
     if check_out is not None:
         check_out(scenarios, study)
     # ids, types and contradictions first: they need only the facility table, not the network
-    # (an OpenStreetMap extract is read once, for the study area, by load_inputs)
+    # (an OpenStreetMap extract is read once, for the study area, by open_study)
     if not study.facilities.path.name.lower().endswith((".pbf", ".osm")):
         table = read_facilities(study.facilities, "EPSG:4326")
         profile = load_profile(study.profile, study)
         for s in scenarios:
             check_changes(s, table, profile, study.facilities.path.name, study.facilities.type_map)
-    inputs = load_inputs(study, progress_step(status), use_cache=not no_cache, offline=offline)
+    opened = open_study(study, cache=cache, rebuild_network=no_cache, offline=offline, progress=progress_step(status))
     for s in scenarios:
-        check(s, inputs)  # sites: study area, roads, swapped coordinates
+        check(s, opened.inputs)  # sites: study area, roads, swapped coordinates, before any evaluation
     status.update("computing the baseline")
-    return scenarios, Baseline.build(inputs)
+    return scenarios, opened.baseline()
 
 
 def print_result(result, out: Console) -> None:
     """Terminal tables: standards before/after, coverage gained/lost, facilities that changed."""
     s = result.scenario
-    table = Table(title=markup(f"{s.name}: {len(s.changes)} change(s) against {result.audit.inputs.study.name}"))
+    table = Table(title=markup(f"{s.name}: {len(s.changes)} change(s) against {result.after.inputs.study.name}"))
     table.add_column("standard", overflow="fold")
     for col in ("baseline", "scenario", "change", "gained", "lost", "pass"):
         table.add_column(col, justify="right", no_wrap=True)
@@ -86,9 +85,11 @@ def print_result(result, out: Console) -> None:
         table.add_row(markup(str(row["standard"])), *values, *people, passed)
     out.print(table)
     out.print("gained / lost: people who newly meet / no longer meet a standard; pass: baseline → scenario")
-    out.print(f"15-minute circle: [green]{result.newly_covered:,.0f}[/] people newly covered, "
-              f"[red]{result.lose_coverage:,.0f}[/] lose coverage "
-              f"(population {result.audit.inputs.total_people:,.0f}, unchanged)")
+    circle = result.after.study.primary
+    if circle is not None:
+        out.print(f"{circle.spec.threshold_min:g}-minute circle: [green]{result.newly_covered:,.0f}[/] people newly "
+                  f"covered, [red]{result.lose_coverage:,.0f}[/] lose coverage "
+                  f"(population {result.after.inputs.total_people:,.0f}, unchanged)")
     fac = result.facilities
     shown = fac[(fac["status"] != "") | (fac["catchment_people_change"].abs() >= 1)]
     if len(shown):
@@ -112,15 +113,14 @@ def print_result(result, out: Console) -> None:
 @click.option("--full", is_flag=True, help="Recompute every travel surface instead of updating the baseline's.")
 @click.option("--no-cache", is_flag=True, help="Rebuild the road network even if a cached one matches.")
 @force_option
+@cache_option
 @map_options
 def scenario(scenario_file: Path, out_dir: Path | None, no_map: bool, full: bool, no_cache: bool, force: bool,
-             lang: str, offline: bool, basemap: str | None, tianditu_key: str | None) -> None:
+             cache: Path | None, lang: str, offline: bool, basemap: str | None, tianditu_key: str | None) -> None:
     """Evaluate SCENARIO.yaml against its base study: before, after, who gains and who loses."""
-    from healthreach.maps import render_html
+    from healthreach.maps import render_html, scenario_map
     from healthreach.outputs import check_output
-    from healthreach.scenario.evaluate import evaluate
     from healthreach.scenario.outputs import input_paths, write_outputs
-    from healthreach.scenario_map import scenario_map
 
     start = time.perf_counter()
     out_dir = out_dir or Path("out") / "scenarios" / scenario_file.stem
@@ -131,9 +131,9 @@ def scenario(scenario_file: Path, out_dir: Path | None, no_map: bool, full: bool
                                name=f"scenarios/{scenario_file.stem}")
 
     with console.status("reading the scenario") as status:
-        (spec,), base = _prepare([scenario_file], status, no_cache, check_out, offline)
+        (spec,), base = _prepare([scenario_file], status, no_cache, cache, check_out, offline)
         status.update("evaluating the scenario")
-        result = evaluate(spec, base, incremental=not full)
+        result = base.diff(base.apply(spec, incremental=not full))
         html = None
         if not no_map:
             status.update("drawing the map")
@@ -142,27 +142,27 @@ def scenario(scenario_file: Path, out_dir: Path | None, no_map: bool, full: bool
         status.update("writing outputs")
         paths = write_outputs(result, out_dir, html, force=force)
     print_result(result, Console())
-    took = result.seconds
+    took = result.after.seconds
     console.print(f"outputs in [bold]{markup(str(out_dir))}[/] ({markup(', '.join(p.name for p in paths.values()))}) in "
-                  f"{time.perf_counter() - start:.1f} s (baseline {base.seconds:.2f} s, of which loading the compiled search "
-                  f"{base.updater.compile_s:.2f} s; scenario: travel "
-                  f"{1000 * took['travel']:.0f} ms {'full' if full else 'incremental'}, "
-                  f"audit {1000 * took['audit']:.0f} ms)")
+                  f"{time.perf_counter() - start:.1f} s (baseline {base.seconds['travel']:.2f} s; scenario "
+                  f"{'from scratch' if full else 'updated from the cells that changed'}: "
+                  f"{1000 * sum(took.values()):.0f} ms)")
 
 
 @cli.command()
 @click.argument("scenario_files", metavar="A.yaml B.yaml ...", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--by", default="primary_care_15min", show_default=True,
-              help="The standard to rank by (highest share first).")
+@click.option("--by", default=None,
+              help="The standard to rank by, highest share first [default: the profile's first circle standard].")
 @click.option("--out", "out_file", type=click.Path(path_type=Path), default=None,
               help="CSV file for the table [default: out/scenarios/compare.csv].")
 @click.option("--no-cache", is_flag=True, help="Rebuild the road network even if a cached one matches.")
-def compare(scenario_files: tuple[Path, ...], by: str, out_file: Path | None, no_cache: bool) -> None:
+@cache_option
+def compare(scenario_files: tuple[Path, ...], by: str | None, out_file: Path | None, no_cache: bool,
+            cache: Path | None) -> None:
     """Put several scenarios of one study side by side, ranked by one standard."""
     from healthreach.outputs import check_output, write_atomic, write_csv
     from healthreach.scenario.compare import check_standard, compare_table
-    from healthreach.scenario.evaluate import evaluate
     from healthreach.scenario.outputs import input_paths
 
     out_file = out_file or Path("out") / "scenarios" / "compare.csv"
@@ -173,16 +173,17 @@ def compare(scenario_files: tuple[Path, ...], by: str, out_file: Path | None, no
         out_file = check_output(out_file, sources, name="scenarios", file=True)
 
     with console.status("reading the scenarios") as status:
-        scenarios, base = _prepare(list(scenario_files), status, no_cache, check_out)
-        check_standard(by, base.audit)
+        scenarios, base = _prepare(list(scenario_files), status, no_cache, cache, check_out)
+        by = by or (base.study.primary.id if base.study.primary else next(iter(base.figures)))
+        check_standard(by, base)
         results = []
         for s in scenarios:
             status.update(f"evaluating {markup(s.name)}")
-            results.append(evaluate(s, base))
+            results.append(base.diff(base.apply(s)))
         table = compare_table(results, by)
         write_atomic(out_file, lambda tmp: write_csv(table, tmp))
     out = Console()
-    unit = {f.id: f.unit for f in base.audit.figures}
+    unit = {f.id: f.unit for f in base.figures.values()}
     others = [c for c in table.columns if c in unit and c != by]
     if out.width < 60 + 11 * len(others):
         others = []  # a narrow terminal gets the ranking; the CSV has every standard
@@ -204,5 +205,6 @@ def compare(scenario_files: tuple[Path, ...], by: str, out_file: Path | None, no
                      f"{row['newly_covered_people']:,.0f}", f"{row['lose_coverage_people']:,.0f}",
                      *(cell(c, row[c]) for c in others))
     out.print(view)
-    out.print("gained / lost: people who enter / leave the 15-minute circle")
+    if base.study.primary is not None:
+        out.print(f"gained / lost: people who enter / leave the {base.study.primary.spec.threshold_min:g}-minute circle")
     console.print(f"table (every standard) in [bold]{markup(str(out_file))}[/]")

@@ -28,7 +28,7 @@ The package, by concern: :mod:`~healthreach.scenario.schema` (the file
 format), :mod:`~healthreach.scenario.checks` (against the study),
 :mod:`~healthreach.scenario.sites` (locating new sites),
 :mod:`~healthreach.scenario.apply` (the changed facility table),
-:mod:`~healthreach.scenario.evaluate` (baseline, result and diff),
+the evaluation and its diff live in :mod:`healthreach.evaluation` and :mod:`healthreach.diff`,
 :mod:`~healthreach.scenario.outputs` (the files written) and
 :mod:`~healthreach.scenario.compare` (several scenarios side by side).
 """

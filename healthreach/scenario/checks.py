@@ -152,9 +152,11 @@ def check_changes(scenario: Scenario, facilities: pd.DataFrame, profile: Profile
         raise ScenarioError("\n".join(problems))
 
 
-def check(scenario: Scenario, inputs: StudyInputs) -> dict[int, Site]:
-    """Every check of the scenario against the study; returns the located sites."""
-    check_changes(scenario, inputs.facilities, inputs.profile, inputs.study.facilities.path.name,
+def check(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | None = None) -> dict[int, Site]:
+    """Every check of the scenario against the study and the facility table it changes (default: the
+    study's own); returns the located sites."""
+    facilities = inputs.facilities if facilities is None else facilities
+    check_changes(scenario, facilities, inputs.profile, inputs.study.facilities.path.name,
                   inputs.study.facilities.type_map)
     if not has_ambulance_counts(inputs.study.facilities):
         for i, change in enumerate(scenario.changes):
@@ -162,4 +164,4 @@ def check(scenario: Scenario, inputs: StudyInputs) -> dict[int, Site]:
                 raise ScenarioError(f"{scenario.where}: {scenario.label(i)}: sets ambulances, but the study's "
                                     f"facility list gives no ambulance counts (facilities.ambulances_column), so "
                                     f"the change would count for nothing; give the study its ambulance counts")
-    return locate(scenario, inputs)
+    return locate(scenario, inputs, facilities)

@@ -9,43 +9,45 @@ import numpy as np
 import pandas as pd
 
 from healthreach.errors import ScenarioError
-from healthreach.scenario.evaluate import ScenarioResult
+from healthreach.diff import Diff
+from healthreach.evaluation import Evaluation
 from healthreach.scenario.schema import Scenario
-from healthreach.standards import Audit
 from healthreach.study import DEMO_STUDY, StudyFile
 
 
-def check_standard(by: str, audit: Audit) -> None:
-    """Raise a ScenarioError unless ``by`` names one of the audit's standards."""
-    ids = [f.id for f in audit.figures]
+def check_standard(by: str, evaluation: Evaluation) -> None:
+    """Raise a ScenarioError unless ``by`` names one of the evaluation's figures."""
+    ids = list(evaluation.figures)
     if by not in ids:
         close = difflib.get_close_matches(by, ids, n=1)
         raise ScenarioError(f"--by: no standard '{by}'" + (f"; did you mean '{close[0]}'?" if close else "")
                             + f" (standards: {', '.join(ids)})")
 
 
-def compare_table(results: list[ScenarioResult], by: str = "primary_care_15min") -> pd.DataFrame:
-    """One row per scenario (and the baseline), ranked by standard ``by`` (highest value first).
+def compare_table(results: list[Diff], by: str | None = None) -> pd.DataFrame:
+    """One row per scenario (and the baseline), ranked by figure ``by`` (highest value first; default: the
+    first circle standard).
 
     Columns: rank, scenario, file, the ``by`` value and its change, people
-    newly covered / losing primary-care coverage, then every standard's value.
+    newly covered / losing coverage of the first circle, then every figure's value.
     """
     if not results:
         raise ScenarioError("no scenarios to compare")
-    base = results[0].baseline
+    base = results[0].before
+    by = by or (base.study.primary.id if base.study.primary else next(iter(base.figures)))
     check_standard(by, base)
-    ids = [f.id for f in base.figures]
+    ids = list(base.figures)
     rows = [{"scenario": "(baseline)", "file": "", by: base.figure(by).share, f"{by}_change": 0.0,
              "newly_covered_people": 0.0, "lose_coverage_people": 0.0,
              **{i: base.figure(i).share for i in ids if i != by}}]
     for r in results:
-        value = r.audit.figure(by).share
-        b = r.baseline.figure(by).share
+        value = r.after.figure(by).share
+        b = r.before.figure(by).share
         rows.append({"scenario": r.scenario.name, "file": r.scenario.source.name if r.scenario.source else "",
                      by: value, f"{by}_change": None if value is None or b is None else value - b,
                      "newly_covered_people": round(r.newly_covered, 1),
                      "lose_coverage_people": round(r.lose_coverage, 1),
-                     **{i: r.audit.figure(i).share for i in ids if i != by}})
+                     **{i: r.after.figure(i).share for i in ids if i != by}})
     table = pd.DataFrame(rows)
     for c in [by, f"{by}_change", *(i for i in ids if i != by)]:
         table[c] = table[c].astype(float).round(6)

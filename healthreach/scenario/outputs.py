@@ -13,7 +13,7 @@ import shapely
 from healthreach import __version__
 from healthreach.isochrones import cell_squares
 from healthreach.report import json_safe, write_files
-from healthreach.scenario.evaluate import ScenarioResult
+from healthreach.diff import Diff
 from healthreach.scenario.schema import Scenario, kind_of
 from healthreach.sources import describe_inputs
 from healthreach.study import StudyFile
@@ -29,44 +29,45 @@ def change_dicts(scenario: Scenario) -> list[dict]:
             for i, c in enumerate(scenario.changes)]
 
 
-def comparison(result: ScenarioResult) -> dict:
-    """The whole comparison as one JSON-ready mapping."""
-    inp = result.audit.inputs
+def comparison(result: Diff) -> dict:
+    """The whole comparison (a scenario's evaluation against its baseline) as one JSON-ready mapping."""
+    inp = result.after.inputs
+    scenario = result.scenario
     return json_safe({
-        "scenario": result.scenario.name,
-        "description": result.scenario.description,
-        "file": str(result.scenario.source) if result.scenario.source else None,
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "file": str(scenario.source) if scenario.source else None,
         "study": inp.study.name,
         "input_hash": inp.input_hash,
         "inputs": {role: source.as_dict() for role, source in describe_inputs(inp.study).items()},
         "healthreach_version": __version__,
-        "population": {"baseline": round(result.baseline.inputs.total_people), "scenario": round(inp.total_people)},
+        "population": {"baseline": round(result.before.inputs.total_people), "scenario": round(inp.total_people)},
         "primary_care": {"newly_covered_people": round(result.newly_covered),
                          "lose_coverage_people": round(result.lose_coverage),
                          "net_people": round(result.newly_covered - result.lose_coverage)},
-        "changes": change_dicts(result.scenario),
+        "changes": change_dicts(scenario),
         "standards": _records(result.standards),
         "townships": _records(result.townships),
         "facilities": _records(result.facilities[result.facilities["status"] != ""]),
         "flows": _records(result.flows.head(100)),
-        "seconds": {k: round(v, 4) for k, v in result.seconds.items()},
+        "seconds": {k: round(v, 4) for k, v in result.after.seconds.items()},
         "warnings": inp.warnings,
     })
 
 
-def change_layers(result: ScenarioResult) -> dict[str, gpd.GeoDataFrame]:
+def change_layers(result: Diff) -> dict[str, gpd.GeoDataFrame]:
     """GeoDataFrames (analysis CRS) for changes.gpkg: gained and lost cells, moves, new and closed sites."""
-    inp = result.audit.inputs
+    inp = result.after.inputs
     grid, cells = inp.grid, inp.cells
     town_ids = inp.boundaries["id"].to_numpy()
     layers = {}
-    for name, mask in (("gained_cells", result.gained), ("lost_cells", result.lost)):
-        sel = mask & (cells.people > 0)
+    for name, which in (("gained_cells", result.gained), ("lost_cells", result.lost)):
+        sel = which[cells.people[which] > 0]
         layers[name] = cell_squares(grid, cells.flat[sel], people=cells.people[sel].round(2),
                                     township=town_ids[cells.township[sel]],
-                                    minutes_before=(result.baseline.primary_s[sel] / 60).round(2),
-                                    minutes_after=(result.audit.primary_s[sel] / 60).round(2))
-    m = result.moves
+                                    minutes_before=(result.before.primary_seconds[sel] / 60).round(2),
+                                    minutes_after=(result.after.primary_seconds[sel] / 60).round(2))
+    m = result.after.moves
     moved = m[m["kind"] == "relocate"]
     layers["moves"] = gpd.GeoDataFrame(
         moved[["change", "id", "name"]].reset_index(drop=True),
@@ -87,20 +88,20 @@ def input_paths(scenario: Scenario, study: StudyFile) -> list[Path]:
     return [*([scenario.source] if scenario.source else []), *study_input_paths(study)]
 
 
-def write_outputs(result: ScenarioResult, out_dir: Path, map_html: str | None = None,
+def write_outputs(result: Diff, out_dir: Path, map_html: str | None = None,
                   force: bool = False) -> dict[str, Path]:
     """Publish comparison.json, standards/townships/facilities/flows CSVs, changes.gpkg (and map.html)
     as the owned folder ``out_dir``, all together (see :mod:`healthreach.outputs`); returns name -> path."""
     from healthreach.cache import cache_key
     from healthreach.outputs import check_output, publish
 
-    study = result.audit.inputs.study
-    sources = input_paths(result.scenario, study)
+    study, scenario = result.after.inputs.study, result.scenario
+    sources = input_paths(scenario, study)
     out_dir = check_output(out_dir, sources, force=force,
-                           name=f"scenarios/{result.scenario.source.stem if result.scenario.source else 'scenario'}")
+                           name=f"scenarios/{scenario.source.stem if scenario.source else 'scenario'}")
     tables = {"standards.csv": result.standards, "townships.csv": result.townships,
               "facilities.csv": result.facilities, "flows.csv": result.flows}
-    key = cache_key("scenario", result.audit.inputs.input_hash, *sources[:1])
+    key = cache_key("scenario", result.after.inputs.input_hash, *sources[:1])
     with publish(out_dir, "scenario", key) as stage:
         written = write_files(stage, {"comparison.json": comparison(result)}, tables,
                               ("changes.gpkg", change_layers(result)), map_html)

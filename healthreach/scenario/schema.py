@@ -6,6 +6,7 @@ the study by :mod:`healthreach.scenario.checks` and :mod:`healthreach.scenario.s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -202,17 +203,20 @@ def coordinate_system(value: str) -> str | pyproj.CRS:
     return parse_crs(value, "crs")
 
 
-def parse_scenario(data: dict[str, Any], source: Path | None = None) -> Scenario:
-    """Validate a scenario mapping (as read from YAML); paths are relative to ``source``'s folder."""
-    where = str(source) if source else "scenario"
-    try:
-        top = _File.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc, where, _File)) from None
+def parse_changes(raw_changes: list[Any], where: str = "changes") -> list[Change]:
+    """Validate a list of changes (mappings as in a scenario file, or change objects); one
+    ScenarioError lists every problem."""
     problems, changes = [], []
-    for i, raw in enumerate(top.changes):
-        kinds = [k for k in KINDS if k in raw]
+    for i, raw in enumerate(raw_changes):
         at = f"{where}: change {i + 1}"
+        if isinstance(raw, Add | Relocate | Close | Upgrade | Expand):
+            changes.append(raw)
+            continue
+        if not isinstance(raw, dict):
+            problems.append(f"{at}: expected a mapping such as {{relocate: THC07, to: {{lon: ..., lat: ...}}}}, "
+                            f"got {type(raw).__name__}")
+            continue
+        kinds = [k for k in KINDS if k in raw]
         if len(kinds) != 1:
             got = ", ".join(kinds) if kinds else ", ".join(map(str, raw)) or "nothing"
             problems.append(f"{at}: a change starts with exactly one of {', '.join(KINDS)} "
@@ -225,6 +229,26 @@ def parse_scenario(data: dict[str, Any], source: Path | None = None) -> Scenario
             problems.append(format_validation_error(exc, f"{at} ({kinds[0]} {raw.get(kinds[0])})", model))
     if problems:
         raise ScenarioError("\n".join(problems))
+    if not changes:
+        raise ScenarioError(f"{where}: no changes given")
+    return changes
+
+
+def as_scenario(changes: Scenario | Iterable[Any], name: str = "changes") -> Scenario:
+    """A scenario from changes given in code (mappings as in a scenario file, or change objects)."""
+    if isinstance(changes, Scenario):
+        return changes
+    return Scenario(name=name, study=None, changes=parse_changes(list(changes)))
+
+
+def parse_scenario(data: dict[str, Any], source: Path | None = None) -> Scenario:
+    """Validate a scenario mapping (as read from YAML); paths are relative to ``source``'s folder."""
+    where = str(source) if source else "scenario"
+    try:
+        top = _File.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(exc, where, _File)) from None
+    changes = parse_changes(top.changes, where)
     if top.study.strip().lower() == "demo":
         study = None
     else:

@@ -7,6 +7,7 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyproj
 import shapely
 
@@ -56,7 +57,7 @@ def _to_analysis(a: float, b: float, system: str | pyproj.CRS, crs: str) -> tupl
     return float(x), float(y), float(lon), float(lat)
 
 
-def locate(scenario: Scenario, inputs: StudyInputs) -> dict[int, Site]:
+def locate(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | None = None) -> dict[int, Site]:
     """The site of every add and relocate (by change index), checked against the study area and the roads.
 
     Raises one :class:`ScenarioError` listing every site that is out of range,
@@ -68,7 +69,8 @@ def locate(scenario: Scenario, inputs: StudyInputs) -> dict[int, Site]:
     def inside_area(x: float, y: float) -> bool:  # on a boundary (to 1 m) counts as inside
         return len(towns.sindex.query(shapely.Point(x, y), predicate="dwithin", distance=1.0)) > 0
 
-    names = dict(zip(inputs.facilities["id"], inputs.facilities["name"]))
+    facilities = inputs.facilities if facilities is None else facilities
+    names = dict(zip(facilities["id"], facilities["name"], strict=True))
     problems: list[str] = []
     sites: dict[int, Site] = {}
 
