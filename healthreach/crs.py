@@ -293,7 +293,7 @@ def local_metric_crs(lon, lat) -> pyproj.CRS:
     if not out_of_china(lon, lat):
         cm = min(135, max(75, 3 * math.floor(lon / 3.0 + 0.5)))
         return pyproj.CRS.from_epsg(4534 + (cm - 75) // 3)
-    zone = min(60, int(math.floor((lon + 180.0) / 6.0)) + 1)
+    zone = min(60, math.floor((lon + 180.0) / 6.0) + 1)
     return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
@@ -313,21 +313,33 @@ def crs_mismatch(crs, bounds) -> str | None:
         crs = crs.to_wkt()
     crs = parse_crs(crs, "coordinate system")
     xmin, ymin, xmax, ymax = (float(v) for v in bounds)
-    if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
+    box = (xmin, ymin, xmax, ymax)
+    if not all(math.isfinite(v) for v in box):
         return None
     span = f"x {xmin:,.6g} to {xmax:,.6g}, y {ymin:,.6g} to {ymax:,.6g}"
     name = crs.to_string() if len(crs.to_string()) <= 40 else crs.name
+    return _unit_mismatch(crs, name, span, box) or _area_mismatch(crs, name, span, box)
+
+
+def _unit_mismatch(crs: pyproj.CRS, name: str, span: str, bounds: tuple[float, float, float, float]) -> str | None:
+    """Why finite ``bounds`` are metres in a degree CRS or degrees in a metre CRS, or None if the units fit."""
+    xmin, ymin, xmax, ymax = bounds
     degree_like = xmin >= -180 and xmax <= 180 and ymin >= -90 and ymax <= 90
-    if crs.is_geographic:
-        if not degree_like:
-            return (f"it declares {name} (degrees) but its coordinates ({span}) are not longitudes/latitudes; "
-                    f"they look like metres of a projected CRS: set the file's real CRS")
-    elif degree_like:
+    if crs.is_geographic and not degree_like:
+        return (f"it declares {name} (degrees) but its coordinates ({span}) are not longitudes/latitudes; "
+                f"they look like metres of a projected CRS: set the file's real CRS")
+    if not crs.is_geographic and degree_like:
         return (f"it declares {name} (metres) but its coordinates ({span}) all lie within ±180/±90, like "
                 f"longitudes/latitudes in degrees: set the file's CRS to EPSG:4326 (or its real CRS)")
+    return None
+
+
+def _area_mismatch(crs: pyproj.CRS, name: str, span: str, bounds: tuple[float, float, float, float]) -> str | None:
+    """Why finite ``bounds`` lie more than 10 degrees beyond ``crs``'s area of use, or None if they are near it."""
     area = crs.area_of_use
     if area is None:
         return None
+    xmin, ymin, xmax, ymax = bounds
     try:
         with np.errstate(all="ignore"):
             xs = np.array([xmin, xmax, xmin, xmax, (xmin + xmax) / 2])

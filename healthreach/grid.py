@@ -30,10 +30,12 @@ class Grid:
 
     @property
     def cell_km2(self) -> float:
+        """Cell area, square kilometres."""
         return self.cell_m**2 / 1e6
 
     @property
     def shape(self) -> tuple[int, int]:
+        """Grid shape as (rows, columns), the shape of every per-cell raster."""
         return (self.height, self.width)
 
     def centres(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -112,7 +114,7 @@ def _size(n_bytes: float) -> str:
 
 
 def _physical_memory() -> int | None:
-    """This machine's physical memory in bytes, or None where the system does not say."""
+    """The physical memory of this machine in bytes, or None where the system does not say."""
     try:
         return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
     except (AttributeError, ValueError, OSError):

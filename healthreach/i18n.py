@@ -33,7 +33,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "src_boundaries": {"zh": "乡镇界", "en": "townships"},
     "src_villages": {"zh": "行政村", "en": "villages"},
     "src_download": {"zh": "OpenStreetMap 下载（{place}）", "en": "OpenStreetMap download ({place})"},
-    "src_download_boundary": {"zh": "OpenStreetMap 下载（研究区范围）", "en": "OpenStreetMap download (study boundary)"},
+    "src_download_boundary": {
+        "zh": "OpenStreetMap 下载（研究区范围）",
+        "en": "OpenStreetMap download (study boundary)",
+    },
     "src_admin_code": {"zh": "行政区划代码 {codes}", "en": "admin code {codes}"},
     "src_census": {"zh": "乡镇普查人口", "en": "census totals"},
     "src_note": {"zh": "（{note}）", "en": " ({note})"},

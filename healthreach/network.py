@@ -120,6 +120,7 @@ class Network:
 
     @property
     def n_nodes(self) -> int:
+        """Number of nodes (road ends and junctions)."""
         return len(self.x)
 
     def weights(self, mode: str, weight: str) -> np.ndarray:
@@ -240,13 +241,16 @@ class Attachment:
     leg_m: np.ndarray
 
     def __len__(self) -> int:
+        """Number of points attached."""
         return len(self.seg)
 
     def __getitem__(self, index) -> Attachment:
+        """The attachments of the points selected by ``index`` (an index, slice or mask)."""
         return Attachment(self.seg[index], self.along_m[index], self.leg_m[index])
 
     @staticmethod
     def concat(parts: list[Attachment]) -> Attachment:
+        """The attachments of ``parts`` one after another."""
         if not parts:
             return Attachment(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
         return Attachment(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("seg", "along_m", "leg_m")))
@@ -294,6 +298,9 @@ class SegmentIndex:
 
     @classmethod
     def build(cls, lines: np.ndarray, mask: np.ndarray, sub_piece_m: float = _SUB_PIECE_M) -> SegmentIndex:
+        """Index the segments of ``lines`` (metric CRS) marked by ``mask``, cut into sub-pieces of at most
+        ``sub_piece_m`` metres.
+        """
         segs = np.flatnonzero(mask)
         coords, which = shapely.get_coordinates(lines[segs], return_index=True)
         inner = which[1:] == which[:-1]
@@ -338,10 +345,10 @@ class SegmentIndex:
         # points in row-major order of 200 m squares: neighbours search the same branches of the tree
         col, row = np.floor((x - x.min()) / _SORT_CELL_M), np.floor((y - y.min()) / _SORT_CELL_M)
         todo = np.argsort(row * (col.max() + 1) + col, kind="stable")
-        for k in _ROUNDS:
+        for candidates in _ROUNDS:
             if not len(todo):
                 break
-            k = min(k, len(self.sub_piece))
+            k = min(candidates, len(self.sub_piece))
             for lo in range(0, len(todo), _CHUNK):
                 rows = todo[lo:lo + _CHUNK]
                 r, sub = self.midpoints.query(np.column_stack([x[rows], y[rows]]), k=k, workers=-1)
@@ -491,81 +498,11 @@ def build_network(roads: gpd.GeoDataFrame, profile: Profile, merge_tolerance_m: 
         The input's name, for messages.
     """
     report = BuildReport(segments_read=len(roads))
-    if roads.crs is None or not roads.crs.is_projected:
-        msg = f"{where}: roads must be in a projected (metre) CRS before building"
-        raise NetworkError(msg)
-    multi = roads.geom_type.isin(["MultiLineString", "GeometryCollection"]).any()
-    parts = roads.explode(index_parts=False) if multi else roads
-    report.parts_split = len(parts) - len(roads)
-    parts = parts[parts.geometry.notna() & ~parts.geometry.is_empty]
-    parts = parts[parts.geom_type == "LineString"]
-    if len(parts) == 0:
-        msg = f"{where}: no line geometry found"
-        raise NetworkError(msg)
-
-    classes = parts["road_class"].astype(str).to_numpy()
-    known = pd.Series(classes).isin([*profile.drive_kmh, *profile.no_walking]).to_numpy()
-    if not known.all():
-        counts = dict(zip(*np.unique(classes[~known], return_counts=True), strict=False))
-        counts = {str(k): int(v) for k, v in counts.items()}
-        if unknown_classes == "error":
-            listed = ", ".join(f"{k!r} ({v} segments)" for k, v in counts.items())
-            msg = (
-                f"{where}: road classes without a speed: {listed}. Add them under "
-                f"`speeds_kmh:` in the study file (km/h, 0 to forbid driving)."
-            )
-            raise NetworkError(msg)
-        report.unknown_class_dropped = counts
-        parts, classes = parts[known], classes[known]
-
-    geoms = parts.geometry.to_numpy()
-    if shapely.has_z(geoms).any():
-        geoms = shapely.force_2d(geoms)
-    coords, which = shapely.get_coordinates(geoms, return_index=True)
-    count = np.bincount(which, minlength=len(geoms))
-    last = np.cumsum(count) - 1
-    start, end = coords[last - count + 1], coords[last]
-    node_of, node_xy, merged = _merge_endpoints(np.vstack([start, end]), merge_tolerance_m)
-    report.endpoints_merged = merged
-    u, v = node_of[: len(geoms)], node_of[len(geoms):]
-    length = shapely.length(geoms)
-    keep = (u != v) & (length > 0)
-    report.loops_dropped = int((~keep).sum())
-
-    oneway = parts["oneway"].to_numpy(bool) if "oneway" in parts else np.zeros(len(parts), bool)
-    speed = parts["speed_kmh"].to_numpy(float) if "speed_kmh" in parts else np.full(len(parts), np.nan)
-    duplicate = keep & _duplicate_segments(u, v, length, classes, oneway)
-    report.duplicates_dropped = int(duplicate.sum())
-    keep &= ~duplicate
-    u, v, length, classes, oneway, speed, geoms = (a[keep] for a in (u, v, length, classes, oneway, speed, geoms))
-
-    speeds = edge_speeds(classes, speed, profile)
-    backward = np.r_[np.zeros(len(u), bool), np.ones(len(u), bool)]
-    tail, head = np.r_[u, v], np.r_[v, u]
-    length2 = np.r_[length, length]
-    time_s = {}
-    for mode, kmh in speeds.items():
-        kmh2 = np.r_[kmh, kmh]
-        allowed = kmh2 > 0
-        if mode != "walk":
-            allowed &= ~(np.r_[oneway, oneway] & backward)
-        with np.errstate(divide="ignore"):
-            time_s[mode] = np.where(allowed, length2 / (kmh2 / 3.6), np.inf)
-
-    # keep the largest connected part (any mode), report the rest
-    usable = np.isfinite(time_s["walk"]) | np.isfinite(time_s["drive"])
-    adj = sparse.csr_matrix((np.ones(usable.sum()), (tail[usable], head[usable])),
-                            shape=(len(node_xy), len(node_xy)))
-    n_comp, label = connected_components(adj, directed=True, connection="weak")
-    used = np.zeros(len(node_xy), bool)
-    used[tail[usable]] = True
-    used[head[usable]] = True  # the far end of a one-way road nobody may walk (a motorway ramp) is a node too
-    sizes = np.bincount(label[used], minlength=n_comp)
-    main = int(np.argmax(sizes))
-    report.components_dropped = int((sizes > 0).sum() - 1)
-    keep_node = (label == main) & used
-    report.nodes_dropped = int((used & ~keep_node).sum())
-    keep_seg = keep_node[u] & (usable[: len(u)] | usable[len(u):])
+    parts = _line_parts(roads, where, report)
+    parts, classes = _known_classes(parts, profile, unknown_classes, where, report)
+    geoms, node_xy, u, v, length, classes, oneway, speed = _segments(parts, classes, merge_tolerance_m, report)
+    tail, head, length2, time_s = _edge_times(u, v, length, classes, oneway, speed, profile)
+    keep_node, keep_seg = _main_component(u, tail, head, time_s, len(node_xy), report)
     report.km_dropped = float(length[~keep_seg].sum() / 1000)
 
     new_id = np.full(len(node_xy), -1, np.int64)
@@ -586,6 +523,112 @@ def build_network(roads: gpd.GeoDataFrame, profile: Profile, merge_tolerance_m: 
     report.edges = int(np.isfinite(np.vstack(list(net.time_s.values()))).any(axis=0).sum())
     report.km = float(length[keep_seg].sum() / 1000)
     return net
+
+
+def _line_parts(roads: gpd.GeoDataFrame, where: str, report: BuildReport) -> gpd.GeoDataFrame:
+    """The single LineStrings of ``roads`` (multi-part lines split, empty ones dropped), counted in ``report``."""
+    if roads.crs is None or not roads.crs.is_projected:
+        msg = f"{where}: roads must be in a projected (metre) CRS before building"
+        raise NetworkError(msg)
+    multi = roads.geom_type.isin(["MultiLineString", "GeometryCollection"]).any()
+    parts = roads.explode(index_parts=False) if multi else roads
+    report.parts_split = len(parts) - len(roads)
+    parts = parts[parts.geometry.notna() & ~parts.geometry.is_empty]
+    parts = parts[parts.geom_type == "LineString"]
+    if len(parts) == 0:
+        msg = f"{where}: no line geometry found"
+        raise NetworkError(msg)
+    return parts
+
+
+def _known_classes(parts: gpd.GeoDataFrame, profile: Profile, unknown_classes: str, where: str,
+                   report: BuildReport) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """``parts`` and their road classes, those without a speed in ``profile`` an error or dropped."""
+    classes = parts["road_class"].astype(str).to_numpy()
+    known = pd.Series(classes).isin([*profile.drive_kmh, *profile.no_walking]).to_numpy()
+    if not known.all():
+        found = dict(zip(*np.unique(classes[~known], return_counts=True), strict=False))
+        counts = {str(k): int(v) for k, v in found.items()}
+        if unknown_classes == "error":
+            listed = ", ".join(f"{k!r} ({v} segments)" for k, v in counts.items())
+            msg = (
+                f"{where}: road classes without a speed: {listed}. Add them under "
+                f"`speeds_kmh:` in the study file (km/h, 0 to forbid driving)."
+            )
+            raise NetworkError(msg)
+        report.unknown_class_dropped = counts
+        parts, classes = parts[known], classes[known]
+    return parts, classes
+
+
+def _segments(parts: gpd.GeoDataFrame, classes: np.ndarray, merge_tolerance_m: float,
+              report: BuildReport) -> tuple[np.ndarray, ...]:
+    """The segments between merged end nodes, loops and duplicates dropped (counted in ``report``).
+
+    Returns ``geoms, node_xy, u, v, length, classes, oneway, speed``: 2D
+    lines, node coordinates (metres), end nodes, length (metres), class,
+    one-way flag and tagged speed (km/h, NaN where untagged) per segment.
+    """
+    geoms = parts.geometry.to_numpy()
+    if shapely.has_z(geoms).any():
+        geoms = shapely.force_2d(geoms)
+    coords, which = shapely.get_coordinates(geoms, return_index=True)
+    count = np.bincount(which, minlength=len(geoms))
+    last = np.cumsum(count) - 1
+    start, end = coords[last - count + 1], coords[last]
+    node_of, node_xy, merged = _merge_endpoints(np.vstack([start, end]), merge_tolerance_m)
+    report.endpoints_merged = merged
+    u, v = node_of[: len(geoms)], node_of[len(geoms):]
+    length = shapely.length(geoms)
+    keep = (u != v) & (length > 0)
+    report.loops_dropped = int((~keep).sum())
+
+    oneway = parts["oneway"].to_numpy(bool) if "oneway" in parts else np.zeros(len(parts), bool)
+    speed = parts["speed_kmh"].to_numpy(float) if "speed_kmh" in parts else np.full(len(parts), np.nan)
+    duplicate = keep & _duplicate_segments(u, v, length, classes, oneway)
+    report.duplicates_dropped = int(duplicate.sum())
+    keep &= ~duplicate
+    return (geoms[keep], node_xy, *(a[keep] for a in (u, v, length, classes, oneway, speed)))
+
+
+def _edge_times(u: np.ndarray, v: np.ndarray, length: np.ndarray, classes: np.ndarray, oneway: np.ndarray,
+                speed: np.ndarray, profile: Profile) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """Directed edges (each segment forward, then backward): ``tail, head, length_m`` and the travel time
+    (seconds, inf where the mode may not pass) per mode.
+    """
+    speeds = edge_speeds(classes, speed, profile)
+    backward = np.r_[np.zeros(len(u), bool), np.ones(len(u), bool)]
+    tail, head = np.r_[u, v], np.r_[v, u]
+    length2 = np.r_[length, length]
+    time_s = {}
+    for mode, kmh in speeds.items():
+        kmh2 = np.r_[kmh, kmh]
+        allowed = kmh2 > 0
+        if mode != "walk":
+            allowed &= ~(np.r_[oneway, oneway] & backward)
+        with np.errstate(divide="ignore"):
+            time_s[mode] = np.where(allowed, length2 / (kmh2 / 3.6), np.inf)
+    return tail, head, length2, time_s
+
+
+def _main_component(u: np.ndarray, tail: np.ndarray, head: np.ndarray, time_s: dict, n_nodes: int,
+                    report: BuildReport) -> tuple[np.ndarray, np.ndarray]:
+    """The nodes and segments of the largest connected part (walking or driving); the rest counted in
+    ``report``.
+    """
+    usable = np.isfinite(time_s["walk"]) | np.isfinite(time_s["drive"])
+    adj = sparse.csr_matrix((np.ones(usable.sum()), (tail[usable], head[usable])), shape=(n_nodes, n_nodes))
+    n_comp, label = connected_components(adj, directed=True, connection="weak")
+    used = np.zeros(n_nodes, bool)
+    used[tail[usable]] = True
+    used[head[usable]] = True  # the far end of a one-way road nobody may walk (a motorway ramp) is a node too
+    sizes = np.bincount(label[used], minlength=n_comp)
+    main = int(np.argmax(sizes))
+    report.components_dropped = int((sizes > 0).sum() - 1)
+    keep_node = (label == main) & used
+    report.nodes_dropped = int((used & ~keep_node).sum())
+    keep_seg = keep_node[u] & (usable[: len(u)] | usable[len(u):])
+    return keep_node, keep_seg
 
 
 def _merge_endpoints(xy: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, np.ndarray, int]:

@@ -65,8 +65,8 @@ _TEMP = re.compile(r"^\.(?P<name>.+)\.hr-(?P<kind>tmp|old)-(?P<host>[0-9a-f]{6})
 # --- inert text -------------------------------------------------------------------
 
 def markup(text: object) -> str:
-    """``text`` safe to embed in a rich console string: ``[`` cannot start markup, and control
-    characters (escape sequences, bells, backspaces) are shown as ``\\xNN`` instead of acting on
+    r"""``text`` safe to embed in a rich console string: ``[`` cannot start markup, and control
+    characters (escape sequences, bells, backspaces) are shown as ``\xNN`` instead of acting on
     the terminal. Line breaks and tabs are kept.
     """
     return _escape_markup(_TERMINAL_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text)))
@@ -155,8 +155,8 @@ def study_input_paths(study: StudyFile) -> list[Path]:
 
 def _input_folders(inputs: Iterable[Path]) -> list[Path]:
     folders = []
-    for path in inputs:
-        path = Path(path).resolve()
+    for given in inputs:
+        path = Path(given).resolve()
         folder = path if path.is_dir() else path.parent
         if folder not in folders:
             folders.append(folder)
@@ -349,14 +349,14 @@ def publish(out: str | Path, kind: str, input_hash: str | None = None, keep_fore
 def _swap(stage: Path, out: Path, keep_foreign: bool = True) -> None:
     """Move ``stage`` to ``out``; the previous ``out`` is set aside, its foreign files carried over, then removed."""
     if not out.exists():
-        os.rename(stage, out)
+        stage.rename(out)
         return
     old = _temp_path(out.parent, out.name, "old")
-    os.rename(out, old)
+    out.rename(old)
     try:
-        os.rename(stage, out)
+        stage.rename(out)
     except OSError:
-        os.rename(old, out)
+        old.rename(out)
         raise
     _retire(old, out, keep_foreign)
 
@@ -367,7 +367,7 @@ def _retire(old: Path, out: Path, keep_foreign: bool = True) -> None:
     ours = set(previous.get("files") or []) | {MANIFEST} if previous else set()
     for entry in old.iterdir() if keep_foreign else ():
         if entry.name not in ours and not (out / entry.name).exists():
-            os.rename(entry, out / entry.name)
+            entry.rename(out / entry.name)
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -380,7 +380,7 @@ def replace_files(out: Path, stage: Path, kind: str, keep: Iterable[str] = ()) -
     """
     names = sorted(p.name for p in stage.iterdir())
     for name in names:
-        os.replace(stage / name, out / name)
+        (stage / name).replace(out / name)
     write_atomic(out / MANIFEST, lambda tmp: write_json(tmp, manifest(kind, [*names, *keep])))
     return names
 
@@ -407,7 +407,7 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     tmp = _temp_path(path.parent, path.name)
     try:
         write(tmp)
-        os.replace(tmp, path)
+        tmp.replace(path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -456,7 +456,7 @@ def clean_stale(folder: Path, max_age_s: float = STALE_AFTER_S) -> list[Path]:
         try:
             if match["kind"] == "old" and entry.is_dir():
                 if not target.exists():
-                    os.rename(entry, target)
+                    entry.rename(target)
                 else:
                     _retire(entry, target)
             elif entry.is_dir():

@@ -11,7 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from healthreach.i18n import t
-from healthreach.study import StudyFile
+from healthreach.study import (
+    BoundariesSpec,
+    FacilitiesSpec,
+    PopulationSpec,
+    RoadsSpec,
+    StudyFile,
+    VillagesSpec,
+)
 
 INPUT_ROLES = ("roads", "facilities", "population", "boundaries", "villages")
 
@@ -87,16 +94,27 @@ def describe_input(study: StudyFile, role: str) -> InputSource | None:
         return InputSource(role, "admin_code", ", ".join(spec.admin_codes),
                            ("table",) if table else (), (("table", table),) if table else ())
     if role == "population":
-        if spec.path is None:
-            return InputSource(role, "census", "census totals", (f"spread_{spec.spread}",))
-        from healthreach.load.population import is_polygon_source
+        return _population_source(study, spec)
+    return _file_source(study, role, spec)
 
-        kind, name = _file(study, role)
-        notes: tuple[str, ...] = (f"spread_{spec.spread}",) if is_polygon_source(spec.path) else ()
-        notes += ("rescaled",) if spec.rescale_to_census else ()
-        return InputSource(role, kind, name, notes)
+
+def _population_source(study: StudyFile, spec: PopulationSpec) -> InputSource:
+    """How outputs name the population input: census totals alone, or its file with how it is spread."""
+    if spec.path is None:
+        return InputSource("population", "census", "census totals", (f"spread_{spec.spread}",))
+    from healthreach.load.population import is_polygon_source
+
+    kind, name = _file(study, "population")
+    notes: tuple[str, ...] = (f"spread_{spec.spread}",) if is_polygon_source(spec.path) else ()
+    notes += ("rescaled",) if spec.rescale_to_census else ()
+    return InputSource("population", kind, name, notes)
+
+
+def _file_source(study: StudyFile, role: str,
+                 spec: RoadsSpec | FacilitiesSpec | BoundariesSpec | VillagesSpec) -> InputSource:
+    """How outputs name an input read from a file; OSM facilities note that health tags select them."""
     kind, name = _file(study, role)
-    if role == "facilities":
+    if isinstance(spec, FacilitiesSpec):
         from healthreach.load import osm
 
         if osm.is_pbf(spec.path) or osm.is_osm_xml(spec.path):

@@ -71,7 +71,7 @@ class OnewayValues(_Strict):
 
 def oneway_text(value: Any) -> str:
     """A one-way value as compared: trimmed, lower-case text; ``1.0`` -> ``1``; None/NaN -> ``''``."""
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -312,6 +312,14 @@ class StudyFile(_Strict):
         """Each input's path as the study file wrote it (``pkg:pyrosm/test_pbf``), by input key."""
         return self._given_paths
 
+    def with_paths(self, updates: dict[str, Any], given: dict[str, str]) -> StudyFile:
+        """A copy with the input specs of ``updates`` (by key), remembering ``given``: each input's path as
+        the study file wrote it.
+        """
+        out: StudyFile = self.model_copy(update=updates)
+        out._given_paths = given
+        return out
+
     @field_validator("speeds_kmh")
     @classmethod
     def _positive_speeds(cls, speeds: dict[str, float]) -> dict[str, float]:
@@ -388,14 +396,14 @@ class _StrictYamlLoader(yaml.SafeLoader):
                 f"line {event.start_mark.line + 1}: alias '*{event.anchor}' refused; "
                 f"write the value out in full (anchors and aliases are not accepted)"
             )
-            raise _YamlRefused(msg)
+            raise _RefusedYamlError(msg)
         event = self.peek_event()
         if getattr(event, "anchor", None) is not None:
             msg = (
                 f"line {event.start_mark.line + 1}: anchor '&{event.anchor}' refused; "
                 f"write the value out in full (anchors and aliases are not accepted)"
             )
-            raise _YamlRefused(msg)
+            raise _RefusedYamlError(msg)
         return super().compose_node(parent, index)
 
     text_keys: frozenset[str] = frozenset()  # keys whose values are read as written (ids: 001 stays '001')
@@ -418,7 +426,7 @@ class _StrictYamlLoader(yaml.SafeLoader):
                         f"duplicate key '{_excerpt(key)}' at lines {first} and {line}; "
                         f"keep one (the second would silently replace the first)"
                     )
-                    raise _YamlRefused(msg)
+                    raise _RefusedYamlError(msg)
                 seen[key] = line
         return super().construct_mapping(node, deep=deep)
 
@@ -436,7 +444,7 @@ def _refuse_ambiguous_numbers(loader, node, number):
             f"{number(loader, node)} (YAML reads a leading zero as octal and a colon as base 60); "
             f"write the number without the leading zero, or quote it if it is text"
         )
-        raise _YamlRefused(msg)
+        raise _RefusedYamlError(msg)
     return number(loader, node)
 
 
@@ -448,7 +456,7 @@ _StrictYamlLoader.add_constructor(
     lambda loader, node: _refuse_ambiguous_numbers(loader, node, yaml.SafeLoader.construct_yaml_float))
 
 
-class _YamlRefused(Exception):
+class _RefusedYamlError(Exception):
     """A construct the strict loader refuses (the message says where)."""
 
 
@@ -472,7 +480,7 @@ def read_yaml(path: Path, what: str, text_keys: frozenset[str] = frozenset()) ->
     loader = type("_Loader", (_StrictYamlLoader,), {"text_keys": text_keys}) if text_keys else _StrictYamlLoader
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a SafeLoader
-    except _YamlRefused as exc:
+    except _RefusedYamlError as exc:
         msg = f"{path}: {exc}"
         raise StudyError(msg) from None
     except yaml.YAMLError as exc:
@@ -503,7 +511,8 @@ def load_study(path: str | Path | None = None) -> StudyFile:
 
 def parse_study(data: dict[str, Any], source: Path | None = None) -> StudyFile:
     """Validate a study mapping (as read from YAML); relative paths are taken from ``source``'s folder,
-    else from the current folder."""
+    else from the current folder.
+    """
     source = source or Path.cwd() / "study.yaml"
     try:
         study = StudyFile.model_validate({**data, "source": source})
@@ -531,9 +540,7 @@ def _resolve_paths(study: StudyFile) -> StudyFile:
             msg = f"{study.source}: boundaries.admin_table: file not found: {resolved}"
             raise StudyError(msg)
         updates["boundaries"] = updates.get("boundaries", study.boundaries).model_copy(update={"admin_table": resolved})
-    out = study.model_copy(update=updates)
-    out._given_paths = given
-    return out
+    return study.with_paths(updates, given)
 
 
 # Extracts that packages ship inside their wheels, by short name.
@@ -553,7 +560,8 @@ def resolve_path(path: str | Path, folder: Path, where: str) -> Path:
     """
     text = str(path)
     if not text.startswith("pkg:"):
-        return (folder / Path(os.path.expanduser(os.path.expandvars(text)))).resolve()
+        # Path.expanduser raises on an unknown ~user; os.path's leaves it for the file-not-found message
+        return (folder / Path(os.path.expanduser(os.path.expandvars(text)))).resolve()  # noqa: PTH111
     ref = text[4:].strip("/")
     if ref in PACKAGE_FILES:
         module, rel = PACKAGE_FILES[ref]

@@ -24,10 +24,12 @@ def grid_roads(n: int = 11, spacing: float = 400.0) -> gpd.GeoDataFrame:
     lines, classes, oneway = [], [], []
     for i in range(n):
         for j in range(n - 1):
-            lines.append(shapely.LineString([(X0 + j * spacing, Y0 + i * spacing), (X0 + (j + 1) * spacing, Y0 + i * spacing)]))
+            lines.append(shapely.LineString([(X0 + j * spacing, Y0 + i * spacing),
+                                             (X0 + (j + 1) * spacing, Y0 + i * spacing)]))
             classes.append("urban_arterial" if i == n // 2 else "urban_branch")
             oneway.append(1 if i == n // 2 else 0)
-            lines.append(shapely.LineString([(X0 + i * spacing, Y0 + j * spacing), (X0 + i * spacing, Y0 + (j + 1) * spacing)]))
+            lines.append(shapely.LineString([(X0 + i * spacing, Y0 + j * spacing),
+                                             (X0 + i * spacing, Y0 + (j + 1) * spacing)]))
             classes.append("county" if i == 0 else "village")
             oneway.append(0)
     return gpd.GeoDataFrame({"road_class": classes, "oneway": oneway, "name": ""}, geometry=lines, crs=CRS)

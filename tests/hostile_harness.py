@@ -16,7 +16,6 @@ import io
 import math
 import os
 import re
-import resource
 import signal
 import subprocess
 import sys
@@ -95,16 +94,14 @@ def run_subprocess(args: list[str], time_limit_s: float = TIME_LIMIT_S, cwd: Pat
     Output goes to temporary files, of which only the first 2 MB are read: a
     runaway message cannot exhaust this process either.
     """
-
-    def limits() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-
     env = {**os.environ, "COLUMNS": "160", "NO_COLOR": "1", "PYTHONWARNINGS": "ignore"}
-    code = "import sys; from healthreach.cli import main; sys.argv[0] = 'healthreach'; main()"
+    # the child caps its own address space before it imports anything of size
+    code = (f"import resource, sys; resource.setrlimit(resource.RLIMIT_AS, ({memory_bytes}, {memory_bytes})); "
+            "from healthreach.cli import main; sys.argv[0] = 'healthreach'; main()")
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", code, *map(str, args)], stdout=out, stderr=err,
-                                stdin=subprocess.DEVNULL, cwd=cwd, env=env, preexec_fn=limits,
+        proc = subprocess.Popen([sys.executable, "-c", code, *map(str, args)],  # noqa: S603  this interpreter
+                                stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd, env=env,
                                 start_new_session=True)
         timed_out = False
         try:
@@ -126,11 +123,7 @@ def run_subprocess(args: list[str], time_limit_s: float = TIME_LIMIT_S, cwd: Pat
 # --- the files a run may not touch ----------------------------------------------------------------------
 
 def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except ValueError:
-        return False
+    return path.resolve().is_relative_to(folder.resolve())
 
 
 def snapshot(roots: list[Path], out: Path | None) -> dict[str, str]:
@@ -158,9 +151,8 @@ def problems_inputs_unchanged(before: dict[str, str], after: dict[str, str], out
             problems.append(f"input file deleted: {path}")
         elif after[path] != digest:
             problems.append(f"input file changed: {path}")
-    for path in sorted(set(after) - set(before)):
-        if out is None or not _inside(Path(path), out):
-            problems.append(f"file written outside the output folder: {path}")
+    problems.extend(f"file written outside the output folder: {path}" for path in sorted(set(after) - set(before))
+                    if out is None or not _inside(Path(path), out))
     return problems
 
 
@@ -243,34 +235,42 @@ def problems_note(out: Path | None, tokens: list[str]) -> list[str]:
 
 def problems_inert_files(out: Path) -> list[str]:
     """No CSV text cell starts like a formula; no XLSX cell is a formula; no HTML page runs a user's script."""
-    problems = []
+    problems: list[str] = []
     if not out.exists():
         return problems
     files = [out] if out.is_file() else sorted(p for p in out.rglob("*") if p.is_file())
     for path in files:
         if path.suffix.lower() == ".csv":
-            with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:  # a bare CR ends a row,
-                text = f.read()  # as it does in spreadsheet software
-            for r, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
-                for value in row:
-                    if value.startswith(FORMULA_PREFIXES) and not _is_number(value):
-                        problems.append(f"{path.name} row {r}: text cell starts like a formula: {value[:40]!r}")
-                        break
+            problems += _csv_formula_rows(path)
         elif path.suffix.lower() == ".xlsx":
-            import openpyxl
-
-            book = openpyxl.load_workbook(path)
-            for sheet in book.worksheets:
-                for row in sheet.iter_rows():
-                    for cell in row:
-                        if cell.data_type == "f":
-                            problems.append(f"{path.name} {sheet.title}!{cell.coordinate}: live formula "
-                                            f"{str(cell.value)[:40]!r}")
+            problems += _xlsx_formula_cells(path)
         elif path.suffix.lower() == ".html":
             page = path.read_text(encoding="utf-8", errors="replace")
             if "<script>alert(1)</script>" in page:
                 problems.append(f"{path.name}: a user's <script> is live in the page")
     return problems[:10]
+
+
+def _csv_formula_rows(path: Path) -> list[str]:
+    """The rows of a CSV file with a text cell that starts like a formula (the first such cell each)."""
+    problems = []
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as f:  # a bare CR ends a row,
+        text = f.read()  # as it does in spreadsheet software
+    for r, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+        for value in row:
+            if value.startswith(FORMULA_PREFIXES) and not _is_number(value):
+                problems.append(f"{path.name} row {r}: text cell starts like a formula: {value[:40]!r}")
+                break
+    return problems
+
+
+def _xlsx_formula_cells(path: Path) -> list[str]:
+    """The cells of a workbook that hold a live formula."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    return [f"{path.name} {sheet.title}!{cell.coordinate}: live formula {str(cell.value)[:40]!r}"
+            for sheet in book.worksheets for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
 
 
 def _is_number(value: str) -> bool:

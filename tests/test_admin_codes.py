@@ -24,7 +24,8 @@ def _study(tmp_path, boundaries: dict):
 
 
 def test_codes_with_class_and_census_maps(tmp_path):
-    study = load_study(_study(tmp_path, {"admin_code": [500103, 500104], "area_class": {500103: "urban", 500104: "rural"},
+    study = load_study(_study(tmp_path, {"admin_code": [500103, 500104],
+                                         "area_class": {500103: "urban", 500104: "rural"},
                                          "census_total": {500103: 660_000, 500104: 420_000}}))
     units = read_boundaries(study.boundaries)
     assert units["id"].tolist() == ["500103", "500104"]

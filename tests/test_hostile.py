@@ -187,8 +187,7 @@ def scenario_text_run(template: Path, tmp: Path, text: str) -> Run:
 def alias_bomb(levels: int = 9, width: int = 9) -> str:
     """A YAML 'billion laughs': ``width ** levels`` strings from a few hundred bytes."""
     lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
-    for i in range(1, levels):
-        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]")
+    lines.extend(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]" for i in range(1, levels))
     return "\n".join(lines) + "\n"
 
 
@@ -229,9 +228,9 @@ CASES: list[Case] = []
 EXIT_CODES: dict[str, int] = {}  # case id -> the command's exit status, for the tally
 
 
-def case(cls: str, id: str, error: list[str] | None = None, ok=None):
+def case(cls: str, case_id: str, error: list[str] | None = None, ok=None):
     def register(build):
-        CASES.append(Case(cls, id, build, error, ok))
+        CASES.append(Case(cls, case_id, build, error, ok))
         return build
     return register
 
@@ -415,10 +414,11 @@ def scenario_same_figures(o: Outcome, run: Run, reference: dict) -> list[str]:
             problems.append(f"standards.csv has no row {sid}")
             continue
         row = table.loc[sid]
+        expected = reference[sid]["share"]
         if not np.isclose(row["scenario"], row["baseline"]) or (
-                reference[sid]["share"] is not None and not np.isclose(row["baseline"], reference[sid]["share"], atol=1e-4)):
+                expected is not None and not np.isclose(row["baseline"], expected, atol=1e-4)):
             problems.append(f"{sid}: baseline {row['baseline']}, scenario {row['scenario']}, "
-                            f"expected both {reference[sid]['share']}")
+                            f"expected both {expected}")
     return problems + problems_inert_files(run.out)
 
 
@@ -455,7 +455,7 @@ def _(template, tmp):
 @case("yaml", "study.yaml alias bomb under an unknown key", error=["study.yaml", "alias", "anchor"])
 def _(template, tmp):
     s = copy_study(template, tmp / "s")
-    with open(s / "study.yaml", "a", encoding="utf-8") as f:
+    with (s / "study.yaml").open("a", encoding="utf-8") as f:
         f.write("bomb:\n" + "".join("  " + line + "\n" for line in alias_bomb().splitlines()))
     return Run(["audit", s / "study.yaml", "--out", tmp / "out", "--no-map"], [s], tmp / "out", subprocess=True,
                time_limit_s=SUBPROCESS_LIMIT_S)
@@ -483,7 +483,7 @@ def _(template, tmp):
 @case("yaml", "study.yaml duplicate key grid_m", error=["grid_m", "duplicate"], ok=noted("duplicate"))
 def _(template, tmp):
     s = copy_study(template, tmp / "s")
-    with open(s / "study.yaml", "a", encoding="utf-8") as f:
+    with (s / "study.yaml").open("a", encoding="utf-8") as f:
         f.write("grid_m: 100\ngrid_m: 200\n")
     return audit_run(s, tmp / "out")
 
@@ -832,7 +832,8 @@ def _(template, tmp):
       ok=noted("overlap"))
 def _(template, tmp):
     s = copy_study(template, tmp / "s")
-    write_townships(s, polygons=[shapely.box(X0, Y0, X0 + 3000, Y0 + 4000), shapely.box(X0 + 1000, Y0, X0 + 4000, Y0 + 4000)])
+    write_townships(s, polygons=[shapely.box(X0, Y0, X0 + 3000, Y0 + 4000),
+                                 shapely.box(X0 + 1000, Y0, X0 + 4000, Y0 + 4000)])
     return audit_run(s, tmp / "out")
 
 

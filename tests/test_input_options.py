@@ -186,7 +186,8 @@ def _study_d(root: Path, osm: Path) -> tuple[Path, float]:
         "name": "two districts (OSM)", "grid_m": 500, "profile": str(HELSINKI_PROFILE),
         "roads": {"path": str(osm)}, "facilities": {"path": str(osm)},
         "population": {"spread": "road_density"},
-        "boundaries": {"admin_code": [int(c) for c in CODES], "area_class": {int(CODES[0]): "urban", int(CODES[1]): "rural"},
+        "boundaries": {"admin_code": [int(c) for c in CODES],
+                       "area_class": {int(CODES[0]): "urban", int(CODES[1]): "rural"},
                        "census_total": {int(c): v for c, v in CENSUS.items()}}}), sum(CENSUS.values())
 
 
@@ -269,7 +270,8 @@ def test_audit_gis_layers_and_raster(root, tmp_path):
     _run("audit", str(path), "--out", str(out), "--lang", "en")
     doc = _check(out, people, ["roads roads.gpkg", "facilities facilities_gcj02.csv", "population population.tif",
                                "townships townships.gpkg"],
-                 {"roads": "file", "facilities": "file", "population": "file", "boundaries": "file", "villages": "file"})
+                 {"roads": "file", "facilities": "file", "population": "file", "boundaries": "file",
+                  "villages": "file"})
     assert any(s["id"] == "primary_care_15min" for s in doc["standards"])
 
 
@@ -296,7 +298,8 @@ def test_scenario_on_census_totals_by_admin_code(root, tmp_path):
     scenario = root / "s" / "plan.yaml"
     lon, lat = TO_LONLAT.transform(X0 + 2000, Y0 + 600)
     scenario.write_text(yaml.safe_dump({"name": "new clinic", "study": "study.yaml", "changes": [
-        {"add": "NEW01", "name": "新卫生室", "type": "village_clinic", "at": {"lon": round(lon, 7), "lat": round(lat, 7)}}]},
+        {"add": "NEW01", "name": "新卫生室", "type": "village_clinic",
+         "at": {"lon": round(lon, 7), "lat": round(lat, 7)}}]},
         allow_unicode=True), encoding="utf-8")
     out = tmp_path / "s"
     _run("scenario", str(scenario), "--out", str(out))

@@ -171,7 +171,8 @@ def test_many_outside_are_counted_not_listed():
     fac = frame_at([(X0 - 1000 - 100 * i, Y0 + 2000) for i in range(14)])
     warnings = check_locations(fac, small_area(), Path("osm.pbf"), max_listed=10)
     assert len(warnings) == 11
-    assert warnings[0] == "4 more facilities of osm.pbf lie outside the study area (up to 2.3 km); they are still counted"
+    assert warnings[0] == ("4 more facilities of osm.pbf lie outside the study area (up to 2.3 km); "
+                           "they are still counted")
 
 
 def test_a_count_or_flag_column_the_file_lacks_is_an_error_or_declared_absent(tmp_path):

@@ -175,17 +175,20 @@ def test_gis_layers_with_named_columns(tmp_path, suffix):
 def test_oneway_spellings():
     import pandas as pd
 
-    values = pd.Series(["1", "yes", "y", "FT", "是", "单行", "-1", "TF", "逆向", "0", "no", "n", "b", "", "否", "双向", None, "1.0"])
+    values = pd.Series(["1", "yes", "y", "FT", "是", "单行", "-1", "TF", "逆向",
+                        "0", "no", "n", "b", "", "否", "双向", None, "1.0"])
     assert oneway_direction(values, "roads.gpkg", "oneway").tolist() == [1] * 6 + [-1] * 3 + [0] * 8 + [1]
     for letters in (["B", "F", "T"], ["T", "F", "F"]):   # from / to the first point, or true / false: never guessed
-        with pytest.raises(InputError, match=r"one-way values not understood: .*'t' \(1 row\).*both: \[B\], forward: \[F\]"):
+        with pytest.raises(InputError,
+                           match=r"one-way values not understood: .*'t' \(1 row\).*both: \[B\], forward: \[F\]"):
             oneway_direction(pd.Series(letters), "roads.gpkg", "oneway")
     here = pd.Series(["B", "F", "T", "B"])
     from healthreach.study import OnewayValues
 
     mapping = OnewayValues(both=["B"], forward=["F"], backward=["T"]).direction_of()
     assert oneway_direction(here, "r", "DIR_TRAVEL", mapping).tolist() == [0, 1, -1, 0]
-    with pytest.raises(InputError, match=r"roads.gpkg: column 'oneway': one-way values not understood: 'sometimes' \(1 row\)"):
+    with pytest.raises(InputError,
+                       match=r"roads.gpkg: column 'oneway': one-way values not understood: 'sometimes' \(1 row\)"):
         oneway_direction(pd.Series(["yes", "sometimes"]), "roads.gpkg", "oneway")
 
 
@@ -213,7 +216,8 @@ def test_messy_lines_are_merged_split_deduplicated_and_reported(tmp_path):
     # one connected network: 500 m + 500 m + 800 m of road from end to end
     graph = nx.DiGraph()
     graph.add_weighted_edges_from(zip(net.tail, net.head, net.length_m, strict=False))
-    assert nx.shortest_path_length(graph, 0, node_far(net, x0 + 1000, y0 + 800), weight="weight") == pytest.approx(1800, abs=0.1)
+    far = node_far(net, x0 + 1000, y0 + 800)
+    assert nx.shortest_path_length(graph, 0, far, weight="weight") == pytest.approx(1800, abs=0.1)
 
 
 def node_far(net, x, y):
@@ -247,10 +251,12 @@ def fake_osmnx(tmp_path, monkeypatch):
 def helsinki_study(folder, roads: dict):
     """A one-polygon study around the fake download's streets."""
     folder.mkdir(parents=True, exist_ok=True)
-    area = shapely.box(LON0 - 0.002, LAT0 - 0.002, LON0 + 600 / M_PER_DEG_LON + 0.002, LAT0 + 300 / M_PER_DEG_LAT + 0.002)
+    area = shapely.box(LON0 - 0.002, LAT0 - 0.002,
+                       LON0 + 600 / M_PER_DEG_LON + 0.002, LAT0 + 300 / M_PER_DEG_LAT + 0.002)
     gpd.GeoDataFrame({"code": ["A"], "name": ["area"], "class": ["urban"], "population": [100]},
                      geometry=[area], crs=4326).to_file(folder / "area.geojson")
-    (folder / "clinics.csv").write_text(f"id,name,type,lon,lat\nC1,clinic,community_hc,{LON0},{LAT0}\n", encoding="utf-8")
+    (folder / "clinics.csv").write_text(f"id,name,type,lon,lat\nC1,clinic,community_hc,{LON0},{LAT0}\n",
+                                        encoding="utf-8")
     facilities = {"path": "clinics.csv", "beds_column": None, "ambulances_column": None, "emergency_column": None}
     study = {"name": "download", "crs": UTM35, "grid_m": 50, "roads": roads, "facilities": facilities,
              "population": {}, "boundaries": {"path": "area.geojson"}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -195,11 +196,13 @@ def test_a_failure_while_writing_leaves_the_previous_set_whole(small_study, tmp_
             raise KeyboardInterrupt  # as a kill would: mid-way through the set
         table.to_csv(path)
     monkeypatch.setattr("healthreach.report.write_csv", dies_halfway)
+    from conftest import audit
+    from healthreach.inputs import load_inputs
+    from healthreach.report import write_outputs
+
+    result = audit(load_inputs(_study(small_study)))
     with pytest.raises(KeyboardInterrupt):
-        from healthreach.inputs import load_inputs
-        from healthreach.report import write_outputs
-        from conftest import audit
-        write_outputs(audit(load_inputs(_study(small_study))), out)
+        write_outputs(result, out)
     assert written == ["townships.csv", "facilities.csv"]
     assert _digest(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "small"]
@@ -211,7 +214,7 @@ def test_a_kill_between_the_two_renames_is_recovered(tmp_path):
         (stage / "a.csv").write_text("old", encoding="utf-8")
     # a run killed after moving the old set aside, before moving the new one in
     aside = tmp_path / f".out.hr-old-{outputs._HOST}-{_dead_pid()}-0badc0de"
-    os.rename(out, aside)
+    out.rename(aside)
     half = tmp_path / f".out.hr-tmp-{outputs._HOST}-{_dead_pid()}-0ddba11"
     half.mkdir()
     (half / "a.csv").write_text("new, unfinished", encoding="utf-8")
@@ -323,10 +326,8 @@ def silent_port():
     def accept():
         server.settimeout(0.2)
         while not stop.is_set():
-            try:
+            with contextlib.suppress(OSError):  # a timeout: look at the stop flag again
                 held.append(server.accept()[0])
-            except OSError:
-                continue
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     yield server.getsockname()[1]

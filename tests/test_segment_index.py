@@ -22,7 +22,8 @@ def random_lines(seed: int, n: int = 60, extent_m: float = 5000.0) -> np.ndarray
     rng = np.random.default_rng(seed)
     lines, vertices = [], []
     for _ in range(n):
-        start = vertices[rng.integers(len(vertices))] if vertices and rng.random() < 0.6 else rng.uniform(0, extent_m, 2)
+        reuse = vertices and rng.random() < 0.6
+        start = vertices[rng.integers(len(vertices))] if reuse else rng.uniform(0, extent_m, 2)
         steps = rng.uniform(-700, 700, (rng.integers(1, 7), 2)).round(1)
         steps[rng.random(len(steps)) < 0.15] = 0.0  # a repeated vertex
         coords = np.vstack([start, start + np.cumsum(steps, axis=0)])
@@ -92,7 +93,8 @@ def test_the_kd_tree_and_the_strtree_give_the_same_answer_ties_included(seed, mo
 
 def test_points_far_from_every_road_are_answered_by_the_strtree(monkeypatch):
     # a long straight road beside the random ones: 20 km off its middle, dozens of midpoints are about as near
-    lines = np.r_[random_lines(3, n=60), np.array([shapely.LineString([(-20000, -30000), (20000, -30000)])], dtype=object)]
+    far_road = shapely.LineString([(-20000, -30000), (20000, -30000)])
+    lines = np.r_[random_lines(3, n=60), np.array([far_road], dtype=object)]
     index = SegmentIndex.build(lines, np.ones(len(lines), bool), sub_piece_m=25.0)
     rng = np.random.default_rng(0)
     x = np.r_[rng.uniform(-60000, 60000, 300), rng.uniform(-5000, 5000, 20)]
@@ -123,7 +125,8 @@ def test_ties_go_to_the_lowest_segment_row(fallback, monkeypatch):
         monkeypatch.setattr(network, "_ROUNDS", ())
     # rows 0-1: two parallel roads 100 m apart; rows 2-4: three roads meeting at (5000, 5000), listed high to low
     lines = np.array([shapely.LineString([(0, 100), (1000, 100)]), shapely.LineString([(0, 0), (1000, 0)]),
-                      shapely.LineString([(5000, 5000), (5000, 6000)]), shapely.LineString([(4000, 5000), (5000, 5000)]),
+                      shapely.LineString([(5000, 5000), (5000, 6000)]),
+                      shapely.LineString([(4000, 5000), (5000, 5000)]),
                       shapely.LineString([(5000, 5000), (6000, 4000)])], dtype=object)
     for order in (np.arange(5), np.array([1, 0, 4, 3, 2])):
         shuffled = lines[order]

@@ -38,7 +38,8 @@ def test_missing_study_file(tmp_path):
 
 def test_unknown_key_suggests_the_right_one(small_study):
     edit(small_study, roads__clas_column="road_class")
-    with pytest.raises(StudyError, match=r"study.yaml: unknown key 'roads.clas_column' \(did you mean 'class_column'\?\)"):
+    with pytest.raises(StudyError,
+                       match=r"study.yaml: unknown key 'roads.clas_column' \(did you mean 'class_column'\?\)"):
         load_study(small_study)
 
 

@@ -91,14 +91,14 @@ def test_every_standard_counts_its_unreachable_people(stub_audit):
 def test_township_table_summary_and_terminal_show_unreachable(stub_audit, tmp_path):
     result, path = stub_audit
     towns = result.townships.set_index("township_id")
-    assert towns.loc["002", "primary_care_unreachable"] == pytest.approx(result.figure("primary_care_15min").unreachable,
-                                                                        abs=0.5)
+    primary_unreachable = result.figure("primary_care_15min").unreachable
+    assert towns.loc["002", "primary_care_unreachable"] == pytest.approx(primary_unreachable, abs=0.5)
     assert towns.loc["001", "primary_care_unreachable"] == 0  # the urban township walks, both ways
     assert towns["response_18min_unreachable"].sum() == pytest.approx(
         result.figure("emergency_response_18min").unreachable, abs=1)
     doc = summary(result)
     by_id = {f["id"]: f for f in doc["standards"]}
-    assert by_id["primary_care_15min"]["unreachable_population"] == round(result.figure("primary_care_15min").unreachable)
+    assert by_id["primary_care_15min"]["unreachable_population"] == round(primary_unreachable)
 
     out = tmp_path / "out"
     run = CliRunner().invoke(cli, ["audit", str(path), "--out", str(out), "--no-map"], env={"COLUMNS": "200"})
@@ -107,4 +107,5 @@ def test_township_table_summary_and_terminal_show_unreachable(stub_audit, tmp_pa
     unreachable = round(result.figure("emergency_response_18min").unreachable)
     assert f"{unreachable:,} people reach no emergency facility" in run.output
     written = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert {f["id"]: f["unreachable_population"] for f in written["standards"]}["emergency_response_18min"] == unreachable
+    by_id = {f["id"]: f for f in written["standards"]}
+    assert by_id["emergency_response_18min"]["unreachable_population"] == unreachable

@@ -1,0 +1,1 @@
+"""Development tools kept beside the package: the demo county generator (tools/demo)."""

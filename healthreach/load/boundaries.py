@@ -39,8 +39,37 @@ def read_boundaries(spec: BoundariesSpec, notes: list[str] | None = None) -> gpd
     townships that overlap one another are an error naming both.
     """
     where = spec.path if spec.path is not None else f"boundaries.admin_code {', '.join(spec.admin_codes)}"
+    gdf, spec = _read_layer(spec, where, notes)
+    gdf, spec = _per_unit_settings(gdf, spec, where)
+    gdf, pop_col = _settle_columns(gdf, spec, where)
+    ids = gdf[spec.id_column].astype(str)
+    require_unique_ids(ids, where, row_offset=1)
+    area_class = _area_classes(gdf, spec, where)
+    polys = gdf.geom_type.isin(["Polygon", "MultiPolygon"])
+    if not polys.all():
+        bad = ids[~polys].tolist()[:5]
+        msg = f"{where}: not polygons: {', '.join(bad)}"
+        raise InputError(msg)
+    census = _census_totals(gdf, spec, ids, pop_col, where)
+    gdf = repair_invalid(gdf, where, "township", notes)
+    out = gpd.GeoDataFrame({"id": ids.to_numpy(), "name": gdf[spec.name_column].astype(str).to_numpy(),
+                            "area_class": area_class.to_numpy(), "census_pop": census.to_numpy(float)},
+                           geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
+    labels = [f"{i} ({n})" for i, n in zip(out["id"], out["name"], strict=False)]
+    check_overlaps(out.geometry.to_numpy(), labels, where, "townships",
+                   "each place must belong to one township; fix the boundaries so they do not overlap")
+    return out
+
+
+def _read_layer(spec: BoundariesSpec, where: Path | str,
+                notes: list[str] | None) -> tuple[gpd.GeoDataFrame, BoundariesSpec]:
+    """The boundary polygons in their declared CRS, rows without geometry dropped (counted in ``notes``).
+
+    Read from the file, or for ``admin_code`` from the bundled county
+    boundaries; the returned spec names the columns of the returned frame.
+    """
     if spec.admin_code is not None:
-        gdf, spec = _admin_units(spec, where)
+        gdf, spec = _admin_units(spec)
     else:
         gdf = read_table(spec.path, spec.layer)  # type: ignore[arg-type]  # the study file's check guarantees it
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
@@ -56,7 +85,14 @@ def read_boundaries(spec: BoundariesSpec, notes: list[str] | None = None) -> gpd
         raise InputError(msg)
     gdf = drop_missing_geometries(gdf, where, "township", notes)
     check_crs_fits(gdf.total_bounds, gdf.crs, where, "boundary layer")
-    gdf, spec = _per_unit_settings(gdf, spec, where)
+    return gdf, spec
+
+
+def _settle_columns(gdf: gpd.GeoDataFrame, spec: BoundariesSpec,
+                    where: Path | str) -> tuple[gpd.GeoDataFrame, str | None]:
+    """``gdf`` with its class column (filled from ``spec.area_class`` where the file has none) and the
+    census column to read, or None where the default column is absent; missing columns are an error.
+    """
     if isinstance(spec.area_class, str) and spec.class_column in gdf.columns:
         msg = (
             f"{where}: boundaries.area_class is '{spec.area_class}' for every unit, but the boundaries "
@@ -78,8 +114,11 @@ def read_boundaries(spec: BoundariesSpec, notes: list[str] | None = None) -> gpd
         raise InputError(msg)
     require_columns(gdf, {"id_column": spec.id_column, "name_column": spec.name_column,
                           "population_column": pop_col}, where)
-    ids = gdf[spec.id_column].astype(str)
-    require_unique_ids(ids, where, row_offset=1)
+    return gdf, pop_col
+
+
+def _area_classes(gdf: gpd.GeoDataFrame, spec: BoundariesSpec, where: Path | str) -> pd.Series:
+    """Each unit's class, ``urban`` or ``rural``, from the class column's words (English or Chinese)."""
     raw_class = gdf[spec.class_column].astype(str).str.strip()
     area_class = raw_class.str.lower().map(_CLASS_WORDS)
     if area_class.isna().any():
@@ -90,11 +129,14 @@ def read_boundaries(spec: BoundariesSpec, notes: list[str] | None = None) -> gpd
             f"got {values} for {', '.join(bad)}"
         )
         raise InputError(msg)
-    polys = gdf.geom_type.isin(["Polygon", "MultiPolygon"])
-    if not polys.all():
-        bad = ids[~polys].tolist()[:5]
-        msg = f"{where}: not polygons: {', '.join(bad)}"
-        raise InputError(msg)
+    return area_class
+
+
+def _census_totals(gdf: gpd.GeoDataFrame, spec: BoundariesSpec, ids: pd.Series, pop_col: str | None,
+                   where: Path | str) -> pd.Series:
+    """Each unit's census total (people): from ``pop_col``, or ``spec.census_total`` for a single
+    polygon, NaN where neither is given.
+    """
     census = (census_numbers(gdf[pop_col], ids, where, pop_col) if pop_col else pd.Series(np.nan, index=gdf.index))
     if spec.census_total is not None:
         if len(gdf) != 1:
@@ -105,19 +147,10 @@ def read_boundaries(spec: BoundariesSpec, notes: list[str] | None = None) -> gpd
             )
             raise InputError(msg)
         census = pd.Series([spec.census_total], index=gdf.index)
-    gdf = repair_invalid(gdf, where, "township", notes)
-    out = gpd.GeoDataFrame({"id": ids.to_numpy(), "name": gdf[spec.name_column].astype(str).to_numpy(),
-                            "area_class": area_class.to_numpy(), "census_pop": census.to_numpy(float)},
-                           geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
-    labels = [f"{i} ({n})" for i, n in zip(out["id"], out["name"], strict=False)]
-    check_overlaps(out.geometry.to_numpy(), labels, where, "townships",
-                   "each place must belong to one township; fix the boundaries so they do not overlap")
-    return out
+    return census
 
 
-
-
-def _admin_units(spec: BoundariesSpec, where: Path | str) -> tuple[gpd.GeoDataFrame, BoundariesSpec]:
+def _admin_units(spec: BoundariesSpec) -> tuple[gpd.GeoDataFrame, BoundariesSpec]:
     """One row per administrative code (columns ``code``, ``name``, geometry in WGS84).
 
     With ``spec.admin_table`` the table's class and census columns are joined

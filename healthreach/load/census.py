@@ -54,7 +54,9 @@ def road_length_per_cell(grid: Grid, lines) -> np.ndarray:
     col, row = apply_affine(~grid.transform, mid[:, 0], mid[:, 1])
     col, row = np.floor(col).astype(np.int64), np.floor(row).astype(np.int64)
     inside = (col >= 0) & (col < grid.width) & (row >= 0) & (row < grid.height)
-    out = np.bincount(row[inside] * grid.width + col[inside], weights=length[inside], minlength=grid.width * grid.height)
+    out = np.bincount(
+        row[inside] * grid.width + col[inside], weights=length[inside], minlength=grid.width * grid.height
+    )
     return out.reshape(grid.shape)
 
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 import json
 import re
 import warnings
+import zlib
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 import geopandas as gpd
 import numpy as np
@@ -97,7 +99,7 @@ def read_pbf_roads(path: Path, network_type: str = "all", area: shapely.Geometry
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = osm.get_network(network_type=PYROSM_TYPES[network_type], nodes=True)
-    except Exception as exc:  # pyrosm raises many types on damaged files
+    except _pbf_read_errors() as exc:
         msg = f"{path}: cannot be read as an OpenStreetMap PBF extract ({type(exc).__name__}: {exc})"
         raise InputError(msg) from None
     edges = result[1] if isinstance(result, tuple) else None
@@ -124,9 +126,22 @@ def _pyrosm(path: Path, area: shapely.Geometry | None):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return pyrosm.OSM(str(path), bounding_box=area)
-    except Exception as exc:
+    except _pbf_read_errors() as exc:
         msg = f"{path}: cannot be opened as an OpenStreetMap PBF extract ({type(exc).__name__}: {exc})"
         raise InputError(msg) from None
+
+
+def _pbf_read_errors() -> tuple[type[Exception], ...]:
+    """What pyrosm raises on a damaged or foreign PBF file (needs pyrosm installed).
+
+    Its own ``PBFException`` (not a PBF file), protobuf's decoding errors
+    (a damaged block), zlib's (a damaged compressed block), ``OSError``
+    (unreadable) and ``ValueError`` (values out of range).
+    """
+    from google.protobuf.message import Error as ProtobufError
+    from pyrosm.exceptions import PBFException
+
+    return (PBFException, ProtobufError, zlib.error, OSError, ValueError)
 
 
 def read_osm_facilities(path: Path, tags: dict[str, list[str] | bool] | None = None,
@@ -169,7 +184,8 @@ def read_osm_facilities(path: Path, tags: dict[str, list[str] | bool] | None = N
     return pd.DataFrame({"id": ids.to_numpy(), "name": name.to_numpy(), "type": kind.to_numpy(),
                          "beds": beds.to_numpy(), "ambulances": "0",
                          "emergency": np.where(emergency, "true", "false"),
-                         "lon": shapely.get_x(point).round(7).astype(str), "lat": shapely.get_y(point).round(7).astype(str)})
+                         "lon": shapely.get_x(point).round(7).astype(str),
+                         "lat": shapely.get_y(point).round(7).astype(str)})
 
 
 def _tag(gdf: pd.DataFrame, key: str) -> pd.Series:
@@ -192,7 +208,7 @@ def _pbf_pois(path: Path, tags, area: shapely.Geometry | None = None) -> gpd.Geo
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return osm.get_pois(custom_filter=dict(tags))
-    except Exception as exc:
+    except _pbf_read_errors() as exc:
         msg = f"{path}: facilities cannot be read from this extract ({type(exc).__name__}: {exc})"
         raise InputError(msg) from None
 
@@ -204,7 +220,9 @@ def _xml_pois(path: Path, tags) -> gpd.GeoDataFrame | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             gdf = ox.features_from_xml(path, tags=dict(tags))
-    except Exception as exc:
+    # not XML (ParseError), bad values or no matching features (ValueError), elements without an id
+    # (LookupError), unreadable or truncated compressed files (OSError, EOFError)
+    except (ParseError, ValueError, LookupError, OSError, EOFError) as exc:
         if type(exc).__name__ == "InsufficientResponseError":
             return None
         msg = f"{path}: facilities cannot be read from this OSM XML ({type(exc).__name__}: {exc})"
@@ -314,7 +332,9 @@ def download_roads(source: str, network_type: str, boundary: shapely.Geometry | 
             else:
                 graph = ox.graph_from_place(source, network_type=network_type, retain_all=True,
                                             truncate_by_edge=True)
-    except Exception as exc:  # no internet, unknown place, server errors: all end the same way
+    # all end the same way: no internet (OSError, which requests' errors are), server errors, empty
+    # answers and unknown places (ValueError), a place that is not an area (TypeError)
+    except (OSError, ValueError, TypeError) as exc:
         msg = (
             f"{where}: could not download the roads of {what} from OpenStreetMap "
             f"({type(exc).__name__}: {exc}). Without internet, download an extract (.osm.pbf) "

@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from networkx import NetworkXError
 
 from healthreach.errors import InputError
 from healthreach.load import osm
@@ -220,7 +221,10 @@ def _read_osmnx(spec: RoadsSpec, fmt: str) -> gpd.GeoDataFrame:
                                           retain_all=True)  # a file format implies a path
             else:
                 graph = ox.load_graphml(spec.path)
-    except Exception as exc:  # osmnx raises several types on bad files; name the file
+    # SyntaxError: not XML, or a list attribute that is not a list; ValueError, LookupError: values that are
+    # not numbers, elements without an id; OSError, EOFError: unreadable or truncated; NetworkXError: XML
+    # that is not GraphML
+    except (SyntaxError, ValueError, LookupError, OSError, EOFError, NetworkXError) as exc:
         msg = f"{spec.path}: cannot be read as {fmt.upper()} ({type(exc).__name__}: {exc})"
         raise InputError(msg) from None
     if graph.number_of_edges() == 0:

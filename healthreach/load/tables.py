@@ -5,14 +5,24 @@ from __future__ import annotations
 import codecs
 import re
 from pathlib import Path
+from zipfile import BadZipFile
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from openpyxl.utils.exceptions import InvalidFileException
+from pyogrio.errors import DataLayerError, DataSourceError
 
 from healthreach.errors import InputError
 
 VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml", ".kml", ".zip"}
+
+# What the reading libraries raise on a file they cannot read: missing or unreadable (OSError); not CSV,
+# empty, or an unknown encoding or sheet (ValueError, LookupError); not a workbook (BadZipFile,
+# InvalidFileException); no reader for old .xls (ImportError); not a GDAL format or no such layer
+# (pyogrio's DataSourceError, DataLayerError).
+_READ_ERRORS = (OSError, ValueError, LookupError, BadZipFile, InvalidFileException, ImportError,
+                DataSourceError, DataLayerError)
 
 
 def read_table(path: Path, layer: str | None = None, encoding: str | None = None) -> pd.DataFrame:
@@ -38,7 +48,7 @@ def read_table(path: Path, layer: str | None = None, encoding: str | None = None
         return gpd.read_file(path, **kwargs)
     except InputError:
         raise
-    except Exception as exc:  # the reading libraries raise many types; name the file
+    except _READ_ERRORS as exc:
         msg = f"{path}: cannot be read ({type(exc).__name__}: {exc})"
         raise InputError(msg) from None
 
@@ -108,13 +118,21 @@ def dbf_encoding(shp: Path) -> str:
 
 
 def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
+    """A CSV file as text columns, in ``encoding`` or else the first of UTF-8 and GBK that decodes it."""
     for enc in [encoding] if encoding else ["utf-8-sig", "gbk"]:
-        try:
-            return pd.read_csv(path, encoding=enc, dtype=str, keep_default_na=False)
-        except UnicodeDecodeError:
-            continue
+        table = _read_csv_in(path, enc)
+        if table is not None:
+            return table
     msg = f"{path}: not UTF-8 or GBK text; save it as UTF-8 CSV"
     raise InputError(msg)
+
+
+def _read_csv_in(path: Path, encoding: str) -> pd.DataFrame | None:
+    """A CSV file as text columns, or None if it does not decode in ``encoding``."""
+    try:
+        return pd.read_csv(path, encoding=encoding, dtype=str, keep_default_na=False)
+    except UnicodeDecodeError:
+        return None
 
 
 def require_columns(df: pd.DataFrame, columns: dict[str, str | None], path: Path | str) -> None:

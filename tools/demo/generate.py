@@ -20,6 +20,7 @@ DEMO_FOLDER = Path(__file__).resolve().parents[2] / "healthreach" / "demo"
 
 
 def main(argv=None):
+    """Generate the demo county into --out (default: the package's demo folder), with its README."""
     ap = argparse.ArgumentParser(description="Generate the synthetic demo county (示范县) for healthreach.")
     ap.add_argument("--seed", type=int, default=20250101)
     ap.add_argument("--out", default=str(DEMO_FOLDER), help="output folder (default: the package's demo folder)")

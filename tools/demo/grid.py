@@ -32,6 +32,7 @@ _T0 = time.time()
 
 
 def log(msg):
+    """Print ``msg`` to stderr after the wall and CPU seconds since the generator started."""
     print(f"[{time.time() - _T0:6.1f}s wall {time.process_time():6.1f}s cpu] {msg}", file=sys.stderr, flush=True)
 
 
@@ -47,19 +48,23 @@ class Grid:
         self.X, self.Y = np.meshgrid(self.xc, self.yc)
 
     def rc(self, x, y):
+        """Row and column of the cells holding the points (x, y), metres."""
         c = np.floor((np.asarray(x) - self.x0) / CELL).astype(np.int64)
         r = np.floor((self.y1 - np.asarray(y)) / CELL).astype(np.int64)
         return r, c
 
     def idx(self, x, y):
+        """Flat (row-major) index of the cells holding the points (x, y), metres."""
         r, c = self.rc(x, y)
         return r * self.nx + c
 
     def xy(self, i):
+        """Centre (x, y), metres, of the cells with flat index ``i``."""
         r, c = np.divmod(np.asarray(i), self.nx)
         return np.stack([self.xc[c], self.yc[r]], axis=-1)
 
     def inside(self, x, y, margin=0.0):
+        """Whether the points (x, y) lie inside the grid, at least ``margin`` metres from its edge."""
         return ((x > self.x0 + margin) & (x < self.x0 + self.nx * CELL - margin)
                 & (y < self.y1 - margin) & (y > self.y1 - self.ny * CELL + margin))
 
@@ -78,6 +83,7 @@ class Grid:
 
 
 def fractal(rng, ny, nx, beta):
+    """A (ny, nx) field of power-law noise with spectral exponent ``beta``, zero mean and unit spread."""
     ky = np.fft.fftfreq(ny)[:, None]
     kx = np.fft.rfftfreq(nx)[None, :]
     k = np.hypot(kx, ky)
@@ -90,12 +96,14 @@ def fractal(rng, ny, nx, beta):
 
 
 def resample_line(P, step):
+    """The polyline ``P`` (metres) resampled at points ``step`` metres apart along it."""
     d = np.r_[0.0, np.cumsum(np.hypot(*np.diff(P, axis=0).T))]
     s = np.arange(0.0, d[-1], step)
     return np.c_[np.interp(s, d, P[:, 0]), np.interp(s, d, P[:, 1])]
 
 
 def smooth_line(P, sigma, pin=True):
+    """The polyline ``P`` smoothed by a Gaussian of ``sigma`` vertices; ``pin`` keeps its ends in place."""
     if sigma <= 0 or len(P) < 3:
         return P.copy()
     Q = np.c_[ndimage.gaussian_filter1d(P[:, 0], sigma, mode="nearest"),
@@ -106,6 +114,7 @@ def smooth_line(P, sigma, pin=True):
 
 
 def tangents(P):
+    """Unit tangent vectors at the vertices of the polyline ``P``."""
     T = np.gradient(P, axis=0)
     T /= np.hypot(T[:, 0], T[:, 1])[:, None]
     return T

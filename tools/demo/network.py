@@ -44,12 +44,16 @@ class Router:
         self.cf = np.ones(N)
 
     def set_phase(self, g0, cellfactor, cap=40.0):
+        """Set the grade penalty (grade ``g0`` doubles a length's cost, at most ``cap`` + 1 times) and the
+        cost factor of every cell.
+        """
         self.G = self.L * (1.0 + np.minimum((self.grade / g0) ** 2, cap))
         self.cf = np.asarray(cellfactor, float).ravel().copy()
         self.w = 0.5 * self.G * (self.cf[self.rows] + self.cf[self.cols])
         self._g = None
 
     def set_cells(self, cells, values):
+        """Set the cost factor of ``cells`` to ``values`` and update the edges touching them."""
         cells = np.asarray(cells, np.int64)
         if cells.size == 0:
             return
@@ -62,11 +66,13 @@ class Router:
         self._g = None
 
     def graph(self):
+        """The cost graph as a sparse matrix (cells by cells), rebuilt after a change."""
         if self._g is None:
             self._g = csr_matrix((self.w, self.cols, self.indptr), shape=(self.N, self.N))
         return self._g
 
     def pair(self, a, b, grid, lim=None):
+        """Least-cost path of cells from cell ``a`` to cell ``b``; ``lim`` bounds the search cost."""
         dxy = float(np.hypot(*(grid.xy(a) - grid.xy(b))))
         if lim is None:
             lim = 6.0 * dxy + 5000.0 if dxy < 12000 else np.inf
@@ -81,7 +87,7 @@ class Router:
             path.append(int(pred[path[-1]]))
         return path[::-1]
 
-    def to_net(self, a, is_src, grid, lim=15000.0):
+    def to_net(self, a, is_src, lim=15000.0):
         """Least-cost path from cell a to the nearest source cell (returned a -> source)."""
         for _ in range(8):
             dist, pred = dijkstra(self.graph(), indices=int(a), return_predecessors=True, limit=lim)
@@ -97,6 +103,7 @@ class Router:
         raise RuntimeError(msg)
 
     def tree(self, is_src):
+        """Least cost and predecessor of every cell from the nearest source cell (``is_src``)."""
         src = np.flatnonzero(is_src)
         dist, pred, _ = dijkstra(self.graph(), indices=src, return_predecessors=True, min_only=True)
         return dist, pred
@@ -117,11 +124,13 @@ class Net:
         self.road_factor = 0.3
 
     def vnode(self, xy):
+        """A new town street node at ``xy`` (metres); returns its id."""
         k = self.N + len(self.vxy)
         self.vxy[k] = (float(xy[0]), float(xy[1]))
         return k
 
     def add_edge(self, a, b, cls, name, ow_from=-1):
+        """Add the road a-b of class ``cls``, unless an edge of a better class is there already."""
         if a == b:
             return
         key = (a, b) if a < b else (b, a)
@@ -130,6 +139,7 @@ class Net:
             self.edges[key] = [RANK[cls], cls, name, ow_from]
 
     def add_path(self, path, cls, name):
+        """Add a road along the cells of ``path`` and make its cells cheaper to route along."""
         if len(path) < 2:
             return
         for a, b in itertools.pairwise(path):
@@ -145,9 +155,10 @@ class Net:
         self.r.set_cells(new, self.r.cf[new] * self.road_factor)
 
     def add_tree_paths(self, targets, pred, cls, namer):
+        """Add the path from each target cell along ``pred`` to the network; returns how many were added."""
         n_added = 0
-        for t in targets:
-            t = int(t)
+        for target in targets:
+            t = int(target)
             if self.is_src[t]:
                 continue
             path = [t]

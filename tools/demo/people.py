@@ -61,9 +61,9 @@ def make_population(rng, terrain, towns, tw, settle):
     Sc = habit * np.exp(-terrain.dist_river / 1200.0) / (1 + np.exp((h - 1450) / 80.0)) * nz
     rural_m = cm & ~urban_m
     parts = []
-    for arr, share in ((V, 0.5), (H, 0.37), (Sc, 0.13)):
-        arr = arr * (0.15 + 0.85 * habit) * rural_m
-        parts.append(arr / arr.sum() * rural_total * share)
+    for density, share in ((V, 0.5), (H, 0.37), (Sc, 0.13)):
+        weight = density * (0.15 + 0.85 * habit) * rural_m
+        parts.append(weight / weight.sum() * rural_total * share)
     R = parts[0] + parts[1] + parts[2]
     rim = county & ~ndimage.binary_erosion(county)
     ri, ci = np.nonzero(rim)
@@ -120,7 +120,8 @@ class FacilitySites:
         else:
             g = self.geoms[int(self.tree.query_nearest(pt)[0])]
             p0 = np.array(shapely.get_coordinates(g.interpolate(g.project(pt)))[0])
-        base = math.atan2(xy[1] - p0[1], xy[0] - p0[0]) if np.hypot(*(np.asarray(xy) - p0)) > 1 else rng.uniform(0, 6.28)
+        away = np.hypot(*(np.asarray(xy) - p0)) > 1
+        base = math.atan2(xy[1] - p0[1], xy[0] - p0[0]) if away else rng.uniform(0, 6.28)
         for att in range(40):
             ang = base + (rng.normal(0, 0.4) if att < 10 else rng.uniform(0, 2 * np.pi))
             q = p0 + rng.uniform(dmin, dmax) * np.array([math.cos(ang), math.sin(ang)])
@@ -138,8 +139,12 @@ class FacilitySites:
         return self.near_road(seat_nodes[j] + self.rng.normal(0, 30, 2), dmin, dmax)
 
 
-def facility(fid, name, typ, xy, beds, amb, emer, doc, nur, code=None):
-    """One facility record; township_code None = filled in from the township polygons."""
+def facility(fid, name, typ, xy, capacity, staff, code=None):
+    """One facility record at ``xy`` (metres); ``capacity`` is (beds, ambulances, emergency: bool), ``staff``
+    (doctors, nurses); township_code None = filled in from the township polygons.
+    """
+    beds, amb, emer = capacity
+    doc, nur = staff
     return {"id": fid, "name": name, "type": typ, "xy": np.asarray(xy, float), "beds": int(beds),
             "ambulances": int(amb), "emergency": "true" if emer else "false", "doctors": int(doc),
             "nurses": int(nur), "township_code": code}
@@ -151,13 +156,15 @@ def hospitals(rng, sites, towns):
     snodes, fr, hl = seat["nodes"], seat["frame"], seat["half_len"]
     j = int(np.argmin(np.hypot(*(cn - towns.city_xy).T)))
     fac = [facility("T001", f"{CITY}第一人民医院", "tertiary_hospital", sites.near_road(cn[j] + [40, 30], 20, 70),
-                    1520, 12, True, 610, 905, "")]
+                    (1520, 12, True), (610, 905), "")]
     p_h1 = sites.in_seat(snodes, seat["old_xy"] + rng.normal(0, 120, 2))
-    fac.append(facility("H001", f"{COUNTY}人民医院", "general_hospital", p_h1, 500, 7, True, 178, 262))
+    fac.append(facility("H001", f"{COUNTY}人民医院", "general_hospital", p_h1, (500, 7, True), (178, 262)))
     fac.append(facility("H002", f"{COUNTY}中医院", "tcm_hospital",
-                        sites.in_seat(snodes, fr(np.array([0.35 * hl]), np.array([520.0]))[0]), 300, 2, True, 96, 134))
+                        sites.in_seat(snodes, fr(np.array([0.35 * hl]), np.array([520.0]))[0]), (300, 2, True),
+                        (96, 134)))
     fac.append(facility("H003", f"{COUNTY}妇幼保健院", "maternal_child_hospital",
-                        sites.in_seat(snodes, fr(np.array([-0.3 * hl]), np.array([380.0]))[0]), 100, 0, False, 41, 63))
+                        sites.in_seat(snodes, fr(np.array([-0.3 * hl]), np.array([380.0]))[0]), (100, 0, False),
+                        (41, 63)))
     return fac
 
 
@@ -170,7 +177,8 @@ def community_facilities(rng, sites, towns, tw, township_of, fac):
         tgt = np.mean(in_sub, axis=0) if in_sub else tw.sub_pts[k_]
         q = sites.in_seat(snodes, tgt)
         out.append(facility(f"CHC{k_ + 1:02d}", f"{tw.names[k_]}社区卫生服务中心", "community_hc", q,
-                            int(rng.integers(0, 21)), 0, False, int(rng.integers(12, 22)), int(rng.integers(10, 20))))
+                            (int(rng.integers(0, 21)), 0, False),
+                            (int(rng.integers(12, 22)), int(rng.integers(10, 20)))))
     others = fac[1:] + out
     n_chs = int(rng.integers(4, 7))
     picks = rng.choice(len(snodes), n_chs * 6, replace=False)
@@ -183,7 +191,8 @@ def community_facilities(rng, sites, towns, tw, township_of, fac):
             break
     for k_, q in enumerate(chs_pts):
         out.append(facility(f"CHS{k_ + 1:02d}", f"{COMMUNITY_NAMES[k_]}社区卫生服务站", "community_station",
-                            sites.near_road(q, 10, 50), 0, 0, False, int(rng.integers(2, 5)), int(rng.integers(1, 4))))
+                            sites.near_road(q, 10, 50), (0, 0, False),
+                            (int(rng.integers(2, 5)), int(rng.integers(1, 4)))))
     return out
 
 
@@ -202,14 +211,15 @@ def township_facilities(rng, sites, tw, town_people, seat_xy):
         xy = sites.near_road(tw.seat_pts[k_ - 3] + rng.normal(0, 60, 2), 12, 80)
         if k_ in central:
             out.append(facility(f"THC{n_ + 1:02d}", f"{tw.names[k_]}中心卫生院", "central_township_hc", xy,
-                                int(rng.integers(40, 81)), int(rng.integers(1, 3)), True, int(rng.integers(22, 36)),
-                                int(rng.integers(24, 42))))
+                                (int(rng.integers(40, 81)), int(rng.integers(1, 3)), True),
+                                (int(rng.integers(22, 36)), int(rng.integers(24, 42)))))
         else:
             out.append(facility(f"THC{n_ + 1:02d}", f"{tw.names[k_]}卫生院", "township_hc", xy,
-                                int(rng.integers(10, 41)), int(rng.integers(0, 2)), False, int(rng.integers(7, 16)),
-                                int(rng.integers(5, 15))))
+                                (int(rng.integers(10, 41)), int(rng.integers(0, 2)), False),
+                                (int(rng.integers(7, 16)), int(rng.integers(5, 15)))))
     out.append(facility("ES01", f"{tw.names[es_town]}急救站", "emergency_station",
-                        sites.near_road(tw.seat_pts[es_town - 3] + rng.normal(0, 250, 2), 10, 60), 0, 2, True, 4, 4))
+                        sites.near_road(tw.seat_pts[es_town - 3] + rng.normal(0, 250, 2), 10, 60),
+                        (0, 2, True), (4, 4)))
     return out
 
 
@@ -229,8 +239,9 @@ def village_clinics(rng, sites, tw, villages):
     out = []
     for n_, i in enumerate(sorted(vc_ids, key=lambda i: (v_tw[i], vnames[i]))):
         dmin, dmax = (160, 260) if i in far_ones else (8, 100)
-        out.append(facility(f"VC{n_ + 1:03d}", f"{vnames[i]}卫生室", "village_clinic", sites.near_road(v_in[i], dmin, dmax),
-                            0, 0, False, int(rng.integers(1, 3)), int(rng.integers(0, 2))))
+        out.append(facility(f"VC{n_ + 1:03d}", f"{vnames[i]}卫生室", "village_clinic",
+                            sites.near_road(v_in[i], dmin, dmax),
+                            (0, 0, False), (int(rng.integers(1, 3)), int(rng.integers(0, 2)))))
     return out
 
 

@@ -141,6 +141,7 @@ class SeatTree:
 
     @classmethod
     def build(cls, D):
+        """The minimum spanning tree of the cost matrix ``D``, walked breadth first from node 0."""
         mst = minimum_spanning_tree(D).toarray()
         mst = ((mst + mst.T) > 0)
         order_bfs, preds = breadth_first_order(mst, 0, directed=False, return_predecessors=True)
@@ -153,6 +154,7 @@ class SeatTree:
         return cls(D, mst, order_bfs, preds, children, depth)
 
     def subtree(self, v_):
+        """Node ``v_`` and every node below it in the tree."""
         st = [v_]
         for c_ in self.children[v_]:
             st += self.subtree(c_)
@@ -236,7 +238,7 @@ def route_trunk_roads(roads, tw):
         cls = "provincial" if e in prov_name_of else "county"
         nm = prov_name_of.get(e) or xname()
         if p_ == 0:
-            path = router.to_net(town_cells[v_ - 1], net.is_src, grid)
+            path = router.to_net(town_cells[v_ - 1], net.is_src)
         else:
             path = router.pair(town_cells[p_ - 1], town_cells[v_ - 1], grid, lim=D[p_, v_] * 1.02 + 500)
         net.add_path(path, cls, nm)
@@ -311,14 +313,15 @@ def add_interchanges(roads, tw):
         if all(abs(k_ - q) > 90 for q in ic_idx) and 40 < k_ < len(exp_path) - 40:
             ic_idx.append(k_)
     roads.ic_cells = []
-    for k_ in sorted(ic_idx):
+    for first in sorted(ic_idx):
+        k_ = first
         while water[exp_path[k_]]:
             k_ += 1
         e = exp_path[k_]
         roads.ic_cells.append(k_)
         net.special.add(e)
         if not net.on_road[e]:
-            net.add_path(roads.router.to_net(e, net.is_src, grid), "county", "G69连接线")
+            net.add_path(roads.router.to_net(e, net.is_src), "county", "G69连接线")
     log(f"interchanges: {len(roads.ic_cells) + 1}")
 
 
@@ -384,7 +387,7 @@ def add_village_loops(rng, roads, settle):
 
 def add_fragments(rng, roads, tw):
     """Three tiny disconnected village-road fragments (2-6 cells, one with a spur) far from other roads."""
-    grid, net, h = roads.terrain.grid, roads.net, roads.terrain.h
+    grid, net = roads.terrain.grid, roads.net
     water, slope = roads.terrain.water, roads.terrain.slope
     far_mask = ndimage.distance_transform_edt(~(net.on_road.reshape(grid.ny, grid.nx) | roads.towns.blocked
                                                 | roads.exp_cells.reshape(grid.ny, grid.nx))) * CELL
@@ -397,39 +400,53 @@ def add_fragments(rng, roads, tw):
             break
         if any(np.hypot(*(grid.xy(c0) - grid.xy(f))) < 8000 for f in frag_cells):
             continue
-        pth = [int(c0)]
-        for _ in range(int(rng.integers(3, 7))):
-            r0, cc0 = divmod(pth[-1], grid.nx)
-            opts = []
-            for dr, dc in Router.OFFS:
-                rr, cc = r0 + dr, cc0 + dc
-                q = rr * grid.nx + cc
-                if q in pth or far_mask[rr, cc] < 500 or water[rr, cc]:
-                    continue
-                if dr and dc and ((r0 + dr) * grid.nx + cc0 in pth or r0 * grid.nx + cc0 + dc in pth):
-                    continue
-                opts.append((abs(h[rr, cc] - h[r0, cc0]) + rng.uniform(0, 8), q))
-            if not opts:
-                break
-            pth.append(min(opts)[1])
+        pth = _fragment_walk(rng, roads.terrain, far_mask, int(c0))
         if len(pth) >= 3:
             net.add_path(pth, "village", "")
             if n_frag == 1 and len(pth) >= 4:   # one fragment gets a short spur (3 segments)
-                m_ = pth[len(pth) // 2]
-                r0, cc0 = divmod(m_, grid.nx)
-                for dr, dc in ((0, 1), (1, 0), (0, -1), (-1, 0)):
-                    q1 = (r0 + dr) * grid.nx + cc0 + dc
-                    q2 = (r0 + 2 * dr) * grid.nx + cc0 + 2 * dc
-                    if q1 in pth or q2 in pth or far_mask[r0 + 2 * dr, cc0 + 2 * dc] < 500:
-                        continue
-                    if any(abs(q2 // grid.nx - p_ // grid.nx) <= 1 and abs(q2 % grid.nx - p_ % grid.nx) <= 1
-                           for p_ in pth):
-                        continue
-                    net.add_path([m_, q1, q2], "village", "")
-                    break
+                _add_spur(net, grid, far_mask, pth)
             frag_cells.append(int(c0))
             n_frag += 1
     log(f"fragments: {n_frag}")
+
+
+def _fragment_walk(rng, terrain, far_mask, start):
+    """Cells of a 3-6 step walk from ``start`` over dry ground far (>= 500 m) from roads, each step to
+    the neighbour of least climb (plus up to 8 m of noise); no step cuts the corner of the walk.
+    """
+    grid, h, water = terrain.grid, terrain.h, terrain.water
+    pth = [start]
+    for _ in range(int(rng.integers(3, 7))):
+        r0, cc0 = divmod(pth[-1], grid.nx)
+        opts = []
+        for dr, dc in Router.OFFS:
+            rr, cc = r0 + dr, cc0 + dc
+            q = rr * grid.nx + cc
+            if q in pth or far_mask[rr, cc] < 500 or water[rr, cc]:
+                continue
+            if dr and dc and ((r0 + dr) * grid.nx + cc0 in pth or r0 * grid.nx + cc0 + dc in pth):
+                continue
+            opts.append((abs(h[rr, cc] - h[r0, cc0]) + rng.uniform(0, 8), q))
+        if not opts:
+            break
+        pth.append(min(opts)[1])
+    return pth
+
+
+def _add_spur(net, grid, far_mask, pth):
+    """Add a two-cell straight spur from the middle of the fragment ``pth``, clear of its other cells."""
+    m_ = pth[len(pth) // 2]
+    r0, cc0 = divmod(m_, grid.nx)
+    for dr, dc in ((0, 1), (1, 0), (0, -1), (-1, 0)):
+        q1 = (r0 + dr) * grid.nx + cc0 + dc
+        q2 = (r0 + 2 * dr) * grid.nx + cc0 + 2 * dc
+        if q1 in pth or q2 in pth or far_mask[r0 + 2 * dr, cc0 + 2 * dc] < 500:
+            continue
+        if any(abs(q2 // grid.nx - p_ // grid.nx) <= 1 and abs(q2 % grid.nx - p_ % grid.nx) <= 1
+               for p_ in pth):
+            continue
+        net.add_path([m_, q1, q2], "village", "")
+        break
 
 
 def resolve_diagonal_crossings(net, grid):
@@ -462,45 +479,53 @@ def extract_chains(E, special):
     for key in E:
         adj[key[0]].append((key[1], key))
         adj[key[1]].append((key[0], key))
-
-    def compatible(n, k1, k2):
-        e1, e2 = E[k1], E[k2]
-        if e1[1] != e2[1] or e1[2] != e2[2]:
-            return False
-        o1, o2 = e1[3] >= 0, e2[3] >= 0
-        if o1 != o2:
-            return False
-        return (e1[3] == n) != (e2[3] == n) if o1 else True
     brk = set()
     for n, lst in adj.items():
-        if len(lst) != 2 or n in special or not compatible(n, lst[0][1], lst[1][1]):
+        if len(lst) != 2 or n in special or not _chain_continues(E, n, lst[0][1], lst[1][1]):
             brk.add(n)
     visited = set()
     chains = []
-
-    def walk(start, nb, key):
-        nodes, keys = [start, nb], [key]
-        visited.add(key)
-        cur = nb
-        while cur not in brk:
-            (n1, k1), (n2, k2) = adj[cur]
-            nxt, k = (n2, k2) if k1 == keys[-1] else (n1, k1)
-            if k in visited:
-                break
-            visited.add(k)
-            keys.append(k)
-            nodes.append(nxt)
-            cur = nxt
-        return nodes, keys
     for n in sorted(brk):
         for nb, key in adj[n]:
             if key not in visited:
-                chains.append(walk(n, nb, key))
+                chains.append(_walk_chain(adj, brk, visited, n, nb, key))
     for key in list(E.keys()):   # closed rings without any junction
         if key not in visited:
             brk.add(key[0])
-            chains.append(walk(key[0], key[1], key))
+            chains.append(_walk_chain(adj, brk, visited, key[0], key[1], key))
     return chains
+
+
+def _chain_continues(E, n, k1, k2):
+    """Whether a chain runs on through node ``n`` from edge ``k1`` to edge ``k2``: same class and name,
+    both two-way or both one-way in one travel direction through ``n``.
+    """
+    e1, e2 = E[k1], E[k2]
+    if e1[1] != e2[1] or e1[2] != e2[2]:
+        return False
+    o1, o2 = e1[3] >= 0, e2[3] >= 0
+    if o1 != o2:
+        return False
+    return (e1[3] == n) != (e2[3] == n) if o1 else True
+
+
+def _walk_chain(adj, brk, visited, start, nb, key):
+    """The chain (nodes, edge keys) from ``start`` over edge ``key`` to ``nb`` and on to a break node
+    (``brk``) or an edge already ``visited``; marks its edges visited.
+    """
+    nodes, keys = [start, nb], [key]
+    visited.add(key)
+    cur = nb
+    while cur not in brk:
+        (n1, k1), (n2, k2) = adj[cur]
+        nxt, k = (n2, k2) if k1 == keys[-1] else (n1, k1)
+        if k in visited:
+            break
+        visited.add(k)
+        keys.append(k)
+        nodes.append(nxt)
+        cur = nxt
+    return nodes, keys
 
 
 def road_chains(net, N):
@@ -555,11 +580,10 @@ def road_features(roads, warp):
         out_[~m] = vx[nd[~m] - N]
         return out_
     r_coords, r_attrs = [], []
-    for nodes, keys in chains:
+    for chain_nodes, keys in chains:
         _rank, cls, name, owf = net.edges[keys[0]]
         oneway = 1 if owf >= 0 else 0
-        if oneway and owf != nodes[0]:
-            nodes = nodes[::-1]
+        nodes = chain_nodes[::-1] if oneway and owf != chain_nodes[0] else chain_nodes
         C = coords_of(nodes)
         if len(nodes) >= 3 and all(n < N for n in nodes[1:-1]):
             C = relax(C, 2 if cls in ("national", "provincial") else 1)

@@ -59,6 +59,7 @@ class Townships:
 
     @property
     def n_rural(self):
+        """Number of rural townships (one per seat)."""
         return len(self.seat_pts)
 
 
@@ -72,6 +73,7 @@ class Settlements:
 
     @property
     def villages(self):
+        """Every village point, inside the county first, (n, 2) metres."""
         return np.vstack([self.v_in, self.v_out])
 
 
@@ -144,6 +146,7 @@ class RoadWarp:
         self.fx, self.fy = noise[0] * w_amp, noise[1] * w_amp
 
     def __call__(self, C):
+        """The points ``C`` (n, 2, metres) displaced by the warp."""
         grid = self.grid
         C = np.asarray(C, float)
         rc = np.vstack([(grid.y1 - C[:, 1]) / CELL - 0.5, (C[:, 0] - grid.x0) / CELL - 0.5])
@@ -158,5 +161,6 @@ class TownshipLookup:
         self.tree = shapely.STRtree(np.array(polys, dtype=object))
 
     def __call__(self, pt):
+        """Index of the township polygon containing ``pt`` (metres), -1 outside the county."""
         hit = self.tree.query(Point(pt), predicate="intersects")
         return int(hit[0]) if len(hit) else -1

@@ -107,28 +107,39 @@ def make_rivers(rng, grid, cx, cy):
 
     def inside(p):
         return grid.inside(p[0], p[1], margin=600)
+    _add_first_order(rng, rivers, inside, main.P[i_seat], main.P[i_city])
+    _add_second_order(rng, rivers, inside)
+    _add_gap_streams(rng, grid, rivers, inside)
+    return rivers, i_seat, i_city
+
+
+def _all_points(rivers):
+    """Every vertex of ``rivers``, (n, 2) metres."""
+    return np.vstack([r.P for r in rivers])
+
+
+def _tributary(rng, P, par, i_par, order):
+    """A river of ``order`` (1 or 2) along the path ``P`` joining river ``par`` at its vertex ``i_par``:
+    resampled every 50 m, rising from the junction, narrowing (channel ``w``, valley ``W``, metres) upstream.
+    """
+    P = resample_line(smooth_line(P, 1.5), 50.0)
+    s = np.arange(len(P)) * 50.0
+    Lr = s[-1]
+    z0 = par.z[i_par] + (3 if order == 1 else 2)
+    if order == 1:
+        zh = z0 + rng.uniform(380, 650) * min(1.0, 0.45 + Lr / 30000)
+        w, W = 120 - 70 * s / Lr, 1900 - 700 * s / Lr
+    else:
+        zh = z0 + rng.uniform(220, 380)
+        w, W = 70 - 32 * s / Lr, 1200 - 320 * s / Lr
+    z = z0 + (zh - z0) * (s / Lr) ** 1.7
+    return River(P, z, w, W, order)
+
+
+def _add_first_order(rng, rivers, inside, seat_p, city_p):
+    """First-order tributaries at roughly regular spacing along the main river, away from the seat and city."""
+    main = rivers[0]
     T = tangents(main.P)
-    seat_p, city_p = main.P[i_seat], main.P[i_city]
-
-    def all_pts():
-        return np.vstack([r.P for r in rivers])
-
-    def add(P, parent, i_par, order):
-        par = rivers[parent]
-        P = resample_line(smooth_line(P, 1.5), 50.0)
-        s = np.arange(len(P)) * 50.0
-        Lr = s[-1]
-        z0 = par.z[i_par] + (3 if order == 1 else 2)
-        if order == 1:
-            zh = z0 + rng.uniform(380, 650) * min(1.0, 0.45 + Lr / 30000)
-            w, W = 120 - 70 * s / Lr, 1900 - 700 * s / Lr
-        else:
-            zh = z0 + rng.uniform(220, 380)
-            w, W = 70 - 32 * s / Lr, 1200 - 320 * s / Lr
-        z = z0 + (zh - z0) * (s / Lr) ** 1.7
-        rivers.append(River(P, z, w, W, order))
-
-    # first-order tributaries at roughly regular spacing along the main river
     s_pos = 1500.0
     side = 1 if rng.random() < 0.5 else -1
     while s_pos < main.s[-1] - 1500:
@@ -143,10 +154,14 @@ def make_rivers(rng, grid, cx, cy):
         # lean upstream (tributaries join pointing downstream)
         up_bias = math.radians(rng.uniform(10, 40))
         ang = base + (up_bias if (nrm[1] * T[i, 0] - nrm[0] * T[i, 1]) > 0 else -up_bias)
-        P = grow_river(rng, p, ang, rng.uniform(7000, 30000), all_pts(), inside)
+        P = grow_river(rng, p, ang, rng.uniform(7000, 30000), _all_points(rivers), inside)
         if len(P) < 45:
             continue
-        add(P, 0, i, 1)
+        rivers.append(_tributary(rng, P, main, i, 1))
+
+
+def _add_second_order(rng, rivers, inside):
+    """Second-order tributaries branching off random first-order ones (90 tries)."""
     first = list(range(1, len(rivers)))
     n_try = 0
     while n_try < 90:
@@ -159,15 +174,18 @@ def make_rivers(rng, grid, cx, cy):
         Tp = tangents(par.P)
         sd = 1 if rng.random() < 0.5 else -1
         ang = math.atan2(Tp[i, 1], Tp[i, 0]) + sd * math.radians(rng.uniform(45, 85))
-        P = grow_river(rng, par.P[i], ang, rng.uniform(3500, 12000), all_pts(), inside, min_sep=950)
+        P = grow_river(rng, par.P[i], ang, rng.uniform(3500, 12000), _all_points(rivers), inside, min_sep=950)
         if len(P) < 30:
             continue
-        add(P, pi, i, 2)
-    # fill the big gaps: grow a stream from the nearest river towards the remotest ground
+        rivers.append(_tributary(rng, P, par, i, 2))
+
+
+def _add_gap_streams(rng, grid, rivers, inside):
+    """Fill the big gaps: grow a stream from the nearest river towards the remotest ground (> 4.2 km)."""
     samp = np.c_[grid.X[::6, ::6].ravel(), grid.Y[::6, ::6].ravel()]
     samp = samp[grid.inside(samp[:, 0], samp[:, 1], margin=2500)]
     blocked = np.zeros(len(samp), bool)
-    allp = all_pts()
+    allp = _all_points(rivers)
     owner = np.concatenate([np.full(len(r.P), k) for k, r in enumerate(rivers)])
     idx_in = np.concatenate([np.arange(len(r.P)) for r in rivers])
     dnear, jn = cKDTree(allp).query(samp)
@@ -184,17 +202,16 @@ def make_rivers(rng, grid, cx, cy):
         src = rivers[k].P[i]
         vec = samp[far] - src
         ang = math.atan2(vec[1], vec[0]) + rng.normal(0, 0.15)
-        P = grow_river(rng, src, ang, d[far] + 2500, all_pts(), inside, min_sep=950)
+        P = grow_river(rng, src, ang, d[far] + 2500, _all_points(rivers), inside, min_sep=950)
         if len(P) < 30:
             continue
-        add(P, k, i, min(rivers[k].order + 1, 2))
+        rivers.append(_tributary(rng, P, rivers[k], i, min(rivers[k].order + 1, 2)))
         newP = rivers[-1].P
         dn, jj = cKDTree(newP).query(samp)
         closer = dn < dnear
         dnear = np.where(closer, dn, dnear)
         own_n = np.where(closer, len(rivers) - 1, own_n)
         idx_n = np.where(closer, jj, idx_n)
-    return rivers, i_seat, i_city
 
 
 def make_terrain(rng, grid, rivers, cx, cy):

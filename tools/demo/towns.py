@@ -14,7 +14,8 @@ from shapely.geometry import LineString, Point, Polygon
 from tools.demo.grid import log, smooth_line, tangents
 from tools.demo.state import Towns
 
-SEAT_ARTERIALS = ["人民路", "滨江路", "建设路", "解放路", "中山路", "新华路", "芙蓉大道", "迎宾大道", "滨江南路", "南环路"]
+SEAT_ARTERIALS = ["人民路", "滨江路", "建设路", "解放路", "中山路", "新华路", "芙蓉大道", "迎宾大道", "滨江南路",
+                  "南环路"]
 SEAT_SECONDARY = ["文化路", "和平路", "民主路", "育才路", "朝阳路", "健康路", "胜利路", "东风路", "光明路", "前进路",
                   "园林路", "兴隆街", "新建路", "工农路", "红星路", "团结路", "长青路", "白杨路", "凤凰路", "桃源路"]
 
@@ -52,6 +53,22 @@ def river_frame(river_P, i_c):
     return frame
 
 
+@dataclass(frozen=True)
+class TownPlan:
+    """The shape of a town's street grid along its river (metres)."""
+
+    half_len: float              # half length along the river
+    wpos: float                  # extent on the left bank
+    wneg: float                  # extent on the right bank
+    sp_s: float                  # cross-street spacing
+    sp_n: float                  # along-street spacing
+    old_half: float              # half length of the old town
+    pools: tuple                 # (arterial, secondary, branch) street names
+    river_half: float = 80.0     # half width of the river, kept free of streets
+    oneway_pairs: bool = True    # one-way pairs of streets in the old town
+    max_slope: float = 0.33      # steepest ground (m/m) an intersection may stand on
+
+
 @dataclass
 class TownLattice:
     """Candidate street intersections of a town: cross-street index i (along the river) x line index j."""
@@ -68,8 +85,10 @@ class TownLattice:
     s_old: float          # old-town centre, metres along the river
 
 
-def town_lattice(rng, grid, frame, half_len, wpos, wneg, sp_s, sp_n, old_half, slope, river_half, max_slope):
+def town_lattice(rng, grid, frame, plan, slope):
     """Street spacing, irregular footprint and jittered intersections of a town (metres, EPSG:4545)."""
+    half_len, wpos, wneg, sp_s, sp_n = plan.half_len, plan.wpos, plan.wneg, plan.sp_s, plan.sp_n
+    old_half, river_half, max_slope = plan.old_half, plan.river_half, plan.max_slope
     s_old = rng.uniform(-0.15, 0.15) * half_len
     # cross-street positions (closer together in the old town)
     svals = [0.0]
@@ -127,7 +146,8 @@ def town_street_names(rng, lat, half_len, pools):
     for j in range(nn):
         if j in lat.kpos:
             k = lat.kpos[j]
-            cls = "urban_arterial" if k in (0, 3, 7) else ("urban_secondary" if k % 2 == 0 or k == 5 else "urban_branch")
+            cls = ("urban_arterial" if k in (0, 3, 7)
+                   else "urban_secondary" if k % 2 == 0 or k == 5 else "urban_branch")
         else:
             k = lat.kneg[j]
             cls = "urban_arterial" if k == 0 else ("urban_secondary" if k % 2 == 0 else "urban_branch")
@@ -162,22 +182,33 @@ def town_street_names(rng, lat, half_len, pools):
     return line_cls, line_name, bridge_s
 
 
-def town_edges(lat, line_cls, line_name, bridge_s, old_half, oneway_pairs):
+def town_edges(lat, line_cls, line_name, bridge_s, plan):
     """Street edges (i, j, cls, name, ow) between kept lattice intersections; returns (nodes, edges).
 
-    Only the bridge cross streets cross the river; with ``oneway_pairs`` two along-streets and two to
-    four cross streets in the old town become one-way pairs.
+    Only the bridge cross streets cross the river; with ``plan.oneway_pairs`` two along-streets and two
+    to four cross streets in the old town become one-way pairs.
     """
     keep, ns, nn = lat.keep, len(lat.svals), len(lat.nvals)
     nid = -np.ones((ns, nn), int)
     nid[keep] = np.arange(keep.sum())
     nodes = lat.XY[keep]
-    edges = []
     ow_along = {}
-    if oneway_pairs:
+    if plan.oneway_pairs:
         js = sorted(lat.kpos, key=lambda j: lat.kpos[j])
         if len(js) > 2:
             ow_along = {js[1]: 1, js[2]: -1}
+    edges = _lattice_edges(lat, nid, line_cls, line_name, bridge_s, ow_along)
+    if plan.oneway_pairs:
+        _oneway_cross_pairs(lat, nid, line_cls, line_name, edges, plan.old_half)
+    return nodes, edges
+
+
+def _lattice_edges(lat, nid, line_cls, line_name, bridge_s, ow_along):
+    """Edges between neighbouring kept intersections (node ids ``nid``); along-streets in ``ow_along``
+    (j -> direction) are one-way in the one-way zone.
+    """
+    keep, ns, nn = lat.keep, len(lat.svals), len(lat.nvals)
+    edges = []
     for i in range(ns):
         for j in range(nn):
             if not keep[i, j]:
@@ -192,24 +223,27 @@ def town_edges(lat, line_cls, line_name, bridge_s, old_half, oneway_pairs):
                 if cross and i not in bridge_s:
                     continue
                 edges.append((nid[i, j], nid[i, j + 1], line_cls[("s", i)], line_name[("s", i)], 0))
-    # one-way pair of cross streets in the old town
-    if oneway_pairs:
-        cand = [i for i in range(ns)
-                if abs(lat.svals[i] - lat.s_old) < old_half * 0.8 and line_cls[("s", i)] == "urban_branch"]
-        if len(cand) >= 3:
-            m_ = len(cand) // 2
-            pairs_ = [(cand[m_ - 1], 1), (cand[m_ + 1], -1)]
-            if len(cand) >= 6:
-                pairs_ += [(cand[0], -1), (cand[-1], 1)]
-            for e_i, e in enumerate(edges):
-                a, b, cls, nm, ow = e
-                for ii, sign in pairs_:
-                    if line_cls[("s", ii)] == cls and nm == line_name[("s", ii)]:
-                        ia, ja = np.argwhere(nid == a)[0]
-                        ib, jb = np.argwhere(nid == b)[0]
-                        if ia == ib == ii and lat.old[ia, ja] and lat.old[ib, jb] and ja >= lat.n_neg:
-                            edges[e_i] = (a, b, cls, nm, sign)
-    return nodes, edges
+    return edges
+
+
+def _oneway_cross_pairs(lat, nid, line_cls, line_name, edges, old_half):
+    """Make one or two pairs of old-town branch cross streets one-way in opposite directions (in ``edges``)."""
+    cand = [i for i in range(len(lat.svals))
+            if abs(lat.svals[i] - lat.s_old) < old_half * 0.8 and line_cls[("s", i)] == "urban_branch"]
+    if len(cand) < 3:
+        return
+    m_ = len(cand) // 2
+    pairs_ = [(cand[m_ - 1], 1), (cand[m_ + 1], -1)]
+    if len(cand) >= 6:
+        pairs_ += [(cand[0], -1), (cand[-1], 1)]
+    for e_i, e in enumerate(edges):
+        a, b, cls, nm, _ow = e
+        for ii, sign in pairs_:
+            if line_cls[("s", ii)] == cls and nm == line_name[("s", ii)]:
+                ia, ja = np.argwhere(nid == a)[0]
+                ib, jb = np.argwhere(nid == b)[0]
+                if ia == ib == ii and lat.old[ia, ja] and lat.old[ib, jb] and ja >= lat.n_neg:
+                    edges[e_i] = (a, b, cls, nm, sign)
 
 
 def largest_street_component(rng, nodes, edges):
@@ -263,22 +297,18 @@ def town_gateways(nodes, edges, mls, block):
     return gw
 
 
-def build_town(rng, grid, river_P, i_c, half_len, wpos, wneg, sp_s, sp_n, old_half, pools, slope,
-               river_half=80.0, oneway_pairs=True, max_slope=0.33):
-    """Curvilinear street grid following the river around river point i_c (metres, EPSG:4545).
-
-    half_len: half length along the river; wpos/wneg: extent on the left/right bank; sp_s/sp_n:
-    cross/along street spacing; old_half: half length of the old town; pools: (arterial, secondary,
-    branch) street names.
+def build_town(rng, grid, river_P, i_c, plan, slope):
+    """Curvilinear street grid following the river around river point i_c (metres, EPSG:4545), shaped
+    by ``plan`` (a :class:`TownPlan`) on ground of ``slope`` (m/m).
 
     Returns dict(nodes=(n,2), edges=[(i, j, cls, name, ow)], gateways=[(node, xy, cls)], block
     (street buffer, 115 m), footprint (outer ring of the 95 m buffer), old_xy (old-town centre),
     frame (see ``river_frame``), half_len).  ow = +1: one-way i->j, -1: one-way j->i, 0: two-way.
     """
     frame = river_frame(river_P, i_c)
-    lat = town_lattice(rng, grid, frame, half_len, wpos, wneg, sp_s, sp_n, old_half, slope, river_half, max_slope)
-    line_cls, line_name, bridge_s = town_street_names(rng, lat, half_len, pools)
-    nodes, edges = town_edges(lat, line_cls, line_name, bridge_s, old_half, oneway_pairs)
+    lat = town_lattice(rng, grid, frame, plan, slope)
+    line_cls, line_name, bridge_s = town_street_names(rng, lat, plan.half_len, plan.pools)
+    nodes, edges = town_edges(lat, line_cls, line_name, bridge_s, plan)
     nodes, edges = largest_street_component(rng, nodes, edges)
     mls = shapely.union_all([LineString([nodes[a], nodes[b]]) for a, b, *_ in edges])
     block = mls.buffer(115, quad_segs=4)
@@ -286,17 +316,17 @@ def build_town(rng, grid, river_P, i_c, half_len, wpos, wneg, sp_s, sp_n, old_ha
     foot = Polygon(fp.exterior) if fp.geom_type == "Polygon" else fp
     return {"nodes": nodes, "edges": edges, "gateways": town_gateways(nodes, edges, mls, block), "block": block,
             "footprint": foot, "old_xy": frame(np.array([lat.s_old]), np.array([300.0]))[0], "frame": frame,
-            "half_len": half_len}
+            "half_len": plan.half_len}
 
 
 def build_towns(rng, terrain):
     """Street grids of the county seat (with an old town) and the neighbouring city 44 km down the valley."""
     grid, main = terrain.grid, terrain.rivers[0]
-    seat = build_town(rng, grid, main.P, terrain.i_seat, 2300, 1150, 650, 170, 150, 550,
-                      (SEAT_ARTERIALS, SEAT_SECONDARY, SEAT_BRANCH), terrain.slope)
-    city = build_town(rng, grid, main.P, terrain.i_city, 2100, 1150, 950, 210, 180, 400,
-                      (CITY_ARTERIALS, CITY_SECONDARY, CITY_BRANCH), terrain.slope, oneway_pairs=False,
-                      max_slope=0.5)
+    seat_plan = TownPlan(2300, 1150, 650, 170, 150, 550, (SEAT_ARTERIALS, SEAT_SECONDARY, SEAT_BRANCH))
+    city_plan = TownPlan(2100, 1150, 950, 210, 180, 400, (CITY_ARTERIALS, CITY_SECONDARY, CITY_BRANCH),
+                         oneway_pairs=False, max_slope=0.5)
+    seat = build_town(rng, grid, main.P, terrain.i_seat, seat_plan, terrain.slope)
+    city = build_town(rng, grid, main.P, terrain.i_city, city_plan, terrain.slope)
     blocked = features.rasterize([(seat["block"], 1), (city["block"], 1)], out_shape=(grid.ny, grid.nx),
                                  transform=grid.transform, all_touched=True).astype(bool)
     log(f"towns: seat {len(seat['edges'])} street edges, city {len(city['edges'])}")

@@ -20,6 +20,7 @@ from tools.demo.grid import CELL, CRS_G, CRS_M, NODATA, RANK, SYNTH, T_M2LL
 
 
 def to_lonlat(xy):
+    """Points (n, 2) in EPSG:4545 metres as (lon, lat) degrees in EPSG:4490, rounded to 1e-6."""
     lon, lat = T_M2LL.transform(xy[:, 0], xy[:, 1])
     return np.round(np.c_[lon, lat], 6)
 
@@ -30,32 +31,46 @@ def write_outputs(dc, out, seed):
     Returns the figures the README quotes.
     """
     out = Path(out)
-    grid, tw = dc.grid, dc.townships
-    # roads
+    roads = _road_frame(dc)
+    for f in ("roads.gpkg", "townships.gpkg", "villages.gpkg", "population.tif", "facilities.csv"):
+        (out / f).unlink(missing_ok=True)
+    lo = {"DESCRIPTION": "Synthetic demo road network of 示范县 (Demo County) - not a real place. " + SYNTH}
+    pyogrio.write_dataframe(roads, out / "roads.gpkg", layer="roads", driver="GPKG", layer_options=lo)
+    town = _write_townships(dc, out, seed)
+    vil = _write_villages(dc, out)
+    _write_facilities(dc.facilities, out)
+    arr = _write_population(dc, out)
+    return {"seg_comp": _component_sizes(roads), "fac_dist": _facility_road_distance(roads, dc.facilities),
+            "area_km2": dc.townships.area_km2,
+            "pop_total": float(arr[arr != np.float32(NODATA)].astype(np.float64).sum()),
+            "roads": roads, "towns": town, "villages": vil, "fac": dc.facilities, "n_ic": dc.n_interchanges}
+
+
+def _road_frame(dc):
+    """The road segments in EPSG:4490, best class first; segments that rounding collapses are left out."""
     coords, attrs = dc.road_coords, dc.road_attrs
     lens = np.array([len(c) for c in coords])
     ll = to_lonlat(np.vstack(coords))
     parts = np.split(ll, np.cumsum(lens)[:-1])
     rows, geoms = [], []
     for (cls, name, ow), C in zip(attrs, parts, strict=False):
-        keep = np.r_[True, np.any(np.diff(C, axis=0) != 0, axis=1)]
-        C = C[keep]
-        if len(C) < 2:   # collapsed by rounding to 1e-6 degrees
+        kept = C[np.r_[True, np.any(np.diff(C, axis=0) != 0, axis=1)]]
+        if len(kept) < 2:   # collapsed by rounding to 1e-6 degrees
             continue
         rows.append((cls, name, ow))
-        geoms.append(LineString(C))
+        geoms.append(LineString(kept))
     order = sorted(range(len(rows)), key=lambda i: (-RANK[rows[i][0]], i))
-    roads = gpd.GeoDataFrame({
+    return gpd.GeoDataFrame({
         "road_id": np.arange(1, len(order) + 1, dtype=np.int64),
         "road_class": [rows[i][0] for i in order],
         "name": [rows[i][1] for i in order],
         "oneway": np.array([rows[i][2] for i in order], dtype=np.int32),
     }, geometry=[geoms[i] for i in order], crs=CRS_G)
-    for f in ("roads.gpkg", "townships.gpkg", "villages.gpkg", "population.tif", "facilities.csv"):
-        (out / f).unlink(missing_ok=True)
-    lo = {"DESCRIPTION": "Synthetic demo road network of 示范县 (Demo County) - not a real place. " + SYNTH}
-    pyogrio.write_dataframe(roads, out / "roads.gpkg", layer="roads", driver="GPKG", layer_options=lo)
-    # townships
+
+
+def _write_townships(dc, out, seed):
+    """Write townships.gpkg: the polygons by code, with a census-like population within ±5% of the raster's."""
+    tw = dc.townships
     tps = tw.polys
     lab_f, pop = tw.label, dc.people
     tw_sum = np.array([pop[lab_f == k].astype(np.float64).sum() for k in range(len(tps))])
@@ -71,8 +86,12 @@ def write_outputs(dc, out, seed):
     }, geometry=[tgeo[k] for k in order_t], crs=CRS_G)
     lo = {"DESCRIPTION": "Synthetic demo townships (乡镇/街道) of 示范县 (Demo County) - not a real place. " + SYNTH}
     pyogrio.write_dataframe(town, out / "townships.gpkg", layer="townships", driver="GPKG", layer_options=lo)
-    # villages
-    vs = dc.villages
+    return town
+
+
+def _write_villages(dc, out):
+    """Write villages.gpkg: the village points by township code and name."""
+    tw, vs = dc.townships, dc.villages
     v_in, v_tw, vil_pop, vnames = vs.xy, vs.township, vs.population, vs.names
     vll = to_lonlat(v_in)
     vord = sorted(range(len(v_in)), key=lambda i: (tw.codes[v_tw[i]], vnames[i]))
@@ -84,18 +103,24 @@ def write_outputs(dc, out, seed):
     }, geometry=shapely.points(vll[vord]), crs=CRS_G)
     lo = {"DESCRIPTION": "Synthetic demo villages (村) of 示范县 (Demo County) - not a real place. " + SYNTH}
     pyogrio.write_dataframe(vil, out / "villages.gpkg", layer="villages", driver="GPKG", layer_options=lo)
-    # facilities
-    fac = dc.facilities
+    return vil
+
+
+def _write_facilities(fac, out):
+    """Write facilities.csv (UTF-8, lon/lat to 1e-6 degrees)."""
     fll = to_lonlat(np.array([f["xy"] for f in fac]))
     cols = ["id", "name", "type", "lon", "lat", "beds", "ambulances", "emergency", "doctors", "nurses", "township_code"]
-    with open(out / "facilities.csv", "w", encoding="utf-8", newline="") as fh:
+    with (out / "facilities.csv").open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(cols)
         for f, (lon, lat) in zip(fac, fll, strict=False):
             w.writerow([f["id"], f["name"], f["type"], f"{lon:.6f}", f"{lat:.6f}", f["beds"], f["ambulances"],
                         f["emergency"], f["doctors"], f["nurses"], f["township_code"]])
-    # population raster, cropped to the county
-    county = tw.county
+
+
+def _write_population(dc, out):
+    """Write population.tif, cropped to the county (nodata outside it); returns the written array."""
+    grid, county, pop = dc.grid, dc.townships.county, dc.people
     rr = np.flatnonzero(county.any(1))
     cc = np.flatnonzero(county.any(0))
     r0, r1, c0, c1 = rr[0] - 1, rr[-1] + 2, cc[0] - 1, cc[-1] + 2
@@ -108,7 +133,11 @@ def write_outputs(dc, out, seed):
         dst.update_tags(DESCRIPTION="Synthetic demo population (people per 100 m cell) of 示范县 (Demo County) - "
                                     "not a real place. " + SYNTH, UNITS="people per cell")
         dst.set_band_description(1, "population (synthetic demo)")
-    # connectivity from shared endpoints, and facility distance to the nearest (non-expressway) road
+    return arr
+
+
+def _component_sizes(roads):
+    """Segments per connected part of the road network (by shared endpoints), largest first."""
     gv = roads.geometry.values
     nco = shapely.get_num_coordinates(gv)
     co = shapely.get_coordinates(gv)
@@ -119,13 +148,15 @@ def write_outputs(dc, out, seed):
     _, comp = connected_components(csr_matrix((np.ones(len(roads)), (inv[:len(roads)], inv[len(roads):])),
                                               shape=(n_nodes, n_nodes)), directed=False)
     seg_comp = np.bincount(comp[inv[:len(roads)]])
-    seg_comp = sorted(seg_comp[seg_comp > 0], reverse=True)
+    return sorted(seg_comp[seg_comp > 0], reverse=True)
+
+
+def _facility_road_distance(roads, fac):
+    """Distance (metres) from each facility to the nearest road that is not an expressway."""
     rm = roads[roads["road_class"] != "expressway"].to_crs(CRS_M).geometry.values
     fpts = shapely.points(np.array([f["xy"] for f in fac]))
     _, fd = shapely.STRtree(rm).query_nearest(fpts, return_distance=True)
-    return {"seg_comp": seg_comp, "fac_dist": fd, "area_km2": tw.area_km2,
-            "pop_total": float(arr[arr != np.float32(NODATA)].astype(np.float64).sum()),
-            "roads": roads, "towns": town, "villages": vil, "fac": fac, "n_ic": dc.n_interchanges}
+    return fd
 
 
 def write_readme(out, seed, st):
@@ -141,7 +172,8 @@ def write_readme(out, seed, st):
                    "emergency_station", "central_township_hc", "township_hc", "community_hc", "community_station",
                    "village_clinic"]
     clinic_names = {f["name"] for f in fac if f["type"] == "village_clinic"}
-    n_big_no = int(sum(1 for n, p in zip(vil["name"], vil["population"], strict=False) if p >= 800 and f"{n}卫生室" not in clinic_names))
+    n_big_no = int(sum(1 for n, p in zip(vil["name"], vil["population"], strict=False)
+                       if p >= 800 and f"{n}卫生室" not in clinic_names))
     n_oneway = int(roads["oneway"].sum())
     n_urban = int(roads["road_class"].str.startswith("urban").sum())
     lines = [
@@ -187,11 +219,12 @@ def write_readme(out, seed, st):
         "## Figures",
         "",
         (f"- County area: {st['area_km2']:.0f} km²; townships: {len(town)} "
-        f"({int((town['class'] == 'urban').sum())} urban subdistricts 街道, {int((town['class'] == 'rural').sum())} rural 镇/乡)"),
+        f"({int((town['class'] == 'urban').sum())} urban subdistricts 街道, "
+        f"{int((town['class'] == 'rural').sum())} rural 镇/乡)"),
         (f"- Population (raster sum inside the county): {st['pop_total']:,.0f}; township `population` is a "
         "census-like figure within ±5% of the raster sum in each polygon"),
-        (f"- Villages: {len(vil)} (population {int(vil['population'].sum()):,}; {int((vil['population'] >= 800).sum())} "
-        f"with ≥ 800 people, {n_big_no} of them without a village clinic)"),
+        (f"- Villages: {len(vil)} (population {int(vil['population'].sum()):,}; "
+        f"{int((vil['population'] >= 800).sum())} with ≥ 800 people, {n_big_no} of them without a village clinic)"),
         (f"- Road segments: {len(roads):,}, {rlen.sum() / 1000:,.0f} km; one-way: {n_oneway} "
         f"({100 * n_oneway / max(n_urban, 1):.1f}% of {n_urban} urban segments)"),
         "",
@@ -218,7 +251,8 @@ def write_readme(out, seed, st):
         f"{len(st['seg_comp']) - 1} deliberately disconnected tiny village-road fragments "
         f"({', '.join(str(c) for c in st['seg_comp'][1:])} segment(s)), as real data has."),
         ("- `population.tif`: EPSG:4545 (CGCS2000 / 3-degree Gauss-Kruger CM 108E), 100 m cells, float32, "
-        "people per cell (rounded to 0.01), LZW, tiled, nodata −3.4028234663852886e+38 (WorldPop's value) outside the county."),
+        "people per cell (rounded to 0.01), LZW, tiled, nodata −3.4028234663852886e+38 (WorldPop's value) outside "
+        "the county."),
         ("- `townships.gpkg` (layer `townships`, EPSG:4490): `code` (fake prefix 999901), `name`, `class` "
         "(urban/rural), `population`."),
         ("- `villages.gpkg` (layer `villages`, EPSG:4490): `id, name, township_code, population` (people assigned "
