@@ -80,7 +80,8 @@ def diff(before: Evaluation, after: Evaluation) -> Diff:
         raise ValueError("evaluations of different studies cannot be compared")
     study = after.study
     if before.state.root is after.state.root:  # both kept as the same baseline plus the cells that differ
-        cells = np.union1d(before.state.cells, after.state.cells)
+        cells = (after.state.cells if len(before.state.cells) == 0 else before.state.cells
+                 if len(after.state.cells) == 0 else np.union1d(before.state.cells, after.state.cells))
     else:  # e.g. one evaluated from scratch: compare every cell
         cells = np.arange(len(study.inputs.cells.x))
     people = study.inputs.cells.people[cells]
@@ -189,7 +190,7 @@ def _flows(before: Evaluation, after: Evaluation, view0: Any, view1: Any, people
     f0, f1 = primary.cell_seconds(view0)[1], primary.cell_seconds(view1)[1]
     moved = (f0 != f1) & (people > 0)
     na = len(after.facilities)
-    ids = np.r_[after.facilities["id"].to_numpy(dtype=object), np.array(["(none)"], dtype=object)]
+    ids = np.r_[after.sources.columns["id"].astype(object), np.array(["(none)"], dtype=object)]
     if not moved.any():
         return pd.DataFrame({"from_id": [], "to_id": [], "people": []})
     key = (f0[moved] + 1) * (na + 1) + (f1[moved] + 1)

@@ -39,6 +39,7 @@ from healthreach.reach import Surface, point_cost
 from healthreach.scenario.apply import apply_changes
 from healthreach.scenario.checks import check
 from healthreach.scenario.schema import Scenario, as_scenario
+from healthreach.scenario.sites import Projections
 from healthreach.standards import CellView, Context, Figure, Standard, build_standards
 from healthreach.standards.circle import Circle
 from healthreach.standards.response import Response
@@ -77,9 +78,11 @@ class Study:
         self.access: dict[str, Attachment] = attach_cells(net, cells, {n.mode for n in self.needs}, cache)
         self.cell_index = {mode: CellIndex.build(net, at) for mode, at in self.access.items()}
         self.village_access = self._attach_villages()
-        self.facility_township = self.locate(inputs.facilities["x"].to_numpy(float),
-                                             inputs.facilities["y"].to_numpy(float))
-        self.own = self.sources(inputs.facilities)  # the study's own facility table
+        # the study's own facility table, as evaluations hold it: sites as x, y (metres), no geometry
+        self.facilities = pd.DataFrame(inputs.facilities.drop(columns=[inputs.facilities.geometry.name]))
+        self.own = self.sources(self.facilities)
+        self.facility_township = self.locate(self.own.columns["x"].astype(float), self.own.columns["y"].astype(float))
+        self.projections = Projections(inputs.crs)  # of the sites changes give
         self._baseline: Evaluation | None = None
 
     @cached_property
@@ -87,11 +90,20 @@ class Study:
         """The cells by grid window, for straight-line updates."""
         return CellWindow(self.inputs.grid, self.inputs.cells)
 
-    def sources(self, facilities: gpd.GeoDataFrame) -> Sources:
-        """Group membership and road attachment of a facility table's rows."""
-        profile = self.inputs.profile
-        return Sources({g: in_group(facilities, spec) for g, spec in profile.groups.items()},
-                       {m: facility_attachment(facilities, m) for m in {n.mode for n in self.needs}})
+    def sources(self, facilities: pd.DataFrame) -> Sources:
+        """A facility table's columns as arrays, its rows' group membership and road attachment."""
+        cols = {c: facilities[c].to_numpy() for c in FACILITY_COLUMNS}  # each column read once
+        member = {}
+        for g, spec in self.inputs.profile.groups.items():
+            member[g] = np.isin(cols["type"], spec.types)
+            if spec.emergency_flag:
+                member[g] |= cols["emergency"].astype(bool)
+        attached = {}
+        for mode in {n.mode for n in self.needs}:
+            key = "walk" if mode == "walk" else "drive"  # ambulances use the driving attachment
+            attached[mode] = Attachment(cols[f"seg_{key}"].astype(np.int64), cols[f"along_{key}_m"].astype(float),
+                                        cols[f"snap_{key}_m"].astype(float))
+        return Sources(cols, member, attached)
 
     def _attach_villages(self) -> dict[tuple[str, str], Attachment]:
         """Where urban and rural villages attach to the roads of each mode a village standard uses."""
@@ -124,18 +136,26 @@ class Study:
     def baseline(self) -> Evaluation:
         """The study evaluated with its own facility table (computed once, then kept)."""
         if self._baseline is None:
-            self._baseline = Evaluation.full(self, self.inputs.facilities)
+            self._baseline = Evaluation.full(self, self.facilities)
         return self._baseline
 
-    def evaluate(self, facilities: gpd.GeoDataFrame) -> Evaluation:
+    def evaluate(self, facilities: pd.DataFrame) -> Evaluation:
         """The study evaluated from scratch with another facility table (every surface recomputed)."""
+        if isinstance(facilities, gpd.GeoDataFrame):
+            facilities = pd.DataFrame(facilities.drop(columns=[facilities.geometry.name]))
         return Evaluation.full(self, facilities)
+
+
+FACILITY_COLUMNS = ("id", "name", "type", "beds", "ambulances", "emergency", "x", "y", "seg_walk", "along_walk_m",
+                    "snap_walk_m", "seg_drive", "along_drive_m", "snap_drive_m")
 
 
 @dataclass(frozen=True)
 class Sources:
-    """Per group, which rows of a facility table belong to it; per mode, where each row attaches."""
+    """A facility table's columns as arrays; per group, which rows belong to it; per mode, where each
+    row attaches to the roads."""
 
+    columns: dict[str, np.ndarray]
     member: dict[str, np.ndarray]
     attached: dict[str, Attachment]
 
@@ -215,7 +235,7 @@ class Evaluation:
     """
 
     study: Study
-    facilities: gpd.GeoDataFrame
+    facilities: pd.DataFrame
     sources: Sources
     surfaces: dict[Need, Surface]
     line_m: dict[str, np.ndarray]       # per group: straight-line metres to its nearest site (inf beyond the radii)
@@ -236,11 +256,11 @@ class Evaluation:
     # --- building ---------------------------------------------------------------------------------------
 
     @classmethod
-    def full(cls, study: Study, facilities: gpd.GeoDataFrame, **extra: Any) -> Evaluation:
+    def full(cls, study: Study, facilities: pd.DataFrame, **extra: Any) -> Evaluation:
         """Every surface, cell and figure computed from scratch (``extra``: parent, moves, scenario)."""
         start = time.perf_counter()
         inputs = study.inputs
-        sources = study.own if facilities is inputs.facilities else study.sources(facilities)
+        sources = study.own if facilities is study.facilities else study.sources(facilities)
         surf = surfaces(inputs.network, facilities, study.needs, inputs.profile.groups)
         kmh = inputs.profile.travel.access_kmh
         root: dict[Key, tuple[np.ndarray, np.ndarray]] = {
@@ -248,36 +268,36 @@ class Evaluation:
         cells = inputs.cells
         line_m = {}
         for group, radii in study.line_radii.items():
-            dist, _ = nearest_site(cells.x, cells.y, *_sites(facilities, sources.member[group]))
+            dist, _ = nearest_site(cells.x, cells.y, *_sites(sources, group))
             line_m[group] = np.where(dist <= radii[-1], dist, np.inf)
             root[("line", group)] = (banded(line_m[group], radii), np.full(len(dist), -1))
         state = CellState.of(root)
         view = study.view(root)
         tally = Tally.build(study.weights, {k: v for s in study.standards for k, v in s.cell_values(view).items()})
-        township = cls._township_of(study, facilities)
+        township = cls._township_of(study, sources)
         catch = catchments(study, view, cells.people, len(facilities))
         t = {"travel": time.perf_counter() - start}
         return cls._finish(study, facilities, sources, surf, line_m, state, tally, catch, township, seconds=t, **extra)
 
     @classmethod
-    def _township_of(cls, study: Study, facilities: gpd.GeoDataFrame, parent: Evaluation | None = None) -> np.ndarray:
+    def _township_of(cls, study: Study, sources: Sources, parent: Evaluation | None = None) -> np.ndarray:
         """Township row per facility: the parent's (or the study's) where a row stands where it stood."""
-        base = parent.facilities if parent is not None else study.inputs.facilities
+        base = parent.sources if parent is not None else study.own
         located = parent.facility_township if parent is not None else study.facility_township
-        if facilities is base:
+        if sources is base:
             return located
-        x, y = facilities["x"].to_numpy(float), facilities["y"].to_numpy(float)
-        n = min(len(x), len(base))
+        x, y = sources.columns["x"].astype(float), sources.columns["y"].astype(float)
+        x0, y0 = base.columns["x"].astype(float), base.columns["y"].astype(float)
+        n = min(len(x), len(x0))
         out = np.full(len(x), -1)
         out[:n] = located[:n]
-        todo = np.r_[np.flatnonzero((x[:n] != base["x"].to_numpy(float)[:n])
-                                    | (y[:n] != base["y"].to_numpy(float)[:n])), np.arange(n, len(x))]
+        todo = np.r_[np.flatnonzero((x[:n] != x0[:n]) | (y[:n] != y0[:n])), np.arange(n, len(x))]
         if len(todo):
             out[todo] = study.locate(x[todo], y[todo])
         return out
 
     @classmethod
-    def _finish(cls, study: Study, facilities: gpd.GeoDataFrame, sources: Sources, surf: dict[Need, Surface],
+    def _finish(cls, study: Study, facilities: pd.DataFrame, sources: Sources, surf: dict[Need, Surface],
                 line_m: dict[str, np.ndarray], state: CellState, tally: Tally, catch: dict[str, np.ndarray], township: np.ndarray,
                 **extra: Any) -> Evaluation:
         """Figures and tables from the sums."""
@@ -289,15 +309,15 @@ class Evaluation:
                 if not isinstance(unit, Villages):
                     continue
                 if parent is not None and all(surf[n] is parent.surfaces[n] for n in unit.needs()) \
-                        and _same_names(parent.facilities, facilities):
+                        and _same_names(parent.sources, sources):
                     villages[unit.id] = parent.village_tables[unit.id]  # nothing it reads has changed
                 else:
                     villages[unit.id] = unit.table(inputs.network, inputs.villages, study.village_access, surf,
-                                                   facilities, inputs.boundaries["name"].to_numpy(),
+                                                   sources.columns["name"], inputs.boundaries["name"].to_numpy(),
                                                    inputs.profile.travel.access_kmh)
         counts = has_ambulance_counts(inputs.study.facilities)
         context = Context(study.weights.total, study.weights.area_total,
-                          float(facilities["ambulances"].to_numpy()[township >= 0].sum()), counts,
+                          float(sources.columns["ambulances"][township >= 0].sum()), counts,
                           inputs.profile.travel.dispatch_delay_min, villages)
         member = sources.member
         own = study.own.member
@@ -308,8 +328,7 @@ class Evaluation:
                     _not_assessed(figure, unit.group, inputs.profile.groups[unit.group])
                 figures[figure.id] = figure
         return cls(study, facilities, sources, surf, line_m, state, tally, catch, township, figures,
-                   township_table(inputs, study.standards, tally), facility_table(study, facilities, township, catch,
-                                                                                 member),
+                   township_table(inputs, study.standards, tally), facility_table(study, sources, township, catch),
                    villages, **extra)
 
     # --- changes ----------------------------------------------------------------------------------------
@@ -327,7 +346,7 @@ class Evaluation:
         """
         start = time.perf_counter()
         scenario = as_scenario(changes, name)
-        sites = check(scenario, self.study.inputs, self.facilities)
+        sites = check(scenario, self.study.inputs, self.facilities, self.study.projections)
         changed, moves = apply_changes(scenario, self.study.inputs, sites, self.facilities)
         checked = time.perf_counter() - start
         if incremental:
@@ -337,17 +356,17 @@ class Evaluation:
         after.seconds.update({"check_apply": checked, **after.seconds})
         return after
 
-    def updated(self, facilities: gpd.GeoDataFrame, **extra: Any) -> Evaluation:
+    def updated(self, facilities: pd.DataFrame, **extra: Any) -> Evaluation:
         """This evaluation with a changed facility table (this table's rows in order, new ones appended)."""
         start = time.perf_counter()
         study, inputs = self.study, self.study.inputs
         n_before = len(self.facilities)
-        if len(facilities) < n_before or not np.array_equal(facilities["id"].to_numpy()[:n_before],
-                                                            self.facilities["id"].to_numpy()):
+        sources = study.sources(facilities)
+        if len(facilities) < n_before or not np.array_equal(sources.columns["id"][:n_before],
+                                                            self.sources.columns["id"]):
             raise ValueError("the changed facility table must keep this evaluation's rows in order "
                              "and append new facilities at the end")
         net, kmh = inputs.network, inputs.profile.travel.access_kmh
-        sources = study.sources(facilities)
         surf = dict(self.surfaces)
         updates: dict[Key, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         for need in study.needs:
@@ -360,8 +379,8 @@ class Evaluation:
         cells = inputs.cells
         line_m = dict(self.line_m)
         for group, radii in study.line_radii.items():
-            after = _sites(facilities, sources.member[group])
-            removed, added = _site_changes(_sites(self.facilities, self.sources.member[group]), after)
+            after = _sites(sources, group)
+            removed, added = _site_changes(_sites(self.sources, group), after)
             if len(removed[0]) or len(added[0]):
                 idx, line_m[group] = update_sites(cells, study.window, self.line_m[group], removed, after, added,
                                                   radii[-1])
@@ -376,7 +395,7 @@ class Evaluation:
         tally = self.tally.changed(changed, people, town, values_old, values_new)
         catch = _catchments_changed(self.catchments, catchments(study, old, people, len(facilities)),
                                     catchments(study, new, people, len(facilities)), len(facilities))
-        township = self._township_of(study, facilities, self)
+        township = self._township_of(study, sources, self)
         t_figures = time.perf_counter()
         out = self._finish(study, facilities, sources, surf, line_m, state, tally, catch, township, parent=self,
                            changed=changed, seconds={}, **extra)
@@ -444,10 +463,10 @@ def _catchments_changed(current: dict[str, np.ndarray], old: dict[str, np.ndarra
     return {key: settle(np.r_[sums, np.zeros(n - len(sums))] - old[key] + new[key]) for key, sums in current.items()}
 
 
-def _sites(facilities: gpd.GeoDataFrame, member: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(x, y, row) of a group's facilities (``member``: bool per row)."""
-    rows = np.flatnonzero(member)
-    return facilities["x"].to_numpy(float)[rows], facilities["y"].to_numpy(float)[rows], rows
+def _sites(sources: Sources, group: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x, y, row) of a group's facilities."""
+    rows = np.flatnonzero(sources.member[group])
+    return sources.columns["x"].astype(float)[rows], sources.columns["y"].astype(float)[rows], rows
 
 
 def _site_changes(before: tuple[np.ndarray, ...], after: tuple[np.ndarray, ...]
@@ -471,9 +490,10 @@ def _changed_cells(state: CellState, updates: dict[Key, tuple[np.ndarray, np.nda
     return union(parts, n)
 
 
-def _same_names(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame) -> bool:
+def _same_names(before: Sources, after: Sources) -> bool:
     """Whether the rows of ``before`` keep their names in ``after``."""
-    return bool(np.array_equal(before["name"].to_numpy(), after["name"].to_numpy()[:len(before)]))
+    names = before.columns["name"]
+    return bool(np.array_equal(names, after.columns["name"][:len(names)]))
 
 
 def _not_assessed(figure: Figure, group: str, spec: Any) -> None:

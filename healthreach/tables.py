@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -17,7 +16,7 @@ from healthreach.standards.naming import minutes
 from healthreach.standards.tally import Tally
 
 if TYPE_CHECKING:
-    from healthreach.evaluation import Study
+    from healthreach.evaluation import Sources, Study
 
 
 def township_table(inputs: StudyInputs, standards: tuple[Standard, ...], tally: Tally) -> pd.DataFrame:
@@ -40,8 +39,8 @@ def township_table(inputs: StudyInputs, standards: tuple[Standard, ...], tally: 
     return pd.DataFrame(table, index=b.index)  # built at once: column by column is slow in pandas
 
 
-def facility_table(study: Study, facilities: gpd.GeoDataFrame, township: np.ndarray,
-                   catchments: dict[str, np.ndarray], member: dict[str, np.ndarray]) -> pd.DataFrame:
+def facility_table(study: Study, sources: Sources, township: np.ndarray,
+                   catchments: dict[str, np.ndarray]) -> pd.DataFrame:
     """One row per facility: snap distances and catchment people (nearest-facility allocation).
 
     Catchments follow the profile's first circle standard (people whose
@@ -51,18 +50,19 @@ def facility_table(study: Study, facilities: gpd.GeoDataFrame, township: np.ndar
     require by the first ambulance ratio.
     """
     inputs = study.inputs
-    n = len(facilities)
+    cols, member = sources.columns, sources.member
+    n = len(cols["id"])
     names = inputs.boundaries["name"].to_numpy()
     known = inputs.study.facilities  # counts the facility list does not give are blank, not zeros
-    beds = facilities["beds"].to_numpy(float) if known.beds_column is not None else np.full(n, np.nan)
-    ambulances = facilities["ambulances"].to_numpy(float) if has_ambulance_counts(known) else np.full(n, np.nan)
+    beds = cols["beds"].astype(float) if known.beds_column is not None else np.full(n, np.nan)
+    ambulances = cols["ambulances"].astype(float) if has_ambulance_counts(known) else np.full(n, np.nan)
     columns = {
-        "id": facilities["id"].to_numpy(), "name": facilities["name"].to_numpy(), "type": facilities["type"].to_numpy(),
+        "id": cols["id"], "name": cols["name"], "type": cols["type"],
         "township": np.where(township >= 0, names[np.maximum(township, 0)], ""),
         "beds": pd.array(beds, dtype="Int64"), "ambulances": pd.array(ambulances, dtype="Int64"),
-        "emergency": facilities["emergency"].to_numpy(),
-        "snap_walk_m": facilities["snap_walk_m"].to_numpy().round(1),
-        "snap_drive_m": facilities["snap_drive_m"].to_numpy().round(1),
+        "emergency": cols["emergency"],
+        "snap_walk_m": cols["snap_walk_m"].astype(float).round(1),
+        "snap_drive_m": cols["snap_drive_m"].astype(float).round(1),
     }
     primary = study.primary
     m = minutes(primary.spec.threshold_min if primary else 15)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,7 +23,7 @@ from healthreach.study import load_study
 SITE = ("x", "y", "seg_walk", "along_walk_m", "snap_walk_m", "seg_drive", "along_drive_m", "snap_drive_m")
 
 
-def random_change(study: Study, facilities: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDataFrame:
+def random_change(study: Study, facilities: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """The facility table after one random change."""
     fac = facilities.copy()
     net, cells = study.inputs.network, study.inputs.cells
@@ -52,7 +51,7 @@ def random_change(study: Study, facilities: gpd.GeoDataFrame, rng: np.random.Gen
         row["id"], row["type"], row["emergency"] = f"N{len(fac)}", rng.choice(types), bool(rng.random() < 0.3)
         for column, value in site().items():
             row[column] = value
-        fac = gpd.GeoDataFrame(pd.concat([fac, row], ignore_index=True), crs=fac.crs)
+        fac = pd.concat([fac, row], ignore_index=True)
     return fac
 
 

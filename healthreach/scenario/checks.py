@@ -16,7 +16,7 @@ from healthreach.inputs import StudyInputs
 from healthreach.load.facilities import has_ambulance_counts
 from healthreach.profile import Profile
 from healthreach.scenario.schema import Add, Close, Expand, Relocate, Scenario, Upgrade
-from healthreach.scenario.sites import Site, locate
+from healthreach.scenario.sites import Projections, Site, locate
 from healthreach.vocab import facility_type
 
 
@@ -152,9 +152,10 @@ def check_changes(scenario: Scenario, facilities: pd.DataFrame, profile: Profile
         raise ScenarioError("\n".join(problems))
 
 
-def check(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | None = None) -> dict[int, Site]:
+def check(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | None = None,
+          projections: Projections | None = None) -> dict[int, Site]:
     """Every check of the scenario against the study and the facility table it changes (default: the
-    study's own); returns the located sites."""
+    study's own); returns the located sites (``projections``: see :func:`~healthreach.scenario.sites.locate`)."""
     facilities = inputs.facilities if facilities is None else facilities
     check_changes(scenario, facilities, inputs.profile, inputs.study.facilities.path.name,
                   inputs.study.facilities.type_map)
@@ -164,4 +165,4 @@ def check(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | No
                 raise ScenarioError(f"{scenario.where}: {scenario.label(i)}: sets ambulances, but the study's "
                                     f"facility list gives no ambulance counts (facilities.ambulances_column), so "
                                     f"the change would count for nothing; give the study its ambulance counts")
-    return locate(scenario, inputs, facilities)
+    return locate(scenario, inputs, facilities, projections)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,30 +40,53 @@ def _as_given(loc: Location) -> tuple[float, float]:
     return (loc.lon, loc.lat) if loc.geographic else (loc.x, loc.y)
 
 
-@functools.lru_cache(maxsize=16)
-def _transformer(source: str, target: str) -> pyproj.Transformer:
-    """A (cached: building one from WKT takes ~0.1 s) lon/lat-ordered transformer between two CRSs."""
-    return pyproj.Transformer.from_crs(source, target, always_xy=True)
+class Projections:
+    """The coordinate systems sites are given in and their transformers to the analysis CRS.
+
+    Each is built once (building a transformer from WKT takes ~0.1 s) and
+    kept by this object; a :class:`~healthreach.evaluation.Study` owns one.
+    """
+
+    def __init__(self, analysis_crs: str):
+        self.analysis_crs = analysis_crs
+        self._systems: dict[str, str | pyproj.CRS] = {}
+        self._transformers: dict[tuple[str, str], pyproj.Transformer] = {}
+
+    def system(self, text: str) -> str | pyproj.CRS:
+        """What a site's ``crs`` names (see :func:`~healthreach.scenario.schema.coordinate_system`)."""
+        if text not in self._systems:
+            self._systems[text] = coordinate_system(text)
+        return self._systems[text]
+
+    def _transformer(self, source: str, target: str) -> pyproj.Transformer:
+        key = (source, target)
+        if key not in self._transformers:
+            self._transformers[key] = pyproj.Transformer.from_crs(source, target, always_xy=True)
+        return self._transformers[key]
+
+    def to_analysis(self, a: float, b: float, system: str | pyproj.CRS) -> tuple[float, float, float, float]:
+        """(x, y) in the analysis CRS (metres) and (lon, lat) in WGS84 of a point given in ``system``."""
+        if isinstance(system, str):
+            lon, lat = (float(v) for v in to_wgs84(a, b, system))
+        else:
+            lon, lat = self._transformer(system.to_wkt(), "EPSG:4326").transform(a, b)
+        x, y = self._transformer("EPSG:4326", self.analysis_crs).transform(lon, lat)
+        return float(x), float(y), float(lon), float(lat)
 
 
-def _to_analysis(a: float, b: float, system: str | pyproj.CRS, crs: str) -> tuple[float, float, float, float]:
-    """(x, y) in the analysis CRS and (lon, lat) in WGS84 of a point given in ``system``."""
-    if isinstance(system, str):
-        lon, lat = (float(v) for v in to_wgs84(a, b, system))
-    else:
-        lon, lat = _transformer(system.to_wkt(), "EPSG:4326").transform(a, b)
-    x, y = _transformer("EPSG:4326", crs).transform(lon, lat)
-    return float(x), float(y), float(lon), float(lat)
-
-
-def locate(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | None = None) -> dict[int, Site]:
+def locate(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | None = None,
+           projections: Projections | None = None) -> dict[int, Site]:
     """The site of every add and relocate (by change index), checked against the study area and the roads.
+
+    ``facilities`` is the table the changes apply to (default: the study's
+    own); ``projections`` may be kept between calls (default: built anew).
 
     Raises one :class:`ScenarioError` listing every site that is out of range,
     looks swapped, lies outside the study area (unless ``allow_outside``) or
     lies farther than ``max_road_m`` from a road.
     """
     towns = inputs.boundaries
+    projections = projections or Projections(inputs.crs)
 
     def inside_area(x: float, y: float) -> bool:  # on a boundary (to 1 m) counts as inside
         return len(towns.sindex.query(shapely.Point(x, y), predicate="dwithin", distance=1.0)) > 0
@@ -83,7 +105,7 @@ def locate(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | N
         loc = change.at if isinstance(change, Add) else change.to
         system_text = loc.crs or scenario.crs
         try:
-            system = coordinate_system(system_text)
+            system = projections.system(system_text)
         except CRSError as exc:
             say(i, str(exc))
             continue
@@ -102,14 +124,14 @@ def locate(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | N
                        f"(73..135 in China), lat north-south (18..54); swap them")
                 continue
         try:
-            x, y, lon, lat = _to_analysis(a, b, system, inputs.crs)
+            x, y, lon, lat = projections.to_analysis(a, b, system)
         except (CRSError, pyproj.exceptions.ProjError) as exc:
             say(i, f"{loc.text()} cannot be converted from {system_text}: {exc}")
             continue
         inside = inside_area(x, y)
         if not inside:
             try:
-                sx, sy, _, _ = _to_analysis(b, a, system, inputs.crs)
+                sx, sy, _, _ = projections.to_analysis(b, a, system)
                 swapped_inside = inside_area(sx, sy)
             except (CRSError, pyproj.exceptions.ProjError, ValueError):  # a swapped pair may not even convert
                 swapped_inside = False

@@ -26,7 +26,7 @@ class Villages(Standard):
         return list(dict.fromkeys(Need(v.group, mode, "time", "to") for mode in (v.urban_mode, v.rural_mode)))
 
     def table(self, net: Network, villages: gpd.GeoDataFrame, access: dict[tuple[str, str], Attachment],
-              surfaces: dict[Need, Surface], facilities: gpd.GeoDataFrame, township_names: np.ndarray,
+              surfaces: dict[Need, Surface], facility_names: np.ndarray, township_names: np.ndarray,
               access_kmh: float) -> pd.DataFrame:
         """Each village's minutes to the nearest facility of the group by its area's mode.
 
@@ -39,7 +39,7 @@ class Villages(Standard):
         for mode, area, where in ((v.urban_mode, "urban", urban), (v.rural_mode, "rural", ~urban)):
             time_s[where], nearest[where] = point_cost(net, surfaces[Need(v.group, mode, "time", "to")],
                                                        access[(mode, area)], access_kmh)
-        names = facilities["name"].to_numpy()
+        names = facility_names
         township = villages["township"].to_numpy()
         minutes = time_s / 60
         return pd.DataFrame({
