@@ -19,9 +19,13 @@ import pytest
 import shapely
 from conftest import X0, Y0, write_study
 
-from healthreach import maps, webassets
 from healthreach.inputs import load_inputs
 from conftest import audit
+from healthreach.maps import assets
+from healthreach.maps.audit import audit_map
+from healthreach.maps.base import add_controls, map_pair, render_html, title_lines
+from healthreach.maps.layers import add_facilities, add_time_bands
+from healthreach.maps.legend import add_legend
 from healthreach.study import DEMO_STUDY, load_study
 
 CHROMIUM = Path(os.environ.get("HEALTHREACH_CHROMIUM", "/usr/bin/chromium"))
@@ -98,7 +102,7 @@ class Page:
 
 def write_map(m, folder: Path, name: str) -> Path:
     path = folder / name
-    path.write_text(maps.render_html(m), encoding="utf-8")
+    path.write_text(render_html(m), encoding="utf-8")
     return path
 
 
@@ -123,7 +127,7 @@ def distinct_colours(png: Path) -> set[tuple[int, int, int]]:
 
 
 def test_offline_map_renders_with_network_blocked(browser, small_audit, tmp_path):
-    m = maps.audit_map(small_audit, offline=True)
+    m = audit_map(small_audit, offline=True)
     page = Page(browser, write_map(m, tmp_path, "offline.html"))
     assert page.errors == []
     assert page.requests == []
@@ -138,7 +142,7 @@ def test_offline_map_renders_with_network_blocked(browser, small_audit, tmp_path
     assert "测试县 <i>x</i>" in page.page.locator(".hr-title h1").inner_text()
     # the page decodes the compact geometry to the coordinates Python wrote
     for layer in (c for c in m._children.values() if isinstance(c, folium.GeoJson) and c.show):
-        shapes = [shapely.geometry.shape(webassets.decode_geometry(f["geometry"])) for f in layer.data["features"]]
+        shapes = [shapely.geometry.shape(assets.decode_geometry(f["geometry"])) for f in layer.data["features"]]
         west, south, east, north = shapely.total_bounds(shapes)
         got = page.page.evaluate(f"(b => [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()])"
                                  f"({layer.get_name()}.getBounds())")
@@ -151,7 +155,7 @@ def test_offline_map_renders_with_network_blocked(browser, small_audit, tmp_path
 
 
 def test_unticking_a_layer_hides_its_shapes_and_legend(browser, small_audit, tmp_path):
-    page = Page(browser, write_map(maps.audit_map(small_audit, offline=True), tmp_path, "toggle.html"))
+    page = Page(browser, write_map(audit_map(small_audit, offline=True), tmp_path, "toggle.html"))
     before = page.paths()
     assert before > 0
     assert page.legend_visible("15分钟圈外人口")
@@ -171,7 +175,7 @@ def test_unticking_a_layer_hides_its_shapes_and_legend(browser, small_audit, tmp
 
 
 def test_full_screen_button_and_print_layout(browser, small_audit, tmp_path):
-    page = Page(browser, write_map(maps.audit_map(small_audit, offline=True), tmp_path, "print.html"))
+    page = Page(browser, write_map(audit_map(small_audit, offline=True), tmp_path, "print.html"))
     page.page.locator(".hr-fullscreen a").click()
     page.page.wait_for_timeout(200)
     assert page.page.evaluate("!!document.fullscreenElement")
@@ -188,7 +192,7 @@ def test_full_screen_button_and_print_layout(browser, small_audit, tmp_path):
 
 
 def test_facility_popup_shows_user_text_as_text(browser, small_audit, tmp_path):
-    page = Page(browser, write_map(maps.audit_map(small_audit, offline=True, lang="en"), tmp_path, "popup.html"))
+    page = Page(browser, write_map(audit_map(small_audit, offline=True, lang="en"), tmp_path, "popup.html"))
     page.page.locator(".hr-icon").first.click()   # the community health centre named like a script
     popup = page.page.locator(".leaflet-popup-content")
     popup.wait_for()
@@ -209,14 +213,14 @@ def test_facility_popup_shows_user_text_as_text(browser, small_audit, tmp_path):
 
 def test_side_by_side_pair_moves_together(browser, small_audit, tmp_path):
     bounds = tuple(small_audit.inputs.boundaries.to_crs(4326).total_bounds)
-    figure, left, right = maps.map_pair(bounds, offline=True, title=maps.title_lines(small_audit, "zh", "新建卫生院"))
+    figure, left, right = map_pair(bounds, offline=True, title=title_lines(small_audit, "zh", "新建卫生院"))
     for m in (left, right):
-        maps.add_time_bands(m, small_audit)
-        maps.add_facilities(m, small_audit)
-    maps.add_legend(left)
-    maps.add_legend(right, side="right")
-    maps.add_controls(left, collapsed=True)
-    maps.add_controls(right, collapsed=True)
+        add_time_bands(m, small_audit)
+        add_facilities(m, small_audit)
+    add_legend(left)
+    add_legend(right, side="right")
+    add_controls(left, collapsed=True)
+    add_controls(right, collapsed=True)
     page = Page(browser, write_map(figure, tmp_path, "pair.html"))
     assert page.errors == []
     assert page.requests == []
@@ -234,9 +238,9 @@ def test_side_by_side_pair_moves_together(browser, small_audit, tmp_path):
 
 
 def test_scenario_side_by_side_offline(browser, tmp_path):
+    from healthreach.maps.scenario import scenario_pair_map
     from healthreach.scenario.evaluate import Baseline, evaluate
     from healthreach.scenario.schema import parse_scenario
-    from healthreach.scenario_map import scenario_pair_map
 
     study = write_study(tmp_path / "study")
     base = Baseline.build(load_inputs(load_study(study)))
@@ -258,7 +262,7 @@ def test_demo_map_offline(browser, tmp_path):
     if not (DEMO_STUDY.parent / "roads.gpkg").exists():
         pytest.skip("the demo county data (healthreach/demo) has not been generated")
     result = audit(load_inputs(load_study(None)))
-    path = write_map(maps.audit_map(result, offline=True), tmp_path, "demo.html")
+    path = write_map(audit_map(result, offline=True), tmp_path, "demo.html")
     page = Page(browser, path)
     assert page.errors == []
     assert page.requests == []

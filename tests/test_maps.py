@@ -19,13 +19,16 @@ import shapely
 from click.testing import CliRunner
 from conftest import X0, Y0, write_study
 
-from healthreach import maps, webassets
-from healthreach.basemaps import basemap
 from healthreach.cli import cli
 from healthreach.crs import wgs84_to_gcj02
 from healthreach.errors import InputError
 from healthreach.inputs import load_inputs
 from conftest import audit
+from healthreach.maps import assets
+from healthreach.maps.audit import audit_map
+from healthreach.maps.base import add_controls, base_map, escape, render_html, settings, title_lines, to_display
+from healthreach.maps.basemaps import basemap
+from healthreach.maps.layers import add_facilities, add_time_bands
 from healthreach.study import DEMO_STUDY, load_study
 
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -55,7 +58,7 @@ def small_audit(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def offline_page(small_audit):
-    return maps.render_html(maps.audit_map(small_audit, offline=True))
+    return render_html(audit_map(small_audit, offline=True))
 
 
 def geojson_layers(m: folium.Map) -> dict[str, folium.GeoJson]:
@@ -65,7 +68,7 @@ def geojson_layers(m: folium.Map) -> dict[str, folium.GeoJson]:
 
 def shapes(layer: folium.GeoJson) -> list:
     """The layer's geometries, decoded from the page's compact form."""
-    return [shapely.geometry.shape(webassets.decode_geometry(f["geometry"])) for f in layer.data["features"]]
+    return [shapely.geometry.shape(assets.decode_geometry(f["geometry"])) for f in layer.data["features"]]
 
 
 def coords(layer: folium.GeoJson) -> np.ndarray:
@@ -95,25 +98,25 @@ def test_user_text_is_escaped_and_never_run_as_template(small_audit, offline_pag
 
 def test_escape_leaves_nothing_a_template_script_or_tag_could_read():
     raw = "`${x}` {{ y }} {% z %} {# c #} <b>&'\"</b> C:\\users"
-    text = maps.escape(raw)
+    text = escape(raw)
     for bad in ("`", "${", "{{", "{%", "{#", "<", ">", "'", '"', "\\"):
         assert bad not in text
     assert html.unescape(text) == raw  # the browser shows the very same characters
 
 
 def test_folium_tooltip_with_escaped_text_cannot_run_code(small_audit):
-    m = maps.base_map(small_audit, basemap="none")
-    folium.CircleMarker([29.4, 107.8], tooltip=maps.escape("`+alert(1)+` {{ 7*7 }} ${document.cookie}")).add_to(m)
-    page = maps.render_html(m)
+    m = base_map(small_audit, basemap="none")
+    folium.CircleMarker([29.4, 107.8], tooltip=escape("`+alert(1)+` {{ 7*7 }} ${document.cookie}")).add_to(m)
+    page = render_html(m)
     assert "alert(1)+`" not in page and "{{ 7*7 }}" not in page and "${document" not in page
     assert "&#96;+alert(1)+&#96; &#123;&#123; 7*7 &#125;&#125;" in page
 
 
 def test_scenario_title_and_layer_names_are_escaped(small_audit):
-    m = maps.base_map(small_audit, basemap="none", scenario="<img src=x onerror=alert(2)>")
-    maps.add_facilities(m, small_audit, name="<i>after</i> ")
-    maps.add_controls(m)
-    page = decoded(maps.render_html(m))
+    m = base_map(small_audit, basemap="none", scenario="<img src=x onerror=alert(2)>")
+    add_facilities(m, small_audit, name="<i>after</i> ")
+    add_controls(m)
+    page = decoded(render_html(m))
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(2)&gt;" in page
     assert "<i>after</i>" not in page and "&lt;i&gt;after&lt;/i&gt;" in page
 
@@ -121,7 +124,7 @@ def test_scenario_title_and_layer_names_are_escaped(small_audit):
 # --------------------------------------------------------------------------- offline page
 
 def test_offline_page_fetches_nothing_and_inlines_leaflet(offline_page):
-    assert webassets.network_references(offline_page) == []
+    assert assets.network_references(offline_page) == []
     assert "<script src" not in offline_page and '<link rel="stylesheet"' not in offline_page
     assert "Leaflet 1.9" in offline_page                         # the library itself is in the page
     assert "L.control.scale" in offline_page and "hrToggleFullscreen" in offline_page
@@ -129,32 +132,32 @@ def test_offline_page_fetches_nothing_and_inlines_leaflet(offline_page):
 
 
 def test_online_page_has_tiles_but_still_no_cdn_assets(small_audit):
-    page = maps.render_html(maps.audit_map(small_audit))
+    page = render_html(audit_map(small_audit))
     assert "tile.openstreetmap.org" in page
-    assert webassets.network_references(page) == []
+    assert assets.network_references(page) == []
 
 
 def test_offline_means_no_tiles_unless_a_basemap_is_named(small_audit):
-    assert maps.settings(maps.audit_map(small_audit, offline=True)).basemap.name == "none"
-    assert maps.settings(maps.audit_map(small_audit)).basemap.name == "osm"
-    named = maps.audit_map(small_audit, offline=True, basemap="amap")
-    page = maps.render_html(named)                        # tiles are not scripts: the page passes the guard
-    assert maps.settings(named).basemap.name == "amap" and "autonavi.com" in page
+    assert settings(audit_map(small_audit, offline=True)).basemap.name == "none"
+    assert settings(audit_map(small_audit)).basemap.name == "osm"
+    named = audit_map(small_audit, offline=True, basemap="amap")
+    page = render_html(named)                        # tiles are not scripts: the page passes the guard
+    assert settings(named).basemap.name == "amap" and "autonavi.com" in page
 
 
 def test_offline_guard_refuses_a_page_that_loads_a_cdn_script(small_audit):
-    m = maps.base_map(small_audit, offline=True)
+    m = base_map(small_audit, offline=True)
     folium.plugins.MiniMap().add_to(m)  # a plugin that pulls its JS and CSS from a CDN
-    with pytest.raises(webassets.OfflineError, match="from the network"):
-        maps.render_html(m)
-    found = webassets.network_references('<script src="https://x.org/a.js"></script>'
+    with pytest.raises(assets.OfflineError, match="from the network"):
+        render_html(m)
+    found = assets.network_references('<script src="https://x.org/a.js"></script>'
                                          '<link rel="stylesheet" href="//x.org/b.css"><style>'
                                          '@import url("http://x.org/c.css")</style>')
     assert len(found) == 3
 
 
 def test_offline_map_draws_roads_and_boundaries_without_tiles(small_audit):
-    m = maps.audit_map(small_audit, offline=True)
+    m = audit_map(small_audit, offline=True)
     layers = geojson_layers(m)
     assert settings_tiles(m) == ()
     major = layers["主要道路"]
@@ -165,12 +168,12 @@ def test_offline_map_draws_roads_and_boundaries_without_tiles(small_audit):
               for name, layer in (("major", major), ("minor", minor))}
     assert length["major"] == pytest.approx(8000, rel=0.02)
     assert length["minor"] == pytest.approx(80000, rel=0.02)
-    online = geojson_layers(maps.audit_map(small_audit))
+    online = geojson_layers(audit_map(small_audit))
     assert not online["乡村道路与街巷"].show  # under tiles the minor streets start hidden
 
 
 def settings_tiles(m):
-    return maps.settings(m).basemap.tiles
+    return settings(m).basemap.tiles
 
 
 # --------------------------------------------------------------------------- compact geometry
@@ -181,9 +184,9 @@ def test_value_encoding_matches_the_published_polyline_example():
     published = [ord(c) - 63 for c in "_p~iF~ps|U_ulLnnqC_mqNvxq`@"]
     deltas = [3850000, -12020000, 220000, -75000, 255200, -550300]
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"  # URL-safe base64
-    mine = [alphabet.index(c) for c in webassets.encode_values(np.array(deltas))]
+    mine = [alphabet.index(c) for c in assets.encode_values(np.array(deltas))]
     assert mine == published
-    assert webassets.decode_values(webassets.encode_values(np.array(deltas))) == deltas
+    assert assets.decode_values(assets.encode_values(np.array(deltas))) == deltas
 
 
 def test_encoded_geometries_decode_to_the_same_shapes():
@@ -193,11 +196,11 @@ def test_encoded_geometries_decode_to_the_same_shapes():
     geoms = [shapely.LineString(np.round(rng.uniform(100, 120, (50, 2)), 5)), square, None, shapely.Point(107.3, 29.3),
              shapely.MultiLineString([[(1, 2), (3, 4)], [(-5.5, 6.25), (7, 8), (9, 10)]]),
              shapely.MultiPolygon([square, shapely.Polygon([(108.1, 29.1), (108.2, 29.1), (108.2, 29.2)])])]
-    encoded = webassets.encode_geometries(geoms)
+    encoded = assets.encode_geometries(geoms)
     assert encoded[2] is None and encoded[3] == {"type": "Point", "coordinates": (107.3, 29.3)}
     for geom, enc in zip(geoms, encoded):
         if geom is not None:
-            back = shapely.geometry.shape(webassets.decode_geometry(enc))
+            back = shapely.geometry.shape(assets.decode_geometry(enc))
             assert back.geom_type == geom.geom_type and shapely.equals_exact(back, geom, 1e-9)
     # only URL-safe base64 characters: nothing a template engine, a JS string or HTML could read as syntax
     text = repr([e["hr"] for e in encoded if e and "hr" in e])
@@ -209,18 +212,18 @@ def test_encoded_geometries_decode_to_the_same_shapes():
 @pytest.mark.parametrize("wgs,gcj", KNOWN_GCJ)
 def test_known_point_lands_on_its_published_gcj02_position(wgs, gcj):
     point = gpd.GeoSeries([shapely.Point(wgs)], crs=4326)
-    shown = maps.to_display(point, "gcj02").iloc[0]
+    shown = to_display(point, "gcj02").iloc[0]
     assert metres(shown.x, shown.y, *gcj) < 1.5          # coordinates are rounded to ~1 m
     assert metres(shown.x, shown.y, *wgs) > 300          # and it really moved (about 500 m here)
-    unshifted = maps.to_display(point, "wgs84").iloc[0]
+    unshifted = to_display(point, "wgs84").iloc[0]
     assert metres(unshifted.x, unshifted.y, *wgs) < 1.5
 
 
 def test_amap_shifts_every_overlay_into_gcj02(small_audit):
-    osm = geojson_layers(maps.audit_map(small_audit, basemap="osm"))
-    amap_map = maps.audit_map(small_audit, basemap="amap")
+    osm = geojson_layers(audit_map(small_audit, basemap="osm"))
+    amap_map = audit_map(small_audit, basemap="amap")
     amap = geojson_layers(amap_map)
-    assert maps.settings(amap_map).datum == "gcj02"
+    assert settings(amap_map).datum == "gcj02"
     assert set(osm) == set(amap)
     for name in osm:
         a, b = coords(osm[name]), coords(amap[name])
@@ -255,20 +258,20 @@ def test_tianditu_needs_a_key_and_uses_it(monkeypatch):
 # --------------------------------------------------------------------------- text on the map
 
 def test_chinese_by_default_english_by_setting(small_audit):
-    zh = decoded(maps.render_html(maps.audit_map(small_audit, basemap="none")))
-    en = decoded(maps.render_html(maps.audit_map(small_audit, basemap="none", lang="en")))
+    zh = decoded(render_html(audit_map(small_audit, basemap="none")))
+    en = decoded(render_html(audit_map(small_audit, basemap="none", lang="en")))
     for text in ("到基层医疗机构的时间", "15分钟圈外人口", "机构：中心卫生院", "床位", "服务人口", "合成示范数据"):
         assert text in zh and text not in en
     for text in ("Travel time to primary care", "People beyond 15 min", "Facilities: Central township health centre",
                  "Beds", "Catchment population", "Synthetic demo data"):
         assert text in en and text not in zh
     with pytest.raises(InputError, match="zh, en"):
-        maps.audit_map(small_audit, lang="fr")
+        audit_map(small_audit, lang="fr")
 
 
 def test_title_traces_the_map_to_its_inputs(small_audit):
-    lines = dict(maps.title_lines(small_audit, "en", scenario="New clinic"))
-    text = " ".join(t for _, t in maps.title_lines(small_audit, "en", scenario="New clinic"))
+    lines = dict(title_lines(small_audit, "en", scenario="New clinic"))
+    text = " ".join(t for _, t in title_lines(small_audit, "en", scenario="New clinic"))
     assert small_audit.inputs.input_hash[:8] in text
     assert "Scenario: New clinic" in text
     assert "roads.gpkg" in text and "facilities.csv" in text and "population.tif" in text
@@ -278,7 +281,7 @@ def test_title_traces_the_map_to_its_inputs(small_audit):
 
 
 def test_popup_reports_catchment_and_share(small_audit):
-    m = maps.audit_map(small_audit, basemap="none", lang="en")
+    m = audit_map(small_audit, basemap="none", lang="en")
     layer = next(v for k, v in geojson_layers(m).items() if k.startswith("Facilities: Central"))
     props = layer.data["features"][0]["properties"]
     row = small_audit.facility_table.set_index("id").loc["THC01"]
@@ -290,15 +293,15 @@ def test_popup_reports_catchment_and_share(small_audit):
 
 
 def test_layers_can_be_drawn_twice_under_other_names(small_audit):
-    m = maps.base_map(small_audit, basemap="none")
-    maps.add_time_bands(m, small_audit, name="Before", show=False)
-    maps.add_time_bands(m, small_audit, name="After")
+    m = base_map(small_audit, basemap="none")
+    add_time_bands(m, small_audit, name="Before", show=False)
+    add_time_bands(m, small_audit, name="After")
     layers = geojson_layers(m)
     assert not layers["Before"].show and layers["After"].show
 
 
 def test_legend_sections_follow_their_layers(small_audit):
-    page = maps.render_html(maps.audit_map(small_audit, basemap="none"))
+    page = render_html(audit_map(small_audit, basemap="none"))
     legend = re.search(r'<div class="hr-legend" id="(hr_legend_\w+)">(.*?)</div></div>', page, flags=re.DOTALL)
     assert legend and "hrSyncLegend" in page
     names = set(re.findall(r'data-layers="([^"]+)"', legend.group(2)))
@@ -315,7 +318,7 @@ def test_cli_writes_an_offline_english_map(small_audit, tmp_path):
     result = CliRunner().invoke(cli, ["audit", str(study), "--out", str(out), "--offline", "--lang", "en"])
     assert result.exit_code == 0, result.output
     page = (out / "map.html").read_text(encoding="utf-8")
-    assert webassets.network_references(page) == [] and "Travel time to primary care" in page
+    assert assets.network_references(page) == [] and "Travel time to primary care" in page
     result = CliRunner().invoke(cli, ["audit", str(study), "--out", str(out), "--basemap", "tianditu"],
                                 env={"TIANDITU_KEY": ""})
     assert result.exit_code == 1 and "tianditu-key" in result.output
@@ -327,9 +330,9 @@ def test_demo_map_stays_under_5_mb():
         pytest.skip("the demo county data (healthreach/demo) has not been generated")
     result = audit(load_inputs(load_study(None)))
     start = time.perf_counter()
-    page = maps.render_html(maps.audit_map(result, offline=True))
+    page = render_html(audit_map(result, offline=True))
     seconds = time.perf_counter() - start
     size = len(page.encode("utf-8"))
     assert size < 5 * 1024 * 1024, f"{size / 1e6:.1f} MB"
-    assert webassets.network_references(page) == []
+    assert assets.network_references(page) == []
     assert seconds < 30

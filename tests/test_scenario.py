@@ -18,7 +18,7 @@ from healthreach.crs import wgs84_to_bd09, wgs84_to_gcj02
 from healthreach.errors import ScenarioError
 from healthreach.incremental import TravelUpdater, repair_surface
 from healthreach.inputs import load_inputs
-from healthreach.maps import render_html
+from healthreach.maps.base import render_html
 from healthreach.network import Attachment
 from healthreach.reach import nearest_facility, point_cost
 from healthreach.scenario.apply import apply_changes
@@ -508,7 +508,7 @@ def test_compare_table_of_one_baseline(base, study):
 
 
 def test_map_has_before_after_gained_lost_and_moves(base, study):
-    from healthreach.scenario_map import scenario_map
+    from healthreach.maps.scenario import scenario_map
 
     r = run(base, study, [{"relocate": "CHC01", "to": at(0, 4000)}, {"close": "VC02"}])
     page = render_html(scenario_map(r, lang="en", offline=True))

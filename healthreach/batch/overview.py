@@ -32,13 +32,15 @@ _MAP_TEXT = {
 def coverage_map(rows: Sequence[dict[str, Any]], map_options: MapOptions | None = None) -> folium.Map | None:
     """Every district with an outline, shaded by its primary-care share; None when no outline exists.
 
-    Drawn with the layers and styles of :mod:`healthreach.maps` (the same
+    Drawn with the layers and styles of :mod:`healthreach.maps.layers` (the same
     share colours as the townships of a single audit's map).
     """
     import folium
     import geopandas as gpd
 
-    from healthreach import maps
+    from healthreach.maps.base import add_controls, add_title, escape, new_map, to_display
+    from healthreach.maps.layers import SHARE_BREAKS, SHARE_COLOURS, share_colour
+    from healthreach.maps.legend import add_legend, add_legend_section, swatch
     from healthreach.i18n import check_lang, t
 
     options = map_options or MapOptions()
@@ -59,40 +61,40 @@ def coverage_map(rows: Sequence[dict[str, Any]], map_options: MapOptions | None 
         share = primary.get("share")
         failed = [sid for sid, s in standards.items() if s["passed"] is False]
         frame = gpd.read_file(path)[["geometry"]]
-        frame["district"] = maps.escape(str(row.get("study")))
+        frame["district"] = escape(str(row.get("study")))
         frame["people"] = f"{row.get('population') or 0:,.0f}"
         frame["share"] = float("nan") if share is None else share
         frame["share_pct"] = "—" if share is None else f"{share:.1%}"
-        frame["failed"] = maps.escape(", ".join(failed) or text("none"))
+        frame["failed"] = escape(", ".join(failed) or text("none"))
         worst = row.get("worst_townships") or []
-        frame["worst"] = maps.escape("; ".join(f"{t['name']} {t['share']:.0%}" for t in worst))
+        frame["worst"] = escape("; ".join(f"{t['name']} {t['share']:.0%}" for t in worst))
         frames.append(frame)
     if not frames:
         return None
     districts = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)
-    failing = sum(f != maps.escape(text("none")) for f in districts["failed"])
+    failing = sum(f != escape(text("none")) for f in districts["failed"])
     title = text("title", threshold=f"{threshold:g}")
-    m = maps.new_map(tuple(districts.total_bounds), lang=lang, basemap=options.basemap,
+    m = new_map(tuple(districts.total_bounds), lang=lang, basemap=options.basemap,
                      tianditu_key=options.tianditu_key, offline=options.offline, page_title=title)
     lines = [("title", title), ("line", text("summary", n=len(districts), failing=failing))]
     if missing:
         lines.append(("line", text("missing", names=", ".join(missing))))
-    maps.add_title(m, lines)
+    add_title(m, lines)
     layer = folium.GeoJson(
-        maps.to_display(districts, m), name=maps.escape(text("layer", threshold=f"{threshold:g}")),
-        style_function=lambda f: {"fillColor": maps.share_colour(_nan(f["properties"]["share"])),
+        to_display(districts, m), name=escape(text("layer", threshold=f"{threshold:g}")),
+        style_function=lambda f: {"fillColor": share_colour(_nan(f["properties"]["share"])),
                                   "color": "#333", "weight": 1.5, "fillOpacity": 0.7},
         tooltip=folium.GeoJsonTooltip(
             ["district", "people", "share_pct", "failed", "worst"],
-            aliases=[maps.escape(a) for a in (text("district"), t("people", lang),
+            aliases=[escape(a) for a in (text("district"), t("people", lang),
                                               t("share_covered", lang, threshold=f"{threshold:g}"),
                                               text("failed"), text("worst"))])).add_to(m)
-    lows, highs = (0.0, *maps.SHARE_BREAKS), (*maps.SHARE_BREAKS, 1.0)
-    maps.add_legend_section(m, "townships", text("legend"), [
-        f'<span class="hr-key" style="background:{c};opacity:0.7"></span>{100 * lo:.0f}–{100 * hi:.0f}%'
-        for c, lo, hi in zip(maps.SHARE_COLOURS, lows, highs, strict=True)], [layer])
-    maps.add_legend(m)
-    maps.add_controls(m)
+    lows, highs = (0.0, *SHARE_BREAKS), (*SHARE_BREAKS, 1.0)
+    add_legend_section(m, "townships", text("legend"), [
+        swatch(c, f"{100 * lo:.0f}–{100 * hi:.0f}%", 0.7)
+        for c, lo, hi in zip(SHARE_COLOURS, lows, highs, strict=True)], [layer])
+    add_legend(m)
+    add_controls(m)
     return m
 
 

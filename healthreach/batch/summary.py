@@ -95,7 +95,7 @@ def write_summary(rows: Sequence[dict[str, Any]], out: Path, table: pd.DataFrame
         _write_xlsx(table, rows, stage / "summary.xlsx")
         page = coverage_map(rows, map_options)
         if page is not None:
-            from healthreach.maps import render_html
+            from healthreach.maps.base import render_html
 
             write_text(stage / "coverage_map.html", render_html(page))
         names = replace_files(out, stage, "batch", keep=[str(r.get("folder")) for r in rows if r.get("folder")])

@@ -128,7 +128,8 @@ def audit_to_folder(study: StudyFile, out: Path, map_options: MapOptions | None,
     result = open_study(study, cache=cache, rebuild_network=not use_cache, offline=offline).baseline()
     page = None
     if map_options is not None:
-        from healthreach.maps import audit_map, render_html
+        from healthreach.maps.audit import audit_map
+        from healthreach.maps.base import render_html
         page = render_html(audit_map(result, lang=map_options.lang, basemap=map_options.basemap,
                                      offline=map_options.offline, tianditu_key=map_options.tianditu_key))
     paths = write_audit_files(result, out, page)

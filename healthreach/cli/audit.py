@@ -35,7 +35,8 @@ def audit(study: Path | None, out_dir: Path | None, no_map: bool, no_cache: bool
           lang: str, offline: bool, basemap: str | None, tianditu_key: str | None) -> None:
     """Audit STUDY (a study.yaml or its folder; default: the bundled synthetic demo county)."""
     from healthreach.api import open_study
-    from healthreach.maps import audit_map, render_html
+    from healthreach.maps.audit import audit_map
+    from healthreach.maps.base import render_html
     from healthreach.outputs import check_output, study_input_paths
     from healthreach.report import print_summary, write_outputs
     from healthreach.study import load_study

@@ -118,7 +118,8 @@ def print_result(result, out: Console) -> None:
 def scenario(scenario_file: Path, out_dir: Path | None, no_map: bool, full: bool, no_cache: bool, force: bool,
              cache: Path | None, lang: str, offline: bool, basemap: str | None, tianditu_key: str | None) -> None:
     """Evaluate SCENARIO.yaml against its base study: before, after, who gains and who loses."""
-    from healthreach.maps import render_html, scenario_map
+    from healthreach.maps.base import render_html
+    from healthreach.maps.scenario import scenario_map
     from healthreach.outputs import check_output
     from healthreach.scenario.outputs import input_paths, write_outputs
 

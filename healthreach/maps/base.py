@@ -1,0 +1,324 @@
+"""The hearing map itself: its settings, page assets, display coordinates, title block, controls and rendering.
+
+The language, the basemap and the datum of the overlays travel with the map
+(:class:`MapSettings`), so the layer functions need only the map and the
+audit. Text from the inputs is escaped (:func:`escape`) before it reaches the
+page, and never passes through a template engine.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from branca.element import Element, Figure, MacroElement
+from jinja2 import Template
+
+from healthreach.crs import wgs84_to_gcj02
+from healthreach.i18n import check_lang, t
+from healthreach.maps import assets
+from healthreach.maps.basemaps import Basemap
+from healthreach.maps.basemaps import basemap as get_basemap
+from healthreach.sources import sources_line
+from healthreach.standards import Audit
+from healthreach.study import DEMO_STUDY
+
+_DECIMALS = 5             # coordinates written to the page are rounded to 1e-5 degree (about 1 m)
+
+
+@dataclass
+class LegendSection:
+    """One legend block: a title, rows of HTML and the JS names of the layers it explains."""
+
+    title: str
+    rows: list[str] = field(default_factory=list)
+    layers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MapSettings:
+    """What the layer functions need to know about the map they draw on.
+
+    ``datum`` is the system the overlays are converted to ("wgs84", or
+    "gcj02" under Amap tiles); ``legend`` collects the legend sections the
+    layers register, in drawing order.
+    """
+
+    lang: str = "zh"
+    basemap: Basemap = field(default_factory=lambda: get_basemap("none"))
+    offline: bool = False
+    legend: dict[str, LegendSection] = field(default_factory=dict)
+
+    @property
+    def datum(self) -> str:
+        return self.basemap.datum
+
+
+def settings(m: folium.Map) -> MapSettings:
+    """The :class:`MapSettings` of ``m`` (defaults if it was not made by :func:`new_map`)."""
+    found = getattr(m, "healthreach", None)
+    if found is None:
+        found = MapSettings()
+        m.healthreach = found
+    return found
+
+
+class RawHTML(Element):
+    """Literal HTML placed on the page as it is (never read as a template)."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs) -> str:
+        return self._text
+
+
+class HearingMap(folium.Map):
+    """A folium map whose Leaflet JavaScript and CSS are inlined in the page.
+
+    folium's CDN assets (Leaflet, jQuery, Bootstrap, Awesome Markers, Font
+    Awesome) are not referenced; none of the layers here needs more than
+    Leaflet.
+    """
+
+    default_js: ClassVar[list] = []
+    default_css: ClassVar[list] = []
+
+    def render(self, **kwargs) -> None:
+        install_assets(self.get_root(), settings(self).lang)
+        super().render(**kwargs)
+
+
+def install_assets(figure: Figure, lang: str = "zh") -> None:
+    """Put Leaflet, the page styles and the button controls into ``figure``'s header (once)."""
+    header = figure.header
+    if "hr_leaflet_js" in header._children:
+        return
+    header.add_child(RawHTML(f"<style>{assets.leaflet_css()}</style>"), name="hr_leaflet_css")
+    header.add_child(RawHTML(f"<script>{assets.leaflet_js()}</script>"), name="hr_leaflet_js")
+    header.add_child(RawHTML(f"<style>{assets.PAGE_CSS}</style>"), name="hr_page_css")
+    header.add_child(RawHTML(f"<script>{assets.CONTROLS_JS}{assets.DECODE_JS}</script>"), name="hr_controls_js")
+    header.add_child(RawHTML(f'<script>document.documentElement.lang = "{"zh-CN" if lang == "zh" else "en"}";'
+                             "</script>"), name="hr_lang")
+
+
+def to_display(frame: gpd.GeoDataFrame | gpd.GeoSeries, m: folium.Map | str) -> gpd.GeoDataFrame | gpd.GeoSeries:
+    """``frame`` in the map's display coordinates: WGS84, or GCJ-02 under Amap; rounded to about 1 m.
+
+    ``m`` is a map (its datum is read from :func:`settings`) or a datum name.
+    """
+    datum = m if isinstance(m, str) else settings(m).datum
+    out = frame.to_crs(4326)
+
+    def convert(xy: np.ndarray) -> np.ndarray:
+        if datum == "gcj02":
+            xy = np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
+        return np.round(xy, _DECIMALS)
+    geoms = shapely.transform(out.geometry.to_numpy(), convert)
+    if isinstance(out, gpd.GeoSeries):
+        return gpd.GeoSeries(geoms, index=out.index, crs=4326)
+    out = out.copy()
+    out["geometry"] = geoms
+    return out
+
+
+def escape(value) -> str:
+    """``value`` as text safe to place in the page: HTML-escaped, with braces and backticks as references.
+
+    folium renders each layer's script and then reads that output again as
+    a Jinja template, so a name containing ``{{ ... }}`` or ``{% ... %}``
+    would be evaluated while the page is written; and ``folium.Tooltip``
+    puts its text inside a JavaScript template literal, where a backtick or
+    ``${`` would end it and a backslash start an escape. Every piece of
+    user text that goes into a layer (names, tooltips, popups, layer names,
+    marker HTML) must pass through here; the browser shows ``&#123;`` as
+    ``{``, ``&#96;`` as a backtick.
+    """
+    return (html.escape(str(value), quote=True)
+            .replace("{", "&#123;").replace("}", "&#125;").replace("`", "&#96;").replace("\\", "&#92;"))
+
+
+def new_map(bounds_wgs84: tuple[float, float, float, float], lang: str = "zh", basemap: str | Basemap | None = None,
+            tianditu_key: str | None = None, offline: bool = False, width="100%", height="100%",
+            page_title: str = "", figure: Figure | None = None,
+            padding: tuple[tuple[int, int], tuple[int, int]] = ((200, 90), (200, 10)), **kwargs) -> HearingMap:
+    """An empty hearing map framed on ``bounds_wgs84`` (west, south, east, north in degrees).
+
+    ``basemap`` is one of :data:`healthreach.maps.basemaps.BASEMAPS`; by default
+    ``osm``, or ``none`` when ``offline`` (a basemap named explicitly is kept
+    offline too: its tiles show when a network happens to be there). ``figure`` places the map in an existing page (side-by-side
+    maps); otherwise it gets a page of its own titled ``page_title``.
+    """
+    check_lang(lang)
+    if isinstance(basemap, str):
+        basemap = get_basemap(basemap, lang, tianditu_key)
+    elif basemap is None:
+        basemap = get_basemap("none" if offline else "osm", lang, tianditu_key)
+    kwargs = {"zoom_snap": 0.25, "zoom_delta": 0.5, **kwargs}  # fractional zoom: the study area fills the view
+    m = HearingMap(tiles=None, width=width, height=height, control_scale=False, prefer_canvas=False,
+                   zoom_control=True, **kwargs)
+    m.healthreach = MapSettings(lang=lang, basemap=basemap, offline=offline)
+    root = figure if figure is not None else Figure(title=escape(page_title) if page_title else None)
+    root.add_child(m)
+    for i, tiles in enumerate(basemap.tiles):
+        folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, name=basemap.name if i == 0 else None,
+                         subdomains=tiles.subdomains, max_zoom=tiles.max_zoom, overlay=tiles.overlay,
+                         control=False).add_to(m)
+    west, south, east, north = bounds_wgs84
+    if basemap.datum == "gcj02":
+        (west, east), (south, north) = wgs84_to_gcj02([west, east], [south, north])
+    m.fit_bounds([[float(south), float(west)], [float(north), float(east)]], padding_top_left=padding[0],
+                 padding_bottom_right=padding[1])
+    return m
+
+
+_SYNC_MAPS = Template("""
+{% macro script(this, kwargs) %}
+hrSyncMaps({{ this.left }}, {{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+
+def map_pair(bounds_wgs84: tuple[float, float, float, float], labels: tuple[str, str] | None = None,
+             title: list[tuple[str, str]] | None = None, lang: str = "zh", basemap: str | Basemap | None = None,
+             tianditu_key: str | None = None, offline: bool = False) -> tuple[Figure, HearingMap, HearingMap]:
+    """Two maps side by side on one page, panning and zooming together (before | after).
+
+    ``title`` (from :func:`title_lines`) becomes a bar across the top of the
+    page; ``labels`` (default 现状 / 方案实施后) name the two halves. Draw
+    layers on each map, then call :func:`~healthreach.maps.legend.add_legend`
+    on both (``side="right"`` on the right one) and :func:`add_controls`
+    (``collapsed=True`` fits a half-width map better).
+    """
+    title = title or []
+    figure = Figure(title=escape(title[0][1]) if title else None)
+    halves = []
+    for left in ("0%", "50%"):
+        halves.append(new_map(bounds_wgs84, lang=lang, basemap=basemap, tianditu_key=tianditu_key, offline=offline,
+                              width="50%", height="100%", position="absolute", left=left, top="0%", figure=figure,
+                              padding=((250, 40), (10, 10))))
+    left, right = halves
+    sync = MacroElement()
+    sync._template = _SYNC_MAPS
+    sync.left = left.get_name()
+    right.add_child(sync)
+    top = 4 + 22 + 17 * (len(title) - 1) + 4 + 1 if title else 0  # the bar: padding, h1, lines, border (px)
+    if title:
+        add_title(left, title, bar=True)
+    labels = labels or (t("before", lang), t("after", lang))
+    ids = ", ".join(f"#{m.get_name()}" for m in halves)
+    figure.header.add_child(RawHTML(f"<style>{ids} {{ top: {top}px !important; height: calc(100% - {top}px) "
+                                    f"!important; }} .hr-pair-label {{ top: {top + 8}px; }}</style>"),
+                            name="hr_pair_css")
+    figure.html.add_child(RawHTML(
+        f'<div class="hr-pair-label" style="left:25%">{escape(labels[0])}</div>'
+        f'<div class="hr-pair-label" style="left:75%">{escape(labels[1])}</div>'
+        f'<div class="hr-pair-divider" style="top:{top}px"></div>'))
+    return figure, left, right
+
+
+_CONTROLS = Template("""
+{% macro script(this, kwargs) %}
+L.control.scale({imperial: false, maxWidth: 160, position: 'bottomright'}).addTo({{ this._parent.get_name() }});
+hrAddButtons({{ this._parent.get_name() }}, {{ this.labels|tojson }});
+{% endmacro %}
+""")
+
+
+def add_controls(m: folium.Map, collapsed: bool = False) -> folium.Map:
+    """Layer control, metric scale bar, full-screen and print buttons (call after the layers)."""
+    lang = settings(m).lang
+    controls = MacroElement()
+    controls._template = _CONTROLS
+    controls.labels = {"fullscreen": t("fullscreen", lang), "print": t("print", lang)}
+    m.add_child(controls)
+    folium.LayerControl(collapsed=collapsed).add_to(m)
+    return m
+
+
+def title_lines(audit: Audit, lang: str = "zh", scenario: str | None = None, when: _dt.date | None = None,
+                input_hash: str | None = None) -> list[tuple[str, str]]:
+    """The title block as (kind, plain text) pairs: kind is "title", "line", "meta" or "synthetic".
+
+    Names the study, the scenario (if any), the standard and its result, the
+    date, the input files and a short hash of the inputs, so a printed map
+    can be traced to its data.
+    """
+    inp = audit.inputs
+    study = inp.study
+    out = [("title", t("scenario_title" if scenario else "title", lang, study=study.name))]
+    if scenario:
+        out.append(("line", t("scenario", lang, name=scenario)))
+    spec = inp.profile.standards.primary_care_15min
+    if spec:
+        fig = audit.figure("primary_care_15min")
+        if fig.share is not None:
+            out.append(("line", t("circle_result", lang, threshold=f"{spec.threshold_min:g}", share=f"{fig.share:.1%}",
+                                  people=f"{fig.population:,.0f}", target=f"{spec.target_share:.0%}")))
+        out.append(("line", t("standard", lang, profile=inp.profile.name, threshold=f"{spec.threshold_min:g}",
+                              urban_mode=t(f"mode_{spec.urban_mode}", lang),
+                              rural_mode=t(f"mode_{spec.rural_mode}", lang))))
+    sources = sources_line(study, lang)
+    date = (when or _dt.date.today()).isoformat()
+    short_hash = (input_hash or inp.input_hash)[:8]
+    meta = " · ".join((t("drawn", lang, date=date), t("sources", lang, sources=sources),
+                       t("input_hash", lang, hash=short_hash)))
+    out.append(("meta", meta))
+    if is_synthetic(audit):
+        out.append(("synthetic", t("synthetic", lang)))
+    return out
+
+
+def is_synthetic(audit: Audit) -> bool:
+    """Whether the study is the bundled synthetic demo (or says it is synthetic)."""
+    study = audit.inputs.study
+    text = f"{study.name} {study.description}".lower()
+    return study.source == DEMO_STUDY or "synthetic" in text or "合成" in text
+
+
+def add_title(m: folium.Map, lines: list[tuple[str, str]], bar: bool = False) -> folium.Map:
+    """A fixed title block from :func:`title_lines` (text is escaped here); ``bar``: across the page top."""
+    parts = []
+    for kind, text in lines:
+        if kind == "title":
+            parts.append(f"<h1>{escape(text)}</h1>")
+        else:
+            cls = {"meta": "hr-meta", "synthetic": "hr-synthetic"}.get(kind, "")
+            parts.append(f'<p class="{cls}">{escape(text)}</p>')
+    cls = "hr-title hr-title-bar" if bar else "hr-title"
+    m.get_root().html.add_child(RawHTML(f'<div class="{cls}">{"".join(parts)}</div>'))
+    return m
+
+
+def base_map(audit: Audit, title: str | None = None, subtitle: str = "", *,
+             lang: str = "zh", basemap: str | None = None, tianditu_key: str | None = None, offline: bool = False,
+             scenario: str | None = None) -> HearingMap:
+    """An empty map framed on the study area, with its title block.
+
+    Without ``title`` the title block is :func:`title_lines` (study, scenario,
+    standard, date, sources, input hash); with it, ``title`` and ``subtitle``.
+    ``basemap`` defaults to ``osm``, or ``none`` when ``offline``.
+    """
+    bounds = tuple(audit.inputs.boundaries.to_crs(4326).total_bounds)
+    lines = title_lines(audit, lang, scenario) if title is None else [("title", title)] + (
+        [("line", subtitle)] if subtitle else [])
+    m = new_map(bounds, lang=lang, basemap=basemap, tianditu_key=tianditu_key, offline=offline,
+                page_title=lines[0][1])
+    return add_title(m, lines)
+
+
+def render_html(m: folium.Map | Figure) -> str:
+    """The page as one HTML string; for an offline map, checked to fetch nothing from the network."""
+    root = m.get_root()
+    page = root.render()
+    maps = [m] if isinstance(m, folium.Map) else [c for c in root._children.values() if isinstance(c, folium.Map)]
+    if any(settings(x).offline for x in maps):
+        assets.check_offline(page)
+    return page

@@ -1,0 +1,357 @@
+"""The layers of a hearing map: roads, township outlines and shares, travel-time bands, emergency areas,
+people beyond the circle, and facilities with their icons.
+
+Each ``add_*(m, audit, ...)`` function draws one layer from the audit's own
+cell values (see :mod:`healthreach.isochrones`, so the map never disagrees
+with the figures), registers its legend rows and returns the map; ``name``
+and ``show`` let two versions of one layer (before/after a scenario) sit on
+one map.
+"""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from healthreach.i18n import area_name, t, type_name
+from healthreach.isochrones import bands
+from healthreach.maps.assets import feature_collection
+from healthreach.maps.base import escape, settings, to_display
+from healthreach.maps.legend import add_legend_section, swatch
+from healthreach.standards import Audit
+from healthreach.travel import Need
+
+# Sequential, colour-blind-safe schemes (ColorBrewer). Darker = nearer / more.
+TIME_BREAKS_MIN = (5, 10, 15, 30)
+TIME_COLOURS = ["#08519c", "#3182bd", "#6baed6", "#bdd7e7"]          # Blues
+EMERGENCY_COLOURS = ["#54278f", "#9e9ac8"]                            # Purples
+UNCOVERED_BREAKS = (2, 10, 50)                                        # people per cell
+UNCOVERED_COLOURS = ["#fcbba1", "#fb6a4a", "#cb181d", "#67000d"]      # Reds
+SHARE_BREAKS = (0.5, 0.8, 0.9, 0.95)                                  # township share covered
+SHARE_COLOURS = ["#ffffcc", "#c2e699", "#78c679", "#31a354", "#006837"]  # YlGn
+MAJOR_ROADS = {"expressway", "national", "provincial", "county", "urban_arterial", "motorway", "motorway_link",
+               "trunk", "trunk_link", "primary", "primary_link", "secondary", "secondary_link"}
+WIDE_ROADS = {"expressway", "national", "motorway", "trunk"}
+
+
+# facility type -> (icon shape, colour, size in px); shapes tell the classes apart without colour
+FACILITY_ICONS = {
+    "tertiary_hospital": ("hospital", "#67000d", 24),
+    "general_hospital": ("hospital", "#a50f15", 20),
+    "tcm_hospital": ("hospital", "#8c510a", 19),
+    "maternal_child_hospital": ("hospital", "#ae017e", 19),
+    "emergency_station": ("emergency", "#e6550d", 22),
+    "regional_subcentre": ("centre", "#7f2704", 19),
+    "central_township_hc": ("centre", "#d94801", 17),
+    "township_hc": ("centre", "#f16913", 15),
+    "community_hc": ("community", "#006d2c", 15),
+    "community_station": ("community", "#41ab5d", 13),
+    "village_clinic": ("dot", "#525252", 8),
+}
+_OTHER_ICON = ("dot", "#000000", 10)
+
+
+_SIMPLIFY_M = 40.0        # band and boundary outlines, metres
+_ROAD_SIMPLIFY_M = 15.0   # road centre lines, metres
+
+
+def _people(value: float, lang: str) -> str:
+    return t("people_count", lang, people=f"{value:,.0f}")
+
+
+def _threshold_min(audit: Audit) -> float:
+    spec = audit.inputs.profile.standards.primary_care_15min
+    return spec.threshold_min if spec else 15.0
+
+
+def add_roads(m: folium.Map, audit: Audit, minor: bool | None = None, *, show_minor: bool | None = None) -> folium.Map:
+    """The road network used for routing, merged per class and simplified (about 15 m).
+
+    Main roads (national, provincial, county, urban arterials and their OSM
+    equivalents) are always drawn; ``minor`` roads too unless ``minor=False``.
+    The minor layer is shown at start when there are no tiles (it then gives
+    the map its streets) and hidden under a tile basemap (``show_minor``
+    overrides).
+    """
+    lines = audit.inputs.network.lines
+    lang = settings(m).lang
+    no_tiles = not settings(m).basemap.tiles
+    show_minor = no_tiles if show_minor is None else show_minor
+    draw_minor = True if minor is None else minor
+    major = lines["road_class"].isin(MAJOR_ROADS).to_numpy()
+    for is_major in (False, True):
+        if not is_major and not draw_minor:
+            continue
+        part = lines[major == is_major]
+        if part.empty:
+            continue
+        geoms, classes = [], []
+        for cls, group in part.groupby("road_class"):
+            merged = shapely.line_merge(shapely.multilinestrings(group.geometry.to_numpy()))
+            geoms.append(shapely.simplify(merged, _ROAD_SIMPLIFY_M, preserve_topology=False))
+            classes.append(str(cls))
+        frame = to_display(gpd.GeoDataFrame({"road_class": classes}, geometry=geoms, crs=lines.crs), m)
+
+        def style(feature, is_major=is_major):
+            cls = feature["properties"]["road_class"]
+            if not is_major:
+                return {"color": "#9a9a9a", "weight": 0.8, "opacity": 0.8}
+            return {"color": "#5a5a5a" if cls in WIDE_ROADS else "#737373",
+                    "weight": 3.0 if cls in WIDE_ROADS else 1.8, "opacity": 0.9}
+        key = "layer_roads_major" if is_major else "layer_roads_minor"
+        layer = folium.GeoJson(feature_collection(frame), name=escape(t(key, lang)), style_function=style,
+                               interactive=False, show=True if is_major else show_minor).add_to(m)
+        line = "border-top:3px solid #5a5a5a" if is_major else "border-top:1px solid #9a9a9a"
+        add_legend_section(m, "roads", t("legend_roads", lang),
+                           [f'<span class="hr-line" style="{line}"></span>{escape(t(key, lang))}'], [layer])
+    return m
+
+
+def add_boundaries(m: folium.Map, audit: Audit, labels: bool = True, *, name: str | None = None,
+                   show: bool = True) -> folium.Map:
+    """Township outlines with their names, and a tooltip (name, class, people, share covered)."""
+    lang = settings(m).lang
+    towns = _township_frame(m, audit, "primary_care_share")
+    group = folium.FeatureGroup(name=escape(name or t("layer_boundaries", lang)), show=show)
+    folium.GeoJson(feature_collection(towns), style_function=lambda _: {"color": "#444", "weight": 1.4, "fill": True,
+                                                           "fillOpacity": 0, "dashArray": "5 3"},
+                   tooltip=_township_tooltip(towns, lang, _threshold_min(audit))).add_to(group)
+    if labels:
+        pts = to_display(audit.inputs.boundaries.geometry.representative_point(), m)
+        for point, label in zip(pts, audit.inputs.boundaries["name"].astype(str)):
+            width = 14 * len(label) + 8
+            folium.Marker([point.y, point.x], interactive=False, keyboard=False,
+                          icon=folium.DivIcon(html=escape(label), class_name="hr-label", icon_size=(width, 16),
+                                              icon_anchor=(width // 2, 8))).add_to(group)
+    group.add_to(m)
+    return m
+
+
+def _township_frame(m: folium.Map, audit: Audit, column: str) -> gpd.GeoDataFrame:
+    lang = settings(m).lang
+    towns = audit.inputs.boundaries[["id", "name", "area_class", "geometry"]].merge(
+        audit.townships[["township_id", column, "people"]], left_on="id", right_on="township_id")
+    share = towns[column].to_numpy(float)
+    towns["share"] = share
+    towns["name"] = towns["name"].map(escape)
+    towns["class_name"] = towns["area_class"].map(lambda c: escape(area_name(c, lang)))
+    towns["people_text"] = towns["people"].map(lambda p: _people(p, lang))
+    towns["share_text"] = [f"{100 * s:.1f}%" if np.isfinite(s) else t("not_applicable", lang) for s in share]
+    towns = towns[["name", "class_name", "people_text", "share_text", "share", "geometry"]]
+    towns = towns.set_geometry(towns.geometry.simplify(_SIMPLIFY_M / 2, preserve_topology=True))
+    return to_display(towns, m)
+
+
+def _township_tooltip(towns: gpd.GeoDataFrame, lang: str, threshold: float) -> folium.GeoJsonTooltip:
+    return folium.GeoJsonTooltip(["name", "class_name", "people_text", "share_text"], localize=False,
+                                 aliases=[escape(t("township", lang)), escape(t("area_class", lang)),
+                                          escape(t("people", lang)),
+                                          escape(t("share_covered", lang, threshold=f"{threshold:g}"))])
+
+
+def share_colour(share: float) -> str:
+    """Fill colour of a township whose share covered is ``share`` (0..1; NaN: grey)."""
+    if share is None or not np.isfinite(share):
+        return "#cccccc"
+    return SHARE_COLOURS[int(np.searchsorted(SHARE_BREAKS, share, side="right"))]
+
+
+def add_townships(m: folium.Map, audit: Audit, column: str = "primary_care_share", *, name: str | None = None,
+                  show: bool = False) -> folium.Map:
+    """Townships shaded by a coverage share (0..1, ``column`` of ``audit.townships``), with tooltips."""
+    lang = settings(m).lang
+    threshold = _threshold_min(audit)
+    towns = _township_frame(m, audit, column)
+    layer = folium.GeoJson(feature_collection(towns),
+                           name=escape(name or t("layer_townships", lang, threshold=f"{threshold:g}")),
+                           show=show, tooltip=_township_tooltip(towns, lang, threshold),
+                           style_function=lambda f: {"fillColor": share_colour(f["properties"]["share"]),
+                                                     "color": "#444", "weight": 1.2, "fillOpacity": 0.7}).add_to(m)
+    lows = [0.0, *SHARE_BREAKS]
+    highs = [*SHARE_BREAKS, 1.0]
+    add_legend_section(m, "townships", t("legend_townships", lang), [
+        swatch(c, f"{100 * lo:.0f}–{100 * hi:.0f}%", 0.7) for c, lo, hi in zip(SHARE_COLOURS, lows, highs)],
+        [layer])
+    return m
+
+
+def add_time_bands(m: folium.Map, audit: Audit, breaks_min=TIME_BREAKS_MIN, *, name: str | None = None,
+                   show: bool = True) -> folium.Map:
+    """Travel-time bands to primary care (walking in urban, driving in rural townships), minutes."""
+    lang = settings(m).lang
+    inp = audit.inputs
+    labels = [t("legend_minutes", lang, minutes=f"{b:g}") for b in breaks_min]
+    frame = bands(inp.grid, inp.cells.flat, audit.primary_s, [b * 60 for b in breaks_min], labels,
+                  simplify_m=_SIMPLIFY_M)
+    colours = _ramp(TIME_COLOURS, len(breaks_min))
+    if frame.empty:
+        return m
+    frame = to_display(frame[["band", "geometry"]], m)
+    layer = folium.GeoJson(feature_collection(frame), name=escape(name or t("layer_time_bands", lang)), show=show,
+                           interactive=False,
+                           style_function=lambda f: {"fillColor": colours[f["properties"]["band"]], "color": "#fff",
+                                                     "weight": 0, "fillOpacity": 0.5}).add_to(m)
+    add_legend_section(m, "time", t("legend_time", lang), [swatch(c, label, 0.6) for c, label in zip(colours, labels)],
+                       [layer])
+    return m
+
+
+def _ramp(colours: list[str], n: int) -> list[str]:
+    """``n`` colours from a ramp (repeating its lightest when it is too short)."""
+    return [colours[min(i, len(colours) - 1)] for i in range(n)]
+
+
+def add_emergency_areas(m: folium.Map, audit: Audit, *, name: str | None = None, show: bool = False) -> folium.Map:
+    """Emergency service areas by road distance from emergency-capable sites.
+
+    Urban cells within the urban radius (5 km), rural cells within the first
+    rural radius (10 km) share the dark colour; rural cells between the
+    first and the last rural radius (10-20 km) the light one.
+    """
+    s = audit.inputs.profile.standards
+    spec = s.emergency_radius_urban or s.emergency_radius_rural
+    if spec is None:
+        return m
+    lang = settings(m).lang
+    dist = audit.travel[Need(spec.group, "ambulance", "length", "from")].cost
+    urban = audit.inputs.cells.urban
+    code = np.full(len(dist), np.inf)
+    rows = []
+    if s.emergency_radius_urban:
+        r = min(s.emergency_radius_urban.radii_m)
+        code[urban & (dist <= r)] = 0.5
+        rows.append(swatch(EMERGENCY_COLOURS[0], t("urban_km", lang, km=f"{r / 1000:g}"), 0.5))
+    if s.emergency_radius_rural:
+        radii = sorted(s.emergency_radius_rural.radii_m)
+        code[~urban & (dist <= radii[-1])] = 1.5
+        code[~urban & (dist <= radii[0])] = 0.5
+        rows.append(swatch(EMERGENCY_COLOURS[0], t("rural_km", lang, km=f"{radii[0] / 1000:g}"), 0.5))
+        if len(radii) > 1:
+            rows.append(swatch(EMERGENCY_COLOURS[1], t("rural_km_range", lang, low=f"{radii[0] / 1000:g}",
+                                                        km=f"{radii[-1] / 1000:g}"), 0.5))
+    frame = bands(audit.inputs.grid, audit.inputs.cells.flat, code, [1.0, 2.0], simplify_m=_SIMPLIFY_M)
+    if frame.empty:
+        return m
+    frame = to_display(frame[["band", "geometry"]], m)
+    layer = folium.GeoJson(feature_collection(frame), name=escape(name or t("layer_emergency", lang)), show=show,
+                           interactive=False,
+                           style_function=lambda f: {"fillColor": EMERGENCY_COLOURS[f["properties"]["band"]],
+                                                     "color": EMERGENCY_COLOURS[f["properties"]["band"]],
+                                                     "weight": 1.5, "fillOpacity": 0.3}).add_to(m)
+    add_legend_section(m, "emergency", t("legend_emergency", lang), rows, [layer])
+    return m
+
+
+def add_uncovered(m: folium.Map, audit: Audit, *, name: str | None = None, show: bool = True) -> folium.Map:
+    """Cells with people beyond the 15-minute circle, darker where more people live (people per cell)."""
+    lang = settings(m).lang
+    threshold = _threshold_min(audit)
+    cells = audit.inputs.cells
+    out = (audit.primary_s > threshold * 60) & (cells.people >= 0.5)
+    if not out.any():
+        return m
+    # shading class per cell (0..3), drawn as merged cell squares (exact cell edges, no simplification)
+    level = np.where(out, np.digitize(cells.people, UNCOVERED_BREAKS) + 0.5, np.inf)
+    frame = bands(audit.inputs.grid, cells.flat, level, [1.0, 2.0, 3.0, 4.0])
+    frame = to_display(frame.rename(columns={"band": "level"})[["level", "geometry"]], m)
+    layer = folium.GeoJson(feature_collection(frame),
+                           name=escape(name or t("layer_uncovered", lang, threshold=f"{threshold:g}")),
+                           show=show, interactive=False,
+                           style_function=lambda f: {"fillColor": UNCOVERED_COLOURS[f["properties"]["level"]],
+                                                     "color": UNCOVERED_COLOURS[f["properties"]["level"]],
+                                                     "weight": 0, "fillOpacity": 0.8}).add_to(m)
+    lows = [0.5, *UNCOVERED_BREAKS]
+    labels = [f"{lo:g}–{hi:g}" for lo, hi in zip(lows, UNCOVERED_BREAKS)] + [f"≥ {UNCOVERED_BREAKS[-1]:g}"]
+    section = (t("legend_uncovered", lang, threshold=f"{threshold:g}")
+               + f" · {t('legend_cell', lang, cell=f'{audit.inputs.grid.cell_m:g}')}")
+    add_legend_section(m, "uncovered", section,
+                       [swatch(c, label, 0.85) for c, label in zip(UNCOVERED_COLOURS, labels)], [layer])
+    return m
+
+
+def facility_icon_svg(facility_type: str, size: int | None = None) -> str:
+    """An inline SVG icon for a facility type: shape by class, colour by type."""
+    shape, colour, default = FACILITY_ICONS.get(facility_type, _OTHER_ICON)
+    size = size or default
+    cross = '<path d="M10 5h4v5h5v4h-5v5h-4v-5H5v-4h5z" fill="#fff"/>'
+    body = {
+        "hospital": f'<rect x="1" y="1" width="22" height="22" rx="3" fill="{colour}" stroke="#fff" '
+                    'stroke-width="1.5"/>' + cross,
+        "emergency": f'<path d="M12 .8 23.2 12 12 23.2 .8 12z" fill="{colour}" stroke="#fff" stroke-width="1.5"/>'
+                     '<path d="M10.6 7h2.8v3.6H17v2.8h-3.6V17h-2.8v-3.6H7v-2.8h3.6z" fill="#fff"/>',
+        "centre": f'<circle cx="12" cy="12" r="11" fill="{colour}" stroke="#fff" stroke-width="1.5"/>' + cross,
+        "community": f'<path d="M12 1.5 23 22H1z" fill="{colour}" stroke="#fff" stroke-width="1.5"/>',
+        "dot": f'<circle cx="12" cy="12" r="10" fill="{colour}" stroke="#fff" stroke-width="3"/>',
+    }[shape]
+    return f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 24 24">{body}</svg>'
+
+
+def add_facilities(m: folium.Map, audit: Audit, *, name: str | None = None, show: bool = True,
+                   types: list[str] | None = None) -> folium.Map:
+    """Facilities, one layer per type, with icons by type and a popup of their key figures.
+
+    The popup gives name, type, id, beds, ambulances, catchment population
+    (people whose nearest primary-care facility this is) and the share of
+    that catchment within the 15-minute circle. ``name`` is a prefix for the
+    layer names (e.g. "After: ").
+    """
+    lang = settings(m).lang
+    threshold = _threshold_min(audit)
+    table = audit.facility_table.reset_index(drop=True)
+    pts = to_display(gpd.GeoSeries(gpd.points_from_xy(audit.facilities["x"], audit.facilities["y"]),
+                                   crs=audit.inputs.crs), m)
+    frame = gpd.GeoDataFrame({
+        "type": table["type"].astype(str).to_numpy(),
+        "name": table["name"].map(escape).to_numpy(),
+        "type_name": table["type"].map(lambda v: escape(type_name(v, lang))).to_numpy(),
+        "id": table["id"].map(escape).to_numpy(),
+        "beds": [_count(v) for v in table["beds"]],
+        "ambulances": [_count(v) for v in table["ambulances"]],
+        "catchment": [_people(v, lang) if pd.notna(v) and v > 0 else t("not_applicable", lang)
+                      for v in table.get("catchment_people", np.full(len(table), np.nan))],
+        "share": [f"{100 * v:.0f}%" if pd.notna(v) else t("not_applicable", lang)
+                  for v in table.get("catchment_share_15min", np.full(len(table), np.nan))],
+    }, geometry=pts.to_numpy(), crs=4326)
+    present = list(dict.fromkeys(frame["type"]))
+    order = [k for k in FACILITY_ICONS if k in present] + sorted(k for k in present if k not in FACILITY_ICONS)
+    if types is not None:
+        order = [k for k in order if k in types]
+    fields = ["name", "type_name", "id", "beds", "ambulances", "catchment", "share"]
+    aliases = [escape(t(k, lang)) for k in ("name", "type", "id", "beds", "ambulances", "catchment")] + [
+        escape(t("share_15", lang, threshold=f"{threshold:g}"))]
+    prefix = escape(name) if name else ""
+    legend_rows, layers = [], []
+    for rank, ftype in enumerate(reversed(order)):  # small types first, so hospitals draw on top
+        part = frame[frame["type"] == ftype]
+        shape, colour, size = FACILITY_ICONS.get(ftype, _OTHER_ICON)
+        if shape == "dot":
+            marker = folium.CircleMarker(radius=size / 2, color="#ffffff", weight=1, fill=True, fill_color=colour,
+                                         fill_opacity=0.95, pane="markerPane")  # above the township fills
+        else:
+            marker = folium.Marker(z_index_offset=100 * rank, icon=folium.DivIcon(
+                html=facility_icon_svg(ftype), icon_size=(size, size), icon_anchor=(size // 2, size // 2),
+                class_name="hr-icon"))
+        label = escape(type_name(ftype, lang))
+        layer = folium.GeoJson(
+            feature_collection(part.drop(columns="type")),
+            name=prefix + escape(t("layer_facilities", lang, type=type_name(ftype, lang))),
+            show=show, marker=marker,
+            popup=folium.GeoJsonPopup(fields, aliases=aliases, localize=False, class_name="hr-popup",
+                                      max_width=380),
+            tooltip=folium.GeoJsonTooltip(["name"], labels=False)).add_to(m)
+        legend_rows.insert(0, f"{facility_icon_svg(ftype, 14)}{label}")
+        layers.append(layer)
+    add_legend_section(m, "facilities", t("legend_facilities", lang), legend_rows, layers)
+    return m
+
+
+def _count(value) -> str:
+    """A whole count as text ("—" when missing; other text escaped as it is)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return escape(value)
+    return f"{number:,.0f}" if np.isfinite(number) else "—"
