@@ -14,10 +14,10 @@ from healthreach.maps.layers import (
     add_uncovered,
 )
 from healthreach.maps.legend import add_legend
-from healthreach.standards import Audit
+from healthreach.evaluation import Evaluation
 
 
-def audit_map(audit: Audit, *, lang: str = "zh", basemap: str | None = None,
+def audit_map(audit: Evaluation, *, lang: str = "zh", basemap: str | None = None,
               offline: bool = False, tianditu_key: str | None = None, scenario: str | None = None,
               minor_roads: bool = True) -> HearingMap:
     """The full audit map: roads, townships, time bands, emergency areas, uncovered people, facilities.

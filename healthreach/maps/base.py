@@ -26,7 +26,7 @@ from healthreach.maps import assets
 from healthreach.maps.basemaps import Basemap
 from healthreach.maps.basemaps import basemap as get_basemap
 from healthreach.sources import sources_line
-from healthreach.standards import Audit
+from healthreach.evaluation import Evaluation
 from healthreach.study import DEMO_STUDY
 
 _DECIMALS = 5             # coordinates written to the page are rounded to 1e-5 degree (about 1 m)
@@ -243,7 +243,7 @@ def add_controls(m: folium.Map, collapsed: bool = False) -> folium.Map:
     return m
 
 
-def title_lines(audit: Audit, lang: str = "zh", scenario: str | None = None, when: _dt.date | None = None,
+def title_lines(audit: Evaluation, lang: str = "zh", scenario: str | None = None, when: _dt.date | None = None,
                 input_hash: str | None = None) -> list[tuple[str, str]]:
     """The title block as (kind, plain text) pairs: kind is "title", "line", "meta" or "synthetic".
 
@@ -256,9 +256,10 @@ def title_lines(audit: Audit, lang: str = "zh", scenario: str | None = None, whe
     out = [("title", t("scenario_title" if scenario else "title", lang, study=study.name))]
     if scenario:
         out.append(("line", t("scenario", lang, name=scenario)))
-    spec = inp.profile.standards.primary_care_15min
-    if spec:
-        fig = audit.figure("primary_care_15min")
+    circle = audit.study.primary
+    if circle:
+        spec = circle.spec
+        fig = audit.figure(circle.id)
         if fig.share is not None:
             out.append(("line", t("circle_result", lang, threshold=f"{spec.threshold_min:g}", share=f"{fig.share:.1%}",
                                   people=f"{fig.population:,.0f}", target=f"{spec.target_share:.0%}")))
@@ -276,7 +277,7 @@ def title_lines(audit: Audit, lang: str = "zh", scenario: str | None = None, whe
     return out
 
 
-def is_synthetic(audit: Audit) -> bool:
+def is_synthetic(audit: Evaluation) -> bool:
     """Whether the study is the bundled synthetic demo (or says it is synthetic)."""
     study = audit.inputs.study
     text = f"{study.name} {study.description}".lower()
@@ -297,7 +298,7 @@ def add_title(m: folium.Map, lines: list[tuple[str, str]], bar: bool = False) ->
     return m
 
 
-def base_map(audit: Audit, title: str | None = None, subtitle: str = "", *,
+def base_map(audit: Evaluation, title: str | None = None, subtitle: str = "", *,
              lang: str = "zh", basemap: str | None = None, tianditu_key: str | None = None, offline: bool = False,
              scenario: str | None = None) -> HearingMap:
     """An empty map framed on the study area, with its title block.

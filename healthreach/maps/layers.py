@@ -21,8 +21,8 @@ from healthreach.isochrones import bands
 from healthreach.maps.assets import feature_collection
 from healthreach.maps.base import escape, settings, to_display
 from healthreach.maps.legend import add_legend_section, swatch
-from healthreach.standards import Audit
-from healthreach.travel import Need
+from healthreach.evaluation import Evaluation
+from healthreach.standards.radius import Radius
 
 # Sequential, colour-blind-safe schemes (ColorBrewer). Darker = nearer / more.
 TIME_BREAKS_MIN = (5, 10, 15, 30)
@@ -62,12 +62,21 @@ def _people(value: float, lang: str) -> str:
     return t("people_count", lang, people=f"{value:,.0f}")
 
 
-def _threshold_min(audit: Audit) -> float:
-    spec = audit.inputs.profile.standards.primary_care_15min
-    return spec.threshold_min if spec else 15.0
+def _threshold_min(audit: Evaluation) -> float:
+    """Minutes of the profile's first circle standard (15 without one)."""
+    circle = audit.study.primary
+    return circle.spec.threshold_min if circle else 15.0
 
 
-def add_roads(m: folium.Map, audit: Audit, minor: bool | None = None, *, show_minor: bool | None = None) -> folium.Map:
+def _share_column(audit: Evaluation) -> str:
+    """The township column the maps shade by: the first circle standard's share."""
+    circle = audit.study.primary
+    if circle is None:
+        raise ValueError("the profile has no circle standard to shade townships by; give a column")
+    return circle.share_column
+
+
+def add_roads(m: folium.Map, audit: Evaluation, minor: bool | None = None, *, show_minor: bool | None = None) -> folium.Map:
     """The road network used for routing, merged per class and simplified (about 15 m).
 
     Main roads (national, provincial, county, urban arterials and their OSM
@@ -110,11 +119,11 @@ def add_roads(m: folium.Map, audit: Audit, minor: bool | None = None, *, show_mi
     return m
 
 
-def add_boundaries(m: folium.Map, audit: Audit, labels: bool = True, *, name: str | None = None,
+def add_boundaries(m: folium.Map, audit: Evaluation, labels: bool = True, *, name: str | None = None,
                    show: bool = True) -> folium.Map:
     """Township outlines with their names, and a tooltip (name, class, people, share covered)."""
     lang = settings(m).lang
-    towns = _township_frame(m, audit, "primary_care_share")
+    towns = _township_frame(m, audit, _share_column(audit))
     group = folium.FeatureGroup(name=escape(name or t("layer_boundaries", lang)), show=show)
     folium.GeoJson(feature_collection(towns), style_function=lambda _: {"color": "#444", "weight": 1.4, "fill": True,
                                                            "fillOpacity": 0, "dashArray": "5 3"},
@@ -130,7 +139,7 @@ def add_boundaries(m: folium.Map, audit: Audit, labels: bool = True, *, name: st
     return m
 
 
-def _township_frame(m: folium.Map, audit: Audit, column: str) -> gpd.GeoDataFrame:
+def _township_frame(m: folium.Map, audit: Evaluation, column: str) -> gpd.GeoDataFrame:
     lang = settings(m).lang
     towns = audit.inputs.boundaries[["id", "name", "area_class", "geometry"]].merge(
         audit.townships[["township_id", column, "people"]], left_on="id", right_on="township_id")
@@ -159,10 +168,12 @@ def share_colour(share: float) -> str:
     return SHARE_COLOURS[int(np.searchsorted(SHARE_BREAKS, share, side="right"))]
 
 
-def add_townships(m: folium.Map, audit: Audit, column: str = "primary_care_share", *, name: str | None = None,
+def add_townships(m: folium.Map, audit: Evaluation, column: str | None = None, *, name: str | None = None,
                   show: bool = False) -> folium.Map:
-    """Townships shaded by a coverage share (0..1, ``column`` of ``audit.townships``), with tooltips."""
+    """Townships shaded by a coverage share (0..1, ``column`` of ``audit.townships``; default the first
+    circle standard's), with tooltips."""
     lang = settings(m).lang
+    column = column or _share_column(audit)
     threshold = _threshold_min(audit)
     towns = _township_frame(m, audit, column)
     layer = folium.GeoJson(feature_collection(towns),
@@ -178,13 +189,13 @@ def add_townships(m: folium.Map, audit: Audit, column: str = "primary_care_share
     return m
 
 
-def add_time_bands(m: folium.Map, audit: Audit, breaks_min=TIME_BREAKS_MIN, *, name: str | None = None,
+def add_time_bands(m: folium.Map, audit: Evaluation, breaks_min=TIME_BREAKS_MIN, *, name: str | None = None,
                    show: bool = True) -> folium.Map:
     """Travel-time bands to primary care (walking in urban, driving in rural townships), minutes."""
     lang = settings(m).lang
     inp = audit.inputs
     labels = [t("legend_minutes", lang, minutes=f"{b:g}") for b in breaks_min]
-    frame = bands(inp.grid, inp.cells.flat, audit.primary_s, [b * 60 for b in breaks_min], labels,
+    frame = bands(inp.grid, inp.cells.flat, audit.primary_seconds, [b * 60 for b in breaks_min], labels,
                   simplify_m=_SIMPLIFY_M)
     colours = _ramp(TIME_COLOURS, len(breaks_min))
     if frame.empty:
@@ -204,28 +215,29 @@ def _ramp(colours: list[str], n: int) -> list[str]:
     return [colours[min(i, len(colours) - 1)] for i in range(n)]
 
 
-def add_emergency_areas(m: folium.Map, audit: Audit, *, name: str | None = None, show: bool = False) -> folium.Map:
+def add_emergency_areas(m: folium.Map, audit: Evaluation, *, name: str | None = None, show: bool = False) -> folium.Map:
     """Emergency service areas by road distance from emergency-capable sites.
 
     Urban cells within the urban radius (5 km), rural cells within the first
     rural radius (10 km) share the dark colour; rural cells between the
     first and the last rural radius (10-20 km) the light one.
     """
-    s = audit.inputs.profile.standards
-    spec = s.emergency_radius_urban or s.emergency_radius_rural
-    if spec is None:
+    units = [s for s in audit.study.standards if isinstance(s, Radius)]
+    if not units:
         return m
+    urban_unit = next((u for u in units if u.spec.area == "urban"), None)
+    rural_unit = next((u for u in units if u.spec.area == "rural"), None)
     lang = settings(m).lang
-    dist = audit.travel[Need(spec.group, "ambulance", "length", "from")].cost
+    dist = audit.travel[units[0].need].cost
     urban = audit.inputs.cells.urban
     code = np.full(len(dist), np.inf)
     rows = []
-    if s.emergency_radius_urban:
-        r = min(s.emergency_radius_urban.radii_m)
+    if urban_unit:
+        r = min(urban_unit.spec.radii_m)
         code[urban & (dist <= r)] = 0.5
         rows.append(swatch(EMERGENCY_COLOURS[0], t("urban_km", lang, km=f"{r / 1000:g}"), 0.5))
-    if s.emergency_radius_rural:
-        radii = sorted(s.emergency_radius_rural.radii_m)
+    if rural_unit:
+        radii = sorted(rural_unit.spec.radii_m)
         code[~urban & (dist <= radii[-1])] = 1.5
         code[~urban & (dist <= radii[0])] = 0.5
         rows.append(swatch(EMERGENCY_COLOURS[0], t("rural_km", lang, km=f"{radii[0] / 1000:g}"), 0.5))
@@ -245,12 +257,12 @@ def add_emergency_areas(m: folium.Map, audit: Audit, *, name: str | None = None,
     return m
 
 
-def add_uncovered(m: folium.Map, audit: Audit, *, name: str | None = None, show: bool = True) -> folium.Map:
+def add_uncovered(m: folium.Map, audit: Evaluation, *, name: str | None = None, show: bool = True) -> folium.Map:
     """Cells with people beyond the 15-minute circle, darker where more people live (people per cell)."""
     lang = settings(m).lang
     threshold = _threshold_min(audit)
     cells = audit.inputs.cells
-    out = (audit.primary_s > threshold * 60) & (cells.people >= 0.5)
+    out = (audit.primary_seconds > threshold * 60) & (cells.people >= 0.5)
     if not out.any():
         return m
     # shading class per cell (0..3), drawn as merged cell squares (exact cell edges, no simplification)
@@ -289,7 +301,7 @@ def facility_icon_svg(facility_type: str, size: int | None = None) -> str:
     return f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 24 24">{body}</svg>'
 
 
-def add_facilities(m: folium.Map, audit: Audit, *, name: str | None = None, show: bool = True,
+def add_facilities(m: folium.Map, audit: Evaluation, *, name: str | None = None, show: bool = True,
                    types: list[str] | None = None) -> folium.Map:
     """Facilities, one layer per type, with icons by type and a popup of their key figures.
 
@@ -313,7 +325,7 @@ def add_facilities(m: folium.Map, audit: Audit, *, name: str | None = None, show
         "catchment": [_people(v, lang) if pd.notna(v) and v > 0 else t("not_applicable", lang)
                       for v in table.get("catchment_people", np.full(len(table), np.nan))],
         "share": [f"{100 * v:.0f}%" if pd.notna(v) else t("not_applicable", lang)
-                  for v in table.get("catchment_share_15min", np.full(len(table), np.nan))],
+                  for v in table.get(f"catchment_share_{threshold:g}min", np.full(len(table), np.nan))],
     }, geometry=pts.to_numpy(), crs=4326)
     present = list(dict.fromkeys(frame["type"]))
     order = [k for k in FACILITY_ICONS if k in present] + sorted(k for k in present if k not in FACILITY_ICONS)

@@ -13,7 +13,6 @@ stays offline. User text is escaped.
 
 from __future__ import annotations
 
-import dataclasses
 
 import folium
 import geopandas as gpd
@@ -33,9 +32,9 @@ from healthreach.maps.layers import (
     add_uncovered,
 )
 from healthreach.maps.legend import add_legend, add_legend_section, swatch
-from healthreach.scenario.evaluate import ScenarioResult
+from healthreach.diff import Diff
 from healthreach.scenario.schema import CLOSED_TYPE
-from healthreach.standards import Audit
+from healthreach.evaluation import Evaluation
 
 GAINED_COLOUR = "#1b9e77"   # ColorBrewer Dark2 green / orange: distinct for colour-blind readers too
 LOST_COLOUR = "#d95f02"
@@ -68,20 +67,18 @@ def _status_text(status: str, lang: str) -> str:
     return sep.join(_STATUS.get(s, (s, s))[lang == "en"] for s in status.split("+") if s)
 
 
-def _open_only(audit: Audit) -> Audit:
-    """The audit with closed facilities left out of its facility tables (for drawing markers)."""
-    open_ = (audit.facilities["type"] != CLOSED_TYPE).to_numpy()
-    return dataclasses.replace(audit, facilities=audit.facilities[open_].reset_index(drop=True),
-                               facility_table=audit.facility_table[open_].reset_index(drop=True))
+def _open_types(audit: Evaluation) -> list[str]:
+    """The facility types of an evaluation, closed facilities left out (for drawing markers)."""
+    return sorted(set(audit.facilities["type"].astype(str)) - {CLOSED_TYPE})
 
 
-def add_gained_lost(m: folium.Map, result: ScenarioResult) -> folium.Map:
+def add_gained_lost(m: folium.Map, result: Diff) -> folium.Map:
     """Cells that enter (green) or leave (orange) the primary-care circle, with the people in them."""
     lang = settings(m).lang
-    inp = result.audit.inputs
+    inp = result.after.inputs
     cells = inp.cells
-    for key, mask, colour in (("gained", result.gained, GAINED_COLOUR), ("lost", result.lost, LOST_COLOUR)):
-        sel = mask & (cells.people > 0)
+    for key, which, colour in (("gained", result.gained, GAINED_COLOUR), ("lost", result.lost, LOST_COLOUR)):
+        sel = result.mask(which) & (cells.people > 0)
         if not sel.any():
             continue
         name = t(f"layer_{key}", lang)
@@ -107,11 +104,11 @@ def _arrowhead(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
                             (bx + uy * size * 0.45, by - ux * size * 0.45)])
 
 
-def add_changes(m: folium.Map, result: ScenarioResult) -> folium.Map:
+def add_changes(m: folium.Map, result: Diff) -> folium.Map:
     """Relocations as arrows old site -> new site, closed sites crossed out, changed facilities ringed."""
     lang = settings(m).lang
-    crs = result.audit.inputs.crs
-    moves = result.moves
+    crs = result.after.inputs.crs
+    moves = result.after.moves
     group = folium.FeatureGroup(name=escape(_text("legend_moved", lang)))
     rows = []
     rel = moves[moves["kind"] == "relocate"].reset_index(drop=True)
@@ -142,7 +139,7 @@ def add_changes(m: folium.Map, result: ScenarioResult) -> folium.Map:
             ).add_to(group)
         rows.append(f'<span style="color:{CLOSED_COLOUR};font-weight:bold">✕</span> '
                     f'{escape(_text("closed_row", lang))}')
-    fac = result.audit.facilities
+    fac = result.after.facilities
     status = fac["status"].astype(str).to_numpy() if "status" in fac else np.full(len(fac), "")
     ringed = np.flatnonzero((status != "") & (fac["type"].to_numpy() != CLOSED_TYPE))
     if len(ringed):
@@ -161,18 +158,18 @@ def add_changes(m: folium.Map, result: ScenarioResult) -> folium.Map:
     return m
 
 
-def scenario_map(result: ScenarioResult, *, lang: str = "zh",
+def scenario_map(result: Diff, *, lang: str = "zh",
                  basemap: str | None = None, offline: bool = False, tianditu_key: str | None = None) -> folium.Map:
     """Before and after layers, gained and lost cells, moved/added/closed facilities, on one map.
 
     Options as for :func:`healthreach.maps.audit.audit_map`. Render with
     :func:`healthreach.maps.base.render_html`.
     """
-    before, after = result.baseline, result.audit
+    before, after = result.before, result.after
     m = base_map(after, lang=lang, basemap=basemap, tianditu_key=tianditu_key, offline=offline,
                       scenario=result.scenario.name)
-    spec = after.inputs.profile.standards.primary_care_15min
-    threshold = f"{spec.threshold_min:g}" if spec else "15"
+    circle = after.study.primary
+    threshold = f"{circle.spec.threshold_min:g}" if circle else "15"
     sep = "：" if lang == "zh" else ": "
     b, a = t("before", lang) + sep, t("after", lang) + sep
     add_townships(m, after, name=a + t("layer_townships", lang, threshold=threshold))
@@ -184,8 +181,8 @@ def scenario_map(result: ScenarioResult, *, lang: str = "zh",
     add_roads(m, after)
     add_boundaries(m, after)
     add_gained_lost(m, result)
-    add_facilities(m, _open_only(before), name=b, show=False)
-    add_facilities(m, _open_only(after), name=a)
+    add_facilities(m, before, name=b, show=False, types=_open_types(before))
+    add_facilities(m, after, name=a, types=_open_types(after))
     add_changes(m, result)
     add_legend(m)
     add_controls(m)
@@ -199,7 +196,7 @@ _PAIR_TEXT = {
 }
 
 
-def scenario_pair_map(result: ScenarioResult, *, lang: str = "zh",
+def scenario_pair_map(result: Diff, *, lang: str = "zh",
                       basemap: str | None = None, offline: bool = False, tianditu_key: str | None = None):
     """Before | after side by side on one page, the two maps panning and zooming together.
 
@@ -209,14 +206,14 @@ def scenario_pair_map(result: ScenarioResult, *, lang: str = "zh",
     (a :class:`branca.element.Figure`): render it with
     :func:`healthreach.maps.base.render_html`.
     """
-    before, after = result.baseline, result.audit
+    before, after = result.before, result.after
     lines = title_lines(after, lang, scenario=result.scenario.name)
-    spec = after.inputs.profile.standards.primary_care_15min
-    p0 = before.figure("primary_care_15min") if spec else None
-    p1 = after.figure("primary_care_15min") if spec else None
-    if p0 and p1 and p0.share is not None and p1.share is not None:
+    circle = after.study.primary
+    p0 = before.figure(circle.id) if circle else None
+    p1 = after.figure(circle.id) if circle else None
+    if circle and p0 and p1 and p0.share is not None and p1.share is not None:
         change = _PAIR_TEXT["change"][lang].format(
-            threshold=f"{spec.threshold_min:g}", before=f"{p0.share:.1%}", after=f"{p1.share:.1%}",
+            threshold=f"{circle.spec.threshold_min:g}", before=f"{p0.share:.1%}", after=f"{p1.share:.1%}",
             gained=f"{result.newly_covered:,.0f}", lost=f"{result.lose_coverage:,.0f}")
         lines.insert(2, ("line", change))  # after the title and the scenario name
     bounds = tuple(after.inputs.boundaries.to_crs(4326).total_bounds)
@@ -230,7 +227,7 @@ def scenario_pair_map(result: ScenarioResult, *, lang: str = "zh",
         add_boundaries(m, audit)
         if m is right:
             add_gained_lost(m, result)
-        add_facilities(m, _open_only(audit))
+        add_facilities(m, audit, types=_open_types(audit))
         if m is right:
             add_changes(m, result)
     add_legend(left)
