@@ -149,7 +149,7 @@ def main() -> None:
     if args.synth:
         from benchmarks import synth
 
-        results["runs"].append(run(synth.inputs(synth.SIZES[args.synth]), args.changes, f"generated {args.synth}"))
+        results["runs"].append(run(synth.open_generated(args.synth).inputs, args.changes, f"generated {args.synth}"))
     for r in results["runs"]:
         print(f"\n{r['study']}: {r['nodes']:,} nodes, {r['cells']:,} cells, {r['facilities']} facilities, "
               f"{r['surfaces']} travel surfaces; kernel load {r['kernel_load_s']:.2f} s, "
