@@ -248,12 +248,18 @@ def write_study(size: Size, folder: Path, seed: int = SEED) -> Path:
     return path
 
 
+def study_folder(size: Size | str, cache: Path | None = None, seed: int = SEED) -> Path:
+    """Where the generated study's files are (or will be) written: ``<cache>/synth/<size>-s<seed>-v1``."""
+    name = size if isinstance(size, str) else size.name
+    return (cache_dir() if cache is None else Path(cache)) / "synth" / f"{name}-s{seed}-{FORMAT}"
+
+
 def study_path(size: Size | str, cache: Path | None = None, seed: int = SEED) -> Path:
     """The generated study's ``study.yaml`` under ``<cache>/synth/`` (default cache: the disk cache root),
     written the first time (into a temporary folder, then renamed into place) and reused after."""
     size = SIZES[size] if isinstance(size, str) else size
-    parent = (cache_dir() if cache is None else Path(cache)) / "synth"
-    folder = parent / f"{size.name}-s{seed}-{FORMAT}"
+    folder = study_folder(size, cache, seed)
+    parent = folder.parent
     if not (folder / "study.yaml").is_file():
         parent.mkdir(parents=True, exist_ok=True)
         clean_stale(parent)
