@@ -61,12 +61,6 @@ def quiet_fd():
                 os.close(fd)
 
 
-def fresh_network(net: Network) -> Network:
-    """The same network without any cached CSR graph or KD-tree."""
-    return Network(net.crs, net.x, net.y, net.tail, net.head, net.length_m, net.time_s, net.road_class,
-                   net.lines, net.report, net.no_access)
-
-
 def edges(net: Network, mode: str, weight: str, reverse: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Directed edges (tail, head, weight) of the mode, parallel edges reduced to the smallest weight.
 
@@ -138,16 +132,20 @@ def check_same(name: str, ref: Surface, cost: np.ndarray, facility: np.ndarray |
     return out
 
 
-def compare(net: Network, facility_nodes: np.ndarray, rows: np.ndarray, *, label: str, mode: str = "drive",
-            weight: str = "time", direction: str = "to", ego_facilities: int | None = None,
-            pandana: bool = True, networkx: bool = True, repeat: int = 3, log: Callable[[str], None] = print,
-            pandana_limit_s: float = 300.0) -> dict:
+def compare(net: Network, facility_nodes: np.ndarray, rows: np.ndarray, *, label: str,
+            reopen: Callable[[], Network], mode: str = "drive", weight: str = "time", direction: str = "to",
+            ego_facilities: int | None = None, pandana: bool = True, networkx: bool = True, repeat: int = 3,
+            log: Callable[[str], None] = print, pandana_limit_s: float = 300.0) -> dict:
     """Time the nearest-facility pass against every peer on one network; results checked first.
 
     Parameters
     ----------
     facility_nodes, rows : ndarray
         The group's facilities: snapped node and row in the facility table.
+    reopen : callable
+        The same network again, with no CSR graph built yet (the study
+        opened once more): the graph's build is timed on it, ``repeat``
+        times.
     ego_facilities : int, optional
         Run the per-facility ego-graph recipe for only this many facilities
         (the first listed) and extrapolate its time to all of them; ``None``
@@ -165,7 +163,7 @@ def compare(net: Network, facility_nodes: np.ndarray, rows: np.ndarray, *, label
     # healthreach: CSR build (once per network and mode), then the pass itself
     build = []
     for _ in range(repeat):
-        fresh = fresh_network(net)
+        fresh = reopen()
         t0 = time.perf_counter()
         fresh.graph(mode, weight, reverse=reverse)
         build.append(time.perf_counter() - t0)

@@ -7,10 +7,16 @@ this machine:
   osmnx ego-graph isochrone recipe, pandana's ``nearest_pois`` and the bare
   ``scipy.sparse.csgraph.dijkstra`` call, on the demo county and on a
   generated 250k-node network (each answer checked before its ratio counts);
-* the demo county's input loading twice (the second must reuse the cached
-  network), its audit, and scenario changes (``benchmarks/bench_scenario.py``);
-* a full audit of generated studies of three sizes, each in its own process
-  so that its peak memory is its own.
+* the demo county opened twice with ``healthreach.open_study`` in new
+  processes sharing one, at first empty, cache (the second must reuse the
+  built network and the cell attachment), its baseline, and scenario changes
+  (``benchmarks/bench_scenario.py``);
+* a full audit of generated studies of three sizes (``benchmarks/audit_case.py``:
+  ``open_study`` with an empty cache, then the baseline), each in its own
+  process so that its peak memory is its own.
+
+Every study is opened through the public API (:func:`healthreach.open_study`);
+the generated ones are written as study files first (``benchmarks/synth.py``).
 
 Results are printed as a table and written to ``benchmarks/results/<name>.json``.
 """
@@ -38,7 +44,7 @@ TARGETS = {
     "vs_networkx_x": ("nearest-facility pass vs networkx multi_source_dijkstra_path_length", ">=", 10.0),
     "vs_ego_x": ("nearest-facility pass vs ego-graph recipe", ">=", 100.0),
     "engine_overhead_x": ("engine time / bare scipy dijkstra", "<=", 2.0),
-    "large_full_audit_s": ("full audit, 250k nodes / 1M cells, excl. file reading (s)", "<", 10.0),
+    "large_full_audit_s": ("full audit, 250k nodes / 1M cells: open_study (files read) + baseline (s)", "<", 10.0),
     "large_peak_rss_mb": ("peak memory of that audit (MiB)", "<", 3072.0),
     "scenario_change_ms": ("one scenario change after the baseline: incremental travel update, median (ms)", "<", 20.0),
     "cache_reused": ("second run on an unchanged study reuses the built network and cell snapping", "==", True),
@@ -47,113 +53,97 @@ TARGETS = {
 
 # --- children: each runs in its own process and prints one JSON line last -------------
 
-def child(kind: str, arg: str | None) -> dict:
+def child(kind: str, arg: str | None, cache: Path | None) -> dict:
+    """Run one child measurement (``cache``: the disk cache root it opens studies with)."""
     if kind == "demo":
-        return _demo_child(arg)
+        return _demo_child(cache)
     if kind == "peers":
-        return _peers_child(arg)
+        return _peers_child(arg or "demo", cache)
     if kind == "scenario":
-        return _scenario_child(int(arg or 30))
+        return _scenario_child(int(arg or 30), cache)
     raise SystemExit(f"unknown child {kind}")
 
 
-def _demo_child(study_path: str | None) -> dict:
-    """One run of the CLI's work on the demo county: load the inputs, audit; then the pieces apart.
+def _demo_child(cache: Path | None) -> dict:
+    """The CLI's work on the demo county through the API: open the study, evaluate the baseline.
 
-    Run twice with the same (initially empty) ``HEALTHREACH_CACHE``: the first
-    run builds the network and snaps the cells, the second must reuse both.
+    Run twice with the same, at first empty, ``cache``: the first run builds
+    the network and attaches the cells to the roads, the second must reuse both.
     """
     import resource
 
-    from benchmarks.peers import fresh_network
-    from healthreach.inputs import load_inputs
+    from benchmarks.audit_case import Marks, timed
+    from healthreach import open_study
     from healthreach.cache import cache_dir
-    from healthreach.standards import audit
-    from healthreach.study import load_study
-    from healthreach.travel import needs
+    from healthreach.travel import attach_cells
 
-    study = load_study(study_path or None)
-    out: dict = {"study": study.name}
-    snaps = cache_dir() / "snaps"
+    cache = cache_dir() if cache is None else cache
+    snaps = cache / "snaps"
     before = sorted(p.name for p in snaps.glob("*.npz")) if snaps.is_dir() else []
-    marks: list[tuple[str, float]] = []
+    marks = Marks()
     t0 = time.perf_counter()
-    inputs = load_inputs(study, step=lambda msg: marks.append((msg, time.perf_counter())))
+    study = open_study("demo", cache=cache, progress=marks)
     t1 = time.perf_counter()
-    first = audit(inputs)
+    base = study.baseline()
     t2 = time.perf_counter()
-    stamps = [m[1] for m in marks] + [t1]
-    out["load_steps"] = {msg: stamps[i + 1] - at for i, (msg, at) in enumerate(marks)}
-    out.update(load_s=t1 - t0, audit_s=t2 - t1, load_and_audit_s=t2 - t0,
-               network_reused="reusing the cached road network" in out["load_steps"],
+    out: dict = {"study": study.inputs.study.name, "open_steps": marks.steps(t1)}
+    out.update(open_s=t1 - t0, baseline_s=t2 - t1, open_and_baseline_s=t2 - t0,
+               network_reused="reusing the cached road network" in out["open_steps"],
                cell_snapping_reused=bool(before) and sorted(p.name for p in snaps.glob("*.npz")) == before)
-    out["network_s"] = out["load_steps"].get("reusing the cached road network",
-                                             out["load_steps"].get("building the road network"))
-    t0 = time.perf_counter()
-    audit(inputs)
-    out["audit_again_s"] = time.perf_counter() - t0
-    # the cells' attachment step alone (segment indexes built, every cell searched), on a copy with nothing cached
-    net = fresh_network(inputs.network)
-    t0 = time.perf_counter()
-    seen = set()
-    for mode in sorted({n.mode for n in needs(inputs.profile)}):
-        index = net.segment_index(mode)
-        if id(index) not in seen:
-            seen.add(id(index))
-            net.attach(inputs.cells.x, inputs.cells.y, mode)
-    out["snap_cells_s"] = time.perf_counter() - t0
+    out["network_s"] = out["open_steps"].get("reusing the cached road network",
+                                             out["open_steps"].get("building the road network"))
+    inputs = study.inputs
+    out["evaluate_again_s"], _ = timed(lambda: study.evaluate(inputs.facilities))
+    # every cell's road point searched again, without the cache (segment indexes built when facilities attached)
+    out["cell_search_s"], _ = timed(lambda: attach_cells(inputs.network, inputs.cells,
+                                                         {n.mode for n in study.needs}, None))
     out.update(nodes=int(inputs.network.n_nodes), directed_edges=int(len(inputs.network.tail)),
                cells=int(len(inputs.cells.people)), people=float(inputs.cells.people.sum()),
-               facilities=int(len(inputs.facilities)), figures={f.id: f.share for f in first.figures},
+               facilities=int(len(inputs.facilities)), figures={k: f.share for k, f in base.figures.items()},
                peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return out
 
 
-def _peers_child(case: str) -> dict:
-    """The nearest-facility pass and its peers on the demo county or the large generated network."""
+def _peers_child(case: str, cache: Path | None) -> dict:
+    """The nearest-facility pass and its peers on the demo county or a generated study's network."""
+    import resource
+
     import numpy as np
 
-    from benchmarks import peers
+    from benchmarks import peers, synth
+    from healthreach import open_study
     from healthreach.travel import facility_attachment, in_group
 
-    if case == "demo":
-        from healthreach.inputs import load_inputs
-        from healthreach.study import load_study
-
-        inputs = load_inputs(load_study(None))
-        ego_limit = None
-    else:
-        from benchmarks import synth
-
-        inputs = synth.inputs(synth.SIZES[case])
-        ego_limit = 12
+    where = "demo" if case == "demo" else synth.study_path(case, cache)
+    study = open_study(where, cache=cache)
+    ego_limit = None if case == "demo" else 12
+    inputs = study.inputs
     fac = inputs.facilities
     rows = np.flatnonzero(in_group(fac, inputs.profile.groups["primary_care"]))
+
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    out = peers.compare(inputs.network, inputs.network.segment_ends(facility_attachment(fac, "drive").seg[rows])[0], rows, label=case,
-                        ego_facilities=ego_limit, log=log)
-    import resource
-
+    nodes = inputs.network.segment_ends(facility_attachment(fac, "drive").seg[rows])[0]
+    out = peers.compare(inputs.network, nodes, rows, label=case, ego_facilities=ego_limit, log=log,
+                        reopen=lambda: open_study(where, cache=cache).inputs.network)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
 
-def _scenario_child(changes: int) -> dict:
+def _scenario_child(changes: int, cache: Path | None) -> dict:
     """One-change scenarios on the demo county, through benchmarks/bench_scenario.py."""
     from benchmarks import bench_scenario
-    from healthreach.inputs import load_inputs
-    from healthreach.study import load_study
+    from healthreach import open_study
 
-    return bench_scenario.run(load_inputs(load_study(None)), changes, "demo county")
+    return bench_scenario.run(open_study("demo", cache=cache), changes, "demo county")
 
 
-def spawn(args: list[str], env: dict | None = None, timeout: float = 1800) -> dict:
+def spawn(args: list[str], timeout: float = 1800) -> dict:
     """Run ``python -m benchmarks.<...>`` in a new process; its last stdout line is JSON."""
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})})
+                          timeout=timeout)
     for line in proc.stderr.splitlines():
         if line.startswith("  ["):
             print(line, flush=True)
@@ -219,8 +209,8 @@ def run(sizes: list[str], peers_cases: list[str], demo: bool, scenario_changes: 
     if have_demo:
         print("\n== demo county: loading (cold, then from the cache) and auditing", flush=True)
         with tempfile.TemporaryDirectory() as cache:  # an empty cache: the first run builds, the second reuses
-            first = spawn(["benchmarks.run", "--child", "demo"], env={"HEALTHREACH_CACHE": cache})
-            second = spawn(["benchmarks.run", "--child", "demo"], env={"HEALTHREACH_CACHE": cache})
+            first = spawn(["benchmarks.run", "--child", "demo", "--cache", cache])
+            second = spawn(["benchmarks.run", "--child", "demo", "--cache", cache])
         res["demo"] = {"first_run": first, "second_run": second}
         if "error" not in first and "error" not in second:
             res["demo"]["cache_reused"] = (second["network_reused"] and second["cell_snapping_reused"]
@@ -246,7 +236,7 @@ def run(sizes: list[str], peers_cases: list[str], demo: bool, scenario_changes: 
     for size in sizes:
         print(f"\n== full audit, generated study: {size}", flush=True)
         with tempfile.TemporaryDirectory() as cache:
-            res["audit"][size] = spawn(["benchmarks.audit_case", size], env={"HEALTHREACH_CACHE": cache})
+            res["audit"][size] = spawn(["benchmarks.audit_case", size, cache])
         a = res["audit"][size]
         if "error" not in a:
             print(f"  {a['nodes']:,} nodes, {a['cells']:,} cells, {a['facilities']} facilities: "
@@ -304,21 +294,25 @@ def targets(res: dict) -> list[dict]:
 
 # --- printing -----------------------------------------------------------------------
 
+OPEN_STEPS = ("reading township boundaries", "building the road network", "reading population",
+              "reading facilities")  # open_study's progress messages, in order, for a study without villages
+
+
 def _show_demo(d: dict) -> None:
     for label in ("first_run", "second_run"):
         r = d[label]
         if "error" in r:
             print(f"  {label}: failed: {r['error']}")
             continue
-        print(f"  {label.replace('_', ' ')}: load_inputs {r['load_s']:.2f} s (network "
-              f"{'read from the cache' if r['network_reused'] else 'built'} in {r['network_s']:.2f} s), audit "
-              f"{r['audit_s']:.2f} s (cell snapping {'read from the cache' if r['cell_snapping_reused'] else 'done'})"
-              f", process {r['process_wall_s']:.1f} s; peak RSS {r['peak_rss_mb']:,.0f} MiB")
+        print(f"  {label.replace('_', ' ')}: open_study {r['open_s']:.2f} s (network "
+              f"{'read from the cache' if r['network_reused'] else 'built'} in {r['network_s']:.2f} s; cell "
+              f"attachment {'read from the cache' if r['cell_snapping_reused'] else 'searched'}), baseline "
+              f"{r['baseline_s']:.2f} s, process {r['process_wall_s']:.1f} s; peak RSS {r['peak_rss_mb']:,.0f} MiB")
     if "cache_reused" in d:
         r = d["first_run"]
-        print(f"  {r['nodes']:,} nodes, {r['cells']:,} cells, {r['facilities']} facilities; snapping the cells "
-              f"{r['snap_cells_s']:.2f} s; a second audit in the same process {r['audit_again_s']:.2f} s; "
-              f"second run reused network and snapping: {d['cache_reused']}")
+        print(f"  {r['nodes']:,} nodes, {r['cells']:,} cells, {r['facilities']} facilities; searching every cell's "
+              f"road point {r['cell_search_s']:.2f} s; evaluating again in the same process "
+              f"{r['evaluate_again_s']:.2f} s; second run reused network and cell attachment: {d['cache_reused']}")
 
 
 def table(res: dict) -> str:
@@ -356,20 +350,24 @@ def table(res: dict) -> str:
         lines.append("")
     audits = {k: v for k, v in res.get("audit", {}).items() if "error" not in v}
     if audits:
-        lines += ["Full audit of generated studies (in memory: everything after reading files):", "",
-                  "| size | nodes | cells | facilities | network build | audit | **full** | peak RSS (after imports) "
-                  "| audit again | second run from caches | snap cells (from cache) | CSR graphs | Dijkstra ×5 "
-                  "| figures | network cache save / load |",
-                  "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+        lines += ["Full audit of generated studies through the API (open_study with an empty cache, then the "
+                  "baseline; writing the generated files not counted):", "",
+                  "| size | nodes | cells | facilities | open_study | of which boundaries / roads and network / "
+                  "population / facilities and cells | baseline | of which figures and tables | **full** "
+                  "| peak RSS (after imports) | evaluate again | second run from the caches (open + baseline) "
+                  "| CSR graphs | Dijkstra passes | cell search alone | network cache |",
+                  "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
         for size, a in audits.items():
             st = a["steps"]
+            parts = " / ".join(f"{a['open_steps'].get(k, float('nan')):.2f}" for k in OPEN_STEPS)
             lines.append(
-                f"| {size} | {a['nodes']:,} | {a['cells']:,} | {a['facilities']} | {a['build_network_s']:.2f} s "
-                f"| {a['audit_s']:.2f} s | **{a['full_audit_s']:.2f} s** | {a['peak_rss_mb']:,.0f} MiB "
-                f"({a['rss_after_imports_mb']:,.0f}) | {a['audit_again_s']:.2f} s | {a['second_run_s']:.2f} s "
-                f"| {st['snap_cells_s']:.2f} s ({st['snap_cells_from_cache_s']:.2f} s) "
-                f"| {st['csr_graphs_s']:.2f} s | {st['dijkstra_passes_s']:.2f} s | {st['figures_and_tables_s']:.2f} s "
-                f"| {a['cache_save_s']:.2f} / {a['cache_load_s']:.2f} s |")
+                f"| {size} | {a['nodes']:,} | {a['cells']:,} | {a['facilities']} | {a['open_s']:.2f} s | {parts} s "
+                f"| {a['baseline_s']:.2f} s | {a['baseline_steps']['figures_and_tables_s']:.2f} s "
+                f"| **{a['full_audit_s']:.2f} s** | {a['peak_rss_mb']:,.0f} MiB ({a['rss_after_imports_mb']:,.0f}) "
+                f"| {a['evaluate_again_s']:.2f} s | {a['second_run_s']:.2f} s ({a['second_open_s']:.2f} + "
+                f"{a['second_baseline_s']:.2f}) | {st['csr_graphs_s']:.2f} s "
+                f"| {st['dijkstra_passes_s']:.2f} s ×{a['surfaces']} | {st['cell_search_s']:.2f} s "
+                f"| {a['network_cache_mb']:,.0f} MB |")
         lines.append("")
         for g in res.get("growth", []):
             lines.append(f"- {g['from']} → {g['to']}: nodes ×{g['nodes_x']:.1f}, time ×{g['time_x']:.1f} "
@@ -380,16 +378,18 @@ def table(res: dict) -> str:
     if d and "cache_reused" in d:
         a, b = d["first_run"], d["second_run"]
         lines += [f"Demo county ({a['nodes']:,} nodes, {a['cells']:,} cells, {a['facilities']} facilities), "
-                  "the CLI's work run twice in new processes sharing one, at first empty, cache:", "",
-                  "| run | load_inputs | of which network | audit | load + audit | process (incl. imports) "
+                  "open_study and the baseline run twice in new processes sharing one, at first empty, cache:", "",
+                  "| run | open_study | of which network | baseline | open + baseline | process (incl. imports) "
                   "| peak RSS |", "|---|--:|--:|--:|--:|--:|--:|"]
-        for label, r in (("first (builds, snaps)", a), ("second (reuses)", b)):
-            lines.append(f"| {label} | {r['load_s']:.2f} s | {r['network_s']:.2f} s "
-                         f"({'cache' if r['network_reused'] else 'built'}) | {r['audit_s']:.2f} s "
-                         f"({'snapping from cache' if r['cell_snapping_reused'] else 'snapping done'}) "
-                         f"| {r['load_and_audit_s']:.2f} s | {r['process_wall_s']:.1f} s | {r['peak_rss_mb']:,.0f} MiB |")
-        lines += ["", f"Attaching the {a['cells']:,} cells alone (segment indexes built, every cell searched): "
-                  f"{a['snap_cells_s']:.2f} s; a second audit in the same process: {a['audit_again_s']:.2f} s.", ""]
+        for label, r in (("first (builds, attaches)", a), ("second (reuses)", b)):
+            lines.append(f"| {label} | {r['open_s']:.2f} s "
+                         f"({'cell attachment from cache' if r['cell_snapping_reused'] else 'cells attached'}) "
+                         f"| {r['network_s']:.2f} s ({'cache' if r['network_reused'] else 'built'}) "
+                         f"| {r['baseline_s']:.2f} s | {r['open_and_baseline_s']:.2f} s | {r['process_wall_s']:.1f} s "
+                         f"| {r['peak_rss_mb']:,.0f} MiB |")
+        lines += ["", f"Searching every cell's road point again ({a['cells']:,} cells, segment indexes already built "
+                  f"when the facilities were attached, no cache): {a['cell_search_s']:.2f} s; evaluating the "
+                  f"baseline's facilities again in the same process: {a['evaluate_again_s']:.2f} s.", ""]
     scen = res.get("scenario")
     if scen:
         runs = scen.get("runs", [scen]) if "all" in scen or "runs" in scen else []
@@ -423,9 +423,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-demo", action="store_true", help="skip the demo county")
     parser.add_argument("--scenario-changes", type=int, default=30, help="changes of each kind (0: skip)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--cache", type=Path, default=None, help=argparse.SUPPRESS)  # a child's disk cache root
     args = parser.parse_args(argv)
     if args.child:
-        out = child(args.child[0], args.child[1] if len(args.child) > 1 else None)
+        out = child(args.child[0], args.child[1] if len(args.child) > 1 else None, args.cache)
         print(json.dumps(out, default=str))
         return 0
     t0 = time.perf_counter()

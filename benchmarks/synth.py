@@ -1,4 +1,4 @@
-"""A generated study of any size, built in memory (no files read).
+"""A generated study of any size, written once as ordinary study files and opened through the API.
 
 The road network is a jittered square street grid, 200 m between junctions,
 with a hierarchy of road classes along every n-th line (an expressway that may
@@ -9,32 +9,44 @@ the core's branch streets one-way. Population lives on a 100 m grid over the
 same square, every cell populated; townships are 10 x 10 km squares, the
 central ones urban. Facilities of every type of the default profile stand at
 random points. Coordinates are metres in EPSG:4545 (CGCS2000 / 3-degree
-Gauss-Kruger CM 108E). Everything is drawn from one seed, so a size always
-yields the same study.
+Gauss-Kruger CM 108E). Everything is drawn from one seed, so a size and a
+seed always yield the same study.
+
+:func:`study_path` writes the study (``roads.gpkg``, ``population.tif``,
+``townships.gpkg``, ``facilities.csv`` and ``study.yaml``) into
+``<cache>/synth/<size>-s<seed>-v1/`` the first time it is asked for, and
+:func:`open_generated` opens it with :func:`healthreach.open_study`, as a
+user's study would be opened.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import rasterio
 import shapely
+import yaml
 from affine import Affine
 
-from healthreach.grid import Grid
-from healthreach.inputs import Cells, StudyInputs
-from healthreach.network import Network, build_network
-from healthreach.profile import load_profile
-from healthreach.study import StudyFile
+from healthreach import open_study
+from healthreach.cache import cache_dir
+from healthreach.evaluation import Study
+from healthreach.outputs import clean_stale, make_temp_folder
 
 CRS = "EPSG:4545"
 X0, Y0 = 400_000.0, 3_200_000.0
 SPACING_M = 200.0   # between street-grid junctions
 CELL_M = 100.0      # analysis grid cell
 TOWNSHIP_M = 10_000.0
+SEED = 7            # the default study seed (roads draw from it, facilities from seed + 4, people from seed + 6)
+FORMAT = "v1"       # the written files' layout; part of the folder name, so a new layout never reads an old one
 
 
 @dataclass(frozen=True)
@@ -47,14 +59,17 @@ class Size:
 
     @property
     def extent_m(self) -> float:
+        """Side of the square study area, metres."""
         return (self.side - 1) * SPACING_M
 
     @property
     def cells_per_side(self) -> int:
-        return int(round(self.extent_m / CELL_M))
+        """Analysis-grid cells along one side."""
+        return round(self.extent_m / CELL_M)
 
     @property
     def cells(self) -> int:
+        """Analysis-grid cells in all (every one populated)."""
         return self.cells_per_side**2
 
 
@@ -77,8 +92,9 @@ _MIX = [
 ]
 
 
-def roads(size: Size, seed: int = 7) -> gpd.GeoDataFrame:
-    """The road lines (one 3-point LineString per link) with road_class, oneway, speed_kmh."""
+def roads(size: Size, seed: int = SEED) -> gpd.GeoDataFrame:
+    """The road lines (one 3-point LineString per link, metres in EPSG:4545) with road_class, oneway (bool)
+    and speed_kmh (km/h, NaN where untagged)."""
     rng = np.random.default_rng(seed)
     n = size.side
     jx = rng.uniform(-40, 40, (n, n))
@@ -138,9 +154,10 @@ def roads(size: Size, seed: int = 7) -> gpd.GeoDataFrame:
                             geometry=geoms, crs=CRS)
 
 
-def facilities(size: Size, seed: int = 11) -> gpd.GeoDataFrame:
-    """``size.facilities`` facilities at random points, types in the default profile's mix."""
-    rng = np.random.default_rng(seed)
+def facilities(size: Size, seed: int = SEED) -> pd.DataFrame:
+    """``size.facilities`` facilities at random points, types in the default profile's mix; ``x``, ``y`` are
+    metres in EPSG:4545."""
+    rng = np.random.default_rng(seed + 4)
     weights = np.array([m[1] for m in _MIX], float)
     counts = np.maximum(np.floor(weights / weights.sum() * size.facilities), 1).astype(int)
     counts[np.argmax(counts)] += size.facilities - counts.sum()
@@ -148,70 +165,119 @@ def facilities(size: Size, seed: int = 11) -> gpd.GeoDataFrame:
     n = len(kind)
     x = X0 + rng.uniform(0.02, 0.98, n) * size.extent_m
     y = Y0 + rng.uniform(0.02, 0.98, n) * size.extent_m
-    table = pd.DataFrame({
+    return pd.DataFrame({
         "id": [f"F{i:04d}" for i in range(n)],
         "name": [f"{_MIX[k][0]} {i}" for i, k in enumerate(kind)],
         "type": [_MIX[k][0] for k in kind],
         "beds": [_MIX[k][2] for k in kind],
         "ambulances": [_MIX[k][3] for k in kind],
         "emergency": [_MIX[k][4] for k in kind],
-        "x": x, "y": y, "row": np.arange(n) + 2,
+        "x": x, "y": y,
     })
-    return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(x, y), crs=CRS)
 
 
-def grid_and_cells(size: Size, seed: int = 13) -> tuple[Grid, gpd.GeoDataFrame, Cells]:
-    """The 100 m analysis grid, the townships and every (populated) cell."""
-    rng = np.random.default_rng(seed)
+
+def population(size: Size, seed: int = SEED) -> tuple[Affine, np.ndarray]:
+    """People per 100 m cell (float64, rows north to south) and the raster's transform (EPSG:4545)."""
+    rng = np.random.default_rng(seed + 6)
     k = size.cells_per_side
-    grid = Grid(CRS, Affine(CELL_M, 0, X0, 0, -CELL_M, Y0 + k * CELL_M), k, k)
-    per_town = int(TOWNSHIP_M / CELL_M)
-    towns_side = int(np.ceil(k / per_town))
-    boxes, ids, names, classes = [], [], [], []
-    mid = (towns_side - 1) / 2
-    for r in range(towns_side):
-        for c in range(towns_side):
-            x0, y1 = X0 + c * TOWNSHIP_M, Y0 + k * CELL_M - r * TOWNSHIP_M
-            boxes.append(shapely.box(x0, max(y1 - TOWNSHIP_M, Y0), min(x0 + TOWNSHIP_M, X0 + k * CELL_M), y1))
-            ids.append(f"T{r:02d}{c:02d}")
-            names.append(f"township {r}-{c}")
-            classes.append("urban" if abs(r - mid) <= 0.5 and abs(c - mid) <= 0.5 else "rural")
-    flat = np.arange(k * k)
-    row, col = np.divmod(flat, k)
-    town = (row // per_town) * towns_side + col // per_town
-    urban = np.array(classes)[town] == "urban"
+    row, col = np.divmod(np.arange(k * k), k)
+    urban = township_classes(size)[township_of(size, row, col)] == "urban"
     people = rng.gamma(0.6, 4.0, k * k) * np.where(urban, 25.0, 1.0)
-    x, y = grid.centres(flat)
-    census = np.bincount(town, weights=people, minlength=len(ids))
-    boundaries = gpd.GeoDataFrame({"id": ids, "name": names, "area_class": classes, "census_pop": census},
-                                  geometry=boxes, crs=CRS)
-    return grid, boundaries, Cells(flat, x, y, people, town.astype(np.int64), urban)
+    return Affine(CELL_M, 0, X0, 0, -CELL_M, Y0 + k * CELL_M), people.reshape(k, k)
 
 
-def study(size: Size) -> StudyFile:
-    """A study record naming the generated case (its paths are never read)."""
-    where = Path(f"generated-{size.name}")
-    return StudyFile.model_validate({
-        "name": f"generated {size.name} ({size.side}x{size.side} street grid)", "crs": CRS, "grid_m": CELL_M,
-        "roads": {"path": where / "roads"}, "facilities": {"path": where / "facilities"},
-        "population": {"path": where / "population"}, "boundaries": {"path": where / "townships"}})
+def townships_per_side(size: Size) -> int:
+    """Townships along one side of the study area (the last row and column may be narrower)."""
+    return int(np.ceil(size.cells_per_side / (TOWNSHIP_M / CELL_M)))
 
 
-def snap_facilities(net: Network, fac: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Add the road attachment columns, as :func:`healthreach.inputs.load_inputs` does."""
-    from healthreach.network import attach_facilities
-
-    fac = fac.copy()
-    attach_facilities(net, fac)
-    return fac
+def township_of(size: Size, row: np.ndarray, col: np.ndarray) -> np.ndarray:
+    """Township number (row-major from the north-west) of the cells at grid ``row``, ``col``."""
+    per_town = int(TOWNSHIP_M / CELL_M)
+    return (row // per_town) * townships_per_side(size) + col // per_town
 
 
-def inputs(size: Size, net: Network | None = None) -> StudyInputs:
-    """The whole generated study as :class:`StudyInputs`; builds the network unless given."""
-    st = study(size)
-    profile = load_profile(st.profile, st)
-    if net is None:
-        net = build_network(roads(size), profile)
-    grid, boundaries, cells = grid_and_cells(size)
-    fac = snap_facilities(net, facilities(size))
-    return StudyInputs(st, profile, CRS, boundaries, grid, cells, net, fac, f"generated-{size.name}")
+def township_classes(size: Size) -> np.ndarray:
+    """``urban`` for the central townships, ``rural`` for the rest, in township number order."""
+    n = townships_per_side(size)
+    r, c = np.divmod(np.arange(n * n), n)
+    mid = (n - 1) / 2
+    return np.where((np.abs(r - mid) <= 0.5) & (np.abs(c - mid) <= 0.5), "urban", "rural")
+
+
+def townships(size: Size, people: np.ndarray) -> gpd.GeoDataFrame:
+    """Township squares (EPSG:4545) with code, name, class and population (the people of their cells)."""
+    k = size.cells_per_side
+    n = townships_per_side(size)
+    top, right = Y0 + k * CELL_M, X0 + k * CELL_M
+    r, c = np.divmod(np.arange(n * n), n)
+    x0, y1 = X0 + c * TOWNSHIP_M, top - r * TOWNSHIP_M
+    boxes = shapely.box(x0, np.maximum(y1 - TOWNSHIP_M, Y0), np.minimum(x0 + TOWNSHIP_M, right), y1)
+    row, col = np.divmod(np.arange(k * k), k)
+    census = np.bincount(township_of(size, row, col), weights=people.ravel(), minlength=n * n)
+    return gpd.GeoDataFrame({"code": [f"T{i:02d}{j:02d}" for i, j in zip(r, c)],
+                             "name": [f"township {i}-{j}" for i, j in zip(r, c)],
+                             "class": township_classes(size), "population": census}, geometry=boxes, crs=CRS)
+
+
+STUDY_FILE = {
+    "crs": CRS, "grid_m": CELL_M, "profile": "default",
+    "roads": {"path": "roads.gpkg", "layer": "roads", "class_column": "road_class", "oneway_column": "oneway",
+              "speed_column": "speed_kmh"},
+    "facilities": {"path": "facilities.csv", "crs": CRS, "x_column": "x", "y_column": "y"},
+    "population": {"path": "population.tif"},
+    "boundaries": {"path": "townships.gpkg", "layer": "townships", "id_column": "code", "name_column": "name",
+                   "class_column": "class", "population_column": "population"},
+}
+
+
+def write_study(size: Size, folder: Path, seed: int = SEED) -> Path:
+    """Write the generated study's files and its ``study.yaml`` into ``folder``; returns the study file."""
+    roads(size, seed).to_file(folder / "roads.gpkg", layer="roads", driver="GPKG")
+    facilities(size, seed).to_csv(folder / "facilities.csv", index=False)
+    transform, people = population(size, seed)
+    with rasterio.open(folder / "population.tif", "w", driver="GTiff", width=people.shape[1],
+                       height=people.shape[0], count=1, dtype="float64", crs=CRS, transform=transform) as dst:
+        dst.write(people, 1)
+    townships(size, people).to_file(folder / "townships.gpkg", layer="townships", driver="GPKG")
+    study = {"name": f"generated {size.name} ({size.side}x{size.side} street grid, seed {seed})",
+             "description": "generated by benchmarks/synth.py", **STUDY_FILE}
+    path = folder / "study.yaml"
+    path.write_text(yaml.safe_dump(study, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def study_folder(size: Size | str, cache: Path | None = None, seed: int = SEED) -> Path:
+    """Where the generated study's files are (or will be) written: ``<cache>/synth/<size>-s<seed>-v1``."""
+    name = size if isinstance(size, str) else size.name
+    return (cache_dir() if cache is None else Path(cache)) / "synth" / f"{name}-s{seed}-{FORMAT}"
+
+
+def study_path(size: Size | str, cache: Path | None = None, seed: int = SEED) -> Path:
+    """The generated study's ``study.yaml`` under ``<cache>/synth/`` (default cache: the disk cache root),
+    written the first time (into a temporary folder, then renamed into place) and reused after."""
+    size = SIZES[size] if isinstance(size, str) else size
+    folder = study_folder(size, cache, seed)
+    parent = folder.parent
+    if not (folder / "study.yaml").is_file():
+        parent.mkdir(parents=True, exist_ok=True)
+        clean_stale(parent)
+        tmp = make_temp_folder(parent, folder.name)
+        try:
+            write_study(size, tmp, seed)
+            os.rename(tmp, folder)
+        except OSError:
+            if not (folder / "study.yaml").is_file():  # not written by another process meanwhile
+                raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return folder / "study.yaml"
+
+
+def open_generated(size: Size | str, cache: Path | None = None, seed: int = SEED, *, rebuild_network: bool = False,
+                   progress: Callable[[str], None] | None = None) -> Study:
+    """The generated study opened with :func:`healthreach.open_study`; ``cache`` is the disk cache root
+    (default :func:`healthreach.cache.cache_dir`) for both the written files and the study's own cache."""
+    root = cache_dir() if cache is None else Path(cache)
+    return open_study(study_path(size, root, seed), cache=root, rebuild_network=rebuild_network, progress=progress)
