@@ -46,7 +46,8 @@ TARGETS = {
     "engine_overhead_x": ("engine time / bare scipy dijkstra", "<=", 2.0),
     "large_full_audit_s": ("full audit, 250k nodes / 1M cells: open_study (files read) + baseline (s)", "<", 10.0),
     "large_peak_rss_mb": ("peak memory of that audit (MiB)", "<", 3072.0),
-    "scenario_change_ms": ("one scenario change after the baseline: incremental travel update, median (ms)", "<", 20.0),
+    "scenario_whole_answer_p90_ms": ("one planned change after the baseline, whole answer (check, apply, travel, "
+                                     "every figure and table, diff), p90 (ms)", "<=", 10.0),
     "cache_reused": ("second run on an unchanged study reuses the built network and cell snapping", "==", True),
 }
 
@@ -273,10 +274,9 @@ def targets(res: dict) -> list[dict]:
         found["large_peak_rss_mb"] = [("large", large["peak_rss_mb"])]
     scen = res.get("scenario") or {}
     for r in scen.get("runs", [scen]):
-        for kind in ("add", "relocate"):
-            if kind in r.get("per_kind", {}):
-                found.setdefault("scenario_change_ms", []).append(
-                    (f"{r.get('study', 'demo')}: {kind}", r["per_kind"][kind]["incremental"]["median_ms"]))
+        if "all" in r:
+            found.setdefault("scenario_whole_answer_p90_ms", []).append(
+                (r.get("study", "demo"), r["all"]["whole_answer"]["p90_ms"]))
     if "cache_reused" in res.get("demo", {}):
         found["cache_reused"] = [("demo", res["demo"]["cache_reused"])]
     compare = {">=": lambda v, g: v >= g, "<=": lambda v, g: v <= g, "<": lambda v, g: v < g,
@@ -394,15 +394,16 @@ def table(res: dict) -> str:
     if scen:
         runs = scen.get("runs", [scen]) if "all" in scen or "runs" in scen else []
         for r in runs:
-            lines += [f"Scenario changes ({r['study']}, {r['changes_per_kind']} random changes of each kind, baseline "
-                      f"built once in {r['baseline_s']:.2f} s), median / p90 ms per change:", "",
-                      "| change | incremental travel update | full recomputation | check + apply | audit of the "
-                      "scenario | diff | whole answer (sum of medians) |", "|---|--:|--:|--:|--:|--:|--:|"]
+            lines += [f"Planned changes ({r['study']}, {r['changes']} random single changes, baseline built once "
+                      f"in {r['baseline_s']:.2f} s), median / p90 ms per change. The whole answer is "
+                      f"`Evaluation.apply` (check, apply, travel update, every figure and table) plus "
+                      f"`Evaluation.diff`; from scratch is the same answer with every surface recomputed:", "",
+                      "| change | whole answer | from scratch | check + apply | travel | tally | figures and "
+                      "tables | diff |", "|---|--:|--:|--:|--:|--:|--:|--:|"]
             for kind, t in {**r["per_kind"], "all": r["all"]}.items():
                 cells = [f"{t[k]['median_ms']:.1f} / {t[k]['p90_ms']:.1f}"
-                         for k in ("incremental", "full", "check_apply", "audit", "diff")]
-                whole = sum(t[k]["median_ms"] for k in ("check_apply", "incremental", "audit", "diff"))
-                lines.append(f"| {kind} | " + " | ".join(cells) + f" | {whole:.0f} |")
+                         for k in ("whole_answer", "from_scratch", "check_apply", "travel", "tally", "figures", "diff")]
+                lines.append(f"| {kind} | " + " | ".join(cells) + " |")
         if not runs:
             lines.append(f"Scenario changes: {scen.get('skipped') or scen.get('error')}")
         lines.append("")
