@@ -98,7 +98,7 @@ def run(study: Study, n: int, label: str) -> dict:
         base.diff(full)
         c = time.perf_counter()
         same_answer(after, full, f"{kind} {change}")  # a wrong answer has no time
-        changed_cells.append(len(after.changed))
+        changed_cells.append(len(after.step.cells) if after.step else 0)
         steps = {"whole_answer": b - a, "from_scratch": c - b, "diff": b - a - sum(after.seconds.values()),
                  **after.seconds}
         for key, value in steps.items():

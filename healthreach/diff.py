@@ -79,15 +79,19 @@ def diff(before: Evaluation, after: Evaluation) -> Diff:
     if before.study is not after.study:
         raise ValueError("evaluations of different studies cannot be compared")
     study = after.study
-    if before.state.root is after.state.root:  # both kept as the same baseline plus the cells that differ
-        cells = (after.state.cells if len(before.state.cells) == 0 else before.state.cells
-                 if len(after.state.cells) == 0 else np.union1d(before.state.cells, after.state.cells))
-    else:  # e.g. one evaluated from scratch: compare every cell
-        cells = np.arange(len(study.inputs.cells.x))
+    if after.parent is before and after.step is not None:  # one step: its cells and values are known
+        step = after.step
+        cells, view0, view1, values0, values1 = step.cells, step.view_before, step.view_after, step.before, step.after
+    else:
+        if before.state.root is after.state.root:  # both kept as the same baseline plus the cells that differ
+            cells = (after.state.cells if len(before.state.cells) == 0 else before.state.cells
+                     if len(after.state.cells) == 0 else np.union1d(before.state.cells, after.state.cells))
+        else:  # e.g. one evaluated from scratch: compare every cell
+            cells = np.arange(len(study.inputs.cells.x))
+        view0, view1 = study.view(before.state.view(cells), cells), study.view(after.state.view(cells), cells)
+        values0 = {k: v for s in study.standards for k, v in s.cell_values(view0).items()}
+        values1 = {k: v for s in study.standards for k, v in s.cell_values(view1).items()}
     people = study.inputs.cells.people[cells]
-    view0, view1 = study.view(before.state.view(cells), cells), study.view(after.state.view(cells), cells)
-    values0 = {k: v for s in study.standards for k, v in s.cell_values(view0).items()}
-    values1 = {k: v for s in study.standards for k, v in s.cell_values(view1).items()}
     moved: dict[str, tuple[float, float]] = {}  # figure id -> (people newly covered, losing coverage)
     for unit in study.standards:
         for fid, (column, _) in unit.tests().items():
@@ -111,27 +115,35 @@ def diff(before: Evaluation, after: Evaluation) -> Diff:
 
 
 def _standards(before: Evaluation, after: Evaluation, moved: dict[str, tuple[float, float]]) -> pd.DataFrame:
-    rows: list[dict[str, Any]] = []
+    columns: dict[str, list[Any]] = {c: [] for c in (
+        "standard", "title", "unit", "baseline", "scenario", "change", "baseline_people", "scenario_people",
+        "change_people", "newly_covered_people", "lose_coverage_people", "target", "baseline_pass", "scenario_pass")}
+
+    def add(**row: Any) -> None:
+        for c, values in columns.items():
+            values.append(row.get(c))
+
     shown: set[str] = set()  # detail rows, each once (both ambulance ratios share one count)
     for fb in before.figures.values():
         fa = after.figures[fb.id]
         newly, lose = moved.get(fb.id, (None, None))
-        rows.append({"standard": fb.id, "title": fb.title, "unit": fb.unit, "baseline": fb.share, "scenario": fa.share,
-                     "change": None if fb.share is None or fa.share is None else fa.share - fb.share,
-                     "baseline_people": fb.covered, "scenario_people": fa.covered,
-                     "change_people": None if fb.covered is None or fa.covered is None else fa.covered - fb.covered,
-                     "newly_covered_people": newly, "lose_coverage_people": lose,
-                     "target": fb.target, "baseline_pass": fb.passed, "scenario_pass": fa.passed})
+        add(standard=fb.id, title=fb.title, unit=fb.unit, baseline=fb.share, scenario=fa.share,
+            change=_minus(fa.share, fb.share), baseline_people=fb.covered, scenario_people=fa.covered,
+            change_people=_minus(fa.covered, fb.covered), newly_covered_people=newly, lose_coverage_people=lose,
+            target=fb.target, baseline_pass=fb.passed, scenario_pass=fa.passed)
         for key, unit in (("mean_response_min", "minutes (mean emergency response)"),
                           ("ambulances", "ambulances in the study area")):
-            b, a = fb.details.get(key), fa.details.get(key)
             if key in fb.details and key not in shown:
                 shown.add(key)
-                rows.append({"standard": f"{fb.id}.{key}", "title": fb.title, "unit": unit, "baseline": b,
-                             "scenario": a, "change": None if a is None or b is None else a - b})
-    table = pd.DataFrame(rows)
-    return pd.DataFrame({c: table[c].to_numpy(float).round(DECIMALS[c]) if c in DECIMALS else table[c]
-                         for c in table.columns})  # rebuilt at once: column by column is slow in pandas
+                b, a = fb.details.get(key), fa.details.get(key)
+                add(standard=f"{fb.id}.{key}", title=fb.title, unit=unit, baseline=b, scenario=a, change=_minus(a, b))
+    # built at once, numbers rounded as written: column by column is slow in pandas
+    return pd.DataFrame({c: np.array(v, dtype=float).round(DECIMALS[c]) if c in DECIMALS else v
+                         for c, v in columns.items()})
+
+
+def _minus(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a - b
 
 
 def _townships(before: Evaluation, after: Evaluation, gained: np.ndarray, lost: np.ndarray) -> pd.DataFrame:

@@ -78,6 +78,8 @@ class Study:
         self.access: dict[str, Attachment] = attach_cells(net, cells, {n.mode for n in self.needs}, cache)
         self.cell_index = {mode: CellIndex.build(net, at) for mode, at in self.access.items()}
         self.village_access = self._attach_villages()
+        self.village_columns = None if inputs.villages is None else {
+            c: inputs.villages[c].to_numpy() for c in ("id", "name", "township", "population", "urban")}
         # the study's own facility table, as evaluations hold it: sites as x, y (metres), no geometry
         self.facilities = pd.DataFrame(inputs.facilities.drop(columns=[inputs.facilities.geometry.name]))
         self.own = self.sources(self.facilities)
@@ -222,6 +224,17 @@ class CellState:
 
 
 @dataclass(frozen=True)
+class Step:
+    """The cells whose costs changed from one evaluation to the next, and the standards' view of them."""
+
+    cells: np.ndarray                   # ascending
+    view_before: CellView
+    view_after: CellView
+    before: dict[str, np.ndarray]       # every standard's per-cell values there, before
+    after: dict[str, np.ndarray]        # ... and after
+
+
+@dataclass(frozen=True)
 class Evaluation:
     """A study evaluated with one facility table.
 
@@ -230,8 +243,9 @@ class Evaluation:
     outputs, ``village_tables`` one per village standard. ``surfaces`` are
     the travel surfaces (per network node); :attr:`travel` their values at
     every cell. ``parent`` and ``moves`` say which evaluation this one was
-    changed from and what moved where; ``changed`` the cells whose costs
-    differ from the parent's. ``seconds`` times the steps of its making.
+    changed from and what moved where; ``step`` the cells whose costs differ
+    from the parent's, with the standards' values there before and after.
+    ``seconds`` times the steps of its making.
     """
 
     study: Study
@@ -248,7 +262,7 @@ class Evaluation:
     facility_table: pd.DataFrame
     village_tables: dict[str, pd.DataFrame]
     parent: Evaluation | None = None
-    changed: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    step: Step | None = None            # what changed from the parent, cell by cell
     moves: pd.DataFrame | None = None
     scenario: Scenario | None = None
     seconds: dict[str, float] = field(default_factory=dict)
@@ -312,7 +326,7 @@ class Evaluation:
                         and _same_names(parent.sources, sources):
                     villages[unit.id] = parent.village_tables[unit.id]  # nothing it reads has changed
                 else:
-                    villages[unit.id] = unit.table(inputs.network, inputs.villages, study.village_access, surf,
+                    villages[unit.id] = unit.table(inputs.network, study.village_columns, study.village_access, surf,
                                                    sources.columns["name"], inputs.boundaries["name"].to_numpy(),
                                                    inputs.profile.travel.access_kmh)
         counts = has_ambulance_counts(inputs.study.facilities)
@@ -387,7 +401,7 @@ class Evaluation:
                 updates[("line", group)] = (idx, banded(line_m[group][idx], radii), np.full(len(idx), -1))
         t_travel = time.perf_counter()
         changed = _changed_cells(self.state, updates, len(cells.x))
-        state = self.state.updated(updates)
+        state = self.state.updated({key: _only(update, changed) for key, update in updates.items()})
         old, new = study.view(self.state.view(changed), changed), study.view(state.view(changed), changed)
         people, town = cells.people[changed], cells.township[changed].astype(np.intp)
         values_old = {k: v for s in study.standards for k, v in s.cell_values(old).items()}
@@ -398,7 +412,7 @@ class Evaluation:
         township = self._township_of(study, sources, self)
         t_figures = time.perf_counter()
         out = self._finish(study, facilities, sources, surf, line_m, state, tally, catch, township, parent=self,
-                           changed=changed, seconds={}, **extra)
+                           step=Step(changed, old, new, values_old, values_new), seconds={}, **extra)
         out.seconds.update({"travel": t_travel - start, "tally": t_figures - t_travel,
                             "figures": time.perf_counter() - t_figures})
         return out
@@ -478,6 +492,15 @@ def _site_changes(before: tuple[np.ndarray, ...], after: tuple[np.ndarray, ...]
     come = [xy for r, xy in new.items() if old.get(r) != xy]
     return ((np.array([p[0] for p in gone]), np.array([p[1] for p in gone])),
             (np.array([p[0] for p in come]), np.array([p[1] for p in come])))
+
+
+def _only(update: tuple[np.ndarray, np.ndarray, np.ndarray], cells: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An update (cells, cost, row) kept at the ``cells`` (ascending) only."""
+    idx, cost, facility = update
+    pos = np.minimum(np.searchsorted(cells, idx), max(len(cells) - 1, 0))
+    keep = cells[pos] == idx if len(cells) else np.zeros(len(idx), bool)
+    return idx[keep], cost[keep], facility[keep]
 
 
 def _changed_cells(state: CellState, updates: dict[Key, tuple[np.ndarray, np.ndarray, np.ndarray]],

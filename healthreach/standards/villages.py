@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -25,30 +24,31 @@ class Villages(Standard):
         v = self.spec
         return list(dict.fromkeys(Need(v.group, mode, "time", "to") for mode in (v.urban_mode, v.rural_mode)))
 
-    def table(self, net: Network, villages: gpd.GeoDataFrame, access: dict[tuple[str, str], Attachment],
+    def table(self, net: Network, villages: dict[str, np.ndarray], access: dict[tuple[str, str], Attachment],
               surfaces: dict[Need, Surface], facility_names: np.ndarray, township_names: np.ndarray,
               access_kmh: float) -> pd.DataFrame:
         """Each village's minutes to the nearest facility of the group by its area's mode.
 
+        ``villages`` holds the village layer's ``id``, ``name``, ``township``
+        (row), ``population`` and ``urban`` columns as arrays;
         ``access[(mode, area)]`` is where the villages of an area ("urban",
         "rural") attach to the roads of a mode.
         """
         v = self.spec
-        time_s, nearest = np.full(len(villages), np.inf), np.full(len(villages), -1)
-        urban = villages["urban"].to_numpy()
+        urban = villages["urban"]
+        time_s, nearest = np.full(len(urban), np.inf), np.full(len(urban), -1)
         for mode, area, where in ((v.urban_mode, "urban", urban), (v.rural_mode, "rural", ~urban)):
             time_s[where], nearest[where] = point_cost(net, surfaces[Need(v.group, mode, "time", "to")],
                                                        access[(mode, area)], access_kmh)
-        names = facility_names
-        township = villages["township"].to_numpy()
+        township, people = villages["township"], villages["population"]
         minutes = time_s / 60
         return pd.DataFrame({
-            "id": villages["id"].to_numpy(), "name": villages["name"].to_numpy(),
+            "id": villages["id"], "name": villages["name"],
             "township": np.where(township >= 0, township_names[np.maximum(township, 0)], ""),
-            "population": villages["population"].round(0).to_numpy(),
+            "population": people.round(0),
             "minutes_to_care": np.where(np.isfinite(minutes), minutes.round(1), np.nan),
-            "nearest_facility": np.where(nearest >= 0, names[np.maximum(nearest, 0)], ""),
-            "needs_clinic": (villages["population"].to_numpy() >= v.min_population) & ~(time_s <= v.threshold_min * 60),
+            "nearest_facility": np.where(nearest >= 0, facility_names[np.maximum(nearest, 0)], ""),
+            "needs_clinic": (people >= v.min_population) & ~(time_s <= v.threshold_min * 60),
         })
 
     def covered(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
