@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from healthreach.cache import cache_dir
-from healthreach.errors import StudyError
 from healthreach.evaluation import Evaluation, Study
 from healthreach.inputs import load_inputs
 from healthreach.study import StudyFile, load_study, parse_study
@@ -45,11 +44,8 @@ def open_study(study: str | Path | Mapping[str, Any] | StudyFile | None = "demo"
         spec = parse_study(dict(study))
     elif study is None or (isinstance(study, str) and study.strip().lower() == "demo"):
         spec = load_study(None)
-    elif isinstance(study, str | Path):
-        spec = load_study(study)
     else:
-        raise StudyError(f"open_study: expected a study file path, 'demo', a mapping or a StudyFile, "
-                         f"got {type(study).__name__}")
+        spec = load_study(study)
     root = cache_dir() if cache is None else Path(cache)
     inputs = load_inputs(spec, progress, use_cache=not rebuild_network, offline=offline, cache=root)
     return Study(inputs, cache=root)

@@ -64,7 +64,8 @@ class Diff:
     def scenario(self) -> Scenario:
         """The changes that made ``after`` (its scenario file, or changes given in code)."""
         if self.after.scenario is None:
-            raise ValueError("the evaluation compared was not made by applying changes")
+            msg = "the evaluation compared was not made by applying changes"
+            raise ValueError(msg)
         return self.after.scenario
 
     def mask(self, cells: np.ndarray) -> np.ndarray:
@@ -77,7 +78,8 @@ class Diff:
 def diff(before: Evaluation, after: Evaluation) -> Diff:
     """Compare two evaluations of one study (see :class:`Diff`)."""
     if before.study is not after.study:
-        raise ValueError("evaluations of different studies cannot be compared")
+        msg = "evaluations of different studies cannot be compared"
+        raise ValueError(msg)
     study = after.study
     if after.parent is before and after.step is not None:  # one step: its cells and values are known
         step = after.step
@@ -109,7 +111,7 @@ def diff(before: Evaluation, after: Evaluation) -> Diff:
         column = study.primary.col("ok")
         ok0, ok1 = values0[column].astype(bool), values1[column].astype(bool)
         gained, lost = cells[ok1 & ~ok0], cells[ok0 & ~ok1]
-    flows = _flows(before, after, view0, view1, people)
+    flows = _flows(after, view0, view1, people)
     return Diff(before, after, _standards(before, after, moved), _townships(before, after, gained, lost),
                 _facilities(before, after), flows, gained, lost)
 
@@ -190,11 +192,12 @@ def _facilities(before: Evaluation, after: Evaluation) -> pd.DataFrame:
             continue
         b, a = before_col(c), fa_tab[c].to_numpy(float)
         columns[f"{c}_before"], columns[f"{c}_after"] = b, a
-        columns[f"{c}_change"] = np.where(np.isnan(a) & ~np.isnan(b), -b, np.where(np.isnan(b) & ~np.isnan(a), a, a - b))
+        columns[f"{c}_change"] = np.where(np.isnan(a) & ~np.isnan(b), -b,
+                                          np.where(np.isnan(b) & ~np.isnan(a), a, a - b))
     return pd.DataFrame(columns)
 
 
-def _flows(before: Evaluation, after: Evaluation, view0: Any, view1: Any, people: np.ndarray) -> pd.DataFrame:
+def _flows(after: Evaluation, view0: Any, view1: Any, people: np.ndarray) -> pd.DataFrame:
     """People whose nearest facility of the first circle changes: (from_id, to_id, people), largest first."""
     primary = after.study.primary
     if primary is None:

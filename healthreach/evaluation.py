@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -30,7 +30,7 @@ import pandas as pd
 import shapely
 
 from healthreach.diff import Diff, diff
-from healthreach.incremental import CellIndex, sources_changed, update_cells, warm_up
+from healthreach.incremental import CellIndex, sources_changed, update_cells
 from healthreach.inputs import StudyInputs
 from healthreach.lines import CellWindow, banded, nearest_site, update_sites
 from healthreach.load.facilities import has_ambulance_counts
@@ -46,8 +46,7 @@ from healthreach.standards.response import Response
 from healthreach.standards.tally import CellWeights, Tally, people_per_row, settle
 from healthreach.standards.villages import Villages
 from healthreach.tables import facility_table, township_table
-from healthreach.travel import CellCost, Need, attach_cells, facility_attachment, in_group, surfaces
-
+from healthreach.travel import CellCost, Need, attach_cells, surfaces
 
 Key = Any  # a Need, or ("line", group) for straight-line metres
 
@@ -155,7 +154,8 @@ FACILITY_COLUMNS = ("id", "name", "type", "beds", "ambulances", "emergency", "x"
 @dataclass(frozen=True)
 class Sources:
     """A facility table's columns as arrays; per group, which rows belong to it; per mode, where each
-    row attaches to the roads."""
+    row attaches to the roads.
+    """
 
     columns: dict[str, np.ndarray]
     member: dict[str, np.ndarray]
@@ -185,6 +185,7 @@ class CellState:
 
     @classmethod
     def of(cls, root: dict[Key, tuple[np.ndarray, np.ndarray]]) -> CellState:
+        """The state of a baseline: its full arrays (made read-only), no cell differing."""
         for cost, facility in root.values():
             cost.flags.writeable = facility.flags.writeable = False
         return cls(root, np.zeros(0, np.int64), {k: (np.zeros(0), np.zeros(0, np.int64)) for k in root})
@@ -221,6 +222,15 @@ class CellState:
             pos = np.searchsorted(cells, idx)
             values[key][0][pos], values[key][1][pos] = cost, facility
         return CellState(self.root, cells, values)
+
+
+class Cellwise(NamedTuple):
+    """An evaluation's per-cell values and their sums, as :meth:`Evaluation._finish` takes them."""
+
+    line_m: dict[str, np.ndarray]
+    state: CellState
+    tally: Tally
+    catchments: dict[str, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -291,7 +301,8 @@ class Evaluation:
         township = cls._township_of(study, sources)
         catch = catchments(study, view, cells.people, len(facilities))
         t = {"travel": time.perf_counter() - start}
-        return cls._finish(study, facilities, sources, surf, line_m, state, tally, catch, township, seconds=t, **extra)
+        return cls._finish(study, facilities, sources, surf, Cellwise(line_m, state, tally, catch), township,
+                           seconds=t, **extra)
 
     @classmethod
     def _township_of(cls, study: Study, sources: Sources, parent: Evaluation | None = None) -> np.ndarray:
@@ -312,13 +323,13 @@ class Evaluation:
 
     @classmethod
     def _finish(cls, study: Study, facilities: pd.DataFrame, sources: Sources, surf: dict[Need, Surface],
-                line_m: dict[str, np.ndarray], state: CellState, tally: Tally, catch: dict[str, np.ndarray], township: np.ndarray,
-                **extra: Any) -> Evaluation:
+                cellwise: Cellwise, township: np.ndarray, **extra: Any) -> Evaluation:
         """Figures and tables from the sums."""
         inputs = study.inputs
+        tally = cellwise.tally
         villages = {}
         parent = extra.get("parent")
-        if inputs.villages is not None:
+        if study.village_columns is not None:
             for unit in study.standards:
                 if not isinstance(unit, Villages):
                     continue
@@ -341,14 +352,14 @@ class Evaluation:
                 if unit.group is not None and not member[unit.group].any() and not own[unit.group].any():
                     _not_assessed(figure, unit.group, inputs.profile.groups[unit.group])
                 figures[figure.id] = figure
-        return cls(study, facilities, sources, surf, line_m, state, tally, catch, township, figures,
-                   township_table(inputs, study.standards, tally), facility_table(study, sources, township, catch),
-                   villages, **extra)
+        return cls(study, facilities, sources, surf, cellwise.line_m, cellwise.state, tally, cellwise.catchments,
+                   township, figures, township_table(inputs, study.standards, tally),
+                   facility_table(study, sources, township, cellwise.catchments), villages, **extra)
 
     # --- changes ----------------------------------------------------------------------------------------
 
     def apply(self, changes: Scenario | Iterable[Any], name: str = "changes", incremental: bool = True) -> Evaluation:
-        """This evaluation after planned changes.
+        """The evaluation after planned changes.
 
         ``changes``: a :class:`~healthreach.scenario.schema.Scenario`, or the
         changes of a scenario file as mappings (``{"relocate": "THC07",
@@ -371,15 +382,17 @@ class Evaluation:
         return after
 
     def updated(self, facilities: pd.DataFrame, **extra: Any) -> Evaluation:
-        """This evaluation with a changed facility table (this table's rows in order, new ones appended)."""
+        """The evaluation with a changed facility table (its rows in order, new ones appended), updated
+        from the cells whose costs change.
+        """
         start = time.perf_counter()
         study, inputs = self.study, self.study.inputs
         n_before = len(self.facilities)
         sources = study.sources(facilities)
         if len(facilities) < n_before or not np.array_equal(sources.columns["id"][:n_before],
                                                             self.sources.columns["id"]):
-            raise ValueError("the changed facility table must keep this evaluation's rows in order "
-                             "and append new facilities at the end")
+            msg = "the changed facility table must keep this evaluation's rows in order and append new facilities"
+            raise ValueError(msg)
         net, kmh = inputs.network, inputs.profile.travel.access_kmh
         surf = dict(self.surfaces)
         updates: dict[Key, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -388,16 +401,16 @@ class Evaluation:
             removed, added = sources_changed(self.sources.member[need.group], at_before,
                                              sources.member[need.group], at_after)
             if len(removed) or len(added):
-                surf[need], *updates[need] = update_cells(net, self.surfaces[need], study.cell_index[need.mode],
+                surf[need], idx, cost, row = update_cells(net, self.surfaces[need], study.cell_index[need.mode],
                                                           removed, at_before.seg[removed], at_after[added], added, kmh)
+                updates[need] = (idx, cost, row)
         cells = inputs.cells
         line_m = dict(self.line_m)
         for group, radii in study.line_radii.items():
             after = _sites(sources, group)
-            removed, added = _site_changes(_sites(self.sources, group), after)
-            if len(removed[0]) or len(added[0]):
-                idx, line_m[group] = update_sites(cells, study.window, self.line_m[group], removed, after, added,
-                                                  radii[-1])
+            gone, come = _site_changes(_sites(self.sources, group), after)
+            if len(gone[0]) or len(come[0]):
+                idx, line_m[group] = update_sites(cells, study.window, self.line_m[group], gone, after, come, radii[-1])
                 updates[("line", group)] = (idx, banded(line_m[group][idx], radii), np.full(len(idx), -1))
         t_travel = time.perf_counter()
         changed = _changed_cells(self.state, updates, len(cells.x))
@@ -411,7 +424,8 @@ class Evaluation:
                                     catchments(study, new, people, len(facilities)), len(facilities))
         township = self._township_of(study, sources, self)
         t_figures = time.perf_counter()
-        out = self._finish(study, facilities, sources, surf, line_m, state, tally, catch, township, parent=self,
+        out = self._finish(study, facilities, sources, surf, Cellwise(line_m, state, tally, catch), township,
+                           parent=self,
                            step=Step(changed, old, new, values_old, values_new), seconds={}, **extra)
         out.seconds.update({"travel": t_travel - start, "tally": t_figures - t_travel,
                             "figures": time.perf_counter() - t_figures})
@@ -419,7 +433,8 @@ class Evaluation:
 
     def diff(self, other: Evaluation) -> Diff:
         """What changes from this evaluation to ``other`` (of the same study): per standard, township and
-        facility, the people who gain or lose coverage, and the catchment flows."""
+        facility, the people who gain or lose coverage, and the catchment flows.
+        """
         return diff(self, other)
 
     # --- per-cell values, on demand ------------------------------------------------------------------------
@@ -452,10 +467,12 @@ class Evaluation:
         try:
             return self.figures[figure_id]
         except KeyError:
-            raise KeyError(f"no figure '{figure_id}' (figures: {', '.join(self.figures)})") from None
+            msg = f"no figure '{figure_id}' (figures: {', '.join(self.figures)})"
+            raise KeyError(msg) from None
 
     @property
     def inputs(self) -> StudyInputs:
+        """The study's inputs (read-only)."""
         return self.study.inputs
 
 
@@ -486,8 +503,8 @@ def _sites(sources: Sources, group: str) -> tuple[np.ndarray, np.ndarray, np.nda
 def _site_changes(before: tuple[np.ndarray, ...], after: tuple[np.ndarray, ...]
                   ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Sites (x, y) that go (closed, left the group, moved away) and sites that come (new, joined, moved to)."""
-    old = {int(r): (x, y) for x, y, r in zip(*before)}
-    new = {int(r): (x, y) for x, y, r in zip(*after)}
+    old = {int(r): (x, y) for x, y, r in zip(*before, strict=True)}
+    new = {int(r): (x, y) for x, y, r in zip(*after, strict=True)}
     gone = [xy for r, xy in old.items() if new.get(r) != xy]
     come = [xy for r, xy in new.items() if old.get(r) != xy]
     return ((np.array([p[0] for p in gone]), np.array([p[1] for p in gone])),

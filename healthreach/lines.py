@@ -20,13 +20,13 @@ def nearest_site(x: np.ndarray, y: np.ndarray, sx: np.ndarray, sy: np.ndarray,
         return np.full(len(x), np.inf), np.full(len(x), -1)
     if len(sx) <= 32:  # a few sites: one vectorised pass per site beats a KD-tree query per point
         best, row = np.full(len(x), np.inf), np.full(len(x), -1)
-        for fx, fy, r in zip(sx, sy, rows):
+        for fx, fy, r in zip(sx, sy, rows, strict=True):
             d2 = (x - fx) ** 2 + (y - fy) ** 2
             closer = d2 < best
             best[closer], row[closer] = d2[closer], r
         return np.sqrt(best), row
     dist, k = cKDTree(np.column_stack([sx, sy])).query(np.column_stack([x, y]), workers=-1)
-    return dist, np.asarray(rows)[k]
+    return np.asarray(dist, float), np.asarray(rows)[k]
 
 
 class CellWindow:
@@ -34,9 +34,9 @@ class CellWindow:
 
     def __init__(self, grid: Grid, cells: Cells):
         self.grid = grid
-        self.lookup = np.full(grid.height * grid.width, -1, np.int64)  # cell index per grid cell (-1: outside)
-        self.lookup[cells.flat] = np.arange(len(cells.flat))
-        self.lookup = self.lookup.reshape(grid.shape)
+        lookup = np.full(grid.height * grid.width, -1, np.int64)
+        lookup[cells.flat] = np.arange(len(cells.flat))
+        self.lookup = lookup.reshape(grid.shape)  # cell index per grid cell (-1: outside)
 
     def around(self, x: float, y: float, half_m: float) -> np.ndarray:
         """Cells whose centre may lie within ``half_m`` metres of (x, y) (those of the enclosing square)."""
@@ -72,7 +72,7 @@ def update_sites(cells: Cells, window: CellWindow, metres: np.ndarray, removed: 
     within ``within_m``.
     """
     parts, values = [], []
-    for rx, ry in zip(*removed):
+    for rx, ry in zip(*removed, strict=True):
         near = window.around(rx, ry, within_m)
         gone = np.sqrt((cells.x[near] - rx) ** 2 + (cells.y[near] - ry) ** 2)
         lost = near[metres[near] >= gone - 1e-6]  # its nearest was the removed site (or as near)
@@ -82,9 +82,9 @@ def update_sites(cells: Cells, window: CellWindow, metres: np.ndarray, removed: 
     current = metres
     if parts:
         current = metres.copy()
-        for idx, dist in zip(parts, values):
+        for idx, dist in zip(parts, values, strict=True):
             current[idx] = dist
-    for ax, ay in zip(*added):
+    for ax, ay in zip(*added, strict=True):
         near = window.around(ax, ay, within_m)
         dist = np.sqrt((cells.x[near] - ax) ** 2 + (cells.y[near] - ay) ** 2)
         wins = (dist < current[near]) & (dist <= within_m)

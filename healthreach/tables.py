@@ -66,7 +66,7 @@ def facility_table(study: Study, sources: Sources, township: np.ndarray,
     }
     primary = study.primary
     m = minutes(primary.spec.threshold_min if primary else 15)
-    in_primary = member[primary.group] if primary else np.zeros(n, bool)
+    in_primary = member[primary.spec.group] if primary else np.zeros(n, bool)
     catchment = catchments.get("primary", np.zeros(n))
     columns["catchment_people"] = np.where(in_primary, catchment.round(0), np.nan)
     columns[f"catchment_people_{m}"] = np.where(in_primary, catchments.get("primary_within", np.zeros(n)).round(0),
@@ -75,7 +75,7 @@ def facility_table(study: Study, sources: Sources, township: np.ndarray,
         columns[f"catchment_share_{m}"] = (columns[f"catchment_people_{m}"] / columns["catchment_people"]).round(4)
         columns["beds_per_1000"] = np.where(catchment > 0, beds / catchment * 1000, np.nan).round(2)
     if study.response is not None:
-        in_emergency = member[study.response.group]
+        in_emergency = member[study.response.spec.group]
         people = catchments["emergency"]
         columns["emergency_catchment_people"] = np.where(in_emergency, people.round(0), np.nan)
         ratio = next((s.spec for s in study.standards

@@ -14,8 +14,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import X0, Y0, write_study
+
 from healthreach.evaluation import Study
 from healthreach.inputs import Cells, load_inputs
 from healthreach.study import load_study
@@ -33,7 +33,8 @@ def random_change(study: Study, facilities: pd.DataFrame, rng: np.random.Generat
     def site() -> dict[str, float]:
         c = rng.integers(len(cells.x))
         x, y = cells.x[c] + rng.normal(0, 150), cells.y[c] + rng.normal(0, 150)
-        walk, drive = net.attach(np.array([x]), np.array([y]), "walk"), net.attach(np.array([x]), np.array([y]), "drive")
+        walk = net.attach(np.array([x]), np.array([y]), "walk")
+        drive = net.attach(np.array([x]), np.array([y]), "drive")
         return {"x": x, "y": y, "seg_walk": int(walk.seg[0]), "along_walk_m": float(walk.along_m[0]),
                 "snap_walk_m": float(walk.leg_m[0]), "seg_drive": int(drive.seg[0]),
                 "along_drive_m": float(drive.along_m[0]), "snap_drive_m": float(drive.leg_m[0])}

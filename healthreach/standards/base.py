@@ -10,6 +10,7 @@ diff loop over the same units, so they cannot drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -48,7 +49,7 @@ class CellView:
     cell's township is urban. Built by the evaluation, for all cells or a subset.
     """
 
-    def __init__(self, urban: np.ndarray, costs: dict[Any, tuple[np.ndarray, np.ndarray]], dispatch_s: float):
+    def __init__(self, urban: np.ndarray, costs: Mapping[Any, tuple[np.ndarray, np.ndarray]], dispatch_s: float):
         self.urban = urban
         self._costs = costs
         self.dispatch_s = dispatch_s  # seconds from call to wheels rolling (profile travel.dispatch_delay_min)
