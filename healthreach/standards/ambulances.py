@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing_extensions import override
+
 from healthreach.profile import AmbulanceDensity, AmbulanceRatio
 from healthreach.standards.base import Context, Figure, Standard
 from healthreach.standards.tally import Tally
@@ -14,17 +16,20 @@ class Ambulances(Standard):
     spec: AmbulanceRatio | AmbulanceDensity
 
     def required(self, people: float) -> float:
+        """Ambulances required for ``people``."""
         s = self.spec
         if isinstance(s, AmbulanceRatio):
             return s.county_base_factor * people / s.people_per_ambulance
         return s.per_10k * people / 10_000
 
     def title(self) -> str:
+        """The figure's title."""
         s = self.spec
         if isinstance(s, AmbulanceRatio):
             return f"One ambulance per {s.people_per_ambulance:,.0f} people ({s.county_base_factor:.0%} county base)"
         return f"{s.per_10k:g} ambulances per 10,000 people"
 
+    @override
     def figures(self, tally: Tally, context: Context) -> list[Figure]:
         people, available = context.total, context.ambulances
         required = self.required(people)

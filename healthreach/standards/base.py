@@ -55,12 +55,15 @@ class CellView:
         self.dispatch_s = dispatch_s  # seconds from call to wheels rolling (profile travel.dispatch_delay_min)
 
     def cost(self, need: Need) -> np.ndarray:
+        """Seconds or metres to the nearest facility of a travel surface (inf: none reachable)."""
         return self._costs[need][0]
 
     def facility(self, need: Need) -> np.ndarray:
+        """Row of the nearest facility of a travel surface (-1: none)."""
         return self._costs[need][1]
 
     def line_m(self, group: str) -> np.ndarray:
+        """Straight-line metres to the group's nearest site, rounded up to the next tested distance."""
         return self._costs[("line", group)][0]
 
     def area(self, area: Area | None) -> np.ndarray:
@@ -111,7 +114,7 @@ class Standard:
         """Groups whose straight-line distance it reads, with the distances (metres) it compares it with."""
         return {}
 
-    def cell_values(self, view: CellView) -> dict[str, np.ndarray]:
+    def cell_values(self, view: CellView) -> dict[str, np.ndarray]:  # noqa: ARG002 - the default: none
         """Its per-cell values (bool or float, keyed ``<id>.<name>``), summed over people per township."""
         return {}
 
@@ -120,6 +123,7 @@ class Standard:
         return {}
 
     def figures(self, tally: Tally, context: Context) -> list[Figure]:
+        """Its figures (one, or one per radius) from the sums and the context."""
         raise NotImplementedError
 
     def township_columns(self) -> list[TownshipColumn]:
@@ -132,7 +136,7 @@ class Standard:
 
 
 def share(covered: float, total: float) -> float | None:
-    """covered / total, None for no people."""
+    """Covered / total, None for no people."""
     return covered / total if total > 0 else None
 
 

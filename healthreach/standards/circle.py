@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from typing_extensions import override
 
 from healthreach.profile import CircleStandard
-from healthreach.standards.base import CellView, Context, Figure, Standard, TownshipColumn, passes, share
+from healthreach.standards.base import Area, CellView, Context, Figure, Standard, TownshipColumn, passes, share
 from healthreach.standards.naming import label, minutes
 from healthreach.standards.tally import Tally
 from healthreach.travel import Need
@@ -24,11 +27,14 @@ class Circle(Standard):
 
     @property
     def limit_s(self) -> float:
+        """The circle's time limit, seconds."""
         return self.spec.threshold_min * 60
 
     def mode_need(self, mode: str) -> Need:
+        """The travel surface to the group by one mode."""
         return Need(self.spec.group, mode, "time", "to")
 
+    @override
     def needs(self) -> list[Need]:
         p = self.spec
         return [self.mode_need(m) for m in dict.fromkeys(("walk", "drive", p.urban_mode, p.rural_mode))]
@@ -39,6 +45,7 @@ class Circle(Standard):
         u, r = self.mode_need(self.spec.urban_mode), self.mode_need(self.spec.rural_mode)
         return (np.where(urban, view.cost(u), view.cost(r)), np.where(urban, view.facility(u), view.facility(r)))
 
+    @override
     def cell_values(self, view: CellView) -> dict[str, np.ndarray]:
         seconds, _ = self.cell_seconds(view)
         ok = seconds <= self.limit_s
@@ -46,13 +53,16 @@ class Circle(Standard):
                 **{self.col(mode): view.cost(self.mode_need(mode)) <= self.limit_s for mode in ("walk", "drive")},
                 self.col("unreachable"): ~np.isfinite(seconds)}
 
-    def tests(self) -> dict[str, tuple[str, None]]:
+    @override
+    def tests(self) -> dict[str, tuple[str, Area | None]]:
         return {self.id: (self.col("ok"), None)}
 
+    @override
     def figures(self, tally: Tally, context: Context) -> list[Figure]:
         p, total = self.spec, context.total
         covered = tally.people(self.col("ok"))
-        details = {f"{mode}_share": share(tally.people(self.col(mode)), total) for mode in ("walk", "drive")}
+        details: dict[str, Any] = {f"{mode}_share": share(tally.people(self.col(mode)), total)
+                                   for mode in ("walk", "drive")}
         details.update(urban_mode=p.urban_mode, rural_mode=p.rural_mode, threshold_min=p.threshold_min,
                        urban_share=share(tally.people(self.col("urban")), context.area_total["urban"]),
                        rural_share=share(tally.people(self.col("rural")), context.area_total["rural"]))
@@ -66,6 +76,7 @@ class Circle(Standard):
         """The township table's column of its share."""
         return f"{label(self.id)}_{minutes(self.spec.threshold_min)}_share"
 
+    @override
     def township_columns(self) -> list[TownshipColumn]:
         name, m = label(self.id), minutes(self.spec.threshold_min)
         return [TownshipColumn(self.share_column, self.col("ok")),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from typing_extensions import override
 
 from healthreach.profile import DriveTimeStandard
-from healthreach.standards.base import CellView, Context, Figure, Standard, TownshipColumn, passes, share
+from healthreach.standards.base import Area, CellView, Context, Figure, Standard, TownshipColumn, passes, share
 from healthreach.standards.naming import label, minutes
 from healthreach.standards.tally import Tally
 from healthreach.travel import Need
@@ -19,18 +20,23 @@ class DriveTime(Standard):
 
     @property
     def need(self) -> Need:
+        """The travel surface it reads."""
         return Need(self.spec.group, self.spec.mode, "time", "to")
 
+    @override
     def needs(self) -> list[Need]:
         return [self.need]
 
+    @override
     def cell_values(self, view: CellView) -> dict[str, np.ndarray]:
         seconds = view.cost(self.need)
         return {self.col("ok"): seconds <= self.spec.threshold_min * 60, self.col("unreachable"): ~np.isfinite(seconds)}
 
-    def tests(self) -> dict[str, tuple[str, None]]:
+    @override
+    def tests(self) -> dict[str, tuple[str, Area | None]]:
         return {self.id: (self.col("ok"), None)}
 
+    @override
     def figures(self, tally: Tally, context: Context) -> list[Figure]:
         t, total = self.spec, context.total
         covered = tally.people(self.col("ok"))
@@ -39,6 +45,7 @@ class DriveTime(Standard):
                        t.target_share, passes(value, t.target_share),
                        unreachable=tally.people(self.col("unreachable")))]
 
+    @override
     def township_columns(self) -> list[TownshipColumn]:
         name = label(self.id)
         return [TownshipColumn(f"{name}_{minutes(self.spec.threshold_min)}_share", self.col("ok")),

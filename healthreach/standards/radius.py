@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from typing_extensions import override
 
 from healthreach.profile import RadiusStandard
-from healthreach.standards.base import CellView, Context, Figure, Standard, TownshipColumn, passes, share
+from healthreach.standards.base import Area, CellView, Context, Figure, Standard, TownshipColumn, passes, share
 from healthreach.standards.naming import label
 from healthreach.standards.tally import Tally
 from healthreach.travel import Need
@@ -13,18 +14,22 @@ from healthreach.travel import Need
 
 class Radius(Standard):
     """People of the ``area`` whose cell lies within each radius (metres of road network, ambulance roads)
-    of a ``group`` facility; the straight-line share is reported beside it."""
+    of a ``group`` facility; the straight-line share is reported beside it.
+    """
 
     kind = "radius"
     spec: RadiusStandard
 
     @property
     def need(self) -> Need:
+        """The travel surface it reads."""
         return Need(self.spec.group, "ambulance", "length", "from")
 
+    @override
     def needs(self) -> list[Need]:
         return [self.need]
 
+    @override
     def line_radii(self) -> dict[str, list[float]]:
         return {self.spec.group: self.spec.radii_m}
 
@@ -32,6 +37,7 @@ class Radius(Standard):
         """'emergency_radius_urban' for one radius, 'emergency_radius_rural_10km' for each of several."""
         return self.id if len(self.spec.radii_m) == 1 else f"{self.id}_{radius_m / 1000:g}km"
 
+    @override
     def cell_values(self, view: CellView) -> dict[str, np.ndarray]:
         network_m, line_m = view.cost(self.need), view.line_m(self.spec.group)
         area = view.area(self.spec.area)
@@ -41,9 +47,11 @@ class Radius(Standard):
             out[self.col(f"{r:g}.line")] = (line_m <= r) & area
         return out
 
-    def tests(self) -> dict[str, tuple[str, str]]:
+    @override
+    def tests(self) -> dict[str, tuple[str, Area | None]]:
         return {self.figure_id(r): (self.col(f"{r:g}"), self.spec.area) for r in self.spec.radii_m}
 
+    @override
     def figures(self, tally: Tally, context: Context) -> list[Figure]:
         spec, area = self.spec, self.spec.area
         population = context.area_total[area]
@@ -59,6 +67,7 @@ class Radius(Standard):
                               unreachable=tally.people(self.col("unreachable"))))
         return out
 
+    @override
     def township_columns(self) -> list[TownshipColumn]:
         name = label(self.id)
         return [*(TownshipColumn(f"{name}_{r / 1000:g}km_share", self.col(f"{r:g}"), self.spec.area)

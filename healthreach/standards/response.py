@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from typing_extensions import override
 
 from healthreach.profile import ResponseStandard
-from healthreach.standards.base import CellView, Context, Figure, Standard, TownshipColumn, share
+from healthreach.standards.base import Area, CellView, Context, Figure, Standard, TownshipColumn, share
 from healthreach.standards.naming import label, minutes
 from healthreach.standards.tally import Tally
 from healthreach.travel import Need
@@ -13,18 +14,22 @@ from healthreach.travel import Need
 
 class Response(Standard):
     """People reached within ``threshold_min`` (dispatch included); passes when the people-weighted mean
-    response of the reachable people is at most ``target_mean_min`` and nobody is unreachable."""
+    response of the reachable people is at most ``target_mean_min`` and nobody is unreachable.
+    """
 
     kind = "response"
     spec: ResponseStandard
 
     @property
     def need(self) -> Need:
+        """The travel surface it reads."""
         return Need(self.spec.group, "ambulance", "time", "from")
 
+    @override
     def needs(self) -> list[Need]:
         return [self.need]
 
+    @override
     def cell_values(self, view: CellView) -> dict[str, np.ndarray]:
         response_s = view.cost(self.need) + view.dispatch_s
         reachable = np.isfinite(response_s)
@@ -32,9 +37,11 @@ class Response(Standard):
                 self.col("unreachable"): ~reachable,
                 self.col("seconds"): np.where(reachable, response_s, 0.0)}  # summed: people x seconds
 
-    def tests(self) -> dict[str, tuple[str, None]]:
+    @override
+    def tests(self) -> dict[str, tuple[str, Area | None]]:
         return {self.id: (self.col("ok"), None)}
 
+    @override
     def figures(self, tally: Tally, context: Context) -> list[Figure]:
         r, total = self.spec, context.total
         covered = tally.people(self.col("ok"))
@@ -55,6 +62,7 @@ class Response(Standard):
                                 "unreachable_people": unreachable},
                        unreachable=unreachable)]
 
+    @override
     def township_columns(self) -> list[TownshipColumn]:
         name = label(self.id)
         return [TownshipColumn(f"{name}_{minutes(self.spec.threshold_min)}_share", self.col("ok")),

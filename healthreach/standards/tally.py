@@ -49,6 +49,7 @@ class CellWeights:
 
     @classmethod
     def build(cls, cells: Cells, n_townships: int) -> CellWeights:
+        """The weights of a study's cells."""
         town = cells.township.astype(np.intp, copy=False)
         people, urban = cells.people, cells.urban
         populated = np.flatnonzero(people != 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from typing_extensions import override
 
 from healthreach.network import Attachment, Network
 from healthreach.profile import VillageStandard
@@ -15,11 +16,13 @@ from healthreach.travel import Need
 
 class Villages(Standard):
     """Large villages (>= ``min_population``) need a ``group`` facility within ``threshold_min`` by their
-    area's mode; small ones may rely on visiting doctors. Villages, not cells: it reads the village table."""
+    area's mode; small ones may rely on visiting doctors. Villages, not cells: it reads the village table.
+    """
 
     kind = "villages"
     spec: VillageStandard
 
+    @override
     def needs(self) -> list[Need]:
         v = self.spec
         return list(dict.fromkeys(Need(v.group, mode, "time", "to") for mode in (v.urban_mode, v.rural_mode)))
@@ -56,6 +59,7 @@ class Villages(Standard):
         large = table["population"].to_numpy(float) >= self.spec.min_population
         return large, large & ~table["needs_clinic"].to_numpy(bool)
 
+    @override
     def figures(self, tally: Tally, context: Context) -> list[Figure]:
         table = context.villages.get(self.id)
         if table is None:
@@ -72,5 +76,5 @@ class Villages(Standard):
         return [Figure(self.id, f"Villages of {v.min_population:,.0f}+ people with care within {v.threshold_min:g} min",
                        population, covered, covered / population if population else None, 1.0, not flagged.any(),
                        details={"villages_checked": int(large.sum()), "villages_without_care": int(flagged.sum()),
-                                "without_care": [f"{i} {name}" for i, name in zip(ids, names)]},
+                                "without_care": [f"{i} {name}" for i, name in zip(ids, names, strict=True)]},
                        unreachable=float(pop[no_care].sum()))]
