@@ -149,33 +149,33 @@ def _minus(a: float | None, b: float | None) -> float | None:
 
 
 def _townships(before: Evaluation, after: Evaluation, gained: np.ndarray, lost: np.ndarray) -> pd.DataFrame:
-    tb, ta = before.townships, after.townships
+    tb, ta = before.township_columns, after.township_columns
     columns: dict[str, Any] = {k: tb[k] for k in ("township_id", "name", "area_class", "people")}
-    for c in (c for c in tb.columns if c.endswith("_share")):
-        columns[f"{c}_baseline"] = tb[c].to_numpy()
-        columns[f"{c}_scenario"] = ta[c].to_numpy()
-        columns[f"{c}_change"] = (ta[c].to_numpy() - tb[c].to_numpy()).round(4)
+    for c in (c for c in tb if c.endswith("_share")):
+        columns[f"{c}_baseline"] = tb[c]
+        columns[f"{c}_scenario"] = ta[c]
+        columns[f"{c}_change"] = (ta[c] - tb[c]).round(4)
     if after.study.primary is not None:
-        cells, n = after.inputs.cells, len(tb)
+        cells, n = after.inputs.cells, len(tb["people"])
         for name, which in (("newly_covered_people", gained), ("lose_coverage_people", lost)):
             columns[name] = np.bincount(cells.township[which], weights=cells.people[which], minlength=n).round(1)
-    return pd.DataFrame(columns, index=tb.index)  # built at once: column by column is slow in pandas
+    return pd.DataFrame(columns, index=before.townships.index)  # built at once: column by column is slow in pandas
 
 
 def _facilities(before: Evaluation, after: Evaluation) -> pd.DataFrame:
-    fb_tab, fa_tab = before.facility_table, after.facility_table
-    nb, na = len(fb_tab), len(fa_tab)
+    fb_tab, fa_tab = before.facility_columns, after.facility_columns
+    nb, na = len(fb_tab["id"]), len(fa_tab["id"])
 
     def before_col(c: str, dtype: type = float) -> np.ndarray:
         """A column before, extended to the rows after (NaN for added facilities)."""
-        col = fb_tab[c].to_numpy(dtype) if c in fb_tab else np.full(nb, np.nan)
+        col = _array(fb_tab[c], dtype) if c in fb_tab else np.full(nb, np.nan)
         return np.r_[col, np.full(na - nb, np.nan, dtype=dtype)]
 
     changed = after.facilities
-    ids = fa_tab["id"].to_numpy()
-    columns: dict[str, Any] = {"id": ids, "name": fa_tab["name"].to_numpy(),
+    ids = np.asarray(fa_tab["id"])
+    columns: dict[str, Any] = {"id": ids, "name": fa_tab["name"],
                                "status": changed["status"].to_numpy() if "status" in changed else "",
-                               "type_before": before_col("type", object), "type_after": fa_tab["type"].to_numpy()}
+                               "type_before": before_col("type", object), "type_after": fa_tab["type"]}
     if "merged_into" in changed:
         # a merged facility answers for the closed one's people: its catchment before is counted here
         into = changed["merged_into"].to_numpy(str)
@@ -190,11 +190,18 @@ def _facilities(before: Evaluation, after: Evaluation) -> pd.DataFrame:
     for c in ("beds", "ambulances", "catchment_people", f"catchment_people_{m}", "emergency_catchment_people"):
         if c not in fa_tab:
             continue
-        b, a = before_col(c), fa_tab[c].to_numpy(float)
+        b, a = before_col(c), _array(fa_tab[c], float)
         columns[f"{c}_before"], columns[f"{c}_after"] = b, a
         columns[f"{c}_change"] = np.where(np.isnan(a) & ~np.isnan(b), -b,
                                           np.where(np.isnan(b) & ~np.isnan(a), a, a - b))
     return pd.DataFrame(columns)
+
+
+def _array(values: Any, dtype: type) -> np.ndarray:
+    """A table column as a numpy array (blank counts, pandas' NA, as NaN)."""
+    if isinstance(values, pd.api.extensions.ExtensionArray):
+        return values.to_numpy(dtype=dtype, na_value=np.nan if dtype is float else None)
+    return np.asarray(values, dtype)
 
 
 def _flows(after: Evaluation, view0: Any, view1: Any, people: np.ndarray) -> pd.DataFrame:

@@ -271,6 +271,8 @@ class Evaluation:
     townships: pd.DataFrame
     facility_table: pd.DataFrame
     village_tables: dict[str, pd.DataFrame]
+    township_columns: dict[str, Any]    # the township table's columns as arrays (read by the diff)
+    facility_columns: dict[str, Any]    # the facility table's columns as arrays
     parent: Evaluation | None = None
     step: Step | None = None            # what changed from the parent, cell by cell
     moves: pd.DataFrame | None = None
@@ -352,9 +354,12 @@ class Evaluation:
                 if unit.group is not None and not member[unit.group].any() and not own[unit.group].any():
                     _not_assessed(figure, unit.group, inputs.profile.groups[unit.group])
                 figures[figure.id] = figure
+        towns = township_table(inputs, study.standards, tally)
+        table = facility_table(study, sources, township, cellwise.catchments)
+        # built at once from finished columns: column by column is slow in pandas
         return cls(study, facilities, sources, surf, cellwise.line_m, cellwise.state, tally, cellwise.catchments,
-                   township, figures, township_table(inputs, study.standards, tally),
-                   facility_table(study, sources, township, cellwise.catchments), villages, **extra)
+                   township, figures, pd.DataFrame(towns, index=inputs.boundaries.index), pd.DataFrame(table),
+                   villages, towns, table, **extra)
 
     # --- changes ----------------------------------------------------------------------------------------
 

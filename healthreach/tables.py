@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from healthreach.evaluation import Sources, Study
 
 
-def township_table(inputs: StudyInputs, standards: tuple[Standard, ...], tally: Tally) -> pd.DataFrame:
-    """One row per township: people, then every standard's shares, then the people who reach no facility.
+def township_table(inputs: StudyInputs, standards: tuple[Standard, ...], tally: Tally) -> dict[str, Any]:
+    """The township table's columns (in order): people, every standard's shares, the people who reach no facility.
 
     A share's denominator is the township's people in the area the standard
     applies to (NaN where it has none).
@@ -36,12 +36,12 @@ def township_table(inputs: StudyInputs, standards: tuple[Standard, ...], tally: 
             table[c.name] = np.where(denom > 0, tally.per_township(c.column) / denom, np.nan).round(4)
     for c in (c for c in columns if c.people):
         table[c.name] = tally.per_township(c.column).round(0)
-    return pd.DataFrame(table, index=b.index)  # built at once: column by column is slow in pandas
+    return table
 
 
 def facility_table(study: Study, sources: Sources, township: np.ndarray,
-                   catchments: dict[str, np.ndarray]) -> pd.DataFrame:
-    """One row per facility: snap distances and catchment people (nearest-facility allocation).
+                   catchments: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The facility table's columns (in order): snap distances and catchment people (nearest-facility allocation).
 
     Catchments follow the profile's first circle standard (people whose
     nearest facility of its group, by their area's mode, is this one; and
@@ -83,4 +83,4 @@ def facility_table(study: Study, sources: Sources, township: np.ndarray,
         if ratio is not None:
             columns["ambulances_required"] = np.where(
                 in_emergency, (ratio.county_base_factor * people / ratio.people_per_ambulance).round(2), np.nan)
-    return pd.DataFrame(columns)
+    return columns
