@@ -161,7 +161,7 @@ def test_standard_with_an_empty_group_is_not_assessed_never_passed(tmp_path):
         {"id": "CHC01", "name": "城东社区卫生服务中心", "type": "community_hc", "x": X0 + 800, "y": Y0 + 2000,
          "beds": 20, "ambulances": 2, "emergency": "false"}])
     result = audit(load_inputs(load_study(study), use_cache=False))
-    emergency = [f for f in result.figures if f.id.startswith(("emergency_radius", "emergency_response"))]
+    emergency = [f for f in result.figures.values() if f.id.startswith(("emergency_radius", "emergency_response"))]
     assert len(emergency) == 4
     for f in emergency:
         assert f.passed is None, f.id
