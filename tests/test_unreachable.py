@@ -16,12 +16,11 @@ import numpy as np
 import pytest
 import shapely
 from click.testing import CliRunner
-from conftest import X0, Y0, grid_roads, write_study
+from conftest import X0, Y0, audit, grid_roads, write_study
 
 from healthreach.cli import cli
 from healthreach.inputs import load_inputs
 from healthreach.report import summary
-from conftest import audit
 from healthreach.study import load_study
 from healthreach.travel import Need
 

@@ -12,13 +12,12 @@ import pytest
 import rasterio
 import shapely
 import yaml
-from conftest import CRS, X0, Y0, grid_roads, write_study
+from conftest import CRS, X0, Y0, audit, grid_roads, write_study
 
 from healthreach.errors import InputError, ScenarioError, StudyError
 from healthreach.grid import check_grid
 from healthreach.inputs import load_inputs
 from healthreach.scenario.schema import parse_scenario
-from conftest import audit
 from healthreach.study import load_study
 
 

@@ -6,11 +6,10 @@ import geopandas as gpd
 import pytest
 import shapely
 import yaml
-from conftest import CRS, X0, Y0
+from conftest import CRS, X0, Y0, audit
 
 from healthreach.errors import InputError
 from healthreach.inputs import load_inputs
-from conftest import audit
 from healthreach.study import load_study
 
 
