@@ -36,7 +36,7 @@ def test_the_profile_example_is_a_new_standard_with_no_code(tmp_path):
     profile = yaml.safe_load((PROFILES / "default.yaml").read_text(encoding="utf-8"))
     profile["groups"].update(example["groups"])
     profile["standards"].update(example["standards"])
-    (tmp_path / "more.yaml").write_text(yaml.safe_dump(profile, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "more.yaml").write_text(yaml.safe_dump(profile, allow_unicode=True, sort_keys=False), encoding="utf-8")
     demo = yaml.safe_load((Path(healthreach.__file__).parent / "demo" / "study.yaml").read_text(encoding="utf-8"))
     demo_dir = Path(healthreach.__file__).parent / "demo"
     for key in ("roads", "facilities", "population", "boundaries", "villages"):
