@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import shapely
 import yaml
-from conftest import CRS, X0, Y0, grid_roads, write_study
+from conftest import CRS, X0, Y0, audit, grid_roads, write_study
 from pyproj import Transformer
 
 from healthreach.crs import wgs84_to_gcj02
@@ -25,7 +25,6 @@ from healthreach.load.roads import oneway_direction, read_roads
 from healthreach.profile import load_profile
 from healthreach.scenario.checks import check
 from healthreach.scenario.schema import parse_scenario
-from conftest import audit
 from healthreach.study import RoadsSpec, load_study
 from healthreach.vocab import facility_type, road_class
 
