@@ -234,15 +234,15 @@ def test_side_by_side_pair_moves_together(browser, small_audit, tmp_path):
 
 
 def test_scenario_side_by_side_offline(browser, tmp_path):
-    from healthreach.scenario.evaluate import Baseline, evaluate
+    from healthreach.evaluation import Study
     from healthreach.scenario.schema import parse_scenario
     from healthreach.scenario_map import scenario_pair_map
 
     study = write_study(tmp_path / "study")
-    base = Baseline.build(load_inputs(load_study(study)))
+    base = Study(load_inputs(load_study(study))).baseline()
     moved = {"x": X0 + 400, "y": Y0 + 3600, "crs": "EPSG:4545"}
-    result = evaluate(parse_scenario({"name": "迁建 <社区> 中心", "study": str(study),
-                                      "changes": [{"relocate": "CHC01", "to": moved}]}), base)
+    result = base.diff(base.apply(parse_scenario({"name": "迁建 <社区> 中心", "study": str(study),
+                                                  "changes": [{"relocate": "CHC01", "to": moved}]})))
     page = Page(browser, write_map(scenario_pair_map(result, offline=True), tmp_path, "scenario-pair.html"))
     assert page.errors == []
     assert page.requests == []
