@@ -513,8 +513,7 @@ def test_compare_table_of_one_baseline(base, study):
 
 
 def test_map_has_before_after_gained_lost_and_moves(base, study):
-    from healthreach.maps import render_html
-    from healthreach.scenario_map import scenario_map
+    from healthreach.maps import render_html, scenario_map
 
     r = run(base, study, [{"relocate": "CHC01", "to": at(0, 4000)}, {"close": "VC02"}])
     page = render_html(scenario_map(r, lang="en", offline=True))
