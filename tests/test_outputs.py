@@ -199,6 +199,7 @@ def test_a_failure_while_writing_leaves_the_previous_set_whole(small_study, tmp_
         table.to_csv(path)
     monkeypatch.setattr("healthreach.report.write_csv", dies_halfway)
     from conftest import audit
+
     from healthreach.inputs import load_inputs
     from healthreach.report import write_outputs
 
