@@ -173,9 +173,9 @@ def test_facility_snap_distance_is_the_distance_to_the_road():
 
 
 @pytest.mark.parametrize("mode", ["walk", "drive"])
-def test_demo_cells_equal_a_reference_that_splits_the_segments(mode, demo_inputs):
+def test_demo_cells_equal_a_reference_that_splits_the_segments(mode, demo_inputs, demo_audit):
     """300 random populated demo cells, time *to* the nearest primary-care facility, against networkx."""
-    from healthreach.travel import cell_access, facility_attachment, in_group
+    from healthreach.travel import facility_attachment, in_group
 
     inputs = demo_inputs
     net, fac = inputs.network, inputs.facilities
@@ -183,7 +183,7 @@ def test_demo_cells_equal_a_reference_that_splits_the_segments(mode, demo_inputs
     facilities = facility_attachment(fac, mode)[rows]
     populated = np.flatnonzero(inputs.cells.people > 0)
     sample = np.random.default_rng(11).choice(populated, 300, replace=False)
-    cells = cell_access(inputs, {mode})[mode][sample]
+    cells = demo_audit.study.access[mode][sample]
     access_kmh = inputs.profile.travel.access_kmh
     cost, _ = point_cost(net, nearest_facility(net, facilities, mode, "time", "to"), cells, access_kmh)
     expected = split_reference(net, mode, "time", "to", facilities, cells, access_kmh)

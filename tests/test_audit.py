@@ -23,7 +23,7 @@ def result(request, small_study):
 
 
 def test_shares_lie_between_zero_and_one(result):
-    for f in result.figures:
+    for f in result.figures.values():
         if f.unit == "share of people" and f.share is not None:
             assert 0.0 <= f.share <= 1.0, f.id
             assert f.covered <= f.population + 1e-6, f.id
@@ -40,7 +40,7 @@ def test_population_is_conserved(result):
     # the 15-minute catchments add up to the covered population ...
     assert table["catchment_people_15min"].sum() == pytest.approx(primary.covered, rel=1e-6, abs=len(table))
     # ... and all catchments to everyone who can reach primary care at all
-    reachable = people[np.isfinite(result.primary_s)].sum()
+    reachable = people[np.isfinite(result.primary_seconds)].sum()
     assert table["catchment_people"].sum() == pytest.approx(reachable, rel=1e-6, abs=len(table))
     assert (result.figure("emergency_radius_urban").population
             + result.figure("emergency_radius_rural_10km").population) == pytest.approx(total)
@@ -57,13 +57,13 @@ def test_catchments_follow_the_nearest_facility(result):
 def test_adding_a_facility_never_lowers_coverage(result):
     inputs = result.inputs
     cells = inputs.cells
-    worst = int(np.argmax(np.where(cells.people > 0, np.nan_to_num(result.primary_s, posinf=1e9), -1)))
+    worst = int(np.argmax(np.where(cells.people > 0, np.nan_to_num(result.primary_seconds, posinf=1e9), -1)))
     new = result.facilities.iloc[[0]].copy()
     new["id"], new["type"], new["emergency"] = "NEW", "township_hc", True
     new["x"], new["y"] = cells.x[worst], cells.y[worst]
     attach_facilities(inputs.network, new)
     after = audit(inputs, gpd.GeoDataFrame(pd.concat([result.facilities, new], ignore_index=True)))
-    for before_fig, after_fig in zip(result.figures, after.figures):
+    for before_fig, after_fig in zip(result.figures.values(), after.figures.values(), strict=True):
         if before_fig.share is not None:
             assert after_fig.share >= before_fig.share - 1e-12, before_fig.id
     assert after.figure("primary_care_15min").covered > result.figure("primary_care_15min").covered
@@ -96,7 +96,7 @@ def test_terminal_table_never_cuts_a_figure(result, width):
     console = Console(width=width, record=True, color_system=None)
     print_summary(result, console)
     text = console.export_text()
-    for f in result.figures:
+    for f in result.figures.values():
         assert f"{f.population:,.0f}" in text, f.id
         if f.covered is not None:
             assert f"{f.covered:,.0f}" in text, f.id

@@ -126,8 +126,8 @@ def test_summary_figures_equal_those_of_single_audits(first_run, studies):
         assert row["input_hash"] == single.inputs.input_hash
         written = json.loads((out / folder / "summary.json").read_text(encoding="utf-8"))
         assert written["input_hash"] == row["input_hash"]
-        assert [s["id"] for s in row["standards"]] == [f.id for f in single.figures]
-        for s, f in zip(row["standards"], single.figures, strict=True):
+        assert [s["id"] for s in row["standards"]] == list(single.figures)
+        for s, f in zip(row["standards"], single.figures.values(), strict=True):
             assert s["passed"] == f.passed
             if f.share is None:
                 assert s["share"] is None and pd.isna(csv.loc[folder, f"{f.id}_share"])
@@ -139,9 +139,9 @@ def test_summary_figures_equal_those_of_single_audits(first_run, studies):
                 continue
             assert csv.loc[folder, f"{f.id}_pass"] == {True: "pass", False: "fail", None: float("nan")}[f.passed] \
                 or (f.passed is None and pd.isna(csv.loc[folder, f"{f.id}_pass"]))
-        towns = single.townships.sort_values("primary_care_share")
+        towns = single.townships.sort_values("primary_care_15min_share")
         assert [t["name"] for t in row["worst_townships"]] == list(towns["name"])
-        assert row["worst_townships"][0]["share"] == pytest.approx(towns["primary_care_share"].iloc[0])
+        assert row["worst_townships"][0]["share"] == pytest.approx(towns["primary_care_15min_share"].iloc[0])
 
 
 def test_summary_ranks_districts_by_largest_gap_with_errors_last(first_run):
@@ -219,7 +219,7 @@ def test_rerun_redoes_only_changed_studies(client, studies, tmp_path):
     assert status(third) == {"east_only": "ok", "corner": "ok", "baseline": "ok", "broken": "ok", "west_only": "reused"}
     east = _by_folder(third.rows)["east_only"]["standards"][0]
     before = _by_folder(first.rows)["east_only"]["standards"][0]
-    single = audit(load_inputs(load_study(root / "east_only" / "study.yaml"))).figures[0]
+    single = audit(load_inputs(load_study(root / "east_only" / "study.yaml"))).figure("primary_care_15min")
     assert east["share"] == pytest.approx(single.share) and east["share"] > before["share"]
     assert (out / "baseline" / "townships.csv").is_file() and not (out / "broken" / "error.txt").exists()
 

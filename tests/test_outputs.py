@@ -36,7 +36,9 @@ def no_work(monkeypatch):
     def refuse(*args, **kwargs):
         msg = "inputs were loaded before the output folder was checked"
         raise AssertionError(msg)
-    monkeypatch.setattr("healthreach.inputs.load_inputs", refuse)
+    # the API first: importing it binds the name it loads with (patched second, it would keep the refusal)
+    for where in ("healthreach.api.load_inputs", "healthreach.inputs.load_inputs"):
+        monkeypatch.setattr(where, refuse)
 
 
 def _audit(*args: str):
@@ -197,6 +199,7 @@ def test_a_failure_while_writing_leaves_the_previous_set_whole(small_study, tmp_
         table.to_csv(path)
     monkeypatch.setattr("healthreach.report.write_csv", dies_halfway)
     from conftest import audit
+
     from healthreach.inputs import load_inputs
     from healthreach.report import write_outputs
 

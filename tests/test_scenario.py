@@ -15,8 +15,10 @@ from pyproj import Transformer
 
 from healthreach.cli import cli
 from healthreach.crs import wgs84_to_bd09, wgs84_to_gcj02
+from healthreach.diff import Diff
 from healthreach.errors import ScenarioError
-from healthreach.incremental import TravelUpdater, repair_surface
+from healthreach.evaluation import Evaluation, Study
+from healthreach.incremental import repair_surface
 from healthreach.inputs import load_inputs
 from healthreach.maps.base import render_html
 from healthreach.network import Attachment
@@ -24,10 +26,9 @@ from healthreach.reach import nearest_facility, point_cost
 from healthreach.scenario.apply import apply_changes
 from healthreach.scenario.checks import check
 from healthreach.scenario.compare import compare_table
-from healthreach.scenario.evaluate import Baseline, cell_masks, evaluate
 from healthreach.scenario.schema import load_scenario, parse_scenario
 from healthreach.study import load_study
-from healthreach.travel import cell_travel, facility_attachment, in_group
+from healthreach.travel import facility_attachment, in_group
 
 REPO = Path(__file__).resolve().parents[1]
 TO_LONLAT = Transformer.from_crs(CRS, 4326, always_xy=True)
@@ -60,8 +61,8 @@ def study(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def base(study) -> Baseline:
-    return Baseline.build(load_inputs(load_study(study), use_cache=False))
+def base(study) -> Evaluation:
+    return Study(load_inputs(load_study(study), use_cache=False)).baseline()
 
 
 def scenario(study: Path, changes: list[dict], **top) -> dict:
@@ -78,11 +79,12 @@ def lonlat(x: float, y: float) -> tuple[float, float]:
     return float(lon), float(lat)
 
 
-def run(base: Baseline, study: Path, changes: list[dict], **top):
-    return evaluate(parse_scenario(scenario(study, changes, **top)), base)
+def run(base: Evaluation, study: Path, changes: list[dict], **top) -> Diff:
+    """The baseline compared with the scenario's evaluation."""
+    return base.diff(base.apply(parse_scenario(scenario(study, changes, **top))))
 
 
-def problem(base: Baseline, study: Path, changes: list[dict], **top) -> str:
+def problem(base: Evaluation, study: Path, changes: list[dict], **top) -> str:
     """The message of the ScenarioError the scenario raises before any work."""
     with pytest.raises(ScenarioError) as err:
         check(parse_scenario(scenario(study, changes, **top), study.parent / "plan.yaml"), base.inputs)
@@ -222,7 +224,7 @@ def test_web_map_coordinates_are_converted(base, study, convert, system):
 # --- facts about the world --------------------------------------------------------------------------------
 
 def figures(result) -> dict[str, float]:
-    return {f.id: f.share for f in result.figures if f.share is not None}
+    return {f.id: f.share for f in result.figures.values() if f.share is not None}
 
 
 def test_adding_a_facility_never_lowers_any_figure(base, study):
@@ -232,7 +234,7 @@ def test_adding_a_facility_never_lowers_any_figure(base, study):
         kind = TYPES[k % len(TYPES)]
         r = run(base, study, [{"add": f"N{k}", "name": "新机构", "type": kind, "at": at(x, y),
                                "ambulances": int(rng.integers(0, 3)), "emergency": bool(rng.random() < 0.5)}])
-        before, after = figures(r.baseline), figures(r.audit)
+        before, after = figures(r.before), figures(r.after)
         for sid, share in before.items():
             assert after[sid] >= share - 1e-12, (sid, kind)
         assert r.lose_coverage == 0
@@ -242,7 +244,7 @@ def test_adding_a_facility_never_lowers_any_figure(base, study):
 def test_closing_a_facility_never_raises_any_figure(base, study):
     for fid in ("CHC01", "THC01", "GH01", "ES01", "VC02", "TH01"):
         r = run(base, study, [{"close": fid}])
-        before, after = figures(r.baseline), figures(r.audit)
+        before, after = figures(r.before), figures(r.after)
         for sid, share in before.items():
             assert after.get(sid, 0.0) <= share + 1e-12, (sid, fid)
         assert r.newly_covered == 0
@@ -254,7 +256,7 @@ def test_relocating_to_the_same_place_changes_nothing(base, study):
     table = pd.read_csv(study.parent / "facilities.csv")  # the sites as the facility file gives them
     changes = [{"relocate": row.id, "to": {"lon": row.lon, "lat": row.lat}} for row in table.itertuples()]
     r = run(base, study, changes)
-    for fb, fa in zip(r.baseline.figures, r.audit.figures):
+    for fb, fa in zip(r.before.figures.values(), r.after.figures.values(), strict=True):
         assert fb.share == fa.share and fb.covered == fa.covered, fb.id
     assert r.newly_covered == 0 and r.lose_coverage == 0 and r.flows.empty
     assert (r.facilities["catchment_people_change"].fillna(0) == 0).all()
@@ -263,10 +265,10 @@ def test_relocating_to_the_same_place_changes_nothing(base, study):
 def test_population_total_is_the_baselines(base, study):
     r = run(base, study, [{"close": "GH01"}, {"relocate": "CHC01", "to": at(400, 3600)},
                           {"add": "N1", "name": "x", "type": "community_hc", "at": at(2000, 2000)}])
-    assert r.audit.inputs.total_people == pytest.approx(r.baseline.inputs.total_people)
-    assert r.townships["people"].sum() == pytest.approx(r.baseline.townships["people"].sum())
-    fig = r.audit.figure("primary_care_15min")
-    assert fig.population == pytest.approx(r.baseline.figure("primary_care_15min").population)
+    assert r.after.inputs.total_people == pytest.approx(r.before.inputs.total_people)
+    assert r.townships["people"].sum() == pytest.approx(r.before.townships["people"].sum())
+    fig = r.after.figure("primary_care_15min")
+    assert fig.population == pytest.approx(r.before.figure("primary_care_15min").population)
 
 
 def test_a_relocation_can_both_cover_and_uncover_people(base, study):
@@ -275,23 +277,27 @@ def test_a_relocation_can_both_cover_and_uncover_people(base, study):
     assert r.newly_covered > 0 and r.lose_coverage > 0
     primary = r.standards.set_index("standard").loc["primary_care_15min"]
     assert primary["change_people"] == pytest.approx(r.newly_covered - r.lose_coverage)
-    people = r.audit.inputs.cells.people
+    people = r.after.inputs.cells.people
     assert primary["newly_covered_people"] == pytest.approx(people[r.gained].sum())
     # every cell that lost coverage was CHC01's in the baseline
-    assert (r.baseline.primary_facility[r.lost & (people > 0)] == 0).all()
+    assert (r.before.primary_facility[r.mask(r.lost) & (people > 0)] == 0).all()
 
 
 def test_figures_add_up_from_the_cells(base, study):
     r = run(base, study, [{"upgrade": "THC02", "type": "regional_subcentre", "emergency": True}])
-    for result in (r.baseline, r.audit):
-        masks = cell_masks(result)
-        people = result.inputs.cells.people
-        for f in result.figures:
-            if f.id in masks:
-                ok, applies = masks[f.id]
-                assert people[ok & applies].sum() == pytest.approx(f.covered), f.id
-        cell_based = {f.id for f in result.figures if f.covered is not None} - {"village_clinic_800"}
-        assert set(masks) == cell_based
+    for result in (r.before, r.after):  # the baseline computed whole, the scenario from the cells that changed
+        study, people = result.study, result.inputs.cells.people
+        view = study.view(result.state.view(np.arange(len(people))))
+        tested = set()
+        for unit in study.standards:
+            values = unit.cell_values(view)
+            for fid, (column, area) in unit.tests().items():
+                ok = values[column].astype(bool)
+                assert not (ok & ~view.area(area)).any(), fid  # met only where the standard applies
+                assert people[ok].sum() == pytest.approx(result.figure(fid).covered), fid
+                tested.add(fid)
+        cell_based = {f.id for f in result.figures.values() if f.covered is not None} - {"village_clinic_800"}
+        assert tested == cell_based
 
 
 def test_upgrade_with_emergency_adds_an_emergency_site(base, study):
@@ -321,14 +327,15 @@ def test_merge_moves_beds_and_ambulances_and_the_catchment(base, study):
 
 # --- incremental = full recomputation ------------------------------------------------------------------------
 
-def assert_same_travel(inputs, updater: TravelUpdater, incremental: dict, full: dict, facilities) -> None:
+def assert_same_travel(study: Study, incremental: dict, full: dict, facilities) -> None:
     """Costs equal to 1e-6; the facility equal wherever the cost is not tied."""
+    inputs = study.inputs
     for need, expected in full.items():
         got = incremental[need]
         np.testing.assert_allclose(got.cost, expected.cost, rtol=0, atol=1e-6, err_msg=str(need))
         np.testing.assert_allclose(got.surface.cost, expected.surface.cost, rtol=0, atol=1e-6, err_msg=str(need))
         # cells read the facility of the way they take (via a node, or along their own segment)
-        cost, facility = point_cost(inputs.network, got.surface, updater.access[need.mode],
+        cost, facility = point_cost(inputs.network, got.surface, study.access[need.mode],
                                     inputs.profile.travel.access_kmh)
         assert np.array_equal(got.facility, facility) and np.array_equal(got.cost, cost)
         member = in_group(facilities, inputs.profile.groups[need.group])
@@ -374,8 +381,7 @@ def test_incremental_equals_full_recomputation_on_random_changes(base, study):
     for trial in range(200):
         spec = parse_scenario(scenario(study, random_changes(rng, ids, int(rng.integers(1, 4)), f"R{trial}_")))
         changed, _ = apply_changes(spec, inputs, check(spec, inputs))
-        assert_same_travel(inputs, base.updater, base.updater.update(changed),
-                           cell_travel(inputs, changed, base.updater.access), changed)
+        assert_same_travel(base.study, base.updated(changed).travel, base.study.evaluate(changed).travel, changed)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -416,8 +422,8 @@ def test_repaired_surface_equals_a_fresh_search_on_random_graphs(seed):
 
 
 @pytest.mark.slow
-def test_incremental_equals_full_on_the_demo_county(demo_inputs):
-    base = Baseline.build(demo_inputs)
+def test_incremental_equals_full_on_the_demo_county(demo_inputs, demo_audit):
+    base = demo_audit
     rng = np.random.default_rng(3)
     ids = demo_inputs.facilities["id"].tolist()
     cells = demo_inputs.cells
@@ -434,8 +440,7 @@ def test_incremental_equals_full_on_the_demo_county(demo_inputs):
                            else {"upgrade": str(fid), "type": "regional_subcentre", "emergency": True})
         spec = parse_scenario({"name": "t", "study": "demo", "max_road_m": 100_000, "changes": changes})
         changed, _ = apply_changes(spec, demo_inputs, check(spec, demo_inputs))
-        assert_same_travel(demo_inputs, base.updater, base.updater.update(changed),
-                           cell_travel(demo_inputs, changed, base.updater.access), changed)
+        assert_same_travel(base.study, base.updated(changed).travel, base.study.evaluate(changed).travel, changed)
 
 
 # --- outputs, command line, map ------------------------------------------------------------------------------
@@ -472,7 +477,8 @@ def test_scenario_command_writes_every_output(study, tmp_path):
     page = (out / "map.html").read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" not in page
     towns = pd.read_csv(out / "townships.csv")
-    assert {"primary_care_share_baseline", "primary_care_share_scenario", "primary_care_share_change"} <= set(towns)
+    assert {"primary_care_15min_share_baseline", "primary_care_15min_share_scenario",
+            "primary_care_15min_share_change"} <= set(towns)
 
 
 def test_bad_scenario_exits_1_with_one_message(study, tmp_path):
@@ -536,9 +542,9 @@ def test_there_are_at_least_four_bundled_scenarios():
 
 def test_closing_a_groups_last_facility_leaves_nobody_covered_not_unassessed(study, base):
     emergency = ["THC01", "GH01", "ES01", "TH01"]   # flagged emergency, or an emergency station
-    result = evaluate(parse_scenario(scenario(study, [{"close": fid} for fid in emergency])), base)
+    result = run(base, study, [{"close": fid} for fid in emergency])
     for sid in ("emergency_radius_urban", "emergency_radius_rural_10km", "emergency_response_18min"):
-        before, after = result.baseline.figure(sid), result.audit.figure(sid)
+        before, after = result.before.figure(sid), result.after.figure(sid)
         assert before.covered > 0 and "not_assessed" not in after.details, sid
         assert after.covered == 0 and after.passed is False, sid
 
@@ -553,8 +559,8 @@ def test_facility_ids_in_a_scenario_file_are_read_as_written(tmp_path):
 
 
 def test_closing_the_only_tertiary_hospital_fails_the_one_hour_standard(study, base):
-    result = evaluate(parse_scenario(scenario(study, [{"close": "TH01"}])), base)
-    before, after = result.baseline.figure("tertiary_hospital_1h"), result.audit.figure("tertiary_hospital_1h")
+    result = run(base, study, [{"close": "TH01"}])
+    before, after = result.before.figure("tertiary_hospital_1h"), result.after.figure("tertiary_hospital_1h")
     assert before.covered > 0 and after.covered == 0 and after.passed is False
     assert "not_assessed" not in after.details and after.unreachable == after.population
 

@@ -10,11 +10,12 @@ import shapely
 from scipy.spatial import cKDTree
 
 from healthreach.cache import cache_dir
+from healthreach.evaluation import Study
 from healthreach.inputs import load_inputs
+from healthreach.lines import nearest_site
 from healthreach.network import build_network
 from healthreach.profile import load_profile
 from healthreach.study import load_study
-from healthreach.travel import cell_access, straight_line_m
 
 PROFILE = load_profile("default")
 
@@ -37,18 +38,23 @@ def test_parallel_roads_keep_the_faster_one_in_the_graph():
             forward, backward = net.graph(mode, weight), net.graph(mode, weight, reverse=True)
             assert (backward != forward.T).nnz == 0, (mode, weight)
 
+def cell_access(inputs):
+    """Where the study's cells attach to the roads, per mode, through the disk cache."""
+    return Study(inputs, cache=cache_dir()).access
+
+
 def test_cells_attach_the_same_from_memory_and_from_the_disk_cache(small_study):
     inputs = load_inputs(load_study(small_study))
-    first = cell_access(inputs, {"walk", "drive", "ambulance"})
+    first = cell_access(inputs)
+    assert set(first) == {"walk", "drive", "ambulance"}
     for mode, acc in first.items():
         fresh = inputs.network.attach(inputs.cells.x, inputs.cells.y, mode)
         assert np.array_equal(acc.seg, fresh.seg), mode
         assert np.array_equal(acc.leg_m, fresh.leg_m), mode
     assert first["drive"] is first["ambulance"]  # ambulances use the driving roads: one attachment serves both
-    assert cell_access(inputs, {"walk"})["walk"] is first["walk"]  # kept on the inputs
     stored = sorted((cache_dir() / "snaps").glob("*.npz"))
     assert stored
-    again = cell_access(load_inputs(load_study(small_study)), {"walk", "drive"})
+    again = cell_access(load_inputs(load_study(small_study)))
     assert sorted((cache_dir() / "snaps").glob("*.npz")) == stored  # read back, not written anew
     for mode in ("walk", "drive"):
         for field in ("seg", "along_m", "leg_m"):
@@ -57,20 +63,23 @@ def test_cells_attach_the_same_from_memory_and_from_the_disk_cache(small_study):
 
 def test_old_node_snapping_cache_entries_are_never_read(small_study):
     inputs = load_inputs(load_study(small_study))
-    first = cell_access(inputs, {"walk"})["walk"]
+    first = cell_access(inputs)["walk"]
     for path in (cache_dir() / "snaps").glob("*.npz"):  # overwrite every entry with the old node-based layout
         np.savez(path, node=np.zeros(len(first), np.int64), leg_m=np.zeros(len(first)))
-    again = cell_access(load_inputs(load_study(small_study)), {"walk"})["walk"]
+    again = cell_access(load_inputs(load_study(small_study)))["walk"]
     assert np.array_equal(again.leg_m, first.leg_m)  # the old layout is not taken for an attachment
 
 
 def test_moved_cells_are_snapped_again(small_study):
     inputs = load_inputs(load_study(small_study))
-    before = cell_access(inputs, {"drive"})["drive"]
+    before = cell_access(inputs)["drive"]
     shifted = dataclasses.replace(inputs.cells, x=inputs.cells.x + 150.0)
     moved = dataclasses.replace(inputs, cells=shifted)  # the attachments kept for the old cells are not reused
-    after = cell_access(moved, {"drive"})["drive"]
+    after = cell_access(moved)["drive"]
     assert not np.array_equal(before.leg_m, after.leg_m)
+    fresh = moved.network.attach(moved.cells.x, moved.cells.y, "drive")
+    assert np.array_equal(after.seg, fresh.seg)
+    assert np.array_equal(after.leg_m, fresh.leg_m)
 
 
 def test_straight_line_distance_equals_a_kd_tree_for_few_and_many_sites(small_study):
@@ -80,10 +89,11 @@ def test_straight_line_distance_equals_a_kd_tree_for_few_and_many_sites(small_st
     for n in (1, 5, 40):
         x = rng.uniform(cells[:, 0].min(), cells[:, 0].max(), n)
         y = rng.uniform(cells[:, 1].min(), cells[:, 1].max(), n)
-        fac = gpd.GeoDataFrame({"type": ["emergency_station"] * n, "emergency": [True] * n, "x": x, "y": y},
-                               geometry=gpd.points_from_xy(x, y), crs=inputs.crs)
-        expected, _ = cKDTree(np.column_stack([x, y])).query(cells)
-        assert np.array_equal(straight_line_m(inputs, fac, "emergency"), expected), n
+        rows = np.arange(100, 100 + n)
+        expected, k = cKDTree(np.column_stack([x, y])).query(cells)
+        dist, row = nearest_site(inputs.cells.x, inputs.cells.y, x, y, rows)
+        assert np.array_equal(dist, expected), n
+        assert np.array_equal(row, rows[k]), n
 
 
 def test_cache_writes_clean_temporaries_left_by_killed_runs(tmp_path):
@@ -108,9 +118,7 @@ def test_cache_writes_clean_temporaries_left_by_killed_runs(tmp_path):
 
 def test_an_edited_shapefile_dbf_is_a_new_network_and_a_new_input_hash(tmp_path):
     import yaml
-    from conftest import grid_roads, write_study
-
-    from conftest import audit
+    from conftest import audit, grid_roads, write_study
 
     path = write_study(tmp_path / "s")
     roads = grid_roads()

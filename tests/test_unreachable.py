@@ -16,12 +16,11 @@ import numpy as np
 import pytest
 import shapely
 from click.testing import CliRunner
-from conftest import X0, Y0, grid_roads, write_study
+from conftest import X0, Y0, audit, grid_roads, write_study
 
 from healthreach.cli import cli
 from healthreach.inputs import load_inputs
 from healthreach.report import summary
-from conftest import audit
 from healthreach.study import load_study
 from healthreach.travel import Need
 
@@ -55,9 +54,9 @@ def test_every_standard_counts_its_unreachable_people(stub_audit):
     s = inp.profile.standards
     primary = result.figure("primary_care_15min")
     # rural cells count by driving: the dead-end stub's cells cannot leave it
-    drive = result.travel[Need(s.primary_care_15min.group, "drive", "time", "to")].cost
+    drive = result.travel[Need(s["primary_care_15min"].group, "drive", "time", "to")].cost
     expected = people[~urban & ~np.isfinite(drive)].sum() + people[urban & ~np.isfinite(
-        result.travel[Need(s.primary_care_15min.group, "walk", "time", "to")].cost)].sum()
+        result.travel[Need(s["primary_care_15min"].group, "walk", "time", "to")].cost)].sum()
     assert primary.unreachable > 0
     assert primary.unreachable == pytest.approx(expected)
     # by hand: the cell centred on the first stub (2,850 m, 1,250 m) attaches to it, so can only drive into the dead end
@@ -65,11 +64,11 @@ def test_every_standard_counts_its_unreachable_people(stub_audit):
     assert len(on_stub) == 1
     assert not urban[on_stub[0]]
     assert np.isinf(drive[on_stub[0]])
-    assert np.isinf(result.primary_s[on_stub[0]])
-    assert primary.unreachable == pytest.approx(people[~np.isfinite(result.primary_s)].sum())
+    assert np.isinf(result.primary_seconds[on_stub[0]])
+    assert primary.unreachable == pytest.approx(people[~np.isfinite(result.primary_seconds)].sum())
 
     response = result.figure("emergency_response_18min")
-    amb = result.travel[Need(s.emergency_response_18min.group, "ambulance", "time", "from")].cost
+    amb = result.travel[Need(s["emergency_response_18min"].group, "ambulance", "time", "from")].cost
     lost = ~np.isfinite(amb)
     assert lost.any()
     assert response.unreachable == pytest.approx(people[lost].sum())
@@ -82,7 +81,7 @@ def test_every_standard_counts_its_unreachable_people(stub_audit):
     assert response.passed is False   # yet some people no ambulance reaches: the target fails
 
     rural = result.figure("emergency_radius_rural_10km")
-    dist = result.travel[Need(s.emergency_radius_rural.group, "ambulance", "length", "from")].cost
+    dist = result.travel[Need(s["emergency_radius_rural"].group, "ambulance", "length", "from")].cost
     assert rural.unreachable == pytest.approx(people[~urban & ~np.isfinite(dist)].sum())
     assert rural.unreachable > 0
     assert result.figure("ambulances_per_population").unreachable is None  # a count of vehicles, not a trip
@@ -94,7 +93,7 @@ def test_township_table_summary_and_terminal_show_unreachable(stub_audit, tmp_pa
     primary_unreachable = result.figure("primary_care_15min").unreachable
     assert towns.loc["002", "primary_care_unreachable"] == pytest.approx(primary_unreachable, abs=0.5)
     assert towns.loc["001", "primary_care_unreachable"] == 0  # the urban township walks, both ways
-    assert towns["response_18min_unreachable"].sum() == pytest.approx(
+    assert towns["emergency_response_unreachable"].sum() == pytest.approx(
         result.figure("emergency_response_18min").unreachable, abs=1)
     doc = summary(result)
     by_id = {f["id"]: f for f in doc["standards"]}

@@ -12,13 +12,12 @@ import pytest
 import rasterio
 import shapely
 import yaml
-from conftest import CRS, X0, Y0, grid_roads, write_study
+from conftest import CRS, X0, Y0, audit, grid_roads, write_study
 
 from healthreach.errors import InputError, ScenarioError, StudyError
 from healthreach.grid import check_grid
 from healthreach.inputs import load_inputs
 from healthreach.scenario.schema import parse_scenario
-from conftest import audit
 from healthreach.study import load_study
 
 
@@ -161,7 +160,7 @@ def test_standard_with_an_empty_group_is_not_assessed_never_passed(tmp_path):
         {"id": "CHC01", "name": "城东社区卫生服务中心", "type": "community_hc", "x": X0 + 800, "y": Y0 + 2000,
          "beds": 20, "ambulances": 2, "emergency": "false"}])
     result = audit(load_inputs(load_study(study), use_cache=False))
-    emergency = [f for f in result.figures if f.id.startswith(("emergency_radius", "emergency_response"))]
+    emergency = [f for f in result.figures.values() if f.id.startswith(("emergency_radius", "emergency_response"))]
     assert len(emergency) == 4
     for f in emergency:
         assert f.passed is None, f.id

@@ -6,11 +6,10 @@ import geopandas as gpd
 import pytest
 import shapely
 import yaml
-from conftest import CRS, X0, Y0
+from conftest import CRS, X0, Y0, audit
 
 from healthreach.errors import InputError
 from healthreach.inputs import load_inputs
-from conftest import audit
 from healthreach.study import load_study
 
 
@@ -34,7 +33,7 @@ def test_large_villages_far_from_care_are_flagged(small_study):
         {"id": "V3", "name": "小村", "population": 500, "xy": (X0 + 1900, Y0 + 100)},    # far, but small
     ])
     result = audit(load_inputs(load_study(small_study)))
-    table = result.village_table.set_index("id")
+    table = result.village_tables["village_clinic_800"].set_index("id")
     # 100 m walked off-road to the clinic's junction at 4.5 km/h: 80 s
     assert table.loc["V1", "minutes_to_care"] == pytest.approx(80 / 60, abs=0.05)
     assert table.loc["V2", "minutes_to_care"] > 15

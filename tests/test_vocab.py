@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import shapely
 import yaml
-from conftest import CRS, X0, Y0, grid_roads, write_study
+from conftest import CRS, X0, Y0, audit, grid_roads, write_study
 from pyproj import Transformer
 
 from healthreach.crs import wgs84_to_gcj02
@@ -24,9 +24,7 @@ from healthreach.inputs import load_inputs
 from healthreach.load.roads import oneway_direction, read_roads
 from healthreach.profile import load_profile
 from healthreach.scenario.checks import check
-from healthreach.scenario.evaluate import Baseline, evaluate
 from healthreach.scenario.schema import parse_scenario
-from conftest import audit
 from healthreach.study import RoadsSpec, load_study
 from healthreach.vocab import facility_type, road_class
 
@@ -109,9 +107,9 @@ def counties(tmp_path_factory):
 
 def test_gcj02_chinese_coded_study_gives_the_figures_of_the_wgs84_english_one(counties):
     english, chinese = counties
-    assert [f.id for f in chinese.figures] == [f.id for f in english.figures]
+    assert list(chinese.figures) == list(english.figures)
     compared = 0
-    for a, b in zip(english.figures, chinese.figures, strict=True):
+    for a, b in zip(english.figures.values(), chinese.figures.values(), strict=True):
         assert (a.share is None) == (b.share is None), a.id
         if a.share is not None:
             assert b.share == pytest.approx(a.share, abs=0.001), a.id   # 0.1 point
@@ -338,23 +336,22 @@ def test_unknown_type_is_an_error_with_its_rows_and_type_map_fixes_it(tmp_path):
 
 
 def test_chinese_types_count_in_scenarios(counties, tmp_path):
-    _, chinese = counties
-    base = Baseline.build(chinese.inputs)
-    study = chinese.inputs.study.source
+    _, base = counties
+    study = base.inputs.study.source
 
     def scenario(changes):
         return parse_scenario({"name": "t", "study": str(study), "changes": changes}, tmp_path / "plan.yaml")
 
     lon, lat = TO_LONLAT.transform(X0 + 200, Y0 + 3600)   # the urban north-west corner, far on foot
     add = [{"add": "VC09", "name": "新村卫生室", "type": "村卫生室", "at": {"lon": lon, "lat": lat}}]
-    result = evaluate(scenario(add), base)
-    assert result.audit.facilities["type"].iloc[-1] == "village_clinic"
-    before, after = (r.figure("primary_care_15min").share for r in (result.baseline, result.audit))
+    result = base.apply(scenario(add))
+    assert result.facilities["type"].iloc[-1] == "village_clinic"
+    before, after = (r.figure("primary_care_15min").share for r in (base, result))
     assert after > before   # the new clinic counts
-    upgraded = evaluate(scenario([{"upgrade": "VC01", "type": "区域医疗卫生次中心"}]), base)
-    assert upgraded.audit.facilities.set_index("id").loc["VC01", "type"] == "regional_subcentre"
+    upgraded = base.apply(scenario([{"upgrade": "VC01", "type": "区域医疗卫生次中心"}]))
+    assert upgraded.facilities.set_index("id").loc["VC01", "type"] == "regional_subcentre"
     with pytest.raises(ScenarioError, match="type '门诊部' is not a facility type"):
-        check(scenario([{"upgrade": "VC01", "type": "门诊部"}]), chinese.inputs)
+        check(scenario([{"upgrade": "VC01", "type": "门诊部"}]), base.inputs)
 
 
 def test_chinese_types_count_in_batch_studies(counties, tmp_path):
