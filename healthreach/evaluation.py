@@ -80,7 +80,7 @@ class Study:
         self.village_columns = None if inputs.villages is None else {
             c: inputs.villages[c].to_numpy() for c in ("id", "name", "township", "population", "urban")}
         # the study's own facility table, as evaluations hold it: sites as x, y (metres), no geometry
-        self.facilities = pd.DataFrame(inputs.facilities.drop(columns=[inputs.facilities.geometry.name]))
+        self.facilities = _plain(inputs.facilities)
         self.own = self.sources(self.facilities)
         self.facility_township = self.locate(self.own.columns["x"].astype(float), self.own.columns["y"].astype(float))
         self.projections = Projections(inputs.crs)  # of the sites changes give
@@ -142,9 +142,7 @@ class Study:
 
     def evaluate(self, facilities: pd.DataFrame) -> Evaluation:
         """The study evaluated from scratch with another facility table (every surface recomputed)."""
-        if isinstance(facilities, gpd.GeoDataFrame):
-            facilities = pd.DataFrame(facilities.drop(columns=[facilities.geometry.name]))
-        return Evaluation.full(self, facilities)
+        return Evaluation.full(self, _plain(facilities))
 
 
 FACILITY_COLUMNS = ("id", "name", "type", "beds", "ambulances", "emergency", "x", "y", "seg_walk", "along_walk_m",
@@ -533,6 +531,12 @@ def _changed_cells(state: CellState, updates: dict[Key, tuple[np.ndarray, np.nda
         before_cost, before_row = state.view(idx, [key])[key]
         parts.append(idx[(before_cost != cost) | (before_row != facility)])
     return union(parts, n)
+
+
+def _plain(facilities: pd.DataFrame) -> pd.DataFrame:
+    """A facility table as evaluations hold it: a plain frame, sites as x, y (metres), no geometry column."""
+    geometry = [c for c in facilities.columns if isinstance(facilities[c].dtype, gpd.array.GeometryDtype)]
+    return pd.DataFrame(facilities.drop(columns=geometry))
 
 
 def _same_names(before: Sources, after: Sources) -> bool:

@@ -62,7 +62,7 @@ def test_adding_a_facility_never_lowers_coverage(result):
     new["id"], new["type"], new["emergency"] = "NEW", "township_hc", True
     new["x"], new["y"] = cells.x[worst], cells.y[worst]
     attach_facilities(inputs.network, new)
-    after = audit(inputs, gpd.GeoDataFrame(pd.concat([result.facilities, new], ignore_index=True)))
+    after = audit(inputs, pd.concat([result.facilities, new], ignore_index=True))
     for before_fig, after_fig in zip(result.figures.values(), after.figures.values(), strict=True):
         if before_fig.share is not None:
             assert after_fig.share >= before_fig.share - 1e-12, before_fig.id
