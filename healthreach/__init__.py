@@ -18,4 +18,5 @@ def __getattr__(name: str) -> Any:
         from healthreach import api
 
         return getattr(api, name)
-    raise AttributeError(f"module 'healthreach' has no attribute {name!r}")
+    msg = f"module 'healthreach' has no attribute {name!r}"
+    raise AttributeError(msg)
