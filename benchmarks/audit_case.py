@@ -50,7 +50,7 @@ def rss_mb() -> float:
 
 def current_rss_mb() -> float:
     """Resident set size of this process now, MiB."""
-    with open("/proc/self/statm") as fh:
+    with Path("/proc/self/statm").open() as fh:
         return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
 
 
@@ -61,6 +61,7 @@ class Marks:
         self.marks: list[tuple[str, float]] = []
 
     def __call__(self, message: str) -> None:
+        """Note that the step ``message`` begins now."""
         self.marks.append((message, time.perf_counter()))
 
     def steps(self, end: float) -> dict[str, float]:
@@ -99,9 +100,9 @@ def main(size_name: str, cache: Path) -> dict:
     travel_s = base.seconds["travel"]
     out["baseline_steps"] = {"surfaces_costs_and_sums_s": travel_s, "figures_and_tables_s": (t2 - t1) - travel_s}
     inputs = study.inputs
-    out.update(nodes=int(inputs.network.n_nodes), directed_edges=int(len(inputs.network.tail)),
-               road_lines=int(len(inputs.network.lines)), cells=int(len(inputs.cells.people)),
-               people=float(inputs.cells.people.sum()), facilities=int(len(inputs.facilities)),
+    out.update(nodes=int(inputs.network.n_nodes), directed_edges=len(inputs.network.tail),
+               road_lines=len(inputs.network.lines), cells=len(inputs.cells.people),
+               people=float(inputs.cells.people.sum()), facilities=len(inputs.facilities),
                surfaces=len(study.needs))
     out["figures"] = {key: f.share for key, f in base.figures.items()}
 

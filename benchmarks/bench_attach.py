@@ -47,18 +47,21 @@ def check_same(index: SegmentIndex, x: np.ndarray, y: np.ndarray, new: Attachmen
     """Raise if the two searches disagree; counts of points checked and of ties."""
     gap = np.abs(new.leg_m - old.leg_m)
     if gap.max() > 1e-9:
-        raise SystemExit(f"distances differ by up to {gap.max():.3g} m")
+        msg = f"distances differ by up to {gap.max():.3g} m"
+        raise SystemExit(msg)
     differ = np.flatnonzero((new.seg != old.seg) | (np.abs(new.along_m - old.along_m) > 1e-9))
     # a different segment is allowed only where another piece is as near (a tie)
     pts = shapely.points(x[differ], y[differ])
     row, _ = index.strtree.query(pts, predicate="dwithin", distance=new.leg_m[differ] + 1e-6)
     within = np.bincount(row, minlength=len(differ))
     if (within < 2).any():
-        raise SystemExit(f"{int((within < 2).sum())} points attach differently with a unique nearest road point")
+        msg = f"{int((within < 2).sum())} points attach differently with a unique nearest road point"
+        raise SystemExit(msg)
     return {"points": len(x), "ties_resolved_differently": len(differ)}
 
 
 def main() -> None:
+    """Time the cell attachment on the chosen point sets and print (and write) the results."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--points", type=int, default=1_000_000)
@@ -98,7 +101,8 @@ def main() -> None:
         entry = {"check": check_same(index, x, y, new, old),
                  **{f"{k}_median_s": statistics.median(v) for k, v in times.items()},
                  **{f"{k}_s": v for k, v in times.items()}}
-        entry["ratio_median"] = statistics.median(o / n for o, n in zip(times["strtree"], times["kdtree"]))
+        ratios = (o / n for o, n in zip(times["strtree"], times["kdtree"], strict=False))
+        entry["ratio_median"] = statistics.median(ratios)
         out["sets"][name] = entry
         print(f"{name}: {len(x)} points, KD-tree {entry['kdtree_median_s']:.2f} s, "
               f"STRtree {entry['strtree_median_s']:.2f} s (median of {args.repeats}; "

@@ -67,6 +67,7 @@ def random_changes(study: Study, n: int, seed: int = 0) -> list[tuple[str, dict]
 
 
 def stats(values: list[float]) -> dict:
+    """Median, 90th percentile and maximum of ``values`` (seconds), in milliseconds."""
     ms = 1000 * np.asarray(values)
     return {"median_ms": round(float(np.median(ms)), 3), "p90_ms": round(float(np.percentile(ms, 90)), 3),
             "max_ms": round(float(ms.max()), 3), "n": len(ms)}
@@ -78,10 +79,12 @@ def same_answer(a: Evaluation, b: Evaluation, what: str) -> None:
         y = b.figures[fid]
         for u, v in ((x.share, y.share), (x.covered, y.covered), (x.unreachable, y.unreachable)):
             if (u is None) != (v is None) or (u is not None and not np.isclose(u, v, rtol=1e-9, atol=1e-6)):
-                raise AssertionError(f"{what}: {fid}: incremental {u} != from scratch {v}")
+                msg = f"{what}: {fid}: incremental {u} != from scratch {v}"
+                raise AssertionError(msg)
 
 
 def run(study: Study, n: int, label: str) -> dict:
+    """Time ``n`` random changes of each kind on ``study``'s baseline (ms per change, per step)."""
     t0 = time.perf_counter()
     base = study.baseline()
     baseline_s = time.perf_counter() - t0
@@ -122,6 +125,7 @@ def run(study: Study, n: int, label: str) -> dict:
 
 
 def main() -> None:
+    """Run the scenario benchmark from the command line and print its JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=30, help="random changes of each kind (default 30)")
     parser.add_argument("--study", type=Path, default=None, help="a study.yaml to time instead of the demo county")

@@ -15,6 +15,8 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -31,8 +33,34 @@ TOL_S = 1e-6 + MIN_WEIGHT
 EGO_THRESHOLDS_MIN = (5, 10, 15)
 
 
-class Mismatch(AssertionError):
+class MismatchError(AssertionError):
     """A peer's answer differs from healthreach's: no ratio may be reported."""
+
+
+@dataclass(frozen=True)
+class PeerCase:
+    """One comparison: the network, the group's facilities (snapped node and row in the facility table),
+    the travel surface compared (mode, weight in seconds or metres, direction), and where progress is told.
+    """
+
+    net: Network
+    facility_nodes: np.ndarray
+    rows: np.ndarray
+    mode: str
+    weight: str
+    direction: str
+    label: str
+    log: Callable[[str], None]
+
+    @property
+    def reverse(self) -> bool:
+        """Whether the search runs on the reversed graph (travel towards the facilities)."""
+        return self.direction == "to"
+
+    @property
+    def rows_nodes(self) -> dict[int, int]:
+        """Facility row -> its snapped node."""
+        return {int(r): int(n) for n, r in zip(self.facility_nodes, self.rows, strict=False)}
 
 
 def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
@@ -49,7 +77,7 @@ def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
 def quiet_fd():
     """Silence C-level stdout/stderr (pandana prints progress from C++)."""
     saved = [os.dup(1), os.dup(2)]
-    with open(os.devnull, "w") as null:
+    with Path(os.devnull).open("w") as null:
         os.dup2(null.fileno(), 1)
         os.dup2(null.fileno(), 2)
         try:
@@ -82,7 +110,7 @@ def digraph(net: Network, mode: str, weight: str, reverse: bool) -> nx.DiGraph:
     t, h, w = edges(net, mode, weight, reverse)
     graph = nx.DiGraph()
     graph.add_nodes_from(range(net.n_nodes))
-    graph.add_weighted_edges_from(zip(t.tolist(), h.tolist(), w.tolist()), weight="w")
+    graph.add_weighted_edges_from(zip(t.tolist(), h.tolist(), w.tolist(), strict=False), weight="w")
     return graph
 
 
@@ -93,13 +121,13 @@ def row_of_source(facility_nodes: np.ndarray, rows: np.ndarray, n: int) -> np.nd
     return out
 
 
-def check_same(name: str, ref: Surface, cost: np.ndarray, facility: np.ndarray | None, net: Network,
-               mode: str, weight: str, reverse: bool, rows_nodes: dict[int, int], tol: float = TOL_S) -> dict:
+def check_same(name: str, ref: Surface, cost: np.ndarray, facility: np.ndarray | None, case: PeerCase, *,
+               reverse: bool, tol: float | np.ndarray = TOL_S) -> dict:
     """Assert a peer's costs (and nearest facility) equal healthreach's; return what was compared.
 
     Where the two name different facilities, the peer's facility is checked to
     be reached at the same minimum cost by an independent single-source search
-    (a tie), otherwise :class:`Mismatch` is raised.
+    (a tie), otherwise :class:`MismatchError` is raised.
     """
     both_inf = np.isinf(ref.cost) & np.isinf(cost)
     with np.errstate(invalid="ignore"):
@@ -107,32 +135,40 @@ def check_same(name: str, ref: Surface, cost: np.ndarray, facility: np.ndarray |
     bad = ~(diff <= tol)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise Mismatch(f"{name}: {int(bad.sum())} nodes differ in cost by more than {tol:g} "
-                       f"(node {i}: healthreach {ref.cost[i]!r}, {name} {cost[i]!r})")
-    out = {"nodes_compared": int(len(cost)), "max_cost_difference": float(diff.max()) if len(diff) else 0.0}
+        msg = (
+            f"{name}: {int(bad.sum())} nodes differ in cost by more than {tol:g} "
+            f"(node {i}: healthreach {ref.cost[i]!r}, {name} {cost[i]!r})"
+        )
+        raise MismatchError(msg)
+    out = {"nodes_compared": len(cost), "max_cost_difference": float(diff.max()) if len(diff) else 0.0}
     if facility is None:
         return out
     differ = np.flatnonzero((facility != ref.facility) & np.isfinite(ref.cost))
     ties = 0
     if len(differ):
-        csr = net.graph(mode, weight, reverse=reverse)
-        node_of_row = {r: n for n, r in rows_nodes.items()}
+        csr = case.net.graph(case.mode, case.weight, reverse=reverse)
+        node_of_row = {r: n for n, r in case.rows_nodes.items()}
         for row in np.unique(facility[differ]):
             sel = differ[facility[differ] == row]
             if row < 0:
-                raise Mismatch(f"{name}: {len(sel)} reachable nodes given no facility")
+                msg = f"{name}: {len(sel)} reachable nodes given no facility"
+                raise MismatchError(msg)
             alone = dijkstra(csr, directed=True, indices=int(node_of_row[int(row)]))
             gap = np.abs(alone[sel] - ref.cost[sel])
             if not (gap <= tol).all():
-                raise Mismatch(f"{name}: nearest facility differs at {int((gap > tol).sum())} nodes that are not ties "
-                               f"(e.g. node {int(sel[np.argmax(gap)])}: facility row {int(row)} is "
-                               f"{float(gap.max()):.3f} farther)")
+                msg = (
+                    f"{name}: nearest facility differs at {int((gap > tol).sum())} nodes that are not ties "
+                    f"(e.g. node {int(sel[np.argmax(gap)])}: facility row {int(row)} is "
+                    f"{float(gap.max()):.3f} farther)"
+                )
+                raise MismatchError(msg)
             ties += len(sel)
     out.update(facility_compared=True, facility_differs_at_ties=int(ties))
     return out
 
 
-def compare(net: Network, facility_nodes: np.ndarray, rows: np.ndarray, *, label: str,
+def compare(  # noqa: PLR0913  keyword-only options of the comparison, each documented below
+            net: Network, facility_nodes: np.ndarray, rows: np.ndarray, *, label: str,
             reopen: Callable[[], Network], mode: str = "drive", weight: str = "time", direction: str = "to",
             ego_facilities: int | None = None, pandana: bool = True, networkx: bool = True, repeat: int = 3,
             log: Callable[[str], None] = print, pandana_limit_s: float = 300.0) -> dict:
@@ -154,11 +190,11 @@ def compare(net: Network, facility_nodes: np.ndarray, rows: np.ndarray, *, label
     reverse = direction == "to"
     facility_nodes = np.asarray(facility_nodes, np.int64)
     rows = np.asarray(rows, np.int64)
-    rows_nodes = {int(r): int(n) for n, r in zip(facility_nodes, rows)}
+    case = PeerCase(net, facility_nodes, rows, mode, weight, direction, label, log)
     sources = np.unique(facility_nodes)
     res: dict[str, Any] = {"label": label, "nodes": net.n_nodes, "mode": mode, "weight": weight,
-                           "direction": direction, "facilities": int(len(facility_nodes)),
-                           "source_nodes": int(len(sources))}
+                           "direction": direction, "facilities": len(facility_nodes),
+                           "source_nodes": len(sources)}
 
     # healthreach: CSR build (once per network and mode), then the pass itself
     build = []
@@ -196,59 +232,67 @@ def compare(net: Network, facility_nodes: np.ndarray, rows: np.ndarray, *, label
         f"(CSR build {res['csr_build_s'] * 1000:.1f} ms, once per network)")
     src_row = row_of_source(facility_nodes, rows, net.n_nodes)
     fac = np.where(origin >= 0, src_row[np.maximum(origin, 0)], -1)
-    res["scipy_check"] = check_same("scipy", ref, cost, fac, net, mode, weight, reverse, rows_nodes)
+    res["scipy_check"] = check_same("scipy", ref, cost, fac, case, reverse=reverse)
     res["engine_overhead_x"] = res["engine_s"] / res["scipy_bare_s"]
     log(f"  [{label}] bare scipy dijkstra(min_only, predecessors): {res['scipy_bare_s'] * 1000:.1f} ms "
         f"-> engine overhead {res['engine_overhead_x']:.2f}x")
 
     if networkx:
-        t0 = time.perf_counter()
-        graph = digraph(net, mode, weight, reverse)
-        res["networkx_graph_build_s"] = time.perf_counter() - t0
-        res["networkx_s"], dist = timed(lambda: nx.multi_source_dijkstra_path_length(graph, sources.tolist(), weight="w"),
-                                        repeat=2)
-        cost = np.full(net.n_nodes, np.inf)
-        cost[np.fromiter(dist.keys(), np.int64, len(dist))] = np.fromiter(dist.values(), float, len(dist))
-        res["networkx_check"] = check_same("networkx", ref, cost, None, net, mode, weight, reverse, rows_nodes)
-        del dist
-        res["networkx_paths_s"], (dist, paths) = timed(lambda: nx.multi_source_dijkstra(graph, sources.tolist(), weight="w"))
-        nodes = np.fromiter(dist.keys(), np.int64, len(dist))
-        cost = np.full(net.n_nodes, np.inf)
-        cost[nodes] = np.fromiter(dist.values(), float, len(dist))
-        fac = np.full(net.n_nodes, -1, np.int64)
-        fac[nodes] = src_row[np.fromiter((paths[n][0] for n in dist), np.int64, len(dist))]
-        res["networkx_paths_check"] = check_same("networkx (with paths)", ref, cost, fac, net, mode, weight,
-                                                 reverse, rows_nodes)
-        del dist, paths
-        res["vs_networkx_x"] = res["networkx_s"] / res["engine_s"]
-        res["vs_networkx_paths_x"] = res["networkx_paths_s"] / res["engine_s"]
-        log(f"  [{label}] networkx multi_source_dijkstra_path_length: {res['networkx_s']:.2f} s "
-            f"-> healthreach {res['vs_networkx_x']:.0f}x faster (with paths for the facility: "
-            f"{res['networkx_paths_s']:.2f} s, {res['vs_networkx_paths_x']:.0f}x)")
-
-        res["ego"] = ego_recipe(net, graph, facility_nodes, rows, ref, label, ego_facilities, mode, weight,
-                                direction, log)
-        res["vs_ego_x"] = res["ego"]["seconds_all_facilities"] / res["engine_s"]
-        log(f"  [{label}] healthreach {res['vs_ego_x']:.0f}x faster than the ego-graph recipe"
-            + (" (recipe time extrapolated)" if res["ego"]["extrapolated"] else ""))
-        del graph
+        res.update(networkx_peers(case, ref, sources, src_row, ego_facilities, res["engine_s"]))
 
     if pandana:
-        res["pandana"] = pandana_peer(net, facility_nodes, rows, ref, mode, weight, direction, rows_nodes, label, log,
-                                      pandana_limit_s)
+        res["pandana"] = pandana_peer(case, ref, pandana_limit_s)
         if "query_s" in res["pandana"]:
             res["vs_pandana_x"] = res["pandana"]["query_s"] / res["engine_s"]
     return res
 
 
-def ego_recipe(net: Network, graph: nx.DiGraph, facility_nodes: np.ndarray, rows: np.ndarray, ref: Surface,
-               label: str, limit: int | None, mode: str, weight: str, direction: str,
-               log: Callable[[str], None]) -> dict:
+def networkx_peers(case: PeerCase, ref: Surface, sources: np.ndarray, src_row: np.ndarray,
+                   ego_facilities: int | None, engine_s: float) -> dict[str, Any]:
+    """The multi-source Dijkstra of networkx (without and with paths) and the ego-graph recipe, each checked
+    against ``ref`` and timed (seconds, and ratios to ``engine_s``).
+    """
+    net, mode, weight, label, log = case.net, case.mode, case.weight, case.label, case.log
+    res: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    graph = digraph(net, mode, weight, case.reverse)
+    res["networkx_graph_build_s"] = time.perf_counter() - t0
+    res["networkx_s"], dist = timed(lambda: nx.multi_source_dijkstra_path_length(graph, sources.tolist(), weight="w"),
+                                    repeat=2)
+    cost = np.full(net.n_nodes, np.inf)
+    cost[np.fromiter(dist.keys(), np.int64, len(dist))] = np.fromiter(dist.values(), float, len(dist))
+    res["networkx_check"] = check_same("networkx", ref, cost, None, case, reverse=case.reverse)
+    del dist
+    res["networkx_paths_s"], (dist, paths) = timed(
+        lambda: nx.multi_source_dijkstra(graph, sources.tolist(), weight="w"))
+    nodes = np.fromiter(dist.keys(), np.int64, len(dist))
+    cost = np.full(net.n_nodes, np.inf)
+    cost[nodes] = np.fromiter(dist.values(), float, len(dist))
+    fac = np.full(net.n_nodes, -1, np.int64)
+    fac[nodes] = src_row[np.fromiter((paths[n][0] for n in dist), np.int64, len(dist))]
+    res["networkx_paths_check"] = check_same("networkx (with paths)", ref, cost, fac, case,
+                                             reverse=case.reverse)
+    del dist, paths
+    res["vs_networkx_x"] = res["networkx_s"] / engine_s
+    res["vs_networkx_paths_x"] = res["networkx_paths_s"] / engine_s
+    log(f"  [{label}] networkx multi_source_dijkstra_path_length: {res['networkx_s']:.2f} s "
+        f"-> healthreach {res['vs_networkx_x']:.0f}x faster (with paths for the facility: "
+        f"{res['networkx_paths_s']:.2f} s, {res['vs_networkx_paths_x']:.0f}x)")
+
+    res["ego"] = ego_recipe(case, graph, ref, ego_facilities)
+    res["vs_ego_x"] = res["ego"]["seconds_all_facilities"] / engine_s
+    log(f"  [{label}] healthreach {res['vs_ego_x']:.0f}x faster than the ego-graph recipe"
+        + (" (recipe time extrapolated)" if res["ego"]["extrapolated"] else ""))
+    return res
+
+
+def ego_recipe(case: PeerCase, graph: nx.DiGraph, ref: Surface, limit: int | None) -> dict:
     """The common osmnx isochrone recipe: per facility and threshold, ``ego_graph`` then a convex hull.
 
     Checked: the union of the recipe's nodes within each threshold equals
     healthreach's nodes within it (for the facilities the recipe ran on).
     """
+    net, facility_nodes, rows = case.net, case.facility_nodes, case.rows
     k = len(facility_nodes) if limit is None else min(limit, len(facility_nodes))
     pts = np.column_stack([net.x, net.y])
     t0 = time.perf_counter()
@@ -263,37 +307,40 @@ def ego_recipe(net: Network, graph: nx.DiGraph, facility_nodes: np.ndarray, rows
             reached[minutes][members] = True
     seconds = time.perf_counter() - t0
     # the same facilities through healthreach, to compare node sets exactly
-    part = ref if k == len(facility_nodes) else nearest_facility(net, net.at_nodes(facility_nodes[:k]), mode, weight,
-                                                                  direction, rows[:k])
+    part = ref if k == len(facility_nodes) else nearest_facility(
+        net, net.at_nodes(facility_nodes[:k]), case.mode, case.weight, case.direction, rows[:k])
     for minutes, mask in reached.items():
         limit_s = minutes * 60
         clear = np.abs(part.cost - limit_s) > TOL_S  # nodes at the threshold itself may round either way
         ours = part.cost <= limit_s
         if not np.array_equal(mask[clear], ours[clear]):
             n_bad = int((mask[clear] != ours[clear]).sum())
-            raise Mismatch(f"ego-graph recipe: {n_bad} nodes within {minutes} min differ from healthreach")
-    out = {"facilities_run": k, "facilities": int(len(facility_nodes)), "thresholds_min": list(EGO_THRESHOLDS_MIN),
+            msg = f"ego-graph recipe: {n_bad} nodes within {minutes} min differ from healthreach"
+            raise MismatchError(msg)
+    out = {"facilities_run": k, "facilities": len(facility_nodes), "thresholds_min": list(EGO_THRESHOLDS_MIN),
            "ego_graphs": hulls, "seconds": seconds, "extrapolated": k < len(facility_nodes),
            "seconds_all_facilities": seconds * len(facility_nodes) / k, "node_sets_identical": True}
-    log(f"  [{label}] ego-graph recipe: {k} facilities x {len(EGO_THRESHOLDS_MIN)} thresholds in {seconds:.2f} s"
-        + (f" -> {out['seconds_all_facilities']:.1f} s for all {len(facility_nodes)} (extrapolated)" if k < len(facility_nodes) else ""))
+    extrapolated = (f" -> {out['seconds_all_facilities']:.1f} s for all {len(facility_nodes)} (extrapolated)"
+                    if k < len(facility_nodes) else "")
+    case.log(f"  [{case.label}] ego-graph recipe: {k} facilities x {len(EGO_THRESHOLDS_MIN)} thresholds in "
+             f"{seconds:.2f} s{extrapolated}")
     return out
 
 
-def pandana_peer(net: Network, facility_nodes: np.ndarray, rows: np.ndarray, ref: Surface, mode: str, weight: str,
-                 direction: str, rows_nodes: dict[int, int], label: str, log: Callable[[str], None],
-                 time_limit_s: float = 300.0) -> dict:
-    """pandana ``nearest_pois`` (contraction hierarchies) on the same edges, in a child process.
+def pandana_peer(case: PeerCase, ref: Surface, time_limit_s: float = 300.0) -> dict:
+    """Pandana ``nearest_pois`` (contraction hierarchies) on the same edges, in a child process.
 
     Skipped, with the reason, if pandana does not import, ends its process, or
     has not answered within ``time_limit_s`` (contraction included).
     """
+    net, facility_nodes, rows, mode, weight = case.net, case.facility_nodes, case.rows, case.mode, case.weight
+    label, log = case.label, case.log
     try:
         import pandana
     except Exception as exc:  # noqa: BLE001 - any import failure means: skip with the reason
         log(f"  [{label}] pandana skipped: {exc}")
         return {"skipped": f"pandana does not import: {exc}"}
-    if direction != "to":
+    if case.direction != "to":
         return {"skipped": "pandana's nearest_pois measures from nodes to POIs only"}
     t, h, w = edges(net, mode, weight, reverse=False)  # pandana searches node -> POI on the forward graph
     reach_max = float(ref.cost[np.isfinite(ref.cost)].max()) + 1.0
@@ -341,8 +388,8 @@ def pandana_peer(net: Network, facility_nodes: np.ndarray, rows: np.ndarray, ref
     tol = 2 * (hops(pred) * (1e-3 / scale) + np.spacing((finite * scale).astype(np.float32)) / scale) + TOL_S
     out["tolerance_s_max"] = float(tol.max())
     try:
-        out["check"] = check_same("pandana", ref, cost, fac, net, mode, weight, True, rows_nodes, tol=tol)
-    except Mismatch as exc:
+        out["check"] = check_same("pandana", ref, cost, fac, case, reverse=True, tol=tol)
+    except MismatchError as exc:
         out["check"] = {"failed": str(exc)}
         log(f"  [{label}] pandana results differ, no ratio reported: {exc}")
         out.pop("query_s")
@@ -352,7 +399,8 @@ def pandana_peer(net: Network, facility_nodes: np.ndarray, rows: np.ndarray, ref
     return out
 
 
-def _pandana_child(conn, x, y, tail, head, w, max_distance, rows, fx, fy) -> None:
+def _pandana_child(  # noqa: PLR0913, PLR0917  a child process is sent plain arrays
+        conn, x, y, tail, head, w, max_distance, rows, fx, fy) -> None:
     """Build pandana's network, set the POIs and query the nearest one; send back times and answers."""
     import pandana
     import pandas as pd

@@ -24,8 +24,10 @@ Results are printed as a table and written to ``benchmarks/results/<name>.json``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import importlib.util
+import itertools
 import json
 import math
 import os
@@ -46,8 +48,8 @@ TARGETS = {
     "engine_overhead_x": ("engine time / bare scipy dijkstra", "<=", 2.0),
     "large_full_audit_s": ("full audit, 250k nodes / 1M cells: open_study (files read) + baseline (s)", "<", 10.0),
     "large_peak_rss_mb": ("peak memory of that audit (MiB)", "<", 3072.0),
-    "scenario_whole_answer_p90_ms": ("one planned change after the baseline, whole answer (check, apply, travel, "
-                                     "every figure and table, diff), p90 (ms)", "<=", 10.0),
+    "scenario_whole_answer_p90_ms": (("one planned change after the baseline, whole answer (check, apply, travel, "
+                                     "every figure and table, diff), p90 (ms)"), "<=", 10.0),
     "cache_reused": ("second run on an unchanged study reuses the built network and cell snapping", "==", True),
 }
 
@@ -62,7 +64,8 @@ def child(kind: str, arg: str | None, cache: Path | None) -> dict:
         return _peers_child(arg or "demo", cache)
     if kind == "scenario":
         return _scenario_child(int(arg or 30), cache)
-    raise SystemExit(f"unknown child {kind}")
+    msg = f"unknown child {kind}"
+    raise SystemExit(msg)
 
 
 def _demo_child(cache: Path | None) -> dict:
@@ -98,9 +101,9 @@ def _demo_child(cache: Path | None) -> dict:
     # every cell's road point searched again, without the cache (segment indexes built when facilities attached)
     out["cell_search_s"], _ = timed(lambda: attach_cells(inputs.network, inputs.cells,
                                                          {n.mode for n in study.needs}, None))
-    out.update(nodes=int(inputs.network.n_nodes), directed_edges=int(len(inputs.network.tail)),
-               cells=int(len(inputs.cells.people)), people=float(inputs.cells.people.sum()),
-               facilities=int(len(inputs.facilities)), figures={k: f.share for k, f in base.figures.items()},
+    out.update(nodes=int(inputs.network.n_nodes), directed_edges=len(inputs.network.tail),
+               cells=len(inputs.cells.people), people=float(inputs.cells.people.sum()),
+               facilities=len(inputs.facilities), figures={k: f.share for k, f in base.figures.items()},
                peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return out
 
@@ -143,8 +146,9 @@ def _scenario_child(changes: int, cache: Path | None) -> dict:
 def spawn(args: list[str], timeout: float = 1800) -> dict:
     """Run ``python -m benchmarks.<...>`` in a new process; its last stdout line is JSON."""
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout)
+    command = [sys.executable, "-m", *args]  # this interpreter and one of our own modules
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,  # noqa: S603
+                          check=False)
     for line in proc.stderr.splitlines():
         if line.startswith("  ["):
             print(line, flush=True)
@@ -160,24 +164,24 @@ def spawn(args: list[str], timeout: float = 1800) -> dict:
 # --- the run ------------------------------------------------------------------------
 
 def machine() -> dict:
+    """The machine and library versions the benchmarks ran on."""
     model = platform.processor() or platform.machine()
     try:
-        text = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        # an optional system tool, looked up on PATH
+        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout  # noqa: S607
         model = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("Model name")), model)
     except OSError:
         pass
     mem = None
-    try:
+    with contextlib.suppress(OSError, StopIteration):
         mem = int(next(ln for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal"))
                   .split()[1]) / 2**20
-    except (OSError, StopIteration):
-        pass
-    import networkx
-    import numpy
+    import networkx as nx
+    import numpy as np
     import scipy
 
-    versions = {"python": platform.python_version(), "numpy": numpy.__version__, "scipy": scipy.__version__,
-                "networkx": networkx.__version__}
+    versions = {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
+                "networkx": nx.__version__}
     try:
         from importlib.metadata import version
 
@@ -191,6 +195,7 @@ def machine() -> dict:
 
 
 def demo_available() -> bool:
+    """Whether the bundled demo study's files are all present."""
     from healthreach.study import DEMO_STUDY
 
     folder = DEMO_STUDY.parent
@@ -199,6 +204,7 @@ def demo_available() -> bool:
 
 
 def run(sizes: list[str], peers_cases: list[str], demo: bool, scenario_changes: int) -> dict:
+    """Every measurement, each in its own process: generated audits by size, peers, demo, scenarios."""
     res: dict = {"machine": machine(), "notes": []}
     print(f"healthreach benchmarks, {res['machine']['date']}: {res['machine']['cpu']}, "
           f"{res['machine']['cores']} cores, {res['machine']['memory_gib']} GiB", flush=True)
@@ -251,7 +257,7 @@ def growth(audits: dict) -> list[dict]:
     """How time and memory grow between successive sizes (exponent of nodes: 1 = linear)."""
     done = [(s, a) for s, a in audits.items() if "error" not in a]
     out = []
-    for (s0, a0), (s1, a1) in zip(done, done[1:]):
+    for (s0, a0), (s1, a1) in itertools.pairwise(done):
         k = a1["nodes"] / a0["nodes"]
         t = a1["full_audit_s"] / a0["full_audit_s"]
         m = (a1["peak_rss_mb"] - a1["rss_after_imports_mb"]) / max(a0["peak_rss_mb"] - a0["rss_after_imports_mb"], 1)
@@ -261,6 +267,7 @@ def growth(audits: dict) -> list[dict]:
 
 
 def targets(res: dict) -> list[dict]:
+    """Each target of :data:`TARGETS` with the value measured and whether it is met (None: not measured)."""
     found: dict = {}
     for case, p in res.get("peers", {}).items():
         if "error" in p:
@@ -326,8 +333,8 @@ def table(res: dict) -> str:
     peers = {k: v for k, v in res.get("peers", {}).items() if "error" not in v}
     if peers:
         lines += ["Nearest-facility pass (primary care, driving time to the nearest facility, every node):", "",
-                  "| case | nodes | sources | healthreach | bare scipy | overhead | networkx | × | networkx + paths | × "
-                  "| ego-graph recipe | × | pandana query (+ contraction) | × |",
+                  ("| case | nodes | sources | healthreach | bare scipy | overhead | networkx | × "
+                   "| networkx + paths | × | ego-graph recipe | × | pandana query (+ contraction) | × |"),
                   "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
         for case, p in peers.items():
             ego = p.get("ego", {})
@@ -350,12 +357,12 @@ def table(res: dict) -> str:
         lines.append("")
     audits = {k: v for k, v in res.get("audit", {}).items() if "error" not in v}
     if audits:
-        lines += ["Full audit of generated studies through the API (open_study with an empty cache, then the "
-                  "baseline; writing the generated files not counted):", "",
-                  "| size | nodes | cells | facilities | open_study | of which boundaries / roads and network / "
+        lines += [("Full audit of generated studies through the API (open_study with an empty cache, then the "
+                  "baseline; writing the generated files not counted):"), "",
+                  ("| size | nodes | cells | facilities | open_study | of which boundaries / roads and network / "
                   "population / facilities and cells | baseline | of which figures and tables | **full** "
                   "| peak RSS (after imports) | evaluate again | second run from the caches (open + baseline) "
-                  "| CSR graphs | Dijkstra passes | cell search alone | network cache |",
+                  "| CSR graphs | Dijkstra passes | cell search alone | network cache |"),
                   "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
         for size, a in audits.items():
             st = a["steps"]
@@ -371,35 +378,36 @@ def table(res: dict) -> str:
         lines.append("")
         for g in res.get("growth", []):
             lines.append(f"- {g['from']} → {g['to']}: nodes ×{g['nodes_x']:.1f}, time ×{g['time_x']:.1f} "
-                         f"(exponent {g['time_exponent']:.2f}), memory above imports ×{g['memory_above_imports_x']:.1f} "
+                         f"(exponent {g['time_exponent']:.2f}), "
+                         f"memory above imports ×{g['memory_above_imports_x']:.1f} "
                          f"(exponent {g['memory_exponent']:.2f})")
         lines.append("")
     d = res.get("demo")
     if d and "cache_reused" in d:
         a, b = d["first_run"], d["second_run"]
-        lines += [f"Demo county ({a['nodes']:,} nodes, {a['cells']:,} cells, {a['facilities']} facilities), "
-                  "open_study and the baseline run twice in new processes sharing one, at first empty, cache:", "",
-                  "| run | open_study | of which network | baseline | open + baseline | process (incl. imports) "
-                  "| peak RSS |", "|---|--:|--:|--:|--:|--:|--:|"]
+        lines += [(f"Demo county ({a['nodes']:,} nodes, {a['cells']:,} cells, {a['facilities']} facilities), "
+                  "open_study and the baseline run twice in new processes sharing one, at first empty, cache:"), "",
+                  ("| run | open_study | of which network | baseline | open + baseline | process (incl. imports) "
+                  "| peak RSS |"), "|---|--:|--:|--:|--:|--:|--:|"]
         for label, r in (("first (builds, attaches)", a), ("second (reuses)", b)):
             lines.append(f"| {label} | {r['open_s']:.2f} s "
                          f"({'cell attachment from cache' if r['cell_snapping_reused'] else 'cells attached'}) "
                          f"| {r['network_s']:.2f} s ({'cache' if r['network_reused'] else 'built'}) "
                          f"| {r['baseline_s']:.2f} s | {r['open_and_baseline_s']:.2f} s | {r['process_wall_s']:.1f} s "
                          f"| {r['peak_rss_mb']:,.0f} MiB |")
-        lines += ["", f"Searching every cell's road point again ({a['cells']:,} cells, segment indexes already built "
+        lines += ["", (f"Searching every cell's road point again ({a['cells']:,} cells, segment indexes already built "
                   f"when the facilities were attached, no cache): {a['cell_search_s']:.2f} s; evaluating the "
-                  f"baseline's facilities again in the same process: {a['evaluate_again_s']:.2f} s.", ""]
+                  f"baseline's facilities again in the same process: {a['evaluate_again_s']:.2f} s."), ""]
     scen = res.get("scenario")
     if scen:
         runs = scen.get("runs", [scen]) if "all" in scen or "runs" in scen else []
         for r in runs:
-            lines += [f"Planned changes ({r['study']}, {r['changes']} random single changes, baseline built once "
+            lines += [(f"Planned changes ({r['study']}, {r['changes']} random single changes, baseline built once "
                       f"in {r['baseline_s']:.2f} s), median / p90 ms per change. The whole answer is "
                       f"`Evaluation.apply` (check, apply, travel update, every figure and table) plus "
-                      f"`Evaluation.diff`; from scratch is the same answer with every surface recomputed:", "",
-                      "| change | whole answer | from scratch | check + apply | travel | tally | figures and "
-                      "tables | diff |", "|---|--:|--:|--:|--:|--:|--:|--:|"]
+                      f"`Evaluation.diff`; from scratch is the same answer with every surface recomputed:"), "",
+                      ("| change | whole answer | from scratch | check + apply | travel | tally | figures and "
+                      "tables | diff |"), "|---|--:|--:|--:|--:|--:|--:|--:|"]
             for kind, t in {**r["per_kind"], "all": r["all"]}.items():
                 cells = [f"{t[k]['median_ms']:.1f} / {t[k]['p90_ms']:.1f}"
                          for k in ("whole_answer", "from_scratch", "check_apply", "travel", "tally", "figures", "diff")]
@@ -417,10 +425,12 @@ def table(res: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks (or one child measurement) from the command line."""
     parser = argparse.ArgumentParser(description="healthreach benchmarks (not part of the test suite)")
     parser.add_argument("--name", default="latest", help="results file name: benchmarks/results/NAME.json")
     parser.add_argument("--sizes", default=",".join(SIZES), help="generated sizes to audit (small,medium,large)")
-    parser.add_argument("--peers", default="demo,large", help="cases for the peer comparison (demo, small, medium, large)")
+    parser.add_argument("--peers", default="demo,large",
+                        help="cases for the peer comparison (demo, small, medium, large)")
     parser.add_argument("--no-demo", action="store_true", help="skip the demo county")
     parser.add_argument("--scenario-changes", type=int, default=30, help="changes of each kind (0: skip)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -441,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     path = RESULTS / f"{args.name}.json"
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(res, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    tmp.replace(path)
     (RESULTS / f"{args.name}.md").write_text(text + "\n", encoding="utf-8")
     print(f"\nwritten to {path.relative_to(ROOT)} ({res['seconds_total']:.0f} s)")
     return 0

@@ -21,7 +21,6 @@ user's study would be opened.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -94,7 +93,8 @@ _MIX = [
 
 def roads(size: Size, seed: int = SEED) -> gpd.GeoDataFrame:
     """The road lines (one 3-point LineString per link, metres in EPSG:4545) with road_class, oneway (bool)
-    and speed_kmh (km/h, NaN where untagged)."""
+    and speed_kmh (km/h, NaN where untagged).
+    """
     rng = np.random.default_rng(seed)
     n = size.side
     jx = rng.uniform(-40, 40, (n, n))
@@ -132,7 +132,7 @@ def roads(size: Size, seed: int = SEED) -> gpd.GeoDataFrame:
     links.append((d_i, np.where(flip, d_j + 1, d_j), d_i + 1, np.where(flip, d_j, d_j + 1),
                   np.full(len(d_i), "township", object)))
 
-    ai, aj, bi, bj, cls = (np.concatenate(parts) for parts in zip(*links))
+    ai, aj, bi, bj, cls = (np.concatenate(parts) for parts in zip(*links, strict=False))
     minor = np.isin(cls, ["village", "urban_branch", "township"])
     keep = ~(minor & (rng.random(len(cls)) < 0.08))
     ai, aj, bi, bj, cls = ai[keep], aj[keep], bi[keep], bj[keep], cls[keep]
@@ -156,7 +156,8 @@ def roads(size: Size, seed: int = SEED) -> gpd.GeoDataFrame:
 
 def facilities(size: Size, seed: int = SEED) -> pd.DataFrame:
     """``size.facilities`` facilities at random points, types in the default profile's mix; ``x``, ``y`` are
-    metres in EPSG:4545."""
+    metres in EPSG:4545.
+    """
     rng = np.random.default_rng(seed + 4)
     weights = np.array([m[1] for m in _MIX], float)
     counts = np.maximum(np.floor(weights / weights.sum() * size.facilities), 1).astype(int)
@@ -216,8 +217,8 @@ def townships(size: Size, people: np.ndarray) -> gpd.GeoDataFrame:
     boxes = shapely.box(x0, np.maximum(y1 - TOWNSHIP_M, Y0), np.minimum(x0 + TOWNSHIP_M, right), y1)
     row, col = np.divmod(np.arange(k * k), k)
     census = np.bincount(township_of(size, row, col), weights=people.ravel(), minlength=n * n)
-    return gpd.GeoDataFrame({"code": [f"T{i:02d}{j:02d}" for i, j in zip(r, c)],
-                             "name": [f"township {i}-{j}" for i, j in zip(r, c)],
+    return gpd.GeoDataFrame({"code": [f"T{i:02d}{j:02d}" for i, j in zip(r, c, strict=False)],
+                             "name": [f"township {i}-{j}" for i, j in zip(r, c, strict=False)],
                              "class": township_classes(size), "population": census}, geometry=boxes, crs=CRS)
 
 
@@ -256,7 +257,8 @@ def study_folder(size: Size | str, cache: Path | None = None, seed: int = SEED) 
 
 def study_path(size: Size | str, cache: Path | None = None, seed: int = SEED) -> Path:
     """The generated study's ``study.yaml`` under ``<cache>/synth/`` (default cache: the disk cache root),
-    written the first time (into a temporary folder, then renamed into place) and reused after."""
+    written the first time (into a temporary folder, then renamed into place) and reused after.
+    """
     size = SIZES[size] if isinstance(size, str) else size
     folder = study_folder(size, cache, seed)
     parent = folder.parent
@@ -266,7 +268,7 @@ def study_path(size: Size | str, cache: Path | None = None, seed: int = SEED) ->
         tmp = make_temp_folder(parent, folder.name)
         try:
             write_study(size, tmp, seed)
-            os.rename(tmp, folder)
+            Path(tmp).rename(folder)
         except OSError:
             if not (folder / "study.yaml").is_file():  # not written by another process meanwhile
                 raise
@@ -278,6 +280,7 @@ def study_path(size: Size | str, cache: Path | None = None, seed: int = SEED) ->
 def open_generated(size: Size | str, cache: Path | None = None, seed: int = SEED, *, rebuild_network: bool = False,
                    progress: Callable[[str], None] | None = None) -> Study:
     """The generated study opened with :func:`healthreach.open_study`; ``cache`` is the disk cache root
-    (default :func:`healthreach.cache.cache_dir`) for both the written files and the study's own cache."""
+    (default :func:`healthreach.cache.cache_dir`) for both the written files and the study's own cache.
+    """
     root = cache_dir() if cache is None else Path(cache)
     return open_study(study_path(size, root, seed), cache=root, rebuild_network=rebuild_network, progress=progress)

@@ -45,7 +45,8 @@ from healthreach.reach import Surface, point_cost, source_seeds
 
 
 @njit(cache=True)
-def _repair(indptr, indices, weights, rindptr, rindices, rweights,
+def _repair(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not objects
+            indptr, indices, weights, rindptr, rindices, rweights,
             cost, facility, invalid, seed_node, seed_cost, seed_row):  # pragma: no cover - compiled
     """Repair a nearest-facility surface in place; return the nodes whose label changed.
 
@@ -147,7 +148,7 @@ def repair_surface(net, surface: Surface, removed_rows: np.ndarray, added: Attac
     seeds = [_seeds(net, surface, added, added_rows, None)]
     if len(invalid) and len(remaining):
         seeds.append(_seeds(net, surface, remaining, remaining_rows, lost))
-    seed_node, seed_cost, seed_row = (np.concatenate(parts) for parts in zip(*seeds))
+    seed_node, seed_cost, seed_row = (np.concatenate(parts) for parts in zip(*seeds, strict=True))
     changed = _repair(graph.indptr, graph.indices, graph.data, back.indptr, back.indices, back.data,
                       cost, facility, invalid.astype(np.int64), seed_node, seed_cost, seed_row)
     source = Attachment.concat([remaining, added])
@@ -180,6 +181,7 @@ class CellIndex:
 
     @classmethod
     def build(cls, net, at: Attachment) -> CellIndex:
+        """The index of the cells attached at ``at`` on the segments of network ``net``."""
         m = net.n_segments
         order = np.argsort(at.seg, kind="stable")
         start = np.searchsorted(at.seg[order], np.arange(m + 1))

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -55,6 +56,7 @@ class Cells:
     urban: np.ndarray
 
     def __post_init__(self) -> None:
+        """Make every array read-only: cells are shared by evaluations and never change."""
         for values in (self.flat, self.x, self.y, self.people, self.township, self.urban):
             values.flags.writeable = False
 
@@ -62,7 +64,8 @@ class Cells:
 @dataclass(frozen=True)
 class StudyInputs:
     """Everything an audit needs, validated and in the analysis CRS (read-only: derived values belong to
-    :class:`healthreach.evaluation.Study`)."""
+    :class:`healthreach.evaluation.Study`).
+    """
 
     study: StudyFile
     profile: Profile
@@ -78,6 +81,7 @@ class StudyInputs:
 
     @property
     def total_people(self) -> float:
+        """People in the study area (sum over its cells)."""
         return float(self.cells.people.sum())
 
 
@@ -92,7 +96,7 @@ def load_inputs(study: StudyFile, step: Step | None = None, use_cache: bool = Tr
     cache, else an error names the key.
     """
     cache = cache_dir() if cache is None else cache
-    step = step or (lambda msg: log.info(msg))
+    step = step or log.info
     warnings: list[str] = []
     profile = load_profile(study.profile, study)
 
@@ -147,14 +151,18 @@ def _check_roads_in_area(network: Network, boundaries: gpd.GeoDataFrame, study: 
         how_far = f"the nearest road lies {gap_km:,.1f} km outside the study area"
     else:
         how_far = "the network is empty"
-    raise InputError(f"{where}: no road of the network lies in the study area ({how_far}); check that the road "
-                     f"file covers the boundaries ({study.boundaries.path or study.boundaries.admin_code}) and "
-                     f"that its coordinate system is right")
+    msg = (
+        f"{where}: no road of the network lies in the study area ({how_far}); check that the road "
+        f"file covers the boundaries ({study.boundaries.path or study.boundaries.admin_code}) and "
+        f"that its coordinate system is right"
+    )
+    raise InputError(msg)
 
 
 def _unused_class_settings(study: StudyFile, network: Network) -> list[str]:
     """Notes for road classes the study sets (``speeds_kmh``, ``no_walking``, ``no_access``) that no road
-    of the network has: a misspelt class would otherwise change nothing without a word."""
+    of the network has: a misspelt class would otherwise change nothing without a word.
+    """
     present = sorted(set(network.lines["road_class"].astype(str)))
     notes = []
     for key, names in (("speeds_kmh", list(study.speeds_kmh)), ("no_walking", study.no_walking),
@@ -178,18 +186,21 @@ def _check_people(cells: Cells, study: StudyFile) -> None:
     if spec.path is None:
         where, why = f"{study.boundaries.path or study.boundaries.admin_code}", "the census totals add up to 0"
     else:
-        where = spec.path
+        where = str(spec.path)
         why = ("the file's cells inside the study area are all 0, nodata or missing, or the file covers "
                "another place")
-    raise InputError(f"{where}: no people in the study area ({len(cells.people):,} cells of "
-                     f"{study.grid_m:g} m checked); {why}. Check that the population file covers the boundaries "
-                     f"and holds people per cell (its nodata value and CRS)")
+    msg = (
+        f"{where}: no people in the study area ({len(cells.people):,} cells of "
+        f"{study.grid_m:g} m checked); {why}. Check that the population file covers the boundaries "
+        f"and holds people per cell (its nodata value and CRS)"
+    )
+    raise InputError(msg)
 
 
 def study_hash(study: StudyFile, profile: Profile) -> str:
     """A hash of the study's settings, profile and input file contents (not their paths)."""
     present = [key for key in INPUT_KEYS if getattr(study, key) is not None]
-    exclude = {"source": True, **{key: {"path"} for key in present}}
+    exclude: dict[str, Any] = {"source": True, **{key: {"path"} for key in present}}
     exclude["boundaries"] = {"path", "admin_table"}
     settings = study.model_dump(mode="json", exclude=exclude)
     return cache_key(__version__, settings, profile.model_dump(mode="json"),
@@ -202,8 +213,11 @@ def _analysis_crs(study: StudyFile, boundaries: gpd.GeoDataFrame) -> str:
     if study.crs != "auto":
         chosen = parse_crs(study.crs, f"{study.source}: crs")
         if not chosen.is_projected:
-            raise InputError(f"{study.source}: crs: {study.crs} is not a projected (metre) CRS; "
-                             f"use 'auto' or e.g. EPSG:4545")
+            msg = (
+                f"{study.source}: crs: {study.crs} is not a projected (metre) CRS; "
+                f"use 'auto' or e.g. EPSG:4545"
+            )
+            raise InputError(msg)
         return chosen.to_wkt()
     centre = boundaries.to_crs(4326).union_all().centroid
     return local_metric_crs(centre.x, centre.y).to_wkt()
@@ -254,11 +268,14 @@ def _population(study: StudyFile, profile: Profile, crs: str, boundaries: gpd.Ge
     spec = study.population
     bounds = tuple(boundaries.total_bounds)
     census = boundaries["census_pop"].to_numpy(float)
-    names = [f"township {i} ({n})" for i, n in zip(boundaries["id"], boundaries["name"])]
+    names = [f"township {i} ({n})" for i, n in zip(boundaries["id"], boundaries["name"], strict=True)]
     if (spec.path is None or spec.rescale_to_census) and not np.isfinite(census).any():
         key = "population.rescale_to_census" if spec.path is not None else "population.path"
-        raise InputError(f"{study.source}: {key}: people come from the boundaries' census totals, but the boundaries "
-                         f"have none; name the column with boundaries.population_column (or give a population file)")
+        msg = (
+            f"{study.source}: {key}: people come from the boundaries' census totals, but the boundaries "
+            f"have none; name the column with boundaries.population_column (or give a population file)"
+        )
+        raise InputError(msg)
     if spec.path is not None and not is_polygon_source(spec.path):
         grid, people = read_population(spec, crs, bounds, study.grid_m, warnings)
         source = "population raster"

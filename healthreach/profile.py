@@ -7,6 +7,7 @@ The bundled ``default`` profile holds the values the district plans state
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -29,11 +30,11 @@ Mode = Literal["walk", "drive", "ambulance"]  # travel modes of the network (hea
 class Travel(_Strict):
     """Walking speeds (km/h), the ambulance speed factor, dispatch delay (minutes) and snap warning (metres)."""
 
-    walk_kmh: float = Field(4.5, gt=0, le=20)
-    access_kmh: float = Field(4.5, gt=0, le=20)
-    ambulance_factor: float = Field(1.2, gt=0, le=3)
-    dispatch_delay_min: float = Field(3.0, ge=0, le=120)
-    far_snap_m: float = Field(500.0, gt=0, le=100_000)
+    walk_kmh: float = Field(default=4.5, gt=0, le=20)
+    access_kmh: float = Field(default=4.5, gt=0, le=20)
+    ambulance_factor: float = Field(default=1.2, gt=0, le=3)
+    dispatch_delay_min: float = Field(default=3.0, ge=0, le=120)
+    far_snap_m: float = Field(default=500.0, gt=0, le=100_000)
 
 
 class Group(_Strict):
@@ -55,7 +56,8 @@ class Group(_Strict):
 
 class CircleStandard(_Strict):
     """Care of ``group`` within ``threshold_min`` minutes, by ``urban_mode`` in urban and ``rural_mode`` in rural
-    townships (the 15-minute medical circle)."""
+    townships (the 15-minute medical circle).
+    """
 
     kind: Literal["circle"] = "circle"
     group: str
@@ -79,18 +81,21 @@ class RadiusStandard(_Strict):
     def _positive(cls, value: float | list[float]) -> float | list[float]:
         radii = value if isinstance(value, list) else [value]
         if not radii or not all(0 < r <= 500 for r in radii):
-            raise ValueError(f"radii are kilometres between 0 and 500 (at least one), got {value}")
+            msg = f"radii are kilometres between 0 and 500 (at least one), got {value}"
+            raise ValueError(msg)
         return value
 
     @property
     def radii_m(self) -> list[float]:
+        """The service radii in metres, in the order given."""
         radii = self.radius_km if isinstance(self.radius_km, list) else [self.radius_km]
         return [1000.0 * r for r in radii]
 
 
 class ResponseStandard(_Strict):
     """Ambulance response (dispatch delay plus driving from a ``group`` station) within ``threshold_min``,
-    and a people-weighted mean response of at most ``target_mean_min``."""
+    and a people-weighted mean response of at most ``target_mean_min``.
+    """
 
     kind: Literal["response"] = "response"
     group: str
@@ -152,6 +157,8 @@ IMPLIED: dict[str, dict[str, str]] = {
 
 
 class Profile(_Strict):
+    """A named set of travel settings, road speeds (km/h), facility groups and the standards to test."""
+
     name: str
     description: str = ""
     travel: Travel = Travel()
@@ -187,10 +194,11 @@ class Profile(_Strict):
     def _ids(cls, standards: dict[str, Any]) -> dict[str, Any]:
         for sid in standards:
             if not re.fullmatch(r"[a-z][a-z0-9_]*", sid):
-                raise ValueError(f"standard id '{sid}': use lower-case letters, digits and _ (it names columns)")
+                msg = f"standard id '{sid}': use lower-case letters, digits and _ (it names columns)"
+                raise ValueError(msg)
         return standards
 
-    def with_speeds(self, overrides: dict[str, float], no_walking: list[str] = (), where: str = "study") -> Profile:
+    def with_speeds(self, overrides: dict[str, float], no_walking: Sequence[str] = (), where: str = "study") -> Profile:
         """A copy with a study's ``speeds_kmh`` and ``no_walking`` applied.
 
         Class names are read through the road vocabulary (``国道: 50`` sets
@@ -202,8 +210,11 @@ class Profile(_Strict):
         for name, kmh in overrides.items():
             cls = road_class(name)
             if cls in speeds and speeds[cls] != kmh:
-                raise StudyError(f"{where}: speeds_kmh: '{named[cls]}' ({speeds[cls]} km/h) and '{name}' "
-                                 f"({kmh} km/h) are both the road class '{cls}'; give it one speed")
+                msg = (
+                    f"{where}: speeds_kmh: '{named[cls]}' ({speeds[cls]} km/h) and '{name}' "
+                    f"({kmh} km/h) are both the road class '{cls}'; give it one speed"
+                )
+                raise StudyError(msg)
             speeds[cls], named[cls] = kmh, name
         drive = {**self.drive_kmh, **speeds}
         extra = [road_class(c) for c in no_walking]
@@ -237,20 +248,27 @@ def load_profile(name_or_path: str, study: StudyFile | None = None) -> Profile:
     if path is None:
         bundled = ", ".join(sorted(p.stem for p in PROFILES.glob("*.yaml")))
         where = f"{study.source}: profile" if study and study.source else "profile"
-        raise StudyError(f"{where}: no profile '{name_or_path}' (bundled: {bundled}; or give a path to a profile YAML)")
+        msg = f"{where}: no profile '{name_or_path}' (bundled: {bundled}; or give a path to a profile YAML)"
+        raise StudyError(msg)
     data = read_yaml(path, "profile file")
     try:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
         raise StudyError(format_validation_error(exc, str(path), Profile)) from None
     if not profile.standards:
-        raise StudyError(f"{path}: standards: the profile names no standard; give at least one (see the bundled "
-                         f"default profile)")
+        msg = (
+            f"{path}: standards: the profile names no standard; give at least one (see the bundled "
+            f"default profile)"
+        )
+        raise StudyError(msg)
     for sid, spec in profile.standards.items():
         group = getattr(spec, "group", None)
         if group is not None and group not in profile.groups:
-            raise StudyError(f"{path}: standards.{sid}.group: no group '{group}' "
-                             f"(defined: {', '.join(profile.groups)})")
+            msg = (
+                f"{path}: standards.{sid}.group: no group '{group}' "
+                f"(defined: {', '.join(profile.groups)})"
+            )
+            raise StudyError(msg)
     if study is None:
         return profile
     speeds = dict(study.speeds_kmh)

@@ -20,10 +20,10 @@ from rich.table import Table
 from rich.text import Text
 
 from healthreach import __version__
+from healthreach.evaluation import Evaluation
 from healthreach.isochrones import bands, cell_squares
 from healthreach.outputs import check_output, markup, publish, study_input_paths, write_csv, write_json, write_text
 from healthreach.sources import describe_inputs
-from healthreach.evaluation import Evaluation
 from healthreach.standards import Figure
 from healthreach.standards.radius import Radius
 
@@ -75,7 +75,7 @@ def isochrone_layers(audit: Evaluation) -> dict[str, object]:
     """GeoDataFrames for the GeoPackage: time bands per mode, emergency areas, uncovered cells."""
     inp = audit.inputs
     grid, flat = inp.grid, inp.cells.flat
-    breaks = [300, 600, 900, 1800]
+    breaks: list[float] = [300, 600, 900, 1800]  # seconds
     labels = ["≤ 5 min", "5–10 min", "10–15 min", "15–30 min"]
     seconds = audit.primary_seconds
     layers = {"primary_care_bands": bands(grid, flat, seconds, breaks, labels)}
@@ -91,8 +91,9 @@ def isochrone_layers(audit: Evaluation) -> dict[str, object]:
     limit = primary.limit_s if primary else 900
     out = (seconds > limit) & (inp.cells.people > 0)
     minutes = np.where(np.isfinite(seconds[out]), seconds[out] / 60, np.nan)
+    townships = inp.boundaries["id"].to_numpy()[inp.cells.township[out]]
     layers["uncovered_cells"] = cell_squares(grid, flat[out], people=inp.cells.people[out],
-                                             minutes=minutes, township=inp.boundaries["id"].to_numpy()[inp.cells.township[out]])
+                                             minutes=minutes, township=townships)
     return layers
 
 
@@ -130,7 +131,8 @@ def write_audit_files(audit: Evaluation, out_dir: Path, map_html: str | None = N
                        ("isochrones.gpkg", isochrone_layers(audit)), map_html)
 
 
-def write_outputs(audit: Evaluation, out_dir: Path, map_html: str | None = None, force: bool = False) -> dict[str, Path]:
+def write_outputs(audit: Evaluation, out_dir: Path, map_html: str | None = None,
+                  force: bool = False) -> dict[str, Path]:
     """Publish every output of an audit as the owned folder ``out_dir``; returns name -> final path.
 
     The folder is checked first (see :func:`healthreach.outputs.check_output`:
@@ -188,10 +190,11 @@ def print_summary(audit: Evaluation, console: Console | None = None) -> None:
     if not anyone_unreachable:
         console.print("unreachable: 0 people (everyone can reach a facility of every standard's group)")
     for response in (f for f in audit.figures.values() if f.details.get("mean_response_min") is not None):
+        unreachable = response.unreachable or 0.0  # people; always counted by a response standard
         fails = (" (the target fails while anyone is out of reach, whatever the mean)"
-                 if response.unreachable else "")
-        console.print(f"* mean response time over the {response.population - response.unreachable:,.0f} reachable "
-                      f"people; {response.unreachable:,.0f} people reach no emergency facility{fails}", soft_wrap=True)
+                 if unreachable else "")
+        console.print(f"* mean response time over the {response.population - unreachable:,.0f} reachable "
+                      f"people; {unreachable:,.0f} people reach no emergency facility{fails}", soft_wrap=True)
     for f in audit.figures.values():
         if f.details.get("not_assessed"):
             reason = markup(f.details["not_assessed"])

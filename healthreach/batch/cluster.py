@@ -1,5 +1,6 @@
 """The Dask side of a batch: a client (local cluster or existing scheduler), the scheduler probe and the
-name of the worker running a task."""
+name of the worker running a task.
+"""
 
 from __future__ import annotations
 
@@ -27,29 +28,38 @@ def probe_scheduler(address: str, timeout_s: float = SCHEDULER_TIMEOUT_S) -> Non
     otherwise hold the client for ever. Addresses of other schemes (``tls://``,
     ``inproc://``) are left to Dask's own connection timeout.
     """
-    from distributed.comm import parse_address
-    from distributed.comm.addressing import parse_host_port
+    from distributed.comm.addressing import parse_address, parse_host_port
 
     advice = "check the address (e.g. tcp://10.0.0.5:8786) and that the scheduler is running"
     try:
         scheme, location = parse_address(address)
         host, port = parse_host_port(location, default_port=DEFAULT_SCHEDULER_PORT)
     except (ValueError, TypeError) as exc:
-        raise BatchError(f"--scheduler {address}: not a scheduler address ({exc}); {advice}") from None
+        msg = f"--scheduler {address}: not a scheduler address ({exc}); {advice}"
+        raise BatchError(msg) from None
     if scheme != "tcp":
         return
     try:
         with socket.create_connection((host, port), timeout=timeout_s) as sock:
             sock.settimeout(timeout_s)
             if not sock.recv(1):
-                raise BatchError(f"the Dask scheduler at {address} closed the connection without answering; "
-                                 f"{advice}")
+                msg = (
+                    f"the Dask scheduler at {address} closed the connection without answering; "
+                    f"{advice}"
+                )
+                raise BatchError(msg)
     except TimeoutError:
-        raise BatchError(f"the Dask scheduler at {address} did not answer within {timeout_s:g} s "
-                         f"(--scheduler-timeout); {advice}") from None
+        msg = (
+            f"the Dask scheduler at {address} did not answer within {timeout_s:g} s "
+            f"(--scheduler-timeout); {advice}"
+        )
+        raise BatchError(msg) from None
     except OSError as exc:
-        raise BatchError(f"cannot connect to the Dask scheduler at {address} ({exc.strerror or exc}); "
-                         f"{advice}") from None
+        msg = (
+            f"cannot connect to the Dask scheduler at {address} ({exc.strerror or exc}); "
+            f"{advice}"
+        )
+        raise BatchError(msg) from None
 
 
 @contextlib.contextmanager
@@ -67,14 +77,18 @@ def dask_client(workers: int | None = None, scheduler: str | None = None,
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        raise BatchError("batch audits need Dask: pip install 'healthreach[batch]'") from None
+        msg = "batch audits need Dask: pip install 'healthreach[batch]'"
+        raise BatchError(msg) from None
     if scheduler:
         probe_scheduler(scheduler, timeout_s)
         try:
             client = Client(scheduler, timeout=timeout_s)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise BatchError(f"cannot connect to the Dask scheduler at {scheduler} ({type(exc).__name__}: {exc}); "
-                             f"check the address (e.g. tcp://10.0.0.5:8786) and that the scheduler is running"
+            msg = (
+                f"cannot connect to the Dask scheduler at {scheduler} ({type(exc).__name__}: {exc}); "
+                f"check the address (e.g. tcp://10.0.0.5:8786) and that the scheduler is running"
+            )
+            raise BatchError(msg
                              ) from None
         with client:
             yield client

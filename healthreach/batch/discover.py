@@ -1,5 +1,6 @@
 """Which studies a batch runs: study files, folders of studies and tables listing them, each with its
-output-folder name; and every file those studies read."""
+output-folder name; and every file those studies read.
+"""
 
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ def discover_studies(paths: Iterable[str | Path]) -> list[StudyRef]:
         elif path.suffix.lower() in STUDY_SUFFIXES:
             found.append((path.resolve(), None))
         else:
-            raise StudyError(f"{path}: not a study file (.yaml), a folder of studies or a table (.csv, .xlsx)")
+            msg = f"{path}: not a study file (.yaml), a folder of studies or a table (.csv, .xlsx)"
+            raise StudyError(msg)
     seen: set[Path] = set()
     refs: list[StudyRef] = []
     used: set[str] = set()
@@ -70,8 +72,11 @@ def discover_studies(paths: Iterable[str | Path]) -> list[StudyRef]:
         used.add(unique.lower())
         refs.append(StudyRef(path, unique))
     if not refs:
-        raise StudyError(f"no study files found in {', '.join(map(str, paths))} "
-                         f"(looked for study.yaml and *.study.yaml)")
+        msg = (
+            f"no study files found in {', '.join(map(str, paths))} "
+            f"(looked for study.yaml and *.study.yaml)"
+        )
+        raise StudyError(msg)
     return refs
 
 
@@ -90,19 +95,23 @@ def _studies_in_table(path: Path) -> list[tuple[Path, str | None]]:
     table = read_table(path)
     columns = {str(c).strip().lower(): c for c in table.columns}
     if "study" not in columns:
-        raise StudyError(f"{path}: needs a 'study' column of study files or folders; "
-                         f"the table has: {', '.join(map(str, table.columns))}")
+        msg = (
+            f"{path}: needs a 'study' column of study files or folders; "
+            f"the table has: {', '.join(map(str, table.columns))}"
+        )
+        raise StudyError(msg)
     studies = table[columns["study"]]
     names = table[columns["name"]] if "name" in columns else pd.Series([None] * len(table), index=table.index)
     out: list[tuple[Path, str | None]] = []
-    for value, name in zip(studies, names, strict=True):
+    for value, given_name in zip(studies, names, strict=True):
         if value is None or (isinstance(value, float) and math.isnan(value)) or not str(value).strip():
             continue
         entry = Path(str(value).strip()).expanduser()
         entry = (entry if entry.is_absolute() else path.parent / entry).resolve()
         if entry.is_dir():
             entry = entry / "study.yaml"
-        name = None if name is None or (isinstance(name, float) and math.isnan(name)) else str(name).strip()
+        name = None if given_name is None or (isinstance(given_name, float) and math.isnan(given_name)) \
+            else str(given_name).strip()
         out.append((entry, name or None))
     return out
 
@@ -112,7 +121,8 @@ _FOLDER_NAME_MAX = 60  # characters: room for the temporary-folder suffix within
 
 def _safe_name(name: str) -> str:
     """A folder name: letters (any script), digits, '-', '_' and '.' kept, every other run of characters
-    '_', at most ``_FOLDER_NAME_MAX`` characters (a shortened name ends in a hash of the whole one)."""
+    '_', at most ``_FOLDER_NAME_MAX`` characters (a shortened name ends in a hash of the whole one).
+    """
     safe = re.sub(r"[^\w.-]+", "_", name).strip("._-") or "study"
     if len(safe) > _FOLDER_NAME_MAX:
         digest = hashlib.sha256(name.encode()).hexdigest()[:8]

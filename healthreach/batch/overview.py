@@ -38,10 +38,10 @@ def coverage_map(rows: Sequence[dict[str, Any]], map_options: MapOptions | None 
     import folium
     import geopandas as gpd
 
+    from healthreach.i18n import check_lang, t
     from healthreach.maps.base import add_controls, add_title, escape, new_map, to_display
     from healthreach.maps.layers import SHARE_BREAKS, SHARE_COLOURS, share_colour
     from healthreach.maps.legend import add_legend, add_legend_section, swatch
-    from healthreach.i18n import check_lang, t
 
     options = map_options or MapOptions()
     lang = check_lang(options.lang)

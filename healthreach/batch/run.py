@@ -6,6 +6,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ class BatchResult:
 
     @property
     def errors(self) -> list[dict[str, Any]]:
+        """Rows of studies whose audit failed."""
         return [r for r in self.rows if r["status"] == "error"]
 
     @property
@@ -46,10 +48,11 @@ class BatchResult:
 Progress = Callable[[dict[str, Any], int, int], None]
 
 
-def run_batch(studies: Sequence[StudyRef | str | Path], out_dir: str | Path, *, client: Client | None = None,
+def run_batch(  # noqa: PLR0913  keyword-only options of the public API, each documented below
+              studies: Sequence[StudyRef | str | Path], out_dir: str | Path, *, client: Client | None = None,
               workers: int | None = None, scheduler: str | None = None, draw_map: bool = True,
-              map_options: MapOptions | None = None,
-              force: bool = False, use_cache: bool = True, cache: Path | None = None, memory_limit: str | float | None = "auto",
+              map_options: MapOptions | None = None, force: bool = False, use_cache: bool = True,
+              cache: Path | None = None, memory_limit: str | float | None = "auto",
               on_start: Callable[[Client], None] | None = None, on_result: Progress | None = None,
               sources: Sequence[str | Path] = (), scheduler_timeout_s: float = SCHEDULER_TIMEOUT_S) -> BatchResult:
     """Audit every study as a Dask task and write the combined summary into ``out_dir``.
@@ -79,11 +82,11 @@ def run_batch(studies: Sequence[StudyRef | str | Path], out_dir: str | Path, *, 
     on_start, on_result
         Called with the client once connected, and with ``(row, done, total)`` as each study finishes.
     """
-    refs = list(studies) if all(isinstance(s, StudyRef) for s in studies) else discover_studies(
-        [s.path if isinstance(s, StudyRef) else s for s in studies])
+    refs = as_refs(studies)
     out = check_output(out_dir, [*map(Path, sources), *batch_input_paths(refs)], force=force, name="batch")
     claim(out, "batch", force=True)  # the folder was checked: empty, owned, or --force
     clean_stale(out)
+    opened: AbstractContextManager[Client]
     if client is not None:
         opened = contextlib.nullcontext(client)
     else:
@@ -92,28 +95,51 @@ def run_batch(studies: Sequence[StudyRef | str | Path], out_dir: str | Path, *, 
     with opened as active:
         if on_start:
             on_start(active)
-        rows = _run_tasks(active, refs, out, draw_map, map_options, force, use_cache, cache, on_result)
+        settings = TaskSettings(draw_map, map_options, force, use_cache, cache_dir() if cache is None else cache)
+        rows = _run_tasks(active, refs, out, settings, on_result)
     table = summary_table(rows)
     return BatchResult(rows, table, write_summary(rows, out, table, map_options))
 
 
-def _run_tasks(client: Client, refs: list[StudyRef], out: Path, draw_map: bool, map_options: MapOptions | None,
-               force: bool, use_cache: bool, cache: Path | None, on_result: Progress | None) -> list[dict[str, Any]]:
+def as_refs(studies: Sequence[StudyRef | str | Path]) -> list[StudyRef]:
+    """The studies as :class:`StudyRef`: given as such, or found from their paths by :func:`discover_studies`."""
+    refs = [s for s in studies if isinstance(s, StudyRef)]
+    if len(refs) == len(studies):
+        return refs
+    return discover_studies([s.path if isinstance(s, StudyRef) else s for s in studies])
+
+
+@dataclass(frozen=True)
+class TaskSettings:
+    """What every study's task is told: draw its map (and how), redo it regardless, reuse the cache under
+    ``cache`` (one disk cache root for every worker, decided by the caller).
+    """
+
+    draw_map: bool
+    map_options: MapOptions | None
+    force: bool
+    use_cache: bool
+    cache: Path
+
+
+def _run_tasks(client: Client, refs: list[StudyRef], out: Path, settings: TaskSettings,
+               on_result: Progress | None) -> list[dict[str, Any]]:
     from distributed import as_completed
 
     run = uuid.uuid4().hex[:8]
-    root = str(cache_dir() if cache is None else cache)  # one root for every worker, read here
-    futures = {client.submit(audit_study, str(ref.path), str(out / ref.name), draw_map, force, use_cache,
-                             map_options, root, key=f"healthreach-audit-{ref.name}-{run}", pure=False): i
+    futures = {client.submit(audit_study, str(ref.path), str(out / ref.name), settings.draw_map, settings.force,
+                             settings.use_cache, settings.map_options, str(settings.cache),
+                             key=f"healthreach-audit-{ref.name}-{run}", pure=False): i
                for i, ref in enumerate(refs)}
     rows: list[dict[str, Any] | None] = [None] * len(refs)
     try:
         for done, fut in enumerate(as_completed(futures), start=1):
             i = futures[fut]
-            rows[i] = collect_row(fut, refs[i], out)
+            row = collect_row(fut, refs[i], out)
+            rows[i] = row
             fut.release()
             if on_result:
-                on_result(rows[i], done, len(refs))
+                on_result(row, done, len(refs))
     finally:
         client.cancel([f for f in futures if not f.done()])
     return [r for r in rows if r is not None]
@@ -126,8 +152,8 @@ def collect_row(fut: Future, ref: StudyRef, out: Path) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - KilledWorker, CancelledError, lost connection
         message = f"{type(exc).__name__}: {exc}"
         if type(exc).__name__ == "KilledWorker":
-            message += " (the worker process died while auditing this study, often for lack of memory: " \
-                       "use fewer workers or a larger memory limit)"
+            message += (" (the worker process died while auditing this study, often for lack of memory: "
+                        "use fewer workers or a larger memory limit)")
         return {"study": ref.path.stem, "folder": ref.name, "path": str(ref.path), "status": "error",
                 "message": message, "out_dir": str(out / ref.name), "finished": local_timestamp()}
 

@@ -16,6 +16,8 @@ from healthreach.batch.overview import coverage_map
 from healthreach.outputs import replace_files, write_text, write_xlsx
 
 if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
     from healthreach.batch.task import MapOptions
 
 
@@ -37,7 +39,7 @@ def summary_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
         standards = {s["id"]: s for s in row.get("standards") or []}
         gaps = {sid: s["target"] - s["share"] for sid, s in standards.items()
                 if s["unit"] == "share of people" and s["target"] is not None and s["share"] is not None}
-        worst_id = max(gaps, key=gaps.get) if gaps else None
+        worst_id = max(gaps, key=lambda sid: gaps[sid]) if gaps else None
         record = {
             "district": row.get("study"), "folder": row.get("folder"), "status": row.get("status"),
             "message": row.get("message") or "", "population": _round(row.get("population"), 0),
@@ -118,7 +120,7 @@ def _write_xlsx(table: pd.DataFrame, rows: Sequence[dict[str, Any]], path: Path)
                                         "target": s["target"]})
     standards = pd.DataFrame(list(titles.values()), columns=["standard", "title", "unit", "target"])
 
-    def style(sheet, frame: pd.DataFrame, sheet_name: str) -> None:
+    def style(sheet: Worksheet, _frame: pd.DataFrame, sheet_name: str) -> None:
         if sheet_name != "summary":
             return
         sheet.freeze_panes = "C2"

@@ -1,5 +1,6 @@
 """One study's audit as a Dask task: its hash, its ``result.json`` marker, the audit into a folder and its
-summary row."""
+summary row.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ from healthreach.report import json_safe
 from healthreach.sources import describe_inputs
 
 if TYPE_CHECKING:
-    from healthreach.profile import Profile
     from healthreach.evaluation import Evaluation
+    from healthreach.profile import Profile
     from healthreach.study import StudyFile
 
 MARKER_FORMAT = 1  # of result.json: a marker of another format is not trusted, and its study is redone

@@ -7,6 +7,8 @@ one clear message and exit status 1, never a traceback.
 
 from __future__ import annotations
 
+# Each subcommand module adds its command to `cli` when imported.
+from healthreach.cli import audit, batch, scenario  # noqa: F401  imported for the commands they register
 from healthreach.cli.app import UserError, cli, console
 
 __all__ = ["UserError", "cli", "console", "main"]
@@ -15,9 +17,3 @@ __all__ = ["UserError", "cli", "console", "main"]
 def main() -> None:
     """Console entry point."""
     cli()
-
-
-# Each subcommand module adds its command to `cli` when imported.
-from healthreach.cli import audit  # noqa: E402,F401
-from healthreach.cli import batch  # noqa: E402,F401
-from healthreach.cli import scenario  # noqa: E402,F401

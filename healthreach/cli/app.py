@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import IO, Any
+
 import click
 from rich.console import Console
 
@@ -17,7 +19,8 @@ class UserError(click.ClickException):
 
     exit_code = INPUT_EXIT
 
-    def show(self, file=None) -> None:
+    def show(self, file: IO[Any] | None = None) -> None:  # noqa: ARG002  click's signature; always the console
+        """Print the message on the error console, markup escaped."""
         console.print(f"[red]error:[/] {markup(self.message)}", highlight=False, soft_wrap=True)
 
 

@@ -31,7 +31,8 @@ def progress_step(status):
 @force_option
 @cache_option
 @map_options
-def audit(study: Path | None, out_dir: Path | None, no_map: bool, no_cache: bool, force: bool, cache: Path | None,
+def audit(  # noqa: PLR0913  one argument per click option
+          study: Path | None, *, out_dir: Path | None, no_map: bool, no_cache: bool, force: bool, cache: Path | None,
           lang: str, offline: bool, basemap: str | None, tianditu_key: str | None) -> None:
     """Audit STUDY (a study.yaml or its folder; default: the bundled synthetic demo county)."""
     from healthreach.api import open_study

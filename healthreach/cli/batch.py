@@ -39,9 +39,11 @@ STRICT_EXIT = 3  # with --strict: a district fails a standard, or a study failed
 @cache_option
 @map_options
 @click.pass_context
-def batch(ctx: click.Context, studies: tuple[Path, ...], workers: int | None, scheduler: str | None,
-          scheduler_timeout_s: float, out_dir: Path, strict: bool, force: bool, no_map: bool, no_cache: bool, memory_limit: str,
-          cache: Path | None, lang: str, offline: bool, basemap: str | None, tianditu_key: str | None) -> None:
+def batch(  # noqa: PLR0913  one argument per click option
+          ctx: click.Context, *, studies: tuple[Path, ...], workers: int | None, scheduler: str | None,
+          scheduler_timeout_s: float, out_dir: Path, strict: bool, force: bool, no_map: bool, no_cache: bool,
+          memory_limit: str, cache: Path | None, lang: str, offline: bool, basemap: str | None,
+          tianditu_key: str | None) -> None:
     """Audit every study in STUDIES on Dask and write a ranked summary of all districts.
 
     STUDIES are study files, folders (their study.yaml, or every study.yaml and
@@ -73,7 +75,7 @@ def batch(ctx: click.Context, studies: tuple[Path, ...], workers: int | None, sc
         if n == 0:
             progress.console.print("[yellow]note:[/] the scheduler has no workers yet; studies wait until one joins")
 
-    def finished(row: dict, done: int, total: int) -> None:
+    def finished(row: dict, _done: int, _total: int) -> None:
         counts[row["status"]] = counts.get(row["status"], 0) + 1
         if row["status"] == "error":
             first = (row.get("message") or "").splitlines()[0] if row.get("message") else ""
@@ -83,7 +85,8 @@ def batch(ctx: click.Context, studies: tuple[Path, ...], workers: int | None, sc
     with progress:
         result = run_batch(refs, out_dir, workers=workers, scheduler=scheduler, draw_map=not no_map,
                            map_options=MapOptions(lang, basemap, offline, tianditu_key), force=force,
-                           use_cache=not no_cache, cache=cache, memory_limit=memory_limit, on_start=started, on_result=finished,
+                           use_cache=not no_cache, cache=cache, memory_limit=memory_limit, on_start=started,
+                           on_result=finished,
                            sources=[p for p in studies if p.is_file()], scheduler_timeout_s=scheduler_timeout_s)
     _print_ranking(result.table)
     console.print(f"{len(refs)} studies: {counts.get('ok', 0)} audited, {counts['reused']} reused (unchanged), "

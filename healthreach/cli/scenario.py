@@ -74,8 +74,8 @@ def print_result(result, out: Console) -> None:
             values = (_pct(row["baseline"]), _pct(row["scenario"]), _signed_pp(row["change"]))
         else:
             b, a, c = row["baseline"], row["scenario"], row["change"]
-            values = tuple("" if _missing(v) else f"{v:,.2f}" for v in (b, a)) + (
-                "" if _missing(c) else f"{c:+,.2f}",)
+            values = ("" if _missing(b) else f"{b:,.2f}", "" if _missing(a) else f"{a:,.2f}",
+                      "" if _missing(c) else f"{c:+,.2f}")
         people = tuple("" if _missing(v) else f"{v:,.0f}"
                        for v in (row.get("newly_covered_people"), row.get("lose_coverage_people")))
         marks = {True: "[green]✓[/]", False: "[red]✗[/]"}
@@ -115,7 +115,8 @@ def print_result(result, out: Console) -> None:
 @force_option
 @cache_option
 @map_options
-def scenario(scenario_file: Path, out_dir: Path | None, no_map: bool, full: bool, no_cache: bool, force: bool,
+def scenario(  # noqa: PLR0913  one argument per click option
+             scenario_file: Path, *, out_dir: Path | None, no_map: bool, full: bool, no_cache: bool, force: bool,
              cache: Path | None, lang: str, offline: bool, basemap: str | None, tianditu_key: str | None) -> None:
     """Evaluate SCENARIO.yaml against its base study: before, after, who gains and who loses."""
     from healthreach.maps.base import render_html
@@ -124,12 +125,12 @@ def scenario(scenario_file: Path, out_dir: Path | None, no_map: bool, full: bool
     from healthreach.scenario.outputs import input_paths, write_outputs
 
     start = time.perf_counter()
-    out_dir = out_dir or Path("out") / "scenarios" / scenario_file.stem
+    target = out_dir or Path("out") / "scenarios" / scenario_file.stem
 
     def check_out(scenarios, study) -> None:
-        nonlocal out_dir
-        out_dir = check_output(out_dir, input_paths(scenarios[0], study), force=force,
-                               name=f"scenarios/{scenario_file.stem}")
+        nonlocal target
+        target = check_output(target, input_paths(scenarios[0], study), force=force,
+                              name=f"scenarios/{scenario_file.stem}")
 
     with console.status("reading the scenario") as status:
         (spec,), base = _prepare([scenario_file], status, no_cache, cache, check_out, offline)
@@ -141,10 +142,11 @@ def scenario(scenario_file: Path, out_dir: Path | None, no_map: bool, full: bool
             html = render_html(scenario_map(result, lang=lang, basemap=basemap, offline=offline,
                                             tianditu_key=tianditu_key))
         status.update("writing outputs")
-        paths = write_outputs(result, out_dir, html, force=force)
+        paths = write_outputs(result, target, html, force=force)
     print_result(result, Console())
     took = result.after.seconds
-    console.print(f"outputs in [bold]{markup(str(out_dir))}[/] ({markup(', '.join(p.name for p in paths.values()))}) in "
+    written = ", ".join(p.name for p in paths.values())
+    console.print(f"outputs in [bold]{markup(str(target))}[/] ({markup(written)}) in "
                   f"{time.perf_counter() - start:.1f} s (baseline {base.seconds['travel']:.2f} s; scenario "
                   f"{'from scratch' if full else 'updated from the cells that changed'}: "
                   f"{1000 * sum(took.values()):.0f} ms)")
@@ -166,12 +168,12 @@ def compare(scenario_files: tuple[Path, ...], by: str | None, out_file: Path | N
     from healthreach.scenario.compare import check_standard, compare_table
     from healthreach.scenario.outputs import input_paths
 
-    out_file = out_file or Path("out") / "scenarios" / "compare.csv"
+    target = out_file or Path("out") / "scenarios" / "compare.csv"
 
     def check_out(scenarios, study) -> None:
-        nonlocal out_file
+        nonlocal target
         sources = [p for s in scenarios for p in input_paths(s, study)]
-        out_file = check_output(out_file, sources, name="scenarios", file=True)
+        target = check_output(target, sources, name="scenarios", file=True)
 
     with console.status("reading the scenarios") as status:
         scenarios, base = _prepare(list(scenario_files), status, no_cache, cache, check_out)
@@ -182,7 +184,7 @@ def compare(scenario_files: tuple[Path, ...], by: str | None, out_file: Path | N
             status.update(f"evaluating {markup(s.name)}")
             results.append(base.diff(base.apply(s)))
         table = compare_table(results, by)
-        write_atomic(out_file, lambda tmp: write_csv(table, tmp))
+        write_atomic(target, lambda tmp: write_csv(table, tmp))
     out = Console()
     unit = {f.id: f.unit for f in base.figures.values()}
     others = [c for c in table.columns if c in unit and c != by]
@@ -201,11 +203,13 @@ def compare(scenario_files: tuple[Path, ...], by: str | None, out_file: Path | N
 
     for _, row in table.iterrows():
         change = row[f"{by}_change"]
-        view.add_row(str(row["rank"]), markup(Path(str(row["file"])).stem if row["file"] else str(row["scenario"])), cell(by, row[by]),
+        name = Path(str(row["file"])).stem if row["file"] else str(row["scenario"])
+        view.add_row(str(row["rank"]), markup(name), cell(by, row[by]),
                      _signed_pp(change) if unit[by] == "share of people" else cell(by, change),
                      f"{row['newly_covered_people']:,.0f}", f"{row['lose_coverage_people']:,.0f}",
                      *(cell(c, row[c]) for c in others))
     out.print(view)
     if base.study.primary is not None:
-        out.print(f"gained / lost: people who enter / leave the {base.study.primary.spec.threshold_min:g}-minute circle")
-    console.print(f"table (every standard) in [bold]{markup(str(out_file))}[/]")
+        minutes = base.study.primary.spec.threshold_min
+        out.print(f"gained / lost: people who enter / leave the {minutes:g}-minute circle")
+    console.print(f"table (every standard) in [bold]{markup(str(target))}[/]")

@@ -37,8 +37,11 @@ def leaflet_dir() -> Path:
     try:
         from xstatic.pkg import leaflet
     except ImportError:  # pragma: no cover - a dependency of the package
-        raise OfflineError("the offline map needs the 'xstatic-leaflet' package: "
-                           "pip install xstatic-leaflet (it is a dependency of healthreach)") from None
+        msg = (
+            "the offline map needs the 'xstatic-leaflet' package: "
+            "pip install xstatic-leaflet (it is a dependency of healthreach)"
+        )
+        raise OfflineError(msg) from None
     return Path(leaflet.BASE_DIR)
 
 
@@ -199,8 +202,11 @@ def check_offline(page: str) -> str:
     refs = network_references(page)
     if refs:
         shown = "; ".join(r[:120] for r in refs[:5])
-        raise OfflineError(f"the offline map still loads {len(refs)} resource(s) from the network: {shown}. "
-                           "Remove the layer or plugin that adds them, or draw the map without --offline")
+        msg = (
+            f"the offline map still loads {len(refs)} resource(s) from the network: {shown}. "
+            "Remove the layer or plugin that adds them, or draw the map without --offline"
+        )
+        raise OfflineError(msg)
     return page
 
 
@@ -237,7 +243,7 @@ def encode_values(values: np.ndarray, ends: np.ndarray | None = None) -> str | l
         return text
     stops = np.concatenate([[0], np.cumsum(groups)])[np.asarray(ends, np.int64)]
     starts = np.concatenate([[0], stops[:-1]])
-    return [text[a:b] for a, b in zip(starts.tolist(), stops.tolist())]
+    return [text[a:b] for a, b in zip(starts.tolist(), stops.tolist(), strict=True)]
 
 
 def decode_values(text: str) -> list[int]:
@@ -298,14 +304,14 @@ def encode_geometries(geoms) -> list[dict | None]:
     else:
         owner, texts = np.array([], int), []
     by_part: list[list[str]] = [[] for _ in range(len(parts))]
-    for o, text in zip(owner.tolist(), texts):
+    for o, text in zip(owner.tolist(), texts, strict=True):
         by_part[o].append(text)
     by_geom: list[list] = [[] for _ in range(int(encodable.sum()))]
     for i, g in enumerate(part_geom.tolist()):
         by_geom[g].append(by_part[i] if polygonal[i] else by_part[i][0])
     out: list[dict | None] = []
     encoded = iter(by_geom)
-    for geom, kind, enc in zip(geoms, kinds, encodable):
+    for geom, kind, enc in zip(geoms, kinds, encodable, strict=True):
         if geom is None or geom.is_empty:
             out.append(None)
             if enc:
@@ -320,11 +326,12 @@ def encode_geometries(geoms) -> list[dict | None]:
     return out
 
 
-def decode_geometry(geom: dict) -> dict:
-    """Plain GeoJSON from one geometry of :func:`encode_geometries`' output (what the page's ``hrDecodeGeometry`` does)."""
+def decode_geometry(geom: dict | None) -> dict | None:
+    """Plain GeoJSON from one geometry of :func:`encode_geometries`' output (as the page's ``hrDecodeGeometry``)."""
     if geom is None or "hr" not in geom:
         return geom
     hr, kind = geom["hr"], geom["type"]
+    coords: list
     if kind == "LineString":
         coords = _decode_ring(hr)
     elif kind in ("MultiLineString", "Polygon"):
@@ -339,7 +346,7 @@ def feature_collection(frame) -> dict:
     props = json.loads(frame.drop(columns=frame.geometry.name).to_json(orient="records", force_ascii=False))
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "id": str(i), "properties": p, "geometry": g}
-        for i, (p, g) in enumerate(zip(props, encode_geometries(frame.geometry.to_numpy())))]}
+        for i, (p, g) in enumerate(zip(props, encode_geometries(frame.geometry.to_numpy()), strict=True))]}
 
 
 # The page side: GeoJSON layers decode encoded geometries as they add them.

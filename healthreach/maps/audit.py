@@ -1,8 +1,8 @@
-"""The full audit map: every layer of :mod:`healthreach.maps.layers`, with its legend and controls.
-"""
+"""The full audit map: every layer of :mod:`healthreach.maps.layers`, with its legend and controls."""
 
 from __future__ import annotations
 
+from healthreach.evaluation import Evaluation
 from healthreach.maps.base import HearingMap, add_controls, base_map
 from healthreach.maps.layers import (
     add_boundaries,
@@ -14,7 +14,6 @@ from healthreach.maps.layers import (
     add_uncovered,
 )
 from healthreach.maps.legend import add_legend
-from healthreach.evaluation import Evaluation
 
 
 def audit_map(audit: Evaluation, *, lang: str = "zh", basemap: str | None = None,

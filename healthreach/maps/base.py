@@ -8,10 +8,10 @@ page, and never passes through a template engine.
 
 from __future__ import annotations
 
-import datetime as _dt
+import datetime as dt
 import html
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import folium
 import geopandas as gpd
@@ -21,14 +21,15 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from healthreach.crs import wgs84_to_gcj02
+from healthreach.evaluation import Evaluation
 from healthreach.i18n import check_lang, t
 from healthreach.maps import assets
 from healthreach.maps.basemaps import Basemap
 from healthreach.maps.basemaps import basemap as get_basemap
 from healthreach.sources import sources_line
-from healthreach.evaluation import Evaluation
 from healthreach.study import DEMO_STUDY
 
+SETTINGS_ATTRIBUTE = "healthreach"  # the attribute of a folium map that holds its MapSettings
 _DECIMALS = 5             # coordinates written to the page are rounded to 1e-5 degree (about 1 m)
 
 
@@ -57,15 +58,24 @@ class MapSettings:
 
     @property
     def datum(self) -> str:
+        """The datum the overlays are drawn in: "wgs84", or "gcj02" under Amap tiles."""
         return self.basemap.datum
+
+
+AnyMap = TypeVar("AnyMap", bound=folium.Map)
+
+
+def page_of(m: folium.Map) -> Figure:
+    """The page (branca Figure) a folium map is drawn in: folium always places a map in one."""
+    return cast("Figure", m.get_root())
 
 
 def settings(m: folium.Map) -> MapSettings:
     """The :class:`MapSettings` of ``m`` (defaults if it was not made by :func:`new_map`)."""
-    found = getattr(m, "healthreach", None)
+    found = getattr(m, SETTINGS_ATTRIBUTE, None)
     if found is None:
         found = MapSettings()
-        m.healthreach = found
+        setattr(m, SETTINGS_ATTRIBUTE, found)
     return found
 
 
@@ -76,7 +86,8 @@ class RawHTML(Element):
         super().__init__()
         self._text = text
 
-    def render(self, **kwargs) -> str:
+    def render(self, **_kwargs: Any) -> str:
+        """The HTML as given."""
         return self._text
 
 
@@ -88,18 +99,20 @@ class HearingMap(folium.Map):
     Leaflet.
     """
 
-    default_js: ClassVar[list] = []
-    default_css: ClassVar[list] = []
+    default_js: ClassVar[list] = []  # type: ignore[misc]  # folium declares them as instance variables
+    default_css: ClassVar[list] = []  # type: ignore[misc]
+    healthreach: MapSettings
 
-    def render(self, **kwargs) -> None:
-        install_assets(self.get_root(), settings(self).lang)
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # branca says str; a map renders into its page
+        """Install the inlined assets into the page, then render the map as folium does."""
+        install_assets(cast("Figure", self.get_root()), settings(self).lang)  # a folium map's root is a Figure
         super().render(**kwargs)
 
 
 def install_assets(figure: Figure, lang: str = "zh") -> None:
     """Put Leaflet, the page styles and the button controls into ``figure``'s header (once)."""
     header = figure.header
-    if "hr_leaflet_js" in header._children:
+    if "hr_leaflet_js" in header._children:  # noqa: SLF001  branca keeps an element's children only there
         return
     header.add_child(RawHTML(f"<style>{assets.leaflet_css()}</style>"), name="hr_leaflet_css")
     header.add_child(RawHTML(f"<script>{assets.leaflet_js()}</script>"), name="hr_leaflet_js")
@@ -129,7 +142,7 @@ def to_display(frame: gpd.GeoDataFrame | gpd.GeoSeries, m: folium.Map | str) -> 
     return out
 
 
-def escape(value) -> str:
+def escape(value: object) -> str:
     """``value`` as text safe to place in the page: HTML-escaped, with braces and backticks as references.
 
     folium renders each layer's script and then reads that output again as
@@ -145,16 +158,19 @@ def escape(value) -> str:
             .replace("{", "&#123;").replace("}", "&#125;").replace("`", "&#96;").replace("\\", "&#92;"))
 
 
-def new_map(bounds_wgs84: tuple[float, float, float, float], lang: str = "zh", basemap: str | Basemap | None = None,
-            tianditu_key: str | None = None, offline: bool = False, width="100%", height="100%",
-            page_title: str = "", figure: Figure | None = None,
-            padding: tuple[tuple[int, int], tuple[int, int]] = ((200, 90), (200, 10)), **kwargs) -> HearingMap:
+def new_map(  # noqa: PLR0913  keyword-only options of the public API, each documented below
+            bounds_wgs84: tuple[float, float, float, float], *, lang: str = "zh",
+            basemap: str | Basemap | None = None, tianditu_key: str | None = None, offline: bool = False,
+            width: str = "100%", height: str = "100%", page_title: str = "", figure: Figure | None = None,
+            padding: tuple[tuple[int, int], tuple[int, int]] = ((200, 90), (200, 10)), **kwargs: Any) -> HearingMap:
     """An empty hearing map framed on ``bounds_wgs84`` (west, south, east, north in degrees).
 
     ``basemap`` is one of :data:`healthreach.maps.basemaps.BASEMAPS`; by default
     ``osm``, or ``none`` when ``offline`` (a basemap named explicitly is kept
-    offline too: its tiles show when a network happens to be there). ``figure`` places the map in an existing page (side-by-side
-    maps); otherwise it gets a page of its own titled ``page_title``.
+    offline too: its tiles show when a network happens to be there). ``figure``
+    places the map in an existing page (side-by-side maps); otherwise it gets a
+    page of its own titled ``page_title``. ``width``, ``height``: CSS sizes;
+    ``padding``: pixels kept free around the study area (top-left, bottom-right).
     """
     check_lang(lang)
     if isinstance(basemap, str):
@@ -179,11 +195,18 @@ def new_map(bounds_wgs84: tuple[float, float, float, float], lang: str = "zh", b
     return m
 
 
-_SYNC_MAPS = Template("""
+class _SyncMaps(MacroElement):
+    """Pans and zooms the map it is added to together with the map whose JS name is ``left``."""
+
+    _template = Template("""
 {% macro script(this, kwargs) %}
 hrSyncMaps({{ this.left }}, {{ this._parent.get_name() }});
 {% endmacro %}
 """)
+
+    def __init__(self, left: str):
+        super().__init__()
+        self.left = left
 
 
 def map_pair(bounds_wgs84: tuple[float, float, float, float], labels: tuple[str, str] | None = None,
@@ -199,16 +222,12 @@ def map_pair(bounds_wgs84: tuple[float, float, float, float], labels: tuple[str,
     """
     title = title or []
     figure = Figure(title=escape(title[0][1]) if title else None)
-    halves = []
-    for left in ("0%", "50%"):
-        halves.append(new_map(bounds_wgs84, lang=lang, basemap=basemap, tianditu_key=tianditu_key, offline=offline,
-                              width="50%", height="100%", position="absolute", left=left, top="0%", figure=figure,
-                              padding=((250, 40), (10, 10))))
+    halves = [new_map(bounds_wgs84, lang=lang, basemap=basemap, tianditu_key=tianditu_key, offline=offline,
+                      width="50%", height="100%", position="absolute", left=offset, top="0%", figure=figure,
+                      padding=((250, 40), (10, 10)))
+              for offset in ("0%", "50%")]
     left, right = halves
-    sync = MacroElement()
-    sync._template = _SYNC_MAPS
-    sync.left = left.get_name()
-    right.add_child(sync)
+    right.add_child(_SyncMaps(left.get_name()))
     top = 4 + 22 + 17 * (len(title) - 1) + 4 + 1 if title else 0  # the bar: padding, h1, lines, border (px)
     if title:
         add_title(left, title, bar=True)
@@ -224,26 +243,30 @@ def map_pair(bounds_wgs84: tuple[float, float, float, float], labels: tuple[str,
     return figure, left, right
 
 
-_CONTROLS = Template("""
+class _Controls(MacroElement):
+    """The metric scale bar and the full-screen and print buttons, ``labels`` in the map's language."""
+
+    _template = Template("""
 {% macro script(this, kwargs) %}
 L.control.scale({imperial: false, maxWidth: 160, position: 'bottomright'}).addTo({{ this._parent.get_name() }});
 hrAddButtons({{ this._parent.get_name() }}, {{ this.labels|tojson }});
 {% endmacro %}
 """)
 
+    def __init__(self, labels: dict[str, str]):
+        super().__init__()
+        self.labels = labels
+
 
 def add_controls(m: folium.Map, collapsed: bool = False) -> folium.Map:
     """Layer control, metric scale bar, full-screen and print buttons (call after the layers)."""
     lang = settings(m).lang
-    controls = MacroElement()
-    controls._template = _CONTROLS
-    controls.labels = {"fullscreen": t("fullscreen", lang), "print": t("print", lang)}
-    m.add_child(controls)
+    m.add_child(_Controls({"fullscreen": t("fullscreen", lang), "print": t("print", lang)}))
     folium.LayerControl(collapsed=collapsed).add_to(m)
     return m
 
 
-def title_lines(audit: Evaluation, lang: str = "zh", scenario: str | None = None, when: _dt.date | None = None,
+def title_lines(audit: Evaluation, lang: str = "zh", scenario: str | None = None, when: dt.date | None = None,
                 input_hash: str | None = None) -> list[tuple[str, str]]:
     """The title block as (kind, plain text) pairs: kind is "title", "line", "meta" or "synthetic".
 
@@ -261,13 +284,14 @@ def title_lines(audit: Evaluation, lang: str = "zh", scenario: str | None = None
         spec = circle.spec
         fig = audit.figure(circle.id)
         if fig.share is not None:
-            out.append(("line", t("circle_result", lang, threshold=f"{spec.threshold_min:g}", share=f"{fig.share:.1%}",
-                                  people=f"{fig.population:,.0f}", target=f"{spec.target_share:.0%}")))
+            out.append(("line", t("circle_result", lang, threshold=f"{spec.threshold_min:g}",
+                                  share=f"{fig.share:.1%}", people=f"{fig.population:,.0f}",
+                                  target=f"{spec.target_share:.0%}")))
         out.append(("line", t("standard", lang, profile=inp.profile.name, threshold=f"{spec.threshold_min:g}",
                               urban_mode=t(f"mode_{spec.urban_mode}", lang),
                               rural_mode=t(f"mode_{spec.rural_mode}", lang))))
     sources = sources_line(study, lang)
-    date = (when or _dt.date.today()).isoformat()
+    date = (when or dt.datetime.now().astimezone().date()).isoformat()  # local date
     short_hash = (input_hash or inp.input_hash)[:8]
     meta = " · ".join((t("drawn", lang, date=date), t("sources", lang, sources=sources),
                        t("input_hash", lang, hash=short_hash)))
@@ -284,7 +308,7 @@ def is_synthetic(audit: Evaluation) -> bool:
     return study.source == DEMO_STUDY or "synthetic" in text or "合成" in text
 
 
-def add_title(m: folium.Map, lines: list[tuple[str, str]], bar: bool = False) -> folium.Map:
+def add_title(m: AnyMap, lines: list[tuple[str, str]], bar: bool = False) -> AnyMap:
     """A fixed title block from :func:`title_lines` (text is escaped here); ``bar``: across the page top."""
     parts = []
     for kind, text in lines:
@@ -294,7 +318,7 @@ def add_title(m: folium.Map, lines: list[tuple[str, str]], bar: bool = False) ->
             cls = {"meta": "hr-meta", "synthetic": "hr-synthetic"}.get(kind, "")
             parts.append(f'<p class="{cls}">{escape(text)}</p>')
     cls = "hr-title hr-title-bar" if bar else "hr-title"
-    m.get_root().html.add_child(RawHTML(f'<div class="{cls}">{"".join(parts)}</div>'))
+    page_of(m).html.add_child(RawHTML(f'<div class="{cls}">{"".join(parts)}</div>'))
     return m
 
 
@@ -319,7 +343,8 @@ def render_html(m: folium.Map | Figure) -> str:
     """The page as one HTML string; for an offline map, checked to fetch nothing from the network."""
     root = m.get_root()
     page = root.render()
-    maps = [m] if isinstance(m, folium.Map) else [c for c in root._children.values() if isinstance(c, folium.Map)]
+    children = root._children.values()  # noqa: SLF001  branca keeps an element's children only there
+    maps = [m] if isinstance(m, folium.Map) else [c for c in children if isinstance(c, folium.Map)]
     if any(settings(x).offline for x in maps):
         assets.check_offline(page)
     return page

@@ -60,11 +60,15 @@ def basemap(name: str, lang: str = "zh", tianditu_key: str | None = None) -> Bas
     if name == "tianditu":
         key = tianditu_key or os.environ.get(TIANDITU_KEY_ENV, "")
         if not key:
-            raise InputError("the Tianditu basemap needs a key: pass --tianditu-key KEY or set the "
-                             f"{TIANDITU_KEY_ENV} environment variable (a free key comes from the Tianditu "
-                             "developer site), or choose --basemap osm|none|amap")
+            msg = (
+                "the Tianditu basemap needs a key: pass --tianditu-key KEY or set the "
+                f"{TIANDITU_KEY_ENV} environment variable (a free key comes from the Tianditu "
+                "developer site), or choose --basemap osm|none|amap"
+            )
+            raise InputError(msg)
         if not re.fullmatch(r"[A-Za-z0-9_-]{8,64}", key):
-            raise InputError(f"--tianditu-key: {key[:12]!r}… is not a Tianditu key (8-64 letters and digits)")
+            msg = f"--tianditu-key: {key[:12]!r}… is not a Tianditu key (8-64 letters and digits)"
+            raise InputError(msg)
         key = quote(key)
         label = "eva" if lang == "en" else "cva"
 
@@ -81,4 +85,5 @@ def basemap(name: str, lang: str = "zh", tianditu_key: str | None = None) -> Bas
                                       "&scale=1&style=8&x={x}&y={y}&z={z}",
                                       '&copy; <a href="https://www.amap.com/">高德地图 Amap</a>', "1234", 18),),
                        datum="gcj02")
-    raise InputError(f"unknown basemap {name!r}: choose one of {', '.join(BASEMAPS)}")
+    msg = f"unknown basemap {name!r}: choose one of {', '.join(BASEMAPS)}"
+    raise InputError(msg)

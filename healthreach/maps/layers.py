@@ -15,13 +15,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import Element
 
+from healthreach.evaluation import Evaluation
 from healthreach.i18n import area_name, t, type_name
 from healthreach.isochrones import bands
 from healthreach.maps.assets import feature_collection
 from healthreach.maps.base import escape, settings, to_display
 from healthreach.maps.legend import add_legend_section, swatch
-from healthreach.evaluation import Evaluation
 from healthreach.standards.radius import Radius
 
 # Sequential, colour-blind-safe schemes (ColorBrewer). Darker = nearer / more.
@@ -72,11 +73,13 @@ def _share_column(audit: Evaluation) -> str:
     """The township column the maps shade by: the first circle standard's share."""
     circle = audit.study.primary
     if circle is None:
-        raise ValueError("the profile has no circle standard to shade townships by; give a column")
+        msg = "the profile has no circle standard to shade townships by; give a column"
+        raise ValueError(msg)
     return circle.share_column
 
 
-def add_roads(m: folium.Map, audit: Evaluation, minor: bool | None = None, *, show_minor: bool | None = None) -> folium.Map:
+def add_roads(m: folium.Map, audit: Evaluation, minor: bool | None = None, *,
+              show_minor: bool | None = None) -> folium.Map:
     """The road network used for routing, merged per class and simplified (about 15 m).
 
     Main roads (national, provincial, county, urban arterials and their OSM
@@ -127,10 +130,10 @@ def add_boundaries(m: folium.Map, audit: Evaluation, labels: bool = True, *, nam
     group = folium.FeatureGroup(name=escape(name or t("layer_boundaries", lang)), show=show)
     folium.GeoJson(feature_collection(towns), style_function=lambda _: {"color": "#444", "weight": 1.4, "fill": True,
                                                            "fillOpacity": 0, "dashArray": "5 3"},
-                   tooltip=_township_tooltip(towns, lang, _threshold_min(audit))).add_to(group)
+                   tooltip=_township_tooltip(lang, _threshold_min(audit))).add_to(group)
     if labels:
         pts = to_display(audit.inputs.boundaries.geometry.representative_point(), m)
-        for point, label in zip(pts, audit.inputs.boundaries["name"].astype(str)):
+        for point, label in zip(pts, audit.inputs.boundaries["name"].astype(str), strict=True):
             width = 14 * len(label) + 8
             folium.Marker([point.y, point.x], interactive=False, keyboard=False,
                           icon=folium.DivIcon(html=escape(label), class_name="hr-label", icon_size=(width, 16),
@@ -154,14 +157,14 @@ def _township_frame(m: folium.Map, audit: Evaluation, column: str) -> gpd.GeoDat
     return to_display(towns, m)
 
 
-def _township_tooltip(towns: gpd.GeoDataFrame, lang: str, threshold: float) -> folium.GeoJsonTooltip:
+def _township_tooltip(lang: str, threshold: float) -> folium.GeoJsonTooltip:
     return folium.GeoJsonTooltip(["name", "class_name", "people_text", "share_text"], localize=False,
                                  aliases=[escape(t("township", lang)), escape(t("area_class", lang)),
                                           escape(t("people", lang)),
                                           escape(t("share_covered", lang, threshold=f"{threshold:g}"))])
 
 
-def share_colour(share: float) -> str:
+def share_colour(share: float | None) -> str:
     """Fill colour of a township whose share covered is ``share`` (0..1; NaN: grey)."""
     if share is None or not np.isfinite(share):
         return "#cccccc"
@@ -171,21 +174,22 @@ def share_colour(share: float) -> str:
 def add_townships(m: folium.Map, audit: Evaluation, column: str | None = None, *, name: str | None = None,
                   show: bool = False) -> folium.Map:
     """Townships shaded by a coverage share (0..1, ``column`` of ``audit.townships``; default the first
-    circle standard's), with tooltips."""
+    circle standard's), with tooltips.
+    """
     lang = settings(m).lang
     column = column or _share_column(audit)
     threshold = _threshold_min(audit)
     towns = _township_frame(m, audit, column)
     layer = folium.GeoJson(feature_collection(towns),
                            name=escape(name or t("layer_townships", lang, threshold=f"{threshold:g}")),
-                           show=show, tooltip=_township_tooltip(towns, lang, threshold),
+                           show=show, tooltip=_township_tooltip(lang, threshold),
                            style_function=lambda f: {"fillColor": share_colour(f["properties"]["share"]),
                                                      "color": "#444", "weight": 1.2, "fillOpacity": 0.7}).add_to(m)
     lows = [0.0, *SHARE_BREAKS]
     highs = [*SHARE_BREAKS, 1.0]
-    add_legend_section(m, "townships", t("legend_townships", lang), [
-        swatch(c, f"{100 * lo:.0f}–{100 * hi:.0f}%", 0.7) for c, lo, hi in zip(SHARE_COLOURS, lows, highs)],
-        [layer])
+    rows = [swatch(c, f"{100 * lo:.0f}–{100 * hi:.0f}%", 0.7)
+            for c, lo, hi in zip(SHARE_COLOURS, lows, highs, strict=True)]
+    add_legend_section(m, "townships", t("legend_townships", lang), rows, [layer])
     return m
 
 
@@ -205,8 +209,8 @@ def add_time_bands(m: folium.Map, audit: Evaluation, breaks_min=TIME_BREAKS_MIN,
                            interactive=False,
                            style_function=lambda f: {"fillColor": colours[f["properties"]["band"]], "color": "#fff",
                                                      "weight": 0, "fillOpacity": 0.5}).add_to(m)
-    add_legend_section(m, "time", t("legend_time", lang), [swatch(c, label, 0.6) for c, label in zip(colours, labels)],
-                       [layer])
+    rows = [swatch(c, label, 0.6) for c, label in zip(colours, labels, strict=True)]
+    add_legend_section(m, "time", t("legend_time", lang), rows, [layer])
     return m
 
 
@@ -276,11 +280,12 @@ def add_uncovered(m: folium.Map, audit: Evaluation, *, name: str | None = None, 
                                                      "color": UNCOVERED_COLOURS[f["properties"]["level"]],
                                                      "weight": 0, "fillOpacity": 0.8}).add_to(m)
     lows = [0.5, *UNCOVERED_BREAKS]
-    labels = [f"{lo:g}–{hi:g}" for lo, hi in zip(lows, UNCOVERED_BREAKS)] + [f"≥ {UNCOVERED_BREAKS[-1]:g}"]
+    labels = [*(f"{lo:g}–{hi:g}" for lo, hi in zip(lows, UNCOVERED_BREAKS, strict=False)),
+              f"≥ {UNCOVERED_BREAKS[-1]:g}"]
     section = (t("legend_uncovered", lang, threshold=f"{threshold:g}")
                + f" · {t('legend_cell', lang, cell=f'{audit.inputs.grid.cell_m:g}')}")
     add_legend_section(m, "uncovered", section,
-                       [swatch(c, label, 0.85) for c, label in zip(UNCOVERED_COLOURS, labels)], [layer])
+                       [swatch(c, label, 0.85) for c, label in zip(UNCOVERED_COLOURS, labels, strict=True)], [layer])
     return m
 
 
@@ -335,10 +340,12 @@ def add_facilities(m: folium.Map, audit: Evaluation, *, name: str | None = None,
     aliases = [escape(t(k, lang)) for k in ("name", "type", "id", "beds", "ambulances", "catchment")] + [
         escape(t("share_15", lang, threshold=f"{threshold:g}"))]
     prefix = escape(name) if name else ""
-    legend_rows, layers = [], []
+    legend_rows: list[str] = []
+    layers: list[Element] = []
     for rank, ftype in enumerate(reversed(order)):  # small types first, so hospitals draw on top
         part = frame[frame["type"] == ftype]
         shape, colour, size = FACILITY_ICONS.get(ftype, _OTHER_ICON)
+        marker: folium.Marker
         if shape == "dot":
             marker = folium.CircleMarker(radius=size / 2, color="#ffffff", weight=1, fill=True, fill_color=colour,
                                          fill_opacity=0.95, pane="markerPane")  # above the township fills

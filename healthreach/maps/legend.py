@@ -7,11 +7,13 @@ only while one of its layers is on.
 
 from __future__ import annotations
 
+from typing import Any
+
 import folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from healthreach.maps.base import LegendSection, escape, settings
+from healthreach.maps.base import LegendSection, escape, page_of, settings
 
 LEGEND_ORDER = ("facilities", "moved", "time", "uncovered", "gained", "lost", "emergency", "townships", "roads")
 
@@ -46,7 +48,8 @@ class _Legend(Element):
         self._map = m
         self._style = style
 
-    def render(self, **kwargs) -> str:
+    def render(self, **_kwargs: Any) -> str:
+        """The legend's HTML: one section per layer kind, in :data:`LEGEND_ORDER`."""
         sections = settings(self._map).legend
         order = {key: i for i, key in enumerate(LEGEND_ORDER)}
         parts = []
@@ -59,11 +62,18 @@ class _Legend(Element):
         return f'<div class="hr-legend" id="{legend_id(self._map)}"{style}>{"".join(parts)}</div>'
 
 
-_SYNC_LEGEND = Template("""
+class _SyncLegend(MacroElement):
+    """Shows each section of the legend ``legend_id`` only while its layer is on."""
+
+    _template = Template("""
 {% macro script(this, kwargs) %}
 hrSyncLegend({{ this._parent.get_name() }}, {{ this.legend_id|tojson }});
 {% endmacro %}
 """)
+
+    def __init__(self, legend_id: str):
+        super().__init__()
+        self.legend_id = legend_id
 
 
 def legend_id(m: folium.Map) -> str:
@@ -79,9 +89,6 @@ def add_legend(m: folium.Map, *, side: str = "left", style: str = "") -> folium.
     """
     if side == "right":
         style = f"left: calc(50% + 10px); {style}"
-    m.get_root().html.add_child(_Legend(m, style), name=legend_id(m))
-    sync = MacroElement()
-    sync._template = _SYNC_LEGEND
-    sync.legend_id = legend_id(m)
-    m.add_child(sync)
+    page_of(m).html.add_child(_Legend(m, style), name=legend_id(m))
+    m.add_child(_SyncLegend(legend_id(m)))
     return m

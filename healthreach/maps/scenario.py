@@ -13,12 +13,13 @@ stays offline. User text is escaped.
 
 from __future__ import annotations
 
-
 import folium
 import geopandas as gpd
 import numpy as np
 import shapely
 
+from healthreach.diff import Diff
+from healthreach.evaluation import Evaluation
 from healthreach.i18n import t
 from healthreach.isochrones import cell_squares
 from healthreach.maps.base import add_controls, base_map, escape, map_pair, settings, title_lines, to_display
@@ -32,9 +33,8 @@ from healthreach.maps.layers import (
     add_uncovered,
 )
 from healthreach.maps.legend import add_legend, add_legend_section, swatch
-from healthreach.diff import Diff
+from healthreach.scenario.outputs import change_moves
 from healthreach.scenario.schema import CLOSED_TYPE
-from healthreach.evaluation import Evaluation
 
 GAINED_COLOUR = "#1b9e77"   # ColorBrewer Dark2 green / orange: distinct for colour-blind readers too
 LOST_COLOUR = "#d95f02"
@@ -108,7 +108,7 @@ def add_changes(m: folium.Map, result: Diff) -> folium.Map:
     """Relocations as arrows old site -> new site, closed sites crossed out, changed facilities ringed."""
     lang = settings(m).lang
     crs = result.after.inputs.crs
-    moves = result.after.moves
+    moves = change_moves(result)
     group = folium.FeatureGroup(name=escape(_text("legend_moved", lang)))
     rows = []
     rel = moves[moves["kind"] == "relocate"].reset_index(drop=True)
@@ -190,7 +190,8 @@ def scenario_map(result: Diff, *, lang: str = "zh",
 
 
 _PAIR_TEXT = {
-    "change": {"zh": "{threshold}分钟医疗服务圈：现状 {before} → 方案实施后 {after}；新增覆盖 {gained} 人，失去覆盖 {lost} 人",
+    "change": {"zh": "{threshold}分钟医疗服务圈：现状 {before} → 方案实施后 {after}；"
+                     "新增覆盖 {gained} 人，失去覆盖 {lost} 人",
                "en": "{threshold}-minute circle: today {before} → after {after}; {gained} people newly covered, "
                      "{lost} lose coverage"},
 }

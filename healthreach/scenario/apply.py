@@ -51,73 +51,111 @@ def apply_changes(scenario: Scenario, inputs: StudyInputs, sites: dict[int, Site
     if adds:
         empty = {c: pd.Series([_EMPTY.get(out[c].dtype.kind)] * len(adds), dtype=out[c].dtype) for c in out.columns}
         out = pd.concat([out, pd.DataFrame(empty)], ignore_index=True)
-    at = {c: out.columns.get_loc(c) for c in out.columns}
-
-    def get(k: int, c: str) -> Any:
-        return out.iat[k, at[c]]
-
-    def put(k: int, c: str, value: Any) -> None:
-        if c in at:
-            out.iat[k, at[c]] = value
-
+    table = _Cells(out, inputs.study.facilities.type_map)
     row_of = {fid: k for k, fid in enumerate(base["id"])}
     added = len(base)
     log = []
-
-    def type_of(name: str) -> str:  # Chinese names and the study's type_map read as the profile's ids
-        return facility_type(name, inputs.study.facilities.type_map)
-
-    def mark(k: int, status: str) -> None:
-        put(k, "status", f"{get(k, 'status')}+{status}" if get(k, "status") else status)
-
-    def place(k: int, site: Site) -> None:
-        for c in _SITE_COLUMNS:
-            put(k, c, getattr(site, c))
-
     for i, change in enumerate(scenario.changes):
         kind = kind_of(change)
         if isinstance(change, Add):
             site, k = sites[i], added
             added += 1
-            for c, value in {"id": change.add, "name": change.name, "type": type_of(change.type),
-                             "beds": change.beds, "ambulances": change.ambulances, "emergency": change.emergency,
-                             "row": 0, "status": "added", "merged_into": ""}.items():
-                put(k, c, value)
-            place(k, site)
+            _add(table, k, change, site)
             row_of[change.add] = k
             log.append((i + 1, kind, change.add, change.name, np.nan, np.nan, site.x, site.y))
             continue
         k = row_of[change.ref]
-        x0, y0 = get(k, "x"), get(k, "y")
+        x0, y0 = table.get(k, "x"), table.get(k, "y")
         if isinstance(change, Relocate):
-            place(k, sites[i])
-            for c in ("name", "beds", "ambulances"):
-                if getattr(change, c) is not None:
-                    put(k, c, getattr(change, c))
-            mark(k, "relocated")
-            log.append((i + 1, kind, change.ref, get(k, "name"), x0, y0, get(k, "x"), get(k, "y")))
+            _relocate(table, k, change, sites[i])
+            log.append((i + 1, kind, change.ref, table.get(k, "name"), x0, y0, table.get(k, "x"), table.get(k, "y")))
             continue
         if isinstance(change, Close):
-            if change.into is not None:
-                j = row_of[change.into]
-                put(j, "beds", get(j, "beds") + get(k, "beds"))
-                put(j, "ambulances", get(j, "ambulances") + get(k, "ambulances"))
-                put(k, "merged_into", change.into)
-                mark(j, "merged_in")
-            for c, value in (("type", CLOSED_TYPE), ("emergency", False), ("beds", 0), ("ambulances", 0)):
-                put(k, c, value)
-            mark(k, "closed")
+            _close(table, k, change, None if change.into is None else row_of[change.into])
         elif isinstance(change, Upgrade):
-            for c in ("type", "emergency", "name"):
-                if getattr(change, c) is not None:
-                    put(k, c, type_of(change.type) if c == "type" else getattr(change, c))
-            mark(k, "upgraded")
+            _upgrade(table, k, change)
         elif isinstance(change, Expand):
-            for c in ("beds", "ambulances"):
-                if getattr(change, c) is not None:
-                    put(k, c, getattr(change, c))
-            mark(k, "expanded")
-        log.append((i + 1, kind, change.ref, get(k, "name"), x0, y0, np.nan, np.nan))
-    changed = out
+            _expand(table, k, change)
+        log.append((i + 1, kind, change.ref, table.get(k, "name"), x0, y0, np.nan, np.nan))
     moves = pd.DataFrame(log, columns=["change", "kind", "id", "name", "x0", "y0", "x1", "y1"])
-    return changed, moves
+    return out, moves
+
+
+class _Cells:
+    """The facility table being changed, read and written one cell at a time (row position, column name)."""
+
+    def __init__(self, table: pd.DataFrame, type_map: dict[str, str]) -> None:
+        self.table = table
+        self.type_map = type_map
+        self.column = {c: j for j, c in enumerate(table.columns)}  # column names are unique
+
+    def get(self, k: int, c: str) -> Any:
+        """The value in row ``k``, column ``c``."""
+        return self.table.iat[k, self.column[c]]  # noqa: PD009  one cell by position: .iat is the scalar accessor
+
+    def put(self, k: int, c: str, value: Any) -> None:
+        """Set row ``k``, column ``c`` (a column the table lacks is skipped)."""
+        if c in self.column:
+            self.table.iat[k, self.column[c]] = value  # noqa: PD009  one cell by position, as in get
+
+    def mark(self, k: int, status: str) -> None:
+        """Add ``status`` to row ``k``'s statuses (joined by ``+``)."""
+        self.put(k, "status", f"{self.get(k, 'status')}+{status}" if self.get(k, "status") else status)
+
+    def place(self, k: int, site: Site) -> None:
+        """Move row ``k`` to ``site`` (coordinates and road attachments)."""
+        for c in _SITE_COLUMNS:
+            self.put(k, c, getattr(site, c))
+
+    def type_of(self, name: str) -> str:
+        """A facility type as the profile's id (Chinese names and the study's type_map are read)."""
+        return facility_type(name, self.type_map)
+
+
+def _add(table: _Cells, k: int, change: Add, site: Site) -> None:
+    """Fill the appended row ``k`` with the new facility at ``site``."""
+    for c, value in {"id": change.add, "name": change.name, "type": table.type_of(change.type),
+                     "beds": change.beds, "ambulances": change.ambulances, "emergency": change.emergency,
+                     "row": 0, "status": "added", "merged_into": ""}.items():
+        table.put(k, c, value)
+    table.place(k, site)
+
+
+def _relocate(table: _Cells, k: int, change: Relocate, site: Site) -> None:
+    """Move row ``k`` to ``site``, with the new name, beds and ambulances the change gives."""
+    table.place(k, site)
+    for c in ("name", "beds", "ambulances"):
+        if getattr(change, c) is not None:
+            table.put(k, c, getattr(change, c))
+    table.mark(k, "relocated")
+
+
+def _close(table: _Cells, k: int, change: Close, into: int | None) -> None:
+    """Close row ``k``; its beds and ambulances go to row ``into`` when it merges there."""
+    if into is not None:
+        table.put(into, "beds", table.get(into, "beds") + table.get(k, "beds"))
+        table.put(into, "ambulances", table.get(into, "ambulances") + table.get(k, "ambulances"))
+        table.put(k, "merged_into", change.into)
+        table.mark(into, "merged_in")
+    for c, value in (("type", CLOSED_TYPE), ("emergency", False), ("beds", 0), ("ambulances", 0)):
+        table.put(k, c, value)
+    table.mark(k, "closed")
+
+
+def _upgrade(table: _Cells, k: int, change: Upgrade) -> None:
+    """Give row ``k`` the new type, emergency capability and name the change sets."""
+    if change.type is not None:
+        table.put(k, "type", table.type_of(change.type))
+    if change.emergency is not None:
+        table.put(k, "emergency", change.emergency)
+    if change.name is not None:
+        table.put(k, "name", change.name)
+    table.mark(k, "upgraded")
+
+
+def _expand(table: _Cells, k: int, change: Expand) -> None:
+    """Give row ``k`` the new numbers of beds and ambulances the change sets."""
+    for c in ("beds", "ambulances"):
+        if getattr(change, c) is not None:
+            table.put(k, c, getattr(change, c))
+    table.mark(k, "expanded")

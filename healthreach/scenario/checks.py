@@ -15,7 +15,7 @@ from healthreach.errors import ScenarioError
 from healthreach.inputs import StudyInputs
 from healthreach.load.facilities import has_ambulance_counts
 from healthreach.profile import Profile
-from healthreach.scenario.schema import Add, Close, Expand, Relocate, Scenario, Upgrade
+from healthreach.scenario.schema import Add, Change, Close, Expand, Relocate, Scenario, Upgrade
 from healthreach.scenario.sites import Projections, Site, locate
 from healthreach.vocab import facility_type
 
@@ -26,7 +26,7 @@ def _known_types(profile: Profile) -> list[str]:
 
 def _suggest(ref: str, ids: list[str], names: list[str]) -> str:
     """' did you mean A (name), B (name)?' from ids and names close to ``ref``."""
-    by_name = dict(zip(names, ids))
+    by_name = dict(zip(names, ids, strict=True))
     if ref in by_name:
         return f" '{ref}' is the name of {by_name[ref]}: refer to facilities by id"
     def plain(text: str) -> str:  # 'thc1' and 'THC01' are the same id to a reader
@@ -35,16 +35,17 @@ def _suggest(ref: str, ids: list[str], names: list[str]) -> str:
     close = [i for i in ids if plain(i) == plain(ref)]
     close += [i for i in difflib.get_close_matches(ref, ids, n=4, cutoff=0.5) if i not in close]
     close += [by_name[n] for n in difflib.get_close_matches(ref, names, n=3, cutoff=0.5) if by_name[n] not in close]
-    name_of = dict(zip(ids, names))
+    name_of = dict(zip(ids, names, strict=True))
     if close:
         return " did you mean " + ", ".join(f"{c} ({name_of[c]})" for c in close[:4]) + "?"
     sample = ", ".join(ids[:5])
     return f" ids look like {sample}{', ...' if len(ids) > 5 else ''} ({len(ids)} facilities)"
 
 
-def _type_problem(kind: str, value: str, profile: Profile, type_map: dict[str, str] | None = None) -> str | None:
+def _type_problem(value: str, profile: Profile, type_map: dict[str, str] | None = None) -> str | None:
     """None when ``value`` (a type id, a Chinese or English name, or a ``type_map`` name) is one of the
-    profile's group types; else what is wrong."""
+    profile's group types; else what is wrong.
+    """
     known = _known_types(profile)
     if facility_type(value, type_map) in known:
         return None
@@ -63,106 +64,148 @@ def check_changes(scenario: Scenario, facilities: pd.DataFrame, profile: Profile
     ``table`` names the facility file in messages; ``type_map`` is the
     study's ``facilities.type_map`` (types may also be Chinese names).
     """
-    ids = facilities["id"].astype(str).tolist()
-    names = facilities["name"].astype(str).tolist()
-    known: dict[str, int | None] = dict.fromkeys(ids)   # id -> change that added it (None: baseline)
-    closed: dict[str, int] = {}
-    relocated: dict[str, int] = {}
-    merged_into: dict[str, int] = {}                      # facility id -> close change merging into it
-    set_by: dict[tuple[str, str], tuple[int, Any]] = {}
-    problems: list[str] = []
+    checker = _ChangeChecker(scenario, facilities, profile, table, type_map)
+    for i, change in enumerate(scenario.changes):
+        checker.check(i, change)
+    if checker.problems:
+        raise ScenarioError("\n".join(checker.problems))
 
-    def say(i: int, text: str) -> None:
-        problems.append(f"{scenario.where}: {scenario.label(i)}: {text}")
 
-    def exists(i: int, ref: str, role: str = "") -> bool:
-        if ref in known:
+class _ChangeChecker:
+    """The state of :func:`check_changes` as it reads the changes in order: which facilities exist, which
+    were added, closed, relocated or merged into by which change, and the values set so far.
+    """
+
+    def __init__(self, scenario: Scenario, facilities: pd.DataFrame, profile: Profile, table: str,
+                 type_map: dict[str, str] | None) -> None:
+        self.scenario, self.profile, self.table, self.type_map = scenario, profile, table, type_map
+        self.ids = facilities["id"].astype(str).tolist()
+        self.names = facilities["name"].astype(str).tolist()
+        self.known: dict[str, int | None] = dict.fromkeys(self.ids)  # id -> change that added it (None: baseline)
+        self.closed: dict[str, int] = {}
+        self.relocated: dict[str, int] = {}
+        self.merged_into: dict[str, int] = {}  # facility id -> close change merging into it
+        self.set_by: dict[tuple[str, str], tuple[int, Any]] = {}
+        self.problems: list[str] = []
+
+    def say(self, i: int, text: str) -> None:
+        """Note a problem of change ``i``."""
+        self.problems.append(f"{self.scenario.where}: {self.scenario.label(i)}: {text}")
+
+    def exists(self, i: int, ref: str, role: str = "") -> bool:
+        """Whether facility ``ref`` exists before change ``i``; if not, say so with suggestions."""
+        if ref in self.known:
             return True
-        all_ids = ids + [k for k, v in known.items() if v is not None]
-        all_names = names + [c.name for c in scenario.changes[:i] if isinstance(c, Add)]
-        say(i, f"no facility with id '{ref}'{role} in {table};" + _suggest(ref, all_ids, all_names))
+        all_ids = self.ids + [k for k, v in self.known.items() if v is not None]
+        all_names = self.names + [c.name for c in self.scenario.changes[:i] if isinstance(c, Add)]
+        self.say(i, f"no facility with id '{ref}'{role} in {self.table};" + _suggest(ref, all_ids, all_names))
         return False
 
-    def settle(i: int, ref: str, attr: str, value: Any) -> None:
+    def settle(self, i: int, ref: str, attr: str, value: Any) -> None:
+        """Record that change ``i`` sets ``attr`` of ``ref``; an earlier change setting another value is a
+        contradiction.
+        """
         if value is None:
             return
-        earlier = set_by.get((ref, attr))
+        earlier = self.set_by.get((ref, attr))
         if earlier and earlier[1] != value:
-            say(i, f"sets {attr} of {ref} to {value!r}, but {scenario.label(earlier[0])} set it to "
-                   f"{earlier[1]!r}; keep one value")
-        set_by[(ref, attr)] = (i, value)
+            self.say(i, f"sets {attr} of {ref} to {value!r}, but {self.scenario.label(earlier[0])} set it to "
+                        f"{earlier[1]!r}; keep one value")
+        self.set_by[(ref, attr)] = (i, value)
 
-    for i, change in enumerate(scenario.changes):
+    def check_type(self, i: int, value: str) -> None:
+        """Say so when ``value`` is not a facility type of the profile."""
+        problem = _type_problem(value, self.profile, self.type_map)
+        if problem:
+            self.say(i, problem)
+
+    def check(self, i: int, change: Change) -> None:
+        """Check change ``i`` against the facilities as the changes before it leave them."""
         ref = change.ref
         if isinstance(change, Add):
-            if ref in known:
-                origin = known[ref]
-                what = (f"already exists in {table}" if origin is None
-                        else f"is already added by {scenario.label(origin)}")
-                say(i, f"id '{ref}' {what}; give the new facility its own id")
-            else:
-                known[ref] = i
-            problem = _type_problem("add", change.type, profile, type_map)
-            if problem:
-                say(i, problem)
-            continue
-        if not exists(i, ref):
-            continue
-        if ref in closed:
-            say(i, f"{ref} is closed by {scenario.label(closed[ref])} and cannot be changed afterwards; "
-                   f"drop one of the two changes or reorder them")
-            continue
+            self.add(i, change)
+            return
+        if not self.exists(i, ref):
+            return
+        if ref in self.closed:
+            self.say(i, f"{ref} is closed by {self.scenario.label(self.closed[ref])} and cannot be changed "
+                        f"afterwards; drop one of the two changes or reorder them")
+            return
         if isinstance(change, Relocate):
-            if known[ref] is not None:
-                say(i, f"{ref} is added by {scenario.label(known[ref])}; give the final site in that add "
-                       f"instead of relocating it")
-            elif ref in relocated:
-                say(i, f"relocates {ref} a second time ({scenario.label(relocated[ref])} moves it already); "
-                       f"keep one relocation with the final site")
-            relocated[ref] = i
-            settle(i, ref, "beds", change.beds)
-            settle(i, ref, "ambulances", change.ambulances)
-            settle(i, ref, "name", change.name)
+            self.relocate(i, change)
         elif isinstance(change, Close):
-            if known[ref] is not None:
-                say(i, f"closes {ref}, which {scenario.label(known[ref])} adds; drop both changes")
-            if ref in merged_into:
-                say(i, f"closes {ref}, into which {scenario.label(merged_into[ref])} merges another facility; "
-                       f"merge into a facility that stays open")
-            if change.into is not None:
-                if change.into == ref:
-                    say(i, f"{ref} cannot merge into itself")
-                elif exists(i, change.into, " (into)"):
-                    if change.into in closed:
-                        say(i, f"merges into {change.into}, which {scenario.label(closed[change.into])} closes")
-                    merged_into[change.into] = i
-            closed[ref] = i
+            self.close(i, change)
         elif isinstance(change, Upgrade):
             if change.type is not None:
-                problem = _type_problem("upgrade", change.type, profile, type_map)
-                if problem:
-                    say(i, problem)
-            settle(i, ref, "type", None if change.type is None else facility_type(change.type, type_map))
-            settle(i, ref, "emergency", change.emergency)
-            settle(i, ref, "name", change.name)
+                self.check_type(i, change.type)
+            self.settle(i, ref, "type", None if change.type is None else facility_type(change.type, self.type_map))
+            self.settle(i, ref, "emergency", change.emergency)
+            self.settle(i, ref, "name", change.name)
         elif isinstance(change, Expand):
-            settle(i, ref, "beds", change.beds)
-            settle(i, ref, "ambulances", change.ambulances)
-    if problems:
-        raise ScenarioError("\n".join(problems))
+            self.settle(i, ref, "beds", change.beds)
+            self.settle(i, ref, "ambulances", change.ambulances)
+
+    def add(self, i: int, change: Add) -> None:
+        """A new facility needs an id of its own and a known type."""
+        ref = change.ref
+        if ref in self.known:
+            origin = self.known[ref]
+            what = (f"already exists in {self.table}" if origin is None
+                    else f"is already added by {self.scenario.label(origin)}")
+            self.say(i, f"id '{ref}' {what}; give the new facility its own id")
+        else:
+            self.known[ref] = i
+        self.check_type(i, change.type)
+
+    def relocate(self, i: int, change: Relocate) -> None:
+        """A baseline facility moves once; its new numbers must agree with other changes."""
+        ref = change.ref
+        origin = self.known[ref]
+        if origin is not None:
+            self.say(i, f"{ref} is added by {self.scenario.label(origin)}; give the final site in that add "
+                        f"instead of relocating it")
+        elif ref in self.relocated:
+            self.say(i, f"relocates {ref} a second time ({self.scenario.label(self.relocated[ref])} moves it "
+                        f"already); keep one relocation with the final site")
+        self.relocated[ref] = i
+        self.settle(i, ref, "beds", change.beds)
+        self.settle(i, ref, "ambulances", change.ambulances)
+        self.settle(i, ref, "name", change.name)
+
+    def close(self, i: int, change: Close) -> None:
+        """A baseline facility closes, merging (optionally) into another that stays open."""
+        ref, into = change.ref, change.into
+        origin = self.known[ref]
+        if origin is not None:
+            self.say(i, f"closes {ref}, which {self.scenario.label(origin)} adds; drop both changes")
+        if ref in self.merged_into:
+            self.say(i, f"closes {ref}, into which {self.scenario.label(self.merged_into[ref])} merges another "
+                        f"facility; merge into a facility that stays open")
+        if into is not None:
+            if into == ref:
+                self.say(i, f"{ref} cannot merge into itself")
+            elif self.exists(i, into, " (into)"):
+                if into in self.closed:
+                    self.say(i, f"merges into {into}, which {self.scenario.label(self.closed[into])} closes")
+                self.merged_into[into] = i
+        self.closed[ref] = i
 
 
 def check(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | None = None,
           projections: Projections | None = None) -> dict[int, Site]:
     """Every check of the scenario against the study and the facility table it changes (default: the
-    study's own); returns the located sites (``projections``: see :func:`~healthreach.scenario.sites.locate`)."""
+    study's own); returns the located sites (``projections``: see :func:`~healthreach.scenario.sites.locate`).
+    """
     facilities = inputs.facilities if facilities is None else facilities
     check_changes(scenario, facilities, inputs.profile, inputs.study.facilities.path.name,
                   inputs.study.facilities.type_map)
     if not has_ambulance_counts(inputs.study.facilities):
         for i, change in enumerate(scenario.changes):
             if getattr(change, "ambulances", None):
-                raise ScenarioError(f"{scenario.where}: {scenario.label(i)}: sets ambulances, but the study's "
-                                    f"facility list gives no ambulance counts (facilities.ambulances_column), so "
-                                    f"the change would count for nothing; give the study its ambulance counts")
+                msg = (
+                    f"{scenario.where}: {scenario.label(i)}: sets ambulances, but the study's "
+                    f"facility list gives no ambulance counts (facilities.ambulances_column), so "
+                    f"the change would count for nothing; give the study its ambulance counts"
+                )
+                raise ScenarioError(msg)
     return locate(scenario, inputs, facilities, projections)

@@ -1,5 +1,4 @@
-"""Several scenarios of one study side by side, ranked by one standard.
-"""
+"""Several scenarios of one study side by side, ranked by one standard."""
 
 from __future__ import annotations
 
@@ -8,8 +7,8 @@ import difflib
 import numpy as np
 import pandas as pd
 
-from healthreach.errors import ScenarioError
 from healthreach.diff import Diff
+from healthreach.errors import ScenarioError
 from healthreach.evaluation import Evaluation
 from healthreach.scenario.schema import Scenario
 from healthreach.study import DEMO_STUDY, StudyFile
@@ -32,7 +31,8 @@ def compare_table(results: list[Diff], by: str | None = None) -> pd.DataFrame:
     newly covered / losing coverage of the first circle, then every figure's value.
     """
     if not results:
-        raise ScenarioError("no scenarios to compare")
+        msg = "no scenarios to compare"
+        raise ScenarioError(msg)
     base = results[0].before
     by = by or (base.study.primary.id if base.study.primary else next(iter(base.figures)))
     check_standard(by, base)
@@ -63,5 +63,6 @@ def baseline_for(scenarios: list[Scenario]) -> StudyFile:
     studies = {s.study or DEMO_STUDY for s in scenarios}
     if len(studies) > 1:
         listed = "; ".join(f"{s.where}: {s.study or DEMO_STUDY}" for s in scenarios)
-        raise ScenarioError(f"scenarios compared together must share one base study; got {listed}")
+        msg = f"scenarios compared together must share one base study; got {listed}"
+        raise ScenarioError(msg)
     return scenarios[0].load_study()

@@ -1,5 +1,4 @@
-"""A scenario's outputs: comparison.json, the comparison tables, changes.gpkg and the map, published together.
-"""
+"""A scenario's outputs: comparison.json, the comparison tables, changes.gpkg and the map, published together."""
 
 from __future__ import annotations
 
@@ -11,9 +10,10 @@ import pandas as pd
 import shapely
 
 from healthreach import __version__
+from healthreach.diff import Diff
+from healthreach.errors import ScenarioError
 from healthreach.isochrones import cell_squares
 from healthreach.report import json_safe, write_files
-from healthreach.diff import Diff
 from healthreach.scenario.schema import Scenario, kind_of
 from healthreach.sources import describe_inputs
 from healthreach.study import StudyFile
@@ -55,6 +55,15 @@ def comparison(result: Diff) -> dict:
     })
 
 
+def change_moves(result: Diff) -> pd.DataFrame:
+    """One row per change of the scenario compared (see :func:`healthreach.scenario.apply.apply_changes`)."""
+    if result.after.moves is None:
+        msg = ("the evaluation compared was not made by applying changes; "
+               "compare an evaluation with the result of its apply()")
+        raise ScenarioError(msg)
+    return result.after.moves
+
+
 def change_layers(result: Diff) -> dict[str, gpd.GeoDataFrame]:
     """GeoDataFrames (analysis CRS) for changes.gpkg: gained and lost cells, moves, new and closed sites."""
     inp = result.after.inputs
@@ -67,7 +76,7 @@ def change_layers(result: Diff) -> dict[str, gpd.GeoDataFrame]:
                                     township=town_ids[cells.township[sel]],
                                     minutes_before=(result.before.primary_seconds[sel] / 60).round(2),
                                     minutes_after=(result.after.primary_seconds[sel] / 60).round(2))
-    m = result.after.moves
+    m = change_moves(result)
     moved = m[m["kind"] == "relocate"]
     layers["moves"] = gpd.GeoDataFrame(
         moved[["change", "id", "name"]].reset_index(drop=True),
@@ -91,7 +100,8 @@ def input_paths(scenario: Scenario, study: StudyFile) -> list[Path]:
 def write_outputs(result: Diff, out_dir: Path, map_html: str | None = None,
                   force: bool = False) -> dict[str, Path]:
     """Publish comparison.json, standards/townships/facilities/flows CSVs, changes.gpkg (and map.html)
-    as the owned folder ``out_dir``, all together (see :mod:`healthreach.outputs`); returns name -> path."""
+    as the owned folder ``out_dir``, all together (see :mod:`healthreach.outputs`); returns name -> path.
+    """
     from healthreach.cache import cache_key
     from healthreach.outputs import check_output, publish
 

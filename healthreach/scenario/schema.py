@@ -45,20 +45,26 @@ class Location(_Strict):
         geo = self.lon is not None or self.lat is not None
         proj = self.x is not None or self.y is not None
         if geo and proj:
-            raise ValueError("give either lon/lat or x/y, not both")
+            msg = "give either lon/lat or x/y, not both"
+            raise ValueError(msg)
         if geo and (self.lon is None or self.lat is None):
-            raise ValueError("give both lon and lat")
+            msg = "give both lon and lat"
+            raise ValueError(msg)
         if proj and (self.x is None or self.y is None):
-            raise ValueError("give both x and y")
+            msg = "give both x and y"
+            raise ValueError(msg)
         if not (geo or proj):
-            raise ValueError("give lon/lat (degrees) or x/y (metres, with crs: EPSG:....)")
+            msg = "give lon/lat (degrees) or x/y (metres, with crs: EPSG:....)"
+            raise ValueError(msg)
         return self
 
     @property
     def geographic(self) -> bool:
+        """Whether the site is given as lon/lat degrees (else as projected x/y metres)."""
         return self.lon is not None
 
     def text(self) -> str:
+        """The site as messages show it: 'lon 107.7, lat 29.3' or 'x 500000, y 3300000'."""
         return (f"lon {self.lon}, lat {self.lat}" if self.geographic else f"x {self.x}, y {self.y}")
 
 
@@ -77,6 +83,7 @@ class Add(_Strict):
 
     @property
     def ref(self) -> str:
+        """The id of the facility the change is about."""
         return self.add
 
 
@@ -93,6 +100,7 @@ class Relocate(_Strict):
 
     @property
     def ref(self) -> str:
+        """The id of the facility the change is about."""
         return self.relocate
 
 
@@ -105,6 +113,7 @@ class Close(_Strict):
 
     @property
     def ref(self) -> str:
+        """The id of the facility the change is about."""
         return self.close
 
 
@@ -120,11 +129,13 @@ class Upgrade(_Strict):
     @model_validator(mode="after")
     def _something(self) -> Upgrade:
         if self.type is None and self.emergency is None and self.name is None:
-            raise ValueError("an upgrade needs type:, emergency: or name:")
+            msg = "an upgrade needs type:, emergency: or name:"
+            raise ValueError(msg)
         return self
 
     @property
     def ref(self) -> str:
+        """The id of the facility the change is about."""
         return self.upgrade
 
 
@@ -139,20 +150,23 @@ class Expand(_Strict):
     @model_validator(mode="after")
     def _something(self) -> Expand:
         if self.beds is None and self.ambulances is None:
-            raise ValueError("an expansion needs beds: and/or ambulances:")
+            msg = "an expansion needs beds: and/or ambulances:"
+            raise ValueError(msg)
         return self
 
     @property
     def ref(self) -> str:
+        """The id of the facility the change is about."""
         return self.expand
 
 
 Change = Add | Relocate | Close | Upgrade | Expand
-_MODELS: dict[str, type[_Strict]] = {"add": Add, "relocate": Relocate, "close": Close,
+_MODELS: dict[str, type[Change]] = {"add": Add, "relocate": Relocate, "close": Close,
                                      "upgrade": Upgrade, "expand": Expand}
 
 
 def kind_of(change: Change) -> str:
+    """The change's kind: add, relocate, close, upgrade or expand."""
     return next(k for k, model in _MODELS.items() if isinstance(change, model))
 
 
@@ -183,6 +197,7 @@ class Scenario(_Strict):
 
     @property
     def where(self) -> str:
+        """How messages name the scenario: its file, or 'scenario'."""
         return str(self.source) if self.source else "scenario"
 
     def label(self, i: int) -> str:
@@ -205,7 +220,8 @@ def coordinate_system(value: str) -> str | pyproj.CRS:
 
 def parse_changes(raw_changes: list[Any], where: str = "changes") -> list[Change]:
     """Validate a list of changes (mappings as in a scenario file, or change objects); one
-    ScenarioError lists every problem."""
+    ScenarioError lists every problem.
+    """
     problems, changes = [], []
     for i, raw in enumerate(raw_changes):
         at = f"{where}: change {i + 1}"
@@ -230,7 +246,8 @@ def parse_changes(raw_changes: list[Any], where: str = "changes") -> list[Change
     if problems:
         raise ScenarioError("\n".join(problems))
     if not changes:
-        raise ScenarioError(f"{where}: no changes given")
+        msg = f"{where}: no changes given"
+        raise ScenarioError(msg)
     return changes
 
 
@@ -258,12 +275,16 @@ def parse_scenario(data: dict[str, Any], source: Path | None = None) -> Scenario
         if study.is_dir():
             study = study / "study.yaml"
         if not study.is_file():
-            raise ScenarioError(f"{where}: study: base study not found: {study} "
-                                f"(a path relative to the scenario file, or 'demo')")
+            msg = (
+                f"{where}: study: base study not found: {study} "
+                f"(a path relative to the scenario file, or 'demo')"
+            )
+            raise ScenarioError(msg)
     try:
         coordinate_system(top.crs)
     except CRSError as exc:
-        raise ScenarioError(f"{where}: {exc}") from None
+        msg = f"{where}: {exc}"
+        raise ScenarioError(msg) from None
     return Scenario(name=top.name, description=top.description, study=study, crs=top.crs,
                     max_road_m=top.max_road_m, changes=changes, source=source)
 

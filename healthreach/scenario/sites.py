@@ -1,5 +1,4 @@
-"""The sites of added and relocated facilities: converted to the analysis CRS, checked, attached to the roads.
-"""
+"""The sites of added and relocated facilities: converted to the analysis CRS, checked, attached to the roads."""
 
 from __future__ import annotations
 
@@ -37,7 +36,12 @@ class Site:
 
 
 def _as_given(loc: Location) -> tuple[float, float]:
-    return (loc.lon, loc.lat) if loc.geographic else (loc.x, loc.y)
+    """The site's two numbers as given: (lon, lat) in degrees or (x, y) in metres."""
+    a, b = (loc.lon, loc.lat) if loc.geographic else (loc.x, loc.y)
+    if a is None or b is None:  # a validated Location has one full pair
+        msg = f"{loc.text()}: give both numbers of the site"
+        raise ScenarioError(msg)
+    return a, b
 
 
 class Projections:
@@ -85,80 +89,104 @@ def locate(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | N
     looks swapped, lies outside the study area (unless ``allow_outside``) or
     lies farther than ``max_road_m`` from a road.
     """
-    towns = inputs.boundaries
-    projections = projections or Projections(inputs.crs)
-
-    def inside_area(x: float, y: float) -> bool:  # on a boundary (to 1 m) counts as inside
-        return len(towns.sindex.query(shapely.Point(x, y), predicate="dwithin", distance=1.0)) > 0
-
     facilities = inputs.facilities if facilities is None else facilities
-    names = dict(zip(facilities["id"], facilities["name"], strict=True))
+    locator = _Locator(scenario, inputs, projections or Projections(inputs.crs),
+                       dict(zip(facilities["id"], facilities["name"], strict=True)))
     problems: list[str] = []
     sites: dict[int, Site] = {}
-
-    def say(i: int, text: str) -> None:
-        problems.append(f"{scenario.where}: {scenario.label(i)}: {text}")
-
     for i, change in enumerate(scenario.changes):
         if not isinstance(change, Add | Relocate):
             continue
-        loc = change.at if isinstance(change, Add) else change.to
-        system_text = loc.crs or scenario.crs
-        try:
-            system = projections.system(system_text)
-        except CRSError as exc:
-            say(i, str(exc))
-            continue
-        geographic = isinstance(system, str) or system.is_geographic
-        if loc.geographic and not geographic:
-            say(i, f"lon/lat given but crs {system_text} is projected; give x/y in metres, or a geographic crs")
-            continue
-        if not loc.geographic and geographic:
-            say(i, f"x/y given but crs {system_text} is geographic; give lon/lat, or the projected "
-                   f"crs of the x/y (e.g. crs: EPSG:4545)")
-            continue
-        a, b = _as_given(loc)
-        if loc.geographic:
-            if looks_swapped(a, b):
-                say(i, f"longitude {a} / latitude {b} look swapped (or out of range): lon is east-west "
-                       f"(73..135 in China), lat north-south (18..54); swap them")
-                continue
-        try:
-            x, y, lon, lat = projections.to_analysis(a, b, system)
-        except (CRSError, pyproj.exceptions.ProjError) as exc:
-            say(i, f"{loc.text()} cannot be converted from {system_text}: {exc}")
-            continue
-        inside = inside_area(x, y)
-        if not inside:
-            try:
-                sx, sy, _, _ = projections.to_analysis(b, a, system)
-                swapped_inside = inside_area(sx, sy)
-            except (CRSError, pyproj.exceptions.ProjError, ValueError):  # a swapped pair may not even convert
-                swapped_inside = False
-            if swapped_inside:
-                first, second = ("lon", "lat") if loc.geographic else ("x", "y")
-                say(i, f"{loc.text()} looks swapped: the point lies outside the study area but "
-                       f"{first} {b}, {second} {a} lies inside; swap the two values")
-                continue
-            if not change.allow_outside:
-                km = float(towns.distance(shapely.Point(x, y)).min()) / 1000
-                say(i, f"{loc.text()} ({system_text}) lies {km:,.1f} km outside the study area; check the "
-                       f"coordinates and their crs, or set allow_outside: true on this change for a facility "
-                       f"beyond the district (e.g. a tertiary hospital)")
-                continue
-        walk = inputs.network.attach(np.array([x]), np.array([y]), "walk")
-        drive = inputs.network.attach(np.array([x]), np.array([y]), "drive")
-        far = [(m, d) for m, d in (("drivable", float(drive.leg_m[0])), ("walkable", float(walk.leg_m[0])))
-               if d > scenario.max_road_m]
-        if far:
-            mode, dist = far[0]
-            name = change.name or names.get(change.ref, change.ref)
-            say(i, f"the site of {change.ref} ({name}) at {loc.text()} lies {dist:,.0f} m from the nearest "
-                   f"{mode} road, farther than max_road_m ({scenario.max_road_m:g} m); check the coordinates "
-                   f"(and their crs), or raise max_road_m if the site is meant to be that remote")
-            continue
-        sites[i] = Site(x, y, lon, lat, int(walk.seg[0]), float(walk.along_m[0]), float(walk.leg_m[0]),
-                        int(drive.seg[0]), float(drive.along_m[0]), float(drive.leg_m[0]))
+        site = locator.site(change)
+        if isinstance(site, Site):
+            sites[i] = site
+        else:
+            problems.append(f"{scenario.where}: {scenario.label(i)}: {site}")
     if problems:
         raise ScenarioError("\n".join(problems))
     return sites
+
+
+@dataclass(frozen=True)
+class _Locator:
+    """Locates the sites of one scenario's changes in a study; ``names``: facility id -> name."""
+
+    scenario: Scenario
+    inputs: StudyInputs
+    projections: Projections
+    names: dict[str, str]
+
+    def site(self, change: Add | Relocate) -> Site | str:
+        """The change's site, or what is wrong with it."""
+        loc = change.at if isinstance(change, Add) else change.to
+        converted = self.convert(loc)
+        if isinstance(converted, str):
+            return converted
+        x, y, lon, lat = converted
+        outside = self.outside_problem(change, loc, x, y)
+        if outside:
+            return outside
+        walk = self.inputs.network.attach(np.array([x]), np.array([y]), "walk")
+        drive = self.inputs.network.attach(np.array([x]), np.array([y]), "drive")
+        max_road_m = self.scenario.max_road_m
+        far = [(m, d) for m, d in (("drivable", float(drive.leg_m[0])), ("walkable", float(walk.leg_m[0])))
+               if d > max_road_m]
+        if far:
+            mode, dist = far[0]
+            name = change.name or self.names.get(change.ref, change.ref)
+            return (f"the site of {change.ref} ({name}) at {loc.text()} lies {dist:,.0f} m from the nearest "
+                    f"{mode} road, farther than max_road_m ({max_road_m:g} m); check the coordinates "
+                    f"(and their crs), or raise max_road_m if the site is meant to be that remote")
+        return Site(x, y, lon, lat, int(walk.seg[0]), float(walk.along_m[0]), float(walk.leg_m[0]),
+                    int(drive.seg[0]), float(drive.along_m[0]), float(drive.leg_m[0]))
+
+    def convert(self, loc: Location) -> tuple[float, float, float, float] | str:
+        """(x, y) in the analysis CRS (metres) and (lon, lat) in WGS84 of the site, or what is wrong."""
+        system_text = loc.crs or self.scenario.crs
+        try:
+            system = self.projections.system(system_text)
+        except CRSError as exc:
+            return str(exc)
+        geographic = isinstance(system, str) or system.is_geographic
+        if loc.geographic and not geographic:
+            return f"lon/lat given but crs {system_text} is projected; give x/y in metres, or a geographic crs"
+        if not loc.geographic and geographic:
+            return (f"x/y given but crs {system_text} is geographic; give lon/lat, or the projected "
+                    f"crs of the x/y (e.g. crs: EPSG:4545)")
+        a, b = _as_given(loc)
+        if loc.geographic and looks_swapped(a, b):
+            return (f"longitude {a} / latitude {b} look swapped (or out of range): lon is east-west "
+                    f"(73..135 in China), lat north-south (18..54); swap them")
+        try:
+            return self.projections.to_analysis(a, b, system)
+        except (CRSError, pyproj.exceptions.ProjError) as exc:
+            return f"{loc.text()} cannot be converted from {system_text}: {exc}"
+
+    def inside_area(self, x: float, y: float) -> bool:
+        """Whether the point (analysis CRS, metres) lies in the study area; on a boundary (to 1 m) counts."""
+        towns = self.inputs.boundaries
+        return len(towns.sindex.query(shapely.Point(x, y), predicate="dwithin", distance=1.0)) > 0
+
+    def outside_problem(self, change: Add | Relocate, loc: Location, x: float, y: float) -> str | None:
+        """What is wrong with a site at (x, y) outside the study area (swapped numbers, or not allowed there);
+        None inside, or outside where allowed.
+        """
+        if self.inside_area(x, y):
+            return None
+        system_text = loc.crs or self.scenario.crs
+        a, b = _as_given(loc)
+        try:
+            sx, sy, _, _ = self.projections.to_analysis(b, a, self.projections.system(system_text))
+            swapped_inside = self.inside_area(sx, sy)
+        except (CRSError, pyproj.exceptions.ProjError, ValueError):  # a swapped pair may not even convert
+            swapped_inside = False
+        if swapped_inside:
+            first, second = ("lon", "lat") if loc.geographic else ("x", "y")
+            return (f"{loc.text()} looks swapped: the point lies outside the study area but "
+                    f"{first} {b}, {second} {a} lies inside; swap the two values")
+        if change.allow_outside:
+            return None
+        km = float(self.inputs.boundaries.distance(shapely.Point(x, y)).min()) / 1000
+        return (f"{loc.text()} ({system_text}) lies {km:,.1f} km outside the study area; check the "
+                f"coordinates and their crs, or set allow_outside: true on this change for a facility "
+                f"beyond the district (e.g. a tertiary hospital)")
