@@ -200,7 +200,7 @@ def _facilities(before: Evaluation, after: Evaluation) -> pd.DataFrame:
 def _array(values: Any, dtype: type) -> np.ndarray:
     """A table column as a numpy array (blank counts, pandas' NA, as NaN)."""
     if isinstance(values, pd.api.extensions.ExtensionArray):
-        return values.to_numpy(dtype=dtype, na_value=np.nan if dtype is float else None)
+        return values.to_numpy(dtype=dtype, na_value=np.nan) if dtype is float else values.to_numpy(dtype=dtype)
     return np.asarray(values, dtype)
 
 
