@@ -209,17 +209,19 @@ class CellState:
         cost[self.cells], facility[self.cells] = self.values[key]
         return cost, facility
 
-    def updated(self, updates: dict[Key, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> CellState:
-        """The state with new values at some cells: per key (cells, cost, row)."""
-        if not updates:
+    def with_values(self, cells: np.ndarray, values: dict[Key, tuple[np.ndarray, np.ndarray]]) -> CellState:
+        """The state with every key's new (cost, row) at the ``cells`` (ascending)."""
+        if not len(cells):
             return self
+        if not len(self.cells):
+            return CellState(self.root, cells, values)
         n = len(next(iter(self.root.values()))[0])
-        cells = union([self.cells, *(u[0] for u in updates.values())], n)
-        values = self.view(cells)
-        for key, (idx, cost, facility) in updates.items():
-            pos = np.searchsorted(cells, idx)
-            values[key][0][pos], values[key][1][pos] = cost, facility
-        return CellState(self.root, cells, values)
+        merged = union([self.cells, cells], n)
+        out = self.view(merged)
+        pos = np.searchsorted(merged, cells)
+        for key, (cost, facility) in values.items():
+            out[key][0][pos], out[key][1][pos] = cost, facility
+        return CellState(self.root, merged, out)
 
 
 class Cellwise(NamedTuple):
@@ -417,8 +419,14 @@ class Evaluation:
                 updates[("line", group)] = (idx, banded(line_m[group][idx], radii), np.full(len(idx), -1))
         t_travel = time.perf_counter()
         changed = _changed_cells(self.state, updates, len(cells.x))
-        state = self.state.updated({key: _only(update, changed) for key, update in updates.items()})
-        old, new = study.view(self.state.view(changed), changed), study.view(state.view(changed), changed)
+        before = self.state.view(changed)
+        after = {key: (cost.copy(), row.copy()) if key in updates else (cost, row) for key, (cost, row) in before.items()}
+        for key, (idx, cost, row) in updates.items():  # the updated cells that changed take their new values
+            pos = np.minimum(np.searchsorted(changed, idx), max(len(changed) - 1, 0))
+            hit = changed[pos] == idx if len(changed) else np.zeros(len(idx), bool)
+            after[key][0][pos[hit]], after[key][1][pos[hit]] = cost[hit], row[hit]
+        state = self.state.with_values(changed, after)
+        old, new = study.view(before, changed), study.view(after, changed)
         people, town = cells.people[changed], cells.township[changed].astype(np.intp)
         values_old = {k: v for s in study.standards for k, v in s.cell_values(old).items()}
         values_new = {k: v for s in study.standards for k, v in s.cell_values(new).items()}
@@ -512,15 +520,6 @@ def _site_changes(before: tuple[np.ndarray, ...], after: tuple[np.ndarray, ...]
     come = [xy for r, xy in new.items() if old.get(r) != xy]
     return ((np.array([p[0] for p in gone]), np.array([p[1] for p in gone])),
             (np.array([p[0] for p in come]), np.array([p[1] for p in come])))
-
-
-def _only(update: tuple[np.ndarray, np.ndarray, np.ndarray], cells: np.ndarray
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """An update (cells, cost, row) kept at the ``cells`` (ascending) only."""
-    idx, cost, facility = update
-    pos = np.minimum(np.searchsorted(cells, idx), max(len(cells) - 1, 0))
-    keep = cells[pos] == idx if len(cells) else np.zeros(len(idx), bool)
-    return idx[keep], cost[keep], facility[keep]
 
 
 def _changed_cells(state: CellState, updates: dict[Key, tuple[np.ndarray, np.ndarray, np.ndarray]],

@@ -92,11 +92,8 @@ class Tally:
         if len(cells) == 0:
             return self
         names = list(self.columns)
-        old = np.stack([np.asarray(before[n]) for n in names]).astype(float)
-        new = np.stack([np.asarray(after[n]) for n in names]).astype(float)
-        n = len(self.weights.township_people)
-        delta = (_people_by_township(cells, township, people, new, n)
-                 - _people_by_township(cells, township, people, old, n))
+        change = np.stack([np.asarray(after[n], float) - np.asarray(before[n], float) for n in names])
+        delta = _people_by_township(cells, township, people, change, len(self.weights.township_people))
         return Tally(self.weights, names, settle(self.sums + delta))
 
     def per_township(self, column: str) -> np.ndarray:
