@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import audit
 
 from healthreach.inputs import load_inputs
 from healthreach.network import attach_facilities
-from conftest import audit
 from healthreach.study import load_study
 from healthreach.travel import in_group
 
@@ -28,7 +27,8 @@ def test_shares_lie_between_zero_and_one(result):
             assert 0.0 <= f.share <= 1.0, f.id
             assert f.covered <= f.population + 1e-6, f.id
     shares = result.townships.filter(like="share").to_numpy(float)
-    assert np.nanmin(shares) >= 0 and np.nanmax(shares) <= 1
+    assert np.nanmin(shares) >= 0
+    assert np.nanmax(shares) <= 1
 
 
 def test_population_is_conserved(result):
@@ -78,7 +78,7 @@ def test_demo_network_agrees_with_networkx(demo_inputs):
 
     surface = nearest_facility(net, net.at_nodes(sources), "drive", "time", "to", rows)
     graph = nx.DiGraph()
-    for t, h, w in zip(net.tail, net.head, net.time_s["drive"]):
+    for t, h, w in zip(net.tail, net.head, net.time_s["drive"], strict=True):
         if np.isfinite(w) and (not graph.has_edge(h, t) or graph[h][t]["w"] > w):
             graph.add_edge(int(h), int(t), w=float(w))  # reversed: patients travel to the facility
     lengths = nx.multi_source_dijkstra_path_length(graph, set(sources.tolist()), weight="w")

@@ -17,9 +17,9 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import CRS, X0, Y0, audit, write_study
 from pyproj import Transformer
 
-from conftest import CRS, X0, Y0, write_study
 from healthreach.batch import MapOptions, StudyRef, audit_study, dask_client, discover_studies, run_batch
 from healthreach.batch.run import collect_row
 from healthreach.batch.task import read_marker
@@ -27,7 +27,6 @@ from healthreach.cli import cli
 from healthreach.errors import BatchError, StudyError
 from healthreach.inputs import load_inputs
 from healthreach.outputs import read_manifest
-from conftest import audit
 from healthreach.study import load_study
 
 distributed = pytest.importorskip("distributed")
@@ -95,10 +94,12 @@ def test_every_study_runs_on_the_cluster_and_the_broken_one_becomes_an_error_row
     rows = _by_folder(result.rows)
     assert len(client.nthreads()) == 2
     assert sorted(rows) == sorted([*LAYOUTS, "broken"])
-    assert [s for s, _, _ in seen].count("error") == 1 and [d for _, d, _ in seen] == list(range(1, 8))
+    assert [s for s, _, _ in seen].count("error") == 1
+    assert [d for _, d, _ in seen] == list(range(1, 8))
     broken = rows["broken"]
     assert broken["status"] == "error"
-    assert "facilities.csv" in broken["message"] and "'lon'" in broken["message"]
+    assert "facilities.csv" in broken["message"]
+    assert "'lon'" in broken["message"]
     assert (out / "broken" / "error.txt").read_text(encoding="utf-8").startswith(broken["message"])
     assert not (out / "broken" / "result.json").exists()
     workers = set(client.nthreads())
@@ -110,7 +111,8 @@ def test_every_study_runs_on_the_cluster_and_the_broken_one_becomes_an_error_row
                 "district.geojson", "result.json"} <= files
     leftovers = [p for p in out.rglob(".*") if p.name != ".healthreach.json"]
     assert leftovers == []  # published folders leave no temporary files or folders behind
-    assert read_manifest(out)["kind"] == "batch" and read_manifest(out / "broken")["files"] == ["error.txt"]
+    assert read_manifest(out)["kind"] == "batch"
+    assert read_manifest(out / "broken")["files"] == ["error.txt"]
 
 
 def test_summary_figures_equal_those_of_single_audits(first_run, studies):
@@ -122,7 +124,8 @@ def test_summary_figures_equal_those_of_single_audits(first_run, studies):
         row = rows[folder]
         assert row["study"] == name
         assert row["population"] == pytest.approx(single.inputs.total_people, rel=1e-12)
-        assert row["facilities"] == len(facilities) and row["townships"] == 2
+        assert row["facilities"] == len(facilities)
+        assert row["townships"] == 2
         assert row["input_hash"] == single.inputs.input_hash
         written = json.loads((out / folder / "summary.json").read_text(encoding="utf-8"))
         assert written["input_hash"] == row["input_hash"]
@@ -130,12 +133,14 @@ def test_summary_figures_equal_those_of_single_audits(first_run, studies):
         for s, f in zip(row["standards"], single.figures.values(), strict=True):
             assert s["passed"] == f.passed
             if f.share is None:
-                assert s["share"] is None and pd.isna(csv.loc[folder, f"{f.id}_share"])
+                assert s["share"] is None
+                assert pd.isna(csv.loc[folder, f"{f.id}_share"])
             else:
                 assert s["share"] == pytest.approx(f.share, rel=1e-12)
                 assert csv.loc[folder, f"{f.id}_share"] == pytest.approx(f.share, abs=5e-5)
             if "not_assessed" in f.details:
-                assert f.passed is None and csv.loc[folder, f"{f.id}_pass"] == "not assessed"
+                assert f.passed is None
+                assert csv.loc[folder, f"{f.id}_pass"] == "not assessed"
                 continue
             assert csv.loc[folder, f"{f.id}_pass"] == {True: "pass", False: "fail", None: float("nan")}[f.passed] \
                 or (f.passed is None and pd.isna(csv.loc[folder, f"{f.id}_pass"]))
@@ -148,14 +153,18 @@ def test_summary_ranks_districts_by_largest_gap_with_errors_last(first_run):
     result, out, _ = first_run
     table = result.table
     assert list(table["folder"]) == ["east_only", "corner", "west_only", "baseline", "west_two", "dense", "broken"]
-    assert list(table["rank"].iloc[:6]) == [1, 2, 3, 4, 5, 6] and pd.isna(table["rank"].iloc[6])
+    assert list(table["rank"].iloc[:6]) == [1, 2, 3, 4, 5, 6]
+    assert pd.isna(table["rank"].iloc[6])
     # west_only has no emergency-capable site: its emergency standards are not assessed (no gap, no fail),
     # so its largest gap is that of the medical circle
     west = table.set_index("folder").loc["west_only"]
     assert west["largest_gap_standard"] == "primary_care_15min"
-    assert "emergency" not in west["failed_standards"] and west["emergency_radius_urban_pass"] == "not assessed"
+    assert "emergency" not in west["failed_standards"]
+    assert west["emergency_radius_urban_pass"] == "not assessed"  # noqa: S105  a standard's verdict column, not a password
     dense = table.set_index("folder").loc["dense"]
-    assert dense["failed_standards"] == "" and dense["largest_gap"] < 0  # every standard met, with a margin
+    # every standard met, with a margin
+    assert dense["failed_standards"] == ""
+    assert dense["largest_gap"] < 0
     assert dense["primary_care_15min_share"] == 1.0
     assert {r["folder"] for r in result.failing} == set(LAYOUTS) - {"dense"}
     sheet = openpyxl.load_workbook(out / "summary.xlsx")["summary"]
@@ -170,7 +179,9 @@ def test_combined_map_shades_every_audited_district(first_run):
     for name, _ in LAYOUTS.values():
         assert json.dumps(name)[1:-1] in page  # the GeoJSON in the page escapes non-ASCII text as \\uXXXX
     assert page.count('"district": ') == len(LAYOUTS)  # one polygon per audited district
-    assert "未绘出" in page and "broken district" in page  # the failed study is named, not drawn
+    # the failed study is named, not drawn
+    assert "未绘出" in page
+    assert "broken district" in page
     outline = json.loads((out / "baseline" / "district.geojson").read_text(encoding="utf-8"))
     got = _bounds(outline["features"][0]["geometry"]["coordinates"])
     to_lonlat = Transformer.from_crs(CRS, 4326, always_xy=True)
@@ -201,7 +212,7 @@ def test_rerun_redoes_only_changed_studies(client, studies, tmp_path):
     mtimes = {f: (out / f / "summary.json").stat().st_mtime_ns for f in RESUMED if f != "broken"}
 
     again = run_batch(refs, out, client=client, draw_map=False)
-    assert status(again) == {**{f: "reused" for f in mtimes}, "broken": "error"}
+    assert status(again) == {**dict.fromkeys(mtimes, "reused"), "broken": "error"}
     assert {f: (out / f / "summary.json").stat().st_mtime_ns for f in mtimes} == mtimes  # not rewritten
     # the summary is the same but for the status; reused rows keep the time their result was made
     ok = first.table["status"] == "ok"
@@ -220,8 +231,10 @@ def test_rerun_redoes_only_changed_studies(client, studies, tmp_path):
     east = _by_folder(third.rows)["east_only"]["standards"][0]
     before = _by_folder(first.rows)["east_only"]["standards"][0]
     single = audit(load_inputs(load_study(root / "east_only" / "study.yaml"))).figure("primary_care_15min")
-    assert east["share"] == pytest.approx(single.share) and east["share"] > before["share"]
-    assert (out / "baseline" / "townships.csv").is_file() and not (out / "broken" / "error.txt").exists()
+    assert east["share"] == pytest.approx(single.share)
+    assert east["share"] > before["share"]
+    assert (out / "baseline" / "townships.csv").is_file()
+    assert not (out / "broken" / "error.txt").exists()
 
     # different settings (maps on, in English, for offline use) are a different result: the study is redone
     west = [r for r in refs if r.name == "west_only"]
@@ -235,14 +248,14 @@ def test_interrupted_batch_resumes_without_losing_finished_work(client, studies,
     out = tmp_path / "out"
     refs = [r for r in discover_studies([studies]) if r.name in RESUMED and r.name != "broken"]
 
-    class Stop(Exception):
+    class StopBatchError(Exception):
         pass
 
     def stop_after_two(row, done, total):
         if done == 2:
-            raise Stop
+            raise StopBatchError
 
-    with pytest.raises(Stop):
+    with pytest.raises(StopBatchError):
         run_batch(refs, out, client=client, draw_map=False, on_result=stop_after_two)
     _wait_until_idle(client)  # audits already running when the batch stopped still finish on their workers
     finished = {r.name for r in refs if read_marker(out / r.name)}
@@ -267,11 +280,13 @@ def test_an_unexpected_exception_is_a_row_with_its_type_and_invalidates_the_old_
     assert audit_study(study, out, draw_map=False)["status"] == "ok"
 
     def boom(*args, **kwargs):
-        raise KeyError("population")
+        missing = "population"
+        raise KeyError(missing)
 
     monkeypatch.setattr("healthreach.batch.task.audit_to_folder", boom)
     row = audit_study(study, out, draw_map=False, force=True)
-    assert row["status"] == "error" and row["message"] == "KeyError: 'population'"
+    assert row["status"] == "error"
+    assert row["message"] == "KeyError: 'population'"
     assert "Traceback" in (out / "error.txt").read_text(encoding="utf-8")
     assert read_marker(out) is None  # the next run redoes this study rather than trusting old outputs
 
@@ -280,7 +295,8 @@ def test_a_task_lost_on_the_cluster_becomes_an_error_row(client, tmp_path):
     fut = client.submit(operator.truediv, 1, 0, pure=False)
     distributed.wait(fut)
     row = collect_row(fut, StudyRef(tmp_path / "x" / "study.yaml", "x"), tmp_path)
-    assert row["status"] == "error" and row["message"].startswith("ZeroDivisionError")
+    assert row["status"] == "error"
+    assert row["message"].startswith("ZeroDivisionError")
 
 
 def test_cli_strict_exit_code_on_an_existing_scheduler(client, studies, tmp_path):
@@ -293,7 +309,8 @@ def test_cli_strict_exit_code_on_an_existing_scheduler(client, studies, tmp_path
     failing = runner.invoke(cli, ["batch", str(table), "--scheduler", address, "--out", str(tmp_path / "a"),
                                   "--no-map", "--strict"])
     assert failing.exit_code == 3, failing.output
-    assert (tmp_path / "a" / "稠密" / "result.json").is_file() and (tmp_path / "a" / "summary.xlsx").is_file()
+    assert (tmp_path / "a" / "稠密" / "result.json").is_file()
+    assert (tmp_path / "a" / "summary.xlsx").is_file()
     lenient = runner.invoke(cli, ["batch", str(table), "--scheduler", address, "--out", str(tmp_path / "a"),
                                   "--no-map"])
     assert lenient.exit_code == 0, lenient.output
@@ -303,12 +320,14 @@ def test_cli_strict_exit_code_on_an_existing_scheduler(client, studies, tmp_path
     broken = runner.invoke(cli, ["batch", str(studies / "broken"), "--scheduler", address,
                                  "--out", str(tmp_path / "c"), "--no-map", "--strict"])
     assert broken.exit_code == 3, broken.output
-    assert "1/1" in broken.output and "1 failed" in broken.output  # the progress line: done/total, failures
-    assert "failed: broken: " in broken.output and "'lon'" in broken.output
+    assert "1/1" in broken.output  # the progress line: done/total, failures
+    assert "1 failed" in broken.output
+    assert "failed: broken: " in broken.output
+    assert "'lon'" in broken.output
 
 
 def test_unreachable_scheduler_is_a_clear_error():
-    with (pytest.raises(BatchError, match="cannot connect to the Dask scheduler at tcp://127.0.0.1:9"),
+    with (pytest.raises(BatchError, match=r"cannot connect to the Dask scheduler at tcp://127\.0\.0\.1:9"),
           dask_client(scheduler="tcp://127.0.0.1:9", timeout_s=0.5)):
         pass
 
@@ -334,7 +353,8 @@ def test_studies_are_found_in_folders_and_tables(tmp_path):
     assert [r.path for r in discover_studies([xlsx])] == [b.resolve()]
 
     row = audit_study(tmp_path / "missing" / "study.yaml", tmp_path / "out" / "gone")
-    assert row["status"] == "error" and "not found" in row["message"]
+    assert row["status"] == "error"
+    assert "not found" in row["message"]
 
     bad = tmp_path / "bad.csv"
     bad.write_text("file\ncity/north\n", encoding="utf-8")

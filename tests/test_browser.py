@@ -17,10 +17,9 @@ from pathlib import Path
 import folium
 import pytest
 import shapely
-from conftest import X0, Y0, write_study
+from conftest import X0, Y0, audit, write_study
 
 from healthreach.inputs import load_inputs
-from conftest import audit
 from healthreach.maps import assets
 from healthreach.maps.audit import audit_map
 from healthreach.maps.base import add_controls, map_pair, render_html, title_lines

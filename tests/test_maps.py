@@ -17,13 +17,12 @@ import pyproj
 import pytest
 import shapely
 from click.testing import CliRunner
-from conftest import X0, Y0, write_study
+from conftest import X0, Y0, audit, write_study
 
 from healthreach.cli import cli
 from healthreach.crs import wgs84_to_gcj02
 from healthreach.errors import InputError
 from healthreach.inputs import load_inputs
-from conftest import audit
 from healthreach.maps import assets
 from healthreach.maps.audit import audit_map
 from healthreach.maps.base import add_controls, base_map, escape, render_html, settings, title_lines, to_display
@@ -108,7 +107,9 @@ def test_folium_tooltip_with_escaped_text_cannot_run_code(small_audit):
     m = base_map(small_audit, basemap="none")
     folium.CircleMarker([29.4, 107.8], tooltip=escape("`+alert(1)+` {{ 7*7 }} ${document.cookie}")).add_to(m)
     page = render_html(m)
-    assert "alert(1)+`" not in page and "{{ 7*7 }}" not in page and "${document" not in page
+    assert "alert(1)+`" not in page
+    assert "{{ 7*7 }}" not in page
+    assert "${document" not in page
     assert "&#96;+alert(1)+&#96; &#123;&#123; 7*7 &#125;&#125;" in page
 
 
@@ -117,17 +118,21 @@ def test_scenario_title_and_layer_names_are_escaped(small_audit):
     add_facilities(m, small_audit, name="<i>after</i> ")
     add_controls(m)
     page = decoded(render_html(m))
-    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(2)&gt;" in page
-    assert "<i>after</i>" not in page and "&lt;i&gt;after&lt;/i&gt;" in page
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=alert(2)&gt;" in page
+    assert "<i>after</i>" not in page
+    assert "&lt;i&gt;after&lt;/i&gt;" in page
 
 
 # --------------------------------------------------------------------------- offline page
 
 def test_offline_page_fetches_nothing_and_inlines_leaflet(offline_page):
     assert assets.network_references(offline_page) == []
-    assert "<script src" not in offline_page and '<link rel="stylesheet"' not in offline_page
+    assert "<script src" not in offline_page
+    assert '<link rel="stylesheet"' not in offline_page
     assert "Leaflet 1.9" in offline_page                         # the library itself is in the page
-    assert "L.control.scale" in offline_page and "hrToggleFullscreen" in offline_page
+    assert "L.control.scale" in offline_page
+    assert "hrToggleFullscreen" in offline_page
     assert "tile.openstreetmap.org" not in offline_page           # no tiles offline
 
 
@@ -142,7 +147,8 @@ def test_offline_means_no_tiles_unless_a_basemap_is_named(small_audit):
     assert settings(audit_map(small_audit)).basemap.name == "osm"
     named = audit_map(small_audit, offline=True, basemap="amap")
     page = render_html(named)                        # tiles are not scripts: the page passes the guard
-    assert settings(named).basemap.name == "amap" and "autonavi.com" in page
+    assert settings(named).basemap.name == "amap"
+    assert "autonavi.com" in page
 
 
 def test_offline_guard_refuses_a_page_that_loads_a_cdn_script(small_audit):
@@ -162,7 +168,9 @@ def test_offline_map_draws_roads_and_boundaries_without_tiles(small_audit):
     assert settings_tiles(m) == ()
     major = layers["主要道路"]
     minor = layers["乡村道路与街巷"]
-    assert major.show and minor.show  # with no tiles, the minor streets are the map's background
+    # with no tiles, the minor streets are the map's background
+    assert major.show
+    assert minor.show
     # the test grid: one 4 km arterial and one 4 km county road (major), 20 lines of 4 km minor road
     length = {name: sum(GEOD.geometry_length(g) for g in shapes(layer))
               for name, layer in (("major", major), ("minor", minor))}
@@ -197,11 +205,13 @@ def test_encoded_geometries_decode_to_the_same_shapes():
              shapely.MultiLineString([[(1, 2), (3, 4)], [(-5.5, 6.25), (7, 8), (9, 10)]]),
              shapely.MultiPolygon([square, shapely.Polygon([(108.1, 29.1), (108.2, 29.1), (108.2, 29.2)])])]
     encoded = assets.encode_geometries(geoms)
-    assert encoded[2] is None and encoded[3] == {"type": "Point", "coordinates": (107.3, 29.3)}
-    for geom, enc in zip(geoms, encoded):
+    assert encoded[2] is None
+    assert encoded[3] == {"type": "Point", "coordinates": (107.3, 29.3)}
+    for geom, enc in zip(geoms, encoded, strict=True):
         if geom is not None:
             back = shapely.geometry.shape(assets.decode_geometry(enc))
-            assert back.geom_type == geom.geom_type and shapely.equals_exact(back, geom, 1e-9)
+            assert back.geom_type == geom.geom_type
+            assert shapely.equals_exact(back, geom, 1e-9)
     # only URL-safe base64 characters: nothing a template engine, a JS string or HTML could read as syntax
     text = repr([e["hr"] for e in encoded if e and "hr" in e])
     assert re.fullmatch(r"[\[\]A-Za-z0-9_\-', ]*", text)
@@ -209,7 +219,7 @@ def test_encoded_geometries_decode_to_the_same_shapes():
 
 # --------------------------------------------------------------------------- GCJ-02 under Amap tiles
 
-@pytest.mark.parametrize("wgs,gcj", KNOWN_GCJ)
+@pytest.mark.parametrize(("wgs", "gcj"), KNOWN_GCJ)
 def test_known_point_lands_on_its_published_gcj02_position(wgs, gcj):
     point = gpd.GeoSeries([shapely.Point(wgs)], crs=4326)
     shown = to_display(point, "gcj02").iloc[0]
@@ -227,12 +237,14 @@ def test_amap_shifts_every_overlay_into_gcj02(small_audit):
     assert set(osm) == set(amap)
     for name in osm:
         a, b = coords(osm[name]), coords(amap[name])
-        assert len(a) and len(a) == len(b), name
+        assert len(a) > 0, name
+        assert len(a) == len(b), name
         glon, glat = wgs84_to_gcj02(a[:, 0], a[:, 1])
         err = metres(b[:, 0], b[:, 1], glon, glat)
         assert err.max() < 2.0, name                     # each vertex sits on its GCJ-02 position
         shift = metres(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
-        assert 100 < shift.min() and shift.max() < 1000, name
+        assert shift.min() > 100, name
+        assert shift.max() < 1000, name
     # the facility with the escaped name sits where its WGS84 position lands in GCJ-02
     fac = small_audit.facilities.iloc[0]
     lon, lat = pyproj.Transformer.from_crs(small_audit.inputs.crs, 4326, always_xy=True).transform(fac.x, fac.y)
@@ -261,10 +273,12 @@ def test_chinese_by_default_english_by_setting(small_audit):
     zh = decoded(render_html(audit_map(small_audit, basemap="none")))
     en = decoded(render_html(audit_map(small_audit, basemap="none", lang="en")))
     for text in ("到基层医疗机构的时间", "15分钟圈外人口", "机构：中心卫生院", "床位", "服务人口", "合成示范数据"):
-        assert text in zh and text not in en
+        assert text in zh
+        assert text not in en
     for text in ("Travel time to primary care", "People beyond 15 min", "Facilities: Central township health centre",
                  "Beds", "Catchment population", "Synthetic demo data"):
-        assert text in en and text not in zh
+        assert text in en
+        assert text not in zh
     with pytest.raises(InputError, match="zh, en"):
         audit_map(small_audit, lang="fr")
 
@@ -274,9 +288,12 @@ def test_title_traces_the_map_to_its_inputs(small_audit):
     text = " ".join(t for _, t in title_lines(small_audit, "en", scenario="New clinic"))
     assert small_audit.inputs.input_hash[:8] in text
     assert "Scenario: New clinic" in text
-    assert "roads.gpkg" in text and "facilities.csv" in text and "population.tif" in text
+    assert "roads.gpkg" in text
+    assert "facilities.csv" in text
+    assert "population.tif" in text
     fig = small_audit.figure("primary_care_15min")
-    assert f"{fig.share:.1%}" in text and "target 95%" in text
+    assert f"{fig.share:.1%}" in text
+    assert "target 95%" in text
     assert "synthetic" in lines
 
 
@@ -285,7 +302,8 @@ def test_popup_reports_catchment_and_share(small_audit):
     layer = next(v for k, v in geojson_layers(m).items() if k.startswith("Facilities: Central"))
     props = layer.data["features"][0]["properties"]
     row = small_audit.facility_table.set_index("id").loc["THC01"]
-    assert props["beds"] == "40" and props["ambulances"] == "1"
+    assert props["beds"] == "40"
+    assert props["ambulances"] == "1"
     assert props["catchment"] == f"{row.catchment_people:,.0f} people"
     assert props["share"] == f"{100 * row.catchment_share_15min:.0f}%"
     assert props["name"] == ("白云镇&#123;&#123; 7*7 &#125;&#125;卫生院 &#123;% if x %&#125;"
@@ -297,13 +315,15 @@ def test_layers_can_be_drawn_twice_under_other_names(small_audit):
     add_time_bands(m, small_audit, name="Before", show=False)
     add_time_bands(m, small_audit, name="After")
     layers = geojson_layers(m)
-    assert not layers["Before"].show and layers["After"].show
+    assert not layers["Before"].show
+    assert layers["After"].show
 
 
 def test_legend_sections_follow_their_layers(small_audit):
     page = render_html(audit_map(small_audit, basemap="none"))
     legend = re.search(r'<div class="hr-legend" id="(hr_legend_\w+)">(.*?)</div></div>', page, flags=re.DOTALL)
-    assert legend and "hrSyncLegend" in page
+    assert legend
+    assert "hrSyncLegend" in page
     names = set(re.findall(r'data-layers="([^"]+)"', legend.group(2)))
     for layer_names in names:
         for name in layer_names.split():
@@ -318,10 +338,12 @@ def test_cli_writes_an_offline_english_map(small_audit, tmp_path):
     result = CliRunner().invoke(cli, ["audit", str(study), "--out", str(out), "--offline", "--lang", "en"])
     assert result.exit_code == 0, result.output
     page = (out / "map.html").read_text(encoding="utf-8")
-    assert assets.network_references(page) == [] and "Travel time to primary care" in page
+    assert assets.network_references(page) == []
+    assert "Travel time to primary care" in page
     result = CliRunner().invoke(cli, ["audit", str(study), "--out", str(out), "--basemap", "tianditu"],
                                 env={"TIANDITU_KEY": ""})
-    assert result.exit_code == 1 and "tianditu-key" in result.output
+    assert result.exit_code == 1
+    assert "tianditu-key" in result.output
 
 
 @pytest.mark.slow

@@ -23,11 +23,10 @@ import numpy as np
 import pytest
 import shapely
 import yaml
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, audit
 from pyproj import CRS, Geod, Transformer
 
 from healthreach.inputs import load_inputs
-from conftest import audit
 from healthreach.study import load_study
 from healthreach.travel import Need
 

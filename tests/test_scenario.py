@@ -106,13 +106,15 @@ def test_unknown_id_suggests_the_closest_ids_and_names(base, study):
 
 def test_every_problem_is_listed_in_one_message(base, study):
     msg = problem(base, study, [{"close": "NOPE1"}, {"relocate": "NOPE2", "to": at(400, 400)}])
-    assert "change 1 (close NOPE1)" in msg and "change 2 (relocate NOPE2)" in msg
+    assert "change 1 (close NOPE1)" in msg
+    assert "change 2 (relocate NOPE2)" in msg
 
 
 def test_site_outside_the_study_area(base, study):
     msg = problem(base, study, [{"relocate": "CHC01", "to": at(-6000, 2000)}])
     assert "change 1 (relocate CHC01)" in msg
-    assert "lies 6.0 km outside the study area" in msg and "allow_outside: true" in msg
+    assert "lies 6.0 km outside the study area" in msg
+    assert "allow_outside: true" in msg
     # a tertiary hospital beyond the district is allowed when said so (and it must still be near a road)
     msg = problem(base, study, [{"add": "TH02", "name": "市中心医院", "type": "tertiary_hospital",
                                  "at": at(-300, 2000), "allow_outside": True}], max_road_m=100)
@@ -170,11 +172,13 @@ def test_contradicting_changes(base, study):
 
 def test_unknown_type_and_keys(base, study):
     msg = problem(base, study, [{"upgrade": "THC02", "type": "regional_subcentr"}])
-    assert "type 'regional_subcentr' is not a facility type of profile 'default'; did you mean 'regional_subcentre'" in msg
+    expected = ("type 'regional_subcentr' is not a facility type of profile 'default'; "
+                "did you mean 'regional_subcentre'")
+    assert expected in msg
     with pytest.raises(ScenarioError, match=r"change 1 \(relocate THC02\): unknown key 'too' \(did you mean 'to'\?\)"):
         parse_scenario(scenario(study, [{"relocate": "THC02", "too": at(400, 400)}]))
-    with pytest.raises(ScenarioError, match="change 1: a change starts with exactly one of add, relocate, close, "
-                                            "upgrade, expand .*got relocate, close"):
+    with pytest.raises(ScenarioError, match=r"change 1: a change starts with exactly one of add, relocate, close, "
+                                            r"upgrade, expand .*got relocate, close"):
         parse_scenario(scenario(study, [{"relocate": "THC02", "close": "VC01"}]))
     with pytest.raises(ScenarioError, match="an expansion needs beds: and/or ambulances:"):
         parse_scenario(scenario(study, [{"expand": "THC02"}]))
@@ -193,7 +197,9 @@ def test_numeric_ids_and_epsg_numbers_are_read_as_text(study):
             type: village_clinic
             at: {{x: 481000, y: 3251000, crs: 4545}}
         """))
-    assert spec.changes[0].ref == "4201" and spec.changes[1].ref == "17" and spec.changes[1].at.crs == "4545"
+    assert spec.changes[0].ref == "4201"
+    assert spec.changes[1].ref == "17"
+    assert spec.changes[1].at.crs == "4545"
 
 
 def test_missing_study_and_file(tmp_path):
@@ -201,11 +207,11 @@ def test_missing_study_and_file(tmp_path):
         load_scenario(tmp_path / "nope.yaml")
     path = tmp_path / "plan.yaml"
     path.write_text(yaml.safe_dump(scenario(Path("../nowhere/study.yaml"), [{"close": "X"}])), encoding="utf-8")
-    with pytest.raises(ScenarioError, match="plan.yaml: study: base study not found"):
+    with pytest.raises(ScenarioError, match=r"plan\.yaml: study: base study not found"):
         load_scenario(path)
 
 
-@pytest.mark.parametrize("convert,system", [(wgs84_to_gcj02, "gcj02"), (wgs84_to_bd09, "bd09")])
+@pytest.mark.parametrize(("convert", "system"), [(wgs84_to_gcj02, "gcj02"), (wgs84_to_bd09, "bd09")])
 def test_web_map_coordinates_are_converted(base, study, convert, system):
     lon, lat = lonlat(2000, 2000)
     wlon, wlat = convert(lon, lat)
@@ -213,7 +219,8 @@ def test_web_map_coordinates_are_converted(base, study, convert, system):
     sites = check(parse_scenario(scenario(study, [{"relocate": "VC01", "to": given},
                                                   {"relocate": "VC02", "to": {"lon": lon, "lat": lat}}])),
                   base.inputs)
-    assert sites[0].x == pytest.approx(X0 + 2000, abs=0.5) and sites[0].y == pytest.approx(Y0 + 2000, abs=0.5)
+    assert sites[0].x == pytest.approx(X0 + 2000, abs=0.5)
+    assert sites[0].y == pytest.approx(Y0 + 2000, abs=0.5)
     assert np.hypot(sites[0].x - sites[1].x, sites[0].y - sites[1].y) < 0.05
     # read as WGS84 the same numbers land hundreds of metres away
     off = check(parse_scenario(scenario(study, [{"relocate": "VC01", "to": {"lon": float(wlon), "lat": float(wlat)}}],
@@ -249,7 +256,9 @@ def test_closing_a_facility_never_raises_any_figure(base, study):
             assert after.get(sid, 0.0) <= share + 1e-12, (sid, fid)
         assert r.newly_covered == 0
         row = r.facilities.set_index("id").loc[fid]
-        assert row["status"] == "closed" and row["beds_after"] == 0 and row["ambulances_after"] == 0
+        assert row["status"] == "closed"
+        assert row["beds_after"] == 0
+        assert row["ambulances_after"] == 0
 
 
 def test_relocating_to_the_same_place_changes_nothing(base, study):
@@ -257,8 +266,11 @@ def test_relocating_to_the_same_place_changes_nothing(base, study):
     changes = [{"relocate": row.id, "to": {"lon": row.lon, "lat": row.lat}} for row in table.itertuples()]
     r = run(base, study, changes)
     for fb, fa in zip(r.before.figures.values(), r.after.figures.values(), strict=True):
-        assert fb.share == fa.share and fb.covered == fa.covered, fb.id
-    assert r.newly_covered == 0 and r.lose_coverage == 0 and r.flows.empty
+        assert fb.share == fa.share, fb.id
+        assert fb.covered == fa.covered, fb.id
+    assert r.newly_covered == 0
+    assert r.lose_coverage == 0
+    assert r.flows.empty
     assert (r.facilities["catchment_people_change"].fillna(0) == 0).all()
 
 
@@ -274,7 +286,8 @@ def test_population_total_is_the_baselines(base, study):
 def test_a_relocation_can_both_cover_and_uncover_people(base, study):
     # the urban community centre moves from the middle of its township to a corner
     r = run(base, study, [{"relocate": "CHC01", "to": at(0, 4000)}])
-    assert r.newly_covered > 0 and r.lose_coverage > 0
+    assert r.newly_covered > 0
+    assert r.lose_coverage > 0
     primary = r.standards.set_index("standard").loc["primary_care_15min"]
     assert primary["change_people"] == pytest.approx(r.newly_covered - r.lose_coverage)
     people = r.after.inputs.cells.people
@@ -304,9 +317,12 @@ def test_upgrade_with_emergency_adds_an_emergency_site(base, study):
     r = run(base, study, [{"upgrade": "THC02", "type": "regional_subcentre", "emergency": True},
                           {"expand": "THC02", "beds": 100, "ambulances": 3}])
     row = r.facilities.set_index("id").loc["THC02"]
-    assert row["type_before"] == "township_hc" and row["type_after"] == "regional_subcentre"
-    assert row["status"] == "upgraded+expanded" and row["beds_after"] == 100
-    assert row["emergency_catchment_people_after"] > 0 and np.isnan(row["emergency_catchment_people_before"])
+    assert row["type_before"] == "township_hc"
+    assert row["type_after"] == "regional_subcentre"
+    assert row["status"] == "upgraded+expanded"
+    assert row["beds_after"] == 100
+    assert row["emergency_catchment_people_after"] > 0
+    assert np.isnan(row["emergency_catchment_people_before"])
     amb = r.standards.set_index("standard").loc["ambulances_per_population.ambulances"]
     assert amb["change"] == 2
 
@@ -314,8 +330,10 @@ def test_upgrade_with_emergency_adds_an_emergency_site(base, study):
 def test_merge_moves_beds_and_ambulances_and_the_catchment(base, study):
     r = run(base, study, [{"close": "THC02", "into": "THC01"}])
     fac = r.facilities.set_index("id")
-    assert fac.loc["THC01", "beds_after"] == 40 + 20 and fac.loc["THC01", "ambulances_after"] == 1 + 1
-    assert fac.loc["THC02", "merged_into"] == "THC01" and fac.loc["THC01", "status"] == "merged_in"
+    assert fac.loc["THC01", "beds_after"] == 40 + 20
+    assert fac.loc["THC01", "ambulances_after"] == 1 + 1
+    assert fac.loc["THC02", "merged_into"] == "THC01"
+    assert fac.loc["THC01", "status"] == "merged_in"
     assert fac.loc["THC02", "catchment_people_after"] != fac.loc["THC02", "catchment_people_after"]  # NaN: closed
     # THC02's former people now go to their next nearest facility; the flows account for all of them
     flows = r.flows[r.flows["from_id"] == "THC02"]
@@ -337,7 +355,8 @@ def assert_same_travel(study: Study, incremental: dict, full: dict, facilities) 
         # cells read the facility of the way they take (via a node, or along their own segment)
         cost, facility = point_cost(inputs.network, got.surface, study.access[need.mode],
                                     inputs.profile.travel.access_kmh)
-        assert np.array_equal(got.facility, facility) and np.array_equal(got.cost, cost)
+        assert np.array_equal(got.facility, facility)
+        assert np.array_equal(got.cost, cost)
         member = in_group(facilities, inputs.profile.groups[need.group])
         reached = got.surface.facility >= 0
         assert member[got.surface.facility[reached]].all(), need
@@ -389,20 +408,20 @@ def test_repaired_surface_equals_a_fresh_search_on_random_graphs(seed):
     from test_reach import random_network
 
     net, rng = random_network(seed, 300)
+
+    def sites(mode, count):  # facilities attach mid-segment; some stand on a node
+        xy = rng.uniform(0, 8000, (count, 2))
+        at = net.attach(xy[:, 0], xy[:, 1], mode)
+        on_node = net.at_nodes(rng.choice(net.n_nodes, count))
+        return Attachment.concat([at[: count // 2], on_node[count // 2:]])
+
     for mode, weight, direction in (("walk", "time", "to"), ("drive", "time", "to"),
                                     ("ambulance", "length", "from"), ("ambulance", "time", "from")):
         k = 8
-
-        def sites(count):  # facilities attach mid-segment; some stand on a node
-            xy = rng.uniform(0, 8000, (count, 2))
-            at = net.attach(xy[:, 0], xy[:, 1], mode)
-            on_node = net.at_nodes(rng.choice(net.n_nodes, count))
-            return Attachment.concat([at[: count // 2], on_node[count // 2:]])
-
-        before = sites(k)
+        before = sites(mode, k)
         base = nearest_facility(net, before, mode, weight, direction, np.arange(k))
         gone = rng.choice(k, 3, replace=False)          # one closes, two move
-        new = sites(4)
+        new = sites(mode, 4)
         after = Attachment.concat([before, new[2:]])     # two new sites
         after.seg[gone[1:]], after.along_m[gone[1:]] = new.seg[:2], new.along_m[:2]
         keep = np.ones(k + 2, bool)
@@ -472,7 +491,8 @@ def test_scenario_command_writes_every_output(study, tmp_path):
                                                      - summary["primary_care"]["lose_coverage_people"], abs=1)
     import geopandas as gpd
     moves = gpd.read_file(out / "changes.gpkg", layer="moves")
-    assert len(moves) == 1 and moves.geometry.iloc[0].length == pytest.approx(np.hypot(800, 2000), abs=1)
+    assert len(moves) == 1
+    assert moves.geometry.iloc[0].length == pytest.approx(np.hypot(800, 2000), abs=1)
     assert len(gpd.read_file(out / "changes.gpkg", layer="lost_cells")) > 0
     page = (out / "map.html").read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" not in page
@@ -485,7 +505,8 @@ def test_bad_scenario_exits_1_with_one_message(study, tmp_path):
     path = write_scenario(tmp_path, "bad", study, [{"close": "THC9"}])
     result = CliRunner().invoke(cli, ["scenario", str(path), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1
-    assert "no facility with id 'THC9'" in result.output and "Traceback" not in result.output
+    assert "no facility with id 'THC9'" in result.output
+    assert "Traceback" not in result.output
     assert not (tmp_path / "o").exists()
 
 
@@ -501,7 +522,8 @@ def test_compare_ranks_scenarios(study, tmp_path):
     assert table["scenario"].tolist() == ["good", "(baseline)", "bad"]
     assert table["primary_care_15min"].is_monotonic_decreasing
     result = CliRunner().invoke(cli, ["compare", str(good), "--by", "primary_care", "--out", str(out)])
-    assert result.exit_code == 1 and "did you mean 'primary_care_15min'" in result.output
+    assert result.exit_code == 1
+    assert "did you mean 'primary_care_15min'" in result.output
 
 
 def test_compare_table_of_one_baseline(base, study):
@@ -519,7 +541,8 @@ def test_map_has_before_after_gained_lost_and_moves(base, study):
     r = run(base, study, [{"relocate": "CHC01", "to": at(0, 4000)}, {"close": "VC02"}])
     page = render_html(scenario_map(r, lang="en", offline=True))
     for text in ("Before: Travel time to primary care", "After: Travel time to primary care", "Newly covered",
-                 "Coverage lost", "Planned changes", "change 1: 城东社区卫生服务中心 (CHC01) relocated", "change 2: 柳树村卫生室 (VC02) closed"):
+                 "Coverage lost", "Planned changes", "change 1: 城东社区卫生服务中心 (CHC01) relocated",
+                 "change 2: 柳树村卫生室 (VC02) closed"):
         assert text in page, text
 
 
@@ -545,8 +568,10 @@ def test_closing_a_groups_last_facility_leaves_nobody_covered_not_unassessed(stu
     result = run(base, study, [{"close": fid} for fid in emergency])
     for sid in ("emergency_radius_urban", "emergency_radius_rural_10km", "emergency_response_18min"):
         before, after = result.before.figure(sid), result.after.figure(sid)
-        assert before.covered > 0 and "not_assessed" not in after.details, sid
-        assert after.covered == 0 and after.passed is False, sid
+        assert before.covered > 0, sid
+        assert "not_assessed" not in after.details, sid
+        assert after.covered == 0, sid
+        assert after.passed is False, sid
 
 
 def test_facility_ids_in_a_scenario_file_are_read_as_written(tmp_path):
@@ -561,8 +586,11 @@ def test_facility_ids_in_a_scenario_file_are_read_as_written(tmp_path):
 def test_closing_the_only_tertiary_hospital_fails_the_one_hour_standard(study, base):
     result = run(base, study, [{"close": "TH01"}])
     before, after = result.before.figure("tertiary_hospital_1h"), result.after.figure("tertiary_hospital_1h")
-    assert before.covered > 0 and after.covered == 0 and after.passed is False
-    assert "not_assessed" not in after.details and after.unreachable == after.population
+    assert before.covered > 0
+    assert after.covered == 0
+    assert after.passed is False
+    assert "not_assessed" not in after.details
+    assert after.unreachable == after.population
 
 
 def test_an_ambulance_change_on_a_study_without_ambulance_counts_is_an_error(tmp_path):
