@@ -97,6 +97,9 @@ def diff(before: Evaluation, after: Evaluation) -> Diff:
     moved: dict[str, tuple[float, float]] = {}  # figure id -> (people newly covered, losing coverage)
     for unit in study.standards:
         for fid, (column, _) in unit.tests().items():
+            if column not in values0:  # a standard the step did not touch: nobody moves
+                moved[fid] = (0.0, 0.0)
+                continue
             ok0, ok1 = values0[column].astype(bool), values1[column].astype(bool)
             moved[fid] = (float(people[ok1 & ~ok0].sum()), float(people[ok0 & ~ok1].sum()))
         if isinstance(unit, Villages) and unit.id in before.village_tables and unit.id in after.village_tables:
@@ -107,7 +110,7 @@ def diff(before: Evaluation, after: Evaluation) -> Diff:
             moved[unit.id] = (float(pop[ok1 & ~ok0].sum()), float(pop[ok0 & ~ok1].sum()))
 
     gained = lost = np.zeros(0, np.int64)
-    if study.primary is not None:
+    if study.primary is not None and study.primary.col("ok") in values0:
         column = study.primary.col("ok")
         ok0, ok1 = values0[column].astype(bool), values1[column].astype(bool)
         gained, lost = cells[ok1 & ~ok0], cells[ok0 & ~ok1]

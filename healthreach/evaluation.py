@@ -18,7 +18,7 @@ kept as the baseline's arrays plus the cells that differ
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -158,6 +158,24 @@ class Sources:
     columns: dict[str, np.ndarray]
     member: dict[str, np.ndarray]
     attached: dict[str, Attachment]
+
+
+def positions(cells: np.ndarray, n: int) -> Callable[[np.ndarray], np.ndarray]:
+    """A function giving the position of each cell of ``idx`` in ``cells`` (ascending), -1 where absent.
+
+    Many cells: a lookup array over all ``n`` cells; few: a binary search.
+    """
+    if len(cells) > n // 64:
+        where = np.full(n, -1, np.int64)
+        where[cells] = np.arange(len(cells))
+        return lambda idx: where[idx]
+
+    def search(idx: np.ndarray) -> np.ndarray:
+        if not len(cells):
+            return np.full(len(idx), -1, np.int64)
+        pos = np.minimum(np.searchsorted(cells, idx), len(cells) - 1)
+        return np.where(cells[pos] == idx, pos, -1)
+    return search
 
 
 def union(parts: Iterable[np.ndarray], n: int) -> np.ndarray:
@@ -421,18 +439,22 @@ class Evaluation:
         changed = _changed_cells(self.state, updates, len(cells.x))
         before = self.state.view(changed)
         after = {key: (cost.copy(), row.copy()) if key in updates else (cost, row) for key, (cost, row) in before.items()}
+        at = positions(changed, len(cells.x))
         for key, (idx, cost, row) in updates.items():  # the updated cells that changed take their new values
-            pos = np.minimum(np.searchsorted(changed, idx), max(len(changed) - 1, 0))
-            hit = changed[pos] == idx if len(changed) else np.zeros(len(idx), bool)
+            pos = at(idx)
+            hit = pos >= 0
             after[key][0][pos[hit]], after[key][1][pos[hit]] = cost[hit], row[hit]
         state = self.state.with_values(changed, after)
         old, new = study.view(before, changed), study.view(after, changed)
         people, town = cells.people[changed], cells.township[changed].astype(np.intp)
-        values_old = {k: v for s in study.standards for k, v in s.cell_values(old).items()}
-        values_new = {k: v for s in study.standards for k, v in s.cell_values(new).items()}
+        # only the standards that read a changed surface can change; the others' values stay as they are
+        affected = [s for s in study.standards if _reads(s, updates)]
+        values_old = {k: v for s in affected for k, v in s.cell_values(old).items()}
+        values_new = {k: v for s in affected for k, v in s.cell_values(new).items()}
         tally = self.tally.changed(changed, people, town, values_old, values_new)
-        catch = _catchments_changed(self.catchments, catchments(study, old, people, len(facilities)),
-                                    catchments(study, new, people, len(facilities)), len(facilities))
+        which = {s.id for s in affected}
+        catch = _catchments_changed(self.catchments, catchments(study, old, people, len(facilities), which),
+                                    catchments(study, new, people, len(facilities), which), len(facilities))
         township = self._township_of(study, sources, self)
         t_figures = time.perf_counter()
         out = self._finish(study, facilities, sources, surf, Cellwise(line_m, state, tally, catch), township,
@@ -487,22 +509,36 @@ class Evaluation:
         return self.study.inputs
 
 
-def catchments(study: Study, view: CellView, people: np.ndarray, n: int) -> dict[str, np.ndarray]:
-    """People per facility row: nearest primary facility (all, and within the circle), nearest emergency station."""
+def catchments(study: Study, view: CellView, people: np.ndarray, n: int,
+               which: set[str] | None = None) -> dict[str, np.ndarray]:
+    """People per facility row: nearest primary facility (all, and within the circle), nearest emergency station.
+
+    ``which``: the ids of the standards whose catchments are wanted (None: all).
+    """
     out = {}
-    if study.primary is not None:
+    if study.primary is not None and (which is None or study.primary.id in which):
         seconds, row = study.primary.cell_seconds(view)
         out["primary"] = people_per_row(people, row, n)
         out["primary_within"] = people_per_row(people, row, n, seconds <= study.primary.limit_s)
-    if study.response is not None:
+    if study.response is not None and (which is None or study.response.id in which):
         out["emergency"] = people_per_row(people, view.facility(study.response.need), n)
     return out
 
 
 def _catchments_changed(current: dict[str, np.ndarray], old: dict[str, np.ndarray], new: dict[str, np.ndarray],
                         n: int) -> dict[str, np.ndarray]:
-    """Catchments (``n`` rows now) with the changed cells' old people taken away and their new people added."""
-    return {key: settle(np.r_[sums, np.zeros(n - len(sums))] - old[key] + new[key]) for key, sums in current.items()}
+    """Catchments (``n`` rows now) with the changed cells' old people taken away and their new people added
+    (catchments not in ``old`` and ``new`` are unchanged)."""
+    out = {}
+    for key, sums in current.items():
+        grown = np.r_[sums, np.zeros(n - len(sums))]
+        out[key] = settle(grown - old[key] + new[key]) if key in old else grown
+    return out
+
+
+def _reads(unit: Standard, updates: Mapping[Key, Any]) -> bool:
+    """Whether a standard reads any of the updated surfaces (or straight-line distances)."""
+    return any(n in updates for n in unit.needs()) or any(("line", g) in updates for g in unit.line_radii())
 
 
 def _sites(sources: Sources, group: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -197,7 +197,10 @@ class CellIndex:
     def cells_near(self, nodes: np.ndarray, segments: np.ndarray) -> np.ndarray:
         """Cells on a segment that ends at one of ``nodes`` or is one of ``segments``."""
         around = self.node_segs[_ranges(self.node_start, np.asarray(nodes, np.int64))]
-        return self.cells_of(np.unique(np.r_[around, np.asarray(segments, np.int64)]))
+        wanted = np.zeros(len(self.start) - 1, bool)  # distinct segments, without sorting them
+        wanted[around] = True
+        wanted[np.asarray(segments, np.int64)] = True
+        return self.cells_of(np.flatnonzero(wanted))
 
 
 def _ranges(start: np.ndarray, keys: np.ndarray) -> np.ndarray:

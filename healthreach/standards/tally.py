@@ -31,6 +31,13 @@ def _people_by_township(cells, township, people, values, n):  # pragma: no cover
     return out
 
 
+@njit(cache=True)
+def _change_by_township(township, people, before, after, out, column):  # pragma: no cover - compiled
+    """Add ``people[c] * (after[c] - before[c])`` to ``out[township[c], column]`` for every listed cell ``c``."""
+    for c in range(len(people)):
+        out[township[c], column] += people[c] * after[c] - people[c] * before[c]
+
+
 @dataclass(frozen=True)
 class CellWeights:
     """Constants for summing people over the study-area cells (derived once per study).
@@ -87,14 +94,16 @@ class Tally:
                 before: dict[str, np.ndarray], after: dict[str, np.ndarray]) -> Tally:
         """The tally with the values of ``cells`` (their people and townships given) replaced.
 
-        ``before`` and ``after`` hold every column's values at those cells.
+        ``before`` and ``after`` hold the values at those cells of the
+        columns that may change; the other columns stay as they are.
         """
         if len(cells) == 0:
             return self
-        names = list(self.columns)
-        change = np.stack([np.asarray(after[n], float) - np.asarray(before[n], float) for n in names])
-        delta = _people_by_township(cells, township, people, change, len(self.weights.township_people))
-        return Tally(self.weights, names, settle(self.sums + delta))
+        sums = self.sums.copy()
+        for name in before:  # one compiled pass per column: no stacked copies of the cells
+            _change_by_township(township, people, np.asarray(before[name]), np.asarray(after[name]), sums,
+                                self.columns[name])
+        return Tally(self.weights, list(self.columns), settle(sums))
 
     def per_township(self, column: str) -> np.ndarray:
         """People per township in one column."""
