@@ -117,7 +117,8 @@ def run(study: Study, n: int, label: str) -> dict:
     return {
         "study": label, "nodes": int(study.inputs.network.n_nodes), "cells": len(study.inputs.cells.people),
         "facilities": len(study.inputs.facilities), "surfaces": len(study.needs), "standards": len(base.figures),
-        "baseline_s": round(baseline_s, 3), "warm_up_s": round(warm_up_s, 3), "changes": len(changes), "per_kind": per_kind, "all": every,
+        "baseline_s": round(baseline_s, 3), "warm_up_s": round(warm_up_s, 3),
+        "changes": len(changes), "per_kind": per_kind, "all": every,
         "from_scratch_over_whole_answer_median": round(every["from_scratch"]["median_ms"]
                                                        / every["whole_answer"]["median_ms"], 1),
         "cells_changed_median": int(np.median(changed_cells)), "cells_changed_max": int(np.max(changed_cells)),

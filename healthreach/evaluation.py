@@ -438,7 +438,8 @@ class Evaluation:
         t_travel = time.perf_counter()
         changed = _changed_cells(self.state, updates, len(cells.x))
         before = self.state.view(changed)
-        after = {key: (cost.copy(), row.copy()) if key in updates else (cost, row) for key, (cost, row) in before.items()}
+        after = {key: (cost.copy(), row.copy()) if key in updates else (cost, row)
+                 for key, (cost, row) in before.items()}
         at = positions(changed, len(cells.x))
         for key, (idx, cost, row) in updates.items():  # the updated cells that changed take their new values
             pos = at(idx)
@@ -527,8 +528,10 @@ def catchments(study: Study, view: CellView, people: np.ndarray, n: int,
 
 def _catchments_changed(current: dict[str, np.ndarray], old: dict[str, np.ndarray], new: dict[str, np.ndarray],
                         n: int) -> dict[str, np.ndarray]:
-    """Catchments (``n`` rows now) with the changed cells' old people taken away and their new people added
-    (catchments not in ``old`` and ``new`` are unchanged)."""
+    """Catchments (``n`` rows now) with the changed cells' old people taken away and their new people added.
+
+    Catchments not in ``old`` and ``new`` are unchanged.
+    """
     out = {}
     for key, sums in current.items():
         grown = np.r_[sums, np.zeros(n - len(sums))]

@@ -100,8 +100,8 @@ class Tally:
         if len(cells) == 0:
             return self
         sums = self.sums.copy()
-        for name in before:  # one compiled pass per column: no stacked copies of the cells
-            _change_by_township(township, people, np.asarray(before[name]), np.asarray(after[name]), sums,
+        for name, old in before.items():  # one compiled pass per column: no stacked copies of the cells
+            _change_by_township(township, people, np.asarray(old), np.asarray(after[name]), sums,
                                 self.columns[name])
         return Tally(self.weights, list(self.columns), settle(sums))
 
