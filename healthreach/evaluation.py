@@ -437,16 +437,16 @@ class Evaluation:
                 updates[("line", group)] = (idx, banded(line_m[group][idx], radii), np.full(len(idx), -1))
         t_travel = time.perf_counter()
         changed = _changed_cells(self.state, updates, len(cells.x))
-        before = self.state.view(changed)
-        after = {key: (cost.copy(), row.copy()) if key in updates else (cost, row)
-                 for key, (cost, row) in before.items()}
+        was = self.state.view(changed)
+        now = {key: (cost.copy(), row.copy()) if key in updates else (cost, row)
+                 for key, (cost, row) in was.items()}
         at = positions(changed, len(cells.x))
         for key, (idx, cost, row) in updates.items():  # the updated cells that changed take their new values
             pos = at(idx)
             hit = pos >= 0
-            after[key][0][pos[hit]], after[key][1][pos[hit]] = cost[hit], row[hit]
-        state = self.state.with_values(changed, after)
-        old, new = study.view(before, changed), study.view(after, changed)
+            now[key][0][pos[hit]], now[key][1][pos[hit]] = cost[hit], row[hit]
+        state = self.state.with_values(changed, now)
+        old, new = study.view(was, changed), study.view(now, changed)
         people, town = cells.people[changed], cells.township[changed].astype(np.intp)
         # only the standards that read a changed surface can change; the others' values stay as they are
         affected = [s for s in study.standards if _reads(s, updates)]
