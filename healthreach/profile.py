@@ -186,8 +186,16 @@ class Profile(_Strict):
         """Fill in ``kind`` (and a radius's ``area``) that a bundled standard id implies."""
         if not isinstance(standards, dict):
             return standards
-        return {sid: {**IMPLIED.get(sid, {}), **spec} if isinstance(spec, dict) else spec
-                for sid, spec in standards.items()}
+        out = {}
+        for sid, spec in standards.items():
+            if isinstance(spec, dict):
+                spec = {**IMPLIED.get(str(sid), {}), **spec}
+                if "kind" not in spec:
+                    msg = (f"standard '{sid}' needs kind: one of {', '.join(KINDS)} (only the bundled ids "
+                           f"{', '.join(IMPLIED)} imply theirs; see docs/standards.md)")
+                    raise ValueError(msg)
+            out[sid] = spec
+        return out
 
     @field_validator("standards")
     @classmethod
