@@ -187,13 +187,12 @@ class Profile(_Strict):
         if not isinstance(standards, dict):
             return standards
         out = {}
-        for sid, spec in standards.items():
-            if isinstance(spec, dict):
-                spec = {**IMPLIED.get(str(sid), {}), **spec}
-                if "kind" not in spec:
-                    msg = (f"standard '{sid}' needs kind: one of {', '.join(KINDS)} (only the bundled ids "
-                           f"{', '.join(IMPLIED)} imply theirs; see docs/standards.md)")
-                    raise ValueError(msg)
+        for sid, given in standards.items():
+            spec = {**IMPLIED.get(str(sid), {}), **given} if isinstance(given, dict) else given
+            if isinstance(spec, dict) and "kind" not in spec:
+                msg = (f"standard '{sid}' needs kind: one of {', '.join(KINDS)} (only the bundled ids "
+                       f"{', '.join(IMPLIED)} imply theirs; see docs/standards.md)")
+                raise ValueError(msg)
             out[sid] = spec
         return out
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import yaml
-
 from conftest import write_study
+
 from healthreach.errors import StudyError
 from healthreach.evaluation import Study
 from healthreach.inputs import load_inputs
