@@ -143,3 +143,16 @@ def test_inputs_are_read_only(demo_inputs):
         demo_inputs.cells = None  # type: ignore[misc]
     with pytest.raises(ValueError, match="read-only"):
         demo_inputs.cells.people[0] = 1.0
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ("THC01", r"scenario: expected a list of changes.*got str"),
+    ({"close": "THC01"}, r"scenario: expected a list of changes.*got dict"),
+    ([], r"scenario: no changes given"),
+    ([{"close": "THC1"}], r"no facility with id 'THC1'.*did you mean THC01"),
+])
+def test_changes_given_in_code_are_checked_with_clear_errors(demo_inputs, changes, message):
+    from healthreach.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match=message):
+        Study(demo_inputs).baseline().apply(changes)

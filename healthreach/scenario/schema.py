@@ -255,7 +255,11 @@ def as_scenario(changes: Scenario | Iterable[Any], name: str = "changes") -> Sce
     """A scenario from changes given in code (mappings as in a scenario file, or change objects)."""
     if isinstance(changes, Scenario):
         return changes
-    return Scenario(name=name, study=None, changes=parse_changes(list(changes)))
+    if isinstance(changes, str | bytes | dict):
+        msg = (f"scenario: expected a list of changes, such as [{{'relocate': 'THC07', 'to': {{'lon': ..., "
+               f"'lat': ...}}}}], got {type(changes).__name__}")
+        raise ScenarioError(msg)
+    return Scenario(name=name, study=None, changes=parse_changes(list(changes), "scenario"))
 
 
 def parse_scenario(data: dict[str, Any], source: Path | None = None) -> Scenario:
