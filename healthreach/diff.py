@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from healthreach.evaluation import Evaluation
     from healthreach.scenario.schema import Scenario
 
+NO_FLOWS = pd.DataFrame({"from_id": [], "to_id": [], "people": []})
 DECIMALS = {"baseline": 6, "scenario": 6, "change": 6, "baseline_people": 1, "scenario_people": 1,
             "change_people": 1, "newly_covered_people": 1, "lose_coverage_people": 1}
 
@@ -86,8 +87,7 @@ def diff(before: Evaluation, after: Evaluation) -> Diff:
         cells, view0, view1, values0, values1 = step.cells, step.view_before, step.view_after, step.before, step.after
     else:
         if before.state.root is after.state.root:  # both kept as the same baseline plus the cells that differ
-            cells = (after.state.cells if len(before.state.cells) == 0 else before.state.cells
-                     if len(after.state.cells) == 0 else np.union1d(before.state.cells, after.state.cells))
+            cells = np.union1d(before.state.differing(), after.state.differing())
         else:  # e.g. one evaluated from scratch: compare every cell
             cells = np.arange(len(study.inputs.cells.x))
         view0, view1 = study.view(before.state.view(cells), cells), study.view(after.state.view(cells), cells)
@@ -114,7 +114,9 @@ def diff(before: Evaluation, after: Evaluation) -> Diff:
         column = study.primary.col("ok")
         ok0, ok1 = values0[column].astype(bool), values1[column].astype(bool)
         gained, lost = cells[ok1 & ~ok0], cells[ok0 & ~ok1]
-    flows = _flows(after, view0, view1, people)
+    # a step that did not touch the first circle moves nobody between its catchments
+    touched = study.primary is not None and study.primary.col("ok") in values0
+    flows = _flows(after, view0, view1, people) if touched else NO_FLOWS.copy()
     return Diff(before, after, _standards(before, after, moved), _townships(before, after, gained, lost),
                 _facilities(before, after), flows, gained, lost)
 
@@ -211,13 +213,13 @@ def _flows(after: Evaluation, view0: Any, view1: Any, people: np.ndarray) -> pd.
     """People whose nearest facility of the first circle changes: (from_id, to_id, people), largest first."""
     primary = after.study.primary
     if primary is None:
-        return pd.DataFrame({"from_id": [], "to_id": [], "people": []})
+        return NO_FLOWS.copy()
     f0, f1 = primary.cell_seconds(view0)[1], primary.cell_seconds(view1)[1]
     moved = (f0 != f1) & (people > 0)
     na = len(after.facilities)
     ids = np.r_[after.sources.columns["id"].astype(object), np.array(["(none)"], dtype=object)]
     if not moved.any():
-        return pd.DataFrame({"from_id": [], "to_id": [], "people": []})
+        return NO_FLOWS.copy()
     key = (f0[moved] + 1) * (na + 1) + (f1[moved] + 1)
     uniq, inverse = np.unique(key, return_inverse=True)
     sums = np.bincount(inverse, weights=people[moved])

@@ -18,7 +18,7 @@ kept as the baseline's arrays plus the cells that differ
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -160,24 +160,6 @@ class Sources:
     attached: dict[str, Attachment]
 
 
-def positions(cells: np.ndarray, n: int) -> Callable[[np.ndarray], np.ndarray]:
-    """A function giving the position of each cell of ``idx`` in ``cells`` (ascending), -1 where absent.
-
-    Many cells: a lookup array over all ``n`` cells; few: a binary search.
-    """
-    if len(cells) > n // 64:
-        where = np.full(n, -1, np.int64)
-        where[cells] = np.arange(len(cells))
-        return lambda idx: where[idx]
-
-    def search(idx: np.ndarray) -> np.ndarray:
-        if not len(cells):
-            return np.full(len(idx), -1, np.int64)
-        pos = np.minimum(np.searchsorted(cells, idx), len(cells) - 1)
-        return np.where(cells[pos] == idx, pos, -1)
-    return search
-
-
 def union(parts: Iterable[np.ndarray], n: int) -> np.ndarray:
     """The distinct cells of several index arrays, ascending (``n``: cells in the study area)."""
     mask = np.zeros(n, bool)
@@ -188,15 +170,16 @@ def union(parts: Iterable[np.ndarray], n: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CellState:
-    """Per-cell cost and nearest-facility row for every key: the baseline's arrays plus the cells that differ.
+    """Per-cell cost and nearest-facility row for every key: the baseline's arrays plus, per key, the cells
+    that differ.
 
     ``root`` holds full arrays (read-only, shared by every evaluation of the
-    study); ``cells`` (ascending) are the cells whose values may differ from
-    them, and ``values`` hold every key's values at those cells.
+    study); ``cells[key]`` (ascending) are the cells whose values of that key
+    differ from them, and ``values[key]`` the values there.
     """
 
     root: Mapping[Key, tuple[np.ndarray, np.ndarray]]
-    cells: np.ndarray
+    cells: Mapping[Key, np.ndarray]
     values: Mapping[Key, tuple[np.ndarray, np.ndarray]]
 
     @classmethod
@@ -204,42 +187,52 @@ class CellState:
         """The state of a baseline: its full arrays (made read-only), no cell differing."""
         for cost, facility in root.values():
             cost.flags.writeable = facility.flags.writeable = False
-        return cls(root, np.zeros(0, np.int64), {k: (np.zeros(0), np.zeros(0, np.int64)) for k in root})
+        return cls(root, dict.fromkeys(root, np.zeros(0, np.int64)),
+                   dict.fromkeys(root, (np.zeros(0), np.zeros(0, np.int64))))
+
+    def differing(self) -> np.ndarray:
+        """Every cell where any key differs from the baseline (ascending)."""
+        n = len(next(iter(self.root.values()))[0])
+        return union(self.cells.values(), n)
 
     def view(self, idx: np.ndarray, keys: Iterable[Key] | None = None) -> dict[Key, tuple[np.ndarray, np.ndarray]]:
         """Every key's (or the given keys') (cost, row) at the cells ``idx``."""
-        pos = np.searchsorted(self.cells, idx)
-        hit = pos < len(self.cells)
-        hit[hit] = self.cells[pos[hit]] == idx[hit]
-        src = pos[hit]
         out = {}
         for key in self.root if keys is None else keys:
             cost, facility = self.root[key]
             c, f = cost[idx], facility[idx]
-            if len(src):
-                c[hit], f[hit] = self.values[key][0][src], self.values[key][1][src]
+            cells = self.cells[key]
+            if len(cells):
+                pos = np.minimum(np.searchsorted(cells, idx), len(cells) - 1)
+                hit = cells[pos] == idx
+                c[hit], f[hit] = self.values[key][0][pos[hit]], self.values[key][1][pos[hit]]
             out[key] = (c, f)
         return out
 
     def full(self, key: Key) -> tuple[np.ndarray, np.ndarray]:
         """One key's (cost, row) at every cell (new arrays)."""
         cost, facility = self.root[key][0].copy(), self.root[key][1].copy()
-        cost[self.cells], facility[self.cells] = self.values[key]
+        cost[self.cells[key]], facility[self.cells[key]] = self.values[key]
         return cost, facility
 
-    def with_values(self, cells: np.ndarray, values: dict[Key, tuple[np.ndarray, np.ndarray]]) -> CellState:
-        """The state with every key's new (cost, row) at the ``cells`` (ascending)."""
-        if not len(cells):
+    def with_values(self, changes: Mapping[Key, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> CellState:
+        """The state with new values: per key, (cells (ascending, distinct), cost, row)."""
+        if not changes:
             return self
-        if not len(self.cells):
-            return CellState(self.root, cells, values)
         n = len(next(iter(self.root.values()))[0])
-        merged = union([self.cells, cells], n)
-        out = self.view(merged)
-        pos = np.searchsorted(merged, cells)
-        for key, (cost, facility) in values.items():
-            out[key][0][pos], out[key][1][pos] = cost, facility
-        return CellState(self.root, merged, out)
+        cells, values = dict(self.cells), dict(self.values)
+        for key, (idx, cost, row) in changes.items():
+            if not len(idx):
+                continue
+            if not len(cells[key]):
+                cells[key], values[key] = idx, (cost, row)
+                continue
+            merged = union([cells[key], idx], n)
+            c, f = self.view(merged, [key])[key]
+            pos = np.searchsorted(merged, idx)
+            c[pos], f[pos] = cost, row
+            cells[key], values[key] = merged, (c, f)
+        return CellState(self.root, cells, values)
 
 
 class Cellwise(NamedTuple):
@@ -436,20 +429,14 @@ class Evaluation:
                 idx, line_m[group] = update_sites(cells, study.window, self.line_m[group], gone, after, come, radii[-1])
                 updates[("line", group)] = (idx, banded(line_m[group][idx], radii), np.full(len(idx), -1))
         t_travel = time.perf_counter()
-        changed = _changed_cells(self.state, updates, len(cells.x))
-        was = self.state.view(changed)
-        now = {key: (cost.copy(), row.copy()) if key in updates else (cost, row)
-                 for key, (cost, row) in was.items()}
-        at = positions(changed, len(cells.x))
-        for key, (idx, cost, row) in updates.items():  # the updated cells that changed take their new values
-            pos = at(idx)
-            hit = pos >= 0
-            now[key][0][pos[hit]], now[key][1][pos[hit]] = cost[hit], row[hit]
-        state = self.state.with_values(changed, now)
-        old, new = study.view(was, changed), study.view(now, changed)
-        people, town = cells.people[changed], cells.township[changed].astype(np.intp)
+        changes = _changes(self.state, updates, len(cells.x))
+        changed = union([idx for idx, _, _ in changes.values()], len(cells.x))
+        state = self.state.with_values(changes)
         # only the standards that read a changed surface can change; the others' values stay as they are
-        affected = [s for s in study.standards if _reads(s, updates)]
+        affected = [s for s in study.standards if _reads(s, changes)]
+        keys = {k for s in affected for k in _keys(s)}
+        old, new = study.view(self.state.view(changed, keys), changed), study.view(state.view(changed, keys), changed)
+        people, town = cells.people[changed], cells.township[changed].astype(np.intp)
         values_old = {k: v for s in affected for k, v in s.cell_values(old).items()}
         values_new = {k: v for s in affected for k, v in s.cell_values(new).items()}
         tally = self.tally.changed(changed, people, town, values_old, values_new)
@@ -539,9 +526,14 @@ def _catchments_changed(current: dict[str, np.ndarray], old: dict[str, np.ndarra
     return out
 
 
-def _reads(unit: Standard, updates: Mapping[Key, Any]) -> bool:
-    """Whether a standard reads any of the updated surfaces (or straight-line distances)."""
-    return any(n in updates for n in unit.needs()) or any(("line", g) in updates for g in unit.line_radii())
+def _keys(unit: Standard) -> list[Key]:
+    """The per-cell keys a standard reads: its travel surfaces and straight-line distances."""
+    return [*unit.needs(), *(("line", g) for g in unit.line_radii())]
+
+
+def _reads(unit: Standard, changes: Mapping[Key, tuple[np.ndarray, ...]]) -> bool:
+    """Whether a standard reads a key that changed at any cell."""
+    return any(k in changes and len(changes[k][0]) for k in _keys(unit))
 
 
 def _sites(sources: Sources, group: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -561,14 +553,27 @@ def _site_changes(before: tuple[np.ndarray, ...], after: tuple[np.ndarray, ...]
             (np.array([p[0] for p in come]), np.array([p[1] for p in come])))
 
 
-def _changed_cells(state: CellState, updates: dict[Key, tuple[np.ndarray, np.ndarray, np.ndarray]],
-                   n: int) -> np.ndarray:
-    """The updated cells whose cost or row differs from ``state`` (ascending; ``n`` cells in all)."""
-    parts = []
+def _changes(state: CellState, updates: dict[Key, tuple[np.ndarray, np.ndarray, np.ndarray]],
+             n: int) -> dict[Key, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per updated key, the cells whose cost or row differs from ``state`` (ascending, distinct) and their
+    new values (``n``: cells in the study area).
+    """
+    out = {}
     for key, (idx, cost, facility) in updates.items():
         before_cost, before_row = state.view(idx, [key])[key]
-        parts.append(idx[(before_cost != cost) | (before_row != facility)])
-    return union(parts, n)
+        differ = np.flatnonzero((before_cost != cost) | (before_row != facility))
+        cells, first = np.unique(idx[differ], return_index=True) if len(differ) < n // 64 else \
+            _first_of(idx[differ], n)
+        out[key] = (cells, cost[differ][first], facility[differ][first])
+    return out
+
+
+def _first_of(idx: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct cells of ``idx`` (ascending) and where each first appears, without sorting ``idx``."""
+    first = np.full(n, -1, np.int64)
+    first[idx[::-1]] = np.arange(len(idx) - 1, -1, -1)  # the earliest position wins: it is written last
+    cells = np.flatnonzero(first >= 0)
+    return cells, first[cells]
 
 
 def _plain(facilities: pd.DataFrame) -> pd.DataFrame:
