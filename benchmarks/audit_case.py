@@ -132,8 +132,7 @@ def main(size_name: str, cache: Path) -> dict:
     for need in study.needs:
         net.graph(need.mode, need.weight, reverse=need.direction == "to")
     steps = {"csr_graphs_s": time.perf_counter() - t0}
-    steps["dijkstra_passes_s"], _ = timed(lambda: surfaces(net, inputs.facilities, study.needs,
-                                                            inputs.profile.groups))
+    steps["dijkstra_passes_s"], _ = timed(lambda: surfaces(net, study.needs, study.own.member, study.own.attached))
     steps["cell_search_s"], _ = timed(lambda: attach_cells(net, inputs.cells, {n.mode for n in study.needs}, None))
     out["steps"] = steps
     out["peak_rss_end_mb"] = rss_mb()

@@ -46,7 +46,7 @@ from healthreach.standards.response import Response
 from healthreach.standards.tally import CellWeights, Tally, people_per_row, settle
 from healthreach.standards.villages import Villages
 from healthreach.tables import facility_table, township_table
-from healthreach.travel import CellCost, Need, attach_cells, surfaces
+from healthreach.travel import CellCost, Need, attach_cells, facility_attachment, in_group, surfaces
 
 Key = Any  # a Need, or ("line", group) for straight-line metres
 
@@ -56,12 +56,11 @@ class Study:
 
     ``inputs`` are read-only; every value derived from them is built here,
     once, for this ``inputs`` object: a study with other inputs is another
-    :class:`Study`. ``cache`` is the disk cache root (None: no disk cache).
+    :class:`Study`. ``cache`` is the disk cache root where cell attachments are kept (None: not kept).
     """
 
     def __init__(self, inputs: StudyInputs, cache: Path | None = None):
         self.inputs = inputs
-        self.cache = cache
         self.standards: tuple[Standard, ...] = build_standards(inputs.profile)
         self.needs: list[Need] = list(dict.fromkeys(n for s in self.standards for n in s.needs()))
         lines: dict[str, set[float]] = {}
@@ -94,17 +93,8 @@ class Study:
     def sources(self, facilities: pd.DataFrame) -> Sources:
         """A facility table's columns as arrays, its rows' group membership and road attachment."""
         cols = {c: facilities[c].to_numpy() for c in FACILITY_COLUMNS}  # each column read once
-        member = {}
-        for g, spec in self.inputs.profile.groups.items():
-            member[g] = np.isin(cols["type"], spec.types)
-            if spec.emergency_flag:
-                member[g] |= cols["emergency"].astype(bool)
-        attached = {}
-        for mode in {n.mode for n in self.needs}:
-            key = "walk" if mode == "walk" else "drive"  # ambulances use the driving attachment
-            attached[mode] = Attachment(cols[f"seg_{key}"].astype(np.int64), cols[f"along_{key}_m"].astype(float),
-                                        cols[f"snap_{key}_m"].astype(float))
-        return Sources(cols, member, attached)
+        return Sources(cols, {g: in_group(cols, spec) for g, spec in self.inputs.profile.groups.items()},
+                       {mode: facility_attachment(cols, mode) for mode in {n.mode for n in self.needs}})
 
     def _attach_villages(self) -> dict[tuple[str, str], Attachment]:
         """Where urban and rural villages attach to the roads of each mode a village standard uses."""
@@ -298,7 +288,7 @@ class Evaluation:
         start = time.perf_counter()
         inputs = study.inputs
         sources = study.own if facilities is study.facilities else study.sources(facilities)
-        surf = surfaces(inputs.network, facilities, study.needs, inputs.profile.groups)
+        surf = surfaces(inputs.network, study.needs, sources.member, sources.attached)
         kmh = inputs.profile.travel.access_kmh
         root: dict[Key, tuple[np.ndarray, np.ndarray]] = {
             need: point_cost(inputs.network, surf[need], study.access[need.mode], kmh) for need in study.needs}

@@ -33,7 +33,6 @@ facilities at the end.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from heapq import heappop, heappush
 
@@ -101,19 +100,6 @@ def _repair(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, no
                 touched[u] = True
                 heappush(heap, (nc, np.int64(u)))
     return np.flatnonzero(touched)
-
-
-def warm_up() -> float:
-    """Compile (or load from numba's on-disk cache) the repair kernel; seconds taken (microseconds once warm)."""
-    start = time.perf_counter()
-    indptr = np.array([0, 1, 1], np.int32)
-    indices = np.array([1], np.int32)
-    weights = np.array([1.0])
-    cost = np.array([0.0, 1.0])
-    facility = np.array([0, 0], np.int64)
-    _repair(indptr, indices, weights, indptr, indices, weights, cost, facility,
-            np.array([1], np.int64), np.array([0], np.int64), np.array([0.0]), np.array([0], np.int64))
-    return time.perf_counter() - start
 
 
 def repair_surface(net, surface: Surface, removed_rows: np.ndarray, added: Attachment,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-import geopandas as gpd
 import numpy as np
 
 from healthreach.cache import save_npz
@@ -38,11 +38,14 @@ class CellCost:
     surface: Surface
 
 
-def in_group(facilities: gpd.GeoDataFrame, group: Group) -> np.ndarray:
-    """Which facilities belong to a group (by type, or by the emergency flag)."""
-    member = facilities["type"].isin(group.types).to_numpy()
+def in_group(facilities: Mapping[str, Any], group: Group) -> np.ndarray:
+    """Which facilities belong to a group (by type, or by the emergency flag).
+
+    ``facilities``: a facility table, or its columns as arrays.
+    """
+    member = np.isin(np.asarray(facilities["type"]), group.types)
     if group.emergency_flag:
-        member = member | facilities["emergency"].to_numpy(bool)
+        member = member | np.asarray(facilities["emergency"], bool)
     return member
 
 
@@ -89,19 +92,25 @@ def _attach_cells(net: Network, index: SegmentIndex, cells: Cells, mode: str, ca
     return at
 
 
-def facility_attachment(facilities: gpd.GeoDataFrame, mode: str) -> Attachment:
-    """Where each facility attaches to the roads in a mode (ambulances use the driving attachment)."""
+def facility_attachment(facilities: Mapping[str, Any], mode: str) -> Attachment:
+    """Where each facility attaches to the roads in a mode (ambulances use the driving attachment).
+
+    ``facilities``: a facility table, or its columns as arrays.
+    """
     key = "walk" if mode == "walk" else "drive"
-    return Attachment(facilities[f"seg_{key}"].to_numpy(np.int64), facilities[f"along_{key}_m"].to_numpy(float),
-                      facilities[f"snap_{key}_m"].to_numpy(float))
+    return Attachment(np.asarray(facilities[f"seg_{key}"], np.int64), np.asarray(facilities[f"along_{key}_m"], float),
+                      np.asarray(facilities[f"snap_{key}_m"], float))
 
 
-def surfaces(net: Network, facilities: gpd.GeoDataFrame, wanted: list[Need], groups: dict[str, Group]
-             ) -> dict[Need, Surface]:
-    """One multi-source pass per needed surface, from the facilities of its group."""
+def surfaces(net: Network, wanted: list[Need], member: Mapping[str, np.ndarray],
+             attached: Mapping[str, Attachment]) -> dict[Need, Surface]:
+    """One multi-source pass per needed surface, from the facilities of its group.
+
+    ``member`` says per group which facility rows belong to it, ``attached``
+    per mode where each row attaches to the roads.
+    """
     out = {}
     for need in wanted:
-        rows = np.flatnonzero(in_group(facilities, groups[need.group]))
-        out[need] = nearest_facility(net, facility_attachment(facilities, need.mode)[rows], need.mode, need.weight,
-                                     need.direction, rows)
+        rows = np.flatnonzero(member[need.group])
+        out[need] = nearest_facility(net, attached[need.mode][rows], need.mode, need.weight, need.direction, rows)
     return out
