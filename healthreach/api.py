@@ -20,6 +20,8 @@ from typing import Any
 from healthreach.cache import cache_dir
 from healthreach.evaluation import Evaluation, Study
 from healthreach.inputs import load_inputs
+from healthreach.profile import load_profile
+from healthreach.standards import build_standards
 from healthreach.study import StudyFile, load_study, parse_study
 
 __all__ = ["Evaluation", "Study", "open_study"]
@@ -46,6 +48,7 @@ def open_study(study: str | Path | Mapping[str, Any] | StudyFile | None = "demo"
         spec = load_study(None)
     else:
         spec = load_study(study)
+    build_standards(load_profile(spec.profile, spec))  # the profile's standards checked before any file is read
     root = cache_dir() if cache is None else Path(cache)
     inputs = load_inputs(spec, progress, use_cache=not rebuild_network, offline=offline, cache=root)
     return Study(inputs, cache=root)

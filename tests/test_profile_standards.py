@@ -69,3 +69,34 @@ def test_a_new_drive_time_standard_equals_a_count_of_its_cells(tmp_path):
     by_town = np.bincount(base.inputs.cells.township, weights=people * (seconds <= 480), minlength=len(towns))
     np.testing.assert_allclose(towns["community_8min_share"].to_numpy(),
                                (by_town / base.study.weights.township_people).round(4), atol=1e-12)
+
+
+def test_two_standards_writing_one_column_are_refused(tmp_path):
+    """'primary_care_15min' and 'primary_care_15' both name 'primary_care_15min_share': refused, not overwritten."""
+    circle = {"kind": "circle", "group": "primary_care", "threshold_min": 15, "target_share": 0.9}
+    study = write_study(tmp_path / "s", profile=profile_with(tmp_path, primary_care_15=circle))
+    with pytest.raises(StudyError, match=r"standards 'primary_care_15min' and 'primary_care_15' would both write "
+                                         r"the township column 'primary_care_15min_share'"):
+        Study(load_inputs(load_study(study)))
+
+
+def test_a_radius_figure_named_like_another_standard_is_refused(tmp_path):
+    drive = {"kind": "drive_time", "group": "emergency", "threshold_min": 10, "target_share": 0.9}
+    study = write_study(tmp_path / "s", profile=profile_with(tmp_path, emergency_radius_rural_10km=drive))
+    with pytest.raises(StudyError, match=r"would both write the figure 'emergency_radius_rural_10km'"):
+        Study(load_inputs(load_study(study)))
+
+
+def test_open_study_refuses_clashing_standards_before_reading_the_roads(tmp_path, monkeypatch):
+    import healthreach
+
+    circle = {"kind": "circle", "group": "primary_care", "threshold_min": 15, "target_share": 0.9}
+    study = write_study(tmp_path / "s", profile=profile_with(tmp_path, primary_care_15=circle))
+
+    def no_work(*args, **kwargs):
+        msg = "inputs were read before the profile was checked"
+        raise AssertionError(msg)
+
+    monkeypatch.setattr("healthreach.api.load_inputs", no_work)
+    with pytest.raises(StudyError, match=r"would both write the township column"):
+        healthreach.open_study(study)

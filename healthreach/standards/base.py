@@ -118,6 +118,10 @@ class Standard:
         """Its per-cell values (bool or float, keyed ``<id>.<name>``), summed over people per township."""
         return {}
 
+    def figure_ids(self) -> list[str]:
+        """The ids of the figures it reports (its own id; a radius standard one per radius)."""
+        return [self.id]
+
     def tests(self) -> dict[str, tuple[str, Area | None]]:
         """Per figure id with a per-cell test: the bool value column (met and applies) and the area it applies to."""
         return {}

@@ -48,6 +48,10 @@ class Radius(Standard):
         return out
 
     @override
+    def figure_ids(self) -> list[str]:
+        return [self.figure_id(r) for r in self.spec.radii_m]
+
+    @override
     def tests(self) -> dict[str, tuple[str, Area | None]]:
         return {self.figure_id(r): (self.col(f"{r:g}"), self.spec.area) for r in self.spec.radii_m}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from healthreach.errors import StudyError
 from healthreach.profile import Profile
 from healthreach.standards.ambulances import Ambulances
 from healthreach.standards.base import Standard
@@ -18,5 +19,21 @@ UNITS: dict[str, type[Standard]] = {
 
 
 def build_standards(profile: Profile) -> tuple[Standard, ...]:
-    """One unit per entry of the profile's ``standards:``, in its order."""
-    return tuple(UNITS[spec.kind](sid, spec) for sid, spec in profile.standards.items())
+    """One unit per entry of the profile's ``standards:``, in its order.
+
+    Raises a StudyError when two standards would report a figure, or write a
+    township column, of the same name: one would silently replace the other.
+    """
+    units = tuple(UNITS[spec.kind](sid, spec) for sid, spec in profile.standards.items())
+    for what, names in (("figure", lambda u: u.figure_ids()),
+                        ("township column", lambda u: [c.name for c in u.township_columns()])):
+        owner: dict[str, str] = {}
+        for unit in units:
+            for name in names(unit):
+                if name in owner:
+                    msg = (f"profile '{profile.name}': standards '{owner[name]}' and '{unit.id}' would both write "
+                           f"the {what} '{name}'; rename one of them (columns are named from the id without its "
+                           f"threshold, plus the threshold)")
+                    raise StudyError(msg)
+                owner[name] = unit.id
+    return units
