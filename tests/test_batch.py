@@ -16,6 +16,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+import yaml
 from click.testing import CliRunner
 from conftest import CRS, X0, Y0, audit, write_study
 from pyproj import Transformer
@@ -362,3 +363,48 @@ def test_studies_are_found_in_folders_and_tables(tmp_path):
         discover_studies([bad])
     with pytest.raises(StudyError, match="no study files found"):
         discover_studies([tmp_path / "out"])
+
+
+def test_cache_dir_and_a_profile_standard_run_through_audit_scenario_and_batch_with_maps(client, tmp_path):
+    """``--cache-dir`` on every command, and a standard added in the profile only, end to end with the maps on."""
+    from healthreach.profile import PROFILES
+
+    profile = yaml.safe_load((PROFILES / "default.yaml").read_text(encoding="utf-8"))
+    profile["standards"]["community_8min"] = {"kind": "drive_time", "group": "primary_care", "threshold_min": 8,
+                                              "mode": "walk", "target_share": 0.5, "what": "A primary-care facility"}
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "more.yaml").write_text(yaml.safe_dump(profile, allow_unicode=True, sort_keys=False),
+                                                     encoding="utf-8")
+    study = write_study(tmp_path / "study", profile=str(tmp_path / "profiles" / "more.yaml"))
+    cache = tmp_path / "my-cache"
+    runner = CliRunner()
+
+    audit_out = tmp_path / "out" / "audit"
+    ran = runner.invoke(cli, ["audit", str(study), "--out", str(audit_out), "--cache-dir", str(cache), "--offline"])
+    assert ran.exit_code == 0, ran.output
+    assert any((cache / "networks").glob("*.npz"))  # the network was kept under the given root
+    towns = pd.read_csv(audit_out / "townships.csv")
+    assert {"community_8min_share", "community_unreachable"} <= set(towns.columns)
+    summary = json.loads((audit_out / "summary.json").read_text(encoding="utf-8"))
+    assert [s["id"] for s in summary["standards"]][-1] == "community_8min"
+    assert "leaflet" in (audit_out / "map.html").read_text(encoding="utf-8").lower()
+
+    plan = tmp_path / "plans" / "close.yaml"
+    plan.parent.mkdir()
+    plan.write_text(yaml.safe_dump({"name": "close", "study": str(study), "changes": [{"close": "CHC01"}]}),
+                    encoding="utf-8")
+    scenario_out = tmp_path / "out" / "scenario"
+    ran = runner.invoke(cli, ["scenario", str(plan), "--out", str(scenario_out), "--cache-dir", str(cache),
+                              "--offline"])
+    assert ran.exit_code == 0, ran.output
+    rows = pd.read_csv(scenario_out / "standards.csv").set_index("standard")
+    assert rows.loc["community_8min", "scenario"] <= rows.loc["community_8min", "baseline"]
+    assert (scenario_out / "map.html").is_file()
+
+    batch_out = tmp_path / "out" / "batch"
+    ran = runner.invoke(cli, ["batch", str(study), "--scheduler", client.scheduler.address, "--out", str(batch_out),
+                              "--cache-dir", str(cache), "--offline"])
+    assert ran.exit_code == 0, ran.output
+    row = json.loads((batch_out / "study" / "result.json").read_text(encoding="utf-8"))["row"]
+    assert "community_8min" in [s["id"] for s in row["standards"]]
+    assert (batch_out / "study" / "map.html").is_file()
