@@ -8,6 +8,7 @@ evaluation differs from the study's baseline).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from healthreach.standards.villages import Villages
 if TYPE_CHECKING:
     from healthreach.evaluation import Evaluation
     from healthreach.scenario.schema import Scenario
+    from healthreach.standards.compiled import Comparison
 
 NO_FLOWS = pd.DataFrame({"from_id": [], "to_id": [], "people": []})
 DECIMALS = {"baseline": 6, "scenario": 6, "change": 6, "baseline_people": 1, "scenario_people": 1,
@@ -27,7 +29,11 @@ DECIMALS = {"baseline": 6, "scenario": 6, "change": 6, "baseline_people": 1, "sc
 
 @dataclass(frozen=True)
 class Diff:
-    """Two evaluations compared (``before``, ``after``).
+    """Two evaluations compared (``before``, ``after``) at the cells where they may differ (``step``).
+
+    ``moved`` gives per figure id the people newly covered and losing
+    coverage; ``gained`` and ``lost`` the cells (ascending) entering and
+    leaving the first circle. The tables, pandas frames built on first read:
 
     standards : one row per figure: value (share of people, or ambulances
         available / required) before, after and the change; people covered
@@ -39,17 +45,38 @@ class Diff:
         people before and after; for a facility others merge into,
         ``merged_in_people``: the catchment before of the facilities it takes over.
     flows : people whose nearest facility of the first circle changes (from_id, to_id, people).
-    gained, lost : cells (ascending) entering / leaving the first circle.
     """
 
     before: Evaluation
     after: Evaluation
-    standards: pd.DataFrame
-    townships: pd.DataFrame
-    facilities: pd.DataFrame
-    flows: pd.DataFrame
+    step: Comparison
+    moved: dict[str, tuple[float, float]]
     gained: np.ndarray
     lost: np.ndarray
+
+    @cached_property
+    def standards(self) -> pd.DataFrame:
+        """One row per figure (see the class docstring)."""
+        return _standards(self.before, self.after, self.moved)
+
+    @cached_property
+    def townships(self) -> pd.DataFrame:
+        """One row per township (see the class docstring)."""
+        return _townships(self.before, self.after, self.gained, self.lost)
+
+    @cached_property
+    def facilities(self) -> pd.DataFrame:
+        """One row per facility after (see the class docstring)."""
+        return _facilities(self.before, self.after)
+
+    @cached_property
+    def flows(self) -> pd.DataFrame:
+        """People whose nearest facility of the first circle changes, largest first."""
+        primary = self.after.study.primary
+        if primary is None or primary.col("ok") not in self.step.moved:  # the change did not touch the circle
+            return NO_FLOWS.copy()
+        step = self.step
+        return _flows(self.after, step.before, step.after, self.after.inputs.cells.people[step.cells])
 
     @property
     def newly_covered(self) -> float:
@@ -82,26 +109,18 @@ def diff(before: Evaluation, after: Evaluation) -> Diff:
         msg = "evaluations of different studies cannot be compared"
         raise ValueError(msg)
     study = after.study
-    if after.parent is before and after.step is not None:  # one step: its cells and values are known
+    if after.parent is before and after.step is not None:  # one step: its comparison is known
         step = after.step
-        cells, view0, view1, values0, values1 = step.cells, step.view_before, step.view_after, step.before, step.after
     else:
-        if before.state.root is after.state.root:  # both kept as the same baseline plus the cells that differ
+        if before.state.cost is after.state.cost:  # both kept as the same baseline plus the cells that differ
             cells = np.union1d(before.state.differing(), after.state.differing())
         else:  # e.g. one evaluated from scratch: compare every cell
             cells = np.arange(len(study.inputs.cells.x))
-        view0, view1 = study.view(before.state.view(cells), cells), study.view(after.state.view(cells), cells)
-        values0 = {k: v for s in study.standards for k, v in s.cell_values(view0).items()}
-        values1 = {k: v for s in study.standards for k, v in s.cell_values(view1).items()}
-    people = study.inputs.cells.people[cells]
+        step = study.program.compare(before.state, after.state, cells, before.tally.sums, len(after.facilities))
     moved: dict[str, tuple[float, float]] = {}  # figure id -> (people newly covered, losing coverage)
     for unit in study.standards:
         for fid, (column, _) in unit.tests().items():
-            if column not in values0:  # a standard the step did not touch: nobody moves
-                moved[fid] = (0.0, 0.0)
-                continue
-            ok0, ok1 = values0[column].astype(bool), values1[column].astype(bool)
-            moved[fid] = (float(people[ok1 & ~ok0].sum()), float(people[ok0 & ~ok1].sum()))
+            moved[fid] = step.moved.get(column, (0.0, 0.0))  # a column the step did not touch: nobody moves
         if isinstance(unit, Villages) and unit.id in before.village_tables and unit.id in after.village_tables:
             # villages, not cells: a large village is covered while it does not need a clinic
             pop = before.village_tables[unit.id]["population"].to_numpy(float)
@@ -110,15 +129,11 @@ def diff(before: Evaluation, after: Evaluation) -> Diff:
             moved[unit.id] = (float(pop[ok1 & ~ok0].sum()), float(pop[ok0 & ~ok1].sum()))
 
     gained = lost = np.zeros(0, np.int64)
-    if study.primary is not None and study.primary.col("ok") in values0:
-        column = study.primary.col("ok")
-        ok0, ok1 = values0[column].astype(bool), values1[column].astype(bool)
-        gained, lost = cells[ok1 & ~ok0], cells[ok0 & ~ok1]
-    # a step that did not touch the first circle moves nobody between its catchments
-    touched = study.primary is not None and study.primary.col("ok") in values0
-    flows = _flows(after, view0, view1, people) if touched else NO_FLOWS.copy()
-    return Diff(before, after, _standards(before, after, moved), _townships(before, after, gained, lost),
-                _facilities(before, after), flows, gained, lost)
+    primary = study.primary
+    if primary is not None and primary.col("ok") in step.moved:  # a step that did not touch it moves nobody
+        ok0, ok1 = primary.covered(step.before), primary.covered(step.after)
+        gained, lost = step.cells[ok1 & ~ok0], step.cells[ok0 & ~ok1]
+    return Diff(before, after, step, moved, gained, lost)
 
 
 def _standards(before: Evaluation, after: Evaluation, moved: dict[str, tuple[float, float]]) -> pd.DataFrame:
@@ -164,7 +179,8 @@ def _townships(before: Evaluation, after: Evaluation, gained: np.ndarray, lost: 
         cells, n = after.inputs.cells, len(tb["people"])
         for name, which in (("newly_covered_people", gained), ("lose_coverage_people", lost)):
             columns[name] = np.bincount(cells.township[which], weights=cells.people[which], minlength=n).round(1)
-    return pd.DataFrame(columns, index=before.townships.index)  # built at once: column by column is slow in pandas
+    # built at once: column by column is slow in pandas
+    return pd.DataFrame(columns, index=before.study.inputs.boundaries.index)
 
 
 def _facilities(before: Evaluation, after: Evaluation) -> pd.DataFrame:

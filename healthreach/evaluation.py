@@ -42,13 +42,13 @@ from healthreach.scenario.schema import Scenario, as_scenario
 from healthreach.scenario.sites import Projections
 from healthreach.standards import CellView, Context, Figure, Standard, build_standards
 from healthreach.standards.circle import Circle
+from healthreach.standards.compiled import Catchment, Comparison, Program
 from healthreach.standards.response import Response
-from healthreach.standards.tally import CellWeights, Tally, people_per_row, settle
+from healthreach.standards.tally import CellWeights, Tally, settle
 from healthreach.standards.villages import Villages
+from healthreach.state import CellState, Key
 from healthreach.tables import facility_table, township_table
 from healthreach.travel import CellCost, Need, attach_cells, facility_attachment, in_group, surfaces
-
-Key = Any  # a Need, or ("line", group) for straight-line metres
 
 
 class Study:
@@ -71,6 +71,13 @@ class Study:
         self.line_radii = {group: np.array(sorted(radii)) for group, radii in lines.items()}
         self.primary: Circle | None = next((s for s in self.standards if isinstance(s, Circle)), None)
         self.response: Response | None = next((s for s in self.standards if isinstance(s, Response)), None)
+        # every per-cell key, in the order of the cell states' arrays
+        self.keys: list[Key] = [*self.needs, *(("line", group) for group in self.line_radii)]
+        self.catchments = self._catchments()
+        nothing = CellView(np.zeros(0, bool), {key: (np.zeros(0), np.zeros(0, np.int64)) for key in self.keys})
+        self.columns = [name for s in self.standards for name in s.values(nothing)]  # the tally's columns, in order
+        self.program = Program(inputs.cells, self.standards, self.catchments, self.keys,
+                               {name: j for j, name in enumerate(self.columns)})
         net, cells = inputs.network, inputs.cells
         self.weights = CellWeights.build(cells, len(inputs.boundaries))
         self.access: dict[str, Attachment] = attach_cells(net, cells, {n.mode for n in self.needs}, cache)
@@ -89,6 +96,17 @@ class Study:
     def window(self) -> CellWindow:
         """The cells by grid window, for straight-line updates."""
         return CellWindow(self.inputs.grid, self.inputs.cells)
+
+    def _catchments(self) -> list[Catchment]:
+        """People per facility row: nearest primary facility (all, and within the circle), nearest emergency site."""
+        out = []
+        if self.primary is not None:
+            spec = self.primary.spec
+            urban, rural = self.primary.mode_need(spec.urban_mode), self.primary.mode_need(spec.rural_mode)
+            out += [Catchment("primary", urban, rural), Catchment("primary_within", urban, rural, self.primary.limit_s)]
+        if self.response is not None:
+            out.append(Catchment("emergency", self.response.need))
+        return out
 
     def sources(self, facilities: pd.DataFrame) -> Sources:
         """A facility table's columns as arrays, its rows' group membership and road attachment."""
@@ -115,7 +133,7 @@ class Study:
     def view(self, costs: Mapping[Key, tuple[np.ndarray, np.ndarray]], cells: np.ndarray | None = None) -> CellView:
         """The standards' view of per-key (cost, row) at ``cells`` (None: at every cell)."""
         urban = self.inputs.cells.urban if cells is None else self.inputs.cells.urban[cells]
-        return CellView(urban, costs, self.inputs.profile.travel.dispatch_delay_min * 60)
+        return CellView(urban, costs)
 
     def locate(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Row of the township each point (analysis CRS, metres) stands in (-1: outside the study area)."""
@@ -158,73 +176,6 @@ def union(parts: Iterable[np.ndarray], n: int) -> np.ndarray:
     return np.flatnonzero(mask)
 
 
-@dataclass(frozen=True)
-class CellState:
-    """Per-cell cost and nearest-facility row for every key: the baseline's arrays plus, per key, the cells
-    that differ.
-
-    ``root`` holds full arrays (read-only, shared by every evaluation of the
-    study); ``cells[key]`` (ascending) are the cells whose values of that key
-    differ from them, and ``values[key]`` the values there.
-    """
-
-    root: Mapping[Key, tuple[np.ndarray, np.ndarray]]
-    cells: Mapping[Key, np.ndarray]
-    values: Mapping[Key, tuple[np.ndarray, np.ndarray]]
-
-    @classmethod
-    def of(cls, root: dict[Key, tuple[np.ndarray, np.ndarray]]) -> CellState:
-        """The state of a baseline: its full arrays (made read-only), no cell differing."""
-        for cost, facility in root.values():
-            cost.flags.writeable = facility.flags.writeable = False
-        return cls(root, dict.fromkeys(root, np.zeros(0, np.int64)),
-                   dict.fromkeys(root, (np.zeros(0), np.zeros(0, np.int64))))
-
-    def differing(self) -> np.ndarray:
-        """Every cell where any key differs from the baseline (ascending)."""
-        n = len(next(iter(self.root.values()))[0])
-        return union(self.cells.values(), n)
-
-    def view(self, idx: np.ndarray, keys: Iterable[Key] | None = None) -> dict[Key, tuple[np.ndarray, np.ndarray]]:
-        """Every key's (or the given keys') (cost, row) at the cells ``idx``."""
-        out = {}
-        for key in self.root if keys is None else keys:
-            cost, facility = self.root[key]
-            c, f = cost[idx], facility[idx]
-            cells = self.cells[key]
-            if len(cells):
-                pos = np.minimum(np.searchsorted(cells, idx), len(cells) - 1)
-                hit = cells[pos] == idx
-                c[hit], f[hit] = self.values[key][0][pos[hit]], self.values[key][1][pos[hit]]
-            out[key] = (c, f)
-        return out
-
-    def full(self, key: Key) -> tuple[np.ndarray, np.ndarray]:
-        """One key's (cost, row) at every cell (new arrays)."""
-        cost, facility = self.root[key][0].copy(), self.root[key][1].copy()
-        cost[self.cells[key]], facility[self.cells[key]] = self.values[key]
-        return cost, facility
-
-    def with_values(self, changes: Mapping[Key, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> CellState:
-        """The state with new values: per key, (cells (ascending, distinct), cost, row)."""
-        if not changes:
-            return self
-        n = len(next(iter(self.root.values()))[0])
-        cells, values = dict(self.cells), dict(self.values)
-        for key, (idx, cost, row) in changes.items():
-            if not len(idx):
-                continue
-            if not len(cells[key]):
-                cells[key], values[key] = idx, (cost, row)
-                continue
-            merged = union([cells[key], idx], n)
-            c, f = self.view(merged, [key])[key]
-            pos = np.searchsorted(merged, idx)
-            c[pos], f[pos] = cost, row
-            cells[key], values[key] = merged, (c, f)
-        return CellState(self.root, cells, values)
-
-
 class Cellwise(NamedTuple):
     """An evaluation's per-cell values and their sums, as :meth:`Evaluation._finish` takes them."""
 
@@ -235,27 +186,18 @@ class Cellwise(NamedTuple):
 
 
 @dataclass(frozen=True)
-class Step:
-    """The cells whose costs changed from one evaluation to the next, and the standards' view of them."""
-
-    cells: np.ndarray                   # ascending
-    view_before: CellView
-    view_after: CellView
-    before: dict[str, np.ndarray]       # every standard's per-cell values there, before
-    after: dict[str, np.ndarray]        # ... and after
-
-
-@dataclass(frozen=True)
 class Evaluation:
     """A study evaluated with one facility table.
 
     ``figures`` maps each standard's figure id to its :class:`Figure`;
-    ``townships`` and ``facility_table`` are the tables of the audit
-    outputs, ``village_tables`` one per village standard. ``surfaces`` are
+    ``township_columns`` and ``facility_columns`` the columns of the audit's
+    township and facility tables (as arrays; :attr:`townships` and
+    :attr:`facility_table` are them as pandas frames, built on first read),
+    ``village_tables`` one table per village standard. ``surfaces`` are
     the travel surfaces (per network node); :attr:`travel` their values at
     every cell. ``parent`` and ``moves`` say which evaluation this one was
-    changed from and what moved where; ``step`` the cells whose costs differ
-    from the parent's, with the standards' values there before and after.
+    changed from and what moved where; ``step`` compares it with the parent
+    at the cells whose costs differ.
     ``seconds`` times the steps of its making.
     """
 
@@ -269,13 +211,11 @@ class Evaluation:
     catchments: dict[str, np.ndarray]   # people per facility row (see :func:`catchments`)
     facility_township: np.ndarray       # row of the township each facility stands in (-1: outside)
     figures: dict[str, Figure]
-    townships: pd.DataFrame
-    facility_table: pd.DataFrame
     village_tables: dict[str, pd.DataFrame]
-    township_columns: dict[str, Any]    # the township table's columns as arrays (read by the diff)
+    township_columns: dict[str, Any]    # the township table's columns as arrays
     facility_columns: dict[str, Any]    # the facility table's columns as arrays
     parent: Evaluation | None = None
-    step: Step | None = None            # what changed from the parent, cell by cell
+    step: Comparison | None = None      # what changed from the parent, cell by cell
     moves: pd.DataFrame | None = None
     scenario: Scenario | None = None
     seconds: dict[str, float] = field(default_factory=dict)
@@ -298,11 +238,11 @@ class Evaluation:
             dist, _ = nearest_site(cells.x, cells.y, *_sites(sources, group))
             line_m[group] = np.where(dist <= radii[-1], dist, np.inf)
             root[("line", group)] = (banded(line_m[group], radii), np.full(len(dist), -1))
-        state = CellState.of(root)
+        state = CellState.of({key: root[key] for key in study.keys})
         view = study.view(root)
-        tally = Tally.build(study.weights, {k: v for s in study.standards for k, v in s.cell_values(view).items()})
+        tally = Tally.build(study.weights, {k: v for s in study.standards for k, v in s.values(view).items()})
         township = cls._township_of(study, sources)
-        catch = catchments(study, view, cells.people, len(facilities))
+        catch = {c.name: c.people(view, cells.people, len(facilities)) for c in study.catchments}
         t = {"travel": time.perf_counter() - start}
         return cls._finish(study, facilities, sources, surf, Cellwise(line_m, state, tally, catch), township,
                            seconds=t, **extra)
@@ -357,10 +297,8 @@ class Evaluation:
                 figures[figure.id] = figure
         towns = township_table(inputs, study.standards, tally)
         table = facility_table(study, sources, township, cellwise.catchments)
-        # built at once from finished columns: column by column is slow in pandas
         return cls(study, facilities, sources, surf, cellwise.line_m, cellwise.state, tally, cellwise.catchments,
-                   township, figures, pd.DataFrame(towns, index=inputs.boundaries.index), pd.DataFrame(table),
-                   villages, towns, table, **extra)
+                   township, figures, villages, towns, table, **extra)
 
     # --- changes ----------------------------------------------------------------------------------------
 
@@ -422,22 +360,14 @@ class Evaluation:
         changes = _changes(self.state, updates, len(cells.x))
         changed = union([idx for idx, _, _ in changes.values()], len(cells.x))
         state = self.state.with_values(changes)
-        # only the standards that read a changed surface can change; the others' values stay as they are
-        affected = [s for s in study.standards if _reads(s, changes)]
-        keys = {k for s in affected for k in _keys(s)}
-        old, new = study.view(self.state.view(changed, keys), changed), study.view(state.view(changed, keys), changed)
-        people, town = cells.people[changed], cells.township[changed].astype(np.intp)
-        values_old = {k: v for s in affected for k, v in s.cell_values(old).items()}
-        values_new = {k: v for s in affected for k, v in s.cell_values(new).items()}
-        tally = self.tally.changed(changed, people, town, values_old, values_new)
-        which = {s.id for s in affected}
-        catch = _catchments_changed(self.catchments, catchments(study, old, people, len(facilities), which),
-                                    catchments(study, new, people, len(facilities), which), len(facilities))
+        # only the tests and catchments that read a changed key can change; the others stay as they are
+        step = study.program.compare(self.state, state, changed, self.tally.sums, len(facilities), changes)
+        tally = self.tally.with_sums(step.sums)
+        catch = _catchments_changed(self.catchments, step.catchments_before, step.catchments_after, len(facilities))
         township = self._township_of(study, sources, self)
         t_figures = time.perf_counter()
         out = self._finish(study, facilities, sources, surf, Cellwise(line_m, state, tally, catch), township,
-                           parent=self,
-                           step=Step(changed, old, new, values_old, values_new), seconds={}, **extra)
+                           parent=self, step=step, seconds={}, **extra)
         out.seconds.update({"travel": t_travel - start, "tally": t_figures - t_travel,
                             "figures": time.perf_counter() - t_figures})
         return out
@@ -449,6 +379,17 @@ class Evaluation:
         return diff(self, other)
 
     # --- per-cell values, on demand ------------------------------------------------------------------------
+
+    @cached_property
+    def townships(self) -> pd.DataFrame:
+        """The township table: per township its people and every standard's share (built on first read)."""
+        # built at once from finished columns: column by column is slow in pandas
+        return pd.DataFrame(self.township_columns, index=self.study.inputs.boundaries.index)
+
+    @cached_property
+    def facility_table(self) -> pd.DataFrame:
+        """The facility table: per facility its type, beds, ambulances and catchments (built on first read)."""
+        return pd.DataFrame(self.facility_columns)
 
     @cached_property
     def travel(self) -> dict[Need, CellCost]:
@@ -487,22 +428,6 @@ class Evaluation:
         return self.study.inputs
 
 
-def catchments(study: Study, view: CellView, people: np.ndarray, n: int,
-               which: set[str] | None = None) -> dict[str, np.ndarray]:
-    """People per facility row: nearest primary facility (all, and within the circle), nearest emergency station.
-
-    ``which``: the ids of the standards whose catchments are wanted (None: all).
-    """
-    out = {}
-    if study.primary is not None and (which is None or study.primary.id in which):
-        seconds, row = study.primary.cell_seconds(view)
-        out["primary"] = people_per_row(people, row, n)
-        out["primary_within"] = people_per_row(people, row, n, seconds <= study.primary.limit_s)
-    if study.response is not None and (which is None or study.response.id in which):
-        out["emergency"] = people_per_row(people, view.facility(study.response.need), n)
-    return out
-
-
 def _catchments_changed(current: dict[str, np.ndarray], old: dict[str, np.ndarray], new: dict[str, np.ndarray],
                         n: int) -> dict[str, np.ndarray]:
     """Catchments (``n`` rows now) with the changed cells' old people taken away and their new people added.
@@ -514,16 +439,6 @@ def _catchments_changed(current: dict[str, np.ndarray], old: dict[str, np.ndarra
         grown = np.r_[sums, np.zeros(n - len(sums))]
         out[key] = settle(grown - old[key] + new[key]) if key in old else grown
     return out
-
-
-def _keys(unit: Standard) -> list[Key]:
-    """The per-cell keys a standard reads: its travel surfaces and straight-line distances."""
-    return [*unit.needs(), *(("line", g) for g in unit.line_radii())]
-
-
-def _reads(unit: Standard, changes: Mapping[Key, tuple[np.ndarray, ...]]) -> bool:
-    """Whether a standard reads a key that changed at any cell."""
-    return any(k in changes and len(changes[k][0]) for k in _keys(unit))
 
 
 def _sites(sources: Sources, group: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -550,7 +465,7 @@ def _changes(state: CellState, updates: dict[Key, tuple[np.ndarray, np.ndarray, 
     """
     out = {}
     for key, (idx, cost, facility) in updates.items():
-        before_cost, before_row = state.view(idx, [key])[key]
+        before_cost, before_row = (values[0] for values in state.at(idx, [key]))
         differ = np.flatnonzero((before_cost != cost) | (before_row != facility))
         cells, first = np.unique(idx[differ], return_index=True) if len(differ) < n // 64 else \
             _first_of(idx[differ], n)

@@ -303,7 +303,7 @@ def test_figures_add_up_from_the_cells(base, study):
         view = study.view(result.state.view(np.arange(len(people))))
         tested = set()
         for unit in study.standards:
-            values = unit.cell_values(view)
+            values = unit.values(view)
             for fid, (column, area) in unit.tests().items():
                 ok = values[column].astype(bool)
                 assert not (ok & ~view.area(area)).any(), fid  # met only where the standard applies

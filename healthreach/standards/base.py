@@ -1,25 +1,31 @@
 """What every standard is: the travel it needs, its per-cell test, its figures and township columns.
 
 A standard is one unit of code built from one entry of the profile's
-``standards:``. The evaluation asks each unit for its per-cell values over
-some cells (all of them for a baseline, only the changed ones after a
-change), keeps their people-weighted sums per township (a :class:`Tally`)
-and asks the unit for its figures from those sums. Audit, scenario and
-diff loop over the same units, so they cannot drift apart.
+``standards:``. Each unit describes its per-cell tests (:class:`CellTest`:
+which cost it reads, what it compares it with, in which area); the
+evaluation runs them over some cells (all of them for a baseline, in NumPy;
+only the changed ones after a change, in one compiled pass), keeps their
+people-weighted sums per township (a :class:`Tally`) and asks the unit for
+its figures from those sums. Audit, scenario and diff loop over the same
+units, so they cannot drift apart.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
+from healthreach.profile import Travel
 from healthreach.standards.tally import Tally
 from healthreach.travel import Need
 
 Area = Literal["urban", "rural"]
+Op = Literal["within", "unreachable", "reachable", "seconds"]
+OPS: tuple[Op, ...] = ("within", "unreachable", "reachable", "seconds")
 
 
 @dataclass
@@ -49,10 +55,9 @@ class CellView:
     cell's township is urban. Built by the evaluation, for all cells or a subset.
     """
 
-    def __init__(self, urban: np.ndarray, costs: Mapping[Any, tuple[np.ndarray, np.ndarray]], dispatch_s: float):
+    def __init__(self, urban: np.ndarray, costs: Mapping[Any, tuple[np.ndarray, np.ndarray]]):
         self.urban = urban
         self._costs = costs
-        self.dispatch_s = dispatch_s  # seconds from call to wheels rolling (profile travel.dispatch_delay_min)
 
     def cost(self, need: Need) -> np.ndarray:
         """Seconds or metres to the nearest facility of a travel surface (inf: none reachable)."""
@@ -61,6 +66,10 @@ class CellView:
     def facility(self, need: Need) -> np.ndarray:
         """Row of the nearest facility of a travel surface (-1: none)."""
         return self._costs[need][1]
+
+    def value(self, key: Any) -> np.ndarray:
+        """The cost of any key: a travel surface (seconds or metres), or ``("line", group)`` (banded metres)."""
+        return self._costs[key][0]
 
     def line_m(self, group: str) -> np.ndarray:
         """Straight-line metres to the group's nearest site, rounded up to the next tested distance."""
@@ -71,6 +80,45 @@ class CellView:
         if area is None:
             return np.ones(len(self.urban), bool)
         return self.urban if area == "urban" else ~self.urban
+
+
+@dataclass(frozen=True)
+class CellTest:
+    """One per-cell value of a standard, summed over people: a test of one cost against a limit.
+
+    The cost read is ``key`` (a travel surface, or ``("line", group)``), or
+    ``rural_key`` instead in rural townships, plus ``offset`` (seconds,
+    e.g. the dispatch delay). ``op``: ``within`` (cost <= ``limit``, same
+    unit as the cost), ``unreachable`` / ``reachable`` (no facility / a
+    facility reachable), ``seconds`` (the cost itself, 0 where unreachable:
+    summed, people x seconds). Counted only in ``area``'s townships (None:
+    everywhere). The value's tally column is ``column``.
+    """
+
+    column: str
+    key: Any
+    op: Op
+    limit: float = math.inf
+    offset: float = 0.0
+    area: Area | None = None
+    rural_key: Any = None
+
+    def evaluate(self, view: CellView) -> np.ndarray:
+        """The value at the view's cells (bool, or float for ``seconds``)."""
+        cost = view.value(self.key)
+        if self.rural_key is not None:
+            cost = np.where(view.urban, cost, view.value(self.rural_key))
+        if self.offset:
+            cost = cost + self.offset
+        if self.op == "within":
+            value = cost <= self.limit
+        elif self.op == "seconds":
+            value = np.where(np.isfinite(cost), cost, 0.0)
+        else:
+            value = np.isfinite(cost) if self.op == "reachable" else ~np.isfinite(cost)
+        if self.area is None:
+            return value
+        return value & view.area(self.area) if value.dtype == bool else np.where(view.area(self.area), value, 0.0)
 
 
 @dataclass(frozen=True)
@@ -101,9 +149,10 @@ class Standard:
     kind = ""
     group: str | None = None         # the facility group it measures access to (None: counts, not access)
 
-    def __init__(self, sid: str, spec: Any):
+    def __init__(self, sid: str, spec: Any, travel: Travel):
         self.id = sid
         self.spec = spec
+        self.travel = travel  # the profile's travel settings (speeds, dispatch delay)
         self.group = getattr(spec, "group", None)
 
     def needs(self) -> list[Need]:
@@ -114,9 +163,17 @@ class Standard:
         """Groups whose straight-line distance it reads, with the distances (metres) it compares it with."""
         return {}
 
+    def cell_tests(self) -> list[CellTest]:
+        """Its per-cell values, described (each summed over people per township in its column ``<id>.<name>``)."""
+        return []
+
     def cell_values(self, view: CellView) -> dict[str, np.ndarray]:  # noqa: ARG002 - the default: none
-        """Its per-cell values (bool or float, keyed ``<id>.<name>``), summed over people per township."""
+        """Per-cell values that a :class:`CellTest` cannot describe, computed in NumPy (keyed ``<id>.<name>``)."""
         return {}
+
+    def values(self, view: CellView) -> dict[str, np.ndarray]:
+        """Every per-cell value at the view's cells: the described tests' and :meth:`cell_values`."""
+        return {**{t.column: t.evaluate(view) for t in self.cell_tests()}, **self.cell_values(view)}
 
     def figure_ids(self) -> list[str]:
         """The ids of the figures it reports (its own id; a radius standard one per radius)."""

@@ -8,7 +8,17 @@ import numpy as np
 from typing_extensions import override
 
 from healthreach.profile import CircleStandard
-from healthreach.standards.base import Area, CellView, Context, Figure, Standard, TownshipColumn, passes, share
+from healthreach.standards.base import (
+    Area,
+    CellTest,
+    CellView,
+    Context,
+    Figure,
+    Standard,
+    TownshipColumn,
+    passes,
+    share,
+)
 from healthreach.standards.naming import label, minutes
 from healthreach.standards.tally import Tally
 from healthreach.travel import Need
@@ -45,13 +55,19 @@ class Circle(Standard):
         u, r = self.mode_need(self.spec.urban_mode), self.mode_need(self.spec.rural_mode)
         return (np.where(urban, view.cost(u), view.cost(r)), np.where(urban, view.facility(u), view.facility(r)))
 
+    def covered(self, view: CellView) -> np.ndarray:
+        """Per cell of the view: whether it reaches the group within the limit by its area's mode."""
+        return self.cell_seconds(view)[0] <= self.limit_s
+
     @override
-    def cell_values(self, view: CellView) -> dict[str, np.ndarray]:
-        seconds, _ = self.cell_seconds(view)
-        ok = seconds <= self.limit_s
-        return {self.col("ok"): ok, self.col("urban"): ok & view.urban, self.col("rural"): ok & ~view.urban,
-                **{self.col(mode): view.cost(self.mode_need(mode)) <= self.limit_s for mode in ("walk", "drive")},
-                self.col("unreachable"): ~np.isfinite(seconds)}
+    def cell_tests(self) -> list[CellTest]:
+        p, limit = self.spec, self.limit_s
+        u, r = self.mode_need(p.urban_mode), self.mode_need(p.rural_mode)
+        return [CellTest(self.col("ok"), u, "within", limit, rural_key=r),
+                CellTest(self.col("urban"), u, "within", limit, area="urban", rural_key=r),
+                CellTest(self.col("rural"), u, "within", limit, area="rural", rural_key=r),
+                *(CellTest(self.col(mode), self.mode_need(mode), "within", limit) for mode in ("walk", "drive")),
+                CellTest(self.col("unreachable"), u, "unreachable", rural_key=r)]
 
     @override
     def tests(self) -> dict[str, tuple[str, Area | None]]:

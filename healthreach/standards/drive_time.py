@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 from typing_extensions import override
 
 from healthreach.profile import DriveTimeStandard
-from healthreach.standards.base import Area, CellView, Context, Figure, Standard, TownshipColumn, passes, share
+from healthreach.standards.base import Area, CellTest, Context, Figure, Standard, TownshipColumn, passes, share
 from healthreach.standards.naming import label, minutes
 from healthreach.standards.tally import Tally
 from healthreach.travel import Need
@@ -28,9 +27,9 @@ class DriveTime(Standard):
         return [self.need]
 
     @override
-    def cell_values(self, view: CellView) -> dict[str, np.ndarray]:
-        seconds = view.cost(self.need)
-        return {self.col("ok"): seconds <= self.spec.threshold_min * 60, self.col("unreachable"): ~np.isfinite(seconds)}
+    def cell_tests(self) -> list[CellTest]:
+        return [CellTest(self.col("ok"), self.need, "within", self.spec.threshold_min * 60),
+                CellTest(self.col("unreachable"), self.need, "unreachable")]
 
     @override
     def tests(self) -> dict[str, tuple[str, Area | None]]:

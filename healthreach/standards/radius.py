@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 from typing_extensions import override
 
 from healthreach.profile import RadiusStandard
-from healthreach.standards.base import Area, CellView, Context, Figure, Standard, TownshipColumn, passes, share
+from healthreach.standards.base import Area, CellTest, Context, Figure, Standard, TownshipColumn, passes, share
 from healthreach.standards.naming import label
 from healthreach.standards.tally import Tally
 from healthreach.travel import Need
@@ -38,13 +37,12 @@ class Radius(Standard):
         return self.id if len(self.spec.radii_m) == 1 else f"{self.id}_{radius_m / 1000:g}km"
 
     @override
-    def cell_values(self, view: CellView) -> dict[str, np.ndarray]:
-        network_m, line_m = view.cost(self.need), view.line_m(self.spec.group)
-        area = view.area(self.spec.area)
-        out = {self.col("unreachable"): ~np.isfinite(network_m) & area}
+    def cell_tests(self) -> list[CellTest]:
+        area, line = self.spec.area, ("line", self.spec.group)
+        out = [CellTest(self.col("unreachable"), self.need, "unreachable", area=area)]
         for r in self.spec.radii_m:
-            out[self.col(f"{r:g}")] = (network_m <= r) & area
-            out[self.col(f"{r:g}.line")] = (line_m <= r) & area
+            out.append(CellTest(self.col(f"{r:g}"), self.need, "within", r, area=area))
+            out.append(CellTest(self.col(f"{r:g}.line"), line, "within", r, area=area))
         return out
 
     @override

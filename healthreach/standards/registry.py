@@ -24,7 +24,7 @@ def build_standards(profile: Profile) -> tuple[Standard, ...]:
     Raises a StudyError when two standards would report a figure, or write a
     township column, of the same name: one would silently replace the other.
     """
-    units = tuple(UNITS[spec.kind](sid, spec) for sid, spec in profile.standards.items())
+    units = tuple(UNITS[spec.kind](sid, spec, profile.travel) for sid, spec in profile.standards.items())
     for what, names in (("figure", lambda u: u.figure_ids()),
                         ("township column", lambda u: [c.name for c in u.township_columns()])):
         owner: dict[str, str] = {}

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 from typing_extensions import override
 
 from healthreach.profile import ResponseStandard
-from healthreach.standards.base import Area, CellView, Context, Figure, Standard, TownshipColumn, share
+from healthreach.standards.base import Area, CellTest, Context, Figure, Standard, TownshipColumn, share
 from healthreach.standards.naming import label, minutes
 from healthreach.standards.tally import Tally
 from healthreach.travel import Need
@@ -30,12 +29,12 @@ class Response(Standard):
         return [self.need]
 
     @override
-    def cell_values(self, view: CellView) -> dict[str, np.ndarray]:
-        response_s = view.cost(self.need) + view.dispatch_s
-        reachable = np.isfinite(response_s)
-        return {self.col("ok"): response_s <= self.spec.threshold_min * 60, self.col("reachable"): reachable,
-                self.col("unreachable"): ~reachable,
-                self.col("seconds"): np.where(reachable, response_s, 0.0)}  # summed: people x seconds
+    def cell_tests(self) -> list[CellTest]:
+        need, dispatch_s = self.need, self.travel.dispatch_delay_min * 60
+        return [CellTest(self.col("ok"), need, "within", self.spec.threshold_min * 60, dispatch_s),
+                CellTest(self.col("reachable"), need, "reachable"),
+                CellTest(self.col("unreachable"), need, "unreachable"),
+                CellTest(self.col("seconds"), need, "seconds", offset=dispatch_s)]  # summed: people x seconds
 
     @override
     def tests(self) -> dict[str, tuple[str, Area | None]]:

@@ -1,7 +1,8 @@
 """People summed over cells: per township for every per-cell test, per facility for catchments.
 
 A tally is kept as sums, so a change re-tallies only the cells whose values
-changed: their old contributions are subtracted and their new ones added.
+changed: their old contributions are subtracted and their new ones added
+(:mod:`healthreach.standards.compiled`).
 """
 
 from __future__ import annotations
@@ -90,19 +91,8 @@ class Tally:
         return cls(w, names, _people_by_township(w.populated, w.populated_township, w.populated_people, stacked,
                                                  len(w.township_people)))
 
-    def changed(self, cells: np.ndarray, people: np.ndarray, township: np.ndarray,
-                before: dict[str, np.ndarray], after: dict[str, np.ndarray]) -> Tally:
-        """The tally with the values of ``cells`` (their people and townships given) replaced.
-
-        ``before`` and ``after`` hold the values at those cells of the
-        columns that may change; the other columns stay as they are.
-        """
-        if len(cells) == 0:
-            return self
-        sums = self.sums.copy()
-        for name, old in before.items():  # one compiled pass per column: no stacked copies of the cells
-            _change_by_township(township, people, np.asarray(old), np.asarray(after[name]), sums,
-                                self.columns[name])
+    def with_sums(self, sums: np.ndarray) -> Tally:
+        """A tally of the same columns with other sums (rounding residues settled, see :func:`settle`)."""
         return Tally(self.weights, list(self.columns), settle(sums))
 
     def per_township(self, column: str) -> np.ndarray:
@@ -112,6 +102,15 @@ class Tally:
     def people(self, column: str) -> float:
         """People in the study area in one column."""
         return float(self.per_township(column).sum())
+
+
+def add_changes(sums: np.ndarray, columns: dict[str, int], township: np.ndarray, people: np.ndarray,
+                before: dict[str, np.ndarray], after: dict[str, np.ndarray]) -> None:
+    """Add to ``sums`` (townships x columns, in place) the change of each named value at some cells (their
+    ``township`` rows and ``people`` given): ``people * (after - before)``, one compiled pass per column.
+    """
+    for name, old in before.items():
+        _change_by_township(township, people, np.asarray(old), np.asarray(after[name]), sums, columns[name])
 
 
 def settle(sums: np.ndarray) -> np.ndarray:

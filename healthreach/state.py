@@ -1,0 +1,130 @@
+"""Per-cell costs of an evaluation: the baseline's arrays plus, per key, the cells that differ.
+
+A key is a travel surface (:class:`~healthreach.travel.Need`) or a group's
+straight-line distance (``("line", group)``). Every key has a cost per cell
+(seconds or metres) and the row of the nearest facility (-1: none). An
+evaluation changed from the baseline keeps the baseline's full arrays and,
+per key, only the cells whose values differ, so a change costs in
+proportion to what it changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+Key = Any  # a Need, or ("line", group) for straight-line metres
+
+
+@njit(cache=True)
+def _at(idx, keys, cost, row, start, cells, over_cost, over_row):  # pragma: no cover - compiled
+    """Per listed key ``keys[j]``: its cost and row at the cells ``idx``, the overlay before the baseline."""
+    out_cost = np.empty((len(keys), len(idx)))
+    out_row = np.empty((len(keys), len(idx)), np.int64)
+    for j in range(len(keys)):
+        k = keys[j]
+        for i in range(len(idx)):
+            out_cost[j, i] = cost[k, idx[i]]
+            out_row[j, i] = row[k, idx[i]]
+        a, b = start[k], start[k + 1]
+        if b > a:
+            own = cells[a:b]
+            pos = np.searchsorted(own, idx)
+            for i in range(len(idx)):
+                p = pos[i]
+                if p < b - a and own[p] == idx[i]:
+                    out_cost[j, i] = over_cost[a + p]
+                    out_row[j, i] = over_row[a + p]
+    return out_cost, out_row
+
+
+@dataclass(frozen=True)
+class CellState:
+    """Every key's cost and nearest-facility row per cell.
+
+    ``cost`` and ``row`` hold the baseline's values, one row per key of
+    ``keys`` (read-only, shared by every evaluation changed from it). The
+    overlay lists per key the cells whose values differ: key ``k``'s cells
+    are ``cells[start[k]:start[k + 1]]`` (ascending), its values there
+    ``over_cost`` and ``over_row`` at the same positions.
+    """
+
+    keys: tuple[Key, ...]
+    cost: np.ndarray
+    row: np.ndarray
+    start: np.ndarray
+    cells: np.ndarray
+    over_cost: np.ndarray
+    over_row: np.ndarray
+
+    @classmethod
+    def of(cls, values: Mapping[Key, tuple[np.ndarray, np.ndarray]]) -> CellState:
+        """The state of a baseline: per key its (cost, row) at every cell; no cell differing."""
+        cost = np.stack([c for c, _ in values.values()]).astype(float)
+        row = np.stack([r for _, r in values.values()]).astype(np.int64)
+        cost.flags.writeable = row.flags.writeable = False
+        return cls(tuple(values), cost, row, np.zeros(len(values) + 1, np.int64), np.zeros(0, np.int64),
+                   np.zeros(0), np.zeros(0, np.int64))
+
+    @property
+    def n_cells(self) -> int:
+        """Cells in the study area."""
+        return self.cost.shape[1]
+
+    def index(self, key: Key) -> int:
+        """The row of ``key`` in the arrays."""
+        return self.keys.index(key)
+
+    def differing(self) -> np.ndarray:
+        """Every cell where any key differs from the baseline (ascending)."""
+        mask = np.zeros(self.n_cells, bool)
+        mask[self.cells] = True
+        return np.flatnonzero(mask)
+
+    def at(self, idx: np.ndarray, keys: Sequence[Key] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Costs and rows at the cells ``idx``: one row per key of ``keys`` (None: every key, in order)."""
+        which = np.arange(len(self.keys)) if keys is None else np.array([self.index(k) for k in keys], np.int64)
+        return _at(np.asarray(idx, np.int64), which, self.cost, self.row, self.start, self.cells, self.over_cost,
+                   self.over_row)
+
+    def view(self, idx: np.ndarray) -> dict[Key, tuple[np.ndarray, np.ndarray]]:
+        """Every key's (cost, row) at the cells ``idx``."""
+        cost, row = self.at(idx)
+        return {key: (cost[k], row[k]) for k, key in enumerate(self.keys)}
+
+    def full(self, key: Key) -> tuple[np.ndarray, np.ndarray]:
+        """One key's (cost, row) at every cell (new arrays)."""
+        k = self.index(key)
+        cost, row = self.cost[k].copy(), self.row[k].copy()
+        own = slice(self.start[k], self.start[k + 1])
+        cost[self.cells[own]], row[self.cells[own]] = self.over_cost[own], self.over_row[own]
+        return cost, row
+
+    def with_values(self, changes: Mapping[Key, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> CellState:
+        """The state with new values: per key, (cells (ascending, distinct), cost, row)."""
+        changes = {key: change for key, change in changes.items() if len(change[0])}
+        if not changes:
+            return self
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for k, key in enumerate(self.keys):
+            own = slice(self.start[k], self.start[k + 1])
+            cells, cost, row = self.cells[own], self.over_cost[own], self.over_row[own]
+            if key in changes:
+                idx, new_cost, new_row = changes[key]
+                if len(cells):
+                    merged = np.union1d(cells, idx)
+                    c, r = self.at(merged, [key])
+                    pos = np.searchsorted(merged, idx)
+                    c[0, pos], r[0, pos] = new_cost, new_row
+                    cells, cost, row = merged, c[0], r[0]
+                else:
+                    cells, cost, row = idx, new_cost, new_row
+            parts.append((cells, cost, row))
+        start = np.r_[0, np.cumsum([len(p[0]) for p in parts])].astype(np.int64)
+        return CellState(self.keys, self.cost, self.row, start, np.concatenate([p[0] for p in parts]).astype(np.int64),
+                         np.concatenate([p[1] for p in parts]).astype(float),
+                         np.concatenate([p[2] for p in parts]).astype(np.int64))
