@@ -73,7 +73,7 @@ class Diff:
     def flows(self) -> pd.DataFrame:
         """People whose nearest facility of the first circle changes, largest first."""
         primary = self.after.study.primary
-        if primary is None or primary.col("ok") not in self.step.moved:  # the change did not touch the circle
+        if primary is None or primary.col("ok") not in self.step.moved[""]:  # the change did not touch the circle
             return NO_FLOWS.copy()
         step = self.step
         return _flows(self.after, step.before, step.after, self.after.inputs.cells.people[step.cells])
@@ -116,11 +116,11 @@ def diff(before: Evaluation, after: Evaluation) -> Diff:
             cells = np.union1d(before.state.differing(), after.state.differing())
         else:  # e.g. one evaluated from scratch: compare every cell
             cells = np.arange(len(study.inputs.cells.x))
-        step = study.program.compare(before.state, after.state, cells, before.tally.sums, len(after.facilities))
+        step = study.program.compare(before.state, after.state, cells, {"": before.tally.sums}, len(after.facilities))
     moved: dict[str, tuple[float, float]] = {}  # figure id -> (people newly covered, losing coverage)
     for unit in study.standards:
         for fid, (column, _) in unit.tests().items():
-            moved[fid] = step.moved.get(column, (0.0, 0.0))  # a column the step did not touch: nobody moves
+            moved[fid] = step.moved[""].get(column, (0.0, 0.0))  # a column the step did not touch: nobody moves
         if isinstance(unit, Villages) and unit.id in before.village_tables and unit.id in after.village_tables:
             # villages, not cells: a large village is covered while it does not need a clinic
             pop = before.village_tables[unit.id]["population"].to_numpy(float)
@@ -130,7 +130,7 @@ def diff(before: Evaluation, after: Evaluation) -> Diff:
 
     gained = lost = np.zeros(0, np.int64)
     primary = study.primary
-    if primary is not None and primary.col("ok") in step.moved:  # a step that did not touch it moves nobody
+    if primary is not None and primary.col("ok") in step.moved[""]:  # a step that did not touch it moves nobody
         ok0, ok1 = primary.covered(step.before), primary.covered(step.after)
         gained, lost = step.cells[ok1 & ~ok0], step.cells[ok0 & ~ok1]
     return Diff(before, after, step, moved, gained, lost)

@@ -76,7 +76,7 @@ class Study:
         self.catchments = self._catchments()
         nothing = CellView(np.zeros(0, bool), {key: (np.zeros(0), np.zeros(0, np.int64)) for key in self.keys})
         self.columns = [name for s in self.standards for name in s.values(nothing)]  # the tally's columns, in order
-        self.program = Program(inputs.cells, self.standards, self.catchments, self.keys,
+        self.program = Program(inputs.cells, {"": inputs.cells.people}, self.standards, self.catchments, self.keys,
                                {name: j for j, name in enumerate(self.columns)})
         net, cells = inputs.network, inputs.cells
         self.weights = CellWeights.build(cells, len(inputs.boundaries))
@@ -361,9 +361,10 @@ class Evaluation:
         changed = union([idx for idx, _, _ in changes.values()], len(cells.x))
         state = self.state.with_values(changes)
         # only the tests and catchments that read a changed key can change; the others stay as they are
-        step = study.program.compare(self.state, state, changed, self.tally.sums, len(facilities), changes)
-        tally = self.tally.with_sums(step.sums)
-        catch = _catchments_changed(self.catchments, step.catchments_before, step.catchments_after, len(facilities))
+        step = study.program.compare(self.state, state, changed, {"": self.tally.sums}, len(facilities), changes)
+        tally = self.tally.with_sums(step.sums[""])
+        catch = _catchments_changed(self.catchments, step.catchments_before[""], step.catchments_after[""],
+                                    len(facilities))
         township = self._township_of(study, sources, self)
         t_figures = time.perf_counter()
         out = self._finish(study, facilities, sources, surf, Cellwise(line_m, state, tally, catch), township,

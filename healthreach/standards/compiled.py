@@ -48,10 +48,14 @@ def _compare(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, n
         t_area, t_column, sums, newly, lost, catch, c_key, c_rural, c_limit, catch0, catch1):  # pragma: no cover
     """The compiled pass (see the module docstring); ``tests`` and ``catch`` list the tests and catchments run.
 
-    Sums add each cell in the order given, as the NumPy tally does.
+    ``people`` has one row per weight (everyone, then each population
+    group); ``sums``, ``newly``, ``lost``, ``catch0`` and ``catch1`` one
+    block per weight. Sums add each cell in the order given, as the NumPy
+    tally does.
     """
-    for i in range(len(people)):
-        p, t, u = people[i], township[i], urban[i]
+    n_weights = people.shape[0]
+    for i in range(people.shape[1]):
+        t, u = township[i], urban[i]
         for a in range(len(tests)):
             j = tests[a]
             area = t_area[j]
@@ -60,23 +64,28 @@ def _compare(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, n
             k = t_key[j] if u or t_rural[j] < 0 else t_rural[j]
             v0 = _value(cost0[k, i] + t_offset[j], t_op[j], t_limit[j])
             v1 = _value(cost1[k, i] + t_offset[j], t_op[j], t_limit[j])
-            if v0 != v1:
-                sums[t, t_column[j]] += p * v1 - p * v0
+            if v0 == v1:
+                continue
+            for w in range(n_weights):
+                p = people[w, i]
+                sums[w, t, t_column[j]] += p * v1 - p * v0
                 if t_op[j] == SECONDS:
                     continue
                 if v1 > v0:
-                    newly[j] += p
+                    newly[w, j] += p
                 else:
-                    lost[j] += p
+                    lost[w, j] += p
         for b in range(len(catch)):
             q = catch[b]
             k = c_key[q] if u or c_rural[q] < 0 else c_rural[q]
-            r = row0[k, i]
-            if r >= 0 and cost0[k, i] <= c_limit[q]:
-                catch0[b, r] += p
-            r = row1[k, i]
-            if r >= 0 and cost1[k, i] <= c_limit[q]:
-                catch1[b, r] += p
+            r0, r1 = row0[k, i], row1[k, i]
+            in0 = r0 >= 0 and cost0[k, i] <= c_limit[q]
+            in1 = r1 >= 0 and cost1[k, i] <= c_limit[q]
+            for w in range(n_weights):
+                if in0:
+                    catch0[w, b, r0] += people[w, i]
+                if in1:
+                    catch1[w, b, r1] += people[w, i]
 
 
 @dataclass(frozen=True)
@@ -108,31 +117,36 @@ class Catchment:
 class Comparison:
     """Two cell states compared at ``cells`` (ascending): the cells where they may differ.
 
-    ``before`` and ``after`` are the standards' views there; ``sums`` the
+    ``before`` and ``after`` are the standards' views there. Per people
+    weight (``""``: everyone, then each population group): ``sums`` the
     tally's sums after (townships x columns: the sums given, with those
     cells' people moved); ``moved`` per tally column of a value that may
     change, the people newly counted and no longer counted (0 for float
     values such as seconds); ``catchments_before`` and
-    ``catchments_after`` the people per facility row over those cells, for
-    the catchments that may change.
+    ``catchments_after`` per catchment that may change, the people per
+    facility row over those cells.
     """
 
     cells: np.ndarray
     before: CellView
     after: CellView
-    sums: np.ndarray
-    moved: dict[str, tuple[float, float]]
-    catchments_before: dict[str, np.ndarray]
-    catchments_after: dict[str, np.ndarray]
+    sums: dict[str, np.ndarray]
+    moved: dict[str, dict[str, tuple[float, float]]]
+    catchments_before: dict[str, dict[str, np.ndarray]]
+    catchments_after: dict[str, dict[str, np.ndarray]]
 
 
 class Program:
     """A study's described tests and catchments as arrays for the compiled pass (built once per study)."""
 
-    def __init__(self, cells: Cells, standards: Sequence[Standard], catchments: Sequence[Catchment],
-                 keys: Sequence[Any], columns: dict[str, int]):
-        """``keys``: the cell states' keys in order; ``columns``: the tally's column index per name."""
+    def __init__(self, cells: Cells, people: Mapping[str, np.ndarray], standards: Sequence[Standard],
+                 catchments: Sequence[Catchment], keys: Sequence[Any], columns: dict[str, int]):
+        """``people``: per weight (``""``: everyone, then each population group) the people per cell;
+        ``keys``: the cell states' keys in order; ``columns``: the tally's column index per name.
+        """
         self.cells = cells
+        self.weights = list(people)
+        self.people = np.stack(list(people.values())).astype(float)
         self.standards = tuple(standards)
         self.tests = [t for s in standards for t in s.cell_tests()]
         self.catchments = tuple(catchments)
@@ -149,17 +163,18 @@ class Program:
         self.c_limit = np.array([c.limit for c in self.catchments], float)
         self.columns = columns
 
-    def compare(self, before: CellState, after: CellState, cells: np.ndarray, sums: np.ndarray, n_rows: int,
-                changes: Mapping[Any, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None) -> Comparison:
-        """Compare two states at ``cells`` (ascending); ``sums`` (copied) are the tally's sums before;
-        ``n_rows``: facility rows after.
+    def compare(self, before: CellState, after: CellState, cells: np.ndarray, sums: Mapping[str, np.ndarray],
+                n_rows: int, changes: Mapping[Any, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+                ) -> Comparison:
+        """Compare two states at ``cells`` (ascending); ``sums`` (copied) are the tally's sums before, per
+        weight; ``n_rows``: facility rows after.
 
         ``changes``: what makes ``after`` from ``before``, per key (cells
         (ascending, within ``cells``), cost, row); only the tests and
         catchments that read those keys are run. None: every test and
         catchment, at every key's values in both states.
         """
-        urban, people = self.cells.urban[cells], self.cells.people[cells]
+        urban, people = self.cells.urban[cells], self.people[:, cells]
         changed = None if changes is None else {key for key, change in changes.items() if len(change[0])}
 
         def reads(keys_read: list[Any]) -> bool:
@@ -176,28 +191,33 @@ class Program:
             for key, (idx, cost, row) in changes.items():
                 k, pos = after.index(key), np.searchsorted(cells, idx)
                 cost1[k, pos], row1[k, pos] = cost, row
-        sums = np.array(sums, float)  # a copy: the pass adds to it
-        newly, lost = np.zeros(len(self.tests)), np.zeros(len(self.tests))
-        catch0, catch1 = np.zeros((len(catch), n_rows)), np.zeros((len(catch), n_rows))
+        n = len(self.weights)
+        added = np.stack([sums[w] for w in self.weights]).astype(float)  # a copy: the pass adds to it
+        newly, lost = np.zeros((n, len(self.tests))), np.zeros((n, len(self.tests)))
+        catch0, catch1 = np.zeros((n, len(catch), n_rows)), np.zeros((n, len(catch), n_rows))
         town = self.cells.township[cells].astype(np.int64)
         _compare(cost0, row0, cost1, row1, urban, people, town, tests, self.t_key, self.t_rural, self.t_op,
-                 self.t_limit, self.t_offset, self.t_area, self.t_column, sums, newly, lost, catch, self.c_key,
+                 self.t_limit, self.t_offset, self.t_area, self.t_column, added, newly, lost, catch, self.c_key,
                  self.c_rural, self.c_limit, catch0, catch1)
         view0 = CellView(urban, {key: (cost0[k], row0[k]) for k, key in enumerate(before.keys)})
         view1 = CellView(urban, {key: (cost1[k], row1[k]) for k, key in enumerate(after.keys)})
-        moved = {self.tests[j].column: (float(newly[j]), float(lost[j])) for j in tests}
+        moved = {w: {self.tests[j].column: (float(newly[i, j]), float(lost[i, j])) for j in tests}
+                 for i, w in enumerate(self.weights)}
         for unit in self.standards:  # values a unit computes in NumPy, re-tallied beside the compiled pass
             if not reads(_keys(unit)):
                 continue
             old, new = unit.cell_values(view0), unit.cell_values(view1)
-            add_changes(sums, self.columns, town, people, old, new)
-            for name, v0 in old.items():
-                v1 = new[name]
-                moved[name] = (float(people[v1 > v0].sum()), float(people[v0 > v1].sum())) if v0.dtype == bool \
-                    else (0.0, 0.0)
-        return Comparison(cells, view0, view1, sums, moved,
-                          {self.catchments[q].name: catch0[b] for b, q in enumerate(catch)},
-                          {self.catchments[q].name: catch1[b] for b, q in enumerate(catch)})
+            for i, w in enumerate(self.weights):
+                add_changes(added[i], self.columns, town, people[i], old, new)
+                for name, v0 in old.items():
+                    v1 = new[name]
+                    moved[w][name] = (float(people[i][v1 > v0].sum()), float(people[i][v0 > v1].sum())) \
+                        if v0.dtype == bool else (0.0, 0.0)
+        return Comparison(cells, view0, view1, {w: added[i] for i, w in enumerate(self.weights)}, moved,
+                          {w: {self.catchments[q].name: catch0[i, b] for b, q in enumerate(catch)}
+                           for i, w in enumerate(self.weights)},
+                          {w: {self.catchments[q].name: catch1[i, b] for b, q in enumerate(catch)}
+                           for i, w in enumerate(self.weights)})
 
 
 def _keys(unit: Standard) -> list[Any]:
