@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from healthreach.standards.groups import group_id
 from healthreach.standards.naming import minutes
 from healthreach.standards.villages import Villages
 
@@ -34,7 +35,8 @@ class Diff:
         before, after and the change; people newly covered and losing
         coverage; pass before and after.
     townships : per township, every share before, after and the change, and
-        the people newly covered / losing coverage of the first circle.
+        the people newly covered / losing coverage of the first circle; the
+        same for each population group (columns named with its key).
     facilities : per facility, status, type, beds, ambulances and catchment
         people before and after; for a facility others merge into,
         ``merged_in_people``: the catchment before of the facilities it takes over.
@@ -60,6 +62,14 @@ class Diff:
     def lose_coverage(self) -> float:
         """People who leave the first circle."""
         return float(self.after.inputs.cells.people[self.lost].sum())
+
+    def newly_covered_of(self, group: str) -> float:
+        """People of a population group who enter the first circle."""
+        return float(self.after.inputs.cells.groups[group][self.gained].sum())
+
+    def lose_coverage_of(self, group: str) -> float:
+        """People of a population group who leave the first circle."""
+        return float(self.after.inputs.cells.groups[group][self.lost].sum())
 
     @property
     def scenario(self) -> Scenario:
@@ -94,14 +104,17 @@ def diff(before: Evaluation, after: Evaluation) -> Diff:
         values0 = {k: v for s in study.standards for k, v in s.cell_values(view0).items()}
         values1 = {k: v for s in study.standards for k, v in s.cell_values(view1).items()}
     people = study.inputs.cells.people[cells]
+    weights = {"": people, **{group: p[cells] for group, p in study.inputs.cells.groups.items()}}
     moved: dict[str, tuple[float, float]] = {}  # figure id -> (people newly covered, losing coverage)
     for unit in study.standards:
         for fid, (column, _) in unit.tests().items():
-            if column not in values0:  # a standard the step did not touch: nobody moves
-                moved[fid] = (0.0, 0.0)
-                continue
-            ok0, ok1 = values0[column].astype(bool), values1[column].astype(bool)
-            moved[fid] = (float(people[ok1 & ~ok0].sum()), float(people[ok0 & ~ok1].sum()))
+            for group, who in weights.items():  # everyone, then each population group
+                key = group_id(fid, group) if group else fid
+                if column not in values0:  # a standard the step did not touch: nobody moves
+                    moved[key] = (0.0, 0.0)
+                    continue
+                ok0, ok1 = values0[column].astype(bool), values1[column].astype(bool)
+                moved[key] = (float(who[ok1 & ~ok0].sum()), float(who[ok0 & ~ok1].sum()))
         if isinstance(unit, Villages) and unit.id in before.village_tables and unit.id in after.village_tables:
             # villages, not cells: a large village is covered while it does not need a clinic
             pop = before.village_tables[unit.id]["population"].to_numpy(float)
@@ -155,15 +168,19 @@ def _minus(a: float | None, b: float | None) -> float | None:
 
 def _townships(before: Evaluation, after: Evaluation, gained: np.ndarray, lost: np.ndarray) -> pd.DataFrame:
     tb, ta = before.township_columns, after.township_columns
+    groups = list(after.inputs.cells.groups)
     columns: dict[str, Any] = {k: tb[k] for k in ("township_id", "name", "area_class", "people")}
-    for c in (c for c in tb if c.endswith("_share")):
+    shares = ("_share", *(group_id("_share", group) for group in groups))
+    for c in (c for c in tb if c.endswith(shares)):
         columns[f"{c}_baseline"] = tb[c]
         columns[f"{c}_scenario"] = ta[c]
         columns[f"{c}_change"] = (ta[c] - tb[c]).round(4)
     if after.study.primary is not None:
         cells, n = after.inputs.cells, len(tb["people"])
-        for name, which in (("newly_covered_people", gained), ("lose_coverage_people", lost)):
-            columns[name] = np.bincount(cells.township[which], weights=cells.people[which], minlength=n).round(1)
+        for group, people in {"": cells.people, **cells.groups}.items():
+            for name, which in (("newly_covered_people", gained), ("lose_coverage_people", lost)):
+                columns[group_id(name, group) if group else name] = np.bincount(
+                    cells.township[which], weights=people[which], minlength=n).round(1)
     return pd.DataFrame(columns, index=before.townships.index)  # built at once: column by column is slow in pandas
 
 

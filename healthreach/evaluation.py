@@ -17,6 +17,7 @@ kept as the baseline's arrays plus the cells that differ
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ from healthreach.scenario.schema import Scenario, as_scenario
 from healthreach.scenario.sites import Projections
 from healthreach.standards import CellView, Context, Figure, Standard, build_standards
 from healthreach.standards.circle import Circle
+from healthreach.standards.groups import check_group_names, group_context, group_figures
 from healthreach.standards.response import Response
 from healthreach.standards.tally import CellWeights, Tally, people_per_row, settle
 from healthreach.standards.villages import Villages
@@ -73,6 +75,11 @@ class Study:
         self.response: Response | None = next((s for s in self.standards if isinstance(s, Response)), None)
         net, cells = inputs.network, inputs.cells
         self.weights = CellWeights.build(cells, len(inputs.boundaries))
+        # per population group: its people as the weights of the same per-cell tests
+        self.group_weights = {group: CellWeights.build(dataclasses.replace(cells, people=people, groups={}),
+                                                       len(inputs.boundaries))
+                              for group, people in cells.groups.items()}
+        check_group_names(self.standards, list(self.group_weights), inputs.profile.name)
         self.access: dict[str, Attachment] = attach_cells(net, cells, {n.mode for n in self.needs}, cache)
         self.cell_index = {mode: CellIndex.build(net, at) for mode, at in self.access.items()}
         self.village_access = self._attach_villages()
@@ -232,6 +239,7 @@ class Cellwise(NamedTuple):
     state: CellState
     tally: Tally
     catchments: dict[str, np.ndarray]
+    group_tallies: dict[str, Tally]
 
 
 @dataclass(frozen=True)
@@ -251,7 +259,8 @@ class Evaluation:
 
     ``figures`` maps each standard's figure id to its :class:`Figure`;
     ``townships`` and ``facility_table`` are the tables of the audit
-    outputs, ``village_tables`` one per village standard. ``surfaces`` are
+    outputs, ``village_tables`` one per village standard; ``group_tallies``
+    the sums of each population group. ``surfaces`` are
     the travel surfaces (per network node); :attr:`travel` their values at
     every cell. ``parent`` and ``moves`` say which evaluation this one was
     changed from and what moved where; ``step`` the cells whose costs differ
@@ -279,6 +288,7 @@ class Evaluation:
     moves: pd.DataFrame | None = None
     scenario: Scenario | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    group_tallies: dict[str, Tally] = field(default_factory=dict)  # per population group: its people's sums
 
     # --- building ---------------------------------------------------------------------------------------
 
@@ -300,11 +310,13 @@ class Evaluation:
             root[("line", group)] = (banded(line_m[group], radii), np.full(len(dist), -1))
         state = CellState.of(root)
         view = study.view(root)
-        tally = Tally.build(study.weights, {k: v for s in study.standards for k, v in s.cell_values(view).items()})
+        values = {k: v for s in study.standards for k, v in s.cell_values(view).items()}
+        tally = Tally.build(study.weights, values)
+        groups = {group: Tally.build(weights, values) for group, weights in study.group_weights.items()}
         township = cls._township_of(study, sources)
         catch = catchments(study, view, cells.people, len(facilities))
         t = {"travel": time.perf_counter() - start}
-        return cls._finish(study, facilities, sources, surf, Cellwise(line_m, state, tally, catch), township,
+        return cls._finish(study, facilities, sources, surf, Cellwise(line_m, state, tally, catch, groups), township,
                            seconds=t, **extra)
 
     @classmethod
@@ -350,17 +362,21 @@ class Evaluation:
         member = sources.member
         own = study.own.member
         figures: dict[str, Figure] = {}
-        for unit in study.standards:
-            for figure in unit.figures(tally, context):
+        contexts = {group: group_context(context, weights) for group, weights in study.group_weights.items()}
+        for unit in study.standards:  # each standard's figures, then the same for each population group
+            unit_figures = unit.figures(tally, context)
+            for group, group_tally in cellwise.group_tallies.items():
+                unit_figures += group_figures(unit, group_tally, contexts[group], group)
+            for figure in unit_figures:
                 if unit.group is not None and not member[unit.group].any() and not own[unit.group].any():
                     _not_assessed(figure, unit.group, inputs.profile.groups[unit.group])
                 figures[figure.id] = figure
-        towns = township_table(inputs, study.standards, tally)
+        towns = township_table(inputs, study.standards, tally, cellwise.group_tallies)
         table = facility_table(study, sources, township, cellwise.catchments)
         # built at once from finished columns: column by column is slow in pandas
         return cls(study, facilities, sources, surf, cellwise.line_m, cellwise.state, tally, cellwise.catchments,
                    township, figures, pd.DataFrame(towns, index=inputs.boundaries.index), pd.DataFrame(table),
-                   villages, towns, table, **extra)
+                   villages, towns, table, **extra, group_tallies=cellwise.group_tallies)
 
     # --- changes ----------------------------------------------------------------------------------------
 
@@ -430,12 +446,14 @@ class Evaluation:
         values_old = {k: v for s in affected for k, v in s.cell_values(old).items()}
         values_new = {k: v for s in affected for k, v in s.cell_values(new).items()}
         tally = self.tally.changed(changed, people, town, values_old, values_new)
+        groups = {group: group_tally.changed(changed, cells.groups[group][changed], town, values_old, values_new)
+                  for group, group_tally in self.group_tallies.items()}
         which = {s.id for s in affected}
         catch = _catchments_changed(self.catchments, catchments(study, old, people, len(facilities), which),
                                     catchments(study, new, people, len(facilities), which), len(facilities))
         township = self._township_of(study, sources, self)
         t_figures = time.perf_counter()
-        out = self._finish(study, facilities, sources, surf, Cellwise(line_m, state, tally, catch), township,
+        out = self._finish(study, facilities, sources, surf, Cellwise(line_m, state, tally, catch, groups), township,
                            parent=self,
                            step=Step(changed, old, new, values_old, values_new), seconds={}, **extra)
         out.seconds.update({"travel": t_travel - start, "tally": t_figures - t_travel,
