@@ -42,8 +42,10 @@ def wuhan(tmp_path_factory) -> Study:
     gpd.GeoDataFrame({"code": ["420106001", "420106002"], "name": ["西片", "东片"], "class": ["urban", "urban"]},
                      geometry=[west, east], crs=CRS).to_file(folder / "townships.gpkg")
     ticks = np.arange(-500, SIDE + 501, 250)  # streets every 250 m, reaching 500 m beyond the square
-    lines = [shapely.LineString([(x0 - 500, y0 + d), (x0 + SIDE + 500, y0 + d)]) for d in ticks]
-    lines += [shapely.LineString([(x0 + d, y0 - 500), (x0 + d, y0 + SIDE + 500)]) for d in ticks]
+    lines = [shapely.LineString([(x0 + a, y0 + d), (x0 + b, y0 + d)]) for d in ticks
+             for a, b in zip(ticks[:-1], ticks[1:], strict=True)]  # one segment between junctions
+    lines += [shapely.LineString([(x0 + d, y0 + a), (x0 + d, y0 + b)]) for d in ticks
+              for a, b in zip(ticks[:-1], ticks[1:], strict=True)]
     gpd.GeoDataFrame({"road_class": ["urban_branch"] * len(lines)}, geometry=lines, crs=CRS).to_file(
         folder / "roads.gpkg")
     to_lonlat = Transformer.from_crs(CRS, 4326, always_xy=True)
@@ -52,7 +54,7 @@ def wuhan(tmp_path_factory) -> Study:
                    "lon": to_lonlat.transform(*xy)[0], "lat": to_lonlat.transform(*xy)[1], "beds": 10,
                    "ambulances": 0, "emergency": "false"} for i, xy in enumerate(sites)]).to_csv(
         folder / "facilities.csv", index=False)
-    study = {"name": "Wuhan centre (real WorldPop)", "crs": CRS, "roads": {"path": "roads.gpkg"},
+    study = {"name": "Wuhan centre (real WorldPop)", "crs": CRS, "roads": {"path": "roads.gpkg", "oneway_column": None},
              "facilities": {"path": "facilities.csv"}, "population": {"path": str(ADULTS)},
              "population_groups": {"65plus": {"path": str(OLD)}},
              "boundaries": {"path": "townships.gpkg", "population_column": None}}
