@@ -209,7 +209,9 @@ def _facilities(before: Evaluation, after: Evaluation) -> pd.DataFrame:
             merged_in[row_of[into[k]]] += catch0[k]
         columns["merged_in_people"] = merged_in.round(0)
     m = minutes(after.study.primary.spec.threshold_min if after.study.primary else 15)
-    for c in ("beds", "ambulances", "catchment_people", f"catchment_people_{m}", "emergency_catchment_people"):
+    catchment = ("catchment_people", f"catchment_people_{m}", "emergency_catchment_people")
+    grouped = [group_id(c, group) for group in after.inputs.cells.groups for c in catchment]
+    for c in ("beds", "ambulances", *catchment, *grouped):
         if c not in fa_tab:
             continue
         b, a = before_col(c), _array(fa_tab[c], float)

@@ -43,7 +43,7 @@ from healthreach.scenario.schema import Scenario, as_scenario
 from healthreach.scenario.sites import Projections
 from healthreach.standards import CellView, Context, Figure, Standard, build_standards
 from healthreach.standards.circle import Circle
-from healthreach.standards.groups import check_group_names, group_context, group_figures
+from healthreach.standards.groups import check_group_names, group_context, group_figures, group_id
 from healthreach.standards.response import Response
 from healthreach.standards.tally import CellWeights, Tally, people_per_row, settle
 from healthreach.standards.villages import Villages
@@ -314,7 +314,7 @@ class Evaluation:
         tally = Tally.build(study.weights, values)
         groups = {group: Tally.build(weights, values) for group, weights in study.group_weights.items()}
         township = cls._township_of(study, sources)
-        catch = catchments(study, view, cells.people, len(facilities))
+        catch = catchments(study, view, cells.people, len(facilities), groups=cells.groups)
         t = {"travel": time.perf_counter() - start}
         return cls._finish(study, facilities, sources, surf, Cellwise(line_m, state, tally, catch, groups), township,
                            seconds=t, **extra)
@@ -449,8 +449,11 @@ class Evaluation:
         groups = {group: group_tally.changed(changed, cells.groups[group][changed], town, values_old, values_new)
                   for group, group_tally in self.group_tallies.items()}
         which = {s.id for s in affected}
-        catch = _catchments_changed(self.catchments, catchments(study, old, people, len(facilities), which),
-                                    catchments(study, new, people, len(facilities), which), len(facilities))
+        group_people = {group: p[changed] for group, p in cells.groups.items()}
+        catch = _catchments_changed(self.catchments,
+                                    catchments(study, old, people, len(facilities), which, group_people),
+                                    catchments(study, new, people, len(facilities), which, group_people),
+                                    len(facilities))
         township = self._township_of(study, sources, self)
         t_figures = time.perf_counter()
         out = self._finish(study, facilities, sources, surf, Cellwise(line_m, state, tally, catch, groups), township,
@@ -505,19 +508,26 @@ class Evaluation:
         return self.study.inputs
 
 
-def catchments(study: Study, view: CellView, people: np.ndarray, n: int,
-               which: set[str] | None = None) -> dict[str, np.ndarray]:
+def catchments(study: Study, view: CellView, people: np.ndarray, n: int, which: set[str] | None = None,
+               groups: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """People per facility row: nearest primary facility (all, and within the circle), nearest emergency station.
 
     ``which``: the ids of the standards whose catchments are wanted (None: all).
+    ``groups``: per population group, its people at the same cells; its
+    catchments are keyed with the group key (``primary_65plus``).
     """
     out = {}
+    weights = {"": people, **(groups or {})}
     if study.primary is not None and (which is None or study.primary.id in which):
         seconds, row = study.primary.cell_seconds(view)
-        out["primary"] = people_per_row(people, row, n)
-        out["primary_within"] = people_per_row(people, row, n, seconds <= study.primary.limit_s)
+        within = seconds <= study.primary.limit_s
+        for group, who in weights.items():
+            out[group_id("primary", group) if group else "primary"] = people_per_row(who, row, n)
+            out[group_id("primary_within", group) if group else "primary_within"] = people_per_row(who, row, n, within)
     if study.response is not None and (which is None or study.response.id in which):
-        out["emergency"] = people_per_row(people, view.facility(study.response.need), n)
+        row = view.facility(study.response.need)
+        for group, who in weights.items():
+            out[group_id("emergency", group) if group else "emergency"] = people_per_row(who, row, n)
     return out
 
 

@@ -57,7 +57,8 @@ def _standard_columns(columns: list[TownshipColumn], tally: Tally) -> dict[str, 
 
 def facility_table(study: Study, sources: Sources, township: np.ndarray,
                    catchments: dict[str, np.ndarray]) -> dict[str, Any]:
-    """The facility table's columns (in order): snap distances and catchment people (nearest-facility allocation).
+    """The facility table's columns (in order): snap distances and catchment people (nearest-facility allocation),
+    each catchment also for each population group (``catchment_people_65plus``).
 
     Catchments follow the profile's first circle standard (people whose
     nearest facility of its group, by their area's mode, is this one; and
@@ -90,10 +91,18 @@ def facility_table(study: Study, sources: Sources, township: np.ndarray,
     with np.errstate(invalid="ignore", divide="ignore"):
         columns[f"catchment_share_{m}"] = (columns[f"catchment_people_{m}"] / columns["catchment_people"]).round(4)
         columns["beds_per_1000"] = np.where(catchment > 0, beds / catchment * 1000, np.nan).round(2)
+    for group in study.group_weights:  # each population group's catchments, after everyone's
+        columns[group_id("catchment_people", group)] = np.where(
+            in_primary, catchments.get(group_id("primary", group), np.zeros(n)).round(0), np.nan)
+        columns[group_id(f"catchment_people_{m}", group)] = np.where(
+            in_primary, catchments.get(group_id("primary_within", group), np.zeros(n)).round(0), np.nan)
     if study.response is not None:
         in_emergency = member[study.response.spec.group]
         people = catchments["emergency"]
         columns["emergency_catchment_people"] = np.where(in_emergency, people.round(0), np.nan)
+        for group in study.group_weights:
+            columns[group_id("emergency_catchment_people", group)] = np.where(
+                in_emergency, catchments[group_id("emergency", group)].round(0), np.nan)
         ratio = next((s.spec for s in study.standards
                       if isinstance(s, Ambulances) and isinstance(s.spec, AmbulanceRatio)), None)
         if ratio is not None:

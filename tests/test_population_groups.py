@@ -81,6 +81,13 @@ def test_a_group_equal_to_everyone_has_everyones_figures(same_as_everyone):
     np.testing.assert_allclose(towns["people_65plus"], towns["people"])
     for column in (c for c in towns.columns if c.endswith("_share")):
         np.testing.assert_allclose(towns[f"{column}_65plus"], towns[column], equal_nan=True)
+    table = base.facility_table
+    for column in ("catchment_people", "catchment_people_15min", "emergency_catchment_people"):
+        np.testing.assert_allclose(table[f"{column}_65plus"], table[column], equal_nan=True)
+    # children live only in the east: the urban centre's catchment has none of them
+    in_east = table["township"] == "白云镇"
+    assert table.loc[~in_east, "catchment_people_under5"].fillna(0).sum() == 0
+    assert table["catchment_people_under5"].sum() == pytest.approx(800, abs=1)
 
 
 def test_a_group_in_one_township_has_that_townships_shares(same_as_everyone):
@@ -117,6 +124,11 @@ def test_scenario_diff_reports_each_group(same_as_everyone):
                    "lose_coverage_people_under5"):
         assert column in towns.columns
     np.testing.assert_allclose(towns["lose_coverage_people_65plus"], towns["lose_coverage_people"])
+    facilities = d.facilities.set_index("id")
+    closed = facilities.loc["CHC01"]
+    assert np.isnan(closed["catchment_people_65plus_after"])  # no longer a primary-care facility
+    assert closed["catchment_people_65plus_before"] == closed["catchment_people_before"] > 0
+    assert closed["catchment_people_65plus_change"] == -closed["catchment_people_before"]
 
 
 def test_a_raster_on_another_crs_and_resolution_is_resampled_onto_the_grid(tmp_path):

@@ -10,6 +10,8 @@ count over the cells.
 
 from __future__ import annotations
 
+import itertools
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -43,9 +45,9 @@ def wuhan(tmp_path_factory) -> Study:
                      geometry=[west, east], crs=CRS).to_file(folder / "townships.gpkg")
     ticks = np.arange(-500, SIDE + 501, 250)  # streets every 250 m, reaching 500 m beyond the square
     lines = [shapely.LineString([(x0 + a, y0 + d), (x0 + b, y0 + d)]) for d in ticks
-             for a, b in zip(ticks[:-1], ticks[1:], strict=True)]  # one segment between junctions
+             for a, b in itertools.pairwise(ticks)]  # one segment between junctions
     lines += [shapely.LineString([(x0 + d, y0 + a), (x0 + d, y0 + b)]) for d in ticks
-              for a, b in zip(ticks[:-1], ticks[1:], strict=True)]
+              for a, b in itertools.pairwise(ticks)]
     gpd.GeoDataFrame({"road_class": ["urban_branch"] * len(lines)}, geometry=lines, crs=CRS).to_file(
         folder / "roads.gpkg")
     to_lonlat = Transformer.from_crs(CRS, 4326, always_xy=True)
