@@ -55,6 +55,7 @@ def test_audit_reports_each_group(study, tmp_path):
     assert "primary_care_15min_under5" in result.output
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["population_groups"] == {"65plus": 800, "under5": 140}
+    assert summary["inputs"]["population_groups.65plus"]["name"] == "pop_65plus.tif"
     figures = {s["id"]: s for s in summary["standards"]}
     old = figures["primary_care_15min_65plus"]
     assert old["population_group"] == "65plus"
