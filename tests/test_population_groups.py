@@ -252,3 +252,26 @@ def test_without_groups_nothing_changes(small_study):
     assert not base.group_tallies
     assert not any("population_group" in f.details for f in base.figures.values())
     assert not any(c.endswith("_65plus") for c in base.townships.columns)
+
+
+def test_the_demo_65plus_layer_is_what_its_generator_writes(tmp_path):
+    """healthreach/demo/population_65plus.tif is reproduced by tools/demo/ageing.py from the demo population."""
+    import shutil
+
+    from healthreach.study import DEMO_STUDY
+    from tools.demo.ageing import SHARE_RANGE, write_ageing
+
+    demo = DEMO_STUDY.parent
+    for name in ("population.tif", "townships.gpkg"):
+        shutil.copy(demo / name, tmp_path / name)
+    written = write_ageing(tmp_path, 20250101)
+    with rasterio.open(written) as new, rasterio.open(demo / "population_65plus.tif") as shipped, \
+            rasterio.open(demo / "population.tif") as everyone_src:
+        assert new.transform == shipped.transform == everyone_src.transform
+        old, people = new.read(1, masked=True), everyone_src.read(1, masked=True)
+        np.testing.assert_array_equal(old.filled(0), shipped.read(1, masked=True).filled(0))
+    assert (old <= people).all()
+    populated = people > 1
+    share = old[populated] / people[populated]
+    assert SHARE_RANGE[0] - 0.01 <= share.min() < share.max() <= SHARE_RANGE[1] + 0.01
+    assert 0.12 < old.sum() / people.sum() < 0.2
