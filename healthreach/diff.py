@@ -143,7 +143,7 @@ def _standards(before: Evaluation, after: Evaluation, moved: dict[str, tuple[flo
         for c, values in columns.items():
             values.append(row.get(c))
 
-    shown: set[str] = set()  # detail rows, each once (both ambulance ratios share one count)
+    shown: set[tuple[str, Any]] = set()  # detail rows, each once per group (both ambulance ratios share one count)
     for fb in before.figures.values():
         fa = after.figures[fb.id]
         newly, lose = moved.get(fb.id, (None, None))
@@ -153,8 +153,8 @@ def _standards(before: Evaluation, after: Evaluation, moved: dict[str, tuple[flo
             target=fb.target, baseline_pass=fb.passed, scenario_pass=fa.passed)
         for key, unit in (("mean_response_min", "minutes (mean emergency response)"),
                           ("ambulances", "ambulances in the study area")):
-            if key in fb.details and key not in shown:
-                shown.add(key)
+            if key in fb.details and (key, fb.details.get("population_group")) not in shown:
+                shown.add((key, fb.details.get("population_group")))
                 b, a = fb.details.get(key), fa.details.get(key)
                 add(standard=f"{fb.id}.{key}", title=fb.title, unit=unit, baseline=b, scenario=a, change=_minus(a, b))
     # built at once, numbers rounded as written: column by column is slow in pandas

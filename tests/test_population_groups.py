@@ -116,6 +116,9 @@ def test_scenario_diff_reports_each_group(same_as_everyone):
     for column in ("baseline_people", "scenario_people", "newly_covered_people", "lose_coverage_people"):
         assert rows.loc["primary_care_15min_65plus", column] == pytest.approx(rows.loc["primary_care_15min", column])
     assert d.lose_coverage_of("65plus") == pytest.approx(d.lose_coverage)
+    mean = "emergency_response_18min_65plus.mean_response_min"  # the group's mean response time, minutes
+    assert rows.loc[mean, "baseline"] == pytest.approx(rows.loc["emergency_response_18min.mean_response_min",
+                                                                "baseline"])
     lost_east = float(same_as_everyone.inputs.cells.groups["under5"][d.lost].sum())
     assert d.lose_coverage_of("under5") == pytest.approx(lost_east)
     assert rows.loc["primary_care_15min_under5", "lose_coverage_people"] == pytest.approx(lost_east)
