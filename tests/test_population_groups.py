@@ -214,6 +214,10 @@ def test_a_raster_that_cannot_be_placed_is_refused(tmp_path):
     with pytest.raises(InputError, match="does not overlap the study area"):
         load_inputs(load_study(write_study(folder, population_groups={"65plus": {"path": "far.tif"}})),
                     use_cache=False)
+    write_raster(folder / "near.tif", everyone())
+    with pytest.raises(InputError, match=r"near.tif: population_groups.65plus.band is 2 but the raster has 1 band"):
+        load_inputs(load_study(write_study(folder, population_groups={"65plus": {"path": "near.tif", "band": 2}})),
+                    use_cache=False)
     with rasterio.open(folder / "nocrs.tif", "w", driver="GTiff", width=4, height=4, count=1, dtype="float32",
                        transform=from_origin(X0, Y0 + SIZE, 1000, 1000)) as dst:
         dst.write(np.ones((4, 4), np.float32), 1)

@@ -41,7 +41,7 @@ def read_groups(study: StudyFile, grid: Grid, flat: np.ndarray, township: np.nda
             people, report = spread_polygons(grid, polys.geometry.to_numpy(), polys["people"].to_numpy())
             notes.extend(report.notes)
         else:
-            people = read_population_on_grid(spec.as_population(), grid, notes)
+            people = read_population_on_grid(spec.as_population(), grid, notes, f"population_groups.{key}")
         warnings.extend(f"population_groups.{key}: {note}" for note in notes)
         cells = people.ravel()[flat]
         if rescale is not None:

@@ -111,21 +111,23 @@ def read_population(spec: PopulationSpec, crs: str, bounds: tuple[float, float, 
     return grid, aggregate_to_grid(values, transform, src_crs.to_wkt(), grid)
 
 
-def read_population_on_grid(spec: PopulationSpec, grid: Grid, notes: list[str] | None = None) -> np.ndarray:
+def read_population_on_grid(spec: PopulationSpec, grid: Grid, notes: list[str] | None = None,
+                            key: str = "population") -> np.ndarray:
     """People per cell of an existing analysis ``grid`` from a raster in any CRS and resolution.
 
     The raster is read and cleaned as :func:`read_population` reads it, then
     aggregated onto ``grid`` by :func:`aggregate_to_grid` (totals kept; people
-    beyond the grid dropped). Returns a float64 array of the grid's shape.
+    beyond the grid dropped). ``key``: the study key that names the raster,
+    for messages. Returns a float64 array of the grid's shape.
     """
     left, top = grid.transform.c, grid.transform.f
     bounds = (left, top - grid.height * grid.cell_m, left + grid.width * grid.cell_m, top)
-    values, transform, src_crs = _read_window(spec, grid.crs, bounds, notes)
+    values, transform, src_crs = _read_window(spec, grid.crs, bounds, notes, key)
     return aggregate_to_grid(values, transform, src_crs.to_wkt(), grid)
 
 
 def _read_window(spec: PopulationSpec, crs: str, bounds: tuple[float, float, float, float],
-                 notes: list[str] | None) -> tuple[np.ndarray, Any, Any]:
+                 notes: list[str] | None, key: str = "population") -> tuple[np.ndarray, Any, Any]:
     """The raster's people around ``bounds`` (metres in ``crs``): values (nodata, NaN, inf and negative
     cells as 0), the window's transform and the raster's CRS.
     """
@@ -139,7 +141,7 @@ def _read_window(spec: PopulationSpec, crs: str, bounds: tuple[float, float, flo
             msg = f"{spec.path}: the raster has no coordinate system; set one (e.g. EPSG:4326)"
             raise InputError(msg)
         if spec.band > src.count:
-            msg = f"{spec.path}: population.band is {spec.band} but the raster has {src.count} band(s)"
+            msg = f"{spec.path}: {key}.band is {spec.band} but the raster has {src.count} band(s)"
             raise InputError(msg)
         check_crs_fits(src.bounds, src.crs, spec.path, "population raster")
         window = _window(src, crs, bounds)
