@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from healthreach.standards.groups import group_id
 from healthreach.standards.naming import minutes
 from healthreach.standards.villages import Villages
 
@@ -40,7 +41,8 @@ class Diff:
         before, after and the change; people newly covered and losing
         coverage; pass before and after.
     townships : per township, every share before, after and the change, and
-        the people newly covered / losing coverage of the first circle.
+        the people newly covered / losing coverage of the first circle; the
+        same for each population group (columns named with its key).
     facilities : per facility, status, type, beds, ambulances and catchment
         people before and after; for a facility others merge into,
         ``merged_in_people``: the catchment before of the facilities it takes over.
@@ -88,6 +90,14 @@ class Diff:
         """People who leave the first circle."""
         return float(self.after.inputs.cells.people[self.lost].sum())
 
+    def newly_covered_of(self, group: str) -> float:
+        """People of a population group who enter the first circle."""
+        return float(self.after.inputs.cells.groups[group][self.gained].sum())
+
+    def lose_coverage_of(self, group: str) -> float:
+        """People of a population group who leave the first circle."""
+        return float(self.after.inputs.cells.groups[group][self.lost].sum())
+
     @property
     def scenario(self) -> Scenario:
         """The changes that made ``after`` (its scenario file, or changes given in code)."""
@@ -116,11 +126,14 @@ def diff(before: Evaluation, after: Evaluation) -> Diff:
             cells = np.union1d(before.state.differing(), after.state.differing())
         else:  # e.g. one evaluated from scratch: compare every cell
             cells = np.arange(len(study.inputs.cells.x))
-        step = study.program.compare(before.state, after.state, cells, {"": before.tally.sums}, len(after.facilities))
+        sums = {"": before.tally.sums, **{group: t.sums for group, t in before.group_tallies.items()}}
+        step = study.program.compare(before.state, after.state, cells, sums, len(after.facilities))
     moved: dict[str, tuple[float, float]] = {}  # figure id -> (people newly covered, losing coverage)
     for unit in study.standards:
         for fid, (column, _) in unit.tests().items():
-            moved[fid] = step.moved[""].get(column, (0.0, 0.0))  # a column the step did not touch: nobody moves
+            for group, per_column in step.moved.items():  # everyone, then each population group
+                # a column the step did not touch: nobody moves
+                moved[group_id(fid, group) if group else fid] = per_column.get(column, (0.0, 0.0))
         if isinstance(unit, Villages) and unit.id in before.village_tables and unit.id in after.village_tables:
             # villages, not cells: a large village is covered while it does not need a clinic
             pop = before.village_tables[unit.id]["population"].to_numpy(float)
@@ -145,7 +158,7 @@ def _standards(before: Evaluation, after: Evaluation, moved: dict[str, tuple[flo
         for c, values in columns.items():
             values.append(row.get(c))
 
-    shown: set[str] = set()  # detail rows, each once (both ambulance ratios share one count)
+    shown: set[tuple[str, Any]] = set()  # detail rows, each once per group (both ambulance ratios share one count)
     for fb in before.figures.values():
         fa = after.figures[fb.id]
         newly, lose = moved.get(fb.id, (None, None))
@@ -155,8 +168,8 @@ def _standards(before: Evaluation, after: Evaluation, moved: dict[str, tuple[flo
             target=fb.target, baseline_pass=fb.passed, scenario_pass=fa.passed)
         for key, unit in (("mean_response_min", "minutes (mean emergency response)"),
                           ("ambulances", "ambulances in the study area")):
-            if key in fb.details and key not in shown:
-                shown.add(key)
+            if key in fb.details and (key, fb.details.get("population_group")) not in shown:
+                shown.add((key, fb.details.get("population_group")))
                 b, a = fb.details.get(key), fa.details.get(key)
                 add(standard=f"{fb.id}.{key}", title=fb.title, unit=unit, baseline=b, scenario=a, change=_minus(a, b))
     # built at once, numbers rounded as written: column by column is slow in pandas
@@ -170,15 +183,19 @@ def _minus(a: float | None, b: float | None) -> float | None:
 
 def _townships(before: Evaluation, after: Evaluation, gained: np.ndarray, lost: np.ndarray) -> pd.DataFrame:
     tb, ta = before.township_columns, after.township_columns
+    groups = list(after.inputs.cells.groups)
     columns: dict[str, Any] = {k: tb[k] for k in ("township_id", "name", "area_class", "people")}
-    for c in (c for c in tb if c.endswith("_share")):
+    shares = ("_share", *(group_id("_share", group) for group in groups))
+    for c in (c for c in tb if c.endswith(shares)):
         columns[f"{c}_baseline"] = tb[c]
         columns[f"{c}_scenario"] = ta[c]
         columns[f"{c}_change"] = (ta[c] - tb[c]).round(4)
     if after.study.primary is not None:
         cells, n = after.inputs.cells, len(tb["people"])
-        for name, which in (("newly_covered_people", gained), ("lose_coverage_people", lost)):
-            columns[name] = np.bincount(cells.township[which], weights=cells.people[which], minlength=n).round(1)
+        for group, people in {"": cells.people, **cells.groups}.items():
+            for name, which in (("newly_covered_people", gained), ("lose_coverage_people", lost)):
+                columns[group_id(name, group) if group else name] = np.bincount(
+                    cells.township[which], weights=people[which], minlength=n).round(1)
     # built at once: column by column is slow in pandas
     return pd.DataFrame(columns, index=before.study.inputs.boundaries.index)
 
@@ -208,7 +225,9 @@ def _facilities(before: Evaluation, after: Evaluation) -> pd.DataFrame:
             merged_in[row_of[into[k]]] += catch0[k]
         columns["merged_in_people"] = merged_in.round(0)
     m = minutes(after.study.primary.spec.threshold_min if after.study.primary else 15)
-    for c in ("beds", "ambulances", "catchment_people", f"catchment_people_{m}", "emergency_catchment_people"):
+    catchment = ("catchment_people", f"catchment_people_{m}", "emergency_catchment_people")
+    grouped = [group_id(c, group) for group in after.inputs.cells.groups for c in catchment]
+    for c in ("beds", "ambulances", *catchment, *grouped):
         if c not in fa_tab:
             continue
         b, a = before_col(c), _array(fa_tab[c], float)

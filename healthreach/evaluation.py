@@ -17,6 +17,7 @@ kept as the baseline's arrays plus the cells that differ
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from healthreach.scenario.sites import Projections
 from healthreach.standards import CellView, Context, Figure, Standard, build_standards
 from healthreach.standards.circle import Circle
 from healthreach.standards.compiled import Catchment, Comparison, Program
+from healthreach.standards.groups import check_group_names, group_context, group_figures, group_id
 from healthreach.standards.response import Response
 from healthreach.standards.tally import CellWeights, Tally, settle
 from healthreach.standards.villages import Villages
@@ -76,10 +78,17 @@ class Study:
         self.catchments = self._catchments()
         nothing = CellView(np.zeros(0, bool), {key: (np.zeros(0), np.zeros(0, np.int64)) for key in self.keys})
         self.columns = [name for s in self.standards for name in s.values(nothing)]  # the tally's columns, in order
-        self.program = Program(inputs.cells, {"": inputs.cells.people}, self.standards, self.catchments, self.keys,
-                               {name: j for j, name in enumerate(self.columns)})
         net, cells = inputs.network, inputs.cells
+        # the people weights of the per-cell tests: everyone (""), then each population group
+        self.people: dict[str, np.ndarray] = {"": cells.people, **cells.groups}
+        self.program = Program(cells, self.people, self.standards, self.catchments, self.keys,
+                               {name: j for j, name in enumerate(self.columns)})
         self.weights = CellWeights.build(cells, len(inputs.boundaries))
+        # per population group: its people as the weights of the same per-cell tests
+        self.group_weights = {group: CellWeights.build(dataclasses.replace(cells, people=people, groups={}),
+                                                       len(inputs.boundaries))
+                              for group, people in cells.groups.items()}
+        check_group_names(self.standards, list(self.group_weights), inputs.profile.name)
         self.access: dict[str, Attachment] = attach_cells(net, cells, {n.mode for n in self.needs}, cache)
         self.cell_index = {mode: CellIndex.build(net, at) for mode, at in self.access.items()}
         self.village_access = self._attach_villages()
@@ -183,6 +192,7 @@ class Cellwise(NamedTuple):
     state: CellState
     tally: Tally
     catchments: dict[str, np.ndarray]
+    group_tallies: dict[str, Tally]
 
 
 @dataclass(frozen=True)
@@ -193,7 +203,8 @@ class Evaluation:
     ``township_columns`` and ``facility_columns`` the columns of the audit's
     township and facility tables (as arrays; :attr:`townships` and
     :attr:`facility_table` are them as pandas frames, built on first read),
-    ``village_tables`` one table per village standard. ``surfaces`` are
+    ``village_tables`` one table per village standard; ``group_tallies``
+    the sums of each population group. ``surfaces`` are
     the travel surfaces (per network node); :attr:`travel` their values at
     every cell. ``parent`` and ``moves`` say which evaluation this one was
     changed from and what moved where; ``step`` compares it with the parent
@@ -219,6 +230,7 @@ class Evaluation:
     moves: pd.DataFrame | None = None
     scenario: Scenario | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    group_tallies: dict[str, Tally] = field(default_factory=dict)  # per population group: its people's sums
 
     # --- building ---------------------------------------------------------------------------------------
 
@@ -240,11 +252,14 @@ class Evaluation:
             root[("line", group)] = (banded(line_m[group], radii), np.full(len(dist), -1))
         state = CellState.of({key: root[key] for key in study.keys})
         view = study.view(root)
-        tally = Tally.build(study.weights, {k: v for s in study.standards for k, v in s.values(view).items()})
+        values = {k: v for s in study.standards for k, v in s.values(view).items()}
+        tally = Tally.build(study.weights, values)
+        groups = {group: Tally.build(weights, values) for group, weights in study.group_weights.items()}
         township = cls._township_of(study, sources)
-        catch = {c.name: c.people(view, cells.people, len(facilities)) for c in study.catchments}
+        catch = {group_id(c.name, group) if group else c.name: c.people(view, people, len(facilities))
+                 for group, people in study.people.items() for c in study.catchments}
         t = {"travel": time.perf_counter() - start}
-        return cls._finish(study, facilities, sources, surf, Cellwise(line_m, state, tally, catch), township,
+        return cls._finish(study, facilities, sources, surf, Cellwise(line_m, state, tally, catch, groups), township,
                            seconds=t, **extra)
 
     @classmethod
@@ -290,15 +305,19 @@ class Evaluation:
         member = sources.member
         own = study.own.member
         figures: dict[str, Figure] = {}
-        for unit in study.standards:
-            for figure in unit.figures(tally, context):
+        contexts = {group: group_context(context, weights) for group, weights in study.group_weights.items()}
+        for unit in study.standards:  # each standard's figures, then the same for each population group
+            unit_figures = unit.figures(tally, context)
+            for group, group_tally in cellwise.group_tallies.items():
+                unit_figures += group_figures(unit, group_tally, contexts[group], group)
+            for figure in unit_figures:
                 if unit.group is not None and not member[unit.group].any() and not own[unit.group].any():
                     _not_assessed(figure, unit.group, inputs.profile.groups[unit.group])
                 figures[figure.id] = figure
-        towns = township_table(inputs, study.standards, tally)
+        towns = township_table(inputs, study.standards, tally, cellwise.group_tallies)
         table = facility_table(study, sources, township, cellwise.catchments)
         return cls(study, facilities, sources, surf, cellwise.line_m, cellwise.state, tally, cellwise.catchments,
-                   township, figures, villages, towns, table, **extra)
+                   township, figures, villages, towns, table, **extra, group_tallies=cellwise.group_tallies)
 
     # --- changes ----------------------------------------------------------------------------------------
 
@@ -361,13 +380,15 @@ class Evaluation:
         changed = union([idx for idx, _, _ in changes.values()], len(cells.x))
         state = self.state.with_values(changes)
         # only the tests and catchments that read a changed key can change; the others stay as they are
-        step = study.program.compare(self.state, state, changed, {"": self.tally.sums}, len(facilities), changes)
+        sums = {"": self.tally.sums, **{group: t.sums for group, t in self.group_tallies.items()}}
+        step = study.program.compare(self.state, state, changed, sums, len(facilities), changes)
         tally = self.tally.with_sums(step.sums[""])
-        catch = _catchments_changed(self.catchments, step.catchments_before[""], step.catchments_after[""],
+        groups = {group: t.with_sums(step.sums[group]) for group, t in self.group_tallies.items()}
+        catch = _catchments_changed(self.catchments, _flat(step.catchments_before), _flat(step.catchments_after),
                                     len(facilities))
         township = self._township_of(study, sources, self)
         t_figures = time.perf_counter()
-        out = self._finish(study, facilities, sources, surf, Cellwise(line_m, state, tally, catch), township,
+        out = self._finish(study, facilities, sources, surf, Cellwise(line_m, state, tally, catch, groups), township,
                            parent=self, step=step, seconds={}, **extra)
         out.seconds.update({"travel": t_travel - start, "tally": t_figures - t_travel,
                             "figures": time.perf_counter() - t_figures})
@@ -427,6 +448,12 @@ class Evaluation:
     def inputs(self) -> StudyInputs:
         """The study's inputs (read-only)."""
         return self.study.inputs
+
+
+def _flat(per_weight: dict[str, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Catchments per people weight as one mapping: a population group's keyed with the group (``primary_65plus``)."""
+    return {group_id(name, group) if group else name: people
+            for group, catchments in per_weight.items() for name, people in catchments.items()}
 
 
 def _catchments_changed(current: dict[str, np.ndarray], old: dict[str, np.ndarray], new: dict[str, np.ndarray],

@@ -20,6 +20,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "baseline": {"zh": "现状", "en": "Today"},
     "circle_result": {"zh": "{threshold}分钟医疗服务圈：{share} 的 {people} 人可达（目标 {target}）",
                       "en": "{threshold}-minute medical circle: {share} of {people} people reached (target {target})"},
+    "group_circle_result": {"zh": "其中{group}：{share} 的 {people} 人可达",
+                            "en": "{group}: {share} of {people} people reached"},
     "standard": {"zh": "标准：{profile}（城区{urban_mode}、农村{rural_mode}{threshold}分钟内到达基层医疗机构）",
                  "en": "Standard: {profile} (primary care within {threshold} min, {urban_mode} in urban, "
                        "{rural_mode} in rural areas)"},
@@ -109,6 +111,13 @@ FACILITY_TYPES: dict[str, dict[str, str]] = {
     "village_clinic": {"zh": "村卫生室", "en": "Village clinic"},
 }
 
+POPULATION_GROUPS: dict[str, dict[str, str]] = {
+    "65plus": {"zh": "65岁及以上老年人", "en": "people aged 65 and over"},
+    "under5": {"zh": "5岁以下儿童", "en": "children under 5"},
+    "women15_49": {"zh": "15–49岁育龄妇女", "en": "women aged 15–49"},
+}
+"""The population groups a study may declare (``population_groups:`` keys), by key: their display names."""
+
 
 def check_lang(lang: str) -> str:
     """``lang`` if it is a supported language, else an :class:`InputError` listing them."""
@@ -128,6 +137,11 @@ def type_name(facility_type: str, lang: str = "zh") -> str:
     """A facility type's display name; an unknown type is shown as it is written in the data."""
     names = FACILITY_TYPES.get(str(facility_type))
     return names[check_lang(lang)] if names else str(facility_type)
+
+
+def group_name(group: str, lang: str = "zh") -> str:
+    """A population group's display name ('65岁及以上老年人' / 'people aged 65 and over')."""
+    return POPULATION_GROUPS[group][check_lang(lang)]
 
 
 def area_name(area_class: str, lang: str = "zh") -> str:

@@ -27,6 +27,7 @@ from healthreach.grid import Grid, check_grid
 from healthreach.load.boundaries import read_boundaries
 from healthreach.load.census import rescale_to_census, road_length_per_cell, spread_over_cells, spread_polygons
 from healthreach.load.facilities import check_locations, check_types, read_facilities
+from healthreach.load.groups import read_groups
 from healthreach.load.population import is_polygon_source, read_population, read_population_polygons
 from healthreach.load.roads import buffer_wgs84, read_roads, road_format, roads_file
 from healthreach.load.villages import read_villages
@@ -45,7 +46,8 @@ class Cells:
 
     ``flat`` indexes the grid row-major; ``x``, ``y`` are cell centres
     (metres); ``people`` is people per cell; ``township`` the row in the
-    boundaries table; ``urban`` whether that township is urban.
+    boundaries table; ``urban`` whether that township is urban; ``groups``
+    the people per cell of each population group (study key ``population_groups``).
     """
 
     flat: np.ndarray
@@ -54,10 +56,11 @@ class Cells:
     people: np.ndarray
     township: np.ndarray
     urban: np.ndarray
+    groups: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Make every array read-only: cells are shared by evaluations and never change."""
-        for values in (self.flat, self.x, self.y, self.people, self.township, self.urban):
+        for values in (self.flat, self.x, self.y, self.people, self.township, self.urban, *self.groups.values()):
             values.flags.writeable = False
 
 
@@ -202,9 +205,12 @@ def study_hash(study: StudyFile, profile: Profile) -> str:
     present = [key for key in INPUT_KEYS if getattr(study, key) is not None]
     exclude: dict[str, Any] = {"source": True, **{key: {"path"} for key in present}}
     exclude["boundaries"] = {"path", "admin_table"}
+    # with no groups the key is left out, so the hash of a study without groups stays as it was
+    exclude["population_groups"] = {key: {"path"} for key in study.population_groups} or True
     settings = study.model_dump(mode="json", exclude=exclude)
     return cache_key(__version__, settings, profile.model_dump(mode="json"),
                      *(getattr(study, key).path for key in present),
+                     *(spec.path for spec in study.population_groups.values()),
                      *([study.boundaries.admin_table] if study.boundaries.admin_table else []))
 
 
@@ -310,10 +316,15 @@ def _population(study: StudyFile, profile: Profile, crs: str, boundaries: gpd.Ge
         weights = roads_m.ravel()[flat] if roads_m is not None else None
         cell_people, report = spread_over_cells(town, census, weights, names)
         warnings.extend(f"population: {note}" for note in report.notes)
-    elif spec.rescale_to_census:
+    rescale = None
+    if spec.path is not None and spec.rescale_to_census:
+        raw = np.bincount(town, weights=cell_people, minlength=len(names))
         cell_people, report = rescale_to_census(cell_people, town, census, names)
         warnings.extend(f"population rescaled to census: {note}" for note in report.notes)
-    cells = Cells(flat, x, y, cell_people, town, (boundaries["area_class"].to_numpy() == "urban")[town])
+        scaled = np.bincount(town, weights=cell_people, minlength=len(names))
+        rescale = np.where(raw > 0, scaled / np.where(raw > 0, raw, 1), 1.0)
+    groups = read_groups(study, grid, flat, town, names, rescale, cell_people, warnings)
+    cells = Cells(flat, x, y, cell_people, town, (boundaries["area_class"].to_numpy() == "urban")[town], groups)
     return grid, cells
 
 

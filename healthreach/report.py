@@ -62,6 +62,8 @@ def summary(audit: Evaluation) -> dict:
         "inputs": {role: source.as_dict() for role, source in describe_inputs(inp.study).items()},
         "crs": inp.boundaries.crs.to_string(),
         "population": round(inp.total_people),
+        **({"population_groups": {group: round(float(people.sum())) for group, people in inp.cells.groups.items()}}
+           if inp.cells.groups else {}),
         "townships": len(inp.boundaries),
         "facilities": len(audit.facilities),
         "grid_m": inp.grid.cell_m,

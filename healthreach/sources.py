@@ -123,12 +123,17 @@ def _file_source(study: StudyFile, role: str,
 
 
 def describe_inputs(study: StudyFile) -> dict[str, InputSource]:
-    """:func:`describe_input` of every input the study has, by role."""
+    """:func:`describe_input` of every input the study has, by role; each population group's layer as
+    ``population_groups.<key>`` (its file name).
+    """
     out = {}
     for role in INPUT_ROLES:
         source = describe_input(study, role)
         if source is not None:
             out[role] = source
+    for key, spec in study.population_groups.items():
+        role = f"population_groups.{key}"
+        out[role] = InputSource(role, "file", spec.path.name)
     return out
 
 

@@ -20,12 +20,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from healthreach.errors import StudyError
+from healthreach.i18n import POPULATION_GROUPS
 
 DEMO_STUDY = Path(str(importlib.resources.files("healthreach").joinpath("demo").joinpath("study.yaml"))).resolve()
 """The bundled synthetic demo county's study file, shipped as package data (``healthreach/demo/``)."""
 
 
 INPUT_KEYS = ("roads", "facilities", "population", "boundaries", "villages")
+POPULATION_GROUP_KEYS = tuple(POPULATION_GROUPS)  # the keys a study's population_groups: may use
 
 
 class _Strict(BaseModel):
@@ -181,6 +183,24 @@ class PopulationSpec(_Strict):
     rescale_to_census: bool = False
 
 
+class PopulationGroupSpec(_Strict):
+    """One population group's layer: a raster (people of the group per cell) or a polygon layer with totals.
+
+    It is placed on the analysis grid as the main population is (a raster
+    aggregated, polygons spread evenly); with ``population.rescale_to_census``
+    every township's group people are scaled by that township's census factor.
+    """
+
+    path: Path
+    band: int = Field(1, ge=1)
+    layer: str | None = None
+    column: str = "population"
+
+    def as_population(self) -> PopulationSpec:
+        """The layer as a population spec, for the population readers."""
+        return PopulationSpec(path=self.path, band=self.band, layer=self.layer, column=self.column)
+
+
 class BoundariesSpec(_Strict):
     """Township polygons with an urban/rural class and optional census totals.
 
@@ -300,6 +320,7 @@ class StudyFile(_Strict):
     population: PopulationSpec
     boundaries: BoundariesSpec
     villages: VillagesSpec | None = None
+    population_groups: dict[str, PopulationGroupSpec] = Field(default_factory=dict)
     profile: str = "default"
     speeds_kmh: dict[str, float] = Field(default_factory=dict)
     no_walking: list[str] = Field(default_factory=list)
@@ -320,6 +341,19 @@ class StudyFile(_Strict):
         out._given_paths = given
         return out
 
+    @field_validator("population_groups", mode="before")
+    @classmethod
+    def _known_groups(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for key in value:
+                if str(key) not in POPULATION_GROUP_KEYS:
+                    close = difflib.get_close_matches(str(key), POPULATION_GROUP_KEYS, n=1, cutoff=0.4)
+                    hint = f"did you mean '{close[0]}'? " if close else ""
+                    msg = (f"unknown population group '{_excerpt(str(key), 40)}'; {hint}the groups are "
+                           f"{', '.join(POPULATION_GROUP_KEYS)} (everyone is the study's population:)")
+                    raise ValueError(msg)
+        return value
+
     @field_validator("speeds_kmh")
     @classmethod
     def _positive_speeds(cls, speeds: dict[str, float]) -> dict[str, float]:
@@ -332,6 +366,7 @@ class StudyFile(_Strict):
                  if spec is not None and spec.path is not None]
         if self.boundaries.admin_table is not None:
             paths.append(Path(self.boundaries.admin_table))
+        paths.extend(Path(spec.path) for spec in self.population_groups.values())
         return paths
 
     @property
@@ -540,6 +575,16 @@ def _resolve_paths(study: StudyFile) -> StudyFile:
             msg = f"{study.source}: boundaries.admin_table: file not found: {resolved}"
             raise StudyError(msg)
         updates["boundaries"] = updates.get("boundaries", study.boundaries).model_copy(update={"admin_table": resolved})
+    groups = {}
+    for key, spec in study.population_groups.items():
+        given[f"population_groups.{key}"] = str(spec.path)
+        resolved = resolve_path(spec.path, study.folder, f"{study.source}: population_groups.{key}.path")
+        if not resolved.is_file():
+            msg = f"{study.source}: population_groups.{key}.path: file not found: {resolved}"
+            raise StudyError(msg)
+        groups[key] = spec.model_copy(update={"path": resolved})
+    if groups:
+        updates["population_groups"] = groups
     return study.with_paths(updates, given)
 
 

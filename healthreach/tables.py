@@ -10,8 +10,9 @@ import pandas as pd
 from healthreach.inputs import StudyInputs
 from healthreach.load.facilities import has_ambulance_counts
 from healthreach.profile import AmbulanceRatio
-from healthreach.standards import Standard
+from healthreach.standards import Standard, TownshipColumn
 from healthreach.standards.ambulances import Ambulances
+from healthreach.standards.groups import group_id
 from healthreach.standards.naming import minutes
 from healthreach.standards.tally import Tally
 
@@ -19,29 +20,45 @@ if TYPE_CHECKING:
     from healthreach.evaluation import Sources, Study
 
 
-def township_table(inputs: StudyInputs, standards: tuple[Standard, ...], tally: Tally) -> dict[str, Any]:
-    """The township table's columns (in order): people, every standard's shares, the people who reach no facility.
+def township_table(inputs: StudyInputs, standards: tuple[Standard, ...], tally: Tally,
+                   groups: dict[str, Tally] | None = None) -> dict[str, Any]:
+    """The township table's columns (in order): people, every standard's shares, the people who reach no facility;
+    then for each population group (``groups``: its sums) its people and the same columns, named with the
+    group key (``people_65plus``, ``primary_care_15min_share_65plus``).
 
-    A share's denominator is the township's people in the area the standard
-    applies to (NaN where it has none).
+    A share's denominator is the township's people (of the group) in the area
+    the standard applies to (NaN where it has none).
     """
     b, w = inputs.boundaries, tally.weights
     table = {"township_id": b["id"], "name": b["name"], "area_class": b["area_class"],
              "people": w.township_people.round(0), "census_people": b["census_pop"],
              "area_km2": (w.township_cells * inputs.grid.cell_km2).round(2)}
     columns = [c for s in standards for c in s.township_columns()]
+    table.update(_standard_columns(columns, tally))
+    for group, group_tally in (groups or {}).items():
+        table[group_id("people", group)] = group_tally.weights.township_people.round(0)
+        table.update({group_id(name, group): values
+                      for name, values in _standard_columns(columns, group_tally).items()})
+    return table
+
+
+def _standard_columns(columns: list[TownshipColumn], tally: Tally) -> dict[str, np.ndarray]:
+    """The standards' township columns from one tally: shares first, then people."""
+    out = {}
+    w = tally.weights
     for c in (c for c in columns if not c.people):
         denom = w.township_people if c.area is None else w.area_people[c.area]
         with np.errstate(invalid="ignore", divide="ignore"):
-            table[c.name] = np.where(denom > 0, tally.per_township(c.column) / denom, np.nan).round(4)
+            out[c.name] = np.where(denom > 0, tally.per_township(c.column) / denom, np.nan).round(4)
     for c in (c for c in columns if c.people):
-        table[c.name] = tally.per_township(c.column).round(0)
-    return table
+        out[c.name] = tally.per_township(c.column).round(0)
+    return out
 
 
 def facility_table(study: Study, sources: Sources, township: np.ndarray,
                    catchments: dict[str, np.ndarray]) -> dict[str, Any]:
-    """The facility table's columns (in order): snap distances and catchment people (nearest-facility allocation).
+    """The facility table's columns (in order): snap distances and catchment people (nearest-facility allocation),
+    each catchment also for each population group (``catchment_people_65plus``).
 
     Catchments follow the profile's first circle standard (people whose
     nearest facility of its group, by their area's mode, is this one; and
@@ -74,10 +91,18 @@ def facility_table(study: Study, sources: Sources, township: np.ndarray,
     with np.errstate(invalid="ignore", divide="ignore"):
         columns[f"catchment_share_{m}"] = (columns[f"catchment_people_{m}"] / columns["catchment_people"]).round(4)
         columns["beds_per_1000"] = np.where(catchment > 0, beds / catchment * 1000, np.nan).round(2)
+    for group in study.group_weights:  # each population group's catchments, after everyone's
+        columns[group_id("catchment_people", group)] = np.where(
+            in_primary, catchments.get(group_id("primary", group), np.zeros(n)).round(0), np.nan)
+        columns[group_id(f"catchment_people_{m}", group)] = np.where(
+            in_primary, catchments.get(group_id("primary_within", group), np.zeros(n)).round(0), np.nan)
     if study.response is not None:
         in_emergency = member[study.response.spec.group]
         people = catchments["emergency"]
         columns["emergency_catchment_people"] = np.where(in_emergency, people.round(0), np.nan)
+        for group in study.group_weights:
+            columns[group_id("emergency_catchment_people", group)] = np.where(
+                in_emergency, catchments[group_id("emergency", group)].round(0), np.nan)
         ratio = next((s.spec for s in study.standards
                       if isinstance(s, Ambulances) and isinstance(s.spec, AmbulanceRatio)), None)
         if ratio is not None:

@@ -44,10 +44,13 @@ def test_the_profile_example_is_a_new_standard_with_no_code(tmp_path):
     for key in ("roads", "facilities", "population", "boundaries", "villages"):
         if isinstance(demo.get(key), dict) and "path" in demo[key]:
             demo[key]["path"] = str(demo_dir / demo[key]["path"])
+    for spec in demo.get("population_groups", {}).values():
+        spec["path"] = str(demo_dir / spec["path"])
     demo["profile"] = str(tmp_path / "more.yaml")
     base = healthreach.open_study(demo).baseline()
     figure = base.figures["township_centre_20min"]
     assert figure.title == "Township health centre within 20 min drive"
     assert 0 < figure.share < 1
     assert {"township_centre_20min_share", "township_centre_unreachable"} <= set(base.townships.columns)
-    assert list(base.figures)[-1] == "township_centre_20min"  # the profile's order
+    # the profile's order, each figure followed by its population group's
+    assert list(base.figures)[-2:] == ["township_centre_20min", "township_centre_20min_65plus"]

@@ -14,7 +14,9 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import X0, Y0, write_study
+import rasterio
+from conftest import CRS, X0, Y0, write_study
+from rasterio.transform import from_origin
 
 from healthreach.evaluation import Study
 from healthreach.inputs import Cells, load_inputs
@@ -117,6 +119,34 @@ def ten_facilities(tmp_path_factory) -> Study:
 
 def test_updated_equals_full_on_many_random_sequences(ten_facilities):
     check_sequences(ten_facilities, sequences=100, steps=3, seed=1)
+
+
+@pytest.fixture(scope="module")
+def ten_facilities_two_groups(tmp_path_factory, ten_facilities) -> Study:
+    """The same study with two population groups: a random share of everyone aged 65+, children under 5."""
+    folder = tmp_path_factory.mktemp("ten_groups")
+    rng = np.random.default_rng(8)
+    people = np.full((40, 40), 1.0)
+    people[:, :20] = 2.5
+    specs = {}
+    for key, share in (("65plus", rng.uniform(0.05, 0.4, (40, 40))), ("under5", rng.uniform(0, 0.1, (40, 40)))):
+        with rasterio.open(folder / f"{key}.tif", "w", driver="GTiff", width=40, height=40, count=1,
+                           dtype="float32", crs=CRS, transform=from_origin(X0, Y0 + 4000, 100, 100)) as dst:
+            dst.write((people * share).astype(np.float32), 1)
+        specs[key] = {"path": f"{key}.tif"}
+    facilities = ten_facilities.facilities
+    path = write_study(folder, [{"id": r["id"], "name": r["name"], "type": r["type"], "x": r["x"], "y": r["y"],
+                                 "beds": 10, "ambulances": r["ambulances"],
+                                 "emergency": "true" if r["emergency"] else "false"}
+                                for _, r in facilities.iterrows()], population_groups=specs)
+    return Study(load_inputs(load_study(path), use_cache=False))
+
+
+def test_updated_equals_full_with_population_groups(ten_facilities_two_groups):
+    study = ten_facilities_two_groups
+    assert set(study.inputs.cells.groups) == {"65plus", "under5"}
+    assert "primary_care_15min_under5" in study.baseline().figures
+    check_sequences(study, sequences=40, steps=3, seed=3)
 
 
 @pytest.mark.slow

@@ -24,8 +24,8 @@ from healthreach.study import DEMO_STUDY
 pytestmark = pytest.mark.slow  # builds a wheel and a virtual environment: about 30 s
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO_FILES = ("study.yaml", "roads.gpkg", "facilities.csv", "population.tif", "townships.gpkg", "villages.gpkg",
-              "README.md")
+DEMO_FILES = ("study.yaml", "roads.gpkg", "facilities.csv", "population.tif", "population_65plus.tif", "townships.gpkg",
+              "villages.gpkg", "README.md")
 DEMO_PEOPLE = 354_608  # the demo county's population raster, summed inside the county
 
 

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from healthreach.cli.app import cli, console
 from healthreach.cli.options import cache_option, force_option, map_options
+from healthreach.i18n import group_name
 from healthreach.outputs import markup
 
 
@@ -90,6 +91,10 @@ def print_result(result, out: Console) -> None:
         out.print(f"{circle.spec.threshold_min:g}-minute circle: [green]{result.newly_covered:,.0f}[/] people newly "
                   f"covered, [red]{result.lose_coverage:,.0f}[/] lose coverage "
                   f"(population {result.after.inputs.total_people:,.0f}, unchanged)")
+        for group, people in result.after.inputs.cells.groups.items():
+            out.print(f"  of them {group_name(group, 'en')}: [green]{result.newly_covered_of(group):,.0f}[/] newly "
+                      f"covered, [red]{result.lose_coverage_of(group):,.0f}[/] lose coverage "
+                      f"(population {float(people.sum()):,.0f})")
     fac = result.facilities
     shown = fac[(fac["status"] != "") | (fac["catchment_people_change"].abs() >= 1)]
     if len(shown):

@@ -9,6 +9,7 @@ spread over the polygons by :mod:`healthreach.load.census`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -100,6 +101,36 @@ def read_population(spec: PopulationSpec, crs: str, bounds: tuple[float, float, 
     nodata, and negative ones, are counted in ``notes``. Returns the grid
     and a float64 array of its shape.
     """
+    values, transform, src_crs = _read_window(spec, crs, bounds, notes)
+    same_grid = (CRS.from_user_input(src_crs) == CRS.from_user_input(crs)
+                 and np.isclose(transform.a, cell_m) and np.isclose(-transform.e, cell_m)
+                 and transform.b == 0 and transform.d == 0)
+    if same_grid:
+        return _crop(values, transform, crs, bounds)
+    grid = Grid.covering(bounds, cell_m, crs)
+    return grid, aggregate_to_grid(values, transform, src_crs.to_wkt(), grid)
+
+
+def read_population_on_grid(spec: PopulationSpec, grid: Grid, notes: list[str] | None = None,
+                            key: str = "population") -> np.ndarray:
+    """People per cell of an existing analysis ``grid`` from a raster in any CRS and resolution.
+
+    The raster is read and cleaned as :func:`read_population` reads it, then
+    aggregated onto ``grid`` by :func:`aggregate_to_grid` (totals kept; people
+    beyond the grid dropped). ``key``: the study key that names the raster,
+    for messages. Returns a float64 array of the grid's shape.
+    """
+    left, top = grid.transform.c, grid.transform.f
+    bounds = (left, top - grid.height * grid.cell_m, left + grid.width * grid.cell_m, top)
+    values, transform, src_crs = _read_window(spec, grid.crs, bounds, notes, key)
+    return aggregate_to_grid(values, transform, src_crs.to_wkt(), grid)
+
+
+def _read_window(spec: PopulationSpec, crs: str, bounds: tuple[float, float, float, float],
+                 notes: list[str] | None, key: str = "population") -> tuple[np.ndarray, Any, Any]:
+    """The raster's people around ``bounds`` (metres in ``crs``): values (nodata, NaN, inf and negative
+    cells as 0), the window's transform and the raster's CRS.
+    """
     try:
         src = rasterio.open(spec.path)
     except rasterio.errors.RasterioIOError as exc:
@@ -110,7 +141,7 @@ def read_population(spec: PopulationSpec, crs: str, bounds: tuple[float, float, 
             msg = f"{spec.path}: the raster has no coordinate system; set one (e.g. EPSG:4326)"
             raise InputError(msg)
         if spec.band > src.count:
-            msg = f"{spec.path}: population.band is {spec.band} but the raster has {src.count} band(s)"
+            msg = f"{spec.path}: {key}.band is {spec.band} but the raster has {src.count} band(s)"
             raise InputError(msg)
         check_crs_fits(src.bounds, src.crs, spec.path, "population raster")
         window = _window(src, crs, bounds)
@@ -126,14 +157,7 @@ def read_population(spec: PopulationSpec, crs: str, bounds: tuple[float, float, 
     nodata = np.ma.getmaskarray(masked)
     _note_dropped_cells(values, nodata, spec, notes)
     values[nodata | ~np.isfinite(values) | (values < 0)] = 0.0
-
-    same_grid = (CRS.from_user_input(src_crs) == CRS.from_user_input(crs)
-                 and np.isclose(transform.a, cell_m) and np.isclose(-transform.e, cell_m)
-                 and transform.b == 0 and transform.d == 0)
-    if same_grid:
-        return _crop(values, transform, crs, bounds)
-    grid = Grid.covering(bounds, cell_m, crs)
-    return grid, aggregate_to_grid(values, transform, src_crs.to_wkt(), grid)
+    return values, transform, src_crs
 
 
 def _note_dropped_cells(values: np.ndarray, nodata: np.ndarray, spec: PopulationSpec, notes: list[str] | None) -> None:

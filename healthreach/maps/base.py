@@ -22,11 +22,12 @@ from jinja2 import Template
 
 from healthreach.crs import wgs84_to_gcj02
 from healthreach.evaluation import Evaluation
-from healthreach.i18n import check_lang, t
+from healthreach.i18n import check_lang, group_name, t
 from healthreach.maps import assets
 from healthreach.maps.basemaps import Basemap
 from healthreach.maps.basemaps import basemap as get_basemap
 from healthreach.sources import sources_line
+from healthreach.standards.groups import group_id
 from healthreach.study import DEMO_STUDY
 
 SETTINGS_ATTRIBUTE = "healthreach"  # the attribute of a folium map that holds its MapSettings
@@ -287,6 +288,11 @@ def title_lines(audit: Evaluation, lang: str = "zh", scenario: str | None = None
             out.append(("line", t("circle_result", lang, threshold=f"{spec.threshold_min:g}",
                                   share=f"{fig.share:.1%}", people=f"{fig.population:,.0f}",
                                   target=f"{spec.target_share:.0%}")))
+        for group in inp.cells.groups:  # the same circle for each population group
+            of_group = audit.figure(group_id(circle.id, group))
+            if of_group.share is not None:
+                out.append(("line", t("group_circle_result", lang, group=group_name(group, lang),
+                                      share=f"{of_group.share:.1%}", people=f"{of_group.population:,.0f}")))
         out.append(("line", t("standard", lang, profile=inp.profile.name, threshold=f"{spec.threshold_min:g}",
                               urban_mode=t(f"mode_{spec.urban_mode}", lang),
                               rural_mode=t(f"mode_{spec.rural_mode}", lang))))

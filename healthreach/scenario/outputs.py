@@ -44,7 +44,8 @@ def comparison(result: Diff) -> dict:
         "population": {"baseline": round(result.before.inputs.total_people), "scenario": round(inp.total_people)},
         "primary_care": {"newly_covered_people": round(result.newly_covered),
                          "lose_coverage_people": round(result.lose_coverage),
-                         "net_people": round(result.newly_covered - result.lose_coverage)},
+                         "net_people": round(result.newly_covered - result.lose_coverage),
+                         **_group_moves(result)},
         "changes": change_dicts(scenario),
         "standards": _records(result.standards),
         "townships": _records(result.townships),
@@ -53,6 +54,16 @@ def comparison(result: Diff) -> dict:
         "seconds": {k: round(v, 4) for k, v in result.after.seconds.items()},
         "warnings": inp.warnings,
     })
+
+
+def _group_moves(result: Diff) -> dict:
+    """Per population group (none declared: nothing), its people newly covered and losing first-circle coverage."""
+    groups = {}
+    for group in result.after.inputs.cells.groups:
+        gained, lost = result.newly_covered_of(group), result.lose_coverage_of(group)
+        groups[group] = {"newly_covered_people": round(gained), "lose_coverage_people": round(lost),
+                         "net_people": round(gained - lost)}
+    return {"population_groups": groups} if groups else {}
 
 
 def change_moves(result: Diff) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry import LineString
 
+from tools.demo.ageing import write_ageing
 from tools.demo.grid import CELL, CRS_G, CRS_M, NODATA, RANK, SYNTH, T_M2LL
 
 
@@ -26,13 +27,15 @@ def to_lonlat(xy):
 
 
 def write_outputs(dc, out, seed):
-    """Write roads/townships/villages GeoPackages (EPSG:4490), facilities.csv and population.tif (EPSG:4545).
+    """Write roads/townships/villages GeoPackages (EPSG:4490), facilities.csv, population.tif and
+    population_65plus.tif (EPSG:4545).
 
     Returns the figures the README quotes.
     """
     out = Path(out)
     roads = _road_frame(dc)
-    for f in ("roads.gpkg", "townships.gpkg", "villages.gpkg", "population.tif", "facilities.csv"):
+    for f in ("roads.gpkg", "townships.gpkg", "villages.gpkg", "population.tif", "population_65plus.tif",
+              "facilities.csv"):
         (out / f).unlink(missing_ok=True)
     lo = {"DESCRIPTION": "Synthetic demo road network of 示范县 (Demo County) - not a real place. " + SYNTH}
     pyogrio.write_dataframe(roads, out / "roads.gpkg", layer="roads", driver="GPKG", layer_options=lo)
@@ -40,6 +43,7 @@ def write_outputs(dc, out, seed):
     vil = _write_villages(dc, out)
     _write_facilities(dc.facilities, out)
     arr = _write_population(dc, out)
+    write_ageing(out, seed)
     return {"seg_comp": _component_sizes(roads), "fac_dist": _facility_road_distance(roads, dc.facilities),
             "area_km2": dc.townships.area_km2,
             "pop_total": float(arr[arr != np.float32(NODATA)].astype(np.float64).sum()),
@@ -253,6 +257,8 @@ def write_readme(out, seed, st):
         ("- `population.tif`: EPSG:4545 (CGCS2000 / 3-degree Gauss-Kruger CM 108E), 100 m cells, float32, "
         "people per cell (rounded to 0.01), LZW, tiled, nodata −3.4028234663852886e+38 (WorldPop's value) outside "
         "the county."),
+        ("- `population_65plus.tif`: the people aged 65 and over, on the same grid: the population times a "
+        "seeded, smooth age-share field (13 % urban, 20 % rural at its base; see `tools/demo/ageing.py`)."),
         ("- `townships.gpkg` (layer `townships`, EPSG:4490): `code` (fake prefix 999901), `name`, `class` "
         "(urban/rural), `population`."),
         ("- `villages.gpkg` (layer `villages`, EPSG:4490): `id, name, township_code, population` (people assigned "
