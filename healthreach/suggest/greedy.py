@@ -42,20 +42,22 @@ def lazy_greedy(cov: Coverage, count: int) -> Greedy:
     upper = np.full(count, np.inf)
     covered, evaluations = 0.0, 0
     while heap and len(chosen) < count:
-        upper = np.minimum(upper, covered + _top_sums(heap, count))
-        _, j = heapq.heappop(heap)
-        rows = by.indices[by.indptr[j]:by.indptr[j + 1]]
-        gain = float(people[rows[open_row[rows]]].sum())
-        evaluations += 1
-        if gain <= 0:
-            continue
-        if heap and gain < -heap[0][0]:
-            heapq.heappush(heap, (-gain, j))
-            continue
-        chosen.append(j)
-        gains.append(gain)
-        open_row[rows] = False
-        covered += gain
+        upper = np.minimum(upper, covered + _top_sums(heap, count))  # once per round: the queue's bounds now
+        while heap:
+            _, j = heapq.heappop(heap)
+            rows = by.indices[by.indptr[j]:by.indptr[j + 1]]
+            gain = float(people[rows[open_row[rows]]].sum())
+            evaluations += 1
+            if gain <= 0:
+                continue
+            if heap and gain < -heap[0][0]:
+                heapq.heappush(heap, (-gain, j))
+                continue
+            chosen.append(j)
+            gains.append(gain)
+            open_row[rows] = False
+            covered += gain
+            break
     upper = np.minimum(upper, covered + _top_sums(heap, count))
     return Greedy(np.array(chosen, np.int64), np.array(gains), upper, evaluations)
 

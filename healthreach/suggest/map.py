@@ -1,4 +1,5 @@
-"""The map of suggested sites: each site numbered, the cells it newly covers, its runner-ups and the coverage curve.
+"""The map of suggested sites: each site numbered, the cells it newly covers, its runner-ups (in its tooltip) and the
+coverage curve.
 
 Composed from :mod:`healthreach.maps` building blocks (title, townships, time
 bands and people beyond the limit after the new sites, roads, today's
@@ -84,9 +85,8 @@ def add_sites(m: folium.Map, result: Suggestion) -> folium.Map:
             folium.GeoJson(frame, tooltip=escape(tip), style_function=lambda _, c=colour: {
                 "fillColor": c, "color": c, "weight": 1, "fillOpacity": 0.55}).add_to(group)
         point = to_display(gpd.GeoSeries(gpd.points_from_xy([site["x"]], [site["y"]]), crs=inp.crs), m).iloc[0]
-        popup = escape(tip) + ("<br>" + escape(_text("runner_ups", lang, text=site["runner_ups"]))
-                               if site["runner_ups"] else "")
-        folium.Marker([point.y, point.x], tooltip=escape(tip), popup=folium.Popup(popup, max_width=320),
+        more = _text("runner_ups", lang, text=site["runner_ups"]) if site["runner_ups"] else ""
+        folium.Marker([point.y, point.x], tooltip=escape(f"{tip}; {more}" if more else tip),
                       icon=folium.DivIcon(html=(f'<div class="hr-site" style="background:{colour};color:white;'
                                                 f'border:2px solid white;border-radius:50%;width:22px;height:22px;'
                                                 f'font:bold 12px/22px sans-serif;text-align:center">'

@@ -32,7 +32,7 @@ from healthreach.suggest.candidates import (
     read_exclusions,
 )
 from healthreach.suggest.coverage import Coverage, check_standard, coverage_sets
-from healthreach.suggest.exact import Exact, solve
+from healthreach.suggest.exact import Exact, lp_bound, solve
 from healthreach.suggest.greedy import Greedy, lazy_greedy
 from healthreach.vocab import facility_type
 
@@ -110,7 +110,9 @@ def suggest(study: Study, type: str, count: int, *, standard: str | None = None,
         No candidate closer than this (metres) to an existing facility of the type.
     method : {"greedy", "exact"}
         ``exact`` also solves the maximal covering problem for k = count, then
-        for fewer sites while ``time_limit_s`` (seconds, all solves) lasts.
+        for fewer sites while ``time_limit_s`` (seconds, all solves) lasts;
+        ``greedy`` solves the LP relaxation for k = count, the bound it is
+        measured against (greedy is proven optimal when it reaches it).
     """
     step = progress or (lambda _message: None)
     clock = {"start": time.perf_counter()}
@@ -139,6 +141,7 @@ def suggest(study: Study, type: str, count: int, *, standard: str | None = None,
     greedy = lazy_greedy(cov, count)
     clock["greedy"] = time.perf_counter()
     exact = _exact(cov, greedy, count, time_limit_s, step) if method == "exact" else {}
+    lp = {k: e.lp_bound for k, e in exact.items()} if exact else {count: lp_bound(cov, count)}
     clock["exact"] = time.perf_counter()
     chosen = greedy.chosen if method == "greedy" else _in_greedy_order(cov, exact[count].chosen)
     notes = list(found.notes)
@@ -151,7 +154,7 @@ def suggest(study: Study, type: str, count: int, *, standard: str | None = None,
     clock["apply"] = time.perf_counter()
     sites, cells = _sites(cov, found, chosen, after, unit.id, changes)
     _confirm(base, after, unit.id, sites)
-    curve = _curve(cov, greedy, exact, count)
+    curve = _curve(cov, greedy, exact, lp, count)
     seconds = {k: clock[k] - clock[p] for p, k in zip(list(clock)[:-1], list(clock)[1:], strict=True)}
     return Suggestion(unit.id, type_id, method, count, base, after, found, cov, greedy, exact, sites, curve, changes,
                       cells, max_road_m, notes, seconds)
@@ -275,21 +278,23 @@ def _confirm(base: Evaluation, after: Evaluation, sid: str, sites: pd.DataFrame)
         raise RuntimeError(msg)
 
 
-def _curve(cov: Coverage, greedy: Greedy, exact: dict[int, Exact], count: int) -> pd.DataFrame:
-    """Per k = 1..count: people covered by greedy's first k, the exact optimum (where solved), the upper bound."""
+def _curve(cov: Coverage, greedy: Greedy, exact: dict[int, Exact], lp: dict[int, float], count: int) -> pd.DataFrame:
+    """Per k = 1..count: people covered by greedy's first k, the exact optimum (where solved), the LP bound (where
+    solved) and the least upper bound known.
+    """
     ks = list(range(1, count + 1))
     greedy_people = np.r_[np.cumsum(greedy.gains), np.full(count - len(greedy.gains),
                                                             greedy.gains.sum() if len(greedy.gains) else 0.0)]
     exact_people = np.array([exact[k].people if k in exact else np.nan for k in ks])
     optimal = [exact[k].optimal if k in exact else None for k in ks]
-    lp = np.array([exact[k].lp_bound if k in exact else np.nan for k in ks])
-    upper = greedy.upper.copy()
+    lp_people = np.array([lp.get(k, np.nan) for k in ks])
+    upper = np.fmin(greedy.upper, lp_people)
     for k, e in exact.items():
         upper[k - 1] = min(upper[k - 1], e.bound)
     best = np.fmax(greedy_people, np.nan_to_num(exact_people, nan=-np.inf))
     upper = np.maximum(upper, best)  # bounds are rounded sums: never drawn below an answer found
     share = (lambda p: (cov.covered_today + p) / cov.total) if cov.total > 0 else (lambda p: p * np.nan)
     return pd.DataFrame({"sites": ks, "greedy_people": greedy_people, "exact_people": exact_people,
-                         "exact_optimal": optimal, "lp_bound_people": lp, "upper_bound_people": upper,
+                         "exact_optimal": optimal, "lp_bound_people": lp_people, "upper_bound_people": upper,
                          "greedy_gap": np.where(upper > 0, (upper - greedy_people) / np.where(upper > 0, upper, 1), 0),
                          "greedy_share": share(greedy_people), "upper_bound_share": share(upper)})
