@@ -320,3 +320,48 @@ def test_missing_candidate_file_is_named_before_any_work(tmp_path):
                        "--out", str(tmp_path / "o"))
     assert "none.csv: no such file (given to --candidates)" in message
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_every_option_end_to_end(demo, coarse, tmp_path):
+    """--standard (a drive-time standard), a GCJ-02 candidate file, --exclude, --min-spacing-m, --time-limit-s,
+    --max-road-m, --no-map, --lang zh; the scenario file it writes evaluates to the same figure.
+    """
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    rows = coarse.table.iloc[::20].reset_index(drop=True)
+    lon, lat = wgs84_to_gcj02(rows["lon"].to_numpy(), rows["lat"].to_numpy())
+    sites = inputs / "sites.csv"
+    pd.DataFrame({"id": [f"K{i}" for i in range(len(rows))], "lon": lon, "lat": lat}).to_csv(sites, index=False)
+    water = inputs / "water.gpkg"
+    gpd.GeoDataFrame(geometry=[shapely.Point(rows["x"].iloc[0], rows["y"].iloc[0]).buffer(500)],
+                     crs=demo.inputs.crs).to_file(water)
+    out = tmp_path / "out"
+    run = CliRunner().invoke(cli, ["suggest", "--type", "tertiary_hospital", "--count", "2", "--standard",
+                                   "tertiary_hospital_1h", "--candidates", str(sites), "--candidates-crs", "gcj02",
+                                   "--exclude", str(water), "--min-spacing-m", "0", "--method", "exact",
+                                   "--time-limit-s", "20", "--max-road-m", "800", "--no-map", "--lang", "zh",
+                                   "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    assert not (out / "map.html").exists()
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["standard"] == "tertiary_hospital_1h"
+    assert summary["candidates"] == len(rows) - 1  # the excluded one
+    chosen = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
+    assert "K0" not in set(chosen["candidate"])
+    plan = yaml.safe_load((out / "scenario.yaml").read_text(encoding="utf-8"))
+    assert plan["max_road_m"] == 800
+    after = demo.baseline().apply(plan["changes"])
+    gained = after.figures["tertiary_hospital_1h"].covered - demo.baseline().figures["tertiary_hospital_1h"].covered
+    assert gained == pytest.approx(summary["newly_covered_people"], abs=1e-6)
+
+
+def test_time_limit_keeps_the_best_known_and_reports_the_gap():
+    cov = random_coverage(11, rows=3000, cands=400, density=0.02)
+    greedy = lazy_greedy(cov, 25)
+    stopped = solve(cov, 25, 0.05, greedy.chosen)
+    if stopped.optimal:
+        pytest.skip("HiGHS proved this instance within 0.05 s; nothing to stop")
+    assert stopped.status.startswith("stopped")
+    assert stopped.people >= greedy.gains.sum() - 1e-9
+    assert stopped.bound >= stopped.people
+    assert 0 <= stopped.gap < 1
