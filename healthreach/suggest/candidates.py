@@ -10,6 +10,7 @@ the walk and drive roads, so a chosen candidate re-evaluated through
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -45,12 +46,18 @@ class Candidates:
         return len(self.table)
 
 
+@lru_cache(maxsize=16)
+def transformer(source: str, target: str) -> pyproj.Transformer:
+    """A transformer between two coordinate systems (x/y order), built once (building one takes ~0.1-1 s)."""
+    return pyproj.Transformer.from_crs(source, target, always_xy=True)
+
+
 def placed(study: Study, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                                                      dict[str, Attachment]]:
     """WGS84 points rounded as a scenario file holds them, in the analysis CRS (metres) and attached per mode."""
     lon, lat = np.round(np.asarray(lon, float), DECIMALS), np.round(np.asarray(lat, float), DECIMALS)
     # the transformer a scenario's sites go through (Projections: EPSG:4326 to the analysis CRS), point by point
-    x, y = pyproj.Transformer.from_crs("EPSG:4326", study.inputs.crs, always_xy=True).transform(lon, lat)
+    x, y = transformer("EPSG:4326", study.inputs.crs).transform(lon, lat)
     x, y = np.asarray(x, float), np.asarray(y, float)
     net = study.inputs.network
     return lon, lat, x, y, {mode: net.attach(x, y, mode) for mode in MODES}
@@ -107,7 +114,7 @@ def auto_candidates(study: Study, spacing_m: float, max_road_m: float = MAX_ROAD
     _, first = np.unique(np.column_stack([np.round(px), np.round(py)]), axis=0, return_index=True)
     first = np.sort(first)
     px, py = px[first], py[first]
-    lon, lat = pyproj.Transformer.from_crs(inputs.crs, "EPSG:4326", always_xy=True).transform(px, py)
+    lon, lat = transformer(inputs.crs, "EPSG:4326").transform(px, py)
     lon, lat, x, y, attached = placed(study, lon, lat)
     ok = np.array([p is None for p in site_problems(study, x, y, attached, max_road_m)], bool)
     n = int(ok.sum())
