@@ -302,9 +302,8 @@ def test_candidate_file_with_bad_rows(demo, tmp_path):
     assert issubclass(SuggestError, HealthreachError)
 
 
-def test_count_above_the_sites_that_help_stops_early(demo, coarse):
-    alone = np.asarray(coverage_sets(demo.baseline(), demo.primary, coarse).by_candidate.T
-                       @ coverage_sets(demo.baseline(), demo.primary, coarse).people).ravel()
+def test_count_above_the_sites_that_help_stops_early(demo, coarse, cov):
+    alone = np.asarray(cov.by_candidate.T @ cov.people).ravel()
     helpful = np.flatnonzero(alone > 0)[:2]
     useless = np.flatnonzero(alone == 0)[:3]
     keep = np.r_[helpful, useless]
@@ -365,3 +364,12 @@ def test_time_limit_keeps_the_best_known_and_reports_the_gap():
     assert stopped.people >= greedy.gains.sum() - 1e-9
     assert stopped.bound >= stopped.people
     assert 0 <= stopped.gap < 1
+
+
+def test_candidates_that_cover_no_one_new_stop_with_a_clear_error(demo, coarse, cov):
+    alone = np.asarray(cov.by_candidate.T @ cov.people).ravel()
+    useless = np.flatnonzero(alone == 0)[:4]
+    few = Candidates(coarse.table.iloc[useless].reset_index(drop=True),
+                     {m: a[useless] for m, a in coarse.attached.items()}, [])
+    with pytest.raises(SuggestError, match="none of the 4 candidate sites would bring anyone new"):
+        suggest(demo, "township_hc", 2, candidates=few)

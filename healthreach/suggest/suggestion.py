@@ -137,6 +137,11 @@ def suggest(study: Study, type: str, count: int, *, standard: str | None = None,
     step(f"coverage of {len(found):,} candidate sites")
     cov = coverage_sets(base, unit, found)
     clock["coverage"] = time.perf_counter()
+    if cov.matrix.nnz == 0:
+        msg = (f"none of the {len(found):,} candidate sites would bring anyone new within {unit.id} "
+               f"({cov.uncovered_cells:,} populated cells are outside it today); try other candidates, a smaller "
+               f"--spacing-m, or another --standard")
+        raise SuggestError(msg)
     step("greedy search")
     greedy = lazy_greedy(cov, count)
     clock["greedy"] = time.perf_counter()
