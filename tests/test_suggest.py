@@ -373,3 +373,9 @@ def test_candidates_that_cover_no_one_new_stop_with_a_clear_error(demo, coarse, 
                      {m: a[useless] for m, a in coarse.attached.items()}, [])
     with pytest.raises(SuggestError, match="none of the 4 candidate sites would bring anyone new"):
         suggest(demo, "township_hc", 2, candidates=few)
+
+
+def test_help_keeps_the_example_lines():
+    run = CliRunner().invoke(cli, ["suggest", "--help"], terminal_width=200)
+    assert run.exit_code == 0
+    assert "\n    healthreach suggest --type township_hc --count 5\n" in run.output

@@ -52,14 +52,14 @@ def suggest(  # noqa: PLR0913  one argument per click option
             time_limit_s: float, max_road_m: float, out_dir: Path | None, no_map: bool, no_cache: bool,
             force: bool, cache: Path | None, lang: str, offline: bool, basemap: str | None,
             tianditu_key: str | None) -> None:
-    r"""Suggest sites for COUNT new facilities of TYPE in STUDY (default: the bundled demo county), today's kept.
+    """Suggest sites for COUNT new facilities of TYPE in STUDY (default: the bundled demo county), today's kept.
 
     \b
     Examples:
       healthreach suggest --type township_hc --count 5
       healthreach suggest --type 乡镇卫生院 --count 5 --method exact --exclude water.gpkg
       healthreach suggest my-county/ --type community_hc --count 3 --candidates sites.csv --candidates-crs gcj02
-    """
+    """  # noqa: D301  click's \b keeps the examples' lines as written
     from healthreach.api import open_study
     from healthreach.cli.audit import progress_step
     from healthreach.errors import SuggestError
