@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -379,3 +380,16 @@ def test_help_keeps_the_example_lines():
     run = CliRunner().invoke(cli, ["suggest", "--help"], terminal_width=200)
     assert run.exit_code == 0
     assert "\n    healthreach suggest --type township_hc --count 5\n" in run.output
+
+
+def test_the_documented_python_example_runs(demo_inputs, capsys):
+    import re
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "suggest.md"
+    (code,) = re.findall(r"```python\n(.*?)```", doc.read_text(encoding="utf-8"), flags=re.DOTALL)
+    namespace: dict = {}
+    exec(compile(code, str(doc), "exec"), namespace)  # noqa: S102 - the documentation's own example
+    result = namespace["result"]
+    assert len(result.sites) == 5
+    assert result.exact[5].optimal
+    assert "upper_bound_people" in capsys.readouterr().out
