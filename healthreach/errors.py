@@ -38,3 +38,7 @@ class ScenarioError(InputError):
 
 class OutputError(HealthreachError, OSError):
     """An output folder or file cannot be used (it holds inputs, is not writable, belongs to someone else)."""
+
+
+class SuggestError(InputError):
+    """A site search cannot run as asked (unknown type or standard, no candidate sites, bad candidate file)."""
