@@ -42,6 +42,7 @@ from healthreach.maps.layers import (
     UNCOVERED_BREAKS,
     UNCOVERED_COLOURS,
     WIDE_ROADS,
+    township_label_points,
 )
 from healthreach.maps.scenario import CLOSED_COLOUR, GAINED_COLOUR, LOST_COLOUR, MOVE_COLOUR
 from healthreach.poster.fonts import poster_fonts
@@ -86,10 +87,8 @@ TEXT = {
     "moved": {"zh": "迁建（原址 → 新址）", "en": "relocated (old → new site)"},
     "closed": {"zh": "撤并", "en": "closed"},
     "changed": {"zh": "新建、升级或扩建", "en": "added, upgraded or expanded"},
-    "change_line": {"zh": "{threshold}分钟医疗服务圈：{before} → {after}（现状 → 方案实施后）；新增覆盖 {gained} 人，"
-                          "失去覆盖 {lost} 人",
-                    "en": "{threshold}-minute circle: {before} → {after} (before → after); {gained} people newly "
-                          "covered, {lost} lose coverage"},
+    "change_line": {"zh": "{threshold}分钟医疗服务圈：新增覆盖 {gained} 人，失去覆盖 {lost} 人",
+                    "en": "{threshold}-minute circle: {gained} people newly covered, {lost} lose coverage"},
     "north": {"zh": "北", "en": "N"},
 }
 
@@ -353,9 +352,11 @@ def _draw_changes(ax: Axes, result: Diff, scale: float) -> None:
 
 
 def township_labels(audit: Evaluation) -> pd.DataFrame:
-    """Per township: name, label point (metres), share within the circle and whether it is below the target."""
+    """Per township: name, label point (metres; clear of facilities), share within the circle and whether it
+    is below the target.
+    """
     towns = audit.inputs.boundaries
-    pts = towns.geometry.representative_point()
+    pts = township_label_points(audit)
     primary = audit.study.primary
     table = audit.townships.set_index("township_id")
     share = (table[primary.share_column].reindex(towns["id"]).to_numpy(float) if primary is not None
@@ -382,15 +383,13 @@ def scenario_poster(result: Diff, page: str = "A3", *, lang: str = "zh", when: d
 
 
 def _title(audit: Evaluation, result: Diff | None, lang: str, when: dt.date | None) -> list[tuple[str, str]]:
-    lines = title_lines(audit, lang, scenario=result.scenario.name if result is not None else None, when=when)
+    if result is None:
+        return title_lines(audit, lang, when=when)
+    lines = title_lines(audit, lang, scenario=result.scenario.name, when=when, before=result.before)
     primary = audit.study.primary
-    if result is not None and primary is not None:
-        p0, p1 = result.before.figure(primary.id), audit.figure(primary.id)
-        if p0.share is not None and p1.share is not None:
-            change = _text("change_line", lang, threshold=f"{primary.spec.threshold_min:g}",
-                           before=f"{p0.share:.1%}", after=f"{p1.share:.1%}",
-                           gained=f"{result.newly_covered:,.0f}", lost=f"{result.lose_coverage:,.0f}")
-            lines.insert(2, ("line", change))
+    if primary is not None:
+        lines.insert(3, ("line", _text("change_line", lang, threshold=f"{primary.spec.threshold_min:g}",
+                                       gained=f"{result.newly_covered:,.0f}", lost=f"{result.lose_coverage:,.0f}")))
     return lines
 
 
