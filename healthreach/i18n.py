@@ -70,6 +70,8 @@ STRINGS: dict[str, dict[str, str]] = {
     # legend
     "legend_time": {"zh": "到基层医疗机构时间", "en": "Time to primary care"},
     "legend_minutes": {"zh": "≤ {minutes} 分钟", "en": "≤ {minutes} min"},
+    "legend_beyond": {"zh": "无色：超过 {minutes} 分钟或无道路可达",
+                      "en": "No colour: over {minutes} min or no road access"},
     "legend_emergency": {"zh": "急救服务半径（道路）", "en": "Emergency radius (by road)"},
     "legend_uncovered": {"zh": "{threshold}分钟圈外人口（每格人数）", "en": "People beyond {threshold} min (per cell)"},
     "legend_townships": {"zh": "乡镇覆盖率", "en": "Township share covered"},

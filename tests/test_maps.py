@@ -388,3 +388,7 @@ def test_label_points_stay_inside_and_clear_of_facilities():
     assert np.hypot(point.x - 2000, point.y - 2000) < 1000          # still near the middle
     free = label_points(gpd.GeoSeries([square], crs=3857), np.array([[100.0, 100.0]]), clearance_m=300).iloc[0]
     assert free.equals(square.representative_point())               # nothing in the way: the usual point
+
+
+def test_legend_says_what_no_colour_means(offline_page):
+    assert "无色：超过 30 分钟或无道路可达" in offline_page

@@ -236,6 +236,7 @@ def add_time_bands(m: folium.Map, audit: Evaluation, breaks_min=TIME_BREAKS_MIN,
                            style_function=lambda f: {"fillColor": colours[f["properties"]["band"]], "color": "#fff",
                                                      "weight": 0, "fillOpacity": 0.5}).add_to(m)
     rows = [swatch(c, label, 0.6) for c, label in zip(colours, labels, strict=True)]
+    rows.append(swatch("#ffffff", t("legend_beyond", lang, minutes=f"{breaks_min[-1]:g}"), 1.0))
     add_legend_section(m, "time", t("legend_time", lang), rows, [layer])
     return m
 
