@@ -289,8 +289,9 @@ body, .leaflet-container, .hr-title, .hr-legend { font-family: "Microsoft YaHei"
 .hr-layer-group { margin: 1px 0; }
 .hr-group-head { white-space: nowrap; }
 .hr-group-name { cursor: pointer; font-weight: bold; }
-.hr-group-name::before { content: "\25B8"; display: inline-block; width: 1em; color: #555; }
-.hr-open .hr-group-name::before { content: "\25BE"; }
+.hr-group-name::before { content: ""; display: inline-block; width: 0; height: 0; margin: 0 5px 1px 3px;
+  border-style: solid; border-width: 4px 0 4px 6px; border-color: transparent transparent transparent #555; }
+.hr-open .hr-group-name::before { border-width: 6px 4px 0 4px; border-color: #555 transparent transparent; }
 .hr-group-count { font-weight: normal; color: #666; }
 .hr-group-items { display: none; margin-left: 18px; }
 .hr-open .hr-group-items { display: block; }

@@ -210,7 +210,7 @@ def add_townships(m: folium.Map, audit: Evaluation, column: str | None = None, *
     rows = [swatch(c, f"{100 * lo:.0f}–{100 * hi:.0f}%", 0.7)
             for c, lo, hi in zip(SHARE_COLOURS, lows, highs, strict=True)]
     if target is not None:
-        rows = [row + (f' <b class="hr-target">◀ {escape(t("target_row", lang, target=f"{target:.0%}"))}</b>'
+        rows = [row + (f' · <b class="hr-target">{escape(t("target_row", lang, target=f"{target:.0%}"))}</b>'
                        if lo <= target < hi or (hi == 1.0 and target >= hi) else "")
                 for row, lo, hi in zip(rows, lows, highs, strict=True)]
         rows.append(f'<span class="hr-share hr-below" style="position:static">…%</span> '

@@ -572,7 +572,8 @@ def _draw_legend(ax: Axes, rows: list[LegendRow], width_mm: float, height_mm: fl
     ax.set_xlim(0, width_mm)
     ax.set_ylim(height_mm, 0)
     ax.set_axis_off()
-    ax.add_patch(Rectangle((0, 0), width_mm, height_mm, facecolor="white", edgecolor="#999999", linewidth=0.6))
+    ax.add_patch(Rectangle((0.2, 0.2), width_mm - 0.4, height_mm - 0.4, facecolor="white", edgecolor="#999999",
+                           linewidth=0.6))  # inset, so the frame's outer half is not clipped
     line_mm = small_pt * PT_MM * 1.45
     for columns in (1, 2):
         col_w = (width_mm - 3.0) / columns
