@@ -143,8 +143,8 @@ def test_demo_scenario_poster_whole_county_title_before_after_and_notice(demo_au
     assert any(f"{before:.1%} → {after:.1%}" in t for t in texts)
     assert any("合成示范数据" in t for t in texts)                       # the synthetic-data notice
     assert any(base.inputs.input_hash[:8] in t for t in texts)           # the input hash
-    legend = " ".join(t.get_text() for t in poster.legend_axes.texts)
-    assert "白色（无填色）：超过 30 分钟" in legend                            # what white means
+    legend = "".join(t.get_text() for t in poster.legend_axes.texts).replace("\n", "").replace(" ", "")
+    assert "白色（无填色）：超过30分钟或无道路可达，且无人居住" in legend        # what white means
     assert "新增覆盖" in legend
     assert "失去覆盖" in legend
     # every township is labelled with its share

@@ -75,8 +75,9 @@ TEXT = {
     "not_assessed": {"zh": "未评估", "en": "not assessed"},
     "minutes": {"zh": "{value} 分钟", "en": "{value} min"},
     "legend": {"zh": "图例", "en": "Legend"},
-    "white": {"zh": "白色（无填色）：超过 {minutes} 分钟或无道路可达", "en": "White (no colour): over {minutes} min "
-              "or no road access"},
+    "white": {"zh": "白色（无填色）：超过 {minutes} 分钟或无道路可达，且无人居住（每格不足 0.5 人）",
+              "en": "White (no colour): over {minutes} min or no road access, and nobody living there "
+                    "(under 0.5 people per cell)"},
     "uncovered_note": {"zh": "（画在时间色带之上）", "en": "(drawn over the time bands)"},
     "boundary": {"zh": "研究区边界", "en": "Study area boundary"},
     "townships": {"zh": "乡镇（街道）界", "en": "Township boundaries"},
