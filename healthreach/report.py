@@ -100,9 +100,11 @@ def isochrone_layers(audit: Evaluation) -> dict[str, object]:
 
 
 def write_files(out_dir: Path, documents: dict[str, dict], tables: dict[str, pd.DataFrame],
-                geopackage: tuple[str, dict[str, gpd.GeoDataFrame]], map_html: str | None = None) -> dict[str, Path]:
-    """Write JSON documents, CSV tables (UTF-8 with BOM, text made inert), one GeoPackage of layers and an
-    optional ``map.html`` into the existing folder ``out_dir``; returns name -> path.
+                geopackage: tuple[str, dict[str, gpd.GeoDataFrame]], map_html: str | None = None,
+                files: dict[str, bytes] | None = None) -> dict[str, Path]:
+    """Write JSON documents, CSV tables (UTF-8 with BOM, text made inert), one GeoPackage of layers, an
+    optional ``map.html`` and finished ``files`` (name -> bytes, e.g. the poster) into the existing folder
+    ``out_dir``; returns name -> path.
 
     Writes in place: call it on the folder that :func:`healthreach.outputs.publish` yields.
     """
@@ -120,22 +122,29 @@ def write_files(out_dir: Path, documents: dict[str, dict], tables: dict[str, pd.
     if map_html is not None:
         paths["map.html"] = out_dir / "map.html"
         write_text(paths["map.html"], map_html)
+    for name, data in (files or {}).items():
+        paths[name] = out_dir / name
+        paths[name].write_bytes(data)
     return paths
 
 
-def write_audit_files(audit: Evaluation, out_dir: Path, map_html: str | None = None) -> dict[str, Path]:
-    """Write every output of an audit into the existing folder ``out_dir`` (in place); returns name -> path."""
+def write_audit_files(audit: Evaluation, out_dir: Path, map_html: str | None = None,
+                      files: dict[str, bytes] | None = None) -> dict[str, Path]:
+    """Write every output of an audit (and ``files``, name -> bytes, e.g. the poster) into the existing
+    folder ``out_dir`` (in place); returns name -> path.
+    """
     tables = {"townships.csv": audit.townships, "facilities.csv": audit.facility_table}
     for table in audit.village_tables.values():  # the first village standard's (one villages.csv)
         tables["villages.csv"] = table
         break
     return write_files(out_dir, {"summary.json": summary(audit)}, tables,
-                       ("isochrones.gpkg", isochrone_layers(audit)), map_html)
+                       ("isochrones.gpkg", isochrone_layers(audit)), map_html, files)
 
 
 def write_outputs(audit: Evaluation, out_dir: Path, map_html: str | None = None,
-                  force: bool = False) -> dict[str, Path]:
-    """Publish every output of an audit as the owned folder ``out_dir``; returns name -> final path.
+                  force: bool = False, files: dict[str, bytes] | None = None) -> dict[str, Path]:
+    """Publish every output of an audit (and ``files``, name -> bytes, e.g. the poster) as the owned folder
+    ``out_dir``; returns name -> final path.
 
     The folder is checked first (see :func:`healthreach.outputs.check_output`:
     never an input's folder, not foreign unless ``force``), then the set is
@@ -144,7 +153,7 @@ def write_outputs(audit: Evaluation, out_dir: Path, map_html: str | None = None,
     out_dir = check_output(out_dir, study_input_paths(audit.inputs.study), force=force,
                            name=audit.inputs.study.folder.name)
     with publish(out_dir, "audit", audit.inputs.input_hash) as stage:
-        written = write_audit_files(audit, stage, map_html)
+        written = write_audit_files(audit, stage, map_html, files)
     return {name: out_dir / path.name for name, path in written.items()}
 
 

@@ -408,3 +408,37 @@ def test_cache_dir_and_a_profile_standard_run_through_audit_scenario_and_batch_w
     row = json.loads((batch_out / "study" / "result.json").read_text(encoding="utf-8"))["row"]
     assert "community_8min" in [s["id"] for s in row["standards"]]
     assert (batch_out / "study" / "map.html").is_file()
+
+
+def test_combined_map_labels_districts_lists_failed_titles_and_sets_overlaps_side_by_side(first_run):
+    import folium
+    import shapely
+
+    from healthreach.batch.overview import coverage_map
+    from healthreach.maps import assets
+    from healthreach.maps.base import render_html
+
+    result, _, _ = first_run
+    m = coverage_map(result.rows)
+    layer = next(c for c in m._children.values() if isinstance(c, folium.GeoJson))
+    features = layer.data["features"]
+    shapes = [shapely.geometry.shape(assets.decode_geometry(f["geometry"])) for f in features]
+    drawn = [r for r in result.rows if r["status"] != "error"]
+    assert len(shapes) == len(drawn)
+    # every test district covers the same 4 x 4 km square: they are laid out in a row, none over another
+    for i, a in enumerate(shapes):
+        for b in shapes[i + 1:]:
+            assert a.intersection(b).area < 1e-9
+    assert sorted(round(s.area, 10) for s in shapes) == pytest.approx([round(shapes[0].area, 10)] * len(shapes),
+                                                                      rel=1e-6)  # moved, not reshaped
+    page = render_html(m)
+    assert "区县范围重叠，已并排显示（位置为示意）" in page
+    # failed standards by title, one per line
+    failing = next(r for r in drawn if any(s["passed"] is False for s in r["standards"]))
+    titles = [s["title"] for s in failing["standards"] if s["passed"] is False]
+    feature = next(f for f in features if f["properties"]["district"].startswith(failing["study"].split(" ")[0]))
+    assert feature["properties"]["failed"].split("<br>") == titles
+    # a label per district: its name and share
+    labels = [c for c in layer._children.values() if isinstance(c, folium.Marker)]
+    assert len(labels) == len(drawn)
+    assert any(lab.icon.options["html"].startswith("城东区<br>") for lab in labels)

@@ -92,11 +92,24 @@ class Page:
         return self.page.locator(".leaflet-overlay-pane path").count()
 
     def toggle(self, name: str) -> None:
-        self.page.locator(".leaflet-control-layers-overlays label", has_text=name).locator("input").click()
+        """Tick or untick the layer ``name``, opening its group in the layer control first."""
+        label = self.page.locator(".leaflet-control-layers-overlays label", has_text=name).first
+        if not label.is_visible():
+            label.locator("xpath=ancestor::div[contains(@class, 'hr-layer-group')]").locator(
+                ".hr-group-name").click()
+        label.locator("input").click()
         self.page.wait_for_timeout(100)
 
+    def top_level_entries(self) -> list[str]:
+        """The layer control's entries as shown: group titles and layers outside any group."""
+        return self.page.eval_on_selector_all(
+            ".leaflet-control-layers-overlays > .hr-layer-group .hr-group-name,"
+            " .leaflet-control-layers-overlays > label",
+            "els => els.filter(e => e.offsetParent !== null).map(e => e.textContent.trim())")
+
     def legend_visible(self, title: str) -> bool:
-        return self.page.locator(".hr-legend-section", has=self.page.locator("h4", has_text=title)).is_visible()
+        heading = self.page.locator("h4", has_text=re.compile(f"^{re.escape(title)}"))
+        return self.page.locator(".hr-legend-section", has=heading).is_visible()
 
 
 def write_map(m, folder: Path, name: str) -> Path:
@@ -269,3 +282,108 @@ def test_demo_map_offline(browser, tmp_path):
     assert page.paths() > 10
     png = screenshot(page, tmp_path, "demo-map.png")  # the README's picture: HEALTHREACH_SCREENSHOTS=docs/img
     assert len(distinct_colours(png)) > 50
+
+
+def test_layer_control_is_grouped_and_a_group_toggles_its_layers(browser, small_audit, tmp_path):
+    page = Page(browser, write_map(audit_map(small_audit, offline=True), tmp_path, "groups.html"))
+    entries = page.top_level_entries()
+    assert len(entries) <= 10
+    assert [e.split(" (")[0] for e in entries] == ["标准与覆盖", "底图：道路与乡镇界", "医疗机构（按类型）"]
+    assert len(page.layer_names()) >= 8                   # every layer is still listed, inside its group
+    assert page.page.locator(".hr-icon svg").count() == 2
+    group = page.page.locator(".hr-layer-group", has_text="医疗机构（按类型）")
+    assert not group.locator("label").first.is_visible()   # closed at start: a calm control
+    group.locator(".hr-group-box").click()                 # one click: every facility layer off
+    page.page.wait_for_timeout(100)
+    assert page.page.locator(".hr-icon svg").count() == 0
+    assert not page.legend_visible("医疗机构")
+    group.locator(".hr-group-name").click()                # open the group, tick one type
+    page.toggle("机构：中心卫生院")
+    assert page.page.locator(".hr-icon svg").count() == 1
+    assert page.page.evaluate("document.querySelector('.hr-layer-group:nth-child(3) .hr-group-box').indeterminate")
+    group.locator(".hr-group-box").click()                 # all on again
+    page.page.wait_for_timeout(100)
+    assert page.page.locator(".hr-icon svg").count() == 2
+    assert page.errors == []
+
+
+def test_scenario_map_control_groups_before_and_after(browser, tmp_path):
+    import healthreach
+    from healthreach.maps.scenario import scenario_map
+
+    base = healthreach.open_study(write_study(tmp_path / "study")).baseline()
+    moved = {"x": X0 + 400, "y": Y0 + 3600, "crs": "EPSG:4545"}
+    result = base.diff(base.apply([{"relocate": "CHC01", "to": moved}], name="迁建"))
+    page = Page(browser, write_map(scenario_map(result, offline=True), tmp_path, "scenario-groups.html"))
+    entries = [e.split(" (")[0] for e in page.top_level_entries()]
+    assert len(entries) <= 10
+    assert "现状：标准与覆盖" in entries
+    assert "方案实施后：标准与覆盖" in entries
+    assert "方案实施后：医疗机构（按类型）" in entries
+    assert len(page.layer_names()) > len(entries)
+    title = page.page.locator(".hr-title").inner_text()
+    primary = base.study.primary
+    assert (f"{base.figure(primary.id).share:.1%} → {result.after.figure(primary.id).share:.1%}"
+            in title)
+    assert page.errors == []
+
+
+def test_print_fits_the_study_area_clear_of_title_and_legend(browser, small_audit, tmp_path):
+    m = audit_map(small_audit, offline=True)
+    page = Page(browser, write_map(m, tmp_path, "print-fit.html"))
+    page.page.set_viewport_size({"width": 1920, "height": 1080})
+    name = m.get_name()
+    (south, west), (north, east) = m.healthreach.bounds
+    page.page.evaluate(f"{name}.setView([{north}, {west}], {name}.getZoom() + 3, {{animate: false}})")
+    zoomed = page.page.evaluate(f"{name}.getZoom()")
+
+    def study_box() -> dict:
+        return page.page.evaluate(f"""(() => {{
+            const c = {name}.getContainer().getBoundingClientRect();
+            const a = {name}.latLngToContainerPoint([{north}, {west}]);
+            const b = {name}.latLngToContainerPoint([{south}, {east}]);
+            return {{left: c.left + a.x, top: c.top + a.y, right: c.left + b.x, bottom: c.top + b.y,
+                     box: [c.left, c.top, c.right, c.bottom]}}; }})()""")
+
+    zoomed_box = study_box()
+    assert zoomed_box["right"] > zoomed_box["box"][2]        # the zoomed screen view cuts the study area
+    page.page.evaluate("window.print = () => { window.hrPrinted = true; }")
+    page.page.locator(".hr-print a").click()
+    assert page.page.evaluate("window.hrPrinted === true")   # the button prints
+    page.page.emulate_media(media="print")
+    page.page.wait_for_timeout(300)
+    fitted = study_box()
+    left, top, right, bottom = fitted["box"]
+    assert right - left == pytest.approx(281 / 25.4 * 96, abs=2)   # the printable width of A4 landscape
+    assert left - 1 <= fitted["left"] < fitted["right"] <= right + 1
+    assert top - 1 <= fitted["top"] < fitted["bottom"] <= bottom + 1
+    for selector in (".hr-legend", ".hr-title"):
+        r = page.page.locator(selector).bounding_box()
+        clear = (fitted["left"] >= r["x"] + r["width"] or fitted["right"] <= r["x"]
+                 or fitted["top"] >= r["y"] + r["height"] or fitted["bottom"] <= r["y"])
+        assert clear, selector
+    pdf = page.page.pdf(prefer_css_page_size=True, print_background=True)
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1
+    page.page.emulate_media(media="screen")
+    page.page.wait_for_timeout(200)
+    assert page.page.evaluate(f"{name}.getZoom()") == zoomed     # the screen view comes back
+    assert page.errors == []
+
+
+def test_no_focus_rectangle_and_labels_clear_of_icons(browser, small_audit, tmp_path):
+    page = Page(browser, write_map(audit_map(small_audit, offline=True), tmp_path, "focus.html"))
+    icons = [page.page.locator(".hr-icon").nth(i).bounding_box() for i in range(page.page.locator(".hr-icon").count())]
+    labels = [page.page.locator(".hr-label").nth(i).bounding_box()
+              for i in range(page.page.locator(".hr-label").count())]
+    assert len(labels) == 2
+    for label in labels:
+        for icon in icons:
+            assert (label["x"] >= icon["x"] + icon["width"] or label["x"] + label["width"] <= icon["x"]
+                    or label["y"] >= icon["y"] + icon["height"] or label["y"] + label["height"] <= icon["y"])
+    box = page.page.locator(".leaflet-container").bounding_box()
+    page.page.mouse.click(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.6)
+    page.page.wait_for_timeout(100)
+    outline = page.page.evaluate("""(() => { const e = document.activeElement;
+        const s = getComputedStyle(e); return [e.tagName, s.outlineStyle, s.outlineWidth]; })()""")
+    assert outline[1] == "none" or outline[2] == "0px", outline
+    assert page.errors == []

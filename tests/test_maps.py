@@ -358,3 +358,37 @@ def test_demo_map_stays_under_5_mb():
     assert size < 5 * 1024 * 1024, f"{size / 1e6:.1f} MB"
     assert assets.network_references(page) == []
     assert seconds < 30
+
+
+def test_township_shading_labels_each_share_and_marks_the_target(small_audit):
+    m = audit_map(small_audit, offline=True)
+    circle = small_audit.study.primary
+    layer = next(v for k, v in geojson_layers(m).items() if k.startswith("乡镇："))
+    labels = [c for c in layer._children.values() if isinstance(c, folium.Marker)]
+    shares = small_audit.townships[circle.share_column].to_numpy(float)
+    assert len(labels) == np.isfinite(shares).sum()
+    texts = sorted(c.icon.options["html"] for c in labels)
+    assert texts == sorted(f"{100 * s:.1f}%" for s in shares if np.isfinite(s))
+    below = [c for c in labels if "hr-below" in c.icon.options["class_name"]]
+    assert len(below) == (shares < circle.spec.target_share).sum()
+    page = render_html(m)
+    assert f"达到目标 {circle.spec.target_share:.0%}" in page
+    assert f"红色数字：低于目标 {circle.spec.target_share:.0%}" in page
+
+
+def test_label_points_stay_inside_and_clear_of_facilities():
+    import geopandas as gpd
+
+    from healthreach.maps.placement import ASPECT, label_points
+    square = shapely.box(0, 0, 4000, 4000)
+    obstacle = np.array([[2000.0, 2000.0]])  # a facility on the square's middle
+    point = label_points(gpd.GeoSeries([square], crs=3857), obstacle, clearance_m=300).iloc[0]
+    assert square.contains(point)
+    assert np.hypot((point.x - 2000) / ASPECT, point.y - 2000) >= 300
+    assert np.hypot(point.x - 2000, point.y - 2000) < 1000          # still near the middle
+    free = label_points(gpd.GeoSeries([square], crs=3857), np.array([[100.0, 100.0]]), clearance_m=300).iloc[0]
+    assert free.equals(square.representative_point())               # nothing in the way: the usual point
+
+
+def test_legend_says_what_no_colour_means(offline_page):
+    assert "无色：超过 30 分钟或无道路可达" in offline_page

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 
 from healthreach.cli.app import cli, console
-from healthreach.cli.options import cache_option, force_option, map_options
+from healthreach.cli.options import cache_option, force_option, map_options, poster_option
 from healthreach.outputs import markup
 
 
@@ -31,9 +31,10 @@ def progress_step(status):
 @force_option
 @cache_option
 @map_options
+@poster_option
 def audit(  # noqa: PLR0913  one argument per click option
           study: Path | None, *, out_dir: Path | None, no_map: bool, no_cache: bool, force: bool, cache: Path | None,
-          lang: str, offline: bool, basemap: str | None, tianditu_key: str | None) -> None:
+          lang: str, offline: bool, basemap: str | None, tianditu_key: str | None, poster: str | None) -> None:
     """Audit STUDY (a study.yaml or its folder; default: the bundled synthetic demo county)."""
     from healthreach.api import open_study
     from healthreach.maps.audit import audit_map
@@ -56,8 +57,13 @@ def audit(  # noqa: PLR0913  one argument per click option
             status.update("drawing the map")
             html = render_html(audit_map(result, lang=lang, basemap=basemap, offline=offline,
                                          tianditu_key=tianditu_key))
+        files = None
+        if poster:
+            from healthreach.poster.poster import audit_poster
+            status.update(f"drawing the {poster.upper()} poster")
+            files = audit_poster(result, poster, lang=lang).files()
         status.update("writing outputs")
-        paths = write_outputs(result, out_dir, html, force=force)
+        paths = write_outputs(result, out_dir, html, force=force, files=files)
     print_summary(result, Console())
     console.print(f"outputs in [bold]{markup(out_dir)}[/] ({markup(', '.join(p.name for p in paths.values()))}) "
                   f"in {time.perf_counter() - start:.1f} s", soft_wrap=True)

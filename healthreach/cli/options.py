@@ -40,3 +40,10 @@ def cache_option(command):
     return click.option("--cache-dir", "cache", type=click.Path(file_okay=False, path_type=Path), default=None,
                         help="Where downloads, road networks and cell attachments are kept "
                              "[default: $HEALTHREACH_CACHE, else ~/.cache/healthreach].")(command)
+
+
+def poster_option(command):
+    """Add ``--poster A3|A4``: also write poster.pdf and poster.png, the whole study area on one landscape page."""
+    return click.option("--poster", type=click.Choice(["A3", "A4"], case_sensitive=False), default=None,
+                        help="Also write poster.pdf and poster.png: the whole study area on one landscape A3 or "
+                             "A4 page, with the key figures, legend, scale bar and north arrow (in --lang).")(command)

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from healthreach.cli.app import cli, console
-from healthreach.cli.options import cache_option, force_option, map_options
+from healthreach.cli.options import cache_option, force_option, map_options, poster_option
 from healthreach.i18n import group_name
 from healthreach.outputs import markup
 
@@ -120,9 +120,11 @@ def print_result(result, out: Console) -> None:
 @force_option
 @cache_option
 @map_options
+@poster_option
 def scenario(  # noqa: PLR0913  one argument per click option
              scenario_file: Path, *, out_dir: Path | None, no_map: bool, full: bool, no_cache: bool, force: bool,
-             cache: Path | None, lang: str, offline: bool, basemap: str | None, tianditu_key: str | None) -> None:
+             cache: Path | None, lang: str, offline: bool, basemap: str | None, tianditu_key: str | None,
+             poster: str | None) -> None:
     """Evaluate SCENARIO.yaml against its base study: before, after, who gains and who loses."""
     from healthreach.maps.base import render_html
     from healthreach.maps.scenario import scenario_map
@@ -146,8 +148,13 @@ def scenario(  # noqa: PLR0913  one argument per click option
             status.update("drawing the map")
             html = render_html(scenario_map(result, lang=lang, basemap=basemap, offline=offline,
                                             tianditu_key=tianditu_key))
+        files = None
+        if poster:
+            from healthreach.poster.poster import scenario_poster
+            status.update(f"drawing the {poster.upper()} poster")
+            files = scenario_poster(result, poster, lang=lang).files()
         status.update("writing outputs")
-        paths = write_outputs(result, target, html, force=force)
+        paths = write_outputs(result, target, html, force=force, files=files)
     print_result(result, Console())
     took = result.after.seconds
     written = ", ".join(p.name for p in paths.values())

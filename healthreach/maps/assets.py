@@ -105,6 +105,128 @@ function hrAddButtons(map, labels) {
   new L.Control.HrButton({text: HR_PRINT_SVG, title: labels.print, className: 'hr-print',
                           onClick: function () { window.print(); }}).addTo(map);
 }
+// Printing (the print button, Ctrl+P, or print media) first sizes the page to the printable part of an
+// A4 landscape sheet and fits the study area to each map, clear of the title block and the legend; the
+// screen view comes back afterwards.
+function hrPrintFit(map, bounds) {
+  if (!bounds) { return; }  // a map not framed on a study area prints as it is shown
+  var saved = null;
+  function before() {
+    if (saved) { return; }
+    saved = {center: map.getCenter(), zoom: map.getZoom()};
+    document.documentElement.classList.add('hr-printing');
+    map.invalidateSize({pan: false});
+    var box = map.getContainer().getBoundingClientRect();
+    var left = 12, top = 12;
+    var legend = document.getElementById('hr_legend_' + hrMapName(map));
+    if (legend && legend.offsetWidth) {
+      left = Math.max(left, legend.getBoundingClientRect().right - box.left + 12);
+    }
+    document.querySelectorAll('.hr-title').forEach(function (title) {
+      top = Math.max(top, title.getBoundingClientRect().bottom - box.top + 12);
+    });
+    map.fitBounds(bounds, {paddingTopLeft: [left, top], paddingBottomRight: [12, 12], animate: false});
+  }
+  function after() {
+    if (!saved) { return; }
+    document.documentElement.classList.remove('hr-printing');
+    map.invalidateSize({pan: false});
+    map.setView(saved.center, saved.zoom, {animate: false});
+    saved = null;
+  }
+  window.addEventListener('beforeprint', before);
+  window.addEventListener('afterprint', after);
+  if (window.matchMedia) {
+    var query = window.matchMedia('print');
+    var change = function (e) { if (e.matches) { before(); } else { after(); } };
+    if (query.addEventListener) { query.addEventListener('change', change); } else { query.addListener(change); }
+  }
+}
+function hrMapName(map) {
+  for (var name in window) {
+    if (Object.prototype.hasOwnProperty.call(window, name) && window[name] === map) { return name; }
+  }
+  return '';
+}
+// The layer control, grouped: each group is one entry with a box that turns all its layers on or off and
+// opens to list them; layers outside any group are entries of their own.
+L.Control.HrLayers = L.Control.extend({
+  options: {position: 'topright', collapsed: false},
+  initialize: function (groups, options) { L.setOptions(this, options); this._groups = groups; },
+  onAdd: function (map) {
+    var box = L.DomUtil.create('div', 'leaflet-control-layers hr-layers');
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
+    var toggle = L.DomUtil.create('a', 'leaflet-control-layers-toggle', box);
+    toggle.href = '#';
+    toggle.setAttribute('role', 'button');
+    var list = L.DomUtil.create('section', 'leaflet-control-layers-list', box);
+    var overlays = L.DomUtil.create('div', 'leaflet-control-layers-overlays', list);
+    if (this.options.collapsed) {
+      L.DomEvent.on(toggle, 'click', function (e) {
+        L.DomEvent.preventDefault(e);
+        box.classList.toggle('leaflet-control-layers-expanded');
+      });
+      map.on('click', function () { box.classList.remove('leaflet-control-layers-expanded'); });
+    } else {
+      box.classList.add('leaflet-control-layers-expanded');
+    }
+    var syncs = [];
+    this._groups.forEach(function (group) {
+      var parent = overlays, head = null, all = null;
+      if (group.title) {
+        var wrap = L.DomUtil.create('div', 'hr-layer-group', overlays);
+        head = L.DomUtil.create('div', 'hr-group-head', wrap);
+        all = L.DomUtil.create('input', 'hr-group-box', head);
+        all.type = 'checkbox';
+        var name = L.DomUtil.create('span', 'hr-group-name', head);
+        name.innerHTML = group.title + ' <span class="hr-group-count">(' + group.layers.length + ')</span>';
+        name.setAttribute('role', 'button');
+        name.setAttribute('aria-expanded', 'false');
+        L.DomEvent.on(name, 'click', function () {
+          var open = wrap.classList.toggle('hr-open');
+          name.setAttribute('aria-expanded', open ? 'true' : 'false');
+        });
+        parent = L.DomUtil.create('div', 'hr-group-items', wrap);
+      }
+      var boxes = [];
+      group.layers.forEach(function (item) {
+        var layer = window[item.js];
+        if (!layer) { return; }
+        var label = L.DomUtil.create('label', '', parent);
+        var input = L.DomUtil.create('input', 'leaflet-control-layers-selector', label);
+        input.type = 'checkbox';
+        var span = L.DomUtil.create('span', '', label);
+        span.innerHTML = ' ' + item.name;
+        L.DomEvent.on(input, 'change', function () {
+          if (input.checked) { map.addLayer(layer); } else { map.removeLayer(layer); }
+        });
+        boxes.push([input, layer]);
+      });
+      if (all) {
+        L.DomEvent.on(all, 'change', function () {
+          var on = all.checked;
+          boxes.forEach(function (b) { if (on) { map.addLayer(b[1]); } else { map.removeLayer(b[1]); } });
+        });
+      }
+      syncs.push(function () {
+        var n = 0;
+        boxes.forEach(function (b) { b[0].checked = map.hasLayer(b[1]); if (b[0].checked) { n++; } });
+        if (all) {
+          all.checked = n > 0 && n === boxes.length;
+          all.indeterminate = n > 0 && n < boxes.length;
+        }
+      });
+    });
+    function sync() { syncs.forEach(function (f) { f(); }); }
+    map.on('layeradd layerremove', sync);
+    sync();
+    return box;
+  }
+});
+function hrLayerControl(map, groups, collapsed) {
+  new L.Control.HrLayers(groups, {collapsed: collapsed}).addTo(map);
+}
 // Two maps side by side move together (before/after pairs).
 function hrSyncMaps(a, b) {
   var busy = false;
@@ -161,6 +283,24 @@ body, .leaflet-container, .hr-title, .hr-legend { font-family: "Microsoft YaHei"
   text-align: center; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; pointer-events: none; }
 .hr-fullscreen a, .hr-print a { display: flex !important; align-items: center; justify-content: center; }
 .leaflet-control-layers-expanded { max-height: 75vh; overflow-y: auto; font-size: 12px; }
+.hr-layers .leaflet-control-layers-toggle { display: none; }
+.hr-layers:not(.leaflet-control-layers-expanded) .leaflet-control-layers-toggle { display: block; }
+.hr-layers:not(.leaflet-control-layers-expanded) .leaflet-control-layers-list { display: none; }
+.hr-layer-group { margin: 1px 0; }
+.hr-group-head { white-space: nowrap; }
+.hr-group-name { cursor: pointer; font-weight: bold; }
+.hr-group-name::before { content: ""; display: inline-block; width: 0; height: 0; margin: 0 5px 1px 3px;
+  border-style: solid; border-width: 4px 0 4px 6px; border-color: transparent transparent transparent #555; }
+.hr-open .hr-group-name::before { border-width: 6px 4px 0 4px; border-color: #555 transparent transparent; }
+.hr-group-count { font-weight: normal; color: #666; }
+.hr-group-items { display: none; margin-left: 18px; }
+.hr-open .hr-group-items { display: block; }
+.leaflet-container:focus:not(:focus-visible), .leaflet-interactive:focus:not(:focus-visible),
+  .leaflet-marker-icon:focus:not(:focus-visible) { outline: none; }
+.leaflet-container path.leaflet-interactive:focus { outline: none; }
+.hr-share { background: none; border: none; color: #14401f; font-size: 11px; font-weight: bold; white-space: nowrap;
+  text-align: center; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; pointer-events: none; }
+.hr-share.hr-below { color: #a50f15; }
 .hr-popup .leaflet-popup-content { font-size: 13px; min-width: 220px; }
 .hr-popup th { text-align: left; padding: 1px 10px 1px 0; font-weight: normal; color: #555; white-space: nowrap;
   vertical-align: top; }
@@ -175,6 +315,7 @@ body, .leaflet-container, .hr-title, .hr-legend { font-family: "Microsoft YaHei"
   color: #fff; padding: 3px 12px; border-radius: 3px; font-size: 15px; font-weight: bold; pointer-events: none; }
 .hr-pair-divider { position: fixed; top: 0; bottom: 0; left: 50%; width: 3px; margin-left: -1px; background: #333;
   z-index: 1001; pointer-events: none; }
+html.hr-printing body { width: 281mm !important; height: 190mm !important; }
 @media print {
   @page { size: A4 landscape; margin: 8mm; }
   html, body { -webkit-print-color-adjust: exact; print-color-adjust: exact; }

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from healthreach.evaluation import Evaluation
-from healthreach.maps.base import HearingMap, add_controls, base_map
+from healthreach.i18n import t
+from healthreach.maps.base import HearingMap, add_controls, base_map, layer_group
 from healthreach.maps.layers import (
     add_boundaries,
     add_emergency_areas,
@@ -21,19 +22,25 @@ def audit_map(audit: Evaluation, *, lang: str = "zh", basemap: str | None = None
               minor_roads: bool = True) -> HearingMap:
     """The full audit map: roads, townships, time bands, emergency areas, uncovered people, facilities.
 
+    The layer control has three entries: standards, base (roads and
+    boundaries) and facilities (one layer per type), each opening to its layers.
+
     ``lang`` is "zh" (default) or "en"; ``basemap`` one of osm, none,
     tianditu, amap (default osm, or none when ``offline``); ``offline``
     also makes :func:`~healthreach.maps.base.render_html` refuse a page that would fetch anything.
     """
     m = base_map(audit, lang=lang, basemap=basemap, tianditu_key=tianditu_key, offline=offline,
                  scenario=scenario)
-    add_townships(m, audit)
-    add_time_bands(m, audit)
-    add_emergency_areas(m, audit)
-    add_uncovered(m, audit)
-    add_roads(m, audit, minor=minor_roads)
-    add_boundaries(m, audit)
-    add_facilities(m, audit)
+    with layer_group(m, t("group_standards", lang)):
+        add_townships(m, audit)
+        add_time_bands(m, audit)
+        add_emergency_areas(m, audit)
+        add_uncovered(m, audit)
+    with layer_group(m, t("group_base", lang)):
+        add_roads(m, audit, minor=minor_roads)
+        add_boundaries(m, audit)
+    with layer_group(m, t("group_facilities", lang)):
+        add_facilities(m, audit)
     add_legend(m)
     add_controls(m)
     return m

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar, cast
 
@@ -49,13 +51,16 @@ class MapSettings:
 
     ``datum`` is the system the overlays are converted to ("wgs84", or
     "gcj02" under Amap tiles); ``legend`` collects the legend sections the
-    layers register, in drawing order.
+    layers register, in drawing order; ``groups`` the layer control's groups
+    (see :func:`layer_group`); ``bounds`` the study area printing fits to.
     """
 
     lang: str = "zh"
     basemap: Basemap = field(default_factory=lambda: get_basemap("none"))
     offline: bool = False
     legend: dict[str, LegendSection] = field(default_factory=dict)
+    groups: dict[str, list[str]] = field(default_factory=dict)  # layer control: group title -> layer JS names
+    bounds: list[list[float]] | None = None  # the study area, [[south, west], [north, east]] in display degrees
 
     @property
     def datum(self) -> str:
@@ -191,8 +196,8 @@ def new_map(  # noqa: PLR0913  keyword-only options of the public API, each docu
     west, south, east, north = bounds_wgs84
     if basemap.datum == "gcj02":
         (west, east), (south, north) = wgs84_to_gcj02([west, east], [south, north])
-    m.fit_bounds([[float(south), float(west)], [float(north), float(east)]], padding_top_left=padding[0],
-                 padding_bottom_right=padding[1])
+    m.healthreach.bounds = [[float(south), float(west)], [float(north), float(east)]]
+    m.fit_bounds(m.healthreach.bounds, padding_top_left=padding[0], padding_bottom_right=padding[1])
     return m
 
 
@@ -245,35 +250,82 @@ def map_pair(bounds_wgs84: tuple[float, float, float, float], labels: tuple[str,
 
 
 class _Controls(MacroElement):
-    """The metric scale bar and the full-screen and print buttons, ``labels`` in the map's language."""
+    """The metric scale bar, the full-screen and print buttons (``labels`` in the map's language), printing
+    fitted to the study area, and the grouped layer control (``groups``: see :func:`layer_control_groups`).
+    """
 
     _template = Template("""
 {% macro script(this, kwargs) %}
 L.control.scale({imperial: false, maxWidth: 160, position: 'bottomright'}).addTo({{ this._parent.get_name() }});
 hrAddButtons({{ this._parent.get_name() }}, {{ this.labels|tojson }});
+hrPrintFit({{ this._parent.get_name() }}, {{ this.bounds|tojson }});
+hrLayerControl({{ this._parent.get_name() }}, {{ this.groups|tojson }}, {{ this.collapsed|tojson }});
 {% endmacro %}
 """)
 
-    def __init__(self, labels: dict[str, str]):
+    def __init__(self, labels: dict[str, str], bounds: list[list[float]] | None, groups: list[dict[str, Any]],
+                 collapsed: bool):
         super().__init__()
         self.labels = labels
+        self.bounds = bounds
+        self.groups = groups
+        self.collapsed = collapsed
+
+
+def listed_layers(m: folium.Map) -> list[folium.map.Layer]:
+    """The layers of ``m`` the layer control lists (overlays with ``control``), in drawing order."""
+    children = m._children.values()  # noqa: SLF001  branca keeps an element's children only there
+    return [c for c in children if isinstance(c, folium.map.Layer) and c.control and c.overlay]
+
+
+@contextmanager
+def layer_group(m: folium.Map, title: str) -> Iterator[None]:
+    """List the layers added to ``m`` inside the ``with`` block under one entry ``title`` of the layer control."""
+    before = {layer.get_name() for layer in listed_layers(m)}
+    yield
+    names = settings(m).groups.setdefault(title, [])
+    names += [layer.get_name() for layer in listed_layers(m) if layer.get_name() not in before]
+
+
+def layer_control_groups(m: folium.Map) -> list[dict[str, Any]]:
+    """The layer control's entries: each group (title, layers) at its first layer's place, other layers alone."""
+    groups = settings(m).groups
+    group_of = {name: title for title, names in groups.items() for name in names}
+    out: list[dict[str, Any]] = []
+    seen: dict[str, dict[str, Any]] = {}
+    for layer in listed_layers(m):
+        item = {"name": layer.layer_name, "js": layer.get_name()}
+        title = group_of.get(item["js"])
+        if title is None:
+            out.append({"title": None, "layers": [item]})
+        elif title in seen:
+            seen[title]["layers"].append(item)
+        else:
+            seen[title] = {"title": escape(title), "layers": [item]}
+            out.append(seen[title])
+    return out
 
 
 def add_controls(m: folium.Map, collapsed: bool = False) -> folium.Map:
-    """Layer control, metric scale bar, full-screen and print buttons (call after the layers)."""
+    """Grouped layer control, metric scale bar, full-screen and print buttons (call after the layers).
+
+    Printing fits the study area to the sheet; the layer control lists the
+    groups made with :func:`layer_group` as one entry each.
+    """
     lang = settings(m).lang
-    m.add_child(_Controls({"fullscreen": t("fullscreen", lang), "print": t("print", lang)}))
-    folium.LayerControl(collapsed=collapsed).add_to(m)
+    m.add_child(_Controls({"fullscreen": t("fullscreen", lang), "print": t("print", lang)}, settings(m).bounds,
+                          layer_control_groups(m), collapsed))
     return m
 
 
 def title_lines(audit: Evaluation, lang: str = "zh", scenario: str | None = None, when: dt.date | None = None,
-                input_hash: str | None = None) -> list[tuple[str, str]]:
+                input_hash: str | None = None, before: Evaluation | None = None) -> list[tuple[str, str]]:
     """The title block as (kind, plain text) pairs: kind is "title", "line", "meta" or "synthetic".
 
-    Names the study, the scenario (if any), the standard and its result, the
-    date, the input files and a short hash of the inputs, so a printed map
-    can be traced to its data.
+    Names the study, the scenario (if any), the standard and its result
+    (with ``before``, the baseline: "90.6% → 91.3%"), the date, the input
+    files and a short hash of the inputs, so a printed map can be traced to
+    its data.
     """
     inp = audit.inputs
     study = inp.study
@@ -284,7 +336,11 @@ def title_lines(audit: Evaluation, lang: str = "zh", scenario: str | None = None
     if circle:
         spec = circle.spec
         fig = audit.figure(circle.id)
-        if fig.share is not None:
+        was = before.figure(circle.id).share if before is not None else None
+        if fig.share is not None and was is not None:
+            out.append(("line", t("circle_change", lang, threshold=f"{spec.threshold_min:g}", before=f"{was:.1%}",
+                                  after=f"{fig.share:.1%}", target=f"{spec.target_share:.0%}")))
+        elif fig.share is not None:
             out.append(("line", t("circle_result", lang, threshold=f"{spec.threshold_min:g}",
                                   share=f"{fig.share:.1%}", people=f"{fig.population:,.0f}",
                                   target=f"{spec.target_share:.0%}")))
@@ -328,17 +384,18 @@ def add_title(m: AnyMap, lines: list[tuple[str, str]], bar: bool = False) -> Any
     return m
 
 
-def base_map(audit: Evaluation, title: str | None = None, subtitle: str = "", *,
+def base_map(audit: Evaluation, title: str | None = None, subtitle: str = "", *,  # noqa: PLR0913
              lang: str = "zh", basemap: str | None = None, tianditu_key: str | None = None, offline: bool = False,
-             scenario: str | None = None) -> HearingMap:
+             scenario: str | None = None, before: Evaluation | None = None) -> HearingMap:
     """An empty map framed on the study area, with its title block.
 
     Without ``title`` the title block is :func:`title_lines` (study, scenario,
-    standard, date, sources, input hash); with it, ``title`` and ``subtitle``.
-    ``basemap`` defaults to ``osm``, or ``none`` when ``offline``.
+    standard, result, before -> after with ``before``, date, sources, input
+    hash); with it, ``title`` and ``subtitle``. ``basemap`` defaults to
+    ``osm``, or ``none`` when ``offline``.
     """
     bounds = tuple(audit.inputs.boundaries.to_crs(4326).total_bounds)
-    lines = title_lines(audit, lang, scenario) if title is None else [("title", title)] + (
+    lines = title_lines(audit, lang, scenario, before=before) if title is None else [("title", title)] + (
         [("line", subtitle)] if subtitle else [])
     m = new_map(bounds, lang=lang, basemap=basemap, tianditu_key=tianditu_key, offline=offline,
                 page_title=lines[0][1])

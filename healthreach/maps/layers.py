@@ -23,6 +23,7 @@ from healthreach.isochrones import bands
 from healthreach.maps.assets import feature_collection
 from healthreach.maps.base import escape, settings, to_display
 from healthreach.maps.legend import add_legend_section, swatch
+from healthreach.maps.placement import label_points
 from healthreach.standards.radius import Radius
 
 # Sequential, colour-blind-safe schemes (ColorBrewer). Darker = nearer / more.
@@ -132,7 +133,7 @@ def add_boundaries(m: folium.Map, audit: Evaluation, labels: bool = True, *, nam
                                                            "fillOpacity": 0, "dashArray": "5 3"},
                    tooltip=_township_tooltip(lang, _threshold_min(audit))).add_to(group)
     if labels:
-        pts = to_display(audit.inputs.boundaries.geometry.representative_point(), m)
+        pts = to_display(township_label_points(audit), m)
         for point, label in zip(pts, audit.inputs.boundaries["name"].astype(str), strict=True):
             width = 14 * len(label) + 8
             folium.Marker([point.y, point.x], interactive=False, keyboard=False,
@@ -140,6 +141,12 @@ def add_boundaries(m: folium.Map, audit: Evaluation, labels: bool = True, *, nam
                                               icon_anchor=(width // 2, 8))).add_to(group)
     group.add_to(m)
     return m
+
+
+def township_label_points(audit: Evaluation) -> gpd.GeoSeries:
+    """Where each township's name goes (analysis CRS): inside it, near its middle, clear of facility icons."""
+    fac = audit.facilities
+    return label_points(audit.inputs.boundaries.geometry, fac[["x", "y"]].to_numpy(float))
 
 
 def _township_frame(m: folium.Map, audit: Evaluation, column: str) -> gpd.GeoDataFrame:
@@ -185,10 +192,29 @@ def add_townships(m: folium.Map, audit: Evaluation, column: str | None = None, *
                            show=show, tooltip=_township_tooltip(lang, threshold),
                            style_function=lambda f: {"fillColor": share_colour(f["properties"]["share"]),
                                                      "color": "#444", "weight": 1.2, "fillOpacity": 0.7}).add_to(m)
+    circle = audit.study.primary
+    target = circle.spec.target_share if circle is not None and column == circle.share_column else None
+    share = towns["share"].to_numpy(float)
+    pts = to_display(township_label_points(audit), m)
+    for point, value in zip(pts, share, strict=True):  # the share under the name, shown with the shading
+        if not np.isfinite(value):
+            continue
+        below = target is not None and value < target
+        text = f"{100 * value:.1f}%"
+        width = 8 * len(text) + 8
+        folium.Marker([point.y, point.x], interactive=False, keyboard=False, icon=folium.DivIcon(
+            html=escape(text), class_name="hr-share hr-below" if below else "hr-share", icon_size=(width, 14),
+            icon_anchor=(width // 2, -9))).add_to(layer)
     lows = [0.0, *SHARE_BREAKS]
     highs = [*SHARE_BREAKS, 1.0]
     rows = [swatch(c, f"{100 * lo:.0f}–{100 * hi:.0f}%", 0.7)
             for c, lo, hi in zip(SHARE_COLOURS, lows, highs, strict=True)]
+    if target is not None:
+        rows = [row + (f' · <b class="hr-target">{escape(t("target_row", lang, target=f"{target:.0%}"))}</b>'
+                       if lo <= target < hi or (hi == 1.0 and target >= hi) else "")
+                for row, lo, hi in zip(rows, lows, highs, strict=True)]
+        rows.append(f'<span class="hr-share hr-below" style="position:static">…%</span> '
+                    f'{escape(t("below_target", lang, target=f"{target:.0%}"))}')
     add_legend_section(m, "townships", t("legend_townships", lang), rows, [layer])
     return m
 
@@ -210,6 +236,7 @@ def add_time_bands(m: folium.Map, audit: Evaluation, breaks_min=TIME_BREAKS_MIN,
                            style_function=lambda f: {"fillColor": colours[f["properties"]["band"]], "color": "#fff",
                                                      "weight": 0, "fillOpacity": 0.5}).add_to(m)
     rows = [swatch(c, label, 0.6) for c, label in zip(colours, labels, strict=True)]
+    rows.append(swatch("#ffffff", t("legend_beyond", lang, minutes=f"{breaks_min[-1]:g}"), 1.0))
     add_legend_section(m, "time", t("legend_time", lang), rows, [layer])
     return m
 

@@ -22,7 +22,16 @@ from healthreach.diff import Diff
 from healthreach.evaluation import Evaluation
 from healthreach.i18n import t
 from healthreach.isochrones import cell_squares
-from healthreach.maps.base import add_controls, base_map, escape, map_pair, settings, title_lines, to_display
+from healthreach.maps.base import (
+    add_controls,
+    base_map,
+    escape,
+    layer_group,
+    map_pair,
+    settings,
+    title_lines,
+    to_display,
+)
 from healthreach.maps.layers import (
     add_boundaries,
     add_emergency_areas,
@@ -167,23 +176,30 @@ def scenario_map(result: Diff, *, lang: str = "zh",
     """
     before, after = result.before, result.after
     m = base_map(after, lang=lang, basemap=basemap, tianditu_key=tianditu_key, offline=offline,
-                      scenario=result.scenario.name)
+                 scenario=result.scenario.name, before=before)
     circle = after.study.primary
     threshold = f"{circle.spec.threshold_min:g}" if circle else "15"
     sep = "：" if lang == "zh" else ": "
     b, a = t("before", lang) + sep, t("after", lang) + sep
-    add_townships(m, after, name=a + t("layer_townships", lang, threshold=threshold))
-    add_time_bands(m, before, name=b + t("layer_time_bands", lang), show=False)
-    add_time_bands(m, after, name=a + t("layer_time_bands", lang))
-    add_emergency_areas(m, after, name=a + t("layer_emergency", lang), show=False)
-    add_uncovered(m, before, name=b + t("layer_uncovered", lang, threshold=threshold), show=False)
-    add_uncovered(m, after, name=a + t("layer_uncovered", lang, threshold=threshold))
-    add_roads(m, after)
-    add_boundaries(m, after)
-    add_gained_lost(m, result)
-    add_facilities(m, before, name=b, show=False, types=_open_types(before))
-    add_facilities(m, after, name=a, types=_open_types(after))
-    add_changes(m, result)
+    with layer_group(m, a + t("group_standards", lang)):
+        add_townships(m, after, name=a + t("layer_townships", lang, threshold=threshold))
+        add_time_bands(m, after, name=a + t("layer_time_bands", lang))
+        add_emergency_areas(m, after, name=a + t("layer_emergency", lang), show=False)
+        add_uncovered(m, after, name=a + t("layer_uncovered", lang, threshold=threshold))
+    with layer_group(m, b + t("group_standards", lang)):
+        add_time_bands(m, before, name=b + t("layer_time_bands", lang), show=False)
+        add_uncovered(m, before, name=b + t("layer_uncovered", lang, threshold=threshold), show=False)
+    with layer_group(m, t("group_base", lang)):
+        add_roads(m, after)
+        add_boundaries(m, after)
+    with layer_group(m, t("group_changes", lang)):
+        add_gained_lost(m, result)
+    with layer_group(m, b + t("group_facilities", lang)):
+        add_facilities(m, before, name=b, show=False, types=_open_types(before))
+    with layer_group(m, a + t("group_facilities", lang)):
+        add_facilities(m, after, name=a, types=_open_types(after))
+    with layer_group(m, t("group_changes", lang)):
+        add_changes(m, result)
     add_legend(m)
     add_controls(m)
     return m
@@ -221,16 +237,21 @@ def scenario_pair_map(result: Diff, *, lang: str = "zh",
     page, left, right = map_pair(bounds, title=lines, lang=lang, basemap=basemap, tianditu_key=tianditu_key,
                                       offline=offline)
     for m, audit in ((left, before), (right, after)):
-        add_time_bands(m, audit)
-        add_uncovered(m, audit)
-        add_townships(m, audit)
-        add_roads(m, audit)
-        add_boundaries(m, audit)
+        with layer_group(m, t("group_standards", lang)):
+            add_time_bands(m, audit)
+            add_uncovered(m, audit)
+            add_townships(m, audit)
+        with layer_group(m, t("group_base", lang)):
+            add_roads(m, audit)
+            add_boundaries(m, audit)
         if m is right:
-            add_gained_lost(m, result)
-        add_facilities(m, audit, types=_open_types(audit))
+            with layer_group(m, t("group_changes", lang)):
+                add_gained_lost(m, result)
+        with layer_group(m, t("group_facilities", lang)):
+            add_facilities(m, audit, types=_open_types(audit))
         if m is right:
-            add_changes(m, result)
+            with layer_group(m, t("group_changes", lang)):
+                add_changes(m, result)
     add_legend(left)
     add_legend(right, side="right")
     add_controls(left, collapsed=True)

@@ -109,9 +109,10 @@ def input_paths(scenario: Scenario, study: StudyFile) -> list[Path]:
 
 
 def write_outputs(result: Diff, out_dir: Path, map_html: str | None = None,
-                  force: bool = False) -> dict[str, Path]:
-    """Publish comparison.json, standards/townships/facilities/flows CSVs, changes.gpkg (and map.html)
-    as the owned folder ``out_dir``, all together (see :mod:`healthreach.outputs`); returns name -> path.
+                  force: bool = False, files: dict[str, bytes] | None = None) -> dict[str, Path]:
+    """Publish comparison.json, standards/townships/facilities/flows CSVs, changes.gpkg (and map.html, and
+    ``files``: name -> bytes, e.g. the poster) as the owned folder ``out_dir``, all together (see
+    :mod:`healthreach.outputs`); returns name -> path.
     """
     from healthreach.cache import cache_key
     from healthreach.outputs import check_output, publish
@@ -125,5 +126,5 @@ def write_outputs(result: Diff, out_dir: Path, map_html: str | None = None,
     key = cache_key("scenario", result.after.inputs.input_hash, *sources[:1])
     with publish(out_dir, "scenario", key) as stage:
         written = write_files(stage, {"comparison.json": comparison(result)}, tables,
-                              ("changes.gpkg", change_layers(result)), map_html)
+                              ("changes.gpkg", change_layers(result)), map_html, files)
     return {name: out_dir / path.name for name, path in written.items()}
