@@ -113,7 +113,8 @@
       S.markers[f.id] = m;
     }
     m.facility = f;
-    if (S.dragging !== f.id) { m.setLatLng([f.lat, f.lon]); }
+    if (S.dragging === f.id) { return; }  // a new icon element would end the drag: redrawn once dropped
+    m.setLatLng([f.lat, f.lon]);
     m.setIcon(icon(f));
     m.getElement().setAttribute('data-id', f.id);
     if (m.dragging) { if (f.closed) { m.dragging.disable(); } else { m.dragging.enable(); } }
@@ -205,8 +206,8 @@
         });
       });
     }, function (err) {
+      show(S.state);  // markers back where the current state has them
       status(err.message, true);
-      show(S.state);
       throw err;
     });
   }
@@ -238,7 +239,7 @@
       S.dragging = null;
       return timed('drop', started, call('POST', 'api/changes', {relocate: id,
         to: {lon: +at.lng.toFixed(6), lat: +at.lat.toFixed(6)}}));
-    }).catch(function () { S.dragging = null; show(S.state); });
+    }).catch(function () { S.dragging = null; });
   }
   function step(what) {
     return timed(what, performance.now(), call('POST', 'api/' + what)).catch(function () {});
@@ -350,6 +351,7 @@
 
   hr.start = function (map, boot) {
     S.map = map; S.boot = boot;
+    hr.map = map;
     S.token = new URLSearchParams(window.location.search).get('token');
     S.cells = new CellLayer().addTo(map);
     panel();
