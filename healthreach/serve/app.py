@@ -14,6 +14,7 @@ With a ``token``, every request except the static files must carry it
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
@@ -99,8 +100,25 @@ class Server:
         self.grid = payloads.Grid.of(base)
         self.html = page(base, self.grid, lang, suggestions=suggest is not None)
         self.compute = threading.Lock()  # a study's caches are filled lazily: one evaluation at a time
-        if len(base.facilities):  # the first change compiles the incremental search: paid here, not by a click
-            base.apply([{"close": str(base.facilities["id"].iloc[0])}])
+        self.warm_up()
+
+    def warm_up(self) -> None:
+        """Add, relocate and close a facility in a session that is not kept: the first change of each kind
+        compiles the incremental search and builds the site checks' transformations, paid here, not by a click.
+        """
+        table = self.base.facilities
+        if len(table) < 2:
+            return
+        session = Session(self.base, "warm-up")
+        crs = str(self.base.inputs.crs)
+        first, second = (table.iloc[k] for k in (0, 1))
+        site = {"x": float(second["x"]), "y": float(second["y"]), "crs": crs}
+        for change in ({"add": "warm-up", "name": "warm-up", "type": str(first["type"]), "at": site,
+                        "allow_outside": True, "emergency": True},
+                       {"relocate": str(first["id"]), "to": site, "allow_outside": True},
+                       {"close": str(second["id"])}):
+            with contextlib.suppress(HealthreachError):  # a site the study refuses: only this warm-up is lost
+                payloads.state(session, session.change(change), self.grid)
 
     def check_token(self, request: Request) -> None:
         """Refuse (401) a request without the server's token, when it has one."""

@@ -47,6 +47,7 @@ def icons(types: list[str]) -> dict[str, dict[str, Any]]:
 
 def boot(base: Evaluation, grid: Grid, lang: str, suggestions: bool) -> dict[str, Any]:
     """What the page's script starts from: text, facility types and icons, the baseline's facilities."""
+    west, south, east, north = base.inputs.boundaries.to_crs(4326).total_bounds
     known = _profile_types(base)
     types = [k for k in FACILITY_ICONS if k in known] + sorted(known - set(FACILITY_ICONS))
     return {
@@ -60,6 +61,7 @@ def boot(base: Evaluation, grid: Grid, lang: str, suggestions: bool) -> dict[str
         "lost_colour": LOST_COLOUR,
         "circle_min": base.study.primary.spec.threshold_min if base.study.primary else None,
         "suggestions": suggestions,
+        "bounds": [[float(south), float(west)], [float(north), float(east)]],
     }
 
 

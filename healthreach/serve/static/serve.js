@@ -355,6 +355,9 @@
     S.token = new URLSearchParams(window.location.search).get('token');
     S.cells = new CellLayer().addTo(map);
     panel();
+    // the study area framed beside the panel (right) and the legend (left), not under them
+    map.fitBounds(boot.bounds, {paddingTopLeft: [220, 100],
+                                paddingBottomRight: [document.getElementById('hr-panel').offsetWidth + 30, 10]});
     boot.facilities.forEach(place);
     map.on('click', function (ev) {
       if (!S.addMode) { return; }
