@@ -237,6 +237,58 @@ def test_add_close_undo_redo_and_save_match_healthreach_scenario(browser, live, 
     tab.close()
 
 
+def test_a_scenario_file_loads_from_the_page_and_a_facility_upgrades_from_its_popup(browser, live, demo_audit):
+    from healthreach.scenario.schema import load_scenario
+
+    path = Path(__file__).parents[1] / "scenarios" / "relocate-four-township-health-centres.yaml"
+    tab = Tab(browser, live)
+    page = tab.page
+    page.set_input_files("#hr-file", str(path))
+    page.wait_for_function("hrServe.timings.some(t => t.what === 'load')")
+    tab.settle()
+    scenario = load_scenario(path)
+    assert tab.count() == len(scenario.changes)
+    want = demo_audit.apply(scenario).figures["primary_care_15min"].share
+    assert float(tab.panel()["primary_care_15min"]) == pytest.approx(round(want, 6), abs=1e-9)
+
+    page.locator('.hr-facility[data-id="THC03"]').click()  # refused by Playwright if another marker covers it
+    page.wait_for_selector(".hr-edit .hr-upgrade")
+    page.select_option(".hr-edit select[name=type]", "regional_subcentre")
+    page.check(".hr-edit input[name=emergency]")
+    page.click(".hr-edit .hr-upgrade")
+    tab.settle()
+    assert tab.count() == len(scenario.changes) + 1
+    changes = tab.page.evaluate("fetch('api/figures', {headers: {'X-Session': hrServe.session}}).then(r => r.json())"
+                                ".then(d => d.changes)")
+    assert changes[-1] == {"upgrade": "THC03", "type": "regional_subcentre", "emergency": True}
+    assert not tab.errors
+    tab.close()
+
+
+def test_suggested_sites_show_as_a_layer_and_one_click_opens_the_add_form(browser, demo_audit):
+    sites = [{"lon": NEW_SITE["lon"], "lat": NEW_SITE["lat"], "label": "+1,234"}]
+    port = free_port()
+    app = create_app(Server(demo_audit, suggest=lambda _: sites))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        tab = Tab(browser, f"http://127.0.0.1:{port}/")
+        tab.page.wait_for_selector(".hr-suggestion")
+        assert "+1,234" in tab.page.inner_text(".hr-rank")
+        tab.page.mouse.click(*tab.point(**NEW_SITE))
+        tab.page.wait_for_selector(".hr-add-form")
+        tab.page.click(".hr-add-form .hr-add")
+        tab.settle()
+        assert tab.count() == 1
+        tab.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
 def test_a_bad_site_shows_the_scenario_files_message_and_changes_nothing(browser, live):
     tab = Tab(browser, live)
     tab.page.evaluate("hrServe.change({relocate: 'THC05', to: {lon: 107.2, lat: 29.5}}).catch(() => null)")

@@ -25,7 +25,7 @@ from healthreach.scenario.schema import ID_KEYS, Scenario, parse_changes, parse_
 from healthreach.serve.changes import ChangeDict, as_dict, merge
 from healthreach.study import parse_yaml
 
-UNDO_DEPTH = 200  # states kept for undo, per session
+UNDO_DEPTH = 50  # states kept for undo, per session (each holds its evaluation)
 UPLOAD_NAME = "uploaded scenario"
 
 
