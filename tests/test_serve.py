@@ -152,6 +152,26 @@ def test_changes_undo_redo_and_the_saved_scenario_give_the_figures_of_the_same_c
     assert_figures(redone, expected(demo_audit, final))
 
 
+def test_the_painted_cells_are_those_whose_minutes_differ_from_a_full_evaluation(client, server, demo_audit):
+    h = start(client)
+    changes = [{"relocate": "THC12", "to": THC12_SITE}, {"close": "THC15"}, ADD_N1]
+    for change in changes:
+        data = client.post("/api/changes", headers=h, json=change).json()
+    full = demo_audit.apply(changes, incremental=False)  # every surface recomputed: an independent reference
+    before, after = demo_audit.primary_seconds, full.primary_seconds
+    differ = np.flatnonzero(before != after)
+    cells = data["cells"]
+    assert sorted(zip(cells["lon"], cells["lat"], strict=True)) == sorted(
+        zip(server.grid.lon[differ].tolist(), server.grid.lat[differ].tolist(), strict=True))
+    limit = demo_audit.study.primary.limit_s
+    order = np.lexsort((server.grid.lat[differ], server.grid.lon[differ]))
+    got = sorted(zip(cells["lon"], cells["lat"], cells["kind"], cells["band"], strict=True))
+    want_kind = np.where((after <= limit) & (before > limit), 1, np.where((before <= limit) & (after > limit), 2, 0))
+    want = [(int(server.grid.lon[c]), int(server.grid.lat[c]), int(want_kind[c]), int(band_of(after[c:c + 1])[0]))
+            for c in differ[order]]
+    assert got == want
+
+
 def test_a_preview_is_not_kept_unless_committed(client, demo_audit):
     h = start(client)
     move = {"relocate": "THC12", "to": THC12_SITE}
