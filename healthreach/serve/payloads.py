@@ -17,7 +17,7 @@ import pandas as pd
 import pyproj
 
 from healthreach.diff import Diff
-from healthreach.evaluation import Evaluation
+from healthreach.evaluation import Evaluation, union
 from healthreach.maps.layers import TIME_BREAKS_MIN
 from healthreach.scenario.schema import CLOSED_TYPE
 from healthreach.serve.session import Session, State
@@ -91,9 +91,10 @@ def cells(result: Diff, grid: Grid) -> dict[str, Any]:
     """
     base, now = result.before, result.after
     study = now.study
-    idx = now.state.differing()
+    idx = np.zeros(0, np.int64)
+    if study.primary is not None:  # only the travel surfaces the circle reads: a closed hospital moves more cells
+        idx = union([now.state.cells[need] for need in study.primary.needs()], len(study.inputs.cells.x))
     if study.primary is None or not len(idx):
-        idx = np.zeros(0, np.int64)
         seconds = np.zeros(0)
     else:
         seconds, _ = study.primary.cell_seconds(study.view(now.state.view(idx), idx))
