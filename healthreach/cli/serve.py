@@ -39,7 +39,7 @@ def check_port(host: str, port: int) -> None:
               help="Address to listen on. Any other than this computer's own (127.0.0.1, localhost, ::1) "
                    "needs the token printed at start.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the page: map, panel and messages.")
+              help="Language of the page: map and panel (messages about changes are in English).")
 @click.option("--max-sessions", type=click.IntRange(1, 1000), default=16, show_default=True,
               help="Browser tabs kept at once, each with its own changes; the least recently used is dropped.")
 @cache_option
