@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from healthreach.i18n import check_lang, t
+from healthreach.i18n import check_lang
 
 PAGE: dict[str, dict[str, str]] = {
     "panel_title": {"zh": "规划推演：指标变化", "en": "What-if: figures"},
@@ -13,7 +13,6 @@ PAGE: dict[str, dict[str, str]] = {
     "gained": {"zh": "新增覆盖", "en": "Gained"},
     "lost": {"zh": "失去覆盖", "en": "Lost"},
     "pass": {"zh": "达标", "en": "Pass"},
-    "people": {"zh": "人", "en": "people"},
     "circle_people": {"zh": "{minutes}分钟圈：新增覆盖 {gained} 人，失去覆盖 {lost} 人",
                       "en": "{minutes}-minute circle: {gained} people newly covered, {lost} lose coverage"},
     "undo": {"zh": "撤销", "en": "Undo"},
@@ -41,8 +40,6 @@ PAGE: dict[str, dict[str, str]] = {
     "session_name": {"zh": "网页推演方案", "en": "What-if session"},
     "working": {"zh": "计算中…", "en": "Computing…"},
     "ms": {"zh": "用时 {ms} 毫秒", "en": "{ms} ms"},
-    "suggestions": {"zh": "推荐选址", "en": "Suggested sites"},
-    "add_here": {"zh": "在此新增", "en": "Add here"},
 }
 
 
@@ -53,7 +50,5 @@ def text(key: str, lang: str = "zh", **values) -> str:
 
 
 def page_strings(lang: str) -> dict[str, str]:
-    """Every page string in ``lang`` (templates left unformatted), and the map's 'before' and 'after'."""
-    out = {key: words[check_lang(lang)] for key, words in PAGE.items()}
-    out["before"], out["after"] = t("before", lang), t("after", lang)
-    return out
+    """Every page string in ``lang``, templates left unformatted (the page's script fills them)."""
+    return {key: words[check_lang(lang)] for key, words in PAGE.items()}
