@@ -79,10 +79,11 @@ class CellState:
         """The row of ``key`` in the arrays."""
         return self.keys.index(key)
 
-    def differing(self) -> np.ndarray:
-        """Every cell where any key differs from the baseline (ascending)."""
+    def differing(self, keys: Sequence[Key] | None = None) -> np.ndarray:
+        """Every cell where any key (of ``keys``; None: of all) differs from the baseline (ascending)."""
         mask = np.zeros(self.n_cells, bool)
-        mask[self.cells] = True
+        for k in range(len(self.keys)) if keys is None else (self.index(key) for key in keys):
+            mask[self.cells[self.start[k]:self.start[k + 1]]] = True
         return np.flatnonzero(mask)
 
     def at(self, idx: np.ndarray, keys: Sequence[Key] | None = None) -> tuple[np.ndarray, np.ndarray]:

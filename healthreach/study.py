@@ -512,22 +512,29 @@ def read_yaml(path: Path, what: str, text_keys: frozenset[str] = frozenset()) ->
     if not path.is_file():
         msg = f"{what} not found: {path}"
         raise StudyError(msg)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        msg = f"{path}: not UTF-8 text; save the file as UTF-8"
+        raise StudyError(msg) from None
+    return parse_yaml(text, str(path), text_keys)
+
+
+def parse_yaml(text: str, where: str, text_keys: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A YAML mapping from text (``where`` names it in messages), read as strictly as :func:`read_yaml`."""
     loader = type("_Loader", (_StrictYamlLoader,), {"text_keys": text_keys}) if text_keys else _StrictYamlLoader
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a SafeLoader
+        data = yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader
     except _RefusedYamlError as exc:
-        msg = f"{path}: {exc}"
+        msg = f"{where}: {exc}"
         raise StudyError(msg) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        msg = f"{path}: not valid YAML{at}: {getattr(exc, 'problem', exc)}"
-        raise StudyError(msg) from None
-    except UnicodeDecodeError:
-        msg = f"{path}: not UTF-8 text; save the file as UTF-8"
+        msg = f"{where}: not valid YAML{at}: {getattr(exc, 'problem', exc)}"
         raise StudyError(msg) from None
     if not isinstance(data, dict):
-        msg = f"{path}: expected a mapping of keys (name:, roads:, ...), got {type(data).__name__}"
+        msg = f"{where}: expected a mapping of keys (name:, roads:, ...), got {type(data).__name__}"
         raise StudyError(msg)
     return data
 

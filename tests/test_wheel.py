@@ -61,6 +61,7 @@ def test_wheel_ships_the_demo_and_type_marker(wheel):
     missing = [f"healthreach/demo/{n}" for n in DEMO_FILES if f"healthreach/demo/{n}" not in names]
     assert not missing, f"not in the wheel: {missing}"
     assert "healthreach/py.typed" in names
+    assert {"healthreach/serve/static/serve.js", "healthreach/serve/static/serve.css"} <= names  # the page's files
     assert not any(n.startswith(("tools/", "tests/", "data/")) for n in names)
 
 

@@ -8,7 +8,7 @@ one clear message and exit status 1, never a traceback.
 from __future__ import annotations
 
 # Each subcommand module adds its command to `cli` when imported.
-from healthreach.cli import audit, batch, scenario, suggest  # noqa: F401  imported for the commands they register
+from healthreach.cli import audit, batch, scenario, serve, suggest  # noqa: F401  imported for the commands they register
 from healthreach.cli.app import UserError, cli, console
 
 __all__ = ["UserError", "cli", "console", "main"]

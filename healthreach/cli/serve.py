@@ -1,0 +1,82 @@
+"""``healthreach serve``: the what-if page on one study, for a meeting or a hearing."""
+
+from __future__ import annotations
+
+import errno
+import secrets
+import socket
+from pathlib import Path
+
+import click
+
+from healthreach.cli.app import UserError, cli, console
+from healthreach.cli.options import cache_option
+from healthreach.outputs import markup
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse a port that cannot be bound on ``host`` (in use, or not allowed) before any work."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except socket.gaierror:
+            msg = f"--host {host}: not an address of this computer; give its IP address, or 0.0.0.0 for all"
+            raise UserError(msg) from None
+        except OSError as exc:
+            reason = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+            msg = f"port {port} on {host} {reason}: choose another --port"
+            raise UserError(msg) from None
+
+
+@cli.command()
+@click.argument("study", required=False, type=click.Path(path_type=Path))
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Any other than this computer's own (127.0.0.1, localhost, ::1) "
+                   "needs the token printed at start.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the page: map and panel (messages about changes are in English).")
+@click.option("--max-sessions", type=click.IntRange(1, 1000), default=16, show_default=True,
+              help="Browser tabs kept at once, each with its own changes; the least recently used is dropped.")
+@click.option("--suggest", "suggest_type", default=None, metavar="TYPE",
+              help="Show the best new sites of this facility type as a layer, each addable with one click "
+                   "(as `healthreach suggest --type TYPE`, for today's facilities).")
+@click.option("--suggest-count", type=click.IntRange(1, 50), default=5, show_default=True,
+              help="How many suggested sites --suggest shows.")
+@cache_option
+def serve(study: Path | None, port: int, host: str, lang: str, max_sessions: int,
+          suggest_type: str | None, suggest_count: int, cache: Path | None) -> None:
+    """Open a what-if page on STUDY (default: the bundled demo county): drag, add, close facilities, watch the
+    figures change, save the changes as a scenario file.
+    """
+    import uvicorn
+
+    from healthreach.api import open_study
+    from healthreach.cli.audit import progress_step
+    from healthreach.serve.app import Server, create_app
+    from healthreach.serve.suggestions import BaselineSuggestions
+
+    check_port(host, port)
+    token = None if host in LOOPBACK_HOSTS else secrets.token_urlsafe(18)
+    with console.status("reading the study") as status:
+        opened = open_study(study, cache=cache, progress=progress_step(status))
+        status.update("computing the baseline")
+        base = opened.baseline()
+        status.update("drawing the page")
+        demo = study is None or str(study).strip().lower() == "demo"
+        source = opened.inputs.study.source
+        ref = "demo" if demo or source is None else str(Path(source).resolve())
+        suggester = None if suggest_type is None else BaselineSuggestions(opened, suggest_type, suggest_count)
+        server = Server(base, lang=lang, token=token, max_sessions=max_sessions, study_ref=ref, suggest=suggester)
+    shown = f"[{host}]" if ":" in host else host
+    address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    console.print(f"[bold]{markup(opened.inputs.study.name)}[/]: open [bold]{markup(address)}[/] "
+                  f"in a browser (Ctrl+C stops the server)", soft_wrap=True)
+    if token:
+        console.print("anyone with this address (its token) can change this session's scenario; "
+                      "share it only with the meeting", soft_wrap=True)
+    uvicorn.run(create_app(server), host=host, port=port, log_level="warning")
