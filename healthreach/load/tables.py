@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from zipfile import BadZipFile
 
 import geopandas as gpd
@@ -51,6 +53,23 @@ def read_table(path: Path, layer: str | None = None, encoding: str | None = None
     except _READ_ERRORS as exc:
         msg = f"{path}: cannot be read ({type(exc).__name__}: {exc})"
         raise InputError(msg) from None
+
+
+def per_distinct(values: pd.Series, fn: Callable[[Any], Any], dtype: Any = object) -> np.ndarray:
+    """``fn(value)`` for every row, called once per distinct value: values of one type that are equal
+    (so ``-0.0`` is ``0.0``; a list, as OpenStreetMap tags with several values come, is compared by its items).
+
+    For a rule that gives equal values one answer, the same as ``values.map(fn)`` at the cost of the
+    distinct values, a few in a large road layer.
+    """
+    if values.dtype == object:
+        keys = pd.Series([(type(v), tuple(v) if isinstance(v, list) else v) for v in values], dtype=object)
+        codes, uniques = pd.factorize(keys, use_na_sentinel=False)
+        results = [fn(list(v) if kind is list else v) for kind, v in uniques]
+    else:
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        results = [fn(v) for v in np.asarray(uniques, dtype=object)]  # Python scalars, as Series.map gives
+    return np.asarray(results, dtype)[codes] if len(codes) else np.zeros(0, dtype)
 
 
 def _without_trailing_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
