@@ -6,7 +6,9 @@ folder, against a disk cache warmed by one untimed run first (the road
 network and the cell attachment read back, as on a user's second run). The
 time is the process's wall time, from start to exit, imports included;
 each case runs ``--repeats`` times, the cases in turn, and is reported as
-median, least and greatest with the peak resident memory of its largest run.
+median, least and greatest, with the CPU seconds it used (user + system:
+close to its wall time on an idle machine, and much less changed by other
+work than the wall time) and the peak resident memory of its largest run.
 
 So that a busy machine can be told from a slow program, every round also
 times the bare ``scipy.sparse.csgraph.dijkstra`` pass of the demo county
@@ -73,18 +75,22 @@ def cases(out: Path, sizes: list[str], cache: Path) -> dict[str, list[str]]:
     return found
 
 
-def run_process(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds of one process, and its peak resident memory (MiB), read by GNU time when present."""
+def run_process(command: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds of one process, its CPU seconds (user + system) and its peak resident memory (MiB), the
+    last two read by GNU time (NaN without it).
+    """
+    timed = ["/usr/bin/time", "-f", "%M %U %S", *command] if Path("/usr/bin/time").exists() else command
     t0 = time.perf_counter()
-    timed = ["/usr/bin/time", "-f", "%M", *command] if Path("/usr/bin/time").exists() else command
     proc = subprocess.run(timed, capture_output=True, text=True, env=env, cwd=ROOT,  # noqa: S603  our own commands
                           check=False)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         msg = f"{' '.join(command[3:])} failed ({proc.returncode}): {proc.stderr.strip()[-800:]}"
         raise RuntimeError(msg)
-    last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
-    return wall, (int(last) / 1024 if last.isdigit() else float("nan"))
+    last = proc.stderr.strip().splitlines()[-1].split() if proc.stderr.strip() else []
+    if len(last) == 3 and last[0].isdigit():
+        return wall, float(last[1]) + float(last[2]), int(last[0]) / 1024
+    return wall, float("nan"), float("nan")
 
 
 def measure(repeats: int, sizes: list[str]) -> dict:
@@ -96,13 +102,15 @@ def measure(repeats: int, sizes: list[str]) -> dict:
         for command in commands.values():  # warm the cache: network built, cells attached, numba compiled
             run_process(command, env)
         times: dict[str, list[float]] = {name: [] for name in commands}
+        cpu: dict[str, list[float]] = {name: [] for name in commands}
         peaks: dict[str, float] = dict.fromkeys(commands, 0.0)
         bare: list[float] = []
         load = [os.getloadavg()[0]]
         for _ in range(repeats):
             for name, command in commands.items():
-                wall, peak = run_process(command, env)
+                wall, used, peak = run_process(command, env)
                 times[name].append(wall)
+                cpu[name].append(used)
                 peaks[name] = max(peaks[name], peak)
             proc = subprocess.run([sys.executable, "-c", BARE_DIJKSTRA_SCRIPT, str(cache), "3"],  # noqa: S603  this interpreter
                                   capture_output=True, text=True, env=env, check=True)
@@ -113,6 +121,7 @@ def measure(repeats: int, sizes: list[str]) -> dict:
     for name, t in times.items():
         median = float(np.median(t))
         res["cases"][name] = {"median_s": median, "min_s": min(t), "max_s": max(t), "peak_rss_mib": peaks[name],
+                              "cpu_median_s": float(np.median(cpu[name])),
                               "x_bare_pass": median / bare_s, "target_s": TARGETS_S.get(name),
                               "met": None if name not in TARGETS_S else median <= TARGETS_S[name]}
     return res
@@ -123,13 +132,15 @@ def show(res: dict) -> str:
     lines = [(f"Whole commands, each a new process with every output and the map, warm cache; {res['repeats']} "
               f"runs each, in turn; load average {min(res['load_average']):.1f}–{max(res['load_average']):.1f}; bare "
               f"scipy pass of the demo county in the same run: {res['bare_scipy_pass_s'] * 1000:.2f} ms (median)"),
-             "", "| command | median | least–greatest | × bare pass | peak RSS | goal (idle machine) | met |",
-             "|---|--:|--:|--:|--:|--:|---|"]
+             "", ("| command | median | least–greatest | CPU (user + system), median | × bare pass | peak RSS "
+                  "| goal (idle machine) | met |"),
+             "|---|--:|--:|--:|--:|--:|--:|---|"]
     for name, c in res["cases"].items():
         goal = f"≤ {c['target_s']:g} s" if c["target_s"] else "—"
         met = "—" if c["met"] is None else ("yes" if c["met"] else "**no**")
         lines.append(f"| {name} | {c['median_s']:.2f} s | {c['min_s']:.2f}–{c['max_s']:.2f} s "
-                     f"| {c['x_bare_pass']:,.0f}× | {c['peak_rss_mib']:,.0f} MiB | {goal} | {met} |")
+                     f"| {c['cpu_median_s']:.2f} s | {c['x_bare_pass']:,.0f}× | {c['peak_rss_mib']:,.0f} MiB "
+                     f"| {goal} | {met} |")
     return "\n".join(lines)
 
 

@@ -47,8 +47,9 @@ def test_help_and_version_load_no_heavy_library(args):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not (DEMO_STUDY.parent / "roads.gpkg").is_file(), reason="demo county data not generated")
-def test_an_audit_without_a_map_loads_neither_folium_nor_branca(tmp_path):
+def test_an_audit_without_a_map_loads_no_map_library_nor_unused_readers(tmp_path):
     loaded = loaded_after(run_cli("audit", "--no-map", "--out", str(tmp_path / "out")), cwd=tmp_path)
     assert "pandas" in loaded  # the audit ran, its tables were written
     assert (tmp_path / "out" / "summary.json").is_file()
-    assert {"folium", "branca"} & loaded == set()
+    # no map; roads from a GeoPackage (not OpenStreetMap XML or GraphML), facilities from CSV (not a workbook)
+    assert {"folium", "branca", "networkx", "osmnx", "openpyxl", "dask"} & loaded == set()

@@ -16,7 +16,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from networkx import NetworkXError
 
 from healthreach.errors import InputError
 from healthreach.load import osm
@@ -213,7 +212,8 @@ def _note_bad_speeds(raw: pd.Series, speed: np.ndarray, spec: RoadsSpec, notes: 
 
 
 def _read_osmnx(spec: RoadsSpec, fmt: str) -> gpd.GeoDataFrame:
-    import osmnx as ox
+    import osmnx as ox  # with networkx, only for OpenStreetMap XML and GraphML
+    from networkx import NetworkXError
 
     try:
         with warnings.catch_warnings():
