@@ -45,7 +45,6 @@ SIZES = ("small", "medium", "large")
 TARGETS = {
     "vs_networkx_x": ("nearest-facility pass vs networkx multi_source_dijkstra_path_length", ">=", 10.0),
     "vs_ego_x": ("nearest-facility pass vs ego-graph recipe", ">=", 100.0),
-    "vs_cutoff_x": ("nearest-facility pass vs networkx per-facility cutoff search (same areas)", ">=", 10.0),
     "engine_overhead_x": ("engine time / bare scipy dijkstra", "<=", 2.0),
     "large_full_audit_s": ("full audit, 250k nodes / 1M cells: open_study (files read) + baseline (s)", "<", 10.0),
     "large_peak_rss_mb": ("peak memory of that audit (MiB)", "<", 3072.0),
@@ -285,7 +284,7 @@ def measured(res: dict) -> dict[str, list[tuple[str, object]]]:
     for case, p in res.get("peers", {}).items():
         if "error" in p:
             continue
-        for key in ("vs_networkx_x", "vs_ego_x", "vs_cutoff_x", "engine_overhead_x"):
+        for key in ("vs_networkx_x", "vs_ego_x", "engine_overhead_x"):
             if key in p:
                 found.setdefault(key, []).append((case, p[key]))
     large = res.get("audit", {}).get("large", {})
