@@ -51,17 +51,24 @@ TARGETS = {
     "scenario_whole_answer_p90_ms": (("one planned change after the baseline, whole answer (check, apply, travel, "
                                      "every figure and table, diff), p90 (ms)"), "<=", 10.0),
     "cache_reused": ("second run on an unchanged study reuses the built network and cell snapping", "==", True),
+    "process_demo_audit_s": ("`healthreach audit` of the demo county, whole process, outputs and map, warm cache (s)",
+                             "<=", 1.5),
+    "process_demo_scenario_s": ("`healthreach scenario` on the demo county, whole process, files and map (s)", "<=",
+                                0.5),
+    "process_large_audit_s": ("`healthreach audit` of the 250k-node / 1M-cell study, outputs and map, warm cache (s)",
+                              "<=", 6.0),
 }
 
 
 # --- children: each runs in its own process and prints one JSON line last -------------
 
-def child(kind: str, arg: str | None, cache: Path | None) -> dict:
+def child(kind: str, args: list[str], cache: Path | None) -> dict:
     """Run one child measurement (``cache``: the disk cache root it opens studies with)."""
+    arg = args[0] if args else None
     if kind == "demo":
         return _demo_child(cache)
     if kind == "peers":
-        return _peers_child(arg or "demo", cache)
+        return _peers_child(arg or "demo", cache, int(args[1]) if len(args) > 1 else 5)
     if kind == "scenario":
         return _scenario_child(int(arg or 30), cache)
     msg = f"unknown child {kind}"
@@ -108,7 +115,7 @@ def _demo_child(cache: Path | None) -> dict:
     return out
 
 
-def _peers_child(case: str, cache: Path | None) -> dict:
+def _peers_child(case: str, cache: Path | None, rounds: int) -> dict:
     """The nearest-facility pass and its peers on the demo county or a generated study's network."""
     import resource
 
@@ -129,7 +136,7 @@ def _peers_child(case: str, cache: Path | None) -> dict:
         print(msg, file=sys.stderr, flush=True)
 
     nodes = inputs.network.segment_ends(facility_attachment(fac, "drive").seg[rows])[0]
-    out = peers.compare(inputs.network, nodes, rows, label=case, ego_facilities=ego_limit, log=log,
+    out = peers.compare(inputs.network, nodes, rows, label=case, ego_facilities=ego_limit, log=log, rounds=rounds,
                         reopen=lambda: open_study(where, cache=cache).inputs.network)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
@@ -203,7 +210,7 @@ def demo_available() -> bool:
                                                         "population.tif", "townships.gpkg"))
 
 
-def run(sizes: list[str], peers_cases: list[str], demo: bool, scenario_changes: int) -> dict:
+def run(sizes: list[str], peers_cases: list[str], demo: bool, scenario_changes: int, peer_rounds: int = 5) -> dict:
     """Every measurement, each in its own process: generated audits by size, peers, demo, scenarios."""
     res: dict = {"machine": machine(), "notes": []}
     print(f"healthreach benchmarks, {res['machine']['date']}: {res['machine']['cpu']}, "
@@ -229,7 +236,7 @@ def run(sizes: list[str], peers_cases: list[str], demo: bool, scenario_changes: 
         if case == "demo" and not have_demo:
             continue
         print(f"\n== nearest-facility pass and its peers: {case}", flush=True)
-        res["peers"][case] = spawn(["benchmarks.run", "--child", "peers", case])
+        res["peers"][case] = spawn(["benchmarks.run", "--child", "peers", case, str(peer_rounds)])
 
     if have_demo and scenario_changes:
         if importlib.util.find_spec("benchmarks.bench_scenario") is None:
@@ -238,6 +245,11 @@ def run(sizes: list[str], peers_cases: list[str], demo: bool, scenario_changes: 
         else:
             print(f"\n== scenario changes on the demo county ({scenario_changes} of each kind)", flush=True)
             res["scenario"] = spawn(["benchmarks.run", "--child", "scenario", str(scenario_changes)])
+
+    if have_demo:
+        print("\n== whole commands as processes (benchmarks/bench_process.py)", flush=True)
+        res["process"] = spawn(["benchmarks.bench_process", "--repeats", "3",
+                                "--sizes", ",".join(s for s in sizes if s in ("large", "xlarge"))])
 
     res["audit"] = {}
     for size in sizes:
@@ -266,8 +278,8 @@ def growth(audits: dict) -> list[dict]:
     return out
 
 
-def targets(res: dict) -> list[dict]:
-    """Each target of :data:`TARGETS` with the value measured and whether it is met (None: not measured)."""
+def measured(res: dict) -> dict[str, list[tuple[str, object]]]:
+    """Target key -> (case, value) of every target measured in ``res``."""
     found: dict = {}
     for case, p in res.get("peers", {}).items():
         if "error" in p:
@@ -286,6 +298,16 @@ def targets(res: dict) -> list[dict]:
                 (r.get("study", "demo"), r["all"]["whole_answer"]["p90_ms"]))
     if "cache_reused" in res.get("demo", {}):
         found["cache_reused"] = [("demo", res["demo"]["cache_reused"])]
+    for name, case in res.get("process", {}).get("cases", {}).items():
+        key = "process_" + name.replace(" ", "_") + "_s"
+        if key in TARGETS:
+            found[key] = [(name.split()[0], case["median_s"])]
+    return found
+
+
+def targets(res: dict) -> list[dict]:
+    """Each target of :data:`TARGETS` with the value measured and whether it is met (None: not measured)."""
+    found = measured(res)
     compare = {">=": lambda v, g: v >= g, "<=": lambda v, g: v <= g, "<": lambda v, g: v < g,
                "==": lambda v, g: v == g}
     out = []
@@ -322,6 +344,55 @@ def _show_demo(d: dict) -> None:
               f"{r['evaluate_again_s']:.2f} s; second run reused network and cell attachment: {d['cache_reused']}")
 
 
+def peers_table(peers: dict) -> list[str]:
+    """The peer comparison as Markdown: ratios of medians, then each contender's spread."""
+    if not peers:
+        return []
+    lines: list[str] = []
+    rounds = {p.get("rounds") for p in peers.values()}
+    lines += [("Nearest-facility pass (primary care, driving time to the nearest facility, every node); each "
+               f"peer run {', '.join(map(str, sorted(rounds)))} times, each time right after a run of the engine; "
+               "medians, and ratios as the median of the pairs' ratios:"), "",
+              ("| case | nodes | sources | healthreach | bare scipy | overhead | networkx | × "
+               "| networkx + paths | × | ego-graph recipe | × | networkx cutoff search | × "
+               "| pandana query (+ contraction) | × |"),
+              "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    for case, p in peers.items():
+        ego = p.get("ego", {})
+        pan = p.get("pandana", {})
+        pan_cell = (f"{pan['query_s'] * 1000:.0f} ms (+{pan['preprocess_s']:.1f} s)" if "query_s" in pan
+                    else pan.get("skipped", "differs") if pan else "—")
+        ego_cell = (f"{ego['seconds_all_facilities']:.1f} s" + (f" (ext. from {ego['facilities_run']})"
+                                                                if ego.get("extrapolated") else "")) if ego else "—"
+        cut = p.get("cutoff", {})
+        cut_cell = (f"{cut['seconds_all_facilities']:.2f} s" + (f" (ext. from {cut['facilities_run']})"
+                                                                if cut.get("extrapolated") else "")) if cut else "—"
+        nan = float("nan")
+        lines.append(
+            f"| {case} | {p['nodes']:,} | {p['source_nodes']} | {p['engine_s'] * 1000:.1f} ms "
+            f"| {p['scipy_bare_s'] * 1000:.1f} ms | {p['engine_overhead_x']:.2f}× "
+            f"| {p.get('networkx_s', nan):.2f} s | {p.get('vs_networkx_x', nan):.0f}× "
+            f"| {p.get('networkx_paths_s', nan):.2f} s | {p.get('vs_networkx_paths_x', nan):.0f}× "
+            f"| {ego_cell} | {p.get('vs_ego_x', nan):,.0f}× | {cut_cell} | {p.get('vs_cutoff_x', nan):,.0f}× "
+            f"| {pan_cell} | " + (f"{p['vs_pandana_x']:.1f}×" if "vs_pandana_x" in p else "—") + " |")
+    lines += ["", ("Spread of each contender's times (median, least–greatest, ms; per-facility peers for the "
+              "facilities they ran for) and of the engine runs paired with it:"), "",
+              "| case | contender | median | least–greatest | runs | engine paired: median | least–greatest | ratio |",
+              "|---|---|--:|--:|--:|--:|--:|--:|"]
+    for case, p in peers.items():
+        for name, t in p.get("times", {}).items():
+            e = t.get("engine")
+            paired = (f"{e['median_s'] * 1000:.1f} | {e['min_s'] * 1000:.1f}–{e['max_s'] * 1000:.1f} "
+                      f"| {t['ratio_x']:.2f}×") if e else "— | — | —"
+            lines.append(f"| {case} | {name} | {t['median_s'] * 1000:.1f} | {t['min_s'] * 1000:.1f}–"
+                         f"{t['max_s'] * 1000:.1f} | {t['runs']} | {paired} |")
+    lines.append("")
+    lines.append("CSR graph build (once per network and mode, then cached): "
+                 + "; ".join(f"{c} {p['csr_build_s'] * 1000:.0f} ms" for c, p in peers.items()))
+    lines.append("")
+    return lines
+
+
 def table(res: dict) -> str:
     """The results as Markdown tables (printed, and pasted into docs/performance.md)."""
     m = res["machine"]
@@ -330,31 +401,7 @@ def table(res: dict) -> str:
              + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v)
              + (f"; load average at start {load[0]:.1f}" if load else "")
              + (f", at end {m['load_average_at_end'][0]:.1f}" if m.get("load_average_at_end") else ""), ""]
-    peers = {k: v for k, v in res.get("peers", {}).items() if "error" not in v}
-    if peers:
-        lines += ["Nearest-facility pass (primary care, driving time to the nearest facility, every node):", "",
-                  ("| case | nodes | sources | healthreach | bare scipy | overhead | networkx | × "
-                   "| networkx + paths | × | ego-graph recipe | × | pandana query (+ contraction) | × |"),
-                  "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
-        for case, p in peers.items():
-            ego = p.get("ego", {})
-            pan = p.get("pandana", {})
-            pan_cell = (f"{pan['query_s'] * 1000:.0f} ms (+{pan['preprocess_s']:.1f} s)" if "query_s" in pan
-                        else pan.get("skipped", "differs") if pan else "—")
-            ego_cell = (f"{ego['seconds_all_facilities']:.1f} s" + (f" (ext. from {ego['facilities_run']})"
-                                                                    if ego.get("extrapolated") else "")) if ego else "—"
-            nan = float("nan")
-            lines.append(
-                f"| {case} | {p['nodes']:,} | {p['source_nodes']} | {p['engine_s'] * 1000:.1f} ms "
-                f"| {p['scipy_bare_s'] * 1000:.1f} ms | {p['engine_overhead_x']:.2f}× "
-                f"| {p.get('networkx_s', nan):.2f} s | {p.get('vs_networkx_x', nan):.0f}× "
-                f"| {p.get('networkx_paths_s', nan):.2f} s | {p.get('vs_networkx_paths_x', nan):.0f}× "
-                f"| {ego_cell} | {p.get('vs_ego_x', nan):,.0f}× "
-                f"| {pan_cell} | " + (f"{p['vs_pandana_x']:.1f}×" if "vs_pandana_x" in p else "—") + " |")
-        lines.append("")
-        lines.append("CSR graph build (once per network and mode, then cached): "
-                     + "; ".join(f"{c} {p['csr_build_s'] * 1000:.0f} ms" for c, p in peers.items()))
-        lines.append("")
+    lines += peers_table({k: v for k, v in res.get("peers", {}).items() if "error" not in v})
     audits = {k: v for k, v in res.get("audit", {}).items() if "error" not in v}
     if audits:
         lines += [("Full audit of generated studies through the API (open_study with an empty cache, then the "
@@ -415,6 +462,10 @@ def table(res: dict) -> str:
         if not runs:
             lines.append(f"Scenario changes: {scen.get('skipped') or scen.get('error')}")
         lines.append("")
+    if "cases" in res.get("process", {}):
+        from benchmarks.bench_process import show
+
+        lines += [show(res["process"]), ""]
     lines += ["Targets:", "", "| target | case | goal | measured | met |", "|---|---|---|--:|---|"]
     for t in res.get("targets", []):
         v = t["measured"]
@@ -433,16 +484,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="cases for the peer comparison (demo, small, medium, large)")
     parser.add_argument("--no-demo", action="store_true", help="skip the demo county")
     parser.add_argument("--scenario-changes", type=int, default=30, help="changes of each kind (0: skip)")
+    parser.add_argument("--peer-rounds", type=int, default=5,
+                        help="times each peer runs, each time right after the engine (default 5)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--cache", type=Path, default=None, help=argparse.SUPPRESS)  # a child's disk cache root
     args = parser.parse_args(argv)
     if args.child:
-        out = child(args.child[0], args.child[1] if len(args.child) > 1 else None, args.cache)
+        out = child(args.child[0], args.child[1:], args.cache)
         print(json.dumps(out, default=str))
         return 0
     t0 = time.perf_counter()
     res = run([s for s in args.sizes.split(",") if s], [c for c in args.peers.split(",") if c],
-              not args.no_demo, args.scenario_changes)
+              not args.no_demo, args.scenario_changes, args.peer_rounds)
     res["seconds_total"] = time.perf_counter() - t0
     res["machine"]["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
     text = table(res)

@@ -76,6 +76,7 @@ SIZES = {
     "small": Size("small", 51, 20),          # 2.6k nodes, 10k cells (10 x 10 km)
     "medium": Size("medium", 201, 100),      # 40k nodes, 160k cells (40 x 40 km)
     "large": Size("large", 501, 300),        # 251k nodes, 1M cells (100 x 100 km)
+    "xlarge": Size("xlarge", 1001, 600),     # 1M nodes, 4M cells (200 x 200 km)
 }
 
 # facility mix per 300 (scaled to the size): type, share, beds, ambulances, emergency

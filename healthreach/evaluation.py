@@ -33,6 +33,7 @@ import shapely
 from healthreach.diff import Diff, diff
 from healthreach.incremental import CellIndex, sources_changed, update_cells
 from healthreach.inputs import StudyInputs
+from healthreach.isochrones import BandPolygons
 from healthreach.lines import CellWindow, banded, nearest_site, update_sites
 from healthreach.load.facilities import has_ambulance_counts
 from healthreach.network import Attachment
@@ -116,6 +117,11 @@ class Study:
         if self.response is not None:
             out.append(Catchment("emergency", self.response.need))
         return out
+
+    @cached_property
+    def polygons(self) -> BandPolygons:
+        """The band polygons the maps and GeoPackages of this study's evaluations draw, each layer once."""
+        return BandPolygons(self.inputs.grid, self.inputs.cells.flat)
 
     def sources(self, facilities: pd.DataFrame) -> Sources:
         """A facility table's columns as arrays, its rows' group membership and road attachment."""

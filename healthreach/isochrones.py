@@ -7,6 +7,10 @@ band exactly when it counts as covered.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+from collections import OrderedDict
+
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -35,31 +39,97 @@ def bands(grid: Grid, flat: np.ndarray, values: np.ndarray, breaks: list[float],
     GeoDataFrame with ``band`` (int, 0 = nearest), ``lower``, ``upper`` and
     ``label``, one row per band that has cells, in the grid's CRS.
     """
-    labels = labels or [f"≤ {b:g}" for b in breaks]
+    present, geoms = band_geometries(grid, flat, values, breaks)
+    if simplify_m > 0:
+        geoms = shapely.simplify(geoms, simplify_m, preserve_topology=True)
+    return labelled(present, geoms, breaks, labels, grid.crs)
+
+
+def band_geometries(grid: Grid, flat: np.ndarray, values: np.ndarray,
+                    breaks: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """The bands that have cells (int, 0 = nearest) and one MultiPolygon of their cells each (grid CRS).
+
+    The grid is polygonised once (GDAL, through rasterio); its rings become
+    shapely geometries in three array calls, not one object per polygon.
+    """
     code = np.searchsorted(np.asarray(breaks, float), values, side="left")  # value <= break -> that band
     raster = np.full(grid.shape, -1, np.int32)
     raster.ravel()[flat] = np.where(code < len(breaks), code, -1)
-    geoms, codes = [], []
+    rings: list = []
+    ring_polygon: list[int] = []
+    polygon_band: list[int] = []
     for geom, value in features.shapes(raster, mask=raster >= 0, transform=grid.transform, connectivity=4):
-        geoms.append(shapely.geometry.shape(geom))
-        codes.append(int(value))
-    frame = gpd.GeoDataFrame({"band": codes}, geometry=geoms, crs=grid.crs)
-    if frame.empty:
-        return gpd.GeoDataFrame({"band": [], "lower": [], "upper": [], "label": []}, geometry=[], crs=grid.crs)
+        rings.extend(geom["coordinates"])  # shell first, then holes
+        ring_polygon.extend([len(polygon_band)] * len(geom["coordinates"]))
+        polygon_band.append(int(value))
+    if not polygon_band:
+        return np.zeros(0, np.int64), np.zeros(0, dtype=object)
+    size = np.fromiter(map(len, rings), np.int64, len(rings))
+    xy = np.fromiter(itertools.chain.from_iterable(itertools.chain.from_iterable(rings)), float, 2 * int(size.sum()))
+    ring_geoms = np.asarray(shapely.linearrings(xy.reshape(-1, 2), indices=np.repeat(np.arange(len(rings)), size)))
+    polygons = np.asarray(shapely.polygons(ring_geoms, indices=np.asarray(ring_polygon)))
     # the shapes are maximal 4-connected regions, so two of one band never share an edge: grouping them
     # into one MultiPolygon per band equals a dissolve (union), at a fraction of the cost
-    parts, part_codes = np.asarray(geoms, dtype=object), np.asarray(codes)
-    present = np.unique(part_codes)
-    frame = gpd.GeoDataFrame({"band": present},
-                             geometry=[shapely.multipolygons(parts[part_codes == b]) for b in present],
-                             crs=grid.crs)
-    if simplify_m > 0:
-        frame["geometry"] = frame.geometry.simplify(simplify_m, preserve_topology=True)
+    band = np.asarray(polygon_band)
+    order = np.argsort(band, kind="stable")
+    present = np.unique(band)
+    return present, np.asarray(shapely.multipolygons(polygons[order], indices=np.searchsorted(present, band[order])))
+
+
+def labelled(present: np.ndarray, geoms: np.ndarray, breaks: list[float], labels: list[str] | None,
+             crs) -> gpd.GeoDataFrame:
+    """The band table: ``band``, ``lower``, ``upper``, ``label`` and the geometry, one row per band present."""
+    if not len(present):
+        return gpd.GeoDataFrame({"band": [], "lower": [], "upper": [], "label": []}, geometry=[], crs=crs)
+    labels = labels or [f"≤ {b:g}" for b in breaks]
     lower = [0.0, *breaks[:-1]]
-    frame["lower"] = [lower[b] for b in frame["band"]]
-    frame["upper"] = [breaks[b] for b in frame["band"]]
-    frame["label"] = [labels[b] for b in frame["band"]]
-    return frame[["band", "lower", "upper", "label", "geometry"]]
+    return gpd.GeoDataFrame({"band": present.astype(np.int64), "lower": [lower[b] for b in present],
+                             "upper": [breaks[b] for b in present], "label": [labels[b] for b in present]},
+                            geometry=list(geoms), crs=crs)
+
+
+class BandPolygons:
+    """The band polygons of one study's cells, each distinct layer drawn once and then reused.
+
+    A layer is keyed by its content: a digest of the cell values, the
+    breaks and the simplification tolerance (metres), so the audit's map, its
+    GeoPackage and every scenario map drawn from the same evaluation share
+    one computation. The ``capacity`` most recently used layers are kept.
+    """
+
+    def __init__(self, grid: Grid, flat: np.ndarray, capacity: int = 16):
+        self.grid = grid
+        self.flat = flat
+        self.capacity = capacity
+        self.layers: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self.drawn = 0  # layers computed (not reused)
+
+    def bands(self, values: np.ndarray, breaks: list[float], labels: list[str] | None = None,
+              simplify_m: float = 0.0) -> gpd.GeoDataFrame:
+        """As :func:`bands` on this study's cells; a layer asked for before is reused, not drawn again."""
+        digest = hashlib.blake2b(np.ascontiguousarray(values, float).tobytes(), digest_size=16).hexdigest()
+        key = (digest, tuple(float(b) for b in breaks), float(simplify_m))
+        if key not in self.layers:
+            if simplify_m > 0:
+                present, geoms = self.geometries(values, breaks, digest)
+                geoms = shapely.simplify(geoms, simplify_m, preserve_topology=True)
+            else:
+                present, geoms = band_geometries(self.grid, self.flat, values, breaks)
+                self.drawn += 1
+            self.layers[key] = (present, geoms)
+            while len(self.layers) > self.capacity:
+                self.layers.popitem(last=False)
+        self.layers.move_to_end(key)
+        present, geoms = self.layers[key]
+        return labelled(present, geoms, list(breaks), labels, self.grid.crs)
+
+    def geometries(self, values: np.ndarray, breaks: list[float], digest: str) -> tuple[np.ndarray, np.ndarray]:
+        """The unsimplified layer of ``values`` (whose digest is ``digest``), drawn on first need."""
+        key = (digest, tuple(float(b) for b in breaks), 0.0)
+        if key not in self.layers:
+            self.layers[key] = band_geometries(self.grid, self.flat, values, breaks)
+            self.drawn += 1
+        return self.layers[key]
 
 
 def cell_squares(grid: Grid, flat: np.ndarray, **columns: np.ndarray) -> gpd.GeoDataFrame:

@@ -39,13 +39,14 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.markup import escape as _escape_markup
 
 from healthreach import __version__
 from healthreach.errors import OutputError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from healthreach.study import StudyFile
 
 MANIFEST = ".healthreach.json"
@@ -94,10 +95,12 @@ def inert_frame(table: pd.DataFrame, quote: bool = True) -> pd.DataFrame:
     value by value (output tables are small: one row per township, facility
     or district).
     """
+    from pandas.api.types import is_string_dtype  # pandas is imported only by commands that write tables
+
     out = table.copy()
     for column in out.columns:
         values = out[column]
-        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+        if values.dtype == object or is_string_dtype(values.dtype):
             out[column] = values.map(lambda v: inert_text(v, quote) if isinstance(v, str) else v)
     out.columns = [inert_text(c, quote) if isinstance(c, str) else c for c in out.columns]
     return out
@@ -116,6 +119,8 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path,
     quote prefix (shown as typed, never evaluated). ``style(worksheet, table,
     name)`` may format each sheet afterwards.
     """
+    import pandas as pd
+
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, table in sheets.items():
             clean = inert_frame(table, quote=False)

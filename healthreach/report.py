@@ -21,7 +21,7 @@ from rich.text import Text
 
 from healthreach import __version__
 from healthreach.evaluation import Evaluation
-from healthreach.isochrones import bands, cell_squares
+from healthreach.isochrones import cell_squares
 from healthreach.outputs import check_output, markup, publish, study_input_paths, write_csv, write_json, write_text
 from healthreach.sources import describe_inputs
 from healthreach.standards import Figure
@@ -80,16 +80,17 @@ def isochrone_layers(audit: Evaluation) -> dict[str, object]:
     breaks: list[float] = [300, 600, 900, 1800]  # seconds
     labels = ["≤ 5 min", "5–10 min", "10–15 min", "15–30 min"]
     seconds = audit.primary_seconds
-    layers = {"primary_care_bands": bands(grid, flat, seconds, breaks, labels)}
+    polygons = audit.study.polygons
+    layers = {"primary_care_bands": polygons.bands(seconds, breaks, labels)}
     primary = audit.study.primary
     if primary:
         for mode in ("walk", "drive"):
-            layers[f"{mode}_bands"] = bands(grid, flat, audit.travel[primary.mode_need(mode)].cost, breaks, labels)
+            layers[f"{mode}_bands"] = polygons.bands(audit.travel[primary.mode_need(mode)].cost, breaks, labels)
     radius = [s for s in audit.study.standards if isinstance(s, Radius)]
     if radius:
         radii = sorted({r for unit in radius if unit.group == radius[0].group for r in unit.spec.radii_m})
         dist = audit.travel[radius[0].need].cost
-        layers["emergency_areas"] = bands(grid, flat, dist, radii, [f"≤ {r / 1000:g} km by road" for r in radii])
+        layers["emergency_areas"] = polygons.bands(dist, radii, [f"≤ {r / 1000:g} km by road" for r in radii])
     limit = primary.limit_s if primary else 900
     out = (seconds > limit) & (inp.cells.people > 0)
     minutes = np.where(np.isfinite(seconds[out]), seconds[out] / 60, np.nan)

@@ -226,3 +226,13 @@ def test_blank_rows_a_spreadsheet_leaves_at_the_end_are_not_facilities(tmp_path)
     table.to_csv(tmp_path / "f.csv", index=False)
     for name in ("f.xlsx", "f.csv"):
         assert read_table(tmp_path / name)["id"].tolist() == ["A1", "A2"], name
+
+
+@pytest.mark.parametrize("content", [b"not a workbook at all", b"PK\x03\x04 a zip header and nothing else"])
+def test_a_workbook_that_cannot_be_read_is_one_input_error_naming_it(tmp_path, content):
+    from healthreach.load.tables import read_table
+
+    path = tmp_path / "clinics.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=r"clinics\.xlsx: cannot be read"):
+        read_table(path)

@@ -7,6 +7,7 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 import yaml
@@ -320,3 +321,22 @@ def test_undeclared_shapefile_text_that_is_valid_both_ways_is_read_right(tmp_pat
     dbf[29] = 0                                       # no code page in the header either, as many exports leave it
     (tmp_path / "t.dbf").write_bytes(bytes(dbf))
     assert read_table(path)["name"].tolist() == names
+
+
+@pytest.mark.parametrize("values", [
+    pd.Series([1, True, 1.0, "1", " 1 ", None, np.nan, "yes", ["30", "50 mph"], ("x",), -0.0, 0.0], dtype=object),
+    pd.Series([1.0, np.nan, 2.5, 1.0, -0.0, 0.0]),
+    pd.Series([1, 2, 2, 3], dtype="int64"),
+    pd.Series([True, False, True]),
+    pd.Series(["FT", None, "ft", "FT"], dtype="string"),
+    pd.Series([], dtype=object),
+])
+def test_a_rule_applied_per_distinct_value_equals_it_applied_to_every_row(values):
+    from healthreach.load.tables import per_distinct
+    from healthreach.study import oneway_text
+
+    for rule in (oneway_text, lambda v: type(v).__name__, lambda v: v == 1):
+        assert per_distinct(values, rule).tolist() == values.map(rule).tolist()
+    assert np.array_equal(per_distinct(values, lambda v: osm.parse_speed(pd.Series([v], dtype=object))[0], float),
+                          np.array([osm.parse_speed(pd.Series([v], dtype=object))[0] for v in values], float),
+                          equal_nan=True)

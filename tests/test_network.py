@@ -75,3 +75,39 @@ def test_cache_round_trip_preserves_everything(tmp_path):
         np.testing.assert_array_equal(back.time_s[mode], net.time_s[mode])
     assert shapely.equals(back.lines.geometry.to_numpy(), net.lines.geometry.to_numpy()).all()
     assert back.report == net.report
+
+
+def test_distinct_end_points_and_their_numbering_equal_numpy_unique():
+    from healthreach.network import _unique_rows
+
+    rng = np.random.default_rng(4)
+    base = np.round(rng.uniform(-5e4, 5e4, (2_000, 2)), 2)
+    base[:10, 1] = base[10:20, 1]  # equal y, other x: the x decides the order
+    base[20] = [-0.0, 0.0]
+    base[21] = [0.0, -0.0]  # the same point as row 20
+    xy = base[rng.integers(0, len(base), 20_000)]
+    distinct, inverse = _unique_rows(xy)
+    expected, expected_inverse = np.unique(xy, axis=0, return_inverse=True)
+    assert np.array_equal(distinct, expected)
+    assert np.array_equal(inverse, expected_inverse.ravel())
+    assert np.array_equal(distinct[inverse], xy)
+
+
+def test_a_network_equals_one_built_from_its_segments_in_networkx():
+    import networkx as nx
+    from conftest import grid_roads
+
+    roads = grid_roads()
+    net = build_network(roads, PROFILE)
+    graph = nx.MultiDiGraph()
+    for (x0, y0), (x1, y1), cls, oneway in zip(
+            shapely.get_coordinates(shapely.get_point(roads.geometry.to_numpy(), 0)),
+            shapely.get_coordinates(shapely.get_point(roads.geometry.to_numpy(), -1)),
+            roads["road_class"], roads["oneway"], strict=True):
+        graph.add_edge((round(x0, 6), round(y0, 6)), (round(x1, 6), round(y1, 6)), cls=cls)
+        if not oneway:
+            graph.add_edge((round(x1, 6), round(y1, 6)), (round(x0, 6), round(y0, 6)), cls=cls)
+    ours = {((round(net.x[t], 6), round(net.y[t], 6)), (round(net.x[h], 6), round(net.y[h], 6)))
+            for t, h, w in zip(net.tail, net.head, net.time_s["drive"], strict=True) if np.isfinite(w)}
+    assert ours == set(graph.edges())
+    assert net.n_nodes == graph.number_of_nodes()

@@ -37,8 +37,6 @@ def audit(  # noqa: PLR0913  one argument per click option
           lang: str, offline: bool, basemap: str | None, tianditu_key: str | None, poster: str | None) -> None:
     """Audit STUDY (a study.yaml or its folder; default: the bundled synthetic demo county)."""
     from healthreach.api import open_study
-    from healthreach.maps.audit import audit_map
-    from healthreach.maps.base import render_html
     from healthreach.outputs import check_output, study_input_paths
     from healthreach.report import print_summary, write_outputs
     from healthreach.study import load_study
@@ -55,6 +53,9 @@ def audit(  # noqa: PLR0913  one argument per click option
         html = None
         if not no_map:
             status.update("drawing the map")
+            from healthreach.maps.audit import audit_map  # folium and branca only when a map is drawn
+            from healthreach.maps.base import render_html
+
             html = render_html(audit_map(result, lang=lang, basemap=basemap, offline=offline,
                                          tianditu_key=tianditu_key))
         files = None

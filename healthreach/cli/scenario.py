@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import click
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
@@ -17,6 +16,8 @@ from healthreach.outputs import markup
 
 
 def _missing(value) -> bool:
+    import pandas as pd  # loaded by then: the tables printed are pandas'
+
     return value is None or bool(pd.isna(value))
 
 
@@ -126,8 +127,6 @@ def scenario(  # noqa: PLR0913  one argument per click option
              cache: Path | None, lang: str, offline: bool, basemap: str | None, tianditu_key: str | None,
              poster: str | None) -> None:
     """Evaluate SCENARIO.yaml against its base study: before, after, who gains and who loses."""
-    from healthreach.maps.base import render_html
-    from healthreach.maps.scenario import scenario_map
     from healthreach.outputs import check_output
     from healthreach.scenario.outputs import input_paths, write_outputs
 
@@ -146,6 +145,9 @@ def scenario(  # noqa: PLR0913  one argument per click option
         html = None
         if not no_map:
             status.update("drawing the map")
+            from healthreach.maps.base import render_html  # folium and branca only when a map is drawn
+            from healthreach.maps.scenario import scenario_map
+
             html = render_html(scenario_map(result, lang=lang, basemap=basemap, offline=offline,
                                             tianditu_key=tianditu_key))
         files = None

@@ -28,6 +28,7 @@ import shapely
 
 from healthreach.cache import cache_key
 from healthreach.errors import InputError
+from healthreach.load.tables import per_distinct
 from healthreach.outputs import write_atomic
 
 # osmnx network type -> pyrosm network type
@@ -84,7 +85,7 @@ def parse_speed(values: pd.Series) -> np.ndarray:
             return np.nan
         return float(match.group(1)) * (1.609344 if match.group(2) else 1.0)
 
-    return np.array([one(v) for v in values], float)
+    return per_distinct(pd.Series(values), one, float)
 
 
 def read_pbf_roads(path: Path, network_type: str = "all", area: shapely.Geometry | None = None) -> gpd.GeoDataFrame:

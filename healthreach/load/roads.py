@@ -16,7 +16,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from networkx import NetworkXError
 
 from healthreach.errors import InputError
 from healthreach.load import osm
@@ -24,6 +23,7 @@ from healthreach.load.tables import (
     apply_declared_crs,
     check_crs_fits,
     drop_missing_geometries,
+    per_distinct,
     read_table,
     require_columns,
 )
@@ -191,16 +191,17 @@ def _layer_classes(gdf: gpd.GeoDataFrame, spec: RoadsSpec) -> np.ndarray:
             )
             raise InputError(msg)
         return np.full(len(gdf), default, dtype=object)
-    text = gdf[column].astype("string").str.strip()
-    if default is not None:
-        text = text.mask(text.isna() | (text == ""), default)
-    return text.fillna("").astype(str).to_numpy(object)
+    def class_text(value) -> str:
+        text = "" if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else (
+            str(value).strip())
+        return default if default is not None and text == "" else text
+    return per_distinct(gdf[column], class_text)
 
 
 def _note_bad_speeds(raw: pd.Series, speed: np.ndarray, spec: RoadsSpec, notes: list[str] | None) -> None:
     """Count speed values given but not a positive number of km/h (negative, zero, text): the class speed is used."""
-    blank = raw.astype(str).str.strip().str.lower().isin(["", "nan", "none", "<na>"])
-    given = raw.notna().to_numpy() & ~blank.to_numpy()
+    blank = per_distinct(raw, lambda v: str(v).strip().lower() in ("", "nan", "none", "<na>"), bool)
+    given = raw.notna().to_numpy() & ~blank
     bad = given & ~(np.isfinite(speed) & (speed > 0))
     if bad.any() and notes is not None:
         kinds = {"negative": bad & (speed < 0), "zero": bad & (speed == 0), "not a number": bad & ~np.isfinite(speed)}
@@ -211,7 +212,8 @@ def _note_bad_speeds(raw: pd.Series, speed: np.ndarray, spec: RoadsSpec, notes: 
 
 
 def _read_osmnx(spec: RoadsSpec, fmt: str) -> gpd.GeoDataFrame:
-    import osmnx as ox
+    import osmnx as ox  # with networkx, only for OpenStreetMap XML and GraphML
+    from networkx import NetworkXError
 
     try:
         with warnings.catch_warnings():
@@ -261,7 +263,7 @@ def oneway_direction(values: pd.Series, path, column: str, mapping: dict[str, in
     navigation data, where 1 means both ways). Blank means both ways. Any
     other value stops with an error listing every value and its count.
     """
-    text = values.map(oneway_text).astype(str)
+    text = pd.Series(per_distinct(values, oneway_text), index=values.index).astype(str)
     counts = text.value_counts()
     blank = text.isin(_ONEWAY_BLANK)
     if mapping is not None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from zipfile import BadZipFile
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from openpyxl.utils.exceptions import InvalidFileException
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from healthreach.errors import InputError
@@ -18,11 +19,10 @@ from healthreach.errors import InputError
 VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml", ".kml", ".zip"}
 
 # What the reading libraries raise on a file they cannot read: missing or unreadable (OSError); not CSV,
-# empty, or an unknown encoding or sheet (ValueError, LookupError); not a workbook (BadZipFile,
-# InvalidFileException); no reader for old .xls (ImportError); not a GDAL format or no such layer
-# (pyogrio's DataSourceError, DataLayerError).
-_READ_ERRORS = (OSError, ValueError, LookupError, BadZipFile, InvalidFileException, ImportError,
-                DataSourceError, DataLayerError)
+# empty, or an unknown encoding or sheet (ValueError, LookupError); not a workbook (BadZipFile, and
+# openpyxl's InvalidFileException, caught where a workbook is read); no reader for old .xls (ImportError);
+# not a GDAL format or no such layer (pyogrio's DataSourceError, DataLayerError).
+_READ_ERRORS = (OSError, ValueError, LookupError, BadZipFile, ImportError, DataSourceError, DataLayerError)
 
 
 def read_table(path: Path, layer: str | None = None, encoding: str | None = None) -> pd.DataFrame:
@@ -38,8 +38,7 @@ def read_table(path: Path, layer: str | None = None, encoding: str | None = None
         if suffix in (".csv", ".txt"):
             return _without_trailing_blank_rows(_read_csv(path, encoding))
         if suffix in (".xlsx", ".xlsm", ".xls"):
-            return _without_trailing_blank_rows(pd.read_excel(path, sheet_name=layer or 0, dtype=str,
-                                                              keep_default_na=False))
+            return _without_trailing_blank_rows(_read_workbook(path, layer))
         kwargs = {"layer": layer} if layer else {}
         if encoding:
             kwargs["encoding"] = encoding
@@ -49,6 +48,34 @@ def read_table(path: Path, layer: str | None = None, encoding: str | None = None
     except InputError:
         raise
     except _READ_ERRORS as exc:
+        msg = f"{path}: cannot be read ({type(exc).__name__}: {exc})"
+        raise InputError(msg) from None
+
+
+def per_distinct(values: pd.Series, fn: Callable[[Any], Any], dtype: Any = object) -> np.ndarray:
+    """``fn(value)`` for every row, called once per distinct value: values of one type that are equal
+    (so ``-0.0`` is ``0.0``; a list, as OpenStreetMap tags with several values come, is compared by its items).
+
+    For a rule that gives equal values one answer, the same as ``values.map(fn)`` at the cost of the
+    distinct values, a few in a large road layer.
+    """
+    if values.dtype == object:
+        keys = pd.Series([(type(v), tuple(v) if isinstance(v, list) else v) for v in values], dtype=object)
+        codes, uniques = pd.factorize(keys, use_na_sentinel=False)
+        results = [fn(list(v) if kind is list else v) for kind, v in uniques]
+    else:
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        results = [fn(v) for v in np.asarray(uniques, dtype=object)]  # Python scalars, as Series.map gives
+    return np.asarray(results, dtype)[codes] if len(codes) else np.zeros(0, dtype)
+
+
+def _read_workbook(path: Path, sheet: str | None) -> pd.DataFrame:
+    """One sheet of a workbook as text (openpyxl is imported only here)."""
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        return pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
+    except InvalidFileException as exc:
         msg = f"{path}: cannot be read ({type(exc).__name__}: {exc})"
         raise InputError(msg) from None
 

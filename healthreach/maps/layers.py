@@ -19,7 +19,6 @@ from branca.element import Element
 
 from healthreach.evaluation import Evaluation
 from healthreach.i18n import area_name, t, type_name
-from healthreach.isochrones import bands
 from healthreach.maps.assets import feature_collection
 from healthreach.maps.base import escape, settings, to_display
 from healthreach.maps.legend import add_legend_section, swatch
@@ -223,10 +222,9 @@ def add_time_bands(m: folium.Map, audit: Evaluation, breaks_min=TIME_BREAKS_MIN,
                    show: bool = True) -> folium.Map:
     """Travel-time bands to primary care (walking in urban, driving in rural townships), minutes."""
     lang = settings(m).lang
-    inp = audit.inputs
     labels = [t("legend_minutes", lang, minutes=f"{b:g}") for b in breaks_min]
-    frame = bands(inp.grid, inp.cells.flat, audit.primary_seconds, [b * 60 for b in breaks_min], labels,
-                  simplify_m=_SIMPLIFY_M)
+    frame = audit.study.polygons.bands(audit.primary_seconds, [b * 60 for b in breaks_min], labels,
+                                       simplify_m=_SIMPLIFY_M)
     colours = _ramp(TIME_COLOURS, len(breaks_min))
     if frame.empty:
         return m
@@ -275,7 +273,7 @@ def add_emergency_areas(m: folium.Map, audit: Evaluation, *, name: str | None = 
         if len(radii) > 1:
             rows.append(swatch(EMERGENCY_COLOURS[1], t("rural_km_range", lang, low=f"{radii[0] / 1000:g}",
                                                         km=f"{radii[-1] / 1000:g}"), 0.5))
-    frame = bands(audit.inputs.grid, audit.inputs.cells.flat, code, [1.0, 2.0], simplify_m=_SIMPLIFY_M)
+    frame = audit.study.polygons.bands(code, [1.0, 2.0], simplify_m=_SIMPLIFY_M)
     if frame.empty:
         return m
     frame = to_display(frame[["band", "geometry"]], m)
@@ -298,7 +296,7 @@ def add_uncovered(m: folium.Map, audit: Evaluation, *, name: str | None = None, 
         return m
     # shading class per cell (0..3), drawn as merged cell squares (exact cell edges, no simplification)
     level = np.where(out, np.digitize(cells.people, UNCOVERED_BREAKS) + 0.5, np.inf)
-    frame = bands(audit.inputs.grid, cells.flat, level, [1.0, 2.0, 3.0, 4.0])
+    frame = audit.study.polygons.bands(level, [1.0, 2.0, 3.0, 4.0])
     frame = to_display(frame.rename(columns={"band": "level"})[["level", "geometry"]], m)
     layer = folium.GeoJson(feature_collection(frame),
                            name=escape(name or t("layer_uncovered", lang, threshold=f"{threshold:g}")),

@@ -1,0 +1,55 @@
+"""What the command line imports before a command needs it (modules loaded, not a timing)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from healthreach.study import DEMO_STUDY
+
+# libraries that take tenths of a second each to import; none is needed to parse a command line
+HEAVY = ("pandas", "numpy", "scipy", "geopandas", "shapely", "pyproj", "rasterio", "pyogrio", "folium", "branca",
+         "openpyxl", "numba", "dask", "distributed", "networkx", "osmnx", "pydantic", "yaml")
+
+
+def loaded_after(code: str, cwd=None) -> set[str]:
+    """Top-level names of the modules loaded by running ``code`` in a new interpreter."""
+    probe = (f"import sys, json\n{code}\n"
+             "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False,  # noqa: S603
+                          cwd=cwd)  # this interpreter, our own probe
+    assert proc.returncode == 0, proc.stderr
+    return set(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def run_cli(*args: str) -> str:
+    """The ``healthreach`` command run in-process from ``code``, exit status 0 checked."""
+    return (f"from healthreach.cli import cli\n"
+            f"try:\n    cli({list(args)!r})\nexcept SystemExit as exc:\n    assert exc.code in (0, None), exc.code")
+
+
+def test_the_probe_sees_a_heavy_import():
+    assert {"pandas", "numpy"} <= loaded_after("import pandas")
+
+
+def test_importing_the_command_line_loads_no_heavy_library():
+    assert loaded_after("import healthreach.cli") & set(HEAVY) == set()
+
+
+@pytest.mark.parametrize("args", [("--help",), ("audit", "--help"), ("scenario", "--help"), ("batch", "--help"),
+                                  ("--version",)])
+def test_help_and_version_load_no_heavy_library(args):
+    assert loaded_after(run_cli(*args)) & set(HEAVY) == set()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (DEMO_STUDY.parent / "roads.gpkg").is_file(), reason="demo county data not generated")
+def test_an_audit_without_a_map_loads_no_map_library_nor_unused_readers(tmp_path):
+    loaded = loaded_after(run_cli("audit", "--no-map", "--out", str(tmp_path / "out")), cwd=tmp_path)
+    assert "pandas" in loaded  # the audit ran, its tables were written
+    assert (tmp_path / "out" / "summary.json").is_file()
+    # no map; roads from a GeoPackage (not OpenStreetMap XML or GraphML), facilities from CSV (not a workbook)
+    assert {"folium", "branca", "networkx", "osmnx", "openpyxl", "dask"} & loaded == set()
