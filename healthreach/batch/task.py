@@ -18,6 +18,7 @@ from healthreach.batch.cluster import worker_name
 from healthreach.batch.folders import DISTRICT, ERROR, RESULT
 from healthreach.cache import cache_key
 from healthreach.errors import HealthreachError
+from healthreach.labels import standard_titles
 from healthreach.outputs import publish, write_json, write_text
 from healthreach.report import json_safe
 from healthreach.sources import describe_inputs
@@ -133,7 +134,7 @@ def audit_to_folder(study: StudyFile, out: Path, map_options: MapOptions | None,
         from healthreach.maps.base import render_html
         page = render_html(audit_map(result, lang=map_options.lang, basemap=map_options.basemap,
                                      offline=map_options.offline, tianditu_key=map_options.tianditu_key))
-    paths = write_audit_files(result, out, page)
+    paths = write_audit_files(result, out, page, lang=map_options.lang if map_options else "zh")
     _write_district(result.inputs.boundaries, out / DISTRICT, study.name)
     return audit_row(result), sorted([*(p.name for p in paths.values()), DISTRICT])
 
@@ -143,14 +144,19 @@ def audit_row(result: Evaluation, worst: int = 3) -> dict[str, Any]:
 
     ``standards`` holds, per standard, the people it applies to, the people
     covered, the share (0..1; for ambulance standards: ambulances available /
-    required), the target and pass (None when it could not be evaluated).
+    required), the target and pass (None when it could not be evaluated); a
+    response standard also its ``mean_response_min`` (minutes, over the
+    reachable people) and ``target_mean_min``.
     ``worst_townships`` are the ``worst`` townships with people, lowest
     share of the first circle standard first.
     """
     inp = result.inputs
-    standards = [{"id": f.id, "title": f.title, "unit": f.unit, "population": f.population, "covered": f.covered,
+    chinese = standard_titles(result.study.standards, {fid: f.title for fid, f in result.figures.items()}, "zh")
+    standards = [{"id": f.id, "title": f.title, "title_zh": chinese.get(f.id, f.title), "unit": f.unit,
+                  "population": f.population, "covered": f.covered,
                   "share": f.share, "target": f.target, "passed": f.passed, "unreachable": f.unreachable,
-                  **({"threshold_min": f.details["threshold_min"]} if "threshold_min" in f.details else {}),
+                  **{key: f.details[key] for key in ("threshold_min", "mean_response_min", "target_mean_min")
+                     if key in f.details},
                   **({"not_assessed": f.details["not_assessed"]} if "not_assessed" in f.details else {})}
                  for f in result.figures.values()]
     towns = result.townships

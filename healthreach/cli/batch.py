@@ -10,13 +10,14 @@ from rich.console import Console
 from rich.table import Table
 
 from healthreach.cli.app import cli, console
+from healthreach.cli.examples import epilog
 from healthreach.cli.options import cache_option, map_options
 from healthreach.outputs import markup
 
 STRICT_EXIT = 3  # with --strict: a district fails a standard, or a study failed (1 is an input error)
 
 
-@cli.command()
+@cli.command(epilog=epilog("batch"))
 @click.argument("studies", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
               help="Worker processes of the local Dask cluster [default: one per CPU, at most one per study].")
