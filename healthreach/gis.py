@@ -78,9 +78,12 @@ def area_mode_seconds(evaluation: Evaluation, primary: Circle, seconds: Mapping[
     return np.where(urban, seconds[primary.spec.urban_mode], seconds[primary.spec.rural_mode])
 
 
-def facility_seconds(evaluation: Evaluation, row: int) -> np.ndarray:
+def facility_seconds(evaluation: Evaluation, row: int, limit_s: float = np.inf) -> np.ndarray:
     """Per cell: seconds to the facility of table row ``row`` alone, by the mode the first circle counts in
-    the cell's area (``inf`` where it cannot be reached).
+    the cell's area; ``inf`` where it cannot be reached or lies beyond ``limit_s`` seconds.
+
+    Only cells that can lie within ``limit_s`` are costed: a cell's way runs through an end of its road
+    segment (whose cost to the facility bounds it from below) or along the facility's own segment.
     """
     study, inputs = evaluation.study, evaluation.inputs
     primary = study.primary
@@ -90,9 +93,14 @@ def facility_seconds(evaluation: Evaluation, row: int) -> np.ndarray:
     net, kmh, one = inputs.network, inputs.profile.travel.access_kmh, np.array([row])
     seconds: dict[str, np.ndarray] = {}
     for mode in {primary.spec.urban_mode, primary.spec.rural_mode}:
-        surface = nearest_facility(net, facility_attachment(evaluation.sources.columns, mode)[one], mode, "time",
-                                   "to", one)
-        seconds[mode] = point_cost(net, surface, study.access[mode], kmh)[0]
+        site = facility_attachment(evaluation.sources.columns, mode)[one]
+        surface = nearest_facility(net, site, mode, "time", "to", one)
+        cells = study.access[mode]
+        u, v = net.segment_ends(cells.seg)
+        near = np.flatnonzero((np.minimum(surface.cost[u], surface.cost[v]) <= limit_s) | (cells.seg == site.seg[0]))
+        cost = np.full(len(cells), np.inf)
+        cost[near] = point_cost(net, surface, cells[near], kmh)[0]
+        seconds[mode] = np.where(cost <= limit_s, cost, np.inf)
     return area_mode_seconds(evaluation, primary, seconds)
 
 
@@ -114,7 +122,7 @@ def facility_isochrones(evaluation: Evaluation) -> gpd.GeoDataFrame:
     cols = evaluation.sources.columns
     cells = inputs.cells
     for row in np.flatnonzero(evaluation.sources.member[primary.spec.group]):
-        cost = facility_seconds(evaluation, int(row))
+        cost = facility_seconds(evaluation, int(row), TIME_BREAKS_S[-1])
         near = cost <= TIME_BREAKS_S[-1]
         if not near.any():
             continue

@@ -173,6 +173,7 @@ def write_outputs(audit: Evaluation, out_dir: Path, map_html: str | None = None,
     return {name: out_dir / path.name for name, path in written.items()}
 
 
+STANDARD_MIN_WIDTH = 10  # terminal cells kept for the standard's name, which wraps inside them
 _SUMMARY_HEADERS = ("standard", "people", "covered", "unreachable", "result", "target", "")
 
 
@@ -214,15 +215,23 @@ def print_summary(audit: Evaluation, console: Console | None = None, lang: str =
     # the unreachable column only when someone is unreachable (a line below says so otherwise)
     anyone_unreachable = any(f.unreachable for f in audit.figures.values())
     columns = [0, 1, 2, *([3] if anyone_unreachable else []), 4, 5, 6]
-    # figures are never cut or wrapped: a narrow terminal folds the standard's name and shortens headers
-    table.add_column(say("standard", lang), overflow="fold")
+    # figures are never cut or wrapped: a narrow terminal folds the standard's name; when even the figures do not
+    # fit, the table is printed wider than the terminal (its lines wrap there) rather than cut
+    table.add_column(say("standard", lang), overflow="fold", min_width=STANDARD_MIN_WIDTH)
+    needed = STANDARD_MIN_WIDTH
     for i in columns[1:]:
         width = max((cell_len(Text.from_markup(row[i]).plain) for row in rows), default=0)
         header = say(_SUMMARY_HEADERS[i], lang) if _SUMMARY_HEADERS[i] else ""
         table.add_column(header, justify="right", no_wrap=True, min_width=width)
+        needed += max(width, cell_len(header)) + 2  # the column and the padding before it
     for row in rows:
         table.add_row(*(row[i] for i in columns))
-    console.print(table)
+    width = console.width
+    console.width = max(width, needed)
+    try:
+        console.print(table)
+    finally:
+        console.width = width
     if not anyone_unreachable:
         console.print(say("nobody_unreachable", lang))
     for response in (f for f in audit.figures.values() if f.details.get("mean_response_min") is not None):

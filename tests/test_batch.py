@@ -334,7 +334,8 @@ def test_cli_strict_exit_code_on_an_existing_scheduler(client, studies, tmp_path
     assert broken.exit_code == 3, broken.output
     assert "1/1" in broken.output  # the progress line: done/total, failures
     assert "1 failed" in broken.output
-    assert "failed: broken: " in broken.output
+    assert "失败: broken: " in broken.output  # the ranking's words in Chinese, the default --lang zh
+    assert "各区县按与目标的最大差距排序" in lenient.output
     assert "'lon'" in broken.output
 
 

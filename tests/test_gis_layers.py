@@ -91,6 +91,14 @@ def test_each_facility_has_its_own_isochrones_and_the_nearest_is_their_minimum(w
             assert mine.loc[band, "geometry"].area == pytest.approx(inside.sum() * evaluation.inputs.grid.cell_m ** 2)
     # each facility as if it were the only one: the nearest of them is the audit's own travel time
     np.testing.assert_allclose(np.minimum.reduce(list(each.values())), evaluation.primary_seconds, rtol=1e-9)
+    # costing only the cells that can lie within 30 minutes changes nothing within them
+    for row, fid in enumerate(evaluation.facility_table["id"]):
+        limited = facility_seconds(evaluation, row, TIME_BREAKS_S[-1])
+        within = each[fid] <= TIME_BREAKS_S[-1]
+        assert within.any()
+        assert (~within).any()
+        np.testing.assert_array_equal(limited[within], each[fid][within])
+        assert np.isinf(limited[~within]).all()
     # areas overlap: a cell near two facilities is in both facilities' 15-minute areas
     assert iso[iso["to_time_min"] <= 15]["people"].sum() > evaluation.figure("primary_care_15min").covered
 

@@ -87,6 +87,8 @@ def test_scenario_workbook_has_before_after_and_change(small_study, tmp_path):
     out = tmp_path / "scenario"
     result = CliRunner().invoke(cli, ["scenario", str(plan), "--out", str(out), "--no-map"])
     assert result.exit_code == 0, result.output
+    assert "15分钟医疗服务圈" in result.output  # the terminal table in Chinese, standards by their titles
+    assert "新增达标人口" in result.output
     book = openpyxl.load_workbook(out / "scenario.xlsx")
     assert book.sheetnames == ["before", "after", "change", "townships", "facilities"]
     _, change = sheet_frame(book["change"])
