@@ -78,12 +78,22 @@ def area_mode_seconds(evaluation: Evaluation, primary: Circle, seconds: Mapping[
     return np.where(urban, seconds[primary.spec.urban_mode], seconds[primary.spec.rural_mode])
 
 
-def facility_seconds(evaluation: Evaluation, row: int, limit_s: float = np.inf) -> np.ndarray:
+def cell_segment_ends(evaluation: Evaluation) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per mode the circle counts: the first and last node of the road segment each cell attaches to."""
+    study, net = evaluation.study, evaluation.inputs.network
+    primary = study.primary
+    modes = {primary.spec.urban_mode, primary.spec.rural_mode} if primary else set()
+    return {mode: net.segment_ends(study.access[mode].seg) for mode in modes}
+
+
+def facility_seconds(evaluation: Evaluation, row: int, limit_s: float = np.inf,
+                     ends: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:
     """Per cell: seconds to the facility of table row ``row`` alone, by the mode the first circle counts in
     the cell's area; ``inf`` where it cannot be reached or lies beyond ``limit_s`` seconds.
 
     Only cells that can lie within ``limit_s`` are costed: a cell's way runs through an end of its road
     segment (whose cost to the facility bounds it from below) or along the facility's own segment.
+    ``ends`` (see :func:`cell_segment_ends`) saves finding those ends again for each facility.
     """
     study, inputs = evaluation.study, evaluation.inputs
     primary = study.primary
@@ -91,12 +101,13 @@ def facility_seconds(evaluation: Evaluation, row: int, limit_s: float = np.inf) 
         msg = "per-facility travel times follow the first circle standard; this profile has none"
         raise ValueError(msg)
     net, kmh, one = inputs.network, inputs.profile.travel.access_kmh, np.array([row])
+    ends = ends or cell_segment_ends(evaluation)
     seconds: dict[str, np.ndarray] = {}
     for mode in {primary.spec.urban_mode, primary.spec.rural_mode}:
         site = facility_attachment(evaluation.sources.columns, mode)[one]
         surface = nearest_facility(net, site, mode, "time", "to", one)
         cells = study.access[mode]
-        u, v = net.segment_ends(cells.seg)
+        u, v = ends[mode]
         near = np.flatnonzero((np.minimum(surface.cost[u], surface.cost[v]) <= limit_s) | (cells.seg == site.seg[0]))
         cost = np.full(len(cells), np.inf)
         cost[near] = point_cost(net, surface, cells[near], kmh)[0]
@@ -121,14 +132,15 @@ def facility_isochrones(evaluation: Evaluation) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(columns, geometry=geometry, crs=inputs.grid.crs)
     cols = evaluation.sources.columns
     cells = inputs.cells
+    ends = cell_segment_ends(evaluation)
     for row in np.flatnonzero(evaluation.sources.member[primary.spec.group]):
-        cost = facility_seconds(evaluation, int(row), TIME_BREAKS_S[-1])
-        near = cost <= TIME_BREAKS_S[-1]
-        if not near.any():
+        cost = facility_seconds(evaluation, int(row), TIME_BREAKS_S[-1], ends)
+        near = np.flatnonzero(cost <= TIME_BREAKS_S[-1])
+        if not len(near):
             continue
         part, flat = window(inputs.grid, cells.flat[near])  # polygons traced on the facility's window only
         layer = band_layer(part, flat, cost[near], cells.people[near], TIME_BREAKS_S, TIME_LABELS, "time")
-        within = np.cumsum(band_people(cost, cells.people, TIME_BREAKS_S))
+        within = np.cumsum(band_people(cost[near], cells.people[near], TIME_BREAKS_S))
         for _, band in layer.iterrows():
             for key, value in (("facility_id", cols["id"][row]), ("name", cols["name"][row]),
                                ("type", cols["type"][row])):
