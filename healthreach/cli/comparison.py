@@ -52,6 +52,7 @@ def people_text(value: object) -> str:
 
 
 def _width(cells: list[str]) -> int:
+    """The widest of ``cells`` (rich markup of our own: figures and their colours), in terminal cells."""
     return max((cell_len(Text.from_markup(c).plain) for c in cells), default=0)
 
 
@@ -108,7 +109,8 @@ def print_comparison(table: pd.DataFrame, base: Evaluation, by: str, lang: str, 
     view = Table(title=markup(say("compare_title", lang, study=base.inputs.study.name, n=len(table) - 1,
                                    by=titles.get(by, by))))
     view.add_column("#", justify="right", no_wrap=True, min_width=widths[0])
-    view.add_column(say("scenario", lang), overflow="fold", min_width=min(SCENARIO_MIN_WIDTH, _width(names)))
+    longest = max(map(cell_len, names))  # names are the user's text, not markup
+    view.add_column(say("scenario", lang), overflow="fold", min_width=min(SCENARIO_MIN_WIDTH, longest))
     for (header, _), width in zip(columns[1:], widths[1:], strict=True):
         # headers folded to the figures' width: the figures set each column's width, never the title
         view.add_column(markup(fold(header, width)), justify="right", no_wrap=True, min_width=width, max_width=width)
