@@ -139,6 +139,14 @@ def test_summary_figures_equal_those_of_single_audits(first_run, studies):
             else:
                 assert s["share"] == pytest.approx(f.share, rel=1e-12)
                 assert csv.loc[folder, f"{f.id}_share"] == pytest.approx(f.share, abs=5e-5)
+            if "target_mean_min" in f.details:  # judged on the mean: the mean (minutes) beside the share
+                columns = list(csv.columns)
+                assert columns[columns.index(f"{f.id}_share") + 1] == f"{f.id}_mean_min"
+                mean = f.details["mean_response_min"]
+                if mean is None:
+                    assert pd.isna(csv.loc[folder, f"{f.id}_mean_min"])
+                else:
+                    assert csv.loc[folder, f"{f.id}_mean_min"] == pytest.approx(mean, abs=5e-3)
             if "not_assessed" in f.details:
                 assert f.passed is None
                 assert csv.loc[folder, f"{f.id}_pass"] == "not assessed"
@@ -170,8 +178,11 @@ def test_summary_ranks_districts_by_largest_gap_with_errors_last(first_run):
     assert {r["folder"] for r in result.failing} == set(LAYOUTS) - {"dense"}
     sheet = openpyxl.load_workbook(out / "summary.xlsx")["summary"]
     values = list(sheet.values)
-    assert list(values[0]) == list(table.columns)
-    assert [v[list(table.columns).index("folder")] for v in values[1:]] == list(table["folder"])
+    assert values[0][:3] == ("排名", "区县", "文件夹")  # the header in words (the default --lang zh)
+    assert list(values[1]) == list(table.columns)  # the ids, as summary.csv's header
+    assert [v[list(table.columns).index("folder")] for v in values[2:]] == list(table["folder"])
+    assert sheet.freeze_panes == "C3"
+    assert sheet.auto_filter.ref.startswith("A2:")
 
 
 def test_combined_map_shades_every_audited_district(first_run):
@@ -313,8 +324,12 @@ def test_cli_strict_exit_code_on_an_existing_scheduler(client, studies, tmp_path
     assert (tmp_path / "a" / "稠密" / "result.json").is_file()
     assert (tmp_path / "a" / "summary.xlsx").is_file()
     lenient = runner.invoke(cli, ["batch", str(table), "--scheduler", address, "--out", str(tmp_path / "a"),
-                                  "--no-map"])
+                                  "--no-map", "--lang", "en"])
     assert lenient.exit_code == 0, lenient.output
+    assert "Districts by largest gap against a target" in lenient.output
+    # the language reaches each study's workbook even without maps (the study is redone for it)
+    towns = openpyxl.load_workbook(tmp_path / "a" / "稠密" / "audit.xlsx")["townships"]
+    assert [c.value for c in towns[1]][:4] == ["township id", "name", "urban/rural", "people"]
     passing = runner.invoke(cli, ["batch", str(studies / "dense"), "--scheduler", address,
                                   "--out", str(tmp_path / "b"), "--no-map", "--strict"])
     assert passing.exit_code == 0, passing.output
@@ -323,7 +338,7 @@ def test_cli_strict_exit_code_on_an_existing_scheduler(client, studies, tmp_path
     assert broken.exit_code == 3, broken.output
     assert "1/1" in broken.output  # the progress line: done/total, failures
     assert "1 failed" in broken.output
-    assert "failed: broken: " in broken.output
+    assert "失败: broken: " in broken.output  # the ranking's words in Chinese, the default --lang zh
     assert "'lon'" in broken.output
 
 

@@ -18,7 +18,8 @@ def test_audit_writes_every_output(small_study, tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     ids = {s["id"] for s in summary["standards"]}
     assert {"primary_care_15min", "emergency_radius_urban", "ambulances_per_population"} <= ids
-    assert "primary_care_15min" in result.output
+    assert "15分钟医疗服务圈" in result.output  # the terminal table in Chinese (the default --lang zh)
+    assert "达标人口" in result.output
     assert [p.name for p in out.glob(".*")] == [".healthreach.json"], "no temporary files left behind"
     assert [p.name for p in tmp_path.glob(".*")] == [], "no temporary folders left beside the outputs"
 

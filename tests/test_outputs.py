@@ -299,8 +299,12 @@ def test_hostile_names_in_the_batch_workbook_are_string_cells(tmp_path):
     paths = write_summary(rows, out)
     assert set(paths) == {"summary.csv", "summary.xlsx"}
     sheet = openpyxl.load_workbook(paths["summary.xlsx"])["summary"]
-    header = [c.value for c in sheet[1]]
-    cells = {row[header.index("folder")].value: row for row in sheet.iter_rows(min_row=2)}
+    header = [c.value for c in sheet[2]]  # the ids; row 1 holds the header in words
+    words = sheet.cell(row=1, column=header.index("primary_care_15min_share") + 1)
+    assert words.value == "@SUM(1)：达标比例"
+    assert words.data_type == "s"
+    assert words.quotePrefix
+    cells = {row[header.index("folder")].value: row for row in sheet.iter_rows(min_row=3)}
     district = cells["a"][header.index("district")]
     assert district.value == '=HYPERLINK("http://evil","x")'
     assert district.data_type == "s"
@@ -309,8 +313,8 @@ def test_hostile_names_in_the_batch_workbook_are_string_cells(tmp_path):
     assert cells["b"][header.index("message")].value == "badvalue [/]"
     assert cells["a"][header.index("population")].data_type == "n"
     titles = openpyxl.load_workbook(paths["summary.xlsx"])["standards"]
-    assert titles["B2"].value == "@SUM(1)"
-    assert titles["B2"].data_type == "s"
+    assert titles["B3"].value == "@SUM(1)"
+    assert titles["B3"].data_type == "s"
     csv = pd.read_csv(paths["summary.csv"], encoding="utf-8-sig")
     assert csv.loc[csv["folder"] == "a", "district"].item() == "'=HYPERLINK(\"http://evil\",\"x\")"
 

@@ -100,7 +100,8 @@ def test_township_table_summary_and_terminal_show_unreachable(stub_audit, tmp_pa
     assert by_id["primary_care_15min"]["unreachable_population"] == round(primary_unreachable)
 
     out = tmp_path / "out"
-    run = CliRunner().invoke(cli, ["audit", str(path), "--out", str(out), "--no-map"], env={"COLUMNS": "200"})
+    run = CliRunner().invoke(cli, ["audit", str(path), "--out", str(out), "--no-map", "--lang", "en"],
+                             env={"COLUMNS": "200"})
     assert run.exit_code == 0, run.output
     assert "unreachable" in run.output
     unreachable = round(result.figure("emergency_response_18min").unreachable)

@@ -173,7 +173,7 @@ def test_standard_with_an_empty_group_is_not_assessed_never_passed(tmp_path):
     from healthreach.report import print_summary, summary
 
     console = Console(record=True, width=200)
-    print_summary(result, console)
+    print_summary(result, console, lang="en")
     assert console.export_text().count("not assessed") >= 8  # four rows and four reasons
     assert {s["id"]: s["pass"] for s in summary(result)["standards"]}["emergency_response_18min"] is None
 

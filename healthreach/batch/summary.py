@@ -13,11 +13,11 @@ import pandas as pd
 
 from healthreach.batch.folders import SUMMARY_FILES
 from healthreach.batch.overview import coverage_map
-from healthreach.outputs import replace_files, write_text, write_xlsx
+from healthreach.labels import column_headers
+from healthreach.outputs import replace_files, write_text
+from healthreach.workbook import Sheet, write_workbook
 
 if TYPE_CHECKING:
-    from openpyxl.worksheet.worksheet import Worksheet
-
     from healthreach.batch.task import MapOptions
 
 
@@ -28,12 +28,19 @@ def summary_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     as a share of people with a target: positive means short of the target
     by that many share points, negative means every such standard is met with
     that margin. Per standard there is ``<id>_share`` (0..1; ambulance
-    standards: available / required) and ``<id>_pass`` (pass, fail, or empty
-    when it could not be evaluated).
+    standards: available / required), for a response standard (judged on
+    its mean) ``<id>_mean_min`` (the people-weighted mean response time in
+    minutes over the reachable people), and ``<id>_pass`` (pass, fail, or
+    empty when it could not be evaluated).
     """
     ids: list[str] = []
+    response_ids: set[str] = set()
     for row in rows:
-        ids.extend(s["id"] for s in row.get("standards") or [] if s["id"] not in ids)
+        for s in row.get("standards") or []:
+            if s["id"] not in ids:
+                ids.append(s["id"])
+            if "target_mean_min" in s:
+                response_ids.add(s["id"])
     records = []
     for row in rows:
         standards = {s["id"]: s for s in row.get("standards") or []}
@@ -51,6 +58,8 @@ def summary_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
         for sid in ids:
             s = standards.get(sid)
             record[f"{sid}_share"] = _round(s["share"], 4) if s else None
+            if sid in response_ids:  # judged on the mean: the mean beside the share within the threshold
+                record[f"{sid}_mean_min"] = _round(s.get("mean_response_min"), 2) if s else None
             record[f"{sid}_pass"] = ("not assessed" if s and s.get("not_assessed") else
                                      "" if not s or s["passed"] is None else ("pass" if s["passed"] else "fail"))
         record["worst_townships"] = "; ".join(f"{t['name']} {t['share']:.1%}" for t in row.get("worst_townships") or [])
@@ -94,7 +103,8 @@ def write_summary(rows: Sequence[dict[str, Any]], out: Path, table: pd.DataFrame
     stage = make_temp_folder(out, "summary")
     try:
         write_csv(table, stage / "summary.csv")
-        _write_xlsx(table, rows, stage / "summary.xlsx")
+        write_workbook(summary_workbook(table, rows, map_options.lang if map_options else "zh"),
+                       stage / "summary.xlsx")
         page = coverage_map(rows, map_options)
         if page is not None:
             from healthreach.maps.base import render_html
@@ -109,35 +119,15 @@ def write_summary(rows: Sequence[dict[str, Any]], out: Path, table: pd.DataFrame
     return {name: out / name for name in names}
 
 
-def _write_xlsx(table: pd.DataFrame, rows: Sequence[dict[str, Any]], path: Path) -> None:
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
+def summary_workbook(table: pd.DataFrame, rows: Sequence[dict[str, Any]], lang: str = "zh") -> dict[str, Sheet]:
+    """The sheets of summary.xlsx: the ranked summary, and the standards (id, title, unit, target)."""
     titles: dict[str, dict[str, Any]] = {}
     for row in rows:
         for s in row.get("standards") or []:
-            titles.setdefault(s["id"], {"standard": s["id"], "title": s["title"], "unit": s["unit"],
-                                        "target": s["target"]})
+            title = s.get("title_zh", s["title"]) if lang == "zh" else s["title"]
+            titles.setdefault(s["id"], {"standard": s["id"], "title": title, "unit": s["unit"], "target": s["target"]})
     standards = pd.DataFrame(list(titles.values()), columns=["standard", "title", "unit", "target"])
-
-    def style(sheet: Worksheet, _frame: pd.DataFrame, sheet_name: str) -> None:
-        if sheet_name != "summary":
-            return
-        sheet.freeze_panes = "C2"
-        sheet.auto_filter.ref = sheet.dimensions
-        fail_fill = PatternFill("solid", fgColor="F4CCCC")
-        for j, name in enumerate(table.columns, start=1):
-            letter = get_column_letter(j)
-            sheet[f"{letter}1"].font = Font(bold=True)
-            sheet.column_dimensions[letter].width = min(40, max(8, len(str(name)) + 2))
-            percent = name == "largest_gap" or (name.endswith("_share") and not name.startswith("ambulances"))
-            for cell in sheet[letter][1:]:
-                if percent and cell.value is not None:
-                    cell.number_format = "0.0%"
-                elif name.startswith("ambulances") and name.endswith("_share") and cell.value is not None:
-                    cell.number_format = "0.00"
-                if cell.value in ("fail", "error"):
-                    cell.fill = fail_fill
-
-    write_xlsx({"summary": table, "standards": standards}, path, style)
-
+    figures = {sid: t["title"] for sid, t in titles.items()}
+    return {"summary": Sheet(table, column_headers(table.columns, lang=lang, figures=figures), frozen_columns=2),
+            "standards": Sheet(standards, column_headers(standards.columns, lang=lang), unit_column="unit",
+                               by_unit=("target",))}

@@ -18,6 +18,7 @@ from healthreach.batch.cluster import worker_name
 from healthreach.batch.folders import DISTRICT, ERROR, RESULT
 from healthreach.cache import cache_key
 from healthreach.errors import HealthreachError
+from healthreach.labels import standard_titles
 from healthreach.outputs import publish, write_json, write_text
 from healthreach.report import json_safe
 from healthreach.sources import describe_inputs
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
     from healthreach.profile import Profile
     from healthreach.study import StudyFile
 
-MARKER_FORMAT = 1  # of result.json: a marker of another format is not trusted, and its study is redone
+# of result.json: a marker of another format is not trusted, and its study is redone
+# (2: rows carry Chinese titles and mean response times; folders audit.xlsx and the rasters)
+MARKER_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,8 @@ def audit_study(study_path: str | Path, out_dir: str | Path, draw_map: bool = Tr
         row["study"] = study.name
         profile = load_profile(study.profile, study)
         map_options = map_options or MapOptions()
-        key = task_hash(study, profile, {"map": map_options.settings() if draw_map else None})
+        key = task_hash(study, profile, {"map": map_options.settings() if draw_map else None,
+                                         "lang": map_options.lang})  # the workbook's header row
         previous = None if force else read_marker(out)
         if previous and previous.get("task_hash") == key and all((out / f).is_file() for f in previous["files"]):
             return {**previous["row"], "status": "reused", "out_dir": str(out), "worker": row["worker"],
@@ -93,7 +97,8 @@ def audit_study(study_path: str | Path, out_dir: str | Path, draw_map: bool = Tr
         # the study's folder is replaced whole, and only once every output (result.json included) is written
         with publish(out, "batch-study", key, keep_foreign=False) as stage:
             figures, files = audit_to_folder(study, stage, map_options if draw_map else None, use_cache,
-                                             map_options.offline, None if cache is None else Path(cache))
+                                             map_options.offline, None if cache is None else Path(cache),
+                                             lang=map_options.lang)
             row.update(figures, status="ok", task_hash=key, finished=local_timestamp(),
                        seconds=round(time.perf_counter() - start, 3))
             marker = {"format": MARKER_FORMAT, "task_hash": key, "input_hash": row["input_hash"],
@@ -112,7 +117,8 @@ def audit_study(study_path: str | Path, out_dir: str | Path, draw_map: bool = Tr
 
 
 def audit_to_folder(study: StudyFile, out: Path, map_options: MapOptions | None, use_cache: bool,
-                    offline: bool = False, cache: Path | None = None) -> tuple[dict[str, Any], list[str]]:
+                    offline: bool = False, cache: Path | None = None,
+                    lang: str = "zh") -> tuple[dict[str, Any], list[str]]:
     """Load and audit ``study``, then write its outputs and its district outline into the folder ``out``.
 
     The one place where a batch task goes from a study to its files (load,
@@ -120,7 +126,8 @@ def audit_to_folder(study: StudyFile, out: Path, map_options: MapOptions | None,
     temporary folder of :func:`healthreach.outputs.publish`); the HTML map is
     drawn with ``map_options``, or skipped when it is None. ``use_cache``
     reuses road networks cached on disk under ``cache`` (the cache root); with
-    ``offline`` nothing is downloaded (see :func:`healthreach.open_study`). Returns the figures of the summary row
+    ``offline`` nothing is downloaded (see :func:`healthreach.open_study`); ``lang`` is the language of
+    audit.xlsx's header row. Returns the figures of the summary row
     (:func:`audit_row`) and the sorted names of the files written.
     """
     from healthreach.api import open_study
@@ -133,7 +140,7 @@ def audit_to_folder(study: StudyFile, out: Path, map_options: MapOptions | None,
         from healthreach.maps.base import render_html
         page = render_html(audit_map(result, lang=map_options.lang, basemap=map_options.basemap,
                                      offline=map_options.offline, tianditu_key=map_options.tianditu_key))
-    paths = write_audit_files(result, out, page)
+    paths = write_audit_files(result, out, page, lang=lang)
     _write_district(result.inputs.boundaries, out / DISTRICT, study.name)
     return audit_row(result), sorted([*(p.name for p in paths.values()), DISTRICT])
 
@@ -143,14 +150,19 @@ def audit_row(result: Evaluation, worst: int = 3) -> dict[str, Any]:
 
     ``standards`` holds, per standard, the people it applies to, the people
     covered, the share (0..1; for ambulance standards: ambulances available /
-    required), the target and pass (None when it could not be evaluated).
+    required), the target and pass (None when it could not be evaluated); a
+    response standard also its ``mean_response_min`` (minutes, over the
+    reachable people) and ``target_mean_min``.
     ``worst_townships`` are the ``worst`` townships with people, lowest
     share of the first circle standard first.
     """
     inp = result.inputs
-    standards = [{"id": f.id, "title": f.title, "unit": f.unit, "population": f.population, "covered": f.covered,
+    chinese = standard_titles(result.study.standards, {fid: f.title for fid, f in result.figures.items()}, "zh")
+    standards = [{"id": f.id, "title": f.title, "title_zh": chinese.get(f.id, f.title), "unit": f.unit,
+                  "population": f.population, "covered": f.covered,
                   "share": f.share, "target": f.target, "passed": f.passed, "unreachable": f.unreachable,
-                  **({"threshold_min": f.details["threshold_min"]} if "threshold_min" in f.details else {}),
+                  **{key: f.details[key] for key in ("threshold_min", "mean_response_min", "target_mean_min")
+                     if key in f.details},
                   **({"not_assessed": f.details["not_assessed"]} if "not_assessed" in f.details else {})}
                  for f in result.figures.values()]
     towns = result.townships

@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 
 from healthreach.cli.app import cli, console
+from healthreach.cli.examples import epilog
 from healthreach.cli.options import cache_option, force_option, map_options, poster_option
 from healthreach.outputs import markup
 
@@ -22,7 +23,7 @@ def progress_step(status):
     return step
 
 
-@cli.command()
+@cli.command(epilog=epilog("audit"))
 @click.argument("study", required=False, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Output folder [default: out/<study folder name>].")
@@ -64,7 +65,7 @@ def audit(  # noqa: PLR0913  one argument per click option
             status.update(f"drawing the {poster.upper()} poster")
             files = audit_poster(result, poster, lang=lang).files()
         status.update("writing outputs")
-        paths = write_outputs(result, out_dir, html, force=force, files=files)
-    print_summary(result, Console())
+        paths = write_outputs(result, out_dir, html, force=force, files=files, lang=lang)
+    print_summary(result, Console(), lang)
     console.print(f"outputs in [bold]{markup(out_dir)}[/] ({markup(', '.join(p.name for p in paths.values()))}) "
                   f"in {time.perf_counter() - start:.1f} s", soft_wrap=True)

@@ -10,13 +10,14 @@ from rich.console import Console
 from rich.table import Table
 
 from healthreach.cli.app import cli, console
+from healthreach.cli.examples import epilog
 from healthreach.cli.options import cache_option, map_options
 from healthreach.outputs import markup
 
 STRICT_EXIT = 3  # with --strict: a district fails a standard, or a study failed (1 is an input error)
 
 
-@cli.command()
+@cli.command(epilog=epilog("batch"))
 @click.argument("studies", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
               help="Worker processes of the local Dask cluster [default: one per CPU, at most one per study].")
@@ -88,7 +89,7 @@ def batch(  # noqa: PLR0913  one argument per click option
                            use_cache=not no_cache, cache=cache, memory_limit=memory_limit, on_start=started,
                            on_result=finished,
                            sources=[p for p in studies if p.is_file()], scheduler_timeout_s=scheduler_timeout_s)
-    _print_ranking(result.table)
+    _print_ranking(result.table, lang)
     console.print(f"{len(refs)} studies: {counts.get('ok', 0)} audited, {counts['reused']} reused (unchanged), "
                   f"{counts['error']} failed; {len(result.failing)} of {len(refs) - counts['error']} districts "
                   f"fail at least one standard. "
@@ -98,17 +99,20 @@ def batch(  # noqa: PLR0913  one argument per click option
         ctx.exit(STRICT_EXIT)
 
 
-def _print_ranking(table, limit: int = 30) -> None:
-    """The summary's first rows: district, primary-care share, largest gap, failed standards."""
+def _print_ranking(table, lang: str = "zh", limit: int = 30) -> None:
+    """The summary's first rows in ``lang``: district, primary-care share, largest gap, failed standards."""
     import pandas as pd
 
+    from healthreach.labels import say
+
     out = Console()
-    view = Table(title="Districts by largest gap against a target")
-    for col in ("#", "district", "people", "15-min share", "largest gap", "fails", "worst township"):
-        view.add_column(col, justify="left" if col in ("district", "largest gap", "worst township") else "right")
+    view = Table(title=say("ranking_title", lang))
+    for col in ("#", "district", "people", "circle_share", "largest_gap", "fails", "worst_township"):
+        view.add_column(say(col, lang) if col != "#" else col,
+                        justify="left" if col in ("district", "largest_gap", "worst_township") else "right")
     for _, row in table.head(limit).iterrows():
         if row["status"] == "error":
-            view.add_row("", markup(str(row["district"])), "", "", "[red]study failed[/]", "", "")
+            view.add_row("", markup(str(row["district"])), "", "", f"[red]{say('study_failed', lang)}[/]", "", "")
             continue
         share = row.get("primary_care_15min_share")
         gap = row["largest_gap"]
@@ -119,7 +123,8 @@ def _print_ranking(table, limit: int = 30) -> None:
                      f"[red]{fails}[/]" if fails else "[green]0[/]",
                      markup(str(row["worst_townships"]).split("; ")[0]))
     if len(table) > limit:
-        view.caption = f"… and {len(table) - limit} more in summary.csv"
+        view.caption = say("ranking_more", lang, n=len(table) - limit)
     out.print(view)
     for _, row in table[table["status"] == "error"].iterrows():
-        out.print(f"[red]failed:[/] {markup(str(row['folder']))}: {markup(str(row['message']))}", highlight=False)
+        out.print(f"[red]{say('failed', lang)}:[/] {markup(str(row['folder']))}: {markup(str(row['message']))}",
+                  highlight=False)

@@ -12,8 +12,6 @@ BASEMAPS = ["osm", "none", "tianditu", "amap"]
 def map_options(command):
     """Add ``--lang``, ``--offline``, ``--basemap`` and ``--tianditu-key`` to a command."""
     options = [
-        click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-                     help="Language of the maps' titles, legends, layer names and popups."),
         click.option("--offline", is_flag=True,
                      help="Maps that render with no network: no tile basemap (unless --basemap names one), "
                           "and each page is checked to fetch nothing."),
@@ -25,7 +23,14 @@ def map_options(command):
     ]
     for option in reversed(options):
         command = option(command)
-    return command
+    return lang_option(command)
+
+
+def lang_option(command):
+    """Add ``--lang zh|en``: the language of terminal tables, spreadsheet headers and maps."""
+    return click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+                        help="Language of the terminal tables, the spreadsheets' header rows and the maps' "
+                             "titles, legends, layer names and popups.")(command)
 
 
 def force_option(command):

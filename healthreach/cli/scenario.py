@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from healthreach.cli.app import cli, console
-from healthreach.cli.options import cache_option, force_option, map_options, poster_option
+from healthreach.cli.examples import epilog
+from healthreach.cli.options import cache_option, force_option, lang_option, map_options, poster_option
 from healthreach.i18n import group_name
 from healthreach.outputs import markup
 
@@ -64,13 +65,18 @@ def _prepare(paths: list[Path], status, no_cache: bool, cache: Path | None, chec
     return scenarios, opened.baseline()
 
 
-def print_result(result, out: Console) -> None:
-    """Terminal tables: standards before/after, coverage gained/lost, facilities that changed."""
+def print_result(result, out: Console, lang: str = "zh") -> None:
+    """Terminal tables in ``lang``: standards before/after, coverage gained/lost, facilities that changed."""
+    from healthreach.labels import say, standard_titles
+
     s = result.scenario
-    table = Table(title=markup(f"{s.name}: {len(s.changes)} change(s) against {result.after.inputs.study.name}"))
-    table.add_column("standard", overflow="fold")
-    for col in ("baseline", "scenario", "change", "gained", "lost", "pass"):
-        table.add_column(col, justify="right", no_wrap=True)
+    english = {fid: f.title for fid, f in result.after.figures.items()}
+    titles = standard_titles(result.after.study.standards, english, lang)
+    table = Table(title=markup(say("scenario_title", lang, name=s.name, n=len(s.changes),
+                                   study=result.after.inputs.study.name)))
+    table.add_column(say("standard", lang), overflow="fold")
+    for col in ("baseline_short", "scenario", "change", "gained", "lost", "pass"):
+        table.add_column(say(col, lang), justify="right", no_wrap=True)
     for _, row in result.standards.iterrows():
         if row["unit"] == "share of people":
             values = (_pct(row["baseline"]), _pct(row["scenario"]), _signed_pp(row["change"]))
@@ -84,24 +90,27 @@ def print_result(result, out: Console) -> None:
         passed = ""
         if "baseline_pass" in row and row["baseline_pass"] in (True, False):
             passed = f"{marks[row['baseline_pass']]} → {marks.get(row['scenario_pass'], '–')}"
-        table.add_row(markup(str(row["standard"])), *values, *people, passed)
+        sid = str(row["standard"])
+        name = sid if lang == "en" else titles.get(sid, _detail_title(sid, titles))
+        table.add_row(markup(name), *values, *people, passed)
     out.print(table)
-    out.print("gained / lost: people who newly meet / no longer meet a standard; pass: baseline → scenario")
+    out.print(say("scenario_note", lang))
     circle = result.after.study.primary
     if circle is not None:
-        out.print(f"{circle.spec.threshold_min:g}-minute circle: [green]{result.newly_covered:,.0f}[/] people newly "
-                  f"covered, [red]{result.lose_coverage:,.0f}[/] lose coverage "
-                  f"(population {result.after.inputs.total_people:,.0f}, unchanged)")
+        out.print(say("circle_moves", lang, minutes=f"{circle.spec.threshold_min:g}",
+                      gained=f"{result.newly_covered:,.0f}", lost=f"{result.lose_coverage:,.0f}",
+                      people=f"{result.after.inputs.total_people:,.0f}"))
         for group, people in result.after.inputs.cells.groups.items():
-            out.print(f"  of them {group_name(group, 'en')}: [green]{result.newly_covered_of(group):,.0f}[/] newly "
-                      f"covered, [red]{result.lose_coverage_of(group):,.0f}[/] lose coverage "
-                      f"(population {float(people.sum()):,.0f})")
+            gained, lost = result.newly_covered_of(group), result.lose_coverage_of(group)
+            out.print(say("group_moves", lang, group=group_name(group, lang), gained=f"{gained:,.0f}",
+                          lost=f"{lost:,.0f}", people=f"{float(people.sum()):,.0f}"))
     fac = result.facilities
     shown = fac[(fac["status"] != "") | (fac["catchment_people_change"].abs() >= 1)]
     if len(shown):
-        ft = Table(title="Catchments that change (people, nearest primary-care facility)")
+        ft = Table(title=say("catchments_title", lang))
         for col in ("id", "name", "status", "before", "after", "change"):
-            ft.add_column(col, justify="right" if col in ("before", "after", "change") else "left")
+            ft.add_column(say(f"catchment_{col}", lang), justify="right" if col in ("before", "after", "change")
+                          else "left")
         shown = shown.reindex(shown["catchment_people_change"].abs().sort_values(ascending=False).index)
         for _, row in shown.head(15).iterrows():
             ft.add_row(markup(str(row["id"])), markup(str(row["name"])), str(row["status"]).replace("+", ", "),
@@ -111,7 +120,14 @@ def print_result(result, out: Console) -> None:
         out.print(ft)
 
 
-@cli.command()
+def _detail_title(sid: str, titles: dict[str, str]) -> str:
+    """A detail row's name in Chinese: '<standard>.mean_response_min' -> '<title>：平均反应时间（分钟）'."""
+    standard, _, key = sid.partition(".")
+    words = {"mean_response_min": "平均反应时间（分钟）", "ambulances": "救护车（辆）"}
+    return f"{titles[standard]}：{words[key]}" if standard in titles and key in words else sid
+
+
+@cli.command(epilog=epilog("scenario"))
 @click.argument("scenario_file", metavar="SCENARIO.yaml", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Output folder [default: out/scenarios/<scenario file name>].")
@@ -156,8 +172,8 @@ def scenario(  # noqa: PLR0913  one argument per click option
             status.update(f"drawing the {poster.upper()} poster")
             files = scenario_poster(result, poster, lang=lang).files()
         status.update("writing outputs")
-        paths = write_outputs(result, target, html, force=force, files=files)
-    print_result(result, Console())
+        paths = write_outputs(result, target, html, force=force, files=files, lang=lang)
+    print_result(result, Console(), lang)
     took = result.after.seconds
     written = ", ".join(p.name for p in paths.values())
     console.print(f"outputs in [bold]{markup(str(target))}[/] ({markup(written)}) in "
@@ -166,22 +182,26 @@ def scenario(  # noqa: PLR0913  one argument per click option
                   f"{1000 * sum(took.values()):.0f} ms)")
 
 
-@cli.command()
+@cli.command(epilog=epilog("compare"))
 @click.argument("scenario_files", metavar="A.yaml B.yaml ...", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--by", default=None,
-              help="The standard to rank by, highest share first [default: the profile's first circle standard].")
+              help="The standard to rank by, highest share first: its id or its Chinese or English title "
+                   "[default: the profile's first circle standard].")
 @click.option("--out", "out_file", type=click.Path(path_type=Path), default=None,
               help="CSV file for the table [default: out/scenarios/compare.csv].")
 @click.option("--no-cache", is_flag=True, help="Rebuild the road network even if a cached one matches.")
 @cache_option
+@lang_option
 def compare(scenario_files: tuple[Path, ...], by: str | None, out_file: Path | None, no_cache: bool,
-            cache: Path | None) -> None:
+            cache: Path | None, lang: str) -> None:
     """Put several scenarios of one study side by side, ranked by one standard."""
+    from healthreach.cli.comparison import print_comparison
     from healthreach.outputs import check_output, write_atomic, write_csv
-    from healthreach.scenario.compare import check_standard, compare_table
+    from healthreach.scenario.compare import check_distinct, check_standard, compare_table
     from healthreach.scenario.outputs import input_paths
 
+    check_distinct(list(scenario_files))
     target = out_file or Path("out") / "scenarios" / "compare.csv"
 
     def check_out(scenarios, study) -> None:
@@ -191,39 +211,12 @@ def compare(scenario_files: tuple[Path, ...], by: str | None, out_file: Path | N
 
     with console.status("reading the scenarios") as status:
         scenarios, base = _prepare(list(scenario_files), status, no_cache, cache, check_out)
-        by = by or (base.study.primary.id if base.study.primary else next(iter(base.figures)))
-        check_standard(by, base)
+        by = check_standard(by or (base.study.primary.id if base.study.primary else next(iter(base.figures))), base)
         results = []
         for s in scenarios:
             status.update(f"evaluating {markup(s.name)}")
             results.append(base.diff(base.apply(s)))
         table = compare_table(results, by)
         write_atomic(target, lambda tmp: write_csv(table, tmp))
-    out = Console()
-    unit = {f.id: f.unit for f in base.figures.values()}
-    others = [c for c in table.columns if c in unit and c != by]
-    if out.width < 60 + 11 * len(others):
-        others = []  # a narrow terminal gets the ranking; the CSV has every standard
-    view = Table(title=markup(f"{len(results)} scenario(s) of {base.inputs.study.name}, ranked by {by}"))
-    view.add_column("#", justify="right")
-    view.add_column("scenario", no_wrap=True, overflow="ellipsis", max_width=max(16, out.width - 56))
-    for col in (by, "change", "gained", "lost", *others):
-        view.add_column(col, justify="right", no_wrap=True)
-
-    def cell(sid: str, value) -> str:
-        if unit.get(sid) == "share of people" or _missing(value):
-            return _pct(value)
-        return f"{value:.2f}"
-
-    for _, row in table.iterrows():
-        change = row[f"{by}_change"]
-        name = Path(str(row["file"])).stem if row["file"] else str(row["scenario"])
-        view.add_row(str(row["rank"]), markup(name), cell(by, row[by]),
-                     _signed_pp(change) if unit[by] == "share of people" else cell(by, change),
-                     f"{row['newly_covered_people']:,.0f}", f"{row['lose_coverage_people']:,.0f}",
-                     *(cell(c, row[c]) for c in others))
-    out.print(view)
-    if base.study.primary is not None:
-        minutes = base.study.primary.spec.threshold_min
-        out.print(f"gained / lost: people who enter / leave the {minutes:g}-minute circle")
+    print_comparison(table, base, by, lang, Console())
     console.print(f"table (every standard) in [bold]{markup(str(target))}[/]")

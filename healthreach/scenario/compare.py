@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,32 +12,45 @@ import pandas as pd
 from healthreach.diff import Diff
 from healthreach.errors import ScenarioError
 from healthreach.evaluation import Evaluation
+from healthreach.labels import standard_titles, standards_named
 from healthreach.scenario.schema import Scenario
 from healthreach.study import DEMO_STUDY, StudyFile
 
 
-def check_standard(by: str, evaluation: Evaluation) -> None:
-    """Raise a ScenarioError unless ``by`` names one of the evaluation's figures."""
-    ids = list(evaluation.figures)
-    if by not in ids:
-        close = difflib.get_close_matches(by, ids, n=1)
-        raise ScenarioError(f"--by: no standard '{by}'" + (f"; did you mean '{close[0]}'?" if close else "")
-                            + f" (standards: {', '.join(ids)})")
+def check_standard(by: str, evaluation: Evaluation) -> str:
+    """The figure id ``by`` names (an id, or a standard's Chinese or English title); a ScenarioError listing
+    the standards when it names none or several.
+    """
+    english = {fid: f.title for fid, f in evaluation.figures.items()}
+    found = standards_named(by, evaluation.study.standards, english)
+    if len(found) == 1:
+        return found[0]
+    ids = list(english)
+    titles = standard_titles(evaluation.study.standards, english, "zh")
+    listed = ", ".join(f"{i} ({titles.get(i, english[i])})" for i in ids)
+    if found:
+        msg = f"--by: '{by}' names several standards ({', '.join(found)}); give one id (standards: {listed})"
+        raise ScenarioError(msg)
+    close = difflib.get_close_matches(by, ids, n=1)
+    raise ScenarioError(f"--by: no standard '{by}'" + (f"; did you mean '{close[0]}'?" if close else "")
+                        + f" (standards: {listed})")
 
 
 def compare_table(results: list[Diff], by: str | None = None) -> pd.DataFrame:
     """One row per scenario (and the baseline), ranked by figure ``by`` (highest value first; default: the
-    first circle standard).
+    first circle standard; an id or a title, see :func:`check_standard`).
 
-    Columns: rank, scenario, file, the ``by`` value and its change, people
-    newly covered / losing coverage of the first circle, then every figure's value.
+    Columns: rank, scenario (its ``name:``), file, the ``by`` value and its
+    change, the people who newly meet / no longer meet the ``by`` standard
+    (``newly_covered_people`` / ``lose_coverage_people``; empty for a
+    standard not counted in people, such as an ambulance ratio), then every
+    figure's value.
     """
     if not results:
         msg = "no scenarios to compare"
         raise ScenarioError(msg)
     base = results[0].before
-    by = by or (base.study.primary.id if base.study.primary else next(iter(base.figures)))
-    check_standard(by, base)
+    by = check_standard(by or (base.study.primary.id if base.study.primary else next(iter(base.figures))), base)
     ids = list(base.figures)
     rows = [{"scenario": "(baseline)", "file": "", by: base.figure(by).share, f"{by}_change": 0.0,
              "newly_covered_people": 0.0, "lose_coverage_people": 0.0,
@@ -43,19 +58,41 @@ def compare_table(results: list[Diff], by: str | None = None) -> pd.DataFrame:
     for r in results:
         value = r.after.figure(by).share
         b = r.before.figure(by).share
+        moved = r.standards.set_index("standard").loc[by]
         rows.append({"scenario": r.scenario.name, "file": r.scenario.source.name if r.scenario.source else "",
                      by: value, f"{by}_change": None if value is None or b is None else value - b,
-                     "newly_covered_people": round(r.newly_covered, 1),
-                     "lose_coverage_people": round(r.lose_coverage, 1),
+                     "newly_covered_people": _people(moved["newly_covered_people"]),
+                     "lose_coverage_people": _people(moved["lose_coverage_people"]),
                      **{i: r.after.figure(i).share for i in ids if i != by}})
     table = pd.DataFrame(rows)
+    for c in [by, f"{by}_change", "newly_covered_people", "lose_coverage_people", *(i for i in ids if i != by)]:
+        table[c] = table[c].astype(float)
     for c in [by, f"{by}_change", *(i for i in ids if i != by)]:
-        table[c] = table[c].astype(float).round(6)
+        table[c] = table[c].round(6)
+    if table.loc[1:, "newly_covered_people"].isna().all():  # not counted in people: no baseline zeros either
+        table[["newly_covered_people", "lose_coverage_people"]] = np.nan
     order = table.assign(_v=table[by].astype(float).fillna(-np.inf)).sort_values(
         ["_v", "newly_covered_people"], ascending=[False, False], kind="stable").index
     table = table.loc[order].reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table
+
+
+def _people(value: Any) -> float | None:
+    """People, rounded to 0.1 as the comparison writes them; None when the standard does not count people."""
+    return None if value is None or pd.isna(value) else round(float(value), 1)
+
+
+def check_distinct(paths: list[Path]) -> None:
+    """A ScenarioError when one scenario file is given twice (the same file by any path)."""
+    seen: dict[Path, Path] = {}
+    for path in paths:
+        key = path.resolve()
+        if key in seen:
+            msg = (f"the scenario file {path} is given twice (also as {seen[key]}); "
+                   f"give each scenario once")
+            raise ScenarioError(msg)
+        seen[key] = path
 
 
 def baseline_for(scenarios: list[Scenario]) -> StudyFile:

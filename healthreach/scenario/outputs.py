@@ -13,10 +13,12 @@ from healthreach import __version__
 from healthreach.diff import Diff
 from healthreach.errors import ScenarioError
 from healthreach.isochrones import cell_squares
-from healthreach.report import json_safe, write_files
+from healthreach.labels import column_headers, standard_titles
+from healthreach.report import json_safe, standards_table, write_files
 from healthreach.scenario.schema import Scenario, kind_of
 from healthreach.sources import describe_inputs
 from healthreach.study import StudyFile
+from healthreach.workbook import Sheet, write_workbook
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -85,8 +87,8 @@ def change_layers(result: Diff) -> dict[str, gpd.GeoDataFrame]:
         sel = which[cells.people[which] > 0]
         layers[name] = cell_squares(grid, cells.flat[sel], people=cells.people[sel].round(2),
                                     township=town_ids[cells.township[sel]],
-                                    minutes_before=(result.before.primary_seconds[sel] / 60).round(2),
-                                    minutes_after=(result.after.primary_seconds[sel] / 60).round(2))
+                                    time_min_before=(result.before.primary_seconds[sel] / 60).round(2),
+                                    time_min_after=(result.after.primary_seconds[sel] / 60).round(2))
     m = change_moves(result)
     moved = m[m["kind"] == "relocate"]
     layers["moves"] = gpd.GeoDataFrame(
@@ -101,6 +103,24 @@ def change_layers(result: Diff) -> dict[str, gpd.GeoDataFrame]:
     return layers
 
 
+def scenario_workbook(result: Diff, lang: str = "zh") -> dict[str, Sheet]:
+    """The sheets of scenario.xlsx: before, after (one row per standard), change (per standard, gained and
+    lost people), and the townships and facilities compared.
+    """
+    standards = result.after.study.standards
+    english = {fid: f.title for fid, f in result.after.figures.items()}
+    figures = standard_titles(standards, english, lang)
+    change = result.standards.copy()
+    change["title"] = [figures.get(str(sid), title) for sid, title in zip(change["standard"], change["title"],
+                                                                           strict=True)]
+    tables = {"before": standards_table(result.before, lang), "after": standards_table(result.after, lang),
+              "change": change, "townships": result.townships, "facilities": result.facilities}
+    return {name: Sheet(table, column_headers(table.columns, standards, lang, figures), frozen_columns=2,
+                        unit_column="unit" if name in ("before", "after", "change") else None,
+                        by_unit=("share", "target", "baseline", "scenario", "change"))
+            for name, table in tables.items()}
+
+
 def input_paths(scenario: Scenario, study: StudyFile) -> list[Path]:
     """Every file a scenario evaluation reads: the scenario file and its base study's inputs."""
     from healthreach.outputs import study_input_paths
@@ -109,9 +129,10 @@ def input_paths(scenario: Scenario, study: StudyFile) -> list[Path]:
 
 
 def write_outputs(result: Diff, out_dir: Path, map_html: str | None = None,
-                  force: bool = False, files: dict[str, bytes] | None = None) -> dict[str, Path]:
-    """Publish comparison.json, standards/townships/facilities/flows CSVs, changes.gpkg (and map.html, and
-    ``files``: name -> bytes, e.g. the poster) as the owned folder ``out_dir``, all together (see
+                  force: bool = False, files: dict[str, bytes] | None = None, lang: str = "zh") -> dict[str, Path]:
+    """Publish comparison.json, standards/townships/facilities/flows CSVs, scenario.xlsx (header row in
+    ``lang``), changes.gpkg (and map.html, and ``files``: name -> bytes, e.g. the poster) as the owned folder
+    ``out_dir``, all together (see
     :mod:`healthreach.outputs`); returns name -> path.
     """
     from healthreach.cache import cache_key
@@ -127,4 +148,6 @@ def write_outputs(result: Diff, out_dir: Path, map_html: str | None = None,
     with publish(out_dir, "scenario", key) as stage:
         written = write_files(stage, {"comparison.json": comparison(result)}, tables,
                               ("changes.gpkg", change_layers(result)), map_html, files)
+        written["scenario.xlsx"] = stage / "scenario.xlsx"
+        write_workbook(scenario_workbook(result, lang), written["scenario.xlsx"])
     return {name: out_dir / path.name for name, path in written.items()}
