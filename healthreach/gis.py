@@ -208,9 +208,10 @@ def uncovered_layers(evaluation: Evaluation, min_people: float = UNCOVERED_MIN_P
     return layers
 
 
-def audit_layers(evaluation: Evaluation) -> dict[str, gpd.GeoDataFrame]:
-    """Every layer of isochrones.gpkg: time bands (by area mode, walking, driving), emergency areas, each
-    facility's isochrones, township and facility results, uncovered cells and their 1 km squares.
+def audit_layers(evaluation: Evaluation, per_facility: bool = False) -> dict[str, gpd.GeoDataFrame]:
+    """Every layer of isochrones.gpkg: time bands (by area mode, walking, driving), emergency areas, with
+    ``per_facility`` each facility's isochrones, township and facility results, uncovered cells and their
+    1 km squares.
     """
     people, polygons = evaluation.inputs.cells.people, evaluation.study.polygons
 
@@ -229,7 +230,8 @@ def audit_layers(evaluation: Evaluation) -> dict[str, gpd.GeoDataFrame]:
         dist = evaluation.travel[radius[0].need].cost
         layers["emergency_areas"] = layer(dist, radii,
                                           [f"≤ {r / 1000:g} km by road" for r in radii], "dist")
-    layers["facility_isochrones"] = facility_isochrones(evaluation)
+    if per_facility:  # one search and one polygon set per facility: seconds on a county, so asked for
+        layers["facility_isochrones"] = facility_isochrones(evaluation)
     layers["township_results"] = township_results(evaluation)
     layers["facility_results"] = facility_results(evaluation)
     layers.update(uncovered_layers(evaluation))

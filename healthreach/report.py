@@ -166,18 +166,20 @@ def audit_workbook(evaluation: Evaluation, lang: str = "zh") -> dict[str, Sheet]
 
 
 def write_audit_files(audit: Evaluation, out_dir: Path, map_html: str | None = None,
-                      files: dict[str, bytes] | None = None, lang: str = "zh") -> dict[str, Path]:
+                      files: dict[str, bytes] | None = None, lang: str = "zh",
+                      facility_isochrones: bool = False) -> dict[str, Path]:
     """Write every output of an audit (and ``files``, name -> bytes, e.g. the poster) into the existing
     folder ``out_dir`` (in place); returns name -> path.
 
-    ``lang`` is the language of audit.xlsx's header row and standard titles.
+    ``lang`` is the language of audit.xlsx's header row and standard titles; with
+    ``facility_isochrones`` the GeoPackage also holds each facility's own areas.
     """
     tables = {"townships.csv": audit.townships, "facilities.csv": audit.facility_table}
     for table in audit.village_tables.values():  # the first village standard's (one villages.csv)
         tables["villages.csv"] = table
         break
     paths = write_files(out_dir, {"summary.json": summary(audit)}, tables,
-                        ("isochrones.gpkg", audit_layers(audit)), map_html, files)
+                        ("isochrones.gpkg", audit_layers(audit, facility_isochrones)), map_html, files)
     paths.update(write_rasters(travel_time_rasters(audit), audit.inputs.grid, out_dir))
     paths["audit.xlsx"] = out_dir / "audit.xlsx"
     write_workbook(audit_workbook(audit, lang), paths["audit.xlsx"])
@@ -185,9 +187,10 @@ def write_audit_files(audit: Evaluation, out_dir: Path, map_html: str | None = N
 
 
 def write_outputs(audit: Evaluation, out_dir: Path, map_html: str | None = None,
-                  force: bool = False, files: dict[str, bytes] | None = None, lang: str = "zh") -> dict[str, Path]:
+                  force: bool = False, files: dict[str, bytes] | None = None, lang: str = "zh",
+                  facility_isochrones: bool = False) -> dict[str, Path]:
     """Publish every output of an audit (and ``files``, name -> bytes, e.g. the poster) as the owned folder
-    ``out_dir``; returns name -> final path.
+    ``out_dir``; returns name -> final path (``facility_isochrones``: see :func:`write_audit_files`).
 
     The folder is checked first (see :func:`healthreach.outputs.check_output`:
     never an input's folder, not foreign unless ``force``), then the set is
@@ -196,7 +199,7 @@ def write_outputs(audit: Evaluation, out_dir: Path, map_html: str | None = None,
     out_dir = check_output(out_dir, study_input_paths(audit.inputs.study), force=force,
                            name=audit.inputs.study.folder.name)
     with publish(out_dir, "audit", audit.inputs.input_hash) as stage:
-        written = write_audit_files(audit, stage, map_html, files, lang)
+        written = write_audit_files(audit, stage, map_html, files, lang, facility_isochrones)
     return {name: out_dir / path.name for name, path in written.items()}
 
 

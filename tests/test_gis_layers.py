@@ -49,7 +49,7 @@ def written(tmp_path_factory):
     study.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     evaluation = Study(load_inputs(load_study(study), use_cache=False)).baseline()
     out = folder / "out"
-    return evaluation, out, write_outputs(evaluation, out)
+    return evaluation, out, write_outputs(evaluation, out, facility_isochrones=True)
 
 
 def layers(path):
@@ -171,3 +171,22 @@ def test_every_layer_opens_styled_in_qgis(written):
             styles["primary_care_bands"][1].split(">", 1)[1]).find("renderer-v2")
     assert bands.get("type") == "categorizedSymbol"
     assert [c.get("label") for c in bands.iter("category")] == ["≤ 5 min", "5–10 min", "10–15 min", "15–30 min"]
+
+
+def test_the_audit_command_draws_each_facilitys_areas_only_when_asked(tmp_path):
+    from click.testing import CliRunner
+
+    from healthreach.cli import cli
+
+    study = write_study(tmp_path / "county", FACILITIES)
+    for flag, expected in (([], False), (["--facility-isochrones"], True)):
+        out = tmp_path / f"out{len(flag)}"
+        result = CliRunner().invoke(cli, ["audit", str(study), "--out", str(out), "--offline", *flag])
+        assert result.exit_code == 0, result.output
+        present = "facility_isochrones" in layers(out / "isochrones.gpkg")
+        assert present is expected
+        if expected:
+            iso = gpd.read_file(out / "isochrones.gpkg", layer="facility_isochrones")
+            assert set(iso["facility_id"]) == {"CHC01", "THC01", "VC01"}
+            html = (out / "map.html").read_text(encoding="utf-8")
+            assert "L.map(" in html  # the map is written beside it

@@ -33,9 +33,13 @@ def progress_step(status):
 @cache_option
 @map_options
 @poster_option
+@click.option("--facility-isochrones", is_flag=True,
+              help="Also draw each primary-care facility's own 5/10/15/30-minute areas, with their people, in "
+                   "isochrones.gpkg (layer facility_isochrones; a few seconds on a county).")
 def audit(  # noqa: PLR0913  one argument per click option
           study: Path | None, *, out_dir: Path | None, no_map: bool, no_cache: bool, force: bool, cache: Path | None,
-          lang: str, offline: bool, basemap: str | None, tianditu_key: str | None, poster: str | None) -> None:
+          lang: str, offline: bool, basemap: str | None, tianditu_key: str | None, poster: str | None,
+          facility_isochrones: bool) -> None:
     """Audit STUDY (a study.yaml or its folder; default: the bundled synthetic demo county)."""
     from healthreach.api import open_study
     from healthreach.outputs import check_output, study_input_paths
@@ -65,7 +69,8 @@ def audit(  # noqa: PLR0913  one argument per click option
             status.update(f"drawing the {poster.upper()} poster")
             files = audit_poster(result, poster, lang=lang).files()
         status.update("writing outputs")
-        paths = write_outputs(result, out_dir, html, force=force, files=files, lang=lang)
+        paths = write_outputs(result, out_dir, html, force=force, files=files, lang=lang,
+                              facility_isochrones=facility_isochrones)
     print_summary(result, Console(), lang)
     console.print(f"outputs in [bold]{markup(out_dir)}[/] ({markup(', '.join(p.name for p in paths.values()))}) "
                   f"in {time.perf_counter() - start:.1f} s", soft_wrap=True)
