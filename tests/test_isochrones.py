@@ -9,11 +9,11 @@ from affine import Affine
 from conftest import audit, write_study
 from rasterio import features
 
+from healthreach.gis import audit_layers
 from healthreach.grid import Grid
 from healthreach.inputs import load_inputs
 from healthreach.isochrones import BandPolygons, bands, cell_squares
 from healthreach.maps.audit import audit_map
-from healthreach.report import isochrone_layers
 from healthreach.study import load_study
 
 BREAKS_S = [300.0, 600.0, 900.0, 1800.0]
@@ -111,7 +111,7 @@ def small_audit(tmp_path_factory):
 
 def test_the_map_and_the_geopackage_draw_each_distinct_layer_once(small_audit):
     polygons = small_audit.study.polygons
-    layers = isochrone_layers(small_audit)
+    layers = audit_layers(small_audit)
     drawn = polygons.drawn
     audit_map(small_audit)
     # the map's time bands are the GeoPackage's primary-care bands (the same breaks), simplified: not drawn again;
@@ -119,6 +119,6 @@ def test_the_map_and_the_geopackage_draw_each_distinct_layer_once(small_audit):
     assert polygons.drawn <= drawn + 2
     after_map = polygons.drawn
     audit_map(small_audit)
-    isochrone_layers(small_audit)
+    audit_layers(small_audit)
     assert polygons.drawn == after_map
     assert layers["primary_care_bands"]["band"].tolist() == sorted(set(layers["primary_care_bands"]["band"]))
