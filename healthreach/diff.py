@@ -156,7 +156,8 @@ def _minus(a: float | None, b: float | None) -> float | None:
 def _townships(before: Evaluation, after: Evaluation, gained: np.ndarray, lost: np.ndarray) -> pd.DataFrame:
     tb, ta = before.township_columns, after.township_columns
     columns: dict[str, Any] = {k: tb[k] for k in ("township_id", "name", "area_class", "people")}
-    for c in (c for c in tb if c.endswith("_share")):
+    computed = [c for unit in after.study.standards for c in unit.township_value_names() if c in tb and c in ta]
+    for c in [*(c for c in tb if c.endswith("_share")), *computed]:
         columns[f"{c}_baseline"] = tb[c]
         columns[f"{c}_scenario"] = ta[c]
         columns[f"{c}_change"] = (ta[c] - tb[c]).round(4)
@@ -192,8 +193,10 @@ def _facilities(before: Evaluation, after: Evaluation) -> pd.DataFrame:
             merged_in[row_of[into[k]]] += catch0[k]
         columns["merged_in_people"] = merged_in.round(0)
     m = minutes(after.study.primary.spec.threshold_min if after.study.primary else 15)
-    for c in ("beds", "ambulances", "catchment_people", f"catchment_people_{m}", "emergency_catchment_people"):
-        if c not in fa_tab:
+    counts = ("beds", "ambulances", "catchment_people", f"catchment_people_{m}", "emergency_catchment_people")
+    own = [c for unit in after.study.standards for c in unit.facility_value_names()]
+    for c in (*counts, *own):
+        if c not in fa_tab or (c in own and np.asarray(fa_tab[c]).dtype.kind not in "fiu"):
             continue
         b, a = before_col(c), _array(fa_tab[c], float)
         columns[f"{c}_before"], columns[f"{c}_after"] = b, a

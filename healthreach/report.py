@@ -149,6 +149,20 @@ def write_outputs(audit: Evaluation, out_dir: Path, map_html: str | None = None,
 _SUMMARY_HEADERS = ("standard", "people", "covered", "unreachable", "result", "target", "")
 
 
+def _result(f: Figure) -> tuple[str, str]:
+    """A figure's result and target as the summary table shows them."""
+    if f.details.get("not_assessed"):
+        return "not assessed", ""
+    if f.details.get("mean_response_min") is not None:
+        return f"{f.details['mean_response_min']:.1f} min*", f"≤ {f.details['target_mean_min']:g} min"
+    if f.unit == "share of people":
+        return "n/a" if f.share is None else f"{f.share:.1%}", "" if f.target is None else f"{f.target:.0%}"
+    if "ambulances" in f.details:
+        return f"{f.details['ambulances']:g}", f"≥ {f.details['required']:.1f}"
+    # a ratio per 1,000 people, with or without a target
+    return "n/a" if f.share is None else f"{f.share:.2f}", "" if f.target is None else f"≥ {f.target:g}"
+
+
 def print_summary(audit: Evaluation, console: Console | None = None) -> None:
     """A short table of every standard: people, covered, unreachable, result, target, pass/fail.
 
@@ -160,17 +174,7 @@ def print_summary(audit: Evaluation, console: Console | None = None) -> None:
     inp = audit.inputs
     rows = []
     for f in audit.figures.values():
-        if f.details.get("not_assessed"):
-            result, target = "not assessed", ""
-        elif f.details.get("mean_response_min") is not None:
-            result = f"{f.details['mean_response_min']:.1f} min*"
-            target = f"≤ {f.details['target_mean_min']:g} min"
-        elif f.unit == "share of people":
-            result = "n/a" if f.share is None else f"{f.share:.1%}"
-            target = "" if f.target is None else f"{f.target:.0%}"
-        else:
-            result = f"{f.details['ambulances']:g}"
-            target = f"≥ {f.details['required']:.1f}"
+        result, target = _result(f)
         mark = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[yellow]–[/]"}[f.passed]
         rows.append((markup(f.id), f"{f.population:,.0f}", "" if f.covered is None else f"{f.covered:,.0f}",
                      "" if f.unreachable is None else f"{f.unreachable:,.0f}", result, target, mark))

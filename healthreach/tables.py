@@ -19,8 +19,10 @@ if TYPE_CHECKING:
     from healthreach.evaluation import Sources, Study
 
 
-def township_table(inputs: StudyInputs, standards: tuple[Standard, ...], tally: Tally) -> dict[str, Any]:
-    """The township table's columns (in order): people, every standard's shares, the people who reach no facility.
+def township_table(inputs: StudyInputs, standards: tuple[Standard, ...], tally: Tally,
+                   values: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The township table's columns (in order): people, every standard's shares, the people who reach no facility,
+    then the columns standards compute from every cell (``values``: ratios, floating catchments, capacity).
 
     A share's denominator is the township's people in the area the standard
     applies to (NaN where it has none).
@@ -36,12 +38,14 @@ def township_table(inputs: StudyInputs, standards: tuple[Standard, ...], tally: 
             table[c.name] = np.where(denom > 0, tally.per_township(c.column) / denom, np.nan).round(4)
     for c in (c for c in columns if c.people):
         table[c.name] = tally.per_township(c.column).round(0)
+    table.update(values)
     return table
 
 
 def facility_table(study: Study, sources: Sources, township: np.ndarray,
-                   catchments: dict[str, np.ndarray]) -> dict[str, Any]:
-    """The facility table's columns (in order): snap distances and catchment people (nearest-facility allocation).
+                   catchments: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The facility table's columns (in order): snap distances and catchment people (nearest-facility allocation),
+    then the standards' own columns (``values``: tiers, floating catchments, capacity).
 
     Catchments follow the profile's first circle standard (people whose
     nearest facility of its group, by their area's mode, is this one; and
@@ -73,7 +77,9 @@ def facility_table(study: Study, sources: Sources, township: np.ndarray,
                                                 np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         columns[f"catchment_share_{m}"] = (columns[f"catchment_people_{m}"] / columns["catchment_people"]).round(4)
-        columns["beds_per_1000"] = np.where(catchment > 0, beds / catchment * 1000, np.nan).round(2)
+        # beds per 1,000 of the people who use the facility: its tier catchment where the profile has tiers
+        users = values.get("tier_catchment_people", catchment)
+        columns["beds_per_1000"] = np.where(users > 0, beds / users * 1000, np.nan).round(2)
     if study.response is not None:
         in_emergency = member[study.response.spec.group]
         people = catchments["emergency"]
@@ -83,4 +89,5 @@ def facility_table(study: Study, sources: Sources, township: np.ndarray,
         if ratio is not None:
             columns["ambulances_required"] = np.where(
                 in_emergency, (ratio.county_base_factor * people / ratio.people_per_ambulance).round(2), np.nan)
+    columns.update(values)
     return columns

@@ -5,6 +5,7 @@ from __future__ import annotations
 from healthreach.evaluation import Evaluation
 from healthreach.maps.base import HearingMap, add_controls, base_map
 from healthreach.maps.layers import (
+    add_access,
     add_boundaries,
     add_emergency_areas,
     add_facilities,
@@ -19,7 +20,8 @@ from healthreach.maps.legend import add_legend
 def audit_map(audit: Evaluation, *, lang: str = "zh", basemap: str | None = None,
               offline: bool = False, tianditu_key: str | None = None, scenario: str | None = None,
               minor_roads: bool = True) -> HearingMap:
-    """The full audit map: roads, townships, time bands, emergency areas, uncovered people, facilities.
+    """The full audit map: roads, townships, time bands, emergency areas, uncovered people, E2SFCA access,
+    facilities.
 
     ``lang`` is "zh" (default) or "en"; ``basemap`` one of osm, none,
     tianditu, amap (default osm, or none when ``offline``); ``offline``
@@ -31,6 +33,7 @@ def audit_map(audit: Evaluation, *, lang: str = "zh", basemap: str | None = None
     add_time_bands(m, audit)
     add_emergency_areas(m, audit)
     add_uncovered(m, audit)
+    add_access(m, audit)
     add_roads(m, audit, minor=minor_roads)
     add_boundaries(m, audit)
     add_facilities(m, audit)

@@ -1,0 +1,100 @@
+"""Cells within a travel time of each single facility: bounded searches, kept per facility site.
+
+Floating catchments and capacity flows need every (cell, facility) pair
+within a time, not only each cell's nearest facility. One Dijkstra per
+facility, stopped at the time limit, from the two ends of the facility's
+road segment (seeded with the partial segment costs, as the nearest-facility
+surfaces are), gives the seconds to every node it reaches; the cells on
+segments ending at those nodes (and on the facility's own segment) are read
+off with the same point cost as every surface (:func:`healthreach.reach.point_cost`),
+so a pair's seconds equal the nearest-facility surface's wherever that
+facility is the nearest.
+
+A facility's pairs depend only on its site and the roads, so they are kept
+per (mode, segment, position along it, limit): a scenario that adds, moves or
+closes a facility searches only from the new sites.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.sparse.csgraph import dijkstra
+
+from healthreach.incremental import CellIndex
+from healthreach.network import Attachment, Network
+from healthreach.reach import Surface, point_cost, source_seeds
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """(cell, facility row, seconds) for every cell within the limit of a facility, in three arrays."""
+
+    cell: np.ndarray
+    row: np.ndarray
+    seconds: np.ndarray
+
+
+class ReachTables:
+    """The study's per-facility bounded searches (seconds from each cell to one facility, patients travelling)."""
+
+    def __init__(self, net: Network, cell_index: Mapping[str, CellIndex], access_kmh: float):
+        self.net = net
+        self.cell_index = cell_index
+        self.access_kmh = access_kmh  # km/h of the off-road leg from a cell centre to the road
+        self._kept: dict[tuple[str, int, float, float], tuple[np.ndarray, np.ndarray]] = {}
+        self._derived: dict[Hashable, Any] = {}
+
+    @staticmethod
+    def site_key(mode: str, site: Attachment, limit_s: float) -> tuple[str, int, float, float]:
+        """The key of one facility site's search: mode, segment, metres along it, limit (seconds)."""
+        return mode, int(site.seg[0]), float(site.along_m[0]), float(limit_s)
+
+    def derived(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """A value derived from one site's pairs (and the study's fixed inputs), made once under ``key``."""
+        if key not in self._derived:
+            self._derived[key] = make()
+        return self._derived[key]
+
+    def within(self, mode: str, at: Attachment, rows: np.ndarray, limit_s: float) -> Pairs:
+        """Every (cell, row, seconds) with seconds <= ``limit_s`` from a cell to the facility of ``rows``.
+
+        ``at`` is where each facility of the table attaches to the mode's
+        roads; ``rows`` the facilities wanted.
+        """
+        cells, row, seconds = [], [], []
+        for r in np.asarray(rows, np.int64):
+            c, s = self.one(mode, at[np.array([r])], limit_s)
+            cells.append(c)
+            seconds.append(s)
+            row.append(np.full(len(c), r, np.int64))
+        if not cells:
+            return Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+        return Pairs(np.concatenate(cells), np.concatenate(row), np.concatenate(seconds))
+
+    def one(self, mode: str, site: Attachment, limit_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """The cells within ``limit_s`` seconds of one facility attached at ``site``, and their seconds (kept)."""
+        key = self.site_key(mode, site, limit_s)
+        if key not in self._kept:
+            self._kept[key] = self._search(mode, site, limit_s)
+        return self._kept[key]
+
+    def _search(self, mode: str, site: Attachment, limit_s: float) -> tuple[np.ndarray, np.ndarray]:
+        net, index = self.net, self.cell_index[mode]
+        u, v, cost_u, cost_v = source_seeds(net, mode, "time", "to", site)
+        graph = net.graph(mode, "time", reverse=True)  # patients travel to the facility
+        ends = np.array([u[0], v[0]])
+        dist = dijkstra(graph, directed=True, indices=ends, limit=limit_s)
+        node = np.minimum(cost_u[0] + dist[0], cost_v[0] + dist[1])
+        reached = np.flatnonzero(node <= limit_s)
+        cells = index.cells_near(reached, site.seg)
+        if len(cells) == 0:
+            return np.zeros(0, np.int64), np.zeros(0)
+        surface = Surface(mode, "time", "to", node, np.where(np.isfinite(node), 0, -1), site, np.zeros(1, np.int64))
+        seconds, _ = point_cost(net, surface, index.at[cells], self.access_kmh)
+        keep = seconds <= limit_s
+        order = np.argsort(cells[keep], kind="stable")
+        return cells[keep][order].astype(np.int64), seconds[keep][order]
