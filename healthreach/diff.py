@@ -196,13 +196,19 @@ def _facilities(before: Evaluation, after: Evaluation) -> pd.DataFrame:
     counts = ("beds", "ambulances", "catchment_people", f"catchment_people_{m}", "emergency_catchment_people")
     own = [c for unit in after.study.standards for c in unit.facility_value_names()]
     for c in (*counts, *own):
-        if c not in fa_tab or (c in own and np.asarray(fa_tab[c]).dtype.kind not in "fiu"):
+        if c not in fa_tab or (c in own and not _numeric(fa_tab[c])):
             continue
         b, a = before_col(c), _array(fa_tab[c], float)
         columns[f"{c}_before"], columns[f"{c}_after"] = b, a
         columns[f"{c}_change"] = np.where(np.isnan(a) & ~np.isnan(b), -b,
                                           np.where(np.isnan(b) & ~np.isnan(a), a, a - b))
     return pd.DataFrame(columns)
+
+
+def _numeric(values: Any) -> bool:
+    """Whether a table column holds numbers (counts or measures), not names or flags."""
+    dtype = pd.Series(values).dtype
+    return bool(pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
 
 
 def _array(values: Any, dtype: type) -> np.ndarray:

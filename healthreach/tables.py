@@ -43,7 +43,7 @@ def township_table(inputs: StudyInputs, standards: tuple[Standard, ...], tally: 
 
 
 def facility_table(study: Study, sources: Sources, township: np.ndarray,
-                   catchments: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> dict[str, Any]:
+                   catchments: dict[str, np.ndarray], values: dict[str, Any]) -> dict[str, Any]:
     """The facility table's columns (in order): snap distances and catchment people (nearest-facility allocation),
     then the standards' own columns (``values``: tiers, floating catchments, capacity).
 

@@ -10,6 +10,8 @@ one map.
 
 from __future__ import annotations
 
+import itertools
+
 import folium
 import geopandas as gpd
 import numpy as np
@@ -304,8 +306,7 @@ def add_access(m: folium.Map, audit: Evaluation, *, name: str | None = None, sho
     per_1000 = unit.per_cell_per_1000(audit.whole)
     value = np.where((per_1000 > 0) & (cells.people > 0), per_1000, np.inf)
     breaks = [*ACCESS_BREAKS, np.finfo(float).max]
-    labels = [f"≤ {ACCESS_BREAKS[0]:g}", *(f"{lo:g}–{hi:g}" for lo, hi in zip(ACCESS_BREAKS, ACCESS_BREAKS[1:],
-                                                                              strict=False)),
+    labels = [f"≤ {ACCESS_BREAKS[0]:g}", *(f"{lo:g}–{hi:g}" for lo, hi in itertools.pairwise(ACCESS_BREAKS)),
               f"> {ACCESS_BREAKS[-1]:g}"]
     frame = bands(audit.inputs.grid, cells.flat, value, breaks, labels, simplify_m=_SIMPLIFY_M)
     if frame.empty:

@@ -148,8 +148,8 @@ class Standard:
         """Facility columns it adds (:meth:`facility_values`); the numeric ones are compared by the diff."""
         return []
 
-    def facility_values(self, context: Context) -> dict[str, np.ndarray]:  # noqa: ARG002 - the default: none
-        """Its columns of the facility table, one entry per facility row."""
+    def facility_values(self, context: Context) -> dict[str, Any]:  # noqa: ARG002 - the default: none
+        """Its columns of the facility table (arrays, one entry per facility row)."""
         return {}
 
     def col(self, name: str) -> str:

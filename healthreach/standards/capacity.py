@@ -24,6 +24,7 @@ flow, so it never serves more than the maximum flow.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -202,7 +203,7 @@ class Capacity(Standard):
         return [f"{self.id}_capacity_people", f"{self.id}_served_people", f"{self.id}_saturated"]
 
     @override
-    def facility_values(self, context: Context) -> dict[str, np.ndarray]:
+    def facility_values(self, context: Context) -> dict[str, Any]:
         whole = context.whole
         if self.source_column() not in whole.counted:
             return {}

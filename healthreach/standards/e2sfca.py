@@ -22,6 +22,7 @@ is summed from the kept pairs when asked for.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from typing_extensions import override
@@ -163,7 +164,7 @@ class E2sfca(Standard):
         return [f"{self.id}_ratio_per_1000"]
 
     @override
-    def facility_values(self, context: Context) -> dict[str, np.ndarray]:
+    def facility_values(self, context: Context) -> dict[str, Any]:
         whole = context.whole
         if self.spec.resource not in whole.counted:
             return {}

@@ -10,7 +10,10 @@ closer to it than to any village clinic.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import pandas as pd
 from typing_extensions import override
 
 from healthreach.profile import Tier, TiersStandard
@@ -102,12 +105,14 @@ class Tiers(Standard):
         return []
 
     @override
-    def facility_values(self, context: Context) -> dict[str, np.ndarray]:
+    def facility_values(self, context: Context) -> dict[str, Any]:
         whole = context.whole
         tier, people = self.catchments(whole)
         names = np.array(["", *self.spec.tiers], dtype=object)
-        out: dict[str, np.ndarray] = {"tier": names[tier + 1],
+        out: dict[str, Any] = {"tier": names[tier + 1],
                                       "tier_catchment_people": np.where(tier >= 0, people.round(0), np.nan)}
+        for resource in ("doctors", "nurses"):  # the counts the ratios divide (beds are in the table already)
+            out[resource] = pd.array(np.where(resource in whole.counted, whole.counts(resource), np.nan), dtype="Int64")
         for resource in RESOURCES:
             count = whole.counts(resource)
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -117,7 +122,7 @@ class Tiers(Standard):
 
     @override
     def facility_value_names(self) -> list[str]:
-        return ["tier", "tier_catchment_people", *(f"people_per_{r[:-1]}" for r in RESOURCES)]
+        return ["tier", "tier_catchment_people", "doctors", "nurses", *(f"people_per_{r[:-1]}" for r in RESOURCES)]
 
 
 def tiers_of(standards: tuple[Standard, ...]) -> Tiers | None:
