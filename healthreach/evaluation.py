@@ -77,7 +77,7 @@ class Study:
         self.weights = CellWeights.build(cells, len(inputs.boundaries))
         self.access: dict[str, Attachment] = attach_cells(net, cells, {n.mode for n in self.needs}, cache)
         self.cell_index = {mode: CellIndex.build(net, at) for mode, at in self.access.items()}
-        self.reach = ReachTables(net, self.cell_index, inputs.profile.travel.access_kmh)
+        self.reach = ReachTables(net, self.cell_index, inputs.profile.travel.access_kmh, cells.people > 0)
         listed = inputs.study.facilities  # the counts the facility list gives
         self.cell_township = inputs.cells.township.astype(np.intp)
         self.counted = frozenset(c for c in ("beds", "doctors", "nurses", "capacity")

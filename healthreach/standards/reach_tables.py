@@ -8,7 +8,8 @@ surfaces are), gives the seconds to every node it reaches; the cells on
 segments ending at those nodes (and on the facility's own segment) are read
 off with the same point cost as every surface (:func:`healthreach.reach.point_cost`),
 so a pair's seconds equal the nearest-facility surface's wherever that
-facility is the nearest.
+facility is the nearest. Only populated cells are paired: an empty cell
+adds nothing to any figure, and maps draw populated cells only.
 
 A facility's pairs depend only on its site and the roads, so they are kept
 per (mode, segment, position along it, limit): a scenario that adds, moves or
@@ -26,12 +27,12 @@ from scipy.sparse.csgraph import dijkstra
 
 from healthreach.incremental import CellIndex
 from healthreach.network import Attachment, Network
-from healthreach.reach import Surface, point_cost, source_seeds
+from healthreach.reach import Surface, partial_costs, point_cost, source_seeds
 
 
 @dataclass(frozen=True)
 class Pairs:
-    """(cell, facility row, seconds) for every cell within the limit of a facility, in three arrays."""
+    """(cell, facility row, seconds) for every populated cell within the limit of a facility, in three arrays."""
 
     cell: np.ndarray
     row: np.ndarray
@@ -39,12 +40,16 @@ class Pairs:
 
 
 class ReachTables:
-    """The study's per-facility bounded searches (seconds from each cell to one facility, patients travelling)."""
+    """The study's per-facility bounded searches (seconds from each populated cell to one facility, patients
+    travelling).
+    """
 
-    def __init__(self, net: Network, cell_index: Mapping[str, CellIndex], access_kmh: float):
+    def __init__(self, net: Network, cell_index: Mapping[str, CellIndex], access_kmh: float, populated: np.ndarray):
         self.net = net
         self.cell_index = cell_index
         self.access_kmh = access_kmh  # km/h of the off-road leg from a cell centre to the road
+        self.populated = populated    # per cell: whether anyone lives there (only those cells are paired)
+        self._parts: dict[str, tuple[np.ndarray, ...]] = {}
         self._kept: dict[tuple[str, int, float, float], tuple[np.ndarray, np.ndarray]] = {}
         self._derived: dict[Hashable, Any] = {}
 
@@ -60,7 +65,7 @@ class ReachTables:
         return self._derived[key]
 
     def within(self, mode: str, at: Attachment, rows: np.ndarray, limit_s: float) -> Pairs:
-        """Every (cell, row, seconds) with seconds <= ``limit_s`` from a cell to the facility of ``rows``.
+        """Every (cell, row, seconds) with seconds <= ``limit_s`` from a populated cell to the facility of ``rows``.
 
         ``at`` is where each facility of the table attaches to the mode's
         roads; ``rows`` the facilities wanted.
@@ -76,7 +81,9 @@ class ReachTables:
         return Pairs(np.concatenate(cells), np.concatenate(row), np.concatenate(seconds))
 
     def one(self, mode: str, site: Attachment, limit_s: float) -> tuple[np.ndarray, np.ndarray]:
-        """The cells within ``limit_s`` seconds of one facility attached at ``site``, and their seconds (kept)."""
+        """The populated cells within ``limit_s`` seconds of one facility attached at ``site``, and their seconds
+        (kept).
+        """
         key = self.site_key(mode, site, limit_s)
         if key not in self._kept:
             self._kept[key] = self._search(mode, site, limit_s)
@@ -86,15 +93,30 @@ class ReachTables:
         net, index = self.net, self.cell_index[mode]
         u, v, cost_u, cost_v = source_seeds(net, mode, "time", "to", site)
         graph = net.graph(mode, "time", reverse=True)  # patients travel to the facility
-        ends = np.array([u[0], v[0]])
-        dist = dijkstra(graph, directed=True, indices=ends, limit=limit_s)
+        dist = dijkstra(graph, directed=True, indices=np.array([u[0], v[0]]), limit=limit_s)
         node = np.minimum(cost_u[0] + dist[0], cost_v[0] + dist[1])
-        reached = np.flatnonzero(node <= limit_s)
-        cells = index.cells_near(reached, site.seg)
+        cells = index.cells_near(np.flatnonzero(node <= limit_s), site.seg)
+        cells = cells[self.populated[cells]]
         if len(cells) == 0:
             return np.zeros(0, np.int64), np.zeros(0)
-        surface = Surface(mode, "time", "to", node, np.where(np.isfinite(node), 0, -1), site, np.zeros(1, np.int64))
-        seconds, _ = point_cost(net, surface, index.at[cells], self.access_kmh)
+        # point_cost's sums, term for term, from the cells' parts kept per mode
+        cell_u, cell_v, to_u, to_v, leg_s = self.cell_parts(mode)
+        seconds = leg_s[cells] + np.minimum(to_u[cells] + node[cell_u[cells]], to_v[cells] + node[cell_v[cells]])
+        own = np.flatnonzero(index.at.seg[cells] == site.seg[0])  # may reach it along the segment itself
+        if len(own):
+            surface = Surface(mode, "time", "to", node, np.where(np.isfinite(node), 0, -1), site,
+                              np.zeros(1, np.int64))
+            seconds[own], _ = point_cost(net, surface, index.at[cells[own]], self.access_kmh)
         keep = seconds <= limit_s
-        order = np.argsort(cells[keep], kind="stable")
-        return cells[keep][order].astype(np.int64), seconds[keep][order]
+        return cells[keep].astype(np.int64), seconds[keep]
+
+    def cell_parts(self, mode: str) -> tuple[np.ndarray, ...]:
+        """Per cell, for patients travelling by ``mode``: its segment's two ends, the seconds from the cell's
+        road point to each end, and the seconds of its off-road leg (as :func:`healthreach.reach.point_cost`).
+        """
+        if mode not in self._parts:
+            at = self.cell_index[mode].at
+            u, v = self.net.segment_ends(at.seg)
+            to_u, to_v = partial_costs(self.net, mode, "time", at, into=False)
+            self._parts[mode] = (u, v, to_u, to_v, at.leg_m / (self.access_kmh / 3.6))
+        return self._parts[mode]
