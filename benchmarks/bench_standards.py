@@ -49,15 +49,22 @@ CAPACITY = {"kind": "capacity", "group": "with_beds", "threshold_min": 30, "mode
 
 def fresh(evaluation: Evaluation) -> Whole:
     """The evaluation's arrays with nothing kept: no searches, no sums."""
-    whole = evaluation.whole
-    assert whole is not None
+    whole = _whole(evaluation)
     study = evaluation.study
     reach = ReachTables(study.inputs.network, study.cell_index, study.inputs.profile.travel.access_kmh,
                         study.inputs.cells.people > 0)
     return dataclasses.replace(whole, reach=reach, parent=None, changed=None, kept={})
 
 
+def _whole(evaluation: Evaluation) -> Whole:
+    if evaluation.whole is None:
+        msg = "an evaluation keeps its arrays"
+        raise ValueError(msg)
+    return evaluation.whole
+
+
 def units(study: Study, kind: type) -> list[Any]:
+    """The study's standards of one kind."""
     return [s for s in study.standards if isinstance(s, kind)]
 
 
@@ -92,6 +99,7 @@ def capacity(evaluation: Evaluation, unit: Capacity) -> Callable[[], Any]:
 
 
 def timed(fn: Callable[[], Any]) -> float:
+    """Seconds one call takes."""
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
@@ -101,8 +109,7 @@ def pysal_case(evaluation: Evaluation, unit: E2sfca) -> tuple[Callable[[], Any],
     """(healthreach's sums, PySAL's E2SFCA) on one cost table, checked equal first."""
     import access  # the peer: pip install access (dev extra)
 
-    whole = evaluation.whole
-    assert whole is not None
+    whole = _whole(evaluation)
     s = unit.spec
     pairs = whole.reach.within(s.mode, whole.attached[s.mode], unit.supplied(whole), s.reach_min * 60)
     keep = whole.people[pairs.cell] > 0
@@ -130,6 +137,7 @@ def pysal_case(evaluation: Evaluation, unit: E2sfca) -> tuple[Callable[[], Any],
 
 
 def interleaved(cases: dict[str, Callable[[], Any]], reps: int) -> dict[str, dict[str, float]]:
+    """Each case ``reps`` times, the cases taking turns; median and best seconds."""
     times: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(reps):
         for name, fn in cases.items():
@@ -144,7 +152,35 @@ def with_capacity(study: Study) -> Study:
     return Study(dataclasses.replace(study.inputs, profile=Profile.model_validate(data)))
 
 
+NEW_KINDS = ("tiers", "per_1000", "e2sfca", "capacity")
+
+
+def without_new_kinds(study: Study) -> Study:
+    """The study again, its profile without the tier, ratio, E2SFCA and capacity standards."""
+    data = study.inputs.profile.model_dump()
+    data["standards"] = {k: v for k, v in data["standards"].items() if v["kind"] not in NEW_KINDS}
+    return Study(dataclasses.replace(study.inputs, profile=Profile.model_validate(data)))
+
+
+def scenario_changes(study: Study, n: int) -> dict[str, Any]:
+    """Single planned changes (apply + diff), with and without the new standards, interleaved: ms per change."""
+    from benchmarks.bench_scenario import random_changes, stats
+
+    with_new, without = study.baseline(), without_new_kinds(study).baseline()
+    changes = random_changes(study, n)
+    for base in (with_new, without):  # warm-up: compiled kernels, kept searches of the first sites
+        base.diff(base.apply([changes[0][1]], name="warm-up"))
+    times: dict[str, list[float]] = {"with tiers, ratios, E2SFCA": [], "without them": []}
+    for _, change in changes[1:]:
+        for name, base in (("with tiers, ratios, E2SFCA", with_new), ("without them", without)):
+            start = time.perf_counter()
+            base.diff(base.apply([change], name="bench"))
+            times[name].append(time.perf_counter() - start)
+    return {name: stats(t) for name, t in times.items()}
+
+
 def run_study(study: Study, label: str, reps: int, peers: bool) -> dict[str, Any]:
+    """Every case on one study (with the capacity standard added to its profile)."""
     out: dict[str, Any] = {"study": label, "cells": len(study.inputs.cells.x), "nodes": study.inputs.network.n_nodes,
                            "facilities": len(study.facilities)}
     start = time.perf_counter()
@@ -162,10 +198,12 @@ def run_study(study: Study, label: str, reps: int, peers: bool) -> dict[str, Any
                 cases[f"{unit.id}: healthreach sums on the cost table"] = ours
                 cases[f"{unit.id}: PySAL access on the cost table"] = peer
     out["timings"] = interleaved(cases, reps)
+    out["scenario_change"] = scenario_changes(study, max(3, reps * 2))
     return out
 
 
 def main() -> None:
+    """Time the demo county (and a generated study) and write ``results/standards.json``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--synth", choices=["small", "medium", "large"], default=None)

@@ -250,6 +250,7 @@ class Step:
     view_after: CellView
     before: dict[str, np.ndarray]       # every standard's per-cell values there, before
     after: dict[str, np.ndarray]        # ... and after
+    by_key: Mapping[Key, np.ndarray] = field(default_factory=dict)  # per surface, the cells whose values changed
 
 
 @dataclass(frozen=True)
@@ -355,7 +356,7 @@ class Evaluation:
         cells, step = inputs.cells, extra.get("step")
         whole = Whole(cells.people, study.cell_township, cells.urban, study.weights.township_people,
                       sources.columns, sources.member, sources.attached, township, cellwise.state, study.reach,
-                      study.counted, None if parent is None else parent.whole, None if step is None else step.cells)
+                      study.counted, None if parent is None else parent.whole, None if step is None else step.by_key)
         context = Context(study.weights.total, study.weights.area_total,
                           float(sources.columns["ambulances"][township >= 0].sum()), counts,
                           inputs.profile.travel.dispatch_delay_min, whole, villages)
@@ -451,7 +452,9 @@ class Evaluation:
         t_figures = time.perf_counter()
         out = self._finish(study, facilities, sources, surf, Cellwise(line_m, state, tally, catch), township,
                            parent=self,
-                           step=Step(changed, old, new, values_old, values_new), seconds={}, **extra)
+                           step=Step(changed, old, new, values_old, values_new,
+                                     {key: idx for key, (idx, _, _) in changes.items()}),
+                           seconds={}, **extra)
         out.seconds.update({"travel": t_travel - start, "tally": t_figures - t_travel,
                             "figures": time.perf_counter() - t_figures})
         return out

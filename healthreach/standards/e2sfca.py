@@ -29,7 +29,6 @@ from typing_extensions import override
 
 from healthreach.profile import E2sfcaStandard
 from healthreach.standards.base import Context, Figure, Standard
-from healthreach.standards.reach_tables import ReachTables
 from healthreach.standards.tally import Tally
 from healthreach.standards.whole import Whole
 from healthreach.travel import Need
@@ -89,11 +88,11 @@ class E2sfca(Standard):
     def site(self, whole: Whole, row: int) -> tuple[float, np.ndarray]:
         """One facility's weighted people, sum_k P_k W(t_kj), and their part in each township (kept per site)."""
         s = self.spec
-        at = whole.attached[s.mode][np.array([row])]
-        key = (ReachTables.site_key(s.mode, at, s.reach_min * 60), s.weight, tuple(s.steps_min.items()), s.sigma_min)
+        at = whole.attached[s.mode]
+        key = (self.id, s.mode, int(at.seg[row]), float(at.along_m[row]))  # the site; the unit gives the weights
 
         def make() -> tuple[float, np.ndarray]:
-            cells, seconds = whole.reach.one(s.mode, at, s.reach_min * 60)
+            cells, seconds = whole.reach.of_row(s.mode, at, row, s.reach_min * 60)
             weighted = whole.people[cells] * weights(s, seconds / 60)
             return float(weighted.sum()), whole.by_township_of(cells, weighted)
         return whole.reach.derived(key, make)

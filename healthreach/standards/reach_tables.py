@@ -72,13 +72,19 @@ class ReachTables:
         """
         cells, row, seconds = [], [], []
         for r in np.asarray(rows, np.int64):
-            c, s = self.one(mode, at[np.array([r])], limit_s)
+            c, s = self.of_row(mode, at, int(r), limit_s)
             cells.append(c)
             seconds.append(s)
             row.append(np.full(len(c), r, np.int64))
         if not cells:
             return Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
         return Pairs(np.concatenate(cells), np.concatenate(row), np.concatenate(seconds))
+
+    def of_row(self, mode: str, at: Attachment, row: int, limit_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`one` for the facility of ``row`` of a table attached at ``at``."""
+        key = (mode, int(at.seg[row]), float(at.along_m[row]), float(limit_s))
+        found = self._kept.get(key)
+        return found if found is not None else self.one(mode, at[np.array([row])], limit_s)
 
     def one(self, mode: str, site: Attachment, limit_s: float) -> tuple[np.ndarray, np.ndarray]:
         """The populated cells within ``limit_s`` seconds of one facility attached at ``site``, and their seconds

@@ -40,12 +40,10 @@ class Tiers(Standard):
     def needs(self) -> list[Need]:
         return list(dict.fromkeys(n for t in self.spec.tiers.values() for n in self.tier_needs(t)))
 
-    def nearest_at(self, whole: Whole, tier: Tier, idx: np.ndarray | None = None) -> np.ndarray:
-        """Each cell's nearest facility row of a tier by its area's mode (-1: none), at ``idx`` (None: every cell)."""
+    def nearest(self, whole: Whole, tier: Tier) -> np.ndarray:
+        """Each cell's nearest facility row of a tier by its area's mode (-1: none reachable)."""
         urban_need, rural_need = self.tier_needs(tier)
-        if idx is None:
-            return np.where(whole.urban, whole.cells(urban_need)[1], whole.cells(rural_need)[1])
-        return np.where(whole.urban[idx], whole.at(urban_need, idx)[1], whole.at(rural_need, idx)[1])
+        return np.where(whole.urban, whole.cells(urban_need)[1], whole.cells(rural_need)[1])
 
     def people_matrix(self, whole: Whole) -> dict[str, np.ndarray]:
         """Per tier: people of township t whose nearest facility of the tier is row j, ``[t, j]``.
@@ -55,20 +53,24 @@ class Tiers(Standard):
         """
         def make() -> dict[str, np.ndarray]:
             n, t = whole.n_facilities, whole.n_townships
-            parent, idx = whole.parent, whole.changed
-            before = None if parent is None or idx is None else parent.kept.get((self.id, "matrix"))
-            if parent is None or idx is None or before is None:
-                return {name: _people_by(whole.township, self.nearest_at(whole, tier), whole.people, t, n)
+            parent, changed = whole.parent, whole.changed
+            before = None if parent is None or changed is None else parent.kept.get((self.id, "matrix"))
+            if parent is None or changed is None or before is None:
+                return {name: _people_by(whole.township, self.nearest(whole, tier), whole.people, t, n)
                         for name, tier in self.spec.tiers.items()}
             out = {}
             for name, tier in self.spec.tiers.items():
-                grown = np.zeros((t, n))
-                grown[:, :before[name].shape[1]] = before[name]
-                old, new = self.nearest_at(parent, tier, idx), self.nearest_at(whole, tier, idx)
-                moved = old != new
-                cells, old, new = idx[moved], old[moved], new[moved]
-                town, people = whole.township[cells], whole.people[cells]
-                out[name] = settle(grown - _people_by(town, old, people, t, n) + _people_by(town, new, people, t, n))
+                matrix = np.zeros((t, n))
+                matrix[:, :before[name].shape[1]] = before[name]
+                for need, urban in zip(self.tier_needs(tier), (True, False), strict=True):
+                    idx = changed.get(need, np.zeros(0, np.int64))
+                    idx = idx[whole.urban[idx] == urban]  # a surface counts where its area uses its mode
+                    old, new = parent.at(need, idx)[1], whole.at(need, idx)[1]
+                    moved = old != new
+                    cells, old, new = idx[moved], old[moved], new[moved]
+                    town, people = whole.township[cells], whole.people[cells]
+                    matrix += _people_by(town, new, people, t, n) - _people_by(town, old, people, t, n)
+                out[name] = settle(matrix)
             return out
         return whole.keep((self.id, "matrix"), make)
 

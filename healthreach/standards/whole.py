@@ -47,9 +47,10 @@ class Whole:
     (seconds, nearest facility row) per cell; ``reach`` the study's
     per-facility bounded searches; ``counted`` which counts the facility
     list gives (a count it does not give reads as zeros). ``parent`` is the
-    evaluation this one was changed from and ``changed`` the cells whose
-    costs may differ from it (None: evaluated from scratch), so a standard
-    can update what the parent kept instead of summing every cell again.
+    evaluation this one was changed from and ``changed`` per surface the
+    cells whose values differ from it (none listed: unchanged; None:
+    evaluated from scratch), so a standard can update what the parent kept
+    instead of summing every cell again.
     """
 
     people: np.ndarray
@@ -64,7 +65,7 @@ class Whole:
     reach: ReachTables
     counted: frozenset[str]
     parent: Whole | None = None
-    changed: np.ndarray | None = None
+    changed: Mapping[Any, np.ndarray] | None = None
     kept: dict[Any, Any] = field(default_factory=dict)  # results one standard keeps for another, by key
 
     @property
