@@ -91,17 +91,21 @@ def print_result(result, out: Console) -> None:
                   f"covered, [red]{result.lose_coverage:,.0f}[/] lose coverage "
                   f"(population {result.after.inputs.total_people:,.0f}, unchanged)")
     fac = result.facilities
-    shown = fac[(fac["status"] != "") | (fac["catchment_people_change"].abs() >= 1)]
+    # people per facility among its own tier (a village clinic does not take a township centre's people), when the
+    # profile has tiers; else the nearest primary-care facility of any kind
+    tiered = "tier_catchment_people_change" in fac
+    c = "tier_catchment_people" if tiered else "catchment_people"
+    shown = fac[(fac["status"] != "") | (fac[f"{c}_change"].abs() >= 1)]
     if len(shown):
-        ft = Table(title="Catchments that change (people, nearest primary-care facility)")
+        ft = Table(title="Catchments that change (people, nearest facility of its tier)" if tiered
+                   else "Catchments that change (people, nearest primary-care facility)")
         for col in ("id", "name", "status", "before", "after", "change"):
             ft.add_column(col, justify="right" if col in ("before", "after", "change") else "left")
-        shown = shown.reindex(shown["catchment_people_change"].abs().sort_values(ascending=False).index)
+        shown = shown.reindex(shown[f"{c}_change"].abs().sort_values(ascending=False).index)
         for _, row in shown.head(15).iterrows():
             ft.add_row(markup(str(row["id"])), markup(str(row["name"])), str(row["status"]).replace("+", ", "),
-                       *("" if _missing(v) else f"{v:,.0f}" for v in (row["catchment_people_before"],
-                                                                      row["catchment_people_after"])),
-                       "" if _missing(row["catchment_people_change"]) else f"{row['catchment_people_change']:+,.0f}")
+                       *("" if _missing(v) else f"{v:,.0f}" for v in (row[f"{c}_before"], row[f"{c}_after"])),
+                       "" if _missing(row[f"{c}_change"]) else f"{row[f'{c}_change']:+,.0f}")
         out.print(ft)
 
 
