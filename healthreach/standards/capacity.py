@@ -67,8 +67,8 @@ def max_flow(people: np.ndarray, capacity: np.ndarray, cell: np.ndarray, row: np
     n_cells, n_rows = len(people), len(capacity)
     if len(cell) == 0:
         return np.zeros(n_cells, np.int64), np.zeros(n_rows, np.int64)
-    used_cells, cell_node = np.unique(cell, return_inverse=True)
-    used_rows, row_node = np.unique(row, return_inverse=True)
+    used_cells, cell_node = _numbered(cell, n_cells)
+    used_rows, row_node = _numbered(row, n_rows)
     a, b = len(used_cells), len(used_rows)
     source, sink = 0, 1 + a + b
     tail = np.r_[np.zeros(a, np.int64), 1 + cell_node, 1 + a + np.arange(b)]
@@ -87,6 +87,14 @@ def max_flow(people: np.ndarray, capacity: np.ndarray, cell: np.ndarray, row: np
     row_units = np.zeros(n_rows, np.int64)
     row_units[used_rows[flow.row[from_row] - 1 - a]] = flow.data[from_row]
     return cell_units, row_units
+
+
+def _numbered(values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``values`` (ascending, all below ``n``) and each value's position among them, without sorting."""
+    used = np.zeros(n, bool)
+    used[values] = True
+    position = np.cumsum(used) - 1
+    return np.flatnonzero(used), position[values]
 
 
 def ordered_filling(people: np.ndarray, capacity: np.ndarray, cell: np.ndarray, row: np.ndarray,
