@@ -178,3 +178,14 @@ def test_without_staff_counts_the_staff_ratios_are_not_assessed(tmp_path):
     assert "doctors_per_1000_admin" not in evaluation.townships
     assert "beds_per_1000_admin" in evaluation.townships
     assert evaluation.facility_table["people_per_doctor"].isna().all()
+
+
+def test_changes_on_changes_equal_a_fresh_evaluation(demo_audit):
+    first = demo_audit.apply([{"close": "THC05"}])
+    second = first.apply([{"upgrade": "VC042", "type": "township_hc"}, {"expand": "THC02", "beds": 120}])
+    fresh = Study(demo_audit.study.inputs).evaluate(second.facilities)
+    for column in ("tier", "tier_catchment_people", "beds_per_1000", "e2sfca_beds_ratio_per_1000"):
+        pd.testing.assert_series_equal(second.facility_table[column], fresh.facility_table[column], atol=1e-9)
+    ratios = [c for c in second.townships.columns if "_per_1000" in c]
+    pd.testing.assert_frame_equal(second.townships[ratios], fresh.townships[ratios], atol=1e-9)
+    assert second.facility_table.set_index("id").loc["VC042", "tier"] == "township"
