@@ -186,7 +186,8 @@ def _townships(before: Evaluation, after: Evaluation, gained: np.ndarray, lost: 
     groups = list(after.inputs.cells.groups)
     columns: dict[str, Any] = {k: tb[k] for k in ("township_id", "name", "area_class", "people")}
     shares = ("_share", *(group_id("_share", group) for group in groups))
-    for c in (c for c in tb if c.endswith(shares)):
+    computed = [c for unit in after.study.standards for c in unit.township_value_names() if c in tb and c in ta]
+    for c in [*(c for c in tb if c.endswith(shares)), *computed]:
         columns[f"{c}_baseline"] = tb[c]
         columns[f"{c}_scenario"] = ta[c]
         columns[f"{c}_change"] = (ta[c] - tb[c]).round(4)
@@ -227,14 +228,21 @@ def _facilities(before: Evaluation, after: Evaluation) -> pd.DataFrame:
     m = minutes(after.study.primary.spec.threshold_min if after.study.primary else 15)
     catchment = ("catchment_people", f"catchment_people_{m}", "emergency_catchment_people")
     grouped = [group_id(c, group) for group in after.inputs.cells.groups for c in catchment]
-    for c in ("beds", "ambulances", *catchment, *grouped):
-        if c not in fa_tab:
+    own = [c for unit in after.study.standards for c in unit.facility_value_names()]
+    for c in ("beds", "ambulances", *catchment, *grouped, *own):
+        if c not in fa_tab or (c in own and not _numeric(fa_tab[c])):
             continue
         b, a = before_col(c), _array(fa_tab[c], float)
         columns[f"{c}_before"], columns[f"{c}_after"] = b, a
         columns[f"{c}_change"] = np.where(np.isnan(a) & ~np.isnan(b), -b,
                                           np.where(np.isnan(b) & ~np.isnan(a), a, a - b))
     return pd.DataFrame(columns)
+
+
+def _numeric(values: Any) -> bool:
+    """Whether a table column holds numbers (counts or measures), not names or flags."""
+    dtype = pd.Series(values).dtype
+    return bool(pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
 
 
 def _array(values: Any, dtype: type) -> np.ndarray:

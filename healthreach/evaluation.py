@@ -46,9 +46,11 @@ from healthreach.standards import CellView, Context, Figure, Standard, build_sta
 from healthreach.standards.circle import Circle
 from healthreach.standards.compiled import Catchment, Comparison, Program
 from healthreach.standards.groups import check_group_names, group_context, group_figures, group_id
+from healthreach.standards.reach_tables import ReachTables
 from healthreach.standards.response import Response
 from healthreach.standards.tally import CellWeights, Tally, settle
 from healthreach.standards.villages import Villages
+from healthreach.standards.whole import Whole
 from healthreach.state import CellState, Key
 from healthreach.tables import facility_table, township_table
 from healthreach.travel import CellCost, Need, attach_cells, facility_attachment, in_group, surfaces
@@ -92,6 +94,11 @@ class Study:
         check_group_names(self.standards, list(self.group_weights), inputs.profile.name)
         self.access: dict[str, Attachment] = attach_cells(net, cells, {n.mode for n in self.needs}, cache)
         self.cell_index = {mode: CellIndex.build(net, at) for mode, at in self.access.items()}
+        self.reach = ReachTables(net, self.cell_index, inputs.profile.travel.access_kmh, cells.people > 0)
+        listed = inputs.study.facilities  # the counts the facility list gives
+        self.cell_township = inputs.cells.township.astype(np.intp)
+        self.counted = frozenset(c for c in ("beds", "doctors", "nurses", "capacity")
+                                 if getattr(listed, f"{c}_column") is not None)
         self.village_access = self._attach_villages()
         self.village_columns = None if inputs.villages is None else {
             c: inputs.villages[c].to_numpy() for c in ("id", "name", "township", "population", "urban")}
@@ -168,8 +175,8 @@ class Study:
         return Evaluation.full(self, _plain(facilities))
 
 
-FACILITY_COLUMNS = ("id", "name", "type", "beds", "ambulances", "emergency", "x", "y", "seg_walk", "along_walk_m",
-                    "snap_walk_m", "seg_drive", "along_drive_m", "snap_drive_m")
+FACILITY_COLUMNS = ("id", "name", "type", "beds", "ambulances", "doctors", "nurses", "capacity", "emergency",
+                    "x", "y", "seg_walk", "along_walk_m", "snap_walk_m", "seg_drive", "along_drive_m", "snap_drive_m")
 
 
 @dataclass(frozen=True)
@@ -237,6 +244,7 @@ class Evaluation:
     scenario: Scenario | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     group_tallies: dict[str, Tally] = field(default_factory=dict)  # per population group: its people's sums
+    whole: Whole | None = None          # every cell and facility, as the standards read them (kept values too)
 
     # --- building ---------------------------------------------------------------------------------------
 
@@ -305,9 +313,13 @@ class Evaluation:
                                                    sources.columns["name"], inputs.boundaries["name"].to_numpy(),
                                                    inputs.profile.travel.access_kmh)
         counts = has_ambulance_counts(inputs.study.facilities)
+        cells, step = inputs.cells, extra.get("step")
+        whole = Whole(cells.people, study.cell_township, cells.urban, study.weights.township_people,
+                      sources.columns, sources.member, sources.attached, township, cellwise.state, study.reach,
+                      study.counted, None if parent is None else parent.whole, None if step is None else step.by_key)
         context = Context(study.weights.total, study.weights.area_total,
                           float(sources.columns["ambulances"][township >= 0].sum()), counts,
-                          inputs.profile.travel.dispatch_delay_min, villages)
+                          inputs.profile.travel.dispatch_delay_min, whole, villages)
         member = sources.member
         own = study.own.member
         figures: dict[str, Figure] = {}
@@ -320,10 +332,14 @@ class Evaluation:
                 if unit.group is not None and not member[unit.group].any() and not own[unit.group].any():
                     _not_assessed(figure, unit.group, inputs.profile.groups[unit.group])
                 figures[figure.id] = figure
-        towns = township_table(inputs, study.standards, tally, cellwise.group_tallies)
-        table = facility_table(study, sources, township, cellwise.catchments)
+        towns = township_table(inputs, study.standards, tally,
+                               {k: v for u in study.standards for k, v in u.township_values(context).items()},
+                               cellwise.group_tallies)
+        table = facility_table(study, sources, township, cellwise.catchments,
+                               {k: v for u in study.standards for k, v in u.facility_values(context).items()})
         return cls(study, facilities, sources, surf, cellwise.line_m, cellwise.state, tally, cellwise.catchments,
-                   township, figures, villages, towns, table, **extra, group_tallies=cellwise.group_tallies)
+                   township, figures, villages, towns, table, **extra, group_tallies=cellwise.group_tallies,
+                   whole=whole)
 
     # --- changes ----------------------------------------------------------------------------------------
 

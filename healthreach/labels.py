@@ -234,6 +234,8 @@ TERMINAL: dict[str, tuple[str, str]] = {
                      "(population {people})")),
     "catchments_title": ("服务人口变化的机构（人，按最近的基层医疗机构）",
                          "Catchments that change (people, nearest primary-care facility)"),
+    "catchments_tier_title": ("服务人口变化的机构（人，按同级最近的医疗机构）",
+                              "Catchments that change (people, nearest facility of its tier)"),
     "catchment_id": ("编号", "id"), "catchment_name": ("名称", "name"), "catchment_status": ("状态", "status"),
     "catchment_before": ("现状", "before"), "catchment_after": ("方案", "after"),
     "catchment_change": ("变化", "change"),

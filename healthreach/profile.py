@@ -140,9 +140,95 @@ class VillageStandard(_Strict):
     rural_mode: Mode = "drive"
 
 
+class Tier(_Strict):
+    """One tier of the facility hierarchy: its facility group and the modes its catchments are drawn by
+    (``urban_mode`` in urban townships, ``rural_mode`` in rural ones).
+    """
+
+    group: str
+    urban_mode: Mode = "drive"
+    rural_mode: Mode = "drive"
+
+
+class TiersStandard(_Strict):
+    """Catchments per tier: each person belongs to the nearest facility of every tier, by that tier's modes.
+
+    ``tiers`` maps a tier name to its group and mode, from the bottom of the
+    hierarchy (village clinics) to the top (tertiary hospitals); a facility
+    type may belong to one tier only.
+    """
+
+    kind: Literal["tiers"] = "tiers"
+    tiers: dict[str, Tier] = Field(min_length=1)
+
+
+Resource = Literal["beds", "doctors", "nurses"]
+
+
+class Per1000Standard(_Strict):
+    """``resource`` (beds, licensed doctors, registered nurses) per 1,000 people, at least ``target_per_1000``."""
+
+    kind: Literal["per_1000"] = "per_1000"
+    resource: Resource
+    target_per_1000: float = Field(gt=0)
+
+
+class E2sfcaStandard(_Strict):
+    """Enhanced two-step floating catchment access to ``resource`` of ``group`` by ``mode`` (PySAL ``access``).
+
+    ``weight: step`` weighs a trip of at most ``steps_min`` minutes by its
+    weight (first step the trip fits, 0 beyond the last); ``weight:
+    gaussian`` by exp(-t^2 / (2 sigma^2)) with ``sigma_min``, up to ``max_min``.
+    """
+
+    kind: Literal["e2sfca"] = "e2sfca"
+    group: str
+    resource: Resource
+    mode: Mode = "drive"
+    weight: Literal["step", "gaussian"] = "step"
+    steps_min: dict[float, float] = Field(default_factory=lambda: {10.0: 1.0, 20.0: 0.68, 30.0: 0.22})
+    sigma_min: float = Field(default=15.0, gt=0)
+    max_min: float = Field(default=30.0, gt=0, le=24 * 60)
+
+    @field_validator("steps_min")
+    @classmethod
+    def _steps(cls, steps: dict[float, float]) -> dict[float, float]:
+        if not steps or not all(0 < t <= 24 * 60 and w >= 0 for t, w in steps.items()):
+            msg = f"steps_min: minutes between 0 and 1440 mapped to weights of at least 0, got {steps}"
+            raise ValueError(msg)
+        return dict(sorted(steps.items()))
+
+    @property
+    def reach_min(self) -> float:
+        """Minutes beyond which a trip weighs nothing."""
+        return max(self.steps_min) if self.weight == "step" else self.max_min
+
+
+class CapacityStandard(_Strict):
+    """People that ``group`` facilities can serve within ``threshold_min`` by ``mode`` when each serves at most
+    its capacity: the ``capacity`` column, ``beds`` x ``people_per_bed`` or ``doctors`` x ``people_per_doctor``.
+
+    ``method: max_flow`` gives the largest servable population; ``ordered``
+    fills facilities one by one in ``order`` (AccessMod's ordered filling).
+    """
+
+    kind: Literal["capacity"] = "capacity"
+    group: str
+    threshold_min: float = Field(gt=0, le=24 * 60)
+    mode: Mode = "drive"
+    capacity: Literal["column", "beds", "doctors"] = "beds"
+    people_per_bed: float = Field(default=125.0, gt=0)
+    people_per_doctor: float = Field(default=333.0, gt=0)
+    method: Literal["max_flow", "ordered"] = "max_flow"
+    order: Literal["largest_first", "listed"] = "largest_first"
+    target_share: float = Field(ge=0, le=1)
+
+
 StandardSpec = Annotated[CircleStandard | RadiusStandard | ResponseStandard | AmbulanceRatio | AmbulanceDensity
-                         | DriveTimeStandard | VillageStandard, Field(discriminator="kind")]
-KINDS = ("circle", "radius", "response", "ambulance_ratio", "ambulance_density", "drive_time", "villages")
+                         | DriveTimeStandard | VillageStandard | TiersStandard | Per1000Standard | E2sfcaStandard
+                         | CapacityStandard, Field(discriminator="kind")]
+KINDS = ("circle", "radius", "response", "ambulance_ratio", "ambulance_density", "drive_time", "villages", "tiers",
+         "per_1000", "e2sfca", "capacity")
 # the kind (and the radius area) that the standard ids of the bundled profile imply, so they need no `kind:`
 IMPLIED: dict[str, dict[str, str]] = {
     "primary_care_15min": {"kind": "circle"},
@@ -276,6 +362,8 @@ def load_profile(name_or_path: str, study: StudyFile | None = None) -> Profile:
                 f"(defined: {', '.join(profile.groups)})"
             )
             raise StudyError(msg)
+        if isinstance(spec, TiersStandard):
+            check_tiers(sid, spec, profile, path)
     if study is None:
         return profile
     speeds = dict(study.speeds_kmh)
@@ -284,3 +372,27 @@ def load_profile(name_or_path: str, study: StudyFile | None = None) -> Profile:
     if study.no_access is not None:
         profile = profile.model_copy(update={"no_access": [road_class(c) for c in study.no_access]})
     return profile.with_speeds(speeds, study.no_walking, f"{study.source}")
+
+
+def check_tiers(sid: str, spec: TiersStandard, profile: Profile, path: Path) -> None:
+    """Stop unless every tier names a defined group chosen by type only, and no type is in two tiers.
+
+    A facility in two tiers would have two catchments and no single ratio.
+    """
+    owner: dict[str, str] = {}
+    for tier, t in spec.tiers.items():
+        where = f"{path}: standards.{sid}.tiers.{tier}.group"
+        group = profile.groups.get(t.group)
+        if group is None:
+            msg = f"{where}: no group '{t.group}' (defined: {', '.join(profile.groups)})"
+            raise StudyError(msg)
+        if group.emergency_flag or not group.types:
+            msg = (f"{where}: group '{t.group}' is chosen by the emergency flag or names no type; a tier's group "
+                   f"lists facility types only, so each facility falls in one tier")
+            raise StudyError(msg)
+        for ftype in group.types:
+            if ftype in owner:
+                msg = (f"{where}: facility type '{ftype}' is in tier '{owner[ftype]}' and tier '{tier}'; "
+                       f"give each type one tier")
+                raise StudyError(msg)
+            owner[ftype] = tier

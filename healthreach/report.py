@@ -217,9 +217,12 @@ def _summary_row(f: Figure, title: str, lang: str) -> tuple[str, ...]:
     elif f.unit == "share of people":
         result = say("n/a", lang) if f.share is None else f"{f.share:.1%}"
         target = "" if f.target is None else f"{f.target:.0%}"
-    else:
+    elif "ambulances" in f.details:
         result = f"{f.details['ambulances']:g}"
         target = f"≥ {f.details['required']:.1f}"
+    else:  # a ratio per 1,000 people, with or without a target
+        result = say("n/a", lang) if f.share is None else f"{f.share:.2f}"
+        target = "" if f.target is None else f"≥ {f.target:g}"
     mark = {True: f"[green]{say('pass', lang)}[/]", False: f"[red]{say('fail', lang)}[/]",
             None: "[yellow]–[/]"}[f.passed]
     name = markup(f.id if lang == "en" else title)

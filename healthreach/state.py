@@ -92,10 +92,11 @@ class CellState:
         return _at(np.asarray(idx, np.int64), which, self.cost, self.row, self.start, self.cells, self.over_cost,
                    self.over_row)
 
-    def view(self, idx: np.ndarray) -> dict[Key, tuple[np.ndarray, np.ndarray]]:
-        """Every key's (cost, row) at the cells ``idx``."""
-        cost, row = self.at(idx)
-        return {key: (cost[k], row[k]) for k, key in enumerate(self.keys)}
+    def view(self, idx: np.ndarray, keys: Sequence[Key] | None = None) -> dict[Key, tuple[np.ndarray, np.ndarray]]:
+        """Every key's (or the given keys') (cost, row) at the cells ``idx``."""
+        keys = self.keys if keys is None else keys
+        cost, row = self.at(idx, keys)
+        return {key: (cost[k], row[k]) for k, key in enumerate(keys)}
 
     def full(self, key: Key) -> tuple[np.ndarray, np.ndarray]:
         """One key's (cost, row) at every cell (new arrays)."""

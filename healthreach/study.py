@@ -157,6 +157,9 @@ class FacilitiesSpec(_Strict):
     beds_column: str | None = "beds"
     ambulances_column: str | None = "ambulances"
     emergency_column: str | None = "emergency"
+    doctors_column: str | None = None     # licensed (assistant) doctors per facility (None: not given)
+    nurses_column: str | None = None      # registered nurses per facility
+    capacity_column: str | None = None    # people a facility can serve (capacity standards)
     type_map: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("type_map", mode="before")

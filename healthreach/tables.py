@@ -21,10 +21,11 @@ if TYPE_CHECKING:
 
 
 def township_table(inputs: StudyInputs, standards: tuple[Standard, ...], tally: Tally,
-                   groups: dict[str, Tally] | None = None) -> dict[str, Any]:
-    """The township table's columns (in order): people, every standard's shares, the people who reach no facility;
-    then for each population group (``groups``: its sums) its people and the same columns, named with the
-    group key (``people_65plus``, ``primary_care_15min_share_65plus``).
+                   values: dict[str, np.ndarray], groups: dict[str, Tally] | None = None) -> dict[str, Any]:
+    """The township table's columns (in order): people, every standard's shares, the people who reach no facility,
+    the columns standards compute from every cell (``values``: ratios, floating catchments, capacity); then for
+    each population group (``groups``: its sums) its people and the same share and people columns, named with
+    the group key (``people_65plus``, ``primary_care_15min_share_65plus``).
 
     A share's denominator is the township's people (of the group) in the area
     the standard applies to (NaN where it has none).
@@ -35,10 +36,11 @@ def township_table(inputs: StudyInputs, standards: tuple[Standard, ...], tally: 
              "area_km2": (w.township_cells * inputs.grid.cell_km2).round(2)}
     columns = [c for s in standards for c in s.township_columns()]
     table.update(_standard_columns(columns, tally))
+    table.update(values)
     for group, group_tally in (groups or {}).items():
         table[group_id("people", group)] = group_tally.weights.township_people.round(0)
-        table.update({group_id(name, group): values
-                      for name, values in _standard_columns(columns, group_tally).items()})
+        table.update({group_id(name, group): column
+                      for name, column in _standard_columns(columns, group_tally).items()})
     return table
 
 
@@ -56,9 +58,10 @@ def _standard_columns(columns: list[TownshipColumn], tally: Tally) -> dict[str, 
 
 
 def facility_table(study: Study, sources: Sources, township: np.ndarray,
-                   catchments: dict[str, np.ndarray]) -> dict[str, Any]:
+                   catchments: dict[str, np.ndarray], values: dict[str, Any]) -> dict[str, Any]:
     """The facility table's columns (in order): snap distances and catchment people (nearest-facility allocation),
-    each catchment also for each population group (``catchment_people_65plus``).
+    each catchment also for each population group (``catchment_people_65plus``), then the standards' own
+    columns (``values``: tiers, floating catchments, capacity).
 
     Catchments follow the profile's first circle standard (people whose
     nearest facility of its group, by their area's mode, is this one; and
@@ -90,7 +93,9 @@ def facility_table(study: Study, sources: Sources, township: np.ndarray,
                                                 np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         columns[f"catchment_share_{m}"] = (columns[f"catchment_people_{m}"] / columns["catchment_people"]).round(4)
-        columns["beds_per_1000"] = np.where(catchment > 0, beds / catchment * 1000, np.nan).round(2)
+        # beds per 1,000 of the people who use the facility: its tier catchment where the profile has tiers
+        users = values.get("tier_catchment_people", catchment)
+        columns["beds_per_1000"] = np.where(users > 0, beds / users * 1000, np.nan).round(2)
     for group in study.group_weights:  # each population group's catchments, after everyone's
         columns[group_id("catchment_people", group)] = np.where(
             in_primary, catchments.get(group_id("primary", group), np.zeros(n)).round(0), np.nan)
@@ -108,4 +113,5 @@ def facility_table(study: Study, sources: Sources, township: np.ndarray,
         if ratio is not None:
             columns["ambulances_required"] = np.where(
                 in_emergency, (ratio.county_base_factor * people / ratio.people_per_ambulance).round(2), np.nan)
+    columns.update(values)
     return columns

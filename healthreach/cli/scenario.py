@@ -105,18 +105,21 @@ def print_result(result, out: Console, lang: str = "zh") -> None:
             out.print(say("group_moves", lang, group=group_name(group, lang), gained=f"{gained:,.0f}",
                           lost=f"{lost:,.0f}", people=f"{float(people.sum()):,.0f}"))
     fac = result.facilities
-    shown = fac[(fac["status"] != "") | (fac["catchment_people_change"].abs() >= 1)]
+    # people per facility among its own tier (a village clinic does not take a township centre's people), when the
+    # profile has tiers; else the nearest primary-care facility of any kind
+    tiered = "tier_catchment_people_change" in fac
+    c = "tier_catchment_people" if tiered else "catchment_people"
+    shown = fac[(fac["status"] != "") | (fac[f"{c}_change"].abs() >= 1)]
     if len(shown):
-        ft = Table(title=say("catchments_title", lang))
+        ft = Table(title=say("catchments_tier_title" if tiered else "catchments_title", lang))
         for col in ("id", "name", "status", "before", "after", "change"):
             ft.add_column(say(f"catchment_{col}", lang), justify="right" if col in ("before", "after", "change")
                           else "left")
-        shown = shown.reindex(shown["catchment_people_change"].abs().sort_values(ascending=False).index)
+        shown = shown.reindex(shown[f"{c}_change"].abs().sort_values(ascending=False).index)
         for _, row in shown.head(15).iterrows():
             ft.add_row(markup(str(row["id"])), markup(str(row["name"])), str(row["status"]).replace("+", ", "),
-                       *("" if _missing(v) else f"{v:,.0f}" for v in (row["catchment_people_before"],
-                                                                      row["catchment_people_after"])),
-                       "" if _missing(row["catchment_people_change"]) else f"{row['catchment_people_change']:+,.0f}")
+                       *("" if _missing(v) else f"{v:,.0f}" for v in (row[f"{c}_before"], row[f"{c}_after"])),
+                       "" if _missing(row[f"{c}_change"]) else f"{row[f'{c}_change']:+,.0f}")
         out.print(ft)
 
 

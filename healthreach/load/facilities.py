@@ -21,8 +21,9 @@ _FALSE = {"false", "0", "no", "n", "f", "否", "无", ""}
 def read_facilities(spec: FacilitiesSpec, crs: str, osm_area=None) -> gpd.GeoDataFrame:
     """Facilities as points in the analysis CRS ``crs``.
 
-    Columns: ``id`` (str), ``name``, ``type``, ``beds``, ``ambulances``
-    (counts), ``emergency`` (bool), ``x``, ``y`` (metres) and ``row`` (the
+    Columns: ``id`` (str), ``name``, ``type``, ``beds``, ``ambulances``,
+    ``doctors``, ``nurses``, ``capacity`` (counts; zeros where the study names
+    no column), ``emergency`` (bool), ``x``, ``y`` (metres) and ``row`` (the
     row in the source file, for messages). ``type`` is the canonical type
     (Chinese and English names and ``spec.type_map`` read through
     :mod:`healthreach.vocab`; unknown names are kept as written, for the
@@ -89,6 +90,9 @@ def read_facilities(spec: FacilitiesSpec, crs: str, osm_area=None) -> gpd.GeoDat
         "beds": _counts(df, "beds_column", spec, ids, row_offset),
         "ambulances": _counts(df, "ambulances_column", spec, ids, row_offset),
         "emergency": _flags(df, "emergency_column", spec, ids, row_offset),
+        "doctors": _counts(df, "doctors_column", spec, ids, row_offset),
+        "nurses": _counts(df, "nurses_column", spec, ids, row_offset),
+        "capacity": _counts(df, "capacity_column", spec, ids, row_offset),
         "x": x, "y": y, "row": np.arange(len(df)) + row_offset,
         "lon": lon, "lat": lat,
     })
@@ -234,9 +238,10 @@ def _numbers(col: pd.Series, path, name: str, ids: pd.Series, row_offset: int) -
     return values
 
 
-MAX_COUNT = 1_000_000  # beds or ambulances of one facility: more is a typing error
+MAX_COUNT = 1_000_000  # beds, ambulances, doctors, nurses or capacity of one facility: more is a typing error
 _OPTIONAL = {"beds_column": "bed counts", "ambulances_column": "ambulance counts",
-             "emergency_column": "emergency flags"}
+             "emergency_column": "emergency flags", "doctors_column": "doctor counts", "nurses_column": "nurse counts",
+             "capacity_column": "capacities"}
 
 
 def _optional_column(df: pd.DataFrame, key: str, spec: FacilitiesSpec) -> str | None:

@@ -6,6 +6,7 @@ from healthreach.evaluation import Evaluation
 from healthreach.i18n import t
 from healthreach.maps.base import HearingMap, add_controls, base_map, layer_group
 from healthreach.maps.layers import (
+    add_access,
     add_boundaries,
     add_emergency_areas,
     add_facilities,
@@ -20,7 +21,8 @@ from healthreach.maps.legend import add_legend
 def audit_map(audit: Evaluation, *, lang: str = "zh", basemap: str | None = None,
               offline: bool = False, tianditu_key: str | None = None, scenario: str | None = None,
               minor_roads: bool = True) -> HearingMap:
-    """The full audit map: roads, townships, time bands, emergency areas, uncovered people, facilities.
+    """The full audit map: roads, townships, time bands, emergency areas, uncovered people, E2SFCA access,
+    facilities.
 
     The layer control has three entries: standards, base (roads and
     boundaries) and facilities (one layer per type), each opening to its layers.
@@ -36,6 +38,7 @@ def audit_map(audit: Evaluation, *, lang: str = "zh", basemap: str | None = None
         add_time_bands(m, audit)
         add_emergency_areas(m, audit)
         add_uncovered(m, audit)
+        add_access(m, audit)
     with layer_group(m, t("group_base", lang)):
         add_roads(m, audit, minor=minor_roads)
         add_boundaries(m, audit)

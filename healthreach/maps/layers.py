@@ -10,6 +10,8 @@ one map.
 
 from __future__ import annotations
 
+import itertools
+
 import folium
 import geopandas as gpd
 import numpy as np
@@ -23,6 +25,7 @@ from healthreach.maps.assets import feature_collection
 from healthreach.maps.base import escape, settings, to_display
 from healthreach.maps.legend import add_legend_section, swatch
 from healthreach.maps.placement import label_points
+from healthreach.standards.e2sfca import E2sfca
 from healthreach.standards.radius import Radius
 
 # Sequential, colour-blind-safe schemes (ColorBrewer). Darker = nearer / more.
@@ -31,6 +34,8 @@ TIME_COLOURS = ["#08519c", "#3182bd", "#6baed6", "#bdd7e7"]          # Blues
 EMERGENCY_COLOURS = ["#54278f", "#9e9ac8"]                            # Purples
 UNCOVERED_BREAKS = (2, 10, 50)                                        # people per cell
 UNCOVERED_COLOURS = ["#fcbba1", "#fb6a4a", "#cb181d", "#67000d"]      # Reds
+ACCESS_BREAKS = (1.0, 2.0, 4.0, 8.0, 16.0)                          # E2SFCA, beds or doctors per 1,000 people
+ACCESS_COLOURS = ["#edf8fb", "#b3cde3", "#8c96c6", "#8856a7", "#810f7c", "#4d004b"]  # BuPu
 SHARE_BREAKS = (0.5, 0.8, 0.9, 0.95)                                  # township share covered
 SHARE_COLOURS = ["#ffffcc", "#c2e699", "#78c679", "#31a354", "#006837"]  # YlGn
 MAJOR_ROADS = {"expressway", "national", "provincial", "county", "urban_arterial", "motorway", "motorway_link",
@@ -311,6 +316,34 @@ def add_uncovered(m: folium.Map, audit: Evaluation, *, name: str | None = None, 
                + f" · {t('legend_cell', lang, cell=f'{audit.inputs.grid.cell_m:g}')}")
     add_legend_section(m, "uncovered", section,
                        [swatch(c, label, 0.85) for c, label in zip(UNCOVERED_COLOURS, labels, strict=True)], [layer])
+    return m
+
+
+def add_access(m: folium.Map, audit: Evaluation, *, name: str | None = None, show: bool = False) -> folium.Map:
+    """The first E2SFCA standard's access per populated cell: beds or doctors per 1,000 people within reach,
+    with competition (cells with none in reach are not drawn).
+    """
+    unit = next((s for s in audit.study.standards if isinstance(s, E2sfca)), None)
+    if unit is None or audit.whole is None or unit.spec.resource not in audit.whole.counted:
+        return m
+    lang = settings(m).lang
+    cells = audit.inputs.cells
+    per_1000 = unit.per_cell_per_1000(audit.whole)
+    value = np.where((per_1000 > 0) & (cells.people > 0), per_1000, np.inf)
+    breaks = [*ACCESS_BREAKS, np.finfo(float).max]
+    labels = [f"≤ {ACCESS_BREAKS[0]:g}", *(f"{lo:g}–{hi:g}" for lo, hi in itertools.pairwise(ACCESS_BREAKS)),
+              f"> {ACCESS_BREAKS[-1]:g}"]
+    frame = audit.study.polygons.bands(value, breaks, labels, simplify_m=_SIMPLIFY_M)
+    if frame.empty:
+        return m
+    frame = to_display(frame[["band", "geometry"]], m)
+    what = t(f"resource_{unit.spec.resource}", lang)
+    layer = folium.GeoJson(feature_collection(frame), name=escape(name or t("layer_access", lang, what=what)),
+                           show=show, interactive=False,
+                           style_function=lambda f: {"fillColor": ACCESS_COLOURS[f["properties"]["band"]],
+                                                     "color": "#fff", "weight": 0, "fillOpacity": 0.6}).add_to(m)
+    add_legend_section(m, "access", t("legend_access", lang, what=what),
+                       [swatch(c, label, 0.6) for c, label in zip(ACCESS_COLOURS, labels, strict=True)], [layer])
     return m
 
 

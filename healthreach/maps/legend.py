@@ -15,7 +15,8 @@ from jinja2 import Template
 
 from healthreach.maps.base import LegendSection, escape, page_of, settings
 
-LEGEND_ORDER = ("facilities", "moved", "time", "uncovered", "gained", "lost", "emergency", "townships", "roads")
+LEGEND_ORDER = ("facilities", "moved", "time", "uncovered", "gained", "lost", "emergency", "access", "townships",
+                "roads")
 
 
 def add_legend_section(m: folium.Map, key: str, title: str, rows: list[str], layers=()) -> None:

@@ -21,7 +21,9 @@ from healthreach.vocab import facility_type
 _EMPTY = {"b": False, "i": 0, "u": 0, "f": np.nan}  # by dtype kind: what a new row holds where no change sets it
 
 
-_INTEGER_COLUMNS = ("beds", "ambulances", "row", "seg_walk", "seg_drive")
+# counts a closed facility loses (to the one it merges into, if any)
+_COUNT_COLUMNS = ("beds", "ambulances", "doctors", "nurses", "capacity")
+_INTEGER_COLUMNS = (*_COUNT_COLUMNS, "row", "seg_walk", "seg_drive")
 _SITE_COLUMNS = ("x", "y", "lon", "lat", "seg_walk", "along_walk_m", "snap_walk_m",
                  "seg_drive", "along_drive_m", "snap_drive_m")
 
@@ -131,13 +133,13 @@ def _relocate(table: _Cells, k: int, change: Relocate, site: Site) -> None:
 
 
 def _close(table: _Cells, k: int, change: Close, into: int | None) -> None:
-    """Close row ``k``; its beds and ambulances go to row ``into`` when it merges there."""
+    """Close row ``k``; its beds, ambulances, doctors, nurses and capacity go to row ``into`` when it merges there."""
     if into is not None:
-        table.put(into, "beds", table.get(into, "beds") + table.get(k, "beds"))
-        table.put(into, "ambulances", table.get(into, "ambulances") + table.get(k, "ambulances"))
+        for c in _COUNT_COLUMNS:
+            table.put(into, c, table.get(into, c) + table.get(k, c))
         table.put(k, "merged_into", change.into)
         table.mark(into, "merged_in")
-    for c, value in (("type", CLOSED_TYPE), ("emergency", False), ("beds", 0), ("ambulances", 0)):
+    for c, value in (("type", CLOSED_TYPE), ("emergency", False), *((c, 0) for c in _COUNT_COLUMNS)):
         table.put(k, c, value)
     table.mark(k, "closed")
 

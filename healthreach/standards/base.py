@@ -21,6 +21,7 @@ import numpy as np
 
 from healthreach.profile import Travel
 from healthreach.standards.tally import Tally
+from healthreach.standards.whole import Whole
 from healthreach.travel import Need
 
 Area = Literal["urban", "rural"]
@@ -123,13 +124,14 @@ class CellTest:
 
 @dataclass(frozen=True)
 class Context:
-    """What figures need beside the tally: totals, the facility table's membership and the villages."""
+    """What figures need beside the tally: totals, every cell and facility, and the villages."""
 
     total: float                     # people in the study area
     area_total: dict[str, float]     # people in the urban / rural townships
     ambulances: float                # ambulances of facilities inside the study area
     ambulance_counts: bool           # whether the facility list gives ambulance counts at all
     dispatch_min: float              # minutes from call to wheels rolling
+    whole: Whole                     # every cell and facility, for figures that are not sums over cells
     villages: dict[str, Any] = field(default_factory=dict)  # per village standard id: its village table
 
 
@@ -190,6 +192,22 @@ class Standard:
     def township_columns(self) -> list[TownshipColumn]:
         """Its share columns of the township table, then (``people=True``) its unreachable-people columns."""
         return []
+
+    def township_value_names(self) -> list[str]:
+        """Township columns it computes from every cell (:meth:`township_values`), compared by the diff."""
+        return []
+
+    def township_values(self, context: Context) -> dict[str, np.ndarray]:  # noqa: ARG002 - the default: none
+        """Its township columns that are not shares of a tally column, from ``context.whole``."""
+        return {}
+
+    def facility_value_names(self) -> list[str]:
+        """Facility columns it adds (:meth:`facility_values`); the numeric ones are compared by the diff."""
+        return []
+
+    def facility_values(self, context: Context) -> dict[str, Any]:  # noqa: ARG002 - the default: none
+        """Its columns of the facility table (arrays, one entry per facility row)."""
+        return {}
 
     def col(self, name: str) -> str:
         """The tally column ``name`` of this standard."""

@@ -124,7 +124,8 @@ class Comparison:
     change, the people newly counted and no longer counted (0 for float
     values such as seconds); ``catchments_before`` and
     ``catchments_after`` per catchment that may change, the people per
-    facility row over those cells.
+    facility row over those cells. ``by_key``: per key, the cells whose
+    values changed (None: not known, every cell compared).
     """
 
     cells: np.ndarray
@@ -134,6 +135,7 @@ class Comparison:
     moved: dict[str, dict[str, tuple[float, float]]]
     catchments_before: dict[str, dict[str, np.ndarray]]
     catchments_after: dict[str, dict[str, np.ndarray]]
+    by_key: dict[Any, np.ndarray] | None = None
 
 
 class Program:
@@ -217,7 +219,8 @@ class Program:
                           {w: {self.catchments[q].name: catch0[i, b] for b, q in enumerate(catch)}
                            for i, w in enumerate(self.weights)},
                           {w: {self.catchments[q].name: catch1[i, b] for b, q in enumerate(catch)}
-                           for i, w in enumerate(self.weights)})
+                           for i, w in enumerate(self.weights)},
+                          None if changes is None else {key: change[0] for key, change in changes.items()})
 
 
 def _keys(unit: Standard) -> list[Any]:

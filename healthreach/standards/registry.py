@@ -6,15 +6,20 @@ from healthreach.errors import StudyError
 from healthreach.profile import Profile
 from healthreach.standards.ambulances import Ambulances
 from healthreach.standards.base import Standard
+from healthreach.standards.capacity import Capacity
 from healthreach.standards.circle import Circle
 from healthreach.standards.drive_time import DriveTime
+from healthreach.standards.e2sfca import E2sfca
+from healthreach.standards.per_1000 import Per1000
 from healthreach.standards.radius import Radius
 from healthreach.standards.response import Response
+from healthreach.standards.tiers import Tiers, tiers_of
 from healthreach.standards.villages import Villages
 
 UNITS: dict[str, type[Standard]] = {
     "circle": Circle, "radius": Radius, "response": Response, "ambulance_ratio": Ambulances,
-    "ambulance_density": Ambulances, "drive_time": DriveTime, "villages": Villages,
+    "ambulance_density": Ambulances, "drive_time": DriveTime, "villages": Villages, "tiers": Tiers,
+    "per_1000": Per1000, "e2sfca": E2sfca, "capacity": Capacity,
 }
 
 
@@ -25,8 +30,13 @@ def build_standards(profile: Profile) -> tuple[Standard, ...]:
     township column, of the same name: one would silently replace the other.
     """
     units = tuple(UNITS[spec.kind](sid, spec, profile.travel) for sid, spec in profile.standards.items())
+    for unit in units:
+        if isinstance(unit, Per1000):
+            unit.tiers = tiers_of(units)  # the ratio by catchment shares out the tier catchments
     for what, names in (("figure", lambda u: u.figure_ids()),
-                        ("township column", lambda u: [c.name for c in u.township_columns()])):
+                        ("township column", lambda u: [*(c.name for c in u.township_columns()),
+                                                       *u.township_value_names()]),
+                        ("facility column", lambda u: u.facility_value_names())):
         owner: dict[str, str] = {}
         for unit in units:
             for name in names(unit):

@@ -1,0 +1,128 @@
+"""Cells within a travel time of each single facility: bounded searches, kept per facility site.
+
+Floating catchments and capacity flows need every (cell, facility) pair
+within a time, not only each cell's nearest facility. One Dijkstra per
+facility, stopped at the time limit, from the two ends of the facility's
+road segment (seeded with the partial segment costs, as the nearest-facility
+surfaces are), gives the seconds to every node it reaches; the cells on
+segments ending at those nodes (and on the facility's own segment) are read
+off with the same point cost as every surface (:func:`healthreach.reach.point_cost`),
+so a pair's seconds equal the nearest-facility surface's wherever that
+facility is the nearest. Only populated cells are paired: an empty cell
+adds nothing to any figure, and maps draw populated cells only.
+
+A facility's pairs depend only on its site and the roads, so they are kept
+per (mode, segment, position along it, limit): a scenario that adds, moves or
+closes a facility searches only from the new sites.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.sparse.csgraph import dijkstra
+
+from healthreach.incremental import CellIndex
+from healthreach.network import Attachment, Network
+from healthreach.reach import Surface, partial_costs, point_cost, source_seeds
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """(cell, facility row, seconds) for every populated cell within the limit of a facility, in three arrays."""
+
+    cell: np.ndarray
+    row: np.ndarray
+    seconds: np.ndarray
+
+
+class ReachTables:
+    """The study's per-facility bounded searches (seconds from each populated cell to one facility, patients
+    travelling).
+    """
+
+    def __init__(self, net: Network, cell_index: Mapping[str, CellIndex], access_kmh: float, populated: np.ndarray):
+        self.net = net
+        self.cell_index = cell_index
+        self.access_kmh = access_kmh  # km/h of the off-road leg from a cell centre to the road
+        self.populated = populated    # per cell: whether anyone lives there (only those cells are paired)
+        self._parts: dict[str, tuple[np.ndarray, ...]] = {}
+        self._kept: dict[tuple[str, int, float, float], tuple[np.ndarray, np.ndarray]] = {}
+        self._derived: dict[Hashable, Any] = {}
+
+    @staticmethod
+    def site_key(mode: str, site: Attachment, limit_s: float) -> tuple[str, int, float, float]:
+        """The key of one facility site's search: mode, segment, metres along it, limit (seconds)."""
+        return mode, int(site.seg[0]), float(site.along_m[0]), float(limit_s)
+
+    def derived(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """A value derived from one site's pairs (and the study's fixed inputs), made once under ``key``."""
+        if key not in self._derived:
+            self._derived[key] = make()
+        return self._derived[key]
+
+    def within(self, mode: str, at: Attachment, rows: np.ndarray, limit_s: float) -> Pairs:
+        """Every (cell, row, seconds) with seconds <= ``limit_s`` from a populated cell to the facility of ``rows``.
+
+        ``at`` is where each facility of the table attaches to the mode's
+        roads; ``rows`` the facilities wanted.
+        """
+        cells, row, seconds = [], [], []
+        for r in np.asarray(rows, np.int64):
+            c, s = self.of_row(mode, at, int(r), limit_s)
+            cells.append(c)
+            seconds.append(s)
+            row.append(np.full(len(c), r, np.int64))
+        if not cells:
+            return Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+        return Pairs(np.concatenate(cells), np.concatenate(row), np.concatenate(seconds))
+
+    def of_row(self, mode: str, at: Attachment, row: int, limit_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`one` for the facility of ``row`` of a table attached at ``at``."""
+        key = (mode, int(at.seg[row]), float(at.along_m[row]), float(limit_s))
+        found = self._kept.get(key)
+        return found if found is not None else self.one(mode, at[np.array([row])], limit_s)
+
+    def one(self, mode: str, site: Attachment, limit_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """The populated cells within ``limit_s`` seconds of one facility attached at ``site``, and their seconds
+        (kept).
+        """
+        key = self.site_key(mode, site, limit_s)
+        if key not in self._kept:
+            self._kept[key] = self._search(mode, site, limit_s)
+        return self._kept[key]
+
+    def _search(self, mode: str, site: Attachment, limit_s: float) -> tuple[np.ndarray, np.ndarray]:
+        net, index = self.net, self.cell_index[mode]
+        u, v, cost_u, cost_v = source_seeds(net, mode, "time", "to", site)
+        graph = net.graph(mode, "time", reverse=True)  # patients travel to the facility
+        dist = dijkstra(graph, directed=True, indices=np.array([u[0], v[0]]), limit=limit_s)
+        node = np.minimum(cost_u[0] + dist[0], cost_v[0] + dist[1])
+        cells = index.cells_near(np.flatnonzero(node <= limit_s), site.seg)
+        cells = cells[self.populated[cells]]
+        if len(cells) == 0:
+            return np.zeros(0, np.int64), np.zeros(0)
+        # point_cost's sums, term for term, from the cells' parts kept per mode
+        cell_u, cell_v, to_u, to_v, leg_s = self.cell_parts(mode)
+        seconds = leg_s[cells] + np.minimum(to_u[cells] + node[cell_u[cells]], to_v[cells] + node[cell_v[cells]])
+        own = np.flatnonzero(index.at.seg[cells] == site.seg[0])  # may reach it along the segment itself
+        if len(own):
+            surface = Surface(mode, "time", "to", node, np.where(np.isfinite(node), 0, -1), site,
+                              np.zeros(1, np.int64))
+            seconds[own], _ = point_cost(net, surface, index.at[cells[own]], self.access_kmh)
+        keep = seconds <= limit_s
+        return cells[keep].astype(np.int64), seconds[keep]
+
+    def cell_parts(self, mode: str) -> tuple[np.ndarray, ...]:
+        """Per cell, for patients travelling by ``mode``: its segment's two ends, the seconds from the cell's
+        road point to each end, and the seconds of its off-road leg (as :func:`healthreach.reach.point_cost`).
+        """
+        if mode not in self._parts:
+            at = self.cell_index[mode].at
+            u, v = self.net.segment_ends(at.seg)
+            to_u, to_v = partial_costs(self.net, mode, "time", at, into=False)
+            self._parts[mode] = (u, v, to_u, to_v, at.leg_m / (self.access_kmh / 3.6))
+        return self._parts[mode]
