@@ -187,7 +187,7 @@ def run_study(study: Study, label: str, reps: int, peers: bool) -> dict[str, Any
     base = with_capacity(study).baseline()
     out["baseline_with_every_standard_s"] = time.perf_counter() - start
     cap = next(u for u in base.study.standards if isinstance(u, Capacity))
-    ordered = Capacity("beds_capacity_ordered_30min", cap.spec.model_copy(update={"method": "ordered"}))
+    ordered = Capacity("beds_capacity_ordered_30min", cap.spec.model_copy(update={"method": "ordered"}), cap.travel)
     cases = {"tiers_ratios_e2sfca (searches + sums + per-cell map values)": tiers_and_e2sfca(base),
              "capacity max_flow (searches + flow)": capacity(base, cap),
              "capacity ordered filling (searches + filling)": capacity(base, ordered)}

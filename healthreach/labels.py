@@ -83,6 +83,9 @@ def _ambulance_title(spec: Any) -> str:
     return f"救护车：每{per:,.0f}人一辆" if per is not None else f"救护车：每万人{spec.per_10k:g}辆"
 
 
+_RESOURCES = {"beds": "床位", "doctors": "执业（助理）医师", "nurses": "注册护士", "capacity": "服务容量"}
+
+
 # standard kind -> its figures' Chinese title
 _CHINESE_TITLES: dict[str, Callable[[Standard, str], str]] = {
     "circle": lambda s, _: f"{s.spec.threshold_min:g}分钟医疗服务圈",
@@ -91,6 +94,9 @@ _CHINESE_TITLES: dict[str, Callable[[Standard, str], str]] = {
     "ambulances": lambda s, _: _ambulance_title(s.spec),
     "drive_time": lambda s, _: f"{s.spec.threshold_min:g}分钟到达{type_name(facility_type(s.spec.what), 'zh')}",
     "villages": lambda s, _: f"{s.spec.min_population:,.0f}人以上行政村{s.spec.threshold_min:g}分钟内有医疗机构",
+    "per_1000": lambda s, _: f"每千人口{_RESOURCES.get(s.spec.resource, s.spec.resource)}数",
+    "e2sfca": lambda s, _: f"可达{_RESOURCES.get(s.spec.resource, s.spec.resource)}（每千人，E2SFCA）",
+    "capacity": lambda s, _: f"容量约束下{s.spec.threshold_min:g}分钟内可服务人口",
 }
 
 

@@ -99,6 +99,8 @@ def capacity_audit(tmp_path_factory):
     study = yaml.safe_load((DEMO_DIR / "study.yaml").read_text(encoding="utf-8"))
     for key in ("roads", "facilities", "population", "boundaries", "villages"):
         study[key]["path"] = str(DEMO_DIR / study[key]["path"])
+    for group in study.get("population_groups", {}).values():
+        group["path"] = str(DEMO_DIR / group["path"])
     study["profile"] = "profile.yaml"
     (folder / "study.yaml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
     return Study(load_inputs(load_study(folder / "study.yaml"))).baseline()
@@ -208,8 +210,9 @@ def test_cli_audit_with_every_option_and_the_map(tmp_path):
         assert column in towns, column
     page = (out / "map.html").read_text(encoding="utf-8")
     assert "<h4>可达床位（每千人，计竞争，E2SFCA）</h4>" in page  # the legend of the drawn access layer
-    assert "doctors_per_1000" in result.output
-    assert "capacity_beds_30min" in result.output
+    flat = "".join(result.output.split())  # the Chinese table, titles wrapped
+    assert "每千人口执业（助理）医师数" in flat
+    assert "容量约束下30分钟内可服务人口" in flat
     assert "Traceback" not in result.output
 
 

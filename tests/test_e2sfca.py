@@ -67,7 +67,7 @@ def test_step_weights_match_pysal_on_the_demo(demo):
 def test_gaussian_weights_match_pysal(demo):
     _study, base = demo
     spec = E2sfcaStandard(group="with_beds", resource="beds", weight="gaussian", sigma_min=12, max_min=40)
-    unit = E2sfca("e2sfca_beds_gaussian", spec)
+    unit = E2sfca("e2sfca_beds_gaussian", spec, base.inputs.profile.travel)
     cells, reference = pysal_e2sfca(base.whole, unit, access.weights.gaussian(12))
     np.testing.assert_allclose(unit.evaluate(base.whole).access[cells], reference, rtol=1e-9, atol=0)
 
