@@ -115,8 +115,8 @@ def test_the_map_and_the_geopackage_draw_each_distinct_layer_once(small_audit):
     drawn = polygons.drawn
     audit_map(small_audit)
     # the map's time bands are the GeoPackage's primary-care bands (the same breaks), simplified: not drawn again;
-    # its emergency areas and people beyond the circle are layers of their own
-    assert polygons.drawn <= drawn + 2
+    # its emergency areas, people beyond the circle and beds within reach (E2SFCA) are layers of their own
+    assert polygons.drawn <= drawn + 3
     after_map = polygons.drawn
     audit_map(small_audit)
     audit_layers(small_audit)
