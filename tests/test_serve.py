@@ -350,3 +350,11 @@ def test_a_fuzz_of_malformed_requests_leaves_the_server_answering(client):
             assert "Traceback" not in response.text
     assert {200, 400, 422} <= statuses
     assert client.get("/api/figures", headers=h).status_code == 200
+
+
+def test_the_chinese_page_titles_each_figure_in_chinese(demo_audit):
+    c = testclient.TestClient(create_app(Server(demo_audit)), raise_server_exceptions=False,
+                              base_url="http://127.0.0.1")
+    rows = by_id(c.get("/api/figures", headers=start(c)).json())
+    assert rows["primary_care_15min"]["title"] == "15分钟医疗服务圈"
+    assert rows["primary_care_15min_65plus"]["title"] == "15分钟医疗服务圈：65岁及以上老年人"

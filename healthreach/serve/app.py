@@ -118,7 +118,7 @@ class Server:
                        {"relocate": str(first["id"]), "to": site, "allow_outside": True},
                        {"close": str(second["id"])}):
             with contextlib.suppress(HealthreachError):  # a site the study refuses: only this warm-up is lost
-                payloads.state(session, session.change(change), self.grid)
+                payloads.state(session, session.change(change), self.grid, self.lang)
 
     def check_token(self, request: Request) -> None:
         """Refuse (401) a request without the server's token, when it has one."""
@@ -146,7 +146,7 @@ class Server:
         start = time.perf_counter()
         with self.compute:
             current = work()
-            out = payloads.state(session, current, self.grid)
+            out = payloads.state(session, current, self.grid, self.lang)
         out["ms"] = round(1000 * (time.perf_counter() - start), 1)
         return out
 

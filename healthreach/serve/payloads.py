@@ -61,11 +61,17 @@ def flag(value: Any) -> bool | None:
     return bool(value) if value in (True, False) else None
 
 
-def figures(result: Diff) -> list[dict[str, Any]]:
-    """One row per figure of ``result.standards``: baseline, now, change, people gained and lost, pass."""
+def figures(result: Diff, lang: str = "zh") -> list[dict[str, Any]]:
+    """One row per figure of ``result.standards``: its title in ``lang``, baseline, now, change, people gained and
+    lost, pass.
+    """
+    from healthreach.labels import standard_titles
+
+    english = {fid: f.title for fid, f in result.after.figures.items()}
+    titles = standard_titles(result.after.study.standards, english, lang)
     return [
         {
-            "standard": row["standard"], "title": row["title"], "unit": row["unit"],
+            "standard": row["standard"], "title": titles.get(row["standard"], row["title"]), "unit": row["unit"],
             "baseline": number(row["baseline"]), "now": number(row["scenario"]), "change": number(row["change"]),
             "baseline_people": number(row["baseline_people"]), "now_people": number(row["scenario_people"]),
             "newly_covered_people": number(row["newly_covered_people"]),
@@ -132,11 +138,11 @@ def changed_facilities(base: Evaluation, now: Evaluation, grid: Grid) -> list[di
     return facility_rows(now, rows, grid)
 
 
-def state(session: Session, current: State, grid: Grid) -> dict[str, Any]:
-    """Everything the page redraws after a change, an undo or a redo."""
+def state(session: Session, current: State, grid: Grid, lang: str = "zh") -> dict[str, Any]:
+    """Everything the page redraws after a change, an undo or a redo (figure titles in ``lang``)."""
     result = session.base.diff(current.evaluation)
     return {
-        "figures": figures(result),
+        "figures": figures(result, lang),
         "newly_covered_people": result.newly_covered,
         "lose_coverage_people": result.lose_coverage,
         "cells": cells(result, grid),
