@@ -8,6 +8,8 @@ code, not here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from healthreach.errors import InputError
 
 LANGS = ("zh", "en")
@@ -144,10 +146,18 @@ def check_lang(lang: str) -> str:
     return lang
 
 
+def words(table: Mapping[str, Mapping[str, str]], key: str, lang: str = "zh", **values: object) -> str:
+    """Entry ``key`` of a vocabulary ``table`` (key -> {"zh": ..., "en": ...}) in ``lang``, ``values`` formatted in.
+
+    The one lookup of every module's own words (maps, poster, page, batch overview).
+    """
+    text = table[key][check_lang(lang)]
+    return text.format(**values) if values else text
+
+
 def t(key: str, lang: str = "zh", **values) -> str:
     """The string ``key`` in ``lang``, with ``values`` formatted in."""
-    text = STRINGS[key][check_lang(lang)]
-    return text.format(**values) if values else text
+    return words(STRINGS, key, lang, **values)
 
 
 def type_name(facility_type: str, lang: str = "zh") -> str:

@@ -53,7 +53,7 @@ def coverage_map(rows: Sequence[dict[str, Any]], map_options: MapOptions | None 
     import folium
     import geopandas as gpd
 
-    from healthreach.i18n import check_lang, t
+    from healthreach.i18n import check_lang, t, words
     from healthreach.maps.base import add_controls, add_title, escape, new_map, to_display
     from healthreach.maps.layers import SHARE_BREAKS, SHARE_COLOURS, share_colour
     from healthreach.maps.legend import add_legend, add_legend_section, swatch
@@ -62,7 +62,7 @@ def coverage_map(rows: Sequence[dict[str, Any]], map_options: MapOptions | None 
     lang = check_lang(options.lang)
 
     def text(key: str, **values: Any) -> str:
-        return _MAP_TEXT[key][lang].format(**values)
+        return words(_MAP_TEXT, key, lang, **values)
 
     frames, missing, threshold = _district_frames(rows, text)
     if not frames:

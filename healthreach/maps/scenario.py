@@ -20,7 +20,7 @@ import shapely
 
 from healthreach.diff import Diff
 from healthreach.evaluation import Evaluation
-from healthreach.i18n import t
+from healthreach.i18n import t, words
 from healthreach.isochrones import cell_squares
 from healthreach.maps.base import (
     add_controls,
@@ -68,7 +68,7 @@ _STATUS = {"added": ("新建", "added"), "relocated": ("迁建", "relocated"), "
 
 
 def _text(key: str, lang: str, **values) -> str:
-    return _TEXT[key][lang].format(**values)
+    return words(_TEXT, key, lang, **values)
 
 
 def _status_text(status: str, lang: str) -> str:

@@ -31,7 +31,7 @@ from matplotlib.patheffects import withStroke
 from healthreach.diff import Diff
 from healthreach.errors import InputError
 from healthreach.evaluation import Evaluation
-from healthreach.i18n import check_lang, t, type_name
+from healthreach.i18n import check_lang, t, type_name, words
 from healthreach.isochrones import bands
 from healthreach.maps.base import is_synthetic, title_lines
 from healthreach.maps.layers import (
@@ -95,7 +95,7 @@ TEXT = {
 
 
 def _text(key: str, lang: str, **values: Any) -> str:
-    return TEXT[key][lang].format(**values)
+    return words(TEXT, key, lang, **values)
 
 
 def text_width(text: str) -> float:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from healthreach.i18n import check_lang
+from healthreach.i18n import check_lang, words
 
 PAGE: dict[str, dict[str, str]] = {
     "panel_title": {"zh": "规划推演：指标变化", "en": "What-if: figures"},
@@ -45,8 +45,7 @@ PAGE: dict[str, dict[str, str]] = {
 
 def text(key: str, lang: str = "zh", **values) -> str:
     """The page string ``key`` in ``lang``, with ``values`` formatted in."""
-    words = PAGE[key][check_lang(lang)]
-    return words.format(**values) if values else words
+    return words(PAGE, key, lang, **values)
 
 
 def page_strings(lang: str) -> dict[str, str]:

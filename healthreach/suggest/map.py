@@ -16,6 +16,7 @@ import folium
 import geopandas as gpd
 import shapely
 
+from healthreach.i18n import words
 from healthreach.isochrones import cell_squares
 from healthreach.maps.base import add_controls, base_map, escape, render_html, settings, to_display
 from healthreach.maps.layers import (
@@ -45,7 +46,7 @@ _TEXT = {
 
 
 def _text(key: str, lang: str, **values) -> str:
-    return _TEXT[key][lang].format(**values)
+    return words(_TEXT, key, lang, **values)
 
 
 def suggestion_map(result: Suggestion, *, lang: str = "zh", basemap: str | None = None, offline: bool = False,
