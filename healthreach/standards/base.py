@@ -48,33 +48,29 @@ class Figure:
 class CellView:
     """Per-cell inputs of the standards' tests, over some of the study-area cells.
 
-    ``cost(need)`` and ``facility(need)`` are seconds or metres and the
-    nearest facility's row (-1: none); ``line_m(group)`` the straight-line
-    metres to the group's nearest site, rounded up to the next distance a
-    standard compares it with (:func:`healthreach.lines.banded`), so only
-    comparisons with those distances are exact; ``urban`` whether each
-    cell's township is urban. Built by the evaluation, for all cells or a subset.
+    A key is a travel surface (seconds or metres to the nearest facility,
+    and its row) or ``("line", group)``: the straight-line metres to the
+    group's nearest site, rounded up to the next distance a standard
+    compares it with (:func:`healthreach.lines.banded`), so only comparisons
+    with those distances are exact. ``urban`` is whether each cell's
+    township is urban. Built by the evaluation, for all cells or a subset.
     """
 
     def __init__(self, urban: np.ndarray, costs: Mapping[Any, tuple[np.ndarray, np.ndarray]]):
         self.urban = urban
         self._costs = costs
 
-    def cost(self, need: Need) -> np.ndarray:
-        """Seconds or metres to the nearest facility of a travel surface (inf: none reachable)."""
-        return self._costs[need][0]
-
-    def facility(self, need: Need) -> np.ndarray:
-        """Row of the nearest facility of a travel surface (-1: none)."""
-        return self._costs[need][1]
-
-    def value(self, key: Any) -> np.ndarray:
-        """The cost of any key: a travel surface (seconds or metres), or ``("line", group)`` (banded metres)."""
+    def cost(self, key: Any) -> np.ndarray:
+        """Seconds or metres to the nearest facility of a key (inf: none reachable)."""
         return self._costs[key][0]
 
-    def line_m(self, group: str) -> np.ndarray:
-        """Straight-line metres to the group's nearest site, rounded up to the next tested distance."""
-        return self._costs[("line", group)][0]
+    def read(self, key: Any, rural_key: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Cost and nearest facility row (-1: none) of ``key``, or of ``rural_key`` instead in rural townships."""
+        cost, row = self._costs[key]
+        if rural_key is None:
+            return cost, row
+        rural_cost, rural_row = self._costs[rural_key]
+        return np.where(self.urban, cost, rural_cost), np.where(self.urban, row, rural_row)
 
     def area(self, area: Area | None) -> np.ndarray:
         """Which cells lie in an area (None: every cell)."""
@@ -104,11 +100,13 @@ class CellTest:
     area: Area | None = None
     rural_key: Any = None
 
+    def keys(self) -> list[Any]:
+        """The keys it reads."""
+        return [self.key] if self.rural_key is None else [self.key, self.rural_key]
+
     def evaluate(self, view: CellView) -> np.ndarray:
         """The value at the view's cells (bool, or float for ``seconds``)."""
-        cost = view.value(self.key)
-        if self.rural_key is not None:
-            cost = np.where(view.urban, cost, view.value(self.rural_key))
+        cost, _ = view.read(self.key, self.rural_key)
         if self.offset:
             cost = cost + self.offset
         if self.op == "within":

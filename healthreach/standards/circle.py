@@ -51,9 +51,7 @@ class Circle(Standard):
 
     def cell_seconds(self, view: CellView) -> tuple[np.ndarray, np.ndarray]:
         """Seconds to the nearest facility by each cell's area mode, and that facility's row (-1: none)."""
-        urban = view.urban
-        u, r = self.mode_need(self.spec.urban_mode), self.mode_need(self.spec.rural_mode)
-        return (np.where(urban, view.cost(u), view.cost(r)), np.where(urban, view.facility(u), view.facility(r)))
+        return view.read(self.mode_need(self.spec.urban_mode), self.mode_need(self.spec.rural_mode))
 
     def covered(self, view: CellView) -> np.ndarray:
         """Per cell of the view: whether it reaches the group within the limit by its area's mode."""

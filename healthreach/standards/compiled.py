@@ -105,10 +105,7 @@ class Catchment:
 
     def people(self, view: CellView, people: np.ndarray, n: int) -> np.ndarray:
         """People per facility row (``n`` rows) over the view's cells, in NumPy."""
-        cost, row = view.value(self.key), view.facility(self.key)
-        if self.rural_key is not None:
-            cost = np.where(view.urban, cost, view.value(self.rural_key))
-            row = np.where(view.urban, row, view.facility(self.rural_key))
+        cost, row = view.read(self.key, self.rural_key)
         keep = (row >= 0) & (cost <= self.limit)
         return np.bincount(row[keep], weights=people[keep], minlength=n)[:n] if n else np.zeros(0)
 
@@ -182,8 +179,7 @@ class Program:
         def reads(keys_read: list[Any]) -> bool:
             return changed is None or any(k in changed for k in keys_read)
 
-        tests = np.array([j for j, t in enumerate(self.tests)
-                          if reads([t.key] if t.rural_key is None else [t.key, t.rural_key])], np.int64)
+        tests = np.array([j for j, t in enumerate(self.tests) if reads(t.keys())], np.int64)
         catch = np.array([q for q, c in enumerate(self.catchments) if reads(c.keys())], np.int64)
         cost0, row0 = before.at(cells)
         if changes is None:
