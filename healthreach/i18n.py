@@ -146,10 +146,11 @@ def check_lang(lang: str) -> str:
     return lang
 
 
-def words(table: Mapping[str, Mapping[str, str]], key: str, lang: str = "zh", **values: object) -> str:
+def words(table: Mapping[str, Mapping[str, str]], key: str, lang: str = "zh", /, **values: object) -> str:
     """Entry ``key`` of a vocabulary ``table`` (key -> {"zh": ..., "en": ...}) in ``lang``, ``values`` formatted in.
 
-    The one lookup of every module's own words (maps, poster, page, batch overview).
+    The one lookup of every module's own words (maps, poster, page, batch overview). ``table``, ``key``
+    and ``lang`` are positional only, so a value may carry any name (a source note's ``table``).
     """
     text = table[key][check_lang(lang)]
     return text.format(**values) if values else text
