@@ -2,14 +2,29 @@
 
 Each error also inherits the builtin it refines, so callers may catch either
 ``HealthreachError`` or, say, ``ValueError``. Messages say what was wrong,
-where (file, key, row, id) and what to do about it.
+where (file, key, row, id) and what to do about it, in English and Chinese
+(:mod:`healthreach.messages`).
 """
 
 from __future__ import annotations
 
+from healthreach.messages import render
+
 
 class HealthreachError(Exception):
-    """Base class of every error healthreach raises on purpose."""
+    """Base class of every error healthreach raises on purpose.
+
+    Its message is a :class:`healthreach.messages.Message` (or plain text):
+    ``str(error)`` is English, :meth:`text` renders it in a language.
+    """
+
+    def __str__(self) -> str:
+        """The message in English."""
+        return str(self.args[0]) if self.args else ""
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` (``zh`` or ``en``)."""
+        return render(self.args[0], lang) if self.args else ""
 
 
 class InputError(HealthreachError, ValueError):

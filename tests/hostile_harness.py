@@ -36,6 +36,12 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection: text
 TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # nothing a user typed may move the cursor or recolour
 
 
+def in_english(args: list) -> list[str]:
+    """``args`` with ``--lang en`` after the command: the cases look for English words in the messages."""
+    args = [str(a) for a in args]
+    return [*args[:1], "--lang", "en", *args[1:]] if args and "--lang" not in args else args
+
+
 class Hang(BaseException):
     """Raised by the alarm in an in-process run that outlived its time limit (not an Exception: nothing swallows it)."""
 
@@ -69,7 +75,7 @@ def invoke(args: list[str], time_limit_s: float = TIME_LIMIT_S) -> Outcome:
     start = time.perf_counter()
     timed_out = False
     try:
-        result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=True,
+        result = CliRunner().invoke(cli, in_english(args), catch_exceptions=True,
                                     env={"COLUMNS": "160"})
     except Hang:
         timed_out = True
@@ -100,7 +106,7 @@ def run_subprocess(args: list[str], time_limit_s: float = TIME_LIMIT_S, cwd: Pat
             "from healthreach.cli import main; sys.argv[0] = 'healthreach'; main()")
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", code, *map(str, args)],  # noqa: S603  this interpreter
+        proc = subprocess.Popen([sys.executable, "-c", code, *in_english(args)],  # noqa: S603  this interpreter
                                 stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd, env=env,
                                 start_new_session=True)
         timed_out = False

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+LANG_KEY = "healthreach.lang"  # where --lang is kept in ``click.Context.meta``
+
 BASEMAPS = ["osm", "none", "tianditu", "amap"]
 
 
@@ -29,8 +31,15 @@ def map_options(command):
 def lang_option(command):
     """Add ``--lang zh|en``: the language of terminal tables, spreadsheet headers and maps."""
     return click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-                        help="Language of the terminal tables, the spreadsheets' header rows and the maps' "
-                             "titles, legends, layer names and popups.")(command)
+                        is_eager=True, callback=_remember_lang,
+                        help="Language of the terminal tables and messages, the spreadsheets' header rows and "
+                             "the maps' titles, legends, layer names and popups.")(command)
+
+
+def _remember_lang(ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """Keep ``--lang`` where the error handler of the command group finds it (``ctx.meta`` is shared)."""
+    ctx.meta[LANG_KEY] = value
+    return value
 
 
 def force_option(command):

@@ -1,0 +1,79 @@
+"""Messages to the user (errors, warnings, notes) in English and Chinese.
+
+A message is written once, in English, as a ``str.format`` template with
+named fields: ``Message("{file}: unknown road class {value!r}", file=..., value=...)``.
+Its Chinese template lives in a catalogue under this package, keyed by the
+English template (as gettext does), so the code reads in one language and a
+new language is one more catalogue. ``str(message)`` is English, which is what
+the Python API, logs and ``pytest.raises(match=...)`` see; the command line
+renders it in ``--lang``. A test checks that every template in the code has a
+translation with the same fields, and that no translation is left unused.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+LANGS = ("zh", "en")
+
+
+class Message:
+    """An English ``str.format`` template with its values; rendered in a language on demand."""
+
+    __slots__ = ("template", "values")
+
+    def __init__(self, template: str, /, **values: Any) -> None:
+        self.template = template
+        self.values = values
+
+    def __reduce__(self):
+        """Pickle by template and values (errors travel from Dask workers)."""
+        return _rebuild, (self.template, self.values)
+
+    def __repr__(self) -> str:
+        """``Message(template, **values)``."""
+        return f"Message({self.template!r}, **{self.values!r})"
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when template and values are."""
+        return isinstance(other, Message) and (self.template, self.values) == (other.template, other.values)
+
+    __hash__ = None  # type: ignore[assignment]  values may be unhashable
+
+    def render(self, lang: str = "en") -> str:
+        """The message in ``lang`` (``zh`` or ``en``); values that are messages render in the same language."""
+        template = self.template if lang == "en" else catalogue(lang).get(self.template, self.template)
+        values = {k: v.render(lang) if isinstance(v, Message) else v for k, v in self.values.items()}
+        return template.format(**values)
+
+    def __str__(self) -> str:
+        """The message in English."""
+        return self.render("en")
+
+
+def _rebuild(template: str, values: dict[str, Any]) -> Message:
+    return Message(template, **values)
+
+
+def render(text: str | Message, lang: str) -> str:
+    """``text`` in ``lang``: a plain string is returned as it is (a file name, a value from the data)."""
+    return text.render(lang) if isinstance(text, Message) else str(text)
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """English template -> template in ``lang``, from every catalogue module of the language."""
+    if lang != "zh":
+        problem = f"no messages in {lang!r}; choose one of {', '.join(LANGS)}"
+        raise ValueError(problem)
+    from healthreach.messages import zh_inputs, zh_outputs, zh_suggest  # loaded on first use
+
+    merged: dict[str, str] = {}
+    for part in (zh_inputs.ZH, zh_outputs.ZH, zh_suggest.ZH):
+        overlap = merged.keys() & part.keys()
+        if overlap:
+            problem = f"messages translated twice: {sorted(overlap)[:3]}"
+            raise RuntimeError(problem)
+        merged.update(part)
+    return merged

@@ -1,0 +1,99 @@
+"""Every message has its Chinese with the same fields, and the command line speaks ``--lang``."""
+
+from __future__ import annotations
+
+import ast
+import string
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from healthreach import errors
+from healthreach.cli import cli
+from healthreach.messages import Message, catalogue
+
+PACKAGE = Path(errors.__file__).parent
+MODULES = sorted(p for p in PACKAGE.rglob("*.py") if "messages" not in p.parts)
+ERRORS = {name for name in dir(errors) if isinstance(getattr(errors, name), type)
+          and issubclass(getattr(errors, name), errors.HealthreachError)}
+ERRORS |= {"RequestError", "PosterFontError", "OfflineError"}  # defined beside their one use
+
+
+def fields(template: str) -> set[str]:
+    return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def calls(path: Path) -> list[ast.Call]:
+    return [node for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Message"]
+
+
+def templates() -> dict[str, str]:
+    """Every literal template given to ``Message`` -> where it is."""
+    found = {}
+    for path in MODULES:
+        for node in calls(path):
+            if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                found[node.args[0].value] = f"{path.relative_to(PACKAGE)}:{node.lineno}"
+    return found
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_messages_of_a_module_are_literal_translated_and_filled(path):
+    zh = catalogue("zh")
+    problems = []
+    for node in calls(path):
+        where = f"{path.relative_to(PACKAGE)}:{node.lineno}"
+        if not node.args or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
+            problems.append(f"{where}: the template is not a literal string")
+            continue
+        template = node.args[0].value
+        given = {k.arg for k in node.keywords}
+        if None not in given and given != fields(template):
+            problems.append(f"{where}: fields {sorted(fields(template))} but values {sorted(given)}")
+        if template not in zh:
+            problems.append(f"{where}: no Chinese for {template!r}")
+        elif fields(zh[template]) != fields(template):
+            problems.append(f"{where}: the Chinese has fields {sorted(fields(zh[template]))}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_errors_are_raised_with_messages_not_bare_text(path):
+    """``raise InputError(f"...")`` (or ``msg = f"..."``) would stay English whatever ``--lang`` says."""
+    problems = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "msg" for t in node.targets)
+                and isinstance(node.value, (ast.JoinedStr, ast.Constant, ast.BinOp))):
+            problems.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: msg is bare text; make it a Message")
+        if (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name)
+                and node.exc.func.id in ERRORS and node.exc.args
+                and isinstance(node.exc.args[0], (ast.JoinedStr, ast.Constant, ast.BinOp))):
+            problems.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {node.exc.func.id} raised with bare text")
+    assert not problems, "\n".join(problems)
+
+
+def test_no_translation_is_left_unused():
+    unused = sorted(set(catalogue("zh")) - set(templates()))
+    assert not unused, f"translations of no message in the code: {unused[:5]}"
+
+
+def test_a_message_renders_in_each_language_and_nests():
+    hint = Message("; check the permissions, or choose another --out")
+    outer = Message("{reason}{hint}", reason="denied", hint=hint)
+    assert str(outer) == "denied; check the permissions, or choose another --out"
+    assert outer.render("zh") == "denied；请检查权限，或换一个 --out 文件夹"
+
+
+def test_an_error_is_english_in_python_and_in_lang_on_the_command_line(tmp_path):
+    bad = tmp_path / "study.yaml"
+    bad.write_text("name: x\nroad: {}\n", encoding="utf-8")
+    english = CliRunner().invoke(cli, ["audit", str(bad), "--lang", "en"])
+    chinese = CliRunner().invoke(cli, ["audit", str(bad)])
+    assert english.exit_code == chinese.exit_code == 1
+    assert "error: " in english.output
+    assert "'road'" in english.output
+    assert "错误：" in chinese.output
+    assert "'road'" in chinese.output
+    assert "unknown key" not in chinese.output
