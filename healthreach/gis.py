@@ -22,6 +22,7 @@ from affine import Affine
 from healthreach.grid import Grid
 from healthreach.isochrones import bands, cell_squares
 from healthreach.reach import nearest_facility, point_cost
+from healthreach.standards.groups import group_id
 from healthreach.standards.radius import Radius
 from healthreach.travel import facility_attachment
 
@@ -44,20 +45,22 @@ def band_people(values: np.ndarray, people: np.ndarray, breaks: list[float]) -> 
 
 
 def band_layer(frame: gpd.GeoDataFrame, values: np.ndarray, people: np.ndarray, breaks: list[float],
-               unit: str) -> gpd.GeoDataFrame:
+               unit: str, groups: Mapping[str, np.ndarray] | None = None) -> gpd.GeoDataFrame:
     """Dissolved bands (``frame``, as :func:`~healthreach.isochrones.bands` draws the cells' ``values`` in
     ``breaks``) with their people; ``unit`` 'time' (values in seconds, fields in minutes) or 'dist'
     (metres): fields ``band``, ``from_time_min``/``to_time_min`` (or ``from_dist_m``/``to_dist_m``),
-    ``label``, ``people``.
+    ``label``, ``people``, then ``people_<group>`` per population group (``groups``: its people per cell).
     """
     scale, suffix = (60.0, "time_min") if unit == "time" else (1.0, "dist_m")
-    counts = band_people(values, people, breaks)
-    out = gpd.GeoDataFrame({"band": frame["band"].astype(int),
-                            f"from_{suffix}": frame["lower"].astype(float) / scale,
-                            f"to_{suffix}": frame["upper"].astype(float) / scale,
-                            "label": frame["label"],
-                            "people": counts[frame["band"].astype(int).to_numpy()].round(1)},
-                           geometry=frame.geometry, crs=frame.crs)
+    band = frame["band"].astype(int).to_numpy()
+    columns = {"band": frame["band"].astype(int),
+               f"from_{suffix}": frame["lower"].astype(float) / scale,
+               f"to_{suffix}": frame["upper"].astype(float) / scale,
+               "label": frame["label"],
+               "people": band_people(values, people, breaks)[band].round(1)}
+    for group, weights in (groups or {}).items():
+        columns[group_id("people", group)] = band_people(values, weights, breaks)[band].round(1)
+    out = gpd.GeoDataFrame(columns, geometry=frame.geometry, crs=frame.crs)
     return out.reset_index(drop=True)
 
 
@@ -120,18 +123,22 @@ def facility_isochrones(evaluation: Evaluation) -> gpd.GeoDataFrame:
 
     One row per facility and band that has cells: ``facility_id``, ``name``,
     ``type``, ``band``, ``from_time_min``, ``to_time_min``, ``label``,
-    ``people`` (in that band) and ``people_within`` (within its upper bound).
+    ``people`` (in that band) and ``people_within`` (within its upper bound),
+    then ``people_<group>`` and ``people_within_<group>`` per population group.
     Times are by each cell's area mode, as the medical circle counts them.
     """
     study, inputs = evaluation.study, evaluation.inputs
+    cells = inputs.cells
+    weights = {"": cells.people, **cells.groups}
+    counted = [name for g in weights for name in (group_id("people", g) if g else "people",
+                                                  group_id("people_within", g) if g else "people_within")]
     columns: dict[str, list[Any]] = {key: [] for key in ("facility_id", "name", "type", "band", "from_time_min",
-                                                         "to_time_min", "label", "people", "people_within")}
+                                                         "to_time_min", "label", *counted)}
     geometry: list[object] = []
     primary = study.primary
     if primary is None:
         return gpd.GeoDataFrame(columns, geometry=geometry, crs=inputs.grid.crs)
     cols = evaluation.sources.columns
-    cells = inputs.cells
     ends = cell_segment_ends(evaluation)
     for row in np.flatnonzero(evaluation.sources.member[primary.spec.group]):
         cost = facility_seconds(evaluation, int(row), TIME_BREAKS_S[-1], ends)
@@ -141,15 +148,20 @@ def facility_isochrones(evaluation: Evaluation) -> gpd.GeoDataFrame:
         part, flat = window(inputs.grid, cells.flat[near])  # polygons traced on the facility's window only
         layer = band_layer(bands(part, flat, cost[near], TIME_BREAKS_S, TIME_LABELS), cost[near],
                            cells.people[near], TIME_BREAKS_S, "time")
-        within = np.cumsum(band_people(cost[near], cells.people[near], TIME_BREAKS_S))
         for _, band in layer.iterrows():
             for key, value in (("facility_id", cols["id"][row]), ("name", cols["name"][row]),
                                ("type", cols["type"][row])):
                 columns[key].append(str(value))
-            for key in ("band", "from_time_min", "to_time_min", "label", "people"):
+            for key in ("band", "from_time_min", "to_time_min", "label"):
                 columns[key].append(band[key])
-            columns["people_within"].append(round(float(within[int(band["band"])]), 1))
             geometry.append(band.geometry)
+        for group, people in weights.items():
+            per_band = band_people(cost[near], people[near], TIME_BREAKS_S)
+            within = np.cumsum(per_band)
+            at = layer["band"].astype(int).to_numpy()
+            people_name, within_name = (group_id(c, group) if group else c for c in ("people", "people_within"))
+            columns[people_name] += list(per_band[at].round(1))
+            columns[within_name] += [round(float(v), 1) for v in within[at]]
     return gpd.GeoDataFrame(columns, geometry=geometry, crs=inputs.grid.crs)
 
 
@@ -178,33 +190,44 @@ def uncovered_layers(evaluation: Evaluation, min_people: float = UNCOVERED_MIN_P
 
     Fields: ``people``, ``time_min`` (minutes to the nearest facility by
     area mode, empty when none is reachable), ``township``; the squares
-    ``cells`` and ``unreachable_people`` instead of the time and township.
+    ``cells`` (cells with people) and ``unreachable_people`` instead of the
+    time and township. Per population group, ``people_<group>`` (of the
+    group, in the same cells) and in the squares ``unreachable_people_<group>``:
+    the squares hold every person of every group beyond the circle.
     """
     inputs = evaluation.inputs
     grid, cells = inputs.grid, inputs.cells
     primary = evaluation.study.primary
     seconds = evaluation.primary_seconds
     limit = primary.limit_s if primary else 900
-    out = (seconds > limit) & (cells.people > 0)
-    shown = out & (cells.people >= min_people)
+    beyond = seconds > limit
+    shown = beyond & (cells.people >= min_people)
     minutes = np.where(np.isfinite(seconds[shown]), seconds[shown] / 60, np.nan).round(2)
     townships = inputs.boundaries["id"].to_numpy()[cells.township[shown]]
+    group_cells = {group_id("people", g): people[shown].round(2) for g, people in cells.groups.items()}
     layers = {"uncovered_cells": cell_squares(grid, cells.flat[shown], people=cells.people[shown].round(2),
-                                              time_min=minutes, township=townships)}
+                                              **group_cells, time_min=minutes, township=townships)}
+    anyone = cells.people > 0
+    for people in cells.groups.values():
+        anyone = anyone | (people > 0)
+    out = beyond & anyone
     row, col = np.divmod(cells.flat[out], grid.width)
     key = (row // block) * ((grid.width + block - 1) // block) + col // block
     squares, which = np.unique(key, return_inverse=True)
-    people = np.bincount(which, weights=cells.people[out])
-    unreachable = np.bincount(which, weights=np.where(np.isinf(seconds[out]), cells.people[out], 0.0),
-                              minlength=len(squares))
-    count = np.bincount(which, minlength=len(squares))
+    unreachable = np.isinf(seconds[out])
+    columns: dict[str, np.ndarray] = {}
+    for group, people in {"": cells.people, **cells.groups}.items():
+        name = group_id("people", group) if group else "people"
+        columns[name] = np.bincount(which, weights=people[out], minlength=len(squares)).round(1)
+        if not group:
+            columns["cells"] = np.bincount(which, weights=people[out] > 0, minlength=len(squares)).astype(np.int64)
+        columns[group_id("unreachable_people", group) if group else "unreachable_people"] = np.bincount(
+            which, weights=np.where(unreachable, people[out], 0.0), minlength=len(squares)).round(1)
     brow, bcol = np.divmod(squares, (grid.width + block - 1) // block)
     t = grid.transform
     x0, y0 = t.c + bcol * block * t.a, t.f + brow * block * t.e
     geometry = shapely.box(x0, y0 + block * t.e, x0 + block * t.a, y0)
-    layers["uncovered_1km"] = gpd.GeoDataFrame({"people": people.round(1), "cells": count,
-                                                "unreachable_people": unreachable.round(1)},
-                                               geometry=geometry, crs=grid.crs)
+    layers["uncovered_1km"] = gpd.GeoDataFrame(columns, geometry=geometry, crs=grid.crs)
     return layers
 
 
@@ -213,10 +236,10 @@ def audit_layers(evaluation: Evaluation, per_facility: bool = False) -> dict[str
     ``per_facility`` each facility's isochrones, township and facility results, uncovered cells and their
     1 km squares.
     """
-    people, polygons = evaluation.inputs.cells.people, evaluation.study.polygons
+    cells, polygons = evaluation.inputs.cells, evaluation.study.polygons
 
     def layer(values: np.ndarray, breaks: list[float], labels: list[str], unit: str) -> gpd.GeoDataFrame:
-        return band_layer(polygons.bands(values, breaks, labels), values, people, breaks, unit)
+        return band_layer(polygons.bands(values, breaks, labels), values, cells.people, breaks, unit, cells.groups)
 
     layers = {"primary_care_bands": layer(evaluation.primary_seconds, TIME_BREAKS_S, TIME_LABELS, "time")}
     primary = evaluation.study.primary

@@ -60,7 +60,8 @@ def _standard_columns(columns: list[TownshipColumn], tally: Tally) -> dict[str, 
 def facility_table(study: Study, sources: Sources, township: np.ndarray,
                    catchments: dict[str, np.ndarray], values: dict[str, Any]) -> dict[str, Any]:
     """The facility table's columns (in order): snap distances and catchment people (nearest-facility allocation),
-    each catchment also for each population group (``catchment_people_65plus``), then the standards' own
+    each catchment and the circle's share of it also for each population group (``catchment_people_65plus``,
+    ``catchment_share_15min_65plus``), then the standards' own
     columns (``values``: tiers, floating catchments, capacity).
 
     Catchments follow the profile's first circle standard (people whose
@@ -101,6 +102,9 @@ def facility_table(study: Study, sources: Sources, township: np.ndarray,
             in_primary, catchments.get(group_id("primary", group), np.zeros(n)).round(0), np.nan)
         columns[group_id(f"catchment_people_{m}", group)] = np.where(
             in_primary, catchments.get(group_id("primary_within", group), np.zeros(n)).round(0), np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            columns[group_id(f"catchment_share_{m}", group)] = (columns[group_id(f"catchment_people_{m}", group)]
+                                                                / columns[group_id("catchment_people", group)]).round(4)
     if study.response is not None:
         in_emergency = member[study.response.spec.group]
         people = catchments["emergency"]

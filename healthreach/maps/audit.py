@@ -21,8 +21,8 @@ from healthreach.maps.legend import add_legend
 def audit_map(audit: Evaluation, *, lang: str = "zh", basemap: str | None = None,
               offline: bool = False, tianditu_key: str | None = None, scenario: str | None = None,
               minor_roads: bool = True) -> HearingMap:
-    """The full audit map: roads, townships, time bands, emergency areas, uncovered people, E2SFCA access,
-    facilities.
+    """The full audit map: roads, townships, time bands, emergency areas, uncovered people (everyone, then
+    each population group's, hidden at start), E2SFCA access, facilities.
 
     The layer control has three entries: standards, base (roads and
     boundaries) and facilities (one layer per type), each opening to its layers.
@@ -38,6 +38,8 @@ def audit_map(audit: Evaluation, *, lang: str = "zh", basemap: str | None = None
         add_time_bands(m, audit)
         add_emergency_areas(m, audit)
         add_uncovered(m, audit)
+        for group in audit.inputs.cells.groups:  # each population group's people beyond the circle, beside
+            add_uncovered(m, audit, group=group, show=False)
         add_access(m, audit)
     with layer_group(m, t("group_base", lang)):
         add_roads(m, audit, minor=minor_roads)

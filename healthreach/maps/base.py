@@ -346,7 +346,11 @@ def title_lines(audit: Evaluation, lang: str = "zh", scenario: str | None = None
                                   target=f"{spec.target_share:.0%}")))
         for group in inp.cells.groups:  # the same circle for each population group
             of_group = audit.figure(group_id(circle.id, group))
-            if of_group.share is not None:
+            group_was = before.figure(group_id(circle.id, group)).share if before is not None else None
+            if of_group.share is not None and group_was is not None:
+                out.append(("line", t("group_circle_change", lang, group=group_name(group, lang),
+                                      before=f"{group_was:.1%}", after=f"{of_group.share:.1%}")))
+            elif of_group.share is not None:
                 out.append(("line", t("group_circle_result", lang, group=group_name(group, lang),
                                       share=f"{of_group.share:.1%}", people=f"{of_group.population:,.0f}")))
         out.append(("line", t("standard", lang, profile=inp.profile.name, threshold=f"{spec.threshold_min:g}",

@@ -1,5 +1,5 @@
 """The layers of a hearing map: roads, township outlines and shares, travel-time bands, emergency areas,
-people beyond the circle, and facilities with their icons.
+people beyond the circle (everyone, and each population group), and facilities with their icons.
 
 Each ``add_*(m, audit, ...)`` function draws one layer from the audit's own
 cell values (see :mod:`healthreach.isochrones`, so the map never disagrees
@@ -20,12 +20,13 @@ import shapely
 from branca.element import Element
 
 from healthreach.evaluation import Evaluation
-from healthreach.i18n import area_name, t, type_name
+from healthreach.i18n import area_name, group_name, t, type_name
 from healthreach.maps.assets import feature_collection
 from healthreach.maps.base import escape, settings, to_display
 from healthreach.maps.legend import add_legend_section, swatch
 from healthreach.maps.placement import label_points
 from healthreach.standards.e2sfca import E2sfca
+from healthreach.standards.groups import group_id
 from healthreach.standards.radius import Radius
 
 # Sequential, colour-blind-safe schemes (ColorBrewer). Darker = nearer / more.
@@ -34,6 +35,7 @@ TIME_COLOURS = ["#08519c", "#3182bd", "#6baed6", "#bdd7e7"]          # Blues
 EMERGENCY_COLOURS = ["#54278f", "#9e9ac8"]                            # Purples
 UNCOVERED_BREAKS = (2, 10, 50)                                        # people per cell
 UNCOVERED_COLOURS = ["#fcbba1", "#fb6a4a", "#cb181d", "#67000d"]      # Reds
+GROUP_UNCOVERED_COLOURS = ["#fcc5c0", "#f768a1", "#ae017e", "#49006a"]  # RdPu: a population group's people
 ACCESS_BREAKS = (1.0, 2.0, 4.0, 8.0, 16.0)                          # E2SFCA, beds or doctors per 1,000 people
 ACCESS_COLOURS = ["#edf8fb", "#b3cde3", "#8c96c6", "#8856a7", "#810f7c", "#4d004b"]  # BuPu
 SHARE_BREAKS = (0.5, 0.8, 0.9, 0.95)                                  # township share covered
@@ -135,7 +137,8 @@ def add_boundaries(m: folium.Map, audit: Evaluation, labels: bool = True, *, nam
     group = folium.FeatureGroup(name=escape(name or t("layer_boundaries", lang)), show=show)
     folium.GeoJson(feature_collection(towns), style_function=lambda _: {"color": "#444", "weight": 1.4, "fill": True,
                                                            "fillOpacity": 0, "dashArray": "5 3"},
-                   tooltip=_township_tooltip(lang, _threshold_min(audit))).add_to(group)
+                   tooltip=_township_tooltip(lang, _threshold_min(audit), _groups_of(audit, _share_column(audit)))
+                   ).add_to(group)
     if labels:
         pts = to_display(township_label_points(audit), m)
         for point, label in zip(pts, audit.inputs.boundaries["name"].astype(str), strict=True):
@@ -153,26 +156,55 @@ def township_label_points(audit: Evaluation) -> gpd.GeoSeries:
     return label_points(audit.inputs.boundaries.geometry, fac[["x", "y"]].to_numpy(float))
 
 
+def _groups_of(audit: Evaluation, column: str) -> list[str]:
+    """The population groups whose share of the township ``column`` the township table has."""
+    return [g for g in audit.inputs.cells.groups if group_id(column, g) in audit.township_columns]
+
+
+def capitalised(text: str) -> str:
+    """Text with its first letter upper-case (an English group name opening a label; Chinese unchanged)."""
+    return text[:1].upper() + text[1:]
+
+
+def _share_text(share: np.ndarray, lang: str) -> list[str]:
+    return [f"{100 * s:.1f}%" if np.isfinite(s) else t("not_applicable", lang) for s in share]
+
+
 def _township_frame(m: folium.Map, audit: Evaluation, column: str) -> gpd.GeoDataFrame:
+    """Townships with their tooltip's texts: name, class, people and the share of ``column``, then the
+    same people and share for each population group (``people_text_<group>``, ``share_text_<group>``).
+    """
     lang = settings(m).lang
+    groups = _groups_of(audit, column)
+    per_group = [group_id(c, g) for g in groups for c in ("people", column)]
     towns = audit.inputs.boundaries[["id", "name", "area_class", "geometry"]].merge(
-        audit.townships[["township_id", column, "people"]], left_on="id", right_on="township_id")
+        audit.townships[["township_id", column, "people", *per_group]], left_on="id", right_on="township_id")
     share = towns[column].to_numpy(float)
     towns["share"] = share
     towns["name"] = towns["name"].map(escape)
     towns["class_name"] = towns["area_class"].map(lambda c: escape(area_name(c, lang)))
     towns["people_text"] = towns["people"].map(lambda p: _people(p, lang))
-    towns["share_text"] = [f"{100 * s:.1f}%" if np.isfinite(s) else t("not_applicable", lang) for s in share]
-    towns = towns[["name", "class_name", "people_text", "share_text", "share", "geometry"]]
+    towns["share_text"] = _share_text(share, lang)
+    texts = []
+    for g in groups:
+        towns[group_id("people_text", g)] = towns[group_id("people", g)].map(lambda p: _people(p, lang))
+        towns[group_id("share_text", g)] = _share_text(towns[group_id(column, g)].to_numpy(float), lang)
+        texts += [group_id("people_text", g), group_id("share_text", g)]
+    towns = towns[["name", "class_name", "people_text", "share_text", *texts, "share", "geometry"]]
     towns = towns.set_geometry(towns.geometry.simplify(_SIMPLIFY_M / 2, preserve_topology=True))
     return to_display(towns, m)
 
 
-def _township_tooltip(lang: str, threshold: float) -> folium.GeoJsonTooltip:
-    return folium.GeoJsonTooltip(["name", "class_name", "people_text", "share_text"], localize=False,
-                                 aliases=[escape(t("township", lang)), escape(t("area_class", lang)),
-                                          escape(t("people", lang)),
-                                          escape(t("share_covered", lang, threshold=f"{threshold:g}"))])
+def _township_tooltip(lang: str, threshold: float, groups: list[str]) -> folium.GeoJsonTooltip:
+    """Name, class, people and share covered; then each population group's people and share."""
+    fields = ["name", "class_name", "people_text", "share_text"]
+    aliases = [t("township", lang), t("area_class", lang), t("people", lang),
+               t("share_covered", lang, threshold=f"{threshold:g}")]
+    for g in groups:
+        fields += [group_id("people_text", g), group_id("share_text", g)]
+        aliases += [t("group_people", lang, group=group_name(g, lang)),
+                    t("group_share_covered", lang, group=group_name(g, lang), threshold=f"{threshold:g}")]
+    return folium.GeoJsonTooltip(fields, localize=False, aliases=[escape(capitalised(a)) for a in aliases])
 
 
 def share_colour(share: float | None) -> str:
@@ -193,7 +225,7 @@ def add_townships(m: folium.Map, audit: Evaluation, column: str | None = None, *
     towns = _township_frame(m, audit, column)
     layer = folium.GeoJson(feature_collection(towns),
                            name=escape(name or t("layer_townships", lang, threshold=f"{threshold:g}")),
-                           show=show, tooltip=_township_tooltip(lang, threshold),
+                           show=show, tooltip=_township_tooltip(lang, threshold, _groups_of(audit, column)),
                            style_function=lambda f: {"fillColor": share_colour(f["properties"]["share"]),
                                                      "color": "#444", "weight": 1.2, "fillOpacity": 0.7}).add_to(m)
     circle = audit.study.primary
@@ -291,31 +323,46 @@ def add_emergency_areas(m: folium.Map, audit: Evaluation, *, name: str | None = 
     return m
 
 
-def add_uncovered(m: folium.Map, audit: Evaluation, *, name: str | None = None, show: bool = True) -> folium.Map:
-    """Cells with people beyond the 15-minute circle, darker where more people live (people per cell)."""
+def add_uncovered(m: folium.Map, audit: Evaluation, *, name: str | None = None, show: bool = True,
+                  group: str | None = None) -> folium.Map:
+    """Cells with people beyond the 15-minute circle, darker where more people live (people per cell).
+
+    With ``group`` (a population group key): the group's people beyond the
+    circle instead, in a scheme of their own (*RdPu*), hidden at start
+    unless ``show``; their legend section says how many they are.
+    """
     lang = settings(m).lang
     threshold = _threshold_min(audit)
     cells = audit.inputs.cells
-    out = (audit.primary_seconds > threshold * 60) & (cells.people >= 0.5)
+    people = cells.people if group is None else cells.groups[group]
+    out = (audit.primary_seconds > threshold * 60) & (people >= 0.5)
     if not out.any():
         return m
     # shading class per cell (0..3), drawn as merged cell squares (exact cell edges, no simplification)
-    level = np.where(out, np.digitize(cells.people, UNCOVERED_BREAKS) + 0.5, np.inf)
+    level = np.where(out, np.digitize(people, UNCOVERED_BREAKS) + 0.5, np.inf)
     frame = audit.study.polygons.bands(level, [1.0, 2.0, 3.0, 4.0])
     frame = to_display(frame.rename(columns={"band": "level"})[["level", "geometry"]], m)
-    layer = folium.GeoJson(feature_collection(frame),
-                           name=escape(name or t("layer_uncovered", lang, threshold=f"{threshold:g}")),
-                           show=show, interactive=False,
-                           style_function=lambda f: {"fillColor": UNCOVERED_COLOURS[f["properties"]["level"]],
-                                                     "color": UNCOVERED_COLOURS[f["properties"]["level"]],
+    colours = UNCOVERED_COLOURS if group is None else GROUP_UNCOVERED_COLOURS
+    if group is None:
+        title = t("layer_uncovered", lang, threshold=f"{threshold:g}")
+        section = t("legend_uncovered", lang, threshold=f"{threshold:g}")
+    else:
+        title = capitalised(t("layer_group_uncovered", lang, group=group_name(group, lang),
+                                threshold=f"{threshold:g}"))
+        figure = audit.figure(group_id(audit.study.primary.id, group)) if audit.study.primary else None
+        beyond = None if figure is None or figure.covered is None else figure.population - figure.covered
+        section = capitalised(t("legend_group_uncovered", lang, group=group_name(group, lang),
+                                threshold=f"{threshold:g}", people="—" if beyond is None else f"{beyond:,.0f}"))
+    layer = folium.GeoJson(feature_collection(frame), name=escape(name or title), show=show, interactive=False,
+                           style_function=lambda f: {"fillColor": colours[f["properties"]["level"]],
+                                                     "color": colours[f["properties"]["level"]],
                                                      "weight": 0, "fillOpacity": 0.8}).add_to(m)
     lows = [0.5, *UNCOVERED_BREAKS]
     labels = [*(f"{lo:g}–{hi:g}" for lo, hi in zip(lows, UNCOVERED_BREAKS, strict=False)),
               f"≥ {UNCOVERED_BREAKS[-1]:g}"]
-    section = (t("legend_uncovered", lang, threshold=f"{threshold:g}")
-               + f" · {t('legend_cell', lang, cell=f'{audit.inputs.grid.cell_m:g}')}")
-    add_legend_section(m, "uncovered", section,
-                       [swatch(c, label, 0.85) for c, label in zip(UNCOVERED_COLOURS, labels, strict=True)], [layer])
+    section += f" · {t('legend_cell', lang, cell=f'{audit.inputs.grid.cell_m:g}')}"
+    add_legend_section(m, "uncovered" if group is None else f"uncovered.{group}", section,
+                       [swatch(c, label, 0.85) for c, label in zip(colours, labels, strict=True)], [layer])
     return m
 
 
@@ -387,16 +434,25 @@ def add_facilities(m: folium.Map, audit: Evaluation, *, name: str | None = None,
         "ambulances": [_count(v) for v in table["ambulances"]],
         "catchment": [_people(v, lang) if pd.notna(v) and v > 0 else t("not_applicable", lang)
                       for v in table.get("catchment_people", np.full(len(table), np.nan))],
-        "share": [f"{100 * v:.0f}%" if pd.notna(v) else t("not_applicable", lang)
-                  for v in table.get(f"catchment_share_{threshold:g}min", np.full(len(table), np.nan))],
+        "share": _catchment_share(table, f"catchment_share_{threshold:g}min", lang),
     }, geometry=pts.to_numpy(), crs=4326)
+    groups = [g for g in audit.inputs.cells.groups if group_id("catchment_people", g) in table]
+    for g in groups:  # each population group's people in the catchment, and their share within the circle
+        frame[group_id("catchment", g)] = [_people(v, lang) if pd.notna(v) and v > 0 else t("not_applicable", lang)
+                                           for v in table[group_id("catchment_people", g)]]
+        frame[group_id("share", g)] = _catchment_share(table, group_id(f"catchment_share_{threshold:g}min", g), lang)
     present = list(dict.fromkeys(frame["type"]))
     order = [k for k in FACILITY_ICONS if k in present] + sorted(k for k in present if k not in FACILITY_ICONS)
     if types is not None:
         order = [k for k in order if k in types]
-    fields = ["name", "type_name", "id", "beds", "ambulances", "catchment", "share"]
+    fields = ["name", "type_name", "id", "beds", "ambulances", "catchment", "share",
+              *(group_id(c, g) for g in groups for c in ("catchment", "share"))]
     aliases = [escape(t(k, lang)) for k in ("name", "type", "id", "beds", "ambulances", "catchment")] + [
         escape(t("share_15", lang, threshold=f"{threshold:g}"))]
+    for g in groups:
+        aliases += [escape(t("group_catchment", lang, group=group_name(g, lang))),
+                    escape(capitalised(t("group_share_15", lang, group=group_name(g, lang),
+                                         threshold=f"{threshold:g}")))]
     prefix = escape(name) if name else ""
     legend_rows: list[str] = []
     layers: list[Element] = []
@@ -423,6 +479,12 @@ def add_facilities(m: folium.Map, audit: Evaluation, *, name: str | None = None,
         layers.append(layer)
     add_legend_section(m, "facilities", t("legend_facilities", lang), legend_rows, layers)
     return m
+
+
+def _catchment_share(table: pd.DataFrame, column: str, lang: str) -> list[str]:
+    """A facility table's share column as whole percentages ("—" where missing or absent)."""
+    return [f"{100 * v:.0f}%" if pd.notna(v) else t("not_applicable", lang)
+            for v in table.get(column, np.full(len(table), np.nan))]
 
 
 def _count(value) -> str:

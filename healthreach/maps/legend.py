@@ -22,7 +22,7 @@ LEGEND_ORDER = ("facilities", "moved", "time", "uncovered", "gained", "lost", "e
 def add_legend_section(m: folium.Map, key: str, title: str, rows: list[str], layers=()) -> None:
     """Register legend ``rows`` (HTML, already escaped) under ``title``, shown while any of ``layers`` is on.
 
-    ``key`` orders the sections (see :data:`LEGEND_ORDER`) and merges rows
+    ``key`` orders the sections (see :data:`LEGEND_ORDER`; ``kind.part`` right after ``kind``) and merges rows
     registered twice under one key; ``layers`` are folium layers or their JS
     names (no layers: always shown).
     """
@@ -54,7 +54,8 @@ class _Legend(Element):
         sections = settings(self._map).legend
         order = {key: i for i, key in enumerate(LEGEND_ORDER)}
         parts = []
-        for key in sorted(sections, key=lambda k: order.get(k, len(order))):
+        # a key "kind.part" (a population group's layer) goes right after its kind's section
+        for key in sorted(sections, key=lambda k: order.get(k, order.get(k.partition(".")[0], len(order)) + 0.5)):
             sec = sections[key]
             layers = f' data-layers="{escape(" ".join(sec.layers))}"' if sec.layers else ""
             parts.append(f'<div class="hr-legend-section"{layers}><h4>{escape(sec.title)}</h4>'

@@ -20,7 +20,7 @@ import shapely
 
 from healthreach.diff import Diff
 from healthreach.evaluation import Evaluation
-from healthreach.i18n import t, words
+from healthreach.i18n import group_name, t, words
 from healthreach.isochrones import cell_squares
 from healthreach.maps.base import (
     add_controls,
@@ -40,10 +40,12 @@ from healthreach.maps.layers import (
     add_time_bands,
     add_townships,
     add_uncovered,
+    capitalised,
 )
 from healthreach.maps.legend import add_legend, add_legend_section, swatch
 from healthreach.scenario.outputs import change_moves
 from healthreach.scenario.schema import CLOSED_TYPE
+from healthreach.standards.groups import group_id
 
 GAINED_COLOUR = "#1b9e77"   # ColorBrewer Dark2 green / orange: distinct for colour-blind readers too
 LOST_COLOUR = "#d95f02"
@@ -58,6 +60,7 @@ _TEXT = {  # scenario-only strings (the shared ones come from healthreach.i18n)
     "closed": {"zh": "第{n}项：{name}（{id}）撤并", "en": "change {n}: {name} ({id}) closed"},
     "changed": {"zh": "{name}（{id}）：{status}", "en": "{name} ({id}): {status}"},
     "people": {"zh": "{what}：{people} 人", "en": "{what}: {people} people"},
+    "group_people": {"zh": "其中{group} {people} 人", "en": "of them {group}: {people}"},
     "legend_moved": {"zh": "规划变化", "en": "Planned changes"},
     "moved_row": {"zh": "迁建（原址 → 新址）", "en": "relocated (old → new site)"},
     "closed_row": {"zh": "撤并", "en": "closed"},
@@ -82,12 +85,18 @@ def _open_types(audit: Evaluation) -> list[str]:
 
 
 def add_gained_lost(m: folium.Map, result: Diff) -> folium.Map:
-    """Cells that enter (green) or leave (orange) the primary-care circle, with the people in them."""
+    """Cells that enter (green) or leave (orange) the primary-care circle, with the people in them (and
+    of them each population group's).
+    """
     lang = settings(m).lang
     inp = result.after.inputs
     cells = inp.cells
+    anyone = cells.people > 0
+    for people in cells.groups.values():
+        anyone = anyone | (people > 0)
+    sep = "，" if lang == "zh" else "; "
     for key, which, colour in (("gained", result.gained, GAINED_COLOUR), ("lost", result.lost, LOST_COLOUR)):
-        sel = result.mask(which) & (cells.people > 0)
+        sel = result.mask(which) & anyone
         if not sel.any():
             continue
         name = t(f"layer_{key}", lang)
@@ -95,6 +104,8 @@ def add_gained_lost(m: folium.Map, result: Diff) -> folium.Map:
         shape = shapely.union_all(squares.geometry.to_numpy())
         frame = to_display(gpd.GeoDataFrame(geometry=[shape], crs=inp.crs), m)
         tip = _text("people", lang, what=name, people=f"{cells.people[sel].sum():,.0f}")
+        for group, people in cells.groups.items():
+            tip += sep + _text("group_people", lang, group=group_name(group, lang), people=f"{people[sel].sum():,.0f}")
         layer = folium.GeoJson(frame, name=escape(name), tooltip=escape(tip),
                                style_function=lambda _, c=colour: {"fillColor": c, "color": c, "weight": 1,
                                                                    "fillOpacity": 0.65}).add_to(m)
@@ -186,9 +197,13 @@ def scenario_map(result: Diff, *, lang: str = "zh",
         add_time_bands(m, after, name=a + t("layer_time_bands", lang))
         add_emergency_areas(m, after, name=a + t("layer_emergency", lang), show=False)
         add_uncovered(m, after, name=a + t("layer_uncovered", lang, threshold=threshold))
+        for group in after.inputs.cells.groups:
+            add_uncovered(m, after, name=a + _group_uncovered(group, lang, threshold), show=False, group=group)
     with layer_group(m, b + t("group_standards", lang)):
         add_time_bands(m, before, name=b + t("layer_time_bands", lang), show=False)
         add_uncovered(m, before, name=b + t("layer_uncovered", lang, threshold=threshold), show=False)
+        for group in before.inputs.cells.groups:
+            add_uncovered(m, before, name=b + _group_uncovered(group, lang, threshold), show=False, group=group)
     with layer_group(m, t("group_base", lang)):
         add_roads(m, after)
         add_boundaries(m, after)
@@ -205,11 +220,18 @@ def scenario_map(result: Diff, *, lang: str = "zh",
     return m
 
 
+def _group_uncovered(group: str, lang: str, threshold: str) -> str:
+    """The name of a population group's people-beyond-the-circle layer."""
+    return capitalised(t("layer_group_uncovered", lang, group=group_name(group, lang), threshold=threshold))
+
+
 _PAIR_TEXT = {
     "change": {"zh": "{threshold}分钟医疗服务圈：现状 {before} → 方案实施后 {after}；"
                      "新增覆盖 {gained} 人，失去覆盖 {lost} 人",
                "en": "{threshold}-minute circle: today {before} → after {after}; {gained} people newly covered, "
                      "{lost} lose coverage"},
+    "group_change": {"zh": "其中{group}：现状 {before} → 方案实施后 {after}；新增覆盖 {gained} 人，失去覆盖 {lost} 人",
+                     "en": "{group}: today {before} → after {after}; {gained} newly covered, {lost} lose coverage"},
 }
 
 
@@ -233,6 +255,13 @@ def scenario_pair_map(result: Diff, *, lang: str = "zh",
             threshold=f"{circle.spec.threshold_min:g}", before=f"{p0.share:.1%}", after=f"{p1.share:.1%}",
             gained=f"{result.newly_covered:,.0f}", lost=f"{result.lose_coverage:,.0f}")
         lines.insert(2, ("line", change))  # after the title and the scenario name
+        for k, group in enumerate(after.inputs.cells.groups, start=3):
+            g0, g1 = before.figure(group_id(circle.id, group)), after.figure(group_id(circle.id, group))
+            if g0.share is None or g1.share is None:
+                continue
+            lines.insert(k, ("line", capitalised(_PAIR_TEXT["group_change"][lang].format(
+                group=group_name(group, lang), before=f"{g0.share:.1%}", after=f"{g1.share:.1%}",
+                gained=f"{result.newly_covered_of(group):,.0f}", lost=f"{result.lose_coverage_of(group):,.0f}"))))
     bounds = tuple(after.inputs.boundaries.to_crs(4326).total_bounds)
     page, left, right = map_pair(bounds, title=lines, lang=lang, basemap=basemap, tianditu_key=tianditu_key,
                                       offline=offline)

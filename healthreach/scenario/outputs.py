@@ -17,6 +17,7 @@ from healthreach.labels import column_headers, standard_titles
 from healthreach.report import json_safe, standards_table, write_files
 from healthreach.scenario.schema import Scenario, kind_of
 from healthreach.sources import describe_inputs
+from healthreach.standards.groups import group_id
 from healthreach.study import StudyFile
 from healthreach.workbook import Sheet, write_workbook
 
@@ -78,14 +79,22 @@ def change_moves(result: Diff) -> pd.DataFrame:
 
 
 def change_layers(result: Diff) -> dict[str, gpd.GeoDataFrame]:
-    """GeoDataFrames (analysis CRS) for changes.gpkg: gained and lost cells, moves, new and closed sites."""
+    """GeoDataFrames (analysis CRS) for changes.gpkg: gained and lost cells, moves, new and closed sites.
+
+    The cells' ``people`` are also given per population group (``people_65plus``); a cell is written when
+    anyone, of any group, lives there.
+    """
     inp = result.after.inputs
     grid, cells = inp.grid, inp.cells
     town_ids = inp.boundaries["id"].to_numpy()
+    anyone = cells.people > 0
+    for people in cells.groups.values():
+        anyone = anyone | (people > 0)
     layers = {}
     for name, which in (("gained_cells", result.gained), ("lost_cells", result.lost)):
-        sel = which[cells.people[which] > 0]
-        layers[name] = cell_squares(grid, cells.flat[sel], people=cells.people[sel].round(2),
+        sel = which[anyone[which]]
+        groups = {group_id("people", g): people[sel].round(2) for g, people in cells.groups.items()}
+        layers[name] = cell_squares(grid, cells.flat[sel], people=cells.people[sel].round(2), **groups,
                                     township=town_ids[cells.township[sel]],
                                     time_min_before=(result.before.primary_seconds[sel] / 60).round(2),
                                     time_min_after=(result.after.primary_seconds[sel] / 60).round(2))
