@@ -24,6 +24,15 @@ if TYPE_CHECKING:
     from healthreach.standards.compiled import Comparison
 
 NO_FLOWS = pd.DataFrame({"from_id": [], "to_id": [], "people": []})
+# figure details the standards table compares, each a row ``<figure>.<key>``: its unit ("{unit}": the
+# figure's), and whether it is written once per population group (a count the figures share)
+DETAIL_ROWS = {
+    "mean_response_min": ("minutes (mean emergency response)", True),
+    "ambulances": ("ambulances in the study area", True),
+    "by_catchment_per_1000": ("{unit}, by tier catchment", False),
+    "capacity_people": ("people the facilities' capacities can serve", False),
+    "beyond_reach_people": ("people beyond the reach of every facility", False),
+}
 DECIMALS = {"baseline": 6, "scenario": 6, "change": 6, "baseline_people": 1, "scenario_people": 1,
             "change_people": 1, "newly_covered_people": 1, "lose_coverage_people": 1}
 
@@ -40,12 +49,16 @@ class Diff:
         available / required) before, after and the change; people covered
         before, after and the change; people newly covered and losing
         coverage; pass before and after.
-    townships : per township, every share before, after and the change, and
-        the people newly covered / losing coverage of the first circle; the
-        same for each population group (columns named with its key).
-    facilities : per facility, status, type, beds, ambulances and catchment
-        people before and after; for a facility others merge into,
-        ``merged_in_people``: the catchment before of the facilities it takes over.
+    townships : per township, every share and every computed column (ratios
+        per 1,000, E2SFCA, unserved people) before, after and the change, a
+        ratio's pass before and after, and the people newly covered / losing
+        coverage of the first circle; the same for each population group
+        (columns named with its key).
+    facilities : per facility, status, type, beds, ambulances, catchment
+        people and the standards' own figures before and after (flags such
+        as ``saturated`` before and after, numbers also the change); for a
+        facility others merge into, ``merged_in_people``: the catchment
+        before of the facilities it takes over.
     flows : people whose nearest facility of the first circle changes (from_id, to_id, people).
     """
 
@@ -166,12 +179,13 @@ def _standards(before: Evaluation, after: Evaluation, moved: dict[str, tuple[flo
             change=_minus(fa.share, fb.share), baseline_people=fb.covered, scenario_people=fa.covered,
             change_people=_minus(fa.covered, fb.covered), newly_covered_people=newly, lose_coverage_people=lose,
             target=fb.target, baseline_pass=fb.passed, scenario_pass=fa.passed)
-        for key, unit in (("mean_response_min", "minutes (mean emergency response)"),
-                          ("ambulances", "ambulances in the study area")):
+        for key, (unit, once) in DETAIL_ROWS.items():
             if key in fb.details and (key, fb.details.get("population_group")) not in shown:
-                shown.add((key, fb.details.get("population_group")))
+                if once:
+                    shown.add((key, fb.details.get("population_group")))
                 b, a = fb.details.get(key), fa.details.get(key)
-                add(standard=f"{fb.id}.{key}", title=fb.title, unit=unit, baseline=b, scenario=a, change=_minus(a, b))
+                add(standard=f"{fb.id}.{key}", title=fb.title, unit=unit.format(unit=fb.unit), baseline=b,
+                    scenario=a, change=_minus(a, b))
     # built at once, numbers rounded as written: column by column is slow in pandas
     return pd.DataFrame({c: np.array(v, dtype=float).round(DECIMALS[c]) if c in DECIMALS else v
                          for c, v in columns.items()})
@@ -191,6 +205,8 @@ def _townships(before: Evaluation, after: Evaluation, gained: np.ndarray, lost: 
         columns[f"{c}_baseline"] = tb[c]
         columns[f"{c}_scenario"] = ta[c]
         columns[f"{c}_change"] = (ta[c] - tb[c]).round(4)
+        if f"{c}_pass" in tb and f"{c}_pass" in ta:  # a ratio against its target: pass before and after
+            columns[f"{c}_pass_baseline"], columns[f"{c}_pass_scenario"] = tb[f"{c}_pass"], ta[f"{c}_pass"]
     if after.study.primary is not None:
         cells, n = after.inputs.cells, len(tb["people"])
         for group, people in {"": cells.people, **cells.groups}.items():
@@ -230,6 +246,10 @@ def _facilities(before: Evaluation, after: Evaluation) -> pd.DataFrame:
     grouped = [group_id(c, group) for group in after.inputs.cells.groups for c in catchment]
     own = [c for unit in after.study.standards for c in unit.facility_value_names()]
     for c in ("beds", "ambulances", *catchment, *grouped, *own):
+        if c in own and c in fa_tab and _flag(fa_tab[c]):  # e.g. saturated: before and after
+            columns[f"{c}_before"] = np.r_[np.asarray(fb_tab[c], object) if c in fb_tab else np.full(nb, None),
+                                           np.full(na - nb, None)]
+            columns[f"{c}_after"] = np.asarray(fa_tab[c], object)
         if c not in fa_tab or (c in own and not _numeric(fa_tab[c])):
             continue
         b, a = before_col(c), _array(fa_tab[c], float)
@@ -243,6 +263,11 @@ def _numeric(values: Any) -> bool:
     """Whether a table column holds numbers (counts or measures), not names or flags."""
     dtype = pd.Series(values).dtype
     return bool(pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
+
+
+def _flag(values: Any) -> bool:
+    """Whether a table column holds yes/no flags."""
+    return bool(pd.api.types.is_bool_dtype(pd.Series(values).dtype))
 
 
 def _array(values: Any, dtype: type) -> np.ndarray:

@@ -126,7 +126,9 @@ def print_result(result, out: Console, lang: str = "zh") -> None:
 def _detail_title(sid: str, titles: dict[str, str]) -> str:
     """A detail row's name in Chinese: '<standard>.mean_response_min' -> '<title>：平均反应时间（分钟）'."""
     standard, _, key = sid.partition(".")
-    words = {"mean_response_min": "平均反应时间（分钟）", "ambulances": "救护车（辆）"}
+    words = {"mean_response_min": "平均反应时间（分钟）", "ambulances": "救护车（辆）",
+             "by_catchment_per_1000": "按服务人口（每千人）", "capacity_people": "可服务人数（人）",
+             "beyond_reach_people": "无可达机构人数（人）"}
     return f"{titles[standard]}：{words[key]}" if standard in titles and key in words else sid
 
 
