@@ -358,3 +358,18 @@ def test_the_chinese_page_titles_each_figure_in_chinese(demo_audit):
     rows = by_id(c.get("/api/figures", headers=start(c)).json())
     assert rows["primary_care_15min"]["title"] == "15分钟医疗服务圈"
     assert rows["primary_care_15min_65plus"]["title"] == "15分钟医疗服务圈：65岁及以上老年人"
+
+
+def test_the_65plus_groups_people_gained_and_lost_come_with_everyones(client, demo_audit):
+    h = start(client)
+    changes = [{"relocate": "THC12", "to": THC12_SITE}, {"close": "THC15"}]
+    for change in changes:
+        data = client.post("/api/changes", headers=h, json=change).json()
+    diff = demo_audit.diff(demo_audit.apply(changes))
+    assert data["population_groups"] == [{"group": "65plus", "name": "people aged 65 and over",
+                                          "newly_covered_people": pytest.approx(diff.newly_covered_of("65plus")),
+                                          "lose_coverage_people": pytest.approx(diff.lose_coverage_of("65plus"))}]
+    assert data["population_groups"][0]["lose_coverage_people"] > 0
+    rows = by_id(data)
+    assert rows["primary_care_15min_65plus"]["lose_coverage_people"] == pytest.approx(diff.lose_coverage_of("65plus"),
+                                                                                abs=0.05)  # rounded to 0.1

@@ -151,6 +151,13 @@ def test_dragging_a_township_centre_changes_the_figures_and_repaints_the_map(bro
                                 ".then(d => d.changes)")
     assert len(changes) == 1
     assert changes[0]["relocate"] == fid
+    groups = tab.page.evaluate("fetch('api/figures', {headers: {'X-Session': hrServe.session}}).then(r => r.json())"
+                               ".then(d => d.population_groups)")
+    summary = tab.page.inner_text("#hr-summary").splitlines()  # everyone's gained and lost, then the 65+ group's
+    old = groups[0]
+    assert len(summary) == 2
+    assert summary[1] == (f"其中65岁及以上老年人：新增覆盖 {round(old['newly_covered_people']):,} 人，"
+                          f"失去覆盖 {round(old['lose_coverage_people']):,} 人")
     assert not tab.errors
     tab.close()
 

@@ -18,6 +18,7 @@ import pyproj
 
 from healthreach.diff import Diff
 from healthreach.evaluation import Evaluation
+from healthreach.i18n import group_name
 from healthreach.maps.layers import TIME_BREAKS_MIN
 from healthreach.scenario.schema import CLOSED_TYPE
 from healthreach.serve.session import Session, State
@@ -139,12 +140,18 @@ def changed_facilities(base: Evaluation, now: Evaluation, grid: Grid) -> list[di
 
 
 def state(session: Session, current: State, grid: Grid, lang: str = "zh") -> dict[str, Any]:
-    """Everything the page redraws after a change, an undo or a redo (figure titles in ``lang``)."""
+    """Everything the page redraws after a change, an undo or a redo (figure titles and group names in ``lang``;
+    ``population_groups``: per group, its people entering and leaving the first circle).
+    """
     result = session.base.diff(current.evaluation)
     return {
         "figures": figures(result, lang),
         "newly_covered_people": result.newly_covered,
         "lose_coverage_people": result.lose_coverage,
+        "population_groups": [{"group": group, "name": group_name(group, lang),
+                               "newly_covered_people": result.newly_covered_of(group),
+                               "lose_coverage_people": result.lose_coverage_of(group)}
+                              for group in result.after.inputs.cells.groups],
         "cells": cells(result, grid),
         "facilities": changed_facilities(session.base, current.evaluation, grid),
         "changes": list(current.changes),

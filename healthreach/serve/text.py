@@ -15,6 +15,8 @@ PAGE: dict[str, dict[str, str]] = {
     "pass": {"zh": "达标", "en": "Pass"},
     "circle_people": {"zh": "{minutes}分钟圈：新增覆盖 {gained} 人，失去覆盖 {lost} 人",
                       "en": "{minutes}-minute circle: {gained} people newly covered, {lost} lose coverage"},
+    "group_circle_people": {"zh": "其中{group}：新增覆盖 {gained} 人，失去覆盖 {lost} 人",
+                            "en": "of them {group}: {gained} newly covered, {lost} lose coverage"},
     "undo": {"zh": "撤销", "en": "Undo"},
     "redo": {"zh": "重做", "en": "Redo"},
     "save": {"zh": "保存方案 (YAML)", "en": "Save scenario (YAML)"},
