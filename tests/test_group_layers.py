@@ -291,3 +291,31 @@ def test_scenario_map_and_changes_give_the_groups_people(scenario_run, diff):
     assert lost[f"people_{GROUP}"].sum() == pytest.approx(diff.lose_coverage_of(GROUP), abs=0.01 * len(lost))
     assert lost["people"].sum() == pytest.approx(diff.lose_coverage, abs=0.01 * len(lost))
 
+
+
+def test_the_batch_summary_gives_each_groups_people_beyond_the_circle(tmp_path):
+    """``healthreach batch`` on a study with a 65+ and an under-5 layer: the group columns are the audit's."""
+    from test_population_groups import everyone, group_study
+
+    from healthreach.batch.cluster import dask_client
+    from healthreach.batch.discover import discover_studies
+    from healthreach.batch.run import run_batch
+
+    old = everyone() * 0.2
+    old[:, 20:] = everyone()[:, 20:] * 0.5
+    path = group_study(tmp_path / "studies" / "county", {GROUP: old, "under5": everyone() * 0.05},
+                       name="group county")
+    with dask_client(workers=1, dashboard_address=None) as client:
+        run_batch(discover_studies([tmp_path / "studies"]), tmp_path / "batch", client=client, draw_map=False)
+    audit = Study(load_inputs(load_study(path))).baseline()
+    table = pd.read_csv(tmp_path / "batch" / "summary.csv", encoding="utf-8-sig")
+    sheet = list(openpyxl.load_workbook(tmp_path / "batch" / "summary.xlsx", read_only=True).worksheets[0]
+                 .iter_rows(values_only=True))
+    for group in (GROUP, "under5"):
+        circle = audit.figure(f"primary_care_15min_{group}")
+        assert table.loc[0, f"population_{group}"] == round(audit.inputs.cells.groups[group].sum())
+        assert table.loc[0, f"primary_uncovered_people_{group}"] == round(circle.population - circle.covered)
+        assert table.loc[0, f"primary_care_15min_{group}_share"] == pytest.approx(circle.share, abs=1e-4)
+        column = sheet[1].index(f"population_{group}")
+        assert sheet[2][column] == table.loc[0, f"population_{group}"]
+    assert list(table.columns).index(f"population_{GROUP}") > list(table.columns).index("primary_uncovered_people")

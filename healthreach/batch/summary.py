@@ -31,10 +31,14 @@ def summary_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     standards: available / required), for a response standard (judged on
     its mean) ``<id>_mean_min`` (the people-weighted mean response time in
     minutes over the reachable people), and ``<id>_pass`` (pass, fail, or
-    empty when it could not be evaluated).
+    empty when it could not be evaluated). Each population group of any
+    district adds ``population_<group>`` and ``primary_uncovered_people_<group>``
+    (people of the group beyond the first circle) after everyone's; a group's
+    figures are standards of their own (``<id>_<group>_share``).
     """
     ids: list[str] = []
     response_ids: set[str] = set()
+    groups = list(dict.fromkeys(g for row in rows for g in row.get("population_groups") or {}))
     for row in rows:
         for s in row.get("standards") or []:
             if s["id"] not in ids:
@@ -55,6 +59,10 @@ def summary_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
             "failed_standards": ", ".join(sid for sid, s in standards.items() if s["passed"] is False),
             "primary_uncovered_people": _round(row.get("primary_uncovered_people"), 0),
         }
+        for group in groups:  # each population group's people and people beyond the circle, after everyone's
+            of_group = (row.get("population_groups") or {}).get(group, {})
+            record[f"population_{group}"] = _round(of_group.get("population"), 0)
+            record[f"primary_uncovered_people_{group}"] = _round(of_group.get("primary_uncovered_people"), 0)
         for sid in ids:
             s = standards.get(sid)
             record[f"{sid}_share"] = _round(s["share"], 4) if s else None

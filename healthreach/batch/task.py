@@ -22,6 +22,7 @@ from healthreach.labels import standard_titles
 from healthreach.outputs import publish, write_json, write_text
 from healthreach.report import json_safe
 from healthreach.sources import describe_inputs
+from healthreach.standards.groups import group_id
 
 if TYPE_CHECKING:
     from healthreach.evaluation import Evaluation
@@ -154,7 +155,9 @@ def audit_row(result: Evaluation, worst: int = 3) -> dict[str, Any]:
     response standard also its ``mean_response_min`` (minutes, over the
     reachable people) and ``target_mean_min``.
     ``worst_townships`` are the ``worst`` townships with people, lowest
-    share of the first circle standard first.
+    share of the first circle standard first. ``population_groups`` gives
+    per population group its ``population`` and ``primary_uncovered_people``
+    (people of the group beyond the first circle).
     """
     inp = result.inputs
     chinese = standard_titles(result.study.standards, {fid: f.title for fid, f in result.figures.items()}, "zh")
@@ -174,12 +177,18 @@ def audit_row(result: Evaluation, worst: int = 3) -> dict[str, Any]:
         ranked = ranked.sort_values([column, "people"], ascending=[True, False], kind="stable")
         worst_rows = [{"id": str(r["township_id"]), "name": str(r["name"]), "people": float(r["people"]),
                        "share": float(r[column])} for _, r in ranked.head(worst).iterrows()]
+    groups = {}  # per population group: its people and those beyond the first circle
+    for group, people in inp.cells.groups.items():
+        of_group = result.figures.get(group_id(circle.id, group)) if circle is not None else None
+        groups[group] = {"population": float(people.sum()), "primary_uncovered_people": None
+                         if of_group is None or of_group.covered is None else of_group.population - of_group.covered}
     primary = result.figures.get(circle.id) if circle is not None else None
     uncovered = None if primary is None or primary.covered is None else primary.population - primary.covered
     return {"study": inp.study.name, "population": inp.total_people, "townships": len(inp.boundaries),
             "facilities": len(result.facilities), "standards": standards, "worst_townships": worst_rows,
             "primary_standard": None if circle is None else circle.id,
-            "primary_uncovered_people": uncovered, "warnings": list(inp.warnings), "input_hash": inp.input_hash,
+            "primary_uncovered_people": uncovered, "population_groups": groups,
+            "warnings": list(inp.warnings), "input_hash": inp.input_hash,
             "inputs": {role: source.text("en") for role, source in describe_inputs(inp.study).items()}}
 
 
