@@ -319,3 +319,25 @@ def test_the_batch_summary_gives_each_groups_people_beyond_the_circle(tmp_path):
         column = sheet[1].index(f"population_{group}")
         assert sheet[2][column] == table.loc[0, f"population_{group}"]
     assert list(table.columns).index(f"population_{GROUP}") > list(table.columns).index("primary_uncovered_people")
+
+
+def test_compare_gives_each_groups_people_gained_and_lost(study_file, base, diff, tmp_path):
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    paths = []
+    for name, changes in (("expand", CHANGES), ("close", [{"close": "THC12"}])):
+        paths.append(folder / f"{name}.yaml")
+        paths[-1].write_text(yaml.safe_dump({"name": name, "study": str(study_file), "changes": changes}),
+                             encoding="utf-8")
+    out = tmp_path / "compare.csv"
+    result = CliRunner().invoke(cli, ["compare", *map(str, paths), "--out", str(out), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, encoding="utf-8-sig").set_index("scenario")
+    closed = base.diff(base.apply([{"close": "THC12"}]))
+    for name, result_diff in (("expand", diff), ("close", closed)):
+        row = result_diff.standards.set_index("standard").loc[f"primary_care_15min_{GROUP}"]
+        for column in ("newly_covered_people", "lose_coverage_people"):
+            assert table.loc[name, f"{column}_{GROUP}"] == pytest.approx(row[column], abs=0.05)
+        assert table.loc[name, f"primary_care_15min_{GROUP}"] == pytest.approx(row["scenario"], abs=1e-6)
+    assert table.loc["close", f"lose_coverage_people_{GROUP}"] > 0
+    assert table.loc["(baseline)", f"newly_covered_people_{GROUP}"] == 0

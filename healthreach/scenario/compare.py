@@ -14,6 +14,7 @@ from healthreach.errors import ScenarioError
 from healthreach.evaluation import Evaluation
 from healthreach.labels import standard_titles, standards_named
 from healthreach.scenario.schema import Scenario
+from healthreach.standards.groups import group_id
 from healthreach.study import DEMO_STUDY, StudyFile
 
 
@@ -43,8 +44,9 @@ def compare_table(results: list[Diff], by: str | None = None) -> pd.DataFrame:
     Columns: rank, scenario (its ``name:``), file, the ``by`` value and its
     change, the people who newly meet / no longer meet the ``by`` standard
     (``newly_covered_people`` / ``lose_coverage_people``; empty for a
-    standard not counted in people, such as an ambulance ratio), then every
-    figure's value.
+    standard not counted in people, such as an ambulance ratio), the same
+    people of each population group for whom ``by`` has a figure
+    (``newly_covered_people_65plus``, ...), then every figure's value.
     """
     if not results:
         msg = "no scenarios to compare"
@@ -52,25 +54,30 @@ def compare_table(results: list[Diff], by: str | None = None) -> pd.DataFrame:
     base = results[0].before
     by = check_standard(by or (base.study.primary.id if base.study.primary else next(iter(base.figures))), base)
     ids = list(base.figures)
+    groups = [g for g in base.inputs.cells.groups if group_id(by, g) in base.figures]
+    people = ["newly_covered_people", "lose_coverage_people",
+              *(group_id(c, g) for g in groups for c in ("newly_covered_people", "lose_coverage_people"))]
     rows = [{"scenario": "(baseline)", "file": "", by: base.figure(by).share, f"{by}_change": 0.0,
-             "newly_covered_people": 0.0, "lose_coverage_people": 0.0,
-             **{i: base.figure(i).share for i in ids if i != by}}]
+             **dict.fromkeys(people, 0.0), **{i: base.figure(i).share for i in ids if i != by}}]
     for r in results:
         value = r.after.figure(by).share
         b = r.before.figure(by).share
-        moved = r.standards.set_index("standard").loc[by]
+        standards = r.standards.set_index("standard")
+        moved = standards.loc[by]
+        of_groups = {group_id(c, g): _people(standards.loc[group_id(by, g), c])
+                     for g in groups for c in ("newly_covered_people", "lose_coverage_people")}
         rows.append({"scenario": r.scenario.name, "file": r.scenario.source.name if r.scenario.source else "",
                      by: value, f"{by}_change": None if value is None or b is None else value - b,
                      "newly_covered_people": _people(moved["newly_covered_people"]),
-                     "lose_coverage_people": _people(moved["lose_coverage_people"]),
+                     "lose_coverage_people": _people(moved["lose_coverage_people"]), **of_groups,
                      **{i: r.after.figure(i).share for i in ids if i != by}})
     table = pd.DataFrame(rows)
-    for c in [by, f"{by}_change", "newly_covered_people", "lose_coverage_people", *(i for i in ids if i != by)]:
+    for c in [by, f"{by}_change", *people, *(i for i in ids if i != by)]:
         table[c] = table[c].astype(float)
     for c in [by, f"{by}_change", *(i for i in ids if i != by)]:
         table[c] = table[c].round(6)
     if table.loc[1:, "newly_covered_people"].isna().all():  # not counted in people: no baseline zeros either
-        table[["newly_covered_people", "lose_coverage_people"]] = np.nan
+        table[people] = np.nan
     order = table.assign(_v=table[by].astype(float).fillna(-np.inf)).sort_values(
         ["_v", "newly_covered_people"], ascending=[False, False], kind="stable").index
     table = table.loc[order].reset_index(drop=True)
