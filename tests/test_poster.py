@@ -141,6 +141,10 @@ def test_demo_scenario_poster_whole_county_title_before_after_and_notice(demo_au
     primary = base.study.primary
     before, after = base.figure(primary.id).share, result.after.figure(primary.id).share
     assert any(f"{before:.1%} → {after:.1%}" in t for t in texts)
+    old0, old1 = base.figure(f"{primary.id}_65plus").share, result.after.figure(f"{primary.id}_65plus").share
+    assert any(f"其中65岁及以上老年人：{old0:.1%} → {old1:.1%}" in t for t in texts)  # the 65+ group's share
+    assert any(f"其中65岁及以上老年人：新增覆盖 {result.newly_covered_of('65plus'):,.0f} 人，"
+               f"失去覆盖 {result.lose_coverage_of('65plus'):,.0f} 人" in t for t in texts)
     assert any("合成示范数据" in t for t in texts)                       # the synthetic-data notice
     assert any(base.inputs.input_hash[:8] in t for t in texts)           # the input hash
     legend = "".join(t.get_text() for t in poster.legend_axes.texts).replace("\n", "").replace(" ", "")

@@ -31,7 +31,7 @@ from matplotlib.patheffects import withStroke
 from healthreach.diff import Diff
 from healthreach.errors import InputError
 from healthreach.evaluation import Evaluation
-from healthreach.i18n import check_lang, t, type_name, words
+from healthreach.i18n import check_lang, group_name, t, type_name, words
 from healthreach.isochrones import bands
 from healthreach.maps.base import is_synthetic, title_lines
 from healthreach.maps.layers import (
@@ -90,6 +90,8 @@ TEXT = {
     "changed": {"zh": "新建、升级或扩建", "en": "added, upgraded or expanded"},
     "change_line": {"zh": "{threshold}分钟医疗服务圈：新增覆盖 {gained} 人，失去覆盖 {lost} 人",
                     "en": "{threshold}-minute circle: {gained} people newly covered, {lost} lose coverage"},
+    "group_change_line": {"zh": "其中{group}：新增覆盖 {gained} 人，失去覆盖 {lost} 人",
+                          "en": "of them {group}: {gained} newly covered, {lost} lose coverage"},
     "north": {"zh": "北", "en": "N"},
 }
 
@@ -391,6 +393,10 @@ def _title(audit: Evaluation, result: Diff | None, lang: str, when: dt.date | No
     if primary is not None:
         lines.insert(3, ("line", _text("change_line", lang, threshold=f"{primary.spec.threshold_min:g}",
                                        gained=f"{result.newly_covered:,.0f}", lost=f"{result.lose_coverage:,.0f}")))
+        for k, group in enumerate(audit.inputs.cells.groups, start=4):  # each population group's, after everyone's
+            lines.insert(k, ("line", _text("group_change_line", lang, group=group_name(group, lang),
+                                           gained=f"{result.newly_covered_of(group):,.0f}",
+                                           lost=f"{result.lose_coverage_of(group):,.0f}")))
     return lines
 
 
