@@ -328,8 +328,9 @@ def add_uncovered(m: folium.Map, audit: Evaluation, *, name: str | None = None, 
     """Cells with people beyond the 15-minute circle, darker where more people live (people per cell).
 
     With ``group`` (a population group key): the group's people beyond the
-    circle instead, in a scheme of their own (*RdPu*), hidden at start
-    unless ``show``; their legend section says how many they are.
+    circle instead, in a scheme of their own (*RdPu*); their legend section,
+    right after everyone's, says how many they are (the maps draw it with
+    ``show=False``: hidden at start).
     """
     lang = settings(m).lang
     threshold = _threshold_min(audit)
