@@ -106,6 +106,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "catchment": {"zh": "服务人口", "en": "Catchment population"},
     "share_15": {"zh": "{threshold}分钟内占比", "en": "Share within {threshold} min"},
     "group_catchment": {"zh": "服务人口中{group}", "en": "Catchment: {group}"},
+    "tier_catchment": {"zh": "本级服务人口", "en": "Tier catchment"},
+    "people_per_bed": {"zh": "每床服务人口", "en": "People per bed"},
     "group_share_15": {"zh": "{group}{threshold}分钟内占比", "en": "{group}: share within {threshold} min"},
     "group_people": {"zh": "{group}", "en": "{group}"},
     "group_share_covered": {"zh": "{group}{threshold}分钟圈覆盖率", "en": "{group}: share within {threshold} min"},

@@ -287,6 +287,16 @@ def test_scenario_map_and_changes_give_the_groups_people(scenario_run, diff):
     assert f"of them people aged 65 and over: {diff.lose_coverage_of(GROUP):,.0f}" in html
     assert "After: People aged 65 and over beyond 15 min" in html
     assert "Before: People aged 65 and over beyond 15 min" in html
+    # the E2SFCA layer before and after, and the facilities' tier catchments and people per bed before and after
+    assert "After: Beds within reach per 1,000 people (E2SFCA)" in html
+    assert "Before: Beds within reach per 1,000 people (E2SFCA)" in html
+    popups: dict[str, set] = {}
+    for facility in properties(html, "tier_catchment"):
+        popups.setdefault(facility["id"], set()).add((facility["tier_catchment"], facility["people_per_bed"]))
+    for evaluation in (diff.before, diff.after):
+        row = evaluation.facility_table.set_index("id").loc["THC07"]
+        assert (f"{row['tier_catchment_people']:,.0f} people", f"{row['people_per_bed']:,.0f}") in popups["THC07"]
+    assert len(popups["THC07"]) == 2  # 200 beds: fewer people per bed
     lost = gpd.read_file(out / "changes.gpkg", layer="lost_cells")
     assert lost[f"people_{GROUP}"].sum() == pytest.approx(diff.lose_coverage_of(GROUP), abs=0.01 * len(lost))
     assert lost["people"].sum() == pytest.approx(diff.lose_coverage, abs=0.01 * len(lost))

@@ -418,8 +418,9 @@ def add_facilities(m: folium.Map, audit: Evaluation, *, name: str | None = None,
 
     The popup gives name, type, id, beds, ambulances, catchment population
     (people whose nearest primary-care facility this is) and the share of
-    that catchment within the 15-minute circle. ``name`` is a prefix for the
-    layer names (e.g. "After: ").
+    that catchment within the 15-minute circle, the same for each population
+    group, and with tiers the tier catchment's people and people per bed.
+    ``name`` is a prefix for the layer names (e.g. "After: ").
     """
     lang = settings(m).lang
     threshold = _threshold_min(audit)
@@ -437,6 +438,11 @@ def add_facilities(m: folium.Map, audit: Evaluation, *, name: str | None = None,
                       for v in table.get("catchment_people", np.full(len(table), np.nan))],
         "share": _catchment_share(table, f"catchment_share_{threshold:g}min", lang),
     }, geometry=pts.to_numpy(), crs=4326)
+    tiered = "tier_catchment_people" in table  # the profile has tiers: the people its own tier's catchment holds
+    if tiered:
+        frame["tier_catchment"] = [_people(v, lang) if pd.notna(v) and v > 0 else t("not_applicable", lang)
+                                   for v in table["tier_catchment_people"]]
+        frame["people_per_bed"] = [_count(v) for v in table["people_per_bed"]]
     groups = [g for g in audit.inputs.cells.groups if group_id("catchment_people", g) in table]
     for g in groups:  # each population group's people in the catchment, and their share within the circle
         frame[group_id("catchment", g)] = [_people(v, lang) if pd.notna(v) and v > 0 else t("not_applicable", lang)
@@ -447,13 +453,16 @@ def add_facilities(m: folium.Map, audit: Evaluation, *, name: str | None = None,
     if types is not None:
         order = [k for k in order if k in types]
     fields = ["name", "type_name", "id", "beds", "ambulances", "catchment", "share",
-              *(group_id(c, g) for g in groups for c in ("catchment", "share"))]
+              *(group_id(c, g) for g in groups for c in ("catchment", "share")),
+              *(("tier_catchment", "people_per_bed") if tiered else ())]
     aliases = [escape(t(k, lang)) for k in ("name", "type", "id", "beds", "ambulances", "catchment")] + [
         escape(t("share_15", lang, threshold=f"{threshold:g}"))]
     for g in groups:
         aliases += [escape(t("group_catchment", lang, group=group_name(g, lang))),
                     escape(capitalised(t("group_share_15", lang, group=group_name(g, lang),
                                          threshold=f"{threshold:g}")))]
+    if tiered:
+        aliases += [escape(t("tier_catchment", lang)), escape(t("people_per_bed", lang))]
     prefix = escape(name) if name else ""
     legend_rows: list[str] = []
     layers: list[Element] = []

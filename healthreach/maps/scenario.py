@@ -33,6 +33,7 @@ from healthreach.maps.base import (
     to_display,
 )
 from healthreach.maps.layers import (
+    add_access,
     add_boundaries,
     add_emergency_areas,
     add_facilities,
@@ -45,6 +46,7 @@ from healthreach.maps.layers import (
 from healthreach.maps.legend import add_legend, add_legend_section, swatch
 from healthreach.scenario.outputs import change_moves
 from healthreach.scenario.schema import CLOSED_TYPE
+from healthreach.standards.e2sfca import E2sfca
 from healthreach.standards.groups import group_id
 
 GAINED_COLOUR = "#1b9e77"   # ColorBrewer Dark2 green / orange: distinct for colour-blind readers too
@@ -199,11 +201,13 @@ def scenario_map(result: Diff, *, lang: str = "zh",
         add_uncovered(m, after, name=a + t("layer_uncovered", lang, threshold=threshold))
         for group in after.inputs.cells.groups:
             add_uncovered(m, after, name=a + _group_uncovered(group, lang, threshold), show=False, group=group)
+        add_access(m, after, name=a + _access_name(after, lang))
     with layer_group(m, b + t("group_standards", lang)):
         add_time_bands(m, before, name=b + t("layer_time_bands", lang), show=False)
         add_uncovered(m, before, name=b + t("layer_uncovered", lang, threshold=threshold), show=False)
         for group in before.inputs.cells.groups:
             add_uncovered(m, before, name=b + _group_uncovered(group, lang, threshold), show=False, group=group)
+        add_access(m, before, name=b + _access_name(before, lang))
     with layer_group(m, t("group_base", lang)):
         add_roads(m, after)
         add_boundaries(m, after)
@@ -218,6 +222,12 @@ def scenario_map(result: Diff, *, lang: str = "zh",
     add_legend(m)
     add_controls(m)
     return m
+
+
+def _access_name(audit: Evaluation, lang: str) -> str:
+    """The name of the E2SFCA access layer (its resource from the first e2sfca standard; beds without one)."""
+    unit = next((s for s in audit.study.standards if isinstance(s, E2sfca)), None)
+    return t("layer_access", lang, what=t(f"resource_{unit.spec.resource if unit else 'beds'}", lang))
 
 
 def _group_uncovered(group: str, lang: str, threshold: str) -> str:
