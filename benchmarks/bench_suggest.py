@@ -132,15 +132,19 @@ def greedy_peer(cov: Coverage, count: int, repeat: int) -> dict:
 
 
 def cold_milp(cov: Coverage, k: int, time_limit_s: float) -> tuple[float, bool]:
-    """(people, proven optimal) of the program for ``k`` sites by ``scipy.optimize.milp``, with no starting solution."""
+    """(people, proven optimal) of the program for ``k`` sites by ``scipy.optimize.milp``, with no starting solution,
+    after its LP relaxation (the bound), as the exact search ran before it used highspy.
+    """
     columns = undominated(cov)
     matrix = cov.matrix[:, columns]
     n_rows, n_cand = matrix.shape
     link = sparse.hstack([-matrix, sparse.identity(n_rows, format="csr")], format="csr")
     budget = sparse.csr_matrix(np.r_[np.ones(n_cand), np.zeros(n_rows)][None, :])
-    res = milp(np.r_[np.zeros(n_cand), -cov.people], integrality=np.r_[np.ones(n_cand), np.zeros(n_rows)],
-               bounds=Bounds(0, 1), constraints=[LinearConstraint(link, -np.inf, 0.0), LinearConstraint(budget, 0, k)],
-               options={"time_limit": time_limit_s, "mip_rel_gap": 0.0})
+    objective = np.r_[np.zeros(n_cand), -cov.people]
+    constraints = [LinearConstraint(link, -np.inf, 0.0), LinearConstraint(budget, 0, k)]
+    milp(objective, integrality=np.zeros(len(objective)), bounds=Bounds(0, 1), constraints=constraints)
+    res = milp(objective, integrality=np.r_[np.ones(n_cand), np.zeros(n_rows)], bounds=Bounds(0, 1),
+               constraints=constraints, options={"time_limit": time_limit_s, "mip_rel_gap": 0.0})
     chosen = columns[np.flatnonzero(res.x[:n_cand] > 0.5)] if res.x is not None else np.zeros(0, np.int64)
     return cov.value(chosen), res.status == 0
 

@@ -77,6 +77,7 @@ def _highs(cov: Coverage, k: int, columns: np.ndarray, integer: bool, time_limit
     if time_limit_s is not None:
         solver.setOptionValue("time_limit", float(time_limit_s))
     solver.setOptionValue("mip_rel_gap", 0.0)
+    solver.setOptionValue("presolve", "off")  # the rows are reduced already; HiGHS's presolve found little, slowly
     solver.passModel(lp)
     return solver
 
