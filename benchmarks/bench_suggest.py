@@ -198,7 +198,7 @@ def run(study: Study, label: str, greedy_count: int, exact_count: int, exact_lim
         if method == "exact":
             e = res.exact[count]
             out["peer_exact"] = exact_peer(res.coverage, count, exact_limit_s, repeat)
-            entry.update(optimal=e.optimal, status=e.status, bound_people=round(e.bound, 1),
+            entry.update(optimal=e.optimal, status=str(e.status), bound_people=round(e.bound, 1),
                          warm_start_people=e.warm_start,
                          lp_bound_people=round(e.lp_bound, 1), gap_percent=round(100 * e.gap, 3),
                          solves={k: {"optimal": x.optimal, "seconds": round(x.seconds, 2)}

@@ -113,7 +113,7 @@ def test_exact_equals_brute_force_greedy_never_above_and_bounds_never_below(seed
         best = brute_force(cov, k)
         exact = solve(cov, k, 30.0, greedy.chosen[:k])
         assert exact.optimal
-        assert exact.status.startswith("proven optimal")
+        assert str(exact.status).startswith("proven optimal")
         assert exact.people == pytest.approx(best)
         assert cov.value(exact.chosen) == pytest.approx(best)
         assert len(exact.chosen) <= k
@@ -346,6 +346,7 @@ def test_cli_every_option_end_to_end(demo, coarse, tmp_path):
                                    "--time-limit-s", "20", "--max-road-m", "800", "--no-map", "--lang", "zh",
                                    "--out", str(out)])
     assert run.exit_code == 0, run.output
+    assert "精确解，2 个站点" in run.output and "已证明最优" in run.output  # --lang zh
     assert not (out / "map.html").exists()
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["standard"] == "tertiary_hospital_1h"
@@ -365,7 +366,7 @@ def test_time_limit_keeps_the_best_known_and_reports_the_gap():
     stopped = solve(cov, 25, 0.05, greedy.chosen)
     if stopped.optimal:
         pytest.skip("HiGHS proved this instance within 0.05 s; nothing to stop")
-    assert stopped.status.startswith("stopped")
+    assert str(stopped.status).startswith("stopped")
     assert stopped.people >= greedy.gains.sum() - 1e-9
     assert stopped.bound >= stopped.people
     assert 0 <= stopped.gap < 1

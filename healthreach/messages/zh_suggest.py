@@ -114,4 +114,9 @@ ZH: dict[str, str] = {
     "{seconds:.1f} s{start}":
         "精确解，{k} 个站点：{people:,.0f} 人，{status}；上界 {bound:,.0f}（线性松弛 {lp:,.0f}），差距 {gap:.2f}%，"
         "{seconds:.1f} 秒{start}",
+    "proven optimal": "已证明最优",
+    "proven optimal (nothing to cover)": "已证明最优（无可覆盖人口）",
+    "proven optimal (every candidate counted)": "已证明最优（逐一计算了每个候选站点）",
+    "stopped ({reason})": "已停止（{reason}）",
+    "{status}; greedy's sites kept, the best known": "{status}；保留贪心解站点，为已知最优",
 }

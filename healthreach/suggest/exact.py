@@ -23,6 +23,7 @@ import highspy
 import numpy as np
 from scipy import sparse
 
+from healthreach.messages import Message
 from healthreach.suggest.coverage import Coverage, undominated
 
 
@@ -41,7 +42,7 @@ class Exact:
     chosen: np.ndarray
     people: float
     optimal: bool
-    status: str
+    status: Message
     bound: float
     lp_bound: float
     seconds: float
@@ -118,14 +119,15 @@ def solve(cov: Coverage, k: int, time_limit_s: float, incumbent: np.ndarray) -> 
     """
     start = time.perf_counter()
     if cov.matrix.shape[0] == 0:
-        return Exact(k, np.zeros(0, np.int64), 0.0, True, "proven optimal (nothing to cover)", 0.0, 0.0,
+        return Exact(k, np.zeros(0, np.int64), 0.0, True, Message("proven optimal (nothing to cover)"), 0.0, 0.0,
                      time.perf_counter() - start)
     if k == 1:  # every candidate's people are known: the best one is proven by looking at all
         alone = np.asarray(cov.by_candidate.T @ cov.people).ravel()
         best = int(np.argmax(alone))
         lp = lp_bound(cov, 1)
-        return Exact(1, np.array([best]), float(alone[best]), True, "proven optimal (every candidate counted)",
-                     float(alone[best]), lp, time.perf_counter() - start)
+        return Exact(1, np.array([best]), float(alone[best]), True,
+                     Message("proven optimal (every candidate counted)"), float(alone[best]), lp,
+                     time.perf_counter() - start)
     columns = undominated(cov)
     lp = lp_bound(cov, k)
     left = max(time_limit_s - (time.perf_counter() - start), 0.1)
@@ -140,9 +142,11 @@ def solve(cov: Coverage, k: int, time_limit_s: float, incumbent: np.ndarray) -> 
     x = np.asarray(solver.getSolution().col_value[:len(columns)]) if found else np.zeros(0)
     chosen = columns[np.flatnonzero(x > 0.5)] if found else np.zeros(0, np.int64)
     people = cov.value(chosen)   # counted from the coverage sets, not read off the solver's y
-    what = "proven optimal" if optimal else f"stopped ({solver.modelStatusToString(status)})"
+    what = (Message("proven optimal") if optimal else
+            Message("stopped ({reason})", reason=solver.modelStatusToString(status)))
     if not optimal and (not found or kept > people):
-        chosen, people, what = np.asarray(incumbent, np.int64), kept, what + "; greedy's sites kept, the best known"
+        chosen, people = np.asarray(incumbent, np.int64), kept
+        what = Message("{status}; greedy's sites kept, the best known", status=what)
     dual = solver.getInfo().mip_dual_bound
     bound = min(lp, float(dual)) if np.isfinite(dual) else lp
     bound = people if optimal else max(bound, people)

@@ -115,7 +115,7 @@ def summary(result: Suggestion) -> dict:
         "after": {"covered_people": after[0], "share": after[1]},
         "newly_covered_people": result.newly_covered,
         **({"counted": counted} if counted else {}),
-        "exact": {str(k): {"people": e.people, "optimal": e.optimal, "status": e.status, "bound_people": e.bound,
+        "exact": {str(k): {"people": e.people, "optimal": e.optimal, "status": str(e.status), "bound_people": e.bound,
                            "lp_bound_people": e.lp_bound, "gap": e.gap, "seconds": round(e.seconds, 3),
                            "warm_start_people": e.warm_start}
                   for k, e in sorted(result.exact.items())},
