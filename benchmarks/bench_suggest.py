@@ -16,7 +16,11 @@ answer checked equal first:
   time, as a planner trying sites by hand or AccessMod's scaling-up rounds
   would), against the coverage sets of the same candidates;
 * **plain greedy**: every candidate's gain recomputed every round (one
-  sparse product per round), against the lazy greedy on the same coverage sets.
+  sparse product per round), against the lazy greedy on the same coverage sets;
+* **cold MILP**: the same maximal covering program solved by HiGHS through
+  ``scipy.optimize.milp``, which takes no starting solution, against
+  ``highspy`` started from greedy's sites (the exact search), for the same k
+  on the same coverage sets and with the same time limit.
 
 Run: ``.venv/bin/python -m benchmarks.bench_suggest [--repeat 3] [--no-synth]``;
 writes ``benchmarks/results/suggest.json``. Wall-clock and CPU seconds are both
@@ -36,14 +40,18 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 import healthreach
 from healthreach.evaluation import Study
 from healthreach.outputs import write_atomic, write_text
 from healthreach.suggest import suggest
 from healthreach.suggest.candidates import Candidates
-from healthreach.suggest.coverage import Coverage, check_standard, coverage_sets
+from healthreach.suggest.coverage import Coverage, coverage_sets, undominated
+from healthreach.suggest.exact import solve
 from healthreach.suggest.greedy import lazy_greedy
+from healthreach.suggest.objective import objective_of
 
 T = TypeVar("T")
 RESULTS = Path(__file__).resolve().parent / "results" / "suggest.json"
@@ -83,7 +91,7 @@ def subset(found: Candidates, rows: np.ndarray) -> Candidates:
 def engine_peer(study: Study, found: Candidates, n: int, repeat: int) -> dict:
     """People newly covered by each of ``n`` candidates alone: coverage sets against one apply per candidate."""
     base = study.baseline()
-    unit = check_standard(base, None)
+    unit = objective_of(base)
     today = base.figures[unit.id].covered or 0.0
     rows = np.random.default_rng(15).choice(len(found), min(n, len(found)), replace=False)
     some = subset(found, rows)
@@ -123,6 +131,45 @@ def greedy_peer(cov: Coverage, count: int, repeat: int) -> dict:
             "plain_over_lazy_wall": round(float(p_[0] / m[0]), 1), "plain_over_lazy_cpu": round(float(p_[1] / m[1]), 1)}
 
 
+def cold_milp(cov: Coverage, k: int, time_limit_s: float) -> tuple[float, bool]:
+    """(people, proven optimal) of the program for ``k`` sites by ``scipy.optimize.milp``, with no starting solution,
+    after its LP relaxation (the bound), as the exact search ran before it used highspy.
+    """
+    columns = undominated(cov)
+    matrix = cov.matrix[:, columns]
+    n_rows, n_cand = matrix.shape
+    link = sparse.hstack([-matrix, sparse.identity(n_rows, format="csr")], format="csr")
+    budget = sparse.csr_matrix(np.r_[np.ones(n_cand), np.zeros(n_rows)][None, :])
+    objective = np.r_[np.zeros(n_cand), -cov.people]
+    constraints = [LinearConstraint(link, -np.inf, 0.0), LinearConstraint(budget, 0, k)]
+    milp(objective, integrality=np.zeros(len(objective)), bounds=Bounds(0, 1), constraints=constraints)
+    res = milp(objective, integrality=np.r_[np.ones(n_cand), np.zeros(n_rows)], bounds=Bounds(0, 1),
+               constraints=constraints, options={"time_limit": time_limit_s, "mip_rel_gap": 0.0})
+    chosen = columns[np.flatnonzero(res.x[:n_cand] > 0.5)] if res.x is not None else np.zeros(0, np.int64)
+    return cov.value(chosen), res.status == 0
+
+
+def exact_peer(cov: Coverage, k: int, time_limit_s: float, repeat: int) -> dict:
+    """HiGHS (highspy) started from greedy's sites against scipy's cold milp, same program and time limit (same optimum
+    first when both prove it).
+    """
+    greedy = lazy_greedy(cov, k)
+    warm, cold = [], []
+    for _ in range(repeat):
+        w, c, e = timed(lambda: solve(cov, k, time_limit_s, greedy.chosen[:k]))
+        warm.append((w, c))
+        w, c, (people, optimal) = timed(lambda: cold_milp(cov, k, time_limit_s))
+        cold.append((w, c))
+    if e.optimal and optimal and abs(e.people - people) > 1e-6 * max(1.0, people):
+        msg = f"warm and cold exact optima differ: {e.people} and {people} people"
+        raise AssertionError(msg)
+    m, p = np.median(warm, axis=0), np.median(cold, axis=0)
+    return {"k": k, "warm_s": round(float(m[0]), 3), "cold_s": round(float(p[0]), 3),
+            "cold_over_warm_wall": round(float(p[0] / m[0]), 2), "cold_over_warm_cpu": round(float(p[1] / m[1]), 2),
+            "warm_optimal": e.optimal, "cold_optimal": optimal, "people": round(e.people, 1),
+            "warm_start_people": None if e.warm_start is None else round(e.warm_start, 1)}
+
+
 def run(study: Study, label: str, greedy_count: int, exact_count: int, exact_limit_s: float, spacing_m: float,
         repeat: int) -> dict:
     """Time greedy and exact ``suggest`` on ``study`` (median of ``repeat``), then the peers."""
@@ -150,7 +197,9 @@ def run(study: Study, label: str, greedy_count: int, exact_count: int, exact_lim
                  "people": round(res.newly_covered, 1)}
         if method == "exact":
             e = res.exact[count]
-            entry.update(optimal=e.optimal, status=e.status, bound_people=round(e.bound, 1),
+            out["peer_exact"] = exact_peer(res.coverage, count, exact_limit_s, repeat)
+            entry.update(optimal=e.optimal, status=str(e.status), bound_people=round(e.bound, 1),
+                         warm_start_people=e.warm_start,
                          lp_bound_people=round(e.lp_bound, 1), gap_percent=round(100 * e.gap, 3),
                          solves={k: {"optimal": x.optimal, "seconds": round(x.seconds, 2)}
                                  for k, x in sorted(res.exact.items())})

@@ -22,9 +22,10 @@ from healthreach.crs import wgs84_to_gcj02
 from healthreach.errors import HealthreachError, SuggestError
 from healthreach.suggest import suggest
 from healthreach.suggest.candidates import Candidates, auto_candidates, filtered, read_candidates
-from healthreach.suggest.coverage import Coverage, check_standard, coverage_sets, merged_rows, undominated
+from healthreach.suggest.coverage import Coverage, coverage_sets, merged_rows, undominated
 from healthreach.suggest.exact import lp_bound, solve
 from healthreach.suggest.greedy import lazy_greedy
+from healthreach.suggest.objective import objective_of
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def coarse(demo) -> Candidates:
 @pytest.fixture(scope="module")
 def cov(demo, coarse) -> Coverage:
     base = demo.baseline()
-    return coverage_sets(base, check_standard(base, None), coarse)
+    return coverage_sets(base, objective_of(base), coarse)
 
 
 def newly_covered(base, after, sid: str) -> np.ndarray:
@@ -96,7 +97,8 @@ def random_coverage(seed: int, rows: int = 60, cands: int = 14, density: float =
     keep = np.asarray(m.sum(axis=1)).ravel() > 0
     m = m[keep]
     people = rng.integers(1, 500, m.shape[0]).astype(float)
-    return Coverage("s", 900.0, m, people, np.arange(m.shape[0]), 0.0, float(people.sum()) * 2, m.shape[0])
+    return Coverage("s", 900.0, m, people, np.arange(m.shape[0]), 0.0, float(people.sum()) * 2, m.shape[0], people,
+                    0.0, float(people.sum()) * 2)
 
 
 def brute_force(cov: Coverage, k: int) -> float:
@@ -111,7 +113,7 @@ def test_exact_equals_brute_force_greedy_never_above_and_bounds_never_below(seed
         best = brute_force(cov, k)
         exact = solve(cov, k, 30.0, greedy.chosen[:k])
         assert exact.optimal
-        assert exact.status.startswith("proven optimal")
+        assert str(exact.status).startswith("proven optimal")
         assert exact.people == pytest.approx(best)
         assert cov.value(exact.chosen) == pytest.approx(best)
         assert len(exact.chosen) <= k
@@ -125,7 +127,8 @@ def test_undominated_candidates_keep_the_optimum():
     for seed in range(5):
         cov = random_coverage(seed, cands=10, density=0.3)
         keep = undominated(cov)
-        sub = Coverage("s", 900.0, cov.matrix[:, keep], cov.people, cov.row_of, 0.0, cov.total, 0)
+        sub = Coverage("s", 900.0, cov.matrix[:, keep], cov.people, cov.row_of, 0.0, cov.total, 0, cov.people, 0.0,
+                       cov.total)
         for k in (1, 2, 3):
             assert brute_force(sub, min(k, len(keep))) == pytest.approx(brute_force(cov, k))
 
@@ -134,7 +137,7 @@ def test_exact_on_the_demo_equals_brute_force_over_the_best_sites(cov):
     alone = np.asarray(cov.by_candidate.T @ cov.people).ravel()
     top = np.sort(np.argsort(-alone)[:16])
     small = Coverage(cov.standard, cov.limit_s, cov.matrix[:, top], cov.people, cov.row_of, cov.covered_today,
-                     cov.total, cov.uncovered_cells)
+                     cov.total, cov.uncovered_cells, cov.everyone, cov.everyone_today, cov.everyone_total)
     greedy = lazy_greedy(small, 3)
     for k in (2, 3):
         exact = solve(small, k, 30.0, greedy.chosen[:k])
@@ -241,8 +244,8 @@ def test_exclusion_layers_and_min_spacing_remove_candidates(demo, coarse, tmp_pa
         assert np.hypot(fac["x"] - row["x"], fac["y"] - row["y"]).min() >= 5000
 
 
-def error_of(*args) -> str:
-    run = CliRunner().invoke(cli, ["suggest", *args, "--no-map"])
+def error_of(*args, lang: str = "en") -> str:
+    run = CliRunner().invoke(cli, ["suggest", *args, "--no-map", "--lang", lang])
     assert run.exit_code == 1, run.output
     assert "Traceback" not in run.output
     return " ".join(run.output.split())
@@ -264,6 +267,7 @@ def test_bad_options_give_clear_errors(demo, tmp_path):
         suggest(demo, "township_hc", 2, method="best")
     assert "--count must be 1 or more" in error_of("--type", "township_hc", "--count", "-2")
     assert "is not a facility type" in error_of("--type", "clinic_x", "--count", "2", "--out", str(tmp_path / "a"))
+    assert "--count 须为 1 个或更多站点" in error_of("--type", "township_hc", "--count", "-2", lang="zh")
 
 
 def test_no_candidates_left_after_exclusions(demo, tmp_path):
@@ -312,7 +316,7 @@ def test_count_above_the_sites_that_help_stops_early(demo, coarse, cov):
                      {m: a[keep] for m, a in coarse.attached.items()}, [])
     result = suggest(demo, "township_hc", 4, candidates=few)
     assert len(result.sites) <= 2
-    assert any("bring anyone new" in n for n in result.notes)
+    assert any("bring anyone new" in str(n) for n in result.notes)
 
 
 def test_missing_candidate_file_is_named_before_any_work(tmp_path):
@@ -342,6 +346,7 @@ def test_cli_every_option_end_to_end(demo, coarse, tmp_path):
                                    "--time-limit-s", "20", "--max-road-m", "800", "--no-map", "--lang", "zh",
                                    "--out", str(out)])
     assert run.exit_code == 0, run.output
+    assert "精确解，2 个站点" in run.output and "已证明最优" in run.output  # --lang zh
     assert not (out / "map.html").exists()
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["standard"] == "tertiary_hospital_1h"
@@ -361,7 +366,7 @@ def test_time_limit_keeps_the_best_known_and_reports_the_gap():
     stopped = solve(cov, 25, 0.05, greedy.chosen)
     if stopped.optimal:
         pytest.skip("HiGHS proved this instance within 0.05 s; nothing to stop")
-    assert stopped.status.startswith("stopped")
+    assert str(stopped.status).startswith("stopped")
     assert stopped.people >= greedy.gains.sum() - 1e-9
     assert stopped.bound >= stopped.people
     assert 0 <= stopped.gap < 1

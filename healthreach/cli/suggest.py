@@ -22,6 +22,14 @@ from healthreach.outputs import markup
 @click.option("--standard", default=None,
               help="The travel-time standard to raise (a circle or drive_time standard) "
                    "[default: the profile's first circle, e.g. primary_care_15min].")
+@click.option("--tier", default=None, metavar="TIER",
+              help="Instead of --standard: a tier of the profile's tiers standard (e.g. township): people newly "
+                   "within --tier-min minutes of a facility of the tier, by the tier's modes.")
+@click.option("--tier-min", type=float, default=None,
+              help="The time limit of a --tier search, minutes [default: the profile's first circle's, e.g. 15].")
+@click.option("--group", default=None, metavar="GROUP",
+              help="Count the people of this population group of the study (e.g. 65plus) instead of everyone's; "
+                   "everyone's gains are reported beside them.")
 @click.option("--candidates", default="auto", show_default=True, metavar="auto|FILE",
               help="auto: road sites on a grid inside the study area; or a CSV/XLSX (lon, lat or x, y; optional id, "
                    "name) or GIS point layer of candidate sites.")
@@ -47,7 +55,8 @@ from healthreach.outputs import markup
 @cache_option
 @map_options
 def suggest(  # noqa: PLR0913  one argument per click option
-            study: Path | None, *, type_: str, count: int, standard: str | None, candidates: str,
+            study: Path | None, *, type_: str, count: int, standard: str | None, tier: str | None,
+            tier_min: float | None, group: str | None, candidates: str,
             candidates_crs: str, spacing_m: float, exclude: tuple[Path, ...], min_spacing_m: float, method: str,
             time_limit_s: float, max_road_m: float, out_dir: Path | None, no_map: bool, no_cache: bool,
             force: bool, cache: Path | None, lang: str, offline: bool, basemap: str | None,
@@ -58,11 +67,13 @@ def suggest(  # noqa: PLR0913  one argument per click option
     Examples:
       healthreach suggest --type township_hc --count 5
       healthreach suggest --type 乡镇卫生院 --count 5 --method exact --exclude water.gpkg
+      healthreach suggest --type township_hc --count 3 --group 65plus --tier township
       healthreach suggest my-county/ --type community_hc --count 3 --candidates sites.csv --candidates-crs gcj02
     """  # noqa: D301  click's \b keeps the examples' lines as written
     from healthreach.api import open_study
     from healthreach.cli.audit import progress_step
     from healthreach.errors import SuggestError
+    from healthreach.messages import Message, render
     from healthreach.outputs import check_output, study_input_paths
     from healthreach.study import load_study
     from healthreach.suggest import suggest as run
@@ -71,57 +82,86 @@ def suggest(  # noqa: PLR0913  one argument per click option
 
     start = time.perf_counter()
     if count <= 0:
-        msg = f"--count must be 1 or more sites; got {count}"
+        msg = Message("--count must be 1 or more sites; got {count}", count=count)
         raise SuggestError(msg)
     source = None if candidates == "auto" else Path(candidates)
     for path in [*([source] if source else []), *exclude]:
         if not path.is_file():
-            msg = f"{path}: no such file (given to {'--candidates' if path == source else '--exclude'})"
+            msg = Message("{path}: no such file (given to {option})", path=path,
+                          option="--candidates" if path == source else "--exclude")
             raise SuggestError(msg)
-    with console.status("reading the study file") as status:
+    with console.status(render(Message("reading the study file and the candidate sites"), lang)) as status:
         spec = load_study(study)
         inputs = [*study_input_paths(spec), *([source] if source else []), *exclude]
         target = check_output(out_dir or Path("out") / "suggest" / f"{spec.folder.name}-{type_}", inputs, force=force,
                               name=f"suggest/{spec.folder.name}-{type_}")
         opened = open_study(spec, cache=cache, rebuild_network=no_cache, offline=offline,
                             progress=progress_step(status))
-        result = run(opened, type_, count, standard=standard, candidates=source or "auto",
+        step = progress_step(status)
+        result = run(opened, type_, count, standard=standard, tier=tier, tier_min=tier_min, group=group,
+                     candidates=source or "auto",
                      candidates_crs=candidates_crs, spacing_m=spacing_m, exclude=list(exclude),
                      min_spacing_m=min_spacing_m, method=method, time_limit_s=time_limit_s, max_road_m=max_road_m,
-                     progress=progress_step(status))
+                     progress=lambda message: step(render(message, lang)))
         html = None
         if not no_map:
-            status.update("drawing the map")
+            status.update(render(Message("drawing the map of the suggested sites"), lang))
             html = suggestion_html(result, lang=lang, basemap=basemap, offline=offline, tianditu_key=tianditu_key)
-        status.update("writing outputs")
+        status.update(render(Message("writing the suggested sites"), lang))
         paths = write_outputs(result, target, inputs, html, force=force)
-    print_result(result, Console())
-    console.print(f"outputs in [bold]{markup(str(target))}[/] ({markup(', '.join(paths))}) in "
-                  f"{time.perf_counter() - start:.1f} s; check them with: healthreach scenario "
-                  f"{markup(str(target / 'scenario.yaml'))}", soft_wrap=True)
+    print_result(result, Console(), lang)
+    console.print(markup(render(Message(
+        "outputs in {folder} ({files}) in {seconds:.1f} s; check them with: healthreach scenario {scenario}",
+        folder=str(target), files=", ".join(paths), seconds=time.perf_counter() - start,
+        scenario=str(target / "scenario.yaml")), lang)), soft_wrap=True)
 
 
-def print_result(result, out: Console) -> None:
-    """The ranked sites, the figure before and after, and the exact searches' bounds."""
-    before, after = result.base.figures[result.standard], result.after.figures[result.standard]
-    table = Table(title=markup(f"{len(result.sites)} new {result.type} for {result.standard} ({result.method})"))
-    for col in ("#", "id", "candidate", "lon", "lat", "township", "newly covered", "share after", "runner-ups"):
-        table.add_column(col, justify="right" if col in ("#", "lon", "lat", "newly covered", "share after") else
-                         "left", overflow="fold")
+def print_result(result, out: Console, lang: str = "en") -> None:
+    """The ranked sites, the figure before and after (everyone's, and the group's), the exact searches' bounds."""
+    from healthreach.messages import Message, render
+
+    objective = result.objective
+    group = objective.population_group
+    counted = result.column("people_newly_covered")
+    title = Message("{n} new {type} for {objective} ({method})", n=len(result.sites), type=result.type,
+                    objective=objective.group_figure or objective.id, method=result.method)
+    table = Table(title=markup(render(title, lang)))
+    columns = ["#", "id", "candidate", "lon", "lat", "township", "newly covered",
+               *([f"{group}"] if group else []), "share after", "runner-ups"]
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("id", "candidate", "township", "runner-ups") else "right",
+                         overflow="fold")
     for _, row in result.sites.iterrows():
         table.add_row(str(row["rank"]), markup(str(row["id"])), markup(str(row["candidate"])), f"{row['lon']:.6f}",
                       f"{row['lat']:.6f}", markup(str(row["township"])), f"{row['people_newly_covered']:,.0f}",
-                      f"{row['share_after']:.2%}", markup(str(row["runner_ups"])))
+                      *([f"{row[counted]:,.0f}"] if group else []), f"{row['share_after']:.2%}",
+                      markup(str(row["runner_ups"])))
     out.print(table)
     for note in result.notes:
-        out.print(f"candidates: {markup(note)}")
-    out.print(f"{result.standard}: {before.share:.2%} -> {after.share:.2%} "
-              f"({result.newly_covered:,.0f} people newly covered; scenario engine: "
-              f"{(after.covered or 0) - (before.covered or 0):,.0f})")
+        out.print(markup(render(Message("candidates: {note}", note=note), lang)))
+    for is_group in (False, True) if group else (False,):
+        before, share_before = objective.covered(result.base, is_group)
+        after, share_after = objective.covered(result.after, is_group)
+        people = result.newly_covered_counted if is_group else result.newly_covered
+        out.print(markup(render(Message(
+            "{figure}: {before:.2%} -> {after:.2%} ({people:,.0f} people newly covered; scenario engine: "
+            "{engine:,.0f})", figure=objective.group_figure if is_group else objective.id, before=share_before,
+            after=share_after, people=people, engine=after - before), lang)))
+    if objective.tier is not None and len(result.sites):
+        out.print(markup(render(Message(
+            "the new sites join the {tier} tier's catchments: {people} people", tier=objective.tier,
+            people=", ".join(f"{i} {p:,.0f}" for i, p in zip(result.sites["id"], result.sites["tier_catchment_people"],
+                                                            strict=True))), lang)))
     last = result.curve.iloc[-1] if len(result.curve) else None
     if last is not None:
-        out.print(f"upper bound for {int(last['sites'])} site(s): {last['upper_bound_people']:,.0f} people; "
-                  f"greedy is within {100 * last['greedy_gap']:.2f} % of it")
+        out.print(markup(render(Message(
+            "upper bound for {k} site(s): {bound:,.0f} people; greedy is within {gap:.2f} % of it",
+            k=int(last["sites"]), bound=last[result.column("upper_bound_people")], gap=100 * last["greedy_gap"]),
+            lang)))
     for k, e in sorted(result.exact.items(), reverse=True):
-        out.print(f"exact, {k} site(s): {e.people:,.0f} people, {markup(e.status)}; bound {e.bound:,.0f} "
-                  f"(LP {e.lp_bound:,.0f}), gap {100 * e.gap:.2f} %, {e.seconds:.1f} s")
+        start = (Message("; warm-started from greedy's sites ({people:,.0f} people)", people=e.warm_start)
+                 if e.warm_start is not None else "")
+        out.print(markup(render(Message(
+            "exact, {k} site(s): {people:,.0f} people, {status}; bound {bound:,.0f} (LP {lp:,.0f}), gap {gap:.2f} %, "
+            "{seconds:.1f} s{start}", k=k, people=e.people, status=e.status, bound=e.bound, lp=e.lp_bound,
+            gap=100 * e.gap, seconds=e.seconds, start=start), lang)))

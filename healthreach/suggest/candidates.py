@@ -24,6 +24,7 @@ from healthreach.crs import looks_swapped, to_wgs84
 from healthreach.errors import SuggestError
 from healthreach.evaluation import Study
 from healthreach.load.tables import check_crs_fits, read_table, require_unique_ids
+from healthreach.messages import Message
 from healthreach.network import Attachment, SegmentIndex
 
 DECIMALS = 7          # lon/lat decimals of a candidate (about 1 cm), as the scenario file holds them
@@ -39,7 +40,7 @@ class Candidates:
 
     table: pd.DataFrame
     attached: dict[str, Attachment]
-    notes: list[str]
+    notes: list[Message]
 
     def __len__(self) -> int:
         """Number of candidate sites."""
@@ -64,22 +65,31 @@ def placed(study: Study, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, 
 
 
 def site_problems(study: Study, x: np.ndarray, y: np.ndarray, attached: dict[str, Attachment],
-                  max_road_m: float) -> list[str | None]:
+                  max_road_m: float) -> list[Message | None]:
     """Per site: why a scenario would refuse it (outside the study area, too far from a road), or None."""
     towns = study.inputs.boundaries
     near = np.zeros(len(x), bool)
     hit = towns.sindex.query(shapely.points(x, y), predicate="dwithin", distance=1.0)[0]
     near[hit] = True
-    out: list[str | None] = []
+    out: list[Message | None] = []
     for i in range(len(x)):
         if not near[i]:
             km = float(towns.distance(shapely.Point(x[i], y[i])).min()) / 1000
-            out.append(f"lies {km:,.1f} km outside the study area")
+            out.append(Message("lies {km:,.1f} km outside the study area", km=km))
             continue
-        far = [(name, float(attached[mode].leg_m[i])) for mode, name in (("drive", "drivable"), ("walk", "walkable"))
+        far = [(road, float(attached[mode].leg_m[i])) for mode, road in (("drive", Message("drivable road")),
+                                                                         ("walk", Message("walkable road")))
                if attached[mode].leg_m[i] > max_road_m]
-        out.append(f"lies {far[0][1]:,.0f} m from the nearest {far[0][0]} road, farther than {max_road_m:g} m"
-                   if far else None)
+        out.append(Message("lies {metres:,.0f} m from the nearest {road}, farther than {max_road_m:g} m",
+                           metres=far[0][1], road=far[0][0], max_road_m=max_road_m) if far else None)
+    return out
+
+
+def joined(items: list[Message]) -> Message:
+    """Messages listed one after another, separated by semicolons (in any language)."""
+    out = items[-1]
+    for item in reversed(items[:-1]):
+        out = Message("{one}; {others}", one=item, others=out)
     return out
 
 
@@ -95,7 +105,7 @@ def auto_candidates(study: Study, spacing_m: float, max_road_m: float = MAX_ROAD
     may attach to (points farther than ``spacing_m`` from such a road dropped, repeats merged).
     """
     if not spacing_m > 0:
-        msg = f"--spacing-m must be a positive number of metres, got {spacing_m:g}"
+        msg = Message("--spacing-m must be a positive number of metres, got {spacing_m:g}", spacing_m=spacing_m)
         raise SuggestError(msg)
     inputs = study.inputs
     net = inputs.network
@@ -120,7 +130,8 @@ def auto_candidates(study: Study, spacing_m: float, max_road_m: float = MAX_ROAD
     n = int(ok.sum())
     ids = [f"S{i + 1:04d}" for i in range(n)]
     table = _table(study, ids, ids, lon[ok], lat[ok], x[ok], y[ok])
-    notes = [f"{len(gx):,} grid points {spacing_m:g} m apart in the study area, {n:,} distinct road sites"]
+    notes = [Message("{points:,} grid points {spacing_m:g} m apart in the study area, {sites:,} distinct road sites",
+                     points=len(gx), spacing_m=spacing_m, sites=n)]
     return Candidates(table, {m: a[ok] for m, a in attached.items()}, notes)
 
 
@@ -131,7 +142,7 @@ def read_candidates(study: Study, path: Path, crs: str = "wgs84", max_road_m: fl
     """
     df = read_table(path)
     if len(df) == 0:
-        msg = f"{path}: no candidate sites (the file has no rows)"
+        msg = Message("{path}: no candidate sites (the file has no rows)", path=path)
         raise SuggestError(msg)
     layer = isinstance(df, gpd.GeoDataFrame) and df.geometry.notna().any()
     offset = 1 if layer else 2
@@ -141,7 +152,8 @@ def read_candidates(study: Study, path: Path, crs: str = "wgs84", max_road_m: fl
     names = df["name"].astype(str).to_numpy() if "name" in df.columns else ids.to_numpy()
     if layer:
         if df.crs is None:
-            msg = f"{path}: the layer has no coordinate system; save it with one (e.g. EPSG:4326)"  # type: ignore[unreachable]  # .crs of a layer
+            msg = Message("{path}: the layer has no coordinate system; save it with one (e.g. EPSG:4326)",  # type: ignore[unreachable]  # .crs of a layer
+                          path=path)
             raise SuggestError(msg)
         pts = df.geometry.to_crs(4326)
         if not pts.geom_type.eq("Point").all():
@@ -152,8 +164,8 @@ def read_candidates(study: Study, path: Path, crs: str = "wgs84", max_road_m: fl
         cols = next((c for c in (("lon", "lat"), ("x", "y"), ("longitude", "latitude")) if set(c) <= set(df.columns)),
                     None)
         if cols is None:
-            msg = (f"{path}: no coordinate columns: give lon and lat (or x and y, with --candidates-crs); "
-                   f"the file has: {', '.join(map(str, df.columns))}")
+            msg = Message("{path}: no coordinate columns: give lon and lat (or x and y, with --candidates-crs); "
+                          "the file has: {columns}", path=path, columns=", ".join(map(str, df.columns)))
             raise SuggestError(msg)
         a, b = (_numbers(df[c], path, c, ids, offset) for c in cols)
         system = crs
@@ -164,22 +176,25 @@ def read_candidates(study: Study, path: Path, crs: str = "wgs84", max_road_m: fl
             swapped = looks_swapped(a, b)
             if swapped.any():
                 i = int(np.flatnonzero(swapped)[0])
-                msg = (f"{path}: row {i + offset} (id {ids.iloc[i]}): longitude {a[i]} / latitude {b[i]} look "
-                       f"swapped or out of range; '{cols[0]}' must hold longitude and '{cols[1]}' latitude "
-                       f"({int(swapped.sum())} rows like this)")
+                msg = Message("{path}: row {row} (id {id}): longitude {lon} / latitude {lat} look swapped or out of "
+                              "range; '{lon_column}' must hold longitude and '{lat_column}' latitude ({rows} rows "
+                              "like this)", path=path, row=i + offset, id=ids.iloc[i], lon=a[i], lat=b[i],
+                              lon_column=cols[0], lat_column=cols[1], rows=int(swapped.sum()))
                 raise SuggestError(msg)
     lon, lat = (np.asarray(v, float) for v in to_wgs84(a, b, system))
     lon, lat, x, y, attached = placed(study, lon, lat)
     problems = site_problems(study, x, y, attached, max_road_m)
-    bad = [f"row {i + offset} (id {ids.iloc[i]}, lon {lon[i]:.6f}, lat {lat[i]:.6f}): {p}"
+    bad = [Message("row {row} (id {id}, lon {lon:.6f}, lat {lat:.6f}): {problem}", row=i + offset, id=ids.iloc[i],
+                   lon=lon[i], lat=lat[i], problem=p)
            for i, p in enumerate(problems) if p is not None]
     if bad:
-        msg = (f"{path}: {len(bad)} candidate site(s) cannot be used: " + "; ".join(bad[:10])
-               + ("; ..." if len(bad) > 10 else "")
-               + f". Check the coordinates and --candidates-crs (now {crs}), or drop these rows")
+        msg = Message("{path}: {count} candidate site(s) cannot be used: {listed}{more}. Check the coordinates and "
+                      "--candidates-crs (now {crs}), or drop these rows", path=path, count=len(bad),
+                      listed=joined(bad[:10]), more="; ..." if len(bad) > 10 else "", crs=crs)
         raise SuggestError(msg)
     table = _table(study, ids.to_numpy(), names, lon, lat, x, y)
-    return Candidates(table, attached, [f"{len(table):,} candidate sites read from {path.name}"])
+    return Candidates(table, attached, [Message("{count:,} candidate sites read from {file}", count=len(table),
+                                                file=path.name)])
 
 
 def _numbers(col: pd.Series, path: Path, name: str, ids: pd.Series, offset: int) -> np.ndarray:
@@ -187,8 +202,9 @@ def _numbers(col: pd.Series, path: Path, name: str, ids: pd.Series, offset: int)
     bad = ~np.isfinite(values)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        msg = (f"{path}: row {i + offset} (id {ids.iloc[i]}): column '{name}' is not a number: {col.iloc[i]!r} "
-               f"({int(bad.sum())} rows like this)")
+        msg = Message("{path}: row {row} (id {id}): column '{column}' is not a number: {value!r} ({rows} rows like "
+                      "this)", path=path, row=i + offset, id=ids.iloc[i], column=name, value=col.iloc[i],
+                      rows=int(bad.sum()))
         raise SuggestError(msg)
     return values
 
@@ -200,15 +216,17 @@ def read_exclusions(study: Study, paths: list[Path]) -> list[tuple[Path, shapely
         try:
             layer = gpd.read_file(path)
         except Exception as exc:  # noqa: BLE001  pyogrio raises several types for an unreadable file
-            msg = f"{path}: exclusion layer cannot be read ({type(exc).__name__}: {exc})"
+            msg = Message("{path}: exclusion layer cannot be read ({error}: {detail})", path=path,
+                          error=type(exc).__name__, detail=str(exc))
             raise SuggestError(msg) from None
         if layer.crs is None:
-            msg = f"{path}: the exclusion layer has no coordinate system; save it with one (e.g. EPSG:4326)"
+            msg = Message("{path}: the exclusion layer has no coordinate system; save it with one (e.g. EPSG:4326)",
+                          path=path)
             raise SuggestError(msg)
         polygons = layer[layer.geom_type.isin(["Polygon", "MultiPolygon"])]
         if len(polygons) == 0:
-            msg = (f"{path}: the exclusion layer has no polygons (geometry types: "
-                   f"{', '.join(sorted(set(layer.geom_type.dropna())))}); give areas to keep new sites out of")
+            msg = Message("{path}: the exclusion layer has no polygons (geometry types: {types}); give areas to keep "
+                          "new sites out of", path=path, types=", ".join(sorted(set(layer.geom_type.dropna()))))
             raise SuggestError(msg)
         shape: shapely.Geometry = shapely.union_all(polygons.to_crs(study.inputs.crs).geometry.make_valid().to_numpy())
         out.append((path, shape))
@@ -221,7 +239,7 @@ def filtered(study: Study, candidates: Candidates, type_id: str, exclusions: lis
     facility of ``type_id``; stops when none is left.
     """
     if min_spacing_m < 0:
-        msg = f"--min-spacing-m must be 0 or more metres, got {min_spacing_m:g}"
+        msg = Message("--min-spacing-m must be 0 or more metres, got {min_spacing_m:g}", min_spacing_m=min_spacing_m)
         raise SuggestError(msg)
     t = candidates.table
     keep = np.ones(len(t), bool)
@@ -229,19 +247,20 @@ def filtered(study: Study, candidates: Candidates, type_id: str, exclusions: lis
     x, y = t["x"].to_numpy(float), t["y"].to_numpy(float)
     for path, shape in exclusions:
         out = keep & shapely.intersects_xy(shape, x, y)
-        notes.append(f"{int(out.sum()):,} inside the exclusion layer {path.name}")
+        notes.append(Message("{count:,} inside the exclusion layer {file}", count=int(out.sum()), file=path.name))
         keep &= ~out
     fac = study.facilities
     same = fac[fac["type"].astype(str) == type_id]
     if min_spacing_m > 0 and len(same):
         d, _ = cKDTree(same[["x", "y"]].to_numpy(float)).query(np.column_stack([x, y]))
         near = keep & (d < min_spacing_m)
-        notes.append(f"{int(near.sum()):,} within {min_spacing_m:g} m of an existing {type_id} ({len(same)} of them)")
+        notes.append(Message("{count:,} within {min_spacing_m:g} m of an existing {type} ({existing} of them)",
+                             count=int(near.sum()), min_spacing_m=min_spacing_m, type=type_id, existing=len(same)))
         keep &= ~near
     if not keep.any():
-        msg = ("no candidate sites left: " + "; ".join(notes)
-               + ". Use a smaller --spacing-m or --min-spacing-m, fewer exclusion layers, or another candidate file")
+        msg = Message("no candidate sites left: {notes}. Use a smaller --spacing-m or --min-spacing-m, fewer exclusion "
+                      "layers, or another candidate file", notes=joined(notes))
         raise SuggestError(msg)
-    notes.append(f"{int(keep.sum()):,} candidate sites")
+    notes.append(Message("{count:,} candidate sites", count=int(keep.sum())))
     table = t[keep].reset_index(drop=True)
     return Candidates(table, {m: a[keep] for m, a in candidates.attached.items()}, notes)

@@ -25,14 +25,11 @@ import numpy as np
 from numba import njit
 from scipy import sparse
 
-from healthreach.errors import SuggestError
 from healthreach.evaluation import Evaluation
 from healthreach.network import MIN_WEIGHT, Attachment
 from healthreach.reach import Surface, point_cost, source_seeds
-from healthreach.standards.circle import Circle
-from healthreach.standards.drive_time import DriveTime
 from healthreach.suggest.candidates import Candidates
-from healthreach.travel import Need
+from healthreach.suggest.objective import Objective
 
 
 @njit(cache=True)
@@ -76,6 +73,10 @@ class Coverage:
     today, or by no candidate). ``limit_s`` is the standard's limit (seconds),
     ``covered_today`` its people covered today, ``total`` the study's people.
     ``uncovered_cells`` counts the populated cells outside the limit today.
+    ``people``, ``covered_today`` and ``total`` are the people the search
+    counts (a population group's, or everyone's); ``everyone``,
+    ``everyone_today`` and ``everyone_total`` are everyone's (the same
+    figures when no group is counted).
     """
 
     standard: str
@@ -86,6 +87,9 @@ class Coverage:
     covered_today: float
     total: float
     uncovered_cells: int
+    everyone: np.ndarray
+    everyone_today: float
+    everyone_total: float
 
     @property
     def by_candidate(self) -> sparse.csc_matrix:
@@ -97,46 +101,29 @@ class Coverage:
         m = self.by_candidate
         return m.indices[m.indptr[candidate]:m.indptr[candidate + 1]]
 
-    def value(self, chosen: np.ndarray) -> float:
-        """People newly covered by a set of candidates together."""
+    def value(self, chosen: np.ndarray, everyone: bool = False) -> float:
+        """People newly covered by a set of candidates together: those the search counts, or ``everyone``."""
         hit = np.zeros(len(self.people), bool)
         m = self.by_candidate
         for j in np.asarray(chosen, np.int64):
             hit[m.indices[m.indptr[j]:m.indptr[j + 1]]] = True
-        return float(self.people[hit].sum())
+        return float((self.everyone if everyone else self.people)[hit].sum())
 
 
-def measured_modes(unit: Circle | DriveTime) -> list[tuple[str, str | None]]:
-    """(mode, area) pairs a standard measures cells by: area ``urban``/``rural``, or None for every cell."""
-    if isinstance(unit, Circle):
-        p = unit.spec
-        if p.urban_mode == p.rural_mode:
-            return [(p.urban_mode, None)]
-        return [(p.urban_mode, "urban"), (p.rural_mode, "rural")]
-    return [(unit.spec.mode, None)]
-
-
-def today_seconds(base: Evaluation, unit: Circle | DriveTime) -> np.ndarray:
-    """Seconds per cell to the standard's group today, by the mode the standard measures that cell with."""
-    view = base.study.view({need: (c.cost, c.facility) for need, c in base.travel.items()})
-    if isinstance(unit, Circle):
-        return unit.cell_seconds(view)[0]
-    return view.cost(unit.need)
-
-
-def coverage_sets(base: Evaluation, unit: Circle | DriveTime, candidates: Candidates) -> Coverage:
+def coverage_sets(base: Evaluation, objective: Objective, candidates: Candidates) -> Coverage:
     """The reduced covering instance: per candidate, the populated cells it alone would bring within the limit."""
     study = base.study
     inputs = study.inputs
     net, kmh = inputs.network, inputs.profile.travel.access_kmh
-    limit = unit.spec.threshold_min * 60.0
-    people = inputs.cells.people
-    seconds = today_seconds(base, unit)
-    open_cells = (seconds > limit) & (people > 0)
+    limit = objective.limit_s
+    everyone = inputs.cells.people
+    weights = objective.weights(base)
+    seconds = objective.seconds(base)
+    open_cells = (seconds > limit) & ((everyone > 0) | (weights > 0))
     pairs_cell, pairs_cand = [], []
-    for mode, area in measured_modes(unit):
-        need = Need(unit.spec.group, mode, "time", "to")
-        wanted = open_cells & (np.ones(len(people), bool) if area is None else
+    for mode, area in objective.modes():
+        need = objective.urban_need if area != "rural" else objective.rural_need
+        wanted = open_cells & (np.ones(len(everyone), bool) if area is None else
                                (inputs.cells.urban if area == "urban" else ~inputs.cells.urban))
         if not wanted.any():
             continue
@@ -162,9 +149,15 @@ def coverage_sets(base: Evaluation, unit: Circle | DriveTime, candidates: Candid
             scratch[nodes] = surface.cost[nodes]
     cell = np.concatenate(pairs_cell) if pairs_cell else np.zeros(0, np.int64)
     cand = np.concatenate(pairs_cand) if pairs_cand else np.zeros(0, np.int64)
-    matrix, row_people, row_of = merged_rows(cell, cand, people, len(candidates))
-    return Coverage(unit.id, limit, matrix, row_people, row_of, float(people[~open_cells].sum()),
-                    float(people.sum()), int(open_cells.sum()))
+    matrix, row_people, row_of = merged_rows(cell, cand, weights, len(candidates))
+    row_everyone = row_people
+    if objective.population_group is not None:
+        row_everyone = np.zeros(len(row_people))
+        merged = row_of >= 0
+        np.add.at(row_everyone, row_of[merged], everyone[merged])
+    return Coverage(objective.id, limit, matrix, row_people, row_of, float(weights[~open_cells].sum()),
+                    float(weights.sum()), int(open_cells.sum()), row_everyone,
+                    float(everyone[~open_cells].sum()), float(everyone.sum()))
 
 
 def merged_rows(cell: np.ndarray, cand: np.ndarray, people: np.ndarray, n_candidates: int
@@ -243,24 +236,6 @@ def undominated(cov: Coverage) -> np.ndarray:
     beaten = (n == size[j]) & ((size[i] > size[j]) | (i < j))   # j's rows all lie in i's
     dominated[j[beaten]] = True
     return np.flatnonzero(~dominated & (size > 0))
-
-
-def check_standard(base: Evaluation, standard: str | None) -> Circle | DriveTime:
-    """The standard to search for (default: the profile's first circle); only travel-time standards qualify."""
-    units = {s.id: s for s in base.study.standards}
-    if standard is None:
-        if base.study.primary is None:
-            msg = "the profile has no circle standard; name a travel-time standard with --standard"
-            raise SuggestError(msg)
-        return base.study.primary
-    usable = [s for s, u in units.items() if isinstance(u, Circle | DriveTime)]
-    unit = units.get(standard)
-    if not isinstance(unit, Circle | DriveTime):
-        what = "no standard" if unit is None else f"a '{unit.kind}' standard, not a travel-time one,"
-        msg = (f"--standard {standard}: {what} in profile '{base.inputs.profile.name}'; sites can be searched for "
-               f"these: {', '.join(usable)}")
-        raise SuggestError(msg)
-    return unit
 
 
 def attached_at(candidates: Candidates, mode: str) -> Attachment:

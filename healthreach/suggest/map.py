@@ -16,7 +16,7 @@ import folium
 import geopandas as gpd
 import shapely
 
-from healthreach.i18n import words
+from healthreach.i18n import group_name, words
 from healthreach.isochrones import cell_squares
 from healthreach.maps.base import add_controls, base_map, escape, render_html, settings, to_display
 from healthreach.maps.layers import (
@@ -39,6 +39,8 @@ _TEXT = {
              "en": "#{rank} {id} (candidate {candidate}, {township}): {people} people newly covered"},
     "cells": {"zh": "第{rank}名新增覆盖的网格", "en": "cells newly covered by #{rank}"},
     "runner_ups": {"zh": "备选点：{text}", "en": "runner-ups: {text}"},
+    "of_group": {"zh": "，其中{group} {people} 人", "en": ", {people} of them {group}"},
+    "tier": {"zh": "；加入{tier}层级后服务 {people} 人", "en": "; its {tier} tier catchment: {people} people"},
     "curve": {"zh": "覆盖率随新增站点数的变化", "en": "Coverage against new sites"},
     "title": {"zh": "建议新址：{n} 处{type}，{standard}新增覆盖 {people} 人",
               "en": "Suggested sites: {n} new {type}, {people} people newly covered by {standard}"},
@@ -53,8 +55,9 @@ def suggestion_map(result: Suggestion, *, lang: str = "zh", basemap: str | None 
                    tianditu_key: str | None = None) -> folium.Map:
     """The suggested sites on the study after they are built (options as for the audit map)."""
     after = result.after
-    title = _text("title", lang, n=len(result.sites), type=result.type, standard=result.standard,
-                  people=f"{result.newly_covered:,.0f}")
+    title = _text("title", lang, n=len(result.sites), type=result.type,
+                  standard=result.objective.group_figure or result.standard,
+                  people=f"{result.newly_covered_counted:,.0f}")
     m = base_map(after, title=title, lang=lang, basemap=basemap, tianditu_key=tianditu_key, offline=offline)
     add_townships(m, after)
     add_time_bands(m, after, show=False)
@@ -73,12 +76,18 @@ def add_sites(m: folium.Map, result: Suggestion) -> folium.Map:
     """Per suggested site: the cells it newly covers (one colour per site) and a numbered marker."""
     lang = settings(m).lang
     inp = result.base.inputs
+    objective = result.objective
     group = folium.FeatureGroup(name=escape(_text("sites", lang)))
     rows = []
     for k, (_, site) in enumerate(result.sites.iterrows()):
         colour = SITE_COLOURS[k % len(SITE_COLOURS)]
         tip = _text("site", lang, rank=site["rank"], id=site["id"], candidate=site["candidate"],
                     township=site["township"] or "-", people=f"{site['people_newly_covered']:,.0f}")
+        if objective.population_group is not None:
+            tip += _text("of_group", lang, group=group_name(objective.population_group, lang),
+                         people=f"{site[result.column('people_newly_covered')]:,.0f}")
+        if objective.tier is not None:
+            tip += _text("tier", lang, tier=objective.tier, people=f"{site['tier_catchment_people']:,.0f}")
         cells = result.cells[k]
         if len(cells):
             shape = shapely.union_all(cell_squares(inp.grid, inp.cells.flat[cells]).geometry.to_numpy())

@@ -22,6 +22,14 @@ SITE_COLUMNS = ["rank", "id", "candidate", "name", "lon", "lat", "township", "pe
                 "cumulative_people", "share_after", "runner_ups"]
 
 
+def site_columns(result: Suggestion) -> list[str]:
+    """The columns of sites.csv: :data:`SITE_COLUMNS`, with a population group's and a tier's before the
+    runner-ups.
+    """
+    extra = [c for c in result.sites.columns if c not in SITE_COLUMNS and c not in ("x", "y")]
+    return [*SITE_COLUMNS[:-1], *extra, SITE_COLUMNS[-1]]
+
+
 def scenario_document(result: Suggestion, folder: Path) -> dict:
     """The scenario file of the suggested sites, its study path relative to ``folder`` (where it is written)."""
     source = result.base.inputs.study.source
@@ -29,10 +37,12 @@ def scenario_document(result: Suggestion, folder: Path) -> dict:
         study = "demo"
     else:
         study = os.path.relpath(Path(source).resolve(), folder.resolve())
-    unit = result.standard
+    unit = result.objective.group_figure or result.standard
+    people = (f"{result.newly_covered:,.0f} people newly covered" if result.objective.population_group is None else
+              f"{result.newly_covered_counted:,.0f} people of group {result.objective.population_group} "
+              f"({result.newly_covered:,.0f} people in all) newly covered")
     return {"name": f"suggest: {len(result.sites)} new {result.type} for {unit}",
-            "description": (f"Sites suggested by healthreach suggest ({result.method}) for {unit}: "
-                            f"{result.newly_covered:,.0f} people newly covered"),
+            "description": f"Sites suggested by healthreach suggest ({result.method}) for {unit}: {people}",
             "study": study, "crs": "wgs84", "max_road_m": result.max_road_m, "changes": result.changes}
 
 
@@ -48,8 +58,8 @@ def curve_png(result: Suggestion) -> bytes:
     today = result.coverage.covered_today
     k = np.r_[0, c["sites"].to_numpy()]
     pct = (lambda people: 100 * (today + people) / total) if total > 0 else (lambda people: people * 0)
-    greedy = pct(np.r_[0.0, c["greedy_people"].to_numpy(float)])
-    upper = pct(np.r_[0.0, c["upper_bound_people"].to_numpy(float)])
+    greedy = pct(np.r_[0.0, c[result.column("greedy_people")].to_numpy(float)])
+    upper = pct(np.r_[0.0, c[result.column("upper_bound_people")].to_numpy(float)])
     fig = Figure(figsize=(7, 4.2), dpi=120)
     ax = fig.add_subplot()
     ax.fill_between(k, greedy, upper, color="#9ecae1", alpha=0.5, lw=0, label="upper bound (no k sites do better)")
@@ -57,17 +67,17 @@ def curve_png(result: Suggestion) -> bytes:
     solved = c["exact_people"].notna().to_numpy()
     if solved.any():
         proven = solved & (c["exact_optimal"] == True).to_numpy()  # noqa: E712  a column of True/False/None
-        exact = pct(c["exact_people"].to_numpy(float))
+        exact = pct(c[result.column("exact_people")].to_numpy(float))
         ks = c["sites"].to_numpy()
         ax.plot(ks[proven], exact[proven], "s", color="#d95f02", ms=7, label="exact, proven optimal")
         if (solved & ~proven).any():
             ax.plot(ks[solved & ~proven], exact[solved & ~proven], "s", mfc="none", color="#d95f02", ms=7,
                     label="exact, time limit (best found)")
-    unit = result.base.figures[result.standard]
-    if unit.target is not None:
-        ax.axhline(100 * unit.target, color="#525252", ls="--", lw=1, label=f"target {unit.target:.0%}")
+    target = result.objective.target(result.base)
+    if target is not None:
+        ax.axhline(100 * target, color="#525252", ls="--", lw=1, label=f"target {target:.0%}")
     ax.set_xlabel(f"new {result.type} sites")
-    ax.set_ylabel(f"{result.standard}: share of people covered (%)")
+    ax.set_ylabel(f"{result.objective.group_figure or result.standard}: share of people covered (%)")
     ax.set_xticks(k)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
@@ -80,34 +90,47 @@ def curve_png(result: Suggestion) -> bytes:
 
 def summary(result: Suggestion) -> dict:
     """The run as one JSON-ready mapping: options, figures before and after, every exact solve, timings."""
-    before, after = result.base.figures[result.standard], result.after.figures[result.standard]
+    objective = result.objective
+    group = objective.population_group
     cov = result.coverage
+    before, after = objective.covered(result.base, group=False), objective.covered(result.after, group=False)
+    counted = {}
+    if group is not None:
+        group_before, group_after = objective.covered(result.base, group=True), objective.covered(result.after, True)
+        counted = {"population_group": group, "figure": objective.group_figure,
+                   "before": {"covered_people": group_before[0], "share": group_before[1]},
+                   "after": {"covered_people": group_after[0], "share": group_after[1]},
+                   "newly_covered_people": result.newly_covered_counted}
+    tier = {} if objective.tier is None else {"tier": {"standard": objective.standard, "tier": objective.tier,
+                                                       "limit_min": objective.limit_s / 60}}
     return json_safe({
         "study": result.base.inputs.study.name, "input_hash": result.base.inputs.input_hash,
-        "healthreach_version": __version__, "standard": result.standard, "type": result.type,
+        "healthreach_version": __version__, "standard": result.standard, **tier, "type": result.type,
         "method": result.method, "count": result.count,
-        "candidates": len(result.candidates), "candidates_notes": result.notes,
+        "candidates": len(result.candidates), "candidates_notes": [str(note) for note in result.notes],
         "reduced_instance": {"uncovered_populated_cells": cov.uncovered_cells, "rows": int(cov.matrix.shape[0]),
                              "coverable_cells": int((cov.row_of >= 0).sum()),
                              "coverable_people": float(cov.people.sum())},
-        "before": {"covered_people": before.covered, "share": before.share},
-        "after": {"covered_people": after.covered, "share": after.share},
+        "before": {"covered_people": before[0], "share": before[1]},
+        "after": {"covered_people": after[0], "share": after[1]},
         "newly_covered_people": result.newly_covered,
-        "exact": {str(k): {"people": e.people, "optimal": e.optimal, "status": e.status, "bound_people": e.bound,
-                           "lp_bound_people": e.lp_bound, "gap": e.gap, "seconds": round(e.seconds, 3)}
+        **({"counted": counted} if counted else {}),
+        "exact": {str(k): {"people": e.people, "optimal": e.optimal, "status": str(e.status), "bound_people": e.bound,
+                           "lp_bound_people": e.lp_bound, "gap": e.gap, "seconds": round(e.seconds, 3),
+                           "warm_start_people": e.warm_start}
                   for k, e in sorted(result.exact.items())},
-        "sites": result.sites[SITE_COLUMNS].to_dict("records"),
+        "sites": result.sites[site_columns(result)].to_dict("records"),
         "seconds": {k: round(v, 3) for k, v in result.seconds.items()},
     })
 
 
 def candidate_table(result: Suggestion) -> pd.DataFrame:
     """Every candidate with the people it alone would newly cover (people), best first."""
-    alone = np.asarray(result.coverage.by_candidate.T @ result.coverage.people).ravel() \
-        if len(result.coverage.people) else np.zeros(len(result.candidates))
+    cov = result.coverage
     table = result.candidates.table[["id", "name", "lon", "lat", "township"]].copy()
-    table["people_alone"] = alone
-    return table.sort_values(["people_alone", "id"], ascending=[False, True], kind="stable")
+    for column, people in (("people_alone", cov.everyone), (result.column("people_alone"), cov.people)):
+        table[column] = np.asarray(cov.by_candidate.T @ people).ravel() if len(people) else 0.0
+    return table.sort_values([result.column("people_alone"), "id"], ascending=[False, True], kind="stable")
 
 
 def write_outputs(result: Suggestion, out_dir: Path, inputs: list[Path], map_html: str | None = None,
@@ -118,7 +141,7 @@ def write_outputs(result: Suggestion, out_dir: Path, inputs: list[Path], map_htm
     out_dir = check_output(out_dir, inputs, force=force, name="suggest")
     names: list[str] = []
     with publish(out_dir, "suggest", result.base.inputs.input_hash) as stage:
-        sites = result.sites[SITE_COLUMNS]
+        sites = result.sites[site_columns(result)]
         write_csv(sites, stage / "sites.csv")
         write_xlsx({"sites": sites, "curve": result.curve}, stage / "sites.xlsx")
         write_csv(result.curve, stage / "curve.csv")

@@ -22,7 +22,9 @@ from scipy.spatial import cKDTree
 
 from healthreach.errors import SuggestError
 from healthreach.evaluation import Evaluation, Study
+from healthreach.messages import Message
 from healthreach.scenario.checks import check_changes
+from healthreach.standards.groups import group_id
 from healthreach.suggest.candidates import (
     MAX_ROAD_M,
     Candidates,
@@ -31,9 +33,10 @@ from healthreach.suggest.candidates import (
     read_candidates,
     read_exclusions,
 )
-from healthreach.suggest.coverage import Coverage, check_standard, coverage_sets
+from healthreach.suggest.coverage import Coverage, coverage_sets
 from healthreach.suggest.exact import Exact, lp_bound, solve
 from healthreach.suggest.greedy import Greedy, lazy_greedy
+from healthreach.suggest.objective import Objective, objective_of
 from healthreach.vocab import facility_type
 
 METHODS = ("greedy", "exact")
@@ -43,17 +46,21 @@ NEARBY = 12             # ... among this many nearest candidates
 
 @dataclass(frozen=True)
 class Suggestion:
-    """The sites suggested for one facility type and standard, best first.
+    """The sites suggested for one facility type and objective, best first.
 
     ``sites``: one row per suggested site (rank, candidate id, lon/lat WGS84,
     x/y metres, township, people newly covered at its rank, cumulative people,
-    share after, runner-up sites nearby). ``curve``: per number of new sites
-    k, the people greedy covers, the exact optimum where solved, and the least
-    upper bound known (people). ``changes``: the scenario's ``add`` changes;
-    ``after``: the baseline with them applied; ``cells``: per site, the study
-    cells it newly covers (at its rank).
+    share after, runner-up sites nearby; with a population group also the
+    group's people, columns ending in ``_<group>``; with a tier the new
+    site's tier catchment). ``curve``: per number of new sites k, the people
+    greedy covers, the exact optimum where solved, and the least upper bound
+    known (the objective's people: :meth:`column` names them).
+    ``changes``: the scenario's ``add`` changes; ``after``: the baseline with
+    them applied; ``cells``: per site, the study cells it newly covers (at
+    its rank).
     """
 
+    objective: Objective
     standard: str
     type: str
     method: str
@@ -69,13 +76,23 @@ class Suggestion:
     changes: list[dict]
     cells: list[np.ndarray]
     max_road_m: float
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def newly_covered(self) -> float:
-        """People the suggested sites bring within the standard, together."""
+        """People (everyone) the suggested sites bring within the limit, together."""
         return float(self.sites["people_newly_covered"].sum()) if len(self.sites) else 0.0
+
+    @property
+    def newly_covered_counted(self) -> float:
+        """People the search counts (the population group's, or everyone's) the sites bring within the limit."""
+        return float(self.sites[self.column("people_newly_covered")].sum()) if len(self.sites) else 0.0
+
+    def column(self, name: str) -> str:
+        """The column of the people the search counts: ``name``, or ``name_<group>`` for a population group."""
+        group = self.objective.population_group
+        return name if group is None else group_id(name, group)
 
 
 def facility_type_id(study: Study, name: str, group: str) -> str:
@@ -85,22 +102,37 @@ def facility_type_id(study: Study, name: str, group: str) -> str:
     members = profile.groups[group].types
     if type_id not in members:
         known = sorted({t for g in profile.groups.values() for t in g.types})
-        what = (f"type '{name}' is not a facility type of profile '{profile.name}' (known: {', '.join(known)})"
-                if type_id not in known else f"type '{type_id}' does not count for group '{group}'")
-        msg = f"--type {name}: {what}; the standard measures access to: {', '.join(members)}"
+        if type_id not in known:
+            msg = Message("--type {name}: type '{name}' is not a facility type of profile '{profile}' (known: "
+                          "{known}); the search measures access to: {members}", name=name, profile=profile.name,
+                          known=", ".join(known), members=", ".join(members))
+        else:
+            msg = Message("--type {name}: type '{type}' does not count for group '{group}'; the search measures "
+                          "access to: {members}", name=name, type=type_id, group=group, members=", ".join(members))
         raise SuggestError(msg)
     return type_id
 
 
 def suggest(study: Study, type: str, count: int, *, standard: str | None = None,  # noqa: A002, PLR0913  the CLI's words
+            tier: str | None = None, tier_min: float | None = None, group: str | None = None,
             candidates: str | Path | Candidates = "auto", candidates_crs: str = "wgs84", spacing_m: float = 1000.0,
             exclude: list[Path] | None = None, min_spacing_m: float = 1000.0, method: str = "greedy",
             time_limit_s: float = 60.0, max_road_m: float = MAX_ROAD_M,
-            progress: Callable[[str], None] | None = None) -> Suggestion:
+            progress: Callable[[Message], None] | None = None) -> Suggestion:
     """Suggest ``count`` new sites of facility ``type`` that bring the most people within ``standard``.
 
     Parameters
     ----------
+    standard : str, optional
+        A circle or drive_time standard (default: the profile's first circle).
+    tier, tier_min : str, float, optional
+        Instead of a standard: a tier of the profile's tiers standard
+        (``township``), the people within ``tier_min`` minutes of a facility
+        of the tier (default: the first circle's minutes); the new sites join
+        the tier's catchments.
+    group : str, optional
+        A population group of the study (``65plus``): its people are the
+        ones counted; everyone's are reported beside them.
     candidates : "auto", path or Candidates
         ``auto``: road sites on a grid ``spacing_m`` metres apart; a path: a
         table or layer of candidate sites in ``candidates_crs``.
@@ -109,40 +141,44 @@ def suggest(study: Study, type: str, count: int, *, standard: str | None = None,
     min_spacing_m : float
         No candidate closer than this (metres) to an existing facility of the type.
     method : {"greedy", "exact"}
-        ``exact`` also solves the maximal covering problem for k = count, then
-        for fewer sites while ``time_limit_s`` (seconds, all solves) lasts;
-        ``greedy`` solves the LP relaxation for k = count, the bound it is
-        measured against (greedy is proven optimal when it reaches it).
+        ``exact`` also solves the maximal covering problem for k = count
+        (HiGHS, started from greedy's sites), then for fewer sites while
+        ``time_limit_s`` (seconds, all solves) lasts; ``greedy`` solves the LP
+        relaxation for k = count, the bound it is measured against (greedy is
+        proven optimal when it reaches it).
+    progress : callable, optional
+        Called with each step's :class:`~healthreach.messages.Message`.
     """
     step = progress or (lambda _message: None)
     clock = {"start": time.perf_counter()}
     if isinstance(count, bool) or count <= 0:
-        msg = f"--count must be a whole number of sites, 1 or more; got {count!r}"
+        msg = Message("--count must be a whole number of sites, 1 or more; got {count!r}", count=count)
         raise SuggestError(msg)
     if method not in METHODS:
-        msg = f"--method must be one of {', '.join(METHODS)}; got {method!r}"
+        msg = Message("--method must be one of {methods}; got {method!r}", methods=", ".join(METHODS), method=method)
         raise SuggestError(msg)
     if not time_limit_s > 0:
-        msg = f"--time-limit-s must be a positive number of seconds; got {time_limit_s!r}"
+        msg = Message("--time-limit-s must be a positive number of seconds; got {seconds!r}", seconds=time_limit_s)
         raise SuggestError(msg)
-    step("computing the baseline")
+    step(Message("computing the baseline before the new sites"))
     base = study.baseline()
-    unit = check_standard(base, standard)
-    type_id = facility_type_id(study, type, unit.spec.group)
+    objective = objective_of(base, standard, tier=tier, tier_min=tier_min, group=group)
+    type_id = facility_type_id(study, type, objective.facility_group)
     clock["baseline"] = time.perf_counter()
-    step("placing candidate sites")
+    step(Message("placing candidate sites"))
     found = _candidates(study, candidates, candidates_crs, spacing_m, max_road_m)
     found = filtered(study, found, type_id, read_exclusions(study, list(exclude or [])), min_spacing_m)
     clock["candidates"] = time.perf_counter()
-    step(f"coverage of {len(found):,} candidate sites")
-    cov = coverage_sets(base, unit, found)
+    step(Message("coverage of {count:,} candidate sites", count=len(found)))
+    cov = coverage_sets(base, objective, found)
     clock["coverage"] = time.perf_counter()
-    if cov.matrix.nnz == 0:
-        msg = (f"none of the {len(found):,} candidate sites would bring anyone new within {unit.id} "
-               f"({cov.uncovered_cells:,} populated cells are outside it today); try other candidates, a smaller "
-               f"--spacing-m, or another --standard")
+    if cov.matrix.nnz == 0 or not (cov.people > 0).any():
+        msg = Message("none of the {count:,} candidate sites would bring anyone new within {objective} "
+                      "({cells:,} populated cells are outside it today); try other candidates, a smaller "
+                      "--spacing-m, or another --standard", count=len(found), objective=objective.id,
+                      cells=cov.uncovered_cells)
         raise SuggestError(msg)
-    step("greedy search")
+    step(Message("greedy search"))
     greedy = lazy_greedy(cov, count)
     clock["greedy"] = time.perf_counter()
     exact = _exact(cov, greedy, count, time_limit_s, step) if method == "exact" else {}
@@ -151,18 +187,18 @@ def suggest(study: Study, type: str, count: int, *, standard: str | None = None,
     chosen = greedy.chosen if method == "greedy" else _in_greedy_order(cov, exact[count].chosen)
     notes = list(found.notes)
     if len(chosen) < count:
-        notes.append(f"only {len(chosen)} site(s) bring anyone new within the standard; "
-                     f"the other candidates would cover no one new")
-    step("checking the sites through the scenario engine")
+        notes.append(Message("only {found} site(s) bring anyone new within the standard; the other candidates "
+                             "would cover no one new", found=len(chosen)))
+    step(Message("checking the sites through the scenario engine"))
     changes = _changes(study, found, chosen, type_id)
     after = base.apply(changes, name=f"suggest {type_id}") if changes else base
     clock["apply"] = time.perf_counter()
-    sites, cells = _sites(cov, found, chosen, after, unit.id, changes)
-    _confirm(base, after, unit.id, sites)
-    curve = _curve(cov, greedy, exact, lp, count)
+    sites, cells = _sites(objective, cov, found, chosen, after, changes)
+    _confirm(objective, base, after, sites)
+    curve = _curve(objective, cov, greedy, exact, lp, count)
     seconds = {k: clock[k] - clock[p] for p, k in zip(list(clock)[:-1], list(clock)[1:], strict=True)}
-    return Suggestion(unit.id, type_id, method, count, base, after, found, cov, greedy, exact, sites, curve, changes,
-                      cells, max_road_m, notes, seconds)
+    return Suggestion(objective, objective.id, type_id, method, count, base, after, found, cov, greedy, exact, sites,
+                      curve, changes, cells, max_road_m, notes, seconds)
 
 
 def _candidates(study: Study, candidates: str | Path | Candidates, crs: str, spacing_m: float,
@@ -176,7 +212,7 @@ def _candidates(study: Study, candidates: str | Path | Candidates, crs: str, spa
 
 
 def _exact(cov: Coverage, greedy: Greedy, count: int, time_limit_s: float,
-           step: Callable[[str], None]) -> dict[int, Exact]:
+           step: Callable[[Message], None]) -> dict[int, Exact]:
     """Exact solves for ``count`` sites, then fewer while ``time_limit_s`` (seconds, all of them) lasts."""
     out = {}
     deadline = time.perf_counter() + time_limit_s
@@ -184,7 +220,7 @@ def _exact(cov: Coverage, greedy: Greedy, count: int, time_limit_s: float,
         left = deadline - time.perf_counter()
         if left <= 0:
             break
-        step(f"exact search for {k} site(s)")
+        step(Message("exact search for {k} site(s)", k=k))
         out[k] = solve(cov, k, left, greedy.chosen[:k])
     return out
 
@@ -225,37 +261,59 @@ def _as_scenario(changes: list[dict]):
     return as_scenario(changes, "suggest")
 
 
-def _sites(cov: Coverage, found: Candidates, chosen: np.ndarray, after: Evaluation, sid: str,
+def _sites(objective: Objective, cov: Coverage, found: Candidates, chosen: np.ndarray, after: Evaluation,
            changes: list[dict]) -> tuple[pd.DataFrame, list[np.ndarray]]:
-    """The ranked table and, per site, the study cells it newly covers at its rank."""
+    """The ranked table and, per site, the study cells it newly covers at its rank.
+
+    Everyone's people newly covered, cumulative and share after; with a
+    population group the same for the group (``_<group>`` columns); with a
+    tier each new site's tier catchment after the sites are built (people).
+    """
     by = cov.by_candidate
+    group = objective.population_group
     covered = np.zeros(len(cov.people), bool)
     rows_out, cells = [], []
     tree = cKDTree(found.table[["x", "y"]].to_numpy(float))
-    cumulative = 0.0
-    total = cov.total
+    cumulative = counted = 0.0
     for rank, j in enumerate(chosen, 1):
         rows = by.indices[by.indptr[j]:by.indptr[j + 1]]
         new = rows[~covered[rows]]
         covered[new] = True
-        gain = float(cov.people[new].sum())
+        gain = float(cov.everyone[new].sum())
         cumulative += gain
         mark = np.zeros(len(cov.people), bool)
         mark[new] = True
         cells.append(np.flatnonzero((cov.row_of >= 0) & mark[np.maximum(cov.row_of, 0)]))
         row = found.table.iloc[int(j)]
-        rows_out.append({"rank": rank, "id": changes[rank - 1]["add"], "candidate": row["id"], "name": row["name"],
-                         "lon": row["lon"], "lat": row["lat"], "x": row["x"], "y": row["y"],
-                         "township": row["township"], "people_newly_covered": gain,
-                         "cumulative_people": cumulative,
-                         "share_after": (cov.covered_today + cumulative) / total if total > 0 else np.nan,
-                         "runner_ups": _runner_ups(cov, tree, found, chosen, int(j))})
-    table = pd.DataFrame(rows_out, columns=["rank", "id", "candidate", "name", "lon", "lat", "x", "y", "township",
-                                            "people_newly_covered", "cumulative_people", "share_after",
-                                            "runner_ups"])
+        out = {"rank": rank, "id": changes[rank - 1]["add"], "candidate": row["id"], "name": row["name"],
+               "lon": row["lon"], "lat": row["lat"], "x": row["x"], "y": row["y"], "township": row["township"],
+               "people_newly_covered": gain, "cumulative_people": cumulative,
+               "share_after": _share(cov.everyone_today + cumulative, cov.everyone_total)}
+        if group is not None:
+            counted += float(cov.people[new].sum())
+            out |= {group_id("people_newly_covered", group): float(cov.people[new].sum()),
+                    group_id("cumulative_people", group): counted,
+                    group_id("share_after", group): _share(cov.covered_today + counted, cov.total)}
+        out["runner_ups"] = _runner_ups(cov, tree, found, chosen, int(j))
+        rows_out.append(out)
+    columns = ["rank", "id", "candidate", "name", "lon", "lat", "x", "y", "township", "people_newly_covered",
+               "cumulative_people", "share_after",
+               *(group_id(c, group) for c in ("people_newly_covered", "cumulative_people", "share_after")
+                 if group is not None), "runner_ups"]
+    table = pd.DataFrame(rows_out, columns=columns)
     if len(table):
-        table.loc[table.index[-1], "share_after"] = after.figures[sid].share
+        table.loc[table.index[-1], "share_after"] = objective.covered(after, group=False)[1]
+        if group is not None:
+            table.loc[table.index[-1], group_id("share_after", group)] = objective.covered(after, group=True)[1]
+    if objective.tier is not None:
+        catchment = after.facility_table.set_index("id")["tier_catchment_people"]
+        table["tier_catchment_people"] = catchment.reindex(table["id"].astype(str)).to_numpy(float)
     return table, cells
+
+
+def _share(people: float, total: float) -> float:
+    """The share ``people / total``, 0..1 (NaN when nobody is counted)."""
+    return people / total if total > 0 else np.nan
 
 
 def _runner_ups(cov: Coverage, tree: cKDTree, found: Candidates, chosen: np.ndarray, j: int) -> str:
@@ -271,21 +329,28 @@ def _runner_ups(cov: Coverage, tree: cKDTree, found: Candidates, chosen: np.ndar
     return "; ".join(f"{ids[c]} ({d:+,.0f})" for d, c in scored[:RUNNER_UPS])
 
 
-def _confirm(base: Evaluation, after: Evaluation, sid: str, sites: pd.DataFrame) -> None:
-    """Stop when the engine's figure after the changes differs from the people the coverage sets counted."""
+def _confirm(objective: Objective, base: Evaluation, after: Evaluation, sites: pd.DataFrame) -> None:
+    """Stop when the engine's figures after the changes differ from the people the coverage sets counted."""
     if not len(sites):
         return
-    counted = float(sites["people_newly_covered"].sum())
-    before, now = base.figures[sid].covered or 0.0, after.figures[sid].covered or 0.0
-    if abs((now - before) - counted) > 1e-6 * max(1.0, abs(now)):
-        msg = (f"internal check failed: the coverage sets count {counted:,.3f} people newly covered by {sid}, "
-               f"the scenario engine {now - before:,.3f}; please report this with the study")
-        raise RuntimeError(msg)
+    population = objective.population_group
+    for group in (False, True) if population is not None else (False,):
+        column = group_id("people_newly_covered", population) if group and population else "people_newly_covered"
+        counted = float(sites[column].sum())
+        before, now = objective.covered(base, group)[0], objective.covered(after, group)[0]
+        if abs((now - before) - counted) > 1e-6 * max(1.0, abs(now)):
+            msg = Message("internal check failed: the coverage sets count {counted:,.3f} people newly covered by "
+                          "{figure}, the scenario engine {engine:,.3f}; please report this with the study",
+                          counted=counted, figure=objective.group_figure if group else objective.id,
+                          engine=now - before)
+            raise RuntimeError(msg)
 
 
-def _curve(cov: Coverage, greedy: Greedy, exact: dict[int, Exact], lp: dict[int, float], count: int) -> pd.DataFrame:
+def _curve(objective: Objective, cov: Coverage, greedy: Greedy, exact: dict[int, Exact], lp: dict[int, float],
+           count: int) -> pd.DataFrame:
     """Per k = 1..count: people covered by greedy's first k, the exact optimum (where solved), the LP bound (where
-    solved) and the least upper bound known.
+    solved) and the least upper bound known, in the people the search counts; with a population group these
+    columns end in ``_<group>`` and everyone's people by greedy's and the exact sites are added.
     """
     ks = list(range(1, count + 1))
     greedy_people = np.r_[np.cumsum(greedy.gains), np.full(count - len(greedy.gains),
@@ -299,7 +364,18 @@ def _curve(cov: Coverage, greedy: Greedy, exact: dict[int, Exact], lp: dict[int,
     best = np.fmax(greedy_people, np.nan_to_num(exact_people, nan=-np.inf))
     upper = np.maximum(upper, best)  # bounds are rounded sums: never drawn below an answer found
     share = (lambda p: (cov.covered_today + p) / cov.total) if cov.total > 0 else (lambda p: p * np.nan)
-    return pd.DataFrame({"sites": ks, "greedy_people": greedy_people, "exact_people": exact_people,
-                         "exact_optimal": optimal, "lp_bound_people": lp_people, "upper_bound_people": upper,
-                         "greedy_gap": np.where(upper > 0, (upper - greedy_people) / np.where(upper > 0, upper, 1), 0),
-                         "greedy_share": share(greedy_people), "upper_bound_share": share(upper)})
+    curve = pd.DataFrame({"sites": ks, "greedy_people": greedy_people, "exact_people": exact_people,
+                          "exact_optimal": optimal, "lp_bound_people": lp_people, "upper_bound_people": upper,
+                          "greedy_gap": np.where(upper > 0, (upper - greedy_people) / np.where(upper > 0, upper, 1),
+                                                 0),
+                          "greedy_share": share(greedy_people), "upper_bound_share": share(upper)})
+    group = objective.population_group
+    if group is None:
+        return curve
+    counted = ("greedy_people", "exact_people", "lp_bound_people", "upper_bound_people", "greedy_share",
+               "upper_bound_share")
+    curve = curve.rename(columns={c: group_id(c, group) for c in counted})
+    curve.insert(1, "greedy_people", [cov.value(greedy.chosen[:k], everyone=True) for k in ks])
+    curve.insert(2, "exact_people", [cov.value(exact[k].chosen, everyone=True) if k in exact else np.nan
+                                     for k in ks])
+    return curve
