@@ -381,7 +381,6 @@ class Evaluation:
                 surf[need], changes[need] = update_cells(net, self.surfaces[need], study.cell_index[need.mode],
                                                          removed, at_after[added], added, kmh,
                                                          self.state.arrays(need))
-        updates: dict[Key, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         cells = inputs.cells
         line_m = dict(self.line_m)
         for group, radii in study.line_radii.items():
@@ -389,9 +388,8 @@ class Evaluation:
             gone, come = _site_changes(_sites(self.sources, group), after)
             if len(gone[0]) or len(come[0]):
                 idx, line_m[group] = update_sites(cells, study.window, self.line_m[group], gone, after, come, radii[-1])
-                updates[("line", group)] = (idx, banded(line_m[group][idx], radii), np.full(len(idx), -1))
+                changes[("line", group)] = _line_change(self.state, ("line", group), idx, line_m[group], radii)
         t_travel = time.perf_counter()
-        changes.update(_changes(self.state, updates, len(cells.x)))
         changed = union([change.cells for change in changes.values()], len(cells.x))
         state = self.state.with_values(changes)
         # only the tests and catchments that read a changed key can change; the others stay as they are
@@ -501,26 +499,19 @@ def _site_changes(before: tuple[np.ndarray, ...], after: tuple[np.ndarray, ...]
             (np.array([p[0] for p in come]), np.array([p[1] for p in come])))
 
 
-def _changes(state: CellState, updates: dict[Key, tuple[np.ndarray, np.ndarray, np.ndarray]],
-             n: int) -> dict[Key, Changed]:
-    """Per updated key, its values where they differ from ``state`` (``n``: cells in the study area)."""
-    out = {}
-    for key, (idx, cost, facility) in updates.items():
-        before_cost, before_row = (values[0] for values in state.at(idx, [key]))
-        differ = np.flatnonzero((before_cost != cost) | (before_row != facility))
-        cells, first = np.unique(idx[differ], return_index=True) if len(differ) < n // 64 else \
-            _first_of(idx[differ], n)
-        at = differ[first]
-        out[key] = Changed(cells, cost[at], facility[at], before_cost[at], before_row[at])
-    return out
-
-
-def _first_of(idx: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct cells of ``idx`` (ascending) and where each first appears, without sorting ``idx``."""
-    first = np.full(n, -1, np.int64)
-    first[idx[::-1]] = np.arange(len(idx) - 1, -1, -1)  # the earliest position wins: it is written last
-    cells = np.flatnonzero(first >= 0)
-    return cells, first[cells]
+def _line_change(state: CellState, key: Key, idx: np.ndarray, metres: np.ndarray, radii: np.ndarray) -> Changed:
+    """A straight-line key's values where they change: the cells ``idx`` (any order, possibly repeated) with
+    their distances ``metres`` (per study-area cell) banded by the tested ``radii``, where they differ from
+    ``state``.
+    """
+    mask = np.zeros(len(metres), bool)  # distinct and ascending, without sorting them
+    mask[idx] = True
+    cells = np.flatnonzero(mask)
+    cost = banded(metres[cells], radii)
+    before_cost, before_row = (values[0] for values in state.at(cells, [key]))
+    differ = (before_cost != cost) | (before_row != -1)
+    return Changed(cells[differ], cost[differ], np.full(int(differ.sum()), -1, np.int64), before_cost[differ],
+                   before_row[differ])
 
 
 def _plain(facilities: pd.DataFrame) -> pd.DataFrame:
