@@ -33,7 +33,9 @@ class Changed(NamedTuple):
 
 
 def union(parts: Iterable[np.ndarray], n: int) -> np.ndarray:
-    """The distinct cells of several index arrays, ascending (``n``: cells in the study area)."""
+    """The distinct cells of several index arrays, ascending (``n``: cells in the study area); one array alone
+    is returned as it is, so it must be ascending and distinct already.
+    """
     parts = list(parts)
     if len(parts) == 1:
         return parts[0]
@@ -147,7 +149,7 @@ class CellState:
             own = slice(self.start[k], self.start[k + 1])
             cells, cost, row = self.cells[own], self.over_cost[own], self.over_row[own]
             if key in changes:
-                idx, new_cost, new_row = changes[key][:3]
+                idx, new_cost, new_row = changes[key].cells, changes[key].cost, changes[key].row
                 if len(cells):
                     merged = np.union1d(cells, idx)
                     c, r = self.at(merged, [key])
