@@ -90,8 +90,8 @@ class Diff:
         primary = self.after.study.primary
         if primary is None or primary.col("ok") not in self.step.moved[""]:  # the change did not touch the circle
             return NO_FLOWS.copy()
-        step = self.step
-        return _flows(self.after, step.before, step.after, self.after.inputs.cells.people[step.cells])
+        cells, before, after = self.step.around(primary.area_needs())
+        return _flows(self.after, before, after, self.after.inputs.cells.people[cells])
 
     @property
     def newly_covered(self) -> float:
@@ -157,8 +157,9 @@ def diff(before: Evaluation, after: Evaluation) -> Diff:
     gained = lost = np.zeros(0, np.int64)
     primary = study.primary
     if primary is not None and primary.col("ok") in step.moved[""]:  # a step that did not touch it moves nobody
-        ok0, ok1 = primary.covered(step.before), primary.covered(step.after)
-        gained, lost = step.cells[ok1 & ~ok0], step.cells[ok0 & ~ok1]
+        cells, view0, view1 = step.around(primary.area_needs())  # where its test may change
+        ok0, ok1 = primary.covered(view0), primary.covered(view1)
+        gained, lost = cells[ok1 & ~ok0], cells[ok0 & ~ok1]
     return Diff(before, after, step, moved, gained, lost)
 
 

@@ -51,7 +51,7 @@ from healthreach.standards.response import Response
 from healthreach.standards.tally import CellWeights, Tally, settle
 from healthreach.standards.villages import Villages
 from healthreach.standards.whole import Whole
-from healthreach.state import CellState, Key
+from healthreach.state import CellState, Changed, Key, union
 from healthreach.tables import facility_table, township_table
 from healthreach.travel import CellCost, Need, attach_cells, facility_attachment, in_group, surfaces
 
@@ -190,14 +190,6 @@ class Sources:
     attached: dict[str, Attachment]
 
 
-def union(parts: Iterable[np.ndarray], n: int) -> np.ndarray:
-    """The distinct cells of several index arrays, ascending (``n``: cells in the study area)."""
-    mask = np.zeros(n, bool)
-    for part in parts:
-        mask[part] = True
-    return np.flatnonzero(mask)
-
-
 class Cellwise(NamedTuple):
     """An evaluation's per-cell values and their sums, as :meth:`Evaluation._finish` takes them."""
 
@@ -316,7 +308,7 @@ class Evaluation:
         cells, step = inputs.cells, extra.get("step")
         whole = Whole(cells.people, study.cell_township, cells.urban, study.weights.township_people,
                       sources.columns, sources.member, sources.attached, township, cellwise.state, study.reach,
-                      study.counted, None if parent is None else parent.whole, None if step is None else step.by_key)
+                      study.counted, None if parent is None else parent.whole, None if step is None else step.changes)
         context = Context(study.weights.total, study.weights.area_total,
                           float(sources.columns["ambulances"][township >= 0].sum()), counts,
                           inputs.profile.travel.dispatch_delay_min, whole, villages)
@@ -380,15 +372,15 @@ class Evaluation:
             raise ValueError(msg)
         net, kmh = inputs.network, inputs.profile.travel.access_kmh
         surf = dict(self.surfaces)
-        updates: dict[Key, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        changes: dict[Key, Changed] = {}
         for need in study.needs:
             at_before, at_after = self.sources.attached[need.mode], sources.attached[need.mode]
             removed, added = sources_changed(self.sources.member[need.group], at_before,
                                              sources.member[need.group], at_after)
             if len(removed) or len(added):
-                surf[need], idx, cost, row = update_cells(net, self.surfaces[need], study.cell_index[need.mode],
-                                                          removed, at_before.seg[removed], at_after[added], added, kmh)
-                updates[need] = (idx, cost, row)
+                surf[need], changes[need] = update_cells(net, self.surfaces[need], study.cell_index[need.mode],
+                                                         removed, at_after[added], added, kmh,
+                                                         self.state.arrays(need))
         cells = inputs.cells
         line_m = dict(self.line_m)
         for group, radii in study.line_radii.items():
@@ -396,10 +388,9 @@ class Evaluation:
             gone, come = _site_changes(_sites(self.sources, group), after)
             if len(gone[0]) or len(come[0]):
                 idx, line_m[group] = update_sites(cells, study.window, self.line_m[group], gone, after, come, radii[-1])
-                updates[("line", group)] = (idx, banded(line_m[group][idx], radii), np.full(len(idx), -1))
+                changes[("line", group)] = _line_change(self.state, ("line", group), idx, line_m[group], radii)
         t_travel = time.perf_counter()
-        changes = _changes(self.state, updates, len(cells.x))
-        changed = union([idx for idx, _, _ in changes.values()], len(cells.x))
+        changed = union([change.cells for change in changes.values()], len(cells.x))
         state = self.state.with_values(changes)
         # only the tests and catchments that read a changed key can change; the others stay as they are
         sums = {"": self.tally.sums, **{group: t.sums for group, t in self.group_tallies.items()}}
@@ -508,27 +499,19 @@ def _site_changes(before: tuple[np.ndarray, ...], after: tuple[np.ndarray, ...]
             (np.array([p[0] for p in come]), np.array([p[1] for p in come])))
 
 
-def _changes(state: CellState, updates: dict[Key, tuple[np.ndarray, np.ndarray, np.ndarray]],
-             n: int) -> dict[Key, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Per updated key, the cells whose cost or row differs from ``state`` (ascending, distinct) and their
-    new values (``n``: cells in the study area).
+def _line_change(state: CellState, key: Key, idx: np.ndarray, metres: np.ndarray, radii: np.ndarray) -> Changed:
+    """A straight-line key's values where they change: the cells ``idx`` (any order, possibly repeated) with
+    their distances ``metres`` (per study-area cell) banded by the tested ``radii``, where they differ from
+    ``state``.
     """
-    out = {}
-    for key, (idx, cost, facility) in updates.items():
-        before_cost, before_row = (values[0] for values in state.at(idx, [key]))
-        differ = np.flatnonzero((before_cost != cost) | (before_row != facility))
-        cells, first = np.unique(idx[differ], return_index=True) if len(differ) < n // 64 else \
-            _first_of(idx[differ], n)
-        out[key] = (cells, cost[differ][first], facility[differ][first])
-    return out
-
-
-def _first_of(idx: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct cells of ``idx`` (ascending) and where each first appears, without sorting ``idx``."""
-    first = np.full(n, -1, np.int64)
-    first[idx[::-1]] = np.arange(len(idx) - 1, -1, -1)  # the earliest position wins: it is written last
-    cells = np.flatnonzero(first >= 0)
-    return cells, first[cells]
+    mask = np.zeros(len(metres), bool)  # distinct and ascending, without sorting them
+    mask[idx] = True
+    cells = np.flatnonzero(mask)
+    cost = banded(metres[cells], radii)
+    before_cost, before_row = (values[0] for values in state.at(cells, [key]))
+    differ = (before_cost != cost) | (before_row != -1)
+    return Changed(cells[differ], cost[differ], np.full(int(differ.sum()), -1, np.int64), before_cost[differ],
+                   before_row[differ])
 
 
 def _plain(facilities: pd.DataFrame) -> pd.DataFrame:

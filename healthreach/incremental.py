@@ -33,14 +33,15 @@ facilities at the end.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from heapq import heappop, heappush
 
 import numpy as np
 from numba import njit
 
-from healthreach.network import MIN_WEIGHT, Attachment
-from healthreach.reach import Surface, point_cost, source_seeds
+from healthreach.network import MIN_WEIGHT, Attachment, Network
+from healthreach.reach import Surface, partial_costs, same_segment, source_seeds
+from healthreach.state import Changed
 
 
 @njit(cache=True)
@@ -155,15 +156,42 @@ def _seeds(net, surface: Surface, at: Attachment, rows: np.ndarray,
     return node[keep], cost[keep], row[keep]
 
 
+@dataclass(frozen=True)
+class CellLegs:
+    """The terms of :func:`healthreach.reach.point_cost` per cell of one mode's attachment, for one weight and
+    direction: the two ends ``u`` and ``v`` of the cell's segment, the cost (seconds or metres) between the
+    cell's road point and each end in the direction travelled, and the off-road leg (seconds at the access
+    speed, or metres).
+    """
+
+    u: np.ndarray
+    v: np.ndarray
+    to_u: np.ndarray
+    to_v: np.ndarray
+    leg: np.ndarray
+
+    @classmethod
+    def build(cls, net: Network, at: Attachment, mode: str, weight: str, direction: str,
+              access_kmh: float) -> CellLegs:
+        """The legs of the points attached at ``at``, as :func:`~healthreach.reach.point_cost` computes them."""
+        u, v = net.segment_ends(at.seg)
+        to_u, to_v = partial_costs(net, mode, weight, at, into=direction == "from")
+        leg = at.leg_m / (access_kmh / 3.6) if weight == "time" else at.leg_m
+        return cls(u.astype(np.int64), v.astype(np.int64), to_u, to_v, np.asarray(leg, float))
+
+
 @dataclass
 class CellIndex:
-    """Cells grouped by their segment, and segments by their end nodes."""
+    """Cells grouped by their segment, and segments by their end nodes; per weight and direction, the cells'
+    legs (built when first asked for).
+    """
 
     at: Attachment          # each cell's attachment
     order: np.ndarray       # cells sorted by segment
     start: np.ndarray       # order[start[s]:start[s + 1]] are the cells of segment s
     node_segs: np.ndarray   # segments sorted by end node (each segment twice)
     node_start: np.ndarray  # node_segs[node_start[v]:node_start[v + 1]] are the segments at node v
+    built_legs: dict[tuple[str, str], CellLegs] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, net, at: Attachment) -> CellIndex:
@@ -176,12 +204,19 @@ class CellIndex:
         node_start = np.searchsorted(ends[by_node], np.arange(net.n_nodes + 1))
         return cls(at, order, start, np.r_[np.arange(m), np.arange(m)][by_node], node_start)
 
+    def legs(self, net: Network, mode: str, weight: str, direction: str, access_kmh: float) -> CellLegs:
+        """Every cell's legs for a weight and direction on this index's mode (built once)."""
+        key = (weight, direction)
+        if key not in self.built_legs:
+            self.built_legs[key] = CellLegs.build(net, self.at, mode, weight, direction, access_kmh)
+        return self.built_legs[key]
+
     def cells_of(self, segments: np.ndarray) -> np.ndarray:
         """The cells attached to any of ``segments`` (distinct segments)."""
         return self.order[_ranges(self.start, segments)]
 
     def cells_near(self, nodes: np.ndarray, segments: np.ndarray) -> np.ndarray:
-        """Cells on a segment that ends at one of ``nodes`` or is one of ``segments``."""
+        """Cells on a segment that ends at one of ``nodes`` or is one of ``segments`` (distinct)."""
         around = self.node_segs[_ranges(self.node_start, np.asarray(nodes, np.int64))]
         wanted = np.zeros(len(self.start) - 1, bool)  # distinct segments, without sorting them
         wanted[around] = True
@@ -216,17 +251,81 @@ def sources_changed(member_before: np.ndarray, at_before: Attachment, member_aft
     return removed, added
 
 
-def update_cells(net, surface: Surface, index: CellIndex, removed: np.ndarray, removed_segs: np.ndarray,
-                 added_at: Attachment, added_rows: np.ndarray, access_kmh: float
-                 ) -> tuple[Surface, np.ndarray, np.ndarray, np.ndarray]:
-    """Repair a surface for removed and added sources; the repaired surface and the cells it may change.
+@njit(cache=True)
+def _changed_values(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not objects
+        cells, u, v, to_u, to_v, leg, node_cost, node_row, direct_at, direct_cost, direct_row,
+        cost0, row0, own, own_cost, own_row):  # pragma: no cover - compiled
+    """Point costs at ``cells`` (ascending) from a node surface, and the cells where they differ from before.
 
-    Returns the surface, the cells recomputed (those on a segment with a
-    changed end node, or the segment of a removed or added source), and
-    their cost and nearest facility row: the same function as a full
-    evaluation, so they equal recomputed values bit for bit.
+    The cost and row are :func:`healthreach.reach.point_cost`'s, term for
+    term: via ``u`` or ``v`` (``u`` on a tie), or directly along the
+    segment where ``direct_at`` (ascending positions in ``cells``) gives a
+    cheaper ``direct_cost`` to ``direct_row``. Before: ``cost0``/``row0``
+    per cell, but the overlay ``own`` (ascending cells) with
+    ``own_cost``/``own_row``. Returns, where cost or row differ: the cells,
+    their cost and row after and before.
     """
+    m = len(cells)
+    out = np.empty(m, np.int64)
+    new_cost, old_cost = np.empty(m), np.empty(m)
+    new_row, old_row = np.empty(m, np.int64), np.empty(m, np.int64)
+    n, d, p = 0, 0, 0
+    for i in range(m):
+        c = cells[i]
+        via_u = to_u[c] + node_cost[u[c]]
+        via_v = to_v[c] + node_cost[v[c]]
+        road = min(via_u, via_v)
+        row = node_row[u[c]] if via_u <= via_v else node_row[v[c]]
+        if d < len(direct_at) and direct_at[d] == i:
+            if direct_cost[d] < road:
+                road = direct_cost[d]
+                row = direct_row[d]
+            d += 1
+        cost = leg[c] + road
+        if not np.isfinite(road):
+            row = -1
+        before_cost, before_row = cost0[c], row0[c]
+        while p < len(own) and own[p] < c:
+            p += 1
+        if p < len(own) and own[p] == c:
+            before_cost, before_row = own_cost[p], own_row[p]
+        if cost != before_cost or row != before_row:
+            out[n] = c
+            new_cost[n], new_row[n] = cost, row
+            old_cost[n], old_row[n] = before_cost, before_row
+            n += 1
+    return out[:n], new_cost[:n], new_row[:n], old_cost[:n], old_row[:n]
+
+
+def update_cells(net: Network, surface: Surface, index: CellIndex, removed: np.ndarray, added_at: Attachment,
+                 added_rows: np.ndarray, access_kmh: float, before: tuple[np.ndarray, ...]
+                 ) -> tuple[Surface, Changed]:
+    """Repair a surface for removed and added sources; the repaired surface and the cells whose values change.
+
+    The cells recomputed are those on a segment with a changed end node, or
+    on the segment of a removed or added source, with the same terms as a
+    full evaluation (:func:`~healthreach.reach.point_cost`), so they equal
+    recomputed values bit for bit; of those, the cells whose cost or
+    nearest facility differs from the values ``before`` (the surface's
+    arrays in the cell state, :meth:`~healthreach.state.CellState.arrays`)
+    are returned with their values after and before.
+    """
+    removed_segs = surface.source.seg[np.isin(surface.source_row, removed)]
     repaired, nodes = repair_surface(net, surface, removed, added_at, added_rows)
-    cells = index.cells_near(nodes, np.r_[removed_segs, added_at.seg])
-    cost, facility = point_cost(net, repaired, index.at[cells], access_kmh)
-    return repaired, cells, cost, facility
+    near = np.zeros(len(index.at), bool)  # in ascending order, without sorting them
+    near[index.cells_near(nodes, np.r_[removed_segs, added_at.seg])] = True
+    cells = np.flatnonzero(near)
+    legs = index.legs(net, surface.mode, surface.weight, surface.direction, access_kmh)
+    direct_at, direct_cost, direct_row = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
+    if len(repaired.source):
+        with_source = np.zeros(net.n_segments, bool)
+        with_source[repaired.source.seg] = True
+        near = np.flatnonzero(with_source[index.at.seg[cells]])  # the few cells on a facility's segment
+        if len(near):
+            point, direct_cost, direct_row = same_segment(net, repaired, index.at[cells[near]])
+            direct_at = near[point]
+    values = _changed_values(cells.astype(np.int64), legs.u, legs.v, legs.to_u, legs.to_v, legs.leg,
+                             repaired.cost.astype(float, copy=False), repaired.facility.astype(np.int64, copy=False),
+                             direct_at.astype(np.int64), direct_cost.astype(float), direct_row.astype(np.int64),
+                             *before)
+    return repaired, Changed(*values)

@@ -10,14 +10,39 @@ proportion to what it changes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
 
 Key = Any  # a Need, or ("line", group) for straight-line metres
+
+
+class Changed(NamedTuple):
+    """One key's values at the cells where a change alters them: the cells (ascending, distinct), their cost
+    (seconds or metres) and nearest facility row after the change, and the same before it.
+    """
+
+    cells: np.ndarray
+    cost: np.ndarray
+    row: np.ndarray
+    cost_before: np.ndarray
+    row_before: np.ndarray
+
+
+def union(parts: Iterable[np.ndarray], n: int) -> np.ndarray:
+    """The distinct cells of several index arrays, ascending (``n``: cells in the study area); one array alone
+    is returned as it is, so it must be ascending and distinct already.
+    """
+    parts = list(parts)
+    if len(parts) == 1:
+        return parts[0]
+    mask = np.zeros(n, bool)
+    for part in parts:
+        mask[part] = True
+    return np.flatnonzero(mask)
 
 
 @njit(cache=True)
@@ -79,6 +104,14 @@ class CellState:
         """The row of ``key`` in the arrays."""
         return self.keys.index(key)
 
+    def arrays(self, key: Key) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """One key's arrays, as compiled code reads them: the baseline's cost and row at every cell, and the
+        overlay's cells (ascending), cost and row.
+        """
+        k = self.index(key)
+        own = slice(self.start[k], self.start[k + 1])
+        return self.cost[k], self.row[k], self.cells[own], self.over_cost[own], self.over_row[own]
+
     def differing(self, keys: Sequence[Key] | None = None) -> np.ndarray:
         """Every cell where any key (of ``keys``; None: of all) differs from the baseline (ascending)."""
         mask = np.zeros(self.n_cells, bool)
@@ -106,9 +139,9 @@ class CellState:
         cost[self.cells[own]], row[self.cells[own]] = self.over_cost[own], self.over_row[own]
         return cost, row
 
-    def with_values(self, changes: Mapping[Key, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> CellState:
-        """The state with new values: per key, (cells (ascending, distinct), cost, row)."""
-        changes = {key: change for key, change in changes.items() if len(change[0])}
+    def with_values(self, changes: Mapping[Key, Changed]) -> CellState:
+        """The state with the values of ``changes`` put in (their values after)."""
+        changes = {key: change for key, change in changes.items() if len(change.cells)}
         if not changes:
             return self
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -116,7 +149,7 @@ class CellState:
             own = slice(self.start[k], self.start[k + 1])
             cells, cost, row = self.cells[own], self.over_cost[own], self.over_row[own]
             if key in changes:
-                idx, new_cost, new_row = changes[key]
+                idx, new_cost, new_row = changes[key].cells, changes[key].cost, changes[key].row
                 if len(cells):
                     merged = np.union1d(cells, idx)
                     c, r = self.at(merged, [key])
@@ -127,6 +160,33 @@ class CellState:
                     cells, cost, row = idx, new_cost, new_row
             parts.append((cells, cost, row))
         start = np.r_[0, np.cumsum([len(p[0]) for p in parts])].astype(np.int64)
-        return CellState(self.keys, self.cost, self.row, start, np.concatenate([p[0] for p in parts]).astype(np.int64),
-                         np.concatenate([p[1] for p in parts]).astype(float),
-                         np.concatenate([p[2] for p in parts]).astype(np.int64))
+        return CellState(self.keys, self.cost, self.row, start,
+                         np.concatenate([p[0] for p in parts]).astype(np.int64, copy=False),
+                         np.concatenate([p[1] for p in parts]).astype(float, copy=False),
+                         np.concatenate([p[2] for p in parts]).astype(np.int64, copy=False))
+
+
+class CellsAt(Mapping):
+    """A state's (cost, row) per key at some cells, each key gathered when first read (a :class:`CellView`'s
+    costs: most readers need a few keys of many).
+    """
+
+    def __init__(self, state: CellState, idx: np.ndarray):
+        self.state = state
+        self.idx = idx
+        self.read: dict[Key, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __getitem__(self, key: Key) -> tuple[np.ndarray, np.ndarray]:
+        """The key's (cost, row) at the cells (gathered once)."""
+        if key not in self.read:
+            cost, row = self.state.at(self.idx, [key])
+            self.read[key] = (cost[0], row[0])
+        return self.read[key]
+
+    def __iter__(self) -> Iterator[Key]:
+        """The state's keys."""
+        return iter(self.state.keys)
+
+    def __len__(self) -> int:
+        """The number of keys."""
+        return len(self.state.keys)

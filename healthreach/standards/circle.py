@@ -49,6 +49,10 @@ class Circle(Standard):
         p = self.spec
         return [self.mode_need(m) for m in dict.fromkeys(("walk", "drive", p.urban_mode, p.rural_mode))]
 
+    def area_needs(self) -> list[Need]:
+        """The surfaces its test reads: by the urban mode (in urban townships) and by the rural mode."""
+        return [self.mode_need(self.spec.urban_mode), self.mode_need(self.spec.rural_mode)]
+
     def cell_seconds(self, view: CellView) -> tuple[np.ndarray, np.ndarray]:
         """Seconds to the nearest facility by each cell's area mode, and that facility's row (-1: none)."""
         return view.read(self.mode_need(self.spec.urban_mode), self.mode_need(self.spec.rural_mode))

@@ -27,7 +27,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from healthreach.incremental import CellIndex
 from healthreach.network import Attachment, Network
-from healthreach.reach import Surface, partial_costs, point_cost, source_seeds
+from healthreach.reach import Surface, point_cost, source_seeds
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,6 @@ class ReachTables:
         self.cell_index = cell_index
         self.access_kmh = access_kmh  # km/h of the off-road leg from a cell centre to the road
         self.populated = populated    # per cell: whether anyone lives there (only those cells are paired)
-        self._parts: dict[str, tuple[np.ndarray, ...]] = {}
         self._kept: dict[tuple[str, int, float, float], tuple[np.ndarray, np.ndarray]] = {}
         self._derived: dict[Hashable, Any] = {}
 
@@ -120,9 +119,5 @@ class ReachTables:
         """Per cell, for patients travelling by ``mode``: its segment's two ends, the seconds from the cell's
         road point to each end, and the seconds of its off-road leg (as :func:`healthreach.reach.point_cost`).
         """
-        if mode not in self._parts:
-            at = self.cell_index[mode].at
-            u, v = self.net.segment_ends(at.seg)
-            to_u, to_v = partial_costs(self.net, mode, "time", at, into=False)
-            self._parts[mode] = (u, v, to_u, to_v, at.leg_m / (self.access_kmh / 3.6))
-        return self._parts[mode]
+        legs = self.cell_index[mode].legs(self.net, mode, "time", "to", self.access_kmh)
+        return legs.u, legs.v, legs.to_u, legs.to_v, legs.leg

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import njit
 from typing_extensions import override
 
 from healthreach.profile import Tier, TiersStandard
@@ -63,13 +64,14 @@ class Tiers(Standard):
                 matrix = np.zeros((t, n))
                 matrix[:, :before[name].shape[1]] = before[name]
                 for need, urban in zip(self.tier_needs(tier), (True, False), strict=True):
-                    idx = changed.get(need, np.zeros(0, np.int64))
-                    idx = idx[whole.urban[idx] == urban]  # a surface counts where its area uses its mode
-                    old, new = parent.at(need, idx)[1], whole.at(need, idx)[1]
-                    moved = old != new
-                    cells, old, new = idx[moved], old[moved], new[moved]
-                    town, people = whole.township[cells], whole.people[cells]
-                    matrix += _people_by(town, new, people, t, n) - _people_by(town, old, people, t, n)
+                    if need not in changed:
+                        continue
+                    change = changed[need]
+                    # a surface counts where its area uses its mode; only a new nearest row moves people
+                    moved = (whole.urban[change.cells] == urban) & (change.row != change.row_before)
+                    if moved.any():
+                        _move_people(matrix, whole.township, whole.people, change.cells[moved],
+                                     change.row_before[moved], change.row[moved])
                 out[name] = settle(matrix)
             return out
         return whole.keep((self.id, "matrix"), make)
@@ -130,6 +132,18 @@ class Tiers(Standard):
 def tiers_of(standards: tuple[Standard, ...]) -> Tiers | None:
     """The profile's first tiers standard (None: the profile has none)."""
     return next((s for s in standards if isinstance(s, Tiers)), None)
+
+
+@njit(cache=True)
+def _move_people(matrix, township, people, cells, old, new):  # pragma: no cover - compiled
+    """Move each listed cell's people from ``matrix[t, old]`` to ``matrix[t, new]`` (t its township; -1: none)."""
+    for i in range(len(cells)):
+        c = cells[i]
+        t, p = township[c], people[c]
+        if old[i] >= 0:
+            matrix[t, old[i]] -= p
+        if new[i] >= 0:
+            matrix[t, new[i]] += p
 
 
 def _people_by(township: np.ndarray, row: np.ndarray, people: np.ndarray, n_townships: int, n_rows: int

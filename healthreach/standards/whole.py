@@ -18,6 +18,7 @@ import numpy as np
 
 from healthreach.network import Attachment
 from healthreach.standards.reach_tables import ReachTables
+from healthreach.state import Changed
 from healthreach.travel import Need
 
 
@@ -26,10 +27,6 @@ class CellCosts(Protocol):
 
     def full(self, key: Any) -> tuple[np.ndarray, np.ndarray]:
         """One surface's values at every cell."""
-        ...
-
-    def view(self, idx: np.ndarray, keys: Any = None) -> dict[Any, tuple[np.ndarray, np.ndarray]]:
-        """Surfaces' values at the cells ``idx``."""
         ...
 
 
@@ -47,10 +44,10 @@ class Whole:
     (seconds, nearest facility row) per cell; ``reach`` the study's
     per-facility bounded searches; ``counted`` which counts the facility
     list gives (a count it does not give reads as zeros). ``parent`` is the
-    evaluation this one was changed from and ``changed`` per surface the
-    cells whose values differ from it (none listed: unchanged; None:
-    evaluated from scratch), so a standard can update what the parent kept
-    instead of summing every cell again.
+    evaluation this one was changed from and ``changed`` per surface its
+    values before and after at the cells where they differ from it (none
+    listed: unchanged; None: evaluated from scratch), so a standard can
+    update what the parent kept instead of summing every cell again.
     """
 
     people: np.ndarray
@@ -65,7 +62,7 @@ class Whole:
     reach: ReachTables
     counted: frozenset[str]
     parent: Whole | None = None
-    changed: Mapping[Any, np.ndarray] | None = None
+    changed: Mapping[Any, Changed] | None = None
     kept: dict[Any, Any] = field(default_factory=dict)  # results one standard keeps for another, by key
 
     @property
@@ -81,10 +78,6 @@ class Whole:
     def cells(self, need: Need) -> tuple[np.ndarray, np.ndarray]:
         """(seconds, nearest facility row) of a surface at every cell (kept once read)."""
         return self.keep(("cells", need), lambda: self.costs.full(need))
-
-    def at(self, need: Need, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(seconds, nearest facility row) of a surface at the cells ``idx``."""
-        return self.costs.view(idx, [need])[need]
 
     def counts(self, column: str) -> np.ndarray:
         """A count column of the facility table as floats (beds, doctors, nurses, capacity)."""
