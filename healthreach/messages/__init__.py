@@ -12,6 +12,7 @@ translation with the same fields, and that no translation is left unused.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -39,7 +40,7 @@ class Message:
         """Equal when template and values are."""
         return isinstance(other, Message) and (self.template, self.values) == (other.template, other.values)
 
-    __hash__ = None  # type: ignore[assignment]  values may be unhashable
+    __hash__ = None  # type: ignore[assignment]  # values may be unhashable
 
     def render(self, lang: str = "en") -> str:
         """The message in ``lang`` (``zh`` or ``en``); values that are messages render in the same language."""
@@ -54,6 +55,27 @@ class Message:
 
 def _rebuild(template: str, values: dict[str, Any]) -> Message:
     return Message(template, **values)
+
+
+class Lines(Message):
+    """Messages (or plain text) one per line, each rendered in the language asked: a list of problems."""
+
+    __slots__ = ()
+
+    def __init__(self, lines: Iterable[str | Message], /) -> None:
+        super().__init__("\n", lines=list(lines))
+
+    def __reduce__(self):
+        """Pickle by the lines."""
+        return Lines, (self.values["lines"],)
+
+    def __repr__(self) -> str:
+        """``Lines([...])``."""
+        return f"Lines({self.values['lines']!r})"
+
+    def render(self, lang: str = "en") -> str:
+        """Each line in ``lang``, joined by line breaks."""
+        return "\n".join(render(line, lang) for line in self.values["lines"])
 
 
 def render(text: str | Message, lang: str) -> str:
@@ -71,9 +93,9 @@ def catalogue(lang: str) -> dict[str, str]:
 
     merged: dict[str, str] = {}
     for part in (zh_inputs.ZH, zh_outputs.ZH, zh_suggest.ZH):
-        overlap = merged.keys() & part.keys()
+        overlap = [t for t in merged.keys() & part.keys() if merged[t] != part[t]]  # one word may serve several
         if overlap:
-            problem = f"messages translated twice: {sorted(overlap)[:3]}"
+            problem = f"messages translated twice, differently: {sorted(overlap)[:3]}"
             raise RuntimeError(problem)
         merged.update(part)
     return merged
