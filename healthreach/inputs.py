@@ -31,13 +31,14 @@ from healthreach.load.groups import read_groups
 from healthreach.load.population import is_polygon_source, read_population, read_population_polygons
 from healthreach.load.roads import buffer_wgs84, read_roads, road_format, roads_file
 from healthreach.load.villages import read_villages
+from healthreach.messages import Message
 from healthreach.network import Network, attach_facilities, build_network, load_network, save_network
 from healthreach.offsets import datum_offset_warnings
 from healthreach.profile import Profile, load_profile
 from healthreach.study import INPUT_KEYS, StudyFile
 
 log = logging.getLogger(__name__)
-Step = Callable[[str], None]
+Step = Callable[[Message], None]
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def load_inputs(study: StudyFile, step: Step | None = None, use_cache: bool = Tr
     warnings: list[str] = []
     profile = load_profile(study.profile, study)
 
-    step("reading township boundaries")
+    step(Message("reading township boundaries"))
     boundaries = read_boundaries(study.boundaries, warnings)
     crs = _analysis_crs(study, boundaries)
     boundaries = boundaries.to_crs(crs)
@@ -111,17 +112,17 @@ def load_inputs(study: StudyFile, step: Step | None = None, use_cache: bool = Tr
 
     area_wgs84 = boundaries.to_crs(4326).union_all()
 
-    step("building the road network")
+    step(Message("building the road network"))
     network = _network(study, profile, crs, step, cache, use_cache, area_wgs84, offline)
     warnings.extend(network.report.lines()[1:])
     _check_roads_in_area(network, boundaries, study)
     warnings.extend(_unused_class_settings(study, network))
 
-    step("reading population")
+    step(Message("reading population"))
     grid, cells = _population(study, profile, crs, boundaries, network, warnings)
     _check_people(cells, study)
 
-    step("reading facilities")
+    step(Message("reading facilities"))
     facilities = read_facilities(study.facilities, crs, osm_area=buffer_wgs84(area_wgs84, study.roads.buffer_km))
     check_types(facilities, {t for group in profile.groups.values() for t in group.types}, study.facilities)
     warnings.extend(check_locations(facilities, boundaries.union_all(), study.facilities.path))
@@ -135,7 +136,7 @@ def load_inputs(study: StudyFile, step: Step | None = None, use_cache: bool = Tr
 
     villages = None
     if study.villages is not None:
-        step("reading villages")
+        step(Message("reading villages"))
         villages = read_villages(study.villages, crs, boundaries)
 
     input_hash = study_hash(study, profile)
@@ -238,7 +239,7 @@ def _network(study: StudyFile, profile: Profile, crs: str, step: Step, cache: Pa
     study area (``area_wgs84``) grown by ``roads.buffer_km``.
     """
     if study.roads.source is not None:
-        step("downloading roads from OpenStreetMap (once; kept in the cache)")
+        step(Message("downloading roads from OpenStreetMap (once; kept in the cache)"))
     roads_path = roads_file(study.roads, area_wgs84, cache, offline, where=f"{study.source}: roads.source")
     fmt = road_format(study.roads.model_copy(update={"path": roads_path}))
     clip = shapely.to_wkt(area_wgs84, rounding_precision=5) if fmt == "pbf" and area_wgs84 is not None else None
@@ -246,7 +247,7 @@ def _network(study: StudyFile, profile: Profile, crs: str, step: Step, cache: Pa
                     profile.drive_kmh, profile.no_walking, profile.travel.model_dump())
     path = cache / "networks" / f"{key}.npz"
     if use_cache and path.is_file():
-        step("reusing the cached road network")
+        step(Message("reusing the cached road network"))
         net = load_network(path)
         net.no_access = tuple(profile.no_access)  # not part of the cached network: points attach by it
         return net

@@ -119,7 +119,7 @@ class Session:
         try:
             data = parse_yaml(text, UPLOAD_NAME, ID_KEYS)
         except StudyError as exc:
-            raise ScenarioError(str(exc)) from None
+            raise ScenarioError(*exc.args) from None
         data["study"] = "demo"  # never resolved as a path; the changes apply to the served study
         loaded = parse_scenario(data)
         changes = []
