@@ -13,6 +13,7 @@ ZH: dict[str, str] = {
         "请给出 lon/lat（度），或 x/y（米，并写明 crs: EPSG:....）",
     "an upgrade needs type:, emergency: or name:": "upgrade 需要 type:、emergency: 或 name: 中的至少一项",
     "an expansion needs beds: and/or ambulances:": "expand 需要 beds: 或 ambulances:（可同时给）",
+    "scenario": "方案",
     "change {number} ({kind} {id})": "第 {number} 项变更（{kind} {id}）",
     "{where}: change {number}": "{where}：第 {number} 项变更",
     "{at}: expected a mapping such as {{relocate: THC07, to: {{lon: ..., lat: ...}}}}, got {got}":
@@ -47,7 +48,7 @@ ZH: dict[str, str] = {
     "{ref} is added by {adding}; give the final site in that add instead of relocating it":
         "{ref} 由{adding}新增；请直接在该新增中给出最终位置，不要再迁址",
     "relocates {ref} a second time ({moving} moves it already); keep one relocation with the final site":
-        "第二次迁址 {ref}（{moving}已迁址）；请只保留一次迁址，并给出最终位置",
+        "再次迁址 {ref}（{moving}已将其迁址）；请只保留一次迁址，并给出最终位置",
     "closes {ref}, which {adding} adds; drop both changes": "关闭 {ref}，而它由{adding}新增；请删去这两项变更",
     "closes {ref}, into which {merging} merges another facility; merge into a facility that stays open":
         "关闭 {ref}，但{merging}把另一机构并入了它；请并入一个保留运营的机构",
@@ -193,7 +194,7 @@ ZH: dict[str, str] = {
     "is the input folder": "就是输入文件夹",
     "is an input file": "就是输入文件",
     "contains the input folder": "包含输入文件夹",
-    "lies inside the input folder": "位于输入文件夹内",
+    "lies inside the input folder": "位于输入文件夹",
     "the output {kind} {out} {relation} {folder}; healthreach never writes where its inputs are. Choose another "
     "folder, e.g. --out {suggested}":
         "输出{kind} {out} {relation} {folder}；healthreach 从不在输入数据所在处写入。请换一个文件夹，例如 --out "

@@ -197,9 +197,9 @@ class Scenario(_Strict):
     source: Path | None = None
 
     @property
-    def where(self) -> str:
-        """How messages name the scenario: its file, or 'scenario'."""
-        return str(self.source) if self.source else "scenario"
+    def where(self) -> str | Message:
+        """How messages name the scenario: its file, or 'scenario' (in the message's language)."""
+        return str(self.source) if self.source else Message("scenario")
 
     def label(self, i: int) -> Message:
         """How messages name change ``i`` (0-based): 'change 3 (relocate THC07)'."""
@@ -219,7 +219,7 @@ def coordinate_system(value: str) -> str | pyproj.CRS:
     return parse_crs(value, "crs")
 
 
-def parse_changes(raw_changes: list[Any], where: str = "changes") -> list[Change]:
+def parse_changes(raw_changes: list[Any], where: str | Message = "changes") -> list[Change]:
     """Validate a list of changes (mappings as in a scenario file, or change objects); one
     ScenarioError lists every problem.
     """
@@ -261,16 +261,16 @@ def as_scenario(changes: Scenario | Iterable[Any], name: str = "changes") -> Sce
         msg = Message("scenario: expected a list of changes, such as [{{'relocate': 'THC07', 'to': {{'lon': ..., "
                       "'lat': ...}}}}], got {got}", got=type(changes).__name__)
         raise ScenarioError(msg)
-    return Scenario(name=name, study=None, changes=parse_changes(list(changes), "scenario"))
+    return Scenario(name=name, study=None, changes=parse_changes(list(changes), Message("scenario")))
 
 
 def parse_scenario(data: dict[str, Any], source: Path | None = None) -> Scenario:
     """Validate a scenario mapping (as read from YAML); paths are relative to ``source``'s folder."""
-    where = str(source) if source else "scenario"
+    where = str(source) if source else Message("scenario")
     try:
         top = _File.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc, where, _File)) from None
+        raise ScenarioError(format_validation_error(exc, str(where), _File)) from None
     changes = parse_changes(top.changes, where)
     if top.study.strip().lower() == "demo":
         study = None
