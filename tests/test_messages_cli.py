@@ -79,6 +79,8 @@ def test_compare_names_the_file_given_twice_and_the_unknown_standard_in_either_l
     zh, en = both(["compare", str(a), str(b), "--by", "primary_care_15", "--out", str(tmp_path / "c.csv")])
     assert "--by: no standard 'primary_care_15'; did you mean 'primary_care_15min'?" in en
     assert "--by：没有标准 'primary_care_15'；是否指 'primary_care_15min'？" in zh
+    assert "primary_care_15min (15分钟医疗服务圈)" in zh  # the standards listed by their titles in --lang
+    assert "15分钟" not in en
 
 
 def test_an_output_folder_holding_the_inputs_is_refused_in_either_language(study):

@@ -218,7 +218,8 @@ def compare(scenario_files: tuple[Path, ...], by: str | None, out_file: Path | N
 
     with console.status(Message("reading the scenarios").render(lang)) as status:
         scenarios, base = _prepare(list(scenario_files), status, no_cache, cache, check_out, lang=lang)
-        by = check_standard(by or (base.study.primary.id if base.study.primary else next(iter(base.figures))), base)
+        by = check_standard(by or (base.study.primary.id if base.study.primary else next(iter(base.figures))), base,
+                            lang)
         results = []
         for s in scenarios:
             status.update(Message("evaluating {name}", name=markup(s.name)).render(lang))

@@ -18,16 +18,16 @@ from healthreach.scenario.schema import Scenario
 from healthreach.study import DEMO_STUDY, StudyFile
 
 
-def check_standard(by: str, evaluation: Evaluation) -> str:
+def check_standard(by: str, evaluation: Evaluation, lang: str = "zh") -> str:
     """The figure id ``by`` names (an id, or a standard's Chinese or English title); a ScenarioError listing
-    the standards when it names none or several.
+    the standards (with their titles in ``lang``) when it names none or several.
     """
     english = {fid: f.title for fid, f in evaluation.figures.items()}
     found = standards_named(by, evaluation.study.standards, english)
     if len(found) == 1:
         return found[0]
     ids = list(english)
-    titles = standard_titles(evaluation.study.standards, english, "zh")
+    titles = standard_titles(evaluation.study.standards, english, lang)
     listed = ", ".join(f"{i} ({titles.get(i, english[i])})" for i in ids)
     if found:
         msg = Message("--by: '{by}' names several standards ({found}); give one id (standards: {listed})",
