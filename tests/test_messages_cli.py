@@ -149,7 +149,7 @@ def test_a_failing_study_is_a_row_in_the_batchs_language(tmp_path):
     assert result.exit_code == 0, result.output
     message = pd.read_csv(out / "summary.csv")["message"].iloc[0]
     assert message.startswith(f"{coarse}：grid_m：2000 米时研究区（16.0 平方公里）只有 4.0 个网格；至少需要 100 个")
-    assert f"失败 coarse: {coarse}：grid_m：" in result.output  # the terminal's line as the study fails
+    assert f"失败 coarse：{coarse}：grid_m：" in result.output  # the terminal's line as the study fails
     assert "失败: coarse: " in result.output  # and the list after the ranking
     error_txt = (out / "coarse" / "error.txt").read_text(encoding="utf-8")
     assert message in error_txt

@@ -87,8 +87,8 @@ def batch(  # noqa: PLR0913  one argument per click option
         counts[row["status"]] = counts.get(row["status"], 0) + 1
         if row["status"] == "error":
             first = (row.get("message") or "").splitlines()[0] if row.get("message") else ""
-            progress.console.print(f"[red]{say('failed', lang)}[/] {markup(row['folder'])}: {markup(first)}",
-                                   highlight=False)
+            progress.console.print(Message("[red]error[/] {folder}: {problem}", folder=markup(row["folder"]),
+                                           problem=markup(first)).render(lang), highlight=False)
         progress.update(task, advance=1, failed=counts["error"], reused=counts["reused"])
 
     with progress:

@@ -145,6 +145,7 @@ ZH: dict[str, str] = {
         "使用 --scheduler 时忽略 --workers（集群有自己的工作进程）",
     "{reused} reused · {failed} failed": "复用 {reused} · 失败 {failed}",
     "auditing": "评估中",
+    "[red]error[/] {folder}: {problem}": "[red]失败[/] {folder}：{problem}",
     "a local cluster": "本机集群",
     "; dashboard {link}": "；监控面板 {link}",
     "{n} studies on {where} ({workers} workers){dashboard}":
