@@ -31,14 +31,13 @@ from healthreach.load.groups import read_groups
 from healthreach.load.population import is_polygon_source, read_population, read_population_polygons
 from healthreach.load.roads import buffer_wgs84, read_roads, road_format, roads_file
 from healthreach.load.villages import read_villages
-from healthreach.messages import Message
 from healthreach.network import Network, attach_facilities, build_network, load_network, save_network
 from healthreach.offsets import datum_offset_warnings
 from healthreach.profile import Profile, load_profile
 from healthreach.study import INPUT_KEYS, StudyFile
 
 log = logging.getLogger(__name__)
-Step = Callable[[Message], None]
+Step = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,7 @@ def load_inputs(study: StudyFile, step: Step | None = None, use_cache: bool = Tr
     warnings: list[str] = []
     profile = load_profile(study.profile, study)
 
-    step(Message("reading township boundaries"))
+    step("reading township boundaries")
     boundaries = read_boundaries(study.boundaries, warnings)
     crs = _analysis_crs(study, boundaries)
     boundaries = boundaries.to_crs(crs)
@@ -112,17 +111,17 @@ def load_inputs(study: StudyFile, step: Step | None = None, use_cache: bool = Tr
 
     area_wgs84 = boundaries.to_crs(4326).union_all()
 
-    step(Message("building the road network"))
+    step("building the road network")
     network = _network(study, profile, crs, step, cache, use_cache, area_wgs84, offline)
     warnings.extend(network.report.lines()[1:])
     _check_roads_in_area(network, boundaries, study)
     warnings.extend(_unused_class_settings(study, network))
 
-    step(Message("reading population"))
+    step("reading population")
     grid, cells = _population(study, profile, crs, boundaries, network, warnings)
     _check_people(cells, study)
 
-    step(Message("reading facilities"))
+    step("reading facilities")
     facilities = read_facilities(study.facilities, crs, osm_area=buffer_wgs84(area_wgs84, study.roads.buffer_km))
     check_types(facilities, {t for group in profile.groups.values() for t in group.types}, study.facilities)
     warnings.extend(check_locations(facilities, boundaries.union_all(), study.facilities.path))
@@ -136,7 +135,7 @@ def load_inputs(study: StudyFile, step: Step | None = None, use_cache: bool = Tr
 
     villages = None
     if study.villages is not None:
-        step(Message("reading villages"))
+        step("reading villages")
         villages = read_villages(study.villages, crs, boundaries)
 
     input_hash = study_hash(study, profile)
@@ -239,7 +238,7 @@ def _network(study: StudyFile, profile: Profile, crs: str, step: Step, cache: Pa
     study area (``area_wgs84``) grown by ``roads.buffer_km``.
     """
     if study.roads.source is not None:
-        step(Message("downloading roads from OpenStreetMap (once; kept in the cache)"))
+        step("downloading roads from OpenStreetMap (once; kept in the cache)")
     roads_path = roads_file(study.roads, area_wgs84, cache, offline, where=f"{study.source}: roads.source")
     fmt = road_format(study.roads.model_copy(update={"path": roads_path}))
     clip = shapely.to_wkt(area_wgs84, rounding_precision=5) if fmt == "pbf" and area_wgs84 is not None else None
@@ -247,7 +246,7 @@ def _network(study: StudyFile, profile: Profile, crs: str, step: Step, cache: Pa
                     profile.drive_kmh, profile.no_walking, profile.travel.model_dump())
     path = cache / "networks" / f"{key}.npz"
     if use_cache and path.is_file():
-        step(Message("reusing the cached road network"))
+        step("reusing the cached road network")
         net = load_network(path)
         net.no_access = tuple(profile.no_access)  # not part of the cached network: points attach by it
         return net

@@ -18,7 +18,7 @@ from healthreach.batch import MapOptions, audit_study
 from healthreach.cli import cli
 from healthreach.cli.audit import progress_step
 from healthreach.errors import ScenarioError
-from healthreach.messages import Lines, Message
+from healthreach.messages import Message, message_lines
 from healthreach.scenario.schema import parse_changes
 
 
@@ -131,14 +131,18 @@ class Status:
         self.texts.append(text)
 
 
-def test_the_steps_of_reading_a_study_are_shown_in_lang(study):
+def test_a_step_is_shown_in_lang_with_its_elapsed_seconds(study):
     chinese, english = Status(), Status()
-    open_study(study, progress=progress_step(chinese, "zh"))
-    open_study(study, progress=progress_step(english, "en"))
-    assert any(t.startswith("正在读取乡镇边界 … (") for t in chinese.texts), chinese.texts
-    assert any(t.startswith("正在读取医疗机构") for t in chinese.texts)
-    assert any(t.startswith("reading township boundaries … (") for t in english.texts), english.texts
-    assert len(chinese.texts) == len(english.texts)
+    for status, lang in ((chinese, "zh"), (english, "en")):
+        step = progress_step(status, lang)
+        step(Message("computing the baseline"))
+        step("[bold]a plain step[/]")  # plain text (a value from the data) is shown as it is, markup inert
+    assert chinese.texts[0].startswith("计算现状 … (")
+    assert english.texts[0].startswith("computing the baseline … (")
+    assert chinese.texts[1].startswith(r"\[bold]a plain step\[/] … (")
+    steps = []
+    open_study(study, progress=steps.append)  # the steps of reading a study, told to any callable
+    assert len(steps) >= 4
 
 
 def test_a_failing_study_is_a_row_in_the_batchs_language(tmp_path):
@@ -167,7 +171,7 @@ def test_problems_are_listed_one_per_line_in_the_language_asked():
         "plan.yaml: change 2: expected a mapping such as {relocate: THC07, to: {lon: ..., lat: ...}}, got str"]
     assert caught.value.text("zh").splitlines()[1] == (
         "plan.yaml：第 2 项变更：应为键值映射，例如 {relocate: THC07, to: {lon: ..., lat: ...}}，实际为 str")
-    lines = Lines([Message("give both x and y"), "plain text"])
+    lines = message_lines([Message("give both x and y"), "plain text"])
     assert lines.render("zh") == "x 和 y 须同时给出\nplain text"
     assert pickle.loads(pickle.dumps(lines)) == lines  # noqa: S301  our own bytes; as a batch row's error travels from a Dask worker
 

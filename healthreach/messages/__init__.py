@@ -12,7 +12,7 @@ translation with the same fields, and that no translation is left unused.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -57,30 +57,17 @@ def _rebuild(template: str, values: dict[str, Any]) -> Message:
     return Message(template, **values)
 
 
-class Lines(Message):
-    """Messages (or plain text) one per line, each rendered in the language asked: a list of problems."""
-
-    __slots__ = ()
-
-    def __init__(self, lines: Iterable[str | Message], /) -> None:
-        super().__init__("\n", lines=list(lines))
-
-    def __reduce__(self):
-        """Pickle by the lines."""
-        return Lines, (self.values["lines"],)
-
-    def __repr__(self) -> str:
-        """``Lines([...])``."""
-        return f"Lines({self.values['lines']!r})"
-
-    def render(self, lang: str = "en") -> str:
-        """Each line in ``lang``, joined by line breaks."""
-        return "\n".join(render(line, lang) for line in self.values["lines"])
-
-
 def render(text: str | Message, lang: str) -> str:
     """``text`` in ``lang``: a plain string is returned as it is (a file name, a value from the data)."""
     return text.render(lang) if isinstance(text, Message) else str(text)
+
+
+def message_lines(lines: Sequence[str | Message]) -> Message:
+    """One message of several lines (at least one; each a message or plain text), rendered in one language."""
+    first, *rest = lines
+    if not rest:
+        return Message("{first}", first=first)
+    return Message("{first}\n{rest}", first=first, rest=message_lines(rest))
 
 
 @cache

@@ -14,7 +14,7 @@ import pandas as pd
 from healthreach.errors import ScenarioError
 from healthreach.inputs import StudyInputs
 from healthreach.load.facilities import has_ambulance_counts
-from healthreach.messages import Lines, Message
+from healthreach.messages import Message, message_lines
 from healthreach.profile import Profile
 from healthreach.scenario.schema import Add, Change, Close, Expand, Relocate, Scenario, Upgrade
 from healthreach.scenario.sites import Projections, Site, locate
@@ -69,7 +69,7 @@ def check_changes(scenario: Scenario, facilities: pd.DataFrame, profile: Profile
     for i, change in enumerate(scenario.changes):
         checker.check(i, change)
     if checker.problems:
-        raise ScenarioError(Lines(checker.problems))
+        raise ScenarioError(message_lines(checker.problems))
 
 
 class _ChangeChecker:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, ValidationError,
 
 from healthreach.crs import datum_name, parse_crs
 from healthreach.errors import CRSError, HealthreachError, ScenarioError
-from healthreach.messages import Lines, Message
+from healthreach.messages import Message, message_lines
 from healthreach.study import StudyFile, format_validation_error, load_study, read_yaml
 
 KINDS = ("add", "relocate", "close", "upgrade", "expand")
@@ -246,7 +246,7 @@ def parse_changes(raw_changes: list[Any], where: str | Message = "changes") -> l
         except ValidationError as exc:
             problems.append(format_validation_error(exc, f"{at} ({kinds[0]} {raw.get(kinds[0])})", model))
     if problems:
-        raise ScenarioError(Lines(problems))
+        raise ScenarioError(message_lines(problems))
     if not changes:
         msg = Message("{where}: no changes given", where=where)
         raise ScenarioError(msg)

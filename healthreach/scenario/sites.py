@@ -12,7 +12,7 @@ import shapely
 from healthreach.crs import looks_swapped, to_wgs84
 from healthreach.errors import CRSError, ScenarioError
 from healthreach.inputs import StudyInputs
-from healthreach.messages import Lines, Message
+from healthreach.messages import Message, message_lines
 from healthreach.scenario.schema import Add, Location, Relocate, Scenario, coordinate_system
 
 
@@ -105,7 +105,7 @@ def locate(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | N
             problems.append(Message("{where}: {change}: {problem}", where=scenario.where, change=scenario.label(i),
                                     problem=site))
     if problems:
-        raise ScenarioError(Lines(problems))
+        raise ScenarioError(message_lines(problems))
     return sites
 
 
