@@ -60,9 +60,9 @@ class Marks:
     def __init__(self) -> None:
         self.marks: list[tuple[str, float]] = []
 
-    def __call__(self, message: str) -> None:
-        """Note that the step ``message`` begins now."""
-        self.marks.append((message, time.perf_counter()))
+    def __call__(self, message: object) -> None:
+        """Note that the step ``message`` (its English text) begins now."""
+        self.marks.append((str(message), time.perf_counter()))
 
     def steps(self, end: float) -> dict[str, float]:
         """Seconds from each message to the next (the last one to ``end``, a perf_counter time)."""

@@ -22,6 +22,7 @@ import numpy as np
 import pyproj
 
 from healthreach.errors import CRSError
+from healthreach.messages import Message
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis (m)
 _EE = 0.00669342162296594323  # Krasovsky 1940 first eccentricity squared
@@ -178,24 +179,18 @@ def parse_crs(value, where: str) -> pyproj.CRS:
     if name in ("wgs84", "cgcs2000"):
         return pyproj.CRS.from_epsg(4326 if name == "wgs84" else 4490)
     if name is not None:
-        msg = (
-            f"{where}: {value!r} is an offset Chinese web-map datum, "
-            "not a projection CRS; convert it with to_wgs84() first"
-        )
+        msg = Message("{where}: {value!r} is an offset Chinese web-map datum, not a projection CRS; convert it "
+                      "with to_wgs84() first", where=where, value=value)
         raise CRSError(msg)
     if isinstance(value, (bool, float)) or not isinstance(value, (str, int)):
-        msg = (
-            f"{where}: CRS must be a string or EPSG integer, got "
-            f"{type(value).__name__} {value!r}; accepted: {ACCEPTED}"
-        )
+        msg = Message("{where}: CRS must be a string or EPSG integer, got {type} {value!r}; accepted: {accepted}",
+                      where=where, type=type(value).__name__, value=value, accepted=ACCEPTED)
         raise CRSError(msg)
     try:
         return pyproj.CRS.from_user_input(value)
     except pyproj.exceptions.CRSError as exc:
-        msg = (
-            f"{where}: unknown CRS {value!r} ({exc}); "
-            f"accepted: {ACCEPTED}"
-        )
+        msg = Message("{where}: unknown CRS {value!r} ({reason}); accepted: {accepted}", where=where, value=value,
+                      reason=str(exc), accepted=ACCEPTED)
         raise CRSError(msg) from None
 
 
@@ -225,10 +220,8 @@ def _pyproj_transform(src, dst, lon, lat, name):
     oy = np.asarray(oy, dtype=np.float64).reshape(y.shape)
     bad = np.isfinite(x) & np.isfinite(y) & ~(np.isfinite(ox) & np.isfinite(oy))
     if bad.any():
-        msg = (
-            f"{bad.sum()} point(s) could not be transformed with "
-            f"{name}; check the CRS and the x/y (lon/lat) order"
-        )
+        msg = Message("{n} point(s) could not be transformed with {name}; check the CRS and the x/y (lon/lat) order",
+                      n=int(bad.sum()), name=name)
         raise CRSError(msg)
     return ox, oy
 
@@ -271,24 +264,15 @@ def local_metric_crs(lon, lat) -> pyproj.CRS:
     try:
         lon, lat = float(lon), float(lat)
     except (TypeError, ValueError):
-        msg = (
-            f"study centre must be two numbers in degrees, got "
-            f"lon={lon!r}, lat={lat!r}"
-        )
+        msg = Message("study centre must be two numbers in degrees, got lon={lon!r}, lat={lat!r}", lon=lon, lat=lat)
         raise CRSError(msg) from None
     if not (math.isfinite(lon) and -180.0 <= lon <= 180.0
             and math.isfinite(lat) and -90.0 <= lat <= 90.0):
-        msg = (
-            f"study centre lon={lon}, lat={lat} is not a valid "
-            "WGS84 position (lon -180..180, lat -90..90 degrees); "
-            "are lon and lat swapped or projected?"
-        )
+        msg = Message("study centre lon={lon}, lat={lat} is not a valid WGS84 position (lon -180..180, lat -90..90 "
+                      "degrees); are lon and lat swapped or projected?", lon=lon, lat=lat)
         raise CRSError(msg)
     if abs(lat) > 84.0:
-        msg = (
-            f"study centre lat={lat} is polar; no UTM/Gauss-Krueger "
-            "zone applies beyond 84 degrees"
-        )
+        msg = Message("study centre lat={lat} is polar; no UTM/Gauss-Krueger zone applies beyond 84 degrees", lat=lat)
         raise CRSError(msg)
     if not out_of_china(lon, lat):
         cm = min(135, max(75, 3 * math.floor(lon / 3.0 + 0.5)))

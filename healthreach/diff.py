@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from healthreach.messages import Message
 from healthreach.standards.groups import group_id
 from healthreach.standards.naming import minutes
 from healthreach.standards.villages import Villages
@@ -115,7 +116,7 @@ class Diff:
     def scenario(self) -> Scenario:
         """The changes that made ``after`` (its scenario file, or changes given in code)."""
         if self.after.scenario is None:
-            msg = "the evaluation compared was not made by applying changes"
+            msg = Message("the evaluation compared was not made by applying changes")
             raise ValueError(msg)
         return self.after.scenario
 
@@ -129,7 +130,7 @@ class Diff:
 def diff(before: Evaluation, after: Evaluation) -> Diff:
     """Compare two evaluations of one study (see :class:`Diff`)."""
     if before.study is not after.study:
-        msg = "evaluations of different studies cannot be compared"
+        msg = Message("evaluations of different studies cannot be compared")
         raise ValueError(msg)
     study = after.study
     if after.parent is before and after.step is not None:  # one step: its comparison is known

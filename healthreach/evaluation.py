@@ -36,6 +36,7 @@ from healthreach.inputs import StudyInputs
 from healthreach.isochrones import BandPolygons
 from healthreach.lines import CellWindow, banded, nearest_site, update_sites
 from healthreach.load.facilities import has_ambulance_counts
+from healthreach.messages import Message
 from healthreach.network import Attachment
 from healthreach.reach import Surface, point_cost
 from healthreach.scenario.apply import apply_changes
@@ -368,7 +369,8 @@ class Evaluation:
         sources = study.sources(facilities)
         if len(facilities) < n_before or not np.array_equal(sources.columns["id"][:n_before],
                                                             self.sources.columns["id"]):
-            msg = "the changed facility table must keep this evaluation's rows in order and append new facilities"
+            msg = Message("the changed facility table must keep this evaluation's rows in order and append new "
+                          "facilities")
             raise ValueError(msg)
         net, kmh = inputs.network, inputs.profile.travel.access_kmh
         surf = dict(self.surfaces)
@@ -454,8 +456,8 @@ class Evaluation:
         try:
             return self.figures[figure_id]
         except KeyError:
-            msg = f"no figure '{figure_id}' (figures: {', '.join(self.figures)})"
-            raise KeyError(msg) from None
+            msg = Message("no figure '{id}' (figures: {figures})", id=figure_id, figures=", ".join(self.figures))
+            raise KeyError(str(msg)) from None
 
     @property
     def inputs(self) -> StudyInputs:
@@ -533,8 +535,9 @@ def _not_assessed(figure: Figure, group: str, spec: Any) -> None:
     table. (A change that closes a group's last facility is assessed: it
     leaves nobody covered.)
     """
-    types = ", ".join(spec.types) or "none listed"
-    flag = " or flagged emergency" if spec.emergency_flag else ""
+    types = ", ".join(spec.types) or Message("none listed")
+    flag = Message(" or flagged emergency") if spec.emergency_flag else ""
     figure.covered, figure.share, figure.passed, figure.unreachable = None, None, None, None
     figure.details = {**figure.details,
-                      "not_assessed": f"no facility of group '{group}' (types: {types}{flag}) in the facility table"}
+                      "not_assessed": Message("no facility of group '{group}' (types: {types}{flag}) in the facility "
+                                              "table", group=group, types=types, flag=flag)}

@@ -21,6 +21,7 @@ from affine import Affine
 
 from healthreach.grid import Grid
 from healthreach.isochrones import bands, cell_squares
+from healthreach.messages import Message
 from healthreach.reach import nearest_facility, point_cost
 from healthreach.standards.groups import group_id
 from healthreach.standards.radius import Radius
@@ -101,7 +102,7 @@ def facility_seconds(evaluation: Evaluation, row: int, limit_s: float = np.inf,
     study, inputs = evaluation.study, evaluation.inputs
     primary = study.primary
     if primary is None:
-        msg = "per-facility travel times follow the first circle standard; this profile has none"
+        msg = Message("per-facility travel times follow the first circle standard; this profile has none")
         raise ValueError(msg)
     net, kmh, one = inputs.network, inputs.profile.travel.access_kmh, np.array([row])
     ends = ends or cell_segment_ends(evaluation)

@@ -73,15 +73,15 @@ def check_grid(bounds: tuple[float, float, float, float], area_m2: float, cell_m
     ``where`` (the study file).
     """
     from healthreach.errors import InputError
+    from healthreach.messages import Message
 
     cells_in_area = area_m2 / cell_m**2
     if cells_in_area < MIN_CELLS:
         finest = math.sqrt(area_m2 / MIN_CELLS)
-        msg = (
-            f"{where}: grid_m: {cell_m:g} m leaves only {cells_in_area:,.1f} cells in the study area "
-            f"({area_m2 / 1e6:,.1f} km²); at least {MIN_CELLS} are needed for the shares to mean "
-            f"anything: use grid_m {_round_down(finest)} or less (100 is usual)"
-        )
+        msg = Message("{where}: grid_m: {cell_m:g} m leaves only {cells:,.1f} cells in the study area ({area_km2:,.1f} "
+                      "km²); at least {least} are needed for the shares to mean anything: use grid_m {finest} or less "
+                      "(100 is usual)", where=where, cell_m=cell_m, cells=cells_in_area, area_km2=area_m2 / 1e6,
+                      least=MIN_CELLS, finest=_round_down(finest))
         raise InputError(msg)
     xmin, ymin, xmax, ymax = bounds
     n_cells = math.ceil((xmax - xmin) / cell_m + 1) * math.ceil((ymax - ymin) / cell_m + 1)
@@ -89,12 +89,11 @@ def check_grid(bounds: tuple[float, float, float, float], area_m2: float, cell_m
     memory_bytes = memory_bytes if memory_bytes is not None else _physical_memory()
     if memory_bytes and need > memory_bytes / 2:
         coarsest = cell_m * math.sqrt(need / (memory_bytes / 2))
-        msg = (
-            f"{where}: grid_m: {cell_m:g} m over the study area's extent ({(xmax - xmin) / 1000:,.1f} x "
-            f"{(ymax - ymin) / 1000:,.1f} km) makes {n_cells:,} cells, needing about "
-            f"{_size(need)} of memory, more than half of this machine's {_size(memory_bytes)}: "
-            f"use grid_m {math.ceil(coarsest)} or more"
-        )
+        msg = Message("{where}: grid_m: {cell_m:g} m over the study area's extent ({width_km:,.1f} x {height_km:,.1f} "
+                      "km) makes {n_cells:,} cells, needing about {need} of memory, more than half of this machine's "
+                      "{memory}: use grid_m {coarsest} or more", where=where, cell_m=cell_m,
+                      width_km=(xmax - xmin) / 1000, height_km=(ymax - ymin) / 1000, n_cells=n_cells, need=_size(need),
+                      memory=_size(memory_bytes), coarsest=math.ceil(coarsest))
         raise InputError(msg)
 
 

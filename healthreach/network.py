@@ -30,6 +30,7 @@ from scipy.spatial import cKDTree
 
 from healthreach.cache import save_npz
 from healthreach.errors import NetworkError
+from healthreach.messages import Message
 from healthreach.profile import Profile
 
 log = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ class Network:
     def weights(self, mode: str, weight: str) -> np.ndarray:
         """Edge weights for a mode: seconds (``time``) or metres (``length``); inf = closed."""
         if mode not in self.time_s:
-            msg = f"unknown travel mode '{mode}' (modes: {', '.join(self.time_s)})"
+            msg = Message("unknown travel mode '{mode}' (modes: {modes})", mode=mode, modes=", ".join(self.time_s))
             raise NetworkError(msg)
         if weight == "time":
             return self.time_s[mode]
@@ -134,7 +135,7 @@ class Network:
             if mode not in self._weights:
                 self._weights[mode] = np.where(np.isfinite(self.time_s[mode]), self.length_m, np.inf)
             return self._weights[mode]
-        msg = f"unknown weight '{weight}' (weights: {', '.join(WEIGHTS)})"
+        msg = Message("unknown weight '{weight}' (weights: {weights})", weight=weight, weights=", ".join(WEIGHTS))
         raise NetworkError(msg)
 
     def graph(self, mode: str, weight: str, reverse: bool = False) -> sparse.csr_matrix:
@@ -172,7 +173,7 @@ class Network:
         class must not be in ``no_access`` (roads entered only at junctions).
         """
         if mode not in self.time_s:
-            msg = f"unknown travel mode '{mode}' (modes: {', '.join(self.time_s)})"
+            msg = Message("unknown travel mode '{mode}' (modes: {modes})", mode=mode, modes=", ".join(self.time_s))
             raise NetworkError(msg)
         m = self.n_segments
         t = self.time_s[mode]
@@ -187,10 +188,8 @@ class Network:
         if key not in self._trees:
             mask = self.attachable(mode)
             if not mask.any():
-                msg = (
-                    f"no road in the network can be used by mode '{mode}' "
-                    f"(classes it may not enter midway: {', '.join(self.no_access) or 'none'})"
-                )
+                msg = Message("no road in the network can be used by mode '{mode}' (classes it may not enter midway: "
+                              "{classes})", mode=mode, classes=", ".join(self.no_access) or Message("none"))
                 raise NetworkError(msg)
             same = next((t for t in self._trees.values() if np.array_equal(t.mask, mask)), None)
             self._trees[key] = same or SegmentIndex.build(self.lines.geometry.to_numpy(), mask)
@@ -206,7 +205,7 @@ class Network:
         seg_to[self.tail[:m][::-1]] = np.arange(m)[::-1]    # ...or, preferably, starting there
         seg = np.where(seg_to[nodes] >= 0, seg_to[nodes], seg_from[nodes])
         if (seg < 0).any():
-            msg = f"nodes without a segment: {nodes[seg < 0][:5].tolist()}"
+            msg = Message("nodes without a segment: {nodes}", nodes=nodes[seg < 0][:5].tolist())
             raise NetworkError(msg)
         along = np.where(seg_to[nodes] >= 0, 0.0, self.length_m[np.maximum(seg, 0)])
         return Attachment(seg, along, np.zeros(len(nodes)))
@@ -334,10 +333,8 @@ class SegmentIndex:
         n = len(x)
         bad = ~(np.isfinite(x) & np.isfinite(y))
         if bad.any():
-            msg = (
-                f"{int(bad.sum())} points without finite coordinates (first at row "
-                f"{int(np.flatnonzero(bad)[0])}) cannot be attached to a road; drop or fix them"
-            )
+            msg = Message("{n} points without finite coordinates (first at row {row}) cannot be attached to a road; "
+                          "drop or fix them", n=int(bad.sum()), row=int(np.flatnonzero(bad)[0]))
             raise NetworkError(msg)
         piece = np.full(n, -1, np.int64)
         if not n:
@@ -528,7 +525,7 @@ def build_network(roads: gpd.GeoDataFrame, profile: Profile, merge_tolerance_m: 
 def _line_parts(roads: gpd.GeoDataFrame, where: str, report: BuildReport) -> gpd.GeoDataFrame:
     """The single LineStrings of ``roads`` (multi-part lines split, empty ones dropped), counted in ``report``."""
     if roads.crs is None or not roads.crs.is_projected:
-        msg = f"{where}: roads must be in a projected (metre) CRS before building"
+        msg = Message("{where}: roads must be in a projected (metre) CRS before building", where=where)
         raise NetworkError(msg)
     multi = roads.geom_type.isin(["MultiLineString", "GeometryCollection"]).any()
     parts = roads.explode(index_parts=False) if multi else roads
@@ -536,7 +533,7 @@ def _line_parts(roads: gpd.GeoDataFrame, where: str, report: BuildReport) -> gpd
     parts = parts[parts.geometry.notna() & ~parts.geometry.is_empty]
     parts = parts[parts.geom_type == "LineString"]
     if len(parts) == 0:
-        msg = f"{where}: no line geometry found"
+        msg = Message("{where}: no line geometry found", where=where)
         raise NetworkError(msg)
     return parts
 
@@ -551,10 +548,8 @@ def _known_classes(parts: gpd.GeoDataFrame, profile: Profile, unknown_classes: s
         counts = {str(k): int(v) for k, v in found.items()}
         if unknown_classes == "error":
             listed = ", ".join(f"{k!r} ({v} segments)" for k, v in counts.items())
-            msg = (
-                f"{where}: road classes without a speed: {listed}. Add them under "
-                f"`speeds_kmh:` in the study file (km/h, 0 to forbid driving)."
-            )
+            msg = Message("{where}: road classes without a speed: {listed}. Add them under `speeds_kmh:` in the study "
+                          "file (km/h, 0 to forbid driving).", where=where, listed=listed)
             raise NetworkError(msg)
         report.unknown_class_dropped = counts
         parts, classes = parts[known], classes[known]

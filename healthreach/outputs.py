@@ -43,6 +43,7 @@ from rich.markup import escape as _escape_markup
 
 from healthreach import __version__
 from healthreach.errors import OutputError
+from healthreach.messages import Message
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -214,17 +215,13 @@ def check_output(out: str | Path, inputs: Iterable[Path], *, force: bool = False
     """
     out = Path(out).expanduser().absolute()
     if _TERMINAL_CONTROL.search(str(out)) or "\t" in str(out) or "\n" in str(out):
-        msg = (
-            f"the output path {str(out)!r} holds control characters (a tab, a line break, ...); "
-            f"choose a plain name"
-        )
+        msg = Message("the output path {path!r} holds control characters (a tab, a line break, ...); choose a plain "
+                      "name", path=str(out))
         raise OutputError(msg)
     if len(out.name.encode()) > _NAME_MAX_BYTES:
-        msg = (
-            f"the output {'file' if file else 'folder'} name {out.name!r} is "
-            f"{len(out.name.encode())} bytes long; at most {_NAME_MAX_BYTES} bytes leave room for "
-            f"the temporary folder it is built in (255 bytes is the file system's limit)"
-        )
+        msg = Message("the output {kind} name {name!r} is {n} bytes long; at most {most} bytes leave room for the "
+                      "temporary folder it is built in (255 bytes is the file system's limit)",
+                      kind=_kind(file), name=out.name, n=len(out.name.encode()), most=_NAME_MAX_BYTES)
         raise OutputError(msg)
     folders = _input_folders(inputs)
     resolved = out.resolve()
@@ -236,24 +233,21 @@ def check_output(out: str | Path, inputs: Iterable[Path], *, force: bool = False
         conflict = ("is", resolved)
     if conflict:
         how, folder = conflict
-        target = f"the output {'file' if file else 'folder'} {out}"
-        relation = {"is": "is the input folder" if not file else "is an input file",
-                    "contains": "contains the input folder", "lies inside": "lies inside the input folder"}[how]
-        msg = (
-            f"{target} {relation} {folder}; healthreach never writes where its inputs are. "
-            f"Choose another folder, e.g. --out {_suggest(name, folders, out.name if file else None)}"
-        )
+        relation = {"is": Message("is the input folder") if not file else Message("is an input file"),
+                    "contains": Message("contains the input folder"),
+                    "lies inside": Message("lies inside the input folder")}[how]
+        msg = Message("the output {kind} {out} {relation} {folder}; healthreach never writes where its inputs are. "
+                      "Choose another folder, e.g. --out {suggested}", kind=_kind(file), out=out, relation=relation,
+                      folder=folder, suggested=_suggest(name, folders, out.name if file else None))
         raise OutputError(msg)
     _check_writable(out, file)
     if not file:
         clean_stale(out.parent)
         if out.is_dir() and not force and not owned(out) and any(out.iterdir()):
-            msg = (
-                f"the output folder {out} is not empty and was not written by healthreach "
-                f"(no {MANIFEST}); choose an empty or new folder, e.g. --out "
-                f"{_suggest(name, folders, None)}, or add --force to write into it "
-                f"(files of the same names are replaced, others kept)"
-            )
+            msg = Message("the output folder {out} is not empty and was not written by healthreach (no {manifest}); "
+                          "choose an empty or new folder, e.g. --out {suggested}, or add --force to write into it "
+                          "(files of the same names are replaced, others kept)", out=out, manifest=MANIFEST,
+                          suggested=_suggest(name, folders, None))
             raise OutputError(msg)
     return out
 
@@ -262,20 +256,19 @@ def _check_writable(out: Path, file: bool) -> None:
     """Raise unless ``out`` can be created (or replaced) and written."""
     if out.exists():
         if file and out.is_dir():
-            msg = f"the output file {out} is a folder; give a file name, e.g. {out / 'compare.csv'}"
+            msg = Message("the output file {out} is a folder; give a file name, e.g. {example}", out=out,
+                          example=out / "compare.csv")
             raise OutputError(msg)
         if not file and not out.is_dir():
-            msg = f"the output folder {out} is a file; give a folder"
+            msg = Message("the output folder {out} is a file; give a folder", out=out)
             raise OutputError(msg)
     existing = out.parent
     while not existing.exists():
         existing = existing.parent
     for parent in (out.parent, *out.parent.parents):
         if parent.exists() and not parent.is_dir():
-            msg = (
-                f"the output {'file' if file else 'folder'} {out} lies under {parent}, "
-                f"which is a file, not a folder"
-            )
+            msg = Message("the output {kind} {out} lies under {parent}, which is a file, not a folder",
+                          kind=_kind(file), out=out, parent=parent)
             raise OutputError(msg)
         if parent == existing:
             break
@@ -284,11 +277,14 @@ def _check_writable(out: Path, file: bool) -> None:
         probe = make_temp_folder(existing, "probe")
         probe.rmdir()
     except OSError as exc:
-        msg = (
-            f"cannot write the output {'file' if file else 'folder'} {out}: {existing} is not "
-            f"writable ({exc.strerror or exc}); choose a folder you can write to"
-        )
+        msg = Message("cannot write the output {kind} {out}: {existing} is not writable ({reason}); choose a folder "
+                      "you can write to", kind=_kind(file), out=out, existing=existing, reason=exc.strerror or str(exc))
         raise OutputError(msg) from None
+
+
+def _kind(file: bool) -> Message:
+    """'file' or 'folder', as messages name an output."""
+    return Message("file") if file else Message("folder")
 
 
 def _temp_path(parent: Path, name: str, kind: str = "tmp") -> Path:
@@ -397,10 +393,8 @@ def claim(out: Path, kind: str, force: bool = False) -> None:
     if owned(out):
         return
     if any(out.iterdir()) and not force:
-        msg = (
-            f"the output folder {out} is not empty and was not written by healthreach "
-            f"(no {MANIFEST}); add --force to write into it"
-        )
+        msg = Message("the output folder {out} is not empty and was not written by healthreach (no {manifest}); add "
+                      "--force to write into it", out=out, manifest=MANIFEST)
         raise OutputError(msg)
     write_atomic(out / MANIFEST, lambda tmp: write_json(tmp, manifest(kind, [])))
 

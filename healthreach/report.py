@@ -26,6 +26,7 @@ from healthreach import __version__
 from healthreach.evaluation import Evaluation
 from healthreach.gis import audit_layers, travel_time_rasters, write_rasters
 from healthreach.labels import column_headers, say, standard_titles
+from healthreach.messages import Message, render
 from healthreach.outputs import check_output, markup, publish, study_input_paths, write_csv, write_json, write_text
 from healthreach.qgis_styles import write_styles
 from healthreach.sources import describe_inputs
@@ -43,6 +44,8 @@ def json_safe(value):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, Message):  # a note such as why a standard was not assessed: English in files
+        return str(value)
     return value
 
 
@@ -274,7 +277,7 @@ def print_summary(audit: Evaluation, console: Console | None = None, lang: str =
                       soft_wrap=True)
     for f in audit.figures.values():
         if f.details.get("not_assessed"):
-            reason = markup(f.details["not_assessed"])
+            reason = markup(render(f.details["not_assessed"], lang))
             console.print(f"[yellow]{say('not_assessed_note', lang)}:[/] {markup(f.id)}: {reason}", soft_wrap=True)
     for warning in inp.warnings:
         console.print(f"[yellow]{say('note', lang)}:[/] {markup(warning)}", soft_wrap=True)

@@ -25,6 +25,7 @@ def test_the_api_example_runs(demo_inputs, capsys):
     printed = capsys.readouterr().out
     assert "15-minute circle:" in printed
     assert "no facility with id 'THC99'" in printed
+    assert "中没有编号为 'THC99' 的机构" in printed  # the same error in Chinese, error.text("zh")
     written = sorted(namespace["written"])
     rasters = [name for name in written if name.endswith(".tif")]
     assert [name for name in written if name not in rasters] == [

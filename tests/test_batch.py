@@ -337,7 +337,7 @@ def test_cli_strict_exit_code_on_an_existing_scheduler(client, studies, tmp_path
                                  "--out", str(tmp_path / "c"), "--no-map", "--strict"])
     assert broken.exit_code == 3, broken.output
     assert "1/1" in broken.output  # the progress line: done/total, failures
-    assert "1 failed" in broken.output
+    assert "失败 1 个" in broken.output  # the closing line, in Chinese as the default --lang zh
     assert "失败: broken: " in broken.output  # the ranking's words in Chinese, the default --lang zh
     assert "'lon'" in broken.output
 

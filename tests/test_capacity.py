@@ -227,4 +227,4 @@ def test_a_capacity_from_a_count_the_list_lacks_is_not_assessed(small_study):
     Path(small_study).write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
     figure = Study(load_inputs(load_study(small_study))).baseline().figures["capacity_doctors"]
     assert figure.passed is None
-    assert "facilities.doctors_column" in figure.details["not_assessed"]
+    assert "facilities.doctors_column" in str(figure.details["not_assessed"])

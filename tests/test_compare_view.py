@@ -121,7 +121,7 @@ def test_an_unknown_standard_lists_the_standards(plans):
     _, paths, root = plans
     result = CliRunner().invoke(cli, ["compare", *map(str, paths), "--by", "急救", "--out", str(root / "x.csv")])
     assert result.exit_code == 1
-    assert "no standard '急救'" in result.output
+    assert "--by：没有标准 '急救'" in result.output  # in Chinese, the default --lang zh
     assert "emergency_radius_urban (城区急救服务半径5公里)" in " ".join(result.output.split())
     assert "Traceback" not in result.output
 
@@ -129,7 +129,7 @@ def test_an_unknown_standard_lists_the_standards(plans):
 def test_the_same_scenario_file_twice_is_refused(plans):
     _, paths, root = plans
     twice = root / "plans" / ".." / "plans" / paths[0].name
-    result = CliRunner().invoke(cli, ["compare", str(paths[0]), str(paths[1]), str(twice),
+    result = CliRunner().invoke(cli, ["compare", "--lang", "en", str(paths[0]), str(paths[1]), str(twice),
                                       "--out", str(root / "y.csv")])
     assert result.exit_code == 1
     assert "is given twice" in " ".join(result.output.split())

@@ -42,7 +42,8 @@ def no_work(monkeypatch):
 
 
 def _audit(*args: str):
-    return CliRunner().invoke(cli, ["audit", *args])
+    """``healthreach audit`` with its messages in English (the words these tests look for)."""
+    return CliRunner().invoke(cli, ["audit", "--lang", "en", *args])
 
 
 def _dead_pid() -> int:
@@ -76,13 +77,13 @@ def test_scenario_and_compare_refuse_the_scenario_folder(small_study, tmp_path, 
     path.write_text(yaml.safe_dump({"name": "plan", "study": str(small_study), "changes": [{"close": "CHC01"}]}),
                     encoding="utf-8")
     before = _digest(folder)
-    result = CliRunner().invoke(cli, ["scenario", str(path), "--out", str(folder)])
+    result = CliRunner().invoke(cli, ["scenario", "--lang", "en", str(path), "--out", str(folder)])
     assert result.exit_code == 1, result.output
     assert "is the input folder" in result.output, result.output
-    result = CliRunner().invoke(cli, ["compare", str(path), "--out", str(path)])
+    result = CliRunner().invoke(cli, ["compare", "--lang", "en", str(path), "--out", str(path)])
     assert result.exit_code == 1, result.output
     assert "is an input file" in result.output, result.output
-    result = CliRunner().invoke(cli, ["compare", str(path), "--out", str(small_study.parent / "c.csv")])
+    result = CliRunner().invoke(cli, ["compare", "--lang", "en", str(path), "--out", str(small_study.parent / "c.csv")])
     assert result.exit_code == 1, result.output
     assert "lies inside the input folder" in result.output, result.output
     assert _digest(folder) == before
@@ -94,7 +95,7 @@ def test_batch_refuses_a_study_folder_and_a_table_folder(small_study, tmp_path):
     table.write_text(f"study\n{small_study}\n", encoding="utf-8")
     before = _digest(small_study.parent)
     for out in (small_study.parent, table.parent):
-        result = CliRunner().invoke(cli, ["batch", str(table), "--out", str(out), "--no-map"])
+        result = CliRunner().invoke(cli, ["batch", "--lang", "en", str(table), "--out", str(out), "--no-map"])
         assert result.exit_code == 1, result.output
         assert "is the input folder" in result.output
         assert "Traceback" not in result.output
@@ -355,8 +356,9 @@ def test_a_scheduler_that_never_answers_times_out(silent_port, small_study, tmp_
         probe_scheduler(f"tcp://127.0.0.1:{silent_port}", 0.5)
     assert time.monotonic() - start < 3
     start = time.monotonic()
-    result = CliRunner().invoke(cli, ["batch", str(small_study), "--out", str(tmp_path / "b"), "--no-map",
-                                      "--scheduler", f"127.0.0.1:{silent_port}", "--scheduler-timeout", "0.5"])
+    result = CliRunner().invoke(cli, ["batch", "--lang", "en", str(small_study), "--out", str(tmp_path / "b"),
+                                      "--no-map", "--scheduler", f"127.0.0.1:{silent_port}",
+                                      "--scheduler-timeout", "0.5"])
     assert result.exit_code == 1, result.output
     assert "did not answer within 0.5 s" in result.output, result.output
     assert time.monotonic() - start < 10

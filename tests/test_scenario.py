@@ -503,7 +503,7 @@ def test_scenario_command_writes_every_output(study, tmp_path):
 
 def test_bad_scenario_exits_1_with_one_message(study, tmp_path):
     path = write_scenario(tmp_path, "bad", study, [{"close": "THC9"}])
-    result = CliRunner().invoke(cli, ["scenario", str(path), "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(cli, ["scenario", "--lang", "en", str(path), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1
     assert "no facility with id 'THC9'" in result.output
     assert "Traceback" not in result.output
@@ -521,7 +521,7 @@ def test_compare_ranks_scenarios(study, tmp_path):
     table = pd.read_csv(out)
     assert table["scenario"].tolist() == ["good", "(baseline)", "bad"]
     assert table["primary_care_15min"].is_monotonic_decreasing
-    result = CliRunner().invoke(cli, ["compare", str(good), "--by", "primary_care", "--out", str(out)])
+    result = CliRunner().invoke(cli, ["compare", "--lang", "en", str(good), "--by", "primary_care", "--out", str(out)])
     assert result.exit_code == 1
     assert "did you mean 'primary_care_15min'" in result.output
 

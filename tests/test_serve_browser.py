@@ -302,7 +302,9 @@ def test_a_bad_site_shows_the_scenario_files_message_and_changes_nothing(browser
     tab = Tab(browser, live)
     tab.page.evaluate("hrServe.change({relocate: 'THC05', to: {lon: 107.2, lat: 29.5}}).catch(() => null)")
     tab.settle()
-    assert "outside the study area" in tab.page.inner_text("#hr-status.hr-error")
+    shown = tab.page.inner_text("#hr-status.hr-error")
+    assert "第 1 项变更（relocate THC05）" in shown  # the page's language, Chinese by default
+    assert "在研究区外" in shown
     assert tab.count() == 0
     tab.close()
 
@@ -416,7 +418,7 @@ def test_a_port_in_use_is_refused_before_any_work():
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = subprocess.run([COMMAND, "serve", "--port", str(port)],  # noqa: S603  our own command
+        result = subprocess.run([COMMAND, "serve", "--port", str(port), "--lang", "en"],  # noqa: S603  our own command
                                 capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 1
     assert f"port {port} on 127.0.0.1 is in use" in result.stderr

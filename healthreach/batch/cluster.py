@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from healthreach.errors import BatchError
+from healthreach.messages import Message
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -30,12 +31,13 @@ def probe_scheduler(address: str, timeout_s: float = SCHEDULER_TIMEOUT_S) -> Non
     """
     from distributed.comm.addressing import parse_address, parse_host_port
 
-    advice = "check the address (e.g. tcp://10.0.0.5:8786) and that the scheduler is running"
+    advice = Message("check the address (e.g. tcp://10.0.0.5:8786) and that the scheduler is running")
     try:
         scheme, location = parse_address(address)
         host, port = parse_host_port(location, default_port=DEFAULT_SCHEDULER_PORT)
     except (ValueError, TypeError) as exc:
-        msg = f"--scheduler {address}: not a scheduler address ({exc}); {advice}"
+        msg = Message("--scheduler {address}: not a scheduler address ({reason}); {advice}", address=address,
+                      reason=str(exc), advice=advice)
         raise BatchError(msg) from None
     if scheme != "tcp":
         return
@@ -43,22 +45,16 @@ def probe_scheduler(address: str, timeout_s: float = SCHEDULER_TIMEOUT_S) -> Non
         with socket.create_connection((host, port), timeout=timeout_s) as sock:
             sock.settimeout(timeout_s)
             if not sock.recv(1):
-                msg = (
-                    f"the Dask scheduler at {address} closed the connection without answering; "
-                    f"{advice}"
-                )
+                msg = Message("the Dask scheduler at {address} closed the connection without answering; {advice}",
+                              address=address, advice=advice)
                 raise BatchError(msg)
     except TimeoutError:
-        msg = (
-            f"the Dask scheduler at {address} did not answer within {timeout_s:g} s "
-            f"(--scheduler-timeout); {advice}"
-        )
+        msg = Message("the Dask scheduler at {address} did not answer within {timeout_s:g} s (--scheduler-timeout); "
+                      "{advice}", address=address, timeout_s=timeout_s, advice=advice)
         raise BatchError(msg) from None
     except OSError as exc:
-        msg = (
-            f"cannot connect to the Dask scheduler at {address} ({exc.strerror or exc}); "
-            f"{advice}"
-        )
+        msg = Message("cannot connect to the Dask scheduler at {address} ({reason}); {advice}", address=address,
+                      reason=exc.strerror or str(exc), advice=advice)
         raise BatchError(msg) from None
 
 
@@ -77,19 +73,18 @@ def dask_client(workers: int | None = None, scheduler: str | None = None,
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        msg = "batch audits need Dask: pip install 'healthreach[batch]'"
+        msg = Message("batch audits need Dask: pip install 'healthreach[batch]'")
         raise BatchError(msg) from None
     if scheduler:
         probe_scheduler(scheduler, timeout_s)
         try:
             client = Client(scheduler, timeout=timeout_s)
         except (OSError, TimeoutError, ValueError) as exc:
-            msg = (
-                f"cannot connect to the Dask scheduler at {scheduler} ({type(exc).__name__}: {exc}); "
-                f"check the address (e.g. tcp://10.0.0.5:8786) and that the scheduler is running"
-            )
-            raise BatchError(msg
-                             ) from None
+            msg = Message("cannot connect to the Dask scheduler at {address} ({reason}); {advice}", address=scheduler,
+                          reason=f"{type(exc).__name__}: {exc}",
+                          advice=Message("check the address (e.g. tcp://10.0.0.5:8786) and that the scheduler is "
+                                         "running"))
+            raise BatchError(msg) from None
         with client:
             yield client
         return

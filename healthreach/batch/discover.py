@@ -15,6 +15,7 @@ import pandas as pd
 
 from healthreach.batch.folders import SUMMARY_FILES
 from healthreach.errors import HealthreachError, StudyError
+from healthreach.messages import Message
 from healthreach.outputs import study_input_paths
 
 STUDY_SUFFIXES = (".yaml", ".yml")
@@ -54,7 +55,7 @@ def discover_studies(paths: Iterable[str | Path]) -> list[StudyRef]:
         elif path.suffix.lower() in STUDY_SUFFIXES:
             found.append((path.resolve(), None))
         else:
-            msg = f"{path}: not a study file (.yaml), a folder of studies or a table (.csv, .xlsx)"
+            msg = Message("{path}: not a study file (.yaml), a folder of studies or a table (.csv, .xlsx)", path=path)
             raise StudyError(msg)
     seen: set[Path] = set()
     refs: list[StudyRef] = []
@@ -72,10 +73,8 @@ def discover_studies(paths: Iterable[str | Path]) -> list[StudyRef]:
         used.add(unique.lower())
         refs.append(StudyRef(path, unique))
     if not refs:
-        msg = (
-            f"no study files found in {', '.join(map(str, paths))} "
-            f"(looked for study.yaml and *.study.yaml)"
-        )
+        msg = Message("no study files found in {paths} (looked for study.yaml and *.study.yaml)",
+                      paths=", ".join(map(str, paths)))
         raise StudyError(msg)
     return refs
 
@@ -95,10 +94,8 @@ def _studies_in_table(path: Path) -> list[tuple[Path, str | None]]:
     table = read_table(path)
     columns = {str(c).strip().lower(): c for c in table.columns}
     if "study" not in columns:
-        msg = (
-            f"{path}: needs a 'study' column of study files or folders; "
-            f"the table has: {', '.join(map(str, table.columns))}"
-        )
+        msg = Message("{path}: needs a 'study' column of study files or folders; the table has: {columns}",
+                      path=path, columns=", ".join(map(str, table.columns)))
         raise StudyError(msg)
     studies = table[columns["study"]]
     names = table[columns["name"]] if "name" in columns else pd.Series([None] * len(table), index=table.index)

@@ -18,6 +18,7 @@ from healthreach.batch.discover import StudyRef, batch_input_paths, discover_stu
 from healthreach.batch.summary import summary_table, write_summary
 from healthreach.batch.task import audit_study, local_timestamp
 from healthreach.cache import cache_dir
+from healthreach.messages import Message
 from healthreach.outputs import check_output, claim, clean_stale
 
 if TYPE_CHECKING:
@@ -135,7 +136,7 @@ def _run_tasks(client: Client, refs: list[StudyRef], out: Path, settings: TaskSe
     try:
         for done, fut in enumerate(as_completed(futures), start=1):
             i = futures[fut]
-            row = collect_row(fut, refs[i], out)
+            row = collect_row(fut, refs[i], out, settings.map_options.lang if settings.map_options else "zh")
             rows[i] = row
             fut.release()
             if on_result:
@@ -145,15 +146,17 @@ def _run_tasks(client: Client, refs: list[StudyRef], out: Path, settings: TaskSe
     return [r for r in rows if r is not None]
 
 
-def collect_row(fut: Future, ref: StudyRef, out: Path) -> dict[str, Any]:
-    """The task's row, or an error row when the task itself was lost (worker died, cancelled)."""
+def collect_row(fut: Future, ref: StudyRef, out: Path, lang: str = "zh") -> dict[str, Any]:
+    """The task's row, or an error row (its message in ``lang``) when the task itself was lost (worker died,
+    cancelled).
+    """
     try:
         return fut.result()
     except Exception as exc:  # noqa: BLE001 - KilledWorker, CancelledError, lost connection
         message = f"{type(exc).__name__}: {exc}"
         if type(exc).__name__ == "KilledWorker":
-            message += (" (the worker process died while auditing this study, often for lack of memory: "
-                        "use fewer workers or a larger memory limit)")
+            message += Message(" (the worker process died while auditing this study, often for lack of memory: "
+                               "use fewer workers or a larger memory limit)").render(lang)
         return {"study": ref.path.stem, "folder": ref.name, "path": str(ref.path), "status": "error",
                 "message": message, "out_dir": str(out / ref.name), "finished": local_timestamp()}
 

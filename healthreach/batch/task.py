@@ -72,13 +72,14 @@ def audit_study(study_path: str | Path, out_dir: str | Path, draw_map: bool = Tr
     writes the outputs (and the map, drawn with ``map_options``, unless
     ``draw_map`` is False) with the marker into a temporary folder that then
     replaces ``out_dir`` whole (``status = "ok"``). Any failure returns a row
-    with ``status = "error"`` and a message, and replaces the folder by one
-    holding the message (with a traceback for unexpected errors) in
-    ``error.txt``.
+    with ``status = "error"`` and a message in ``map_options.lang``, and
+    replaces the folder by one holding the message (in English too, with a
+    traceback for unexpected errors) in ``error.txt``.
     Population figures are people, shares 0..1, times seconds.
     """
     start = time.perf_counter()
     study_path, out = Path(study_path), Path(out_dir)
+    map_options = map_options or MapOptions()
     row: dict[str, Any] = {"study": study_path.stem, "folder": out.name, "path": str(study_path), "status": "error",
                            "message": "", "out_dir": str(out), "worker": worker_name(), "version": __version__}
     try:
@@ -88,7 +89,6 @@ def audit_study(study_path: str | Path, out_dir: str | Path, draw_map: bool = Tr
         study = load_study(study_path)
         row["study"] = study.name
         profile = load_profile(study.profile, study)
-        map_options = map_options or MapOptions()
         key = task_hash(study, profile, {"map": map_options.settings() if draw_map else None,
                                          "lang": map_options.lang})  # the workbook's header row
         previous = None if force else read_marker(out)
@@ -108,10 +108,14 @@ def audit_study(study_path: str | Path, out_dir: str | Path, draw_map: bool = Tr
         return json_safe(row)
     except Exception as exc:  # noqa: BLE001 - one study's failure must not end the batch; the row says why
         expected = isinstance(exc, HealthreachError)
-        row["message"] = str(exc) if expected else f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, HealthreachError):
+            english, row["message"] = str(exc), exc.text(map_options.lang)
+        else:
+            english = row["message"] = f"{type(exc).__name__}: {exc}"
         row["seconds"] = round(time.perf_counter() - start, 3)
         row["finished"] = local_timestamp()
-        detail = row["message"] + ("" if expected else "\n\n" + traceback.format_exc())
+        detail = "\n\n".join(dict.fromkeys([row["message"], english]))  # the row's language, then English
+        detail += "" if expected else "\n\n" + traceback.format_exc()
         with contextlib.suppress(OSError), publish(out, "batch-study", None, keep_foreign=False) as stage:
             write_text(stage / ERROR, detail)  # the folder now says why, and holds no result of another run
         return json_safe(row)

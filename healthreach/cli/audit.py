@@ -11,16 +11,23 @@ from rich.console import Console
 from healthreach.cli.app import cli, console
 from healthreach.cli.examples import epilog
 from healthreach.cli.options import cache_option, force_option, map_options, poster_option
+from healthreach.messages import Message, render
 from healthreach.outputs import markup
 
 
-def progress_step(status):
-    """A callback that shows the current step and the elapsed time in a rich status line."""
+def progress_step(status, lang: str = "zh"):
+    """A callback that shows the current step (in ``lang``) and the elapsed time in a rich status line."""
     start = time.perf_counter()
 
-    def step(message: str) -> None:
-        status.update(f"{markup(message)} … ({time.perf_counter() - start:.1f} s)")
+    def step(message: str | Message) -> None:
+        status.update(f"{markup(render(message, lang))} … ({time.perf_counter() - start:.1f} s)")
     return step
+
+
+def outputs_line(folder: object, files: str, seconds: float, lang: str) -> str:
+    """'outputs in FOLDER (FILES) in N s' in ``lang``, as rich markup (folder in bold)."""
+    return Message("outputs in {folder} ({files}) in {seconds:.1f} s", folder=f"[bold]{markup(str(folder))}[/]",
+                   files=markup(files), seconds=seconds).render(lang)
 
 
 @cli.command(epilog=epilog("audit"))
@@ -47,17 +54,17 @@ def audit(  # noqa: PLR0913  one argument per click option
     from healthreach.study import load_study
 
     start = time.perf_counter()
-    with console.status("reading the study file") as status:
+    with console.status(Message("reading the study file").render(lang)) as status:
         spec = load_study(study)
         out_dir = check_output(out_dir or Path("out") / spec.folder.name, study_input_paths(spec), force=force,
                                name=spec.folder.name)
         opened = open_study(spec, cache=cache, rebuild_network=no_cache, offline=offline,
-                            progress=progress_step(status))
-        status.update("computing travel times and standards")
+                            progress=progress_step(status, lang))
+        status.update(Message("computing travel times and standards").render(lang))
         result = opened.baseline()
         html = None
         if not no_map:
-            status.update("drawing the map")
+            status.update(Message("drawing the map").render(lang))
             from healthreach.maps.audit import audit_map  # folium and branca only when a map is drawn
             from healthreach.maps.base import render_html
 
@@ -66,11 +73,11 @@ def audit(  # noqa: PLR0913  one argument per click option
         files = None
         if poster:
             from healthreach.poster.poster import audit_poster
-            status.update(f"drawing the {poster.upper()} poster")
+            status.update(Message("drawing the {page} poster", page=poster.upper()).render(lang))
             files = audit_poster(result, poster, lang=lang).files()
-        status.update("writing outputs")
+        status.update(Message("writing outputs").render(lang))
         paths = write_outputs(result, out_dir, html, force=force, files=files, lang=lang,
                               facility_isochrones=facility_isochrones)
     print_summary(result, Console(), lang)
-    console.print(f"outputs in [bold]{markup(out_dir)}[/] ({markup(', '.join(p.name for p in paths.values()))}) "
-                  f"in {time.perf_counter() - start:.1f} s", soft_wrap=True)
+    console.print(outputs_line(out_dir, ", ".join(p.name for p in paths.values()), time.perf_counter() - start, lang),
+                  soft_wrap=True)

@@ -12,6 +12,7 @@ from rich.table import Table
 from healthreach.cli.app import cli, console
 from healthreach.cli.examples import epilog
 from healthreach.cli.options import cache_option, map_options
+from healthreach.messages import Message
 from healthreach.outputs import markup
 
 STRICT_EXIT = 3  # with --strict: a district fails a standard, or a study failed (1 is an input error)
@@ -56,31 +57,38 @@ def batch(  # noqa: PLR0913  one argument per click option
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from healthreach.batch import MapOptions, discover_studies, run_batch
+    from healthreach.labels import say
 
+    note = f"[yellow]{say('note', lang)}:[/] "
     if scheduler and workers:
-        console.print("[yellow]note:[/] --workers is ignored with --scheduler (the cluster has its own workers)")
+        console.print(note + Message("--workers is ignored with --scheduler (the cluster has its own workers)")
+                      .render(lang))
     start = time.perf_counter()
     refs = discover_studies(studies)
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("{task.fields[reused]} reused · [red]{task.fields[failed]} failed[/]"),
+                        TextColumn(Message("{reused} reused · {failed} failed", reused="{task.fields[reused]}",
+                                           failed="[red]{task.fields[failed]}[/]").render(lang)),
                         TimeElapsedColumn(), console=console)
-    task = progress.add_task("auditing", total=len(refs), failed=0, reused=0)
+    task = progress.add_task(Message("auditing").render(lang), total=len(refs), failed=0, reused=0)
     counts = {"error": 0, "reused": 0}
 
     def started(client) -> None:
-        where = markup(scheduler) if scheduler else "a local cluster"
+        where = markup(scheduler) if scheduler else Message("a local cluster")
         link = getattr(client, "dashboard_link", None)
         n = len(client.nthreads())
-        dashboard = f"; dashboard {markup(link)}" if link else ""
-        progress.console.print(f"{len(refs)} studies on {where} ({n} workers){dashboard}", highlight=False)
+        dashboard = Message("; dashboard {link}", link=markup(link)) if link else ""
+        progress.console.print(Message("{n} studies on {where} ({workers} workers){dashboard}", n=len(refs),
+                                       where=where, workers=n, dashboard=dashboard).render(lang), highlight=False)
         if n == 0:
-            progress.console.print("[yellow]note:[/] the scheduler has no workers yet; studies wait until one joins")
+            progress.console.print(note + Message("the scheduler has no workers yet; studies wait until one joins")
+                                   .render(lang))
 
     def finished(row: dict, _done: int, _total: int) -> None:
         counts[row["status"]] = counts.get(row["status"], 0) + 1
         if row["status"] == "error":
             first = (row.get("message") or "").splitlines()[0] if row.get("message") else ""
-            progress.console.print(f"[red]error[/] {markup(row['folder'])}: {markup(first)}", highlight=False)
+            progress.console.print(Message("[red]error[/] {folder}: {problem}", folder=markup(row["folder"]),
+                                           problem=markup(first)).render(lang), highlight=False)
         progress.update(task, advance=1, failed=counts["error"], reused=counts["reused"])
 
     with progress:
@@ -90,11 +98,13 @@ def batch(  # noqa: PLR0913  one argument per click option
                            on_result=finished,
                            sources=[p for p in studies if p.is_file()], scheduler_timeout_s=scheduler_timeout_s)
     _print_ranking(result.table, lang)
-    console.print(f"{len(refs)} studies: {counts.get('ok', 0)} audited, {counts['reused']} reused (unchanged), "
-                  f"{counts['error']} failed; {len(result.failing)} of {len(refs) - counts['error']} districts "
-                  f"fail at least one standard. "
-                  f"Summary in [bold]{markup(str(out_dir))}[/] "
-                  f"({', '.join(p.name for p in result.paths.values())}) in {time.perf_counter() - start:.1f} s")
+    console.print(Message("{n} studies: {audited} audited, {reused} reused (unchanged), {failed} failed; {failing} of "
+                          "{districts} districts fail at least one standard. Summary in {folder} ({files}) in "
+                          "{seconds:.1f} s", n=len(refs), audited=counts.get("ok", 0), reused=counts["reused"],
+                          failed=counts["error"], failing=len(result.failing), districts=len(refs) - counts["error"],
+                          folder=f"[bold]{markup(str(out_dir))}[/]",
+                          files=", ".join(p.name for p in result.paths.values()),
+                          seconds=time.perf_counter() - start).render(lang))
     if strict and (result.errors or result.failing):
         ctx.exit(STRICT_EXIT)
 

@@ -28,12 +28,17 @@ def map_options(command):
     return lang_option(command)
 
 
-def lang_option(command):
-    """Add ``--lang zh|en``: the language of terminal tables, spreadsheet headers and maps."""
+def lang_option(command, help_text: str = "Language of the terminal tables and messages, the spreadsheets' header "
+                                         "rows and the maps' titles, legends, layer names and popups."):
+    """Add ``--lang zh|en``: the language of terminal tables, messages, spreadsheet headers and maps."""
     return click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-                        is_eager=True, callback=_remember_lang,
-                        help="Language of the terminal tables and messages, the spreadsheets' header rows and "
-                             "the maps' titles, legends, layer names and popups.")(command)
+                        is_eager=True, callback=_remember_lang, help=help_text)(command)
+
+
+def page_lang_option(command):
+    """Add ``--lang zh|en`` of ``serve``: the language of the page (map, panel, its messages) and the terminal."""
+    return lang_option(command, "Language of the page (map, panel and the messages it shows) and of the terminal's "
+                                "messages.")
 
 
 def _remember_lang(ctx: click.Context, _param: click.Parameter, value: str) -> str:

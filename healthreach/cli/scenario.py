@@ -10,9 +10,11 @@ from rich.console import Console
 from rich.table import Table
 
 from healthreach.cli.app import cli, console
+from healthreach.cli.audit import outputs_line, progress_step
 from healthreach.cli.examples import epilog
 from healthreach.cli.options import cache_option, force_option, lang_option, map_options, poster_option
 from healthreach.i18n import group_name
+from healthreach.messages import Message
 from healthreach.outputs import markup
 
 
@@ -34,13 +36,14 @@ def _signed_pp(value) -> str:
     return f"[{colour}]{points:+.1f} pp[/]"
 
 
-def _prepare(paths: list[Path], status, no_cache: bool, cache: Path | None, check_out=None, offline: bool = False):
-    """Read scenarios, check them against their study's facility table, open the study, evaluate its baseline.
+def _prepare(paths: list[Path], status, no_cache: bool, cache: Path | None, check_out=None,
+             offline: bool = False, lang: str = "zh"):
+    """Read scenarios, check them against their study's facility table, open the study, evaluate its baseline
+    (the status line in ``lang``).
 
     ``check_out(scenarios, study)`` is called once the files are known, before any computation.
     """
     from healthreach.api import open_study
-    from healthreach.cli.audit import progress_step
     from healthreach.load.facilities import read_facilities
     from healthreach.profile import load_profile
     from healthreach.scenario.checks import check, check_changes
@@ -58,10 +61,11 @@ def _prepare(paths: list[Path], status, no_cache: bool, cache: Path | None, chec
         profile = load_profile(study.profile, study)
         for s in scenarios:
             check_changes(s, table, profile, study.facilities.path.name, study.facilities.type_map)
-    opened = open_study(study, cache=cache, rebuild_network=no_cache, offline=offline, progress=progress_step(status))
+    opened = open_study(study, cache=cache, rebuild_network=no_cache, offline=offline,
+                        progress=progress_step(status, lang))
     for s in scenarios:
         check(s, opened.inputs)  # sites: study area, roads, swapped coordinates, before any evaluation
-    status.update("computing the baseline")
+    status.update(Message("computing the baseline").render(lang))
     return scenarios, opened.baseline()
 
 
@@ -159,13 +163,13 @@ def scenario(  # noqa: PLR0913  one argument per click option
         target = check_output(target, input_paths(scenarios[0], study), force=force,
                               name=f"scenarios/{scenario_file.stem}")
 
-    with console.status("reading the scenario") as status:
-        (spec,), base = _prepare([scenario_file], status, no_cache, cache, check_out, offline)
-        status.update("evaluating the scenario")
+    with console.status(Message("reading the scenario").render(lang)) as status:
+        (spec,), base = _prepare([scenario_file], status, no_cache, cache, check_out, offline, lang)
+        status.update(Message("evaluating the scenario").render(lang))
         result = base.diff(base.apply(spec, incremental=not full))
         html = None
         if not no_map:
-            status.update("drawing the map")
+            status.update(Message("drawing the map").render(lang))
             from healthreach.maps.base import render_html  # folium and branca only when a map is drawn
             from healthreach.maps.scenario import scenario_map
 
@@ -174,17 +178,17 @@ def scenario(  # noqa: PLR0913  one argument per click option
         files = None
         if poster:
             from healthreach.poster.poster import scenario_poster
-            status.update(f"drawing the {poster.upper()} poster")
+            status.update(Message("drawing the {page} poster", page=poster.upper()).render(lang))
             files = scenario_poster(result, poster, lang=lang).files()
-        status.update("writing outputs")
+        status.update(Message("writing outputs").render(lang))
         paths = write_outputs(result, target, html, force=force, files=files, lang=lang)
     print_result(result, Console(), lang)
     took = result.after.seconds
     written = ", ".join(p.name for p in paths.values())
-    console.print(f"outputs in [bold]{markup(str(target))}[/] ({markup(written)}) in "
-                  f"{time.perf_counter() - start:.1f} s (baseline {base.seconds['travel']:.2f} s; scenario "
-                  f"{'from scratch' if full else 'updated from the cells that changed'}: "
-                  f"{1000 * sum(took.values()):.0f} ms)")
+    how = Message("from scratch") if full else Message("updated from the cells that changed")
+    timing = Message(" (baseline {baseline_s:.2f} s; scenario {how}: {scenario_ms:.0f} ms)",
+                     baseline_s=base.seconds["travel"], how=how, scenario_ms=1000 * sum(took.values()))
+    console.print(outputs_line(target, written, time.perf_counter() - start, lang) + timing.render(lang))
 
 
 @cli.command(epilog=epilog("compare"))
@@ -214,14 +218,15 @@ def compare(scenario_files: tuple[Path, ...], by: str | None, out_file: Path | N
         sources = [p for s in scenarios for p in input_paths(s, study)]
         target = check_output(target, sources, name="scenarios", file=True)
 
-    with console.status("reading the scenarios") as status:
-        scenarios, base = _prepare(list(scenario_files), status, no_cache, cache, check_out)
-        by = check_standard(by or (base.study.primary.id if base.study.primary else next(iter(base.figures))), base)
+    with console.status(Message("reading the scenarios").render(lang)) as status:
+        scenarios, base = _prepare(list(scenario_files), status, no_cache, cache, check_out, lang=lang)
+        by = check_standard(by or (base.study.primary.id if base.study.primary else next(iter(base.figures))), base,
+                            lang)
         results = []
         for s in scenarios:
-            status.update(f"evaluating {markup(s.name)}")
+            status.update(Message("evaluating {name}", name=markup(s.name)).render(lang))
             results.append(base.diff(base.apply(s)))
         table = compare_table(results, by)
         write_atomic(target, lambda tmp: write_csv(table, tmp))
     print_comparison(table, base, by, lang, Console())
-    console.print(f"table (every standard) in [bold]{markup(str(target))}[/]")
+    console.print(Message("table (every standard) in {file}", file=f"[bold]{markup(str(target))}[/]").render(lang))

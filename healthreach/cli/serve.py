@@ -10,26 +10,31 @@ from pathlib import Path
 import click
 
 from healthreach.cli.app import UserError, cli, console
-from healthreach.cli.options import cache_option
+from healthreach.cli.options import cache_option, page_lang_option
+from healthreach.messages import Message
 from healthreach.outputs import markup
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def check_port(host: str, port: int) -> None:
-    """Refuse a port that cannot be bound on ``host`` (in use, or not allowed) before any work."""
+def check_port(host: str, port: int, lang: str = "zh") -> None:
+    """Refuse a port that cannot be bound on ``host`` (in use, or not allowed) before any work; the message in
+    ``lang``.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except socket.gaierror:
-            msg = f"--host {host}: not an address of this computer; give its IP address, or 0.0.0.0 for all"
-            raise UserError(msg) from None
+            msg = Message("--host {host}: not an address of this computer; give its IP address, or 0.0.0.0 for all",
+                          host=host)
+            raise UserError(msg.render(lang), lang) from None
         except OSError as exc:
-            reason = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
-            msg = f"port {port} on {host} {reason}: choose another --port"
-            raise UserError(msg) from None
+            reason = (Message("is in use") if exc.errno == errno.EADDRINUSE
+                      else Message("cannot be used ({reason})", reason=exc.strerror))
+            msg = Message("port {port} on {host} {reason}: choose another --port", port=port, host=host, reason=reason)
+            raise UserError(msg.render(lang), lang) from None
 
 
 @cli.command()
@@ -38,8 +43,7 @@ def check_port(host: str, port: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Any other than this computer's own (127.0.0.1, localhost, ::1) "
                    "needs the token printed at start.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the page: map and panel (messages about changes are in English).")
+@page_lang_option
 @click.option("--max-sessions", type=click.IntRange(1, 1000), default=16, show_default=True,
               help="Browser tabs kept at once, each with its own changes; the least recently used is dropped.")
 @click.option("--suggest", "suggest_type", default=None, metavar="TYPE",
@@ -60,13 +64,13 @@ def serve(study: Path | None, port: int, host: str, lang: str, max_sessions: int
     from healthreach.serve.app import Server, create_app
     from healthreach.serve.suggestions import BaselineSuggestions
 
-    check_port(host, port)
+    check_port(host, port, lang)
     token = None if host in LOOPBACK_HOSTS else secrets.token_urlsafe(18)
-    with console.status("reading the study") as status:
-        opened = open_study(study, cache=cache, progress=progress_step(status))
-        status.update("computing the baseline")
+    with console.status(Message("reading the study").render(lang)) as status:
+        opened = open_study(study, cache=cache, progress=progress_step(status, lang))
+        status.update(Message("computing the baseline").render(lang))
         base = opened.baseline()
-        status.update("drawing the page")
+        status.update(Message("drawing the page").render(lang))
         demo = study is None or str(study).strip().lower() == "demo"
         source = opened.inputs.study.source
         ref = "demo" if demo or source is None else str(Path(source).resolve())
@@ -74,9 +78,10 @@ def serve(study: Path | None, port: int, host: str, lang: str, max_sessions: int
         server = Server(base, lang=lang, token=token, max_sessions=max_sessions, study_ref=ref, suggest=suggester)
     shown = f"[{host}]" if ":" in host else host
     address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
-    console.print(f"[bold]{markup(opened.inputs.study.name)}[/]: open [bold]{markup(address)}[/] "
-                  f"in a browser (Ctrl+C stops the server)", soft_wrap=True)
+    console.print(Message("{study}: open {address} in a browser (Ctrl+C stops the server)",
+                          study=f"[bold]{markup(opened.inputs.study.name)}[/]",
+                          address=f"[bold]{markup(address)}[/]").render(lang), soft_wrap=True)
     if token:
-        console.print("anyone with this address (its token) can change this session's scenario; "
-                      "share it only with the meeting", soft_wrap=True)
+        console.print(Message("anyone with this address (its token) can change this session's scenario; share it "
+                              "only with the meeting").render(lang), soft_wrap=True)
     uvicorn.run(create_app(server), host=host, port=port, log_level="warning")

@@ -26,6 +26,7 @@ import numpy as np
 import shapely
 
 from healthreach.errors import HealthreachError
+from healthreach.messages import Message
 
 
 class OfflineError(HealthreachError, RuntimeError):
@@ -37,10 +38,8 @@ def leaflet_dir() -> Path:
     try:
         from xstatic.pkg import leaflet
     except ImportError:  # pragma: no cover - a dependency of the package
-        msg = (
-            "the offline map needs the 'xstatic-leaflet' package: "
-            "pip install xstatic-leaflet (it is a dependency of healthreach)"
-        )
+        msg = Message("the offline map needs the 'xstatic-leaflet' package: pip install xstatic-leaflet (it is a "
+                      "dependency of healthreach)")
         raise OfflineError(msg) from None
     return Path(leaflet.BASE_DIR)
 
@@ -343,10 +342,8 @@ def check_offline(page: str) -> str:
     refs = network_references(page)
     if refs:
         shown = "; ".join(r[:120] for r in refs[:5])
-        msg = (
-            f"the offline map still loads {len(refs)} resource(s) from the network: {shown}. "
-            "Remove the layer or plugin that adds them, or draw the map without --offline"
-        )
+        msg = Message("the offline map still loads {n} resource(s) from the network: {shown}. Remove the layer or "
+                      "plugin that adds them, or draw the map without --offline", n=len(refs), shown=shown)
         raise OfflineError(msg)
     return page
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from healthreach.errors import InputError
+from healthreach.messages import Message
 
 BASEMAPS = ("osm", "none", "tianditu", "amap")
 TIANDITU_KEY_ENV = "TIANDITU_KEY"
@@ -60,14 +61,12 @@ def basemap(name: str, lang: str = "zh", tianditu_key: str | None = None) -> Bas
     if name == "tianditu":
         key = tianditu_key or os.environ.get(TIANDITU_KEY_ENV, "")
         if not key:
-            msg = (
-                "the Tianditu basemap needs a key: pass --tianditu-key KEY or set the "
-                f"{TIANDITU_KEY_ENV} environment variable (a free key comes from the Tianditu "
-                "developer site), or choose --basemap osm|none|amap"
-            )
+            msg = Message("the Tianditu basemap needs a key: pass --tianditu-key KEY or set the {env} environment "
+                          "variable (a free key comes from the Tianditu developer site), or choose --basemap "
+                          "osm|none|amap", env=TIANDITU_KEY_ENV)
             raise InputError(msg)
         if not re.fullmatch(r"[A-Za-z0-9_-]{8,64}", key):
-            msg = f"--tianditu-key: {key[:12]!r}… is not a Tianditu key (8-64 letters and digits)"
+            msg = Message("--tianditu-key: {key!r}… is not a Tianditu key (8-64 letters and digits)", key=key[:12])
             raise InputError(msg)
         key = quote(key)
         label = "eva" if lang == "en" else "cva"
@@ -85,5 +84,5 @@ def basemap(name: str, lang: str = "zh", tianditu_key: str | None = None) -> Bas
                                       "&scale=1&style=8&x={x}&y={y}&z={z}",
                                       '&copy; <a href="https://www.amap.com/">高德地图 Amap</a>', "1234", 18),),
                        datum="gcj02")
-    msg = f"unknown basemap {name!r}: choose one of {', '.join(BASEMAPS)}"
+    msg = Message("unknown basemap {name!r}: choose one of {names}", name=name, names=", ".join(BASEMAPS))
     raise InputError(msg)

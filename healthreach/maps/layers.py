@@ -25,6 +25,7 @@ from healthreach.maps.assets import feature_collection
 from healthreach.maps.base import escape, settings, to_display
 from healthreach.maps.legend import add_legend_section, swatch
 from healthreach.maps.placement import label_points
+from healthreach.messages import Message
 from healthreach.standards.e2sfca import E2sfca
 from healthreach.standards.groups import group_id
 from healthreach.standards.radius import Radius
@@ -80,7 +81,7 @@ def _share_column(audit: Evaluation) -> str:
     """The township column the maps shade by: the first circle standard's share."""
     circle = audit.study.primary
     if circle is None:
-        msg = "the profile has no circle standard to shade townships by; give a column"
+        msg = Message("the profile has no circle standard to shade townships by; give a column")
         raise ValueError(msg)
     return circle.share_column
 

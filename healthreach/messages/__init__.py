@@ -12,6 +12,7 @@ translation with the same fields, and that no translation is left unused.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -39,7 +40,7 @@ class Message:
         """Equal when template and values are."""
         return isinstance(other, Message) and (self.template, self.values) == (other.template, other.values)
 
-    __hash__ = None  # type: ignore[assignment]  values may be unhashable
+    __hash__ = None  # type: ignore[assignment]  # values may be unhashable
 
     def render(self, lang: str = "en") -> str:
         """The message in ``lang`` (``zh`` or ``en``); values that are messages render in the same language."""
@@ -61,6 +62,14 @@ def render(text: str | Message, lang: str) -> str:
     return text.render(lang) if isinstance(text, Message) else str(text)
 
 
+def message_lines(lines: Sequence[str | Message]) -> Message:
+    """One message of several lines (at least one; each a message or plain text), rendered in one language."""
+    first, *rest = lines
+    if not rest:
+        return Message("{first}", first=first)
+    return Message("{first}\n{rest}", first=first, rest=message_lines(rest))
+
+
 @cache
 def catalogue(lang: str) -> dict[str, str]:
     """English template -> template in ``lang``, from every catalogue module of the language."""
@@ -71,9 +80,9 @@ def catalogue(lang: str) -> dict[str, str]:
 
     merged: dict[str, str] = {}
     for part in (zh_inputs.ZH, zh_outputs.ZH, zh_suggest.ZH):
-        overlap = merged.keys() & part.keys()
+        overlap = [t for t in merged.keys() & part.keys() if merged[t] != part[t]]  # one word may serve several
         if overlap:
-            problem = f"messages translated twice: {sorted(overlap)[:3]}"
+            problem = f"messages translated twice, differently: {sorted(overlap)[:3]}"
             raise RuntimeError(problem)
         merged.update(part)
     return merged

@@ -18,6 +18,7 @@ from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
 
 from healthreach.errors import HealthreachError
+from healthreach.messages import Message
 
 FONT_ENV = "HEALTHREACH_FONT"  # a .ttf, .otf or .ttc file to set the poster in, tried first
 
@@ -54,8 +55,8 @@ def _candidates() -> list[tuple[str, str]]:
     if chosen:
         path = Path(chosen)
         if not path.is_file():
-            msg = (f"{FONT_ENV}={chosen}: no such font file. Give the path of a .ttf, .otf or .ttc file, "
-                   f"or unset {FONT_ENV} to use an installed CJK font")
+            msg = Message("{env}={chosen}: no such font file. Give the path of a .ttf, .otf or .ttc file, or unset "
+                          "{env} to use an installed CJK font", env=FONT_ENV, chosen=chosen)
             raise PosterFontError(msg)
         font_manager.fontManager.addfont(str(path))
         out.append((font_manager.FontProperties(fname=str(path)).get_name(), str(path)))
@@ -91,8 +92,8 @@ def poster_fonts(text: str) -> PosterFonts:
         return PosterFonts((Path(best[1]), Path(symbol_path)), (best[0], SYMBOL_FAMILY))
     missing = best[2] if best is not None else missing
     chars = "".join(sorted(chr(c) for c in missing))[:40]
-    msg = (f"no installed font has the characters {chars!r} the poster needs, so they would print as empty "
-           "boxes. Install a Chinese font (Debian/Ubuntu: apt-get install fonts-noto-cjk or "
-           f"fonts-wqy-microhei; Windows and macOS have one), or set {FONT_ENV} to a .ttf/.otf/.ttc file "
-           "that has them; or draw the poster with --lang en if only the labels are Chinese")
+    msg = Message("no installed font has the characters {chars!r} the poster needs, so they would print as empty "
+                  "boxes. Install a Chinese font (Debian/Ubuntu: apt-get install fonts-noto-cjk or fonts-wqy-microhei; "
+                  "Windows and macOS have one), or set {env} to a .ttf/.otf/.ttc file that has them; or draw the "
+                  "poster with --lang en if only the labels are Chinese", chars=chars, env=FONT_ENV)
     raise PosterFontError(msg)

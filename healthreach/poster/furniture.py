@@ -11,11 +11,13 @@ import math
 
 from pyproj import Transformer
 
+from healthreach.messages import Message
+
 
 def scale_bar_m(map_width_m: float, fraction: float = 0.25) -> float:
     """The longest round length (1, 2 or 5 times a power of ten, metres) at most ``fraction`` of the map's width."""
     if not math.isfinite(map_width_m) or map_width_m <= 0:
-        msg = f"the map is {map_width_m} m wide: a scale bar needs a positive width"
+        msg = Message("the map is {width_m} m wide: a scale bar needs a positive width", width_m=map_width_m)
         raise ValueError(msg)
     limit = map_width_m * fraction
     power = 10 ** math.floor(math.log10(limit))

@@ -45,6 +45,7 @@ from healthreach.maps.layers import (
     township_label_points,
 )
 from healthreach.maps.scenario import CLOSED_COLOUR, GAINED_COLOUR, LOST_COLOUR, MOVE_COLOUR
+from healthreach.messages import Message
 from healthreach.poster.fonts import poster_fonts
 from healthreach.poster.furniture import north_angle_deg, scale_bar_m, scale_label
 from healthreach.poster.shapes import line_collection, polygon_patch
@@ -181,7 +182,8 @@ def check_page(page: str) -> str:
     """``page`` as a key of :data:`PAGES_MM` ("A3" or "A4", any case)."""
     key = str(page).upper()
     if key not in PAGES_MM:
-        msg = f"poster page {page!r} is not one of {', '.join(PAGES_MM)}; use --poster A3 or --poster A4"
+        msg = Message("poster page {page!r} is not one of {pages}; use --poster A3 or --poster A4", page=page,
+                      pages=", ".join(PAGES_MM))
         raise InputError(msg)
     return key
 

@@ -14,6 +14,7 @@ import pandas as pd
 from healthreach.errors import ScenarioError
 from healthreach.inputs import StudyInputs
 from healthreach.load.facilities import has_ambulance_counts
+from healthreach.messages import Message, message_lines
 from healthreach.profile import Profile
 from healthreach.scenario.schema import Add, Change, Close, Expand, Relocate, Scenario, Upgrade
 from healthreach.scenario.sites import Projections, Site, locate
@@ -24,11 +25,11 @@ def _known_types(profile: Profile) -> list[str]:
     return sorted({t for group in profile.groups.values() for t in group.types})
 
 
-def _suggest(ref: str, ids: list[str], names: list[str]) -> str:
+def _suggest(ref: str, ids: list[str], names: list[str]) -> Message:
     """' did you mean A (name), B (name)?' from ids and names close to ``ref``."""
     by_name = dict(zip(names, ids, strict=True))
     if ref in by_name:
-        return f" '{ref}' is the name of {by_name[ref]}: refer to facilities by id"
+        return Message(" '{ref}' is the name of {id}: refer to facilities by id", ref=ref, id=by_name[ref])
     def plain(text: str) -> str:  # 'thc1' and 'THC01' are the same id to a reader
         return re.sub(r"\d+", lambda m: str(int(m.group())), text.strip().upper())
 
@@ -37,12 +38,12 @@ def _suggest(ref: str, ids: list[str], names: list[str]) -> str:
     close += [by_name[n] for n in difflib.get_close_matches(ref, names, n=3, cutoff=0.5) if by_name[n] not in close]
     name_of = dict(zip(ids, names, strict=True))
     if close:
-        return " did you mean " + ", ".join(f"{c} ({name_of[c]})" for c in close[:4]) + "?"
-    sample = ", ".join(ids[:5])
-    return f" ids look like {sample}{', ...' if len(ids) > 5 else ''} ({len(ids)} facilities)"
+        return Message(" did you mean {ids}?", ids=", ".join(f"{c} ({name_of[c]})" for c in close[:4]))
+    sample = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+    return Message(" ids look like {sample} ({n} facilities)", sample=sample, n=len(ids))
 
 
-def _type_problem(value: str, profile: Profile, type_map: dict[str, str] | None = None) -> str | None:
+def _type_problem(value: str, profile: Profile, type_map: dict[str, str] | None = None) -> Message | None:
     """None when ``value`` (a type id, a Chinese or English name, or a ``type_map`` name) is one of the
     profile's group types; else what is wrong.
     """
@@ -50,10 +51,10 @@ def _type_problem(value: str, profile: Profile, type_map: dict[str, str] | None 
     if facility_type(value, type_map) in known:
         return None
     close = difflib.get_close_matches(value, known, n=2, cutoff=0.5)
-    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
-    return (f"type '{value}' is not a facility type of profile '{profile.name}'; {hint}"
-            f"known types: {', '.join(known)} (or their Chinese names, e.g. 乡镇卫生院, 社区卫生服务中心, 村卫生室; "
-            f"see docs/study-file.md)")
+    hint = Message("did you mean {types}? ", types=" or ".join(repr(c) for c in close)) if close else ""
+    return Message("type '{value}' is not a facility type of profile '{profile}'; {hint}known types: {known} (or "
+                   "their Chinese names, e.g. 乡镇卫生院, 社区卫生服务中心, 村卫生室; see docs/study-file.md)",
+                   value=value, profile=profile.name, hint=hint, known=", ".join(known))
 
 
 def check_changes(scenario: Scenario, facilities: pd.DataFrame, profile: Profile,
@@ -68,7 +69,7 @@ def check_changes(scenario: Scenario, facilities: pd.DataFrame, profile: Profile
     for i, change in enumerate(scenario.changes):
         checker.check(i, change)
     if checker.problems:
-        raise ScenarioError("\n".join(checker.problems))
+        raise ScenarioError(message_lines(checker.problems))
 
 
 class _ChangeChecker:
@@ -86,11 +87,12 @@ class _ChangeChecker:
         self.relocated: dict[str, int] = {}
         self.merged_into: dict[str, int] = {}  # facility id -> close change merging into it
         self.set_by: dict[tuple[str, str], tuple[int, Any]] = {}
-        self.problems: list[str] = []
+        self.problems: list[Message] = []
 
-    def say(self, i: int, text: str) -> None:
+    def say(self, i: int, problem: Message) -> None:
         """Note a problem of change ``i``."""
-        self.problems.append(f"{self.scenario.where}: {self.scenario.label(i)}: {text}")
+        self.problems.append(Message("{where}: {change}: {problem}", where=self.scenario.where,
+                                     change=self.scenario.label(i), problem=problem))
 
     def exists(self, i: int, ref: str, role: str = "") -> bool:
         """Whether facility ``ref`` exists before change ``i``; if not, say so with suggestions."""
@@ -98,7 +100,8 @@ class _ChangeChecker:
             return True
         all_ids = self.ids + [k for k, v in self.known.items() if v is not None]
         all_names = self.names + [c.name for c in self.scenario.changes[:i] if isinstance(c, Add)]
-        self.say(i, f"no facility with id '{ref}'{role} in {self.table};" + _suggest(ref, all_ids, all_names))
+        self.say(i, Message("no facility with id '{ref}'{role} in {table};{suggestion}", ref=ref, role=role,
+                            table=self.table, suggestion=_suggest(ref, all_ids, all_names)))
         return False
 
     def settle(self, i: int, ref: str, attr: str, value: Any) -> None:
@@ -109,8 +112,9 @@ class _ChangeChecker:
             return
         earlier = self.set_by.get((ref, attr))
         if earlier and earlier[1] != value:
-            self.say(i, f"sets {attr} of {ref} to {value!r}, but {self.scenario.label(earlier[0])} set it to "
-                        f"{earlier[1]!r}; keep one value")
+            self.say(i, Message("sets {attr} of {ref} to {value!r}, but {earlier} set it to {before!r}; keep one value",
+                                attr=attr, ref=ref, value=value, earlier=self.scenario.label(earlier[0]),
+                                before=earlier[1]))
         self.set_by[(ref, attr)] = (i, value)
 
     def check_type(self, i: int, value: str) -> None:
@@ -128,8 +132,8 @@ class _ChangeChecker:
         if not self.exists(i, ref):
             return
         if ref in self.closed:
-            self.say(i, f"{ref} is closed by {self.scenario.label(self.closed[ref])} and cannot be changed "
-                        f"afterwards; drop one of the two changes or reorder them")
+            self.say(i, Message("{ref} is closed by {closing} and cannot be changed afterwards; drop one of the two "
+                                "changes or reorder them", ref=ref, closing=self.scenario.label(self.closed[ref])))
             return
         if isinstance(change, Relocate):
             self.relocate(i, change)
@@ -150,9 +154,9 @@ class _ChangeChecker:
         ref = change.ref
         if ref in self.known:
             origin = self.known[ref]
-            what = (f"already exists in {self.table}" if origin is None
-                    else f"is already added by {self.scenario.label(origin)}")
-            self.say(i, f"id '{ref}' {what}; give the new facility its own id")
+            what = (Message("already exists in {table}", table=self.table) if origin is None
+                    else Message("is already added by {adding}", adding=self.scenario.label(origin)))
+            self.say(i, Message("id '{ref}' {what}; give the new facility its own id", ref=ref, what=what))
         else:
             self.known[ref] = i
         self.check_type(i, change.type)
@@ -162,11 +166,11 @@ class _ChangeChecker:
         ref = change.ref
         origin = self.known[ref]
         if origin is not None:
-            self.say(i, f"{ref} is added by {self.scenario.label(origin)}; give the final site in that add "
-                        f"instead of relocating it")
+            self.say(i, Message("{ref} is added by {adding}; give the final site in that add instead of relocating "
+                                "it", ref=ref, adding=self.scenario.label(origin)))
         elif ref in self.relocated:
-            self.say(i, f"relocates {ref} a second time ({self.scenario.label(self.relocated[ref])} moves it "
-                        f"already); keep one relocation with the final site")
+            self.say(i, Message("relocates {ref} a second time ({moving} moves it already); keep one relocation with "
+                                "the final site", ref=ref, moving=self.scenario.label(self.relocated[ref])))
         self.relocated[ref] = i
         self.settle(i, ref, "beds", change.beds)
         self.settle(i, ref, "ambulances", change.ambulances)
@@ -177,16 +181,18 @@ class _ChangeChecker:
         ref, into = change.ref, change.into
         origin = self.known[ref]
         if origin is not None:
-            self.say(i, f"closes {ref}, which {self.scenario.label(origin)} adds; drop both changes")
+            self.say(i, Message("closes {ref}, which {adding} adds; drop both changes", ref=ref,
+                                adding=self.scenario.label(origin)))
         if ref in self.merged_into:
-            self.say(i, f"closes {ref}, into which {self.scenario.label(self.merged_into[ref])} merges another "
-                        f"facility; merge into a facility that stays open")
+            self.say(i, Message("closes {ref}, into which {merging} merges another facility; merge into a facility "
+                                "that stays open", ref=ref, merging=self.scenario.label(self.merged_into[ref])))
         if into is not None:
             if into == ref:
-                self.say(i, f"{ref} cannot merge into itself")
+                self.say(i, Message("{ref} cannot merge into itself", ref=ref))
             elif self.exists(i, into, " (into)"):
                 if into in self.closed:
-                    self.say(i, f"merges into {into}, which {self.scenario.label(self.closed[into])} closes")
+                    self.say(i, Message("merges into {into}, which {closing} closes", into=into,
+                                        closing=self.scenario.label(self.closed[into])))
                 self.merged_into[into] = i
         self.closed[ref] = i
 
@@ -202,10 +208,8 @@ def check(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | No
     if not has_ambulance_counts(inputs.study.facilities):
         for i, change in enumerate(scenario.changes):
             if getattr(change, "ambulances", None):
-                msg = (
-                    f"{scenario.where}: {scenario.label(i)}: sets ambulances, but the study's "
-                    f"facility list gives no ambulance counts (facilities.ambulances_column), so "
-                    f"the change would count for nothing; give the study its ambulance counts"
-                )
+                msg = Message("{where}: {change}: sets ambulances, but the study's facility list gives no ambulance "
+                              "counts (facilities.ambulances_column), so the change would count for nothing; give the "
+                              "study its ambulance counts", where=scenario.where, change=scenario.label(i))
                 raise ScenarioError(msg)
     return locate(scenario, inputs, facilities, projections)

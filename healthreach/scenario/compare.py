@@ -13,28 +13,31 @@ from healthreach.diff import Diff
 from healthreach.errors import ScenarioError
 from healthreach.evaluation import Evaluation
 from healthreach.labels import standard_titles, standards_named
+from healthreach.messages import Message
 from healthreach.scenario.schema import Scenario
 from healthreach.standards.groups import group_id
 from healthreach.study import DEMO_STUDY, StudyFile
 
 
-def check_standard(by: str, evaluation: Evaluation) -> str:
+def check_standard(by: str, evaluation: Evaluation, lang: str = "zh") -> str:
     """The figure id ``by`` names (an id, or a standard's Chinese or English title); a ScenarioError listing
-    the standards when it names none or several.
+    the standards (with their titles in ``lang``) when it names none or several.
     """
     english = {fid: f.title for fid, f in evaluation.figures.items()}
     found = standards_named(by, evaluation.study.standards, english)
     if len(found) == 1:
         return found[0]
     ids = list(english)
-    titles = standard_titles(evaluation.study.standards, english, "zh")
+    titles = standard_titles(evaluation.study.standards, english, lang)
     listed = ", ".join(f"{i} ({titles.get(i, english[i])})" for i in ids)
     if found:
-        msg = f"--by: '{by}' names several standards ({', '.join(found)}); give one id (standards: {listed})"
+        msg = Message("--by: '{by}' names several standards ({found}); give one id (standards: {listed})",
+                      by=by, found=", ".join(found), listed=listed)
         raise ScenarioError(msg)
     close = difflib.get_close_matches(by, ids, n=1)
-    raise ScenarioError(f"--by: no standard '{by}'" + (f"; did you mean '{close[0]}'?" if close else "")
-                        + f" (standards: {listed})")
+    hint = Message("; did you mean '{id}'?", id=close[0]) if close else ""
+    msg = Message("--by: no standard '{by}'{hint} (standards: {listed})", by=by, hint=hint, listed=listed)
+    raise ScenarioError(msg)
 
 
 def compare_table(results: list[Diff], by: str | None = None) -> pd.DataFrame:
@@ -49,7 +52,7 @@ def compare_table(results: list[Diff], by: str | None = None) -> pd.DataFrame:
     (``newly_covered_people_65plus``, ...), then every figure's value.
     """
     if not results:
-        msg = "no scenarios to compare"
+        msg = Message("no scenarios to compare")
         raise ScenarioError(msg)
     base = results[0].before
     by = check_standard(by or (base.study.primary.id if base.study.primary else next(iter(base.figures))), base)
@@ -96,8 +99,8 @@ def check_distinct(paths: list[Path]) -> None:
     for path in paths:
         key = path.resolve()
         if key in seen:
-            msg = (f"the scenario file {path} is given twice (also as {seen[key]}); "
-                   f"give each scenario once")
+            msg = Message("the scenario file {path} is given twice (also as {other}); give each scenario once",
+                          path=path, other=seen[key])
             raise ScenarioError(msg)
         seen[key] = path
 
@@ -107,6 +110,6 @@ def baseline_for(scenarios: list[Scenario]) -> StudyFile:
     studies = {s.study or DEMO_STUDY for s in scenarios}
     if len(studies) > 1:
         listed = "; ".join(f"{s.where}: {s.study or DEMO_STUDY}" for s in scenarios)
-        msg = f"scenarios compared together must share one base study; got {listed}"
+        msg = Message("scenarios compared together must share one base study; got {listed}", listed=listed)
         raise ScenarioError(msg)
     return scenarios[0].load_study()

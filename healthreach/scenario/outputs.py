@@ -14,6 +14,7 @@ from healthreach.diff import Diff
 from healthreach.errors import ScenarioError
 from healthreach.isochrones import cell_squares
 from healthreach.labels import column_headers, standard_titles
+from healthreach.messages import Message
 from healthreach.report import json_safe, standards_table, write_files
 from healthreach.scenario.schema import Scenario, kind_of
 from healthreach.sources import describe_inputs
@@ -72,8 +73,8 @@ def _group_moves(result: Diff) -> dict:
 def change_moves(result: Diff) -> pd.DataFrame:
     """One row per change of the scenario compared (see :func:`healthreach.scenario.apply.apply_changes`)."""
     if result.after.moves is None:
-        msg = ("the evaluation compared was not made by applying changes; "
-               "compare an evaluation with the result of its apply()")
+        msg = Message("the evaluation compared was not made by applying changes; compare an evaluation with the "
+                      "result of its apply()")
         raise ScenarioError(msg)
     return result.after.moves
 

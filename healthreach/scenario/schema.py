@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, ValidationError,
 
 from healthreach.crs import datum_name, parse_crs
 from healthreach.errors import CRSError, HealthreachError, ScenarioError
+from healthreach.messages import Message, message_lines
 from healthreach.study import StudyFile, format_validation_error, load_study, read_yaml
 
 KINDS = ("add", "relocate", "close", "upgrade", "expand")
@@ -45,16 +46,16 @@ class Location(_Strict):
         geo = self.lon is not None or self.lat is not None
         proj = self.x is not None or self.y is not None
         if geo and proj:
-            msg = "give either lon/lat or x/y, not both"
+            msg = Message("give either lon/lat or x/y, not both")
             raise ValueError(msg)
         if geo and (self.lon is None or self.lat is None):
-            msg = "give both lon and lat"
+            msg = Message("give both lon and lat")
             raise ValueError(msg)
         if proj and (self.x is None or self.y is None):
-            msg = "give both x and y"
+            msg = Message("give both x and y")
             raise ValueError(msg)
         if not (geo or proj):
-            msg = "give lon/lat (degrees) or x/y (metres, with crs: EPSG:....)"
+            msg = Message("give lon/lat (degrees) or x/y (metres, with crs: EPSG:....)")
             raise ValueError(msg)
         return self
 
@@ -129,7 +130,7 @@ class Upgrade(_Strict):
     @model_validator(mode="after")
     def _something(self) -> Upgrade:
         if self.type is None and self.emergency is None and self.name is None:
-            msg = "an upgrade needs type:, emergency: or name:"
+            msg = Message("an upgrade needs type:, emergency: or name:")
             raise ValueError(msg)
         return self
 
@@ -150,7 +151,7 @@ class Expand(_Strict):
     @model_validator(mode="after")
     def _something(self) -> Expand:
         if self.beds is None and self.ambulances is None:
-            msg = "an expansion needs beds: and/or ambulances:"
+            msg = Message("an expansion needs beds: and/or ambulances:")
             raise ValueError(msg)
         return self
 
@@ -196,14 +197,14 @@ class Scenario(_Strict):
     source: Path | None = None
 
     @property
-    def where(self) -> str:
-        """How messages name the scenario: its file, or 'scenario'."""
-        return str(self.source) if self.source else "scenario"
+    def where(self) -> str | Message:
+        """How messages name the scenario: its file, or 'scenario' (in the message's language)."""
+        return str(self.source) if self.source else Message("scenario")
 
-    def label(self, i: int) -> str:
+    def label(self, i: int) -> Message:
         """How messages name change ``i`` (0-based): 'change 3 (relocate THC07)'."""
         change = self.changes[i]
-        return f"change {i + 1} ({kind_of(change)} {change.ref})"
+        return Message("change {number} ({kind} {id})", number=i + 1, kind=kind_of(change), id=change.ref)
 
     def load_study(self) -> StudyFile:
         """The base study (``study: demo`` is the bundled demo county)."""
@@ -218,25 +219,26 @@ def coordinate_system(value: str) -> str | pyproj.CRS:
     return parse_crs(value, "crs")
 
 
-def parse_changes(raw_changes: list[Any], where: str = "changes") -> list[Change]:
+def parse_changes(raw_changes: list[Any], where: str | Message = "changes") -> list[Change]:
     """Validate a list of changes (mappings as in a scenario file, or change objects); one
     ScenarioError lists every problem.
     """
-    problems, changes = [], []
+    problems: list[str | Message] = []
+    changes: list[Change] = []
     for i, raw in enumerate(raw_changes):
-        at = f"{where}: change {i + 1}"
+        at = Message("{where}: change {number}", where=where, number=i + 1)
         if isinstance(raw, Add | Relocate | Close | Upgrade | Expand):
             changes.append(raw)
             continue
         if not isinstance(raw, dict):
-            problems.append(f"{at}: expected a mapping such as {{relocate: THC07, to: {{lon: ..., lat: ...}}}}, "
-                            f"got {type(raw).__name__}")
+            problems.append(Message("{at}: expected a mapping such as {{relocate: THC07, to: {{lon: ..., lat: "
+                                    "...}}}}, got {got}", at=at, got=type(raw).__name__))
             continue
         kinds = [k for k in KINDS if k in raw]
         if len(kinds) != 1:
             got = ", ".join(kinds) if kinds else ", ".join(map(str, raw)) or "nothing"
-            problems.append(f"{at}: a change starts with exactly one of {', '.join(KINDS)} "
-                            f"(the facility id), got {got}")
+            problems.append(Message("{at}: a change starts with exactly one of {kinds} (the facility id), got {got}",
+                                    at=at, kinds=", ".join(KINDS), got=got))
             continue
         model = _MODELS[kinds[0]]
         try:
@@ -244,9 +246,9 @@ def parse_changes(raw_changes: list[Any], where: str = "changes") -> list[Change
         except ValidationError as exc:
             problems.append(format_validation_error(exc, f"{at} ({kinds[0]} {raw.get(kinds[0])})", model))
     if problems:
-        raise ScenarioError("\n".join(problems))
+        raise ScenarioError(message_lines(problems))
     if not changes:
-        msg = f"{where}: no changes given"
+        msg = Message("{where}: no changes given", where=where)
         raise ScenarioError(msg)
     return changes
 
@@ -256,19 +258,19 @@ def as_scenario(changes: Scenario | Iterable[Any], name: str = "changes") -> Sce
     if isinstance(changes, Scenario):
         return changes
     if isinstance(changes, str | bytes | dict):
-        msg = (f"scenario: expected a list of changes, such as [{{'relocate': 'THC07', 'to': {{'lon': ..., "
-               f"'lat': ...}}}}], got {type(changes).__name__}")
+        msg = Message("scenario: expected a list of changes, such as [{{'relocate': 'THC07', 'to': {{'lon': ..., "
+                      "'lat': ...}}}}], got {got}", got=type(changes).__name__)
         raise ScenarioError(msg)
-    return Scenario(name=name, study=None, changes=parse_changes(list(changes), "scenario"))
+    return Scenario(name=name, study=None, changes=parse_changes(list(changes), Message("scenario")))
 
 
 def parse_scenario(data: dict[str, Any], source: Path | None = None) -> Scenario:
     """Validate a scenario mapping (as read from YAML); paths are relative to ``source``'s folder."""
-    where = str(source) if source else "scenario"
+    where = str(source) if source else Message("scenario")
     try:
         top = _File.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc, where, _File)) from None
+        raise ScenarioError(format_validation_error(exc, str(where), _File)) from None
     changes = parse_changes(top.changes, where)
     if top.study.strip().lower() == "demo":
         study = None
@@ -279,15 +281,13 @@ def parse_scenario(data: dict[str, Any], source: Path | None = None) -> Scenario
         if study.is_dir():
             study = study / "study.yaml"
         if not study.is_file():
-            msg = (
-                f"{where}: study: base study not found: {study} "
-                f"(a path relative to the scenario file, or 'demo')"
-            )
+            msg = Message("{where}: study: base study not found: {study} (a path relative to the scenario file, "
+                          "or 'demo')", where=where, study=study)
             raise ScenarioError(msg)
     try:
         coordinate_system(top.crs)
     except CRSError as exc:
-        msg = f"{where}: {exc}"
+        msg = Message("{where}: {problem}", where=where, problem=exc.args[0])
         raise ScenarioError(msg) from None
     return Scenario(name=top.name, description=top.description, study=study, crs=top.crs,
                     max_road_m=top.max_road_m, changes=changes, source=source)
@@ -302,5 +302,5 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         data = read_yaml(path, "scenario file", ID_KEYS)
     except HealthreachError as exc:
-        raise ScenarioError(str(exc)) from None
+        raise ScenarioError(*exc.args) from None
     return parse_scenario(data, path)

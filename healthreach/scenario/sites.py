@@ -12,6 +12,7 @@ import shapely
 from healthreach.crs import looks_swapped, to_wgs84
 from healthreach.errors import CRSError, ScenarioError
 from healthreach.inputs import StudyInputs
+from healthreach.messages import Message, message_lines
 from healthreach.scenario.schema import Add, Location, Relocate, Scenario, coordinate_system
 
 
@@ -39,7 +40,7 @@ def _as_given(loc: Location) -> tuple[float, float]:
     """The site's two numbers as given: (lon, lat) in degrees or (x, y) in metres."""
     a, b = (loc.lon, loc.lat) if loc.geographic else (loc.x, loc.y)
     if a is None or b is None:  # a validated Location has one full pair
-        msg = f"{loc.text()}: give both numbers of the site"
+        msg = Message("{site}: give both numbers of the site", site=loc.text())
         raise ScenarioError(msg)
     return a, b
 
@@ -92,7 +93,7 @@ def locate(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | N
     facilities = inputs.facilities if facilities is None else facilities
     locator = _Locator(scenario, inputs, projections or Projections(inputs.crs),
                        dict(zip(facilities["id"], facilities["name"], strict=True)))
-    problems: list[str] = []
+    problems: list[Message] = []
     sites: dict[int, Site] = {}
     for i, change in enumerate(scenario.changes):
         if not isinstance(change, Add | Relocate):
@@ -101,9 +102,10 @@ def locate(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | N
         if isinstance(site, Site):
             sites[i] = site
         else:
-            problems.append(f"{scenario.where}: {scenario.label(i)}: {site}")
+            problems.append(Message("{where}: {change}: {problem}", where=scenario.where, change=scenario.label(i),
+                                    problem=site))
     if problems:
-        raise ScenarioError("\n".join(problems))
+        raise ScenarioError(message_lines(problems))
     return sites
 
 
@@ -116,11 +118,11 @@ class _Locator:
     projections: Projections
     names: dict[str, str]
 
-    def site(self, change: Add | Relocate) -> Site | str:
+    def site(self, change: Add | Relocate) -> Site | str | Message:
         """The change's site, or what is wrong with it."""
         loc = change.at if isinstance(change, Add) else change.to
         converted = self.convert(loc)
-        if isinstance(converted, str):
+        if not isinstance(converted, tuple):
             return converted
         x, y, lon, lat = converted
         outside = self.outside_problem(change, loc, x, y)
@@ -129,45 +131,48 @@ class _Locator:
         walk = self.inputs.network.attach(np.array([x]), np.array([y]), "walk")
         drive = self.inputs.network.attach(np.array([x]), np.array([y]), "drive")
         max_road_m = self.scenario.max_road_m
-        far = [(m, d) for m, d in (("drivable", float(drive.leg_m[0])), ("walkable", float(walk.leg_m[0])))
-               if d > max_road_m]
+        far = [(m, d) for m, d in ((Message("drivable"), float(drive.leg_m[0])),
+                                   (Message("walkable"), float(walk.leg_m[0]))) if d > max_road_m]
         if far:
             mode, dist = far[0]
             name = change.name or self.names.get(change.ref, change.ref)
-            return (f"the site of {change.ref} ({name}) at {loc.text()} lies {dist:,.0f} m from the nearest "
-                    f"{mode} road, farther than max_road_m ({max_road_m:g} m); check the coordinates "
-                    f"(and their crs), or raise max_road_m if the site is meant to be that remote")
+            return Message("the site of {id} ({name}) at {site} lies {dist_m:,.0f} m from the nearest {mode} road, "
+                           "farther than max_road_m ({max_road_m:g} m); check the coordinates (and their crs), or "
+                           "raise max_road_m if the site is meant to be that remote", id=change.ref, name=name,
+                           site=loc.text(), dist_m=dist, mode=mode, max_road_m=max_road_m)
         return Site(x, y, lon, lat, int(walk.seg[0]), float(walk.along_m[0]), float(walk.leg_m[0]),
                     int(drive.seg[0]), float(drive.along_m[0]), float(drive.leg_m[0]))
 
-    def convert(self, loc: Location) -> tuple[float, float, float, float] | str:
+    def convert(self, loc: Location) -> tuple[float, float, float, float] | str | Message:
         """(x, y) in the analysis CRS (metres) and (lon, lat) in WGS84 of the site, or what is wrong."""
         system_text = loc.crs or self.scenario.crs
         try:
             system = self.projections.system(system_text)
         except CRSError as exc:
-            return str(exc)
+            return exc.args[0]
         geographic = isinstance(system, str) or system.is_geographic
         if loc.geographic and not geographic:
-            return f"lon/lat given but crs {system_text} is projected; give x/y in metres, or a geographic crs"
+            return Message("lon/lat given but crs {crs} is projected; give x/y in metres, or a geographic crs",
+                           crs=system_text)
         if not loc.geographic and geographic:
-            return (f"x/y given but crs {system_text} is geographic; give lon/lat, or the projected "
-                    f"crs of the x/y (e.g. crs: EPSG:4545)")
+            return Message("x/y given but crs {crs} is geographic; give lon/lat, or the projected crs of the x/y "
+                           "(e.g. crs: EPSG:4545)", crs=system_text)
         a, b = _as_given(loc)
         if loc.geographic and looks_swapped(a, b):
-            return (f"longitude {a} / latitude {b} look swapped (or out of range): lon is east-west "
-                    f"(73..135 in China), lat north-south (18..54); swap them")
+            return Message("longitude {lon} / latitude {lat} look swapped (or out of range): lon is east-west "
+                           "(73..135 in China), lat north-south (18..54); swap them", lon=a, lat=b)
         try:
             return self.projections.to_analysis(a, b, system)
         except (CRSError, pyproj.exceptions.ProjError) as exc:
-            return f"{loc.text()} cannot be converted from {system_text}: {exc}"
+            return Message("{site} cannot be converted from {crs}: {reason}", site=loc.text(), crs=system_text,
+                           reason=exc.args[0] if isinstance(exc, CRSError) else str(exc))
 
     def inside_area(self, x: float, y: float) -> bool:
         """Whether the point (analysis CRS, metres) lies in the study area; on a boundary (to 1 m) counts."""
         towns = self.inputs.boundaries
         return len(towns.sindex.query(shapely.Point(x, y), predicate="dwithin", distance=1.0)) > 0
 
-    def outside_problem(self, change: Add | Relocate, loc: Location, x: float, y: float) -> str | None:
+    def outside_problem(self, change: Add | Relocate, loc: Location, x: float, y: float) -> Message | None:
         """What is wrong with a site at (x, y) outside the study area (swapped numbers, or not allowed there);
         None inside, or outside where allowed.
         """
@@ -182,11 +187,11 @@ class _Locator:
             swapped_inside = False
         if swapped_inside:
             first, second = ("lon", "lat") if loc.geographic else ("x", "y")
-            return (f"{loc.text()} looks swapped: the point lies outside the study area but "
-                    f"{first} {b}, {second} {a} lies inside; swap the two values")
+            return Message("{site} looks swapped: the point lies outside the study area but {first} {b}, {second} {a} "
+                           "lies inside; swap the two values", site=loc.text(), first=first, b=b, second=second, a=a)
         if change.allow_outside:
             return None
         km = float(self.inputs.boundaries.distance(shapely.Point(x, y)).min()) / 1000
-        return (f"{loc.text()} ({system_text}) lies {km:,.1f} km outside the study area; check the "
-                f"coordinates and their crs, or set allow_outside: true on this change for a facility "
-                f"beyond the district (e.g. a tertiary hospital)")
+        return Message("{site} ({crs}) lies {km:,.1f} km outside the study area; check the coordinates and their "
+                       "crs, or set allow_outside: true on this change for a facility beyond the district (e.g. a "
+                       "tertiary hospital)", site=loc.text(), crs=system_text, km=km)

@@ -35,6 +35,7 @@ from starlette.routing import Route
 
 from healthreach.errors import HealthreachError
 from healthreach.evaluation import Evaluation
+from healthreach.messages import Message
 from healthreach.serve import payloads
 from healthreach.serve.page import page
 from healthreach.serve.session import Session, Sessions
@@ -53,13 +54,13 @@ Suggest = Callable[[Evaluation], list[dict[str, Any]]]  # ranked sites: lon, lat
 class RequestError(HealthreachError, ValueError):
     """A request the API refuses: ``status`` is its HTTP status, the message says what to do."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, message: Message, status: int) -> None:
         super().__init__(message)
         self.status = status
 
 
 def _refuse_constant(name: str) -> float:
-    msg = f"{name} is not a number JSON allows; give finite numbers"
+    msg = Message("{name} is not a number JSON allows; give finite numbers", name=name)
     raise ValueError(msg)
 
 
@@ -68,21 +69,21 @@ def read_json(raw: bytes) -> Any:
     try:
         return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
     except UnicodeDecodeError:
-        raise RequestError(400, "the body is not UTF-8 text") from None
+        raise RequestError(Message("the body is not UTF-8 text"), 400) from None
     except ValueError as exc:
-        raise RequestError(400, f"the body is not valid JSON: {exc}") from None
+        raise RequestError(Message("the body is not valid JSON: {reason}", reason=str(exc)), 400) from None
 
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The request's body, or a 413 :class:`RequestError` once it passes ``limit`` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise RequestError(413, f"the body is larger than {limit:,} bytes")
+        raise RequestError(Message("the body is larger than {limit:,} bytes", limit=limit), 413)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise RequestError(413, f"the body is larger than {limit:,} bytes")
+            raise RequestError(Message("the body is larger than {limit:,} bytes", limit=limit), 413)
     return bytes(body)
 
 
@@ -126,19 +127,19 @@ class Server:
             return
         given = request.headers.get("x-token") or request.query_params.get("token") or ""
         if not secrets.compare_digest(given.encode(), self.token.encode()):
-            raise RequestError(401, "this server needs its token: open the address it printed at start "
-                                    "(…/?token=...), or send the X-Token header")
+            raise RequestError(Message("this server needs its token: open the address it printed at start "
+                                       "(…/?token=...), or send the X-Token header"), 401)
 
     def session(self, request: Request) -> Session:
         """The request's session (``X-Session`` header or ``?session=``), or a 4xx."""
         sid = request.headers.get("x-session") or request.query_params.get("session")
         if not sid:
-            raise RequestError(400, "no session: start one with POST /api/sessions and send its id "
-                                    "in the X-Session header")
+            raise RequestError(Message("no session: start one with POST /api/sessions and send its id in the "
+                                       "X-Session header"), 400)
         found = self.sessions.get(sid)
         if found is None:
-            raise RequestError(404, "unknown or expired session (the oldest are dropped when too many tabs "
-                                    "are open): reload the page, or start one with POST /api/sessions")
+            raise RequestError(Message("unknown or expired session (the oldest are dropped when too many tabs are "
+                                       "open): reload the page, or start one with POST /api/sessions"), 404)
         return found
 
     def answer(self, session: Session, work: Callable[[], Any]) -> dict[str, Any]:
@@ -167,7 +168,7 @@ async def static(request: Request) -> Response:
     """The page's script and styles: a fixed list of the package's files (no token: nothing of the study)."""
     name = request.path_params["name"]
     if name not in STATIC:  # a fixed list: a request never names a path
-        raise RequestError(404, f"no static file {name!r}")
+        raise RequestError(Message("no static file {name!r}", name=name), 404)
     data = resources.files("healthreach.serve").joinpath(f"static/{name}").read_bytes()
     return Response(data, media_type=STATIC[name])
 
@@ -195,8 +196,8 @@ async def changes(request: Request) -> Response:
     session = server.session(request)
     change = read_json(await read_body(request, MAX_CHANGE_BYTES))
     if not isinstance(change, dict):
-        raise RequestError(400, "expected one change as a JSON object in the scenario file's format, such as "
-                                '{"relocate": "THC07", "to": {"lon": 107.79, "lat": 29.39}}')
+        raise RequestError(Message("expected one change as a JSON object in the scenario file's format, such as "
+                                   '{{"relocate": "THC07", "to": {{"lon": 107.79, "lat": 29.39}}}}'), 400)
     preview = request.query_params.get("preview", "") in ("1", "true")
     return JSONResponse(await run_in_threadpool(server.answer, session,
                                                 lambda: session.change(change, preview=preview)))
@@ -227,7 +228,7 @@ async def scenario(request: Request) -> Response:
     try:
         content = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise RequestError(400, "the scenario file is not UTF-8 text; save it as UTF-8") from None
+        raise RequestError(Message("the scenario file is not UTF-8 text; save it as UTF-8"), 400) from None
     return JSONResponse(await run_in_threadpool(server.answer, session, lambda: session.load(content)))
 
 
@@ -293,12 +294,20 @@ def _export(server: Server, session: Session) -> str:
         return render_html(scenario_map(server.base.diff(after), lang=server.lang, basemap="none", offline=True))
 
 
-async def _refused(_: Request, exc: Exception) -> Response:
-    return JSONResponse({"error": str(exc)}, status_code=getattr(exc, "status", 400))
+def _page_lang(request: Request) -> str:
+    """The language of the page the request comes from (the server's ``--lang``)."""
+    server = getattr(request.app.state, "server", None)
+    return server.lang if server is not None else "zh"
 
 
-async def _unprocessable(_: Request, exc: Exception) -> Response:
-    return JSONResponse({"error": str(exc)}, status_code=422)
+async def _refused(request: Request, exc: Exception) -> Response:
+    text = exc.text(_page_lang(request)) if isinstance(exc, HealthreachError) else str(exc)
+    return JSONResponse({"error": text}, status_code=getattr(exc, "status", 400))
+
+
+async def _unprocessable(request: Request, exc: Exception) -> Response:
+    text = exc.text(_page_lang(request)) if isinstance(exc, HealthreachError) else str(exc)
+    return JSONResponse({"error": text}, status_code=422)
 
 
 async def _http(_: Request, exc: Exception) -> Response:
@@ -308,5 +317,5 @@ async def _http(_: Request, exc: Exception) -> Response:
 
 async def _crash(request: Request, exc: Exception) -> Response:
     log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
-    return JSONResponse({"error": f"the server could not answer ({type(exc).__name__}); see its log"},
-                        status_code=500)
+    problem = Message("the server could not answer ({error}); see its log", error=type(exc).__name__)
+    return JSONResponse({"error": problem.render(_page_lang(request))}, status_code=500)

@@ -20,6 +20,7 @@ import yaml
 
 from healthreach.errors import ScenarioError, StudyError
 from healthreach.evaluation import Evaluation
+from healthreach.messages import Message
 from healthreach.scenario.checks import check_changes
 from healthreach.scenario.schema import ID_KEYS, Scenario, parse_changes, parse_scenario
 from healthreach.serve.changes import ChangeDict, as_dict, merge
@@ -70,7 +71,7 @@ class Session:
         on its own (unknown id, site outside the study area or far from the
         roads) or contradicts the session's earlier changes.
         """
-        change = parse_changes([raw], "scenario")[0]
+        change = parse_changes([raw], Message("scenario"))[0]
         key = as_dict(change)
         if self.preview is not None and self.preview[0] == key and self.preview[1] is self.now:
             state = self.preview[2]
@@ -119,7 +120,7 @@ class Session:
         try:
             data = parse_yaml(text, UPLOAD_NAME, ID_KEYS)
         except StudyError as exc:
-            raise ScenarioError(str(exc)) from None
+            raise ScenarioError(*exc.args) from None
         data["study"] = "demo"  # never resolved as a path; the changes apply to the served study
         loaded = parse_scenario(data)
         changes = []

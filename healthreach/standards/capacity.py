@@ -32,6 +32,7 @@ from scipy.sparse.csgraph import maximum_flow
 from typing_extensions import override
 
 from healthreach.errors import StudyError
+from healthreach.messages import Message
 from healthreach.profile import CapacityStandard
 from healthreach.standards.base import Context, Figure, Standard, passes, share
 from healthreach.standards.tally import Tally
@@ -75,8 +76,8 @@ def max_flow(people: np.ndarray, capacity: np.ndarray, cell: np.ndarray, row: np
     head = np.r_[1 + np.arange(a), 1 + a + row_node, np.full(b, sink)]
     cap = np.r_[people[used_cells], people[cell], capacity[used_rows]]
     if cap.max(initial=0) > MAX_UNITS or people.sum() > MAX_UNITS:
-        msg = (f"capacity coverage: {people.sum() / TENTHS:,.0f} people or a capacity above "
-               f"{MAX_UNITS / TENTHS:,.0f} is beyond the flow solver's whole numbers")
+        msg = Message("capacity coverage: {people:,.0f} people or a capacity above {most:,.0f} is beyond the flow "
+                      "solver's whole numbers", people=people.sum() / TENTHS, most=MAX_UNITS / TENTHS)
         raise StudyError(msg)
     graph = sparse.csr_array((cap.astype(np.int32), (tail, head)), shape=(sink + 1, sink + 1))
     flow = maximum_flow(graph, source, sink, method="dinic").flow.tocoo()
@@ -177,8 +178,9 @@ class Capacity(Standard):
                  f"({how}; {'maximum flow' if s.method == 'max_flow' else 'ordered filling'})")
         if self.source_column() not in whole.counted:
             return [Figure(self.id, title, total, None, None, s.target_share, None,
-                           details={"not_assessed": f"the facility list gives no {self.source_column()} counts "
-                                                    f"(facilities.{self.source_column()}_column)"})]
+                           details={"not_assessed": Message("the facility list gives no {counts} counts "
+                                                            "(facilities.{counts}_column)",
+                                                            counts=self.source_column())})]
         served = self.evaluate(whole)
         covered = float(served.cell_served.sum())
         saturated = self.saturated(served)

@@ -16,6 +16,7 @@ import dataclasses
 
 from healthreach.errors import StudyError
 from healthreach.i18n import group_name
+from healthreach.messages import Message
 from healthreach.standards.base import Context, Figure, Standard
 from healthreach.standards.tally import CellWeights, Tally
 
@@ -57,15 +58,17 @@ def group_columns(unit: Standard, group: str) -> list[str]:
 
 def check_group_names(units: tuple[Standard, ...], groups: list[str], profile: str) -> None:
     """Raise a StudyError when a group's figure or township column would take the name of another one."""
-    for what, own, of_group in (("figure", lambda u: u.figure_ids(), group_figure_ids),
-                                ("township column", lambda u: [c.name for c in u.township_columns()],
+    for what, own, of_group in ((Message("figure"), lambda u: u.figure_ids(), group_figure_ids),
+                                (Message("township column"), lambda u: [c.name for c in u.township_columns()],
                                  group_columns)):
         owner = {name: unit.id for unit in units for name in own(unit)}
         for group in groups:
             for unit in units:
                 for name in of_group(unit, group):
                     if name in owner:
-                        msg = (f"profile '{profile}': the {what} '{name}' of standard '{unit.id}' for the population "
-                               f"group '{group}' is also written by standard '{owner[name]}'; rename that standard")
+                        msg = Message("profile '{profile}': the {what} '{name}' of standard '{id}' for the population "
+                                      "group '{group}' is also written by standard '{owner}'; rename that standard",
+                                      profile=profile, what=what, name=name, id=unit.id, group=group,
+                                      owner=owner[name])
                         raise StudyError(msg)
                     owner[name] = unit.id

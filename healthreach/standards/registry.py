@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from healthreach.errors import StudyError
+from healthreach.messages import Message
 from healthreach.profile import Profile
 from healthreach.standards.ambulances import Ambulances
 from healthreach.standards.base import Standard
@@ -33,17 +34,18 @@ def build_standards(profile: Profile) -> tuple[Standard, ...]:
     for unit in units:
         if isinstance(unit, Per1000):
             unit.tiers = tiers_of(units)  # the ratio by catchment shares out the tier catchments
-    for what, names in (("figure", lambda u: u.figure_ids()),
-                        ("township column", lambda u: [*(c.name for c in u.township_columns()),
-                                                       *u.township_value_names()]),
-                        ("facility column", lambda u: u.facility_value_names())):
+    for what, names in ((Message("figure"), lambda u: u.figure_ids()),
+                        (Message("township column"), lambda u: [*(c.name for c in u.township_columns()),
+                                                                *u.township_value_names()]),
+                        (Message("facility column"), lambda u: u.facility_value_names())):
         owner: dict[str, str] = {}
         for unit in units:
             for name in names(unit):
                 if name in owner:
-                    msg = (f"profile '{profile.name}': standards '{owner[name]}' and '{unit.id}' would both write "
-                           f"the {what} '{name}'; rename one of them (columns are named from the id without its "
-                           f"threshold, plus the threshold)")
+                    msg = Message("profile '{profile}': standards '{owner}' and '{id}' would both write the {what} "
+                                  "'{name}'; rename one of them (columns are named from the id without its threshold, "
+                                  "plus the threshold)", profile=profile.name, owner=owner[name], id=unit.id,
+                                  what=what, name=name)
                     raise StudyError(msg)
                 owner[name] = unit.id
     return units
