@@ -215,6 +215,12 @@ TERMINAL: dict[str, tuple[str, str]] = {
     "unreachable": ("不可达人口", "unreachable"), "result": ("结果", "result"), "target": ("目标", "target"),
     "pass": ("达标", "pass"), "fail": ("未达标", "FAIL"), "not_assessed": ("未评估", "not assessed"),
     "min": ("分钟", "min"), "n/a": ("无", "n/a"),
+    # the suggested-sites table
+    "site_rank": ("序号", "#"), "site_id": ("编号", "id"), "candidate": ("候选站点", "candidate"),
+    "lon": ("经度", "lon"), "lat": ("纬度", "lat"), "township": ("所在乡镇", "township"),
+    "newly_covered": ("新增覆盖（人）", "newly covered"), "share_after": ("实施后比例", "share after"),
+    "runner_ups": ("附近备选站点（少覆盖人数）", "runner-ups"), "newly_covered_of": ("其中{group}（人）", "{group}"),
+    "method_greedy": ("贪心法", "greedy"), "method_exact": ("精确解", "exact"),
     "audit_title": ("{study}：{people} 人，{facilities} 个医疗机构",
                     "{study}: {people} people, {facilities} facilities"),
     "nobody_unreachable": ("不可达人口：0 人（每个标准的机构组人人可达）",

@@ -346,7 +346,8 @@ def test_cli_every_option_end_to_end(demo, coarse, tmp_path):
                                    "--time-limit-s", "20", "--max-road-m", "800", "--no-map", "--lang", "zh",
                                    "--out", str(out)])
     assert run.exit_code == 0, run.output
-    assert "精确解，2 个站点" in run.output and "已证明最优" in run.output  # --lang zh
+    assert "精确解，2 个站点" in run.output  # --lang zh
+    assert "已证明最优" in run.output
     assert not (out / "map.html").exists()
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["standard"] == "tertiary_hospital_1h"
@@ -398,3 +399,25 @@ def test_the_documented_python_example_runs(demo_inputs, capsys):
     assert len(result.sites) == 5
     assert result.exact[5].optimal
     assert "upper_bound_people" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("width", [60, 80, 200])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_sites_table_never_cuts_a_figure_at_any_width(demo, coarse, width, lang):
+    from rich.console import Console
+
+    from healthreach.cli.suggest import print_result
+
+    result = suggest(demo, "township_hc", 3, candidates=coarse, group="65plus")
+    out = Console(width=width, record=True, color_system=None)
+    print_result(result, out, lang)
+    text = out.export_text()
+    assert "…" not in text
+    lines = text.splitlines()
+    for _, row in result.sites.iterrows():  # each site's rank, gains and share on one line, whole
+        figures = [f"{row['people_newly_covered']:,.0f}", f"{row['people_newly_covered_65plus']:,.0f}",
+                   f"{row['share_after']:.2%}"]
+        assert any(all(f in line for f in figures) and str(row["id"]) in line for line in lines), text
+    assert ("新增覆盖" in text) == (lang == "zh")
+    if width >= 120:  # room for the coordinates, whole
+        assert f"{result.sites['lon'].iloc[0]:.6f}" in text

@@ -13,6 +13,9 @@ from healthreach.cli.app import cli, console
 from healthreach.cli.options import cache_option, force_option, map_options
 from healthreach.outputs import markup
 
+OPTIONAL_SITE_COLUMNS = ("candidate", "lon", "lat", "runner_ups")  # shown, in this order, while they fit
+RUNNER_UPS_MIN_WIDTH = 16  # cells: narrower, the runner-ups column is left out
+
 
 @cli.command()
 @click.argument("study", required=False, type=click.Path(path_type=Path))
@@ -117,25 +120,60 @@ def suggest(  # noqa: PLR0913  one argument per click option
 
 
 def print_result(result, out: Console, lang: str = "en") -> None:
-    """The ranked sites, the figure before and after (everyone's, and the group's), the exact searches' bounds."""
+    """The ranked sites, the figure before and after (everyone's, and the group's), the exact searches' bounds.
+
+    Names and runner-up lists wrap; figures and coordinates are never cut. On a narrow terminal the
+    candidate, coordinates and runner-ups are left out (sites.csv has them) rather than squeezed.
+    """
+    from rich.cells import cell_len
+
+    from healthreach.cli.comparison import COLUMN_COST, HEADER_MIN_WIDTH, fold
+    from healthreach.i18n import group_name, type_name
+    from healthreach.labels import say, standard_titles
     from healthreach.messages import Message, render
 
     objective = result.objective
     group = objective.population_group
     counted = result.column("people_newly_covered")
-    title = Message("{n} new {type} for {objective} ({method})", n=len(result.sites), type=result.type,
-                    objective=objective.group_figure or objective.id, method=result.method)
+    figures = result.base.figures
+    titles = standard_titles(result.base.study.standards, {fid: f.title for fid, f in figures.items()}, lang)
+    figure_id = objective.group_figure or objective.id
+    title = Message("{n} new {type} for {objective} ({method})", n=len(result.sites), type=type_name(result.type, lang),
+                    objective=titles.get(figure_id, figure_id), method=say(f"method_{result.method}", lang))
+    sites = result.sites
+    columns: dict[str, tuple[str, list[str], bool]] = {  # key -> header, cells, is a figure (never wrapped)
+        "site_rank": (say("site_rank", lang), [str(r) for r in sites["rank"]], True),
+        "site_id": (say("site_id", lang), [str(i) for i in sites["id"]], False),
+        "candidate": (say("candidate", lang), [str(c) for c in sites["candidate"]], False),
+        "lon": (say("lon", lang), [f"{v:.6f}" for v in sites["lon"]], True),
+        "lat": (say("lat", lang), [f"{v:.6f}" for v in sites["lat"]], True),
+        "township": (say("township", lang), [str(t) for t in sites["township"]], False),
+        "newly_covered": (say("newly_covered", lang), [f"{v:,.0f}" for v in sites["people_newly_covered"]], True),
+        **({"group": (say("newly_covered_of", lang, group=group_name(group, lang)),
+                      [f"{v:,.0f}" for v in sites[counted]], True)} if group else {}),
+        "share_after": (say("share_after", lang), [f"{v:.2%}" for v in sites["share_after"]], True),
+        "runner_ups": (say("runner_ups", lang), [str(r) for r in sites["runner_ups"]], False),
+    }
+    widths = {key: max([cell_len(c) for c in cells] + [min(cell_len(header), HEADER_MIN_WIDTH)])
+              for key, (header, cells, _) in columns.items()}
+    # what always shows; the rest is added while it fits (sites.csv has every column)
+    shown = [k for k in columns if k not in OPTIONAL_SITE_COLUMNS]
+    room = out.width - 1 - sum(widths[k] + COLUMN_COST for k in shown)
+    for key in OPTIONAL_SITE_COLUMNS:
+        need = min(widths[key], RUNNER_UPS_MIN_WIDTH) if key == "runner_ups" else widths[key]
+        if need + COLUMN_COST <= room:
+            shown.append(key)
+            room -= need + COLUMN_COST
     table = Table(title=markup(render(title, lang)))
-    columns = ["#", "id", "candidate", "lon", "lat", "township", "newly covered",
-               *([f"{group}"] if group else []), "share after", "runner-ups"]
-    for col in columns:
-        table.add_column(col, justify="left" if col in ("id", "candidate", "township", "runner-ups") else "right",
-                         overflow="fold")
-    for _, row in result.sites.iterrows():
-        table.add_row(str(row["rank"]), markup(str(row["id"])), markup(str(row["candidate"])), f"{row['lon']:.6f}",
-                      f"{row['lat']:.6f}", markup(str(row["township"])), f"{row['people_newly_covered']:,.0f}",
-                      *([f"{row[counted]:,.0f}"] if group else []), f"{row['share_after']:.2%}",
-                      markup(str(row["runner_ups"])))
+    for key in (k for k in columns if k in shown):
+        header, _, figure = columns[key]
+        if figure:  # the figures set the width; the header folds to it
+            table.add_column(markup(fold(header, widths[key])), justify="right", no_wrap=True,
+                             min_width=widths[key], max_width=widths[key])
+        else:
+            table.add_column(markup(header), overflow="fold", ratio=1 if key == "runner_ups" else None)
+    for i in range(len(sites)):
+        table.add_row(*(markup(columns[k][1][i]) for k in columns if k in shown))
     out.print(table)
     for note in result.notes:
         out.print(markup(render(Message("candidates: {note}", note=note), lang)))
@@ -145,7 +183,8 @@ def print_result(result, out: Console, lang: str = "en") -> None:
         people = result.newly_covered_counted if is_group else result.newly_covered
         out.print(markup(render(Message(
             "{figure}: {before:.2%} -> {after:.2%} ({people:,.0f} people newly covered; scenario engine: "
-            "{engine:,.0f})", figure=objective.group_figure if is_group else objective.id, before=share_before,
+            "{engine:,.0f})", figure=titles.get(shown := objective.group_figure if is_group else objective.id, shown),
+            before=share_before,
             after=share_after, people=people, engine=after - before), lang)))
     if objective.tier is not None and len(result.sites):
         out.print(markup(render(Message(
