@@ -26,6 +26,7 @@ from healthreach import __version__
 from healthreach.evaluation import Evaluation
 from healthreach.gis import audit_layers, travel_time_rasters, write_rasters
 from healthreach.labels import column_headers, say, standard_titles
+from healthreach.messages import render
 from healthreach.outputs import check_output, markup, publish, study_input_paths, write_csv, write_json, write_text
 from healthreach.qgis_styles import write_styles
 from healthreach.sources import describe_inputs
@@ -55,8 +56,8 @@ def figure_dict(f: Figure) -> dict:
                    "pass": f.passed, "unit": f.unit, **f.details})
 
 
-def summary(audit: Evaluation) -> dict:
-    """The audit in one JSON-ready mapping."""
+def summary(audit: Evaluation, lang: str = "zh") -> dict:
+    """The audit in one JSON-ready mapping; its warnings and the network's notes in ``lang``."""
     inp = audit.inputs
     return json_safe({
         "study": inp.study.name,
@@ -73,8 +74,8 @@ def summary(audit: Evaluation) -> dict:
         "facilities": len(audit.facilities),
         "grid_m": inp.grid.cell_m,
         "standards": [figure_dict(f) for f in audit.figures.values()],
-        "network": inp.network.report.__dict__,
-        "warnings": inp.warnings,
+        "network": {**inp.network.report.__dict__, "notes": [render(n, lang) for n in inp.network.report.notes]},
+        "warnings": [render(w, lang) for w in inp.warnings],
     })
 
 
@@ -178,7 +179,7 @@ def write_audit_files(audit: Evaluation, out_dir: Path, map_html: str | None = N
     for table in audit.village_tables.values():  # the first village standard's (one villages.csv)
         tables["villages.csv"] = table
         break
-    paths = write_files(out_dir, {"summary.json": summary(audit)}, tables,
+    paths = write_files(out_dir, {"summary.json": summary(audit, lang)}, tables,
                         ("isochrones.gpkg", audit_layers(audit, facility_isochrones)), map_html, files)
     paths.update(write_rasters(travel_time_rasters(audit), audit.inputs.grid, out_dir))
     paths["audit.xlsx"] = out_dir / "audit.xlsx"
@@ -277,4 +278,4 @@ def print_summary(audit: Evaluation, console: Console | None = None, lang: str =
             reason = markup(f.details["not_assessed"])
             console.print(f"[yellow]{say('not_assessed_note', lang)}:[/] {markup(f.id)}: {reason}", soft_wrap=True)
     for warning in inp.warnings:
-        console.print(f"[yellow]{say('note', lang)}:[/] {markup(warning)}", soft_wrap=True)
+        console.print(f"[yellow]{say('note', lang)}:[/] {markup(render(warning, lang))}", soft_wrap=True)

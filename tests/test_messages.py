@@ -32,7 +32,7 @@ def calls(path: Path) -> list[ast.Call]:
 def templates() -> dict[str, str]:
     """Every literal template given to ``Message`` -> where it is."""
     found = {}
-    for path in MODULES:
+    for path in [*MODULES, PACKAGE / "messages" / "__init__.py"]:  # the joiners of several messages
         for node in calls(path):
             if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
                 found[node.args[0].value] = f"{path.relative_to(PACKAGE)}:{node.lineno}"

@@ -12,8 +12,9 @@ translation with the same fields, and that no translation is left unused.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 LANGS = ("zh", "en")
 
@@ -39,7 +40,7 @@ class Message:
         """Equal when template and values are."""
         return isinstance(other, Message) and (self.template, self.values) == (other.template, other.values)
 
-    __hash__ = None  # type: ignore[assignment]  values may be unhashable
+    __hash__ = None  # type: ignore[assignment]  # values may be unhashable
 
     def render(self, lang: str = "en") -> str:
         """The message in ``lang`` (``zh`` or ``en``); values that are messages render in the same language."""
@@ -59,6 +60,47 @@ def _rebuild(template: str, values: dict[str, Any]) -> Message:
 def render(text: str | Message, lang: str) -> str:
     """``text`` in ``lang``: a plain string is returned as it is (a file name, a value from the data)."""
     return text.render(lang) if isinstance(text, Message) else str(text)
+
+
+def message_lines(lines: Sequence[str | Message]) -> Message:
+    """One message of several lines (at least one; each a message or plain text), rendered in one language."""
+    first, *rest = lines
+    if not rest:
+        return Message("{first}", first=first)
+    return Message("{first}\n{rest}", first=first, rest=message_lines(rest))
+
+
+def message_list(parts: Sequence[str | Message], sep: Literal["; ", ", "] = "; ") -> Message:
+    """Several items (at least one) as one message, separated by ``sep`` (full-width in Chinese)."""
+    first, *rest = parts
+    if not rest:
+        return Message("{first}", first=first)
+    if sep == ", ":
+        return Message("{first}, {rest}", first=first, rest=message_list(rest, sep))
+    return Message("{first}; {rest}", first=first, rest=message_list(rest, sep))
+
+
+def as_data(text: str | Message) -> str | dict[str, Any]:
+    """``text`` as JSON-ready data (a message: its template and values; values not text or numbers become text)."""
+    if not isinstance(text, Message):
+        return str(text)
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Message):
+            return as_data(value)
+        if hasattr(value, "item") and callable(value.item):  # a numpy scalar
+            value = value.item()
+        return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)
+
+    return {"template": text.template, "values": {k: plain(v) for k, v in text.values.items()}}
+
+
+def from_data(data: str | dict[str, Any]) -> str | Message:
+    """The text or message :func:`as_data` gave."""
+    if isinstance(data, str):
+        return data
+    values = {k: from_data(v) if isinstance(v, dict) else v for k, v in data["values"].items()}
+    return Message(data["template"], **values)
 
 
 @cache

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, ValidationError,
 
 from healthreach.crs import datum_name, parse_crs
 from healthreach.errors import CRSError, HealthreachError, ScenarioError
+from healthreach.messages import Message, message_lines
 from healthreach.study import StudyFile, format_validation_error, load_study, read_yaml
 
 KINDS = ("add", "relocate", "close", "upgrade", "expand")
@@ -222,7 +223,8 @@ def parse_changes(raw_changes: list[Any], where: str = "changes") -> list[Change
     """Validate a list of changes (mappings as in a scenario file, or change objects); one
     ScenarioError lists every problem.
     """
-    problems, changes = [], []
+    problems: list[str | Message] = []
+    changes = []
     for i, raw in enumerate(raw_changes):
         at = f"{where}: change {i + 1}"
         if isinstance(raw, Add | Relocate | Close | Upgrade | Expand):
@@ -244,7 +246,7 @@ def parse_changes(raw_changes: list[Any], where: str = "changes") -> list[Change
         except ValidationError as exc:
             problems.append(format_validation_error(exc, f"{at} ({kinds[0]} {raw.get(kinds[0])})", model))
     if problems:
-        raise ScenarioError("\n".join(problems))
+        raise ScenarioError(message_lines(problems))
     if not changes:
         msg = f"{where}: no changes given"
         raise ScenarioError(msg)
