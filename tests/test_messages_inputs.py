@@ -94,21 +94,23 @@ def test_an_unknown_road_class_in_the_study_is_a_note_in_both_languages(tmp_path
             "did you mean 'village'?") in english.output
 
 
+FAR = [
+    {"id": "CHC01", "name": "城东社区卫生服务中心", "type": "community_hc", "x": X0 + 800, "y": Y0 + 2000,
+     "beds": 20, "ambulances": 0, "emergency": "false"},
+    {"id": "THC09", "name": "远山卫生院", "type": "central_township_hc", "x": X0 + 4800, "y": Y0 + 2000,
+     "beds": 40, "ambulances": 1, "emergency": "true"},  # 800 m east of the last road and of the study area
+]
+FAR_ZH = "机构 THC09（远山卫生院，facilities.csv 第 3 行）距最近道路 800 米；请核对其坐标"
+FAR_EN = "facility THC09 (远山卫生院, facilities.csv row 3) lies 800 m from the nearest road; check its coordinates"
+
+
 def test_a_facility_far_from_the_roads_is_noted_in_the_terminal_and_the_outputs_in_the_run_language(tmp_path):
-    facilities = [
-        {"id": "CHC01", "name": "城东社区卫生服务中心", "type": "community_hc", "x": X0 + 800, "y": Y0 + 2000,
-         "beds": 20, "ambulances": 0, "emergency": "false"},
-        {"id": "THC09", "name": "远山卫生院", "type": "central_township_hc", "x": X0 + 4800, "y": Y0 + 2000,
-         "beds": 40, "ambulances": 1, "emergency": "true"},  # 800 m east of the last road and of the study area
-    ]
-    study = write_study(tmp_path / "s", facilities=facilities)
+    study = write_study(tmp_path / "s", facilities=FAR)
     zh_out, en_out = tmp_path / "zh", tmp_path / "en"
     chinese = CliRunner().invoke(cli, ["audit", str(study), "--no-map", "--out", str(zh_out)])
     english = CliRunner().invoke(cli, ["audit", str(study), "--no-map", "--out", str(en_out), "--lang", "en"])
     assert chinese.exit_code == english.exit_code == 0, (chinese.output, english.output)
-    said_zh = "机构 THC09（远山卫生院，facilities.csv 第 3 行）距最近道路 800 米；请核对其坐标"
-    said_en = ("facility THC09 (远山卫生院, facilities.csv row 3) lies 800 m from the nearest road; "
-               "check its coordinates")
+    said_zh, said_en = FAR_ZH, FAR_EN
     outside_zh = "机构 THC09（远山卫生院，facilities.csv 第 3 行）位于研究区外 0.8 公里；仍计入（居民会跨界就医）"
     terminal_zh = " ".join(chinese.output.split())  # the terminal wraps long notes
     assert said_zh in terminal_zh
@@ -121,3 +123,28 @@ def test_a_facility_far_from_the_roads_is_noted_in_the_terminal_and_the_outputs_
     assert outside_zh in written_zh
     assert said_en in written_en
     assert len(written_zh) == len(written_en)
+
+
+def test_a_scenario_writes_the_notes_in_the_run_language(tmp_path):
+    study = write_study(tmp_path / "s", facilities=FAR)
+    plan = tmp_path / "plans" / "plan.yaml"
+    plan.parent.mkdir()
+    plan.write_text(yaml.safe_dump({"name": "close", "study": str(study), "changes": [{"close": "CHC01"}]},
+                                   allow_unicode=True), encoding="utf-8")
+    for lang, said in (("zh", FAR_ZH), ("en", FAR_EN)):
+        out = tmp_path / lang
+        result = CliRunner().invoke(cli, ["scenario", str(plan), "--out", str(out), "--no-map", "--lang", lang])
+        assert result.exit_code == 0, result.output
+        assert said in json.loads((out / "comparison.json").read_text(encoding="utf-8"))["warnings"]
+
+
+def test_a_batch_row_holds_the_notes_in_the_run_language(tmp_path):
+    from healthreach.batch.task import MapOptions, audit_study
+
+    study = write_study(tmp_path / "s", facilities=FAR)
+    for lang, said in (("zh", FAR_ZH), ("en", FAR_EN)):
+        row = audit_study(study, tmp_path / lang, draw_map=False, map_options=MapOptions(lang=lang))
+        assert row["status"] == "ok", row
+        assert said in row["warnings"]
+        written = json.loads((tmp_path / lang / "result.json").read_text(encoding="utf-8"))
+        assert said in written["row"]["warnings"]
