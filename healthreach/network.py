@@ -61,7 +61,7 @@ class BuildReport:
     def lines(self) -> list[str | Message]:
         """Human-readable summary lines."""
         out: list[str | Message] = [(f"{self.segments_read} road segments read; network of {self.nodes} nodes, "
-               f"{self.edges} directed edges, {self.km:.1f} km")]
+                                     f"{self.edges} directed edges, {self.km:.1f} km")]
         if self.parts_split:
             out.append(f"{self.parts_split} multi-part lines split into parts")
         if self.endpoints_merged:
