@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from healthreach.errors import StudyError
 from healthreach.i18n import POPULATION_GROUPS
-from healthreach.messages import Message, message_lines
+from healthreach.messages import Message, message_lines, message_list
 
 DEMO_STUDY = Path(str(importlib.resources.files("healthreach").joinpath("demo").joinpath("study.yaml"))).resolve()
 """The bundled synthetic demo county's study file, shipped as package data (``healthreach/demo/``)."""
@@ -388,7 +388,8 @@ def check_speeds(speeds: dict[str, float]) -> dict[str, float]:
     """``speeds`` (km/h per road class) if every one is 0 (no driving) to :data:`MAX_SPEED_KMH`, else ValueError."""
     bad = {k: v for k, v in speeds.items() if not 0 <= v <= MAX_SPEED_KMH}
     if bad:
-        listed = ", ".join(f"{_excerpt(str(k), 40)}: {v:g}" for k, v in list(bad.items())[:5])
+        listed = message_list([Message("{key}: {kmh:g}", key=_excerpt(str(k), 40), kmh=v)
+                               for k, v in list(bad.items())[:5]], ", ")
         msg = Message(
             "speeds must be 0 (no driving) to {max_kmh:g} km/h, got {listed}", max_kmh=MAX_SPEED_KMH, listed=listed)
         raise ValueError(msg)
@@ -542,11 +543,13 @@ class _RefusedYamlError(Exception):
     """A construct the strict loader refuses (the message says where)."""
 
 
-def _excerpt(value: Any, limit: int = 80) -> str:
+def _excerpt(value: Any, limit: int = 80) -> str | Message:
     """``repr``-like text of ``value`` cut to ``limit`` characters, for echoing user input in messages."""
     text = value if isinstance(value, str) else repr(value)
     text = text.replace("\n", " ")
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+    if len(text) <= limit:
+        return text
+    return Message("{start}... ({n:,} characters)", start=text[:limit], n=len(text))
 
 
 def read_yaml(path: Path, what: str | Message, text_keys: frozenset[str] = frozenset()) -> dict[str, Any]:

@@ -35,6 +35,8 @@ ZH: dict[str, str] = {
     "{where}: unknown key '{key}'{hint}": "{where} 中的键 '{key}' 无法识别{hint}",
     "{where}: missing required key '{key}'": "{where} 缺少必填键 '{key}'",
     "{where}: {key}: {problem} (got {value})": "{where}：{key}：{problem}（实际为 {value}）",
+    "{key}: {kmh:g}": "{key}：{kmh:g}",
+    "{start}... ({n:,} characters)": "{start}……（共 {n:,} 个字符）",
     " (did you mean '{key}'?)": "（是否应为 '{key}'？）",  # noqa: RUF001
     "; allowed keys: {keys}": "；允许的键：{keys}",
     "Value error, {error}": "{error}",
