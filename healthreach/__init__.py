@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from healthreach.messages import Message
+
 __version__ = "0.1.0"
 __all__ = ["Evaluation", "Study", "__version__", "open_study"]
 
@@ -18,5 +20,5 @@ def __getattr__(name: str) -> Any:
         from healthreach import api
 
         return getattr(api, name)
-    msg = f"module 'healthreach' has no attribute {name!r}"
+    msg = Message("module 'healthreach' has no attribute {name!r}", name=name)
     raise AttributeError(msg)

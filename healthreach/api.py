@@ -20,6 +20,7 @@ from typing import Any
 from healthreach.cache import cache_dir
 from healthreach.evaluation import Evaluation, Study
 from healthreach.inputs import load_inputs
+from healthreach.messages import Message
 from healthreach.profile import load_profile
 from healthreach.standards import build_standards
 from healthreach.study import StudyFile, load_study, parse_study
@@ -29,7 +30,7 @@ __all__ = ["Evaluation", "Study", "open_study"]
 
 def open_study(study: str | Path | Mapping[str, Any] | StudyFile | None = "demo", *, cache: Path | None = None,
                rebuild_network: bool = False, offline: bool = False,
-               progress: Callable[[str], None] | None = None) -> Study:
+               progress: Callable[[str | Message], None] | None = None) -> Study:
     """Read and validate a study; nothing is evaluated yet (see :meth:`Study.baseline`).
 
     ``study``: a study file or its folder, ``"demo"`` (or None) for the
@@ -38,7 +39,8 @@ def open_study(study: str | Path | Mapping[str, Any] | StudyFile | None = "demo"
     ``cache``: the disk cache root (default ``~/.cache/healthreach``, or
     ``$HEALTHREACH_CACHE``); ``rebuild_network`` builds the road network
     even if a cached one matches; ``offline`` downloads nothing;
-    ``progress`` is told each step.
+    ``progress`` is told each step (a :class:`~healthreach.messages.Message`: ``str()`` is English, ``.render("zh")``
+    Chinese).
     """
     if isinstance(study, StudyFile):
         spec = study

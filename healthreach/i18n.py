@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from healthreach.errors import InputError
+from healthreach.messages import Message
 
 LANGS = ("zh", "en")
 
@@ -151,7 +152,7 @@ POPULATION_GROUPS: dict[str, dict[str, str]] = {
 def check_lang(lang: str) -> str:
     """``lang`` if it is a supported language, else an :class:`InputError` listing them."""
     if lang not in LANGS:
-        msg = f"unknown map language {lang!r}: choose one of {', '.join(LANGS)}"
+        msg = Message("unknown map language {lang!r}: choose one of {langs}", lang=lang, langs=", ".join(LANGS))
         raise InputError(msg)
     return lang
 

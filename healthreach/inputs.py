@@ -31,13 +31,14 @@ from healthreach.load.groups import read_groups
 from healthreach.load.population import is_polygon_source, read_population, read_population_polygons
 from healthreach.load.roads import buffer_wgs84, read_roads, road_format, roads_file
 from healthreach.load.villages import read_villages
+from healthreach.messages import Message
 from healthreach.network import Network, attach_facilities, build_network, load_network, save_network
 from healthreach.offsets import datum_offset_warnings
 from healthreach.profile import Profile, load_profile
 from healthreach.study import INPUT_KEYS, StudyFile
 
 log = logging.getLogger(__name__)
-Step = Callable[[str], None]
+Step = Callable[[str | Message], None]
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class StudyInputs:
     network: Network
     facilities: gpd.GeoDataFrame
     input_hash: str
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str | Message] = field(default_factory=list)
     villages: gpd.GeoDataFrame | None = None
 
     @property
@@ -100,10 +101,10 @@ def load_inputs(study: StudyFile, step: Step | None = None, use_cache: bool = Tr
     """
     cache = cache_dir() if cache is None else cache
     step = step or log.info
-    warnings: list[str] = []
+    warnings: list[str | Message] = []
     profile = load_profile(study.profile, study)
 
-    step("reading township boundaries")
+    step(Message("reading township boundaries"))
     boundaries = read_boundaries(study.boundaries, warnings)
     crs = _analysis_crs(study, boundaries)
     boundaries = boundaries.to_crs(crs)
@@ -111,17 +112,17 @@ def load_inputs(study: StudyFile, step: Step | None = None, use_cache: bool = Tr
 
     area_wgs84 = boundaries.to_crs(4326).union_all()
 
-    step("building the road network")
+    step(Message("building the road network"))
     network = _network(study, profile, crs, step, cache, use_cache, area_wgs84, offline)
     warnings.extend(network.report.lines()[1:])
     _check_roads_in_area(network, boundaries, study)
     warnings.extend(_unused_class_settings(study, network))
 
-    step("reading population")
+    step(Message("reading population"))
     grid, cells = _population(study, profile, crs, boundaries, network, warnings)
     _check_people(cells, study)
 
-    step("reading facilities")
+    step(Message("reading facilities"))
     facilities = read_facilities(study.facilities, crs, osm_area=buffer_wgs84(area_wgs84, study.roads.buffer_km))
     check_types(facilities, {t for group in profile.groups.values() for t in group.types}, study.facilities)
     warnings.extend(check_locations(facilities, boundaries.union_all(), study.facilities.path))
@@ -129,13 +130,16 @@ def load_inputs(study: StudyFile, step: Step | None = None, use_cache: bool = Tr
     attach_facilities(network, facilities)
     far = facilities[facilities["snap_drive_m"] > profile.travel.far_snap_m]
     for _, fac in far.iterrows():
-        warnings.append(f"facility {fac['id']} ({fac['name']}, {study.facilities.path.name} row {fac['row']}) "
-                        f"lies {fac['snap_drive_m']:,.0f} m from the nearest road; check its coordinates")
+        warnings.append(Message(
+            "facility {id} ({name}, {file} row {row}) lies {snap_m:,.0f} m from the nearest road; check its "
+            "coordinates",
+            id=fac["id"], name=fac["name"], file=study.facilities.path.name, row=fac["row"],
+            snap_m=fac["snap_drive_m"]))
     _check_types(facilities, profile, warnings)
 
     villages = None
     if study.villages is not None:
-        step("reading villages")
+        step(Message("reading villages"))
         villages = read_villages(study.villages, crs, boundaries)
 
     input_hash = study_hash(study, profile)
@@ -151,18 +155,17 @@ def _check_roads_in_area(network: Network, boundaries: gpd.GeoDataFrame, study: 
     where = study.roads.path or f"roads.source {study.roads.source!r}"
     if len(network.x):
         gap_km = float(shapely.distance(area, shapely.multipoints(np.column_stack([network.x, network.y])))) / 1000
-        how_far = f"the nearest road lies {gap_km:,.1f} km outside the study area"
+        how_far: str | Message = Message("the nearest road lies {km:,.1f} km outside the study area", km=gap_km)
     else:
-        how_far = "the network is empty"
-    msg = (
-        f"{where}: no road of the network lies in the study area ({how_far}); check that the road "
-        f"file covers the boundaries ({study.boundaries.path or study.boundaries.admin_code}) and "
-        f"that its coordinate system is right"
-    )
+        how_far = Message("the network is empty")
+    msg = Message(
+        "{where}: no road of the network lies in the study area ({how_far}); check that the road file "
+        "covers the boundaries ({boundaries}) and that its coordinate system is right",
+        where=where, how_far=how_far, boundaries=study.boundaries.path or study.boundaries.admin_code)
     raise InputError(msg)
 
 
-def _unused_class_settings(study: StudyFile, network: Network) -> list[str]:
+def _unused_class_settings(study: StudyFile, network: Network) -> list[Message]:
     """Notes for road classes the study sets (``speeds_kmh``, ``no_walking``, ``no_access``) that no road
     of the network has: a misspelt class would otherwise change nothing without a word.
     """
@@ -174,9 +177,12 @@ def _unused_class_settings(study: StudyFile, network: Network) -> list[str]:
             if vocab.road_class(name) in present:
                 continue
             close = difflib.get_close_matches(vocab.road_class(name), present, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else f" (the network's classes: {', '.join(present)})"
-            notes.append(f"{study.source}: {key}: no road of the network has the class '{name}', so the setting "
-                         f"changes nothing{hint}")
+            hint = (Message("; did you mean '{name}'?", name=close[0]) if close else
+                    Message(" (the network's classes: {classes})", classes=", ".join(present)))
+            notes.append(Message(
+                "{source}: {key}: no road of the network has the class '{name}', so the setting changes "
+                "nothing{hint}",
+                source=study.source, key=key, name=name, hint=hint))
     return notes
 
 
@@ -187,16 +193,16 @@ def _check_people(cells: Cells, study: StudyFile) -> None:
         return
     spec = study.population
     if spec.path is None:
-        where, why = f"{study.boundaries.path or study.boundaries.admin_code}", "the census totals add up to 0"
+        where, why = f"{study.boundaries.path or study.boundaries.admin_code}", Message("the census totals add up to 0")
     else:
         where = str(spec.path)
-        why = ("the file's cells inside the study area are all 0, nodata or missing, or the file covers "
-               "another place")
-    msg = (
-        f"{where}: no people in the study area ({len(cells.people):,} cells of "
-        f"{study.grid_m:g} m checked); {why}. Check that the population file covers the boundaries "
-        f"and holds people per cell (its nodata value and CRS)"
-    )
+        why = Message("the file's cells inside the study area are all 0, nodata or missing, or the file covers "
+                      "another place")
+    msg = Message(
+        "{where}: no people in the study area ({n_people:,} cells of {grid_m:g} m checked); {why}. Check "
+        "that the population file covers the boundaries and holds people per cell (its nodata value and "
+        "CRS)",
+        where=where, n_people=len(cells.people), grid_m=study.grid_m, why=why)
     raise InputError(msg)
 
 
@@ -219,10 +225,9 @@ def _analysis_crs(study: StudyFile, boundaries: gpd.GeoDataFrame) -> str:
     if study.crs != "auto":
         chosen = parse_crs(study.crs, f"{study.source}: crs")
         if not chosen.is_projected:
-            msg = (
-                f"{study.source}: crs: {study.crs} is not a projected (metre) CRS; "
-                f"use 'auto' or e.g. EPSG:4545"
-            )
+            msg = Message(
+                "{source}: crs: {crs} is not a projected (metre) CRS; use 'auto' or e.g. EPSG:4545",
+                source=study.source, crs=study.crs)
             raise InputError(msg)
         return chosen.to_wkt()
     centre = boundaries.to_crs(4326).union_all().centroid
@@ -238,19 +243,20 @@ def _network(study: StudyFile, profile: Profile, crs: str, step: Step, cache: Pa
     study area (``area_wgs84``) grown by ``roads.buffer_km``.
     """
     if study.roads.source is not None:
-        step("downloading roads from OpenStreetMap (once; kept in the cache)")
-    roads_path = roads_file(study.roads, area_wgs84, cache, offline, where=f"{study.source}: roads.source")
+        step(Message("downloading roads from OpenStreetMap (once; kept in the cache)"))
+    roads_path = roads_file(study.roads, area_wgs84, cache, offline,
+                            where=Message("{file}: {key}", file=study.source, key="roads.source"))
     fmt = road_format(study.roads.model_copy(update={"path": roads_path}))
     clip = shapely.to_wkt(area_wgs84, rounding_precision=5) if fmt == "pbf" and area_wgs84 is not None else None
     key = cache_key(__version__, vocab.fingerprint(), study.roads.model_dump(mode="json"), roads_path, crs, clip,
                     profile.drive_kmh, profile.no_walking, profile.travel.model_dump())
     path = cache / "networks" / f"{key}.npz"
     if use_cache and path.is_file():
-        step("reusing the cached road network")
+        step(Message("reusing the cached road network"))
         net = load_network(path)
         net.no_access = tuple(profile.no_access)  # not part of the cached network: points attach by it
         return net
-    notes: list[str] = []
+    notes: list[str | Message] = []
     roads = read_roads(study.roads, crs, area=area_wgs84, path=roads_path, notes=notes)
     unknown = "error" if fmt == "gis" else "drop"
     net = build_network(roads, profile, study.roads.tolerance_m, unknown, where=str(roads_path))
@@ -264,7 +270,7 @@ def _network(study: StudyFile, profile: Profile, crs: str, step: Step, cache: Pa
 
 
 def _population(study: StudyFile, profile: Profile, crs: str, boundaries: gpd.GeoDataFrame, network: Network,
-                warnings: list[str]) -> tuple[Grid, Cells]:
+                warnings: list[str | Message]) -> tuple[Grid, Cells]:
     """People on the analysis grid and the study-area cells, from whichever source the study names.
 
     A raster is aggregated (totals kept); a polygon layer, or with no path the
@@ -274,21 +280,22 @@ def _population(study: StudyFile, profile: Profile, crs: str, boundaries: gpd.Ge
     spec = study.population
     bounds = tuple(boundaries.total_bounds)
     census = boundaries["census_pop"].to_numpy(float)
-    names = [f"township {i} ({n})" for i, n in zip(boundaries["id"], boundaries["name"], strict=True)]
+    names = [Message("township {id} ({name})", id=i, name=n)
+             for i, n in zip(boundaries["id"], boundaries["name"], strict=True)]
     if (spec.path is None or spec.rescale_to_census) and not np.isfinite(census).any():
         key = "population.rescale_to_census" if spec.path is not None else "population.path"
-        msg = (
-            f"{study.source}: {key}: people come from the boundaries' census totals, but the boundaries "
-            f"have none; name the column with boundaries.population_column (or give a population file)"
-        )
+        msg = Message(
+            "{source}: {key}: people come from the boundaries' census totals, but the boundaries have "
+            "none; name the column with boundaries.population_column (or give a population file)",
+            source=study.source, key=key)
         raise InputError(msg)
     if spec.path is not None and not is_polygon_source(spec.path):
         grid, people = read_population(spec, crs, bounds, study.grid_m, warnings)
-        source = "population raster"
+        source = Message("population raster")
     else:
         grid = Grid.covering(bounds, study.grid_m, crs)
         people = np.zeros(grid.shape)
-        source = "population polygons"
+        source = Message("population polygons")
     roads_m = None
     if spec.spread == "road_density" and (spec.path is None or is_polygon_source(spec.path)):
         lived_along = ~np.isin(network.lines["road_class"].to_numpy(), profile.no_walking)  # not expressways
@@ -296,18 +303,22 @@ def _population(study: StudyFile, profile: Profile, crs: str, boundaries: gpd.Ge
     if spec.path is not None and is_polygon_source(spec.path):
         polys = read_population_polygons(spec, warnings).to_crs(crs)
         people, report = spread_polygons(grid, polys.geometry.to_numpy(), polys["people"].to_numpy(), roads_m)
-        warnings.extend(f"population: {note}" for note in report.notes)
+        warnings.extend(Message("population: {note}", note=note) for note in report.notes)
         lost = report.people_in - report.people_placed
         if lost > 0.5:
-            warnings.append(f"{lost:,.0f} people in the population polygons lie beyond the study area's extent "
-                            f"and are not counted")
+            warnings.append(Message(
+                "{lost:,.0f} people in the population polygons lie beyond the study area's extent and "
+                "are not counted",
+                lost=lost))
 
     township = features.rasterize(
         ((geom, i) for i, geom in enumerate(boundaries.geometry)), out_shape=grid.shape,
         transform=grid.transform, fill=-1, dtype="int32")
     outside = float(people[township < 0].sum())
     if outside > 0.5:
-        warnings.append(f"{outside:,.0f} people in the {source} lie outside every township and are not counted")
+        warnings.append(Message(
+            "{outside:,.0f} people in the {source} lie outside every township and are not counted",
+            outside=outside, source=source))
     flat = np.flatnonzero(township.ravel() >= 0)
     x, y = grid.centres(flat)
     town = township.ravel()[flat]
@@ -315,12 +326,12 @@ def _population(study: StudyFile, profile: Profile, crs: str, boundaries: gpd.Ge
     if spec.path is None:
         weights = roads_m.ravel()[flat] if roads_m is not None else None
         cell_people, report = spread_over_cells(town, census, weights, names)
-        warnings.extend(f"population: {note}" for note in report.notes)
+        warnings.extend(Message("population: {note}", note=note) for note in report.notes)
     rescale = None
     if spec.path is not None and spec.rescale_to_census:
         raw = np.bincount(town, weights=cell_people, minlength=len(names))
         cell_people, report = rescale_to_census(cell_people, town, census, names)
-        warnings.extend(f"population rescaled to census: {note}" for note in report.notes)
+        warnings.extend(Message("population rescaled to census: {note}", note=note) for note in report.notes)
         scaled = np.bincount(town, weights=cell_people, minlength=len(names))
         rescale = np.where(raw > 0, scaled / np.where(raw > 0, raw, 1), 1.0)
     groups = read_groups(study, grid, flat, town, names, rescale, cell_people, warnings)
@@ -328,8 +339,10 @@ def _population(study: StudyFile, profile: Profile, crs: str, boundaries: gpd.Ge
     return grid, cells
 
 
-def _check_types(facilities: gpd.GeoDataFrame, profile: Profile, warnings: list[str]) -> None:
+def _check_types(facilities: gpd.GeoDataFrame, profile: Profile, warnings: list[str | Message]) -> None:
     known = {t for group in profile.groups.values() for t in group.types}
     unknown = sorted(set(facilities["type"]) - known)
     if unknown:
-        warnings.append(f"facility types in no standard's group (not counted): {', '.join(unknown)}")
+        warnings.append(Message(
+            "facility types in no standard's group (not counted): {unknown}",
+            unknown=", ".join(unknown)))

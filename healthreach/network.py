@@ -30,7 +30,7 @@ from scipy.spatial import cKDTree
 
 from healthreach.cache import save_npz
 from healthreach.errors import NetworkError
-from healthreach.messages import Message
+from healthreach.messages import Message, as_data, from_data
 from healthreach.profile import Profile
 
 log = logging.getLogger(__name__)
@@ -56,12 +56,12 @@ class BuildReport:
     nodes: int = 0
     edges: int = 0
     km: float = 0.0
-    notes: list[str] = field(default_factory=list)  # what reading the road file dropped or ignored
+    notes: list[str | Message] = field(default_factory=list)  # what reading the road file dropped or ignored
 
-    def lines(self) -> list[str]:
+    def lines(self) -> list[str | Message]:
         """Human-readable summary lines."""
-        out = [(f"{self.segments_read} road segments read; network of {self.nodes} nodes, "
-               f"{self.edges} directed edges, {self.km:.1f} km")]
+        out: list[str | Message] = [(f"{self.segments_read} road segments read; network of {self.nodes} nodes, "
+                                     f"{self.edges} directed edges, {self.km:.1f} km")]
         if self.parts_split:
             out.append(f"{self.parts_split} multi-part lines split into parts")
         if self.endpoints_merged:
@@ -685,7 +685,7 @@ def save_network(net: Network, path: Path) -> None:
         "line_coords": coords, "line_index": index,
         **{f"time_{m}": t for m, t in net.time_s.items()},
     }
-    meta = {"crs": net.crs, "report": net.report.__dict__}
+    meta = {"crs": net.crs, "report": {**net.report.__dict__, "notes": [as_data(n) for n in net.report.notes]}}
     save_npz(path, meta=np.array(json.dumps(meta)), **arrays)
 
 
@@ -698,5 +698,5 @@ def load_network(path: Path) -> Network:
             crs=meta["crs"], x=z["x"], y=z["y"], tail=z["tail"], head=z["head"], length_m=z["length_m"],
             time_s={m: z[f"time_{m}"] for m in MODES}, road_class=z["road_class"],
             lines=gpd.GeoDataFrame({"road_class": z["line_class"]}, geometry=lines, crs=meta["crs"]),
-            report=BuildReport(**meta["report"]),
+            report=BuildReport(**{**meta["report"], "notes": [from_data(n) for n in meta["report"]["notes"]]}),
         )

@@ -16,6 +16,7 @@ import shapely
 from pyproj import Transformer
 
 from healthreach import crs as datum
+from healthreach.messages import Message
 
 # (name, direction) -> the move applied to the facilities' WGS84 lon/lat
 _SHIFTS = {
@@ -38,7 +39,7 @@ def median_road_distance_m(x: np.ndarray, y: np.ndarray, tree: shapely.STRtree) 
     return float(np.median(dist))
 
 
-def datum_offset_warnings(study, facilities: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> list[str]:
+def datum_offset_warnings(study, facilities: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> list[Message]:
     """A warning when the facilities and the roads disagree by the GCJ-02 or BD-09 offset.
 
     ``facilities`` from :func:`healthreach.load.facilities.read_facilities`
@@ -70,10 +71,19 @@ def datum_offset_warnings(study, facilities: gpd.GeoDataFrame, lines: gpd.GeoDat
         return []
     moved, shift, name, side = best
     roads = study.roads.path.name if study.roads.path is not None else f"roads.source {study.roads.source}"
-    fac = study.facilities.path.name
-    other = "facilities" if side == "roads" else "roads"
-    return [(f"roads ({roads}, roads.crs: {study.roads.crs or 'as in the file'}) and facilities ({fac}, "
-            f"facilities.crs: {study.facilities.crs}) disagree by the {name} offset: the facilities lie a median "
-            f"{given:,.0f} m from the nearest road as given, {moved:,.0f} m once shifted by {shift:,.0f} m "
-            f"(the {name} offset here). The {side} look like {name.split(' ')[0]} coordinates relative to the "
-            f"{other}: check roads.crs and facilities.crs; every figure is wrong while the two disagree")]
+    values = {"roads": roads, "roads_crs": study.roads.crs or Message("as in the file"),
+              "facilities": study.facilities.path.name, "facilities_crs": study.facilities.crs, "name": name,
+              "given_m": given, "moved_m": moved, "shift_m": shift, "datum": name.split(" ")[0]}
+    if side == "roads":
+        return [Message(
+            "roads ({roads}, roads.crs: {roads_crs}) and facilities ({facilities}, facilities.crs: {facilities_crs}) "
+            "disagree by the {name} offset: the facilities lie a median {given_m:,.0f} m from the nearest road as "
+            "given, {moved_m:,.0f} m once shifted by {shift_m:,.0f} m (the {name} offset here). The roads look like "
+            "{datum} coordinates relative to the facilities: check roads.crs and facilities.crs; every figure is "
+            "wrong while the two disagree", **values)]
+    return [Message(
+        "roads ({roads}, roads.crs: {roads_crs}) and facilities ({facilities}, facilities.crs: {facilities_crs}) "
+        "disagree by the {name} offset: the facilities lie a median {given_m:,.0f} m from the nearest road as "
+        "given, {moved_m:,.0f} m once shifted by {shift_m:,.0f} m (the {name} offset here). The facilities look "
+        "like {datum} coordinates relative to the roads: check roads.crs and facilities.crs; every figure is "
+        "wrong while the two disagree", **values)]

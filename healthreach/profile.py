@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from healthreach.errors import StudyError
+from healthreach.messages import Message
 from healthreach.study import StudyFile, check_speeds, format_validation_error, read_yaml
 from healthreach.vocab import EXPRESSWAYS, NO_CLASS, facility_type, road_class
 
@@ -81,7 +82,7 @@ class RadiusStandard(_Strict):
     def _positive(cls, value: float | list[float]) -> float | list[float]:
         radii = value if isinstance(value, list) else [value]
         if not radii or not all(0 < r <= 500 for r in radii):
-            msg = f"radii are kilometres between 0 and 500 (at least one), got {value}"
+            msg = Message("radii are kilometres between 0 and 500 (at least one), got {value}", value=value)
             raise ValueError(msg)
         return value
 
@@ -194,7 +195,9 @@ class E2sfcaStandard(_Strict):
     @classmethod
     def _steps(cls, steps: dict[float, float]) -> dict[float, float]:
         if not steps or not all(0 < t <= 24 * 60 and w >= 0 for t, w in steps.items()):
-            msg = f"steps_min: minutes between 0 and 1440 mapped to weights of at least 0, got {steps}"
+            msg = Message(
+                "steps_min: minutes between 0 and 1440 mapped to weights of at least 0, got {steps}",
+                steps=steps)
             raise ValueError(msg)
         return dict(sorted(steps.items()))
 
@@ -276,8 +279,10 @@ class Profile(_Strict):
         for sid, given in standards.items():
             spec = {**IMPLIED.get(str(sid), {}), **given} if isinstance(given, dict) else given
             if isinstance(spec, dict) and "kind" not in spec:
-                msg = (f"standard '{sid}' needs kind: one of {', '.join(KINDS)} (only the bundled ids "
-                       f"{', '.join(IMPLIED)} imply theirs; see docs/standards.md)")
+                msg = Message(
+                    "standard '{sid}' needs kind: one of {kinds} (only the bundled ids {implied} imply "
+                    "theirs; see docs/standards.md)",
+                    sid=sid, kinds=", ".join(KINDS), implied=", ".join(IMPLIED))
                 raise ValueError(msg)
             out[sid] = spec
         return out
@@ -287,7 +292,7 @@ class Profile(_Strict):
     def _ids(cls, standards: dict[str, Any]) -> dict[str, Any]:
         for sid in standards:
             if not re.fullmatch(r"[a-z][a-z0-9_]*", sid):
-                msg = f"standard id '{sid}': use lower-case letters, digits and _ (it names columns)"
+                msg = Message("standard id '{sid}': use lower-case letters, digits and _ (it names columns)", sid=sid)
                 raise ValueError(msg)
         return standards
 
@@ -303,10 +308,10 @@ class Profile(_Strict):
         for name, kmh in overrides.items():
             cls = road_class(name)
             if cls in speeds and speeds[cls] != kmh:
-                msg = (
-                    f"{where}: speeds_kmh: '{named[cls]}' ({speeds[cls]} km/h) and '{name}' "
-                    f"({kmh} km/h) are both the road class '{cls}'; give it one speed"
-                )
+                msg = Message(
+                    "{where}: speeds_kmh: '{named}' ({speeds} km/h) and '{name}' ({kmh} km/h) are both "
+                    "the road class '{cls}'; give it one speed",
+                    where=where, named=named[cls], speeds=speeds[cls], name=name, kmh=kmh, cls=cls)
                 raise StudyError(msg)
             speeds[cls], named[cls] = kmh, name
         drive = {**self.drive_kmh, **speeds}
@@ -340,27 +345,28 @@ def load_profile(name_or_path: str, study: StudyFile | None = None) -> Profile:
     path = profile_file(name_or_path, study)
     if path is None:
         bundled = ", ".join(sorted(p.stem for p in PROFILES.glob("*.yaml")))
-        where = f"{study.source}: profile" if study and study.source else "profile"
-        msg = f"{where}: no profile '{name_or_path}' (bundled: {bundled}; or give a path to a profile YAML)"
+        where = Message("{file}: {key}", file=study.source, key="profile") if study and study.source else "profile"
+        msg = Message(
+            "{where}: no profile '{name_or_path}' (bundled: {bundled}; or give a path to a profile YAML)",
+            where=where, name_or_path=name_or_path, bundled=bundled)
         raise StudyError(msg)
-    data = read_yaml(path, "profile file")
+    data = read_yaml(path, Message("profile file"))
     try:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
         raise StudyError(format_validation_error(exc, str(path), Profile)) from None
     if not profile.standards:
-        msg = (
-            f"{path}: standards: the profile names no standard; give at least one (see the bundled "
-            f"default profile)"
-        )
+        msg = Message(
+            "{path}: standards: the profile names no standard; give at least one (see the bundled "
+            "default profile)",
+            path=path)
         raise StudyError(msg)
     for sid, spec in profile.standards.items():
         group = getattr(spec, "group", None)
         if group is not None and group not in profile.groups:
-            msg = (
-                f"{path}: standards.{sid}.group: no group '{group}' "
-                f"(defined: {', '.join(profile.groups)})"
-            )
+            msg = Message(
+                "{path}: standards.{sid}.group: no group '{group}' (defined: {listed})",
+                path=path, sid=sid, group=group, listed=", ".join(profile.groups))
             raise StudyError(msg)
         if isinstance(spec, TiersStandard):
             check_tiers(sid, spec, profile, path)
@@ -381,18 +387,24 @@ def check_tiers(sid: str, spec: TiersStandard, profile: Profile, path: Path) -> 
     """
     owner: dict[str, str] = {}
     for tier, t in spec.tiers.items():
-        where = f"{path}: standards.{sid}.tiers.{tier}.group"
+        where = Message("{file}: {key}", file=path, key=f"standards.{sid}.tiers.{tier}.group")
         group = profile.groups.get(t.group)
         if group is None:
-            msg = f"{where}: no group '{t.group}' (defined: {', '.join(profile.groups)})"
+            msg = Message(
+                "{where}: no group '{group}' (defined: {listed})",
+                where=where, group=t.group, listed=", ".join(profile.groups))
             raise StudyError(msg)
         if group.emergency_flag or not group.types:
-            msg = (f"{where}: group '{t.group}' is chosen by the emergency flag or names no type; a tier's group "
-                   f"lists facility types only, so each facility falls in one tier")
+            msg = Message(
+                "{where}: group '{group}' is chosen by the emergency flag or names no type; a tier's "
+                "group lists facility types only, so each facility falls in one tier",
+                where=where, group=t.group)
             raise StudyError(msg)
         for ftype in group.types:
             if ftype in owner:
-                msg = (f"{where}: facility type '{ftype}' is in tier '{owner[ftype]}' and tier '{tier}'; "
-                       f"give each type one tier")
+                msg = Message(
+                    "{where}: facility type '{ftype}' is in tier '{owner}' and tier '{tier}'; give each "
+                    "type one tier",
+                    where=where, ftype=ftype, owner=owner[ftype], tier=tier)
                 raise StudyError(msg)
             owner[ftype] = tier

@@ -58,8 +58,8 @@ def figure_dict(f: Figure) -> dict:
                    "pass": f.passed, "unit": f.unit, **f.details})
 
 
-def summary(audit: Evaluation) -> dict:
-    """The audit in one JSON-ready mapping."""
+def summary(audit: Evaluation, lang: str = "zh") -> dict:
+    """The audit in one JSON-ready mapping; its warnings and the network's notes in ``lang``."""
     inp = audit.inputs
     return json_safe({
         "study": inp.study.name,
@@ -76,8 +76,8 @@ def summary(audit: Evaluation) -> dict:
         "facilities": len(audit.facilities),
         "grid_m": inp.grid.cell_m,
         "standards": [figure_dict(f) for f in audit.figures.values()],
-        "network": inp.network.report.__dict__,
-        "warnings": inp.warnings,
+        "network": {**inp.network.report.__dict__, "notes": [render(n, lang) for n in inp.network.report.notes]},
+        "warnings": [render(w, lang) for w in inp.warnings],
     })
 
 
@@ -181,7 +181,7 @@ def write_audit_files(audit: Evaluation, out_dir: Path, map_html: str | None = N
     for table in audit.village_tables.values():  # the first village standard's (one villages.csv)
         tables["villages.csv"] = table
         break
-    paths = write_files(out_dir, {"summary.json": summary(audit)}, tables,
+    paths = write_files(out_dir, {"summary.json": summary(audit, lang)}, tables,
                         ("isochrones.gpkg", audit_layers(audit, facility_isochrones)), map_html, files)
     paths.update(write_rasters(travel_time_rasters(audit), audit.inputs.grid, out_dir))
     paths["audit.xlsx"] = out_dir / "audit.xlsx"
@@ -280,4 +280,4 @@ def print_summary(audit: Evaluation, console: Console | None = None, lang: str =
             reason = markup(render(f.details["not_assessed"], lang))
             console.print(f"[yellow]{say('not_assessed_note', lang)}:[/] {markup(f.id)}: {reason}", soft_wrap=True)
     for warning in inp.warnings:
-        console.print(f"[yellow]{say('note', lang)}:[/] {markup(warning)}", soft_wrap=True)
+        console.print(f"[yellow]{say('note', lang)}:[/] {markup(render(warning, lang))}", soft_wrap=True)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from healthreach.errors import StudyError
 from healthreach.i18n import POPULATION_GROUPS
+from healthreach.messages import Message, message_lines, message_list
 
 DEMO_STUDY = Path(str(importlib.resources.files("healthreach").joinpath("demo").joinpath("study.yaml"))).resolve()
 """The bundled synthetic demo county's study file, shipped as package data (``healthreach/demo/``)."""
@@ -58,11 +59,13 @@ class OnewayValues(_Strict):
         for direction in ("both", "forward", "backward"):
             for v in getattr(self, direction):
                 if v in seen and seen[v] != direction:
-                    msg = f"value {v!r} is listed under both '{seen[v]}' and '{direction}'"
+                    msg = Message(
+                        "value {v!r} is listed under both '{seen}' and '{direction}'",
+                        v=v, seen=seen[v], direction=direction)
                     raise ValueError(msg)
                 seen[v] = direction
         if not seen:
-            msg = "list the values for at least one of both:, forward:, backward:"
+            msg = Message("list the values for at least one of both:, forward:, backward:")
             raise ValueError(msg)
         return self
 
@@ -131,13 +134,12 @@ class RoadsSpec(_Strict):
     @model_validator(mode="after")
     def _path_or_source(self) -> RoadsSpec:
         if (self.path is None) == (self.source is None):
-            msg = (
-                "give either 'path' (a road file) or 'source' (a place name, or 'boundary' "
-                "to download the roads inside the study boundary), not both or neither"
-            )
+            msg = Message(
+                "give either 'path' (a road file) or 'source' (a place name, or 'boundary' to download "
+                "the roads inside the study boundary), not both or neither")
             raise ValueError(msg)
         if self.default_class is not None and self.default_speed_kmh is not None:
-            msg = "give default_class (a road class) or default_speed_kmh (km/h), not both"
+            msg = Message("give default_class (a road class) or default_speed_kmh (km/h), not both")
             raise ValueError(msg)
         return self
 
@@ -252,7 +254,7 @@ class BoundariesSpec(_Strict):
         totals = value.values() if isinstance(value, dict) else [] if value is None else [value]
         bad = [v for v in totals if not (v >= 0 and math.isfinite(v))]
         if bad:
-            msg = f"census totals are people: finite numbers >= 0, got {bad[:5]}"
+            msg = Message("census totals are people: finite numbers >= 0, got {bad}", bad=bad[:5])
             raise ValueError(msg)
         return value
 
@@ -266,37 +268,36 @@ class BoundariesSpec(_Strict):
     @model_validator(mode="after")
     def _path_or_code(self) -> BoundariesSpec:
         if (self.path is None) == (self.admin_code is None):
-            msg = (
-                "give either 'path' (a polygon file) or 'admin_code' (e.g. 500156, or a list "
-                "[500103, 500106]), not both or neither"
-            )
+            msg = Message(
+                "give either 'path' (a polygon file) or 'admin_code' (e.g. 500156, or a list [500103, "
+                "500106]), not both or neither")
             raise ValueError(msg)
         codes = self.admin_codes
         if self.admin_code is not None and not codes:
-            msg = "admin_code: the list of codes is empty"
+            msg = Message("admin_code: the list of codes is empty")
             raise ValueError(msg)
         twice = sorted({c for c in codes if codes.count(c) > 1})
         if twice:
-            msg = f"admin_code: listed more than once: {', '.join(twice)}"
+            msg = Message("admin_code: listed more than once: {twice}", twice=", ".join(twice))
             raise ValueError(msg)
         if self.admin_code is not None and self.crs is not None:
-            msg = (
-                "crs: boundaries by admin_code are converted from GCJ-02 to WGS84 already; crs is "
-                "for boundary files"
-            )
+            msg = Message(
+                "crs: boundaries by admin_code are converted from GCJ-02 to WGS84 already; crs is for "
+                "boundary files")
             raise ValueError(msg)
         if self.admin_table is not None and self.admin_code is None:
-            msg = (
-                "admin_table gives the class and census total of each admin_code; list the codes "
-                "in admin_code too"
-            )
+            msg = Message(
+                "admin_table gives the class and census total of each admin_code; list the codes in "
+                "admin_code too")
             raise ValueError(msg)
         for key in ("area_class", "census_total"):
             mapping = getattr(self, key)
             if codes and isinstance(mapping, dict):
                 unknown = [k for k in mapping if k not in codes]
                 if unknown:
-                    msg = f"{key}: {', '.join(unknown)} not in admin_code ({', '.join(codes)})"
+                    msg = Message(
+                        "{key}: {unknown} not in admin_code ({codes})",
+                        key=key, unknown=", ".join(unknown), codes=", ".join(codes))
                     raise ValueError(msg)
         return self
 
@@ -351,9 +352,11 @@ class StudyFile(_Strict):
             for key in value:
                 if str(key) not in POPULATION_GROUP_KEYS:
                     close = difflib.get_close_matches(str(key), POPULATION_GROUP_KEYS, n=1, cutoff=0.4)
-                    hint = f"did you mean '{close[0]}'? " if close else ""
-                    msg = (f"unknown population group '{_excerpt(str(key), 40)}'; {hint}the groups are "
-                           f"{', '.join(POPULATION_GROUP_KEYS)} (everyone is the study's population:)")
+                    hint = Message("did you mean '{group}'? ", group=close[0]) if close else ""
+                    msg = Message(
+                        "unknown population group '{key}'; {hint}the groups are {groups} "
+                        "(everyone is the study's population:)",
+                        key=_excerpt(str(key), 40), hint=hint, groups=", ".join(POPULATION_GROUP_KEYS))
                     raise ValueError(msg)
         return value
 
@@ -385,28 +388,69 @@ def check_speeds(speeds: dict[str, float]) -> dict[str, float]:
     """``speeds`` (km/h per road class) if every one is 0 (no driving) to :data:`MAX_SPEED_KMH`, else ValueError."""
     bad = {k: v for k, v in speeds.items() if not 0 <= v <= MAX_SPEED_KMH}
     if bad:
-        listed = ", ".join(f"{_excerpt(str(k), 40)}: {v:g}" for k, v in list(bad.items())[:5])
-        msg = f"speeds must be 0 (no driving) to {MAX_SPEED_KMH:g} km/h, got {listed}"
+        listed = message_list([Message("{key}: {kmh:g}", key=_excerpt(str(k), 40), kmh=v)
+                               for k, v in list(bad.items())[:5]], ", ")
+        msg = Message(
+            "speeds must be 0 (no driving) to {max_kmh:g} km/h, got {listed}", max_kmh=MAX_SPEED_KMH, listed=listed)
         raise ValueError(msg)
     return speeds
 
 
-def format_validation_error(err: ValidationError, where: str, model: type[BaseModel]) -> str:
+def format_validation_error(err: ValidationError, where: str, model: type[BaseModel]) -> Message:
     """Turn a pydantic error into lines of ``file: key: problem``."""
-    lines = []
+    lines: list[str | Message] = []
     for problem in err.errors():
         key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
         if problem["type"] == "extra_forbidden":
             hint = _suggest_key(model, problem["loc"])
-            lines.append(f"{where}: unknown key '{key}'{hint}")
+            lines.append(Message("{where}: unknown key '{key}'{hint}", where=where, key=key, hint=hint))
         elif problem["type"] == "missing":
-            lines.append(f"{where}: missing required key '{key}'")
+            lines.append(Message("{where}: missing required key '{key}'", where=where, key=key))
         else:
-            lines.append(f"{where}: {key}: {problem['msg']} (got {_excerpt(repr(problem.get('input')))})")
-    return "\n".join(lines)
+            lines.append(Message("{where}: {key}: {problem} (got {value})", where=where, key=key,
+                                 problem=_problem(problem), value=_excerpt(repr(problem.get("input")))))
+    return message_lines(lines)
 
 
-def _suggest_key(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+def _problem(problem: Any) -> str | Message:
+    """Pydantic's description of a bad value, as a message when its kind is a common one (else its English)."""
+    ctx = problem.get("ctx") or {}
+    error = ctx.get("error")
+    kinds = {
+        "value_error": lambda: Message("Value error, {error}", error=error.args[0] if error and error.args else error),
+        "literal_error": lambda: Message("Input should be {expected}", expected=_choices(str(ctx.get("expected")))),
+        "greater_than": lambda: Message("Input should be greater than {gt:g}", gt=ctx.get("gt")),
+        "greater_than_equal": lambda: Message("Input should be greater than or equal to {ge:g}", ge=ctx.get("ge")),
+        "less_than": lambda: Message("Input should be less than {lt:g}", lt=ctx.get("lt")),
+        "less_than_equal": lambda: Message("Input should be less than or equal to {le:g}", le=ctx.get("le")),
+        "float_parsing": lambda: Message("Input should be a valid number, unable to parse string as a number"),
+        "float_type": lambda: Message("Input should be a valid number"),
+        "int_parsing": lambda: Message("Input should be a valid integer, unable to parse string as an integer"),
+        "int_type": lambda: Message("Input should be a valid integer"),
+        "int_from_float": lambda: Message("Input should be a valid integer, got a number with a fractional part"),
+        "bool_parsing": lambda: Message("Input should be a valid boolean, unable to interpret input"),
+        "bool_type": lambda: Message("Input should be a valid boolean"),
+        "string_type": lambda: Message("Input should be a valid string"),
+        "dict_type": lambda: Message("Input should be a valid dictionary"),
+        "list_type": lambda: Message("Input should be a valid list"),
+    }
+    if problem["type"] not in kinds:
+        return str(problem["msg"])
+    try:
+        message = kinds[problem["type"]]()
+        english = str(message)
+    except (TypeError, ValueError, KeyError, IndexError):
+        return str(problem["msg"])
+    return message if english == problem["msg"] else str(problem["msg"])
+
+
+def _choices(expected: str) -> str | Message:
+    """Pydantic's "'a', 'b' or 'c'" as a message (the "or" in the reader's language)."""
+    *first, last = re.split(r", | or ", expected)
+    return Message("{first} or {last}", first=", ".join(first), last=last) if first else expected
+
+
+def _suggest_key(model: type[BaseModel], loc: tuple[Any, ...]) -> Message | str:
     """' (did you mean ...?)' for a misspelt key, from the model's field names."""
     current: type[BaseModel] | None = model
     for part in loc[:-1]:
@@ -416,7 +460,9 @@ def _suggest_key(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
     if current is None:
         return ""
     close = difflib.get_close_matches(str(loc[-1]), list(current.model_fields), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else f"; allowed keys: {', '.join(current.model_fields)}"
+    if close:
+        return Message(" (did you mean '{key}'?)", key=close[0])
+    return Message("; allowed keys: {keys}", keys=", ".join(current.model_fields))
 
 
 class _StrictYamlLoader(yaml.SafeLoader):
@@ -430,17 +476,17 @@ class _StrictYamlLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            msg = (
-                f"line {event.start_mark.line + 1}: alias '*{event.anchor}' refused; "
-                f"write the value out in full (anchors and aliases are not accepted)"
-            )
+            msg = Message(
+                "line {line}: alias '*{anchor}' refused; write the value out in full (anchors and "
+                "aliases are not accepted)",
+                line=event.start_mark.line + 1, anchor=event.anchor)
             raise _RefusedYamlError(msg)
         event = self.peek_event()
         if getattr(event, "anchor", None) is not None:
-            msg = (
-                f"line {event.start_mark.line + 1}: anchor '&{event.anchor}' refused; "
-                f"write the value out in full (anchors and aliases are not accepted)"
-            )
+            msg = Message(
+                "line {line}: anchor '&{anchor}' refused; write the value out in full (anchors and "
+                "aliases are not accepted)",
+                line=event.start_mark.line + 1, anchor=event.anchor)
             raise _RefusedYamlError(msg)
         return super().compose_node(parent, index)
 
@@ -460,10 +506,10 @@ class _StrictYamlLoader(yaml.SafeLoader):
                 except TypeError:  # an unhashable key: the base loader reports it
                     continue
                 if first is not None:
-                    msg = (
-                        f"duplicate key '{_excerpt(key)}' at lines {first} and {line}; "
-                        f"keep one (the second would silently replace the first)"
-                    )
+                    msg = Message(
+                        "duplicate key '{key}' at lines {first} and {line}; keep one (the second would "
+                        "silently replace the first)",
+                        key=_excerpt(key), first=first, line=line)
                     raise _RefusedYamlError(msg)
                 seen[key] = line
         return super().construct_mapping(node, deep=deep)
@@ -477,11 +523,10 @@ def _refuse_ambiguous_numbers(loader, node, number):
     a leading zero (``050`` is octal 40) and base 60 (``1:30`` is 90).
     """
     if node.style is None and _AMBIGUOUS_NUMBER.fullmatch(node.value):
-        msg = (
-            f"line {node.start_mark.line + 1}: '{node.value}' would be read as "
-            f"{number(loader, node)} (YAML reads a leading zero as octal and a colon as base 60); "
-            f"write the number without the leading zero, or quote it if it is text"
-        )
+        msg = Message(
+            "line {line}: '{value}' would be read as {number} (YAML reads a leading zero as octal and a "
+            "colon as base 60); write the number without the leading zero, or quote it if it is text",
+            line=node.start_mark.line + 1, value=node.value, number=number(loader, node))
         raise _RefusedYamlError(msg)
     return number(loader, node)
 
@@ -498,14 +543,16 @@ class _RefusedYamlError(Exception):
     """A construct the strict loader refuses (the message says where)."""
 
 
-def _excerpt(value: Any, limit: int = 80) -> str:
+def _excerpt(value: Any, limit: int = 80) -> str | Message:
     """``repr``-like text of ``value`` cut to ``limit`` characters, for echoing user input in messages."""
     text = value if isinstance(value, str) else repr(value)
     text = text.replace("\n", " ")
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+    if len(text) <= limit:
+        return text
+    return Message("{start}... ({n:,} characters)", start=text[:limit], n=len(text))
 
 
-def read_yaml(path: Path, what: str, text_keys: frozenset[str] = frozenset()) -> dict[str, Any]:
+def read_yaml(path: Path, what: str | Message, text_keys: frozenset[str] = frozenset()) -> dict[str, Any]:
     """Read a YAML mapping, or raise StudyError saying what is wrong with the file.
 
     Anchors, aliases and duplicate keys are refused (:class:`_StrictYamlLoader`).
@@ -513,12 +560,12 @@ def read_yaml(path: Path, what: str, text_keys: frozenset[str] = frozenset()) ->
     ``'001'``, not the number 1).
     """
     if not path.is_file():
-        msg = f"{what} not found: {path}"
+        msg = Message("{what} not found: {path}", what=what, path=path)
         raise StudyError(msg)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        msg = f"{path}: not UTF-8 text; save the file as UTF-8"
+        msg = Message("{path}: not UTF-8 text; save the file as UTF-8", path=path)
         raise StudyError(msg) from None
     return parse_yaml(text, str(path), text_keys)
 
@@ -529,15 +576,17 @@ def parse_yaml(text: str, where: str, text_keys: frozenset[str] = frozenset()) -
     try:
         data = yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader
     except _RefusedYamlError as exc:
-        msg = f"{where}: {exc}"
+        msg = Message("{where}: {problem}", where=where, problem=exc.args[0])
         raise StudyError(msg) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        msg = f"{where}: not valid YAML{at}: {getattr(exc, 'problem', exc)}"
+        at = Message(" at line {line}, column {column}", line=mark.line + 1, column=mark.column + 1) if mark else ""
+        msg = Message("{where}: not valid YAML{at}: {problem}", where=where, at=at,
+                      problem=getattr(exc, "problem", exc))
         raise StudyError(msg) from None
     if not isinstance(data, dict):
-        msg = f"{where}: expected a mapping of keys (name:, roads:, ...), got {type(data).__name__}"
+        msg = Message("{where}: expected a mapping of keys (name:, roads:, ...), got {kind}",
+                      where=where, kind=type(data).__name__)
         raise StudyError(msg)
     return data
 
@@ -551,7 +600,7 @@ def load_study(path: str | Path | None = None) -> StudyFile:
     path = Path(path).resolve() if path is not None else DEMO_STUDY
     if path.is_dir():
         path = path / "study.yaml"
-    return parse_study(read_yaml(path, "study file"), path)
+    return parse_study(read_yaml(path, Message("study file")), path)
 
 
 def parse_study(data: dict[str, Any], source: Path | None = None) -> StudyFile:
@@ -573,24 +622,32 @@ def _resolve_paths(study: StudyFile) -> StudyFile:
         if spec is None or spec.path is None:
             continue
         given[key] = str(spec.path)
-        resolved = resolve_path(spec.path, study.folder, f"{study.source}: {key}.path")
+        resolved = resolve_path(spec.path, study.folder, Message("{file}: {key}", file=study.source, key=f"{key}.path"))
         if not resolved.exists():
-            msg = f"{study.source}: {key}.path: file not found: {resolved}"
+            msg = Message(
+                "{source}: {key}.path: file not found: {resolved}",
+                source=study.source, key=key, resolved=resolved)
             raise StudyError(msg)
         updates[key] = spec.model_copy(update={"path": resolved})
     table = study.boundaries.admin_table
     if table is not None:
-        resolved = resolve_path(table, study.folder, f"{study.source}: boundaries.admin_table")
+        resolved = resolve_path(table, study.folder,
+                                Message("{file}: {key}", file=study.source, key="boundaries.admin_table"))
         if not resolved.is_file():
-            msg = f"{study.source}: boundaries.admin_table: file not found: {resolved}"
+            msg = Message(
+                "{source}: boundaries.admin_table: file not found: {resolved}",
+                source=study.source, resolved=resolved)
             raise StudyError(msg)
         updates["boundaries"] = updates.get("boundaries", study.boundaries).model_copy(update={"admin_table": resolved})
     groups = {}
     for key, spec in study.population_groups.items():
         given[f"population_groups.{key}"] = str(spec.path)
-        resolved = resolve_path(spec.path, study.folder, f"{study.source}: population_groups.{key}.path")
+        resolved = resolve_path(spec.path, study.folder,
+                                Message("{file}: {key}", file=study.source, key=f"population_groups.{key}.path"))
         if not resolved.is_file():
-            msg = f"{study.source}: population_groups.{key}.path: file not found: {resolved}"
+            msg = Message(
+                "{source}: population_groups.{key}.path: file not found: {resolved}",
+                source=study.source, key=key, resolved=resolved)
             raise StudyError(msg)
         groups[key] = spec.model_copy(update={"path": resolved})
     if groups:
@@ -605,7 +662,7 @@ PACKAGE_FILES = {
 }
 
 
-def resolve_path(path: str | Path, folder: Path, where: str) -> Path:
+def resolve_path(path: str | Path, folder: Path, where: str | Message) -> Path:
     """An input path made absolute.
 
     ``~`` and ``$VARIABLES`` are expanded; a relative path is taken from
@@ -624,15 +681,17 @@ def resolve_path(path: str | Path, folder: Path, where: str) -> Path:
         module, _, rel = ref.partition("/")
     if not module or not rel:
         known = ", ".join(f"pkg:{k}" for k in PACKAGE_FILES)
-        msg = f"{where}: '{text}' must be pkg:MODULE/FILE inside an installed package ({known})"
+        msg = Message(
+            "{where}: '{text}' must be pkg:MODULE/FILE inside an installed package ({known})",
+            where=where, text=text, known=known)
         raise StudyError(msg)
     try:
         root = importlib.resources.files(module.replace("/", "."))
     except ModuleNotFoundError:
         package = module.split(".")[0].split("/")[0]
-        msg = (
-            f"{where}: '{text}' needs the Python package '{package}', which is not installed "
-            f"(pip install {package})"
-        )
+        msg = Message(
+            "{where}: '{text}' needs the Python package '{package}', which is not installed (pip install "
+            "{package})",
+            where=where, text=text, package=package)
         raise StudyError(msg) from None
     return Path(str(root.joinpath(rel)))

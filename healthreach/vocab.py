@@ -28,6 +28,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from healthreach.messages import Message
+
 # --- road classes -----------------------------------------------------------------------------------
 
 # canonical class -> the names read as it (beside the canonical id itself)
@@ -82,7 +84,9 @@ def _table(names: dict[str, tuple[str, ...]], own: tuple[str, ...] = ()) -> dict
         for alias in aliases:
             key = normalise(alias)
             if table.get(key, canonical) != canonical:
-                msg = f"vocabulary: '{alias}' names both {table[key]} and {canonical}"
+                msg = Message(
+                    "vocabulary: '{alias}' names both {table} and {canonical}",
+                    alias=alias, table=table[key], canonical=canonical)
                 raise RuntimeError(msg)
             table[key] = canonical
     return table

@@ -27,7 +27,7 @@ def test_audit_writes_every_output(small_study, tmp_path):
 def test_bad_study_gives_one_message_and_exit_1(tmp_path):
     bad = tmp_path / "study.yaml"
     bad.write_text("name: x\nroad: {}\n", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["audit", str(bad)])
+    result = CliRunner().invoke(cli, ["audit", str(bad), "--lang", "en"])
     assert result.exit_code == 1
     assert "unknown key 'road' (did you mean 'roads'?)" in result.output
     assert "Traceback" not in result.output
@@ -38,7 +38,8 @@ def test_bad_facility_row_is_named(small_study, tmp_path):
     lines = csv.read_text(encoding="utf-8").splitlines()
     lines[2] = lines[2].rsplit(",", 2)[0] + ",not-a-number,29.4"
     csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["audit", str(small_study), "--out", str(tmp_path / "o"), "--no-map"])
+    result = CliRunner().invoke(cli, ["audit", str(small_study), "--out", str(tmp_path / "o"), "--no-map",
+                                      "--lang", "en"])
     assert result.exit_code == 1
     assert "facilities.csv: row 3 (id THC01): column 'lon' is not a number: 'not-a-number'" in result.output
     assert not (tmp_path / "o" / "summary.json").exists()

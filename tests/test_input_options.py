@@ -224,7 +224,8 @@ def _check(out: Path, people: float, names: list[str], kinds: dict[str, str], do
     # polygon people in grid cells whose centre falls outside every township are not counted; a note says how many
     # (a raster rescaled to census totals is noted too, but its townships then hold their census totals exactly)
     noted = sum(float(m.group(1).replace(",", "")) for w in doc["warnings"]
-                if (m := re.match(r"([\d,.]+) people in the population polygons lie outside every township", w)))
+                if (m := re.match(r"([\d,.]+) people in the population polygons lie outside every township", w)
+                          or re.match(r"人口面中有 ([\d,.]+) 人不在任何乡镇内", w)))  # the notes are in --lang
     assert total + noted == pytest.approx(people, rel=1e-6, abs=1), "people placed differ from the input's total"
     assert noted < 0.05 * people
     for row in doc["standards"]:

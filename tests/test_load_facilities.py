@@ -104,7 +104,7 @@ def frame_at(xy, ids=None) -> gpd.GeoDataFrame:
 
 def test_outside_the_study_area_is_a_warning_naming_the_row():
     fac = frame_at([(X0 + 100, Y0 + 100), (X0 + 5500, Y0 + 2000), (X0 + 90_000, Y0)])
-    warnings = check_locations(fac, small_area(), Path("clinics.csv"))
+    warnings = [str(w) for w in check_locations(fac, small_area(), Path("clinics.csv"))]
     assert len(warnings) == 2
     assert warnings[0].startswith("facility F1 (site F1, clinics.csv row 3) lies 1.5 km outside the study area")
     assert "still counted" in warnings[0]
@@ -128,7 +128,7 @@ def test_swapped_lon_lat_outside_china_is_an_error_naming_the_row():
 
 def test_two_ids_at_one_place_are_reported():
     fac = frame_at([(X0 + 100, Y0 + 100), (X0 + 100.4, Y0 + 100), (X0 + 900, Y0 + 900)])
-    warnings = check_locations(fac, small_area(), Path("clinics.csv"))
+    warnings = [str(w) for w in check_locations(fac, small_area(), Path("clinics.csv"))]
     assert warnings == [("clinics.csv: facilities F0 (row 2), F1 (row 3) share one location; "
                          "if they are one facility listed twice, keep one row")]
 
@@ -141,7 +141,7 @@ def test_study_reports_far_from_road_and_outside(tmp_path):
          "beds": 0, "ambulances": 0, "emergency": "false"},
     ]
     inputs = load_inputs(load_study(write_study(tmp_path / "s", facilities)))
-    text = "\n".join(inputs.warnings)
+    text = "\n".join(map(str, inputs.warnings))
     assert "facility FAR (山顶诊所, facilities.csv row 3) lies 1.5 km outside the study area" in text
     assert "facility FAR (山顶诊所, facilities.csv row 3) lies 1,500 m from the nearest road" in text
     assert "CHC01" not in text
@@ -169,7 +169,7 @@ def test_health_points_from_the_osm_extract():
 
 def test_many_outside_are_counted_not_listed():
     fac = frame_at([(X0 - 1000 - 100 * i, Y0 + 2000) for i in range(14)])
-    warnings = check_locations(fac, small_area(), Path("osm.pbf"), max_listed=10)
+    warnings = [str(w) for w in check_locations(fac, small_area(), Path("osm.pbf"), max_listed=10)]
     assert len(warnings) == 11
     assert warnings[0] == ("4 more facilities of osm.pbf lie outside the study area (up to 2.3 km); "
                            "they are still counted")

@@ -132,21 +132,21 @@ def test_road_density_weights_put_people_along_roads():
     assert out[8, 5] == pytest.approx(200)
     roadless, report = spread_polygons(grid, town[:1], np.array([500.0]), weights=np.zeros(grid.shape))
     assert roadless == pytest.approx(np.full(grid.shape, 5.0))
-    assert "no roads inside" in report.notes[0]
+    assert "no roads inside" in str(report.notes[0])
 
 
 def test_spread_over_cells_and_rescale():
     township = np.array([0, 0, 0, 1, 1])
     people, report = spread_over_cells(township, np.array([300.0, np.nan]), names=["甲镇", "乙镇"])
     assert people.tolist() == [100, 100, 100, 0, 0]
-    assert report.notes == ["乙镇: no census total; counted as 0 people"]
+    assert [str(n) for n in report.notes] == ["乙镇: no census total; counted as 0 people"]
     weighted, _ = spread_over_cells(township, np.array([300.0, 50.0]), weights=np.array([1, 2, 0, 0, 0.0]))
     assert weighted.tolist() == [100, 200, 0, 25, 25]  # 乙镇 has no roads: even
     raster = np.array([1.0, 3.0, 0.0, 0.0, 0.0])
     scaled, report = rescale_to_census(raster, township, np.array([400.0, 60.0]), names=["甲镇", "乙镇"])
     assert scaled.tolist() == [100, 300, 0, 30, 30]
-    assert any("乙镇: census 60 people but none in the population raster" in n for n in report.notes)
-    assert any("甲镇: raster 4 vs census 400" in n for n in report.notes)
+    assert any("乙镇: census 60 people but none in the population raster" in n for n in map(str, report.notes))
+    assert any("甲镇: raster 4 vs census 400" in n for n in map(str, report.notes))
 
 
 # --- through the study file ------------------------------------------------------

@@ -32,7 +32,7 @@ def calls(path: Path) -> list[ast.Call]:
 def templates() -> dict[str, str]:
     """Every literal template given to ``Message`` -> where it is."""
     found = {}
-    for path in MODULES:
+    for path in [*MODULES, PACKAGE / "messages" / "__init__.py"]:  # the joiners of several messages
         for node in calls(path):
             if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
                 found[node.args[0].value] = f"{path.relative_to(PACKAGE)}:{node.lineno}"
@@ -97,3 +97,17 @@ def test_an_error_is_english_in_python_and_in_lang_on_the_command_line(tmp_path)
     assert "错误：" in chinese.output
     assert "'road'" in chinese.output
     assert "unknown key" not in chinese.output
+
+
+def test_joined_messages_stay_flat_however_many_parts_and_travel_as_data():
+    from healthreach.messages import as_data, from_data, message_lines, message_list
+
+    parts = [Message("row {row}", row=i) for i in range(5000)]  # far beyond the recursion limit if nested
+    listed = message_list(parts)
+    assert str(listed).startswith("row 0; row 1; ")
+    assert listed.render("zh").startswith("第 0 行；第 1 行；")
+    assert message_list(["a", "b"], ", ").render("zh") == "a、b"
+    lines = message_lines(["first", Message("row {row}", row=2)])
+    assert lines.render("zh") == "first\n第 2 行"
+    assert from_data(as_data(lines)) == lines
+    assert from_data(as_data(listed)).render("zh") == listed.render("zh")

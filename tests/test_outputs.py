@@ -382,7 +382,7 @@ def test_offline_never_downloads(tmp_path, monkeypatch):
     monkeypatch.setattr(ox, "graph_from_place", forbidden)
     monkeypatch.setattr("healthreach.load.osm.check_reachable", forbidden)
     study = _download_study(tmp_path / "s")
-    result = _audit(str(study), "--out", str(tmp_path / "out"), "--offline", "--no-map")
+    result = _audit(str(study), "--out", str(tmp_path / "out"), "--offline", "--no-map", "--lang", "en")
     assert result.exit_code == 1, result.output
     assert "roads.source" in result.output
     assert "--offline forbids downloads" in result.output

@@ -191,7 +191,7 @@ def test_cells_with_more_people_of_a_group_than_everyone_are_reported(tmp_path):
     values = 0.1 * everyone()
     values[5:8, 30:32] = 3.0  # six cells of the east township (1 person each) with 3 old people
     inputs = load_inputs(load_study(group_study(tmp_path / "over", {"65plus": values})), use_cache=False)
-    notes = [w for w in inputs.warnings if "population_groups.65plus" in w]
+    notes = [w for w in map(str, inputs.warnings) if "population_groups.65plus" in w]
     assert len(notes) == 1
     assert "6 cells hold more people of the group than people in all (12 people more)" in notes[0]
     assert "township 002 (白云镇): 6 cells, 12 people" in notes[0]

@@ -110,7 +110,7 @@ def test_the_study_is_real_and_local(helsinki):
     assert CRS.from_user_input(inputs.crs).to_epsg() == 32635  # UTM 35N, chosen from the boundary's centre
     assert len(inputs.facilities) == 21  # the extract's health points
     assert inputs.network.report.km > 50
-    text = "\n".join(inputs.warnings)
+    text = "\n".join(map(str, inputs.warnings))
     assert "facility types in no standard's group (not counted): alternative, blood_donation, dentist, pharmacy" in text
 
 

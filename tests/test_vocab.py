@@ -128,7 +128,7 @@ def test_gcj02_chinese_coded_study_gives_the_figures_of_the_wgs84_english_one(co
     read = shapely.get_coordinates(chinese.inputs.network.lines.geometry.to_numpy())
     _, apart_m = shapely.STRtree(shapely.points(drawn)).query_nearest(shapely.points(read), return_distance=True)
     assert apart_m.max() < 0.01
-    assert not [w for w in english.inputs.warnings + chinese.inputs.warnings if "offset" in w]
+    assert not [w for w in map(str, english.inputs.warnings + chinese.inputs.warnings) if "offset" in w]
 
 
 def test_gcj02_roads_read_as_wgs84_move_the_figures(tmp_path):
@@ -138,7 +138,7 @@ def test_gcj02_roads_read_as_wgs84_move_the_figures(tmp_path):
     del study["roads"]["crs"]
     path.write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
     inputs = load_inputs(load_study(path), use_cache=False)
-    warning = next(w for w in inputs.warnings if "offset" in w)
+    warning = next(w for w in map(str, inputs.warnings) if "offset" in w)
     assert "roads (roads.gpkg" in warning
     assert "facilities (facilities.csv" in warning
     assert "GCJ-02" in warning
@@ -269,7 +269,7 @@ def test_a_layer_without_a_crs_takes_the_declared_one(tmp_path):
 
 def test_offset_warning_fires_for_a_shifted_layer_and_not_for_a_consistent_one(tmp_path):
     consistent = load_inputs(load_study(_county(tmp_path / "ok", chinese=False)), use_cache=False)
-    assert not [w for w in consistent.warnings if "offset" in w]
+    assert not [w for w in map(str, consistent.warnings) if "offset" in w]
     path = _county(tmp_path / "shifted", chinese=False)
     table = pd.read_csv(tmp_path / "shifted" / "facilities.csv")   # WGS84 facilities declared GCJ-02
     study = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -277,7 +277,7 @@ def test_offset_warning_fires_for_a_shifted_layer_and_not_for_a_consistent_one(t
     path.write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
     assert len(table) == len(FACILITIES)
     shifted = load_inputs(load_study(path), use_cache=False)
-    warning = next(w for w in shifted.warnings if "offset" in w)
+    warning = next(w for w in map(str, shifted.warnings) if "offset" in w)
     assert "GCJ-02" in warning
     assert "roads.gpkg" in warning
     assert "facilities.csv" in warning
@@ -406,7 +406,7 @@ def test_a_class_setting_no_road_has_is_noted_with_a_suggestion(tmp_path):
     study["speeds_kmh"] = {"villag": 5, "village": 15, "县道": 30}
     study["no_walking"] = ["urban_brnch"]
     path.write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
-    notes = "\n".join(load_inputs(load_study(path)).warnings)
+    notes = "\n".join(map(str, load_inputs(load_study(path)).warnings))
     assert ("speeds_kmh: no road of the network has the class 'villag', so the setting changes nothing; did you "
             "mean 'village'?") in notes
     assert "no_walking: no road of the network has the class 'urban_brnch'" in notes

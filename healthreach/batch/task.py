@@ -19,6 +19,7 @@ from healthreach.batch.folders import DISTRICT, ERROR, RESULT
 from healthreach.cache import cache_key
 from healthreach.errors import HealthreachError
 from healthreach.labels import standard_titles
+from healthreach.messages import render
 from healthreach.outputs import publish, write_json, write_text
 from healthreach.report import json_safe
 from healthreach.sources import describe_inputs
@@ -147,10 +148,10 @@ def audit_to_folder(study: StudyFile, out: Path, map_options: MapOptions | None,
                                      offline=map_options.offline, tianditu_key=map_options.tianditu_key))
     paths = write_audit_files(result, out, page, lang=lang)
     _write_district(result.inputs.boundaries, out / DISTRICT, study.name)
-    return audit_row(result), sorted([*(p.name for p in paths.values()), DISTRICT])
+    return audit_row(result, lang=lang), sorted([*(p.name for p in paths.values()), DISTRICT])
 
 
-def audit_row(result: Evaluation, worst: int = 3) -> dict[str, Any]:
+def audit_row(result: Evaluation, worst: int = 3, lang: str = "zh") -> dict[str, Any]:
     """The figures of one audit as a batch row: people, counts, every standard and the worst townships.
 
     ``standards`` holds, per standard, the people it applies to, the people
@@ -159,9 +160,9 @@ def audit_row(result: Evaluation, worst: int = 3) -> dict[str, Any]:
     response standard also its ``mean_response_min`` (minutes, over the
     reachable people) and ``target_mean_min``.
     ``worst_townships`` are the ``worst`` townships with people, lowest
-    share of the first circle standard first. ``population_groups`` gives
-    per population group its ``population`` and ``primary_uncovered_people``
-    (people of the group beyond the first circle).
+    share of the first circle standard first; ``warnings`` are in ``lang``.
+    ``population_groups`` gives per population group its ``population`` and
+    ``primary_uncovered_people`` (people of the group beyond the first circle).
     """
     inp = result.inputs
     chinese = standard_titles(result.study.standards, {fid: f.title for fid, f in result.figures.items()}, "zh")
@@ -192,7 +193,7 @@ def audit_row(result: Evaluation, worst: int = 3) -> dict[str, Any]:
             "facilities": len(result.facilities), "standards": standards, "worst_townships": worst_rows,
             "primary_standard": None if circle is None else circle.id,
             "primary_uncovered_people": uncovered, "population_groups": groups,
-            "warnings": list(inp.warnings), "input_hash": inp.input_hash,
+            "warnings": [render(w, lang) for w in inp.warnings], "input_hash": inp.input_hash,
             "inputs": {role: source.text("en") for role, source in describe_inputs(inp.study).items()}}
 
 

@@ -19,13 +19,14 @@ from healthreach.load.tables import (
     require_columns,
     require_unique_ids,
 )
+from healthreach.messages import Message, message_list
 from healthreach.study import BoundariesSpec
 
 _CLASS_WORDS = {"urban": "urban", "城市": "urban", "城镇": "urban", "街道": "urban",
                 "rural": "rural", "农村": "rural", "乡村": "rural", "乡镇": "rural"}
 
 
-def read_boundaries(spec: BoundariesSpec, notes: list[str] | None = None) -> gpd.GeoDataFrame:
+def read_boundaries(spec: BoundariesSpec, notes: list[str | Message] | None = None) -> gpd.GeoDataFrame:
     """Townships as a GeoDataFrame with columns ``id, name, area_class, census_pop``.
 
     The CRS is the file's own (WGS84 for ``admin_code`` and for files declared
@@ -48,21 +49,21 @@ def read_boundaries(spec: BoundariesSpec, notes: list[str] | None = None) -> gpd
     polys = gdf.geom_type.isin(["Polygon", "MultiPolygon"])
     if not polys.all():
         bad = ids[~polys].tolist()[:5]
-        msg = f"{where}: not polygons: {', '.join(bad)}"
+        msg = Message("{where}: not polygons: {bad}", where=where, bad=", ".join(bad))
         raise InputError(msg)
     census = _census_totals(gdf, spec, ids, pop_col, where)
-    gdf = repair_invalid(gdf, where, "township", notes)
+    gdf = repair_invalid(gdf, where, Message("township"), notes)
     out = gpd.GeoDataFrame({"id": ids.to_numpy(), "name": gdf[spec.name_column].astype(str).to_numpy(),
                             "area_class": area_class.to_numpy(), "census_pop": census.to_numpy(float)},
                            geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
     labels = [f"{i} ({n})" for i, n in zip(out["id"], out["name"], strict=False)]
-    check_overlaps(out.geometry.to_numpy(), labels, where, "townships",
-                   "each place must belong to one township; fix the boundaries so they do not overlap")
+    check_overlaps(out.geometry.to_numpy(), labels, where, Message("townships"),
+                   Message("each place must belong to one township; fix the boundaries so they do not overlap"))
     return out
 
 
 def _read_layer(spec: BoundariesSpec, where: Path | str,
-                notes: list[str] | None) -> tuple[gpd.GeoDataFrame, BoundariesSpec]:
+                notes: list[str | Message] | None) -> tuple[gpd.GeoDataFrame, BoundariesSpec]:
     """The boundary polygons in their declared CRS, rows without geometry dropped (counted in ``notes``).
 
     Read from the file, or for ``admin_code`` from the bundled county
@@ -73,18 +74,18 @@ def _read_layer(spec: BoundariesSpec, where: Path | str,
     else:
         gdf = read_table(spec.path, spec.layer)  # type: ignore[arg-type]  # the study file's check guarantees it
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
-        msg = f"{where}: boundaries must be a polygon layer (GeoPackage, GeoJSON, Shapefile)"
+        msg = Message("{where}: boundaries must be a polygon layer (GeoPackage, GeoJSON, Shapefile)", where=where)
         raise InputError(msg)
     if spec.crs is not None:
         gdf = apply_declared_crs(gdf, spec.crs, where, "boundaries.crs")
     if gdf.crs is None:
-        msg = (
-            f"{where}: the layer has no coordinate system; set one (e.g. EPSG:4490) in the file, or "
-            f"declare it with boundaries.crs"
-        )
+        msg = Message(
+            "{where}: the layer has no coordinate system; set one (e.g. EPSG:4490) in the file, or "
+            "declare it with boundaries.crs",
+            where=where)
         raise InputError(msg)
-    gdf = drop_missing_geometries(gdf, where, "township", notes)
-    check_crs_fits(gdf.total_bounds, gdf.crs, where, "boundary layer")
+    gdf = drop_missing_geometries(gdf, where, Message("township"), notes)
+    check_crs_fits(gdf.total_bounds, gdf.crs, where, Message("boundary layer"))
     return gdf, spec
 
 
@@ -94,11 +95,11 @@ def _settle_columns(gdf: gpd.GeoDataFrame, spec: BoundariesSpec,
     census column to read, or None where the default column is absent; missing columns are an error.
     """
     if isinstance(spec.area_class, str) and spec.class_column in gdf.columns:
-        msg = (
-            f"{where}: boundaries.area_class is '{spec.area_class}' for every unit, but the boundaries "
-            f"also have a class column '{spec.class_column}'; give the class once (drop "
-            f"boundaries.area_class, or name another column with boundaries.class_column)"
-        )
+        msg = Message(
+            "{where}: boundaries.area_class is '{area_class}' for every unit, but the boundaries also "
+            "have a class column '{class_column}'; give the class once (drop boundaries.area_class, or "
+            "name another column with boundaries.class_column)",
+            where=where, area_class=spec.area_class, class_column=spec.class_column)
         raise InputError(msg)
     if spec.class_column not in gdf.columns and spec.area_class is not None:
         gdf = gdf.assign(**{spec.class_column: spec.area_class})
@@ -106,11 +107,11 @@ def _settle_columns(gdf: gpd.GeoDataFrame, spec: BoundariesSpec,
     if pop_col and pop_col not in gdf.columns and "population_column" not in spec.model_fields_set:
         pop_col = None  # the default column name, absent: no census totals
     if spec.class_column not in gdf.columns:
-        msg = (
-            f"{where}: no column '{spec.class_column}' (study key boundaries.class_column) for the "
-            f"urban/rural class; name the column, or set boundaries.area_class: urban|rural "
-            f"for every polygon; the file has: {', '.join(map(str, gdf.columns))}"
-        )
+        msg = Message(
+            "{where}: no column '{class_column}' (study key boundaries.class_column) for the urban/rural "
+            "class; name the column, or set boundaries.area_class: urban|rural for every polygon; the "
+            "file has: {columns}",
+            where=where, class_column=spec.class_column, columns=", ".join(map(str, gdf.columns)))
         raise InputError(msg)
     require_columns(gdf, {"id_column": spec.id_column, "name_column": spec.name_column,
                           "population_column": pop_col}, where)
@@ -124,10 +125,9 @@ def _area_classes(gdf: gpd.GeoDataFrame, spec: BoundariesSpec, where: Path | str
     if area_class.isna().any():
         bad = gdf.loc[area_class.isna(), spec.id_column].astype(str).tolist()[:5]
         values = sorted(set(raw_class[area_class.isna()]))[:5]
-        msg = (
-            f"{where}: column '{spec.class_column}' must be 'urban' or 'rural'; "
-            f"got {values} for {', '.join(bad)}"
-        )
+        msg = Message(
+            "{where}: column '{class_column}' must be 'urban' or 'rural'; got {values} for {bad}",
+            where=where, class_column=spec.class_column, values=values, bad=", ".join(bad))
         raise InputError(msg)
     return area_class
 
@@ -140,11 +140,11 @@ def _census_totals(gdf: gpd.GeoDataFrame, spec: BoundariesSpec, ids: pd.Series, 
     census = (census_numbers(gdf[pop_col], ids, where, pop_col) if pop_col else pd.Series(np.nan, index=gdf.index))
     if spec.census_total is not None:
         if len(gdf) != 1:
-            msg = (
-                f"{where}: boundaries.census_total is one number for a single polygon, but there are "
-                f"{len(gdf)}; give one total per unit (census_total: {{{ids.iloc[0]}: 12345, ...}}) "
-                f"or put the totals in a column (boundaries.population_column)"
-            )
+            msg = Message(
+                "{where}: boundaries.census_total is one number for a single polygon, but there are "
+                "{n_gdf}; give one total per unit (census_total: {{{example_id}: 12345, ...}}) or put the "
+                "totals in a column (boundaries.population_column)",
+                where=where, n_gdf=len(gdf), example_id=ids.iloc[0])
             raise InputError(msg)
         census = pd.Series([spec.census_total], index=gdf.index)
     return census
@@ -178,12 +178,10 @@ def _admin_units(spec: BoundariesSpec) -> tuple[gpd.GeoDataFrame, BoundariesSpec
     missing = [c for c in codes if c not in set(table_codes)]
     extra = [c for c in table_codes if c not in codes]
     if missing or extra:
-        problems = ([f"no row for {', '.join(missing)}"] if missing else []) + (
-            [f"rows for codes not in boundaries.admin_code: {', '.join(extra)}"] if extra else [])
-        msg = (
-            f"{table_where}: {'; '.join(problems)}; the table needs one row per admin_code "
-            f"({', '.join(codes)})"
-        )
+        problems = ([Message("no row for {codes}", codes=", ".join(missing))] if missing else []) + (
+            [Message("rows for codes not in boundaries.admin_code: {codes}", codes=", ".join(extra))] if extra else [])
+        msg = Message("{table_where}: {problems}; the table needs one row per admin_code ({codes})",
+                      table_where=table_where, problems=message_list(problems), codes=", ".join(codes))
         raise InputError(msg)
     row = pd.Series(np.arange(len(table)), index=table_codes.to_numpy())[codes].to_numpy()
     joined = {"class": table[class_col].to_numpy()[row]} if class_col else {}
@@ -209,21 +207,21 @@ def _per_unit_settings(gdf: gpd.GeoDataFrame, spec: BoundariesSpec,
             continue
         require_columns(gdf, {"id_column": spec.id_column}, where)
         if column in gdf.columns:
-            msg = (
-                f"{where}: boundaries.{key} lists values per unit, but the boundaries already have a "
-                f"column '{column}'; give them once (drop boundaries.{key}, or name another column)"
-            )
+            msg = Message(
+                "{where}: boundaries.{key} lists values per unit, but the boundaries already have a "
+                "column '{column}'; give them once (drop boundaries.{key}, or name another column)",
+                where=where, key=key, column=column)
             raise InputError(msg)
         ids = gdf[spec.id_column].astype(str).str.strip()
         missing = [i for i in ids if i not in mapping]
         unknown = [k for k in mapping if k not in set(ids)]
         if missing or unknown:
-            problems = ([f"no value for {', '.join(missing[:10])}"] if missing else []) + (
-                [f"{', '.join(unknown[:10])} not among the boundaries' ids"] if unknown else [])
-            msg = (
-                f"{where}: boundaries.{key}: {'; '.join(problems)}; list every unit by its id "
-                f"({', '.join(ids[:10])}{', ...' if len(ids) > 10 else ''})"
-            )
+            problems = ([Message("no value for {ids}", ids=", ".join(missing[:10]))] if missing else []) + (
+                [Message("{ids} not among the boundaries' ids", ids=", ".join(unknown[:10]))] if unknown else [])
+            msg = Message(
+                "{where}: boundaries.{key}: {problems}; list every unit by its id ({listed}{more})",
+                where=where, key=key, problems=message_list(problems), listed=", ".join(ids[:10]),
+                more=", ..." if len(ids) > 10 else "")
             raise InputError(msg)
         gdf = gdf.assign(**{column: ids.map(mapping).to_numpy()})
         updates[key] = None
@@ -252,10 +250,10 @@ def census_numbers(values: pd.Series, ids: pd.Series, where, column: str) -> pd.
     bad = ~blank & ~written
     if bad.any():
         listed = ", ".join(f"{i} ({v!r})" for i, v in zip(ids[bad].astype(str)[:5], values[bad][:5], strict=False))
-        msg = (
-            f"{where}: column '{column}' holds census totals (people: finite numbers >= 0); "
-            f"{int(bad.sum())} units have something else: {listed}. Correct the values, or leave "
-            f"a cell blank for a unit without a total"
-        )
+        msg = Message(
+            "{where}: column '{column}' holds census totals (people: finite numbers >= 0); {bad} units "
+            "have something else: {listed}. Correct the values, or leave a cell blank for a unit without "
+            "a total",
+            where=where, column=column, bad=int(bad.sum()), listed=listed)
         raise InputError(msg)
     return numbers

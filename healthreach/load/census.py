@@ -25,6 +25,7 @@ from rasterio import features
 
 from healthreach.grid import Grid
 from healthreach.load.population import apply_affine
+from healthreach.messages import Message
 
 _MAX_FINE_CELLS = 12_000_000  # cap on the sub-cells rasterised by spread_polygons (memory)
 
@@ -35,7 +36,7 @@ class CensusReport:
 
     people_in: float = 0.0
     people_placed: float = 0.0
-    notes: list[str] = field(default_factory=list)
+    notes: list[str | Message] = field(default_factory=list)
 
 
 def road_length_per_cell(grid: Grid, lines) -> np.ndarray:
@@ -90,7 +91,7 @@ def spread_polygons(grid: Grid, polygons, people: np.ndarray, weights: np.ndarra
     """
     polygons = np.asarray(polygons)
     people = np.asarray(people, float)
-    names = list(names) if names is not None else [f"polygon {i + 1}" for i in range(len(polygons))]
+    names = list(names) if names is not None else [Message("polygon {n}", n=i + 1) for i in range(len(polygons))]
     report = CensusReport(people_in=float(people.sum()))
     h, w = grid.shape
     # a polygon reaching beyond the grid keeps only the people of its part on the grid
@@ -113,9 +114,13 @@ def spread_polygons(grid: Grid, polygons, people: np.ndarray, weights: np.ndarra
     if weights is not None:
         no_weight = (area_count > 0) & (weight_sum <= 0) & (people > 0)
         for i in np.flatnonzero(no_weight)[:10]:
-            report.notes.append(f"{names[i]}: no roads inside, {people[i]:,.0f} people spread evenly over its area")
+            report.notes.append(Message(
+                "{name}: no roads inside, {people:,.0f} people spread evenly over its area",
+                name=names[i], people=people[i]))
         if no_weight.sum() > 10:
-            report.notes.append(f"... and {int(no_weight.sum()) - 10} more areas without roads spread evenly")
+            report.notes.append(Message(
+                "... and {n} more areas without roads spread evenly",
+                n=int(no_weight.sum()) - 10))
         use_area = no_weight[lab]
         per = np.where(use_area, people[lab] / np.maximum(area_count[lab], 1),
                        people[lab] * fine_weight[inside] / np.where(weight_sum[lab] > 0, weight_sum[lab], 1))
@@ -151,7 +156,7 @@ def spread_over_cells(township: np.ndarray, totals: np.ndarray, weights: np.ndar
         township's cells all weigh 0 (noted).
     """
     totals = np.asarray(totals, float)
-    names = list(names) if names is not None else [f"township {i + 1}" for i in range(len(totals))]
+    names = list(names) if names is not None else [Message("township {n}", n=i + 1) for i in range(len(totals))]
     report = CensusReport(people_in=float(np.nansum(totals)))
     n = len(totals)
     cells_per = np.bincount(township, minlength=n).astype(float)
@@ -160,14 +165,18 @@ def spread_over_cells(township: np.ndarray, totals: np.ndarray, weights: np.ndar
     if weights is not None:
         flat = (weight_sum <= 0) & (cells_per > 0)
         for i in np.flatnonzero(flat & (totals > 0)):
-            report.notes.append(f"{names[i]}: no roads inside, {totals[i]:,.0f} people spread evenly over it")
+            report.notes.append(Message(
+                "{name}: no roads inside, {totals:,.0f} people spread evenly over it",
+                name=names[i], totals=totals[i]))
         w = np.where(flat[township], 1.0, w)
         weight_sum = np.bincount(township, weights=w, minlength=n)
     for i in np.flatnonzero(np.isnan(totals)):
-        report.notes.append(f"{names[i]}: no census total; counted as 0 people")
+        report.notes.append(Message("{name}: no census total; counted as 0 people", name=names[i]))
     for i in np.flatnonzero((cells_per == 0) & (np.nan_to_num(totals) > 0)):
-        report.notes.append(f"{names[i]}: smaller than one grid cell; its {totals[i]:,.0f} people are not placed "
-                            f"(use a finer grid_m)")
+        report.notes.append(Message(
+            "{name}: smaller than one grid cell; its {totals:,.0f} people are not placed (use a finer "
+            "grid_m)",
+            name=names[i], totals=totals[i]))
     safe_total = np.nan_to_num(totals)
     people = safe_total[township] * w / np.where(weight_sum > 0, weight_sum, 1)[township]
     report.people_placed = float(people.sum())
@@ -194,7 +203,7 @@ def rescale_to_census(people: np.ndarray, township: np.ndarray, totals: np.ndarr
     spread evenly over its cells (noted).
     """
     totals = np.asarray(totals, float)
-    names = list(names) if names is not None else [f"township {i + 1}" for i in range(len(totals))]
+    names = list(names) if names is not None else [Message("township {n}", n=i + 1) for i in range(len(totals))]
     n = len(totals)
     report = CensusReport(people_in=float(people.sum()))
     current = np.bincount(township, weights=people, minlength=n)
@@ -207,13 +216,19 @@ def rescale_to_census(people: np.ndarray, township: np.ndarray, totals: np.ndarr
         even = np.where(empty, totals / np.maximum(cells_per, 1), 0.0)
         out = np.where(empty[township], even[township], out)
     for i in np.flatnonzero(empty):
-        report.notes.append(f"{names[i]}: census {totals[i]:,.0f} people but none in the population raster; "
-                            f"spread evenly over the township")
+        report.notes.append(Message(
+            "{name}: census {totals:,.0f} people but none in the population raster; spread evenly over "
+            "the township",
+            name=names[i], totals=totals[i]))
     for i in np.flatnonzero(~known):
-        report.notes.append(f"{names[i]}: no census total; raster population kept ({current[i]:,.0f})")
+        report.notes.append(Message(
+            "{name}: no census total; raster population kept ({current:,.0f})",
+            name=names[i], current=current[i]))
     odd = known & (current > 0) & ((factor > disagree_factor) | (factor < 1 / disagree_factor))
     for i in np.flatnonzero(odd):
-        report.notes.append(f"{names[i]}: raster {current[i]:,.0f} vs census {totals[i]:,.0f} people "
-                            f"(x{factor[i]:.2f}); check the boundary and both sources")
+        report.notes.append(Message(
+            "{name}: raster {current:,.0f} vs census {totals:,.0f} people (x{factor:.2f}); check the "
+            "boundary and both sources",
+            name=names[i], current=current[i], totals=totals[i], factor=factor[i]))
     report.people_placed = float(out.sum())
     return out, report

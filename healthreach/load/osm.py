@@ -29,6 +29,7 @@ import shapely
 from healthreach.cache import cache_key
 from healthreach.errors import InputError
 from healthreach.load.tables import per_distinct
+from healthreach.messages import Message
 from healthreach.outputs import write_atomic
 
 # osmnx network type -> pyrosm network type
@@ -101,12 +102,17 @@ def read_pbf_roads(path: Path, network_type: str = "all", area: shapely.Geometry
             warnings.simplefilter("ignore")
             result = osm.get_network(network_type=PYROSM_TYPES[network_type], nodes=True)
     except _pbf_read_errors() as exc:
-        msg = f"{path}: cannot be read as an OpenStreetMap PBF extract ({type(exc).__name__}: {exc})"
+        msg = Message(
+            "{path}: cannot be read as an OpenStreetMap PBF extract ({kind}: {exc})",
+            path=path, kind=type(exc).__name__, exc=exc)
         raise InputError(msg) from None
     edges = result[1] if isinstance(result, tuple) else None
     if edges is None or len(edges) == 0:
-        raise InputError(f"{path}: no roads of network type '{network_type}' in this extract"
-                         + (" inside the study area" if area is not None else ""))
+        msg = (Message("{path}: no roads of network type '{network_type}' in this extract inside the study area",
+                       path=path, network_type=network_type) if area is not None else
+               Message("{path}: no roads of network type '{network_type}' in this extract", path=path,
+                       network_type=network_type))
+        raise InputError(msg)
     highway = edges["highway"].astype(str).str.split(";").str[0].str.strip()
     direction = osm_oneway(edges.get("oneway", pd.Series("", index=edges.index)), highway, edges.get("junction"))
     geoms = edges.geometry.to_numpy()
@@ -121,14 +127,16 @@ def _pyrosm(path: Path, area: shapely.Geometry | None):
     try:
         import pyrosm
     except ImportError:
-        msg = f"{path}: reading .osm.pbf needs the 'pyrosm' package: pip install 'healthreach[osm]'"
+        msg = Message("{path}: reading .osm.pbf needs the 'pyrosm' package: pip install 'healthreach[osm]'", path=path)
         raise InputError(msg) from None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return pyrosm.OSM(str(path), bounding_box=area)
     except _pbf_read_errors() as exc:
-        msg = f"{path}: cannot be opened as an OpenStreetMap PBF extract ({type(exc).__name__}: {exc})"
+        msg = Message(
+            "{path}: cannot be opened as an OpenStreetMap PBF extract ({kind}: {exc})",
+            path=path, kind=type(exc).__name__, exc=exc)
         raise InputError(msg) from None
 
 
@@ -158,16 +166,16 @@ def read_osm_facilities(path: Path, tags: dict[str, list[str] | bool] | None = N
     tags = tags or HEALTH_TAGS
     gdf = _pbf_pois(path, tags, area) if is_pbf(path) else _xml_pois(path, tags)
     if gdf is None or len(gdf) == 0:
-        msg = (
-            f"{path}: no facilities tagged {json.dumps(tags)} in this extract; "
-            f"set facilities.osm_tags to the tags your data uses"
-        )
+        msg = Message(
+            "{path}: no facilities tagged {tags} in this extract; set facilities.osm_tags to the tags "
+            "your data uses",
+            path=path, tags=json.dumps(tags))
         raise InputError(msg)
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].reset_index(drop=True)
     if area is not None:
         gdf = gdf[shapely.intersects(area, gdf.geometry.to_numpy())].reset_index(drop=True)
         if len(gdf) == 0:
-            msg = f"{path}: no facilities tagged {json.dumps(tags)} in the study area"
+            msg = Message("{path}: no facilities tagged {tags} in the study area", path=path, tags=json.dumps(tags))
             raise InputError(msg)
     point = shapely.point_on_surface(gdf.geometry.to_numpy())
     kind = pd.Series(None, index=gdf.index, dtype=object)
@@ -210,7 +218,9 @@ def _pbf_pois(path: Path, tags, area: shapely.Geometry | None = None) -> gpd.Geo
             warnings.simplefilter("ignore")
             return osm.get_pois(custom_filter=dict(tags))
     except _pbf_read_errors() as exc:
-        msg = f"{path}: facilities cannot be read from this extract ({type(exc).__name__}: {exc})"
+        msg = Message(
+            "{path}: facilities cannot be read from this extract ({kind}: {exc})",
+            path=path, kind=type(exc).__name__, exc=exc)
         raise InputError(msg) from None
 
 
@@ -226,7 +236,9 @@ def _xml_pois(path: Path, tags) -> gpd.GeoDataFrame | None:
     except (ParseError, ValueError, LookupError, OSError, EOFError) as exc:
         if type(exc).__name__ == "InsufficientResponseError":
             return None
-        msg = f"{path}: facilities cannot be read from this OSM XML ({type(exc).__name__}: {exc})"
+        msg = Message(
+            "{path}: facilities cannot be read from this OSM XML ({kind}: {exc})",
+            path=path, kind=type(exc).__name__, exc=exc)
         raise InputError(msg) from None
     gdf = gdf.reset_index()
     return gdf.rename(columns={"element": "osm_type"}) if "element" in gdf else gdf
@@ -262,15 +274,16 @@ def check_reachable(urls: list[str], timeout_s: float = REACH_TIMEOUT_S) -> None
         worker.start()
         worker.join(timeout_s)
         if not outcome:
-            msg = f"{url} did not answer within {timeout_s:g} s"
+            msg = Message("{url} did not answer within {timeout_s:g} s", url=url, timeout_s=timeout_s)
             raise TimeoutError(msg)
         if outcome[0] is not None:
-            msg = f"{url} cannot be reached ({type(outcome[0]).__name__})"
+            msg = Message("{url} cannot be reached ({kind})", url=url, kind=type(outcome[0]).__name__)
             raise OSError(msg)
 
 
 def download_roads(source: str, network_type: str, boundary: shapely.Geometry | None,
-                   cache_folder: Path, where: str = "roads.source", offline: bool = False) -> Path:
+                   cache_folder: Path, where: str | Message = "roads.source",
+                   offline: bool = False) -> Path:
     """Download roads from OpenStreetMap with osmnx, or reuse an earlier download.
 
     Parameters
@@ -293,7 +306,7 @@ def download_roads(source: str, network_type: str, boundary: shapely.Geometry | 
     ``DOWNLOAD_TIMEOUT_S``.
     """
     if source == "boundary" and boundary is None:
-        msg = f"{where}: 'boundary' needs study boundaries to download the roads inside them"
+        msg = Message("{where}: 'boundary' needs study boundaries to download the roads inside them", where=where)
         raise InputError(msg)
     ident = {"source": source, "network_type": network_type,
              "boundary": shapely.to_wkt(boundary, rounding_precision=5) if source == "boundary" else None}
@@ -301,13 +314,13 @@ def download_roads(source: str, network_type: str, boundary: shapely.Geometry | 
     path = cache_folder / "osm" / f"{key}.graphml"
     if path.is_file():
         return path
-    what = "the study boundary" if source == "boundary" else f"'{source}'"
-    hint = "download an extract (.osm.pbf, e.g. from download.geofabrik.de) and give it as roads.path"
+    what = Message("the study boundary") if source == "boundary" else f"'{source}'"
+    hint = Message("download an extract (.osm.pbf, e.g. from download.geofabrik.de) and give it as roads.path")
     if offline:
-        msg = (
-            f"{where}: the roads of {what} are not downloaded yet and --offline forbids downloads; "
-            f"run once without --offline, or {hint}"
-        )
+        msg = Message(
+            "{where}: the roads of {what} are not downloaded yet and --offline forbids downloads; run "
+            "once without --offline, or {hint}",
+            where=where, what=what, hint=hint)
         raise InputError(msg)
     import osmnx as ox
 
@@ -315,10 +328,10 @@ def download_roads(source: str, network_type: str, boundary: shapely.Geometry | 
     try:
         check_reachable(servers)
     except OSError as exc:
-        msg = (
-            f"{where}: cannot reach OpenStreetMap to download the roads of {what} ({exc}); "
-            f"without internet, {hint}"
-        )
+        msg = Message(
+            "{where}: cannot reach OpenStreetMap to download the roads of {what} ({exc}); without "
+            "internet, {hint}",
+            where=where, what=what, exc=exc.args[0] if len(exc.args) == 1 else exc, hint=hint)
         raise InputError(msg) from None
     saved = (ox.settings.use_cache, ox.settings.cache_folder, ox.settings.requests_timeout)
     ox.settings.cache_folder = str(cache_folder / "osm" / "http")
@@ -336,11 +349,10 @@ def download_roads(source: str, network_type: str, boundary: shapely.Geometry | 
     # all end the same way: no internet (OSError, which requests' errors are), server errors, empty
     # answers and unknown places (ValueError), a place that is not an area (TypeError)
     except (OSError, ValueError, TypeError) as exc:
-        msg = (
-            f"{where}: could not download the roads of {what} from OpenStreetMap "
-            f"({type(exc).__name__}: {exc}). Without internet, download an extract (.osm.pbf) "
-            f"and give it as roads.path"
-        )
+        msg = Message(
+            "{where}: could not download the roads of {what} from OpenStreetMap ({kind}: {exc}). "
+            "Without internet, download an extract (.osm.pbf) and give it as roads.path",
+            where=where, what=what, kind=type(exc).__name__, exc=exc)
         raise InputError(msg) from None
     finally:
         ox.settings.use_cache, ox.settings.cache_folder, ox.settings.requests_timeout = saved

@@ -29,6 +29,7 @@ from healthreach.load.tables import (
     read_table,
     repair_invalid,
 )
+from healthreach.messages import Message
 from healthreach.study import PopulationSpec
 
 _MAX_PARTS = 40_000_000  # cap on source-cell parts projected in one aggregation (memory, time)
@@ -39,7 +40,7 @@ def is_polygon_source(path: Path) -> bool:
     return path.suffix.lower() in VECTOR_SUFFIXES
 
 
-def read_population_polygons(spec: PopulationSpec, notes: list[str] | None = None) -> gpd.GeoDataFrame:
+def read_population_polygons(spec: PopulationSpec, notes: list[str | Message] | None = None) -> gpd.GeoDataFrame:
     """Polygons with people: a GeoDataFrame with a float ``people`` column, in the file's CRS.
 
     Every row needs a number of people (0 where nobody lives): blank, text,
@@ -50,46 +51,48 @@ def read_population_polygons(spec: PopulationSpec, notes: list[str] | None = Non
     """
     gdf = read_table(spec.path, spec.layer)  # type: ignore[arg-type]  # the study file's check guarantees it
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
-        msg = f"{spec.path}: population polygons must be a polygon layer (GeoPackage, GeoJSON, Shapefile)"
+        msg = Message(
+            "{path}: population polygons must be a polygon layer (GeoPackage, GeoJSON, Shapefile)",
+            path=spec.path)
         raise InputError(msg)
     if gdf.crs is None:
-        msg = f"{spec.path}: the layer has no coordinate system; set one in the file"
+        msg = Message("{path}: the layer has no coordinate system; set one in the file", path=spec.path)
         raise InputError(msg)
-    gdf = drop_missing_geometries(gdf, spec.path, "population polygon", notes)
-    check_crs_fits(gdf.total_bounds, gdf.crs, spec.path, "population layer")
+    gdf = drop_missing_geometries(gdf, spec.path, Message("population polygon"), notes)
+    check_crs_fits(gdf.total_bounds, gdf.crs, spec.path, Message("population layer"))
     if spec.column not in gdf.columns:
-        msg = (
-            f"{spec.path}: no column '{spec.column}' (study key population.column); "
-            f"the file has: {', '.join(map(str, gdf.columns))}"
-        )
+        msg = Message(
+            "{path}: no column '{column}' (study key population.column); the file has: {columns}",
+            path=spec.path, column=spec.column, columns=", ".join(map(str, gdf.columns)))
         raise InputError(msg)
     raw = gdf[spec.column]
     people = pd.to_numeric(raw, errors="coerce")
     bad = people.isna() | ~np.isfinite(people.fillna(0)) | (people < 0)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        msg = (
-            f"{spec.path}: row {i + 1}: '{spec.column}' must be a number of people >= 0 (0 where "
-            f"nobody lives), got {raw.iloc[i]!r} ({int(bad.sum())} rows like this)"
-        )
+        msg = Message(
+            "{path}: row {row}: '{column}' must be a number of people >= 0 (0 where nobody lives), got "
+            "{value!r} ({bad} rows like this)",
+            path=spec.path, row=i + 1, column=spec.column, value=raw.iloc[i], bad=int(bad.sum()))
         raise InputError(msg)
     polys = gdf.geom_type.isin(["Polygon", "MultiPolygon"])
     if not polys.all():
         i = int(np.flatnonzero(~polys.to_numpy())[0])
-        msg = (
-            f"{spec.path}: row {gdf.index[i] + 1} is a {gdf.geom_type.iloc[i]}, not a polygon "
-            f"(population layers hold areas with their number of people)"
-        )
+        msg = Message(
+            "{path}: row {row} is a {kind}, not a polygon (population layers hold areas with their "
+            "number of people)",
+            path=spec.path, row=gdf.index[i] + 1, kind=gdf.geom_type.iloc[i])
         raise InputError(msg)
-    gdf = repair_invalid(gdf, spec.path, "population", notes)
-    check_overlaps(gdf.geometry.to_numpy(), [f"row {i + 1}" for i in range(len(gdf))], spec.path,
-                   "population polygons", "their people would be counted twice; fix the layer so each place is in one")
+    gdf = repair_invalid(gdf, spec.path, Message("population"), notes)
+    check_overlaps(gdf.geometry.to_numpy(), [Message("row {row}", row=i + 1) for i in range(len(gdf))], spec.path,
+                   Message("population polygons"),
+                   Message("their people would be counted twice; fix the layer so each place is in one"))
     return gpd.GeoDataFrame({"people": people.to_numpy(float)},
                             geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
 
 
 def read_population(spec: PopulationSpec, crs: str, bounds: tuple[float, float, float, float],
-                    cell_m: float, notes: list[str] | None = None) -> tuple[Grid, np.ndarray]:
+                    cell_m: float, notes: list[str | Message] | None = None) -> tuple[Grid, np.ndarray]:
     """People per cell on the analysis grid covering ``bounds`` (metres in ``crs``).
 
     A raster already in ``crs`` at ``cell_m`` resolution is used on its own
@@ -111,7 +114,7 @@ def read_population(spec: PopulationSpec, crs: str, bounds: tuple[float, float, 
     return grid, aggregate_to_grid(values, transform, src_crs.to_wkt(), grid)
 
 
-def read_population_on_grid(spec: PopulationSpec, grid: Grid, notes: list[str] | None = None,
+def read_population_on_grid(spec: PopulationSpec, grid: Grid, notes: list[str | Message] | None = None,
                             key: str = "population") -> np.ndarray:
     """People per cell of an existing analysis ``grid`` from a raster in any CRS and resolution.
 
@@ -127,29 +130,31 @@ def read_population_on_grid(spec: PopulationSpec, grid: Grid, notes: list[str] |
 
 
 def _read_window(spec: PopulationSpec, crs: str, bounds: tuple[float, float, float, float],
-                 notes: list[str] | None, key: str = "population") -> tuple[np.ndarray, Any, Any]:
+                 notes: list[str | Message] | None, key: str = "population") -> tuple[np.ndarray, Any, Any]:
     """The raster's people around ``bounds`` (metres in ``crs``): values (nodata, NaN, inf and negative
     cells as 0), the window's transform and the raster's CRS.
     """
     try:
         src = rasterio.open(spec.path)
     except rasterio.errors.RasterioIOError as exc:
-        msg = f"{spec.path}: cannot be read as a raster ({exc})"
+        msg = Message("{path}: cannot be read as a raster ({exc})", path=spec.path, exc=exc)
         raise InputError(msg) from None
     with src:
         if src.crs is None:
-            msg = f"{spec.path}: the raster has no coordinate system; set one (e.g. EPSG:4326)"
+            msg = Message("{path}: the raster has no coordinate system; set one (e.g. EPSG:4326)", path=spec.path)
             raise InputError(msg)
         if spec.band > src.count:
-            msg = f"{spec.path}: {key}.band is {spec.band} but the raster has {src.count} band(s)"
+            msg = Message(
+                "{path}: {key}.band is {band} but the raster has {count} band(s)",
+                path=spec.path, key=key, band=spec.band, count=src.count)
             raise InputError(msg)
-        check_crs_fits(src.bounds, src.crs, spec.path, "population raster")
+        check_crs_fits(src.bounds, src.crs, spec.path, Message("population raster"))
         window = _window(src, crs, bounds)
         if window is None:
-            msg = (
-                f"{spec.path}: the raster does not overlap the study area; check that it covers "
-                f"the boundaries (raster bounds {tuple(round(b, 4) for b in src.bounds)} in {src.crs})"
-            )
+            msg = Message(
+                "{path}: the raster does not overlap the study area; check that it covers the boundaries "
+                "(raster bounds {bounds} in {crs})",
+                path=spec.path, bounds=tuple(round(b, 4) for b in src.bounds), crs=src.crs)
             raise InputError(msg)
         masked = src.read(spec.band, window=window, masked=True)
         values = masked.astype(np.float64).filled(0.0)
@@ -160,17 +165,21 @@ def _read_window(spec: PopulationSpec, crs: str, bounds: tuple[float, float, flo
     return values, transform, src_crs
 
 
-def _note_dropped_cells(values: np.ndarray, nodata: np.ndarray, spec: PopulationSpec, notes: list[str] | None) -> None:
+def _note_dropped_cells(values: np.ndarray, nodata: np.ndarray, spec: PopulationSpec,
+                        notes: list[str | Message] | None) -> None:
     """Count, in ``notes``, raster cells (not nodata) that hold no usable number of people: NaN, ±inf or < 0."""
     if notes is None:
         return
     with np.errstate(invalid="ignore"):
-        kinds = {"NaN": np.isnan(values), "infinite": np.isinf(values), "negative": np.isfinite(values) & (values < 0)}
-    for kind, mask in kinds.items():
+        kinds = [(Message("NaN"), np.isnan(values)), (Message("infinite"), np.isinf(values)),
+                 (Message("negative"), np.isfinite(values) & (values < 0))]
+    for kind, mask in kinds:
         n = int((mask & ~nodata).sum())
         if n:
-            notes.append(f"{spec.path}: {n:,} population cells near the study area are {kind} (not the raster's "
-                         f"nodata value) and count as no people; fix the raster or set its nodata value")
+            notes.append(Message(
+                "{path}: {n:,} population cells near the study area are {kind} (not the raster's nodata "
+                "value) and count as no people; fix the raster or set its nodata value",
+                path=spec.path, n=n, kind=kind))
 
 
 def apply_affine(t, x, y) -> tuple[np.ndarray, np.ndarray]:

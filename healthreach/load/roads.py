@@ -27,6 +27,7 @@ from healthreach.load.tables import (
     read_table,
     require_columns,
 )
+from healthreach.messages import Message, message_list
 from healthreach.study import RoadsSpec, oneway_text
 from healthreach.vocab import NO_CLASS, road_classes
 
@@ -58,7 +59,7 @@ def road_format(spec: RoadsSpec) -> str:
 
 
 def roads_file(spec: RoadsSpec, area: shapely.Geometry | None, cache_folder: Path, offline: bool = False,
-               where: str = "roads.source") -> Path:
+               where: str | Message = "roads.source") -> Path:
     """The road file to read: ``spec.path``, or the (cached) download for ``spec.source``.
 
     ``area`` is the study area as a WGS84 polygon; it is buffered by
@@ -82,7 +83,7 @@ def buffer_wgs84(area: shapely.Geometry, km: float) -> shapely.Geometry:
 
 
 def read_roads(spec: RoadsSpec, crs: str, area: shapely.Geometry | None = None,
-               path: Path | None = None, notes: list[str] | None = None) -> gpd.GeoDataFrame:
+               path: Path | None = None, notes: list[str | Message] | None = None) -> gpd.GeoDataFrame:
     """Read roads in any supported format and project them to ``crs``.
 
     ``area`` (WGS84 polygon, the study area) limits an OpenStreetMap PBF
@@ -93,15 +94,15 @@ def read_roads(spec: RoadsSpec, crs: str, area: shapely.Geometry | None = None,
     """
     path = path or spec.path
     if path is None:
-        msg = "roads: no road file; give roads.path, or roads.source and read it through roads_file()"
+        msg = Message("roads: no road file; give roads.path, or roads.source and read it through roads_file()")
         raise InputError(msg)
     spec = spec.model_copy(update={"path": path})
     fmt = road_format(spec)
     if fmt != "gis" and spec.crs is not None and not _is_wgs84(spec.crs):
-        msg = (
-            f"roads.crs: {spec.crs!r} contradicts the road source ({path.name}): OpenStreetMap data "
-            f"({fmt.upper()}) is WGS84 by definition; remove roads.crs"
-        )
+        msg = Message(
+            "roads.crs: {crs!r} contradicts the road source ({file}): OpenStreetMap data ({fmt}) is "
+            "WGS84 by definition; remove roads.crs",
+            crs=spec.crs, file=path.name, fmt=fmt.upper())
         raise InputError(msg)
     if fmt == "gis":
         roads = _read_gis(spec, notes)
@@ -114,29 +115,33 @@ def read_roads(spec: RoadsSpec, crs: str, area: shapely.Geometry | None = None,
     return roads.to_crs(crs)
 
 
-def _read_gis(spec: RoadsSpec, notes: list[str] | None = None) -> gpd.GeoDataFrame:
+def _read_gis(spec: RoadsSpec, notes: list[str | Message] | None = None) -> gpd.GeoDataFrame:
     gdf = read_table(spec.path, spec.layer, spec.encoding)  # type: ignore[arg-type]  # the study file's check guarantees it
     if not isinstance(gdf, gpd.GeoDataFrame):
-        msg = f"{spec.path}: roads must be a line layer (GeoPackage, Shapefile, GeoJSON) or OSM XML"
+        msg = Message("{path}: roads must be a line layer (GeoPackage, Shapefile, GeoJSON) or OSM XML", path=spec.path)
         raise InputError(msg)
     if spec.crs is not None:
         gdf = apply_declared_crs(gdf, spec.crs, spec.path, "roads.crs")
     if gdf.crs is None:
-        msg = (
-            f"{spec.path}: the road layer has no coordinate system; set one in the file, or declare "
-            f"it with roads.crs (an EPSG code, gcj02 or bd09)"
-        )
+        msg = Message(
+            "{path}: the road layer has no coordinate system; set one in the file, or declare it with "
+            "roads.crs (an EPSG code, gcj02 or bd09)",
+            path=spec.path)
         raise InputError(msg)
     require_columns(gdf, {"oneway_column": spec.oneway_column, "speed_column": spec.speed_column},
                     spec.path)  # type: ignore[arg-type]  # the study file's check guarantees it
     gdf = drop_missing_geometries(gdf, spec.path, "road", notes)
     lines = gdf.geom_type.isin(["LineString", "MultiLineString"])
     if not lines.any():
-        msg = f"{spec.path}: no LineString features (found {', '.join(gdf.geom_type.unique())})"
+        msg = Message(
+            "{path}: no LineString features (found {listed})",
+            path=spec.path, listed=", ".join(gdf.geom_type.unique()))
         raise InputError(msg)
     if not lines.all() and notes is not None:
         kinds = ", ".join(sorted(set(gdf.geom_type[~lines])))
-        notes.append(f"{spec.path}: {int((~lines).sum())} features that are not lines ({kinds}) were ignored")
+        notes.append(Message(
+            "{path}: {n} features that are not lines ({kinds}) were ignored",
+            path=spec.path, n=int((~lines).sum()), kinds=kinds))
     gdf = gdf[lines]
     check_crs_fits(gdf.total_bounds, gdf.crs, spec.path, "road layer")
     classes = _layer_classes(gdf, spec)
@@ -175,20 +180,20 @@ def _layer_classes(gdf: gpd.GeoDataFrame, spec: RoadsSpec) -> np.ndarray:
     column = spec.class_column
     if column is None or column not in gdf.columns:
         if default is None:
-            given = (f"roads.class_column is '{column}', which is not a column of the layer (it has: "
-                     f"{', '.join(map(str, gdf.columns))})" if column else "roads.class_column is null")
-            msg = (
-                f"{spec.path}: {given}; name the column holding road classes, or give every line one "
-                f"class with roads.default_class (e.g. county) or one speed with "
-                f"roads.default_speed_kmh (e.g. 30)"
-            )
+            given = (Message("roads.class_column is '{column}', which is not a column of the layer (it has: {columns})",
+                             column=column, columns=", ".join(map(str, gdf.columns)))
+                     if column else Message("roads.class_column is null"))
+            msg = Message(
+                "{path}: {given}; name the column holding road classes, or give every line one class "
+                "with roads.default_class (e.g. county) or one speed with roads.default_speed_kmh (e.g. "
+                "30)",
+                path=spec.path, given=given)
             raise InputError(msg)
         if column is not None and "class_column" in spec.model_fields_set:
-            msg = (
-                f"{spec.path}: roads.class_column '{column}' is not a column of the layer (it has: "
-                f"{', '.join(map(str, gdf.columns))}); set class_column: null to give every line "
-                f"the default class"
-            )
+            msg = Message(
+                "{path}: roads.class_column '{column}' is not a column of the layer (it has: {columns}); "
+                "set class_column: null to give every line the default class",
+                path=spec.path, column=column, columns=", ".join(map(str, gdf.columns)))
             raise InputError(msg)
         return np.full(len(gdf), default, dtype=object)
     def class_text(value) -> str:
@@ -198,17 +203,22 @@ def _layer_classes(gdf: gpd.GeoDataFrame, spec: RoadsSpec) -> np.ndarray:
     return per_distinct(gdf[column], class_text)
 
 
-def _note_bad_speeds(raw: pd.Series, speed: np.ndarray, spec: RoadsSpec, notes: list[str] | None) -> None:
+def _note_bad_speeds(raw: pd.Series, speed: np.ndarray, spec: RoadsSpec, notes: list[str | Message] | None) -> None:
     """Count speed values given but not a positive number of km/h (negative, zero, text): the class speed is used."""
     blank = per_distinct(raw, lambda v: str(v).strip().lower() in ("", "nan", "none", "<na>"), bool)
     given = raw.notna().to_numpy() & ~blank
     bad = given & ~(np.isfinite(speed) & (speed > 0))
     if bad.any() and notes is not None:
-        kinds = {"negative": bad & (speed < 0), "zero": bad & (speed == 0), "not a number": bad & ~np.isfinite(speed)}
-        counted = ", ".join(f"{int(k.sum())} {name}" for name, k in kinds.items() if k.any())
+        negative, zero, text = bad & (speed < 0), bad & (speed == 0), bad & ~np.isfinite(speed)
+        kinds = [(Message("{n} negative", n=int(negative.sum())), negative),
+                 (Message("{n} zero", n=int(zero.sum())), zero),
+                 (Message("{n} not a number", n=int(text.sum())), text)]
+        counted = message_list([name for name, rows in kinds if rows.any()], ", ")
         examples = ", ".join(repr(v) for v in sorted(set(raw[bad].astype(str)))[:5])
-        notes.append(f"{spec.path}: {int(bad.sum())} roads have a '{spec.speed_column}' that is not a positive "
-                     f"speed in km/h ({counted}: {examples}); their road class's speed is used instead")
+        notes.append(Message(
+            "{path}: {bad} roads have a '{speed_column}' that is not a positive speed in km/h "
+            "({counted}: {examples}); their road class's speed is used instead",
+            path=spec.path, bad=int(bad.sum()), speed_column=spec.speed_column, counted=counted, examples=examples))
 
 
 def _read_osmnx(spec: RoadsSpec, fmt: str) -> gpd.GeoDataFrame:
@@ -227,10 +237,12 @@ def _read_osmnx(spec: RoadsSpec, fmt: str) -> gpd.GeoDataFrame:
     # not numbers, elements without an id; OSError, EOFError: unreadable or truncated; NetworkXError: XML
     # that is not GraphML
     except (SyntaxError, ValueError, LookupError, OSError, EOFError, NetworkXError) as exc:
-        msg = f"{spec.path}: cannot be read as {fmt.upper()} ({type(exc).__name__}: {exc})"
+        msg = Message(
+            "{path}: cannot be read as {fmt} ({kind}: {exc})",
+            path=spec.path, fmt=fmt.upper(), kind=type(exc).__name__, exc=exc)
         raise InputError(msg) from None
     if graph.number_of_edges() == 0:
-        msg = f"{spec.path}: no roads found"
+        msg = Message("{path}: no roads found", path=spec.path)
         raise InputError(msg)
     edges = ox.graph_to_gdfs(graph, nodes=False, fill_edge_geometry=True)
     highway = edges["highway"].map(lambda v: v[0] if isinstance(v, list) else v).astype(str)
@@ -270,11 +282,10 @@ def oneway_direction(values: pd.Series, path, column: str, mapping: dict[str, in
         known = {**dict.fromkeys(_ONEWAY_BLANK, 0), **mapping}
         unknown = sorted(set(counts.index) - set(known))
         if unknown:
-            msg = (
-                f"{path}: column '{column}': one-way values not listed in roads.oneway_values: "
-                f"{_counted(counts, unknown)}; values found: {_counted(counts)}. List each under "
-                f"both:, forward: or backward:"
-            )
+            msg = Message(
+                "{path}: column '{column}': one-way values not listed in roads.oneway_values: {unknown}; "
+                "values found: {counted}. List each under both:, forward: or backward:",
+                path=path, column=column, unknown=_counted(counts, unknown), counted=_counted(counts))
             raise InputError(msg)
         return text.map(known).to_numpy(np.int8)
     words = {**dict.fromkeys(_ONEWAY_FORWARD, 1), **dict.fromkeys(_ONEWAY_BACK, -1), **dict.fromkeys(_ONEWAY_BOTH, 0)}
@@ -282,29 +293,33 @@ def oneway_direction(values: pd.Series, path, column: str, mapping: dict[str, in
     unknown = sorted(set(counts.index) - set(words) - _ONEWAY_BLANK - numbers)
     numeric = [v for v in counts.index if re.fullmatch(r"-?\d+", v)]
     if unknown or (numbers and set(numeric) == {"1"}):
-        what = (f"one-way values not understood: {_counted(counts, unknown)}" if unknown else
-                "every one-way value is 1, which is one-way in some data and both ways in Chinese navigation data")
-        msg = (
-            f"{path}: column '{column}': {what}; values found: {_counted(counts)}. Nothing is guessed: say what the "
-            f"values mean under roads: with oneway_values. For the common Chinese navigation convention (1 both "
-            f"ways, 2 along the line's drawn direction, 3 against it) add `{NAVIGATION_CONVENTION}`; for 1 = "
-            f"one-way along the line, 0 = both ways: `oneway_values: {{both: [0], forward: [1], backward: [-1]}}`; "
-            f"for B/F/T (both ways, from or to the line's first point): "
-            f"`oneway_values: {{both: [B], forward: [F], backward: [T]}}`. "
-            f"Understood without a mapping: yes/no, true/false, FT/TF/B, 是/否, 双向/正向/逆向, "
-            f"and 0/1/-1 when not every value is 1"
-        )
-        raise InputError(
-            msg)
+        what = (Message("one-way values not understood: {counted}", counted=_counted(counts, unknown)) if unknown else
+                Message("every one-way value is 1, which is one-way in some data and both ways in Chinese "
+                        "navigation data"))
+        msg = Message(
+            "{path}: column '{column}': {what}; values found: {counted}. Nothing is guessed: say what "
+            "the values mean under roads: with oneway_values. For the common Chinese navigation "
+            "convention (1 both ways, 2 along the line's drawn direction, 3 against it) add "
+            "`{convention}`; for 1 = one-way along the line, 0 = both ways: `oneway_values: "
+            "{{both: [0], forward: [1], backward: [-1]}}`; for B/F/T (both ways, from or to the line's "
+            "first point): `oneway_values: {{both: [B], forward: [F], backward: [T]}}`. Understood "
+            "without a mapping: yes/no, true/false, FT/TF/B, 是/否, 双向/正向/逆向, and 0/1/-1 when not every "
+            "value is 1",
+            path=path, column=column, what=what, counted=_counted(counts), convention=NAVIGATION_CONVENTION)
+        raise InputError(msg)
     known = {**words, **_ONEWAY_NUMBERS, **dict.fromkeys(_ONEWAY_BLANK, 0)}
     out = text.map(known).to_numpy(np.int8)
     out[blank.to_numpy()] = 0
     return out
 
 
-def _counted(counts: pd.Series, values=None) -> str:
+def _counted(counts: pd.Series, values=None) -> Message:
     """"'2' (1,204 rows), '3' (88 rows)" for ``values`` (default: all), most frequent first."""
     chosen = counts if values is None else counts[counts.index.isin(list(values))]
-    shown = [f"{repr(v) if v else 'blank'} ({n:,} row{'' if n == 1 else 's'})"  # type: ignore[truthy-bool]  # '' is blank
-             for v, n in chosen.items()]
-    return ", ".join(shown[:20]) + (f", ... ({len(shown) - 20} more values)" if len(shown) > 20 else "")
+    def value(v) -> str | Message:
+        return repr(v) if v != "" else Message("blank")
+
+    shown = [Message("{value} (1 row)", value=value(v)) if n == 1 else
+             Message("{value} ({n:,} rows)", value=value(v), n=n) for v, n in chosen.items()]
+    more = Message(", ... ({n} more values)", n=len(shown) - 20) if len(shown) > 20 else ""
+    return Message("{shown}{more}", shown=message_list(shown[:20], ", "), more=more)

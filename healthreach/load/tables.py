@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from zipfile import BadZipFile
@@ -15,6 +15,7 @@ import pandas as pd
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from healthreach.errors import InputError
+from healthreach.messages import Message, message_list
 
 VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml", ".kml", ".zip"}
 
@@ -48,7 +49,7 @@ def read_table(path: Path, layer: str | None = None, encoding: str | None = None
     except InputError:
         raise
     except _READ_ERRORS as exc:
-        msg = f"{path}: cannot be read ({type(exc).__name__}: {exc})"
+        msg = Message("{path}: cannot be read ({kind}: {exc})", path=path, kind=type(exc).__name__, exc=exc)
         raise InputError(msg) from None
 
 
@@ -76,7 +77,7 @@ def _read_workbook(path: Path, sheet: str | None) -> pd.DataFrame:
     try:
         return pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
     except InvalidFileException as exc:
-        msg = f"{path}: cannot be read ({type(exc).__name__}: {exc})"
+        msg = Message("{path}: cannot be read ({kind}: {exc})", path=path, kind=type(exc).__name__, exc=exc)
         raise InputError(msg) from None
 
 
@@ -137,10 +138,10 @@ def dbf_encoding(shp: Path) -> str:
         return "gbk"
     if utf8 is not None:
         return "utf-8"
-    msg = (
-        f"{shp}: attribute text is neither UTF-8 nor GBK; name the encoding in the study file "
-        f"(encoding:) or add a .cpg file beside the .shp"
-    )
+    msg = Message(
+        "{shp}: attribute text is neither UTF-8 nor GBK; name the encoding in the study file (encoding:) "
+        "or add a .cpg file beside the .shp",
+        shp=shp)
     raise InputError(msg)
 
 
@@ -150,7 +151,7 @@ def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
         table = _read_csv_in(path, enc)
         if table is not None:
             return table
-    msg = f"{path}: not UTF-8 or GBK text; save it as UTF-8 CSV"
+    msg = Message("{path}: not UTF-8 or GBK text; save it as UTF-8 CSV", path=path)
     raise InputError(msg)
 
 
@@ -166,8 +167,10 @@ def require_columns(df: pd.DataFrame, columns: dict[str, str | None], path: Path
     """Raise if any named column is missing; ``columns`` maps study key to column name."""
     missing = {key: col for key, col in columns.items() if col and col not in df.columns}
     if missing:
-        listed = ", ".join(f"'{col}' (study key {key})" for key, col in missing.items())
-        msg = f"{path}: missing column {listed}; the file has: {', '.join(map(str, df.columns))}"
+        listed = message_list([Message("'{column}' (study key {key})", column=col, key=key)
+                               for key, col in missing.items()], ", ")
+        msg = Message("{path}: missing column {listed}; the file has: {columns}",
+                      path=path, listed=listed, columns=", ".join(map(str, df.columns)))
         raise InputError(msg)
 
 
@@ -175,18 +178,19 @@ def require_unique_ids(ids: pd.Series, path: Path | str, row_offset: int) -> Non
     """Raise naming the rows of any repeated id; ``row_offset`` turns index into file row."""
     dup = ids[ids.duplicated(keep=False)]
     if len(dup):
-        shown = "; ".join(f"'{v}' at rows {', '.join(str(i + row_offset) for i in grp.index)}"
-                          for v, grp in list(dup.groupby(dup, sort=False))[:5])
-        msg = f"{path}: duplicate ids: {shown}. Every row needs its own id."
+        shown = message_list([
+            Message("'{id}' at rows {rows}", id=v, rows=", ".join(str(i + row_offset) for i in grp.index))
+            for v, grp in list(dup.groupby(dup, sort=False))[:5]])
+        msg = Message("{path}: duplicate ids: {shown}. Every row needs its own id.", path=path, shown=shown)
         raise InputError(msg)
     blank = ids[ids.astype(str).str.strip() == ""]
     if len(blank):
         rows = ", ".join(str(i + row_offset) for i in blank.index[:10])
-        msg = f"{path}: empty id at rows {rows}"
+        msg = Message("{path}: empty id at rows {rows}", path=path, rows=rows)
         raise InputError(msg)
 
 
-def check_crs_fits(bounds, crs, where, what: str) -> None:
+def check_crs_fits(bounds, crs, where, what: str | Message) -> None:
     """Raise :class:`InputError` naming ``where`` when coordinates spanning ``bounds`` cannot be in ``crs``.
 
     ``what`` names the input ("road layer", "population raster"); see
@@ -196,37 +200,48 @@ def check_crs_fits(bounds, crs, where, what: str) -> None:
 
     problem = crs_mismatch(crs, bounds)
     if problem:
-        msg = f"{where}: the {what}'s coordinate system does not fit its coordinates: {problem}"
+        msg = Message(
+            "{where}: the {what}'s coordinate system does not fit its coordinates: {problem}",
+            where=where, what=what, problem=problem)
         raise InputError(msg)
 
 
-def drop_missing_geometries(gdf: gpd.GeoDataFrame, where, what: str, notes: list[str] | None) -> gpd.GeoDataFrame:
+def drop_missing_geometries(gdf: gpd.GeoDataFrame, where, what: str | Message,
+                            notes: list[str | Message] | None) -> gpd.GeoDataFrame:
     """``gdf`` without rows whose geometry is null or empty; the count goes to ``notes`` (a note per input).
 
     Raises :class:`InputError` when no row has a geometry.
     """
     missing = gdf.geometry.isna().to_numpy() | gdf.geometry.is_empty.to_numpy()
     if missing.all():
-        msg = f"{where}: no {what} has a geometry ({len(gdf)} rows, all empty or null)"
+        msg = Message(
+            "{where}: no {what} has a geometry ({n_gdf} rows, all empty or null)",
+            where=where, what=what, n_gdf=len(gdf))
         raise InputError(msg)
     if missing.any():
         rows = ", ".join(str(i + 1) for i in np.flatnonzero(missing)[:5])
         if notes is not None:
-            notes.append(f"{where}: {int(missing.sum())} {what} rows without geometry (null or empty) were "
-                         f"dropped (rows {rows}{', ...' if missing.sum() > 5 else ''})")
+            notes.append(Message(
+                "{where}: {missing} {what} rows without geometry (null or empty) were dropped (rows "
+                "{rows}{more})",
+                where=where, missing=int(missing.sum()), what=what, rows=rows,
+                more=", ..." if missing.sum() > 5 else ""))
         return gdf[~missing]
     return gdf
 
 
-def repair_invalid(gdf: gpd.GeoDataFrame, where, what: str, notes: list[str] | None) -> gpd.GeoDataFrame:
+def repair_invalid(gdf: gpd.GeoDataFrame, where, what: str | Message,
+                   notes: list[str | Message] | None) -> gpd.GeoDataFrame:
     """``gdf`` with invalid polygons (self-intersecting) repaired by ``make_valid``, counted in ``notes``."""
     invalid = ~gdf.geometry.is_valid.to_numpy()
     if not invalid.any():
         return gdf
     if notes is not None:
         rows = ", ".join(str(i + 1) for i in gdf.index[invalid][:5])
-        notes.append(f"{where}: {int(invalid.sum())} invalid {what} polygons (self-intersecting or badly "
-                     f"ringed; rows {rows}{', ...' if invalid.sum() > 5 else ''}) were repaired with make_valid")
+        notes.append(Message(
+            "{where}: {invalid} invalid {what} polygons (self-intersecting or badly ringed; rows "
+            "{rows}{more}) were repaired with make_valid",
+            where=where, invalid=int(invalid.sum()), what=what, rows=rows, more=", ..." if invalid.sum() > 5 else ""))
     return gdf.set_geometry(gdf.geometry.make_valid())
 
 
@@ -245,10 +260,10 @@ def apply_declared_crs(gdf: gpd.GeoDataFrame, system: str, where, key: str) -> g
         if gdf.crs is None:
             gdf = gdf.set_crs(4326)
         if not gdf.crs.is_geographic:
-            msg = (
-                f"{where}: {key} says {system} (longitude/latitude from a Chinese web map), but the "
-                f"layer is in a projected CRS ({gdf.crs.name}); remove {key} or fix the file"
-            )
+            msg = Message(
+                "{where}: {key} says {system} (longitude/latitude from a Chinese web map), but the layer "
+                "is in a projected CRS ({name}); remove {key} or fix the file",
+                where=where, key=key, system=system, name=gdf.crs.name)
             raise InputError(msg)
         geo = gdf.to_crs(4326) if not gdf.crs.equals("EPSG:4326") else gdf
         return geo.set_geometry(datum_to_wgs84(geo.geometry.to_numpy(), name), crs="EPSG:4326")
@@ -258,7 +273,8 @@ def apply_declared_crs(gdf: gpd.GeoDataFrame, system: str, where, key: str) -> g
 OVERLAP_TOLERANCE = 0.001  # share of the smaller polygon two polygons may share (digitising slivers)
 
 
-def check_overlaps(geoms: np.ndarray, labels: list[str], where, what: str, fix: str) -> None:
+def check_overlaps(geoms: np.ndarray, labels: Sequence[str | Message], where, what: str | Message,
+                   fix: str | Message) -> None:
     """Raise naming the pairs of polygons that overlap by more than :data:`OVERLAP_TOLERANCE` of the smaller.
 
     Townships that overlap would give the people between them to one of them
@@ -277,8 +293,10 @@ def check_overlaps(geoms: np.ndarray, labels: list[str], where, what: str, fix: 
     smaller = np.minimum(shapely.area(geoms[left]), shapely.area(geoms[right]))
     bad = np.flatnonzero(shared > OVERLAP_TOLERANCE * smaller)
     if len(bad):
-        listed = "; ".join(f"{labels[left[k]]} and {labels[right[k]]}: {shared[k] / smaller[k]:.1%} of the smaller"
-                           for k in bad[:5])
-        more = f" and {len(bad) - 5} more pairs" if len(bad) > 5 else ""
-        msg = f"{where}: {what} overlap: {listed}{more}; {fix}"
+        listed = message_list([Message("{first} and {second}: {share:.1%} of the smaller", first=labels[left[k]],
+                                       second=labels[right[k]], share=shared[k] / smaller[k]) for k in bad[:5]])
+        more = Message(" and {n} more pairs", n=len(bad) - 5) if len(bad) > 5 else ""
+        msg = Message(
+            "{where}: {what} overlap: {listed}{more}; {fix}",
+            where=where, what=what, listed=listed, more=more, fix=fix)
         raise InputError(msg)

@@ -8,6 +8,7 @@ import pandas as pd
 
 from healthreach.errors import InputError
 from healthreach.load.tables import read_table, require_columns, require_unique_ids
+from healthreach.messages import Message, message_list
 from healthreach.study import VillagesSpec
 
 
@@ -21,7 +22,7 @@ def read_villages(spec: VillagesSpec, crs: str, boundaries: gpd.GeoDataFrame) ->
     """
     gdf = read_table(spec.path, spec.layer)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.crs is None:
-        msg = f"{spec.path}: villages must be a point layer with a coordinate system"
+        msg = Message("{path}: villages must be a point layer with a coordinate system", path=spec.path)
         raise InputError(msg)
     require_columns(gdf, {"id_column": spec.id_column, "name_column": spec.name_column,
                           "population_column": spec.population_column}, spec.path)
@@ -30,24 +31,21 @@ def read_villages(spec: VillagesSpec, crs: str, boundaries: gpd.GeoDataFrame) ->
     people = pd.to_numeric(gdf[spec.population_column], errors="coerce").to_numpy(float)
     if not np.isfinite(people).all() or (people < 0).any():
         row = int(np.flatnonzero(~(np.isfinite(people) & (people >= 0)))[0])
-        msg = (
-            f"{spec.path}: row {row + 1} (id {ids.iloc[row]}): '{spec.population_column}' "
-            f"must be a number of people >= 0"
-        )
+        msg = Message(
+            "{path}: row {row} (id {id}): '{population_column}' must be a number of people >= 0",
+            path=spec.path, row=row + 1, id=ids.iloc[row], population_column=spec.population_column)
         raise InputError(msg)
     if gdf.geometry.isna().any() or gdf.geometry.is_empty.any():
         row = int(np.flatnonzero((gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy())[0])
-        msg = (
-            f"{spec.path}: row {row + 1} (id {ids.iloc[row]}) has no location; give every village "
-            f"a point"
-        )
+        msg = Message(
+            "{path}: row {row} (id {id}) has no location; give every village a point",
+            path=spec.path, row=row + 1, id=ids.iloc[row])
         raise InputError(msg)
     if not gdf.geom_type.isin(["Point", "MultiPoint"]).all():
         row = int(np.flatnonzero(~gdf.geom_type.isin(["Point", "MultiPoint"]).to_numpy())[0])
-        msg = (
-            f"{spec.path}: row {row + 1} (id {ids.iloc[row]}) is a {gdf.geom_type.iloc[row]}; "
-            f"villages are points"
-        )
+        msg = Message(
+            "{path}: row {row} (id {id}) is a {kind}; villages are points",
+            path=spec.path, row=row + 1, id=ids.iloc[row], kind=gdf.geom_type.iloc[row])
         raise InputError(msg)
     points = gdf.geometry.to_crs(crs).representative_point()
     # on a township's edge counts as inside it (a village on the boundary line belongs to one of them)
@@ -56,12 +54,11 @@ def read_villages(spec: VillagesSpec, crs: str, boundaries: gpd.GeoDataFrame) ->
     township[found[0][::-1]] = found[1][::-1]  # the first township listed, where a point touches two
     outside = np.flatnonzero(township < 0)
     if len(outside):
-        listed = ", ".join(f"{ids.iloc[i]} (row {i + 1})" for i in outside[:10])
-        msg = (
-            f"{spec.path}: {len(outside)} villages lie outside every township: {listed}"
-            f"{' ...' if len(outside) > 10 else ''}; check their coordinates and the layer's "
-            f"coordinate system, or leave out villages of other districts"
-        )
+        listed = message_list([Message("{id} (row {row})", id=ids.iloc[i], row=i + 1) for i in outside[:10]], ", ")
+        msg = Message(
+            "{path}: {n_outside} villages lie outside every township: {listed}{more}; check their "
+            "coordinates and the layer's coordinate system, or leave out villages of other districts",
+            path=spec.path, n_outside=len(outside), listed=listed, more=" ..." if len(outside) > 10 else "")
         raise InputError(msg)
     urban = (boundaries["area_class"].to_numpy() == "urban")[np.maximum(township, 0)] & (township >= 0)
     return gpd.GeoDataFrame({"id": ids.to_numpy(), "name": gdf[spec.name_column].astype(str).to_numpy(),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 LANGS = ("zh", "en")
 
@@ -62,12 +62,74 @@ def render(text: str | Message, lang: str) -> str:
     return text.render(lang) if isinstance(text, Message) else str(text)
 
 
+class Joined(Message):
+    """Several messages (or plain texts) joined by a separator of each language; flat, however many parts."""
+
+    __slots__ = ("parts", "separators")
+
+    def __init__(self, parts: Sequence[str | Message], separators: dict[str, str]) -> None:
+        super().__init__("{parts}")
+        self.parts = tuple(parts)
+        self.separators = separators
+
+    def render(self, lang: str = "en") -> str:
+        """The parts in ``lang``, joined by the language's separator."""
+        return self.separators[lang].join(render(part, lang) for part in self.parts)
+
+    def __reduce__(self):
+        """Pickle by parts and separators."""
+        return Joined, (self.parts, self.separators)
+
+    def __repr__(self) -> str:
+        """``Joined(parts, separators)``."""
+        return f"Joined({self.parts!r}, {self.separators!r})"
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when parts and separators are."""
+        return isinstance(other, Joined) and (self.parts, self.separators) == (other.parts, other.separators)
+
+    __hash__ = None
+
+
+LINES = {"en": "\n", "zh": "\n"}
+SEPARATORS = {"; ": {"en": "; ", "zh": "；"}, ", ": {"en": ", ", "zh": "、"}}
+
+
 def message_lines(lines: Sequence[str | Message]) -> Message:
-    """One message of several lines (at least one; each a message or plain text), rendered in one language."""
-    first, *rest = lines
-    if not rest:
-        return Message("{first}", first=first)
-    return Message("{first}\n{rest}", first=first, rest=message_lines(rest))
+    """One message of several lines (each a message or plain text), rendered in one language."""
+    return Joined(lines, LINES)
+
+
+def message_list(parts: Sequence[str | Message], sep: Literal["; ", ", "] = "; ") -> Message:
+    """Several items as one message, separated by ``sep`` (full-width in Chinese: ；and 、)."""
+    return Joined(parts, SEPARATORS[sep])
+
+
+def as_data(text: str | Message) -> str | dict[str, Any]:
+    """``text`` as JSON-ready data (a message: its template and values, or its parts; other values become text)."""
+    if not isinstance(text, Message):
+        return str(text)
+    if isinstance(text, Joined):
+        return {"parts": [as_data(part) for part in text.parts], "separators": text.separators}
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Message):
+            return as_data(value)
+        if hasattr(value, "item") and callable(value.item):  # a numpy scalar
+            value = value.item()
+        return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)
+
+    return {"template": text.template, "values": {k: plain(v) for k, v in text.values.items()}}
+
+
+def from_data(data: str | dict[str, Any]) -> str | Message:
+    """The text or message :func:`as_data` gave."""
+    if isinstance(data, str):
+        return data
+    if "parts" in data:
+        return Joined([from_data(part) for part in data["parts"]], data["separators"])
+    values = {k: from_data(v) if isinstance(v, dict) else v for k, v in data["values"].items()}
+    return Message(data["template"], **values)
 
 
 @cache

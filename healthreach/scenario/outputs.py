@@ -14,7 +14,7 @@ from healthreach.diff import Diff
 from healthreach.errors import ScenarioError
 from healthreach.isochrones import cell_squares
 from healthreach.labels import column_headers, standard_titles
-from healthreach.messages import Message
+from healthreach.messages import Message, render
 from healthreach.report import json_safe, standards_table, write_files
 from healthreach.scenario.schema import Scenario, kind_of
 from healthreach.sources import describe_inputs
@@ -33,8 +33,10 @@ def change_dicts(scenario: Scenario) -> list[dict]:
             for i, c in enumerate(scenario.changes)]
 
 
-def comparison(result: Diff) -> dict:
-    """The whole comparison (a scenario's evaluation against its baseline) as one JSON-ready mapping."""
+def comparison(result: Diff, lang: str = "zh") -> dict:
+    """The whole comparison (a scenario's evaluation against its baseline) as one JSON-ready mapping; its
+    warnings in ``lang``.
+    """
     inp = result.after.inputs
     scenario = result.scenario
     return json_safe({
@@ -56,7 +58,7 @@ def comparison(result: Diff) -> dict:
         "facilities": _records(result.facilities[result.facilities["status"] != ""]),
         "flows": _records(result.flows.head(100)),
         "seconds": {k: round(v, 4) for k, v in result.after.seconds.items()},
-        "warnings": inp.warnings,
+        "warnings": [render(w, lang) for w in inp.warnings],
     })
 
 
@@ -156,7 +158,7 @@ def write_outputs(result: Diff, out_dir: Path, map_html: str | None = None,
               "facilities.csv": result.facilities, "flows.csv": result.flows}
     key = cache_key("scenario", result.after.inputs.input_hash, *sources[:1])
     with publish(out_dir, "scenario", key) as stage:
-        written = write_files(stage, {"comparison.json": comparison(result)}, tables,
+        written = write_files(stage, {"comparison.json": comparison(result, lang)}, tables,
                               ("changes.gpkg", change_layers(result)), map_html, files)
         written["scenario.xlsx"] = stage / "scenario.xlsx"
         write_workbook(scenario_workbook(result, lang), written["scenario.xlsx"])
