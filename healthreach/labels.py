@@ -230,7 +230,7 @@ TERMINAL: dict[str, tuple[str, str]] = {
                    "emergency facility{fails}")),
     "mean_fails": ("（只要有人不可达，无论平均值如何均不达标）",
                    " (the target fails while anyone is out of reach, whatever the mean)"),
-    "not_assessed_note": ("未评估", "not assessed"), "note": ("提示", "note"),
+    "not_assessed_note": ("未评估：", "not assessed: "), "note": ("提示：", "note: "),
     "scenario": ("方案", "scenario"), "change": ("变化", "change"), "gained": ("新增达标人口", "gained"),
     "lost": ("失去达标人口", "lost"), "baseline": ("（现状）", "(baseline)"),
     "baseline_short": ("现状", "baseline"),

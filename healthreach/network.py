@@ -60,21 +60,23 @@ class BuildReport:
 
     def lines(self) -> list[str | Message]:
         """Human-readable summary lines."""
-        out: list[str | Message] = [(f"{self.segments_read} road segments read; network of {self.nodes} nodes, "
-                                     f"{self.edges} directed edges, {self.km:.1f} km")]
+        out: list[str | Message] = [Message(
+            "{segments} road segments read; network of {nodes} nodes, {edges} directed edges, {km:.1f} km",
+            segments=self.segments_read, nodes=self.nodes, edges=self.edges, km=self.km)]
         if self.parts_split:
-            out.append(f"{self.parts_split} multi-part lines split into parts")
+            out.append(Message("{n} multi-part lines split into parts", n=self.parts_split))
         if self.endpoints_merged:
-            out.append(f"{self.endpoints_merged} segment ends merged with a neighbour within tolerance")
+            out.append(Message("{n} segment ends merged with a neighbour within tolerance", n=self.endpoints_merged))
         if self.loops_dropped:
-            out.append(f"{self.loops_dropped} zero-length or closed segments dropped")
+            out.append(Message("{n} zero-length or closed segments dropped", n=self.loops_dropped))
         if self.duplicates_dropped:
-            out.append(f"{self.duplicates_dropped} duplicate segments dropped (same ends, class, direction and length)")
+            out.append(Message("{n} duplicate segments dropped (same ends, class, direction and length)",
+                               n=self.duplicates_dropped))
         for cls, n in self.unknown_class_dropped.items():
-            out.append(f"{n} segments of class '{cls}' dropped (no speed for this class)")
+            out.append(Message("{n} segments of class '{cls}' dropped (no speed for this class)", n=n, cls=cls))
         if self.components_dropped:
-            out.append(f"{self.components_dropped} disconnected parts dropped "
-                       f"({self.nodes_dropped} nodes, {self.km_dropped:.1f} km)")
+            out.append(Message("{n} disconnected parts dropped ({nodes} nodes, {km:.1f} km)",
+                               n=self.components_dropped, nodes=self.nodes_dropped, km=self.km_dropped))
         return out + self.notes
 
 

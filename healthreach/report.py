@@ -278,6 +278,6 @@ def print_summary(audit: Evaluation, console: Console | None = None, lang: str =
     for f in audit.figures.values():
         if f.details.get("not_assessed"):
             reason = markup(render(f.details["not_assessed"], lang))
-            console.print(f"[yellow]{say('not_assessed_note', lang)}:[/] {markup(f.id)}: {reason}", soft_wrap=True)
+            console.print(f"[yellow]{say('not_assessed_note', lang)}[/]{markup(f.id)}: {reason}", soft_wrap=True)
     for warning in inp.warnings:
-        console.print(f"[yellow]{say('note', lang)}:[/] {markup(render(warning, lang))}", soft_wrap=True)
+        console.print(f"[yellow]{say('note', lang)}[/]{markup(render(warning, lang))}", soft_wrap=True)

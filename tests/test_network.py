@@ -51,7 +51,7 @@ def test_disconnected_parts_are_dropped_and_reported():
     assert net.report.components_dropped == 1
     assert net.report.nodes_dropped == 2
     assert net.report.km_dropped == pytest.approx(0.3)
-    assert any("disconnected" in line for line in net.report.lines())
+    assert any("disconnected" in str(line) for line in net.report.lines())
 
 
 def test_unknown_road_class_is_an_error_naming_it():

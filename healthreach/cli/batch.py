@@ -59,7 +59,7 @@ def batch(  # noqa: PLR0913  one argument per click option
     from healthreach.batch import MapOptions, discover_studies, run_batch
     from healthreach.labels import say
 
-    note = f"[yellow]{say('note', lang)}:[/] "
+    note = f"[yellow]{say('note', lang)}[/]"
     if scheduler and workers:
         console.print(note + Message("--workers is ignored with --scheduler (the cluster has its own workers)")
                       .render(lang))

@@ -304,4 +304,16 @@ ZH: dict[str, str] = {
     "(columns are named from the id without its threshold, plus the threshold)":
         "标准配置 '{profile}'：标准 '{owner}' 和 '{id}' 都会写出{what} '{name}'；"
         "请给其中一个改名（列名由去掉阈值的编号加阈值构成）",
+    # the road network's build report: network.py
+    "{segments} road segments read; network of {nodes} nodes, {edges} directed edges, {km:.1f} km":
+        "读入道路 {segments} 段；路网 {nodes} 个节点、{edges} 条有向边，共 {km:.1f} 公里",
+    "{n} multi-part lines split into parts": "{n} 条多段线已拆分为单段",
+    "{n} segment ends merged with a neighbour within tolerance": "{n} 个路段端点在容差内与相邻端点合并",
+    "{n} zero-length or closed segments dropped": "已去除 {n} 条长度为零或首尾闭合的路段",
+    "{n} duplicate segments dropped (same ends, class, direction and length)":
+        "已去除 {n} 条重复路段（端点、等级、方向和长度均相同）",
+    "{n} segments of class '{cls}' dropped (no speed for this class)":
+        "已去除等级为 '{cls}' 的路段 {n} 条（该等级没有设定车速）",
+    "{n} disconnected parts dropped ({nodes} nodes, {km:.1f} km)":
+        "已去除与主路网不连通的部分 {n} 处（{nodes} 个节点，{km:.1f} 公里）",
 }
