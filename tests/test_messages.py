@@ -111,3 +111,21 @@ def test_joined_messages_stay_flat_however_many_parts_and_travel_as_data():
     assert lines.render("zh") == "first\n第 2 行"
     assert from_data(as_data(lines)) == lines
     assert from_data(as_data(listed)).render("zh") == listed.render("zh")
+
+
+@pytest.mark.parametrize(("args", "chinese", "english"), [
+    (["audit", "--bogus"], "没有 --bogus 这个选项（是否应为 --out？）", "No such option '--bogus'"),
+    (["audit", "--lang", "fr"], "'--lang' 的取值应为 'zh', 'en' 之一", "'fr' is not one of 'zh', 'en'"),
+    (["suggest"], "缺少 '--type'", "Missing option '--type'"),
+    (["audti"], "没有 'audti' 这个命令；可用的命令：audit", "No such command 'audti'"),
+    (["audit", "--out"], "--out 后面需要给出取值", "requires an argument"),
+])
+def test_command_line_mistakes_are_told_in_lang_with_exit_status_2(args, chinese, english):
+    zh = CliRunner().invoke(cli, args)
+    en = CliRunner().invoke(cli, [args[0], "--lang", "en", *args[1:]])
+    assert zh.exit_code == 2, zh.output
+    assert chinese in zh.output
+    assert "Error" not in zh.output
+    if args[0] != "audti":  # a command line naming no known command has no --lang to give
+        assert en.exit_code == 2, en.output
+        assert english in en.output

@@ -316,4 +316,14 @@ ZH: dict[str, str] = {
         "已去除等级为 '{cls}' 的路段 {n} 条（该等级没有设定车速）",
     "{n} disconnected parts dropped ({nodes} nodes, {km:.1f} km)":
         "已去除与主路网不连通的部分 {n} 处（{nodes} 个节点，{km:.1f} 公里）",
+    # command-line usage mistakes: cli/app.py
+    "no option {option} (did you mean {options}?)": "没有 {option} 这个选项（是否应为 {options}？）",
+    "no option {option}": "没有 {option} 这个选项",
+    "{param} is missing": "缺少 {param}",
+    "{param} takes one of {choices}": "{param} 的取值应为 {choices} 之一",
+    "invalid value for {param}: {detail}": "{param} 的取值无效：{detail}",
+    "no command '{name}'; the commands are {commands}": "没有 '{name}' 这个命令；可用的命令：{commands}",
+    "Try '{command} -h' for help.": "运行 '{command} -h' 查看帮助。",
+    "{option} needs a value": "{option} 后面需要给出取值",
+    "the command line is not right: {detail}": "命令行有误：{detail}",
 }
