@@ -370,7 +370,7 @@ def test_studies_are_found_in_folders_and_tables(tmp_path):
 
     row = audit_study(tmp_path / "missing" / "study.yaml", tmp_path / "out" / "gone")
     assert row["status"] == "error"
-    assert "not found" in row["message"]
+    assert "找不到研究文件" in row["message"]  # the batch's language: zh unless MapOptions says en
 
     bad = tmp_path / "bad.csv"
     bad.write_text("file\ncity/north\n", encoding="utf-8")

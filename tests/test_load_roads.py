@@ -211,7 +211,7 @@ def test_messy_lines_are_merged_split_deduplicated_and_reported(tmp_path):
     assert r.endpoints_merged >= 1
     assert r.components_dropped == 0
     assert r.km == pytest.approx(1.8, abs=0.001)  # the duplicate is not counted twice
-    text = "\n".join(r.lines())
+    text = "\n".join(map(str, r.lines()))
     assert "1 duplicate segments dropped" in text
     assert "1 multi-part lines split" in text
     # one connected network: 500 m + 500 m + 800 m of road from end to end

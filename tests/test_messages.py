@@ -115,7 +115,7 @@ def test_joined_messages_stay_flat_however_many_parts_and_travel_as_data():
 
 @pytest.mark.parametrize(("args", "chinese", "english"), [
     (["audit", "--bogus"], "没有 --bogus 这个选项（是否应为 --out？）", "No such option '--bogus'"),
-    (["audit", "--lang", "fr"], "'--lang' 的取值应为 'zh', 'en' 之一", "'fr' is not one of 'zh', 'en'"),
+    (["audit", "--lang", "fr"], "'--lang' 的取值应为 'zh', 'en' 之一，而不是 'fr'", "'fr' is not one of 'zh', 'en'"),
     (["suggest"], "缺少 '--type'", "Missing option '--type'"),
     (["audti"], "没有 'audti' 这个命令；可用的命令：audit", "No such command 'audti'"),
     (["audit", "--out"], "--out 后面需要给出取值", "requires an argument"),

@@ -430,7 +430,7 @@ def test_a_missing_batch_path_becomes_an_error_row(small_study, tmp_path):
     assert [r.path for r in refs] == [missing.resolve(), small_study.resolve()]
     row = audit_study(refs[0].path, tmp_path / "out" / refs[0].name, draw_map=False)
     assert row["status"] == "error"
-    assert "not found" in row["message"]
+    assert "找不到研究文件" in row["message"]  # the batch's language: zh unless MapOptions says en
     assert str(missing) in row["message"]
 
 

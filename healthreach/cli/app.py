@@ -90,8 +90,10 @@ def parameter_message(exc: click.MissingParameter | click.BadParameter, param: c
     if isinstance(exc, click.MissingParameter):
         return Message("{param} is missing", param=where)
     if isinstance(param.type, click.Choice):
-        return Message("{param} takes one of {choices}", param=where,
-                       choices=", ".join(repr(c) for c in param.type.choices))
+        given = re.match(r"(.+?) is not (?:one of )?", exc.message)  # click: "{value!r} is not one of {choices}."
+        return Message("{param} takes one of {choices}, not {value}", param=where,
+                       choices=", ".join(repr(c) for c in param.type.choices),
+                       value=given.group(1) if given else "?")
     return Message("invalid value for {param}: {detail}", param=where, detail=exc.message)
 
 

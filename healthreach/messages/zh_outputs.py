@@ -320,7 +320,7 @@ ZH: dict[str, str] = {
     "no option {option} (did you mean {options}?)": "没有 {option} 这个选项（是否应为 {options}？）",
     "no option {option}": "没有 {option} 这个选项",
     "{param} is missing": "缺少 {param}",
-    "{param} takes one of {choices}": "{param} 的取值应为 {choices} 之一",
+    "{param} takes one of {choices}, not {value}": "{param} 的取值应为 {choices} 之一，而不是 {value}",
     "invalid value for {param}: {detail}": "{param} 的取值无效：{detail}",
     "no command '{name}'; the commands are {commands}": "没有 '{name}' 这个命令；可用的命令：{commands}",
     "Try '{command} -h' for help.": "运行 '{command} -h' 查看帮助。",
