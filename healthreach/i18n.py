@@ -71,6 +71,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "resource_nurses": {"zh": "注册护士", "en": "Nurses"},
     "layer_facilities": {"zh": "机构：{type}", "en": "Facilities: {type}"},
     "layer_gained": {"zh": "新增覆盖", "en": "Newly covered"},
+    # one scenario's people crossing the 15-minute line: on the map's and poster's title, the what-if page's
+    # panel and the terminal
+    "circle_moves": {"zh": "{minutes}分钟医疗服务圈：新增覆盖 {gained} 人，失去覆盖 {lost} 人",
+                     "en": "{minutes}-minute circle: {gained} people newly covered, {lost} lose coverage"},
+    "group_moves": {"zh": "其中{group}：新增覆盖 {gained} 人，失去覆盖 {lost} 人",
+                    "en": "of them {group}: {gained} newly covered, {lost} lose coverage"},
     "layer_lost": {"zh": "失去覆盖", "en": "Coverage lost"},
     "layer_moved": {"zh": "迁建机构", "en": "Moved facilities"},
     # layer control groups

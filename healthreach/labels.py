@@ -237,13 +237,9 @@ TERMINAL: dict[str, tuple[str, str]] = {
     "scenario_title": ("{name}：对照{study}的 {n} 项调整", "{name}: {n} change(s) against {study}"),
     "scenario_note": ("新增 / 失去：新达到 / 不再达到该标准的人数；达标：现状 → 方案",
                       "gained / lost: people who newly meet / no longer meet a standard; pass: baseline → scenario"),
-    "circle_moves": (("{minutes}分钟医疗服务圈：[green]{gained}[/] 人新纳入，[red]{lost}[/] 人移出"
-                      "（总人口 {people}，不变）"),
-                     ("{minutes}-minute circle: [green]{gained}[/] people newly covered, [red]{lost}[/] lose coverage "
-                      "(population {people}, unchanged)")),
-    "group_moves": ("  其中{group}：[green]{gained}[/] 人新纳入，[red]{lost}[/] 人移出（{people} 人）",
-                    ("  of them {group}: [green]{gained}[/] newly covered, [red]{lost}[/] lose coverage "
-                     "(population {people})")),
+    # after i18n's "circle_moves" and "group_moves" sentences
+    "population_unchanged": ("（总人口 {people}，不变）", " (population {people}, unchanged)"),
+    "group_population": ("（{people} 人）", " (population {people})"),
     "catchments_title": ("服务人口变化的机构（人，按最近的基层医疗机构）",
                          "Catchments that change (people, nearest primary-care facility)"),
     "catchments_tier_title": ("服务人口变化的机构（人，按同级最近的医疗机构）",

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from test_population_groups import everyone, group_study
 
 from healthreach.cli import cli
+from healthreach.i18n import group_name, t
 
 CHROMIUM = Path(os.environ.get("HEALTHREACH_CHROMIUM", "/usr/bin/chromium"))
 
@@ -84,10 +85,14 @@ def test_scenario_reports_each_group(study, tmp_path):
     out = tmp_path / "scenario"
     result = CliRunner().invoke(cli, ["scenario", str(path), "--out", str(out), "--offline", "--lang", "en"])
     assert result.exit_code == 0, result.output
-    assert "of them people aged 65 and over:" in result.output
     doc = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
     everyone_lost = doc["primary_care"]["lose_coverage_people"]
     groups = doc["primary_care"]["population_groups"]
+    # the terminal says it in the words of the map's title, the poster and the what-if page (i18n.STRINGS)
+    lines = " ".join(result.output.split())
+    assert t("circle_moves", "en", minutes="15", gained="0", lost=f"{everyone_lost:,.0f}") in lines
+    assert t("group_moves", "en", group=group_name("65plus", "en"), gained="0",
+             lost=f"{groups['65plus']['lose_coverage_people']:,.0f}") in lines
     assert everyone_lost > 0
     assert 0 < groups["65plus"]["lose_coverage_people"] < everyone_lost
     assert groups["under5"]["lose_coverage_people"] == pytest.approx(0.05 * everyone_lost, abs=1)

@@ -13,7 +13,7 @@ from healthreach.cli.app import cli, console
 from healthreach.cli.audit import outputs_line, progress_step
 from healthreach.cli.examples import epilog
 from healthreach.cli.options import cache_option, force_option, lang_option, map_options, poster_option
-from healthreach.i18n import group_name
+from healthreach.i18n import group_name, t
 from healthreach.messages import Message
 from healthreach.outputs import markup
 
@@ -101,13 +101,14 @@ def print_result(result, out: Console, lang: str = "zh") -> None:
     out.print(say("scenario_note", lang))
     circle = result.after.study.primary
     if circle is not None:
-        out.print(say("circle_moves", lang, minutes=f"{circle.spec.threshold_min:g}",
-                      gained=f"{result.newly_covered:,.0f}", lost=f"{result.lose_coverage:,.0f}",
-                      people=f"{result.after.inputs.total_people:,.0f}"))
+        out.print(t("circle_moves", lang, minutes=f"{circle.spec.threshold_min:g}",
+                    gained=f"[green]{result.newly_covered:,.0f}[/]", lost=f"[red]{result.lose_coverage:,.0f}[/]")
+                  + say("population_unchanged", lang, people=f"{result.after.inputs.total_people:,.0f}"))
         for group, people in result.after.inputs.cells.groups.items():
             gained, lost = result.newly_covered_of(group), result.lose_coverage_of(group)
-            out.print(say("group_moves", lang, group=group_name(group, lang), gained=f"{gained:,.0f}",
-                          lost=f"{lost:,.0f}", people=f"{float(people.sum()):,.0f}"))
+            out.print("  " + t("group_moves", lang, group=group_name(group, lang), gained=f"[green]{gained:,.0f}[/]",
+                               lost=f"[red]{lost:,.0f}[/]")
+                      + say("group_population", lang, people=f"{float(people.sum()):,.0f}"))
     fac = result.facilities
     # people per facility among its own tier (a village clinic does not take a township centre's people), when the
     # profile has tiers; else the nearest primary-care facility of any kind

@@ -89,10 +89,6 @@ TEXT = {
     "moved": {"zh": "迁建（原址 → 新址）", "en": "relocated (old → new site)"},
     "closed": {"zh": "撤并", "en": "closed"},
     "changed": {"zh": "新建、升级或扩建", "en": "added, upgraded or expanded"},
-    "change_line": {"zh": "{threshold}分钟医疗服务圈：新增覆盖 {gained} 人，失去覆盖 {lost} 人",
-                    "en": "{threshold}-minute circle: {gained} people newly covered, {lost} lose coverage"},
-    "group_change_line": {"zh": "其中{group}：新增覆盖 {gained} 人，失去覆盖 {lost} 人",
-                          "en": "of them {group}: {gained} newly covered, {lost} lose coverage"},
     "north": {"zh": "北", "en": "N"},
 }
 
@@ -393,10 +389,10 @@ def _title(audit: Evaluation, result: Diff | None, lang: str, when: dt.date | No
     lines = title_lines(audit, lang, scenario=result.scenario.name, when=when, before=result.before)
     primary = audit.study.primary
     if primary is not None:
-        lines.insert(3, ("line", _text("change_line", lang, threshold=f"{primary.spec.threshold_min:g}",
+        lines.insert(3, ("line", t("circle_moves", lang, minutes=f"{primary.spec.threshold_min:g}",
                                        gained=f"{result.newly_covered:,.0f}", lost=f"{result.lose_coverage:,.0f}")))
         for k, group in enumerate(audit.inputs.cells.groups, start=4):  # each population group's, after everyone's
-            lines.insert(k, ("line", _text("group_change_line", lang, group=group_name(group, lang),
+            lines.insert(k, ("line", t("group_moves", lang, group=group_name(group, lang),
                                            gained=f"{result.newly_covered_of(group):,.0f}",
                                            lost=f"{result.lose_coverage_of(group):,.0f}")))
     return lines

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from healthreach.i18n import check_lang, words
+from healthreach.i18n import STRINGS, check_lang, words
 
 PAGE: dict[str, dict[str, str]] = {
     "panel_title": {"zh": "规划推演：指标变化", "en": "What-if: figures"},
@@ -13,10 +13,6 @@ PAGE: dict[str, dict[str, str]] = {
     "gained": {"zh": "新增覆盖", "en": "Gained"},
     "lost": {"zh": "失去覆盖", "en": "Lost"},
     "pass": {"zh": "达标", "en": "Pass"},
-    "circle_people": {"zh": "{minutes}分钟圈：新增覆盖 {gained} 人，失去覆盖 {lost} 人",
-                      "en": "{minutes}-minute circle: {gained} people newly covered, {lost} lose coverage"},
-    "group_circle_people": {"zh": "其中{group}：新增覆盖 {gained} 人，失去覆盖 {lost} 人",
-                            "en": "of them {group}: {gained} newly covered, {lost} lose coverage"},
     "undo": {"zh": "撤销", "en": "Undo"},
     "redo": {"zh": "重做", "en": "Redo"},
     "save": {"zh": "保存方案 (YAML)", "en": "Save scenario (YAML)"},
@@ -50,6 +46,11 @@ def text(key: str, lang: str = "zh", **values) -> str:
     return words(PAGE, key, lang, **values)
 
 
+#: sentences the page shares with the map, the poster and the terminal (from :data:`healthreach.i18n.STRINGS`)
+SHARED = ("circle_moves", "group_moves")
+
+
 def page_strings(lang: str) -> dict[str, str]:
     """Every page string in ``lang``, templates left unformatted (the page's script fills them)."""
-    return {key: words[check_lang(lang)] for key, words in PAGE.items()}
+    lang = check_lang(lang)
+    return {key: entry[lang] for key, entry in [*PAGE.items(), *((key, STRINGS[key]) for key in SHARED)]}

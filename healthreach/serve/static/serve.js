@@ -277,10 +277,10 @@
       body.appendChild(line);
     });
     document.getElementById('hr-summary').textContent = S.boot.circle_min === null ? '' :
-      [tr('circle_people', {minutes: S.boot.circle_min, gained: people(data.newly_covered_people),
+      [tr('circle_moves', {minutes: S.boot.circle_min, gained: people(data.newly_covered_people),
                             lost: people(data.lose_coverage_people)})].concat(
         data.population_groups.map(function (g) {
-          return tr('group_circle_people', {group: g.name, gained: people(g.newly_covered_people),
+          return tr('group_moves', {group: g.name, gained: people(g.newly_covered_people),
                                             lost: people(g.lose_coverage_people)});
         })).join('\n');
     document.getElementById('hr-count').textContent = tr('changes', {n: data.changes.length});
