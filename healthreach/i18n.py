@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from healthreach.errors import InputError
-from healthreach.messages import Message
+from healthreach.messages import Message, Words
 
 LANGS = ("zh", "en")
 
@@ -147,6 +147,14 @@ FACILITY_TYPES: dict[str, dict[str, str]] = {
     "village_clinic": {"zh": "村卫生室", "en": "Village clinic"},
 }
 
+TIERS: dict[str, dict[str, str]] = {
+    "village": {"zh": "村级", "en": "village"},
+    "township": {"zh": "乡镇级", "en": "township"},
+    "county": {"zh": "县级", "en": "county"},
+    "tertiary": {"zh": "三级医院", "en": "tertiary"},
+}
+"""The tiers of the bundled profiles (``tiers:`` keys of a tiers standard), by key: their display names."""
+
 POPULATION_GROUPS: dict[str, dict[str, str]] = {
     "65plus": {"zh": "65岁及以上老年人", "en": "people aged 65 and over"},
     "under5": {"zh": "5岁以下儿童", "en": "children under 5"},
@@ -182,6 +190,22 @@ def type_name(facility_type: str, lang: str = "zh") -> str:
     """A facility type's display name; an unknown type is shown as it is written in the data."""
     names = FACILITY_TYPES.get(str(facility_type))
     return names[check_lang(lang)] if names else str(facility_type)
+
+
+def type_words(facility_type: str) -> Words:
+    """A facility type's display name in every language, as a message value."""
+    return Words({lang: type_name(facility_type, lang) for lang in LANGS})
+
+
+def tier_name(tier: str, lang: str = "zh") -> str:
+    """A tier's display name ('乡镇级' / 'township'); a tier the profile names otherwise is shown as it is written."""
+    names = TIERS.get(str(tier))
+    return names[check_lang(lang)] if names else str(tier)
+
+
+def tier_words(tier: str) -> Words:
+    """A tier's display name in every language, as a message value."""
+    return Words({lang: tier_name(tier, lang) for lang in LANGS})
 
 
 def group_name(group: str, lang: str = "zh") -> str:

@@ -113,6 +113,22 @@ def test_joined_messages_stay_flat_however_many_parts_and_travel_as_data():
     assert from_data(as_data(listed)).render("zh") == listed.render("zh")
 
 
+def test_names_in_a_message_follow_its_language_and_travel_as_data():
+    import pickle
+
+    from healthreach.i18n import tier_words, type_words
+    from healthreach.messages import as_data, from_data
+
+    note = Message("{count:,} within {min_spacing_m:g} m of an existing {type} ({existing} of them)",
+                   count=3, min_spacing_m=500, type=type_words("township_hc"), existing=2)
+    assert note.render("zh") == "3 个距现有乡镇卫生院（共 2 处）不足 500 米"
+    assert str(note) == "3 within 500 m of an existing Township health centre (2 of them)"
+    assert from_data(as_data(note)) == note
+    assert pickle.loads(pickle.dumps(note)) == note  # noqa: S301  our own bytes
+    assert tier_words("township").render("zh") == "乡镇级"
+    assert tier_words("district_a").render("zh") == "district_a"  # a tier the profile names otherwise: as written
+
+
 @pytest.mark.parametrize(("args", "chinese", "english"), [
     (["audit", "--bogus"], "没有 --bogus 这个选项（是否应为 --out？）", "No such option '--bogus'"),
     (["audit", "--lang", "fr"], "'--lang' 的取值应为 'zh', 'en' 之一，而不是 'fr'", "'fr' is not one of 'zh', 'en'"),

@@ -242,6 +242,9 @@ def test_exclusion_layers_and_min_spacing_remove_candidates(demo, coarse, tmp_pa
     fac = demo.facilities[demo.facilities["type"] == "township_hc"]
     for _, row in spaced.table.iterrows():
         assert np.hypot(fac["x"] - row["x"], fac["y"] - row["y"]).min() >= 5000
+    # the note names the type in the reader's language
+    assert any("距现有乡镇卫生院" in note.render("zh") for note in spaced.notes)
+    assert any("of an existing Township health centre" in str(note) for note in spaced.notes)
 
 
 def error_of(*args, lang: str = "en") -> str:

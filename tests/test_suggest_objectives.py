@@ -227,14 +227,14 @@ def test_cli_group_and_tier_then_scenario_reports_the_same_group_figures(tmp_pat
                                    "--tier-min", "20", "--group", GROUP, "--spacing-m", "2000", "--offline",
                                    "--out", str(tier_out), "--lang", "zh"])
     assert run.exit_code == 0, run.output
-    assert "加入 township 层级的服务范围" in run.output
+    assert "新站点纳入乡镇级服务网络后的服务人口" in run.output
     summary = json.loads((tier_out / "summary.json").read_text(encoding="utf-8"))
     assert summary["tier"] == {"standard": "tier_catchments", "tier": "township", "limit_min": 20.0}
     assert summary["standard"] == "tier_catchments_township_20min"
     sites = pd.read_csv(tier_out / "sites.csv", encoding="utf-8-sig")
     tier_html = (tier_out / "map.html").read_text(encoding="utf-8")
     for _, site in sites.iterrows():  # each site's tooltip gives its tier catchment
-        assert f"加入township层级后服务 {site['tier_catchment_people']:,.0f} 人" in tier_html
+        assert f"纳入乡镇级服务网络后服务 {site['tier_catchment_people']:,.0f} 人" in tier_html
     plan = yaml.safe_load((tier_out / "scenario.yaml").read_text(encoding="utf-8"))
     tier_checked = tmp_path / "tier_checked"
     run = CliRunner().invoke(cli, ["scenario", str(tier_out / "scenario.yaml"), "--out", str(tier_checked),

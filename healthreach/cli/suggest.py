@@ -128,7 +128,7 @@ def print_result(result, out: Console, lang: str = "en") -> None:
     from rich.cells import cell_len
 
     from healthreach.cli.comparison import COLUMN_COST, HEADER_MIN_WIDTH, fold
-    from healthreach.i18n import group_name, type_name
+    from healthreach.i18n import group_name, tier_words, type_name
     from healthreach.labels import say, standard_titles
     from healthreach.messages import Message, render
 
@@ -188,7 +188,7 @@ def print_result(result, out: Console, lang: str = "en") -> None:
             after=share_after, people=people, engine=after - before), lang)))
     if objective.tier is not None and len(result.sites):
         out.print(markup(render(Message(
-            "the new sites join the {tier} tier's catchments: {people} people", tier=objective.tier,
+            "the new sites join the {tier} tier's catchments: {people} people", tier=tier_words(objective.tier),
             people=", ".join(f"{i} {p:,.0f}" for i, p in zip(result.sites["id"], result.sites["tier_catchment_people"],
                                                             strict=True))), lang)))
     last = result.curve.iloc[-1] if len(result.curve) else None

@@ -91,6 +91,34 @@ class Joined(Message):
     __hash__ = None
 
 
+class Words(Message):
+    """A name given in each language (a facility type, a tier), as a value of another message."""
+
+    __slots__ = ("names",)
+
+    def __init__(self, names: dict[str, str]) -> None:
+        super().__init__("{name}")
+        self.names = dict(names)
+
+    def render(self, lang: str = "en") -> str:
+        """The name in ``lang``."""
+        return self.names[lang]
+
+    def __reduce__(self):
+        """Pickle by names."""
+        return Words, (self.names,)
+
+    def __repr__(self) -> str:
+        """``Words(names)``."""
+        return f"Words({self.names!r})"
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the names are."""
+        return isinstance(other, Words) and self.names == other.names
+
+    __hash__ = None
+
+
 LINES = {"en": "\n", "zh": "\n"}
 SEPARATORS = {"; ": {"en": "; ", "zh": "；"}, ", ": {"en": ", ", "zh": "、"}}
 
@@ -111,6 +139,8 @@ def as_data(text: str | Message) -> str | dict[str, Any]:
         return str(text)
     if isinstance(text, Joined):
         return {"parts": [as_data(part) for part in text.parts], "separators": text.separators}
+    if isinstance(text, Words):
+        return {"names": text.names}
 
     def plain(value: Any) -> Any:
         if isinstance(value, Message):
@@ -128,6 +158,8 @@ def from_data(data: str | dict[str, Any]) -> str | Message:
         return data
     if "parts" in data:
         return Joined([from_data(part) for part in data["parts"]], data["separators"])
+    if "names" in data:
+        return Words(data["names"])
     values = {k: from_data(v) if isinstance(v, dict) else v for k, v in data["values"].items()}
     return Message(data["template"], **values)
 

@@ -107,7 +107,7 @@ ZH: dict[str, str] = {
     "{figure}: {before:.2%} -> {after:.2%} ({people:,.0f} people newly covered; scenario engine: {engine:,.0f})":
         "{figure}：{before:.2%} -> {after:.2%}（新增覆盖 {people:,.0f} 人；情景引擎：{engine:,.0f}）",
     "the new sites join the {tier} tier's catchments: {people} people":
-        "新站点加入 {tier} 层级的服务范围：{people} 人",
+        "新站点纳入{tier}服务网络后的服务人口：{people} 人",
     "upper bound for {k} site(s): {bound:,.0f} people; greedy is within {gap:.2f} % of it":
         "{k} 个站点的上界：{bound:,.0f} 人；贪心解与之相差不超过 {gap:.2f}%",
     "exact, {k} site(s): {people:,.0f} people, {status}; bound {bound:,.0f} (LP {lp:,.0f}), gap {gap:.2f} %, "

@@ -23,6 +23,7 @@ from scipy.spatial import cKDTree
 from healthreach.crs import looks_swapped, to_wgs84
 from healthreach.errors import SuggestError
 from healthreach.evaluation import Study
+from healthreach.i18n import type_words
 from healthreach.load.tables import check_crs_fits, read_table, require_unique_ids
 from healthreach.messages import Message
 from healthreach.network import Attachment, SegmentIndex
@@ -255,7 +256,8 @@ def filtered(study: Study, candidates: Candidates, type_id: str, exclusions: lis
         d, _ = cKDTree(same[["x", "y"]].to_numpy(float)).query(np.column_stack([x, y]))
         near = keep & (d < min_spacing_m)
         notes.append(Message("{count:,} within {min_spacing_m:g} m of an existing {type} ({existing} of them)",
-                             count=int(near.sum()), min_spacing_m=min_spacing_m, type=type_id, existing=len(same)))
+                             count=int(near.sum()), min_spacing_m=min_spacing_m, type=type_words(type_id),
+                             existing=len(same)))
         keep &= ~near
     if not keep.any():
         msg = Message("no candidate sites left: {notes}. Use a smaller --spacing-m or --min-spacing-m, fewer exclusion "

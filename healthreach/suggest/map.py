@@ -16,7 +16,7 @@ import folium
 import geopandas as gpd
 import shapely
 
-from healthreach.i18n import group_name, words
+from healthreach.i18n import group_name, tier_name, words
 from healthreach.isochrones import cell_squares
 from healthreach.maps.base import add_controls, base_map, escape, render_html, settings, to_display
 from healthreach.maps.layers import (
@@ -40,7 +40,7 @@ _TEXT = {
     "cells": {"zh": "第{rank}名新增覆盖的网格", "en": "cells newly covered by #{rank}"},
     "runner_ups": {"zh": "备选点：{text}", "en": "runner-ups: {text}"},
     "of_group": {"zh": "，其中{group} {people} 人", "en": ", {people} of them {group}"},
-    "tier": {"zh": "；加入{tier}层级后服务 {people} 人", "en": "; its {tier} tier catchment: {people} people"},
+    "tier": {"zh": "；纳入{tier}服务网络后服务 {people} 人", "en": "; its {tier} tier catchment: {people} people"},
     "curve": {"zh": "覆盖率随新增站点数的变化", "en": "Coverage against new sites"},
     "title": {"zh": "建议新址：{n} 处{type}，{standard}新增覆盖 {people} 人",
               "en": "Suggested sites: {n} new {type}, {people} people newly covered by {standard}"},
@@ -87,7 +87,8 @@ def add_sites(m: folium.Map, result: Suggestion) -> folium.Map:
             tip += _text("of_group", lang, group=group_name(objective.population_group, lang),
                          people=f"{site[result.column('people_newly_covered')]:,.0f}")
         if objective.tier is not None:
-            tip += _text("tier", lang, tier=objective.tier, people=f"{site['tier_catchment_people']:,.0f}")
+            tip += _text("tier", lang, tier=tier_name(objective.tier, lang),
+                         people=f"{site['tier_catchment_people']:,.0f}")
         cells = result.cells[k]
         if len(cells):
             shape = shapely.union_all(cell_squares(inp.grid, inp.cells.flat[cells]).geometry.to_numpy())
