@@ -41,7 +41,7 @@ from numba import njit
 
 from healthreach.network import MIN_WEIGHT, Attachment, Network
 from healthreach.reach import Surface, partial_costs, same_segment, source_seeds
-from healthreach.state import Changed
+from healthreach.state import Changed, distinct
 
 
 @njit(cache=True)
@@ -218,10 +218,7 @@ class CellIndex:
     def cells_near(self, nodes: np.ndarray, segments: np.ndarray) -> np.ndarray:
         """Cells on a segment that ends at one of ``nodes`` or is one of ``segments`` (distinct)."""
         around = self.node_segs[_ranges(self.node_start, np.asarray(nodes, np.int64))]
-        wanted = np.zeros(len(self.start) - 1, bool)  # distinct segments, without sorting them
-        wanted[around] = True
-        wanted[np.asarray(segments, np.int64)] = True
-        return self.cells_of(np.flatnonzero(wanted))
+        return self.cells_of(distinct(np.r_[around, np.asarray(segments, np.int64)], len(self.start) - 1))
 
 
 def _ranges(start: np.ndarray, keys: np.ndarray) -> np.ndarray:
@@ -312,15 +309,11 @@ def update_cells(net: Network, surface: Surface, index: CellIndex, removed: np.n
     """
     removed_segs = surface.source.seg[np.isin(surface.source_row, removed)]
     repaired, nodes = repair_surface(net, surface, removed, added_at, added_rows)
-    near = np.zeros(len(index.at), bool)  # in ascending order, without sorting them
-    near[index.cells_near(nodes, np.r_[removed_segs, added_at.seg])] = True
-    cells = np.flatnonzero(near)
+    cells = distinct(index.cells_near(nodes, np.r_[removed_segs, added_at.seg]), len(index.at))
     legs = index.legs(net, surface.mode, surface.weight, surface.direction, access_kmh)
     direct_at, direct_cost, direct_row = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
     if len(repaired.source):
-        with_source = np.zeros(net.n_segments, bool)
-        with_source[repaired.source.seg] = True
-        near = np.flatnonzero(with_source[index.at.seg[cells]])  # the few cells on a facility's segment
+        near = np.flatnonzero(np.isin(index.at.seg[cells], repaired.source.seg))  # cells on a facility's segment
         if len(near):
             point, direct_cost, direct_row = same_segment(net, repaired, index.at[cells[near]])
             direct_at = near[point]
