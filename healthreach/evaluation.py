@@ -50,9 +50,9 @@ from healthreach.standards.groups import check_group_names, group_context, group
 from healthreach.standards.reach_tables import ReachTables
 from healthreach.standards.response import Response
 from healthreach.standards.tally import CellWeights, Tally, settle
-from healthreach.standards.villages import Villages
+from healthreach.standards.villages import Villages, VillageTimes
 from healthreach.standards.whole import Whole
-from healthreach.state import CellState, Changed, Key, union
+from healthreach.state import CellState, Changed, Key, distinct, union
 from healthreach.tables import facility_table, township_table
 from healthreach.travel import CellCost, Need, attach_cells, facility_attachment, in_group, surfaces
 
@@ -209,7 +209,7 @@ class Evaluation:
     ``township_columns`` and ``facility_columns`` the columns of the audit's
     township and facility tables (as arrays; :attr:`townships` and
     :attr:`facility_table` are them as pandas frames, built on first read),
-    ``village_tables`` one table per village standard; ``group_tallies``
+    ``village_times`` one result per village standard (:attr:`village_tables` its tables); ``group_tallies``
     the sums of each population group. ``surfaces`` are
     the travel surfaces (per network node); :attr:`travel` their values at
     every cell. ``parent`` and ``moves`` say which evaluation this one was
@@ -228,7 +228,7 @@ class Evaluation:
     catchments: dict[str, np.ndarray]   # people per facility row (see :func:`catchments`)
     facility_township: np.ndarray       # row of the township each facility stands in (-1: outside)
     figures: dict[str, Figure]
-    village_tables: dict[str, pd.DataFrame]
+    village_times: dict[str, VillageTimes]
     township_columns: dict[str, Any]    # the township table's columns as arrays
     facility_columns: dict[str, Any]    # the facility table's columns as arrays
     parent: Evaluation | None = None
@@ -300,9 +300,9 @@ class Evaluation:
                     continue
                 if parent is not None and all(surf[n] is parent.surfaces[n] for n in unit.needs()) \
                         and _same_names(parent.sources, sources):
-                    villages[unit.id] = parent.village_tables[unit.id]  # nothing it reads has changed
+                    villages[unit.id] = parent.village_times[unit.id]  # nothing it reads has changed
                 else:
-                    villages[unit.id] = unit.table(inputs.network, study.village_columns, study.village_access, surf,
+                    villages[unit.id] = unit.times(inputs.network, study.village_columns, study.village_access, surf,
                                                    sources.columns["name"], inputs.boundaries["name"].to_numpy(),
                                                    inputs.profile.travel.access_kmh)
         counts = has_ambulance_counts(inputs.study.facilities)
@@ -424,6 +424,11 @@ class Evaluation:
         return pd.DataFrame(self.township_columns, index=self.study.inputs.boundaries.index)
 
     @cached_property
+    def village_tables(self) -> dict[str, pd.DataFrame]:
+        """One table per village standard: each village's minutes to care (built on first read)."""
+        return {name: times.table() for name, times in self.village_times.items()}
+
+    @cached_property
     def facility_table(self) -> pd.DataFrame:
         """The facility table: per facility its type, beds, ambulances and catchments (built on first read)."""
         return pd.DataFrame(self.facility_columns)
@@ -506,9 +511,7 @@ def _line_change(state: CellState, key: Key, idx: np.ndarray, metres: np.ndarray
     their distances ``metres`` (per study-area cell) banded by the tested ``radii``, where they differ from
     ``state``.
     """
-    mask = np.zeros(len(metres), bool)  # distinct and ascending, without sorting them
-    mask[idx] = True
-    cells = np.flatnonzero(mask)
+    cells = distinct(idx, len(metres))
     cost = banded(metres[cells], radii)
     before_cost, before_row = (values[0] for values in state.at(cells, [key]))
     differ = (before_cost != cost) | (before_row != -1)
