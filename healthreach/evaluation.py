@@ -53,7 +53,7 @@ from healthreach.standards.tally import CellWeights, Tally, settle
 from healthreach.standards.villages import Villages, VillageTimes
 from healthreach.standards.whole import Whole
 from healthreach.state import CellState, Changed, Key, distinct, union
-from healthreach.tables import facility_table, township_table
+from healthreach.tables import facility_table, township_identity, township_table
 from healthreach.travel import CellCost, Need, attach_cells, facility_attachment, in_group, surfaces
 
 
@@ -88,6 +88,8 @@ class Study:
         self.program = Program(cells, self.people, self.standards, self.catchments, self.keys,
                                {name: j for j, name in enumerate(self.columns)})
         self.weights = CellWeights.build(cells, len(inputs.boundaries))
+        self.township_identity = township_identity(inputs, self.weights)  # the township table's first columns
+        self.township_names = inputs.boundaries["name"].to_numpy()
         # per population group: its people as the weights of the same per-cell tests
         self.group_weights = {group: CellWeights.build(dataclasses.replace(cells, people=people, groups={}),
                                                        len(inputs.boundaries))
@@ -303,7 +305,7 @@ class Evaluation:
                     villages[unit.id] = parent.village_times[unit.id]  # nothing it reads has changed
                 else:
                     villages[unit.id] = unit.times(inputs.network, study.village_columns, study.village_access, surf,
-                                                   sources.columns["name"], inputs.boundaries["name"].to_numpy(),
+                                                   sources.columns["name"], study.township_names,
                                                    inputs.profile.travel.access_kmh)
         counts = has_ambulance_counts(inputs.study.facilities)
         cells, step = inputs.cells, extra.get("step")
@@ -325,7 +327,7 @@ class Evaluation:
                 if unit.group is not None and not member[unit.group].any() and not own[unit.group].any():
                     _not_assessed(figure, unit.group, inputs.profile.groups[unit.group])
                 figures[figure.id] = figure
-        towns = township_table(inputs, study.standards, tally,
+        towns = township_table(study.township_identity, study.standards, tally,
                                {k: v for u in study.standards for k, v in u.township_values(context).items()},
                                cellwise.group_tallies)
         table = facility_table(study, sources, township, cellwise.catchments,
@@ -375,10 +377,14 @@ class Evaluation:
         net, kmh = inputs.network, inputs.profile.travel.access_kmh
         surf = dict(self.surfaces)
         changes: dict[Key, Changed] = {}
+        moved: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}  # per (group, mode): rows removed, added
         for need in study.needs:
-            at_before, at_after = self.sources.attached[need.mode], sources.attached[need.mode]
-            removed, added = sources_changed(self.sources.member[need.group], at_before,
-                                             sources.member[need.group], at_after)
+            at_after = sources.attached[need.mode]
+            if (need.group, need.mode) not in moved:
+                moved[(need.group, need.mode)] = sources_changed(
+                    self.sources.member[need.group], self.sources.attached[need.mode], sources.member[need.group],
+                    at_after)
+            removed, added = moved[(need.group, need.mode)]
             if len(removed) or len(added):
                 surf[need], changes[need] = update_cells(net, self.surfaces[need], study.cell_index[need.mode],
                                                          removed, at_after[added], added, kmh,
