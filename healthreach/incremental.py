@@ -41,7 +41,7 @@ from numba import njit
 
 from healthreach.network import MIN_WEIGHT, Attachment, Network
 from healthreach.reach import Surface, partial_costs, same_segment, source_seeds
-from healthreach.state import Changed
+from healthreach.state import Changed, distinct
 
 
 @njit(cache=True)
@@ -215,18 +215,18 @@ class CellIndex:
             self.built_legs[key] = CellLegs.build(net, self.at, mode, weight, direction, access_kmh)
         return self.built_legs[key]
 
-    def cells_near(self, nodes: np.ndarray, segments: np.ndarray, ascending: bool = False) -> np.ndarray:
+    def cells_near(self, nodes: np.ndarray, segments: np.ndarray) -> np.ndarray:
         """Cells on a segment that ends at one of ``nodes`` or is one of ``segments`` (distinct), segment after
-        segment in ascending order (``ascending``: in ascending order of the cells).
+        segment in ascending order.
         """
         return _cells_near(self.node_start, self.node_segs, self.start, self.order, np.asarray(nodes, np.int64),
-                           np.asarray(segments, np.int64), ascending)
+                           np.asarray(segments, np.int64))
 
 
 @njit(cache=True)
-def _cells_near(node_start, node_segs, start, order, nodes, segments, ascending):  # pragma: no cover - compiled
+def _cells_near(node_start, node_segs, start, order, nodes, segments):  # pragma: no cover - compiled
     """:meth:`CellIndex.cells_near` in compiled code: the distinct segments at ``nodes`` and ``segments``,
-    ascending, then their cells (in ascending order of the cells with ``ascending``).
+    ascending, then their cells.
     """
     marked = np.zeros(len(start) - 1, np.bool_)
     bound = len(segments)
@@ -240,8 +240,7 @@ def _cells_near(node_start, node_segs, start, order, nodes, segments, ascending)
             segs[m] = s
             m += 1
     segs = np.sort(segs[:m])
-    out = order[_ranges(start, segs)]
-    return _ascending(out, len(order)) if ascending else out
+    return order[_ranges(start, segs)]
 
 
 @njit(cache=True)
@@ -260,16 +259,15 @@ def _ranges(start, keys):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _ascending(cells, n):  # pragma: no cover - compiled
-    """Distinct cells (indices below ``n``) in ascending order: sorted when they are few, read from a mask of
-    every cell when they are many (whichever costs less).
-    """
-    if len(cells) * 128 < n:
-        return np.sort(cells)
-    mask = np.zeros(n, np.bool_)
-    for c in cells:
-        mask[c] = True
-    return np.flatnonzero(mask)
+def _on_segments(cells, seg, marked):  # pragma: no cover - compiled
+    """Positions in ``cells`` of the cells whose segment ``seg[c]`` is marked."""
+    out = np.empty(len(cells), np.int64)
+    n = 0
+    for i in range(len(cells)):
+        if marked[seg[cells[i]]]:
+            out[n] = i
+            n += 1
+    return out[:n]
 
 
 def sources_changed(member_before: np.ndarray, at_before: Attachment, member_after: np.ndarray,
@@ -350,13 +348,13 @@ def update_cells(net: Network, surface: Surface, index: CellIndex, removed: np.n
     """
     removed_segs = surface.source.seg[np.isin(surface.source_row, removed)]
     repaired, nodes = repair_surface(net, surface, removed, added_at, added_rows)
-    cells = index.cells_near(nodes, np.r_[removed_segs, added_at.seg], ascending=True)
+    cells = distinct(index.cells_near(nodes, np.r_[removed_segs, added_at.seg]), len(index.at))  # ascending
     legs = index.legs(net, surface.mode, surface.weight, surface.direction, access_kmh)
     direct_at, direct_cost, direct_row = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
     if len(repaired.source):
         with_source = np.zeros(net.n_segments, bool)
         with_source[repaired.source.seg] = True
-        near = np.flatnonzero(with_source[index.at.seg[cells]])  # the few cells on a facility's segment
+        near = _on_segments(cells, index.at.seg, with_source)  # the few cells on a facility's segment
         if len(near):
             point, direct_cost, direct_row = same_segment(net, repaired, index.at[cells[near]])
             direct_at = near[point]

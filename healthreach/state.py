@@ -36,7 +36,7 @@ def distinct(idx: np.ndarray, n: int) -> np.ndarray:
     """The distinct values of ``idx`` (indices below ``n``), ascending: sorted when they are few, read from a
     mask of all ``n`` when they are many (whichever costs less).
     """
-    if len(idx) * 128 < n:
+    if len(idx) * 64 < n:
         ordered = np.sort(idx)
         return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
     mask = np.zeros(n, bool)
