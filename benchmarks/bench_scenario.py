@@ -13,8 +13,9 @@ times, for each change, the **whole answer**:
   covered and losing coverage per standard, gained and lost cells).
 
 Beside it, **with frames** adds building the pandas frames that writers
-read (the evaluation's township and facility tables; the diff's standards,
-townships, facilities and flows), which are otherwise built on first read.
+read (the evaluation's township, facility and village tables; the diff's
+standards, townships, facilities and flows), which are otherwise built on
+first read.
 
 Each whole answer is timed by the clock (the target) and in the process's
 CPU time, which the load of a shared machine inflates least.
@@ -93,8 +94,8 @@ def same_answer(a: Evaluation, b: Evaluation, what: str) -> None:
 
 def _frames(evaluation: Evaluation, diff: Diff) -> None:
     """Build the pandas frames writers read (each is built once, on first read)."""
-    frames = (evaluation.townships, evaluation.facility_table, diff.standards, diff.townships, diff.facilities,
-              diff.flows)
+    frames = (evaluation.townships, evaluation.facility_table, *evaluation.village_tables.values(), diff.standards,
+              diff.townships, diff.facilities, diff.flows)
     if not all(len(frame.columns) for frame in frames):
         msg = "a frame without columns"
         raise AssertionError(msg)

@@ -148,11 +148,11 @@ def diff(before: Evaluation, after: Evaluation) -> Diff:
             for group, per_column in step.moved.items():  # everyone, then each population group
                 # a column the step did not touch: nobody moves
                 moved[group_id(fid, group) if group else fid] = per_column.get(column, (0.0, 0.0))
-        if isinstance(unit, Villages) and unit.id in before.village_tables and unit.id in after.village_tables:
+        if isinstance(unit, Villages) and unit.id in before.village_times and unit.id in after.village_times:
             # villages, not cells: a large village is covered while it does not need a clinic
-            pop = before.village_tables[unit.id]["population"].to_numpy(float)
-            _, ok0 = unit.covered(before.village_tables[unit.id])
-            _, ok1 = unit.covered(after.village_tables[unit.id])
+            pop = before.village_times[unit.id].people
+            _, ok0 = unit.covered(before.village_times[unit.id])
+            _, ok1 = unit.covered(after.village_times[unit.id])
             moved[unit.id] = (float(pop[ok1 & ~ok0].sum()), float(pop[ok0 & ~ok1].sum()))
 
     gained = lost = np.zeros(0, np.int64)

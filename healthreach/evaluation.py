@@ -50,10 +50,10 @@ from healthreach.standards.groups import check_group_names, group_context, group
 from healthreach.standards.reach_tables import ReachTables
 from healthreach.standards.response import Response
 from healthreach.standards.tally import CellWeights, Tally, settle
-from healthreach.standards.villages import Villages
+from healthreach.standards.villages import Villages, VillageTimes
 from healthreach.standards.whole import Whole
-from healthreach.state import CellState, Changed, Key, union
-from healthreach.tables import facility_table, township_table
+from healthreach.state import CellState, Changed, Key, distinct, union
+from healthreach.tables import facility_table, township_identity, township_table
 from healthreach.travel import CellCost, Need, attach_cells, facility_attachment, in_group, surfaces
 
 
@@ -88,6 +88,8 @@ class Study:
         self.program = Program(cells, self.people, self.standards, self.catchments, self.keys,
                                {name: j for j, name in enumerate(self.columns)})
         self.weights = CellWeights.build(cells, len(inputs.boundaries))
+        self.township_identity = township_identity(inputs, self.weights)  # the township table's first columns
+        self.township_names = inputs.boundaries["name"].to_numpy()
         # per population group: its people as the weights of the same per-cell tests
         self.group_weights = {group: CellWeights.build(dataclasses.replace(cells, people=people, groups={}),
                                                        len(inputs.boundaries))
@@ -209,7 +211,7 @@ class Evaluation:
     ``township_columns`` and ``facility_columns`` the columns of the audit's
     township and facility tables (as arrays; :attr:`townships` and
     :attr:`facility_table` are them as pandas frames, built on first read),
-    ``village_tables`` one table per village standard; ``group_tallies``
+    ``village_times`` one result per village standard (:attr:`village_tables` its tables); ``group_tallies``
     the sums of each population group. ``surfaces`` are
     the travel surfaces (per network node); :attr:`travel` their values at
     every cell. ``parent`` and ``moves`` say which evaluation this one was
@@ -228,7 +230,7 @@ class Evaluation:
     catchments: dict[str, np.ndarray]   # people per facility row (see :func:`catchments`)
     facility_township: np.ndarray       # row of the township each facility stands in (-1: outside)
     figures: dict[str, Figure]
-    village_tables: dict[str, pd.DataFrame]
+    village_times: dict[str, VillageTimes]
     township_columns: dict[str, Any]    # the township table's columns as arrays
     facility_columns: dict[str, Any]    # the facility table's columns as arrays
     parent: Evaluation | None = None
@@ -300,10 +302,10 @@ class Evaluation:
                     continue
                 if parent is not None and all(surf[n] is parent.surfaces[n] for n in unit.needs()) \
                         and _same_names(parent.sources, sources):
-                    villages[unit.id] = parent.village_tables[unit.id]  # nothing it reads has changed
+                    villages[unit.id] = parent.village_times[unit.id]  # nothing it reads has changed
                 else:
-                    villages[unit.id] = unit.table(inputs.network, study.village_columns, study.village_access, surf,
-                                                   sources.columns["name"], inputs.boundaries["name"].to_numpy(),
+                    villages[unit.id] = unit.times(inputs.network, study.village_columns, study.village_access, surf,
+                                                   sources.columns["name"], study.township_names,
                                                    inputs.profile.travel.access_kmh)
         counts = has_ambulance_counts(inputs.study.facilities)
         cells, step = inputs.cells, extra.get("step")
@@ -325,7 +327,7 @@ class Evaluation:
                 if unit.group is not None and not member[unit.group].any() and not own[unit.group].any():
                     _not_assessed(figure, unit.group, inputs.profile.groups[unit.group])
                 figures[figure.id] = figure
-        towns = township_table(inputs, study.standards, tally,
+        towns = township_table(study.township_identity, study.standards, tally,
                                {k: v for u in study.standards for k, v in u.township_values(context).items()},
                                cellwise.group_tallies)
         table = facility_table(study, sources, township, cellwise.catchments,
@@ -375,10 +377,14 @@ class Evaluation:
         net, kmh = inputs.network, inputs.profile.travel.access_kmh
         surf = dict(self.surfaces)
         changes: dict[Key, Changed] = {}
+        moved: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}  # per (group, mode): rows removed, added
         for need in study.needs:
-            at_before, at_after = self.sources.attached[need.mode], sources.attached[need.mode]
-            removed, added = sources_changed(self.sources.member[need.group], at_before,
-                                             sources.member[need.group], at_after)
+            at_after = sources.attached[need.mode]
+            if (need.group, need.mode) not in moved:
+                moved[(need.group, need.mode)] = sources_changed(
+                    self.sources.member[need.group], self.sources.attached[need.mode], sources.member[need.group],
+                    at_after)
+            removed, added = moved[(need.group, need.mode)]
             if len(removed) or len(added):
                 surf[need], changes[need] = update_cells(net, self.surfaces[need], study.cell_index[need.mode],
                                                          removed, at_after[added], added, kmh,
@@ -422,6 +428,11 @@ class Evaluation:
         """The township table: per township its people and every standard's share (built on first read)."""
         # built at once from finished columns: column by column is slow in pandas
         return pd.DataFrame(self.township_columns, index=self.study.inputs.boundaries.index)
+
+    @cached_property
+    def village_tables(self) -> dict[str, pd.DataFrame]:
+        """One table per village standard: each village's minutes to care (built on first read)."""
+        return {name: times.table() for name, times in self.village_times.items()}
 
     @cached_property
     def facility_table(self) -> pd.DataFrame:
@@ -506,9 +517,7 @@ def _line_change(state: CellState, key: Key, idx: np.ndarray, metres: np.ndarray
     their distances ``metres`` (per study-area cell) banded by the tested ``radii``, where they differ from
     ``state``.
     """
-    mask = np.zeros(len(metres), bool)  # distinct and ascending, without sorting them
-    mask[idx] = True
-    cells = np.flatnonzero(mask)
+    cells = distinct(idx, len(metres))
     cost = banded(metres[cells], radii)
     before_cost, before_row = (values[0] for values in state.at(cells, [key]))
     differ = (before_cost != cost) | (before_row != -1)

@@ -41,7 +41,7 @@ from numba import njit
 
 from healthreach.network import MIN_WEIGHT, Attachment, Network
 from healthreach.reach import Surface, partial_costs, same_segment, source_seeds
-from healthreach.state import Changed
+from healthreach.state import Changed, distinct
 
 
 @njit(cache=True)
@@ -130,7 +130,7 @@ def repair_surface(net, surface: Surface, removed_rows: np.ndarray, added: Attac
     added_rows = np.asarray(added_rows, np.int64)
     stays = ~np.isin(surface.source_row, removed_rows)
     remaining, remaining_rows = surface.source[stays], surface.source_row[stays]
-    lost = np.isin(facility, removed_rows) if len(removed_rows) else np.zeros(len(cost), bool)
+    lost = np.isin(facility, removed_rows, kind="table") if len(removed_rows) else np.zeros(len(cost), bool)
     invalid = np.flatnonzero(lost)
     seeds = [_seeds(net, surface, added, added_rows, None)]
     if len(invalid) and len(remaining):
@@ -146,6 +146,10 @@ def repair_surface(net, surface: Surface, removed_rows: np.ndarray, added: Attac
 def _seeds(net, surface: Surface, at: Attachment, rows: np.ndarray,
            only: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(node, cost, row) seeds of sources at their segments' two ends; ``only``: keep nodes marked True."""
+    if only is not None:  # the sources next to a marked node only
+        u, v = net.segment_ends(at.seg)
+        near = np.flatnonzero(only[u] | only[v])
+        at, rows = at[near], rows[near]
     u, v, cost_u, cost_v = source_seeds(net, surface.mode, surface.weight, surface.direction, at)
     node = np.r_[u, v].astype(np.int64)
     cost = np.maximum(np.r_[cost_u, cost_v], MIN_WEIGHT)  # as the full search stores them
@@ -211,27 +215,59 @@ class CellIndex:
             self.built_legs[key] = CellLegs.build(net, self.at, mode, weight, direction, access_kmh)
         return self.built_legs[key]
 
-    def cells_of(self, segments: np.ndarray) -> np.ndarray:
-        """The cells attached to any of ``segments`` (distinct segments)."""
-        return self.order[_ranges(self.start, segments)]
-
     def cells_near(self, nodes: np.ndarray, segments: np.ndarray) -> np.ndarray:
-        """Cells on a segment that ends at one of ``nodes`` or is one of ``segments`` (distinct)."""
-        around = self.node_segs[_ranges(self.node_start, np.asarray(nodes, np.int64))]
-        wanted = np.zeros(len(self.start) - 1, bool)  # distinct segments, without sorting them
-        wanted[around] = True
-        wanted[np.asarray(segments, np.int64)] = True
-        return self.cells_of(np.flatnonzero(wanted))
+        """Cells on a segment that ends at one of ``nodes`` or is one of ``segments`` (distinct), segment after
+        segment in ascending order.
+        """
+        return _cells_near(self.node_start, self.node_segs, self.start, self.order, np.asarray(nodes, np.int64),
+                           np.asarray(segments, np.int64))
 
 
-def _ranges(start: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Concatenated ``arange(start[k], start[k + 1])`` for each key."""
-    lo, hi = start[keys], start[keys + 1]
-    counts = hi - lo
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, np.int64)
-    return np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(total)
+@njit(cache=True)
+def _cells_near(node_start, node_segs, start, order, nodes, segments):  # pragma: no cover - compiled
+    """:meth:`CellIndex.cells_near` in compiled code: the distinct segments at ``nodes`` and ``segments``,
+    ascending, then their cells.
+    """
+    marked = np.zeros(len(start) - 1, np.bool_)
+    bound = len(segments)
+    for v in nodes:
+        bound += node_start[v + 1] - node_start[v]
+    segs = np.empty(bound, np.int64)
+    m = 0
+    for s in np.concatenate((node_segs[_ranges(node_start, nodes)], segments)):
+        if not marked[s]:
+            marked[s] = True
+            segs[m] = s
+            m += 1
+    segs = np.sort(segs[:m])
+    return order[_ranges(start, segs)]
+
+
+@njit(cache=True)
+def _ranges(start, keys):  # pragma: no cover - compiled
+    """The positions ``start[k]`` to ``start[k + 1] - 1`` of each key ``k``, one key after another."""
+    total = 0
+    for k in keys:
+        total += start[k + 1] - start[k]
+    out = np.empty(total, np.int64)
+    i = 0
+    for k in keys:
+        for j in range(start[k], start[k + 1]):
+            out[i] = j
+            i += 1
+    return out
+
+
+@njit(cache=True)
+def _on_segments(cells, seg, marked):  # pragma: no cover - compiled
+    """Positions in ``cells`` of the cells whose segment ``seg[c]`` is marked."""
+    out = np.empty(len(cells), np.int64)
+    n = 0
+    for i in range(len(cells)):
+        if marked[seg[cells[i]]]:
+            out[n] = i
+            n += 1
+    return out[:n]
 
 
 def sources_changed(member_before: np.ndarray, at_before: Attachment, member_after: np.ndarray,
@@ -312,15 +348,13 @@ def update_cells(net: Network, surface: Surface, index: CellIndex, removed: np.n
     """
     removed_segs = surface.source.seg[np.isin(surface.source_row, removed)]
     repaired, nodes = repair_surface(net, surface, removed, added_at, added_rows)
-    near = np.zeros(len(index.at), bool)  # in ascending order, without sorting them
-    near[index.cells_near(nodes, np.r_[removed_segs, added_at.seg])] = True
-    cells = np.flatnonzero(near)
+    cells = distinct(index.cells_near(nodes, np.r_[removed_segs, added_at.seg]), len(index.at))  # ascending
     legs = index.legs(net, surface.mode, surface.weight, surface.direction, access_kmh)
     direct_at, direct_cost, direct_row = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
     if len(repaired.source):
         with_source = np.zeros(net.n_segments, bool)
         with_source[repaired.source.seg] = True
-        near = np.flatnonzero(with_source[index.at.seg[cells]])  # the few cells on a facility's segment
+        near = _on_segments(cells, index.at.seg, with_source)  # the few cells on a facility's segment
         if len(near):
             point, direct_cost, direct_row = same_segment(net, repaired, index.at[cells[near]])
             direct_at = near[point]

@@ -7,6 +7,7 @@ roads add. A change of sites updates only the cells it can affect.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from scipy.spatial import cKDTree
 
 from healthreach.grid import Grid
@@ -38,13 +39,13 @@ class CellWindow:
         lookup[cells.flat] = np.arange(len(cells.flat))
         self.lookup = lookup.reshape(grid.shape)  # cell index per grid cell (-1: outside)
 
-    def around(self, x: float, y: float, half_m: float) -> np.ndarray:
-        """Cells whose centre may lie within ``half_m`` metres of (x, y) (those of the enclosing square)."""
+    def bounds(self, x: float, y: float, half_m: float) -> tuple[int, int, int, int]:
+        """Rows ``r0:r1`` and columns ``c0:c1`` of the grid square enclosing ``half_m`` metres around (x, y)."""
         t = self.grid.transform
         c0, c1 = int(np.floor((x - half_m - t.c) / t.a)), int(np.floor((x + half_m - t.c) / t.a)) + 1
         r0, r1 = int(np.floor((y + half_m - t.f) / t.e)), int(np.floor((y - half_m - t.f) / t.e)) + 1
-        block = self.lookup[max(r0, 0):max(r1, 0), max(c0, 0):max(c1, 0)].ravel()
-        return block[block >= 0]
+        height, width = self.grid.height, self.grid.width
+        return min(max(r0, 0), height), min(max(r1, 0), height), min(max(c0, 0), width), min(max(c1, 0), width)
 
 
 def banded(metres: np.ndarray, radii: np.ndarray) -> np.ndarray:
@@ -73,9 +74,7 @@ def update_sites(cells: Cells, window: CellWindow, metres: np.ndarray, removed: 
     """
     parts, values = [], []
     for rx, ry in zip(*removed, strict=True):
-        near = window.around(rx, ry, within_m)
-        gone = np.sqrt((cells.x[near] - rx) ** 2 + (cells.y[near] - ry) ** 2)
-        lost = near[metres[near] >= gone - 1e-6]  # its nearest was the removed site (or as near)
+        lost = _lost(window.lookup, *window.bounds(rx, ry, within_m), cells.x, cells.y, metres, rx, ry)
         dist, _ = nearest_site(cells.x[lost], cells.y[lost], *sites)
         parts.append(lost)
         values.append(np.where(dist <= within_m, dist, np.inf))
@@ -85,11 +84,46 @@ def update_sites(cells: Cells, window: CellWindow, metres: np.ndarray, removed: 
         for idx, dist in zip(parts, values, strict=True):
             current[idx] = dist
     for ax, ay in zip(*added, strict=True):
-        near = window.around(ax, ay, within_m)
-        dist = np.sqrt((cells.x[near] - ax) ** 2 + (cells.y[near] - ay) ** 2)
-        wins = (dist < current[near]) & (dist <= within_m)
         if current is metres:
             current = metres.copy()
-        current[near[wins]] = dist[wins]
-        parts.append(near[wins])
+        parts.append(_nearer(window.lookup, *window.bounds(ax, ay, within_m), cells.x, cells.y, current, ax, ay,
+                             within_m))
     return (np.concatenate(parts) if parts else np.zeros(0, np.int64)), current
+
+
+@njit(cache=True)
+def _lost(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not objects
+        lookup, r0, r1, c0, c1, x, y, metres, rx, ry):  # pragma: no cover - compiled
+    """The cells of the grid square (rows ``r0:r1``, columns ``c0:c1``) that are no nearer to another site than
+    to the removed site (rx, ry): ``metres`` (their distance to the nearest site) >= their distance to it.
+    """
+    out = np.empty((r1 - r0) * (c1 - c0), np.int64)
+    n = 0
+    for r in range(r0, r1):
+        for c in range(c0, c1):
+            i = lookup[r, c]
+            if i >= 0 and metres[i] >= np.sqrt((x[i] - rx) ** 2 + (y[i] - ry) ** 2) - 1e-6:
+                out[n] = i
+                n += 1
+    return out[:n]
+
+
+@njit(cache=True)
+def _nearer(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not objects
+        lookup, r0, r1, c0, c1, x, y, current, ax, ay, within_m):  # pragma: no cover - compiled
+    """Give the cells of the grid square that the added site (ax, ay) is nearer to than ``current`` (and within
+    ``within_m``) their distance to it, in place; return those cells.
+    """
+    out = np.empty((r1 - r0) * (c1 - c0), np.int64)
+    n = 0
+    for r in range(r0, r1):
+        for c in range(c0, c1):
+            i = lookup[r, c]
+            if i < 0:
+                continue
+            dist = np.sqrt((x[i] - ax) ** 2 + (y[i] - ay) ** 2)
+            if dist < current[i] and dist <= within_m:
+                current[i] = dist
+                out[n] = i
+                n += 1
+    return out[:n]

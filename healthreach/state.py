@@ -32,6 +32,18 @@ class Changed(NamedTuple):
     row_before: np.ndarray
 
 
+def distinct(idx: np.ndarray, n: int) -> np.ndarray:
+    """The distinct values of ``idx`` (indices below ``n``), ascending: sorted when they are few, read from a
+    mask of all ``n`` when they are many (whichever costs less).
+    """
+    if len(idx) * 64 < n:
+        ordered = np.sort(idx)
+        return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+    mask = np.zeros(n, bool)
+    mask[idx] = True
+    return np.flatnonzero(mask)
+
+
 def union(parts: Iterable[np.ndarray], n: int) -> np.ndarray:
     """The distinct cells of several index arrays, ascending (``n``: cells in the study area); one array alone
     is returned as it is, so it must be ascending and distinct already.
@@ -39,10 +51,7 @@ def union(parts: Iterable[np.ndarray], n: int) -> np.ndarray:
     parts = list(parts)
     if len(parts) == 1:
         return parts[0]
-    mask = np.zeros(n, bool)
-    for part in parts:
-        mask[part] = True
-    return np.flatnonzero(mask)
+    return distinct(np.concatenate(parts), n) if parts else np.zeros(0, np.int64)
 
 
 @njit(cache=True)

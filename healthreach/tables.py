@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from healthreach.inputs import StudyInputs
 from healthreach.load.facilities import has_ambulance_counts
@@ -14,15 +13,26 @@ from healthreach.standards import Standard, TownshipColumn
 from healthreach.standards.ambulances import Ambulances
 from healthreach.standards.groups import group_id
 from healthreach.standards.naming import minutes
-from healthreach.standards.tally import Tally
+from healthreach.standards.tally import CellWeights, Tally, nullable_integers
 
 if TYPE_CHECKING:
     from healthreach.evaluation import Sources, Study
 
 
-def township_table(inputs: StudyInputs, standards: tuple[Standard, ...], tally: Tally,
+def township_identity(inputs: StudyInputs, weights: CellWeights) -> dict[str, Any]:
+    """The township table's first columns, the same in every evaluation of a study: id, name, area class, people,
+    census people and area (km²).
+    """
+    b = inputs.boundaries
+    return {"township_id": b["id"], "name": b["name"], "area_class": b["area_class"],
+            "people": weights.township_people.round(0), "census_people": b["census_pop"],
+            "area_km2": (weights.township_cells * inputs.grid.cell_km2).round(2)}
+
+
+def township_table(identity: dict[str, Any], standards: tuple[Standard, ...], tally: Tally,
                    values: dict[str, np.ndarray], groups: dict[str, Tally] | None = None) -> dict[str, Any]:
-    """The township table's columns (in order): people, every standard's shares, the people who reach no facility,
+    """The township table's columns (in order): the ``identity`` columns (:func:`township_identity`), every
+    standard's shares, the people who reach no facility,
     the columns standards compute from every cell (``values``: ratios, floating catchments, capacity); then for
     each population group (``groups``: its sums) its people and the same share and people columns, named with
     the group key (``people_65plus``, ``primary_care_15min_share_65plus``).
@@ -30,10 +40,7 @@ def township_table(inputs: StudyInputs, standards: tuple[Standard, ...], tally: 
     A share's denominator is the township's people (of the group) in the area
     the standard applies to (NaN where it has none).
     """
-    b, w = inputs.boundaries, tally.weights
-    table = {"township_id": b["id"], "name": b["name"], "area_class": b["area_class"],
-             "people": w.township_people.round(0), "census_people": b["census_pop"],
-             "area_km2": (w.township_cells * inputs.grid.cell_km2).round(2)}
+    table = dict(identity)
     columns = [c for s in standards for c in s.township_columns()]
     table.update(_standard_columns(columns, tally))
     table.update(values)
@@ -73,14 +80,14 @@ def facility_table(study: Study, sources: Sources, township: np.ndarray,
     inputs = study.inputs
     cols, member = sources.columns, sources.member
     n = len(cols["id"])
-    names = inputs.boundaries["name"].to_numpy()
+    names = study.township_names
     known = inputs.study.facilities  # counts the facility list does not give are blank, not zeros
     beds = cols["beds"].astype(float) if known.beds_column is not None else np.full(n, np.nan)
     ambulances = cols["ambulances"].astype(float) if has_ambulance_counts(known) else np.full(n, np.nan)
     columns = {
         "id": cols["id"], "name": cols["name"], "type": cols["type"],
         "township": np.where(township >= 0, names[np.maximum(township, 0)], ""),
-        "beds": pd.array(beds, dtype="Int64"), "ambulances": pd.array(ambulances, dtype="Int64"),
+        "beds": nullable_integers(beds), "ambulances": nullable_integers(ambulances),
         "emergency": cols["emergency"],
         "snap_walk_m": cols["snap_walk_m"].astype(float).round(1),
         "snap_drive_m": cols["snap_drive_m"].astype(float).round(1),

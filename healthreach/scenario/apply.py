@@ -47,12 +47,9 @@ def apply_changes(scenario: Scenario, inputs: StudyInputs, sites: dict[int, Site
     if isinstance(base, gpd.GeoDataFrame):
         base = pd.DataFrame(base.drop(columns=[base.geometry.name]))
     adds = [c for c in scenario.changes if isinstance(c, Add)]
-    out = base.copy()  # a few cells change: copied whole, then written cell by cell
+    out = _with_rows(base, len(adds))  # a few cells change: copied whole, then written cell by cell
     out["status"] = np.full(len(out), "", dtype=object)
     out["merged_into"] = np.full(len(out), "", dtype=object)
-    if adds:
-        empty = {c: pd.Series([_EMPTY.get(out[c].dtype.kind)] * len(adds), dtype=out[c].dtype) for c in out.columns}
-        out = pd.concat([out, pd.DataFrame(empty)], ignore_index=True)
     table = _Cells(out, inputs.study.facilities.type_map)
     row_of = {fid: k for k, fid in enumerate(base["id"])}
     added = len(base)
@@ -81,6 +78,18 @@ def apply_changes(scenario: Scenario, inputs: StudyInputs, sites: dict[int, Site
         log.append((i + 1, kind, change.ref, table.get(k, "name"), x0, y0, np.nan, np.nan))
     moves = pd.DataFrame(log, columns=["change", "kind", "id", "name", "x0", "y0", "x1", "y1"])
     return out, moves
+
+
+def _with_rows(base: pd.DataFrame, n: int) -> pd.DataFrame:
+    """A copy of ``base`` with ``n`` rows appended (index 0, 1, ...; each column keeps its dtype), to be filled by
+    :func:`_add`.
+    """
+    if not n:
+        return base.copy()
+    # copies of the first row (a study has facilities) keep every column's dtype (pd.concat with new rows costs
+    # ten times as much)
+    rows = base.iloc[np.r_[np.arange(len(base)), np.zeros(n, np.intp)].tolist()]
+    return rows.reset_index(drop=True)
 
 
 class _Cells:
@@ -115,7 +124,9 @@ class _Cells:
 
 
 def _add(table: _Cells, k: int, change: Add, site: Site) -> None:
-    """Fill the appended row ``k`` with the new facility at ``site``."""
+    """Fill the appended row ``k`` with the new facility at ``site`` (columns it does not set are empty)."""
+    for c in table.column:
+        table.put(k, c, _EMPTY.get(table.table[c].dtype.kind))
     for c, value in {"id": change.add, "name": change.name, "type": table.type_of(change.type),
                      "beds": change.beds, "ambulances": change.ambulances, "emergency": change.emergency,
                      "row": 0, "status": "added", "merged_into": ""}.items():

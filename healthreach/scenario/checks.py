@@ -80,8 +80,8 @@ class _ChangeChecker:
     def __init__(self, scenario: Scenario, facilities: pd.DataFrame, profile: Profile, table: str,
                  type_map: dict[str, str] | None) -> None:
         self.scenario, self.profile, self.table, self.type_map = scenario, profile, table, type_map
-        self.ids = facilities["id"].astype(str).tolist()
-        self.names = facilities["name"].astype(str).tolist()
+        self.facilities = facilities
+        self.ids = [str(i) for i in facilities["id"].to_numpy()]
         self.known: dict[str, int | None] = dict.fromkeys(self.ids)  # id -> change that added it (None: baseline)
         self.closed: dict[str, int] = {}
         self.relocated: dict[str, int] = {}
@@ -99,7 +99,8 @@ class _ChangeChecker:
         if ref in self.known:
             return True
         all_ids = self.ids + [k for k, v in self.known.items() if v is not None]
-        all_names = self.names + [c.name for c in self.scenario.changes[:i] if isinstance(c, Add)]
+        names = [str(n) for n in self.facilities["name"].to_numpy()]
+        all_names = names + [c.name for c in self.scenario.changes[:i] if isinstance(c, Add)]
         self.say(i, Message("no facility with id '{ref}'{role} in {table};{suggestion}", ref=ref, role=role,
                             table=self.table, suggestion=_suggest(ref, all_ids, all_names)))
         return False

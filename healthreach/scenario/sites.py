@@ -91,8 +91,7 @@ def locate(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | N
     lies farther than ``max_road_m`` from a road.
     """
     facilities = inputs.facilities if facilities is None else facilities
-    locator = _Locator(scenario, inputs, projections or Projections(inputs.crs),
-                       dict(zip(facilities["id"], facilities["name"], strict=True)))
+    locator = _Locator(scenario, inputs, projections or Projections(inputs.crs), facilities)
     problems: list[Message] = []
     sites: dict[int, Site] = {}
     for i, change in enumerate(scenario.changes):
@@ -111,12 +110,12 @@ def locate(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | N
 
 @dataclass(frozen=True)
 class _Locator:
-    """Locates the sites of one scenario's changes in a study; ``names``: facility id -> name."""
+    """Locates the sites of one scenario's changes in a study; ``facilities``: the table the changes apply to."""
 
     scenario: Scenario
     inputs: StudyInputs
     projections: Projections
-    names: dict[str, str]
+    facilities: pd.DataFrame
 
     def site(self, change: Add | Relocate) -> Site | str | Message:
         """The change's site, or what is wrong with it."""
@@ -135,7 +134,8 @@ class _Locator:
                                    (Message("walkable"), float(walk.leg_m[0]))) if d > max_road_m]
         if far:
             mode, dist = far[0]
-            name = change.name or self.names.get(change.ref, change.ref)
+            names = dict(zip(self.facilities["id"], self.facilities["name"], strict=True))
+            name = change.name or names.get(change.ref, change.ref)
             return Message("the site of {id} ({name}) at {site} lies {dist_m:,.0f} m from the nearest {mode} road, "
                            "farther than max_road_m ({max_road_m:g} m); check the coordinates (and their crs), or "
                            "raise max_road_m if the site is meant to be that remote", id=change.ref, name=name,

@@ -65,27 +65,31 @@ def _compare(  # noqa: C901, PLR0912, PLR0913, PLR0917  a compiled kernel takes 
     ``catch1`` have one block per weight.
     """
     n_weights = people.shape[0]
+    # the tests that read key k, and in which areas: urban townships, rural ones
+    runs = np.empty(len(tests), np.int64)
+    in_urban = np.zeros(len(tests), np.bool_)
+    in_rural = np.zeros(len(tests), np.bool_)
+    m = 0
     for a in range(len(tests)):
         j = tests[a]
-        in_urban = t_key[j] == k
-        in_rural = (t_key[j] if t_rural[j] < 0 else t_rural[j]) == k
-        area = t_area[j]
-        if area == 1:
-            in_rural = False
-        elif area == 2:
-            in_urban = False
-        if not (in_urban or in_rural):
-            continue
-        op, limit, offset, column = t_op[j], t_limit[j], t_offset[j], t_column[j]
-        for i in range(len(idx)):
-            c = idx[i]
-            if not (in_urban if urban[c] else in_rural):
+        urban_k = t_key[j] == k and t_area[j] != 2
+        rural_k = (t_key[j] if t_rural[j] < 0 else t_rural[j]) == k and t_area[j] != 1
+        if urban_k or rural_k:
+            runs[m], in_urban[m], in_rural[m] = j, urban_k, rural_k
+            m += 1
+    # cell after cell, each test in turn: every column has one test, so its sums add the cells in order
+    for i in range(len(idx)):
+        c = idx[i]
+        t = township[c]
+        for a in range(m):
+            if not (in_urban[a] if urban[c] else in_rural[a]):
                 continue
+            j = runs[a]
+            op, limit, offset, column = t_op[j], t_limit[j], t_offset[j], t_column[j]
             v0 = _value(cost0[i] + offset, op, limit)
             v1 = _value(cost1[i] + offset, op, limit)
             if v0 == v1:
                 continue
-            t = township[c]
             for w in range(n_weights):
                 p = people[w, c]
                 sums[w, t, column] += p * v1 - p * v0

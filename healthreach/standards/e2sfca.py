@@ -97,19 +97,41 @@ class E2sfca(Standard):
             return float(weighted.sum()), whole.by_township_of(cells, weighted)
         return whole.reach.derived(key, make)
 
+    def sites(self, whole: Whole) -> tuple[np.ndarray, np.ndarray]:
+        """Per facility row with supply: its weighted people, sum_k P_k W(t_kj), and their part in each township
+        (rows x townships; zeros for the other rows). The parent evaluation's values are reused for the rows
+        that stand where they stood.
+        """
+        def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            n, at = whole.n_facilities, whole.attached[self.spec.mode]
+            demand, parts, known = np.zeros(n), np.zeros((n, whole.n_townships)), np.zeros(n, bool)
+            parent = whole.parent
+            if parent is not None and (self.id, "sites") in parent.kept:
+                demand0, parts0, known0 = parent.kept[(self.id, "sites")]
+                m, before = len(demand0), parent.attached[self.spec.mode]
+                same = known0 & (at.seg[:m] == before.seg) & (at.along_m[:m] == before.along_m)
+                demand[:m][same], parts[:m][same], known[:m] = demand0[same], parts0[same], same
+            for row in self.supplied(whole):
+                if not known[row]:
+                    demand[row], parts[row] = self.site(whole, int(row))
+                    known[row] = True
+            return demand, parts, known
+        demand, parts, _ = whole.keep((self.id, "sites"), make)
+        return demand, parts
+
     def ratios(self, whole: Whole) -> tuple[np.ndarray, np.ndarray]:
         """R_j per facility row (supply per weighted person, 0 without supply or demand) and, per township,
         sum over its cells of P_i A_i (the supply its people reach), in one evaluation.
         """
         def make() -> tuple[np.ndarray, np.ndarray]:
             supply = whole.counts(self.spec.resource)
+            demand, parts = self.sites(whole)
             ratio = np.zeros(whole.n_facilities)
-            used = np.zeros(whole.n_townships)
-            for row in self.supplied(whole):
-                demand, by_township = self.site(whole, int(row))
-                if demand > 0:
-                    ratio[row] = supply[row] / demand
-                    used += ratio[row] * by_township
+            rows = self.supplied(whole)
+            rows = rows[demand[rows] > 0]
+            ratio[rows] = supply[rows] / demand[rows]
+            # summed row after row, in the order of the rows
+            used = np.add.reduce(ratio[rows, None] * parts[rows], axis=0) if len(rows) else np.zeros(whole.n_townships)
             return ratio, used
         return whole.keep((self.id, "ratios"), make)
 

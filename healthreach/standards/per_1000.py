@@ -77,6 +77,8 @@ class Per1000(Standard):
             with np.errstate(invalid="ignore", divide="ignore"):
                 ratio = np.where(people > 0, amount / people * 1000, np.nan)
             out[self.column(how)] = ratio.round(3)
-            out[f"{self.column(how)}_pass"] = np.array(
-                [None if np.isnan(r) else bool(r >= s.target_per_1000 - 1e-12) for r in ratio], dtype=object)
+            passed = np.full(len(ratio), None, dtype=object)  # None where the township has nobody
+            known = ~np.isnan(ratio)
+            passed[known] = (ratio[known] >= s.target_per_1000 - 1e-12).tolist()
+            out[f"{self.column(how)}_pass"] = passed
         return out

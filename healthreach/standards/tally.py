@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
+from pandas.arrays import IntegerArray
 
 from healthreach.inputs import Cells
 
@@ -128,3 +129,9 @@ def people_per_row(people: np.ndarray, row: np.ndarray, n: int, counted: np.ndar
     if counted is not None:
         keep &= counted
     return np.bincount(row[keep], weights=people[keep], minlength=n)[:n] if n else np.zeros(0)
+
+
+def nullable_integers(values: np.ndarray) -> IntegerArray:
+    """Whole-number floats as a pandas ``Int64`` array, NaN as missing (as ``pd.array(values, dtype="Int64")``)."""
+    missing = np.isnan(values)
+    return IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)

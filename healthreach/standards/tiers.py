@@ -13,13 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from numba import njit
 from typing_extensions import override
 
 from healthreach.profile import Tier, TiersStandard
 from healthreach.standards.base import Context, Figure, Standard
-from healthreach.standards.tally import Tally, settle
+from healthreach.standards.tally import Tally, nullable_integers, settle
 from healthreach.standards.whole import Whole
 from healthreach.travel import Need
 
@@ -116,7 +115,7 @@ class Tiers(Standard):
         out: dict[str, Any] = {"tier": names[tier + 1],
                                       "tier_catchment_people": np.where(tier >= 0, people.round(0), np.nan)}
         for resource in ("doctors", "nurses"):  # the counts the ratios divide (beds are in the table already)
-            out[resource] = pd.array(np.where(resource in whole.counted, whole.counts(resource), np.nan), dtype="Int64")
+            out[resource] = nullable_integers(np.where(resource in whole.counted, whole.counts(resource), np.nan))
         for resource in RESOURCES:
             count = whole.counts(resource)
             with np.errstate(invalid="ignore", divide="ignore"):

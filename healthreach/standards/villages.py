@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from typing_extensions import override
@@ -27,10 +29,10 @@ class Villages(Standard):
         v = self.spec
         return list(dict.fromkeys(Need(v.group, mode, "time", "to") for mode in (v.urban_mode, v.rural_mode)))
 
-    def table(self, net: Network, villages: dict[str, np.ndarray], access: dict[tuple[str, str], Attachment],
+    def times(self, net: Network, villages: dict[str, np.ndarray], access: dict[tuple[str, str], Attachment],
               surfaces: dict[Need, Surface], facility_names: np.ndarray, township_names: np.ndarray,
-              access_kmh: float) -> pd.DataFrame:
-        """Each village's minutes to the nearest facility of the group by its area's mode.
+              access_kmh: float) -> VillageTimes:
+        """Each village's seconds to the nearest facility of the group by its area's mode.
 
         ``villages`` holds the village layer's ``id``, ``name``, ``township``
         (row), ``population`` and ``urban`` columns as arrays;
@@ -43,38 +45,61 @@ class Villages(Standard):
         for mode, area, where in ((v.urban_mode, "urban", urban), (v.rural_mode, "rural", ~urban)):
             time_s[where], nearest[where] = point_cost(net, surfaces[Need(v.group, mode, "time", "to")],
                                                        access[(mode, area)], access_kmh)
-        township, people = villages["township"], villages["population"]
-        minutes = time_s / 60
-        return pd.DataFrame({
-            "id": villages["id"], "name": villages["name"],
-            "township": np.where(township >= 0, township_names[np.maximum(township, 0)], ""),
-            "population": people.round(0),
-            "minutes_to_care": np.where(np.isfinite(minutes), minutes.round(1), np.nan),
-            "nearest_facility": np.where(nearest >= 0, facility_names[np.maximum(nearest, 0)], ""),
-            "needs_clinic": (people >= v.min_population) & ~(time_s <= v.threshold_min * 60),
-        })
+        people = villages["population"].round(0)
+        return VillageTimes(villages, people, time_s, nearest, facility_names, township_names,
+                            (people >= v.min_population) & ~(time_s <= v.threshold_min * 60))
 
-    def covered(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def covered(self, times: VillageTimes) -> tuple[np.ndarray, np.ndarray]:
         """Per village: whether it is large (the standard applies) and large and near care (met)."""
-        large = table["population"].to_numpy(float) >= self.spec.min_population
-        return large, large & ~table["needs_clinic"].to_numpy(bool)
+        large = times.people >= self.spec.min_population
+        return large, large & ~times.needs_clinic
 
     @override
     def figures(self, tally: Tally, context: Context) -> list[Figure]:
-        table = context.villages.get(self.id)
-        if table is None:
+        times = context.villages.get(self.id)
+        if times is None:
             return []
         v = self.spec
-        pop = table["population"].to_numpy()
+        pop = times.people
         large = pop >= v.min_population
-        flagged = table["needs_clinic"].to_numpy(bool)
+        flagged = times.needs_clinic
         population = float(pop[large].sum())
         covered = population - float(pop[flagged].sum())
-        no_care = large & table["minutes_to_care"].isna().to_numpy()  # no facility of the group reachable at all
+        no_care = large & ~np.isfinite(times.time_s)  # no facility of the group reachable at all
         listed = np.flatnonzero(flagged)[:20]
-        ids, names = table["id"].to_numpy()[listed], table["name"].to_numpy()[listed]
+        ids, names = times.columns["id"][listed], times.columns["name"][listed]
         return [Figure(self.id, f"Villages of {v.min_population:,.0f}+ people with care within {v.threshold_min:g} min",
                        population, covered, covered / population if population else None, 1.0, not flagged.any(),
                        details={"villages_checked": int(large.sum()), "villages_without_care": int(flagged.sum()),
                                 "without_care": [f"{i} {name}" for i, name in zip(ids, names, strict=True)]},
                        unreachable=float(pop[no_care].sum()))]
+
+
+@dataclass(frozen=True)
+class VillageTimes:
+    """One village standard's result: per village its people (rounded), seconds to the nearest facility of the
+    group (inf: none reachable), that facility's row (-1: none) and whether it needs a clinic (large and
+    not within the threshold); ``columns`` are the village layer's, ``facility_names`` per facility row,
+    ``township_names`` per township row.
+    """
+
+    columns: dict[str, np.ndarray]
+    people: np.ndarray
+    time_s: np.ndarray
+    nearest: np.ndarray
+    facility_names: np.ndarray
+    township_names: np.ndarray
+    needs_clinic: np.ndarray
+
+    def table(self) -> pd.DataFrame:
+        """The village table: id, name, township, population, minutes to care, nearest facility, needs clinic."""
+        township = self.columns["township"]
+        minutes = self.time_s / 60
+        return pd.DataFrame({
+            "id": self.columns["id"], "name": self.columns["name"],
+            "township": np.where(township >= 0, self.township_names[np.maximum(township, 0)], ""),
+            "population": self.people,
+            "minutes_to_care": np.where(np.isfinite(minutes), minutes.round(1), np.nan),
+            "nearest_facility": np.where(self.nearest >= 0, self.facility_names[np.maximum(self.nearest, 0)], ""),
+            "needs_clinic": self.needs_clinic,
+        })
