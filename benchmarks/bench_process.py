@@ -15,8 +15,9 @@ times the bare ``scipy.sparse.csgraph.dijkstra`` pass of the demo county
 (the engine's lower bound, in a process of its own) and each case is also
 given as a multiple of that pass's median in the same run.
 
-With ``--peer DIR`` (another checkout of healthreach with its own ``.venv``,
-e.g. the previous release) every case is also run by that checkout, right
+With ``--peer DIR`` (another checkout of healthreach, e.g. the previous
+release, with its own ``.venv`` or run by this interpreter from its folder)
+every case is also run by that checkout, right
 after this one's in each round, with the same cache, and each case gets the
 peer's median and the median of the pair-by-pair ratios (peer / this).
 
@@ -66,6 +67,14 @@ def healthreach_command(*args: str, python: str = sys.executable) -> list[str]:
     return [python, "-c", "from healthreach.cli import main; main()", *args]
 
 
+def peer_python(peer: Path) -> str:
+    """The interpreter of the checkout ``peer``: its own ``.venv``'s, else this one (run in ``peer``, a command
+    imports ``peer``'s package before any installed one).
+    """
+    own = peer / ".venv" / "bin" / "python"
+    return str(own) if own.exists() else sys.executable
+
+
 def cases(out: Path, sizes: list[str], cache: Path, python: str = sys.executable) -> dict[str, list[str]]:
     """Name -> command line of each case run by ``python``; generated studies are written first (not timed)."""
     found = {"demo audit": healthreach_command("audit", "--out", str(out / "audit"), "--force", python=python),
@@ -108,7 +117,7 @@ def measure(repeats: int, sizes: list[str], peer: Path | None = None) -> dict:
         env = {**os.environ, "HEALTHREACH_CACHE": str(cache)}
         commands = cases(out, sizes, cache)
         # the peer runs in its own folder, so that its interpreter imports its own package
-        peers = cases(Path(tmp) / "peer", sizes, cache, str(peer / ".venv" / "bin" / "python")) if peer else {}
+        peers = cases(Path(tmp) / "peer", sizes, cache, peer_python(peer)) if peer else {}
         peer_root = peer or ROOT
         for command in commands.values():  # warm the cache: network built, cells attached, numba compiled
             run_process(command, env)
@@ -182,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5, help="runs of each command (default 5)")
     parser.add_argument("--sizes", default="", help="generated studies to audit too: large, xlarge (default none)")
     parser.add_argument("--peer", type=Path, default=None,
-                        help="another checkout (with its own .venv) whose commands run right after each of these")
+                        help="another checkout whose commands run right after each of these (its .venv, else this "
+                             "interpreter, in its folder)")
     args = parser.parse_args(argv)
     res = measure(args.repeats, [s for s in args.sizes.split(",") if s], args.peer)
     text = show(res)
