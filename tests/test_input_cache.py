@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from healthreach import input_cache
 from healthreach.api import open_study
+from healthreach.cli import cli
 from healthreach.inputs import load_inputs
 from healthreach.study import load_study
 
@@ -109,3 +113,22 @@ def test_inputs_that_are_not_local_files_are_not_kept(small_study, tmp_path):
     downloaded = study.model_copy(update={"roads": study.roads.model_copy(update={"path": None, "source": "boundary"})})
     assert not input_cache.kept(downloaded)
     assert input_cache.entry(downloaded, "hash", tmp_path) is None
+
+
+def test_the_audit_reads_the_kept_inputs_and_no_cache_reads_every_file(small_study, tmp_path):
+    cache = tmp_path / "cache"
+
+    def audit(*options: str) -> pd.DataFrame:
+        out = tmp_path / f"out{len(list(tmp_path.glob('out*')))}"
+        result = CliRunner().invoke(cli, ["audit", str(small_study), "--out", str(out), "--no-map",
+                                          "--cache-dir", str(cache), "--lang", "en", *options])
+        assert result.exit_code == 0, result.output
+        return pd.read_csv(out / "facilities.csv", encoding="utf-8-sig")
+
+    assert audit()["name"].tolist() == ["城东社区卫生服务中心", "白云镇中心卫生院"]
+    (entry,) = (cache / input_cache.FOLDER).glob("*.pickle")
+    kept = pickle.loads(entry.read_bytes())  # noqa: S301  the entry this test's own run wrote
+    kept.facilities.loc[0, "name"] = "read from the cache"  # marks the kept entry: a real run never alters it
+    entry.write_bytes(pickle.dumps(kept))
+    assert audit()["name"].tolist()[0] == "read from the cache"  # a second run reads the entry, not the files
+    assert audit("--no-cache")["name"].tolist()[0] == "城东社区卫生服务中心"  # --no-cache reads every file
