@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from healthreach.band_store import BandStore
 from healthreach.diff import Diff, diff
 from healthreach.incremental import CellIndex, sources_changed, update_cells
 from healthreach.inputs import StudyInputs
@@ -62,11 +63,13 @@ class Study:
 
     ``inputs`` are read-only; every value derived from them is built here,
     once, for this ``inputs`` object: a study with other inputs is another
-    :class:`Study`. ``cache`` is the disk cache root where cell attachments are kept (None: not kept).
+    :class:`Study`. ``cache`` is the disk cache root where cell attachments and band polygon layers are kept
+    (None: not kept).
     """
 
     def __init__(self, inputs: StudyInputs, cache: Path | None = None):
         self.inputs = inputs
+        self.cache = cache  # the disk cache root: cell attachments and band polygon layers are kept there
         self.standards: tuple[Standard, ...] = build_standards(inputs.profile)
         self.needs: list[Need] = list(dict.fromkeys(n for s in self.standards for n in s.needs()))
         lines: dict[str, set[float]] = {}
@@ -130,8 +133,11 @@ class Study:
 
     @cached_property
     def polygons(self) -> BandPolygons:
-        """The band polygons the maps and GeoPackages of this study's evaluations draw, each layer once."""
-        return BandPolygons(self.inputs.grid, self.inputs.cells.flat)
+        """The band polygons the maps and GeoPackages of this study's evaluations draw, each layer once (and
+        kept in the disk cache, when the study has one).
+        """
+        store = None if self.cache is None else BandStore(self.cache, self.inputs.grid, self.inputs.cells.flat)
+        return BandPolygons(self.inputs.grid, self.inputs.cells.flat, store=store)
 
     def sources(self, facilities: pd.DataFrame) -> Sources:
         """A facility table's columns as arrays, its rows' group membership and road attachment."""

@@ -289,7 +289,7 @@ def travel_time_rasters(evaluation: Evaluation) -> dict[str, np.ndarray]:
 
 
 def write_rasters(rasters: dict[str, np.ndarray], grid: Grid, folder: Path) -> dict[str, Path]:
-    """Write each raster as ``<name>.tif`` (deflate-compressed GeoTIFF on the grid); returns name -> path."""
+    """Write each raster as ``<name>.tif`` (deflate-compressed GeoTIFF on the grid, level 1); returns name -> path."""
     import rasterio
 
     paths = {}
@@ -297,7 +297,7 @@ def write_rasters(rasters: dict[str, np.ndarray], grid: Grid, folder: Path) -> d
         path = folder / f"{name}.tif"
         with rasterio.open(path, "w", driver="GTiff", width=grid.width, height=grid.height, count=1,
                            dtype="float32", crs=grid.crs, transform=grid.transform, nodata=NODATA,
-                           compress="deflate") as dst:
+                           compress="deflate", zlevel=1) as dst:  # level 1: as small as the default here, faster
             dst.write(values, 1)
             dst.update_tags(1, units="minutes")
         paths[path.name] = path

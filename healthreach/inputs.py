@@ -19,7 +19,7 @@ import numpy as np
 import shapely
 from rasterio import features
 
-from healthreach import __version__, vocab
+from healthreach import __version__, input_cache, vocab
 from healthreach.cache import cache_dir, cache_key
 from healthreach.crs import local_metric_crs, parse_crs
 from healthreach.errors import InputError
@@ -64,6 +64,11 @@ class Cells:
         for values in (self.flat, self.x, self.y, self.people, self.township, self.urban, *self.groups.values()):
             values.flags.writeable = False
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Cells read back from the disk cache (:mod:`healthreach.input_cache`) are read-only too."""
+        self.__dict__.update(state)
+        self.__post_init__()
+
 
 @dataclass(frozen=True)
 class StudyInputs:
@@ -94,16 +99,33 @@ def load_inputs(study: StudyFile, step: Step | None = None, use_cache: bool = Tr
     """Read and validate every input of ``study``; ``step`` is told what is being done.
 
     ``cache`` is the disk cache root (default: :func:`healthreach.cache.cache_dir`):
-    downloads and built networks are kept there; ``use_cache=False`` builds
-    the network again even if a cached one matches. With ``offline`` nothing
+    downloads, built networks and the read inputs of studies made of local
+    files (:mod:`healthreach.input_cache`) are kept there, so an unchanged
+    study is read back from one file; ``use_cache=False`` reads every input
+    and builds the network again even if cached ones match. With ``offline`` nothing
     is downloaded: roads given by ``roads.source`` must already be in the
     cache, else an error names the key.
     """
     cache = cache_dir() if cache is None else cache
     step = step or log.info
-    warnings: list[str | Message] = []
     profile = load_profile(study.profile, study)
+    input_hash = study_hash(study, profile)
+    kept = input_cache.entry(study, input_hash, cache) if use_cache else None
+    if kept is not None:
+        inputs = input_cache.read(kept)
+        if inputs is not None:
+            step(Message("reusing the cached inputs"))
+            return inputs
+    inputs = _read_inputs(study, profile, input_hash, step, cache, use_cache, offline)
+    if kept is not None:
+        input_cache.write(kept, inputs)
+    return inputs
 
+
+def _read_inputs(study: StudyFile, profile: Profile, input_hash: str, step: Step, cache: Path, use_cache: bool,
+                 offline: bool) -> StudyInputs:
+    """Read and validate every input of ``study`` from its files (see :func:`load_inputs`)."""
+    warnings: list[str | Message] = []
     step(Message("reading township boundaries"))
     boundaries = read_boundaries(study.boundaries, warnings)
     crs = _analysis_crs(study, boundaries)
@@ -142,7 +164,6 @@ def load_inputs(study: StudyFile, step: Step | None = None, use_cache: bool = Tr
         step(Message("reading villages"))
         villages = read_villages(study.villages, crs, boundaries)
 
-    input_hash = study_hash(study, profile)
     return StudyInputs(study, profile, crs, boundaries, grid, cells, network, facilities, input_hash, warnings,
                        villages)
 

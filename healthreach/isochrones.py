@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +18,9 @@ import shapely
 from rasterio import features
 
 from healthreach.grid import Grid
+
+if TYPE_CHECKING:
+    from healthreach.band_store import BandStore
 
 
 def bands(grid: Grid, flat: np.ndarray, values: np.ndarray, breaks: list[float],
@@ -94,41 +98,48 @@ class BandPolygons:
     A layer is keyed by its content: a digest of the cell values, the
     breaks and the simplification tolerance (metres), so the audit's map, its
     GeoPackage and every scenario map drawn from the same evaluation share
-    one computation. The ``capacity`` most recently used layers are kept.
+    one computation. The ``capacity`` most recently used layers are kept in
+    memory; with a ``store`` (:class:`healthreach.band_store.BandStore`) every
+    layer is also kept on disk, and a later process reads it back instead of
+    drawing it.
     """
 
-    def __init__(self, grid: Grid, flat: np.ndarray, capacity: int = 16):
+    def __init__(self, grid: Grid, flat: np.ndarray, capacity: int = 16, store: BandStore | None = None):
         self.grid = grid
         self.flat = flat
         self.capacity = capacity
+        self.store = store
         self.layers: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self.drawn = 0  # layers computed (not reused)
+        self.drawn = 0  # layers computed (not reused from memory or disk)
 
     def bands(self, values: np.ndarray, breaks: list[float], labels: list[str] | None = None,
               simplify_m: float = 0.0) -> gpd.GeoDataFrame:
         """As :func:`bands` on this study's cells; a layer asked for before is reused, not drawn again."""
         digest = hashlib.blake2b(np.ascontiguousarray(values, float).tobytes(), digest_size=16).hexdigest()
-        key = (digest, tuple(float(b) for b in breaks), float(simplify_m))
-        if key not in self.layers:
-            if simplify_m > 0:
-                present, geoms = self.geometries(values, breaks, digest)
-                geoms = shapely.simplify(geoms, simplify_m, preserve_topology=True)
-            else:
-                present, geoms = band_geometries(self.grid, self.flat, values, breaks)
-                self.drawn += 1
-            self.layers[key] = (present, geoms)
-            while len(self.layers) > self.capacity:
-                self.layers.popitem(last=False)
-        self.layers.move_to_end(key)
-        present, geoms = self.layers[key]
+        present, geoms = self.layer(values, breaks, simplify_m, digest)
+        while len(self.layers) > self.capacity:
+            self.layers.popitem(last=False)
         return labelled(present, geoms, list(breaks), labels, self.grid.crs)
 
-    def geometries(self, values: np.ndarray, breaks: list[float], digest: str) -> tuple[np.ndarray, np.ndarray]:
-        """The unsimplified layer of ``values`` (whose digest is ``digest``), drawn on first need."""
-        key = (digest, tuple(float(b) for b in breaks), 0.0)
+    def layer(self, values: np.ndarray, breaks: list[float], simplify_m: float,
+              digest: str) -> tuple[np.ndarray, np.ndarray]:
+        """(bands present, their geometries) of ``values`` (whose digest is ``digest``): from memory, else from
+        the store, else drawn (a simplified layer from the unsimplified one) and kept in both.
+        """
+        key = (digest, tuple(float(b) for b in breaks), float(simplify_m))
         if key not in self.layers:
-            self.layers[key] = band_geometries(self.grid, self.flat, values, breaks)
-            self.drawn += 1
+            found = self.store.read(key) if self.store is not None else None
+            if found is None:
+                if simplify_m > 0:
+                    present, geoms = self.layer(values, breaks, 0.0, digest)
+                    found = (present, shapely.simplify(geoms, simplify_m, preserve_topology=True))
+                else:
+                    found = band_geometries(self.grid, self.flat, values, breaks)
+                    self.drawn += 1
+                if self.store is not None:
+                    self.store.write(key, *found)
+            self.layers[key] = found
+        self.layers.move_to_end(key)
         return self.layers[key]
 
 

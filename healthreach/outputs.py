@@ -14,12 +14,13 @@ Every command that writes results (``audit``, ``scenario``, ``compare``,
   folder never mixes two runs; a run killed at any point leaves the old set
   or the new one once :func:`clean_stale` has run (every command runs it
   first). Files the manifest does not list (the user's own) are kept.
-* :func:`inert_text`, :func:`inert_frame`, :func:`write_csv` and
-  :func:`write_xlsx` store user text as text: control characters that
-  spreadsheet files forbid are removed, and text that a spreadsheet would
-  read as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or
-  carriage return: the OWASP CSV-injection rule) is quoted in CSV and
-  written as a quote-prefixed string cell in XLSX. Numbers stay numbers.
+* :func:`inert_text`, :func:`inert_frame` and :func:`write_csv` (and
+  :mod:`healthreach.workbook` for XLSX) store user text as text: control
+  characters that spreadsheet files forbid are removed, and text that a
+  spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``,
+  ``@``, tab or carriage return: the OWASP CSV-injection rule) is quoted in
+  CSV and written as a quote-prefixed string cell in XLSX. Numbers stay
+  numbers.
   :func:`markup` escapes text for the rich terminal.
 """
 
@@ -110,30 +111,6 @@ def inert_frame(table: pd.DataFrame, quote: bool = True) -> pd.DataFrame:
 def write_csv(table: pd.DataFrame, path: Path) -> None:
     """Write ``table`` as UTF-8 CSV with a BOM (for spreadsheet software), text made inert."""
     inert_frame(table).to_csv(path, index=False, encoding="utf-8-sig")
-
-
-def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path,
-               style: Callable[[Any, pd.DataFrame, str], None] | None = None) -> None:
-    """Write one XLSX workbook, one sheet per table, text made inert.
-
-    Text that looks like a formula is written as a string cell with Excel's
-    quote prefix (shown as typed, never evaluated). ``style(worksheet, table,
-    name)`` may format each sheet afterwards.
-    """
-    import pandas as pd
-
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, table in sheets.items():
-            clean = inert_frame(table, quote=False)
-            clean.to_excel(writer, sheet_name=name, index=False)
-            sheet = writer.sheets[name]
-            for row in sheet.iter_rows():
-                for cell in row:
-                    if isinstance(cell.value, str) and (cell.data_type == "f" or is_formula_like(cell.value)):
-                        cell.data_type = "s"
-                        cell.quotePrefix = True
-            if style is not None:
-                style(sheet, table, name)
 
 
 def write_text(path: Path, text: str) -> None:

@@ -131,7 +131,7 @@ class Status:
         self.texts.append(text)
 
 
-def test_a_step_is_shown_in_lang_with_its_elapsed_seconds(study):
+def test_a_step_is_shown_in_lang_with_its_elapsed_seconds(study, tmp_path):
     chinese, english = Status(), Status()
     for status, lang in ((chinese, "zh"), (english, "en")):
         step = progress_step(status, lang)
@@ -141,8 +141,12 @@ def test_a_step_is_shown_in_lang_with_its_elapsed_seconds(study):
     assert english.texts[0].startswith("computing the baseline … (")
     assert chinese.texts[1].startswith(r"\[bold]a plain step\[/] … (")
     steps = []
-    open_study(study, progress=steps.append)  # the steps of reading a study, told to any callable
+    open_study(study, progress=steps.append, cache=tmp_path)  # the steps of reading a study, told to any callable
     assert len(steps) >= 4
+    again = []
+    open_study(study, progress=again.append, cache=tmp_path)  # read back from the cache: one step, said too
+    assert [str(m) for m in again] == ["reusing the cached inputs"]
+    assert again[0].render("zh") == "使用缓存的输入数据"
 
 
 def test_a_failing_study_is_a_row_in_the_batchs_language(tmp_path):

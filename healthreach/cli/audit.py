@@ -35,7 +35,8 @@ def outputs_line(folder: object, files: str, seconds: float, lang: str) -> str:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Output folder [default: out/<study folder name>].")
 @click.option("--no-map", is_flag=True, help="Skip the HTML map.")
-@click.option("--no-cache", is_flag=True, help="Rebuild the road network even if a cached one matches.")
+@click.option("--no-cache", is_flag=True,
+              help="Read every input file and rebuild the road network even if cached ones match.")
 @force_option
 @cache_option
 @map_options

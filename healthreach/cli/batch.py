@@ -35,7 +35,8 @@ STRICT_EXIT = 3  # with --strict: a district fails a standard, or a study failed
               help="Redo every study, even those unchanged since their last result; also write into a non-empty "
                    "output folder that healthreach did not create.")
 @click.option("--no-map", is_flag=True, help="Skip each study's HTML map (the combined map is still drawn).")
-@click.option("--no-cache", is_flag=True, help="Rebuild road networks even if a cached one matches.")
+@click.option("--no-cache", is_flag=True,
+              help="Read every input file and rebuild road networks even if cached ones match.")
 @click.option("--memory-limit", default="auto", show_default=True,
               help="Memory per local worker (e.g. 4GB); 'auto' divides the machine's memory among workers.")
 @cache_option

@@ -57,7 +57,7 @@ def force_option(command):
 def cache_option(command):
     """Add ``--cache-dir``: the disk cache root (default ``~/.cache/healthreach``, or ``$HEALTHREACH_CACHE``)."""
     return click.option("--cache-dir", "cache", type=click.Path(file_okay=False, path_type=Path), default=None,
-                        help="Where downloads, road networks and cell attachments are kept "
+                        help="Where downloads, road networks, cell attachments, read inputs and band polygons are kept "
                              "[default: $HEALTHREACH_CACHE, else ~/.cache/healthreach].")(command)
 
 

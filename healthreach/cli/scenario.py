@@ -143,7 +143,8 @@ def _detail_title(sid: str, titles: dict[str, str]) -> str:
               help="Output folder [default: out/scenarios/<scenario file name>].")
 @click.option("--no-map", is_flag=True, help="Skip the HTML map.")
 @click.option("--full", is_flag=True, help="Recompute every travel surface instead of updating the baseline's.")
-@click.option("--no-cache", is_flag=True, help="Rebuild the road network even if a cached one matches.")
+@click.option("--no-cache", is_flag=True,
+              help="Read every input file and rebuild the road network even if cached ones match.")
 @force_option
 @cache_option
 @map_options
@@ -200,7 +201,8 @@ def scenario(  # noqa: PLR0913  one argument per click option
                    "[default: the profile's first circle standard].")
 @click.option("--out", "out_file", type=click.Path(path_type=Path), default=None,
               help="CSV file for the table [default: out/scenarios/compare.csv].")
-@click.option("--no-cache", is_flag=True, help="Rebuild the road network even if a cached one matches.")
+@click.option("--no-cache", is_flag=True,
+              help="Read every input file and rebuild the road network even if cached ones match.")
 @cache_option
 @lang_option
 def compare(scenario_files: tuple[Path, ...], by: str | None, out_file: Path | None, no_cache: bool,

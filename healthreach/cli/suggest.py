@@ -53,7 +53,8 @@ RUNNER_UPS_MIN_WIDTH = 16  # cells: narrower, the runner-ups column is left out
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Output folder [default: out/suggest/<study folder name>-<type>].")
 @click.option("--no-map", is_flag=True, help="Skip the HTML map.")
-@click.option("--no-cache", is_flag=True, help="Rebuild the road network even if a cached one matches.")
+@click.option("--no-cache", is_flag=True,
+              help="Read every input file and rebuild the road network even if cached ones match.")
 @force_option
 @cache_option
 @map_options

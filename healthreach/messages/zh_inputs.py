@@ -117,6 +117,7 @@ ZH: dict[str, str] = {
     "downloading roads from OpenStreetMap (once; kept in the cache)":
         "从 OpenStreetMap 下载道路（仅一次，保存在缓存中）",
     "reusing the cached road network": "使用缓存的路网",
+    "reusing the cached inputs": "使用缓存的输入数据",
     "facility {id} ({name}, {file} row {row}) lies {snap_m:,.0f} m from the nearest road; check its coordinates":
         "机构 {id}（{name}，{file} 第 {row} 行）距最近道路 {snap_m:,.0f} 米；请核对其坐标",
     "the nearest road lies {km:,.1f} km outside the study area": "最近的道路在研究区外 {km:,.1f} 公里处",

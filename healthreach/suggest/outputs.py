@@ -13,10 +13,11 @@ import pandas as pd
 import yaml
 
 from healthreach import __version__
-from healthreach.outputs import check_output, publish, write_csv, write_json, write_text, write_xlsx
+from healthreach.outputs import check_output, publish, write_csv, write_json, write_text
 from healthreach.report import json_safe
 from healthreach.study import DEMO_STUDY
 from healthreach.suggest.suggestion import Suggestion
+from healthreach.workbook import write_xlsx
 
 SITE_COLUMNS = ["rank", "id", "candidate", "name", "lon", "lat", "township", "people_newly_covered",
                 "cumulative_people", "share_after", "runner_ups"]
