@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 import shapely
 
-from healthreach.cache import save_npz
+from healthreach.cache import code_digest, save_npz
 from healthreach.grid import Grid
 
 log = logging.getLogger(__name__)
@@ -28,8 +30,6 @@ class BandStore:
 
     def __init__(self, root: Path, grid: Grid, flat: np.ndarray):
         from rasterio import __gdal_version__
-
-        from healthreach.input_cache import code_digest
 
         self.folder = Path(root) / FOLDER
         digest = hashlib.blake2b(b"band-polygons-v1", digest_size=16)
@@ -54,7 +54,8 @@ class BandStore:
                 present, wkb, ends = z["present"], z["wkb"].tobytes(), z["ends"]
             starts = np.concatenate([[0], ends])[:-1]
             geoms = shapely.from_wkb([wkb[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)])
-        except (OSError, ValueError, KeyError, shapely.errors.GEOSException) as exc:
+        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error,
+                shapely.errors.GEOSException) as exc:
             log.warning("band layer cache %s not read (%s)", path, exc)
             return None
         if len(geoms) != len(present):

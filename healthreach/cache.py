@@ -25,20 +25,62 @@ def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV, Path.home() / ".cache" / "healthreach"))
 
 
-# files a GIS reader takes from beside the named one (a Shapefile's attributes, CRS, encoding; raster worlds)
-SIDECARS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".tfw", ".tifw", ".wld", ".aux.xml", ".ovr")
+# files a GIS reader takes from beside the named one (a Shapefile's attributes, CRS, encoding; raster worlds and
+# masks; a GeoPackage's edits not yet written back from SQLite's write-ahead log)
+SIDECARS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".tfw", ".tifw", ".wld", ".aux.xml", ".ovr", ".msk", "-wal")
+PACKAGE = Path(__file__).resolve().parent
 
 
 def input_files(path: Path) -> list[Path]:
     """Every file a reader takes for the input ``path``: the file and its side files (a Shapefile's
-    ``.dbf``, ``.prj``, ...), or every file inside a folder input (a File Geodatabase).
+    ``.dbf``, ``.prj``, ...), every file inside a folder input (a File Geodatabase), and the local files a
+    GDAL virtual raster (``.vrt``) names, theirs included.
     """
     if path.is_dir():
         return sorted(p for p in path.rglob("*") if p.is_file())
-    stem = path.with_suffix("")
-    sides = [p for suffix in SIDECARS for p in (stem.with_name(stem.name + suffix), path.with_name(path.name + suffix))
-             if p.is_file() and p != path]
-    return [path, *dict.fromkeys(sides)]
+    files, todo, seen = [], [path], set()
+    while todo:  # the file, then what each virtual raster names (a loop of them is read once)
+        file = todo.pop(0)
+        if file.resolve() in seen:
+            continue
+        seen.add(file.resolve())
+        stem = file.with_suffix("")
+        files += [file, *(p for suffix in SIDECARS for p in (stem.with_name(stem.name + suffix),
+                                                             file.with_name(file.name + suffix))
+                          if p.is_file() and p != file)]
+        if file.suffix.lower() == ".vrt":
+            todo += vrt_sources(file)
+    return list(dict.fromkeys(files))
+
+
+def vrt_sources(path: Path) -> list[Path]:
+    """The local files a GDAL virtual raster names (``SourceFilename``, relative to it or not); none when it
+    cannot be parsed (GDAL then stops on it with its own error).
+    """
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.parse(path).getroot()  # noqa: S314  a local study file the user gave
+    except (OSError, ET.ParseError):
+        return []
+    found = []
+    for element in root.iter("SourceFilename"):
+        name = (element.text or "").strip()
+        source = path.parent / name if element.get("relativeToVRT") == "1" else Path(name)
+        if name and source.is_file():
+            found.append(source)
+    return found
+
+
+def code_digest() -> str:
+    """A hash of every Python source file of this package (names and content): a cache entry of derived
+    Python objects is keyed by it, so a change to the code that made them is never read back.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(PACKAGE.rglob("*.py")):
+        digest.update(str(path.relative_to(PACKAGE)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def cache_key(*parts: object) -> str:

@@ -3,26 +3,31 @@ one file instead of every input (boundaries, population, facilities, the network
 
 An entry is named by :func:`entry`, a hash of everything the inputs are made from: the study file's every
 setting (paths included, since messages name the files), the content of every input file and the profile
-(:func:`healthreach.inputs.study_hash`), the source of this package (any change to the code that reads them)
-and the versions of the libraries that read, project and attach them (numpy, pandas, shapely, pyproj and its
-PROJ, GDAL through pyogrio and rasterio, scipy). Studies whose inputs are not all local files (roads
-downloaded from OpenStreetMap, boundaries by administrative code from a data package) are never kept.
+(:func:`healthreach.inputs.study_hash`; side files, a GeoPackage's write-ahead log and the files a virtual
+raster names included), the source of this package (any change to the code that reads them), the versions of
+the libraries that read, project and attach them (numpy, pandas, shapely, pyproj and its PROJ, GDAL through
+pyogrio and rasterio, scipy, openpyxl) and the GDAL and PROJ settings in the environment (``GDAL_*``,
+``SHAPE_ENCODING``, ``PROJ_*``, ...). Studies whose inputs are not all local files (roads downloaded from
+OpenStreetMap, boundaries by administrative code from a data package, a virtual raster, which may name
+files anywhere) are never kept.
 
-The entry is a pickle of :class:`healthreach.inputs.StudyInputs` written atomically under ``inputs/`` in the
-cache root; like every cache of Python objects it must live in a folder only its user can write. An entry
-that cannot be read is ignored (a warning in the log) and written again.
+The entry is a pickle of :class:`healthreach.inputs.StudyInputs` behind a checksum of its bytes, written
+atomically under ``inputs/`` in the cache root; like every cache of Python objects it must live in a folder
+only its user can write. An entry that cannot be read or fails its checksum is ignored (a warning in the log)
+and written again; a cache folder that cannot be written is only logged.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import pickle
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from healthreach.cache import cache_key
+from healthreach.cache import cache_key, code_digest
 from healthreach.outputs import clean_stale, write_atomic
 
 if TYPE_CHECKING:
@@ -30,29 +35,33 @@ if TYPE_CHECKING:
     from healthreach.study import StudyFile
 
 log = logging.getLogger(__name__)
-PACKAGE = Path(__file__).resolve().parent
 FOLDER = "inputs"
 STALE_TMP_S = 3600.0  # a temporary this old was left by a killed run
+CHECKSUM_BYTES = 32  # an entry starts with the BLAKE2b digest of the pickle after it
+# environment variables that change how GDAL and PROJ read and project the inputs (a Shapefile's encoding, ...)
+ENVIRONMENT = ("GDAL_", "OGR_", "SHAPE_", "GTIFF_", "CPL_", "PROJ_", "OSR_", "VSI_")
 
 
 def kept(study: StudyFile) -> bool:
     """True when every input of ``study`` is a local file (only such inputs are kept)."""
-    return study.roads.source is None and study.boundaries.path is not None
+    from healthreach.study import INPUT_KEYS
+
+    paths = [getattr(study, key).path for key in INPUT_KEYS if getattr(study, key) is not None]
+    paths += [spec.path for spec in study.population_groups.values()]
+    return (study.roads.source is None and study.boundaries.path is not None
+            and not any(str(path).lower().endswith(".vrt") for path in paths if path is not None))
 
 
-def code_digest() -> str:
-    """A hash of every Python source file of this package (names and content)."""
-    digest = hashlib.blake2b(digest_size=16)
-    for path in sorted(PACKAGE.rglob("*.py")):
-        digest.update(str(path.relative_to(PACKAGE)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+def environment() -> dict[str, str]:
+    """The GDAL and PROJ settings of this process's environment."""
+    return {name: value for name, value in sorted(os.environ.items()) if name.startswith(ENVIRONMENT)}
 
 
 def library_versions() -> dict[str, str]:
     """The versions of the libraries whose behaviour the inputs depend on."""
     import geopandas as gpd
     import numpy as np
+    import openpyxl
     import pandas as pd
     import pyogrio
     import pyproj
@@ -65,7 +74,7 @@ def library_versions() -> dict[str, str]:
             "shapely": shapely.__version__, "pyproj": pyproj.__version__, "proj": pyproj.proj_version_str,
             "proj_network": str(is_network_enabled()), "pyogrio": pyogrio.__version__,
             "gdal": pyogrio.__gdal_version_string__, "rasterio": rasterio.__version__,
-            "rasterio_gdal": rasterio.__gdal_version__, "scipy": scipy.__version__}
+            "rasterio_gdal": rasterio.__gdal_version__, "scipy": scipy.__version__, "openpyxl": openpyxl.__version__}
 
 
 def entry(study: StudyFile, input_hash: str, cache: Path) -> Path | None:
@@ -74,7 +83,8 @@ def entry(study: StudyFile, input_hash: str, cache: Path) -> Path | None:
     """
     if not kept(study):
         return None
-    key = cache_key("study-inputs-v1", input_hash, study.model_dump(mode="json"), code_digest(), library_versions())
+    key = cache_key("study-inputs-v2", input_hash, study.model_dump(mode="json"), code_digest(), library_versions(),
+                    environment())
     return cache / FOLDER / f"{key}.pickle"
 
 
@@ -85,9 +95,13 @@ def read(path: Path) -> StudyInputs | None:
     if not path.is_file():
         return None
     try:
-        with path.open("rb") as fh:
-            inputs = pickle.load(fh)  # noqa: S301  our own cache entry, named by the hash of what made it
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError) as exc:
+        data = path.read_bytes()
+        body = data[CHECKSUM_BYTES:]
+        if hashlib.blake2b(body, digest_size=CHECKSUM_BYTES).digest() != data[:CHECKSUM_BYTES]:
+            log.warning("cached inputs %s not read (its checksum does not match: a damaged file)", path)
+            return None
+        inputs = pickle.loads(body)  # noqa: S301  our own cache entry, named by the hash of what made it
+    except Exception as exc:  # noqa: BLE001  any failure to read an entry back means reading the inputs again
         log.warning("cached inputs %s not read (%s)", path, exc)
         return None
     if not isinstance(inputs, StudyInputs):
@@ -98,14 +112,16 @@ def read(path: Path) -> StudyInputs | None:
 
 def write(path: Path, inputs: StudyInputs) -> None:
     """Keep ``inputs`` at ``path`` (atomically; temporaries of killed runs beside it removed first)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale(path.parent, STALE_TMP_S)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale(path.parent, STALE_TMP_S)
         write_atomic(path, partial(_dump, inputs))
     except OSError as exc:
         log.warning("inputs cache not written (%s)", exc)
 
 
 def _dump(inputs: StudyInputs, tmp: Path) -> None:
+    body = pickle.dumps(inputs, protocol=pickle.HIGHEST_PROTOCOL)
     with tmp.open("wb") as fh:
-        pickle.dump(inputs, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        fh.write(hashlib.blake2b(body, digest_size=CHECKSUM_BYTES).digest())
+        fh.write(body)

@@ -63,12 +63,16 @@ def test_another_grid_or_other_cells_never_read_a_kept_layer(tmp_path):
     assert fewer.drawn == 1
 
 
-def test_an_unreadable_layer_is_drawn_again(tmp_path, caplog):
+@pytest.mark.parametrize("damage", [lambda _: b"not an npz file", lambda data: data[:1000],
+                                    lambda data: data[:len(data) // 2] + bytes([data[len(data) // 2] ^ 1])
+                                    + data[len(data) // 2 + 1:]],
+                         ids=["garbage", "truncated", "one byte flipped"])
+def test_an_unreadable_layer_is_drawn_again(tmp_path, caplog, damage):
     grid, flat, seconds = random_cells()
     first = polygons(grid, flat, tmp_path)
     drawn = first.bands(seconds, BREAKS_S)
     (kept,) = (tmp_path / FOLDER).glob("*.npz")
-    kept.write_bytes(b"not an npz file")
+    kept.write_bytes(damage(kept.read_bytes()))
     later = polygons(grid, flat, tmp_path)
     assert exactly_equal(later.bands(seconds, BREAKS_S), drawn)
     assert later.drawn == 1

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -79,7 +77,7 @@ def test_a_changed_setting_or_path_is_read_again(small_study, tmp_path):
 def test_a_change_to_the_code_is_a_new_entry(small_study, tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     opened(small_study, cache)
-    monkeypatch.setattr(input_cache, "code_digest", lambda: "another version of the code")
+    monkeypatch.setattr(input_cache, "code_digest", lambda: "another version of the code")  # the name it calls
     _, said = opened(small_study, cache)
     assert REUSED not in said
     assert len(list((cache / input_cache.FOLDER).glob("*.pickle"))) == 2
@@ -93,12 +91,20 @@ def test_no_cache_reads_every_file(small_study, tmp_path):
     assert "reading facilities" in said
 
 
-@pytest.mark.parametrize("content", [b"", b"not a pickle", b"\x80\x05N."])  # empty, garbage, a pickled None
-def test_an_unreadable_entry_is_ignored_and_written_again(small_study, tmp_path, content, caplog):
+def flip_one_byte(data: bytes) -> bytes:
+    """``data`` with one byte in its middle changed: a damaged file that still unpickles, often."""
+    middle = len(data) // 2
+    return data[:middle] + bytes([data[middle] ^ 0x01]) + data[middle + 1:]
+
+
+@pytest.mark.parametrize("damage", [lambda _: b"", lambda _: b"not a pickle", lambda _: b"\x80\x05N.",
+                                    lambda data: data[:1000], flip_one_byte],
+                         ids=["empty", "garbage", "a pickled None", "truncated", "one byte flipped"])
+def test_an_unreadable_entry_is_ignored_and_written_again(small_study, tmp_path, damage, caplog):
     cache = tmp_path / "cache"
     first, _ = opened(small_study, cache)
     (entry,) = (cache / input_cache.FOLDER).glob("*.pickle")
-    entry.write_bytes(content)
+    entry.write_bytes(damage(entry.read_bytes()))
     again, said = opened(small_study, cache)
     assert REUSED not in said
     assert "not read" in caplog.text
@@ -113,6 +119,33 @@ def test_inputs_that_are_not_local_files_are_not_kept(small_study, tmp_path):
     downloaded = study.model_copy(update={"roads": study.roads.model_copy(update={"path": None, "source": "boundary"})})
     assert not input_cache.kept(downloaded)
     assert input_cache.entry(downloaded, "hash", tmp_path) is None
+    # a virtual raster may name files anywhere, even on a server
+    virtual = study.model_copy(update={"population": study.population.model_copy(
+        update={"path": small_study.parent / "population.vrt"})})
+    assert not input_cache.kept(virtual)
+
+
+def test_gdal_and_proj_settings_of_the_environment_are_part_of_the_key(small_study, tmp_path, monkeypatch):
+    """A Shapefile read with SHAPE_ENCODING=CP1252 has other names: its entry is not the one read without it."""
+    study = load_study(small_study)
+    plain = input_cache.entry(study, "hash", tmp_path)
+    monkeypatch.setenv("SHAPE_ENCODING", "CP1252")
+    assert input_cache.entry(study, "hash", tmp_path) != plain
+    monkeypatch.delenv("SHAPE_ENCODING")
+    monkeypatch.setenv("HEALTHREACH_UNRELATED", "1")
+    assert input_cache.entry(study, "hash", tmp_path) == plain
+
+
+def test_a_cache_folder_that_cannot_be_written_only_loses_the_cache(small_study, tmp_path, caplog):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / input_cache.FOLDER).write_text("a file where the folder should be")
+    first, said = opened(small_study, cache)
+    assert "reading facilities" in said
+    assert "inputs cache not written" in caplog.text
+    again, said = opened(small_study, cache)
+    assert REUSED not in said
+    assert again.input_hash == first.input_hash
 
 
 def test_the_audit_reads_the_kept_inputs_and_no_cache_reads_every_file(small_study, tmp_path):
@@ -127,8 +160,9 @@ def test_the_audit_reads_the_kept_inputs_and_no_cache_reads_every_file(small_stu
 
     assert audit()["name"].tolist() == ["城东社区卫生服务中心", "白云镇中心卫生院"]
     (entry,) = (cache / input_cache.FOLDER).glob("*.pickle")
-    kept = pickle.loads(entry.read_bytes())  # noqa: S301  the entry this test's own run wrote
+    kept = input_cache.read(entry)
+    assert kept is not None
     kept.facilities.loc[0, "name"] = "read from the cache"  # marks the kept entry: a real run never alters it
-    entry.write_bytes(pickle.dumps(kept))
+    input_cache.write(entry, kept)
     assert audit()["name"].tolist()[0] == "read from the cache"  # a second run reads the entry, not the files
     assert audit("--no-cache")["name"].tolist()[0] == "城东社区卫生服务中心"  # --no-cache reads every file
