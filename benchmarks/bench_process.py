@@ -15,7 +15,7 @@ times the bare ``scipy.sparse.csgraph.dijkstra`` pass of the demo county
 (the engine's lower bound, in a process of its own) and each case is also
 given as a multiple of that pass's median in the same run.
 
-Run: ``.venv/bin/python -m benchmarks.bench_process [--repeats 5] [--sizes large]``; writes
+Run: ``.venv/bin/python -m benchmarks.bench_process [--repeats 5] [--sizes large,xlarge] [--cache DIR]``; writes
 ``benchmarks/results/process.json``.
 """
 
@@ -93,10 +93,14 @@ def run_process(command: list[str], env: dict[str, str]) -> tuple[float, float, 
     return wall, float("nan"), float("nan")
 
 
-def measure(repeats: int, sizes: list[str]) -> dict:
-    """Every case ``repeats`` times, in turn with the bare scipy pass; medians, spreads and ratios."""
+def measure(repeats: int, sizes: list[str], cache: Path | None = None) -> dict:
+    """Every case ``repeats`` times, in turn with the bare scipy pass; medians, spreads and ratios.
+
+    ``cache``: the disk cache root to use and keep (generated studies, networks, cell attachments); default a
+    temporary one, filled by the untimed first run.
+    """
     with tempfile.TemporaryDirectory() as tmp:
-        out, cache = Path(tmp) / "out", Path(tmp) / "cache"
+        out, cache = Path(tmp) / "out", cache or Path(tmp) / "cache"
         env = {**os.environ, "HEALTHREACH_CACHE": str(cache)}
         commands = cases(out, sizes, cache)
         for command in commands.values():  # warm the cache: network built, cells attached, numba compiled
@@ -149,8 +153,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="runs of each command (default 5)")
     parser.add_argument("--sizes", default="", help="generated studies to audit too: large, xlarge (default none)")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="disk cache root to use and keep, e.g. $HEALTHREACH_CACHE: generated studies, networks "
+                             "and cell attachments written once are reused by later runs (default: a temporary "
+                             "folder; the xlarge study then takes minutes to write and open before the first timing)")
     args = parser.parse_args(argv)
-    res = measure(args.repeats, [s for s in args.sizes.split(",") if s])
+    res = measure(args.repeats, [s for s in args.sizes.split(",") if s], args.cache)
     text = show(res)
     print(text)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
