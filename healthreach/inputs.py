@@ -176,7 +176,7 @@ def _unused_class_settings(study: StudyFile, network: Network) -> list[Message]:
     """Notes for road classes the study sets (``speeds_kmh``, ``no_walking``, ``no_access``) that no road
     of the network has: a misspelt class would otherwise change nothing without a word.
     """
-    present = sorted(set(network.lines["road_class"].astype(str)))
+    present = sorted(str(name) for name in network.lines["road_class"].unique())  # a few classes of many roads
     notes = []
     for key, names in (("speeds_kmh", list(study.speeds_kmh)), ("no_walking", study.no_walking),
                        ("no_access", study.no_access or [])):
