@@ -85,7 +85,7 @@ def main() -> None:
 
     index.nearest(rx[:1000], ry[:1000], net.length_m)  # load the compiled kernel
     out: dict = {"machine": platform.platform(), "cpus": os.cpu_count(), "mode": args.mode,
-                 "sub_pieces": len(index.sub_piece), "pieces": len(index.start),
+                 "sub_pieces": len(index.midpoint_search()[0]), "pieces": len(index.start),
                  "build_kdtree_s": build_s, "build_strtree_s": strtree_s, "sets": {}}
     for name, (x, y) in sets.items():
         times: dict[str, list[float]] = {"kdtree": [], "strtree": []}

@@ -21,7 +21,8 @@ every case is also run by that checkout, right
 after this one's in each round, with the same cache, and each case gets the
 peer's median and the median of the pair-by-pair ratios (peer / this).
 
-Run: ``.venv/bin/python -m benchmarks.bench_process [--repeats 5] [--sizes large] [--peer DIR]``; writes
+Run: ``.venv/bin/python -m benchmarks.bench_process [--repeats 5] [--sizes large,xlarge] [--cache DIR] [--peer DIR]``;
+writes
 ``benchmarks/results/process.json``.
 """
 
@@ -108,12 +109,15 @@ def run_process(command: list[str], env: dict[str, str], cwd: Path = ROOT) -> tu
     return wall, float("nan"), float("nan")
 
 
-def measure(repeats: int, sizes: list[str], peer: Path | None = None) -> dict:
+def measure(repeats: int, sizes: list[str], peer: Path | None = None, cache: Path | None = None) -> dict:
     """Every case ``repeats`` times, in turn with the bare scipy pass (and the ``peer`` checkout's run of the
     same case right after this one's); medians, spreads and ratios.
+
+    ``cache``: the disk cache root to use and keep (generated studies, networks, cell attachments); default a
+    temporary one, filled by the untimed first run.
     """
     with tempfile.TemporaryDirectory() as tmp:
-        out, cache = Path(tmp) / "out", Path(tmp) / "cache"
+        out, cache = Path(tmp) / "out", cache or Path(tmp) / "cache"
         env = {**os.environ, "HEALTHREACH_CACHE": str(cache)}
         commands = cases(out, sizes, cache)
         # the peer runs in its own folder, so that its interpreter imports its own package
@@ -193,8 +197,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peer", type=Path, default=None,
                         help="another checkout whose commands run right after each of these (its .venv, else this "
                              "interpreter, in its folder)")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="disk cache root to use and keep, e.g. $HEALTHREACH_CACHE: generated studies, networks "
+                             "and cell attachments written once are reused by later runs (default: a temporary "
+                             "folder; the xlarge study then takes minutes to write and open before the first timing)")
     args = parser.parse_args(argv)
-    res = measure(args.repeats, [s for s in args.sizes.split(",") if s], args.peer)
+    res = measure(args.repeats, [s for s in args.sizes.split(",") if s], args.peer, args.cache)
     text = show(res)
     print(text)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,14 @@ from healthreach.load.population import is_polygon_source, read_population, read
 from healthreach.load.roads import buffer_wgs84, read_roads, road_format, roads_file
 from healthreach.load.villages import read_villages
 from healthreach.messages import Message
-from healthreach.network import Network, attach_facilities, build_network, load_network, save_network
+from healthreach.network import (
+    NODE_ORDER,
+    Network,
+    attach_facilities,
+    build_network,
+    load_network,
+    save_network,
+)
 from healthreach.offsets import datum_offset_warnings
 from healthreach.profile import Profile, load_profile
 from healthreach.study import INPUT_KEYS, StudyFile
@@ -190,7 +197,7 @@ def _unused_class_settings(study: StudyFile, network: Network) -> list[Message]:
     """Notes for road classes the study sets (``speeds_kmh``, ``no_walking``, ``no_access``) that no road
     of the network has: a misspelt class would otherwise change nothing without a word.
     """
-    present = sorted(set(network.lines["road_class"].astype(str)))
+    present = sorted(str(name) for name in network.lines["road_class"].unique())  # a few classes of many roads
     notes = []
     for key, names in (("speeds_kmh", list(study.speeds_kmh)), ("no_walking", study.no_walking),
                        ("no_access", study.no_access or [])):
@@ -269,8 +276,8 @@ def _network(study: StudyFile, profile: Profile, crs: str, step: Step, cache: Pa
                             where=Message("{file}: {key}", file=study.source, key="roads.source"))
     fmt = road_format(study.roads.model_copy(update={"path": roads_path}))
     clip = shapely.to_wkt(area_wgs84, rounding_precision=5) if fmt == "pbf" and area_wgs84 is not None else None
-    key = cache_key(__version__, vocab.fingerprint(), study.roads.model_dump(mode="json"), roads_path, crs, clip,
-                    profile.drive_kmh, profile.no_walking, profile.travel.model_dump())
+    key = cache_key(__version__, NODE_ORDER, vocab.fingerprint(), study.roads.model_dump(mode="json"), roads_path, crs,
+                    clip, profile.drive_kmh, profile.no_walking, profile.travel.model_dump())
     path = cache / "networks" / f"{key}.npz"
     if use_cache and path.is_file():
         step(Message("reusing the cached road network"))

@@ -80,7 +80,8 @@ def test_hand_computed_case():
     row = np.array([0, 1, 0, 1, 0])
     w = weights(spec, np.array([5.0, 25, 15, 8, 35]))
     np.testing.assert_array_equal(w, [1, 0.22, 0.68, 1, 0])
-    out = floating_catchment(np.array([10.0, 30.0]), np.array([100.0, 200, 300]), cell, row, w, 3)
+    sites = [(r, cell[row == r], w[row == r]) for r in (0, 1)]
+    out = floating_catchment(np.array([10.0, 30.0]), np.array([100.0, 200, 300]), sites, 3)
     r_a = 10 / (100 * 1 + 200 * 0.68)          # 0.0423728...
     r_b = 30 / (100 * 0.22 + 300 * 1)          # 0.0931677...
     np.testing.assert_allclose(out.ratio, [r_a, r_b], rtol=1e-15)

@@ -111,3 +111,39 @@ def test_a_network_equals_one_built_from_its_segments_in_networkx():
             for t, h, w in zip(net.tail, net.head, net.time_s["drive"], strict=True) if np.isfinite(w)}
     assert ours == set(graph.edges())
     assert net.n_nodes == graph.number_of_nodes()
+
+
+def test_the_hilbert_order_steps_from_each_grid_square_to_a_neighbour():
+    from healthreach.network import hilbert_order
+
+    side = 1 << 5
+    x, y = (v.ravel() + 0.5 for v in np.meshgrid(np.arange(side, dtype=float), np.arange(side, dtype=float)))
+    order = hilbert_order(x * 10.0, y * 10.0, bits=5)  # metres: squares 10 m wide
+    assert np.array_equal(np.sort(order), np.arange(side * side))
+    steps = np.abs(np.diff(x[order])) + np.abs(np.diff(y[order]))
+    assert np.all(steps == 1.0)  # every next point is one square up, down, left or right
+    assert (x[order[0]], y[order[0]]) == (0.5, 0.5)
+
+
+def test_nodes_are_numbered_along_the_hilbert_curve_with_the_same_roads():
+    import networkx as nx
+    from conftest import grid_roads
+
+    from healthreach.network import hilbert_order
+
+    net = build_network(grid_roads(), PROFILE)
+    assert np.array_equal(hilbert_order(net.x, net.y), np.arange(net.n_nodes))
+    # the same shortest times as networkx on the graph keyed by coordinates (numbering-free)
+    graph = nx.DiGraph()
+    for t, h, w in zip(net.tail, net.head, net.time_s["drive"], strict=True):
+        if np.isfinite(w):
+            a, b = (net.x[t], net.y[t]), (net.x[h], net.y[h])
+            graph.add_edge(a, b, w=min(w, graph.edges[a, b]["w"] if graph.has_edge(a, b) else np.inf))
+    from scipy.sparse.csgraph import dijkstra
+
+    ours = dijkstra(net.graph("drive", "time"), indices=0)
+    theirs = nx.single_source_dijkstra_path_length(graph, (net.x[0], net.y[0]), weight="w")
+    assert len(theirs) == np.isfinite(ours).sum()
+    for (px, py), seconds in theirs.items():
+        node = np.flatnonzero((net.x == px) & (net.y == py))[0]
+        assert ours[node] == pytest.approx(seconds, abs=1e-9)

@@ -185,3 +185,48 @@ def test_demo_county_kd_tree_equals_strtree_and_geos_distance(demo_inputs, monke
         geos = shapely.distance(shapely.points(x, y), usable[shapely.STRtree(usable).query_nearest(
             shapely.points(x, y), all_matches=False)[1]])
         np.testing.assert_allclose(fast.leg_m, geos, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_few_points_are_searched_among_the_pieces_near_them_with_the_same_answer(seed):
+    # 400 lines over 30 km (about 1,500 pieces), 12 points: the search over near pieces answers
+    lines = random_lines(seed + 20, n=400, extent_m=30000.0)
+    index = SegmentIndex.build(lines, np.ones(len(lines), bool), sub_piece_m=50.0)
+    rng = np.random.default_rng(seed)
+    coords = shapely.get_coordinates(lines)
+    xy = np.vstack([coords[rng.integers(len(coords), size=6)],  # on junctions: ties between roads
+                    rng.uniform(0, 30000, (4, 2)),
+                    [[-9000.0, 15000.0], [15000.0, 60000.0]]])  # far from every road: searched among all pieces
+    x, y = xy[:, 0].copy(), xy[:, 1].copy()
+    assert 0 < len(x) * network._PIECES_PER_FEW < len(index.start)
+    length = shapely.length(lines)
+    at = index.nearest(x, y, length)
+    assert index._midpoint_search is not None  # the far points needed the tree of all pieces
+    every = index.nearest_among_all(x, y, length)
+    np.testing.assert_array_equal(at.seg, every.seg)
+    np.testing.assert_array_equal(at.along_m, every.along_m)
+    np.testing.assert_array_equal(at.leg_m, every.leg_m)
+    least, best, unique = brute_force(lines, x, y)
+    np.testing.assert_allclose(at.leg_m, least, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(attached_xy(lines, at)[unique], best[unique], rtol=0, atol=1e-6)
+
+
+def test_points_near_roads_build_no_tree_of_all_pieces():
+    lines = random_lines(30, n=400, extent_m=30000.0)
+    index = SegmentIndex.build(lines, np.ones(len(lines), bool))
+    coords = shapely.get_coordinates(lines)
+    at = index.nearest(coords[:5, 0] + 3.0, coords[:5, 1] - 4.0, shapely.length(lines))
+    assert index._midpoint_search is None
+    assert (at.leg_m <= 5.0).all()
+
+
+def test_the_near_pieces_hold_every_piece_within_2_km_of_a_point():
+    lines = random_lines(31, n=400, extent_m=30000.0)
+    index = SegmentIndex.build(lines, np.ones(len(lines), bool))
+    rng = np.random.default_rng(2)
+    x, y = rng.uniform(0, 30000, 5), rng.uniform(0, 30000, 5)
+    near = index.near_pieces(x, y)
+    pieces = shapely.linestrings(np.stack([index.start, index.end], axis=1))
+    within = shapely.distance(shapely.points(x, y)[:, None], pieces[None, :]) <= network._NEAR_SQUARE_M
+    assert set(np.flatnonzero(within.any(axis=0))) <= set(near)
+    assert len(near) < len(index.start)  # and not every piece

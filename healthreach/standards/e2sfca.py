@@ -21,6 +21,7 @@ is summed from the kept pairs when asked for.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,12 +54,24 @@ def weights(spec: E2sfcaStandard, minutes: np.ndarray) -> np.ndarray:
     return table[np.searchsorted(limits, t, side="left")]
 
 
-def floating_catchment(supply: np.ndarray, people: np.ndarray, cell: np.ndarray, row: np.ndarray,
-                       weight: np.ndarray, n_cells: int) -> Access:
-    """E2SFCA from (cell, facility row, weight) pairs; ``supply`` per facility row, ``people`` per cell."""
-    demand = np.bincount(row, weights=people[cell] * weight, minlength=len(supply))
+def floating_catchment(supply: np.ndarray, people: np.ndarray, sites: Iterable[tuple[int, np.ndarray, np.ndarray]],
+                       n_cells: int) -> Access:
+    """E2SFCA from each facility's reach: ``sites`` gives per facility row its cells within reach (each cell once)
+    and their weights; ``supply`` per facility row, ``people`` per cell.
+
+    One facility at a time, so no table of every (cell, facility) pair is
+    built: sums run in the order of ``sites``, then of each site's cells.
+    """
+    demand = np.zeros(len(supply))
+    access = np.zeros(n_cells)
+    for row, cell, weight in sites:
+        if len(cell) == 0:
+            continue
+        demand[row] = np.cumsum(people[cell] * weight)[-1]  # added one cell after another
+        if demand[row] > 0:
+            access[cell] += supply[row] / demand[row] * weight
     ratio = np.where(demand > 0, supply / np.where(demand > 0, demand, 1.0), 0.0)
-    return Access(ratio, np.bincount(cell, weights=ratio[row] * weight, minlength=n_cells), demand)
+    return Access(ratio, access, demand)
 
 
 class E2sfca(Standard):
@@ -140,9 +153,13 @@ class E2sfca(Standard):
         def make() -> Access:
             s = self.spec
             supply = np.where(whole.member[s.group], whole.counts(s.resource), 0.0)
-            pairs = whole.reach.within(s.mode, whole.attached[s.mode], self.supplied(whole), s.reach_min * 60)
-            return floating_catchment(supply, whole.people, pairs.cell, pairs.row, weights(s, pairs.seconds / 60),
-                                      len(whole.people))
+            at = whole.attached[s.mode]
+
+            def sites() -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+                for row in self.supplied(whole):
+                    cells, seconds = whole.reach.of_row(s.mode, at, int(row), s.reach_min * 60)
+                    yield int(row), cells, weights(s, seconds / 60)
+            return floating_catchment(supply, whole.people, sites(), len(whole.people))
         return whole.keep((self.id, "access"), make)
 
     def per_cell_per_1000(self, whole: Whole) -> np.ndarray:
