@@ -59,9 +59,10 @@ def environment() -> dict[str, str]:
 
 def library_versions() -> dict[str, str]:
     """The versions of the libraries whose behaviour the inputs depend on."""
+    from importlib.metadata import version
+
     import geopandas as gpd
     import numpy as np
-    import openpyxl
     import pandas as pd
     import pyogrio
     import pyproj
@@ -74,7 +75,8 @@ def library_versions() -> dict[str, str]:
             "shapely": shapely.__version__, "pyproj": pyproj.__version__, "proj": pyproj.proj_version_str,
             "proj_network": str(is_network_enabled()), "pyogrio": pyogrio.__version__,
             "gdal": pyogrio.__gdal_version_string__, "rasterio": rasterio.__version__,
-            "rasterio_gdal": rasterio.__gdal_version__, "scipy": scipy.__version__, "openpyxl": openpyxl.__version__}
+            "rasterio_gdal": rasterio.__gdal_version__, "scipy": scipy.__version__,
+            "openpyxl": version("openpyxl")}  # read without importing it: a run with no .xlsx input never loads it
 
 
 def entry(study: StudyFile, input_hash: str, cache: Path) -> Path | None:

@@ -17,15 +17,16 @@ from healthreach.outputs import markup
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def check_port(host: str, port: int, lang: str = "zh") -> None:
-    """Refuse a port that cannot be bound on ``host`` (in use, or not allowed) before any work; the message in
-    ``lang``.
+def bind_port(host: str, port: int, lang: str = "zh") -> socket.socket:
+    """The socket bound to ``port`` on ``host``, taken before any work so that nothing else takes it; a port
+    that cannot be bound (in use, or not allowed) is refused with a message in ``lang``.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
         try:
-            probe.bind((host, port))
+            sock.bind((host, port))
         except socket.gaierror:
             msg = Message("--host {host}: not an address of this computer; give its IP address, or 0.0.0.0 for all",
                           host=host)
@@ -35,6 +36,10 @@ def check_port(host: str, port: int, lang: str = "zh") -> None:
                       else Message("cannot be used ({reason})", reason=exc.strerror))
             msg = Message("port {port} on {host} {reason}: choose another --port", port=port, host=host, reason=reason)
             raise UserError(msg.render(lang), lang) from None
+    except UserError:
+        sock.close()
+        raise
+    return sock
 
 
 @cli.command()
@@ -64,7 +69,7 @@ def serve(study: Path | None, port: int, host: str, lang: str, max_sessions: int
     from healthreach.serve.app import Server, create_app
     from healthreach.serve.suggestions import BaselineSuggestions
 
-    check_port(host, port, lang)
+    sock = bind_port(host, port, lang)
     token = None if host in LOOPBACK_HOSTS else secrets.token_urlsafe(18)
     with console.status(Message("reading the study").render(lang)) as status:
         opened = open_study(study, cache=cache, progress=progress_step(status, lang))
@@ -76,6 +81,7 @@ def serve(study: Path | None, port: int, host: str, lang: str, max_sessions: int
         ref = "demo" if demo or source is None else str(Path(source).resolve())
         suggester = None if suggest_type is None else BaselineSuggestions(opened, suggest_type, suggest_count)
         server = Server(base, lang=lang, token=token, max_sessions=max_sessions, study_ref=ref, suggest=suggester)
+    sock.listen(128)  # from here a browser's connection waits for the server instead of being refused
     shown = f"[{host}]" if ":" in host else host
     address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     console.print(Message("{study}: open {address} in a browser (Ctrl+C stops the server)",
@@ -84,4 +90,4 @@ def serve(study: Path | None, port: int, host: str, lang: str, max_sessions: int
     if token:
         console.print(Message("anyone with this address (its token) can change this session's scenario; share it "
                               "only with the meeting").render(lang), soft_wrap=True)
-    uvicorn.run(create_app(server), host=host, port=port, log_level="warning")
+    uvicorn.Server(uvicorn.Config(create_app(server), log_level="warning")).run(sockets=[sock])
