@@ -292,9 +292,10 @@ class SegmentIndex:
     first ``k`` are tried with more, then (few, far from every road) answered
     by an STRtree over the pieces, built on first need.
 
-    The KD-tree is built when first needed: a few points (a facility list
-    against a province's roads) are searched among the pieces near them only
-    (see :meth:`nearest`).
+    The KD-tree is built when first needed: the first search of a few points
+    (a facility list against a province's roads) looks among the pieces near
+    them only (see :meth:`nearest`); a later one (an added or moved facility of
+    a scenario, one after another) builds the tree once and queries it.
 
     Ties: the nearest piece is the one at the least distance; pieces within
     1e-9 m of it count as equally near and the lowest piece wins (lowest
@@ -309,6 +310,7 @@ class SegmentIndex:
     sub_piece_m: float = _SUB_PIECE_M
     _midpoint_search: tuple[np.ndarray, float, cKDTree] | None = field(default=None, repr=False)
     _strtree: shapely.STRtree | None = field(default=None, repr=False)
+    _searched: bool = field(default=False, repr=False, compare=False)  # a search was made: the next builds the KD-tree
 
     @classmethod
     def build(cls, lines: np.ndarray, mask: np.ndarray, sub_piece_m: float = _SUB_PIECE_M) -> SegmentIndex:
@@ -354,9 +356,11 @@ class SegmentIndex:
     def nearest(self, x: np.ndarray, y: np.ndarray, length_m: np.ndarray) -> Attachment:
         """Exact nearest point on the indexed segments for each point; ``length_m`` per segment clamps ``along_m``.
 
-        Fewer points than pieces / 64 are first searched among the pieces
-        near them (:meth:`near_pieces`); an answer within 2 km is proven
-        there, the others are searched among all pieces.
+        In the index's first search, fewer points than pieces / 64 are first
+        searched among the pieces near them (:meth:`near_pieces`); an answer
+        within 2 km is proven there, the others are searched among all pieces.
+        Later searches query the KD-tree of every piece (built once): an index
+        searched again will be searched many times.
         """
         x, y = np.asarray(x, float), np.asarray(y, float)
         bad = ~(np.isfinite(x) & np.isfinite(y))
@@ -364,7 +368,8 @@ class SegmentIndex:
             msg = Message("{n} points without finite coordinates (first at row {row}) cannot be attached to a road; "
                           "drop or fix them", n=int(bad.sum()), row=int(np.flatnonzero(bad)[0]))
             raise NetworkError(msg)
-        if not 0 < len(x) * _PIECES_PER_FEW < len(self.seg):
+        searched, self._searched = self._searched, True
+        if searched or self._midpoint_search is not None or not 0 < len(x) * _PIECES_PER_FEW < len(self.seg):
             return self.nearest_among_all(x, y, length_m)
         near = self.near_pieces(x, y)
         if not len(near):

@@ -218,6 +218,11 @@ def test_points_near_roads_build_no_tree_of_all_pieces():
     at = index.nearest(coords[:5, 0] + 3.0, coords[:5, 1] - 4.0, shapely.length(lines))
     assert index._midpoint_search is None
     assert (at.leg_m <= 5.0).all()
+    # searched again (a scenario's added sites, one after another): the tree is built once, same answers
+    again = index.nearest(coords[:5, 0] + 3.0, coords[:5, 1] - 4.0, shapely.length(lines))
+    assert index._midpoint_search is not None
+    for name in ("seg", "along_m", "leg_m"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(at, name))
 
 
 def test_the_near_pieces_hold_every_piece_within_2_km_of_a_point():
