@@ -44,12 +44,8 @@ ENVIRONMENT = ("GDAL_", "OGR_", "SHAPE_", "GTIFF_", "CPL_", "PROJ_", "OSR_", "VS
 
 def kept(study: StudyFile) -> bool:
     """True when every input of ``study`` is a local file (only such inputs are kept)."""
-    from healthreach.study import INPUT_KEYS
-
-    paths = [getattr(study, key).path for key in INPUT_KEYS if getattr(study, key) is not None]
-    paths += [spec.path for spec in study.population_groups.values()]
     return (study.roads.source is None and study.boundaries.path is not None
-            and not any(str(path).lower().endswith(".vrt") for path in paths if path is not None))
+            and not any(path.suffix.lower() == ".vrt" for path in study.input_files))
 
 
 def environment() -> dict[str, str]:
