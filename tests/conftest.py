@@ -35,6 +35,14 @@ def grid_roads(n: int = 11, spacing: float = 400.0) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"road_class": classes, "oneway": oneway, "name": ""}, geometry=lines, crs=CRS)
 
 
+def set_study_keys(path: Path, **changes) -> Path:
+    """The study file ``path`` with its top-level keys set to ``changes``; returns ``path``."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data.update(changes)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
 def write_study(folder: Path, facilities: list[dict] | None = None, **overrides) -> Path:
     """Write a 4 x 4 km two-township study into ``folder`` and return its study.yaml path."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ import geopandas as gpd
 import pandas as pd
 import yaml
 from click.testing import CliRunner
-from conftest import X0, Y0, write_study
+from conftest import X0, Y0, set_study_keys, write_study
 
 from healthreach.cli import cli
 
@@ -31,22 +31,15 @@ def _error(study):
     return chinese.output, english.output
 
 
-def _edit(path, **changes):
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data.update(changes)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return path
-
-
 def test_a_misspelt_study_key_is_named_in_both_languages(tmp_path):
-    study = _edit(write_study(tmp_path / "s"), grid_mm=100)
+    study = set_study_keys(write_study(tmp_path / "s"), grid_mm=100)
     chinese, english = _error(study)
     assert f"{study} 中的键 'grid_mm' 无法识别（是否应为 'grid_m'？）" in chinese
     assert f"{study}: unknown key 'grid_mm' (did you mean 'grid_m'?)" in english
 
 
 def test_a_value_out_of_range_is_named_in_both_languages(tmp_path):
-    study = _edit(write_study(tmp_path / "s"), grid_m=5)
+    study = set_study_keys(write_study(tmp_path / "s"), grid_m=5)
     chinese, english = _error(study)
     assert f"{study}：grid_m：取值应大于或等于 10（实际为 5）" in chinese
     assert f"{study}: grid_m: Input should be greater than or equal to 10 (got 5)" in english
@@ -86,7 +79,7 @@ def test_a_crs_that_does_not_fit_the_coordinates_is_named_in_both_languages(tmp_
 
 
 def test_an_unknown_road_class_in_the_study_is_a_note_in_both_languages(tmp_path):
-    study = _edit(write_study(tmp_path / "s"), speeds_kmh={"vilage": 20})
+    study = set_study_keys(write_study(tmp_path / "s"), speeds_kmh={"vilage": 20})
     chinese, english = _run(study, "--out", str(tmp_path / "out"), "--force")
     assert chinese.exit_code == english.exit_code == 0, (chinese.output, english.output)
     assert "speeds_kmh：路网中没有等级为 'vilage' 的道路，该设置不起作用；是否应为 'village'？" in chinese.output

@@ -12,7 +12,7 @@ import pytest
 import rasterio
 import shapely
 import yaml
-from conftest import CRS, X0, Y0, audit, grid_roads, write_study
+from conftest import CRS, X0, Y0, audit, grid_roads, set_study_keys, write_study
 
 from healthreach.errors import InputError, ScenarioError, StudyError
 from healthreach.grid import check_grid
@@ -20,14 +20,6 @@ from healthreach.inputs import load_inputs
 from healthreach.messages import render
 from healthreach.scenario.schema import parse_scenario
 from healthreach.study import load_study
-
-
-def _edit(path, **changes):
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data.update(changes)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return path
-
 
 # --- YAML --------------------------------------------------------------------------------------------
 
@@ -73,7 +65,7 @@ def test_nested_duplicate_key_in_a_scenario(tmp_path, small_study):
 
 
 def test_validation_error_echoes_a_short_excerpt(small_study):
-    _edit(small_study, grid_m="9" * 100_000)
+    set_study_keys(small_study, grid_m="9" * 100_000)
     with pytest.raises(StudyError, match=r"grid_m: .*characters\)") as err:
         load_study(small_study)
     assert len(str(err.value)) < 500
@@ -84,14 +76,14 @@ def test_validation_error_echoes_a_short_excerpt(small_study):
 
 @pytest.mark.parametrize("grid_m", [0.001, 5, 2500])
 def test_grid_m_out_of_range_is_refused_by_the_study_file(small_study, grid_m):
-    _edit(small_study, grid_m=grid_m)
+    set_study_keys(small_study, grid_m=grid_m)
     with pytest.raises(StudyError, match=r"study.yaml: grid_m: Input should be (greater|less) than or equal to"):
         load_study(small_study)
 
 
 def test_grid_too_coarse_for_the_study_area_is_refused(small_study):
     # 4 x 4 km at 1,000 m: 16 cells, each deciding 6 % of the people
-    _edit(small_study, grid_m=1000)
+    set_study_keys(small_study, grid_m=1000)
     with pytest.raises(InputError, match=r"study.yaml: grid_m: 1000 m leaves only 16.0 cells in the study area "
                                          r"\(16.0 km²\); at least 100 .* use grid_m 400 or less"):
         load_inputs(load_study(small_study), use_cache=False)
@@ -109,7 +101,7 @@ def test_grid_needing_more_memory_than_the_machine_has_is_refused():
 
 @pytest.mark.parametrize("speed", [-5, 1e6])
 def test_study_speeds_out_of_range_are_refused(small_study, speed):
-    _edit(small_study, speeds_kmh={"village": speed})
+    set_study_keys(small_study, speeds_kmh={"village": speed})
     with pytest.raises(StudyError, match=r"speeds_kmh: .*0 \(no driving\) to 200 km/h, got village"):
         load_study(small_study)
 
@@ -200,7 +192,7 @@ def test_null_road_geometries_and_bad_speeds_are_counted(small_study):
     roads.loc[[3, 4], "speed"] = ["-30", "0"]
     roads.loc[5, "geometry"] = None
     roads.to_file(small_study.parent / "roads.gpkg", layer="roads")
-    _edit(small_study, roads={"path": "roads.gpkg", "speed_column": "speed"})
+    set_study_keys(small_study, roads={"path": "roads.gpkg", "speed_column": "speed"})
     inputs = load_inputs(load_study(small_study), use_cache=False)
     notes = "\n".join(map(str, inputs.warnings))
     assert "1 road rows without geometry (null or empty) were dropped (rows 6)" in notes
@@ -265,7 +257,7 @@ def test_coordinates_far_outside_the_crs_area_of_use_are_named(small_study):
 
 
 def test_facility_table_in_a_projected_crs_with_degrees_is_named(small_study):
-    _edit(small_study, facilities={"path": "facilities.csv", "crs": "EPSG:4545"})
+    set_study_keys(small_study, facilities={"path": "facilities.csv", "crs": "EPSG:4545"})
     with pytest.raises(InputError, match=r"facilities.csv \(facilities.crs\): the facility table's .* like "
                                          r"longitudes/latitudes"):
         load_inputs(load_study(small_study), use_cache=False)
