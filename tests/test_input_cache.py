@@ -151,18 +151,25 @@ def test_a_cache_folder_that_cannot_be_written_only_loses_the_cache(small_study,
 def test_the_audit_reads_the_kept_inputs_and_no_cache_reads_every_file(small_study, tmp_path):
     cache = tmp_path / "cache"
 
-    def audit(*options: str) -> pd.DataFrame:
+    def audit(*options: str) -> tuple[list[str], str]:
+        """The facility names of facilities.csv and the map's HTML of one audit, map drawn."""
         out = tmp_path / f"out{len(list(tmp_path.glob('out*')))}"
-        result = CliRunner().invoke(cli, ["audit", str(small_study), "--out", str(out), "--no-map",
+        result = CliRunner().invoke(cli, ["audit", str(small_study), "--out", str(out), "--offline",
                                           "--cache-dir", str(cache), "--lang", "en", *options])
         assert result.exit_code == 0, result.output
-        return pd.read_csv(out / "facilities.csv", encoding="utf-8-sig")
+        names = pd.read_csv(out / "facilities.csv", encoding="utf-8-sig")["name"].tolist()
+        return names, (out / "map.html").read_text(encoding="utf-8")
 
-    assert audit()["name"].tolist() == ["城东社区卫生服务中心", "白云镇中心卫生院"]
+    names, _ = audit()
+    assert names == ["城东社区卫生服务中心", "白云镇中心卫生院"]
     (entry,) = (cache / input_cache.FOLDER).glob("*.pickle")
     kept = input_cache.read(entry)
     assert kept is not None
     kept.facilities.loc[0, "name"] = "read from the cache"  # marks the kept entry: a real run never alters it
     input_cache.write(entry, kept)
-    assert audit()["name"].tolist()[0] == "read from the cache"  # a second run reads the entry, not the files
-    assert audit("--no-cache")["name"].tolist()[0] == "城东社区卫生服务中心"  # --no-cache reads every file
+    names, page = audit()
+    assert names[0] == "read from the cache"  # a second run reads the entry, not the files
+    assert "read from the cache" in page  # and its map shows what it read
+    names, page = audit("--no-cache")
+    assert names[0] == "城东社区卫生服务中心"  # --no-cache reads every file
+    assert "read from the cache" not in page
