@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+from healthreach.memory import HUGEPAGE_ENV
+
+os.environ.setdefault(HUGEPAGE_ENV, "0")  # as the command line does, for this process and every command run here
 
 import geopandas as gpd
 import numpy as np

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
+from healthreach.memory import HUGEPAGE_ENV
 from healthreach.study import DEMO_STUDY
 
 # libraries that take tenths of a second each to import; none is needed to parse a command line
@@ -54,3 +56,30 @@ def test_an_audit_without_a_map_loads_no_map_library_nor_unused_readers(tmp_path
     # no map; roads from a GeoPackage (not OpenStreetMap XML or GraphML); xlsxwriter, not openpyxl, writes audit.xlsx
     assert {"folium", "branca", "networkx", "osmnx", "dask", "openpyxl"} & loaded == set()
     assert "xlsxwriter" in loaded
+
+
+def numpy_hugepages_in_command(env_value: str | None) -> str:
+    """Whether numpy uses 2 MiB pages ("True"/"False") in a ``healthreach --version`` process whose
+    ``NUMPY_MADVISE_HUGEPAGE`` is ``env_value`` (None: unset), read as the command exits.
+    """
+    probe = ("import atexit, sys\n"
+             "def report():\n"
+             "    from numpy._core.multiarray import _set_madvise_hugepage\n"
+             "    print(_set_madvise_hugepage(False))\n"
+             "atexit.register(report)\n"
+             "sys.argv = ['healthreach', '--version']\n"
+             "from healthreach.cli import main\n"
+             "main()\n")
+    env = {k: v for k, v in os.environ.items() if k != HUGEPAGE_ENV}
+    if env_value is not None:
+        env[HUGEPAGE_ENV] = env_value
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False,  # noqa: S603
+                          env=env)  # this interpreter, our own probe
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def test_the_command_line_asks_numpy_for_small_pages_unless_told_otherwise():
+    assert numpy_hugepages_in_command(None) == "False"
+    assert numpy_hugepages_in_command("1") == "True"
+    assert numpy_hugepages_in_command("0") == "False"

@@ -10,10 +10,12 @@ from __future__ import annotations
 # Each subcommand module adds its command to `cli` when imported.
 from healthreach.cli import audit, batch, scenario, serve, suggest  # noqa: F401  imported for the commands they register
 from healthreach.cli.app import UserError, cli, console
+from healthreach.memory import prefer_small_pages
 
 __all__ = ["UserError", "cli", "console", "main"]
 
 
 def main() -> None:
     """Console entry point."""
+    prefer_small_pages()  # before a command imports numpy
     cli()
