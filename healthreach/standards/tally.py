@@ -17,19 +17,22 @@ from healthreach.inputs import Cells
 
 
 @njit(cache=True)
-def _people_by_township(cells, township, people, values, n):  # pragma: no cover - compiled
-    """``out[t, j]``: the sum of ``people[c] * values[j, c]`` over the listed cells ``c`` of township ``t``.
-
-    ``values`` holds one row per column, one entry per listed cell. Each sum
-    adds its cells in the order given, as ``np.bincount`` does; the columns
-    are the inner loop, so their sums run side by side.
+def _add_by_township(cells, township, people, value, out, column):  # pragma: no cover - compiled
+    """Add ``people[i] * value[cells[i]]`` to ``out[township[i], column]`` for each listed cell, in the order
+    listed (as ``np.bincount`` adds them). ``value`` has one entry per study-area cell (bool or number).
     """
-    k = values.shape[0]
-    out = np.zeros((n, k))
-    for c in range(len(cells)):
-        t, p = township[c], people[c]
-        for j in range(k):
-            out[t, j] += p * values[j, c]
+    for i in range(len(cells)):
+        out[township[i], column] += people[i] * value[cells[i]]
+
+
+def people_by_township(cells: np.ndarray, township: np.ndarray, people: np.ndarray, values: list[np.ndarray],
+                       n: int) -> np.ndarray:
+    """``out[t, j]``: the sum of ``people[i] * values[j][cells[i]]`` over the listed cells ``i`` of township
+    ``t`` (``n`` townships), one pass per value and no copy of the values.
+    """
+    out = np.zeros((n, len(values)))
+    for j, value in enumerate(values):
+        _add_by_township(cells, township, people, np.asarray(value), out, j)
     return out
 
 
@@ -63,8 +66,7 @@ class CellWeights:
         people, urban = cells.people, cells.urban
         populated = np.flatnonzero(people != 0)
         pop_town, pop_people = town[populated], people[populated]
-        by_area = _people_by_township(populated, pop_town, pop_people,
-                                      np.stack([urban[populated], ~urban[populated]]).astype(float), n_townships)
+        by_area = people_by_township(populated, pop_town, pop_people, [urban, ~urban], n_townships)
         return cls(populated, pop_town, pop_people, np.bincount(town, weights=people, minlength=n_townships),
                    np.bincount(town, minlength=n_townships), {"urban": by_area[:, 0], "rural": by_area[:, 1]},
                    float(people.sum()), {"urban": float(people[urban].sum()), "rural": float(people[~urban].sum())})
@@ -86,11 +88,8 @@ class Tally:
     def build(cls, weights: CellWeights, values: dict[str, np.ndarray]) -> Tally:
         """Sum every value (one entry per study-area cell) over all cells."""
         w = weights
-        names = list(values)
-        stacked = np.stack([np.asarray(values[n])[w.populated] for n in names]).astype(float) if names \
-            else np.zeros((0, len(w.populated)))
-        return cls(w, names, _people_by_township(w.populated, w.populated_township, w.populated_people, stacked,
-                                                 len(w.township_people)))
+        return cls(w, list(values), people_by_township(w.populated, w.populated_township, w.populated_people,
+                                                       list(values.values()), len(w.township_people)))
 
     def with_sums(self, sums: np.ndarray) -> Tally:
         """A tally of the same columns with other sums (rounding residues settled, see :func:`settle`)."""
