@@ -257,15 +257,19 @@ class Evaluation:
         sources = study.own if facilities is study.facilities else study.sources(facilities)
         surf = surfaces(inputs.network, study.needs, sources.member, sources.attached)
         kmh = inputs.profile.travel.access_kmh
-        root: dict[Key, tuple[np.ndarray, np.ndarray]] = {
-            need: point_cost(inputs.network, surf[need], study.access[need.mode], kmh) for need in study.needs}
         cells = inputs.cells
+        state = CellState.filled(study.keys, len(cells.people))  # each key's values computed into its row
+        into = dict(zip(study.keys, state.rows(), strict=True))
+        for need in study.needs:
+            point_cost(inputs.network, surf[need], study.access[need.mode], kmh, out=into[need])
         line_m = {}
         for group, radii in study.line_radii.items():
             dist, _ = nearest_site(cells.x, cells.y, *_sites(sources, group))
             line_m[group] = np.where(dist <= radii[-1], dist, np.inf)
-            root[("line", group)] = (banded(line_m[group], radii), np.full(len(dist), -1))
-        state = CellState.of({key: root[key] for key in study.keys})
+            cost, row = into[("line", group)]
+            cost[:], row[:] = banded(line_m[group], radii), -1
+        state = state.read_only()
+        root = dict(zip(study.keys, state.rows(), strict=True))
         view = study.view(root)
         values = {k: v for s in study.standards for k, v in s.values(view).items()}
         tally = Tally.build(study.weights, values)

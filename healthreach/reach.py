@@ -130,8 +130,10 @@ def nearest_facility(net: Network, at: Attachment, mode: str, weight: str = "tim
     return Surface(mode, weight, direction, cost[:n], facility, at, rows)
 
 
-def point_cost(net: Network, surface: Surface, at: Attachment, access_kmh: float) -> tuple[np.ndarray, np.ndarray]:
-    """Cost and nearest facility's row for points attached at ``at``.
+def point_cost(net: Network, surface: Surface, at: Attachment, access_kmh: float,
+               out: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Cost and nearest facility's row for points attached at ``at`` (written into ``out``'s two arrays, one
+    entry per point, when given).
 
     Time surfaces add the off-road leg walked at ``access_kmh`` (seconds);
     length surfaces add the leg's straight-line length (metres). The road
@@ -150,7 +152,10 @@ def point_cost(net: Network, surface: Surface, at: Attachment, access_kmh: float
         road[point[better]] = direct[better]
         facility[point[better]] = row[better]
     leg = at.leg_m / (access_kmh / 3.6) if surface.weight == "time" else at.leg_m
-    return leg + road, np.where(np.isfinite(road), facility, -1)
+    cost, row = (np.empty(len(road)), np.empty(len(road), np.int64)) if out is None else out
+    np.add(leg, road, out=cost)
+    np.copyto(row, np.where(np.isfinite(road), facility, -1))
+    return cost, row
 
 
 def same_segment(net: Network, surface: Surface, at: Attachment) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -96,13 +96,21 @@ class CellState:
     over_row: np.ndarray
 
     @classmethod
-    def of(cls, values: Mapping[Key, tuple[np.ndarray, np.ndarray]]) -> CellState:
-        """The state of a baseline: per key its (cost, row) at every cell; no cell differing."""
-        cost = np.stack([c for c, _ in values.values()]).astype(float)
-        row = np.stack([r for _, r in values.values()]).astype(np.int64)
-        cost.flags.writeable = row.flags.writeable = False
-        return cls(tuple(values), cost, row, np.zeros(len(values) + 1, np.int64), np.zeros(0, np.int64),
-                   np.zeros(0), np.zeros(0, np.int64))
+    def filled(cls, keys: Sequence[Key], n_cells: int) -> CellState:
+        """A baseline's state whose values are still to be written, key by key, into :meth:`rows` (then call
+        :meth:`read_only`).
+        """
+        return cls(tuple(keys), np.empty((len(keys), n_cells)), np.empty((len(keys), n_cells), np.int64),
+                   np.zeros(len(keys) + 1, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
+
+    def rows(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each key's (cost, row) at every cell: views of the baseline's arrays."""
+        return [(self.cost[k], self.row[k]) for k in range(len(self.keys))]
+
+    def read_only(self) -> CellState:
+        """The state itself, its baseline arrays made read-only (every evaluation changed from it shares them)."""
+        self.cost.flags.writeable = self.row.flags.writeable = False
+        return self
 
     @property
     def n_cells(self) -> int:
