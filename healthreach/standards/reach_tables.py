@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from healthreach.bounded_search import SiteSearch
 from healthreach.incremental import CellIndex
@@ -111,19 +112,17 @@ class ReachTables:
         search = self.site_search(mode)
         with search.costs(int(u[0]), float(cost_u[0]), int(v[0]), float(cost_v[0]), limit_s) as reached:
             node = search.node_cost  # seconds from each node to the site; inf where neither search reached
-            cells = index.cells_near(reached[node[reached] <= limit_s], site.seg)
-            cells = cells[self.populated[cells]]
-            if len(cells) == 0:
-                return np.zeros(0, np.int64), np.zeros(0)
-            # point_cost's sums, term for term, from the cells' parts kept per mode
+            near = index.cells_near(reached[node[reached] <= limit_s], site.seg)
             cell_u, cell_v, to_u, to_v, leg_s = self.cell_parts(mode)
-            seconds = leg_s[cells] + np.minimum(to_u[cells] + node[cell_u[cells]], to_v[cells] + node[cell_v[cells]])
+            cells, seconds = _via_ends(near, self.populated, cell_u, cell_v, to_u, to_v, leg_s, node, index.at.seg,
+                                       int(site.seg[0]), float(limit_s))
             own = np.flatnonzero(index.at.seg[cells] == site.seg[0])  # may reach it along the segment itself
             if len(own):
                 surface = Surface(mode, "time", "to", node, search.node_row, site, np.zeros(1, np.int64))
                 seconds[own], _ = point_cost(net, surface, index.at[cells[own]], self.access_kmh)
-        keep = seconds <= limit_s
-        return cells[keep].astype(np.int64), seconds[keep]
+                keep = seconds <= limit_s
+                cells, seconds = cells[keep], seconds[keep]
+        return cells, seconds
 
     def cell_parts(self, mode: str) -> tuple[np.ndarray, ...]:
         """Per cell, for patients travelling by ``mode``: its segment's two ends, the seconds from the cell's
@@ -131,3 +130,23 @@ class ReachTables:
         """
         legs = self.cell_index[mode].legs(self.net, mode, "time", "to", self.access_kmh)
         return legs.u, legs.v, legs.to_u, legs.to_v, legs.leg
+
+
+@njit(cache=True)
+def _via_ends(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not objects
+        cells, populated, cell_u, cell_v, to_u, to_v, leg_s, node, cell_seg, seg, limit_s):  # pragma: no cover
+    """The populated ``cells`` (in their order) within ``limit_s`` seconds via an end of their segment, or on
+    segment ``seg``, and those seconds: ``leg_s + min(to_u + node[u], to_v + node[v])``, the sums of
+    :func:`healthreach.reach.point_cost` term for term, in one pass with no array of every cell.
+    """
+    out = np.empty(len(cells), np.int64)
+    seconds = np.empty(len(cells))
+    n = 0
+    for c in cells:
+        if not populated[c]:
+            continue
+        s = leg_s[c] + min(to_u[c] + node[cell_u[c]], to_v[c] + node[cell_v[c]])
+        if s <= limit_s or cell_seg[c] == seg:
+            out[n], seconds[n] = c, s
+            n += 1
+    return out[:n], seconds[:n]
