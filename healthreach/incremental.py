@@ -195,6 +195,7 @@ class CellIndex:
     start: np.ndarray       # order[start[s]:start[s + 1]] are the cells of segment s
     node_segs: np.ndarray   # segments sorted by end node (each segment twice)
     node_start: np.ndarray  # node_segs[node_start[v]:node_start[v + 1]] are the segments at node v
+    marked: np.ndarray      # per segment, scratch of cells_near: False between calls
     built_legs: dict[tuple[str, str], CellLegs] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -206,7 +207,7 @@ class CellIndex:
         ends = np.r_[net.tail[:m], net.head[:m]]
         by_node = np.argsort(ends, kind="stable")
         node_start = np.searchsorted(ends[by_node], np.arange(net.n_nodes + 1))
-        return cls(at, order, start, np.r_[np.arange(m), np.arange(m)][by_node], node_start)
+        return cls(at, order, start, np.r_[np.arange(m), np.arange(m)][by_node], node_start, np.zeros(m, bool))
 
     def legs(self, net: Network, mode: str, weight: str, direction: str, access_kmh: float) -> CellLegs:
         """Every cell's legs for a weight and direction on this index's mode (built once)."""
@@ -217,29 +218,44 @@ class CellIndex:
 
     def cells_near(self, nodes: np.ndarray, segments: np.ndarray) -> np.ndarray:
         """Cells on a segment that ends at one of ``nodes`` or is one of ``segments`` (distinct), segment after
-        segment in ascending order.
+        segment in ascending order. Work is in proportion to the segments found, not to the network.
         """
         return _cells_near(self.node_start, self.node_segs, self.start, self.order, np.asarray(nodes, np.int64),
-                           np.asarray(segments, np.int64))
+                           np.asarray(segments, np.int64), self.marked)
 
 
 @njit(cache=True)
-def _cells_near(node_start, node_segs, start, order, nodes, segments):  # pragma: no cover - compiled
+def _cells_near(node_start, node_segs, start, order, nodes, segments, marked):  # pragma: no cover - compiled
     """:meth:`CellIndex.cells_near` in compiled code: the distinct segments at ``nodes`` and ``segments``,
     ascending, then their cells.
+
+    ``marked`` (per segment) is False everywhere on entry and on return. The
+    segments found come out ascending by a scan of ``marked`` between the
+    least and the greatest where that span is short (segments numbered
+    near each other), else by sorting them.
     """
-    marked = np.zeros(len(start) - 1, np.bool_)
     bound = len(segments)
     for v in nodes:
         bound += node_start[v + 1] - node_start[v]
     segs = np.empty(bound, np.int64)
-    m = 0
+    m, lo, hi = 0, len(marked), -1
     for s in np.concatenate((node_segs[_ranges(node_start, nodes)], segments)):
         if not marked[s]:
             marked[s] = True
             segs[m] = s
             m += 1
-    segs = np.sort(segs[:m])
+            lo, hi = min(lo, s), max(hi, s)
+    if hi - lo < 16 * m:
+        m = 0
+        for s in range(lo, hi + 1):
+            if marked[s]:
+                segs[m] = s
+                m += 1
+    else:
+        segs[:m] = np.sort(segs[:m])
+    segs = segs[:m]
+    for s in segs:
+        marked[s] = False
     return order[_ranges(start, segs)]
 
 

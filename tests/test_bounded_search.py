@@ -1,0 +1,170 @@
+"""The compiled bounded Dijkstra (healthreach.bounded_search) against scipy's, and the per-facility pairs it gives.
+
+The reference is ``scipy.sparse.csgraph.dijkstra(graph, indices=s,
+limit=...)``: on random graphs with tied weights, edges of ``MIN_WEIGHT``,
+nodes at exactly the limit, unreachable parts and both directions, the
+costs must be equal bit for bit, and the scratch arrays ``inf`` (and -1)
+again after every search. The pairs of :class:`ReachTables` are compared,
+exactly, with the whole-network computation they replace (scipy from both
+ends of the site's segment, combined over every node), on the demo county
+and on a generated study.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import sparse
+from scipy.sparse.csgraph import dijkstra
+
+from benchmarks import synth
+from healthreach.bounded_search import BoundedDijkstra, SiteSearch
+from healthreach.network import MIN_WEIGHT
+from healthreach.reach import Surface, point_cost, source_seeds
+from healthreach.standards.reach_tables import ReachTables
+
+TINY = synth.Size("tiny", 11, 8)  # a 2 x 2 km generated study: 400 cells, 8 facilities
+
+
+def random_graph(rng: np.random.Generator, n: int, m: int, tied: bool) -> sparse.csr_matrix:
+    """A directed graph of ``n`` nodes and up to ``m`` edges, weights > 0 (a few of ``MIN_WEIGHT``); ``tied``:
+    a few distinct weights, so many paths cost the same. Nodes at the end are often unreachable.
+    """
+    tail, head = rng.integers(0, n, m), rng.integers(0, max(n - 3, 1), m)  # the last nodes have no edge in
+    if tied:
+        w = rng.choice([MIN_WEIGHT, 0.1, 0.2, 0.3, 1.0, 2.0], m)
+    else:
+        w = rng.random(m) * 100 + MIN_WEIGHT
+        w[rng.random(m) < 0.05] = MIN_WEIGHT
+    graph = sparse.coo_matrix((w, (tail, head)), shape=(n, n)).tocsr()
+    graph.sum_duplicates()
+    return graph
+
+
+def dense(nodes: np.ndarray, cost: np.ndarray, n: int) -> np.ndarray:
+    out = np.full(n, np.inf)
+    out[nodes] = cost
+    return out
+
+
+@pytest.mark.parametrize("tied", [True, False])
+def test_costs_equal_scipy_with_a_limit_on_random_graphs(tied):
+    rng = np.random.default_rng(7 if tied else 8)
+    for _ in range(150):
+        n = int(rng.integers(2, 400))
+        graph = random_graph(rng, n, int(rng.integers(1, 4 * n)), tied)
+        for g in (graph, graph.T.tocsr()):  # both directions
+            search = BoundedDijkstra(g)
+            ref_all = dijkstra(g, directed=True, indices=np.arange(n))
+            for s in rng.integers(0, n, 4):
+                finite = ref_all[s][np.isfinite(ref_all[s])]
+                # no limit, a limit some node is reached at exactly, and one between the reached costs
+                for limit in (np.inf, float(rng.choice(finite)), float(rng.choice(finite)) * 0.7):
+                    nodes, cost = search.within(int(s), limit)
+                    ref = dijkstra(g, directed=True, indices=int(s), limit=limit)
+                    assert len(np.unique(nodes)) == len(nodes)
+                    np.testing.assert_array_equal(dense(nodes, cost, n), ref)
+                    assert np.isinf(search.scratch).all()
+
+
+def test_a_node_at_exactly_the_limit_counts():
+    # 0 -> 1 -> 2 costs 0.1 + 0.2 (0.30000000000000004 in floating point), 0 -> 3 costs 0.3
+    graph = sparse.csr_matrix((np.array([0.1, 0.2, 0.3]), (np.array([0, 1, 0]), np.array([1, 2, 3]))), shape=(4, 4))
+    search = BoundedDijkstra(graph)
+    for limit in (0.1 + 0.2, 0.3, 0.2999):
+        nodes, cost = search.within(0, limit)
+        np.testing.assert_array_equal(dense(nodes, cost, 4), dijkstra(graph, indices=0, limit=limit))
+    nodes, _ = search.within(0, 0.3)
+    assert sorted(nodes.tolist()) == [0, 1, 3]  # 0.1 + 0.2 > 0.3: node 2 is out
+    nodes, _ = search.within(0, 0.1 + 0.2)
+    assert sorted(nodes.tolist()) == [0, 1, 2, 3]
+    nodes, cost = search.within(2, 5.0)  # nothing leaves node 2
+    assert nodes.tolist() == [2]
+    assert cost.tolist() == [0.0]
+
+
+def test_a_site_search_combines_both_ends_as_the_whole_network_arrays_do():
+    rng = np.random.default_rng(3)
+    for _ in range(100):
+        n = int(rng.integers(2, 300))
+        graph = random_graph(rng, n, int(rng.integers(1, 4 * n)), bool(rng.random() < 0.5))
+        site = SiteSearch(graph)
+        for _ in range(4):
+            u, v = (int(x) for x in rng.integers(0, n, 2))
+            start_u, start_v = (float(rng.choice([0.0, MIN_WEIGHT, rng.random() * 50, np.inf])) for _ in range(2))
+            limit = float(rng.choice([30.0, 100.0, np.inf]))
+            dist = dijkstra(graph, directed=True, indices=np.array([u, v]), limit=limit)
+            expected = np.minimum(start_u + dist[0], start_v + dist[1])
+            with site.costs(u, start_u, v, start_v, limit) as reached:
+                assert len(np.unique(reached)) == len(reached)
+                np.testing.assert_array_equal(np.sort(reached), np.flatnonzero(np.isfinite(expected)))
+                np.testing.assert_array_equal(site.node_cost, expected)
+                np.testing.assert_array_equal(site.node_row, np.where(np.isfinite(expected), 0, -1))
+            assert np.isinf(site.node_cost).all()
+            assert (site.node_row == -1).all()
+            assert np.isinf(site.search.scratch).all()
+
+
+def test_the_scratch_arrays_are_reset_when_the_block_raises():
+    graph = sparse.csr_matrix((np.ones(2), (np.array([0, 1]), np.array([1, 2]))), shape=(3, 3))
+    site = SiteSearch(graph)
+    seen = []
+
+    def fail_inside() -> None:
+        with site.costs(0, 0.0, 2, 0.0, 10.0) as reached:
+            seen.extend(reached.tolist())
+            raise KeyError(0)
+    with pytest.raises(KeyError):
+        fail_inside()
+    assert sorted(seen) == [0, 1, 2]
+    assert np.isinf(site.node_cost).all()
+    assert (site.node_row == -1).all()
+
+
+def whole_network_pairs(reach: ReachTables, mode: str, site, limit_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """One site's (cells, seconds) computed over whole-network arrays with scipy, as the searches were before
+    the bounded search.
+    """
+    net, index = reach.net, reach.cell_index[mode]
+    u, v, cost_u, cost_v = source_seeds(net, mode, "time", "to", site)
+    graph = net.graph(mode, "time", reverse=True)
+    dist = dijkstra(graph, directed=True, indices=np.array([u[0], v[0]]), limit=limit_s)
+    node = np.minimum(cost_u[0] + dist[0], cost_v[0] + dist[1])
+    cells = index.cells_near(np.flatnonzero(node <= limit_s), site.seg)
+    cells = cells[reach.populated[cells]]
+    if len(cells) == 0:
+        return np.zeros(0, np.int64), np.zeros(0)
+    cell_u, cell_v, to_u, to_v, leg_s = reach.cell_parts(mode)
+    seconds = leg_s[cells] + np.minimum(to_u[cells] + node[cell_u[cells]], to_v[cells] + node[cell_v[cells]])
+    own = np.flatnonzero(index.at.seg[cells] == site.seg[0])
+    if len(own):
+        surface = Surface(mode, "time", "to", node, np.where(np.isfinite(node), 0, -1), site, np.zeros(1, np.int64))
+        seconds[own], _ = point_cost(net, surface, index.at[cells[own]], reach.access_kmh)
+    keep = seconds <= limit_s
+    return cells[keep].astype(np.int64), seconds[keep]
+
+
+def assert_pairs_as_before(evaluation, limits_s: tuple[float, ...]) -> int:
+    """Every facility's pairs, walking and driving, at each limit, equal the whole-network computation's."""
+    whole = evaluation.whole
+    fresh = ReachTables(whole.reach.net, whole.reach.cell_index, whole.reach.access_kmh, whole.reach.populated)
+    compared = 0
+    for mode in ("drive", "walk"):
+        at = whole.attached[mode]
+        for row in range(len(at)):
+            for limit in limits_s:
+                cells, seconds = fresh.one(mode, at[np.array([row])], limit)
+                ref_cells, ref_seconds = whole_network_pairs(fresh, mode, at[np.array([row])], limit)
+                np.testing.assert_array_equal(cells, ref_cells)
+                np.testing.assert_array_equal(seconds, ref_seconds)  # bit for bit
+                compared += len(cells)
+    return compared
+
+
+def test_pairs_equal_the_whole_network_computation_on_the_demo(demo_audit):
+    assert assert_pairs_as_before(demo_audit, (600.0, 1800.0)) > 100_000
+
+
+def test_pairs_equal_the_whole_network_computation_on_a_generated_study(tmp_path):
+    study = synth.open_generated(TINY, tmp_path, seed=5)
+    assert assert_pairs_as_before(study.baseline(), (120.0, 600.0, 1800.0)) > 1_000
