@@ -39,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import user_environment
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "process.json"
 DEMO_SCENARIO = ROOT / "scenarios" / "new-community-health-centre-county-seat.yaml"
@@ -118,7 +120,7 @@ def measure(repeats: int, sizes: list[str], peer: Path | None = None, cache: Pat
     """
     with tempfile.TemporaryDirectory() as tmp:
         out, cache = Path(tmp) / "out", cache or Path(tmp) / "cache"
-        env = {**os.environ, "HEALTHREACH_CACHE": str(cache)}
+        env = user_environment(HEALTHREACH_CACHE=str(cache))  # each command sets its own memory defaults
         commands = cases(out, sizes, cache)
         # the peer runs in its own folder, so that its interpreter imports its own package
         peers = cases(Path(tmp) / "peer", sizes, cache, peer_python(peer)) if peer else {}
