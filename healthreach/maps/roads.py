@@ -7,11 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
+import pandas as pd
 import shapely
 
 from healthreach.maps.assets import feature_collection
 from healthreach.maps.base import to_display
+from healthreach.maps.merge import merge_lines
 from healthreach.maps.road_store import RoadStore
 
 ROAD_SIMPLIFY_M = 15.0  # Douglas-Peucker tolerance of the drawn road centre lines, metres
@@ -36,14 +37,13 @@ def road_layer(lines: gpd.GeoDataFrame, classes: set[str], inside: bool, datum: 
 
 def draw_road_layer(lines: gpd.GeoDataFrame, classes: set[str], inside: bool, datum: str,
                     simplify_m: float) -> dict:
-    """:func:`road_layer` computed: per class present (sorted by name), one line-merged geometry of its lines,
-    simplified by ``simplify_m`` metres (topology not kept), in ``datum`` display coordinates.
+    """:func:`road_layer` computed: per class present (sorted by name), one geometry of its lines merged where
+    exactly two meet (:func:`healthreach.maps.merge.merge_lines`, as ``shapely.line_merge``), simplified by
+    ``simplify_m`` metres (topology not kept), in ``datum`` display coordinates.
     """
     part = lines[lines["road_class"].isin(list(classes)).to_numpy() == inside]
-    geoms, names = [], []
-    for cls, group in part.groupby("road_class"):
-        merged = shapely.line_merge(shapely.multilinestrings(group.geometry.to_numpy()))
-        geoms.append(shapely.simplify(merged, simplify_m, preserve_topology=False))
-        names.append(str(cls))
-    frame = gpd.GeoDataFrame({"road_class": names}, geometry=np.asarray(geoms, dtype=object), crs=lines.crs)
+    codes, names = pd.factorize(part["road_class"], sort=True)
+    merged = merge_lines(part.geometry.to_numpy(), codes)
+    geoms = shapely.simplify(merged, simplify_m, preserve_topology=False)
+    frame = gpd.GeoDataFrame({"road_class": [str(n) for n in names]}, geometry=geoms, crs=lines.crs)
     return feature_collection(to_display(frame, datum))
