@@ -83,13 +83,23 @@ def test_a_group_of_one_point_lines_only_is_empty():
     assert got[1].equals_exact(lines[1], 0)
 
 
-@pytest.mark.parametrize("network", ["grid", "demo"])
+def unclassed_grid() -> gpd.GeoDataFrame:
+    """The street grid with a few lines of no class (not drawn)."""
+    roads = grid_roads()
+    roads.loc[roads.index[:7], "road_class"] = None
+    return roads
+
+
+@pytest.mark.parametrize("network", ["grid", "unclassed", "demo"])
 @pytest.mark.parametrize("inside", [True, False], ids=["major", "minor"])
 def test_the_maps_road_features_draw_what_geos_merging_drew(request, network, inside):
     """The road layer as the maps drew it with ``shapely.line_merge`` per class: the same classes, each the
     same lines point for point and in the same order (decoded from the page's encoding).
     """
-    roads = grid_roads() if network == "grid" else request.getfixturevalue("demo_inputs").network.lines
+    if network == "demo":
+        roads = request.getfixturevalue("demo_inputs").network.lines
+    else:
+        roads = grid_roads() if network == "grid" else unclassed_grid()
     part = roads[roads["road_class"].isin(list(MAJOR_ROADS)).to_numpy() == inside]
     names, geoms = [], []
     for cls, group in part.groupby("road_class"):

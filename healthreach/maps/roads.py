@@ -43,7 +43,8 @@ def draw_road_layer(lines: gpd.GeoDataFrame, classes: set[str], inside: bool, da
     """
     part = lines[lines["road_class"].isin(list(classes)).to_numpy() == inside]
     codes, names = pd.factorize(part["road_class"], sort=True)
-    merged = merge_lines(part.geometry.to_numpy(), codes)
+    classed = codes >= 0  # a line with no class (-1) is not drawn
+    merged = merge_lines(part.geometry.to_numpy()[classed], codes[classed])
     geoms = shapely.simplify(merged, simplify_m, preserve_topology=False)
     frame = gpd.GeoDataFrame({"road_class": [str(n) for n in names]}, geometry=geoms, crs=lines.crs)
     return feature_collection(to_display(frame, datum))
