@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 import shapely
 
-from healthreach.cache import code_digest, save_npz
+from healthreach.cache import code_digest, keep_npz, read_npz
 from healthreach.grid import Grid
 
 log = logging.getLogger(__name__)
@@ -47,15 +45,14 @@ class BandStore:
     def read(self, key: tuple) -> tuple[np.ndarray, np.ndarray] | None:
         """(bands present, their geometries) of the layer ``key``, or None when it is not kept (or unreadable)."""
         path = self.path(key)
-        if not path.is_file():
+        z = read_npz(path, "band layer")
+        if z is None:
             return None
         try:
-            with np.load(path, allow_pickle=False) as z:
-                present, wkb, ends = z["present"], z["wkb"].tobytes(), z["ends"]
+            present, wkb, ends = z["present"], z["wkb"].tobytes(), z["ends"]
             starts = np.concatenate([[0], ends])[:-1]
             geoms = shapely.from_wkb([wkb[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)])
-        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error,
-                shapely.errors.GEOSException) as exc:
+        except (KeyError, ValueError, shapely.errors.GEOSException) as exc:
             log.warning("band layer cache %s not read (%s)", path, exc)
             return None
         if len(geoms) != len(present):
@@ -67,8 +64,5 @@ class BandStore:
         """Keep the layer ``key`` (written atomically; a failure to write is only logged)."""
         blobs = [bytes(b) for b in shapely.to_wkb(geoms)] if len(geoms) else []
         ends = np.cumsum([len(b) for b in blobs], dtype=np.int64)
-        try:
-            save_npz(self.path(key), present=np.asarray(present, np.int64),
-                     wkb=np.frombuffer(b"".join(blobs), np.uint8), ends=ends)
-        except OSError as exc:
-            log.warning("band layer cache not written (%s)", exc)
+        keep_npz(self.path(key), "band layer", present=np.asarray(present, np.int64),
+                 wkb=np.frombuffer(b"".join(blobs), np.uint8), ends=ends)

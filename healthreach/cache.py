@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from healthreach.outputs import clean_stale, write_atomic
 
+log = logging.getLogger(__name__)
 CACHE_ENV = "HEALTHREACH_CACHE"  # the one environment variable that moves the cache root
 
 
@@ -118,3 +122,27 @@ def save_npz(path: Path, **arrays: np.ndarray) -> None:
             np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy's stub reads **kwds as allow_pickle
 
     write_atomic(path, write)
+
+
+def read_npz(path: Path, what: str) -> dict[str, np.ndarray] | None:
+    """Every array of the cache file ``path``, or None when there is none or it cannot be read (damaged,
+    truncated, not an npz): an unreadable entry counts as absent, with a warning naming ``what`` it holds.
+    """
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {name: z[name] for name in z.files}
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+        log.warning("%s cache %s not read (%s)", what, path, exc)
+        return None
+
+
+def keep_npz(path: Path, what: str, **arrays: np.ndarray) -> None:
+    """:func:`save_npz`, for an entry the program can do without: a failure to write (a read-only or full
+    cache) is only logged, naming ``what`` the entry holds.
+    """
+    try:
+        save_npz(path, **arrays)
+    except OSError as exc:
+        log.warning("%s cache not written (%s)", what, exc)

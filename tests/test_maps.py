@@ -197,6 +197,27 @@ def test_value_encoding_matches_the_published_polyline_example():
     assert assets.decode_values(assets.encode_values(np.array(deltas))) == deltas
 
 
+def test_value_encoding_matches_a_plain_polyline_encoder_on_every_size_of_value():
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+    def plain(value: int) -> str:
+        z = (value << 1) ^ (value >> 63) if value >= 0 else ((value << 1) ^ -1) & (2**64 - 1)
+        out = ""
+        while z >= 32:
+            out += alphabet[(z & 31) + 32]
+            z >>= 5
+        return out + alphabet[z]
+    rng = np.random.default_rng(5)
+    values = np.concatenate([rng.integers(-2**40, 2**40, 2000), rng.integers(-40, 40, 2000),
+                             [0, -1, 1, 15, 16, -16, -17, 2**62, -2**62, 2**63 - 1, -2**63]])
+    ends = np.r_[np.sort(rng.choice(np.arange(1, len(values)), 50, replace=False)), len(values)]
+    expected = [plain(int(v)) for v in values]
+    assert assets.encode_values(values) == "".join(expected)
+    starts = np.r_[0, ends[:-1]]
+    assert assets.encode_values(values, ends) == ["".join(expected[a:b]) for a, b in zip(starts, ends, strict=True)]
+    assert assets.decode_values(assets.encode_values(values[:4000])) == values[:4000].tolist()
+
+
 def test_encoded_geometries_decode_to_the_same_shapes():
     rng = np.random.default_rng(7)
     square = shapely.Polygon([(107.1, 29.1), (107.2, 29.1), (107.2, 29.2), (107.1, 29.1)],

@@ -57,8 +57,8 @@ def force_option(command):
 def cache_option(command):
     """Add ``--cache-dir``: the disk cache root (default ``~/.cache/healthreach``, or ``$HEALTHREACH_CACHE``)."""
     return click.option("--cache-dir", "cache", type=click.Path(file_okay=False, path_type=Path), default=None,
-                        help="Where downloads, road networks, cell attachments, read inputs and band polygons are kept "
-                             "[default: $HEALTHREACH_CACHE, else ~/.cache/healthreach].")(command)
+                        help="Where downloads, road networks, cell attachments, read inputs, band polygons and road "
+                             "layers are kept [default: $HEALTHREACH_CACHE, else ~/.cache/healthreach].")(command)
 
 
 def poster_option(command):

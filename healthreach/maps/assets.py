@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from numba import njit
 
 from healthreach.errors import HealthreachError
 from healthreach.messages import Message
@@ -366,22 +367,39 @@ def encode_values(values: np.ndarray, ends: np.ndarray | None = None) -> str | l
     With ``ends`` (exclusive end index of each run of values), returns one
     string per run, all encoded in one vectorised pass.
     """
-    v = np.asarray(values, dtype=np.int64)
-    z = ((v << 1) ^ (v >> 63)).astype(np.uint64)
-    groups = np.ones(len(z), np.int64)
-    rest = z >> np.uint64(5)
-    while rest.any():
-        groups += rest > 0
-        rest >>= np.uint64(5)
-    k = np.arange(int(groups.max()) if len(z) else 1)
-    chunks = (z[:, None] >> (np.uint64(5) * k.astype(np.uint64))[None, :]) & np.uint64(31)
-    digits = chunks.astype(np.int64) + np.where(k[None, :] < groups[:, None] - 1, 0x20, 0)
-    text = _ALPHABET[digits[k[None, :] < groups[:, None]]].tobytes().decode("ascii")
+    text_bytes, length = _polyline(np.ascontiguousarray(values, dtype=np.int64), _ALPHABET)
+    text = text_bytes.tobytes().decode("ascii")
     if ends is None:
         return text
-    stops = np.concatenate([[0], np.cumsum(groups)])[np.asarray(ends, np.int64)]
+    stops = np.concatenate([[0], np.cumsum(length)])[np.asarray(ends, np.int64)]
     starts = np.concatenate([[0], stops[:-1]])
     return [text[a:b] for a, b in zip(starts.tolist(), stops.tolist(), strict=True)]
+
+
+@njit(cache=True)
+def _polyline(values, alphabet):  # pragma: no cover - compiled
+    """The characters of :func:`encode_values` (bytes of ``alphabet``) and how many each value takes."""
+    length = np.empty(len(values), np.int64)
+    total = 0
+    for i in range(len(values)):
+        z = np.uint64((values[i] << 1) ^ (values[i] >> 63))
+        n = 1
+        while z >= 32:
+            z >>= np.uint64(5)
+            n += 1
+        length[i] = n
+        total += n
+    out = np.empty(total, np.uint8)
+    at = 0
+    for i in range(len(values)):
+        z = np.uint64((values[i] << 1) ^ (values[i] >> 63))
+        while z >= 32:
+            out[at] = alphabet[np.int64(z & np.uint64(31)) + 32]
+            z >>= np.uint64(5)
+            at += 1
+        out[at] = alphabet[np.int64(z)]
+        at += 1
+    return out, length
 
 
 def decode_values(text: str) -> list[int]:

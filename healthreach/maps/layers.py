@@ -16,7 +16,6 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from branca.element import Element
 
 from healthreach.evaluation import Evaluation
@@ -25,6 +24,7 @@ from healthreach.maps.assets import feature_collection
 from healthreach.maps.base import escape, settings, to_display
 from healthreach.maps.legend import add_legend_section, swatch
 from healthreach.maps.placement import label_points
+from healthreach.maps.roads import road_layer
 from healthreach.messages import Message
 from healthreach.standards.e2sfca import E2sfca
 from healthreach.standards.groups import group_id
@@ -64,7 +64,6 @@ _OTHER_ICON = ("dot", "#000000", 10)
 
 
 _SIMPLIFY_M = 40.0        # band and boundary outlines, metres
-_ROAD_SIMPLIFY_M = 15.0   # road centre lines, metres
 
 
 def _people(value: float, lang: str) -> str:
@@ -88,7 +87,8 @@ def _share_column(audit: Evaluation) -> str:
 
 def add_roads(m: folium.Map, audit: Evaluation, minor: bool | None = None, *,
               show_minor: bool | None = None) -> folium.Map:
-    """The road network used for routing, merged per class and simplified (about 15 m).
+    """The road network used for routing, merged per class and simplified (about 15 m), drawn once per
+    network and then read back from the study's disk cache (:func:`healthreach.maps.roads.road_layer`).
 
     Main roads (national, provincial, county, urban arterials and their OSM
     equivalents) are always drawn; ``minor`` roads too unless ``minor=False``.
@@ -101,19 +101,12 @@ def add_roads(m: folium.Map, audit: Evaluation, minor: bool | None = None, *,
     no_tiles = not settings(m).basemap.tiles
     show_minor = no_tiles if show_minor is None else show_minor
     draw_minor = True if minor is None else minor
-    major = lines["road_class"].isin(MAJOR_ROADS).to_numpy()
     for is_major in (False, True):
         if not is_major and not draw_minor:
             continue
-        part = lines[major == is_major]
-        if part.empty:
+        features = road_layer(lines, MAJOR_ROADS, is_major, settings(m).datum, audit.study.cache)
+        if not features["features"]:
             continue
-        geoms, classes = [], []
-        for cls, group in part.groupby("road_class"):
-            merged = shapely.line_merge(shapely.multilinestrings(group.geometry.to_numpy()))
-            geoms.append(shapely.simplify(merged, _ROAD_SIMPLIFY_M, preserve_topology=False))
-            classes.append(str(cls))
-        frame = to_display(gpd.GeoDataFrame({"road_class": classes}, geometry=geoms, crs=lines.crs), m)
 
         def style(feature, is_major=is_major):
             cls = feature["properties"]["road_class"]
@@ -122,7 +115,7 @@ def add_roads(m: folium.Map, audit: Evaluation, minor: bool | None = None, *,
             return {"color": "#5a5a5a" if cls in WIDE_ROADS else "#737373",
                     "weight": 3.0 if cls in WIDE_ROADS else 1.8, "opacity": 0.9}
         key = "layer_roads_major" if is_major else "layer_roads_minor"
-        layer = folium.GeoJson(feature_collection(frame), name=escape(t(key, lang)), style_function=style,
+        layer = folium.GeoJson(features, name=escape(t(key, lang)), style_function=style,
                                interactive=False, show=True if is_major else show_minor).add_to(m)
         line = "border-top:3px solid #5a5a5a" if is_major else "border-top:1px solid #9a9a9a"
         add_legend_section(m, "roads", t("legend_roads", lang),
