@@ -28,6 +28,7 @@ from benchmarks import synth
 from healthreach.inputs import load_inputs
 from healthreach.maps.layers import MAJOR_ROADS
 from healthreach.maps.merge import merge_lines
+from healthreach.maps.road_store import RoadStore
 from healthreach.maps.roads import road_layer
 from healthreach.study import load_study
 
@@ -38,8 +39,11 @@ def geos_merge(lines: np.ndarray, codes: np.ndarray, n_classes: int) -> list:
 
 
 def both_layers(table, root: Path) -> list[dict]:
-    """The main and the minor road layer of ``table``, read from or kept in the cache ``root``."""
-    return [road_layer(table, MAJOR_ROADS, inside, "wgs84", root) for inside in (True, False)]
+    """The main and the minor road layer of ``table``, read from or kept in the cache ``root`` (the lines hashed
+    each time, as a new process does).
+    """
+    store = RoadStore(root, table)
+    return [road_layer(table, MAJOR_ROADS, inside, "wgs84", store) for inside in (True, False)]
 
 
 def measure(size: str, repeats: int, cache: Path | None) -> dict:

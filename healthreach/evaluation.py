@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -57,19 +57,22 @@ from healthreach.state import CellState, Changed, Key, distinct, union
 from healthreach.tables import facility_table, township_identity, township_table
 from healthreach.travel import CellCost, Need, attach_cells, facility_attachment, in_group, surfaces
 
+if TYPE_CHECKING:
+    from healthreach.maps.road_store import RoadStore
+
 
 class Study:
     """A study opened for evaluation (see :func:`healthreach.open_study`).
 
     ``inputs`` are read-only; every value derived from them is built here,
     once, for this ``inputs`` object: a study with other inputs is another
-    :class:`Study`. ``cache`` is the disk cache root where cell attachments and band polygon layers are kept
-    (None: not kept).
+    :class:`Study`. ``cache`` is the disk cache root where cell attachments, band polygon layers and the maps'
+    road layers are kept (None: not kept).
     """
 
     def __init__(self, inputs: StudyInputs, cache: Path | None = None):
         self.inputs = inputs
-        self.cache = cache  # the disk cache root: cell attachments and band polygon layers are kept there
+        self.cache = cache  # the disk cache root: cell attachments, band polygons and road layers are kept there
         self.standards: tuple[Standard, ...] = build_standards(inputs.profile)
         self.needs: list[Need] = list(dict.fromkeys(n for s in self.standards for n in s.needs()))
         lines: dict[str, set[float]] = {}
@@ -130,6 +133,13 @@ class Study:
         if self.response is not None:
             out.append(Catchment("emergency", self.response.need))
         return out
+
+    @cached_property
+    def road_store(self) -> RoadStore | None:
+        """Where the maps of this study keep their road layers (None: the study keeps nothing on disk)."""
+        from healthreach.maps.road_store import RoadStore  # the maps' module: loaded only when a map is drawn
+
+        return None if self.cache is None else RoadStore(self.cache, self.inputs.network.lines)
 
     @cached_property
     def polygons(self) -> BandPolygons:

@@ -35,18 +35,20 @@ def kept(root) -> list:
 @pytest.mark.parametrize("inside", [True, False], ids=["major", "minor"])
 def test_a_kept_layer_is_read_back_as_drawn(tmp_path, monkeypatch, inside):
     lines = grid_roads()
-    drawn = road_layer(lines, MAJOR_ROADS, inside, "wgs84", tmp_path)
+    drawn = road_layer(lines, MAJOR_ROADS, inside, "wgs84", RoadStore(tmp_path, lines))
     assert drawn == draw_road_layer(lines, MAJOR_ROADS, inside, "wgs84", roads.ROAD_SIMPLIFY_M)
     assert {f["properties"]["road_class"] for f in drawn["features"]} == (
         {"urban_arterial", "county"} if inside else {"urban_branch", "village"})
     assert len(kept(tmp_path)) == 1
     forbid_drawing(monkeypatch)
-    assert road_layer(grid_roads(), MAJOR_ROADS, inside, "wgs84", tmp_path) == drawn  # another table, same lines
+    same_lines = grid_roads()  # another table, the same lines
+    assert road_layer(same_lines, MAJOR_ROADS, inside, "wgs84", RoadStore(tmp_path, same_lines)) == drawn
 
 
 def test_each_column_of_village_roads_is_merged_into_one_line(tmp_path):
     """The grid's village roads are ten columns of ten segments each: merged, each column is one line."""
-    layer = road_layer(grid_roads(), MAJOR_ROADS, False, "wgs84", tmp_path)
+    lines = grid_roads()
+    layer = road_layer(lines, MAJOR_ROADS, False, "wgs84", RoadStore(tmp_path, lines))
     village = next(f for f in layer["features"] if f["properties"]["road_class"] == "village")
     assert village["geometry"]["type"] == "MultiLineString"
     assert len(village["geometry"]["hr"]) == 10
@@ -55,7 +57,7 @@ def test_each_column_of_village_roads_is_merged_into_one_line(tmp_path):
 
 def test_another_network_tolerance_datum_or_classes_is_drawn_not_read(tmp_path):
     lines = grid_roads()
-    road_layer(lines, MAJOR_ROADS, True, "wgs84", tmp_path)
+    road_layer(lines, MAJOR_ROADS, True, "wgs84", RoadStore(tmp_path, lines))
     moved = grid_roads()
     first = moved.geometry.iloc[0]
     moved.loc[moved.index[0], "geometry"] = shapely.LineString([first.coords[0], (first.coords[1][0] + 50.0,
@@ -68,12 +70,12 @@ def test_another_network_tolerance_datum_or_classes_is_drawn_not_read(tmp_path):
               (lines, MAJOR_ROADS, "wgs84", 40.0), (lines, MAJOR_ROADS, "gcj02", 15.0),
               (lines, MAJOR_ROADS - {"county"}, "wgs84", 15.0)]
     for n, (table, classes, datum, tolerance) in enumerate(others, start=2):
-        got = road_layer(table, classes, True, datum, tmp_path, simplify_m=tolerance)
+        got = road_layer(table, classes, True, datum, RoadStore(tmp_path, table), simplify_m=tolerance)
         assert got == draw_road_layer(table, classes, True, datum, tolerance)
         assert len(kept(tmp_path)) == n  # a new entry each time
     # the moved line is a minor road: that layer, read back for each network, shows the move
-    assert road_layer(moved, MAJOR_ROADS, False, "wgs84", tmp_path) != road_layer(lines, MAJOR_ROADS, False, "wgs84",
-                                                                                   tmp_path)
+    moved_minor = road_layer(moved, MAJOR_ROADS, False, "wgs84", RoadStore(tmp_path, moved))
+    assert moved_minor != road_layer(lines, MAJOR_ROADS, False, "wgs84", RoadStore(tmp_path, lines))
 
 
 @pytest.mark.parametrize("damage", [lambda _: b"not an npz file", lambda data: data[:500],
@@ -82,14 +84,15 @@ def test_another_network_tolerance_datum_or_classes_is_drawn_not_read(tmp_path):
                          ids=["garbage", "truncated", "one byte flipped"])
 def test_a_damaged_layer_is_drawn_again_with_a_warning(tmp_path, caplog, damage):
     lines = grid_roads()
-    drawn = road_layer(lines, MAJOR_ROADS, False, "wgs84", tmp_path)
+    drawn = road_layer(lines, MAJOR_ROADS, False, "wgs84", RoadStore(tmp_path, lines))
     (path,) = kept(tmp_path)
     path.write_bytes(damage(path.read_bytes()))
-    assert road_layer(lines, MAJOR_ROADS, False, "wgs84", tmp_path) == drawn
+    assert road_layer(lines, MAJOR_ROADS, False, "wgs84", RoadStore(tmp_path, lines)) == drawn
     assert "road layer cache" in caplog.text
     assert "not read" in caplog.text
     caplog.clear()
-    assert road_layer(lines, MAJOR_ROADS, False, "wgs84", tmp_path) == drawn  # written again, read cleanly
+    again = road_layer(lines, MAJOR_ROADS, False, "wgs84", RoadStore(tmp_path, lines))  # written again, read cleanly
+    assert again == drawn
     assert "not read" not in caplog.text
 
 
@@ -97,10 +100,10 @@ def test_a_damaged_layer_is_drawn_again_with_a_warning(tmp_path, caplog, damage)
                          ids=["no feature list", "not an object", "not JSON", "not UTF-8"])
 def test_a_kept_text_that_is_no_layer_is_drawn_again(tmp_path, caplog, text):
     lines = grid_roads()
-    drawn = road_layer(lines, MAJOR_ROADS, True, "wgs84", tmp_path)
+    drawn = road_layer(lines, MAJOR_ROADS, True, "wgs84", RoadStore(tmp_path, lines))
     (path,) = kept(tmp_path)
     save_npz(path, geojson=np.frombuffer(text, np.uint8))
-    assert road_layer(lines, MAJOR_ROADS, True, "wgs84", tmp_path) == drawn
+    assert road_layer(lines, MAJOR_ROADS, True, "wgs84", RoadStore(tmp_path, lines)) == drawn
     assert "not read" in caplog.text
 
 
@@ -108,7 +111,7 @@ def test_an_unwritable_cache_only_logs(tmp_path, caplog):
     root = tmp_path / "a file, not a folder"
     root.write_text("")
     lines = grid_roads()
-    got = road_layer(lines, MAJOR_ROADS, True, "wgs84", root)
+    got = road_layer(lines, MAJOR_ROADS, True, "wgs84", RoadStore(root, lines))
     assert got == draw_road_layer(lines, MAJOR_ROADS, True, "wgs84", roads.ROAD_SIMPLIFY_M)
     assert "road layer cache not written" in caplog.text
 

@@ -104,7 +104,7 @@ def add_roads(m: folium.Map, audit: Evaluation, minor: bool | None = None, *,
     for is_major in (False, True):
         if not is_major and not draw_minor:
             continue
-        features = road_layer(lines, MAJOR_ROADS, is_major, settings(m).datum, audit.study.cache)
+        features = road_layer(lines, MAJOR_ROADS, is_major, settings(m).datum, audit.study.road_store)
         if not features["features"]:
             continue
 

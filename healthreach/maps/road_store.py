@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import weakref
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,17 +27,8 @@ log = logging.getLogger(__name__)
 FOLDER = "roads"
 HASH_CHUNK_LINES = 200_000  # lines whose coordinates are hashed at a time (a few MB, reused: no large temporary)
 
-# id of a lines table -> (a weak reference to it, its digest); a table is not hashable, so not a weak key
-_digests: dict[int, tuple[weakref.ref, str]] = {}
-
-
 def lines_digest(lines: gpd.GeoDataFrame) -> str:
-    """A hash of a network's lines: CRS, every coordinate, coordinates per line and each line's class
-    (computed once per lines table in a process).
-    """
-    ref, found = _digests.get(id(lines), (None, ""))
-    if ref is not None and ref() is lines:
-        return found
+    """A hash of a network's lines: CRS, every coordinate, coordinates per line and each line's class."""
     digest = hashlib.blake2b(b"road-lines-v1", digest_size=16)
     digest.update(str(lines.crs).encode())
     geoms = lines.geometry.to_numpy()
@@ -49,13 +39,13 @@ def lines_digest(lines: gpd.GeoDataFrame) -> str:
     codes, names = pd.factorize(lines["road_class"])
     digest.update(np.ascontiguousarray(codes, np.int64).tobytes())
     digest.update(json.dumps([str(n) for n in names]).encode())
-    found, key = digest.hexdigest(), id(lines)
-    _digests[key] = (weakref.ref(lines, lambda _: _digests.pop(key, None)), found)
-    return found
+    return digest.hexdigest()
 
 
 class RoadStore:
-    """The road layers of one network's lines in the cache folder ``root / "roads"``."""
+    """The road layers of one network's lines in the cache folder ``root / "roads"`` (the lines hashed once, when
+    the store is made: a study makes one, :attr:`healthreach.evaluation.Study.road_store`).
+    """
 
     def __init__(self, root: Path, lines: gpd.GeoDataFrame):
         self.folder = Path(root) / FOLDER

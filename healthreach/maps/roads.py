@@ -4,8 +4,6 @@ page, computed once per network and then read back from the disk cache (:mod:`he
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import geopandas as gpd
 import pandas as pd
 import shapely
@@ -18,14 +16,13 @@ from healthreach.maps.road_store import RoadStore
 ROAD_SIMPLIFY_M = 15.0  # Douglas-Peucker tolerance of the drawn road centre lines, metres
 
 
-def road_layer(lines: gpd.GeoDataFrame, classes: set[str], inside: bool, datum: str, cache: Path | None,
+def road_layer(lines: gpd.GeoDataFrame, classes: set[str], inside: bool, datum: str, store: RoadStore | None,
                simplify_m: float = ROAD_SIMPLIFY_M) -> dict:
     """The FeatureCollection (display coordinates of ``datum``, encoded geometries) of the ``lines`` whose
     class is one of ``classes`` (``inside``) or none of them (not ``inside``): one feature per class present,
-    its lines merged and simplified by ``simplify_m`` metres. With a ``cache`` root the layer is read from
-    there when kept, else drawn and kept.
+    its lines merged and simplified by ``simplify_m`` metres. With a ``store`` (of these lines) the layer is
+    read from it when kept, else drawn and kept.
     """
-    store = None if cache is None else RoadStore(cache, lines)
     key = (tuple(sorted(classes)), inside, float(simplify_m), datum)
     layer = None if store is None else store.read(key)
     if layer is None:
