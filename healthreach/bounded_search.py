@@ -67,19 +67,6 @@ def _search(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, no
 
 
 @njit(cache=True)
-def _within(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not objects
-        indptr, indices, weights, source, limit, dist, reached, heap_cost, heap_node):  # pragma: no cover - compiled
-    """:func:`_search`, its nodes and costs copied out and ``dist`` reset."""
-    n_reached = _search(indptr, indices, weights, source, limit, dist, reached, heap_cost, heap_node)
-    nodes = reached[:n_reached].copy()
-    cost = np.empty(n_reached)
-    for j in range(n_reached):
-        cost[j] = dist[nodes[j]]
-        dist[nodes[j]] = np.inf
-    return nodes, cost
-
-
-@njit(cache=True)
 def _site(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not objects
         indptr, indices, weights, ends, starts, limit, dist, reached, heap_cost, heap_node, node_cost,
         written):  # pragma: no cover - compiled
@@ -163,13 +150,6 @@ class BoundedDijkstra:
         self.heap_cost = np.empty(m + 1)          # the heap's records: (cost, node)
         self.heap_node = np.empty(m + 1, np.int64)
 
-    def within(self, source: int, limit: float) -> tuple[np.ndarray, np.ndarray]:
-        """Nodes reached from ``source`` at a cost <= ``limit`` (the graph's unit: seconds or metres) and their
-        costs, as ``dijkstra(graph, indices=source, limit=limit)`` gives them (in the order first reached).
-        """
-        return _within(self.indptr, self.indices, self.weights, np.int64(source), float(limit), self.scratch,
-                       self.reached, self.heap_cost, self.heap_node)
-
 
 class SiteSearch:
     """Costs between one site on a road segment and every node within a limit: a bounded search from each end
@@ -200,12 +180,19 @@ class SiteSearch:
         with an infinite start (a one-way segment) is not searched.
         """
         s = self.search
-        n = _site(s.indptr, s.indices, s.weights, np.array([u, v], np.int64), np.array([start_u, start_v], float),
-                  float(limit), s.scratch, s.reached, s.heap_cost, s.heap_node, self.node_cost, self.written)
-        nodes = self.written[:n]
-        self.node_row[nodes] = 0
+        n = -1  # unknown until the search returns; an interrupt (Ctrl-C) may come before it is stored
         try:
+            n = _site(s.indptr, s.indices, s.weights, np.array([u, v], np.int64),
+                      np.array([start_u, start_v], float), float(limit), s.scratch, s.reached, s.heap_cost,
+                      s.heap_node, self.node_cost, self.written)
+            nodes = self.written[:n]
+            self.node_row[nodes] = 0
             yield nodes
         finally:
-            self.node_cost[nodes] = np.inf
-            self.node_row[nodes] = -1
+            if n < 0:  # which nodes were written is not known: reset every node
+                s.scratch.fill(np.inf)
+                self.node_cost.fill(np.inf)
+                self.node_row.fill(-1)
+            else:
+                self.node_cost[self.written[:n]] = np.inf
+                self.node_row[self.written[:n]] = -1

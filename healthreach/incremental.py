@@ -195,7 +195,7 @@ class CellIndex:
     start: np.ndarray       # order[start[s]:start[s + 1]] are the cells of segment s
     node_segs: np.ndarray   # segments sorted by end node (each segment twice)
     node_start: np.ndarray  # node_segs[node_start[v]:node_start[v + 1]] are the segments at node v
-    marked: np.ndarray      # per segment, scratch of cells_near: False between calls
+    marked: np.ndarray = field(repr=False, compare=False)  # per segment, scratch of cells_near: False between calls
     built_legs: dict[tuple[str, str], CellLegs] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -252,7 +252,7 @@ def _cells_near(node_start, node_segs, start, order, nodes, segments, marked):  
                 segs[m] = s
                 m += 1
     else:
-        segs[:m] = np.sort(segs[:m])
+        segs[:m].sort()  # in place: nothing allocated while segments are marked
     segs = segs[:m]
     for s in segs:
         marked[s] = False

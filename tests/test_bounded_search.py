@@ -18,7 +18,8 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from benchmarks import synth
-from healthreach.bounded_search import BoundedDijkstra, SiteSearch
+from healthreach import bounded_search
+from healthreach.bounded_search import SiteSearch
 from healthreach.network import MIN_WEIGHT
 from healthreach.reach import Surface, point_cost, source_seeds
 from healthreach.standards.reach_tables import ReachTables
@@ -41,6 +42,14 @@ def random_graph(rng: np.random.Generator, n: int, m: int, tied: bool) -> sparse
     return graph
 
 
+def within(site: SiteSearch, source: int, limit: float) -> tuple[np.ndarray, np.ndarray]:
+    """The nodes one bounded search from ``source`` reaches within ``limit`` and their costs (a site standing
+    on ``source``: its other end has an infinite start, so only ``source`` is searched).
+    """
+    with site.costs(source, 0.0, source, np.inf, limit) as nodes:
+        return nodes.copy(), site.node_cost[nodes].copy()
+
+
 def dense(nodes: np.ndarray, cost: np.ndarray, n: int) -> np.ndarray:
     out = np.full(n, np.inf)
     out[nodes] = cost
@@ -54,31 +63,32 @@ def test_costs_equal_scipy_with_a_limit_on_random_graphs(tied):
         n = int(rng.integers(2, 400))
         graph = random_graph(rng, n, int(rng.integers(1, 4 * n)), tied)
         for g in (graph, graph.T.tocsr()):  # both directions
-            search = BoundedDijkstra(g)
+            search = SiteSearch(g)
             ref_all = dijkstra(g, directed=True, indices=np.arange(n))
             for s in rng.integers(0, n, 4):
                 finite = ref_all[s][np.isfinite(ref_all[s])]
                 # no limit, a limit some node is reached at exactly, and one between the reached costs
                 for limit in (np.inf, float(rng.choice(finite)), float(rng.choice(finite)) * 0.7):
-                    nodes, cost = search.within(int(s), limit)
+                    nodes, cost = within(search, int(s), limit)
                     ref = dijkstra(g, directed=True, indices=int(s), limit=limit)
                     assert len(np.unique(nodes)) == len(nodes)
                     np.testing.assert_array_equal(dense(nodes, cost, n), ref)
-                    assert np.isinf(search.scratch).all()
+                    assert np.isinf(search.search.scratch).all()
+                    assert np.isinf(search.node_cost).all()
 
 
 def test_a_node_at_exactly_the_limit_counts():
     # 0 -> 1 -> 2 costs 0.1 + 0.2 (0.30000000000000004 in floating point), 0 -> 3 costs 0.3
     graph = sparse.csr_matrix((np.array([0.1, 0.2, 0.3]), (np.array([0, 1, 0]), np.array([1, 2, 3]))), shape=(4, 4))
-    search = BoundedDijkstra(graph)
+    search = SiteSearch(graph)
     for limit in (0.1 + 0.2, 0.3, 0.2999):
-        nodes, cost = search.within(0, limit)
+        nodes, cost = within(search, 0, limit)
         np.testing.assert_array_equal(dense(nodes, cost, 4), dijkstra(graph, indices=0, limit=limit))
-    nodes, _ = search.within(0, 0.3)
+    nodes, _ = within(search, 0, 0.3)
     assert sorted(nodes.tolist()) == [0, 1, 3]  # 0.1 + 0.2 > 0.3: node 2 is out
-    nodes, _ = search.within(0, 0.1 + 0.2)
+    nodes, _ = within(search, 0, 0.1 + 0.2)
     assert sorted(nodes.tolist()) == [0, 1, 2, 3]
-    nodes, cost = search.within(2, 5.0)  # nothing leaves node 2
+    nodes, cost = within(search, 2, 5.0)  # nothing leaves node 2
     assert nodes.tolist() == [2]
     assert cost.tolist() == [0.0]
 
@@ -119,6 +129,26 @@ def test_the_scratch_arrays_are_reset_when_the_block_raises():
     assert sorted(seen) == [0, 1, 2]
     assert np.isinf(site.node_cost).all()
     assert (site.node_row == -1).all()
+
+
+def test_an_interrupt_as_the_search_returns_leaves_no_scratch_behind(monkeypatch):
+    """A Ctrl-C is raised when compiled code returns, before its result is stored: every node is reset."""
+    graph = sparse.csr_matrix((np.ones(3), (np.array([0, 1, 2]), np.array([1, 2, 3]))), shape=(4, 4))
+    site = SiteSearch(graph)
+    compiled = bounded_search._site
+
+    def interrupted(*args):
+        compiled(*args)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(bounded_search, "_site", interrupted)
+    with pytest.raises(KeyboardInterrupt), site.costs(0, 0.0, 0, np.inf, 10.0):
+        pass
+    assert np.isinf(site.node_cost).all()
+    assert (site.node_row == -1).all()
+    assert np.isinf(site.search.scratch).all()
+    monkeypatch.setattr(bounded_search, "_site", compiled)
+    nodes, cost = within(site, 1, 10.0)
+    np.testing.assert_array_equal(dense(nodes, cost, 4), dijkstra(graph, indices=1, limit=10.0))
 
 
 def whole_network_pairs(reach: ReachTables, mode: str, site, limit_s: float) -> tuple[np.ndarray, np.ndarray]:

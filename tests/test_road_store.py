@@ -138,3 +138,16 @@ def test_an_audits_map_is_the_same_read_back_or_drawn(tmp_path, monkeypatch):
     assert "Main roads" in drawn
     forbid_drawing(monkeypatch)
     assert run("second") == drawn
+
+
+def test_a_store_of_other_lines_is_refused(tmp_path):
+    lines = grid_roads()
+    with pytest.raises(ValueError, match="other lines"):
+        road_layer(lines, MAJOR_ROADS, True, "wgs84", RoadStore(tmp_path, grid_roads()))
+
+
+def test_a_class_written_as_a_number_is_not_the_same_as_its_text():
+    lines, numbered = grid_roads(), grid_roads()
+    lines["road_class"] = "1"
+    numbered["road_class"] = 1
+    assert lines_digest(lines) != lines_digest(numbered)

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 FOLDER = "roads"
 HASH_CHUNK_LINES = 200_000  # lines whose coordinates are hashed at a time (a few MB, reused: no large temporary)
 
+
 def lines_digest(lines: gpd.GeoDataFrame) -> str:
     """A hash of a network's lines: CRS, every coordinate, coordinates per line and each line's class."""
     digest = hashlib.blake2b(b"road-lines-v1", digest_size=16)
@@ -38,7 +39,7 @@ def lines_digest(lines: gpd.GeoDataFrame) -> str:
         digest.update(shapely.get_coordinates(part).tobytes())
     codes, names = pd.factorize(lines["road_class"])
     digest.update(np.ascontiguousarray(codes, np.int64).tobytes())
-    digest.update(json.dumps([str(n) for n in names]).encode())
+    digest.update(json.dumps([[type(n).__name__, str(n)] for n in names]).encode())  # 1 is not "1"
     return digest.hexdigest()
 
 
@@ -48,6 +49,7 @@ class RoadStore:
     """
 
     def __init__(self, root: Path, lines: gpd.GeoDataFrame):
+        self.lines = lines  # the lines whose layers this store keeps
         self.folder = Path(root) / FOLDER
         digest = hashlib.blake2b(b"road-layer-v1", digest_size=16)
         for part in (lines_digest(lines), shapely.geos_version_string, pyproj.proj_version_str, code_digest()):

@@ -12,6 +12,7 @@ from healthreach.maps.assets import feature_collection
 from healthreach.maps.base import to_display
 from healthreach.maps.merge import merge_lines
 from healthreach.maps.road_store import RoadStore
+from healthreach.messages import Message
 
 ROAD_SIMPLIFY_M = 15.0  # Douglas-Peucker tolerance of the drawn road centre lines, metres
 
@@ -23,6 +24,9 @@ def road_layer(lines: gpd.GeoDataFrame, classes: set[str], inside: bool, datum: 
     its lines merged and simplified by ``simplify_m`` metres. With a ``store`` (of these lines) the layer is
     read from it when kept, else drawn and kept.
     """
+    if store is not None and store.lines is not lines:
+        msg = Message("a road layer store is for other lines than the ones drawn")
+        raise ValueError(msg)
     key = (tuple(sorted(classes)), inside, float(simplify_m), datum)
     layer = None if store is None else store.read(key)
     if layer is None:

@@ -223,6 +223,7 @@ ZH: dict[str, str] = {
     "unknown basemap {name!r}: choose one of {names}": "未知底图 {name!r}：请从 {names} 中选择",
     "the profile has no circle standard to shade townships by; give a column":
         "标准配置中没有可用于乡镇着色的医疗圈标准；请指定一列",
+    "a road layer store is for other lines than the ones drawn": "道路图层缓存对应的道路线与要绘制的不同",
     "{env}={chosen}: no such font file. Give the path of a .ttf, .otf or .ttc file, or unset {env} to use an "
     "installed CJK font":
         "{env}={chosen}：没有这个字体文件。请给出 .ttf、.otf 或 .ttc 文件的路径，或取消 {env} 以使用已安装的中文字体",

@@ -65,7 +65,7 @@ class CellWeights:
         town = cells.township.astype(np.intp, copy=False)
         people, urban = cells.people, cells.urban
         populated = np.flatnonzero(people != 0)
-        pop_town, pop_people = town[populated], people[populated]
+        pop_town, pop_people = town[populated], people[populated].astype(float)  # sums in float64, whatever the input
         by_area = people_by_township(populated, pop_town, pop_people, [urban, ~urban], n_townships)
         return cls(populated, pop_town, pop_people, np.bincount(town, weights=people, minlength=n_townships),
                    np.bincount(town, minlength=n_townships), {"urban": by_area[:, 0], "rural": by_area[:, 1]},
