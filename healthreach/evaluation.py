@@ -268,7 +268,7 @@ class Evaluation:
         surf = surfaces(inputs.network, study.needs, sources.member, sources.attached)
         kmh = inputs.profile.travel.access_kmh
         cells = inputs.cells
-        state = CellState.filled(study.keys, len(cells.people))  # each key's values computed into its row
+        state = CellState.blank(study.keys, len(cells.people))  # each key's values computed into its row
         into = dict(zip(study.keys, state.rows(), strict=True))
         for need in study.needs:
             point_cost(inputs.network, surf[need], study.access[need.mode], kmh, out=into[need])

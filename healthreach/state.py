@@ -96,7 +96,7 @@ class CellState:
     over_row: np.ndarray
 
     @classmethod
-    def filled(cls, keys: Sequence[Key], n_cells: int) -> CellState:
+    def blank(cls, keys: Sequence[Key], n_cells: int) -> CellState:
         """A baseline's state whose values are still to be written, key by key, into :meth:`rows` (then call
         :meth:`read_only`).
         """
