@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from healthreach.cache import code_digest, keep_npz, read_npz
+from healthreach.cache import code_digest, entry_path, keep_npz, read_npz
 from healthreach.grid import Grid
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,7 @@ class BandStore:
 
     def path(self, key: tuple) -> Path:
         """The file of the layer ``key`` (cell values' digest, breaks, simplification in metres)."""
-        name = hashlib.blake2b(f"{self.context}{key!r}".encode(), digest_size=16).hexdigest()
-        return self.folder / f"{name}.npz"
+        return entry_path(self.folder, self.context, key)
 
     def read(self, key: tuple) -> tuple[np.ndarray, np.ndarray] | None:
         """(bands present, their geometries) of the layer ``key``, or None when it is not kept (or unreadable)."""

@@ -104,6 +104,12 @@ def cache_key(*parts: object) -> str:
     return digest.hexdigest()[:20]
 
 
+def entry_path(folder: Path, context: str, key: tuple) -> Path:
+    """The ``.npz`` file in ``folder`` of the entry ``key`` of a store whose inputs hash to ``context``."""
+    name = hashlib.blake2b(f"{context}{key!r}".encode(), digest_size=16).hexdigest()
+    return folder / f"{name}.npz"
+
+
 STALE_CACHE_TMP_S = 3600.0  # a cache temporary this old was left by a killed run (writing one takes seconds)
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from healthreach.cache import code_digest, keep_npz, read_npz
+from healthreach.cache import code_digest, entry_path, keep_npz, read_npz
 
 log = logging.getLogger(__name__)
 FOLDER = "roads"
@@ -58,8 +58,7 @@ class RoadStore:
 
     def path(self, key: tuple) -> Path:
         """The file of the layer ``key`` (its classes, simplification in metres, display datum)."""
-        name = hashlib.blake2b(f"{self.context}{key!r}".encode(), digest_size=16).hexdigest()
-        return self.folder / f"{name}.npz"
+        return entry_path(self.folder, self.context, key)
 
     def read(self, key: tuple) -> dict | None:
         """The layer ``key`` as a GeoJSON FeatureCollection, or None when it is not kept (or unreadable)."""
