@@ -14,6 +14,7 @@ import logging
 import os
 import zipfile
 import zlib
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -76,9 +77,11 @@ def vrt_sources(path: Path) -> list[Path]:
     return found
 
 
+@cache
 def code_digest() -> str:
     """A hash of every Python source file of this package (names and content): a cache entry of derived
-    Python objects is keyed by it, so a change to the code that made them is never read back.
+    Python objects is keyed by it, so a change to the code that made them is never read back. Read once per
+    process (the code a process runs is the code it imported).
     """
     digest = hashlib.blake2b(digest_size=16)
     for path in sorted(PACKAGE.rglob("*.py")):
