@@ -32,7 +32,7 @@ import shapely
 
 from healthreach.band_store import BandStore
 from healthreach.diff import Diff, diff
-from healthreach.incremental import CellIndex, sources_changed, update_cells
+from healthreach.incremental import CellIndex, moved_rows, sources_changed, update_cells
 from healthreach.inputs import StudyInputs
 from healthreach.isochrones import BandPolygons
 from healthreach.lines import CellWindow, banded, nearest_site, update_sites
@@ -303,7 +303,7 @@ class Evaluation:
         n = min(len(x), len(x0))
         out = np.full(len(x), -1)
         out[:n] = located[:n]
-        todo = np.r_[np.flatnonzero((x[:n] != x0[:n]) | (y[:n] != y0[:n])), np.arange(n, len(x))]
+        todo = np.concatenate((np.flatnonzero((x[:n] != x0[:n]) | (y[:n] != y0[:n])), np.arange(n, len(x))))
         if len(todo):
             out[todo] = study.locate(x[todo], y[todo])
         return out
@@ -397,14 +397,14 @@ class Evaluation:
         net, kmh = inputs.network, inputs.profile.travel.access_kmh
         surf = dict(self.surfaces)
         changes: dict[Key, Changed] = {}
-        moved: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}  # per (group, mode): rows removed, added
+        moved = {mode: moved_rows(self.sources.attached[mode], at) for mode, at in sources.attached.items()}
+        rows: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}  # per (group, mode): rows removed, added
         for need in study.needs:
             at_after = sources.attached[need.mode]
-            if (need.group, need.mode) not in moved:
-                moved[(need.group, need.mode)] = sources_changed(
-                    self.sources.member[need.group], self.sources.attached[need.mode], sources.member[need.group],
-                    at_after)
-            removed, added = moved[(need.group, need.mode)]
+            if (need.group, need.mode) not in rows:
+                rows[(need.group, need.mode)] = sources_changed(self.sources.member[need.group],
+                                                                sources.member[need.group], moved[need.mode])
+            removed, added = rows[(need.group, need.mode)]
             if len(removed) or len(added):
                 surf[need], changes[need] = update_cells(net, self.surfaces[need], study.cell_index[need.mode],
                                                          removed, at_after[added], added, kmh,
@@ -510,7 +510,7 @@ def _catchments_changed(current: dict[str, np.ndarray], old: dict[str, np.ndarra
     """
     out = {}
     for key, sums in current.items():
-        grown = np.r_[sums, np.zeros(n - len(sums))]
+        grown = np.concatenate((sums, np.zeros(n - len(sums))))
         out[key] = settle(grown - old[key] + new[key]) if key in old else grown
     return out
 

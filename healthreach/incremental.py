@@ -139,7 +139,7 @@ def repair_surface(net, surface: Surface, removed_rows: np.ndarray, added: Attac
     changed = _repair(graph.indptr, graph.indices, graph.data, back.indptr, back.indices, back.data,
                       cost, facility, invalid.astype(np.int64), seed_node, seed_cost, seed_row)
     source = Attachment.concat([remaining, added])
-    rows = np.r_[remaining_rows, added_rows]
+    rows = np.concatenate((remaining_rows, added_rows))
     return Surface(surface.mode, surface.weight, surface.direction, cost, facility, source, rows), changed
 
 
@@ -151,9 +151,9 @@ def _seeds(net, surface: Surface, at: Attachment, rows: np.ndarray,
         near = np.flatnonzero(only[u] | only[v])
         at, rows = at[near], rows[near]
     u, v, cost_u, cost_v = source_seeds(net, surface.mode, surface.weight, surface.direction, at)
-    node = np.r_[u, v].astype(np.int64)
-    cost = np.maximum(np.r_[cost_u, cost_v], MIN_WEIGHT)  # as the full search stores them
-    row = np.r_[rows, rows].astype(np.int64)
+    node = np.concatenate((u, v)).astype(np.int64, copy=False)
+    cost = np.maximum(np.concatenate((cost_u, cost_v)), MIN_WEIGHT)  # as the full search stores them
+    row = np.concatenate((rows, rows)).astype(np.int64, copy=False)
     keep = np.isfinite(cost)
     if only is not None:
         keep &= only[node]
@@ -223,6 +223,17 @@ class CellIndex:
         return _cells_near(self.node_start, self.node_segs, self.start, self.order, np.asarray(nodes, np.int64),
                            np.asarray(segments, np.int64), self.marked)
 
+    def positions_on(self, segments: np.ndarray, cells: np.ndarray) -> np.ndarray:
+        """Positions in ``cells`` (ascending) of the cells on ``segments`` (distinct; -1: none), ascending.
+        Work is in proportion to the cells of ``segments``.
+        """
+        segments = segments[segments >= 0].astype(np.int64, copy=False)
+        on = self.order[_ranges(self.start, segments)]
+        pos = np.minimum(np.searchsorted(cells, on), max(len(cells) - 1, 0))
+        found = pos[cells[pos] == on] if len(cells) else pos[:0]
+        found.sort()
+        return found
+
 
 @njit(cache=True)
 def _cells_near(node_start, node_segs, start, order, nodes, segments, marked):  # pragma: no cover - compiled
@@ -274,32 +285,28 @@ def _ranges(start, keys):  # pragma: no cover - compiled
     return out
 
 
-@njit(cache=True)
-def _on_segments(cells, seg, marked):  # pragma: no cover - compiled
-    """Positions in ``cells`` of the cells whose segment ``seg[c]`` is marked."""
-    out = np.empty(len(cells), np.int64)
-    n = 0
-    for i in range(len(cells)):
-        if marked[seg[cells[i]]]:
-            out[n] = i
-            n += 1
-    return out[:n]
+def moved_rows(at_before: Attachment, at_after: Attachment) -> np.ndarray:
+    """Per facility row of the table after a change: whether it attaches elsewhere than before (appended rows:
+    True).
+    """
+    n = len(at_before.seg)
+    moved = np.ones(len(at_after.seg), bool)
+    moved[:n] = (at_after.seg[:n] != at_before.seg) | (at_after.along_m[:n] != at_before.along_m)
+    return moved
 
 
-def sources_changed(member_before: np.ndarray, at_before: Attachment, member_after: np.ndarray,
-                    at_after: Attachment) -> tuple[np.ndarray, np.ndarray]:
+def sources_changed(member_before: np.ndarray, member_after: np.ndarray, moved: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Rows that stop being sources (closed, left the group, moved away) and rows that become sources.
 
-    The tables after may have more rows (appended facilities); a row that
-    moves is both removed (from its old site) and added (at its new one).
+    The table after may have more rows (appended facilities); ``moved``
+    (:func:`moved_rows`) marks the rows that attach elsewhere, each both
+    removed (from its old site) and added (at its new one).
     """
-    extra = len(member_after) - len(member_before)
-    member_before = np.r_[member_before, np.zeros(extra, bool)]
-    seg_before = np.r_[at_before.seg, np.full(extra, -1)]
-    along_before = np.r_[at_before.along_m, np.full(extra, np.nan)]
-    moved = (at_after.seg != seg_before) | (at_after.along_m != along_before)
-    removed = np.flatnonzero(member_before & (~member_after | moved))
-    added = np.flatnonzero(member_after & (~member_before | moved))
+    before = np.zeros(len(member_after), bool)
+    before[:len(member_before)] = member_before
+    removed = np.flatnonzero(before & (~member_after | moved))
+    added = np.flatnonzero(member_after & (~before | moved))
     return removed, added
 
 
@@ -364,13 +371,11 @@ def update_cells(net: Network, surface: Surface, index: CellIndex, removed: np.n
     """
     removed_segs = surface.source.seg[np.isin(surface.source_row, removed)]
     repaired, nodes = repair_surface(net, surface, removed, added_at, added_rows)
-    cells = distinct(index.cells_near(nodes, np.r_[removed_segs, added_at.seg]), len(index.at))  # ascending
+    cells = distinct(index.cells_near(nodes, np.concatenate((removed_segs, added_at.seg))), len(index.at))  # ascending
     legs = index.legs(net, surface.mode, surface.weight, surface.direction, access_kmh)
     direct_at, direct_cost, direct_row = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
     if len(repaired.source):
-        with_source = np.zeros(net.n_segments, bool)
-        with_source[repaired.source.seg] = True
-        near = _on_segments(cells, index.at.seg, with_source)  # the few cells on a facility's segment
+        near = index.positions_on(np.unique(repaired.source.seg), cells)  # the few cells on a facility's segment
         if len(near):
             point, direct_cost, direct_row = same_segment(net, repaired, index.at[cells[near]])
             direct_at = near[point]

@@ -38,7 +38,12 @@ def distinct(idx: np.ndarray, n: int) -> np.ndarray:
     """
     if len(idx) * 64 < n:
         ordered = np.sort(idx)
-        return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+        if len(ordered) < 2:
+            return ordered
+        first = np.empty(len(ordered), bool)  # each value's first place
+        first[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+        return ordered[first]
     mask = np.zeros(n, bool)
     mask[idx] = True
     return np.flatnonzero(mask)

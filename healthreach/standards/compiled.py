@@ -49,7 +49,7 @@ def _value(cost, op, limit):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _compare(  # noqa: C901, PLR0912, PLR0913, PLR0917  a compiled kernel takes plain arrays, not objects
-        k, idx, cost1, row1, cost0, row0, urban, people, township, tests, t_key, t_rural, t_op,
+        k, idx, cost1, row1, cost0, row0, urban, people, populated, township, tests, t_key, t_rural, t_op,
         t_limit, t_offset, t_area, t_column, sums, newly, lost, catch, c_key, c_rural, c_limit, catch0,
         catch1):  # pragma: no cover - compiled
     """The compiled pass (see the module docstring); ``tests`` and ``catch`` list the tests and catchments run.
@@ -60,8 +60,9 @@ def _compare(  # noqa: C901, PLR0912, PLR0913, PLR0917  a compiled kernel takes 
     catchment reads its key in urban townships (everywhere without a rural
     key) and its rural key in rural ones, so it runs over the changed cells
     where it reads ``k``. ``urban``, ``people`` (one row per weight:
-    everyone, then each population group) and ``township`` are per
-    study-area cell; ``sums``, ``newly``, ``lost``, ``catch0`` and
+    everyone, then each population group), ``populated`` (whether any
+    weight has people there: cells without are skipped, as they add
+    nothing) and ``township`` are per study-area cell; ``sums``, ``newly``, ``lost``, ``catch0`` and
     ``catch1`` have one block per weight.
     """
     n_weights = people.shape[0]
@@ -80,6 +81,8 @@ def _compare(  # noqa: C901, PLR0912, PLR0913, PLR0917  a compiled kernel takes 
     # cell after cell, each test in turn: every column has one test, so its sums add the cells in order
     for i in range(len(idx)):
         c = idx[i]
+        if not populated[c]:
+            continue
         t = township[c]
         for a in range(m):
             if not (in_urban[a] if urban[c] else in_rural[a]):
@@ -108,7 +111,7 @@ def _compare(  # noqa: C901, PLR0912, PLR0913, PLR0917  a compiled kernel takes 
         limit = c_limit[q]
         for i in range(len(idx)):
             c = idx[i]
-            if not (in_urban if urban[c] else in_rural):
+            if not populated[c] or not (in_urban if urban[c] else in_rural):
                 continue
             r0, r1 = row0[i], row1[i]
             in0 = r0 >= 0 and cost0[i] <= limit
@@ -204,6 +207,7 @@ class Program:
         self.cells = cells
         self.weights = list(people)
         self.people = np.stack(list(people.values())).astype(float)
+        self.populated = (self.people != 0).any(axis=0)  # cells with people of some weight
         self.standards = tuple(standards)
         self.tests = [t for s in standards for t in s.cell_tests()]
         self.catchments = tuple(catchments)
@@ -250,10 +254,10 @@ class Program:
         for key, change in zip(changed, slots, strict=True):
             idx, cost1, row1, cost0, row0 = (np.asarray(a, dtype) for a, dtype in zip(change, CHANGED_DTYPES,
                                                                                        strict=True))
-            _compare(self.index[key], idx, cost1, row1, cost0, row0, self.cells.urban, self.people, self.township,
-                     tests, self.t_key, self.t_rural, self.t_op, self.t_limit, self.t_offset, self.t_area,
-                     self.t_column, added, newly, lost, catch, self.c_key,
-                     self.c_rural, self.c_limit, catch0, catch1)
+            _compare(self.index[key], idx, cost1, row1, cost0, row0, self.cells.urban, self.people, self.populated,
+                     self.township, tests, self.t_key, self.t_rural, self.t_op, self.t_limit, self.t_offset,
+                     self.t_area, self.t_column, added, newly, lost, catch, self.c_key, self.c_rural, self.c_limit,
+                     catch0, catch1)
         moved = {w: {self.tests[j].column: (float(newly[i, j]), float(lost[i, j])) for j in tests}
                  for i, w in enumerate(self.weights)}
         comparison = Comparison(cells, before, after, self.cells.urban, {w: added[i] for i, w in
