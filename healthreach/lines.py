@@ -73,11 +73,13 @@ def update_sites(cells: Cells, window: CellWindow, metres: np.ndarray, removed: 
     within ``within_m``.
     """
     parts, values = [], []
+    sx, sy = sites[0], sites[1]
     for rx, ry in zip(*removed, strict=True):
         lost = _lost(window.lookup, *window.bounds(rx, ry, within_m), cells.x, cells.y, metres, rx, ry)
-        dist, _ = nearest_site(cells.x[lost], cells.y[lost], *sites)
+        # a site farther than 2 within_m from the removed one is beyond within_m of every lost cell
+        near = (sx - rx) ** 2 + (sy - ry) ** 2 <= (2 * within_m + 1.0) ** 2
         parts.append(lost)
-        values.append(np.where(dist <= within_m, dist, np.inf))
+        values.append(_nearest_within(cells.x, cells.y, lost, sx[near], sy[near], within_m))
     current = metres
     if parts:
         current = metres.copy()
@@ -127,3 +129,20 @@ def _nearer(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, no
                 out[n] = i
                 n += 1
     return out[:n]
+
+
+@njit(cache=True)
+def _nearest_within(x, y, idx, sx, sy, within_m):  # pragma: no cover - compiled
+    """Metres from each cell ``idx`` to its nearest site (sx, sy) where that is at most ``within_m``, else inf:
+    the squared distances as :func:`nearest_site` forms them, the least one's square root.
+    """
+    out = np.empty(len(idx))
+    for i in range(len(idx)):
+        c = idx[i]
+        best = np.inf
+        for j in range(len(sx)):
+            d2 = (x[c] - sx[j]) ** 2 + (y[c] - sy[j]) ** 2
+            best = min(best, d2)
+        dist = np.sqrt(best)
+        out[i] = dist if dist <= within_m else np.inf
+    return out

@@ -12,7 +12,7 @@ from scipy.spatial import cKDTree
 from healthreach.cache import cache_dir
 from healthreach.evaluation import Study
 from healthreach.inputs import load_inputs
-from healthreach.lines import nearest_site
+from healthreach.lines import CellWindow, nearest_site, update_sites
 from healthreach.network import build_network
 from healthreach.profile import load_profile
 from healthreach.study import load_study
@@ -136,3 +136,30 @@ def test_an_edited_shapefile_dbf_is_a_new_network_and_a_new_input_hash(tmp_path)
     after = audit(second).figure("emergency_response_18min").details["mean_response_min"]
     fresh = audit(load_inputs(load_study(path), use_cache=False)).figure("emergency_response_18min")
     assert after == fresh.details["mean_response_min"] != before   # the cached network was not reused
+
+
+def test_straight_line_update_equals_a_full_recomputation(small_study):
+    """Removing and adding sites changes exactly the distances a full computation gives (few and many sites,
+    sites at cell centres, where distances land exactly on a radius).
+    """
+    inputs = load_inputs(load_study(small_study))
+    cells = inputs.cells
+    window = CellWindow(inputs.grid, cells)
+    rng = np.random.default_rng(5)
+    within_m = 3000.0
+    for n in (3, 40):
+        on_cells = rng.choice(len(cells.x), n, replace=False)
+        x, y, rows = cells.x[on_cells].astype(float), cells.y[on_cells].astype(float), np.arange(n)
+        full, _ = nearest_site(cells.x, cells.y, x, y, rows)
+        metres = np.where(full <= within_m, full, np.inf)
+        for _ in range(10):
+            gone = rng.choice(n, 2, replace=False)
+            keep = np.setdiff1d(rows, gone)
+            come = rng.choice(len(cells.x), 1)
+            ax, ay = cells.x[come].astype(float), cells.y[come].astype(float)
+            after = (np.r_[x[keep], ax], np.r_[y[keep], ay], np.r_[keep, n])
+            idx, updated = update_sites(cells, window, metres, (x[gone], y[gone]), after, (ax, ay), within_m)
+            expected, _ = nearest_site(cells.x, cells.y, *after)
+            expected = np.where(expected <= within_m, expected, np.inf)
+            assert np.array_equal(updated, expected), n
+            assert set(np.flatnonzero(updated != metres)) <= set(idx.tolist())
