@@ -34,7 +34,6 @@ facilities at the end.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from heapq import heappop, heappush
 
 import numpy as np
 from numba import njit
@@ -55,6 +54,11 @@ def _repair(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, no
     ``invalid``: nodes whose source was removed; ``seed_node/seed_cost/seed_row``:
     sources that reach a node at a given cost (the partial segment from a new
     site, or from a remaining site next to the invalid set).
+
+    The heap holds (cost, node) records in a 4-ary heap on two arrays
+    (grown when full) and pops them in (cost, node) order, so equal costs
+    settle in the same order, and ties go to the same facility, whatever
+    the heap's shape.
     """
     n = cost.shape[0]
     touched = np.zeros(n, np.bool_)
@@ -63,8 +67,9 @@ def _repair(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, no
         cost[v] = np.inf
         facility[v] = -1
         touched[v] = True
-    heap = [(0.0, np.int64(0))]
-    heap.pop()
+    heap_cost = np.empty(max(16, 2 * (invalid.shape[0] + seed_node.shape[0])))
+    heap_node = np.empty(heap_cost.shape[0], np.int64)
+    size = 0
     # seed the invalid region from its boundary (edges entering it)
     for i in range(invalid.shape[0]):
         v = invalid[i]
@@ -75,7 +80,7 @@ def _repair(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, no
                 cost[v] = c
                 facility[v] = facility[u]
         if cost[v] < np.inf:
-            heappush(heap, (cost[v], np.int64(v)))
+            heap_cost, heap_node, size = _push(heap_cost, heap_node, size, cost[v], v)
     # new sources; at an equal cost the lowest row wins
     for i in range(seed_node.shape[0]):
         v = seed_node[i]
@@ -85,10 +90,11 @@ def _repair(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, no
             cost[v] = c
             facility[v] = r
             touched[v] = True
-            heappush(heap, (c, np.int64(v)))
+            heap_cost, heap_node, size = _push(heap_cost, heap_node, size, c, v)
     # label-correcting Dijkstra, pruned wherever today's cost is not beaten
-    while len(heap) > 0:
-        c, v = heappop(heap)
+    while size > 0:
+        c, v = heap_cost[0], heap_node[0]
+        size = _pop(heap_cost, heap_node, size)
         if c > cost[v]:
             continue
         f = facility[v]
@@ -99,8 +105,62 @@ def _repair(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, no
                 cost[u] = nc
                 facility[u] = f
                 touched[u] = True
-                heappush(heap, (nc, np.int64(u)))
+                heap_cost, heap_node, size = _push(heap_cost, heap_node, size, nc, u)
     return np.flatnonzero(touched)
+
+
+@njit(cache=True, inline="always")
+def _before(c1, v1, c2, v2):  # pragma: no cover - compiled
+    """Whether the record (c1, v1) comes before (c2, v2): by cost, then by node."""
+    return c1 < c2 or (c1 == c2 and v1 < v2)
+
+
+@njit(cache=True, inline="always")
+def _pop(heap_cost, heap_node, size):  # pragma: no cover - compiled
+    """Remove the root of the 4-ary heap of ``size`` records (the last record sifts down); the new size."""
+    size -= 1
+    last_c, last_v = heap_cost[size], heap_node[size]
+    i = 0
+    while True:
+        first = 4 * i + 1
+        if first >= size:
+            break
+        best = first
+        for child in range(first + 1, min(first + 4, size)):
+            if _before(heap_cost[child], heap_node[child], heap_cost[best], heap_node[best]):
+                best = child
+        if not _before(heap_cost[best], heap_node[best], last_c, last_v):
+            break
+        heap_cost[i], heap_node[i] = heap_cost[best], heap_node[best]
+        i = best
+    heap_cost[i], heap_node[i] = last_c, last_v
+    return size
+
+
+@njit(cache=True, inline="always")
+def _push(heap_cost, heap_node, size, c, v):  # pragma: no cover - compiled
+    """Add the record (``c``, ``v``) to the 4-ary heap of ``size`` records; the heap's arrays (twice as long
+    when they were full) and its new size.
+    """
+    if size == len(heap_cost):
+        heap_cost, heap_node = _grown(heap_cost, size), _grown(heap_node, size)
+    i = size
+    while i > 0:
+        parent = (i - 1) // 4
+        if not _before(c, v, heap_cost[parent], heap_node[parent]):
+            break
+        heap_cost[i], heap_node[i] = heap_cost[parent], heap_node[parent]
+        i = parent
+    heap_cost[i], heap_node[i] = c, v
+    return heap_cost, heap_node, size + 1
+
+
+@njit(cache=True)
+def _grown(a, size):  # pragma: no cover - compiled
+    """``a``'s first ``size`` values in an array twice as long."""
+    out = np.empty(2 * len(a), a.dtype)
+    out[:size] = a[:size]
+    return out
 
 
 def repair_surface(net, surface: Surface, removed_rows: np.ndarray, added: Attachment,
