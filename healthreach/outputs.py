@@ -40,11 +40,10 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.markup import escape as _escape_markup
-
 from healthreach import __version__
 from healthreach.errors import OutputError
 from healthreach.messages import Message
+from healthreach.terminal import TERMINAL_CONTROL
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,7 +56,6 @@ STALE_AFTER_S = 24 * 3600.0
 # Characters XML 1.0 (so XLSX) forbids; CSV readers mangle them too. Tab, LF and CR are allowed.
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _NAME_MAX_BYTES = 200  # an output name, leaving room for '.<name>.hr-tmp-<host>-<pid>-<random>' within 255 bytes
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
@@ -66,14 +64,6 @@ _TEMP = re.compile(r"^\.(?P<name>.+)\.hr-(?P<kind>tmp|old)-(?P<host>[0-9a-f]{6})
 
 
 # --- inert text -------------------------------------------------------------------
-
-def markup(text: object) -> str:
-    r"""``text`` safe to embed in a rich console string: ``[`` cannot start markup, and control
-    characters (escape sequences, bells, backspaces) are shown as ``\xNN`` instead of acting on
-    the terminal. Line breaks and tabs are kept.
-    """
-    return _escape_markup(_TERMINAL_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text)))
-
 
 def inert_text(text: str, quote: bool = True) -> str:
     """``text`` for a CSV or spreadsheet cell: forbidden control characters removed, line breaks
@@ -191,7 +181,7 @@ def check_output(out: str | Path, inputs: Iterable[Path], *, force: bool = False
     are cleaned.
     """
     out = Path(out).expanduser().absolute()
-    if _TERMINAL_CONTROL.search(str(out)) or "\t" in str(out) or "\n" in str(out):
+    if TERMINAL_CONTROL.search(str(out)) or "\t" in str(out) or "\n" in str(out):
         msg = Message("the output path {path!r} holds control characters (a tab, a line break, ...); choose a plain "
                       "name", path=str(out))
         raise OutputError(msg)

@@ -27,10 +27,11 @@ from healthreach.evaluation import Evaluation
 from healthreach.gis import audit_layers, travel_time_rasters, write_rasters
 from healthreach.labels import column_headers, say, standard_titles
 from healthreach.messages import Message, render
-from healthreach.outputs import check_output, markup, publish, study_input_paths, write_csv, write_json, write_text
+from healthreach.outputs import check_output, publish, study_input_paths, write_csv, write_json, write_text
 from healthreach.qgis_styles import write_styles
 from healthreach.sources import describe_inputs
 from healthreach.standards import Figure
+from healthreach.terminal import markup
 from healthreach.workbook import Sheet, write_workbook
 
 

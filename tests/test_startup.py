@@ -44,7 +44,13 @@ def test_importing_the_command_line_loads_no_heavy_library():
 @pytest.mark.parametrize("args", [("--help",), ("audit", "--help"), ("scenario", "--help"), ("batch", "--help"),
                                   ("--version",)])
 def test_help_and_version_load_no_heavy_library(args):
-    assert loaded_after(run_cli(*args)) & set(HEAVY) == set()
+    loaded = loaded_after(run_cli(*args))
+    assert loaded & set(HEAVY) == set()
+    assert "rich" not in loaded  # the consoles are made when a command first prints, not to show help
+
+
+def test_a_command_that_prints_loads_rich():  # the probe above can see rich
+    assert "rich" in loaded_after("from healthreach.cli.app import error_console\nerror_console()")
 
 
 @pytest.mark.slow

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 # Each subcommand module adds its command to `cli` when imported.
 from healthreach.cli import audit, batch, scenario, serve, suggest  # noqa: F401  imported for the commands they register
-from healthreach.cli.app import UserError, cli, console
+from healthreach.cli.app import UserError, cli, error_console
 from healthreach.memory import prefer_small_pages
 
-__all__ = ["UserError", "cli", "console", "main"]
+__all__ = ["UserError", "cli", "error_console", "main"]
 
 
 def main() -> None:

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 
 from healthreach.cli.options import LANG_KEY
 from healthreach.errors import HealthreachError
 from healthreach.messages import Message
-from healthreach.outputs import markup
+from healthreach.terminal import markup
 
-console = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
 INPUT_EXIT = 1
 ERROR_WORD = {"zh": "错误：", "en": "error: "}
 ARGS_KEY = "healthreach.args"  # the command line's arguments, kept in ``click.Context.meta``
+
+
+@functools.cache
+def error_console() -> Console:
+    """The console on stderr (progress, notes, errors), made when a command first prints: parsing a command
+    line or showing help loads no rich.
+    """
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 def message_lang(ctx: click.Context | None = None) -> str:
@@ -36,7 +48,7 @@ class UserError(click.ClickException):
 
     def show(self, file: IO[Any] | None = None) -> None:  # noqa: ARG002  click's signature; always the console
         """Print the message on the error console, markup escaped."""
-        console.print(f"[red]{ERROR_WORD[self.lang]}[/]{markup(self.message)}", highlight=False, soft_wrap=True)
+        error_console().print(f"[red]{ERROR_WORD[self.lang]}[/]{markup(self.message)}", highlight=False, soft_wrap=True)
 
 
 def os_message(exc: OSError, lang: str = "en") -> str:
@@ -111,8 +123,8 @@ class UsageInLang(click.UsageError):
             help_hint = Message("Try '{command} -h' for help.", command=self.ctx.command_path)
             if self.lang == "zh":
                 usage = usage.replace("Usage: ", "用法：", 1)
-            console.print(markup(f"{usage}\n{help_hint.render(self.lang)}\n"), highlight=False, soft_wrap=True)
-        console.print(f"[red]{ERROR_WORD[self.lang]}[/]{markup(self.message)}", highlight=False, soft_wrap=True)
+            error_console().print(markup(f"{usage}\n{help_hint.render(self.lang)}\n"), highlight=False, soft_wrap=True)
+        error_console().print(f"[red]{ERROR_WORD[self.lang]}[/]{markup(self.message)}", highlight=False, soft_wrap=True)
 
 
 class _Group(click.Group):

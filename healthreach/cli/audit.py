@@ -6,13 +6,12 @@ import time
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from healthreach.cli.app import cli, console
+from healthreach.cli.app import cli, error_console
 from healthreach.cli.examples import epilog
 from healthreach.cli.options import cache_option, force_option, map_options, poster_option
 from healthreach.messages import Message, render
-from healthreach.outputs import markup
+from healthreach.terminal import markup
 
 
 def progress_step(status, lang: str = "zh"):
@@ -49,13 +48,15 @@ def audit(  # noqa: PLR0913  one argument per click option
           lang: str, offline: bool, basemap: str | None, tianditu_key: str | None, poster: str | None,
           facility_isochrones: bool) -> None:
     """Audit STUDY (a study.yaml or its folder; default: the bundled synthetic demo county)."""
+    from rich.console import Console  # rich loads when a command prints
+
     from healthreach.api import open_study
     from healthreach.outputs import check_output, study_input_paths
     from healthreach.report import print_summary, write_outputs
     from healthreach.study import load_study
 
     start = time.perf_counter()
-    with console.status(Message("reading the study file").render(lang)) as status:
+    with error_console().status(Message("reading the study file").render(lang)) as status:
         spec = load_study(study)
         out_dir = check_output(out_dir or Path("out") / spec.folder.name, study_input_paths(spec), force=force,
                                name=spec.folder.name)
@@ -80,5 +81,5 @@ def audit(  # noqa: PLR0913  one argument per click option
         paths = write_outputs(result, out_dir, html, force=force, files=files, lang=lang,
                               facility_isochrones=facility_isochrones)
     print_summary(result, Console(), lang)
-    console.print(outputs_line(out_dir, ", ".join(p.name for p in paths.values()), time.perf_counter() - start, lang),
-                  soft_wrap=True)
+    done = outputs_line(out_dir, ", ".join(p.name for p in paths.values()), time.perf_counter() - start, lang)
+    error_console().print(done, soft_wrap=True)

@@ -6,14 +6,12 @@ import time
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from healthreach.cli.app import cli, console
+from healthreach.cli.app import cli, error_console
 from healthreach.cli.examples import epilog
 from healthreach.cli.options import cache_option, map_options
 from healthreach.messages import Message
-from healthreach.outputs import markup
+from healthreach.terminal import markup
 
 STRICT_EXIT = 3  # with --strict: a district fails a standard, or a study failed (1 is an input error)
 
@@ -62,14 +60,14 @@ def batch(  # noqa: PLR0913  one argument per click option
 
     note = f"[yellow]{say('note', lang)}[/]"
     if scheduler and workers:
-        console.print(note + Message("--workers is ignored with --scheduler (the cluster has its own workers)")
-                      .render(lang))
+        ignored = Message("--workers is ignored with --scheduler (the cluster has its own workers)")
+        error_console().print(note + ignored.render(lang))
     start = time.perf_counter()
     refs = discover_studies(studies)
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn(Message("{reused} reused · {failed} failed", reused="{task.fields[reused]}",
                                            failed="[red]{task.fields[failed]}[/]").render(lang)),
-                        TimeElapsedColumn(), console=console)
+                        TimeElapsedColumn(), console=error_console())
     task = progress.add_task(Message("auditing").render(lang), total=len(refs), failed=0, reused=0)
     counts = {"error": 0, "reused": 0}
 
@@ -99,13 +97,13 @@ def batch(  # noqa: PLR0913  one argument per click option
                            on_result=finished,
                            sources=[p for p in studies if p.is_file()], scheduler_timeout_s=scheduler_timeout_s)
     _print_ranking(result.table, lang)
-    console.print(Message("{n} studies: {audited} audited, {reused} reused (unchanged), {failed} failed; {failing} of "
-                          "{districts} districts fail at least one standard. Summary in {folder} ({files}) in "
-                          "{seconds:.1f} s", n=len(refs), audited=counts.get("ok", 0), reused=counts["reused"],
-                          failed=counts["error"], failing=len(result.failing), districts=len(refs) - counts["error"],
-                          folder=f"[bold]{markup(str(out_dir))}[/]",
-                          files=", ".join(p.name for p in result.paths.values()),
-                          seconds=time.perf_counter() - start).render(lang))
+    summary = Message("{n} studies: {audited} audited, {reused} reused (unchanged), {failed} failed; {failing} of "
+                      "{districts} districts fail at least one standard. Summary in {folder} ({files}) in "
+                      "{seconds:.1f} s", n=len(refs), audited=counts.get("ok", 0), reused=counts["reused"],
+                      failed=counts["error"], failing=len(result.failing), districts=len(refs) - counts["error"],
+                      folder=f"[bold]{markup(str(out_dir))}[/]", files=", ".join(p.name for p in result.paths.values()),
+                      seconds=time.perf_counter() - start)
+    error_console().print(summary.render(lang))
     if strict and (result.errors or result.failing):
         ctx.exit(STRICT_EXIT)
 
@@ -113,6 +111,8 @@ def batch(  # noqa: PLR0913  one argument per click option
 def _print_ranking(table, lang: str = "zh", limit: int = 30) -> None:
     """The summary's first rows in ``lang``: district, primary-care share, largest gap, failed standards."""
     import pandas as pd
+    from rich.console import Console  # rich loads when a command prints
+    from rich.table import Table  # rich loads when a command prints
 
     from healthreach.labels import say
 

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from healthreach.labels import say, standard_titles
-from healthreach.outputs import markup
+from healthreach.terminal import markup
 
 if TYPE_CHECKING:
     from healthreach.evaluation import Evaluation

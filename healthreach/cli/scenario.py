@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from healthreach.cli.app import cli, console
+from healthreach.cli.app import cli, error_console
 from healthreach.cli.audit import outputs_line, progress_step
 from healthreach.cli.examples import epilog
 from healthreach.cli.options import cache_option, force_option, lang_option, map_options, poster_option
 from healthreach.i18n import group_name, t
 from healthreach.messages import Message
-from healthreach.outputs import markup
+from healthreach.terminal import markup
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def _missing(value) -> bool:
@@ -71,6 +73,8 @@ def _prepare(paths: list[Path], status, no_cache: bool, cache: Path | None, chec
 
 def print_result(result, out: Console, lang: str = "zh") -> None:
     """Terminal tables in ``lang``: standards before/after, coverage gained/lost, facilities that changed."""
+    from rich.table import Table  # rich loads when a command prints
+
     from healthreach.labels import say, standard_titles
 
     s = result.scenario
@@ -154,6 +158,8 @@ def scenario(  # noqa: PLR0913  one argument per click option
              cache: Path | None, lang: str, offline: bool, basemap: str | None, tianditu_key: str | None,
              poster: str | None) -> None:
     """Evaluate SCENARIO.yaml against its base study: before, after, who gains and who loses."""
+    from rich.console import Console  # rich loads when a command prints
+
     from healthreach.outputs import check_output
     from healthreach.scenario.outputs import input_paths, write_outputs
 
@@ -165,7 +171,7 @@ def scenario(  # noqa: PLR0913  one argument per click option
         target = check_output(target, input_paths(scenarios[0], study), force=force,
                               name=f"scenarios/{scenario_file.stem}")
 
-    with console.status(Message("reading the scenario").render(lang)) as status:
+    with error_console().status(Message("reading the scenario").render(lang)) as status:
         (spec,), base = _prepare([scenario_file], status, no_cache, cache, check_out, offline, lang)
         status.update(Message("evaluating the scenario").render(lang))
         result = base.diff(base.apply(spec, incremental=not full))
@@ -190,7 +196,7 @@ def scenario(  # noqa: PLR0913  one argument per click option
     how = Message("from scratch") if full else Message("updated from the cells that changed")
     timing = Message(" (baseline {baseline_s:.2f} s; scenario {how}: {scenario_ms:.0f} ms)",
                      baseline_s=base.seconds["travel"], how=how, scenario_ms=1000 * sum(took.values()))
-    console.print(outputs_line(target, written, time.perf_counter() - start, lang) + timing.render(lang))
+    error_console().print(outputs_line(target, written, time.perf_counter() - start, lang) + timing.render(lang))
 
 
 @cli.command(epilog=epilog("compare"))
@@ -208,6 +214,8 @@ def scenario(  # noqa: PLR0913  one argument per click option
 def compare(scenario_files: tuple[Path, ...], by: str | None, out_file: Path | None, no_cache: bool,
             cache: Path | None, lang: str) -> None:
     """Put several scenarios of one study side by side, ranked by one standard."""
+    from rich.console import Console  # rich loads when a command prints
+
     from healthreach.cli.comparison import print_comparison
     from healthreach.outputs import check_output, write_atomic, write_csv
     from healthreach.scenario.compare import check_distinct, check_standard, compare_table
@@ -221,7 +229,7 @@ def compare(scenario_files: tuple[Path, ...], by: str | None, out_file: Path | N
         sources = [p for s in scenarios for p in input_paths(s, study)]
         target = check_output(target, sources, name="scenarios", file=True)
 
-    with console.status(Message("reading the scenarios").render(lang)) as status:
+    with error_console().status(Message("reading the scenarios").render(lang)) as status:
         scenarios, base = _prepare(list(scenario_files), status, no_cache, cache, check_out, lang=lang)
         by = check_standard(by or (base.study.primary.id if base.study.primary else next(iter(base.figures))), base,
                             lang)
@@ -232,4 +240,5 @@ def compare(scenario_files: tuple[Path, ...], by: str | None, out_file: Path | N
         table = compare_table(results, by)
         write_atomic(target, lambda tmp: write_csv(table, tmp))
     print_comparison(table, base, by, lang, Console())
-    console.print(Message("table (every standard) in {file}", file=f"[bold]{markup(str(target))}[/]").render(lang))
+    written = Message("table (every standard) in {file}", file=f"[bold]{markup(str(target))}[/]")
+    error_console().print(written.render(lang))

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from healthreach.cli.app import UserError, cli, console
+from healthreach.cli.app import UserError, cli, error_console
 from healthreach.cli.options import cache_option, page_lang_option
 from healthreach.messages import Message
-from healthreach.outputs import markup
+from healthreach.terminal import markup
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -71,7 +71,7 @@ def serve(study: Path | None, port: int, host: str, lang: str, max_sessions: int
 
     sock = bind_port(host, port, lang)
     token = None if host in LOOPBACK_HOSTS else secrets.token_urlsafe(18)
-    with console.status(Message("reading the study").render(lang)) as status:
+    with error_console().status(Message("reading the study").render(lang)) as status:
         opened = open_study(study, cache=cache, progress=progress_step(status, lang))
         status.update(Message("computing the baseline").render(lang))
         base = opened.baseline()
@@ -84,6 +84,7 @@ def serve(study: Path | None, port: int, host: str, lang: str, max_sessions: int
     sock.listen(128)  # from here a browser's connection waits for the server instead of being refused
     shown = f"[{host}]" if ":" in host else host
     address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    console = error_console()
     console.print(Message("{study}: open {address} in a browser (Ctrl+C stops the server)",
                           study=f"[bold]{markup(opened.inputs.study.name)}[/]",
                           address=f"[bold]{markup(address)}[/]").render(lang), soft_wrap=True)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from healthreach.cli.app import cli, console
+from healthreach.cli.app import cli, error_console
 from healthreach.cli.options import cache_option, force_option, map_options
-from healthreach.outputs import markup
+from healthreach.terminal import markup
 
 OPTIONAL_SITE_COLUMNS = ("candidate", "lon", "lat", "runner_ups")  # shown, in this order, while they fit
 RUNNER_UPS_MIN_WIDTH = 16  # cells: narrower, the runner-ups column is left out
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @cli.command()
@@ -74,6 +76,8 @@ def suggest(  # noqa: PLR0913  one argument per click option
       healthreach suggest --type township_hc --count 3 --group 65plus --tier township
       healthreach suggest my-county/ --type community_hc --count 3 --candidates sites.csv --candidates-crs gcj02
     """  # noqa: D301  click's \b keeps the examples' lines as written
+    from rich.console import Console  # rich loads when a command prints
+
     from healthreach.api import open_study
     from healthreach.cli.audit import progress_step
     from healthreach.errors import SuggestError
@@ -94,7 +98,7 @@ def suggest(  # noqa: PLR0913  one argument per click option
             msg = Message("{path}: no such file (given to {option})", path=path,
                           option="--candidates" if path == source else "--exclude")
             raise SuggestError(msg)
-    with console.status(render(Message("reading the study file and the candidate sites"), lang)) as status:
+    with error_console().status(render(Message("reading the study file and the candidate sites"), lang)) as status:
         spec = load_study(study)
         inputs = [*study_input_paths(spec), *([source] if source else []), *exclude]
         target = check_output(out_dir or Path("out") / "suggest" / f"{spec.folder.name}-{type_}", inputs, force=force,
@@ -114,7 +118,7 @@ def suggest(  # noqa: PLR0913  one argument per click option
         status.update(render(Message("writing the suggested sites"), lang))
         paths = write_outputs(result, target, inputs, html, force=force)
     print_result(result, Console(), lang)
-    console.print(markup(render(Message(
+    error_console().print(markup(render(Message(
         "outputs in {folder} ({files}) in {seconds:.1f} s; check them with: healthreach scenario {scenario}",
         folder=str(target), files=", ".join(paths), seconds=time.perf_counter() - start,
         scenario=str(target / "scenario.yaml")), lang)), soft_wrap=True)
@@ -127,6 +131,7 @@ def print_result(result, out: Console, lang: str = "en") -> None:
     candidate, coordinates and runner-ups are left out (sites.csv has them) rather than squeezed.
     """
     from rich.cells import cell_len
+    from rich.table import Table  # rich loads when a command prints
 
     from healthreach.cli.comparison import COLUMN_COST, HEADER_MIN_WIDTH, fold
     from healthreach.i18n import group_name, tier_words, type_name
