@@ -22,9 +22,15 @@ CPU time, which the load of a shared machine inflates least.
 
 Its peer is the same answer computed from scratch (``apply(...,
 incremental=False)``: every surface recomputed, every cell re-tested),
-timed in the same run, interleaved change by change, with the same
-repetitions. Each change's incremental figures and diff are checked against
-the from-scratch ones before any time counts.
+timed in the same run with the same repetitions, interleaved block by
+block: ten changes answered one after another, as a what-if session answers
+a planner's clicks, then the same ten from scratch. Each change's
+incremental figures and diff are checked against the from-scratch ones
+before any time counts. **After a full evaluation** times each change's
+whole answer once more, straight after its from-scratch evaluation: what
+a change costs when a whole evaluation has just filled the processor's
+caches with other data (the way this benchmark interleaved until
+2026-12-02).
 
 Run: ``.venv/bin/python -m benchmarks.bench_scenario [--changes 30] [--synth large]``;
 writes ``benchmarks/results/scenario.json``.
@@ -49,6 +55,7 @@ from healthreach.travel import in_group
 
 RESULTS = Path(__file__).resolve().parent / "results" / "scenario.json"
 TARGETS_MS = {"demo county": 10.0, "generated large": 40.0}  # p90 of the whole answer (issue 13)
+BLOCK = 10  # changes answered one after another, as a session does, before the peer answers the same ones
 
 
 def random_changes(study: Study, n: int, seed: int = 0) -> list[tuple[str, dict]]:
@@ -113,24 +120,33 @@ def run(study: Study, n: int, label: str) -> dict:
     warm_up_s = time.perf_counter() - t1
     times: dict[str, dict[str, list[float]]] = {}
     changed_cells: list[int] = []
-    for kind, change in changes:
-        a, cpu = time.perf_counter(), time.process_time()
-        after = base.apply([change], name="bench")
-        diff = base.diff(after)
-        answered, cpu_answered = time.perf_counter(), time.process_time()
-        _frames(after, diff)
-        b = time.perf_counter()
-        full = base.apply([change], name="bench", incremental=False)
-        _frames(full, base.diff(full))
-        c = time.perf_counter()
-        same_answer(after, full, f"{kind} {change}")  # a wrong answer has no time
-        changed_cells.append(len(after.step.cells) if after.step else 0)
-        steps = {"whole_answer": answered - a, "whole_answer_cpu": cpu_answered - cpu, "with_frames": b - a,
-                 "from_scratch": c - b,
-                 "diff": answered - a - sum(after.seconds.values()), **after.seconds}
-        for key, value in steps.items():
-            times.setdefault(kind, {}).setdefault(key, []).append(value)
-        del diff
+    for start in range(0, len(changes), BLOCK):
+        block = changes[start:start + BLOCK]
+        answers = []
+        for _kind, change in block:  # as a session answers them: one change after another
+            a, cpu = time.perf_counter(), time.process_time()
+            after = base.apply([change], name="bench")
+            diff = base.diff(after)
+            answered, cpu_answered = time.perf_counter(), time.process_time()
+            _frames(after, diff)
+            b = time.perf_counter()
+            answers.append((after, {"whole_answer": answered - a, "whole_answer_cpu": cpu_answered - cpu,
+                                    "with_frames": b - a,
+                                    "diff": answered - a - sum(after.seconds.values()), **after.seconds}))
+            del diff
+        for (kind, change), (after, steps) in zip(block, answers, strict=True):  # the peer, the same changes
+            b = time.perf_counter()
+            full = base.apply([change], name="bench", incremental=False)
+            _frames(full, base.diff(full))
+            c = time.perf_counter()
+            same_answer(after, full, f"{kind} {change}")  # a wrong answer has no time
+            del full
+            d = time.perf_counter()  # the same change again, straight after a from-scratch evaluation
+            base.diff(base.apply([change], name="bench"))
+            steps.update({"from_scratch": c - b, "after_full": time.perf_counter() - d})
+            changed_cells.append(len(after.step.cells) if after.step else 0)
+            for key, value in steps.items():
+                times.setdefault(kind, {}).setdefault(key, []).append(value)
     keys = list(next(iter(times.values())))
     per_kind = {kind: {key: stats(v) for key, v in t.items()} for kind, t in times.items()}
     every = {key: stats([x for t in times.values() for x in t[key]]) for key in keys}
@@ -192,6 +208,9 @@ def main() -> None:
         cpu = r["all"]["whole_answer_cpu"]
         print(f"whole answer in CPU time (this process; what a shared machine's load inflates least): median "
               f"{cpu['median_ms']:.2f} ms, p90 {cpu['p90_ms']:.2f} ms; load average {r['load']}")
+        after_full = r["all"]["after_full"]
+        print(f"the same changes straight after a from-scratch evaluation: median {after_full['median_ms']:.2f} ms, "
+              f"p90 {after_full['p90_ms']:.2f} ms")
         print(f"whole answer p90 {r['all']['whole_answer']['p90_ms']:.2f} ms "
               f"({r['all']['with_frames']['p90_ms']:.2f} ms with the pandas frames); from scratch takes "
               f"{r['from_scratch_over_with_frames_median']}x as long as with frames (medians){verdict}")
