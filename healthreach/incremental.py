@@ -188,19 +188,23 @@ def repair_surface(net, surface: Surface, removed_rows: np.ndarray, added: Attac
     facility = surface.facility.astype(np.int64, copy=True)
     removed_rows = np.asarray(removed_rows, np.int64)
     added_rows = np.asarray(added_rows, np.int64)
-    stays = ~np.isin(surface.source_row, removed_rows)
-    remaining, remaining_rows = surface.source[stays], surface.source_row[stays]
-    lost = np.isin(facility, removed_rows, kind="table") if len(removed_rows) else np.zeros(len(cost), bool)
-    invalid = np.flatnonzero(lost)
-    seeds = [_seeds(net, surface, added, added_rows, None)]
-    if len(invalid) and len(remaining):
-        seeds.append(_seeds(net, surface, remaining, remaining_rows, lost))
-    seed_node, seed_cost, seed_row = (np.concatenate(parts) for parts in zip(*seeds, strict=True))
+    remaining, remaining_rows = surface.source, surface.source_row
+    invalid = np.zeros(0, np.int64)
+    seeds = [_seeds(net, surface, added, added_rows, None)] if len(added_rows) else []
+    if len(removed_rows):
+        stays = ~np.isin(surface.source_row, removed_rows)
+        remaining, remaining_rows = surface.source[stays], surface.source_row[stays]
+        lost = np.isin(facility, removed_rows, kind="table")
+        invalid = np.flatnonzero(lost)
+        if len(invalid) and len(remaining):
+            seeds.append(_seeds(net, surface, remaining, remaining_rows, lost))
+    seed_node, seed_cost, seed_row = (np.concatenate(parts) for parts in zip(*seeds, strict=True)) if seeds else (
+        np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
     changed = _repair(graph.indptr, graph.indices, graph.data, back.indptr, back.indices, back.data,
-                      cost, facility, invalid.astype(np.int64), seed_node, seed_cost, seed_row)
-    source = Attachment.concat([remaining, added])
-    rows = np.concatenate((remaining_rows, added_rows))
-    return Surface(surface.mode, surface.weight, surface.direction, cost, facility, source, rows), changed
+                      cost, facility, invalid, seed_node, seed_cost, seed_row)
+    if len(added_rows):
+        remaining, remaining_rows = Attachment.concat([remaining, added]), np.concatenate((remaining_rows, added_rows))
+    return Surface(surface.mode, surface.weight, surface.direction, cost, facility, remaining, remaining_rows), changed
 
 
 def _seeds(net, surface: Surface, at: Attachment, rows: np.ndarray,
@@ -429,7 +433,7 @@ def update_cells(net: Network, surface: Surface, index: CellIndex, removed: np.n
     arrays in the cell state, :meth:`~healthreach.state.CellState.arrays`)
     are returned with their values after and before.
     """
-    removed_segs = surface.source.seg[np.isin(surface.source_row, removed)]
+    removed_segs = surface.source.seg[np.isin(surface.source_row, removed)] if len(removed) else np.zeros(0, np.int64)
     repaired, nodes = repair_surface(net, surface, removed, added_at, added_rows)
     cells = distinct(index.cells_near(nodes, np.concatenate((removed_segs, added_at.seg))), len(index.at))  # ascending
     legs = index.legs(net, surface.mode, surface.weight, surface.direction, access_kmh)
