@@ -60,25 +60,24 @@ def union(parts: Iterable[np.ndarray], n: int) -> np.ndarray:
 
 
 @njit(cache=True)
-def _at(idx, keys, cost, row, start, cells, over_cost, over_row):  # pragma: no cover - compiled
-    """Per listed key ``keys[j]``: its cost and row at the cells ``idx``, the overlay before the baseline."""
-    out_cost = np.empty((len(keys), len(idx)))
-    out_row = np.empty((len(keys), len(idx)), np.int64)
-    for j in range(len(keys)):
-        k = keys[j]
+def _at(idx, cost, row, cells, over_cost, over_row, out_cost, out_row):  # pragma: no cover - compiled
+    """One key's cost and row at the cells ``idx`` into ``out_cost``, ``out_row``: the baseline's ``cost`` and
+    ``row`` (every cell), but the overlay's where it lists the cell (``cells`` ascending).
+    """
+    for i in range(len(idx)):
+        out_cost[i] = cost[idx[i]]
+        out_row[i] = row[idx[i]]
+    if len(cells):
+        pos = np.searchsorted(cells, idx)
         for i in range(len(idx)):
-            out_cost[j, i] = cost[k, idx[i]]
-            out_row[j, i] = row[k, idx[i]]
-        a, b = start[k], start[k + 1]
-        if b > a:
-            own = cells[a:b]
-            pos = np.searchsorted(own, idx)
-            for i in range(len(idx)):
-                p = pos[i]
-                if p < b - a and own[p] == idx[i]:
-                    out_cost[j, i] = over_cost[a + p]
-                    out_row[j, i] = over_row[a + p]
-    return out_cost, out_row
+            p = pos[i]
+            if p < len(cells) and cells[p] == idx[i]:
+                out_cost[i] = over_cost[p]
+                out_row[i] = over_row[p]
+
+
+Overlay = tuple[np.ndarray, np.ndarray, np.ndarray]  # one key's differing cells (ascending), their cost and row
+NO_OVERLAY: Overlay = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
 
 
 @dataclass(frozen=True)
@@ -86,19 +85,16 @@ class CellState:
     """Every key's cost and nearest-facility row per cell.
 
     ``cost`` and ``row`` hold the baseline's values, one row per key of
-    ``keys`` (read-only, shared by every evaluation changed from it). The
-    overlay lists per key the cells whose values differ: key ``k``'s cells
-    are ``cells[start[k]:start[k + 1]]`` (ascending), its values there
-    ``over_cost`` and ``over_row`` at the same positions.
+    ``keys`` (read-only, shared by every evaluation changed from it).
+    ``overlay`` lists per key the cells whose values differ (ascending) and
+    their cost and row there; a change's own arrays become its keys'
+    overlays as they are, without a copy.
     """
 
     keys: tuple[Key, ...]
     cost: np.ndarray
     row: np.ndarray
-    start: np.ndarray
-    cells: np.ndarray
-    over_cost: np.ndarray
-    over_row: np.ndarray
+    overlay: tuple[Overlay, ...]
 
     @classmethod
     def blank(cls, keys: Sequence[Key], n_cells: int) -> CellState:
@@ -106,7 +102,7 @@ class CellState:
         :meth:`read_only`).
         """
         return cls(tuple(keys), np.empty((len(keys), n_cells)), np.empty((len(keys), n_cells), np.int64),
-                   np.zeros(len(keys) + 1, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
+                   tuple(NO_OVERLAY for _ in keys))
 
     def rows(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each key's (cost, row) at every cell: views of the baseline's arrays."""
@@ -131,21 +127,23 @@ class CellState:
         overlay's cells (ascending), cost and row.
         """
         k = self.index(key)
-        own = slice(self.start[k], self.start[k + 1])
-        return self.cost[k], self.row[k], self.cells[own], self.over_cost[own], self.over_row[own]
+        return self.cost[k], self.row[k], *self.overlay[k]
 
     def differing(self, keys: Sequence[Key] | None = None) -> np.ndarray:
         """Every cell where any key (of ``keys``; None: of all) differs from the baseline (ascending)."""
         mask = np.zeros(self.n_cells, bool)
         for k in range(len(self.keys)) if keys is None else (self.index(key) for key in keys):
-            mask[self.cells[self.start[k]:self.start[k + 1]]] = True
+            mask[self.overlay[k][0]] = True
         return np.flatnonzero(mask)
 
     def at(self, idx: np.ndarray, keys: Sequence[Key] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Costs and rows at the cells ``idx``: one row per key of ``keys`` (None: every key, in order)."""
-        which = np.arange(len(self.keys)) if keys is None else np.array([self.index(k) for k in keys], np.int64)
-        return _at(np.asarray(idx, np.int64), which, self.cost, self.row, self.start, self.cells, self.over_cost,
-                   self.over_row)
+        which = range(len(self.keys)) if keys is None else [self.index(k) for k in keys]
+        idx = np.asarray(idx, np.int64)
+        out_cost, out_row = np.empty((len(which), len(idx))), np.empty((len(which), len(idx)), np.int64)
+        for j, k in enumerate(which):
+            _at(idx, self.cost[k], self.row[k], *self.overlay[k], out_cost[j], out_row[j])
+        return out_cost, out_row
 
     def view(self, idx: np.ndarray, keys: Sequence[Key] | None = None) -> dict[Key, tuple[np.ndarray, np.ndarray]]:
         """Every key's (or the given keys') (cost, row) at the cells ``idx``."""
@@ -157,8 +155,8 @@ class CellState:
         """One key's (cost, row) at every cell (new arrays)."""
         k = self.index(key)
         cost, row = self.cost[k].copy(), self.row[k].copy()
-        own = slice(self.start[k], self.start[k + 1])
-        cost[self.cells[own]], row[self.cells[own]] = self.over_cost[own], self.over_row[own]
+        cells, over_cost, over_row = self.overlay[k]
+        cost[cells], row[cells] = over_cost, over_row
         return cost, row
 
     def with_values(self, changes: Mapping[Key, Changed]) -> CellState:
@@ -166,26 +164,23 @@ class CellState:
         changes = {key: change for key, change in changes.items() if len(change.cells)}
         if not changes:
             return self
-        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        overlay = list(self.overlay)
         for k, key in enumerate(self.keys):
-            own = slice(self.start[k], self.start[k + 1])
-            cells, cost, row = self.cells[own], self.over_cost[own], self.over_row[own]
-            if key in changes:
-                idx, new_cost, new_row = changes[key].cells, changes[key].cost, changes[key].row
-                if len(cells):
-                    merged = np.union1d(cells, idx)
-                    c, r = self.at(merged, [key])
-                    pos = np.searchsorted(merged, idx)
-                    c[0, pos], r[0, pos] = new_cost, new_row
-                    cells, cost, row = merged, c[0], r[0]
-                else:
-                    cells, cost, row = idx, new_cost, new_row
-            parts.append((cells, cost, row))
-        start = np.r_[0, np.cumsum([len(p[0]) for p in parts])].astype(np.int64)
-        return CellState(self.keys, self.cost, self.row, start,
-                         np.concatenate([p[0] for p in parts]).astype(np.int64, copy=False),
-                         np.concatenate([p[1] for p in parts]).astype(float, copy=False),
-                         np.concatenate([p[2] for p in parts]).astype(np.int64, copy=False))
+            if key not in changes:
+                continue
+            idx = np.asarray(changes[key].cells, np.int64)
+            new_cost, new_row = np.asarray(changes[key].cost, float), np.asarray(changes[key].row, np.int64)
+            if len(overlay[k][0]):
+                merged = np.union1d(overlay[k][0], idx)
+                c, r = self.at(merged, [key])
+                pos = np.searchsorted(merged, idx)
+                c[0, pos], r[0, pos] = new_cost, new_row
+                overlay[k] = (merged, c[0], r[0])
+            else:
+                overlay[k] = (idx, new_cost, new_row)
+            for values in overlay[k]:  # shared with the change, and with every state changed from this one
+                values.flags.writeable = False
+        return CellState(self.keys, self.cost, self.row, tuple(overlay))
 
 
 class CellsAt(Mapping):
