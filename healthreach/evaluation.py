@@ -53,7 +53,7 @@ from healthreach.standards.response import Response
 from healthreach.standards.tally import CellWeights, Tally, settle
 from healthreach.standards.villages import Villages, VillageTimes
 from healthreach.standards.whole import Whole
-from healthreach.state import CellState, Changed, Key, distinct, union
+from healthreach.state import CellState, Changed, Key, distinct
 from healthreach.tables import facility_table, township_identity, township_table
 from healthreach.travel import CellCost, Need, attach_cells, facility_attachment, in_group, surfaces
 
@@ -418,11 +418,10 @@ class Evaluation:
                 idx, line_m[group] = update_sites(cells, study.window, self.line_m[group], gone, after, come, radii[-1])
                 changes[("line", group)] = _line_change(self.state, ("line", group), idx, line_m[group], radii)
         t_travel = time.perf_counter()
-        changed = union([change.cells for change in changes.values()], len(cells.x))
         state = self.state.with_values(changes)
         # only the tests and catchments that read a changed key can change; the others stay as they are
         sums = {"": self.tally.sums, **{group: t.sums for group, t in self.group_tallies.items()}}
-        step = study.program.compare(self.state, state, changed, sums, len(facilities), changes)
+        step = study.program.compare(self.state, state, None, sums, len(facilities), changes)
         tally = self.tally.with_sums(step.sums[""])
         groups = {group: t.with_sums(step.sums[group]) for group, t in self.group_tallies.items()}
         catch = _catchments_changed(self.catchments, _flat(step.catchments_before), _flat(step.catchments_after),

@@ -149,8 +149,8 @@ class Catchment:
 
 @dataclass(frozen=True)
 class Comparison:
-    """Two cell states (``state_before``, ``state_after``) compared at ``cells`` (ascending): the cells where
-    they may differ.
+    """Two cell states (``state_before``, ``state_after``) compared at :attr:`cells` (ascending): the cells
+    where they may differ (``compared``, or where a key of ``changes`` changed when that is None).
 
     Per people weight (``""``: everyone, then each population group):
     ``sums`` the tally's sums after (townships x columns: the sums given,
@@ -164,7 +164,7 @@ class Comparison:
     per study-area cell, whether its township is urban.
     """
 
-    cells: np.ndarray
+    compared: np.ndarray | None
     state_before: CellState
     state_after: CellState
     urban: np.ndarray
@@ -173,6 +173,15 @@ class Comparison:
     catchments_before: dict[str, dict[str, np.ndarray]]
     catchments_after: dict[str, dict[str, np.ndarray]]
     changes: Mapping[Any, Changed] | None = None
+
+    @cached_property
+    def cells(self) -> np.ndarray:
+        """The cells compared (ascending): those given, or those where any key changed (gathered when first
+        read: the figures of a change do not need them).
+        """
+        if self.compared is not None:
+            return self.compared
+        return union([change.cells for change in (self.changes or {}).values()], len(self.urban))
 
     @cached_property
     def before(self) -> CellView:
@@ -228,10 +237,11 @@ class Program:
         self.c_limit = np.array([c.limit for c in self.catchments], float)
         self.columns = columns
 
-    def compare(self, before: CellState, after: CellState, cells: np.ndarray, sums: Mapping[str, np.ndarray],
+    def compare(self, before: CellState, after: CellState, cells: np.ndarray | None, sums: Mapping[str, np.ndarray],
                 n_rows: int, changes: Mapping[Any, Changed] | None = None) -> Comparison:
-        """Compare two states at ``cells`` (ascending); ``sums`` (copied) are the tally's sums before, per
-        weight; ``n_rows``: facility rows after.
+        """Compare two states at ``cells`` (ascending; None: where a key of ``changes`` changed, or every cell
+        without ``changes``); ``sums`` (copied) are the tally's sums before, per weight; ``n_rows``: facility
+        rows after.
 
         ``changes``: what makes ``after`` from ``before``, per key (its cells
         lie within ``cells``); only the tests and catchments that read a
@@ -240,6 +250,7 @@ class Program:
         """
         given = changes
         if changes is None:
+            cells = np.arange(before.n_cells) if cells is None else cells
             cost0, row0 = before.at(cells)
             cost1, row1 = after.at(cells)
             changes = {key: Changed(cells, cost1[k], row1[k], cost0[k], row0[k]) for k, key in enumerate(before.keys)}
@@ -268,7 +279,7 @@ class Program:
                                  for i, w in enumerate(self.weights)}, given)
         units = [u for u in self.numpy_units if self.reads(_keys(u), changed)]
         if units:
-            town, people = self.township[cells], self.people[:, cells]
+            town, people = self.township[comparison.cells], self.people[:, comparison.cells]
         for unit in units:  # values a unit computes in NumPy, re-tallied beside the compiled pass
             old, new = unit.cell_values(comparison.before), unit.cell_values(comparison.after)
             for i, w in enumerate(self.weights):
