@@ -415,7 +415,8 @@ class Evaluation:
             after = _sites(sources, group)
             gone, come = _site_changes(_sites(self.sources, group), after)
             if len(gone[0]) or len(come[0]):
-                idx, line_m[group] = update_sites(cells, study.window, self.line_m[group], gone, after, come, radii[-1])
+                idx, line_m[group] = update_sites(cells, study.window, self.line_m[group], gone, after[:2], come,
+                                                  radii[-1])
                 changes[("line", group)] = _line_change(self.state, ("line", group), idx, line_m[group], radii)
         t_travel = time.perf_counter()
         state = self.state.with_values(changes)

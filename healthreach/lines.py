@@ -59,24 +59,27 @@ def banded(metres: np.ndarray, radii: np.ndarray) -> np.ndarray:
 
 
 def update_sites(cells: Cells, window: CellWindow, metres: np.ndarray, removed: tuple[np.ndarray, np.ndarray],
-                 sites: tuple[np.ndarray, np.ndarray, np.ndarray], added: tuple[np.ndarray, np.ndarray],
+                 sites: tuple[np.ndarray, np.ndarray], added: tuple[np.ndarray, np.ndarray],
                  within_m: float) -> tuple[np.ndarray, np.ndarray]:
     """The cells whose distance to the nearest site may change (possibly repeated), and the new distances.
 
     ``metres`` is today's distance per cell, kept exact up to ``within_m``
     (the largest distance any test reads) and inf beyond; ``removed`` (x, y)
-    the sites that go, ``sites`` (x, y, row) every site after the change,
-    ``added`` (x, y) the new ones. A cell within ``within_m`` of a removed
-    site that had it as nearest is measured anew against every site; around
-    an added site, a cell takes it where it is nearer (the nearest of a
-    larger set is the nearer of the two). Farther cells cannot change
+    the sites that go, ``sites`` (x, y) every site after the change,
+    ``added`` (x, y) the new ones. Around a removed site, the cells that had
+    it as nearest (or no site within ``within_m``) are measured anew against
+    the sites after the change that can be within ``within_m`` of them;
+    around an added site, a cell takes it where it is nearer (the nearest
+    of a larger set is the nearer of the two). Farther cells cannot change
     within ``within_m``.
     """
     parts, values = [], []
-    sx, sy = sites[0], sites[1]
+    sx, sy = sites
     for rx, ry in zip(*removed, strict=True):
         lost = _lost(window.lookup, *window.bounds(rx, ry, within_m), cells.x, cells.y, metres, rx, ry)
-        # a site farther than 2 within_m from the removed one is beyond within_m of every lost cell
+        # A lost cell the removed site reached lies within within_m of it, so a site within within_m of that cell
+        # lies within 2 within_m of the removed site (1 m for rounding). A lost cell at inf (a corner of the
+        # square) had no site within within_m: no site kept can be, and the added ones are measured below.
         near = (sx - rx) ** 2 + (sy - ry) ** 2 <= (2 * within_m + 1.0) ** 2
         parts.append(lost)
         values.append(_nearest_within(cells.x, cells.y, lost, sx[near], sy[near], within_m))

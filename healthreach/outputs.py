@@ -21,7 +21,7 @@ Every command that writes results (``audit``, ``scenario``, ``compare``,
   ``@``, tab or carriage return: the OWASP CSV-injection rule) is quoted in
   CSV and written as a quote-prefixed string cell in XLSX. Numbers stay
   numbers.
-  :func:`markup` escapes text for the rich terminal.
+  (:func:`healthreach.terminal.markup` escapes text for the rich terminal.)
 """
 
 from __future__ import annotations
