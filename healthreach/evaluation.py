@@ -118,6 +118,7 @@ class Study:
         # the study's own facility table, as evaluations hold it: sites as x, y (metres), no geometry
         self.facilities = _plain(inputs.facilities)
         self.own = self.sources(self.facilities)
+        self.township_index = inputs.boundaries.sindex  # the townships' search tree (reading it is not free)
         self.facility_township = self.locate(self.own.columns["x"].astype(float), self.own.columns["y"].astype(float))
         self.projections = Projections(inputs.crs)  # of the sites changes give
         self._baseline: Evaluation | None = None
@@ -202,7 +203,7 @@ class Study:
 
     def locate(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Row of the township each point (analysis CRS, metres) stands in (-1: outside the study area)."""
-        idx = self.inputs.boundaries.sindex.query(shapely.points(x, y), predicate="within")
+        idx = self.township_index.query(shapely.points(x, y), predicate="within")
         out = np.full(len(x), -1)
         out[idx[0]] = idx[1]
         return out
@@ -331,7 +332,7 @@ class Evaluation:
         n = min(len(x), len(x0))
         out = np.full(len(x), -1)
         out[:n] = located[:n]
-        todo = np.r_[np.flatnonzero((x[:n] != x0[:n]) | (y[:n] != y0[:n])), np.arange(n, len(x))]
+        todo = np.concatenate([np.flatnonzero((x[:n] != x0[:n]) | (y[:n] != y0[:n])), np.arange(n, len(x))])
         if len(todo):
             out[todo] = study.locate(x[todo], y[todo])
         return out
@@ -595,7 +596,7 @@ def _catchments_changed(current: dict[str, np.ndarray], old: dict[str, np.ndarra
     """
     out = {}
     for key, sums in current.items():
-        grown = np.r_[sums, np.zeros(n - len(sums))]
+        grown = np.concatenate([sums, np.zeros(n - len(sums))]) if n > len(sums) else sums
         out[key] = settle(grown - old[key] + new[key]) if key in old else grown
     return out
 

@@ -25,6 +25,8 @@ from healthreach.scenario.schema import CLOSED_TYPE, as_scenario
 from healthreach.scenario.sites import Projections
 from healthreach.standards.base import Context
 from healthreach.standards.groups import group_context, group_figures
+from healthreach.standards.tally import settle
+from healthreach.standards.tiers import Tiers
 from healthreach.travel import facility_attachment, in_group
 from healthreach.vocab import facility_type
 
@@ -220,3 +222,22 @@ def test_sites_convert_as_a_fresh_transformer_does(study):
         assert got[2:] == (float(lon), float(lat))
         assert got[:2] == tuple(float(v) for v in back.transform(lon, lat))
         assert projections.to_analysis(lon, lat, "wgs84")[2:] == (lon, lat)
+
+
+def test_tier_matrices_where_nobody_moves_are_the_parents_settled(study):
+    """A tier no change touches keeps its people matrix: the baseline's (summed from every cell) with rounding
+    residues set to 0, then that same matrix along a chain of changes.
+    """
+    tiers = next(u for u in study.standards if isinstance(u, Tiers))
+    base = study.baseline()
+    village = next(i for i, t in zip(base.facilities["id"], base.facilities["type"], strict=True)
+                   if t == "village_clinic")
+    first = base.apply([{"expand": village, "beds": 3}])  # moves nobody: no tier's surface changes
+    second = first.apply([{"expand": village, "beds": 4}])
+    for name, raw in tiers.people_matrix(base.whole).items():
+        settled = tiers.people_matrix(first.whole)[name]
+        np.testing.assert_array_equal(settled, settle(raw))
+        assert settled is not raw
+        assert tiers.people_matrix(second.whole)[name] is settled
+    np.testing.assert_array_equal(first.facility_table["tier_catchment_people"],
+                                  base.facility_table["tier_catchment_people"])
