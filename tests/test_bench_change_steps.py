@@ -9,7 +9,7 @@ from benchmarks import bench_change_steps
 
 @pytest.mark.slow
 def test_the_change_steps_benchmark_times_both_checkouts_in_turn():
-    """This checkout as its own peer: one process each, the same changes, every step timed on both sides."""
+    """The checkout as its own peer: one process each, the same changes, every step timed on both sides."""
     res = bench_change_steps.measure(bench_change_steps.ROOT, "demo", 1, 1)
     assert res["changes_per_side"] == 3  # one add, one relocation, one closure
     assert len(res["load_1min"]) == 2    # two processes: this checkout, then the peer

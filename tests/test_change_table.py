@@ -24,6 +24,7 @@ from healthreach.scenario.checks import check
 from healthreach.scenario.schema import CLOSED_TYPE, as_scenario
 from healthreach.scenario.sites import Projections
 from healthreach.standards.base import Context
+from healthreach.standards.e2sfca import E2sfca
 from healthreach.standards.groups import group_context, group_figures
 from healthreach.standards.tally import settle
 from healthreach.standards.tiers import Tiers
@@ -241,3 +242,25 @@ def test_tier_matrices_where_nobody_moves_are_the_parents_settled(study):
         assert tiers.people_matrix(second.whole)[name] is settled
     np.testing.assert_array_equal(first.facility_table["tier_catchment_people"],
                                   base.facility_table["tier_catchment_people"])
+
+
+def test_e2sfca_keeps_its_parents_sites_and_ratios_when_nothing_it_reads_changes(study):
+    """A change that moves no facility and changes no supply (a new name) keeps the parent's E2SFCA arrays, and
+    its columns equal those of the same table evaluated from scratch; a closure keeps the sites, not the ratios.
+    """
+    units = [u for u in study.standards if isinstance(u, E2sfca)]
+    assert units
+    base = study.baseline()
+    renamed = base.apply([{"upgrade": "THC01", "name": "新名"}])
+    closed = renamed.apply([{"close": "THC02"}])
+    fresh = study.evaluate(renamed.facilities)
+    for unit in units:
+        sites, ratios = (unit.id, "sites"), (unit.id, "ratios")
+        assert renamed.whole.kept[sites] is base.whole.kept[sites]
+        assert renamed.whole.kept[ratios] is base.whole.kept[ratios]
+        assert closed.whole.kept[sites] is base.whole.kept[sites]
+        assert closed.whole.kept[ratios] is not base.whole.kept[ratios]
+        for name in unit.township_value_names():
+            np.testing.assert_array_equal(renamed.township_columns[name], fresh.township_columns[name])
+        for name in unit.facility_value_names():
+            np.testing.assert_array_equal(renamed.facility_columns[name], fresh.facility_columns[name])
