@@ -264,3 +264,18 @@ def test_e2sfca_keeps_its_parents_sites_and_ratios_when_nothing_it_reads_changes
             np.testing.assert_array_equal(renamed.township_columns[name], fresh.township_columns[name])
         for name in unit.facility_value_names():
             np.testing.assert_array_equal(renamed.facility_columns[name], fresh.facility_columns[name])
+
+
+def test_a_site_written_into_whole_metre_columns_keeps_its_fraction(study):
+    """A table whose x, y are whole metres (integers) gets a relocated site's coordinates exactly, as floats."""
+    table = study.facilities.copy()
+    table["x"], table["y"] = table["x"].round().astype(np.int64), table["y"].round().astype(np.int64)
+    cells = study.inputs.cells
+    site = {"x": float(cells.x[700]) + 0.25, "y": float(cells.y[700]) + 0.75, "crs": study.inputs.crs}
+    after = study.evaluate(table).apply([{"relocate": "THC01", "to": site, "allow_outside": True}])
+    row = after.facilities.set_index("id").loc["THC01"]
+    moved = after.moves.iloc[0]
+    assert after.facilities["x"].dtype == float
+    assert (row["x"], row["y"]) == (moved["x1"], moved["y1"])  # the located site, to the last bit
+    assert abs(row["x"] - site["x"]) < 1e-6
+    assert abs(row["y"] - site["y"]) < 1e-6

@@ -127,10 +127,15 @@ class _Table:
         return self.columns[c][k]
 
     def put(self, k: int, c: str, value: Any) -> None:
-        """Set row ``k``, column ``c`` (a column the table lacks is skipped)."""
+        """Set row ``k``, column ``c`` (a column the table lacks is skipped; an integer column given a
+        fraction becomes a float column, as pandas widens it, instead of cutting the fraction off).
+        """
         if c not in self.columns:
             return
-        if c not in self.own:
+        if self.columns[c].dtype.kind in "iu" and isinstance(value, float | np.floating):
+            self.columns[c] = self.columns[c].astype(float)
+            self.own.add(c)
+        elif c not in self.own:
             self.columns[c] = self.columns[c].copy()
             self.own.add(c)
         self.columns[c][k] = value
