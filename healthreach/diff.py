@@ -141,7 +141,7 @@ def diff(before: Evaluation, after: Evaluation) -> Diff:
         else:  # e.g. one evaluated from scratch: compare every cell
             cells = np.arange(len(study.inputs.cells.x))
         sums = {"": before.tally.sums, **{group: t.sums for group, t in before.group_tallies.items()}}
-        step = study.program.compare(before.state, after.state, cells, sums, len(after.facilities))
+        step = study.program.compare(before.state, after.state, cells, sums, len(after.sources.columns["id"]))
     moved: dict[str, tuple[float, float]] = {}  # figure id -> (people newly covered, losing coverage)
     for unit in study.standards:
         for fid, (column, _) in unit.tests().items():
@@ -228,14 +228,14 @@ def _facilities(before: Evaluation, after: Evaluation) -> pd.DataFrame:
         col = _array(fb_tab[c], dtype) if c in fb_tab else np.full(nb, np.nan)
         return np.r_[col, np.full(na - nb, np.nan, dtype=dtype)]
 
-    changed = after.facilities
+    changed = after.sources.columns
     ids = np.asarray(fa_tab["id"])
     columns: dict[str, Any] = {"id": ids, "name": fa_tab["name"],
-                               "status": changed["status"].to_numpy() if "status" in changed else "",
+                               "status": changed.get("status", ""),
                                "type_before": before_col("type", object), "type_after": fa_tab["type"]}
     if "merged_into" in changed:
         # a merged facility answers for the closed one's people: its catchment before is counted here
-        into = changed["merged_into"].to_numpy(str)
+        into = changed["merged_into"].astype(str)
         columns["merged_into"] = into
         merged_in = np.zeros(na)
         catch0 = np.r_[before.catchments.get("primary", np.zeros(nb)), np.zeros(na - nb)]
@@ -286,7 +286,7 @@ def _flows(after: Evaluation, view0: Any, view1: Any, people: np.ndarray) -> pd.
         return NO_FLOWS.copy()
     f0, f1 = primary.cell_seconds(view0)[1], primary.cell_seconds(view1)[1]
     moved = (f0 != f1) & (people > 0)
-    na = len(after.facilities)
+    na = len(after.sources.columns["id"])
     ids = np.r_[after.sources.columns["id"].astype(object), np.array(["(none)"], dtype=object)]
     if not moved.any():
         return NO_FLOWS.copy()

@@ -40,7 +40,7 @@ from healthreach.load.facilities import has_ambulance_counts
 from healthreach.messages import Message
 from healthreach.network import Attachment
 from healthreach.reach import Surface, point_cost
-from healthreach.scenario.apply import apply_changes
+from healthreach.scenario.apply import Move, changed_columns, moves_table
 from healthreach.scenario.checks import check
 from healthreach.scenario.schema import Scenario, as_scenario
 from healthreach.scenario.sites import Projections
@@ -87,7 +87,11 @@ class Study:
         self.keys: list[Key] = [*self.needs, *(("line", group) for group in self.line_radii)]
         self.catchments = self._catchments()
         nothing = CellView(np.zeros(0, bool), {key: (np.zeros(0), np.zeros(0, np.int64)) for key in self.keys})
-        self.columns = [name for s in self.standards for name in s.values(nothing)]  # the tally's columns, in order
+        own_columns = {s.id: list(s.values(nothing)) for s in self.standards}  # each standard's tally columns
+        self.columns = [name for names in own_columns.values() for name in names]  # the tally's columns, in order
+        # per standard: the positions of its columns in the tally
+        self.unit_columns = {sid: np.array([self.columns.index(name) for name in names], np.intp)
+                             for sid, names in own_columns.items()}
         net, cells = inputs.network, inputs.cells
         # the people weights of the per-cell tests: everyone (""), then each population group
         self.people: dict[str, np.ndarray] = {"": cells.people, **cells.groups}
@@ -114,6 +118,7 @@ class Study:
         # the study's own facility table, as evaluations hold it: sites as x, y (metres), no geometry
         self.facilities = _plain(inputs.facilities)
         self.own = self.sources(self.facilities)
+        self.township_index = inputs.boundaries.sindex  # the townships' search tree (reading it is not free)
         self.facility_township = self.locate(self.own.columns["x"].astype(float), self.own.columns["y"].astype(float))
         self.projections = Projections(inputs.crs)  # of the sites changes give
         self._baseline: Evaluation | None = None
@@ -151,9 +156,29 @@ class Study:
 
     def sources(self, facilities: pd.DataFrame) -> Sources:
         """A facility table's columns as arrays, its rows' group membership and road attachment."""
-        cols = {c: facilities[c].to_numpy() for c in FACILITY_COLUMNS}  # each column read once
-        return Sources(cols, {g: in_group(cols, spec) for g, spec in self.inputs.profile.groups.items()},
-                       {mode: facility_attachment(cols, mode) for mode in {n.mode for n in self.needs}})
+        columns = {c: facilities[c].to_numpy() for c in facilities.columns}  # each column read once
+        member = {g: in_group(columns, spec) for g, spec in self.inputs.profile.groups.items()}
+        return Sources(columns, member, self._attached(columns), facilities)
+
+    def changed_sources(self, parent: Sources, columns: dict[str, np.ndarray]) -> Sources:
+        """The sources of a changed facility table (columns as
+        :func:`~healthreach.scenario.apply.changed_columns` gives them): the rows
+        whose ``status`` is blank keep the group membership of ``parent``'s rows.
+        """
+        n_before, n = len(parent.columns["id"]), len(columns["id"])
+        rows = np.flatnonzero(columns["status"] != "")
+        touched = {c: v[rows] for c, v in columns.items() if c in ("type", "emergency")}
+        member = {}
+        for group, spec in self.inputs.profile.groups.items():
+            kept = parent.member[group]
+            out = np.concatenate([kept, np.zeros(n - n_before, bool)]) if n > n_before else kept.copy()
+            out[rows] = in_group(touched, spec)
+            member[group] = out
+        return Sources(columns, member, self._attached(columns))
+
+    def _attached(self, columns: Mapping[str, np.ndarray]) -> dict[str, Attachment]:
+        """Per mode the standards use: where each row of a facility table attaches to the roads."""
+        return {mode: facility_attachment(columns, mode) for mode in {n.mode for n in self.needs}}
 
     def _attach_villages(self) -> dict[tuple[str, str], Attachment]:
         """Where urban and rural villages attach to the roads of each mode a village standard uses."""
@@ -178,7 +203,7 @@ class Study:
 
     def locate(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Row of the township each point (analysis CRS, metres) stands in (-1: outside the study area)."""
-        idx = self.inputs.boundaries.sindex.query(shapely.points(x, y), predicate="within")
+        idx = self.township_index.query(shapely.points(x, y), predicate="within")
         out = np.full(len(x), -1)
         out[idx[0]] = idx[1]
         return out
@@ -194,19 +219,23 @@ class Study:
         return Evaluation.full(self, _plain(facilities))
 
 
-FACILITY_COLUMNS = ("id", "name", "type", "beds", "ambulances", "doctors", "nurses", "capacity", "emergency",
-                    "x", "y", "seg_walk", "along_walk_m", "snap_walk_m", "seg_drive", "along_drive_m", "snap_drive_m")
-
-
 @dataclass(frozen=True)
 class Sources:
-    """A facility table's columns as arrays; per group, which rows belong to it; per mode, where each
-    row attaches to the roads.
+    """A facility table's columns as arrays (every column, in the table's order); per group, which rows
+    belong to it; per mode, where each row attaches to the roads; the table as the pandas frame it was read
+    from (None: the columns were made by changes; :meth:`table` builds it).
     """
 
     columns: dict[str, np.ndarray]
     member: dict[str, np.ndarray]
     attached: dict[str, Attachment]
+    frame: pd.DataFrame | None = None
+
+    def table(self) -> pd.DataFrame:
+        """The facility table as a pandas frame (the frame read, or one built from the columns, rows numbered
+        0, 1, ...).
+        """
+        return self.frame if self.frame is not None else pd.DataFrame(self.columns)
 
 
 class Cellwise(NamedTuple):
@@ -237,7 +266,6 @@ class Evaluation:
     """
 
     study: Study
-    facilities: pd.DataFrame
     sources: Sources
     surfaces: dict[Need, Surface]
     line_m: dict[str, np.ndarray]       # per group: straight-line metres to its nearest site (inf beyond the radii)
@@ -251,7 +279,7 @@ class Evaluation:
     facility_columns: dict[str, Any]    # the facility table's columns as arrays
     parent: Evaluation | None = None
     step: Comparison | None = None      # what changed from the parent, cell by cell
-    moves: pd.DataFrame | None = None
+    move_rows: list[Move] | None = None  # what each change moved (:attr:`moves` as a table)
     scenario: Scenario | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     group_tallies: dict[str, Tally] = field(default_factory=dict)  # per population group: its people's sums
@@ -261,10 +289,11 @@ class Evaluation:
 
     @classmethod
     def full(cls, study: Study, facilities: pd.DataFrame, **extra: Any) -> Evaluation:
-        """Every surface, cell and figure computed from scratch (``extra``: parent, moves, scenario)."""
+        """Every surface, cell and figure computed from scratch (``extra``: parent, move_rows, scenario)."""
         start = time.perf_counter()
         inputs = study.inputs
         sources = study.own if facilities is study.facilities else study.sources(facilities)
+        n_facilities = len(sources.columns["id"])
         surf = surfaces(inputs.network, study.needs, sources.member, sources.attached)
         kmh = inputs.profile.travel.access_kmh
         cells = inputs.cells
@@ -285,11 +314,11 @@ class Evaluation:
         tally = Tally.build(study.weights, values)
         groups = {group: Tally.build(weights, values) for group, weights in study.group_weights.items()}
         township = cls._township_of(study, sources)
-        catch = {group_id(c.name, group) if group else c.name: c.people(view, people, len(facilities))
+        catch = {group_id(c.name, group) if group else c.name: c.people(view, people, n_facilities)
                  for group, people in study.people.items() for c in study.catchments}
         t = {"travel": time.perf_counter() - start}
-        return cls._finish(study, facilities, sources, surf, Cellwise(line_m, state, tally, catch, groups), township,
-                           seconds=t, **extra)
+        return cls._finish(study, sources, surf, Cellwise(line_m, state, tally, catch, groups), township, seconds=t,
+                           **extra)
 
     @classmethod
     def _township_of(cls, study: Study, sources: Sources, parent: Evaluation | None = None) -> np.ndarray:
@@ -309,8 +338,8 @@ class Evaluation:
         return out
 
     @classmethod
-    def _finish(cls, study: Study, facilities: pd.DataFrame, sources: Sources, surf: dict[Need, Surface],
-                cellwise: Cellwise, township: np.ndarray, **extra: Any) -> Evaluation:
+    def _finish(cls, study: Study, sources: Sources, surf: dict[Need, Surface], cellwise: Cellwise,
+                township: np.ndarray, **extra: Any) -> Evaluation:
         """Figures and tables from the sums."""
         inputs = study.inputs
         tally = cellwise.tally
@@ -339,7 +368,11 @@ class Evaluation:
         own = study.own.member
         figures: dict[str, Figure] = {}
         contexts = {group: group_context(context, weights) for group, weights in study.group_weights.items()}
+        same = [] if parent is None else _same_sums(parent, cellwise)
         for unit in study.standards:  # each standard's figures, then the same for each population group
+            if parent is not None and _keeps_figures(unit, study, same, parent.sources.member, member):
+                figures.update(_kept_figures(unit, parent.figures, list(cellwise.group_tallies)))
+                continue
             unit_figures = unit.figures(tally, context)
             for group, group_tally in cellwise.group_tallies.items():
                 unit_figures += group_figures(unit, group_tally, contexts[group], group)
@@ -352,7 +385,7 @@ class Evaluation:
                                cellwise.group_tallies)
         table = facility_table(study, sources, township, cellwise.catchments,
                                {k: v for u in study.standards for k, v in u.facility_values(context).items()})
-        return cls(study, facilities, sources, surf, cellwise.line_m, cellwise.state, tally, cellwise.catchments,
+        return cls(study, sources, surf, cellwise.line_m, cellwise.state, tally, cellwise.catchments,
                    township, figures, villages, towns, table, **extra, group_tallies=cellwise.group_tallies,
                    whole=whole)
 
@@ -370,14 +403,16 @@ class Evaluation:
         ``incremental=False`` it is computed from scratch (the same figures).
         """
         start = time.perf_counter()
+        study = self.study
         scenario = as_scenario(changes, name)
-        sites = check(scenario, self.study.inputs, self.facilities, self.study.projections)
-        changed, moves = apply_changes(scenario, self.study.inputs, sites, self.facilities)
+        sites = check(scenario, study.inputs, self.sources.columns, study.projections)
+        changed, moves = changed_columns(scenario, study.inputs, sites, self.sources.columns)
+        sources = study.changed_sources(self.sources, changed)
         checked = time.perf_counter() - start
         if incremental:
-            after = self.updated(changed, moves=moves, scenario=scenario)
+            after = self._updated(sources, move_rows=moves, scenario=scenario)
         else:
-            after = Evaluation.full(self.study, changed, parent=self, moves=moves, scenario=scenario)
+            after = Evaluation.full(study, sources.table(), parent=self, move_rows=moves, scenario=scenario)
         after.seconds.update({"check_apply": checked, **after.seconds})
         return after
 
@@ -385,12 +420,16 @@ class Evaluation:
         """The evaluation with a changed facility table (its rows in order, new ones appended), updated
         from the cells whose costs change.
         """
+        return self._updated(self.study.sources(_plain(facilities)), **extra)
+
+    def _updated(self, sources: Sources, **extra: Any) -> Evaluation:
+        """The evaluation with the changed facility table of ``sources``, updated from the cells whose costs
+        change.
+        """
         start = time.perf_counter()
         study, inputs = self.study, self.study.inputs
-        n_before = len(self.facilities)
-        sources = study.sources(facilities)
-        if len(facilities) < n_before or not np.array_equal(sources.columns["id"][:n_before],
-                                                            self.sources.columns["id"]):
+        n_before, n_after = len(self.sources.columns["id"]), len(sources.columns["id"])
+        if n_after < n_before or not np.array_equal(sources.columns["id"][:n_before], self.sources.columns["id"]):
             msg = Message("the changed facility table must keep this evaluation's rows in order and append new "
                           "facilities")
             raise ValueError(msg)
@@ -422,14 +461,14 @@ class Evaluation:
         state = self.state.with_values(changes)
         # only the tests and catchments that read a changed key can change; the others stay as they are
         sums = {"": self.tally.sums, **{group: t.sums for group, t in self.group_tallies.items()}}
-        step = study.program.compare(self.state, state, None, sums, len(facilities), changes)
+        step = study.program.compare(self.state, state, None, sums, n_after, changes)
         tally = self.tally.with_sums(step.sums[""])
         groups = {group: t.with_sums(step.sums[group]) for group, t in self.group_tallies.items()}
         catch = _catchments_changed(self.catchments, _flat(step.catchments_before), _flat(step.catchments_after),
-                                    len(facilities))
+                                    n_after)
         township = self._township_of(study, sources, self)
         t_figures = time.perf_counter()
-        out = self._finish(study, facilities, sources, surf, Cellwise(line_m, state, tally, catch, groups), township,
+        out = self._finish(study, sources, surf, Cellwise(line_m, state, tally, catch, groups), township,
                            parent=self, step=step, seconds={}, **extra)
         out.seconds.update({"travel": t_travel - start, "tally": t_figures - t_travel,
                             "figures": time.perf_counter() - t_figures})
@@ -442,6 +481,20 @@ class Evaluation:
         return diff(self, other)
 
     # --- per-cell values, on demand ------------------------------------------------------------------------
+
+    @cached_property
+    def facilities(self) -> pd.DataFrame:
+        """The facility table evaluated: sites as x, y (metres), no geometry; a changed table also has ``status``
+        and ``merged_into`` (built on first read when changes made it).
+        """
+        return self.sources.table()
+
+    @cached_property
+    def moves(self) -> pd.DataFrame | None:
+        """One row per change that made this evaluation (see :func:`~healthreach.scenario.apply.moves_table`;
+        None: not made by changes; built on first read).
+        """
+        return None if self.move_rows is None else moves_table(self.move_rows)
 
     @cached_property
     def townships(self) -> pd.DataFrame:
@@ -496,6 +549,39 @@ class Evaluation:
         return self.study.inputs
 
 
+def _same_sums(parent: Evaluation, cellwise: Cellwise) -> list[np.ndarray]:
+    """Per people weight (everyone, then each population group): whether each tally column's sums equal the
+    parent's in every township.
+    """
+    pairs = [(cellwise.tally, parent.tally),
+             *((tally, parent.group_tallies[group]) for group, tally in cellwise.group_tallies.items())]
+    return [(now.sums == before.sums).all(axis=0) for now, before in pairs]
+
+
+def _keeps_figures(unit: Standard, study: Study, same: list[np.ndarray], member_before: Mapping[str, np.ndarray],
+                   member: Mapping[str, np.ndarray]) -> bool:
+    """Whether a standard's figures are its parent's: they read only its sums (``from_sums``), those equal the
+    parent's for every people weight (``same``: see :func:`_same_sums`), and its group has a facility in both
+    tables or in neither (see :func:`_not_assessed`).
+    """
+    if not unit.from_sums:
+        return False
+    columns = study.unit_columns[unit.id]
+    if not all(equal[columns].all() for equal in same):
+        return False
+    return unit.group is None or bool(member_before[unit.group].any()) == bool(member[unit.group].any())
+
+
+def _kept_figures(unit: Standard, before: Mapping[str, Figure], groups: list[str]) -> dict[str, Figure]:
+    """Copies of a standard's figures in ``before`` (its own, then each population group's), in the order the
+    standard gives them.
+    """
+    ids = unit.figure_ids()
+    tested = [fid for fid in ids if fid in unit.tests()]
+    return {fid: dataclasses.replace(before[fid], details=dict(before[fid].details))
+            for fid in [*ids, *(group_id(fid, group) for group in groups for fid in tested)]}
+
+
 def _flat(per_weight: dict[str, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """Catchments per people weight as one mapping: a population group's keyed with the group (``primary_65plus``)."""
     return {group_id(name, group) if group else name: people
@@ -510,7 +596,7 @@ def _catchments_changed(current: dict[str, np.ndarray], old: dict[str, np.ndarra
     """
     out = {}
     for key, sums in current.items():
-        grown = np.concatenate((sums, np.zeros(n - len(sums))))
+        grown = np.concatenate([sums, np.zeros(n - len(sums))]) if n > len(sums) else sums
         out[key] = settle(grown - old[key] + new[key]) if key in old else grown
     return out
 

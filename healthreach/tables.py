@@ -52,15 +52,24 @@ def township_table(identity: dict[str, Any], standards: tuple[Standard, ...], ta
 
 
 def _standard_columns(columns: list[TownshipColumn], tally: Tally) -> dict[str, np.ndarray]:
-    """The standards' township columns from one tally: shares first, then people."""
-    out = {}
+    """The standards' township columns from one tally: shares first, then people.
+
+    Each kind is computed for all its columns at once (a township x column table, then one array per
+    column): the same arithmetic, element by element, as column by column, with fewer NumPy calls.
+    """
+    out: dict[str, np.ndarray] = {}
     w = tally.weights
-    for c in (c for c in columns if not c.people):
-        denom = w.township_people if c.area is None else w.area_people[c.area]
+    shares = [c for c in columns if not c.people]
+    if shares:
+        sums = tally.sums[:, [tally.columns[c.column] for c in shares]]
+        denom = np.stack([w.township_people if c.area is None else w.area_people[c.area] for c in shares], axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[c.name] = np.where(denom > 0, tally.per_township(c.column) / denom, np.nan).round(4)
-    for c in (c for c in columns if c.people):
-        out[c.name] = tally.per_township(c.column).round(0)
+            ratio = np.where(denom > 0, sums / denom, np.nan).round(4)
+        out.update(zip((c.name for c in shares), np.ascontiguousarray(ratio.T), strict=True))
+    people = [c for c in columns if c.people]
+    if people:
+        counted = tally.sums[:, [tally.columns[c.column] for c in people]].round(0)
+        out.update(zip((c.name for c in people), np.ascontiguousarray(counted.T), strict=True))
     return out
 
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from healthreach.errors import ScenarioError
@@ -57,11 +59,11 @@ def _type_problem(value: str, profile: Profile, type_map: dict[str, str] | None 
                    value=value, profile=profile.name, hint=hint, known=", ".join(known))
 
 
-def check_changes(scenario: Scenario, facilities: pd.DataFrame, profile: Profile,
+def check_changes(scenario: Scenario, facilities: pd.DataFrame | Mapping[str, np.ndarray], profile: Profile,
                   table: str = "the facility table", type_map: dict[str, str] | None = None) -> None:
     """Check ids, types and contradictions (no geometry needed); raise one ScenarioError listing every problem.
 
-    ``facilities`` needs the study's ``id``, ``name`` and ``type`` columns;
+    ``facilities`` (a table, or its columns as arrays) needs the study's ``id``, ``name`` and ``type`` columns;
     ``table`` names the facility file in messages; ``type_map`` is the
     study's ``facilities.type_map`` (types may also be Chinese names).
     """
@@ -77,11 +79,12 @@ class _ChangeChecker:
     were added, closed, relocated or merged into by which change, and the values set so far.
     """
 
-    def __init__(self, scenario: Scenario, facilities: pd.DataFrame, profile: Profile, table: str,
+    def __init__(self, scenario: Scenario, facilities: pd.DataFrame | Mapping[str, np.ndarray], profile: Profile,
+                 table: str,
                  type_map: dict[str, str] | None) -> None:
         self.scenario, self.profile, self.table, self.type_map = scenario, profile, table, type_map
         self.facilities = facilities
-        self.ids = [str(i) for i in facilities["id"].to_numpy()]
+        self.ids = [str(i) for i in np.asarray(facilities["id"]).tolist()]
         self.known: dict[str, int | None] = dict.fromkeys(self.ids)  # id -> change that added it (None: baseline)
         self.closed: dict[str, int] = {}
         self.relocated: dict[str, int] = {}
@@ -99,7 +102,7 @@ class _ChangeChecker:
         if ref in self.known:
             return True
         all_ids = self.ids + [k for k, v in self.known.items() if v is not None]
-        names = [str(n) for n in self.facilities["name"].to_numpy()]
+        names = [str(n) for n in np.asarray(self.facilities["name"]).tolist()]
         all_names = names + [c.name for c in self.scenario.changes[:i] if isinstance(c, Add)]
         self.say(i, Message("no facility with id '{ref}'{role} in {table};{suggestion}", ref=ref, role=role,
                             table=self.table, suggestion=_suggest(ref, all_ids, all_names)))
@@ -198,10 +201,11 @@ class _ChangeChecker:
         self.closed[ref] = i
 
 
-def check(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | None = None,
+def check(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | Mapping[str, np.ndarray] | None = None,
           projections: Projections | None = None) -> dict[int, Site]:
     """Every check of the scenario against the study and the facility table it changes (default: the
-    study's own); returns the located sites (``projections``: see :func:`~healthreach.scenario.sites.locate`).
+    study's own; a table or its columns as arrays); returns the located sites (``projections``: see
+    :func:`~healthreach.scenario.sites.locate`).
     """
     facilities = inputs.facilities if facilities is None else facilities
     check_changes(scenario, facilities, inputs.profile, inputs.study.facilities.path.name,

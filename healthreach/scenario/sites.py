@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,28 +64,33 @@ class Projections:
             self._systems[text] = coordinate_system(text)
         return self._systems[text]
 
-    def _transformer(self, source: str, target: str) -> pyproj.Transformer:
+    def _transformer(self, source: str, target: str, system: pyproj.CRS | None = None) -> pyproj.Transformer:
+        """The transformer from ``source`` (the text naming ``system``, when given) to ``target``."""
         key = (source, target)
         if key not in self._transformers:
-            self._transformers[key] = pyproj.Transformer.from_crs(source, target, always_xy=True)
+            given = source if system is None else system.to_wkt()
+            self._transformers[key] = pyproj.Transformer.from_crs(given, target, always_xy=True)
         return self._transformers[key]
 
-    def to_analysis(self, a: float, b: float, system: str | pyproj.CRS) -> tuple[float, float, float, float]:
-        """(x, y) in the analysis CRS (metres) and (lon, lat) in WGS84 of a point given in ``system``."""
+    def to_analysis(self, a: float, b: float, text: str) -> tuple[float, float, float, float]:
+        """(x, y) in the analysis CRS (metres) and (lon, lat) in WGS84 of a point given in the coordinate system
+        ``text`` names (see :meth:`system`).
+        """
+        system = self.system(text)
         if isinstance(system, str):
             lon, lat = (float(v) for v in to_wgs84(a, b, system))
-        else:
-            lon, lat = self._transformer(system.to_wkt(), "EPSG:4326").transform(a, b)
+        else:  # keyed by the text: writing the system out as WKT costs more than the conversion
+            lon, lat = self._transformer(text, "EPSG:4326", system).transform(a, b)
         x, y = self._transformer("EPSG:4326", self.analysis_crs).transform(lon, lat)
         return float(x), float(y), float(lon), float(lat)
 
 
-def locate(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | None = None,
+def locate(scenario: Scenario, inputs: StudyInputs, facilities: pd.DataFrame | Mapping[str, np.ndarray] | None = None,
            projections: Projections | None = None) -> dict[int, Site]:
     """The site of every add and relocate (by change index), checked against the study area and the roads.
 
     ``facilities`` is the table the changes apply to (default: the study's
-    own); ``projections`` may be kept between calls (default: built anew).
+    own; a table or its columns as arrays); ``projections`` may be kept between calls (default: built anew).
 
     Raises one :class:`ScenarioError` listing every site that is out of range,
     looks swapped, lies outside the study area (unless ``allow_outside``) or
@@ -115,7 +121,7 @@ class _Locator:
     scenario: Scenario
     inputs: StudyInputs
     projections: Projections
-    facilities: pd.DataFrame
+    facilities: pd.DataFrame | Mapping[str, np.ndarray]
 
     def site(self, change: Add | Relocate) -> Site | str | Message:
         """The change's site, or what is wrong with it."""
@@ -127,8 +133,11 @@ class _Locator:
         outside = self.outside_problem(change, loc, x, y)
         if outside:
             return outside
-        walk = self.inputs.network.attach(np.array([x]), np.array([y]), "walk")
-        drive = self.inputs.network.attach(np.array([x]), np.array([y]), "drive")
+        net = self.inputs.network
+        walk = net.attach(np.array([x]), np.array([y]), "walk")
+        # modes that attach to the same segments share one search
+        drive = walk if net.segment_index("drive") is net.segment_index("walk") else net.attach(
+            np.array([x]), np.array([y]), "drive")
         max_road_m = self.scenario.max_road_m
         far = [(m, d) for m, d in ((Message("drivable"), float(drive.leg_m[0])),
                                    (Message("walkable"), float(walk.leg_m[0]))) if d > max_road_m]
@@ -162,7 +171,7 @@ class _Locator:
             return Message("longitude {lon} / latitude {lat} look swapped (or out of range): lon is east-west "
                            "(73..135 in China), lat north-south (18..54); swap them", lon=a, lat=b)
         try:
-            return self.projections.to_analysis(a, b, system)
+            return self.projections.to_analysis(a, b, system_text)
         except (CRSError, pyproj.exceptions.ProjError) as exc:
             return Message("{site} cannot be converted from {crs}: {reason}", site=loc.text(), crs=system_text,
                            reason=exc.args[0] if isinstance(exc, CRSError) else str(exc))
@@ -181,7 +190,7 @@ class _Locator:
         system_text = loc.crs or self.scenario.crs
         a, b = _as_given(loc)
         try:
-            sx, sy, _, _ = self.projections.to_analysis(b, a, self.projections.system(system_text))
+            sx, sy, _, _ = self.projections.to_analysis(b, a, system_text)
             swapped_inside = self.inside_area(sx, sy)
         except (CRSError, pyproj.exceptions.ProjError, ValueError):  # a swapped pair may not even convert
             swapped_inside = False

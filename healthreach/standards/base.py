@@ -148,6 +148,9 @@ class Standard:
 
     kind = ""
     group: str | None = None         # the facility group it measures access to (None: counts, not access)
+    # whether its figures read nothing but the sums of its own tally columns, the study's totals and its spec
+    # (then an evaluation whose sums of those columns equal its parent's keeps the parent's figures)
+    from_sums = False
 
     def __init__(self, sid: str, spec: Any, travel: Travel):
         self.id = sid

@@ -33,6 +33,7 @@ class Circle(Standard):
     """
 
     kind = "circle"
+    from_sums = True
     spec: CircleStandard
 
     @property

@@ -15,6 +15,7 @@ class DriveTime(Standard):
     """People whose cell reaches a ``group`` facility within ``threshold_min`` by ``mode``."""
 
     kind = "drive_time"
+    from_sums = True
     spec: DriveTimeStandard
 
     @property

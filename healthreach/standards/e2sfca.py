@@ -113,15 +113,22 @@ class E2sfca(Standard):
     def sites(self, whole: Whole) -> tuple[np.ndarray, np.ndarray]:
         """Per facility row with supply: its weighted people, sum_k P_k W(t_kj), and their part in each township
         (rows x townships; zeros for the other rows). The parent evaluation's values are reused for the rows
-        that stand where they stood.
+        that stand where they stood (its arrays themselves when no row with values moved and every row with
+        supply has them).
         """
         def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             n, at = whole.n_facilities, whole.attached[self.spec.mode]
-            demand, parts, known = np.zeros(n), np.zeros((n, whole.n_townships)), np.zeros(n, bool)
             parent = whole.parent
-            if parent is not None and (self.id, "sites") in parent.kept:
-                demand0, parts0, known0 = parent.kept[(self.id, "sites")]
-                m, before = len(demand0), parent.attached[self.spec.mode]
+            kept = None if parent is None else parent.kept.get((self.id, "sites"))
+            before = None if parent is None else parent.attached[self.spec.mode]
+            if kept is not None and before is not None and len(kept[0]) == n:
+                moved = (at.seg != before.seg) | (at.along_m != before.along_m)
+                if kept[2][self.supplied(whole)].all() and not (kept[2] & moved).any():
+                    return kept  # every row with supply known, none moved: the parent's arrays, read only
+            demand, parts, known = np.zeros(n), np.zeros((n, whole.n_townships)), np.zeros(n, bool)
+            if kept is not None and before is not None:
+                demand0, parts0, known0 = kept
+                m = len(demand0)
                 same = known0 & (at.seg[:m] == before.seg) & (at.along_m[:m] == before.along_m)
                 demand[:m][same], parts[:m][same], known[:m] = demand0[same], parts0[same], same
             for row in self.supplied(whole):
@@ -134,11 +141,18 @@ class E2sfca(Standard):
 
     def ratios(self, whole: Whole) -> tuple[np.ndarray, np.ndarray]:
         """R_j per facility row (supply per weighted person, 0 without supply or demand) and, per township,
-        sum over its cells of P_i A_i (the supply its people reach), in one evaluation.
+        sum over its cells of P_i A_i (the supply its people reach), in one evaluation (the parent's, when
+        its sites' arrays, the supply and the group's members are the parent's).
         """
         def make() -> tuple[np.ndarray, np.ndarray]:
             supply = whole.counts(self.spec.resource)
             demand, parts = self.sites(whole)
+            parent, group = whole.parent, self.spec.group
+            if (parent is not None and (self.id, "ratios") in parent.kept
+                    and parent.kept.get((self.id, "sites"), (None,))[0] is demand
+                    and np.array_equal(supply, parent.counts(self.spec.resource))
+                    and np.array_equal(whole.member[group], parent.member[group])):
+                return parent.kept[(self.id, "ratios")]  # the same sites, supply and members: the same ratios
             ratio = np.zeros(whole.n_facilities)
             rows = self.supplied(whole)
             rows = rows[demand[rows] > 0]

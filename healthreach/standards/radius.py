@@ -17,6 +17,7 @@ class Radius(Standard):
     """
 
     kind = "radius"
+    from_sums = True
     spec: RadiusStandard
 
     @property

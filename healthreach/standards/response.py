@@ -17,6 +17,7 @@ class Response(Standard):
     """
 
     kind = "response"
+    from_sums = True
     spec: ResponseStandard
 
     @property

@@ -49,7 +49,9 @@ class Tiers(Standard):
         """Per tier: people of township t whose nearest facility of the tier is row j, ``[t, j]``.
 
         After a change it is the parent's, with the people of the cells whose
-        costs changed moved from their old facility to their new one.
+        costs changed moved from their old facility to their new one, and
+        rounding residues settled (:func:`settle`); a tier where nobody moves
+        keeps the parent's matrix when that is settled already.
         """
         def make() -> dict[str, np.ndarray]:
             n, t = whole.n_facilities, whole.n_townships
@@ -58,10 +60,11 @@ class Tiers(Standard):
             if parent is None or changed is None or before is None:
                 return {name: _people_by(whole.township, self.nearest(whole, tier), whole.people, t, n)
                         for name, tier in self.spec.tiers.items()}
+            settled = parent.kept.get((self.id, "settled"), False)  # the parent's matrices were settled
+            whole.kept[(self.id, "settled")] = True
             out = {}
             for name, tier in self.spec.tiers.items():
-                matrix = np.zeros((t, n))
-                matrix[:, :before[name].shape[1]] = before[name]
+                moves = []
                 for need, urban in zip(self.tier_needs(tier), (True, False), strict=True):
                     if need not in changed:
                         continue
@@ -69,8 +72,17 @@ class Tiers(Standard):
                     # a surface counts where its area uses its mode; only a new nearest row moves people
                     moved = (whole.urban[change.cells] == urban) & (change.row != change.row_before)
                     if moved.any():
-                        _move_people(matrix, whole.township, whole.people, change.cells[moved],
-                                     change.row_before[moved], change.row[moved])
+                        moves.append((change.cells[moved], change.row_before[moved], change.row[moved]))
+                kept = before[name]
+                if not moves and settled and kept.shape[1] == n:
+                    out[name] = kept  # read only: a matrix is never written once made
+                    continue
+                # a copy in float64 (a baseline matrix of nobody is integer zeros), new rows empty
+                matrix = kept.astype(float) if kept.shape[1] == n else np.zeros((t, n))
+                if kept.shape[1] != n:
+                    matrix[:, :kept.shape[1]] = kept
+                for cells, old, new in moves:
+                    _move_people(matrix, whole.township, whole.people, cells, old, new)
                 out[name] = settle(matrix)
             return out
         return whole.keep((self.id, "matrix"), make)
