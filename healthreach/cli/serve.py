@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import errno
-import secrets
-import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +12,9 @@ from healthreach.cli.options import cache_option, page_lang_option
 from healthreach.messages import Message
 from healthreach.terminal import markup
 
+if TYPE_CHECKING:
+    import socket
+
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -21,6 +22,9 @@ def bind_port(host: str, port: int, lang: str = "zh") -> socket.socket:
     """The socket bound to ``port`` on ``host``, taken before any work so that nothing else takes it; a port
     that cannot be bound (in use, or not allowed) is refused with a message in ``lang``.
     """
+    import errno  # loaded when the server starts, not to parse a command line
+    import socket
+
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -62,6 +66,8 @@ def serve(study: Path | None, port: int, host: str, lang: str, max_sessions: int
     """Open a what-if page on STUDY (default: the bundled demo county): drag, add, close facilities, watch the
     figures change, save the changes as a scenario file.
     """
+    import secrets
+
     import uvicorn
 
     from healthreach.api import open_study
