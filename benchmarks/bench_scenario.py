@@ -26,11 +26,9 @@ timed in the same run with the same repetitions, interleaved block by
 block: ten changes answered one after another, as a what-if session answers
 a planner's clicks, then the same ten from scratch. Each change's
 incremental figures and diff are checked against the from-scratch ones
-before any time counts. **After a full evaluation** times each change's
-whole answer once more, straight after its from-scratch evaluation: what
-a change costs when a whole evaluation has just filled the processor's
-caches with other data (the way this benchmark interleaved until
-2026-12-02).
+before any time counts. Each change is answered once by each side: a
+second answer would find its new sites' searches kept
+(:class:`~healthreach.standards.reach_tables.ReachTables`).
 
 Run: ``.venv/bin/python -m benchmarks.bench_scenario [--changes 30] [--synth large]``;
 writes ``benchmarks/results/scenario.json``.
@@ -141,9 +139,7 @@ def run(study: Study, n: int, label: str) -> dict:
             c = time.perf_counter()
             same_answer(after, full, f"{kind} {change}")  # a wrong answer has no time
             del full
-            d = time.perf_counter()  # the same change again, straight after a from-scratch evaluation
-            base.diff(base.apply([change], name="bench"))
-            steps.update({"from_scratch": c - b, "after_full": time.perf_counter() - d})
+            steps["from_scratch"] = c - b
             changed_cells.append(len(after.step.cells) if after.step else 0)
             for key, value in steps.items():
                 times.setdefault(kind, {}).setdefault(key, []).append(value)
@@ -208,9 +204,6 @@ def main() -> None:
         cpu = r["all"]["whole_answer_cpu"]
         print(f"whole answer in CPU time (this process; what a shared machine's load inflates least): median "
               f"{cpu['median_ms']:.2f} ms, p90 {cpu['p90_ms']:.2f} ms; load average {r['load']}")
-        after_full = r["all"]["after_full"]
-        print(f"the same changes straight after a from-scratch evaluation: median {after_full['median_ms']:.2f} ms, "
-              f"p90 {after_full['p90_ms']:.2f} ms")
         print(f"whole answer p90 {r['all']['whole_answer']['p90_ms']:.2f} ms "
               f"({r['all']['with_frames']['p90_ms']:.2f} ms with the pandas frames); from scratch takes "
               f"{r['from_scratch_over_with_frames_median']}x as long as with frames (medians){verdict}")
