@@ -9,7 +9,10 @@ timed: per change the whole answer (``Evaluation.apply`` then
 and its steps as ``Evaluation.seconds`` gives them (``check_apply``:
 checking and applying the change to the facility table; ``travel``;
 ``tally``; ``figures``: every figure, the township and facility tables and
-the village tables; ``diff``: the rest of the answer).
+the village tables; ``diff``: the rest of the answer). The timed answers find each new site's bounded
+search kept from the first pass (:class:`~healthreach.standards.reach_tables.ReachTables`),
+so relocations and adds cost less than a first answer does: the whole
+answer's target is timed by :mod:`benchmarks.bench_scenario`, on first answers.
 
 The two checkouts run in turn, ``--rounds`` times each, alternating which
 goes first, so load from other work on a shared machine falls on both.
