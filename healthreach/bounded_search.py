@@ -4,7 +4,7 @@
 and fills arrays of the whole network's size on every call (the distances,
 and a heap record per node), although a search stopped at 30 minutes
 reaches a small part of a city's network. The compiled search here keeps
-one cost array of the network's size per graph, ``inf`` between calls,
+its cost arrays of the network's size per graph, ``inf`` between calls,
 writes only the nodes it reaches and resets only those before returning:
 a search costs in proportion to the nodes it reaches and the edges leaving
 them.
@@ -16,9 +16,17 @@ sum, so every correct Dijkstra finds that same least sum, whatever the
 order it settles ties in), and a node reached at exactly the limit counts,
 as scipy's ``limit`` does.
 
-A site on a road segment is searched from the segment's two ends, each at
-zero cost, and the two are combined as ``min(cost_u + d_u, cost_v + d_v)``
-(:meth:`SiteSearch.costs`), the sums and order of the full-array code.
+A site on a road segment is searched from the segment's two ends, each
+from zero cost, and the two are combined as ``min(cost_u + d_u, cost_v +
+d_v)`` (:meth:`SiteSearch.costs`), the sums and order of the full-array
+code. Both ends search in one heap, ordered by ``cost + d``; a node is not
+expanded from one end where the other already reaches it for less by more
+than ``MARGIN`` times the limit. A path through such a node is then cheaper
+from the other end by more than the rounding of any sum within the limit
+(about 2^-53 of the limit per edge added; the margin is 2^-30, room for
+millions of edges), so no node's minimum comes from it: the costs stay
+equal, bit for bit, to both full searches', while each end searches little
+more than its own side of the site.
 """
 
 from __future__ import annotations
@@ -30,68 +38,65 @@ import numpy as np
 from numba import njit
 from scipy import sparse
 
-
-@njit(cache=True)
-def _search(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not objects
-        indptr, indices, weights, source, limit, dist, reached, heap_cost, heap_node):  # pragma: no cover - compiled
-    """Search from ``source`` up to a cost of ``limit``; return how many nodes it reached.
-
-    Scratch arrays, reused from call to call: ``dist`` (one per node) is
-    ``inf`` everywhere on entry; the search writes it at the nodes it
-    reaches, which ``reached`` (one per node) lists in the order first
-    reached; the caller resets ``dist`` there. ``heap_cost`` and
-    ``heap_node`` (one more than the edges) hold a 4-ary heap (fewer levels
-    than a binary one) of (cost, node) records, a node again each time its
-    cost is lowered (each edge lowers a cost at most once); a record whose
-    cost is above its node's cost is stale and skipped. Only the parts
-    written are touched.
-    """
-    dist[source] = 0.0
-    reached[0], heap_cost[0], heap_node[0] = source, 0.0, source
-    n_reached, size = 1, 1
-    while size > 0:
-        c, v = heap_cost[0], heap_node[0]
-        size = _pop(heap_cost, heap_node, size)
-        if c > dist[v]:
-            continue  # stale: v was reached more cheaply since
-        for k in range(indptr[v], indptr[v + 1]):
-            u = indices[k]
-            nc = c + weights[k]
-            if nc <= limit and nc < dist[u]:
-                if dist[u] == np.inf:
-                    reached[n_reached] = u
-                    n_reached += 1
-                dist[u] = nc
-                size = _push(heap_cost, heap_node, size, nc, u)
-    return n_reached
+MARGIN = 2.0 ** -30
+"""Times the limit: how much cheaper the other end must be for a node not to be expanded from one end."""
 
 
 @njit(cache=True)
 def _site(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not objects
-        indptr, indices, weights, ends, starts, limit, dist, reached, heap_cost, heap_node, node_cost,
+        indptr, indices, weights, ends, starts, limit, margin, dist, reached, heap_cost, heap_node, node_cost,
         written):  # pragma: no cover - compiled
-    """One :func:`_search` from each of ``ends`` whose start cost is finite, folded into ``node_cost`` as
-    ``min(starts[0] + d_0, starts[1] + d_1)``; return how many distinct nodes ``written`` lists.
+    """Both ends' searches of a site in one heap; fold ``min(starts[0] + d_0, starts[1] + d_1)`` into
+    ``node_cost`` where it is within ``limit``; return how many distinct nodes ``written`` lists.
 
-    ``node_cost`` is ``inf`` everywhere on entry; ``dist`` is reset after
-    each search.
+    ``dist`` holds end 0's cost of node ``w`` at ``w`` and end 1's at
+    ``n + w`` (``n`` nodes), each summed edge after edge from 0 at its end
+    as a search from that end alone sums it; ``inf`` on entry and on
+    return. Records are popped by their total ``start + d``. A node is not
+    expanded from one end when the other already reaches it for ``margin``
+    less: every path on through it is then cheaper from the other end by
+    more than the rounding of any sum within ``limit``, so no node's
+    minimum comes from there. ``node_cost`` is ``inf`` everywhere on entry.
     """
-    n_written = 0
-    for e in range(len(ends)):
+    n = len(node_cost)
+    n_reached, n_written, size = 0, 0, 0
+    for e in range(2):
         start = starts[e]
-        if not np.isfinite(start):
-            continue  # a search from an end the site cannot be reached from adds inf everywhere
-        n_reached = _search(indptr, indices, weights, ends[e], limit, dist, reached, heap_cost, heap_node)
-        for j in range(n_reached):
-            w = reached[j]
-            c = start + dist[w]
-            dist[w] = np.inf
+        if start <= limit:  # an infinite start (the site cannot be reached from that end) adds nothing
+            x = e * n + ends[e]
+            dist[x] = 0.0
+            reached[n_reached] = x
+            n_reached += 1
+            size = _push(heap_cost, heap_node, size, start, x)
+    while size > 0:
+        total, x = heap_cost[0], heap_node[0]
+        size = _pop(heap_cost, heap_node, size)
+        e = 1 if x >= n else 0
+        w = x - e * n
+        d = dist[x]
+        start = starts[e]
+        if total > start + d:
+            continue  # stale: this end reached w more cheaply since
+        if total < node_cost[w]:
             if node_cost[w] == np.inf:
                 written[n_written] = w
                 n_written += 1
-                node_cost[w] = c
-            else:
-                node_cost[w] = min(node_cost[w], c)
+            node_cost[w] = total
+        elif total > node_cost[w] + margin:
+            continue  # the other end is cheaper here by more than any rounding: nothing beyond comes from this one
+        for k in range(indptr[w], indptr[w + 1]):
+            u = indices[k]
+            nd = d + weights[k]
+            nt = start + nd
+            y = e * n + u
+            if nt <= limit and nd < dist[y]:
+                if dist[y] == np.inf:
+                    reached[n_reached] = y
+                    n_reached += 1
+                dist[y] = nd
+                size = _push(heap_cost, heap_node, size, nt, y)
+    for j in range(n_reached):
+        dist[reached[j]] = np.inf
     return n_written
 
 
@@ -131,13 +136,16 @@ def _push(heap_cost, heap_node, size, c, v):  # pragma: no cover - compiled
     return size + 1
 
 
-class BoundedDijkstra:
-    """Single-source Dijkstra on one CSR graph (weights > 0), stopped at a cost limit.
+class SiteSearch:
+    """Costs between one site on a road segment and every node within a limit: a bounded search from each end
+    of the site's segment, combined as ``min(start_u + d_u, start_v + d_v)``.
 
-    Owns scratch arrays reused by every search on this graph: a cost and a
-    node list of the graph's size, and a heap of its edges' size (memory
-    pages are touched only where a search writes); one instance per graph,
-    not shared between threads.
+    Owns the graph's arrays and scratch reused by every search: two costs
+    per node (one per end), a node list and a heap of two records per edge
+    (memory pages are touched only where a search writes), and the site's
+    surface: a cost, a facility row and a node list of the graph's size
+    (``inf`` and -1 between calls). One instance per graph; not shared
+    between threads.
     """
 
     def __init__(self, graph: sparse.csr_matrix):
@@ -145,52 +153,35 @@ class BoundedDijkstra:
         self.indptr = graph.indptr
         self.indices = graph.indices
         self.weights = np.asarray(graph.data, float)
-        self.scratch = np.full(n, np.inf)         # cost per node: inf at every node between searches
-        self.reached = np.empty(n, np.int64)      # the nodes a search reached, in order
-        self.heap_cost = np.empty(m + 1)          # the heap's records: (cost, node)
-        self.heap_node = np.empty(m + 1, np.int64)
-
-
-class SiteSearch:
-    """Costs between one site on a road segment and every node within a limit: a bounded search from each end
-    of the site's segment, combined as the full-array code combines them.
-
-    Owns, besides its search's scratch, a cost array, a facility-row array
-    and a node list of the graph's size (``inf`` and -1 between calls),
-    which hold one site's surface inside :meth:`costs`. One instance per
-    graph; not shared between threads.
-    """
-
-    def __init__(self, graph: sparse.csr_matrix):
-        n = graph.shape[0]
-        self.search = BoundedDijkstra(graph)
-        self.node_cost = np.full(n, np.inf)      # per node: cost of the site searched, inside costs()
-        self.node_row = np.full(n, -1, np.int64)  # per node: 0 where node_cost is finite, else -1
-        self.written = np.empty(n, np.int64)      # the nodes where node_cost is finite, inside costs()
+        self.dist = np.full(2 * n, np.inf)             # per end and node: the cost from that end, inf between calls
+        self.reached = np.empty(2 * n, np.int64)       # the (end, node) places a search wrote in dist
+        self.heap_cost = np.empty(2 * m + 2)           # the heap's records: (start + cost, end * n + node)
+        self.heap_node = np.empty(2 * m + 2, np.int64)
+        self.node_cost = np.full(n, np.inf)            # per node: cost of the site searched, inside costs()
+        self.node_row = np.full(n, -1, np.int64)       # per node: 0 where node_cost is finite, else -1
+        self.written = np.empty(n, np.int64)           # the nodes where node_cost is finite, inside costs()
 
     @contextmanager
     def costs(self, u: int, start_u: float, v: int, start_v: float, limit: float) -> Iterator[np.ndarray]:
-        """The nodes reached within ``limit`` from ``u`` or ``v`` (distinct); inside the block, ``node_cost`` is
-        ``min(start_u + d_u, start_v + d_v)`` at them (``d``: the search's costs from that end, ``inf`` where
-        it did not reach; ``start``: the cost between the site and that end, in the graph's unit), and
-        ``node_row`` is 0 there; both are reset on leaving the block, and the nodes given are a view valid
-        inside it only.
+        """The nodes within ``limit`` of the site (distinct); inside the block, ``node_cost`` is
+        ``min(start_u + d_u, start_v + d_v)`` at them (``d``: the shortest path's cost from that end, its
+        edges added one after another; ``start``: the cost between the site and that end, in the graph's
+        unit; a node at exactly ``limit`` counts), and ``node_row`` is 0 there; both are reset on leaving the
+        block, and the nodes given are a view valid inside it only.
 
-        Values may exceed ``limit`` (a start plus a cost within it); an end
-        with an infinite start (a one-way segment) is not searched.
+        An end with an infinite start (a one-way segment) is not searched.
         """
-        s = self.search
         n = -1  # unknown until the search returns; an interrupt (Ctrl-C) may come before it is stored
         try:
-            n = _site(s.indptr, s.indices, s.weights, np.array([u, v], np.int64),
-                      np.array([start_u, start_v], float), float(limit), s.scratch, s.reached, s.heap_cost,
-                      s.heap_node, self.node_cost, self.written)
+            n = _site(self.indptr, self.indices, self.weights, np.array([u, v], np.int64),
+                      np.array([start_u, start_v], float), float(limit), float(limit) * MARGIN, self.dist,
+                      self.reached, self.heap_cost, self.heap_node, self.node_cost, self.written)
             nodes = self.written[:n]
             self.node_row[nodes] = 0
             yield nodes
         finally:
             if n < 0:  # which nodes were written is not known: reset every node
-                s.scratch.fill(np.inf)
+                self.dist.fill(np.inf)
                 self.node_cost.fill(np.inf)
                 self.node_row.fill(-1)
             else:

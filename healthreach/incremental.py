@@ -302,12 +302,20 @@ class CellIndex:
 @njit(cache=True)
 def _cells_near(node_start, node_segs, start, order, nodes, segments, marked):  # pragma: no cover - compiled
     """:meth:`CellIndex.cells_near` in compiled code: the distinct segments at ``nodes`` and ``segments``,
-    ascending, then their cells.
+    ascending (:func:`segments_near`), then their cells.
+    """
+    return order[_ranges(start, segments_near(node_start, node_segs, nodes, segments, marked))]
 
-    ``marked`` (per segment) is False everywhere on entry and on return. The
-    segments found come out ascending by a scan of ``marked`` between the
-    least and the greatest where that span is short (segments numbered
-    near each other), else by sorting them.
+
+@njit(cache=True)
+def segments_near(node_start, node_segs, nodes, segments, marked):  # pragma: no cover - compiled
+    """The distinct segments that end at one of ``nodes`` or are one of ``segments``, ascending.
+
+    ``node_segs[node_start[v]:node_start[v + 1]]`` are the segments at node
+    ``v``; ``marked`` (per segment) is False everywhere on entry and on
+    return. The segments found come out ascending by a scan of ``marked``
+    between the least and the greatest where that span is short (segments
+    numbered near each other), else by sorting them.
     """
     bound = len(segments)
     for v in nodes:
@@ -331,7 +339,7 @@ def _cells_near(node_start, node_segs, start, order, nodes, segments, marked):  
     segs = segs[:m]
     for s in segs:
         marked[s] = False
-    return order[_ranges(start, segs)]
+    return segs
 
 
 @njit(cache=True)

@@ -19,7 +19,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from benchmarks import synth
 from healthreach import bounded_search
-from healthreach.bounded_search import SiteSearch
+from healthreach.bounded_search import MARGIN, SiteSearch
 from healthreach.network import MIN_WEIGHT
 from healthreach.reach import Surface, point_cost, source_seeds
 from healthreach.standards.reach_tables import ReachTables
@@ -73,7 +73,7 @@ def test_costs_equal_scipy_with_a_limit_on_random_graphs(tied):
                     ref = dijkstra(g, directed=True, indices=int(s), limit=limit)
                     assert len(np.unique(nodes)) == len(nodes)
                     np.testing.assert_array_equal(dense(nodes, cost, n), ref)
-                    assert np.isinf(search.search.scratch).all()
+                    assert np.isinf(search.dist).all()
                     assert np.isinf(search.node_cost).all()
 
 
@@ -95,7 +95,8 @@ def test_a_node_at_exactly_the_limit_counts():
 
 def test_a_site_search_combines_both_ends_as_the_whole_network_arrays_do():
     rng = np.random.default_rng(3)
-    for _ in range(100):
+    pruned = 0
+    for _ in range(300):
         n = int(rng.integers(2, 300))
         graph = random_graph(rng, n, int(rng.integers(1, 4 * n)), bool(rng.random() < 0.5))
         site = SiteSearch(graph)
@@ -103,8 +104,9 @@ def test_a_site_search_combines_both_ends_as_the_whole_network_arrays_do():
             u, v = (int(x) for x in rng.integers(0, n, 2))
             start_u, start_v = (float(rng.choice([0.0, MIN_WEIGHT, rng.random() * 50, np.inf])) for _ in range(2))
             limit = float(rng.choice([30.0, 100.0, np.inf]))
-            dist = dijkstra(graph, directed=True, indices=np.array([u, v]), limit=limit)
-            expected = np.minimum(start_u + dist[0], start_v + dist[1])
+            dist = dijkstra(graph, directed=True, indices=np.array([u, v]))
+            combined = np.minimum(start_u + dist[0], start_v + dist[1])
+            expected = np.where(combined <= limit, combined, np.inf)
             with site.costs(u, start_u, v, start_v, limit) as reached:
                 assert len(np.unique(reached)) == len(reached)
                 np.testing.assert_array_equal(np.sort(reached), np.flatnonzero(np.isfinite(expected)))
@@ -112,7 +114,26 @@ def test_a_site_search_combines_both_ends_as_the_whole_network_arrays_do():
                 np.testing.assert_array_equal(site.node_row, np.where(np.isfinite(expected), 0, -1))
             assert np.isinf(site.node_cost).all()
             assert (site.node_row == -1).all()
-            assert np.isinf(site.search.scratch).all()
+            assert np.isinf(site.dist).all()
+            # nodes where one end is cheaper by more than the margin: that end's search did not go on from them
+            with np.errstate(invalid="ignore"):  # inf - inf where neither end reaches a node
+                pruned += int((np.abs(start_u + dist[0] - start_v - dist[1]) > limit * MARGIN).sum())
+    assert pruned > 10_000
+
+
+def test_a_site_between_two_ends_of_equal_cost_finds_every_tie():
+    # a ring: both ends reach every node, half of them at exactly the same cost (weights are powers of two)
+    n = 64
+    tail = np.r_[np.arange(n), (np.arange(n) + 1) % n]
+    head = np.r_[(np.arange(n) + 1) % n, np.arange(n)]
+    graph = sparse.csr_matrix((np.full(2 * n, 0.25), (tail, head)), shape=(n, n))
+    site = SiteSearch(graph)
+    dist = dijkstra(graph, directed=True, indices=np.array([0, 1]))
+    expected = np.minimum(0.125 + dist[0], 0.125 + dist[1])
+    for limit in (np.inf, 4.0, 3.875):
+        with site.costs(0, 0.125, 1, 0.125, limit) as reached:
+            np.testing.assert_array_equal(np.sort(reached), np.flatnonzero(expected <= limit))
+            np.testing.assert_array_equal(site.node_cost, np.where(expected <= limit, expected, np.inf))
 
 
 def test_the_scratch_arrays_are_reset_when_the_block_raises():
@@ -145,7 +166,7 @@ def test_an_interrupt_as_the_search_returns_leaves_no_scratch_behind(monkeypatch
         pass
     assert np.isinf(site.node_cost).all()
     assert (site.node_row == -1).all()
-    assert np.isinf(site.search.scratch).all()
+    assert np.isinf(site.dist).all()
     monkeypatch.setattr(bounded_search, "_site", compiled)
     nodes, cost = within(site, 1, 10.0)
     np.testing.assert_array_equal(dense(nodes, cost, 4), dijkstra(graph, indices=1, limit=10.0))
@@ -164,7 +185,8 @@ def whole_network_pairs(reach: ReachTables, mode: str, site, limit_s: float) -> 
     cells = cells[reach.populated[cells]]
     if len(cells) == 0:
         return np.zeros(0, np.int64), np.zeros(0)
-    cell_u, cell_v, to_u, to_v, leg_s = reach.cell_parts(mode)
+    legs = index.legs(net, mode, "time", "to", reach.access_kmh)
+    cell_u, cell_v, to_u, to_v, leg_s = legs.u, legs.v, legs.to_u, legs.to_v, legs.leg
     seconds = leg_s[cells] + np.minimum(to_u[cells] + node[cell_u[cells]], to_v[cells] + node[cell_v[cells]])
     own = np.flatnonzero(index.at.seg[cells] == site.seg[0])
     if len(own):

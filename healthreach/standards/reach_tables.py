@@ -9,9 +9,12 @@ surfaces are), gives the seconds to every node it reaches
 to the nodes it reaches, not to the network); the cells on segments ending
 at those nodes (and on the facility's own segment) are read off with the
 same point cost as every surface (:func:`healthreach.reach.point_cost`),
-so a pair's seconds equal the nearest-facility surface's wherever that
-facility is the nearest. Only populated cells are paired: an empty cell
-adds nothing to any figure, and maps draw populated cells only.
+so a pair's seconds agree with the nearest-facility surface's wherever
+that facility is the nearest (to the rounding of the sums: the surface
+adds the partial segment's cost first). Only populated cells are paired:
+an empty cell adds nothing to any figure, and maps draw populated cells
+only; they are read segment by segment from one array per mode, with
+their legs beside them (:class:`PopulatedCells`).
 
 A facility's pairs depend only on its site and the roads, so they are kept
 per (mode, segment, position along it, limit): a scenario that adds, moves or
@@ -28,7 +31,7 @@ import numpy as np
 from numba import njit
 
 from healthreach.bounded_search import SiteSearch
-from healthreach.incremental import CellIndex
+from healthreach.incremental import CellIndex, CellLegs, segments_near
 from healthreach.network import Attachment, Network
 from healthreach.reach import Surface, point_cost, source_seeds
 
@@ -55,6 +58,7 @@ class ReachTables:
         self._kept: dict[tuple[str, int, float, float], tuple[np.ndarray, np.ndarray]] = {}
         self._derived: dict[Hashable, Any] = {}
         self._searches: dict[str, SiteSearch] = {}  # per mode: the bounded search and its scratch arrays
+        self._populated_cells: dict[str, PopulatedCells] = {}
 
     @staticmethod
     def site_key(mode: str, site: Attachment, limit_s: float) -> tuple[str, int, float, float]:
@@ -106,16 +110,24 @@ class ReachTables:
             self._searches[mode] = SiteSearch(self.net.graph(mode, "time", reverse=True))
         return self._searches[mode]
 
+    def populated_cells(self, mode: str) -> PopulatedCells:
+        """``mode``'s populated cells grouped by segment, with their legs (made once per mode)."""
+        if mode not in self._populated_cells:
+            index = self.cell_index[mode]
+            legs = index.legs(self.net, mode, "time", "to", self.access_kmh)
+            self._populated_cells[mode] = PopulatedCells.build(index, legs, self.populated, self.net.n_segments)
+        return self._populated_cells[mode]
+
     def _search(self, mode: str, site: Attachment, limit_s: float) -> tuple[np.ndarray, np.ndarray]:
         net, index = self.net, self.cell_index[mode]
         u, v, cost_u, cost_v = source_seeds(net, mode, "time", "to", site)
         search = self.site_search(mode)
+        grouped = self.populated_cells(mode)
         with search.costs(int(u[0]), float(cost_u[0]), int(v[0]), float(cost_v[0]), limit_s) as reached:
-            node = search.node_cost  # seconds from each node to the site; inf where neither search reached
-            near = index.cells_near(reached[node[reached] <= limit_s], site.seg)
-            cell_u, cell_v, to_u, to_v, leg_s = self.cell_parts(mode)
-            cells, seconds = _via_ends(near, self.populated, cell_u, cell_v, to_u, to_v, leg_s, node, index.at.seg,
-                                       int(site.seg[0]), float(limit_s))
+            node = search.node_cost  # seconds from each node to the site within the limit; inf elsewhere
+            segments = segments_near(index.node_start, index.node_segs, reached, site.seg, index.marked)
+            cells, seconds = _via_ends(segments, grouped.start, grouped.cell, grouped.u, grouped.v, grouped.to_u,
+                                       grouped.to_v, grouped.leg, node, int(site.seg[0]), float(limit_s))
             own = np.flatnonzero(index.at.seg[cells] == site.seg[0])  # may reach it along the segment itself
             if len(own):
                 surface = Surface(mode, "time", "to", node, search.node_row, site, np.zeros(1, np.int64))
@@ -124,29 +136,48 @@ class ReachTables:
                 cells, seconds = cells[keep], seconds[keep]
         return cells, seconds
 
-    def cell_parts(self, mode: str) -> tuple[np.ndarray, ...]:
-        """Per cell, for patients travelling by ``mode``: its segment's two ends, the seconds from the cell's
-        road point to each end, and the seconds of its off-road leg (as :func:`healthreach.reach.point_cost`).
-        """
-        legs = self.cell_index[mode].legs(self.net, mode, "time", "to", self.access_kmh)
-        return legs.u, legs.v, legs.to_u, legs.to_v, legs.leg
+
+@dataclass(frozen=True)
+class PopulatedCells:
+    """One mode's populated cells grouped by their segment, and each one's legs in the same order, as
+    :func:`healthreach.reach.point_cost` adds them for patients travelling: the two ends of its segment, the
+    seconds from its road point to each end, and its off-road leg (seconds).
+    """
+
+    start: np.ndarray  # the cells of segment s are at positions start[s] to start[s + 1] - 1
+    cell: np.ndarray   # the cells, segment after segment (ascending within a segment)
+    u: np.ndarray
+    v: np.ndarray
+    to_u: np.ndarray
+    to_v: np.ndarray
+    leg: np.ndarray
+
+    @classmethod
+    def build(cls, index: CellIndex, legs: CellLegs, populated: np.ndarray, n_segments: int) -> PopulatedCells:
+        """The populated cells of ``index`` (``populated``: per cell), in the order of ``index.order``."""
+        cell = index.order[populated[index.order]]
+        start = np.searchsorted(index.at.seg[cell], np.arange(n_segments + 1))
+        return cls(start, cell, legs.u[cell], legs.v[cell], legs.to_u[cell], legs.to_v[cell], legs.leg[cell])
 
 
 @njit(cache=True)
 def _via_ends(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not objects
-        cells, populated, cell_u, cell_v, to_u, to_v, leg_s, node, cell_seg, seg, limit_s):  # pragma: no cover
-    """The populated ``cells`` (in their order) within ``limit_s`` seconds via an end of their segment, or on
-    segment ``seg``, and those seconds: ``leg_s + min(to_u + node[u], to_v + node[v])``, the sums of
-    :func:`healthreach.reach.point_cost` term for term, in one pass with no array of every cell.
+        segments, start, cell, cell_u, cell_v, to_u, to_v, leg_s, node, seg, limit_s):  # pragma: no cover
+    """The populated cells of ``segments`` (ascending), segment after segment, within ``limit_s`` seconds via
+    an end of their segment, or on segment ``seg``, and those seconds: ``leg_s + min(to_u + node[u],
+    to_v + node[v])``, the sums of :func:`healthreach.reach.point_cost` term for term. The cells and their
+    legs are :class:`PopulatedCells`'s, read range by range.
     """
-    out = np.empty(len(cells), np.int64)
-    seconds = np.empty(len(cells))
+    total = 0
+    for s in segments:
+        total += start[s + 1] - start[s]
+    out = np.empty(total, np.int64)
+    seconds = np.empty(total)
     n = 0
-    for c in cells:
-        if not populated[c]:
-            continue
-        s = leg_s[c] + min(to_u[c] + node[cell_u[c]], to_v[c] + node[cell_v[c]])
-        if s <= limit_s or cell_seg[c] == seg:
-            out[n], seconds[n] = c, s
-            n += 1
+    for s in segments:
+        for j in range(start[s], start[s + 1]):
+            t = leg_s[j] + min(to_u[j] + node[cell_u[j]], to_v[j] + node[cell_v[j]])
+            if t <= limit_s or s == seg:
+                out[n], seconds[n] = cell[j], t
+                n += 1
     return out[:n], seconds[:n]
