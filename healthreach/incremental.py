@@ -56,9 +56,11 @@ def _repair(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, no
     site, or from a remaining site next to the invalid set).
 
     The heap holds (cost, node) records in a 4-ary heap on two arrays
-    (grown when full) and pops them in (cost, node) order, so equal costs
-    settle in the same order, and ties go to the same facility, whatever
-    the heap's shape.
+    and pops them in (cost, node) order, so equal costs settle in the same
+    order, and ties go to the same facility, whatever the heap's shape. A
+    record is pushed per invalid node, per seed and per edge that lowers a
+    cost (at most once per edge and label), so the heap has room for all
+    of them; only the part written is touched.
     """
     n = cost.shape[0]
     touched = np.zeros(n, np.bool_)
@@ -67,8 +69,9 @@ def _repair(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, no
         cost[v] = np.inf
         facility[v] = -1
         touched[v] = True
-    heap_cost = np.empty(max(16, 2 * (invalid.shape[0] + seed_node.shape[0])))
-    heap_node = np.empty(heap_cost.shape[0], np.int64)
+    room = invalid.shape[0] + seed_node.shape[0] + indices.shape[0] + 1
+    heap_cost = np.empty(room)
+    heap_node = np.empty(room, np.int64)
     size = 0
     # seed the invalid region from its boundary (edges entering it)
     for i in range(invalid.shape[0]):
@@ -80,7 +83,7 @@ def _repair(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, no
                 cost[v] = c
                 facility[v] = facility[u]
         if cost[v] < np.inf:
-            heap_cost, heap_node, size = _push(heap_cost, heap_node, size, cost[v], v)
+            size = _push(heap_cost, heap_node, size, cost[v], v)
     # new sources; at an equal cost the lowest row wins
     for i in range(seed_node.shape[0]):
         v = seed_node[i]
@@ -90,7 +93,7 @@ def _repair(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, no
             cost[v] = c
             facility[v] = r
             touched[v] = True
-            heap_cost, heap_node, size = _push(heap_cost, heap_node, size, c, v)
+            size = _push(heap_cost, heap_node, size, c, v)
     # label-correcting Dijkstra, pruned wherever today's cost is not beaten
     while size > 0:
         c, v = heap_cost[0], heap_node[0]
@@ -105,7 +108,7 @@ def _repair(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, no
                 cost[u] = nc
                 facility[u] = f
                 touched[u] = True
-                heap_cost, heap_node, size = _push(heap_cost, heap_node, size, nc, u)
+                size = _push(heap_cost, heap_node, size, nc, u)
     return np.flatnonzero(touched)
 
 
@@ -139,11 +142,7 @@ def _pop(heap_cost, heap_node, size):  # pragma: no cover - compiled
 
 @njit(cache=True, inline="always")
 def _push(heap_cost, heap_node, size, c, v):  # pragma: no cover - compiled
-    """Add the record (``c``, ``v``) to the 4-ary heap of ``size`` records; the heap's arrays (twice as long
-    when they were full) and its new size.
-    """
-    if size == len(heap_cost):
-        heap_cost, heap_node = _grown(heap_cost, size), _grown(heap_node, size)
+    """Add the record (``c``, ``v``) to the 4-ary heap of ``size`` records (room for one more); the new size."""
     i = size
     while i > 0:
         parent = (i - 1) // 4
@@ -152,15 +151,7 @@ def _push(heap_cost, heap_node, size, c, v):  # pragma: no cover - compiled
         heap_cost[i], heap_node[i] = heap_cost[parent], heap_node[parent]
         i = parent
     heap_cost[i], heap_node[i] = c, v
-    return heap_cost, heap_node, size + 1
-
-
-@njit(cache=True)
-def _grown(a, size):  # pragma: no cover - compiled
-    """``a``'s first ``size`` values in an array twice as long."""
-    out = np.empty(2 * len(a), a.dtype)
-    out[:size] = a[:size]
-    return out
+    return size + 1
 
 
 def repair_surface(net, surface: Surface, removed_rows: np.ndarray, added: Attachment,
