@@ -126,7 +126,7 @@ class ReachTables:
         with search.costs(int(u[0]), float(cost_u[0]), int(v[0]), float(cost_v[0]), limit_s) as reached:
             node = search.node_cost  # seconds from each node to the site within the limit; inf elsewhere
             segments = segments_near(index.node_start, index.node_segs, reached, site.seg, index.marked)
-            cells, seconds = _via_ends(segments, grouped.start, grouped.cell, grouped.u, grouped.v, grouped.to_u,
+            cells, seconds = _via_ends(segments, net.tail, net.head, grouped.start, grouped.cell, grouped.to_u,
                                        grouped.to_v, grouped.leg, node, int(site.seg[0]), float(limit_s))
             own = np.flatnonzero(index.at.seg[cells] == site.seg[0])  # may reach it along the segment itself
             if len(own):
@@ -140,14 +140,12 @@ class ReachTables:
 @dataclass(frozen=True)
 class PopulatedCells:
     """One mode's populated cells grouped by their segment, and each one's legs in the same order, as
-    :func:`healthreach.reach.point_cost` adds them for patients travelling: the two ends of its segment, the
-    seconds from its road point to each end, and its off-road leg (seconds).
+    :func:`healthreach.reach.point_cost` adds them for patients travelling: the seconds from its road point to
+    its segment's first end ``u`` and last end ``v``, and its off-road leg.
     """
 
     start: np.ndarray  # the cells of segment s are at positions start[s] to start[s + 1] - 1
     cell: np.ndarray   # the cells, segment after segment (ascending within a segment)
-    u: np.ndarray
-    v: np.ndarray
     to_u: np.ndarray
     to_v: np.ndarray
     leg: np.ndarray
@@ -157,16 +155,17 @@ class PopulatedCells:
         """The populated cells of ``index`` (``populated``: per cell), in the order of ``index.order``."""
         cell = index.order[populated[index.order]]
         start = np.searchsorted(index.at.seg[cell], np.arange(n_segments + 1))
-        return cls(start, cell, legs.u[cell], legs.v[cell], legs.to_u[cell], legs.to_v[cell], legs.leg[cell])
+        return cls(start, cell, legs.to_u[cell], legs.to_v[cell], legs.leg[cell])
 
 
 @njit(cache=True)
 def _via_ends(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not objects
-        segments, start, cell, cell_u, cell_v, to_u, to_v, leg_s, node, seg, limit_s):  # pragma: no cover
+        segments, seg_u, seg_v, start, cell, to_u, to_v, leg_s, node, seg, limit_s):  # pragma: no cover
     """The populated cells of ``segments`` (ascending), segment after segment, within ``limit_s`` seconds via
-    an end of their segment, or on segment ``seg``, and those seconds: ``leg_s + min(to_u + node[u],
-    to_v + node[v])``, the sums of :func:`healthreach.reach.point_cost` term for term. The cells and their
-    legs are :class:`PopulatedCells`'s, read range by range.
+    an end of their segment (``seg_u``, ``seg_v``: each segment's ends), or on segment ``seg``, and those
+    seconds: ``leg_s + min(to_u + node[u], to_v + node[v])``, the sums of
+    :func:`healthreach.reach.point_cost` term for term. The cells and their legs are
+    :class:`PopulatedCells`'s, read range by range.
     """
     total = 0
     for s in segments:
@@ -175,8 +174,9 @@ def _via_ends(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, 
     seconds = np.empty(total)
     n = 0
     for s in segments:
+        at_u, at_v = node[seg_u[s]], node[seg_v[s]]  # every cell of the segment shares its ends
         for j in range(start[s], start[s + 1]):
-            t = leg_s[j] + min(to_u[j] + node[cell_u[j]], to_v[j] + node[cell_v[j]])
+            t = leg_s[j] + min(to_u[j] + at_u, to_v[j] + at_v)
             if t <= limit_s or s == seg:
                 out[n], seconds[n] = cell[j], t
                 n += 1
