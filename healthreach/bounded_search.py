@@ -42,7 +42,7 @@ MARGIN = 2.0 ** -30
 """Times the limit: how much cheaper the other end must be for a node not to be expanded from one end."""
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _site(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not objects
         indptr, indices, weights, ends, starts, limit, margin, dist, reached, heap_cost, heap_node, node_cost,
         written):  # pragma: no cover - compiled

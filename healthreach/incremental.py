@@ -298,7 +298,7 @@ def _cells_near(node_start, node_segs, start, order, nodes, segments, marked):  
     return order[_ranges(start, segments_near(node_start, node_segs, nodes, segments, marked))]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def segments_near(node_start, node_segs, nodes, segments, marked):  # pragma: no cover - compiled
     """The distinct segments that end at one of ``nodes`` or are one of ``segments``, ascending.
 

@@ -12,6 +12,8 @@ and on a generated study.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from scipy import sparse
@@ -22,6 +24,7 @@ from healthreach import bounded_search
 from healthreach.bounded_search import MARGIN, SiteSearch
 from healthreach.network import MIN_WEIGHT
 from healthreach.reach import Surface, point_cost, source_seeds
+from healthreach.standards import reach_tables
 from healthreach.standards.reach_tables import ReachTables
 
 TINY = synth.Size("tiny", 11, 8)  # a 2 x 2 km generated study: 400 cells, 8 facilities
@@ -220,3 +223,19 @@ def test_pairs_equal_the_whole_network_computation_on_the_demo(demo_audit):
 def test_pairs_equal_the_whole_network_computation_on_a_generated_study(tmp_path):
     study = synth.open_generated(TINY, tmp_path, seed=5)
     assert assert_pairs_as_before(study.baseline(), (120.0, 600.0, 1800.0)) > 1_000
+
+
+def test_sites_searched_on_threads_equal_one_at_a_time(demo_audit, monkeypatch):
+    whole = demo_audit.whole
+    at = whole.attached["drive"]
+    rows = np.arange(len(at))
+    serial = ReachTables(whole.reach.net, whole.reach.cell_index, whole.reach.access_kmh, whole.reach.populated)
+    threaded = ReachTables(whole.reach.net, whole.reach.cell_index, whole.reach.access_kmh, whole.reach.populated)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1, 2, 3})  # as many threads as it may use
+    threaded.search_rows("drive", at, rows, 1800.0)
+    assert reach_tables.THREADS > 1
+    for row in rows:
+        cells, seconds = threaded.of_row("drive", at, int(row), 1800.0)
+        ref_cells, ref_seconds = serial.one("drive", at[np.array([row])], 1800.0)
+        np.testing.assert_array_equal(cells, ref_cells)
+        np.testing.assert_array_equal(seconds, ref_seconds)

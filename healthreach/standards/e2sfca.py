@@ -131,10 +131,11 @@ class E2sfca(Standard):
                 m = len(demand0)
                 same = known0 & (at.seg[:m] == before.seg) & (at.along_m[:m] == before.along_m)
                 demand[:m][same], parts[:m][same], known[:m] = demand0[same], parts0[same], same
-            for row in self.supplied(whole):
-                if not known[row]:
-                    demand[row], parts[row] = self.site(whole, int(row))
-                    known[row] = True
+            todo = [int(row) for row in self.supplied(whole) if not known[row]]
+            whole.reach.search_rows(self.spec.mode, at, np.array(todo, np.int64), self.spec.reach_min * 60)
+            for row in todo:
+                demand[row], parts[row] = self.site(whole, row)
+                known[row] = True
             return demand, parts, known
         demand, parts, _ = whole.keep((self.id, "sites"), make)
         return demand, parts

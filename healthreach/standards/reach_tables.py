@@ -18,12 +18,16 @@ their legs beside them (:class:`PopulatedCells`).
 
 A facility's pairs depend only on its site and the roads, so they are kept
 per (mode, segment, position along it, limit): a scenario that adds, moves or
-closes a facility searches only from the new sites.
+closes a facility searches only from the new sites. Many sites at once (an
+evaluation from scratch) are searched on one thread per core, each with its
+own scratch (:meth:`ReachTables.search_rows`): the pairs are the same.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Hashable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +38,17 @@ from healthreach.bounded_search import SiteSearch
 from healthreach.incremental import CellIndex, CellLegs, segments_near
 from healthreach.network import Attachment, Network
 from healthreach.reach import Surface, point_cost, source_seeds
+
+THREADS = 4
+"""The most threads :meth:`ReachTables.search_rows` searches on (fewer on a machine with fewer cores)."""
+
+
+@dataclass(frozen=True)
+class Scratch:
+    """One thread's bounded search and its per-segment marks (False between calls)."""
+
+    search: SiteSearch
+    marked: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -57,7 +72,7 @@ class ReachTables:
         self.populated = populated    # per cell: whether anyone lives there (only those cells are paired)
         self._kept: dict[tuple[str, int, float, float], tuple[np.ndarray, np.ndarray]] = {}
         self._derived: dict[Hashable, Any] = {}
-        self._searches: dict[str, SiteSearch] = {}  # per mode: the bounded search and its scratch arrays
+        self._scratch: dict[str, list[Scratch]] = {}  # per mode: one bounded search and its scratch per thread
         self._populated_cells: dict[str, PopulatedCells] = {}
 
     @staticmethod
@@ -77,8 +92,10 @@ class ReachTables:
         ``at`` is where each facility of the table attaches to the mode's
         roads; ``rows`` the facilities wanted.
         """
+        rows = np.asarray(rows, np.int64)
+        self.search_rows(mode, at, rows, limit_s)
         cells, row, seconds = [], [], []
-        for r in np.asarray(rows, np.int64):
+        for r in rows:
             c, s = self.of_row(mode, at, int(r), limit_s)
             cells.append(c)
             seconds.append(s)
@@ -99,16 +116,42 @@ class ReachTables:
         """
         key = self.site_key(mode, site, limit_s)
         if key not in self._kept:
-            self._kept[key] = self._search(mode, site, limit_s)
+            self._kept[key] = self._search(mode, site, limit_s, self.scratch(mode, 1)[0])
         return self._kept[key]
 
-    def site_search(self, mode: str) -> SiteSearch:
-        """The bounded search towards a site on ``mode``'s roads (patients travelling), with its scratch arrays
-        (made once per mode).
+    def search_rows(self, mode: str, at: Attachment, rows: np.ndarray, limit_s: float) -> None:
+        """Search from the sites of ``rows`` (of a table attached at ``at``) not searched yet, on as many
+        threads as the machine has cores (up to :data:`THREADS`), and keep their pairs. The searches are the
+        ones :meth:`one` runs, each on its own scratch; the compiled parts run outside the interpreter lock.
         """
-        if mode not in self._searches:
-            self._searches[mode] = SiteSearch(self.net.graph(mode, "time", reverse=True))
-        return self._searches[mode]
+        todo: dict[tuple[str, int, float, float], int] = {}
+        for r in np.asarray(rows, np.int64):
+            key = (mode, int(at.seg[r]), float(at.along_m[r]), float(limit_s))
+            if key not in self._kept:
+                todo.setdefault(key, int(r))
+        keys = list(todo)
+        threads = min(THREADS, len(os.sched_getaffinity(0)), len(keys))
+        if threads < 2:  # one search at a time: :meth:`one` runs it when asked
+            return
+        scratch = self.scratch(mode, threads)
+
+        def run(worker: int) -> list[tuple[tuple[str, int, float, float], tuple[np.ndarray, np.ndarray]]]:
+            return [(key, self._search(mode, at[np.array([todo[key]])], limit_s, scratch[worker]))
+                    for key in keys[worker::threads]]
+        with ThreadPoolExecutor(threads) as pool:
+            for part in pool.map(run, range(threads)):
+                self._kept.update(part)
+
+    def scratch(self, mode: str, threads: int) -> list[Scratch]:
+        """A bounded search towards a site on ``mode``'s roads (patients travelling) with its scratch arrays,
+        for each of ``threads`` threads (made when first needed, then kept), and what every search reads.
+        """
+        kept = self._scratch.setdefault(mode, [])
+        while len(kept) < threads:
+            kept.append(Scratch(SiteSearch(self.net.graph(mode, "time", reverse=True)),
+                                np.zeros(self.net.n_segments, bool)))
+        self.populated_cells(mode)  # made before any thread reads it
+        return kept[:threads]
 
     def populated_cells(self, mode: str) -> PopulatedCells:
         """``mode``'s populated cells grouped by segment, with their legs (made once per mode)."""
@@ -118,14 +161,14 @@ class ReachTables:
             self._populated_cells[mode] = PopulatedCells.build(index, legs, self.populated, self.net.n_segments)
         return self._populated_cells[mode]
 
-    def _search(self, mode: str, site: Attachment, limit_s: float) -> tuple[np.ndarray, np.ndarray]:
+    def _search(self, mode: str, site: Attachment, limit_s: float, scratch: Scratch) -> tuple[np.ndarray, np.ndarray]:
         net, index = self.net, self.cell_index[mode]
         u, v, cost_u, cost_v = source_seeds(net, mode, "time", "to", site)
-        search = self.site_search(mode)
-        grouped = self.populated_cells(mode)
+        search = scratch.search
+        grouped = self._populated_cells[mode]
         with search.costs(int(u[0]), float(cost_u[0]), int(v[0]), float(cost_v[0]), limit_s) as reached:
             node = search.node_cost  # seconds from each node to the site within the limit; inf elsewhere
-            segments = segments_near(index.node_start, index.node_segs, reached, site.seg, index.marked)
+            segments = segments_near(index.node_start, index.node_segs, reached, site.seg, scratch.marked)
             cells, seconds = _via_ends(segments, net.tail, net.head, grouped.start, grouped.cell, grouped.to_u,
                                        grouped.to_v, grouped.leg, node, int(site.seg[0]), float(limit_s))
             own = np.flatnonzero(index.at.seg[cells] == site.seg[0])  # may reach it along the segment itself
@@ -158,7 +201,7 @@ class PopulatedCells:
         return cls(start, cell, legs.to_u[cell], legs.to_v[cell], legs.leg[cell])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _via_ends(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not objects
         segments, seg_u, seg_v, start, cell, to_u, to_v, leg_s, node, seg, limit_s):  # pragma: no cover
     """The populated cells of ``segments`` (ascending), segment after segment, within ``limit_s`` seconds via
