@@ -45,9 +45,10 @@ MARGIN = 2.0 ** -30
 @njit(cache=True, nogil=True)
 def _site(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not objects
         indptr, indices, weights, ends, starts, limit, margin, dist, reached, heap_cost, heap_node, node_cost,
-        written):  # pragma: no cover - compiled
+        written, labels):  # pragma: no cover - compiled
     """Both ends' searches of a site in one heap; fold ``min(starts[0] + d_0, starts[1] + d_1)`` into
-    ``node_cost`` where it is within ``limit``; return how many distinct nodes ``written`` lists.
+    ``node_cost`` where it is within ``limit``; return how many distinct nodes ``written`` lists (-1: the
+    heap was full, nothing written), and set ``labels[0]`` to how many (end, node) costs it wrote (its work).
 
     ``dist`` holds end 0's cost of node ``w`` at ``w`` and end 1's at
     ``n + w`` (``n`` nodes), each summed edge after edge from 0 at its end
@@ -57,12 +58,18 @@ def _site(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not 
     less: every path on through it is then cheaper from the other end by
     more than the rounding of any sum within ``limit``, so no node's
     minimum comes from there. ``node_cost`` is ``inf`` everywhere on entry.
+
+    The heap has room for a record per edge and end: each end lowers a
+    node's cost once per edge into it, unless a later pop at the same total
+    lowers a settled node again (costs that differ by less than the
+    rounding of their totals). Should that fill the heap, the search stops
+    and resets what it wrote, for a larger heap to run it again.
     """
     n = len(node_cost)
     n_reached, n_written, size = 0, 0, 0
     for e in range(2):
         start = starts[e]
-        if start <= limit:  # an infinite start (the site cannot be reached from that end) adds nothing
+        if start <= limit and start < np.inf:  # an end the site cannot be reached from adds nothing
             x = e * n + ends[e]
             dist[x] = 0.0
             reached[n_reached] = x
@@ -84,20 +91,40 @@ def _site(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not 
             node_cost[w] = total
         elif total > node_cost[w] + margin:
             continue  # the other end is cheaper here by more than any rounding: nothing beyond comes from this one
-        for k in range(indptr[w], indptr[w + 1]):
-            u = indices[k]
-            nd = d + weights[k]
-            nt = start + nd
-            y = e * n + u
-            if nt <= limit and nd < dist[y]:
-                if dist[y] == np.inf:
-                    reached[n_reached] = y
-                    n_reached += 1
-                dist[y] = nd
-                size = _push(heap_cost, heap_node, size, nt, y)
+        size, n_reached = _expand(indptr, indices, weights, w, e * n, start, d, limit, dist, reached, n_reached,
+                                  heap_cost, heap_node, size)
+        if size < 0:
+            break
     for j in range(n_reached):
         dist[reached[j]] = np.inf
+    labels[0] = n_reached
+    if size < 0:
+        for j in range(n_written):
+            node_cost[written[j]] = np.inf
+        return -1
     return n_written
+
+
+@njit(cache=True, inline="always")
+def _expand(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not objects
+        indptr, indices, weights, w, offset, start, d, limit, dist, reached, n_reached, heap_cost, heap_node,
+        size):  # pragma: no cover - compiled
+    """Lower, through node ``w`` at cost ``d``, the costs of its heads (one end's: ``dist`` from ``offset``)
+    within ``limit`` of the site; the heap's new size (-1: it was full) and how many places are reached.
+    """
+    for k in range(indptr[w], indptr[w + 1]):
+        nd = d + weights[k]
+        nt = start + nd
+        y = offset + indices[k]
+        if nt <= limit and nd < dist[y]:
+            if size == len(heap_cost):
+                return -1, n_reached
+            if dist[y] == np.inf:
+                reached[n_reached] = y
+                n_reached += 1
+            dist[y] = nd
+            size = _push(heap_cost, heap_node, size, nt, y)
+    return size, n_reached
 
 
 @njit(cache=True, inline="always")
@@ -141,8 +168,8 @@ class SiteSearch:
     of the site's segment, combined as ``min(start_u + d_u, start_v + d_v)``.
 
     Owns the graph's arrays and scratch reused by every search: two costs
-    per node (one per end), a node list and a heap of two records per edge
-    (memory pages are touched only where a search writes), and the site's
+    per node (one per end), a node list and a heap with room for a record
+    per edge and end (memory pages are touched only where a search writes), and the site's
     surface: a cost, a facility row and a node list of the graph's size
     (``inf`` and -1 between calls). One instance per graph; not shared
     between threads.
@@ -157,6 +184,7 @@ class SiteSearch:
         self.reached = np.empty(2 * n, np.int64)       # the (end, node) places a search wrote in dist
         self.heap_cost = np.empty(2 * m + 2)           # the heap's records: (start + cost, end * n + node)
         self.heap_node = np.empty(2 * m + 2, np.int64)
+        self.labels = np.zeros(1, np.int64)            # (end, node) costs the last search wrote: its work
         self.node_cost = np.full(n, np.inf)            # per node: cost of the site searched, inside costs()
         self.node_row = np.full(n, -1, np.int64)       # per node: 0 where node_cost is finite, else -1
         self.written = np.empty(n, np.int64)           # the nodes where node_cost is finite, inside costs()
@@ -170,12 +198,17 @@ class SiteSearch:
         block, and the nodes given are a view valid inside it only.
 
         An end with an infinite start (a one-way segment) is not searched.
+        Without a limit (``inf``) no node is left unexpanded by the margin.
         """
         n = -1  # unknown until the search returns; an interrupt (Ctrl-C) may come before it is stored
         try:
-            n = _site(self.indptr, self.indices, self.weights, np.array([u, v], np.int64),
-                      np.array([start_u, start_v], float), float(limit), float(limit) * MARGIN, self.dist,
-                      self.reached, self.heap_cost, self.heap_node, self.node_cost, self.written)
+            while n < 0:
+                n = _site(self.indptr, self.indices, self.weights, np.array([u, v], np.int64),
+                          np.array([start_u, start_v], float), float(limit), float(limit) * MARGIN, self.dist,
+                          self.reached, self.heap_cost, self.heap_node, self.node_cost, self.written, self.labels)
+                if n < 0:  # the heap was full (and the search reset): again with twice the room
+                    self.heap_cost = np.empty(2 * len(self.heap_cost))
+                    self.heap_node = np.empty(2 * len(self.heap_node), np.int64)
             nodes = self.written[:n]
             self.node_row[nodes] = 0
             yield nodes
