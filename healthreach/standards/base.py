@@ -168,8 +168,8 @@ class Standard:
 
     def searched(self, member: Mapping[str, np.ndarray],  # noqa: ARG002 - the default: none
                  columns: Mapping[str, np.ndarray]) -> list[tuple[str, np.ndarray, float]]:  # noqa: ARG002
-        """The facility sites whose pairs within reach it reads (:class:`~healthreach.standards.reach_tables.
-        ReachTables`), for a table with these group members and columns: (mode, rows, limit in seconds).
+        """The facility sites whose pairs within reach it reads (the study's ``ReachTables``), for a table with
+        these group members and columns: (mode, rows, limit in seconds) each.
         """
         return []
 

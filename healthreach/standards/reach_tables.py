@@ -43,6 +43,13 @@ THREADS = 4
 """The most threads :meth:`ReachTables.search_rows` searches on (fewer on a machine with fewer cores)."""
 
 
+def cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):  # Linux: the cores it is allowed, which a container may limit
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class Scratch:
     """One thread's bounded search and its per-segment marks (False between calls)."""
@@ -139,9 +146,8 @@ class ReachTables:
         scratch = {mode: self.scratch(mode, 1)[0] for mode, _, _, _ in todo}
 
         def run() -> None:
-            for (mode, _, _, limit_s), site in todo.items():
-                self._kept[(mode, int(site.seg[0]), float(site.along_m[0]), limit_s)] = self._search(
-                    mode, site, limit_s, scratch[mode])
+            for key, site in todo.items():
+                self._kept[key] = self._search(key[0], site, key[3], scratch[key[0]])
         if self._worker is None:
             self._worker = ThreadPoolExecutor(1, thread_name_prefix="healthreach-reach")
         self._pending = self._worker.submit(run)
@@ -164,7 +170,7 @@ class ReachTables:
             if key not in self._kept:
                 todo.setdefault(key, int(r))
         keys = list(todo)
-        threads = min(THREADS, len(os.sched_getaffinity(0)), len(keys))
+        threads = min(THREADS, cores(), len(keys))
         if threads < 2:  # one search at a time: :meth:`one` runs it when asked
             return
         scratch = self.scratch(mode, threads)
@@ -178,7 +184,8 @@ class ReachTables:
 
     def scratch(self, mode: str, threads: int) -> list[Scratch]:
         """A bounded search towards a site on ``mode``'s roads (patients travelling) with its scratch arrays,
-        for each of ``threads`` threads (made when first needed, then kept), and what every search reads.
+        for each of ``threads`` threads (made when first needed, then kept); the mode's populated cells are
+        made first too, since every search reads them.
         """
         kept = self._scratch.setdefault(mode, [])
         while len(kept) < threads:
