@@ -437,10 +437,6 @@ class Evaluation:
         surf = dict(self.surfaces)
         changes: dict[Key, Changed] = {}
         moved = {mode: moved_rows(self.sources.attached[mode], at) for mode, at in sources.attached.items()}
-        # the pairs within reach of moved and new sites are searched on another core while the surfaces repair
-        study.reach.search_soon([(mode, sources.attached[mode], rows[moved[mode][rows]], limit_s)
-                                 for unit in study.standards
-                                 for mode, rows, limit_s in unit.searched(sources.member, sources.columns)])
         rows: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}  # per (group, mode): rows removed, added
         for need in study.needs:
             at_after = sources.attached[need.mode]
@@ -461,7 +457,6 @@ class Evaluation:
                 idx, line_m[group] = update_sites(cells, study.window, self.line_m[group], gone, after[:2], come,
                                                   radii[-1])
                 changes[("line", group)] = _line_change(self.state, ("line", group), idx, line_m[group], radii)
-        study.reach.wait()
         t_travel = time.perf_counter()
         state = self.state.with_values(changes)
         # only the tests and catchments that read a changed key can change; the others stay as they are

@@ -43,7 +43,7 @@ from healthreach.reach import Surface, partial_costs, same_segment, source_seeds
 from healthreach.state import Changed, distinct
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def _repair(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not objects
             indptr, indices, weights, rindptr, rindices, rweights,
             cost, facility, invalid, seed_node, seed_cost, seed_row):  # pragma: no cover - compiled
@@ -290,7 +290,7 @@ class CellIndex:
         return found
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def _cells_near(node_start, node_segs, start, order, nodes, segments, marked):  # pragma: no cover - compiled
     """:meth:`CellIndex.cells_near` in compiled code: the distinct segments at ``nodes`` and ``segments``,
     ascending (:func:`segments_near`), then their cells.
@@ -333,7 +333,7 @@ def segments_near(node_start, node_segs, nodes, segments, marked):  # pragma: no
     return segs
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def _ranges(start, keys):  # pragma: no cover - compiled
     """The positions ``start[k]`` to ``start[k + 1] - 1`` of each key ``k``, one key after another."""
     total = 0
@@ -373,7 +373,7 @@ def sources_changed(member_before: np.ndarray, member_after: np.ndarray, moved: 
     return removed, added
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def _changed_values(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not objects
         cells, u, v, to_u, to_v, leg, node_cost, node_row, direct_at, direct_cost, direct_row,
         cost0, row0, own, own_cost, own_row):  # pragma: no cover - compiled

@@ -96,7 +96,7 @@ def update_sites(cells: Cells, window: CellWindow, metres: np.ndarray, removed: 
     return (np.concatenate(parts) if parts else np.zeros(0, np.int64)), current
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def _lost(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not objects
         lookup, r0, r1, c0, c1, x, y, metres, rx, ry):  # pragma: no cover - compiled
     """The cells of the grid square (rows ``r0:r1``, columns ``c0:c1``) that are no nearer to another site than
@@ -113,7 +113,7 @@ def _lost(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not 
     return out[:n]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def _nearer(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, not objects
         lookup, r0, r1, c0, c1, x, y, current, ax, ay, within_m):  # pragma: no cover - compiled
     """Give the cells of the grid square that the added site (ax, ay) is nearer to than ``current`` (and within
@@ -134,7 +134,7 @@ def _nearer(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain arrays, no
     return out[:n]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def _nearest_within(x, y, idx, sx, sy, within_m):  # pragma: no cover - compiled
     """Metres from each cell ``idx`` to its nearest site (sx, sy) where that is at most ``within_m``, else inf:
     the squared distances as :func:`nearest_site` forms them, the least one's square root.

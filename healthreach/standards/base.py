@@ -166,13 +166,6 @@ class Standard:
         """Groups whose straight-line distance it reads, with the distances (metres) it compares it with."""
         return {}
 
-    def searched(self, member: Mapping[str, np.ndarray],  # noqa: ARG002 - the default: none
-                 columns: Mapping[str, np.ndarray]) -> list[tuple[str, np.ndarray, float]]:  # noqa: ARG002
-        """The facility sites whose pairs within reach it reads (the study's ``ReachTables``), for a table with
-        these group members and columns: (mode, rows, limit in seconds) each.
-        """
-        return []
-
     def cell_tests(self) -> list[CellTest]:
         """Its per-cell values, described (each summed over people per township in its column ``<id>.<name>``)."""
         return []

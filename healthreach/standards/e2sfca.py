@@ -21,7 +21,7 @@ is summed from the kept pairs when asked for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,15 +96,7 @@ class E2sfca(Standard):
 
     def supplied(self, whole: Whole) -> np.ndarray:
         """Rows of the group's facilities with some supply (the others add nothing to any A_i)."""
-        return self._supplied(whole.member, whole.columns)
-
-    def _supplied(self, member: Mapping[str, np.ndarray], columns: Mapping[str, np.ndarray]) -> np.ndarray:
-        return np.flatnonzero(member[self.spec.group] & (np.asarray(columns[self.spec.resource], float) > 0))
-
-    @override
-    def searched(self, member: Mapping[str, np.ndarray], columns: Mapping[str, np.ndarray]
-                 ) -> list[tuple[str, np.ndarray, float]]:
-        return [(self.spec.mode, self._supplied(member, columns), self.spec.reach_min * 60)]
+        return np.flatnonzero(whole.member[self.spec.group] & (whole.counts(self.spec.resource) > 0))
 
     def site(self, whole: Whole, row: int) -> tuple[float, np.ndarray]:
         """One facility's weighted people, sum_k P_k W(t_kj), and their part in each township (kept per site)."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Hashable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,8 +80,6 @@ class ReachTables:
         self._kept: dict[tuple[str, int, float, float], tuple[np.ndarray, np.ndarray]] = {}
         self._derived: dict[Hashable, Any] = {}
         self._scratch: dict[str, list[Scratch]] = {}  # per mode: one bounded search and its scratch per thread
-        self._worker: ThreadPoolExecutor | None = None  # the thread of search_soon, made when first needed
-        self._pending: Future[None] | None = None      # its searches not waited for yet
         self._populated_cells: dict[str, PopulatedCells] = {}
 
     @staticmethod
@@ -123,47 +121,16 @@ class ReachTables:
         """The populated cells within ``limit_s`` seconds of one facility attached at ``site``, and their seconds
         (kept).
         """
-        self.wait()
         key = self.site_key(mode, site, limit_s)
         if key not in self._kept:
             self._kept[key] = self._search(mode, site, limit_s, self.scratch(mode, 1)[0])
         return self._kept[key]
-
-    def search_soon(self, wanted: list[tuple[str, Attachment, np.ndarray, float]]) -> None:
-        """Start searching, on a thread of its own, from the sites of the rows wanted not searched yet:
-        (mode, where the table's rows attach, rows, limit in seconds) each. The pairs are kept when it ends;
-        every other method waits for it first, so what they read is the same as without it.
-        """
-        self.wait()
-        todo: dict[tuple[str, int, float, float], Attachment] = {}
-        for mode, at, rows, limit_s in wanted:
-            for r in rows:
-                key = (mode, int(at.seg[r]), float(at.along_m[r]), float(limit_s))
-                if key not in self._kept:
-                    todo.setdefault(key, at[np.array([r])])
-        if not todo:
-            return
-        scratch = {mode: self.scratch(mode, 1)[0] for mode, _, _, _ in todo}
-
-        def run() -> None:
-            for key, site in todo.items():
-                self._kept[key] = self._search(key[0], site, key[3], scratch[key[0]])
-        if self._worker is None:
-            self._worker = ThreadPoolExecutor(1, thread_name_prefix="healthreach-reach")
-        self._pending = self._worker.submit(run)
-
-    def wait(self) -> None:
-        """Wait for the searches :meth:`search_soon` started (raising what they raised)."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
 
     def search_rows(self, mode: str, at: Attachment, rows: np.ndarray, limit_s: float) -> None:
         """Search from the sites of ``rows`` (of a table attached at ``at``) not searched yet, on as many
         threads as the machine has cores (up to :data:`THREADS`), and keep their pairs. The searches are the
         ones :meth:`one` runs, each on its own scratch; the compiled parts run outside the interpreter lock.
         """
-        self.wait()
         todo: dict[tuple[str, int, float, float], int] = {}
         for r in np.asarray(rows, np.int64):
             key = (mode, int(at.seg[r]), float(at.along_m[r]), float(limit_s))
