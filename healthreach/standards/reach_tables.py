@@ -83,9 +83,11 @@ class ReachTables:
         self._populated_cells: dict[str, PopulatedCells] = {}
 
     @staticmethod
-    def site_key(mode: str, site: Attachment, limit_s: float) -> tuple[str, int, float, float]:
-        """The key of one facility site's search: mode, segment, metres along it, limit (seconds)."""
-        return mode, int(site.seg[0]), float(site.along_m[0]), float(limit_s)
+    def site_key(mode: str, at: Attachment, limit_s: float, row: int = 0) -> tuple[str, int, float, float]:
+        """The key of the search from the site of ``row`` of a table attached at ``at``: mode, segment, metres
+        along it, limit (seconds).
+        """
+        return mode, int(at.seg[row]), float(at.along_m[row]), float(limit_s)
 
     def derived(self, key: Hashable, make: Callable[[], Any]) -> Any:
         """A value derived from one site's pairs (and the study's fixed inputs), made once under ``key``."""
@@ -113,8 +115,7 @@ class ReachTables:
 
     def of_row(self, mode: str, at: Attachment, row: int, limit_s: float) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`one` for the facility of ``row`` of a table attached at ``at``."""
-        key = (mode, int(at.seg[row]), float(at.along_m[row]), float(limit_s))
-        found = self._kept.get(key)
+        found = self._kept.get(self.site_key(mode, at, limit_s, row))
         return found if found is not None else self.one(mode, at[np.array([row])], limit_s)
 
     def one(self, mode: str, site: Attachment, limit_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -133,7 +134,7 @@ class ReachTables:
         """
         todo: dict[tuple[str, int, float, float], int] = {}
         for r in np.asarray(rows, np.int64):
-            key = (mode, int(at.seg[r]), float(at.along_m[r]), float(limit_s))
+            key = self.site_key(mode, at, limit_s, int(r))
             if key not in self._kept:
                 todo.setdefault(key, int(r))
         keys = list(todo)
