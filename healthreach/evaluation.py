@@ -32,7 +32,7 @@ import shapely
 
 from healthreach.band_store import BandStore
 from healthreach.diff import Diff, diff
-from healthreach.incremental import CellIndex, moved_rows, sources_changed, update_cells
+from healthreach.incremental import CellIndex, NodeScratch, moved_rows, sources_changed, update_cells
 from healthreach.inputs import StudyInputs
 from healthreach.isochrones import BandPolygons
 from healthreach.lines import CellWindow, banded, nearest_site, update_sites
@@ -122,6 +122,11 @@ class Study:
         self.facility_township = self.locate(self.own.columns["x"].astype(float), self.own.columns["y"].astype(float))
         self.projections = Projections(inputs.crs)  # of the sites changes give
         self._baseline: Evaluation | None = None
+
+    @cached_property
+    def node_scratch(self) -> dict[Need, NodeScratch]:
+        """Per travel surface, the working arrays changes repair it in (see :class:`NodeScratch`)."""
+        return {need: NodeScratch() for need in self.needs}
 
     @cached_property
     def window(self) -> CellWindow:
@@ -447,7 +452,7 @@ class Evaluation:
             if len(removed) or len(added):
                 surf[need], changes[need] = update_cells(net, self.surfaces[need], study.cell_index[need.mode],
                                                          removed, at_after[added], added, kmh,
-                                                         self.state.arrays(need))
+                                                         self.state.arrays(need), scratch=study.node_scratch[need])
         cells = inputs.cells
         line_m = dict(self.line_m)
         for group, radii in study.line_radii.items():

@@ -33,14 +33,17 @@ facilities at the end.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
 
 from healthreach.network import MIN_WEIGHT, Attachment, Network
-from healthreach.reach import Surface, partial_costs, same_segment, source_seeds
-from healthreach.state import Changed, distinct
+from healthreach.reach import Surface, partial_costs, read_only, same_segment, source_seeds
+from healthreach.state import Changed, distinct, union
 
 
 @njit(cache=True)
@@ -154,8 +157,79 @@ def _push(heap_cost, heap_node, size, c, v):  # pragma: no cover - compiled
     return size + 1
 
 
-def repair_surface(net, surface: Surface, removed_rows: np.ndarray, added: Attachment,
-                   added_rows: np.ndarray) -> tuple[Surface, np.ndarray]:
+@njit(cache=True)
+def _served_by(facility, rows):  # pragma: no cover - compiled
+    """Per node: whether its facility row (-1: none) is one of ``rows`` (rows >= 0).
+
+    One pass over the nodes with a table of the rows: ``np.isin`` builds its
+    own index and took about ten times as long on a 250,000-node surface.
+    """
+    top = -1
+    for r in rows:
+        top = max(top, r)
+    table = np.zeros(top + 1, np.bool_)
+    for r in rows:
+        table[r] = True
+    out = np.empty(facility.shape[0], np.bool_)
+    for i in range(facility.shape[0]):
+        f = facility[i]
+        out[i] = 0 <= f <= top and table[f]
+    return out
+
+
+class NodeScratch:
+    """Working arrays for repairing one travel surface: every node's cost and facility row.
+
+    Between repairs they equal the base arrays of the surface last repaired
+    in them, so a repair writes the nodes it changes and puts back only
+    those, instead of copying every node: an evaluation after a change then
+    holds the nodes that changed (see :class:`~healthreach.reach.Surface`).
+    A study keeps one per travel surface. A repair that finds them in use
+    (one started inside another's) works on copies of its own; a study is
+    still evaluated by one thread at a time (``docs/api.md``).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._base: tuple[np.ndarray, np.ndarray] | None = None  # the base arrays the working arrays mirror
+        self.cost = np.zeros(0)
+        self.facility = np.zeros(0, np.int64)
+        self._written: list[np.ndarray] = []  # nodes to put back when the current repair ends
+
+    @contextmanager
+    def holding(self, surface: Surface) -> Iterator[NodeScratch]:
+        """Working arrays equal to ``surface``'s values at every node, for one repair; nodes the repair writes
+        must be reported with :meth:`written` (they are put back when it ends).
+        """
+        if not self._lock.acquire(blocking=False):  # in use: copies of its own
+            own = NodeScratch()
+            with own.holding(surface) as work:
+                yield work
+            return
+        try:
+            base = self._base
+            if base is None or base[0] is not surface.base_cost or base[1] is not surface.base_facility:
+                self.cost = surface.base_cost.astype(float, copy=True)
+                self.facility = surface.base_facility.astype(np.int64, copy=True)
+                self._base = (surface.base_cost, surface.base_facility)
+            self.cost[surface.nodes], self.facility[surface.nodes] = surface.node_cost, surface.node_facility
+            self._written = [surface.nodes]
+            yield self
+            for nodes in self._written:  # back to the base values
+                self.cost[nodes], self.facility[nodes] = surface.base_cost[nodes], surface.base_facility[nodes]
+        except BaseException:
+            self._base = None  # left part-written: copied again next time
+            raise
+        finally:
+            self._lock.release()
+
+    def written(self, nodes: np.ndarray) -> None:
+        """Record nodes a repair wrote, to be put back when the repair ends."""
+        self._written.append(nodes)
+
+
+def repair_surface(net: Network, surface: Surface, removed_rows: np.ndarray, added: Attachment,
+                   added_rows: np.ndarray, *, scratch: NodeScratch | None = None) -> tuple[Surface, np.ndarray]:
     """A new surface with some sources removed and others added, and the nodes that changed.
 
     Parameters
@@ -168,15 +242,23 @@ def repair_surface(net, surface: Surface, removed_rows: np.ndarray, added: Attac
         Facility rows that are no longer sources (closed, moved away, left the group).
     added, added_rows : Attachment, ndarray of int
         New sources: where each attaches to the roads and its facility row.
+    scratch : NodeScratch, optional
+        The working arrays to repair in (default: new ones).
 
     The sources that stay are the surface's own minus the removed rows; those
     next to the re-solved region seed it with their partial segment costs.
     """
+    with (scratch or NodeScratch()).holding(surface) as work:
+        return _repair_in(net, surface, removed_rows, added, added_rows, work)
+
+
+def _repair_in(net: Network, surface: Surface, removed_rows: np.ndarray, added: Attachment,
+               added_rows: np.ndarray, work: NodeScratch) -> tuple[Surface, np.ndarray]:
+    """:func:`repair_surface` in ``work``, which holds the repaired values at every node when it returns."""
     reverse = surface.direction == "to"
     graph = net.graph(surface.mode, surface.weight, reverse=reverse)
     back = net.graph(surface.mode, surface.weight, reverse=not reverse)
-    cost = surface.cost.copy()
-    facility = surface.facility.astype(np.int64, copy=True)
+    cost, facility = work.cost, work.facility
     removed_rows = np.asarray(removed_rows, np.int64)
     added_rows = np.asarray(added_rows, np.int64)
     remaining, remaining_rows = surface.source, surface.source_row
@@ -185,7 +267,7 @@ def repair_surface(net, surface: Surface, removed_rows: np.ndarray, added: Attac
     if len(removed_rows):
         stays = ~np.isin(surface.source_row, removed_rows)
         remaining, remaining_rows = surface.source[stays], surface.source_row[stays]
-        lost = np.isin(facility, removed_rows, kind="table")
+        lost = _served_by(facility, removed_rows)
         invalid = np.flatnonzero(lost)
         if len(invalid) and len(remaining):
             seeds.append(_seeds(net, surface, remaining, remaining_rows, lost))
@@ -193,9 +275,17 @@ def repair_surface(net, surface: Surface, removed_rows: np.ndarray, added: Attac
         np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
     changed = _repair(graph.indptr, graph.indices, graph.data, back.indptr, back.indices, back.data,
                       cost, facility, invalid, seed_node, seed_cost, seed_row)
+    work.written(changed)
     if len(added_rows):
         remaining, remaining_rows = Attachment.concat([remaining, added]), np.concatenate((remaining_rows, added_rows))
-    return Surface(surface.mode, surface.weight, surface.direction, cost, facility, remaining, remaining_rows), changed
+    nodes = union((surface.nodes, changed), net.n_nodes)
+    if 2 * len(nodes) > net.n_nodes:  # most nodes differ (after many changes): whole arrays cost less
+        repaired = Surface(surface.mode, surface.weight, surface.direction, read_only(cost.copy()),
+                           read_only(facility.copy()), remaining, remaining_rows)
+    else:
+        repaired = Surface(surface.mode, surface.weight, surface.direction, surface.base_cost, surface.base_facility,
+                           remaining, remaining_rows, nodes, cost[nodes], facility[nodes])
+    return repaired, changed
 
 
 def _seeds(net, surface: Surface, at: Attachment, rows: np.ndarray,
@@ -419,9 +509,10 @@ def _changed_values(  # noqa: PLR0913, PLR0917  a compiled kernel takes plain ar
     return out[:n], new_cost[:n], new_row[:n], old_cost[:n], old_row[:n]
 
 
-def update_cells(net: Network, surface: Surface, index: CellIndex, removed: np.ndarray, added_at: Attachment,
-                 added_rows: np.ndarray, access_kmh: float, before: tuple[np.ndarray, ...]
-                 ) -> tuple[Surface, Changed]:
+def update_cells(  # noqa: PLR0913  the surface, the change, and what the repair reads and writes
+        net: Network, surface: Surface, index: CellIndex, removed: np.ndarray, added_at: Attachment,
+        added_rows: np.ndarray, access_kmh: float, before: tuple[np.ndarray, ...], *,
+        scratch: NodeScratch | None = None) -> tuple[Surface, Changed]:
     """Repair a surface for removed and added sources; the repaired surface and the cells whose values change.
 
     The cells recomputed are those on a segment with a changed end node, or
@@ -430,20 +521,21 @@ def update_cells(net: Network, surface: Surface, index: CellIndex, removed: np.n
     recomputed values bit for bit; of those, the cells whose cost or
     nearest facility differs from the values ``before`` (the surface's
     arrays in the cell state, :meth:`~healthreach.state.CellState.arrays`)
-    are returned with their values after and before.
+    are returned with their values after and before. ``scratch``: the
+    working arrays to repair in (see :func:`repair_surface`).
     """
     removed_segs = surface.source.seg[np.isin(surface.source_row, removed)] if len(removed) else np.zeros(0, np.int64)
-    repaired, nodes = repair_surface(net, surface, removed, added_at, added_rows)
-    cells = distinct(index.cells_near(nodes, np.concatenate((removed_segs, added_at.seg))), len(index.at))  # ascending
     legs = index.legs(net, surface.mode, surface.weight, surface.direction, access_kmh)
-    direct_at, direct_cost, direct_row = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
-    if len(repaired.source):
-        near = index.positions_on(np.unique(repaired.source.seg), cells)  # the few cells on a facility's segment
-        if len(near):
-            point, direct_cost, direct_row = same_segment(net, repaired, index.at[cells[near]])
-            direct_at = near[point]
-    values = _changed_values(cells.astype(np.int64), legs.u, legs.v, legs.to_u, legs.to_v, legs.leg,
-                             repaired.cost.astype(float, copy=False), repaired.facility.astype(np.int64, copy=False),
-                             direct_at.astype(np.int64), direct_cost.astype(float), direct_row.astype(np.int64),
-                             *before)
+    with (scratch or NodeScratch()).holding(surface) as work:
+        repaired, nodes = _repair_in(net, surface, removed, added_at, added_rows, work)
+        cells = distinct(index.cells_near(nodes, np.concatenate((removed_segs, added_at.seg))), len(index.at))
+        direct_at, direct_cost, direct_row = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
+        if len(repaired.source):
+            near = index.positions_on(np.unique(repaired.source.seg), cells)  # the few cells on a facility's segment
+            if len(near):
+                point, direct_cost, direct_row = same_segment(net, repaired, index.at[cells[near]])
+                direct_at = near[point]
+        values = _changed_values(cells.astype(np.int64), legs.u, legs.v, legs.to_u, legs.to_v, legs.leg,
+                                 work.cost, work.facility, direct_at.astype(np.int64), direct_cost.astype(float),
+                                 direct_row.astype(np.int64), *before)
     return repaired, Changed(*values)

@@ -20,7 +20,7 @@ Walking ignores one-way rules; driving does not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -28,6 +28,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from healthreach.network import MIN_WEIGHT, Attachment, Network
+from healthreach.state import overlay_at
 
 Direction = Literal["to", "from"]
 
@@ -36,20 +37,65 @@ Direction = Literal["to", "from"]
 class Surface:
     """Cost to the nearest facility of a group, per network node.
 
-    ``cost`` is seconds (weight ``time``) or metres (weight ``length``),
-    ``inf`` where no facility is reachable; ``facility`` is the facility's
-    row in the facility table, -1 where unreachable. ``source`` and
-    ``source_row`` are the group's facilities (where they attach, their
-    rows): points on a facility's own segment may reach it directly.
+    Per node: the cost (seconds for weight ``time``, metres for ``length``;
+    ``inf`` where no facility is reachable) and the facility's row in the
+    facility table (-1 where unreachable). A surface computed whole keeps
+    them in ``base_cost`` and ``base_facility``. A repaired one
+    (:mod:`healthreach.incremental`) shares the base arrays of the surface
+    it was repaired from and keeps only the nodes where it differs
+    (``nodes``, ascending, with ``node_cost`` and ``node_facility``), so an
+    evaluation after a change holds what the change altered, not a copy of
+    every node (:func:`nearest_facility` makes its base arrays read-only:
+    they are shared). Read the values with
+    :meth:`at`, or whole as :attr:`cost` and :attr:`facility`. ``source`` and ``source_row`` are the group's
+    facilities (where they attach, their rows): points on a facility's own
+    segment may reach it directly.
     """
 
     mode: str
     weight: str
     direction: Direction
-    cost: np.ndarray
-    facility: np.ndarray
+    base_cost: np.ndarray
+    base_facility: np.ndarray
     source: Attachment
     source_row: np.ndarray
+    nodes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    node_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    node_facility: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def at(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cost and facility row at ``nodes`` (new arrays)."""
+        nodes = np.asarray(nodes, np.int64)
+        if not len(self.nodes):
+            return self.base_cost[nodes], self.base_facility[nodes]
+        cost, row = np.empty(len(nodes)), np.empty(len(nodes), np.int64)
+        overlay_at(nodes, self.base_cost, self.base_facility, self.nodes, self.node_cost, self.node_facility, cost,
+                   row)
+        return cost, row
+
+    @property
+    def cost(self) -> np.ndarray:
+        """Cost at every node (the base array itself when nothing differs from it, else a new array)."""
+        if not len(self.nodes):
+            return self.base_cost
+        out = self.base_cost.copy()
+        out[self.nodes] = self.node_cost
+        return out
+
+    @property
+    def facility(self) -> np.ndarray:
+        """Facility row at every node (the base array itself when nothing differs from it, else a new array)."""
+        if not len(self.nodes):
+            return self.base_facility
+        out = self.base_facility.copy()
+        out[self.nodes] = self.node_facility
+        return out
+
+
+def read_only(values: np.ndarray) -> np.ndarray:
+    """``values``, no longer writable: a surface's base arrays are shared by every surface repaired from it."""
+    values.flags.writeable = False
+    return values
 
 
 def partial_costs(net: Network, mode: str, weight: str, at: Attachment,
@@ -115,7 +161,8 @@ def nearest_facility(net: Network, at: Attachment, mode: str, weight: str = "tim
     rows = np.arange(len(at)) if rows is None else np.asarray(rows, np.int64)
     n = net.n_nodes
     if len(at) == 0:
-        return Surface(mode, weight, direction, np.full(n, np.inf), np.full(n, -1, np.int64), at, rows)
+        return Surface(mode, weight, direction, read_only(np.full(n, np.inf)), read_only(np.full(n, -1, np.int64)), at,
+                       rows)
     # one virtual node per distinct attachment point; the first listed facility there speaks for it
     _, first = np.unique(np.column_stack([at.seg, at.along_m]), axis=0, return_index=True)
     first = np.sort(first)
@@ -127,7 +174,7 @@ def nearest_facility(net: Network, at: Attachment, mode: str, weight: str = "tim
                                return_predecessors=True)
     origin = origin[:n]
     facility = np.where(origin >= n, rows[first][np.maximum(origin - n, 0)], -1)
-    return Surface(mode, weight, direction, cost[:n], facility, at, rows)
+    return Surface(mode, weight, direction, read_only(cost[:n]), read_only(facility), at, rows)
 
 
 def point_cost(net: Network, surface: Surface, at: Attachment, access_kmh: float,
@@ -143,9 +190,10 @@ def point_cost(net: Network, surface: Surface, at: Attachment, access_kmh: float
     u, v = net.segment_ends(at.seg)
     # patients ('to') leave their point for an end, ambulances ('from') come from an end into it
     to_u, to_v = partial_costs(net, surface.mode, surface.weight, at, into=surface.direction == "from")
-    via_u, via_v = to_u + surface.cost[u], to_v + surface.cost[v]
+    (cost_u, row_u), (cost_v, row_v) = surface.at(u), surface.at(v)
+    via_u, via_v = to_u + cost_u, to_v + cost_v
     road = np.minimum(via_u, via_v)
-    facility = np.where(via_u <= via_v, surface.facility[u], surface.facility[v])
+    facility = np.where(via_u <= via_v, row_u, row_v)
     point, direct, row = same_segment(net, surface, at)
     if len(point):
         better = direct < road[point]

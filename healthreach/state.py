@@ -33,8 +33,8 @@ class Changed(NamedTuple):
 
 
 def distinct(idx: np.ndarray, n: int) -> np.ndarray:
-    """The distinct values of ``idx`` (indices below ``n``), ascending: sorted when they are few, read from a
-    mask of all ``n`` when they are many (whichever costs less).
+    """The distinct values of ``idx`` (indices below ``n``: cells or nodes), ascending: sorted when they are
+    few, read from a mask of all ``n`` when they are many (whichever costs less).
     """
     if len(idx) * 64 < n:
         ordered = np.sort(idx)
@@ -50,8 +50,8 @@ def distinct(idx: np.ndarray, n: int) -> np.ndarray:
 
 
 def union(parts: Iterable[np.ndarray], n: int) -> np.ndarray:
-    """The distinct cells of several index arrays, ascending (``n``: cells in the study area); one array alone
-    is returned as it is, so it must be ascending and distinct already.
+    """The distinct indices (cells or nodes) of several index arrays, ascending (``n``: how many there are); one
+    array alone is returned as it is, so it must be ascending and distinct already.
     """
     parts = list(parts)
     if len(parts) == 1:
@@ -60,9 +60,9 @@ def union(parts: Iterable[np.ndarray], n: int) -> np.ndarray:
 
 
 @njit(cache=True)
-def _at(idx, cost, row, cells, over_cost, over_row, out_cost, out_row):  # pragma: no cover - compiled
-    """One key's cost and row at the cells ``idx`` into ``out_cost``, ``out_row``: the baseline's ``cost`` and
-    ``row`` (every cell), but the overlay's where it lists the cell (``cells`` ascending).
+def overlay_at(idx, cost, row, cells, over_cost, over_row, out_cost, out_row):  # pragma: no cover - compiled
+    """Cost and row at the indices ``idx`` (cells, or nodes) into ``out_cost``, ``out_row``: the base arrays'
+    ``cost`` and ``row`` (every index), but the overlay's where it lists the index (``cells`` ascending).
     """
     for i in range(len(idx)):
         out_cost[i] = cost[idx[i]]
@@ -142,7 +142,7 @@ class CellState:
         idx = np.asarray(idx, np.int64)
         out_cost, out_row = np.empty((len(which), len(idx))), np.empty((len(which), len(idx)), np.int64)
         for j, k in enumerate(which):
-            _at(idx, self.cost[k], self.row[k], *self.overlay[k], out_cost[j], out_row[j])
+            overlay_at(idx, self.cost[k], self.row[k], *self.overlay[k], out_cost[j], out_row[j])
         return out_cost, out_row
 
     def view(self, idx: np.ndarray, keys: Sequence[Key] | None = None) -> dict[Key, tuple[np.ndarray, np.ndarray]]:
@@ -152,11 +152,17 @@ class CellState:
         return {key: (cost[k], row[k]) for k, key in enumerate(keys)}
 
     def full(self, key: Key) -> tuple[np.ndarray, np.ndarray]:
-        """One key's (cost, row) at every cell (new arrays)."""
+        """One key's (cost, row) at every cell, read-only: the baseline's own arrays where no cell differs,
+        else new ones.
+        """
         k = self.index(key)
-        cost, row = self.cost[k].copy(), self.row[k].copy()
         cells, over_cost, over_row = self.overlay[k]
-        cost[cells], row[cells] = over_cost, over_row
+        if len(cells):
+            cost, row = self.cost[k].copy(), self.row[k].copy()
+            cost[cells], row[cells] = over_cost, over_row
+        else:
+            cost, row = self.cost[k].view(), self.row[k].view()
+        cost.flags.writeable = row.flags.writeable = False
         return cost, row
 
     def with_values(self, changes: Mapping[Key, Changed]) -> CellState:

@@ -25,7 +25,16 @@ from healthreach.errors import InputError
 from healthreach.inputs import load_inputs
 from healthreach.maps import assets
 from healthreach.maps.audit import audit_map
-from healthreach.maps.base import add_controls, base_map, escape, render_html, settings, title_lines, to_display
+from healthreach.maps.base import (
+    Features,
+    add_controls,
+    base_map,
+    escape,
+    render_html,
+    settings,
+    title_lines,
+    to_display,
+)
 from healthreach.maps.basemaps import basemap
 from healthreach.maps.layers import add_facilities, add_time_bands
 from healthreach.study import DEMO_STUDY, load_study
@@ -413,3 +422,26 @@ def test_label_points_stay_inside_and_clear_of_facilities():
 
 def test_legend_says_what_no_colour_means(offline_page):
     assert "无色：超过 30 分钟或无道路可达" in offline_page
+
+
+def _geojson_page(layer_class: type[folium.GeoJson], names: list[str]) -> str:
+    """A page with one GeoJSON layer of points and a square (tooltip, popup, style, hidden), element ids masked."""
+    features = [{"type": "Feature", "properties": {"name": name, "band": k},
+                 "geometry": {"type": "Point", "coordinates": [114.3 + k / 100, 30.6]}} for k, name in enumerate(names)]
+    features.append({"type": "Feature", "properties": {"name": "square", "band": 9}, "geometry": {
+        "type": "Polygon", "coordinates": [[[114.3, 30.6], [114.4, 30.6], [114.4, 30.7], [114.3, 30.6]]]}})
+    m = folium.Map(location=[30.6, 114.3], tiles=None)
+    layer_class({"type": "FeatureCollection", "features": features}, name="layer", show=False,
+                style_function=lambda f: {"color": "#f00" if f["properties"]["band"] else "#00f"},
+                tooltip=folium.GeoJsonTooltip(["name"]), popup=folium.GeoJsonPopup(["band"])).add_to(m)
+    return re.sub(r"_[0-9a-f]{32}", "_ID", m.get_root().render())
+
+
+def test_features_layers_render_as_folium_geojson_does_and_keep_braces_as_data():
+    names = ["health centre", "村卫生室 <b>", "a\\nb"]
+    assert _geojson_page(Features, names) == _geojson_page(folium.GeoJson, names)
+    # folium's own layer reads its rendered script again as a template: braces in the data would run
+    page = _geojson_page(Features, ["{{ 7*7 }}", "{% raw %}"])
+    assert '"name": "{{ 7*7 }}"' in page
+    assert '"name": "{% raw %}"' in page
+    assert '"name": "49"' not in page

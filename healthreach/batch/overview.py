@@ -54,7 +54,7 @@ def coverage_map(rows: Sequence[dict[str, Any]], map_options: MapOptions | None 
     import geopandas as gpd
 
     from healthreach.i18n import check_lang, t, words
-    from healthreach.maps.base import add_controls, add_title, escape, new_map, to_display
+    from healthreach.maps.base import Features, add_controls, add_title, escape, new_map, to_display
     from healthreach.maps.layers import SHARE_BREAKS, SHARE_COLOURS, share_colour
     from healthreach.maps.legend import add_legend, add_legend_section, swatch
 
@@ -85,7 +85,7 @@ def coverage_map(rows: Sequence[dict[str, Any]], map_options: MapOptions | None 
                                                                    for i in sorted(moved)))))
     add_title(m, lines)
     shown = to_display(districts.drop(columns=["failing", "name"]), m)
-    layer = folium.GeoJson(
+    layer = Features(
         shown, name=escape(text("layer", threshold=f"{threshold:g}")),
         style_function=lambda f: {"fillColor": share_colour(_nan(f["properties"]["share"])),
                                   "color": "#333", "weight": 1.5, "fillOpacity": 0.7},

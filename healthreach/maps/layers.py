@@ -21,7 +21,7 @@ from branca.element import Element
 from healthreach.evaluation import Evaluation
 from healthreach.i18n import area_name, group_name, t, type_name
 from healthreach.maps.assets import feature_collection
-from healthreach.maps.base import escape, settings, to_display
+from healthreach.maps.base import Features, escape, settings, to_display
 from healthreach.maps.legend import add_legend_section, swatch
 from healthreach.maps.placement import label_points
 from healthreach.maps.roads import road_layer
@@ -115,8 +115,8 @@ def add_roads(m: folium.Map, audit: Evaluation, minor: bool | None = None, *,
             return {"color": "#5a5a5a" if cls in WIDE_ROADS else "#737373",
                     "weight": 3.0 if cls in WIDE_ROADS else 1.8, "opacity": 0.9}
         key = "layer_roads_major" if is_major else "layer_roads_minor"
-        layer = folium.GeoJson(features, name=escape(t(key, lang)), style_function=style,
-                               interactive=False, show=True if is_major else show_minor).add_to(m)
+        layer = Features(features, name=escape(t(key, lang)), style_function=style,
+                         interactive=False, show=True if is_major else show_minor).add_to(m)
         line = "border-top:3px solid #5a5a5a" if is_major else "border-top:1px solid #9a9a9a"
         add_legend_section(m, "roads", t("legend_roads", lang),
                            [f'<span class="hr-line" style="{line}"></span>{escape(t(key, lang))}'], [layer])
@@ -129,10 +129,10 @@ def add_boundaries(m: folium.Map, audit: Evaluation, labels: bool = True, *, nam
     lang = settings(m).lang
     towns = _township_frame(m, audit, _share_column(audit))
     group = folium.FeatureGroup(name=escape(name or t("layer_boundaries", lang)), show=show)
-    folium.GeoJson(feature_collection(towns), style_function=lambda _: {"color": "#444", "weight": 1.4, "fill": True,
-                                                           "fillOpacity": 0, "dashArray": "5 3"},
-                   tooltip=_township_tooltip(lang, _threshold_min(audit), _groups_of(audit, _share_column(audit)))
-                   ).add_to(group)
+    Features(feature_collection(towns), style_function=lambda _: {"color": "#444", "weight": 1.4, "fill": True,
+                                                     "fillOpacity": 0, "dashArray": "5 3"},
+             tooltip=_township_tooltip(lang, _threshold_min(audit), _groups_of(audit, _share_column(audit)))
+             ).add_to(group)
     if labels:
         pts = to_display(township_label_points(audit), m)
         for point, label in zip(pts, audit.inputs.boundaries["name"].astype(str), strict=True):
@@ -217,11 +217,11 @@ def add_townships(m: folium.Map, audit: Evaluation, column: str | None = None, *
     column = column or _share_column(audit)
     threshold = _threshold_min(audit)
     towns = _township_frame(m, audit, column)
-    layer = folium.GeoJson(feature_collection(towns),
-                           name=escape(name or t("layer_townships", lang, threshold=f"{threshold:g}")),
-                           show=show, tooltip=_township_tooltip(lang, threshold, _groups_of(audit, column)),
-                           style_function=lambda f: {"fillColor": share_colour(f["properties"]["share"]),
-                                                     "color": "#444", "weight": 1.2, "fillOpacity": 0.7}).add_to(m)
+    layer = Features(feature_collection(towns),
+                     name=escape(name or t("layer_townships", lang, threshold=f"{threshold:g}")),
+                     show=show, tooltip=_township_tooltip(lang, threshold, _groups_of(audit, column)),
+                     style_function=lambda f: {"fillColor": share_colour(f["properties"]["share"]),
+                                               "color": "#444", "weight": 1.2, "fillOpacity": 0.7}).add_to(m)
     circle = audit.study.primary
     target = circle.spec.target_share if circle is not None and column == circle.share_column else None
     share = towns["share"].to_numpy(float)
@@ -260,10 +260,10 @@ def add_time_bands(m: folium.Map, audit: Evaluation, breaks_min=TIME_BREAKS_MIN,
     if frame.empty:
         return m
     frame = to_display(frame[["band", "geometry"]], m)
-    layer = folium.GeoJson(feature_collection(frame), name=escape(name or t("layer_time_bands", lang)), show=show,
-                           interactive=False,
-                           style_function=lambda f: {"fillColor": colours[f["properties"]["band"]], "color": "#fff",
-                                                     "weight": 0, "fillOpacity": 0.5}).add_to(m)
+    layer = Features(feature_collection(frame), name=escape(name or t("layer_time_bands", lang)), show=show,
+                     interactive=False,
+                     style_function=lambda f: {"fillColor": colours[f["properties"]["band"]], "color": "#fff",
+                                               "weight": 0, "fillOpacity": 0.5}).add_to(m)
     rows = [swatch(c, label, 0.6) for c, label in zip(colours, labels, strict=True)]
     rows.append(swatch("#ffffff", t("legend_beyond", lang, minutes=f"{breaks_min[-1]:g}"), 1.0))
     add_legend_section(m, "time", t("legend_time", lang), rows, [layer])
@@ -308,11 +308,11 @@ def add_emergency_areas(m: folium.Map, audit: Evaluation, *, name: str | None = 
     if frame.empty:
         return m
     frame = to_display(frame[["band", "geometry"]], m)
-    layer = folium.GeoJson(feature_collection(frame), name=escape(name or t("layer_emergency", lang)), show=show,
-                           interactive=False,
-                           style_function=lambda f: {"fillColor": EMERGENCY_COLOURS[f["properties"]["band"]],
-                                                     "color": EMERGENCY_COLOURS[f["properties"]["band"]],
-                                                     "weight": 1.5, "fillOpacity": 0.3}).add_to(m)
+    layer = Features(feature_collection(frame), name=escape(name or t("layer_emergency", lang)), show=show,
+                     interactive=False,
+                     style_function=lambda f: {"fillColor": EMERGENCY_COLOURS[f["properties"]["band"]],
+                                               "color": EMERGENCY_COLOURS[f["properties"]["band"]],
+                                               "weight": 1.5, "fillOpacity": 0.3}).add_to(m)
     add_legend_section(m, "emergency", t("legend_emergency", lang), rows, [layer])
     return m
 
@@ -348,10 +348,10 @@ def add_uncovered(m: folium.Map, audit: Evaluation, *, name: str | None = None, 
         beyond = None if figure is None or figure.covered is None else figure.population - figure.covered
         section = capitalised(t("legend_group_uncovered", lang, group=group_name(group, lang),
                                 threshold=f"{threshold:g}", people="—" if beyond is None else f"{beyond:,.0f}"))
-    layer = folium.GeoJson(feature_collection(frame), name=escape(name or title), show=show, interactive=False,
-                           style_function=lambda f: {"fillColor": colours[f["properties"]["level"]],
-                                                     "color": colours[f["properties"]["level"]],
-                                                     "weight": 0, "fillOpacity": 0.8}).add_to(m)
+    layer = Features(feature_collection(frame), name=escape(name or title), show=show, interactive=False,
+                     style_function=lambda f: {"fillColor": colours[f["properties"]["level"]],
+                                               "color": colours[f["properties"]["level"]],
+                                               "weight": 0, "fillOpacity": 0.8}).add_to(m)
     lows = [0.5, *UNCOVERED_BREAKS]
     labels = [*(f"{lo:g}–{hi:g}" for lo, hi in zip(lows, UNCOVERED_BREAKS, strict=False)),
               f"≥ {UNCOVERED_BREAKS[-1]:g}"]
@@ -380,10 +380,10 @@ def add_access(m: folium.Map, audit: Evaluation, *, name: str | None = None, sho
         return m
     frame = to_display(frame[["band", "geometry"]], m)
     what = t(f"resource_{unit.spec.resource}", lang)
-    layer = folium.GeoJson(feature_collection(frame), name=escape(name or t("layer_access", lang, what=what)),
-                           show=show, interactive=False,
-                           style_function=lambda f: {"fillColor": ACCESS_COLOURS[f["properties"]["band"]],
-                                                     "color": "#fff", "weight": 0, "fillOpacity": 0.6}).add_to(m)
+    layer = Features(feature_collection(frame), name=escape(name or t("layer_access", lang, what=what)),
+                     show=show, interactive=False,
+                     style_function=lambda f: {"fillColor": ACCESS_COLOURS[f["properties"]["band"]],
+                                               "color": "#fff", "weight": 0, "fillOpacity": 0.6}).add_to(m)
     add_legend_section(m, "access", t("legend_access", lang, what=what),
                        [swatch(c, label, 0.6) for c, label in zip(ACCESS_COLOURS, labels, strict=True)], [layer])
     return m
@@ -472,7 +472,7 @@ def add_facilities(m: folium.Map, audit: Evaluation, *, name: str | None = None,
                 html=facility_icon_svg(ftype), icon_size=(size, size), icon_anchor=(size // 2, size // 2),
                 class_name="hr-icon"))
         label = escape(type_name(ftype, lang))
-        layer = folium.GeoJson(
+        layer = Features(
             feature_collection(part.drop(columns="type")),
             name=prefix + escape(t("layer_facilities", lang, type=type_name(ftype, lang))),
             show=show, marker=marker,

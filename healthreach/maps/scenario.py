@@ -23,6 +23,7 @@ from healthreach.evaluation import Evaluation
 from healthreach.i18n import group_name, t, words
 from healthreach.isochrones import cell_squares
 from healthreach.maps.base import (
+    Features,
     add_controls,
     base_map,
     escape,
@@ -108,9 +109,9 @@ def add_gained_lost(m: folium.Map, result: Diff) -> folium.Map:
         tip = _text("people", lang, what=name, people=f"{cells.people[sel].sum():,.0f}")
         for group, people in cells.groups.items():
             tip += sep + _text("group_people", lang, group=group_name(group, lang), people=f"{people[sel].sum():,.0f}")
-        layer = folium.GeoJson(frame, name=escape(name), tooltip=escape(tip),
-                               style_function=lambda _, c=colour: {"fillColor": c, "color": c, "weight": 1,
-                                                                   "fillOpacity": 0.65}).add_to(m)
+        layer = Features(frame, name=escape(name), tooltip=escape(tip),
+                         style_function=lambda _, c=colour: {"fillColor": c, "color": c, "weight": 1,
+                                                             "fillOpacity": 0.65}).add_to(m)
         add_legend_section(m, key, name, [swatch(colour, tip, 0.65)], [layer])
     return m
 
@@ -143,7 +144,7 @@ def add_changes(m: folium.Map, result: Diff) -> folium.Map:
             (ax, ay), (bx, by) = lines.iloc[k].coords
             folium.PolyLine([(ay, ax), (by, bx)], color=MOVE_COLOUR, weight=3, dash_array="6 4",
                             tooltip=tip).add_to(group)
-            folium.GeoJson(heads.iloc[[k]], tooltip=tip, style_function=lambda _: {
+            Features(heads.iloc[[k]], tooltip=tip, style_function=lambda _: {
                 "fillColor": MOVE_COLOUR, "color": MOVE_COLOUR, "weight": 1, "fillOpacity": 1}).add_to(group)
             folium.CircleMarker((ay, ax), radius=6, color=MOVE_COLOUR, weight=2, fill=True, fill_color="white",
                                 fill_opacity=0.9,

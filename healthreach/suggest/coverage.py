@@ -129,7 +129,8 @@ def coverage_sets(base: Evaluation, objective: Objective, candidates: Candidates
             continue
         surface = base.surfaces[need]
         graph = net.graph(mode, "time", reverse=True)
-        scratch = surface.cost.copy()
+        node_cost, node_facility = surface.cost, surface.facility  # every node's, read once
+        scratch = node_cost.copy()
         index = study.cell_index[mode]
         at = attached_at(candidates, mode)
         u, v, cost_u, cost_v = source_seeds(net, mode, "time", "to", at)
@@ -141,12 +142,12 @@ def coverage_sets(base: Evaluation, objective: Objective, candidates: Candidates
             cells = index.cells_near(nodes, at.seg[j:j + 1])
             cells = cells[wanted[cells]]
             if len(cells):
-                site = Surface(mode, "time", "to", scratch, surface.facility, at[j:j + 1], np.zeros(1, np.int64))
+                site = Surface(mode, "time", "to", scratch, node_facility, at[j:j + 1], np.zeros(1, np.int64))
                 cost, _ = point_cost(net, site, index.at[cells], kmh)
                 inside = cells[cost <= limit]
                 pairs_cell.append(inside)
                 pairs_cand.append(np.full(len(inside), j, np.int64))
-            scratch[nodes] = surface.cost[nodes]
+            scratch[nodes] = node_cost[nodes]
     cell = np.concatenate(pairs_cell) if pairs_cell else np.zeros(0, np.int64)
     cand = np.concatenate(pairs_cand) if pairs_cand else np.zeros(0, np.int64)
     matrix, row_people, row_of = merged_rows(cell, cand, weights, len(candidates))

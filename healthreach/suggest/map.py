@@ -18,7 +18,7 @@ import shapely
 
 from healthreach.i18n import group_name, tier_name, words
 from healthreach.isochrones import cell_squares
-from healthreach.maps.base import add_controls, base_map, escape, render_html, settings, to_display
+from healthreach.maps.base import Features, add_controls, base_map, escape, render_html, settings, to_display
 from healthreach.maps.layers import (
     add_boundaries,
     add_facilities,
@@ -93,7 +93,7 @@ def add_sites(m: folium.Map, result: Suggestion) -> folium.Map:
         if len(cells):
             shape = shapely.union_all(cell_squares(inp.grid, inp.cells.flat[cells]).geometry.to_numpy())
             frame = to_display(gpd.GeoDataFrame(geometry=[shape], crs=inp.crs), m)
-            folium.GeoJson(frame, tooltip=escape(tip), style_function=lambda _, c=colour: {
+            Features(frame, tooltip=escape(tip), style_function=lambda _, c=colour: {
                 "fillColor": c, "color": c, "weight": 1, "fillOpacity": 0.55}).add_to(group)
         point = to_display(gpd.GeoSeries(gpd.points_from_xy([site["x"]], [site["y"]]), crs=inp.crs), m).iloc[0]
         more = _text("runner_ups", lang, text=site["runner_ups"]) if site["runner_ups"] else ""
