@@ -118,10 +118,15 @@ def pysal_case(evaluation: Evaluation, unit: E2sfca) -> tuple[Callable[[], Any],
     supply = whole.counts(s.resource)
     steps = access.weights.step_fn(dict(s.steps_min))
 
-    def ours() -> np.ndarray:
+    def ours() -> np.ndarray:  # the same table grouped by facility row, as the standard reads its sites
         full = np.zeros(len(supply))
         full[rows] = supply[rows]
-        return floating_catchment(full, whole.people, cell, row, weights(s, minutes), len(whole.people)).access
+        weight = weights(s, minutes)
+        order = np.argsort(row, kind="stable")
+        ends = np.searchsorted(row[order], rows, side="right")
+        sites = ((r, cell[order[a:b]], weight[order[a:b]]) for r, a, b in zip(rows, np.r_[0, ends[:-1]], ends,
+                                                                              strict=True))
+        return floating_catchment(full, whole.people, sites, len(whole.people)).access
 
     def peer() -> pd.Series:
         model = access.Access(demand_df=pd.DataFrame({"cell": cells, "people": whole.people[cells]}),
