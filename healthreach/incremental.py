@@ -26,6 +26,12 @@ result equals a full evaluation of the changed table (costs exactly, the
 facility wherever the cost is not tied); the tests check this on many
 random changes.
 
+The label-correcting search runs in working arrays the study keeps per
+surface (:class:`NodeScratch`), equal to the baseline between repairs: a
+repair writes the nodes it changes, the repaired surface keeps just those
+nodes (:class:`~healthreach.reach.Surface`), and the working arrays are put
+back where they were written.
+
 Facility rows: the changed table must keep the baseline rows in order (a
 closed facility stays as a row that belongs to no group) and append new
 facilities at the end.
@@ -162,7 +168,7 @@ def _served_by(facility, rows):  # pragma: no cover - compiled
     """Per node: whether its facility row (-1: none) is one of ``rows`` (rows >= 0).
 
     One pass over the nodes with a table of the rows: ``np.isin`` builds its
-    own index and took about ten times as long on a 250,000-node surface.
+    own index and took several times as long on a 250,000-node surface.
     """
     top = -1
     for r in rows:

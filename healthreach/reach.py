@@ -46,10 +46,10 @@ class Surface:
     (``nodes``, ascending, with ``node_cost`` and ``node_facility``), so an
     evaluation after a change holds what the change altered, not a copy of
     every node (:func:`nearest_facility` makes its base arrays read-only:
-    they are shared). Read the values with
-    :meth:`at`, or whole as :attr:`cost` and :attr:`facility`. ``source`` and ``source_row`` are the group's
-    facilities (where they attach, their rows): points on a facility's own
-    segment may reach it directly.
+    they are shared). Read the values with :meth:`at`, or whole as
+    :attr:`cost` and :attr:`facility`. ``source`` and ``source_row`` are
+    the group's facilities (where they attach, their rows): points on a
+    facility's own segment may reach it directly.
     """
 
     mode: str
