@@ -28,7 +28,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from healthreach.network import MIN_WEIGHT, Attachment, Network
-from healthreach.state import overlay_at
+from healthreach.state import overlaid, overlay_at
 
 Direction = Literal["to", "from"]
 
@@ -76,20 +76,12 @@ class Surface:
     @property
     def cost(self) -> np.ndarray:
         """Cost at every node (the base array itself when nothing differs from it, else a new array)."""
-        if not len(self.nodes):
-            return self.base_cost
-        out = self.base_cost.copy()
-        out[self.nodes] = self.node_cost
-        return out
+        return overlaid(self.base_cost, self.nodes, self.node_cost)
 
     @property
     def facility(self) -> np.ndarray:
         """Facility row at every node (the base array itself when nothing differs from it, else a new array)."""
-        if not len(self.nodes):
-            return self.base_facility
-        out = self.base_facility.copy()
-        out[self.nodes] = self.node_facility
-        return out
+        return overlaid(self.base_facility, self.nodes, self.node_facility)
 
 
 def read_only(values: np.ndarray) -> np.ndarray:

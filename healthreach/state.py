@@ -59,6 +59,17 @@ def union(parts: Iterable[np.ndarray], n: int) -> np.ndarray:
     return distinct(np.concatenate(parts), n) if parts else np.zeros(0, np.int64)
 
 
+def overlaid(base: np.ndarray, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``base`` with ``values`` at the indices ``idx`` (cells or nodes): ``base`` itself when ``idx`` is empty,
+    else a new array.
+    """
+    if not len(idx):
+        return base
+    out = base.copy()
+    out[idx] = values
+    return out
+
+
 @njit(cache=True)
 def overlay_at(idx, cost, row, cells, over_cost, over_row, out_cost, out_row):  # pragma: no cover - compiled
     """Cost and row at the indices ``idx`` (cells, or nodes) into ``out_cost``, ``out_row``: the base arrays'
@@ -157,11 +168,7 @@ class CellState:
         """
         k = self.index(key)
         cells, over_cost, over_row = self.overlay[k]
-        if len(cells):
-            cost, row = self.cost[k].copy(), self.row[k].copy()
-            cost[cells], row[cells] = over_cost, over_row
-        else:
-            cost, row = self.cost[k].view(), self.row[k].view()
+        cost, row = overlaid(self.cost[k], cells, over_cost).view(), overlaid(self.row[k], cells, over_row).view()
         cost.flags.writeable = row.flags.writeable = False
         return cost, row
 
